@@ -1,0 +1,72 @@
+//! # aliprotect-core
+//!
+//! The domain of marketplace IP enforcement as typed, pure state machines: IP rights and their
+//! rejection-retry loop with the platform, complaints against listings with counter-notices and
+//! outcomes, and the marketplace policy that sets limits, windows and who loses by silence.
+//!
+//! ```
+//! use aliprotect_core::complaint::*;
+//! use aliprotect_core::decider::Decider;
+//! use aliprotect_core::ids::*;
+//! use aliprotect_core::listing::Listing;
+//! use aliprotect_core::party::Actor;
+//! use aliprotect_core::policy::MarketplacePolicy;
+//! use aliprotect_core::right::{IpRight, RightStatus};
+//! use aliprotect_core::text::Text;
+//! # fn approved_right() -> IpRight { aliprotect_core::testkit::fixtures::right_in(RightStatus::Approved) }
+//!
+//! let policy = MarketplacePolicy::alibaba_ipp();
+//! let right: IpRight = approved_right(); // a trademark approved by the platform
+//! let listing = Listing::parse("https://www.alibaba.com/product-detail/Earbuds_1600123456789.html?spm=x")?;
+//! let filing = ComplaintFiling {
+//!     id: ComplaintId::new(),
+//!     tenant: right.tenant,
+//!     filing: FilingId::new(),
+//!     right: right.id,
+//!     listing,
+//!     reason: ComplaintReason::TrademarkCounterfeit,
+//!     explanation: Text::new("Counterfeit goods bearing our registered mark")?,
+//!     evidence: vec![],
+//!     follows: None,
+//! };
+//! let context = ComplaintContext {
+//!     at: chrono::Utc::now(),
+//!     actor: Actor::System,
+//!     policy: &policy,
+//!     right: Some(&right),
+//!     previous: None,
+//! };
+//! let events = ComplaintDecider::decide(&None, &ComplaintCommand::File(Box::new(filing)), &context)?;
+//! let complaint = ComplaintDecider::fold(&events).expect("filed");
+//! assert_eq!(complaint.status(), ComplaintStatus::Draft);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Every machine is a [`decider::Decider`]: `decide(state, command, context) -> events` and
+//! `evolve(state, event) -> state`, pure and synchronous. Time, the acting party and the
+//! policy come in through the context; storage and I/O belong to the engine and its backends.
+//!
+//! Modules, one idea each:
+//! - [`ids`], [`party`]: typed ids, tenants, holders, representatives, powers of attorney, actors.
+//! - [`evidence`], [`text`]: content-hashed evidence and bounded free text.
+//! - [`right`]: IP right kinds, registrations, the submission check, the right machine.
+//! - [`marketplace`], [`listing`]: marketplaces and listing URLs normalised to stable keys.
+//! - [`complaint`]: reasons, the complaint machine, filings, platform status codes.
+//! - [`policy`], [`calendar`]: a platform's rules as data, working-day deadlines.
+//! - `testkit` (feature `testkit`): fixtures and given/when/then helpers.
+#![deny(missing_docs)]
+
+pub mod calendar;
+pub mod complaint;
+pub mod decider;
+pub mod evidence;
+pub mod ids;
+pub mod listing;
+pub mod marketplace;
+pub mod party;
+pub mod policy;
+pub mod right;
+pub mod text;
+
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;

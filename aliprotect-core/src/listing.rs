@@ -1,0 +1,445 @@
+//! Listings: a marketplace page offering goods, identified by a stable key.
+//!
+//! The same listing reaches us under many URLs (tracking parameters, mobile hosts, a title
+//! slug the seller edits). [`Listing::parse`] reduces each URL to a [`ListingKey`] that stays
+//! the same for the same listing, so duplicates are caught and relistings can be matched.
+//!
+//! ```
+//! use aliprotect_core::listing::Listing;
+//!
+//! let a = Listing::parse(
+//!     "https://www.alibaba.com/product-detail/Wireless-Earbuds_1600123456789.html?spm=a2700.7724857",
+//! )
+//! .unwrap();
+//! let b = Listing::parse("http://m.alibaba.com/product-detail/New-Title_1600123456789.html#reviews")
+//!     .unwrap();
+//! assert_eq!(a.key, b.key);
+//! assert_eq!(a.key.as_str(), "alibaba.com/product/1600123456789");
+//! assert_eq!(a.product_id.as_deref(), Some("1600123456789"));
+//! ```
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::marketplace::Marketplace;
+
+/// A listing's stable identity: the same string for every URL of the same listing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ListingKey(String);
+
+impl ListingKey {
+    /// The key as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ListingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A URL that cannot be a listing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListingUrlError {
+    /// Longer than [`Listing::MAX_URL_LEN`].
+    #[error("URL is {len} bytes long, more than the limit of {max}")]
+    TooLong {
+        /// Length of the input.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not a URL at all.
+    #[error("malformed URL: {0}")]
+    Malformed(#[from] url::ParseError),
+    /// Not http or https.
+    #[error("scheme `{0}` is not http or https")]
+    UnsupportedScheme(String),
+    /// No host name (or an IP address, which no marketplace uses).
+    #[error("URL has no marketplace host name")]
+    NoHostName,
+    /// A host no known marketplace owns.
+    #[error("host `{0}` belongs to no known marketplace")]
+    UnknownHost(String),
+    /// A host of another marketplace than the one expected.
+    #[error("host `{host}` is not part of {expected}")]
+    ForeignHost {
+        /// The URL's host.
+        host: String,
+        /// The marketplace the URL was expected on.
+        expected: Marketplace,
+    },
+}
+
+/// One listing on a marketplace.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Listing {
+    /// Where it is offered.
+    pub marketplace: Marketplace,
+    /// Its stable identity.
+    pub key: ListingKey,
+    /// The URL cleaned of tracking noise and fragment, as https.
+    pub url: Url,
+    /// The marketplace's product id, where the URL carries one.
+    pub product_id: Option<String>,
+    /// The seller's store id, where the URL carries one.
+    pub seller_id: Option<String>,
+}
+
+/// Query parameters that only track the visit and never identify a listing.
+const TRACKING_PARAMS: &[&str] = &[
+    "spm",
+    "scm",
+    "pvid",
+    "tracelog",
+    "gclid",
+    "fbclid",
+    "ref",
+    "ref_",
+    "src",
+    "from",
+    "ali_trackid",
+    "crm_mtn_tracelog",
+    "gatewayadapt",
+    "sk",
+    "dp",
+    "terminal_id",
+    "trafficfrom",
+    "_t",
+];
+const TRACKING_PREFIXES: &[&str] = &["utm_", "algo_", "aff_", "mm_", "pdp_", "s_"];
+
+impl Listing {
+    /// The longest URL accepted, in bytes.
+    pub const MAX_URL_LEN: usize = 4096;
+
+    /// Parses a listing URL of any known marketplace.
+    pub fn parse(input: &str) -> Result<Listing, ListingUrlError> {
+        let url = parse_url(input)?;
+        let host = host_of(&url)?;
+        let marketplace = Marketplace::for_host(&host)
+            .ok_or_else(|| ListingUrlError::UnknownHost(host.clone()))?;
+        Ok(Self::from_url(marketplace, url, &host))
+    }
+
+    /// Parses a listing URL that must belong to `marketplace`.
+    pub fn parse_for(marketplace: Marketplace, input: &str) -> Result<Listing, ListingUrlError> {
+        let url = parse_url(input)?;
+        let host = host_of(&url)?;
+        if marketplace.domain_of(&host).is_none() {
+            return Err(ListingUrlError::ForeignHost {
+                host,
+                expected: marketplace,
+            });
+        }
+        Ok(Self::from_url(marketplace, url, &host))
+    }
+
+    fn from_url(marketplace: Marketplace, mut url: Url, host: &str) -> Listing {
+        strip_noise(&mut url);
+        let domain = marketplace.domain_of(host).unwrap_or(marketplace.code());
+        let ids = identify(marketplace, host, &url);
+        let key = match &ids.product_id {
+            Some(id) => format!("{domain}/product/{id}"),
+            None => canonical_key(host, &url),
+        };
+        Listing {
+            marketplace,
+            key: ListingKey(key),
+            url,
+            product_id: ids.product_id,
+            seller_id: ids.seller_id,
+        }
+    }
+}
+
+fn parse_url(input: &str) -> Result<Url, ListingUrlError> {
+    let input = input.trim();
+    if input.len() > Listing::MAX_URL_LEN {
+        return Err(ListingUrlError::TooLong {
+            len: input.len(),
+            max: Listing::MAX_URL_LEN,
+        });
+    }
+    let url = Url::parse(input)?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(ListingUrlError::UnsupportedScheme(other.to_owned())),
+    }
+}
+
+fn host_of(url: &Url) -> Result<String, ListingUrlError> {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => Ok(domain.trim_end_matches('.').to_ascii_lowercase()),
+        _ => Err(ListingUrlError::NoHostName),
+    }
+}
+
+fn is_tracking(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    TRACKING_PARAMS.contains(&name.as_str())
+        || TRACKING_PREFIXES
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+}
+
+/// Makes the URL https, drops the fragment and the tracking parameters, sorts what is left.
+fn strip_noise(url: &mut Url) {
+    // Only http and https reach here, and both may become https.
+    let _ = url.set_scheme("https");
+    url.set_fragment(None);
+    let mut kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(name, _)| !is_tracking(name))
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    kept.sort();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+}
+
+/// Host without the `www.` or `m.` prefix, path without a trailing slash, cleaned query.
+fn canonical_key(host: &str, url: &Url) -> String {
+    let host = host
+        .strip_prefix("www.")
+        .or_else(|| host.strip_prefix("m."))
+        .unwrap_or(host);
+    let path = url.path().trim_end_matches('/');
+    match url.query() {
+        Some(query) => format!("{host}{path}?{query}"),
+        None => format!("{host}{path}"),
+    }
+}
+
+#[derive(Default)]
+struct Ids {
+    product_id: Option<String>,
+    seller_id: Option<String>,
+}
+
+fn identify(marketplace: Marketplace, host: &str, url: &Url) -> Ids {
+    let segments: Vec<&str> = url
+        .path_segments()
+        .map(|segments| segments.filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    let query_id = || {
+        url.query_pairs()
+            .find(|(name, _)| name == "id")
+            .map(|(_, value)| value.into_owned())
+            .filter(|value| is_digits(value))
+    };
+    match marketplace {
+        Marketplace::AlibabaCom => Ids {
+            product_id: after_prefix(&segments, "product-detail")
+                .or_else(|| after_prefix(&segments, "product"))
+                .and_then(|page| trailing_number(page.strip_suffix(".html")?, '_')),
+            // Supplier mini-sites live on `<store>.en.alibaba.com`.
+            seller_id: subdomain(host, "en.alibaba.com"),
+        },
+        Marketplace::AliExpress => Ids {
+            product_id: after_prefix(&segments, "item")
+                .or_else(|| after_prefix(&segments, "i"))
+                .and_then(|page| page.strip_suffix(".html"))
+                .filter(|id| is_digits(id))
+                .map(str::to_owned),
+            seller_id: after_prefix(&segments, "store")
+                .filter(|id| is_digits(id))
+                .map(str::to_owned),
+        },
+        Marketplace::Alibaba1688 => Ids {
+            product_id: after_prefix(&segments, "offer")
+                .and_then(|page| page.strip_suffix(".html"))
+                .filter(|id| is_digits(id))
+                .map(str::to_owned),
+            seller_id: subdomain(host, "1688.com"),
+        },
+        Marketplace::Taobao | Marketplace::Tmall => Ids {
+            product_id: query_id(),
+            seller_id: subdomain(host, marketplace.domain_of(host).unwrap_or_default()),
+        },
+        Marketplace::Lazada => Ids {
+            // `/products/<slug>-i<item>-s<sku>.html`: the item, not the variant, is the listing.
+            product_id: after_prefix(&segments, "products")
+                .and_then(|page| page.strip_suffix(".html"))
+                .and_then(|page| {
+                    page.split('-').find(|part| {
+                        part.len() > 1 && part.starts_with('i') && is_digits(&part[1..])
+                    })
+                })
+                .map(str::to_owned),
+            seller_id: None,
+        },
+        Marketplace::Amazon => Ids {
+            product_id: after_prefix(&segments, "dp")
+                .or_else(|| after_prefix(&segments, "product"))
+                .filter(|asin| asin.len() == 10 && asin.chars().all(|c| c.is_ascii_alphanumeric()))
+                .map(str::to_ascii_uppercase),
+            seller_id: None,
+        },
+        Marketplace::Ebay => Ids {
+            product_id: after_prefix(&segments, "itm").and_then(|_| {
+                segments
+                    .iter()
+                    .skip_while(|s| **s != "itm")
+                    .skip(1)
+                    .find(|s| is_digits(s))
+                    .map(|s| (*s).to_owned())
+            }),
+            seller_id: None,
+        },
+    }
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The path segment after the segment equal to `prefix`.
+fn after_prefix<'a>(segments: &[&'a str], prefix: &str) -> Option<&'a str> {
+    segments
+        .iter()
+        .position(|s| *s == prefix)
+        .and_then(|i| segments.get(i + 1))
+        .copied()
+}
+
+/// The digits after the last `separator` of `page` (or all of it when it is a number).
+fn trailing_number(page: &str, separator: char) -> Option<String> {
+    let tail = page.rsplit(separator).next()?;
+    is_digits(tail).then(|| tail.to_owned())
+}
+
+/// The single label in front of `domain` in `host`, unless it is a generic host name.
+fn subdomain(host: &str, domain: &str) -> Option<String> {
+    let label = host.strip_suffix(domain)?.strip_suffix('.')?;
+    let generic = [
+        "www", "m", "detail", "item", "s", "login", "message", "offer", "work",
+    ];
+    (!label.is_empty() && !label.contains('.') && !generic.contains(&label))
+        .then(|| label.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(url: &str) -> String {
+        Listing::parse(url).unwrap().key.to_string()
+    }
+
+    #[test]
+    fn alibaba_product_id_and_store_are_taken_from_the_url() {
+        let l = Listing::parse(
+            "https://acme.en.alibaba.com/product/1600999.html?spm=a2700.shop_plgr.41413.1",
+        )
+        .unwrap();
+        assert_eq!(l.seller_id.as_deref(), Some("acme"));
+        assert_eq!(l.key.as_str(), "alibaba.com/product/1600999");
+        assert_eq!(l.url.query(), None, "tracking stripped");
+        let l = Listing::parse("https://www.alibaba.com/product-detail/_1601234567.html").unwrap();
+        assert_eq!(l.product_id.as_deref(), Some("1601234567"));
+        assert_eq!(l.seller_id, None);
+    }
+
+    #[test]
+    fn each_marketplace_yields_a_product_key() {
+        let cases = [
+            (
+                "https://www.aliexpress.com/item/1005001234567890.html?algo_pvid=x",
+                "aliexpress.com/product/1005001234567890",
+            ),
+            (
+                "https://detail.1688.com/offer/612345678901.html",
+                "1688.com/product/612345678901",
+            ),
+            (
+                "https://item.taobao.com/item.htm?spm=a1z10&id=5566778899&ns=1",
+                "taobao.com/product/5566778899",
+            ),
+            (
+                "https://detail.tmall.com/item.htm?id=123456&skuId=9",
+                "tmall.com/product/123456",
+            ),
+            (
+                "https://www.lazada.com.my/products/earbuds-pro-i123456-s789.html",
+                "lazada.com.my/product/i123456",
+            ),
+            (
+                "https://www.amazon.de/Some-Title/dp/b0abcdefgh/ref=sr_1_1",
+                "amazon.de/product/B0ABCDEFGH",
+            ),
+            (
+                "https://www.ebay.com/itm/earbuds/1234567890?hash=x",
+                "ebay.com/product/1234567890",
+            ),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(key(url), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn pages_without_an_id_get_a_canonical_key_without_noise() {
+        assert_eq!(
+            key("HTTP://WWW.Alibaba.com/showroom/earbuds.html/?utm_source=x&b=2&a=1#top"),
+            "alibaba.com/showroom/earbuds.html?a=1&b=2"
+        );
+        assert_eq!(
+            key("https://m.alibaba.com/showroom/earbuds.html"),
+            key("https://www.alibaba.com/showroom/earbuds.html/")
+        );
+    }
+
+    #[test]
+    fn bad_urls_are_typed_errors() {
+        assert!(matches!(
+            Listing::parse("not a url"),
+            Err(ListingUrlError::Malformed(_))
+        ));
+        assert_eq!(
+            Listing::parse("ftp://www.alibaba.com/x"),
+            Err(ListingUrlError::UnsupportedScheme("ftp".into()))
+        );
+        assert_eq!(
+            Listing::parse("https://127.0.0.1/product-detail/x_1.html"),
+            Err(ListingUrlError::NoHostName)
+        );
+        assert_eq!(
+            Listing::parse("https://shop.example.com/x"),
+            Err(ListingUrlError::UnknownHost("shop.example.com".into()))
+        );
+        assert_eq!(
+            Listing::parse_for(
+                Marketplace::AlibabaCom,
+                "https://www.aliexpress.com/item/1.html"
+            ),
+            Err(ListingUrlError::ForeignHost {
+                host: "www.aliexpress.com".into(),
+                expected: Marketplace::AlibabaCom
+            })
+        );
+        let long = format!(
+            "https://www.alibaba.com/{}",
+            "a".repeat(Listing::MAX_URL_LEN)
+        );
+        assert!(matches!(
+            Listing::parse(&long),
+            Err(ListingUrlError::TooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn listings_round_trip_through_json() {
+        let l = Listing::parse("https://acme.en.alibaba.com/product-detail/x_42.html").unwrap();
+        let json = serde_json::to_string(&l).unwrap();
+        assert_eq!(serde_json::from_str::<Listing>(&json).unwrap(), l);
+    }
+}

@@ -1,0 +1,449 @@
+//! The IP right state machine: register, submit, review, the rejection-retry loop, and the end
+//! of a right's life.
+//!
+//! ```text
+//! Draft --Submit--> Submitted --BeginReview--> UnderReview --Approve--> Approved --Expire--> Expired
+//!   ^                   ^                          |                       \--Withdraw--> Withdrawn
+//!   Amend               +------Submit (attempt+1)--Rejected --Abandon--> Abandoned
+//!                                                  ^ Amend
+//! ```
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::package::{PackageProblem, SubmissionPackage};
+use crate::decider::{Decider, Recorded, Refusal, StateName};
+use crate::evidence::EvidenceKind;
+use crate::ids::{RightId, TenantId};
+use crate::party::Actor;
+use crate::policy::MarketplacePolicy;
+use crate::text::Text;
+
+/// Where a right stands with the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum RightStatus {
+    /// Being prepared; not yet sent.
+    Draft,
+    /// Sent to the platform (first try or a resubmission).
+    Submitted,
+    /// The platform is reviewing it.
+    UnderReview,
+    /// Accepted; complaints may rest on it.
+    Approved,
+    /// Refused by the platform, with a reason and fixes; may be amended and resubmitted.
+    Rejected,
+    /// Protection ended. Terminal.
+    Expired,
+    /// Withdrawn by the holder. Terminal.
+    Withdrawn,
+    /// Given up after rejection. Terminal.
+    Abandoned,
+}
+
+impl RightStatus {
+    /// Every status.
+    pub const ALL: [RightStatus; 8] = [
+        RightStatus::Draft,
+        RightStatus::Submitted,
+        RightStatus::UnderReview,
+        RightStatus::Approved,
+        RightStatus::Rejected,
+        RightStatus::Expired,
+        RightStatus::Withdrawn,
+        RightStatus::Abandoned,
+    ];
+
+    /// Whether no command is accepted any more.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            RightStatus::Expired | RightStatus::Withdrawn | RightStatus::Abandoned
+        )
+    }
+
+    /// Whether the platform is still to decide on it (complaints may be staged against it).
+    pub fn is_pending_review(self) -> bool {
+        matches!(self, RightStatus::Submitted | RightStatus::UnderReview)
+    }
+}
+
+impl fmt::Display for RightStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// What a rejection says must be fixed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FixTarget {
+    /// A document of this kind (missing, unreadable, wrong).
+    Evidence(EvidenceKind),
+    /// The registration details (number, classes, dates, registrant).
+    Registration,
+    /// A translation of a document.
+    Translation,
+    /// Anything else the reason names.
+    Other,
+}
+
+/// One structured item of what to fix after a rejection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    /// What to fix.
+    pub target: FixTarget,
+    /// How, in the words of whoever read the rejection.
+    pub instruction: Text,
+}
+
+/// A rejection as the platform gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectionRecord {
+    /// The submission attempt it answered.
+    pub attempt: u32,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+    /// The platform's reason, verbatim.
+    pub reason: Text,
+    /// What must be fixed.
+    pub fixes: Vec<Fix>,
+}
+
+/// An IP right and its history with the platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IpRight {
+    /// The right's id.
+    pub id: RightId,
+    /// Its tenant.
+    pub tenant: TenantId,
+    /// What is (or will be) submitted.
+    pub package: SubmissionPackage,
+    /// Where it stands.
+    pub status: RightStatus,
+    /// Submissions so far (1 after the first submit; never decreases).
+    pub attempts: u32,
+    /// Every rejection, oldest first.
+    pub rejections: Vec<RejectionRecord>,
+    /// When it was approved, if it was.
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+impl IpRight {
+    /// The newest rejection, if any.
+    pub fn last_rejection(&self) -> Option<&RejectionRecord> {
+        self.rejections.last()
+    }
+}
+
+/// What may be asked of a right.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RightCommand {
+    /// Create the right as a draft.
+    Register {
+        /// The new right's id.
+        id: RightId,
+        /// Its tenant.
+        tenant: TenantId,
+        /// What will be submitted.
+        package: SubmissionPackage,
+    },
+    /// Replace the package (in draft, or after a rejection).
+    Amend {
+        /// The new package.
+        package: SubmissionPackage,
+    },
+    /// Send to the platform (first try or resubmission); the package must pass its check.
+    Submit,
+    /// The platform starts reviewing.
+    BeginReview,
+    /// The platform accepts the right.
+    Approve,
+    /// The platform refuses the right.
+    Reject {
+        /// The platform's reason, verbatim.
+        reason: Text,
+        /// What must be fixed.
+        fixes: Vec<Fix>,
+    },
+    /// Protection has ended (at or after the registration's expiry date).
+    Expire,
+    /// The holder withdraws an approved right.
+    Withdraw {
+        /// Why, if given.
+        reason: Option<Text>,
+    },
+    /// The holder gives up on a rejected right.
+    Abandon {
+        /// Why, if given.
+        reason: Option<Text>,
+    },
+}
+
+impl RightCommand {
+    /// The command's name, as refusals report it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RightCommand::Register { .. } => "Register",
+            RightCommand::Amend { .. } => "Amend",
+            RightCommand::Submit => "Submit",
+            RightCommand::BeginReview => "BeginReview",
+            RightCommand::Approve => "Approve",
+            RightCommand::Reject { .. } => "Reject",
+            RightCommand::Expire => "Expire",
+            RightCommand::Withdraw { .. } => "Withdraw",
+            RightCommand::Abandon { .. } => "Abandon",
+        }
+    }
+}
+
+/// What happened to a right.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RightChange {
+    /// Created as a draft.
+    Registered {
+        /// Its id.
+        id: RightId,
+        /// Its tenant.
+        tenant: TenantId,
+        /// The package.
+        package: SubmissionPackage,
+    },
+    /// The package was replaced.
+    Amended {
+        /// The new package.
+        package: SubmissionPackage,
+    },
+    /// Sent to the platform.
+    Submitted {
+        /// Which try this is (1 for the first).
+        attempt: u32,
+    },
+    /// The platform started reviewing.
+    ReviewStarted,
+    /// Accepted.
+    Approved,
+    /// Refused.
+    Rejected {
+        /// The platform's reason, verbatim.
+        reason: Text,
+        /// What must be fixed.
+        fixes: Vec<Fix>,
+    },
+    /// Protection ended.
+    Expired,
+    /// Withdrawn by the holder.
+    Withdrawn {
+        /// Why, if given.
+        reason: Option<Text>,
+    },
+    /// Given up.
+    Abandoned {
+        /// Why, if given.
+        reason: Option<Text>,
+    },
+}
+
+/// A stored event of a right.
+pub type RightEvent = Recorded<RightChange>;
+
+/// The rule a refused right command broke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum RightRule {
+    /// The right does not exist yet.
+    #[error("the right is not registered")]
+    NotRegistered,
+    /// `Register` on an existing right.
+    #[error("the right is already registered")]
+    AlreadyRegistered,
+    /// The command is not allowed in the current state.
+    #[error("not allowed in this state")]
+    NotAllowedInState,
+    /// An amendment that changes the kind of right (a new kind is a new right).
+    #[error("an amendment cannot change the kind of right")]
+    KindChanged,
+    /// The package has problems; every one is listed.
+    #[error("the package is incomplete: {0:?}")]
+    PackageIncomplete(Vec<PackageProblem>),
+    /// The policy's limit of submissions is used up.
+    #[error("all {limit} submissions allowed are used")]
+    AttemptLimitReached {
+        /// The policy's limit.
+        limit: u32,
+    },
+    /// `Expire` before the registration's expiry date, or on a right with none.
+    #[error("the registration has not expired (expires on {expires_on:?})")]
+    NotExpired {
+        /// The expiry date, if the registration has one.
+        expires_on: Option<chrono::NaiveDate>,
+    },
+}
+
+/// Why a right command was refused.
+pub type RightRefusal = Refusal<RightStatus, RightRule>;
+
+/// What deciding a right command may read.
+#[derive(Debug, Clone, Copy)]
+pub struct RightContext<'a> {
+    /// Now.
+    pub at: DateTime<Utc>,
+    /// Who issues the command.
+    pub actor: Actor,
+    /// The platform's rules.
+    pub policy: &'a MarketplacePolicy,
+}
+
+/// The IP right state machine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RightDecider;
+
+impl Decider for RightDecider {
+    type State = Option<IpRight>;
+    type Command = RightCommand;
+    type Event = RightEvent;
+    type Context<'a> = RightContext<'a>;
+    type Refusal = RightRefusal;
+
+    fn initial_state() -> Self::State {
+        None
+    }
+
+    fn decide(
+        state: &Option<IpRight>,
+        command: &RightCommand,
+        context: &RightContext<'_>,
+    ) -> Result<Vec<RightEvent>, RightRefusal> {
+        let refuse = |rule| Refusal {
+            state: state
+                .as_ref()
+                .map_or(StateName::Absent, |right| StateName::In(right.status)),
+            command: command.name().to_owned(),
+            rule,
+        };
+        let change = match state {
+            None => match command {
+                RightCommand::Register {
+                    id,
+                    tenant,
+                    package,
+                } => RightChange::Registered {
+                    id: *id,
+                    tenant: *tenant,
+                    package: package.clone(),
+                },
+                _ => return Err(refuse(RightRule::NotRegistered)),
+            },
+            Some(right) => decide_existing(right, command, context).map_err(refuse)?,
+        };
+        Ok(vec![Recorded {
+            at: context.at,
+            actor: context.actor,
+            change,
+        }])
+    }
+
+    fn evolve(state: Option<IpRight>, event: &RightEvent) -> Option<IpRight> {
+        let Some(mut right) = state else {
+            return match &event.change {
+                RightChange::Registered {
+                    id,
+                    tenant,
+                    package,
+                } => Some(IpRight {
+                    id: *id,
+                    tenant: *tenant,
+                    package: package.clone(),
+                    status: RightStatus::Draft,
+                    attempts: 0,
+                    rejections: Vec::new(),
+                    approved_at: None,
+                }),
+                other => {
+                    tracing::warn!(?other, "right event before registration ignored");
+                    None
+                }
+            };
+        };
+        match &event.change {
+            RightChange::Registered { .. } => {
+                tracing::warn!(right = %right.id, "second registration event ignored");
+            }
+            RightChange::Amended { package } => right.package = package.clone(),
+            RightChange::Submitted { attempt } => {
+                right.status = RightStatus::Submitted;
+                right.attempts = right.attempts.max(*attempt);
+            }
+            RightChange::ReviewStarted => right.status = RightStatus::UnderReview,
+            RightChange::Approved => {
+                right.status = RightStatus::Approved;
+                right.approved_at = Some(event.at);
+            }
+            RightChange::Rejected { reason, fixes } => {
+                right.status = RightStatus::Rejected;
+                right.rejections.push(RejectionRecord {
+                    attempt: right.attempts,
+                    at: event.at,
+                    reason: reason.clone(),
+                    fixes: fixes.clone(),
+                });
+            }
+            RightChange::Expired => right.status = RightStatus::Expired,
+            RightChange::Withdrawn { .. } => right.status = RightStatus::Withdrawn,
+            RightChange::Abandoned { .. } => right.status = RightStatus::Abandoned,
+        }
+        Some(right)
+    }
+}
+
+fn decide_existing(
+    right: &IpRight,
+    command: &RightCommand,
+    context: &RightContext<'_>,
+) -> Result<RightChange, RightRule> {
+    use RightStatus as S;
+    match (right.status, command) {
+        (_, RightCommand::Register { .. }) => Err(RightRule::AlreadyRegistered),
+        (S::Draft | S::Rejected, RightCommand::Amend { package }) => {
+            if package.kind() != right.package.kind() {
+                return Err(RightRule::KindChanged);
+            }
+            Ok(RightChange::Amended {
+                package: package.clone(),
+            })
+        }
+        (S::Draft | S::Rejected, RightCommand::Submit) => {
+            if let Some(limit) = context.policy.max_right_submissions
+                && right.attempts >= limit
+            {
+                return Err(RightRule::AttemptLimitReached { limit });
+            }
+            let problems = right.package.check(right.id, context.at);
+            if !problems.is_empty() {
+                return Err(RightRule::PackageIncomplete(problems));
+            }
+            Ok(RightChange::Submitted {
+                attempt: right.attempts + 1,
+            })
+        }
+        (S::Submitted, RightCommand::BeginReview) => Ok(RightChange::ReviewStarted),
+        (S::UnderReview, RightCommand::Approve) => Ok(RightChange::Approved),
+        (S::UnderReview, RightCommand::Reject { reason, fixes }) => Ok(RightChange::Rejected {
+            reason: reason.clone(),
+            fixes: fixes.clone(),
+        }),
+        (S::Approved, RightCommand::Expire) => {
+            let expires_on = right.package.registration.expires_on();
+            match expires_on {
+                Some(day) if day <= context.at.date_naive() => Ok(RightChange::Expired),
+                _ => Err(RightRule::NotExpired { expires_on }),
+            }
+        }
+        (S::Approved, RightCommand::Withdraw { reason }) => Ok(RightChange::Withdrawn {
+            reason: reason.clone(),
+        }),
+        (S::Rejected, RightCommand::Abandon { reason }) => Ok(RightChange::Abandoned {
+            reason: reason.clone(),
+        }),
+        _ => Err(RightRule::NotAllowedInState),
+    }
+}

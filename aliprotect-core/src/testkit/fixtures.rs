@@ -1,0 +1,143 @@
+//! Ready-made domain values for tests: a complete package per kind, rights in any state, and
+//! complaint filings. Fixed ids and a fixed clock keep failures reproducible.
+// Fixtures are built from literals known to be valid; a failure is a bug in this file.
+#![allow(clippy::expect_used)]
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+use crate::complaint::{ComplaintFiling, ComplaintReason};
+use crate::evidence::{Evidence, EvidenceKind};
+use crate::ids::{ComplaintId, FilingId, RightId, RightsHolderId, TenantId, UserId};
+use crate::listing::Listing;
+use crate::party::{Actor, HolderKind, RightsHolder};
+use crate::right::{
+    Filer, IpRight, Jurisdiction, MarkType, PatentRegistration, Registration, RightStatus,
+    SubmissionPackage, TrademarkRegistration,
+};
+use crate::text::Text;
+
+/// The fixed "now" of fixtures: Monday 2 March 2026, 09:00 UTC.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
+        .single()
+        .expect("valid date")
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+/// The fixtures' tenant.
+pub fn tenant() -> TenantId {
+    TenantId::from_u128(1)
+}
+
+/// A user of the fixtures' tenant.
+pub fn holder_user() -> Actor {
+    Actor::HolderUser {
+        tenant: tenant(),
+        user: UserId::from_u128(1),
+    }
+}
+
+/// The fixtures' rights holder: a company, Acme Audio Ltd.
+pub fn holder() -> RightsHolder {
+    RightsHolder {
+        id: RightsHolderId::from_u128(1),
+        tenant: tenant(),
+        name: "Acme Audio Ltd".to_owned(),
+        kind: HolderKind::Company,
+    }
+}
+
+/// Evidence of `kind` with content derived from the kind's name.
+pub fn evidence(kind: EvidenceKind) -> Evidence {
+    Evidence::of_bytes(
+        kind,
+        format!("{kind:?}").as_bytes(),
+        "application/pdf",
+        now(),
+    )
+}
+
+fn jurisdiction(code: &str) -> Jurisdiction {
+    Jurisdiction::new(code).expect("valid jurisdiction")
+}
+
+/// A complete trademark package filed by the holder itself.
+pub fn trademark_package() -> SubmissionPackage {
+    SubmissionPackage {
+        holder: holder(),
+        filer: Filer::Holder,
+        registration: Registration::Trademark(TrademarkRegistration {
+            mark_name: "ACME SOUND".to_owned(),
+            mark_type: MarkType::Combined,
+            registration_number: "CN-41234567".to_owned(),
+            jurisdiction: jurisdiction("CN"),
+            registrant: "Acme Audio Ltd".to_owned(),
+            classes: vec![9],
+            registered_on: date(2021, 6, 1),
+            expires_on: date(2031, 5, 31),
+        }),
+        evidence: vec![
+            evidence(EvidenceKind::TrademarkCertificate),
+            evidence(EvidenceKind::ArticlesOfIncorporation),
+        ],
+    }
+}
+
+/// A complete design-patent package filed by the holder itself.
+pub fn design_patent_package() -> SubmissionPackage {
+    SubmissionPackage {
+        holder: holder(),
+        filer: Filer::Holder,
+        registration: Registration::DesignPatent(PatentRegistration {
+            title: "Earbud charging case".to_owned(),
+            patent_number: "ZL202230123456.7".to_owned(),
+            jurisdiction: jurisdiction("CN"),
+            registrant: "Acme Audio Ltd".to_owned(),
+            filed_on: date(2022, 1, 10),
+            granted_on: date(2022, 8, 1),
+            expires_on: date(2037, 1, 9),
+        }),
+        evidence: vec![
+            evidence(EvidenceKind::DesignPatentCertificate),
+            evidence(EvidenceKind::ArticlesOfFormation),
+        ],
+    }
+}
+
+/// A trademark right of the fixtures' tenant in `status`, with `attempts` submissions behind it.
+pub fn right_in(status: RightStatus) -> IpRight {
+    IpRight {
+        id: RightId::from_u128(1),
+        tenant: tenant(),
+        package: trademark_package(),
+        status,
+        attempts: u32::from(status != RightStatus::Draft),
+        rejections: Vec::new(),
+        approved_at: (status == RightStatus::Approved).then(now),
+    }
+}
+
+/// A complaint filing of the fixtures' tenant on `right_in(..)`'s right against the Alibaba.com
+/// listing with product id `product`.
+pub fn complaint_filing(id: u128, product: u64) -> ComplaintFiling {
+    let url = format!("https://www.alibaba.com/product-detail/Fake-Earbuds_{product}.html");
+    ComplaintFiling {
+        id: ComplaintId::from_u128(id),
+        tenant: tenant(),
+        filing: FilingId::from_u128(1),
+        right: RightId::from_u128(1),
+        listing: Listing::parse(&url).expect("valid listing URL"),
+        reason: ComplaintReason::TrademarkCounterfeit,
+        explanation: text("Counterfeit earbuds bearing the ACME SOUND mark."),
+        evidence: vec![evidence(EvidenceKind::Screenshot)],
+        follows: None,
+    }
+}
+
+/// `Text` from a literal known to be valid.
+pub fn text(s: &str) -> Text {
+    Text::new(s).expect("valid fixture text")
+}
