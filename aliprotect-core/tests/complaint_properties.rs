@@ -1,0 +1,372 @@
+//! Property tests of the complaint machine against a reference model.
+//!
+//! The model tracks status, counter-notices and deadlines in whole days on a calendar where
+//! every day is a working day (so a window of N days opened on day D closes at the start of
+//! day D + N + 1). It is run under an Alibaba-like policy (a silent seller loses the listing,
+//! 3 counter-notices) and a DMCA-like one (seller silence changes nothing, 1 counter-notice).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use aliprotect_core::calendar::{BusinessCalendar, Window};
+use aliprotect_core::complaint::*;
+use aliprotect_core::decider::Decider;
+use aliprotect_core::ids::ComplaintId;
+use aliprotect_core::party::Actor;
+use aliprotect_core::policy::MarketplacePolicy;
+use aliprotect_core::right::{IpRight, RightStatus};
+use aliprotect_core::testkit::fixtures::{self, now, text};
+use chrono::Duration;
+use proptest::prelude::*;
+use proptest::strategy::Union;
+use proptest::test_runner::Config;
+use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Step {
+    File { fits: bool },
+    ApproveRight,
+    Submit,
+    SubmitStaged,
+    Accept,
+    UnableToProcess,
+    Removal,
+    SellerWindowElapsed,
+    CounterNotice,
+    Respond,
+    AcceptCounterNotice,
+    PlatformRestores,
+    ResponseWindowElapsed,
+    Retract,
+    MarkRelisted,
+    MarkRefiled,
+    Wait { days: i64 },
+}
+
+const ALL_STEPS: [Step; 19] = [
+    Step::File { fits: true },
+    Step::File { fits: false },
+    Step::ApproveRight,
+    Step::Submit,
+    Step::SubmitStaged,
+    Step::Accept,
+    Step::UnableToProcess,
+    Step::Removal,
+    Step::SellerWindowElapsed,
+    Step::CounterNotice,
+    Step::Respond,
+    Step::AcceptCounterNotice,
+    Step::PlatformRestores,
+    Step::ResponseWindowElapsed,
+    Step::Retract,
+    Step::MarkRelisted,
+    Step::MarkRefiled,
+    Step::Wait { days: 1 },
+    Step::Wait { days: 9 },
+];
+
+/// The rules a model run is under.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rules {
+    seller_window_days: Option<i64>,
+    holder_window_days: Option<i64>,
+    counter_notices: u8,
+}
+
+const ALIBABA_LIKE: Rules = Rules {
+    seller_window_days: Some(3),
+    holder_window_days: Some(15),
+    counter_notices: 3,
+};
+const DMCA_LIKE: Rules = Rules {
+    seller_window_days: None,
+    holder_window_days: Some(10),
+    counter_notices: 1,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+struct Model {
+    rules: Rules,
+    right_approved: bool,
+    day: i64,
+    status: Option<ComplaintStatus>,
+    counter_notices: u8,
+    /// The day (inclusive) from which the pending silence deadline has passed.
+    deadline_day: Option<i64>,
+}
+
+impl Model {
+    fn due(&self) -> bool {
+        self.deadline_day.is_some_and(|day| self.day >= day)
+    }
+
+    fn window_from_today(&self, days: Option<i64>) -> Option<i64> {
+        days.map(|n| self.day + n + 1)
+    }
+}
+
+/// The model's table: the model after `step`, or `None` when the step must be refused.
+fn model_transition(model: &Model, step: Step) -> Option<Model> {
+    use ComplaintStatus as S;
+    let mut next = model.clone();
+    match step {
+        Step::Wait { days } => {
+            next.day += days;
+            return Some(next);
+        }
+        Step::ApproveRight => {
+            next.right_approved = true;
+            return Some(next);
+        }
+        _ => {}
+    }
+    let Some(status) = model.status else {
+        if let Step::File { fits: true } = step {
+            next.status = Some(if model.right_approved {
+                S::Draft
+            } else {
+                S::Staged
+            });
+            return Some(next);
+        }
+        return None;
+    };
+    let (new_status, deadline) = match (status, step) {
+        (S::Draft, Step::Submit) | (S::Staged, Step::SubmitStaged) if model.right_approved => {
+            (S::Submitted, None)
+        }
+        (S::Submitted, Step::Accept) => (
+            S::InProgress,
+            model.window_from_today(model.rules.seller_window_days),
+        ),
+        (S::Submitted | S::InProgress, Step::UnableToProcess) => (S::UnableToProcess, None),
+        (S::Submitted | S::InProgress | S::Responded, Step::Removal) => (S::ListingRemoved, None),
+        (S::InProgress, Step::SellerWindowElapsed) if model.due() => (S::ListingRemoved, None),
+        (S::InProgress | S::Responded | S::ListingRemoved, Step::CounterNotice)
+            if model.counter_notices < model.rules.counter_notices =>
+        {
+            next.counter_notices += 1;
+            (
+                S::CounterNoticed,
+                model.window_from_today(model.rules.holder_window_days),
+            )
+        }
+        (S::CounterNoticed, Step::Respond) if !model.due() => (S::Responded, None),
+        (S::CounterNoticed | S::Responded, Step::AcceptCounterNotice | Step::PlatformRestores) => {
+            (S::ListingRestored, None)
+        }
+        (S::CounterNoticed, Step::ResponseWindowElapsed) if model.due() => {
+            (S::ListingRestored, None)
+        }
+        (
+            S::Staged | S::Draft | S::Submitted | S::InProgress | S::CounterNoticed | S::Responded,
+            Step::Retract,
+        ) => (S::Retracted, None),
+        (S::ListingRemoved, Step::MarkRelisted) => (S::Relisted, None),
+        (S::UnableToProcess, Step::MarkRefiled) => (S::Refiled, None),
+        _ => return None,
+    };
+    next.status = Some(new_status);
+    next.deadline_day = deadline;
+    Some(next)
+}
+
+struct ComplaintModel;
+
+impl ReferenceStateMachine for ComplaintModel {
+    type State = Model;
+    type Transition = Step;
+
+    fn init_state() -> BoxedStrategy<Model> {
+        (
+            prop_oneof![Just(ALIBABA_LIKE), Just(DMCA_LIKE)],
+            any::<bool>(),
+        )
+            .prop_map(|(rules, right_approved)| Model {
+                rules,
+                right_approved,
+                day: 0,
+                status: None,
+                counter_notices: 0,
+                deadline_day: None,
+            })
+            .boxed()
+    }
+
+    /// Mostly steps the model accepts and that keep the complaint open, so long stories
+    /// (three counter-notices, a removal then a relisting) happen often; refused and ending
+    /// steps are mixed in with less weight.
+    fn transitions(model: &Model) -> BoxedStrategy<Step> {
+        let weighted = ALL_STEPS
+            .into_iter()
+            .map(|step| {
+                let weight = match (step, model_transition(model, step)) {
+                    (Step::Wait { .. }, _) => 2,
+                    (Step::ApproveRight, _) if model.right_approved => 0,
+                    (_, Some(next)) if next.status.is_some_and(|s| !s.is_terminal()) => 12,
+                    _ => 1,
+                };
+                (weight, Just(step).boxed())
+            })
+            .filter(|(weight, _)| *weight > 0)
+            .collect::<Vec<_>>();
+        Union::new_weighted(weighted).boxed()
+    }
+
+    fn apply(model: Model, step: &Step) -> Model {
+        model_transition(&model, *step).unwrap_or(model)
+    }
+}
+
+fn policy_for(rules: Rules) -> MarketplacePolicy {
+    let mut policy = MarketplacePolicy::alibaba_ipp();
+    let mut calendar = BusinessCalendar::utc_weekdays();
+    calendar.weekend.clear();
+    policy.calendar = calendar;
+    policy.counter_notices_allowed = rules.counter_notices;
+    policy.silence.seller_loses_after = rules
+        .seller_window_days
+        .map(|d| Window::WorkingDays(d as u16));
+    policy.silence.holder_loses_after = rules
+        .holder_window_days
+        .map(|d| Window::CalendarDays(d as u16));
+    policy
+}
+
+struct Sut {
+    policy: MarketplacePolicy,
+    right: IpRight,
+    day: i64,
+    state: Option<Complaint>,
+    events: Vec<ComplaintEvent>,
+}
+
+fn command(step: Step) -> Option<ComplaintCommand> {
+    let successor = ComplaintId::from_u128(2);
+    Some(match step {
+        Step::File { fits } => {
+            let mut filing = fixtures::complaint_filing(1, 1_600_001);
+            if !fits {
+                filing.reason = ComplaintReason::CopyrightCopiedText;
+            }
+            ComplaintCommand::File(Box::new(filing))
+        }
+        Step::Submit => ComplaintCommand::Submit,
+        Step::SubmitStaged => ComplaintCommand::SubmitStaged,
+        Step::Accept => ComplaintCommand::Accept,
+        Step::UnableToProcess => ComplaintCommand::ReportUnableToProcess {
+            reason: text("Insufficient evidence"),
+        },
+        Step::Removal => ComplaintCommand::RecordRemoval {
+            cause: RemovalCause::PlatformReported,
+        },
+        Step::SellerWindowElapsed => ComplaintCommand::SellerAnswerWindowElapsed,
+        Step::CounterNotice => ComplaintCommand::ReceiveCounterNotice {
+            statement: text("Genuine goods"),
+            evidence: vec![],
+        },
+        Step::Respond => ComplaintCommand::Respond {
+            statement: text("They are not"),
+            evidence: vec![],
+        },
+        Step::AcceptCounterNotice => ComplaintCommand::AcceptCounterNotice,
+        Step::PlatformRestores => ComplaintCommand::PlatformRestores,
+        Step::ResponseWindowElapsed => ComplaintCommand::ResponseWindowElapsed,
+        Step::Retract => ComplaintCommand::Retract { reason: None },
+        Step::MarkRelisted => ComplaintCommand::MarkRelisted { successor },
+        Step::MarkRefiled => ComplaintCommand::MarkRefiled { successor },
+        Step::ApproveRight | Step::Wait { .. } => return None,
+    })
+}
+
+impl Sut {
+    fn decide(&self, command: &ComplaintCommand) -> Result<Vec<ComplaintEvent>, ComplaintRefusal> {
+        let context = ComplaintContext {
+            at: now() + Duration::days(self.day),
+            actor: Actor::Platform,
+            policy: &self.policy,
+            right: Some(&self.right),
+            previous: None,
+        };
+        ComplaintDecider::decide(&self.state, command, &context)
+    }
+}
+
+impl StateMachineTest for Sut {
+    type SystemUnderTest = Self;
+    type Reference = ComplaintModel;
+
+    fn init_test(model: &Model) -> Self {
+        let status = if model.right_approved {
+            RightStatus::Approved
+        } else {
+            RightStatus::UnderReview
+        };
+        Sut {
+            policy: policy_for(model.rules),
+            right: fixtures::right_in(status),
+            day: 0,
+            state: None,
+            events: Vec::new(),
+        }
+    }
+
+    fn apply(mut sut: Self, model: &Model, step: Step) -> Self {
+        match step {
+            Step::Wait { days } => sut.day += days,
+            Step::ApproveRight => sut.right.status = RightStatus::Approved,
+            _ => {}
+        }
+        if let Some(command) = command(step)
+            && let Ok(events) = sut.decide(&command)
+        {
+            for event in &events {
+                sut.state = ComplaintDecider::evolve(sut.state.take(), event);
+            }
+            sut.events.extend(events);
+        }
+        let status = sut.state.as_ref().map(Complaint::status);
+        assert_eq!(status, model.status, "status after {step:?}");
+        let notices = sut.state.as_ref().map_or(0, |c| c.counter_notices.len());
+        assert_eq!(
+            notices,
+            usize::from(model.counter_notices),
+            "after {step:?}"
+        );
+        assert!(notices <= usize::from(sut.policy.counter_notices_allowed));
+        sut
+    }
+
+    fn check_invariants(sut: &Self, _: &Model) {
+        assert_eq!(&ComplaintDecider::fold(&sut.events), &sut.state, "refold");
+        for event in &sut.events {
+            let json = serde_json::to_string(event).unwrap();
+            assert_eq!(
+                &serde_json::from_str::<ComplaintEvent>(&json).unwrap(),
+                event
+            );
+        }
+        let json = serde_json::to_string(&sut.state).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Option<Complaint>>(&json).unwrap(),
+            sut.state
+        );
+        if let Some(complaint) = &sut.state
+            && complaint.status().is_terminal()
+        {
+            for step in ALL_STEPS {
+                if let Some(command) = command(step) {
+                    assert!(
+                        sut.decide(&command).is_err(),
+                        "terminal {} accepted {step:?}",
+                        complaint.status()
+                    );
+                }
+            }
+        }
+    }
+}
+
+prop_state_machine! {
+    #![proptest_config(Config { cases: 256, ..Config::default() })]
+    #[test]
+    fn complaint_machine_agrees_with_the_model(sequential 1..50 => Sut);
+}

@@ -1,0 +1,260 @@
+//! Property tests of the IP right machine against a reference model.
+//!
+//! The model is a transition table over statuses and counters, written independently of the
+//! decider; random command sequences (valid and invalid) must be accepted or refused exactly
+//! as the model says, and leave the same status and attempt count.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use aliprotect_core::decider::{Decider, Recorded};
+use aliprotect_core::evidence::EvidenceKind;
+use aliprotect_core::ids::RightId;
+use aliprotect_core::policy::MarketplacePolicy;
+use aliprotect_core::right::*;
+use aliprotect_core::testkit::fixtures::{self, now, text};
+use chrono::{DateTime, Duration, Utc};
+use proptest::prelude::*;
+use proptest::strategy::Union;
+use proptest::test_runner::Config;
+use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+
+const SUBMISSION_LIMIT: u32 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Step {
+    Register {
+        complete: bool,
+    },
+    Amend {
+        complete: bool,
+    },
+    Submit,
+    BeginReview,
+    Approve,
+    Reject,
+    /// `Expire` issued after (or before) the registration's expiry date.
+    Expire {
+        after_expiry: bool,
+    },
+    Withdraw,
+    Abandon,
+}
+
+const ALL_STEPS: [Step; 12] = [
+    Step::Register { complete: true },
+    Step::Register { complete: false },
+    Step::Amend { complete: true },
+    Step::Amend { complete: false },
+    Step::Submit,
+    Step::BeginReview,
+    Step::Approve,
+    Step::Reject,
+    Step::Expire { after_expiry: true },
+    Step::Expire {
+        after_expiry: false,
+    },
+    Step::Withdraw,
+    Step::Abandon,
+];
+
+#[derive(Debug, Clone, PartialEq)]
+struct Model {
+    status: Option<RightStatus>,
+    attempts: u32,
+    package_complete: bool,
+}
+
+struct RightModel;
+
+impl ReferenceStateMachine for RightModel {
+    type State = Model;
+    type Transition = Step;
+
+    fn init_state() -> BoxedStrategy<Model> {
+        Just(Model {
+            status: None,
+            attempts: 0,
+            package_complete: false,
+        })
+        .boxed()
+    }
+
+    /// Mostly steps the model accepts and that keep the right alive, so long stories (the
+    /// rejection loop up to the submission limit) happen often; refused and ending steps are
+    /// mixed in with less weight.
+    fn transitions(model: &Model) -> BoxedStrategy<Step> {
+        let weighted = ALL_STEPS
+            .into_iter()
+            .map(|step| {
+                let weight = match model_transition(model, step) {
+                    Some((next, _, _)) if !next.is_terminal() => 12,
+                    _ => 1,
+                };
+                (weight, Just(step).boxed())
+            })
+            .collect::<Vec<_>>();
+        Union::new_weighted(weighted).boxed()
+    }
+
+    fn apply(mut model: Model, step: &Step) -> Model {
+        if let Some((status, attempts, complete)) = model_transition(&model, *step) {
+            model.status = Some(status);
+            model.attempts = attempts;
+            model.package_complete = complete;
+        }
+        model
+    }
+}
+
+/// The model's table: the state after `step`, or `None` when the step must be refused.
+fn model_transition(model: &Model, step: Step) -> Option<(RightStatus, u32, bool)> {
+    use RightStatus::*;
+    let (attempts, complete) = (model.attempts, model.package_complete);
+    let Some(status) = model.status else {
+        return match step {
+            Step::Register { complete } => Some((Draft, 0, complete)),
+            _ => None,
+        };
+    };
+    let next = match (status, step) {
+        (Draft | Rejected, Step::Amend { complete }) => return Some((status, attempts, complete)),
+        (Draft | Rejected, Step::Submit) if complete && attempts < SUBMISSION_LIMIT => {
+            return Some((Submitted, attempts + 1, complete));
+        }
+        (Submitted, Step::BeginReview) => UnderReview,
+        (UnderReview, Step::Approve) => Approved,
+        (UnderReview, Step::Reject) => Rejected,
+        (Approved, Step::Expire { after_expiry: true }) => Expired,
+        (Approved, Step::Withdraw) => Withdrawn,
+        (Rejected, Step::Abandon) => Abandoned,
+        _ => return None,
+    };
+    Some((next, attempts, complete))
+}
+
+struct Sut {
+    policy: MarketplacePolicy,
+    state: Option<IpRight>,
+    events: Vec<Recorded<RightChange>>,
+}
+
+fn package(complete: bool) -> SubmissionPackage {
+    let mut package = fixtures::trademark_package();
+    if !complete {
+        package
+            .evidence
+            .retain(|e| e.kind != EvidenceKind::TrademarkCertificate);
+    }
+    package
+}
+
+fn command(step: Step) -> RightCommand {
+    match step {
+        Step::Register { complete } => RightCommand::Register {
+            id: RightId::from_u128(1),
+            tenant: fixtures::tenant(),
+            package: package(complete),
+        },
+        Step::Amend { complete } => RightCommand::Amend {
+            package: package(complete),
+        },
+        Step::Submit => RightCommand::Submit,
+        Step::BeginReview => RightCommand::BeginReview,
+        Step::Approve => RightCommand::Approve,
+        Step::Reject => RightCommand::Reject {
+            reason: text("Unclear certificate"),
+            fixes: vec![],
+        },
+        Step::Expire { .. } => RightCommand::Expire,
+        Step::Withdraw => RightCommand::Withdraw { reason: None },
+        Step::Abandon => RightCommand::Abandon {
+            reason: Some(text("Not worth it")),
+        },
+    }
+}
+
+fn time_of(step: Step) -> DateTime<Utc> {
+    match step {
+        // The fixture trademark expires on 2031-05-31.
+        Step::Expire { after_expiry: true } => now() + Duration::days(365 * 6),
+        _ => now(),
+    }
+}
+
+impl StateMachineTest for Sut {
+    type SystemUnderTest = Self;
+    type Reference = RightModel;
+
+    fn init_test(_: &Model) -> Self {
+        let mut policy = MarketplacePolicy::alibaba_ipp();
+        policy.max_right_submissions = Some(SUBMISSION_LIMIT);
+        Sut {
+            policy,
+            state: None,
+            events: Vec::new(),
+        }
+    }
+
+    fn apply(mut sut: Self, model: &Model, step: Step) -> Self {
+        let context = RightContext {
+            at: time_of(step),
+            actor: fixtures::holder_user(),
+            policy: &sut.policy,
+        };
+        let result = RightDecider::decide(&sut.state, &command(step), &context);
+        let attempts_before = sut.state.as_ref().map_or(0, |r| r.attempts);
+        if let Ok(events) = result {
+            for event in &events {
+                sut.state = RightDecider::evolve(sut.state.take(), event);
+            }
+            sut.events.extend(events);
+        }
+        let status = sut.state.as_ref().map(|r| r.status);
+        let attempts = sut.state.as_ref().map_or(0, |r| r.attempts);
+        assert_eq!(status, model.status, "status after {step:?}");
+        assert_eq!(attempts, model.attempts, "attempts after {step:?}");
+        assert!(attempts >= attempts_before, "attempt counter decreased");
+        sut
+    }
+
+    fn check_invariants(sut: &Self, _: &Model) {
+        assert_eq!(&RightDecider::fold(&sut.events), &sut.state, "refold");
+        for event in &sut.events {
+            let json = serde_json::to_string(event).unwrap();
+            assert_eq!(&serde_json::from_str::<RightEvent>(&json).unwrap(), event);
+        }
+        let json = serde_json::to_string(&sut.state).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Option<IpRight>>(&json).unwrap(),
+            sut.state
+        );
+        if let Some(right) = &sut.state {
+            assert_eq!(
+                right.rejections.len(),
+                sut.events
+                    .iter()
+                    .filter(|e| matches!(e.change, RightChange::Rejected { .. }))
+                    .count()
+            );
+            if right.status.is_terminal() {
+                for step in ALL_STEPS {
+                    let context = RightContext {
+                        at: time_of(step),
+                        actor: fixtures::holder_user(),
+                        policy: &sut.policy,
+                    };
+                    assert!(
+                        RightDecider::decide(&sut.state, &command(step), &context).is_err(),
+                        "terminal {} accepted {step:?}",
+                        right.status
+                    );
+                }
+            }
+        }
+    }
+}
+
+prop_state_machine! {
+    #![proptest_config(Config { cases: 256, ..Config::default() })]
+    #[test]
+    fn right_machine_agrees_with_the_model(sequential 1..40 => Sut);
+}
