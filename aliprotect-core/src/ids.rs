@@ -105,6 +105,10 @@ typed_id!(
     /// A filing (request) grouping complaints under one right.
     FilingId
 );
+typed_id!(
+    /// A campaign: a named enforcement effort grouping complaints.
+    CampaignId
+);
 
 #[cfg(test)]
 mod tests {

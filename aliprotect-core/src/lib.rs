@@ -28,6 +28,7 @@
 //!     explanation: Text::new("Counterfeit goods bearing our registered mark")?,
 //!     evidence: vec![],
 //!     follows: None,
+//!     campaign: None,
 //! };
 //! let context = ComplaintContext {
 //!     at: chrono::Utc::now(),
@@ -56,16 +57,21 @@
 //! - `testkit` (feature `testkit`): fixtures and given/when/then helpers.
 #![deny(missing_docs)]
 
+pub mod authority;
 pub mod calendar;
+pub mod clock;
 pub mod complaint;
 pub mod decider;
+pub mod engine;
 pub mod evidence;
 pub mod ids;
 pub mod listing;
 pub mod marketplace;
+pub mod notify;
 pub mod party;
 pub mod policy;
 pub mod right;
+pub mod store;
 pub mod text;
 
 #[cfg(any(test, feature = "testkit"))]

@@ -76,6 +76,8 @@ pub struct MarketplacePolicy {
     pub complaint_review: Window,
     /// Submissions of one right before we stop retrying; `None` for no limit.
     pub max_right_submissions: Option<u32>,
+    /// Calendar days before a registration expires that its holder is reminded.
+    pub expiry_reminder_days: u16,
     /// Display names of the outcome codes.
     pub status_names: StatusNames,
     /// The calendar deadlines are counted in.
@@ -109,6 +111,7 @@ impl MarketplacePolicy {
             right_review: Window::WorkingDays(3),
             complaint_review: Window::WorkingDays(7),
             max_right_submissions: Some(5),
+            expiry_reminder_days: 90,
             status_names: StatusNames::default(),
             calendar: BusinessCalendar::utc_weekdays().with_utc_offset_hours(8),
         }
@@ -131,6 +134,7 @@ impl MarketplacePolicy {
             right_review: Window::WorkingDays(5),
             complaint_review: Window::WorkingDays(5),
             max_right_submissions: None,
+            expiry_reminder_days: 90,
             status_names: StatusNames {
                 in_progress: "Pending".to_owned(),
                 unable_to_process: "Rejected".to_owned(),

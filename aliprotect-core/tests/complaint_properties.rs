@@ -38,10 +38,11 @@ enum Step {
     Retract,
     MarkRelisted,
     MarkRefiled,
+    CheckBackDue,
     Wait { days: i64 },
 }
 
-const ALL_STEPS: [Step; 19] = [
+const ALL_STEPS: [Step; 20] = [
     Step::File { fits: true },
     Step::File { fits: false },
     Step::ApproveRight,
@@ -59,6 +60,7 @@ const ALL_STEPS: [Step; 19] = [
     Step::Retract,
     Step::MarkRelisted,
     Step::MarkRefiled,
+    Step::CheckBackDue,
     Step::Wait { days: 1 },
     Step::Wait { days: 9 },
 ];
@@ -91,6 +93,7 @@ struct Model {
     counter_notices: u8,
     /// The day (inclusive) from which the pending silence deadline has passed.
     deadline_day: Option<i64>,
+    check_backs: u32,
 }
 
 impl Model {
@@ -160,6 +163,10 @@ fn model_transition(model: &Model, step: Step) -> Option<Model> {
             S::Staged | S::Draft | S::Submitted | S::InProgress | S::CounterNoticed | S::Responded,
             Step::Retract,
         ) => (S::Retracted, None),
+        (S::Submitted | S::InProgress | S::Responded, Step::CheckBackDue) => {
+            next.check_backs += 1;
+            (status, model.deadline_day)
+        }
         (S::ListingRemoved, Step::MarkRelisted) => (S::Relisted, None),
         (S::UnableToProcess, Step::MarkRefiled) => (S::Refiled, None),
         _ => return None,
@@ -187,6 +194,7 @@ impl ReferenceStateMachine for ComplaintModel {
                 status: None,
                 counter_notices: 0,
                 deadline_day: None,
+                check_backs: 0,
             })
             .boxed()
     }
@@ -273,6 +281,7 @@ fn command(step: Step) -> Option<ComplaintCommand> {
         Step::Retract => ComplaintCommand::Retract { reason: None },
         Step::MarkRelisted => ComplaintCommand::MarkRelisted { successor },
         Step::MarkRefiled => ComplaintCommand::MarkRefiled { successor },
+        Step::CheckBackDue => ComplaintCommand::CheckBackDue,
         Step::ApproveRight | Step::Wait { .. } => return None,
     })
 }
@@ -332,6 +341,8 @@ impl StateMachineTest for Sut {
             "after {step:?}"
         );
         assert!(notices <= usize::from(sut.policy.counter_notices_allowed));
+        let check_backs = sut.state.as_ref().map_or(0, |c| c.check_backs);
+        assert_eq!(check_backs, model.check_backs, "check-backs after {step:?}");
         sut
     }
 

@@ -642,3 +642,28 @@ fn every_command() -> Vec<ComplaintCommand> {
         },
     ]
 }
+
+#[test]
+fn check_backs_are_counted_while_the_platform_has_the_complaint() {
+    let world = World::new()
+        .submitted()
+        .does(ComplaintCommand::CheckBackDue)
+        .does(ComplaintCommand::Accept)
+        .does(ComplaintCommand::CheckBackDue);
+    assert_eq!(world.complaint().check_backs, 2);
+    assert_eq!(
+        world.status(),
+        ComplaintStatus::InProgress,
+        "stage unchanged"
+    );
+    assert_eq!(
+        World::new().filed().refuses(ComplaintCommand::CheckBackDue),
+        ComplaintRule::NotAllowedInState
+    );
+    assert_eq!(
+        World::new()
+            .removed()
+            .refuses(ComplaintCommand::CheckBackDue),
+        ComplaintRule::NotAllowedInState
+    );
+}

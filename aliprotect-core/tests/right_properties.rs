@@ -35,11 +35,15 @@ enum Step {
     Expire {
         after_expiry: bool,
     },
+    /// `RemindExpiry` issued inside (or before) the reminder lead.
+    RemindExpiry {
+        in_lead: bool,
+    },
     Withdraw,
     Abandon,
 }
 
-const ALL_STEPS: [Step; 12] = [
+const ALL_STEPS: [Step; 14] = [
     Step::Register { complete: true },
     Step::Register { complete: false },
     Step::Amend { complete: true },
@@ -52,6 +56,8 @@ const ALL_STEPS: [Step; 12] = [
     Step::Expire {
         after_expiry: false,
     },
+    Step::RemindExpiry { in_lead: true },
+    Step::RemindExpiry { in_lead: false },
     Step::Withdraw,
     Step::Abandon,
 ];
@@ -61,6 +67,7 @@ struct Model {
     status: Option<RightStatus>,
     attempts: u32,
     package_complete: bool,
+    reminded: bool,
 }
 
 struct RightModel;
@@ -74,6 +81,7 @@ impl ReferenceStateMachine for RightModel {
             status: None,
             attempts: 0,
             package_complete: false,
+            reminded: false,
         })
         .boxed()
     }
@@ -97,6 +105,7 @@ impl ReferenceStateMachine for RightModel {
 
     fn apply(mut model: Model, step: &Step) -> Model {
         if let Some((status, attempts, complete)) = model_transition(&model, *step) {
+            model.reminded |= matches!(step, Step::RemindExpiry { .. });
             model.status = Some(status);
             model.attempts = attempts;
             model.package_complete = complete;
@@ -124,6 +133,7 @@ fn model_transition(model: &Model, step: Step) -> Option<(RightStatus, u32, bool
         (UnderReview, Step::Approve) => Approved,
         (UnderReview, Step::Reject) => Rejected,
         (Approved, Step::Expire { after_expiry: true }) => Expired,
+        (Approved, Step::RemindExpiry { in_lead: true }) if !model.reminded => Approved,
         (Approved, Step::Withdraw) => Withdrawn,
         (Rejected, Step::Abandon) => Abandoned,
         _ => return None,
@@ -152,10 +162,10 @@ fn command(step: Step) -> RightCommand {
         Step::Register { complete } => RightCommand::Register {
             id: RightId::from_u128(1),
             tenant: fixtures::tenant(),
-            package: package(complete),
+            package: Box::new(package(complete)),
         },
         Step::Amend { complete } => RightCommand::Amend {
-            package: package(complete),
+            package: Box::new(package(complete)),
         },
         Step::Submit => RightCommand::Submit,
         Step::BeginReview => RightCommand::BeginReview,
@@ -165,6 +175,7 @@ fn command(step: Step) -> RightCommand {
             fixes: vec![],
         },
         Step::Expire { .. } => RightCommand::Expire,
+        Step::RemindExpiry { .. } => RightCommand::RemindExpiry,
         Step::Withdraw => RightCommand::Withdraw { reason: None },
         Step::Abandon => RightCommand::Abandon {
             reason: Some(text("Not worth it")),
@@ -176,6 +187,12 @@ fn time_of(step: Step) -> DateTime<Utc> {
     match step {
         // The fixture trademark expires on 2031-05-31.
         Step::Expire { after_expiry: true } => now() + Duration::days(365 * 6),
+        // 60 days before the 2031-05-31 expiry: inside Alibaba's 90-day reminder lead.
+        Step::RemindExpiry { in_lead: true } => chrono::NaiveDate::from_ymd_opt(2031, 4, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc(),
         _ => now(),
     }
 }
@@ -212,6 +229,11 @@ impl StateMachineTest for Sut {
         let attempts = sut.state.as_ref().map_or(0, |r| r.attempts);
         assert_eq!(status, model.status, "status after {step:?}");
         assert_eq!(attempts, model.attempts, "attempts after {step:?}");
+        let reminded = sut
+            .state
+            .as_ref()
+            .is_some_and(|r| r.expiry_reminded_for.is_some());
+        assert_eq!(reminded, model.reminded, "reminder after {step:?}");
         assert!(attempts >= attempts_before, "attempt counter decreased");
         sut
     }

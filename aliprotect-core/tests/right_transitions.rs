@@ -17,7 +17,7 @@ fn register() -> RightCommand {
     RightCommand::Register {
         id: RIGHT,
         tenant: fixtures::tenant(),
-        package: fixtures::trademark_package(),
+        package: Box::new(fixtures::trademark_package()),
     }
 }
 
@@ -149,7 +149,7 @@ fn submit_of_an_incomplete_package_lists_every_problem_and_writes_nothing() {
     let register = RightCommand::Register {
         id: RIGHT,
         tenant: fixtures::tenant(),
-        package,
+        package: Box::new(package),
     };
     let RightRule::PackageIncomplete(problems) = refused(&[register], RightCommand::Submit) else {
         panic!("expected PackageIncomplete")
@@ -164,7 +164,7 @@ fn amend_replaces_the_package_in_draft_and_after_rejection() {
         .evidence
         .push(fixtures::evidence(EvidenceKind::Translation));
     let amend = RightCommand::Amend {
-        package: package.clone(),
+        package: Box::new(package.clone()),
     };
     let policy = MarketplacePolicy::alibaba_ipp();
     let draft = after(&[register(), amend.clone()], &policy).unwrap();
@@ -184,11 +184,11 @@ fn amend_replaces_the_package_in_draft_and_after_rejection() {
 #[test]
 fn amend_cannot_change_the_kind_nor_touch_an_approved_right() {
     let amend = RightCommand::Amend {
-        package: fixtures::design_patent_package(),
+        package: Box::new(fixtures::design_patent_package()),
     };
     assert_eq!(refused(&[register()], amend), RightRule::KindChanged);
     let amend = RightCommand::Amend {
-        package: fixtures::trademark_package(),
+        package: Box::new(fixtures::trademark_package()),
     };
     assert_eq!(
         refused(&approved_path(), amend),
@@ -294,7 +294,7 @@ fn a_copyright_without_an_end_date_never_expires_by_command() {
         RightCommand::Register {
             id: RIGHT,
             tenant: fixtures::tenant(),
-            package,
+            package: Box::new(package),
         },
         RightCommand::Submit,
         RightCommand::BeginReview,
@@ -341,7 +341,7 @@ fn terminal_states_accept_nothing() {
     let every_command = [
         register(),
         RightCommand::Amend {
-            package: fixtures::trademark_package(),
+            package: Box::new(fixtures::trademark_package()),
         },
         RightCommand::Submit,
         RightCommand::BeginReview,
@@ -394,8 +394,34 @@ fn evolve_ignores_events_that_do_not_fit_instead_of_panicking() {
         change: RightChange::Registered {
             id: RightId::new(),
             tenant: TenantId::new(),
-            package: fixtures::design_patent_package(),
+            package: Box::new(fixtures::design_patent_package()),
         },
     };
     assert_eq!(RightDecider::evolve(right.clone(), &second), right);
+}
+
+#[test]
+fn an_expiry_reminder_is_due_once_inside_the_policy_lead() {
+    let policy = MarketplacePolicy::alibaba_ipp();
+    let expires_on = NaiveDate::from_ymd_opt(2031, 5, 31).unwrap();
+    assert_eq!(
+        refused(&approved_path(), RightCommand::RemindExpiry),
+        RightRule::NotExpiringSoon {
+            expires_on: Some(expires_on)
+        }
+    );
+    let in_lead = Utc.with_ymd_and_hms(2031, 3, 2, 0, 0, 0).unwrap();
+    let right = Given::<RightDecider>::state(after(&approved_path(), &policy))
+        .when(&RightCommand::RemindExpiry, &context(in_lead, &policy))
+        .then_state();
+    assert_eq!(
+        right.as_ref().and_then(|r| r.expiry_reminded_for),
+        Some(expires_on)
+    );
+    let refusal = Given::<RightDecider>::state(right)
+        .when(&RightCommand::RemindExpiry, &context(in_lead, &policy))
+        .then_refused()
+        .rule
+        .clone();
+    assert_eq!(refusal, RightRule::AlreadyReminded { expires_on });
 }

@@ -22,7 +22,7 @@ use super::reason::ComplaintReason;
 use super::status::PlatformStatus;
 use crate::decider::{Decider, Recorded, Refusal, StateName};
 use crate::evidence::Evidence;
-use crate::ids::{ComplaintId, FilingId, RightId, TenantId};
+use crate::ids::{CampaignId, ComplaintId, FilingId, RightId, TenantId};
 use crate::listing::Listing;
 use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
@@ -294,6 +294,8 @@ pub struct ComplaintFiling {
     pub evidence: Vec<Evidence>,
     /// The complaint this one follows, if any.
     pub follows: Option<FollowUp>,
+    /// The campaign it belongs to, if any.
+    pub campaign: Option<CampaignId>,
 }
 
 /// A complaint against one listing.
@@ -311,6 +313,10 @@ pub struct Complaint {
     pub responses: Vec<CounterNoticeResponse>,
     /// When it was filed.
     pub filed_at: DateTime<Utc>,
+    /// When its last event happened.
+    pub updated_at: DateTime<Utc>,
+    /// Check-backs done since filing (the platform does not announce removals).
+    pub check_backs: u32,
 }
 
 impl Complaint {
@@ -373,6 +379,8 @@ pub enum ComplaintCommand {
     PlatformRestores,
     /// Timer: the holder's response window has passed.
     ResponseWindowElapsed,
+    /// Timer: time to look at the listing again (removals are not announced).
+    CheckBackDue,
     /// The holder withdraws the complaint.
     Retract {
         /// Why, if given.
@@ -406,6 +414,7 @@ impl ComplaintCommand {
             ComplaintCommand::AcceptCounterNotice => "AcceptCounterNotice",
             ComplaintCommand::PlatformRestores => "PlatformRestores",
             ComplaintCommand::ResponseWindowElapsed => "ResponseWindowElapsed",
+            ComplaintCommand::CheckBackDue => "CheckBackDue",
             ComplaintCommand::Retract { .. } => "Retract",
             ComplaintCommand::MarkRelisted { .. } => "MarkRelisted",
             ComplaintCommand::MarkRefiled { .. } => "MarkRefiled",
@@ -458,6 +467,11 @@ pub enum ComplaintChange {
     ListingRestored {
         /// Why.
         cause: RestorationCause,
+    },
+    /// A check-back fell due; someone (or a probe) should look at the listing.
+    CheckBackDue {
+        /// 1 for the first check-back.
+        number: u32,
     },
     /// The holder withdrew the complaint.
     Retracted {
@@ -622,6 +636,8 @@ impl Decider for ComplaintDecider {
                     counter_notices: Vec::new(),
                     responses: Vec::new(),
                     filed_at: event.at,
+                    updated_at: event.at,
+                    check_backs: 0,
                 }),
                 other => {
                     tracing::warn!(?other, "complaint event before filing ignored");
@@ -629,6 +645,7 @@ impl Decider for ComplaintDecider {
                 }
             };
         };
+        complaint.updated_at = event.at;
         complaint.stage = match &event.change {
             ComplaintChange::Filed { .. } => {
                 tracing::warn!(complaint = %complaint.id(), "second filing event ignored");
@@ -658,6 +675,10 @@ impl Decider for ComplaintDecider {
                 Stage::Responded
             }
             ComplaintChange::ListingRestored { cause } => Stage::ListingRestored { cause: *cause },
+            ComplaintChange::CheckBackDue { number } => {
+                complaint.check_backs = *number;
+                complaint.stage
+            }
             ComplaintChange::Retracted { .. } => Stage::Retracted,
             ComplaintChange::Relisted { successor } => Stage::Relisted {
                 successor: *successor,
@@ -844,6 +865,11 @@ fn decide_existing(
             }),
             due => Err(ComplaintRule::DeadlineNotPassed { due: *due }),
         },
+        (Stage::Submitted | Stage::InProgress { .. } | Stage::Responded, C::CheckBackDue) => {
+            Ok(ComplaintChange::CheckBackDue {
+                number: complaint.check_backs.saturating_add(1),
+            })
+        }
         (stage, C::Retract { reason }) if stage.status().is_open() => {
             Ok(ComplaintChange::Retracted {
                 reason: reason.clone(),

@@ -127,6 +127,8 @@ pub struct IpRight {
     pub rejections: Vec<RejectionRecord>,
     /// When it was approved, if it was.
     pub approved_at: Option<DateTime<Utc>>,
+    /// The expiry date a reminder was last sent for.
+    pub expiry_reminded_for: Option<chrono::NaiveDate>,
 }
 
 impl IpRight {
@@ -146,12 +148,12 @@ pub enum RightCommand {
         /// Its tenant.
         tenant: TenantId,
         /// What will be submitted.
-        package: SubmissionPackage,
+        package: Box<SubmissionPackage>,
     },
     /// Replace the package (in draft, or after a rejection).
     Amend {
         /// The new package.
-        package: SubmissionPackage,
+        package: Box<SubmissionPackage>,
     },
     /// Send to the platform (first try or resubmission); the package must pass its check.
     Submit,
@@ -166,6 +168,8 @@ pub enum RightCommand {
         /// What must be fixed.
         fixes: Vec<Fix>,
     },
+    /// Timer: the registration expires soon (within the policy's reminder lead).
+    RemindExpiry,
     /// Protection has ended (at or after the registration's expiry date).
     Expire,
     /// The holder withdraws an approved right.
@@ -190,6 +194,7 @@ impl RightCommand {
             RightCommand::BeginReview => "BeginReview",
             RightCommand::Approve => "Approve",
             RightCommand::Reject { .. } => "Reject",
+            RightCommand::RemindExpiry => "RemindExpiry",
             RightCommand::Expire => "Expire",
             RightCommand::Withdraw { .. } => "Withdraw",
             RightCommand::Abandon { .. } => "Abandon",
@@ -207,12 +212,12 @@ pub enum RightChange {
         /// Its tenant.
         tenant: TenantId,
         /// The package.
-        package: SubmissionPackage,
+        package: Box<SubmissionPackage>,
     },
     /// The package was replaced.
     Amended {
         /// The new package.
-        package: SubmissionPackage,
+        package: Box<SubmissionPackage>,
     },
     /// Sent to the platform.
     Submitted {
@@ -229,6 +234,11 @@ pub enum RightChange {
         reason: Text,
         /// What must be fixed.
         fixes: Vec<Fix>,
+    },
+    /// A reminder of the coming expiry was due.
+    ExpiryReminded {
+        /// The expiry date reminded of.
+        expires_on: chrono::NaiveDate,
     },
     /// Protection ended.
     Expired,
@@ -270,6 +280,18 @@ pub enum RightRule {
     AttemptLimitReached {
         /// The policy's limit.
         limit: u32,
+    },
+    /// `RemindExpiry` before the reminder lead, or on a right without an expiry date.
+    #[error("the registration does not expire soon (expires on {expires_on:?})")]
+    NotExpiringSoon {
+        /// The expiry date, if the registration has one.
+        expires_on: Option<chrono::NaiveDate>,
+    },
+    /// `RemindExpiry` twice for the same expiry date.
+    #[error("a reminder for the expiry on {expires_on} was already sent")]
+    AlreadyReminded {
+        /// The expiry date.
+        expires_on: chrono::NaiveDate,
     },
     /// `Expire` before the registration's expiry date, or on a right with none.
     #[error("the registration has not expired (expires on {expires_on:?})")]
@@ -352,11 +374,12 @@ impl Decider for RightDecider {
                 } => Some(IpRight {
                     id: *id,
                     tenant: *tenant,
-                    package: package.clone(),
+                    package: SubmissionPackage::clone(package),
                     status: RightStatus::Draft,
                     attempts: 0,
                     rejections: Vec::new(),
                     approved_at: None,
+                    expiry_reminded_for: None,
                 }),
                 other => {
                     tracing::warn!(?other, "right event before registration ignored");
@@ -368,7 +391,7 @@ impl Decider for RightDecider {
             RightChange::Registered { .. } => {
                 tracing::warn!(right = %right.id, "second registration event ignored");
             }
-            RightChange::Amended { package } => right.package = package.clone(),
+            RightChange::Amended { package } => right.package = SubmissionPackage::clone(package),
             RightChange::Submitted { attempt } => {
                 right.status = RightStatus::Submitted;
                 right.attempts = right.attempts.max(*attempt);
@@ -386,6 +409,9 @@ impl Decider for RightDecider {
                     reason: reason.clone(),
                     fixes: fixes.clone(),
                 });
+            }
+            RightChange::ExpiryReminded { expires_on } => {
+                right.expiry_reminded_for = Some(*expires_on);
             }
             RightChange::Expired => right.status = RightStatus::Expired,
             RightChange::Withdrawn { .. } => right.status = RightStatus::Withdrawn,
@@ -431,6 +457,18 @@ fn decide_existing(
             reason: reason.clone(),
             fixes: fixes.clone(),
         }),
+        (S::Approved, RightCommand::RemindExpiry) => {
+            let expires_on = right.package.registration.expires_on();
+            match expires_on {
+                Some(day) if right.expiry_reminded_for == Some(day) => {
+                    Err(RightRule::AlreadyReminded { expires_on: day })
+                }
+                Some(day) if context.at.date_naive() >= reminder_day(day, context.policy) => {
+                    Ok(RightChange::ExpiryReminded { expires_on: day })
+                }
+                _ => Err(RightRule::NotExpiringSoon { expires_on }),
+            }
+        }
         (S::Approved, RightCommand::Expire) => {
             let expires_on = right.package.registration.expires_on();
             match expires_on {
@@ -446,4 +484,14 @@ fn decide_existing(
         }),
         _ => Err(RightRule::NotAllowedInState),
     }
+}
+
+/// The first day an expiry reminder is due for a registration expiring on `expires_on`.
+pub fn reminder_day(
+    expires_on: chrono::NaiveDate,
+    policy: &MarketplacePolicy,
+) -> chrono::NaiveDate {
+    expires_on
+        .checked_sub_days(chrono::Days::new(u64::from(policy.expiry_reminder_days)))
+        .unwrap_or(chrono::NaiveDate::MIN)
 }

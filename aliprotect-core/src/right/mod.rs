@@ -9,7 +9,7 @@ mod registration;
 pub use kind::IpKind;
 pub use machine::{
     Fix, FixTarget, IpRight, RejectionRecord, RightChange, RightCommand, RightContext,
-    RightDecider, RightEvent, RightRefusal, RightRule, RightStatus,
+    RightDecider, RightEvent, RightRefusal, RightRule, RightStatus, reminder_day,
 };
 pub use package::{Filer, PackageProblem, SubmissionPackage};
 pub use registration::{

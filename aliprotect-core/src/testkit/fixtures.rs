@@ -117,6 +117,7 @@ pub fn right_in(status: RightStatus) -> IpRight {
         attempts: u32::from(status != RightStatus::Draft),
         rejections: Vec::new(),
         approved_at: (status == RightStatus::Approved).then(now),
+        expiry_reminded_for: None,
     }
 }
 
@@ -134,6 +135,7 @@ pub fn complaint_filing(id: u128, product: u64) -> ComplaintFiling {
         explanation: text("Counterfeit earbuds bearing the ACME SOUND mark."),
         evidence: vec![evidence(EvidenceKind::Screenshot)],
         follows: None,
+        campaign: None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Test support for users of the engine and authors of backends (cargo feature `testkit`):
-//! domain fixtures and given/when/then helpers for the deciders.
+//! domain fixtures, given/when/then helpers for the deciders, and the backend conformance suite.
 
+pub mod conformance;
 pub mod fixtures;
 pub mod given;

@@ -1,0 +1,111 @@
+//! What callers hand the engine.
+
+use serde::{Deserialize, Serialize};
+
+use crate::authority::Issuer;
+use crate::complaint::ComplaintCommand;
+use crate::ids::{ComplaintId, RightId, TenantId};
+use crate::party::Actor;
+use crate::right::RightCommand;
+use crate::store::{IdempotencyKey, StreamId};
+
+/// A command addressed to one stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// A command for an IP right.
+    Right {
+        /// The right.
+        id: RightId,
+        /// The command.
+        command: RightCommand,
+    },
+    /// A command for a complaint.
+    Complaint {
+        /// The complaint.
+        id: ComplaintId,
+        /// The command.
+        command: ComplaintCommand,
+    },
+}
+
+impl Command {
+    /// A command for right `id`.
+    pub fn right(id: RightId, command: RightCommand) -> Self {
+        Command::Right { id, command }
+    }
+
+    /// A command for complaint `id`.
+    pub fn complaint(id: ComplaintId, command: ComplaintCommand) -> Self {
+        Command::Complaint { id, command }
+    }
+
+    /// The stream it addresses.
+    pub fn stream(&self) -> StreamId {
+        match self {
+            Command::Right { id, .. } => StreamId::Right(*id),
+            Command::Complaint { id, .. } => StreamId::Complaint(*id),
+        }
+    }
+
+    /// The command's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Right { command, .. } => command.name(),
+            Command::Complaint { command, .. } => command.name(),
+        }
+    }
+
+    /// The sides that may issue it.
+    pub fn issuers(&self) -> &'static [Issuer] {
+        match self {
+            Command::Right { command, .. } => command.issuers(),
+            Command::Complaint { command, .. } => command.issuers(),
+        }
+    }
+
+    /// For a creation command: the id and tenant it carries, which must match the request.
+    pub(crate) fn created_as(&self) -> Option<(StreamId, TenantId)> {
+        match self {
+            Command::Right {
+                command: RightCommand::Register { id, tenant, .. },
+                ..
+            } => Some((StreamId::Right(*id), *tenant)),
+            Command::Complaint {
+                command: ComplaintCommand::File(filing),
+                ..
+            } => Some((StreamId::Complaint(filing.id), filing.tenant)),
+            _ => None,
+        }
+    }
+}
+
+/// A command with who issues it, in which tenant, and an optional idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The tenant acted in.
+    pub tenant: TenantId,
+    /// Who issues it.
+    pub actor: Actor,
+    /// What to do.
+    pub command: Command,
+    /// Repeating a request with the same key returns the first receipt and writes nothing.
+    pub idempotency_key: Option<IdempotencyKey>,
+}
+
+impl Request {
+    /// A request without an idempotency key.
+    pub fn new(tenant: TenantId, actor: Actor, command: Command) -> Self {
+        Self {
+            tenant,
+            actor,
+            command,
+            idempotency_key: None,
+        }
+    }
+
+    /// The same request with an idempotency key.
+    pub fn idempotent(mut self, key: IdempotencyKey) -> Self {
+        self.idempotency_key = Some(key);
+        self
+    }
+}

@@ -1,0 +1,166 @@
+//! What a new state and its events imply besides themselves: the stream's timers and the
+//! notifications to send. Pure functions, so every backend gets the same answers.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::complaint::{ComplaintChange, ComplaintCommand, Stage};
+use crate::ids::TenantId;
+use crate::notify::{MessageId, Notification, NotificationBody};
+use crate::policy::MarketplacePolicy;
+use crate::right::{RightChange, RightCommand, RightStatus, reminder_day};
+use crate::store::{DomainEvent, OutboxMessage, Snapshot, StreamId, Timer, TimerKind};
+
+use super::Command;
+
+/// The timers a stream in `snapshot` should have: they replace its previous timers.
+pub(crate) fn timers_for(
+    tenant: TenantId,
+    stream: StreamId,
+    snapshot: &Snapshot,
+    policy: &MarketplacePolicy,
+) -> Vec<Timer> {
+    let timer = |kind, due| Timer {
+        tenant,
+        stream,
+        kind,
+        due,
+    };
+    let mut timers = Vec::new();
+    match snapshot {
+        Snapshot::Complaint(complaint) => {
+            match complaint.stage {
+                Stage::InProgress {
+                    seller_answer_due: Some(due),
+                } => timers.push(timer(TimerKind::SellerAnswerDeadline, due)),
+                Stage::CounterNoticed {
+                    response_due: Some(due),
+                } => timers.push(timer(TimerKind::ResponseDeadline, due)),
+                _ => {}
+            }
+            // The platform announces no removal: look again one review period after the
+            // last thing that happened, for as long as the complaint is with the platform.
+            if matches!(
+                complaint.stage,
+                Stage::Submitted | Stage::InProgress { .. } | Stage::Responded
+            ) {
+                let due = policy
+                    .calendar
+                    .deadline(complaint.updated_at, policy.complaint_review);
+                timers.push(timer(TimerKind::CheckBack, due));
+            }
+        }
+        Snapshot::Right(right) => {
+            if right.status == RightStatus::Approved
+                && let Some(expires_on) = right.package.registration.expires_on()
+            {
+                if right.expiry_reminded_for != Some(expires_on) {
+                    let day = reminder_day(expires_on, policy);
+                    timers.push(timer(TimerKind::ExpiryReminder, midnight_utc(day)));
+                }
+                timers.push(timer(TimerKind::Expiry, midnight_utc(expires_on)));
+            }
+        }
+    }
+    timers
+}
+
+fn midnight_utc(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// The command a due timer fires.
+pub(crate) fn timer_command(timer: &Timer) -> Option<Command> {
+    let command = match (timer.stream, timer.kind) {
+        (StreamId::Complaint(id), kind) => {
+            let command = match kind {
+                TimerKind::SellerAnswerDeadline => ComplaintCommand::SellerAnswerWindowElapsed,
+                TimerKind::ResponseDeadline => ComplaintCommand::ResponseWindowElapsed,
+                TimerKind::CheckBack => ComplaintCommand::CheckBackDue,
+                TimerKind::ExpiryReminder | TimerKind::Expiry => return None,
+            };
+            Command::Complaint { id, command }
+        }
+        (StreamId::Right(id), kind) => {
+            let command = match kind {
+                TimerKind::ExpiryReminder => RightCommand::RemindExpiry,
+                TimerKind::Expiry => RightCommand::Expire,
+                TimerKind::SellerAnswerDeadline
+                | TimerKind::ResponseDeadline
+                | TimerKind::CheckBack => return None,
+            };
+            Command::Right { id, command }
+        }
+    };
+    Some(command)
+}
+
+/// The notification an event calls for, if any.
+fn notification_body(event: &DomainEvent) -> Option<NotificationBody> {
+    let body = match event {
+        DomainEvent::Right(event) => match &event.change {
+            RightChange::Approved => NotificationBody::RightApproved,
+            RightChange::Rejected { reason, fixes } => NotificationBody::RightRejected {
+                reason: reason.clone(),
+                fixes: fixes.clone(),
+            },
+            RightChange::ExpiryReminded { expires_on } => NotificationBody::RightExpiring {
+                expires_on: *expires_on,
+            },
+            _ => return None,
+        },
+        DomainEvent::Complaint(event) => match &event.change {
+            ComplaintChange::UnableToProcess { reason } => {
+                NotificationBody::ComplaintUnableToProcess {
+                    reason: reason.clone(),
+                }
+            }
+            ComplaintChange::CounterNoticeReceived { response_due, .. } => {
+                NotificationBody::CounterNoticeReceived {
+                    response_due: *response_due,
+                }
+            }
+            ComplaintChange::ListingRemoved { cause } => NotificationBody::ListingRemoved {
+                cause: cause.clone(),
+            },
+            ComplaintChange::ListingRestored { cause } => {
+                NotificationBody::ListingRestored { cause: *cause }
+            }
+            ComplaintChange::CheckBackDue { number } => {
+                NotificationBody::CheckBackDue { number: *number }
+            }
+            ComplaintChange::Relisted { successor } => NotificationBody::RelistingDetected {
+                successor: *successor,
+            },
+            _ => return None,
+        },
+    };
+    Some(body)
+}
+
+/// The outbox messages for `events`, appended after `first_version - 1`.
+pub(crate) fn outbox_for(
+    tenant: TenantId,
+    stream: StreamId,
+    first_version: u64,
+    events: &[DomainEvent],
+    at: DateTime<Utc>,
+) -> Vec<OutboxMessage> {
+    events
+        .iter()
+        .zip(first_version..)
+        .filter_map(|(event, version)| {
+            let body = notification_body(event)?;
+            Some(OutboxMessage {
+                id: MessageId { stream, version },
+                notification: Notification {
+                    tenant,
+                    subject: stream,
+                    at,
+                    body,
+                },
+                attempts: 0,
+                available_at: at,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,67 @@
+//! What can go wrong when the engine runs a command.
+
+use crate::authority::Issuer;
+use crate::complaint::ComplaintRefusal;
+use crate::ids::RightsHolderId;
+use crate::party::Actor;
+use crate::right::RightRefusal;
+use crate::store::{StoreError, StreamId};
+
+/// Why an actor may not issue a command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Forbidden {
+    /// The command belongs to another side of the process (a holder recording an approval).
+    #[error("only {allowed:?} may issue this command")]
+    WrongSide {
+        /// The sides that may.
+        allowed: &'static [Issuer],
+    },
+    /// The actor acts in another tenant.
+    #[error("the actor belongs to another tenant")]
+    OtherTenant,
+    /// A representative without a power of attorney in force for this holder and right.
+    #[error("no power of attorney in force from holder {holder}")]
+    NoPowerOfAttorney {
+        /// The holder whose power is missing.
+        holder: RightsHolderId,
+    },
+}
+
+/// Why a command was not carried out. In every case nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The right machine refused the command.
+    #[error(transparent)]
+    RightRefused(#[from] RightRefusal),
+    /// The complaint machine refused the command.
+    #[error(transparent)]
+    ComplaintRefused(#[from] ComplaintRefusal),
+    /// No such stream in this tenant (it may exist in another; that is not revealed).
+    #[error("{0} not found")]
+    NotFound(StreamId),
+    /// The actor may not issue this command.
+    #[error("{actor:?} may not issue `{command}`: {reason}")]
+    Forbidden {
+        /// Who tried.
+        actor: Actor,
+        /// The command's name.
+        command: &'static str,
+        /// Why not.
+        reason: Forbidden,
+    },
+    /// The command is inconsistent with the request (a creation command whose id or tenant
+    /// differs from the request's).
+    #[error("invalid command: {0}")]
+    InvalidCommand(&'static str),
+    /// Other commands kept winning the race for this stream.
+    #[error("gave up on {stream} after {attempts} version conflicts")]
+    Conflict {
+        /// The stream.
+        stream: StreamId,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,674 @@
+//! The engine: runs commands against a [`Store`], fires timers, drains the outbox.
+//!
+//! Every command goes the same way: load the stream, authorize the actor, decide, then ONE
+//! atomic [`Store::commit`] of events, snapshot, outbox messages, timers and idempotency
+//! receipt, checked against the version it was decided on. On a version conflict the engine
+//! loads again and decides again, a bounded number of times.
+//!
+//! The facade crate `aliprotect` documents a runnable example with the memory store.
+
+mod command;
+mod effects;
+mod error;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+pub use command::{Command, Request};
+pub use error::{EngineError, Forbidden};
+
+use crate::clock::Clock;
+use crate::complaint::{
+    Complaint, ComplaintCommand, ComplaintContext, ComplaintDecider, ComplaintStatus, FollowUpKind,
+};
+use crate::decider::Decider;
+use crate::ids::{ComplaintId, RightId, RightsHolderId, TenantId};
+use crate::listing::ListingKey;
+use crate::notify::Notifier;
+use crate::party::{Actor, PowerOfAttorney};
+use crate::policy::MarketplacePolicy;
+use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
+use crate::store::{
+    Commit, ComplaintRow, Count, CountBy, DomainEvent, Receipt, Snapshot, Store, StoreError,
+    StoredEvent, StreamId, Timer,
+};
+
+/// Tunables of the engine; the defaults suit most embedders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// Times a command is decided again after a version conflict before giving up.
+    pub max_conflict_retries: u32,
+    /// Timers fired per store query in [`Engine::tick`].
+    pub timer_batch: usize,
+    /// Outbox messages leased per store query in [`Engine::dispatch`].
+    pub dispatch_batch: usize,
+    /// How long a leased message is hidden from other dispatchers.
+    pub outbox_lease: Duration,
+    /// Delay before the first retry of a failed delivery; doubled on each failure.
+    pub retry_base_delay: Duration,
+    /// Longest delay between retries.
+    pub retry_max_delay: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            max_conflict_retries: 16,
+            timer_batch: 256,
+            dispatch_batch: 256,
+            outbox_lease: Duration::seconds(60),
+            retry_base_delay: Duration::seconds(2),
+            retry_max_delay: Duration::hours(1),
+        }
+    }
+}
+
+/// What one [`Engine::tick`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Timers whose command was carried out.
+    pub fired: usize,
+    /// Timers dropped because their command no longer applied.
+    pub dropped: usize,
+}
+
+/// What one [`Engine::dispatch`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    /// Messages delivered and acknowledged.
+    pub delivered: usize,
+    /// Messages that failed and were scheduled for a retry.
+    pub failed: usize,
+}
+
+struct Inner<S, N, C> {
+    store: S,
+    notifier: N,
+    clock: C,
+    policy: MarketplacePolicy,
+    config: EngineConfig,
+}
+
+/// The workflow engine. Cheap to clone (clones share everything); `Send + Sync`.
+pub struct Engine<S, N, C> {
+    inner: Arc<Inner<S, N, C>>,
+}
+
+impl<S, N, C> Clone for Engine<S, N, C> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+/// A decision ready to commit, or why not.
+enum Attempt {
+    Done(Receipt),
+    Conflict,
+}
+
+impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
+    /// An engine over `store`, delivering through `notifier`, reading time from `clock`,
+    /// applying `policy`.
+    pub fn new(store: S, notifier: N, clock: C, policy: MarketplacePolicy) -> Self {
+        Self::with_config(store, notifier, clock, policy, EngineConfig::default())
+    }
+
+    /// An engine with explicit tunables.
+    pub fn with_config(
+        store: S,
+        notifier: N,
+        clock: C,
+        policy: MarketplacePolicy,
+        config: EngineConfig,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                notifier,
+                clock,
+                policy,
+                config,
+            }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.inner.store
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &MarketplacePolicy {
+        &self.inner.policy
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        &self.inner.clock
+    }
+
+    /// Runs a command. Returns what it wrote; with an idempotency key already used in the
+    /// tenant, returns the first receipt and writes nothing.
+    pub async fn execute(&self, request: Request) -> Result<Receipt, EngineError> {
+        let receipt = self.execute_only(&request).await?;
+        self.follow_up(&request).await;
+        Ok(receipt)
+    }
+
+    async fn execute_only(&self, request: &Request) -> Result<Receipt, EngineError> {
+        self.check_request(request)?;
+        let store = &self.inner.store;
+        if let Some(key) = &request.idempotency_key
+            && let Some(receipt) = store.receipt(request.tenant, key).await?
+        {
+            return Ok(receipt);
+        }
+        let attempts = self.inner.config.max_conflict_retries.saturating_add(1);
+        for _ in 0..attempts {
+            let attempt = match &request.command {
+                Command::Right { id, command } => self.try_right(request, *id, command).await,
+                Command::Complaint { id, command } => {
+                    self.try_complaint(request, *id, command).await
+                }
+            };
+            match attempt {
+                Ok(Attempt::Done(receipt)) => return Ok(receipt),
+                Ok(Attempt::Conflict) => continue,
+                Err(EngineError::Store(StoreError::DuplicateIdempotencyKey(key))) => {
+                    // A concurrent run of the same request won; return its receipt.
+                    if let Some(receipt) = store.receipt(request.tenant, &key).await? {
+                        return Ok(receipt);
+                    }
+                    return Err(StoreError::DuplicateIdempotencyKey(key).into());
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Err(EngineError::Conflict {
+            stream: request.command.stream(),
+            attempts,
+        })
+    }
+
+    /// Checks what can be checked without loading anything: the actor's side and tenant,
+    /// and that a creation command carries the request's id and tenant.
+    fn check_request(&self, request: &Request) -> Result<(), EngineError> {
+        let forbidden = |reason| EngineError::Forbidden {
+            actor: request.actor,
+            command: request.command.name(),
+            reason,
+        };
+        let allowed = request.command.issuers();
+        if !allowed.contains(&request.actor.issuer()) {
+            return Err(forbidden(Forbidden::WrongSide { allowed }));
+        }
+        if request
+            .actor
+            .tenant()
+            .is_some_and(|tenant| tenant != request.tenant)
+        {
+            return Err(forbidden(Forbidden::OtherTenant));
+        }
+        if let Some((stream, tenant)) = request.command.created_as() {
+            if stream != request.command.stream() {
+                return Err(EngineError::InvalidCommand(
+                    "the creation command's id differs from the addressed stream",
+                ));
+            }
+            if tenant != request.tenant {
+                return Err(EngineError::InvalidCommand(
+                    "the creation command's tenant differs from the request's",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A representative must hold a power of attorney in force for the holder and right.
+    async fn authorize(
+        &self,
+        request: &Request,
+        holder: RightsHolderId,
+        right: RightId,
+        now: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
+        let Actor::Representative { representative, .. } = request.actor else {
+            return Ok(());
+        };
+        let powers = self
+            .inner
+            .store
+            .powers(request.tenant, representative)
+            .await?;
+        if powers
+            .iter()
+            .any(|power| power.authorises(representative, holder, right, now))
+        {
+            Ok(())
+        } else {
+            Err(EngineError::Forbidden {
+                actor: request.actor,
+                command: request.command.name(),
+                reason: Forbidden::NoPowerOfAttorney { holder },
+            })
+        }
+    }
+
+    async fn try_right(
+        &self,
+        request: &Request,
+        id: RightId,
+        command: &RightCommand,
+    ) -> Result<Attempt, EngineError> {
+        let stream = StreamId::Right(id);
+        let now = self.inner.clock.now();
+        let (version, state) = match self.inner.store.load(request.tenant, stream).await? {
+            None => (0, None),
+            Some(loaded) => (loaded.version, Some(right_of(stream, loaded.snapshot)?)),
+        };
+        let holder = match (&state, command) {
+            (Some(right), _) => right.package.holder.id,
+            (None, RightCommand::Register { package, .. }) => package.holder.id,
+            (None, _) => return Err(EngineError::NotFound(stream)),
+        };
+        self.authorize(request, holder, id, now).await?;
+        let context = RightContext {
+            at: now,
+            actor: request.actor,
+            policy: &self.inner.policy,
+        };
+        let events = RightDecider::decide(&state, command, &context)?;
+        let state = events.iter().fold(state, RightDecider::evolve);
+        let Some(right) = state else {
+            return Err(EngineError::NotFound(stream));
+        };
+        let events = events.into_iter().map(DomainEvent::Right).collect();
+        self.commit(
+            request,
+            stream,
+            version,
+            events,
+            Snapshot::Right(Box::new(right)),
+            now,
+        )
+        .await
+    }
+
+    async fn try_complaint(
+        &self,
+        request: &Request,
+        id: ComplaintId,
+        command: &ComplaintCommand,
+    ) -> Result<Attempt, EngineError> {
+        let stream = StreamId::Complaint(id);
+        let now = self.inner.clock.now();
+        let store = &self.inner.store;
+        let (version, state) = match store.load(request.tenant, stream).await? {
+            None => (0, None),
+            Some(loaded) => (loaded.version, Some(complaint_of(stream, loaded.snapshot)?)),
+        };
+        let right_id = match (&state, command) {
+            (Some(complaint), _) => complaint.filed.right,
+            (None, ComplaintCommand::File(filing)) => filing.right,
+            (None, _) => return Err(EngineError::NotFound(stream)),
+        };
+        let needs_right = matches!(
+            command,
+            ComplaintCommand::File(_) | ComplaintCommand::Submit | ComplaintCommand::SubmitStaged
+        ) || matches!(request.actor, Actor::Representative { .. });
+        let right = if needs_right {
+            self.load_right(request.tenant, right_id).await?
+        } else {
+            None
+        };
+        if let Some(right) = &right {
+            self.authorize(request, right.package.holder.id, right.id, now)
+                .await?;
+        }
+        let previous = match command {
+            ComplaintCommand::File(filing) => match filing.follows {
+                Some(follow_up) => self.complaint(request.tenant, follow_up.previous).await?,
+                None => None,
+            },
+            _ => None,
+        };
+        let context = ComplaintContext {
+            at: now,
+            actor: request.actor,
+            policy: &self.inner.policy,
+            right: right.as_ref(),
+            previous: previous.as_ref(),
+        };
+        let events = ComplaintDecider::decide(&state, command, &context)?;
+        let state = events.iter().fold(state, ComplaintDecider::evolve);
+        let Some(complaint) = state else {
+            return Err(EngineError::NotFound(stream));
+        };
+        let events = events.into_iter().map(DomainEvent::Complaint).collect();
+        let snapshot = Snapshot::Complaint(Box::new(complaint));
+        self.commit(request, stream, version, events, snapshot, now)
+            .await
+    }
+
+    async fn commit(
+        &self,
+        request: &Request,
+        stream: StreamId,
+        expected_version: u64,
+        events: Vec<DomainEvent>,
+        snapshot: Snapshot,
+        now: DateTime<Utc>,
+    ) -> Result<Attempt, EngineError> {
+        let tenant = request.tenant;
+        let appended = u32::try_from(events.len()).unwrap_or(u32::MAX);
+        let receipt = Receipt {
+            stream,
+            version: expected_version + u64::from(appended),
+            events: appended,
+        };
+        let commit = Commit {
+            tenant,
+            stream,
+            expected_version,
+            outbox: effects::outbox_for(tenant, stream, expected_version + 1, &events, now),
+            timers: effects::timers_for(tenant, stream, &snapshot, &self.inner.policy),
+            events,
+            snapshot,
+            receipt: request.idempotency_key.clone().map(|key| (key, receipt)),
+        };
+        match self.inner.store.commit(commit).await {
+            Ok(()) => Ok(Attempt::Done(receipt)),
+            Err(StoreError::Conflict { .. }) => Ok(Attempt::Conflict),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Work that follows a committed command on other streams: filing staged complaints
+    /// once their right is approved, and linking an earlier complaint to its follow-up.
+    /// Each step is an ordinary idempotent command; a failure is logged, not returned,
+    /// because the caller's command is committed either way.
+    async fn follow_up(&self, request: &Request) {
+        let result = match &request.command {
+            Command::Right {
+                id,
+                command: RightCommand::Approve,
+            } => self.release_staged(request.tenant, *id).await.map(|_| ()),
+            Command::Complaint {
+                id,
+                command: ComplaintCommand::File(filing),
+            } => match filing.follows {
+                Some(follow_up) => {
+                    let command = match follow_up.kind {
+                        FollowUpKind::Relisting => {
+                            ComplaintCommand::MarkRelisted { successor: *id }
+                        }
+                        FollowUpKind::Refiling => ComplaintCommand::MarkRefiled { successor: *id },
+                    };
+                    let mark = Request::new(
+                        request.tenant,
+                        Actor::System,
+                        Command::complaint(follow_up.previous, command),
+                    );
+                    self.execute_only(&mark).await.map(|_| ())
+                }
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        };
+        if let Err(error) = result {
+            tracing::warn!(%error, command = request.command.name(), "follow-up failed");
+        }
+    }
+
+    /// Submits every complaint staged against `right` (if it is approved). Idempotent:
+    /// call it again after a crash between an approval and its follow-up.
+    pub async fn release_staged(
+        &self,
+        tenant: TenantId,
+        right: RightId,
+    ) -> Result<usize, EngineError> {
+        let staged = self
+            .inner
+            .store
+            .complaints_of_right(tenant, right, ComplaintStatus::Staged)
+            .await?;
+        let mut released = 0;
+        for row in staged {
+            let submit = Request::new(
+                tenant,
+                Actor::System,
+                Command::complaint(row.id, ComplaintCommand::SubmitStaged),
+            );
+            match self.execute_only(&submit).await {
+                Ok(_) => released += 1,
+                Err(EngineError::ComplaintRefused(refusal)) => {
+                    tracing::debug!(%refusal, complaint = %row.id, "staged complaint not released");
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(released)
+    }
+
+    /// Fires every timer due now, each through the normal command path: a timer is removed
+    /// by the same commit that carries out its command, so a crash in between fires it again
+    /// and never twice in effect.
+    pub async fn tick(&self) -> Result<TickReport, EngineError> {
+        let mut report = TickReport::default();
+        let now = self.inner.clock.now();
+        loop {
+            let due = self
+                .inner
+                .store
+                .due_timers(now, self.inner.config.timer_batch)
+                .await?;
+            if due.is_empty() {
+                return Ok(report);
+            }
+            let before = report;
+            for timer in due {
+                self.fire(&timer, &mut report).await?;
+            }
+            if report == before {
+                // Nothing changed (another ticker holds these timers): come back later.
+                return Ok(report);
+            }
+        }
+    }
+
+    async fn fire(&self, timer: &Timer, report: &mut TickReport) -> Result<(), EngineError> {
+        let Some(command) = effects::timer_command(timer) else {
+            return self.drop_timer(timer, report).await;
+        };
+        let request = Request::new(timer.tenant, Actor::System, command);
+        match self.execute(request).await {
+            Ok(_) => report.fired += 1,
+            Err(
+                EngineError::RightRefused(_)
+                | EngineError::ComplaintRefused(_)
+                | EngineError::NotFound(_),
+            ) => self.drop_timer(timer, report).await?,
+            Err(other) => return Err(other),
+        }
+        Ok(())
+    }
+
+    /// Removes a timer whose command does not apply, keeping the stream's other timers.
+    async fn drop_timer(&self, timer: &Timer, report: &mut TickReport) -> Result<(), EngineError> {
+        tracing::warn!(?timer, "timer does not apply to its stream; dropped");
+        let store = &self.inner.store;
+        let Some(loaded) = store.load(timer.tenant, timer.stream).await? else {
+            return Ok(());
+        };
+        let timers = effects::timers_for(
+            timer.tenant,
+            timer.stream,
+            &loaded.snapshot,
+            &self.inner.policy,
+        )
+        .into_iter()
+        .filter(|t| t.kind != timer.kind)
+        .collect();
+        let commit = Commit {
+            tenant: timer.tenant,
+            stream: timer.stream,
+            expected_version: loaded.version,
+            events: Vec::new(),
+            snapshot: loaded.snapshot,
+            outbox: Vec::new(),
+            timers,
+            receipt: None,
+        };
+        match store.commit(commit).await {
+            // A conflict means the stream moved on and its timers were replaced anyway.
+            Ok(()) | Err(StoreError::Conflict { .. }) => {
+                report.dropped += 1;
+                Ok(())
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Delivers the outbox messages available now: acknowledged on success, retried later
+    /// with exponential backoff on failure. Delivery is at least once.
+    pub async fn dispatch(&self) -> Result<DispatchReport, EngineError> {
+        let inner = &self.inner;
+        let now = inner.clock.now();
+        let mut report = DispatchReport::default();
+        let messages = inner
+            .store
+            .claim_outbox(now, inner.config.outbox_lease, inner.config.dispatch_batch)
+            .await?;
+        for message in messages {
+            match inner
+                .notifier
+                .send(&message.id, &message.notification)
+                .await
+            {
+                Ok(()) => {
+                    inner.store.ack_outbox(&message.id).await?;
+                    report.delivered += 1;
+                }
+                Err(error) => {
+                    let retry_at = now + self.retry_delay(message.attempts);
+                    tracing::warn!(%error, id = %message.id, %retry_at, "delivery failed");
+                    inner.store.release_outbox(&message.id, retry_at).await?;
+                    report.failed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    fn retry_delay(&self, attempts: u32) -> Duration {
+        let config = &self.inner.config;
+        let factor = 1i32 << attempts.saturating_sub(1).min(20);
+        config
+            .retry_base_delay
+            .checked_mul(factor)
+            .unwrap_or(config.retry_max_delay)
+            .min(config.retry_max_delay)
+    }
+
+    /// Records a power of attorney so the representative may act within it.
+    pub async fn grant_power(
+        &self,
+        tenant: TenantId,
+        power: PowerOfAttorney,
+    ) -> Result<(), EngineError> {
+        Ok(self.inner.store.save_power(tenant, power).await?)
+    }
+
+    async fn load_right(
+        &self,
+        tenant: TenantId,
+        id: RightId,
+    ) -> Result<Option<IpRight>, EngineError> {
+        let stream = StreamId::Right(id);
+        match self.inner.store.load(tenant, stream).await? {
+            None => Ok(None),
+            Some(loaded) => Ok(Some(right_of(stream, loaded.snapshot)?)),
+        }
+    }
+
+    /// The right's current state, if it exists in the tenant.
+    pub async fn right(
+        &self,
+        tenant: TenantId,
+        id: RightId,
+    ) -> Result<Option<IpRight>, EngineError> {
+        self.load_right(tenant, id).await
+    }
+
+    /// The complaint's current state, if it exists in the tenant.
+    pub async fn complaint(
+        &self,
+        tenant: TenantId,
+        id: ComplaintId,
+    ) -> Result<Option<Complaint>, EngineError> {
+        let stream = StreamId::Complaint(id);
+        match self.inner.store.load(tenant, stream).await? {
+            None => Ok(None),
+            Some(loaded) => Ok(Some(complaint_of(stream, loaded.snapshot)?)),
+        }
+    }
+
+    /// Every event of a stream, oldest first, each with its actor and time.
+    pub async fn history(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Vec<StoredEvent>, EngineError> {
+        Ok(self.inner.store.history(tenant, stream).await?)
+    }
+
+    /// Complaint counts by status, and by right, campaign or seller.
+    pub async fn complaint_counts(
+        &self,
+        tenant: TenantId,
+        by: CountBy,
+    ) -> Result<Vec<Count>, EngineError> {
+        Ok(self.inner.store.complaint_counts(tenant, by).await?)
+    }
+
+    /// Rights per status.
+    pub async fn right_counts(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<(RightStatus, u64)>, EngineError> {
+        Ok(self.inner.store.right_counts(tenant).await?)
+    }
+
+    /// The complaints against a listing (by its normalised key).
+    pub async fn complaints_on_listing(
+        &self,
+        tenant: TenantId,
+        key: &ListingKey,
+    ) -> Result<Vec<ComplaintRow>, EngineError> {
+        Ok(self.inner.store.complaints_on_listing(tenant, key).await?)
+    }
+}
+
+fn right_of(stream: StreamId, snapshot: Snapshot) -> Result<IpRight, StoreError> {
+    match snapshot {
+        Snapshot::Right(right) => Ok(*right),
+        Snapshot::Complaint(_) => Err(wrong_snapshot(stream)),
+    }
+}
+
+fn complaint_of(stream: StreamId, snapshot: Snapshot) -> Result<Complaint, StoreError> {
+    match snapshot {
+        Snapshot::Complaint(complaint) => Ok(*complaint),
+        Snapshot::Right(_) => Err(wrong_snapshot(stream)),
+    }
+}
+
+fn wrong_snapshot(stream: StreamId) -> StoreError {
+    StoreError::Corrupt {
+        location: stream.to_string(),
+        detail: "snapshot of another stream kind".to_owned(),
+    }
+}

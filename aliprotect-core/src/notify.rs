@@ -1,0 +1,127 @@
+//! Notifications for every event that needs a person, and the trait that delivers them.
+//!
+//! The engine writes notifications to the store's outbox in the same commit as the events
+//! that caused them, so a crash never loses one; [`crate::engine::Engine::dispatch`] then
+//! hands them to a [`Notifier`]. Delivery is at least once: each message carries a stable
+//! [`MessageId`] that receivers use to drop duplicates.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::complaint::{RemovalCause, RestorationCause};
+use crate::ids::{ComplaintId, TenantId};
+use crate::right::Fix;
+use crate::store::StreamId;
+use crate::text::Text;
+
+/// What a person needs to hear about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NotificationBody {
+    /// The platform approved a right.
+    RightApproved,
+    /// The platform rejected a right.
+    RightRejected {
+        /// Its reason, verbatim.
+        reason: Text,
+        /// What to fix.
+        fixes: Vec<Fix>,
+    },
+    /// A right expires soon.
+    RightExpiring {
+        /// When.
+        expires_on: NaiveDate,
+    },
+    /// The platform will not act on a complaint.
+    ComplaintUnableToProcess {
+        /// Its reason, verbatim.
+        reason: Text,
+    },
+    /// A seller disputes a complaint.
+    CounterNoticeReceived {
+        /// When silence restores the listing, if the policy says so.
+        response_due: Option<DateTime<Utc>>,
+    },
+    /// A listing came down.
+    ListingRemoved {
+        /// How.
+        cause: RemovalCause,
+    },
+    /// A listing stays up after a counter-notice.
+    ListingRestored {
+        /// Why.
+        cause: RestorationCause,
+    },
+    /// Time to look at a listing again: removals are not announced.
+    CheckBackDue {
+        /// 1 for the first check-back.
+        number: u32,
+    },
+    /// A removed listing reappeared; `successor` is the complaint against it.
+    RelistingDetected {
+        /// The complaint against the relisting.
+        successor: ComplaintId,
+    },
+}
+
+/// One notification about one stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// The tenant it is for.
+    pub tenant: TenantId,
+    /// The right or complaint it is about.
+    pub subject: StreamId,
+    /// When the event that caused it happened.
+    pub at: DateTime<Utc>,
+    /// What happened.
+    pub body: NotificationBody,
+}
+
+/// A notification's idempotency key: the event that caused it, so retries and duplicate
+/// dispatches carry the same key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MessageId {
+    /// The stream of the event.
+    pub stream: StreamId,
+    /// The event's version in its stream.
+    pub version: u64,
+}
+
+impl fmt::Display for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.stream, self.version)
+    }
+}
+
+/// Why a notification was not delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// Worth retrying later (timeouts, 5xx, connection refused).
+    #[error("temporary delivery failure: {0}")]
+    Temporary(String),
+    /// Retrying will not help (rejected by the receiver).
+    #[error("permanent delivery failure: {0}")]
+    Permanent(String),
+}
+
+/// Delivers notifications (webhook, email, a queue...).
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait Notifier: Send + Sync + 'static {
+    /// Delivers one notification. Called at least once per message; `id` is the same on
+    /// every call for the same message.
+    async fn send(&self, id: &MessageId, notification: &Notification) -> Result<(), NotifyError>;
+}
+
+/// A notifier that drops everything: for embedders who read the outbox another way.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DiscardNotifier;
+
+#[async_trait]
+impl Notifier for DiscardNotifier {
+    async fn send(&self, _: &MessageId, _: &Notification) -> Result<(), NotifyError> {
+        Ok(())
+    }
+}

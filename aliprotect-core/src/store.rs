@@ -1,0 +1,563 @@
+//! The storage backend trait and the values that cross it.
+//!
+//! A backend keeps, per tenant: each stream's events and its latest snapshot (the read-model
+//! row), the idempotency receipts of commands, the outbox of notifications, the timers, and the
+//! powers of attorney. The engine writes all of a command's effects with ONE call to
+//! [`Store::commit`], which must be atomic: all or nothing, visible all at once.
+//!
+//! Implementing a backend: write the fourteen methods below, then run
+//! `aliprotect_core::testkit::conformance::run_all` (feature `testkit`) against it; it checks
+//! every promise documented here.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::complaint::{Complaint, ComplaintEvent, ComplaintStatus};
+use crate::ids::{CampaignId, ComplaintId, FilingId, RepresentativeId, RightId, TenantId};
+use crate::listing::ListingKey;
+use crate::marketplace::Marketplace;
+use crate::notify::{MessageId, Notification};
+use crate::party::PowerOfAttorney;
+use crate::right::{IpKind, IpRight, RightEvent, RightStatus};
+
+/// The stream (aggregate) a command or event belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum StreamId {
+    /// An IP right.
+    Right(RightId),
+    /// A complaint.
+    Complaint(ComplaintId),
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamId::Right(id) => write!(f, "right:{id}"),
+            StreamId::Complaint(id) => write!(f, "complaint:{id}"),
+        }
+    }
+}
+
+/// An event of any stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DomainEvent {
+    /// An IP right's event.
+    Right(RightEvent),
+    /// A complaint's event.
+    Complaint(ComplaintEvent),
+}
+
+impl DomainEvent {
+    /// The schema version of events written by this build; stored with each event so that
+    /// later builds can upcast old payloads.
+    pub const SCHEMA_VERSION: u32 = 1;
+
+    /// A stable name of the event's type, stored beside its payload (e.g. `complaint.Filed`).
+    pub fn type_name(&self) -> &'static str {
+        use crate::complaint::ComplaintChange as C;
+        use crate::right::RightChange as R;
+        match self {
+            DomainEvent::Right(event) => match event.change {
+                R::Registered { .. } => "right.Registered",
+                R::Amended { .. } => "right.Amended",
+                R::Submitted { .. } => "right.Submitted",
+                R::ReviewStarted => "right.ReviewStarted",
+                R::Approved => "right.Approved",
+                R::Rejected { .. } => "right.Rejected",
+                R::ExpiryReminded { .. } => "right.ExpiryReminded",
+                R::Expired => "right.Expired",
+                R::Withdrawn { .. } => "right.Withdrawn",
+                R::Abandoned { .. } => "right.Abandoned",
+            },
+            DomainEvent::Complaint(event) => match event.change {
+                C::Filed { .. } => "complaint.Filed",
+                C::Submitted => "complaint.Submitted",
+                C::Accepted { .. } => "complaint.Accepted",
+                C::UnableToProcess { .. } => "complaint.UnableToProcess",
+                C::ListingRemoved { .. } => "complaint.ListingRemoved",
+                C::CounterNoticeReceived { .. } => "complaint.CounterNoticeReceived",
+                C::Responded { .. } => "complaint.Responded",
+                C::ListingRestored { .. } => "complaint.ListingRestored",
+                C::CheckBackDue { .. } => "complaint.CheckBackDue",
+                C::Retracted { .. } => "complaint.Retracted",
+                C::Relisted { .. } => "complaint.Relisted",
+                C::Refiled { .. } => "complaint.Refiled",
+            },
+        }
+    }
+}
+
+/// An event with its place in its stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// The stream.
+    pub stream: StreamId,
+    /// 1 for the stream's first event; consecutive, no gaps.
+    pub version: u64,
+    /// The event.
+    pub event: DomainEvent,
+}
+
+/// The state of a stream after its latest event: what `load` returns and what read-model
+/// queries are answered from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Snapshot {
+    /// An IP right.
+    Right(Box<IpRight>),
+    /// A complaint.
+    Complaint(Box<Complaint>),
+}
+
+impl Snapshot {
+    /// The read-model row of a complaint snapshot.
+    pub fn complaint_row(&self) -> Option<ComplaintRow> {
+        match self {
+            Snapshot::Complaint(c) => Some(ComplaintRow::of(c)),
+            Snapshot::Right(_) => None,
+        }
+    }
+
+    /// The read-model row of a right snapshot.
+    pub fn right_row(&self) -> Option<RightRow> {
+        match self {
+            Snapshot::Right(r) => Some(RightRow {
+                id: r.id,
+                kind: r.package.kind(),
+                status: r.status,
+            }),
+            Snapshot::Complaint(_) => None,
+        }
+    }
+}
+
+/// A stream as loaded: its version (number of events) and snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    /// Events in the stream.
+    pub version: u64,
+    /// State after the last event.
+    pub snapshot: Snapshot,
+}
+
+/// A complaint as dashboards list and count it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplaintRow {
+    /// The complaint.
+    pub id: ComplaintId,
+    /// Its right.
+    pub right: RightId,
+    /// Its filing.
+    pub filing: FilingId,
+    /// Its campaign.
+    pub campaign: Option<CampaignId>,
+    /// Its status.
+    pub status: ComplaintStatus,
+    /// Where the listing is.
+    pub marketplace: Marketplace,
+    /// The listing's stable key.
+    pub listing: ListingKey,
+    /// The seller's store id, where known.
+    pub seller: Option<String>,
+}
+
+impl ComplaintRow {
+    /// The row of a complaint.
+    pub fn of(complaint: &Complaint) -> Self {
+        let filed = &complaint.filed;
+        Self {
+            id: filed.id,
+            right: filed.right,
+            filing: filed.filing,
+            campaign: filed.campaign,
+            status: complaint.status(),
+            marketplace: filed.listing.marketplace,
+            listing: filed.listing.key.clone(),
+            seller: filed.listing.seller_id.clone(),
+        }
+    }
+}
+
+/// A right as dashboards count it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RightRow {
+    /// The right.
+    pub id: RightId,
+    /// Its kind.
+    pub kind: IpKind,
+    /// Its status.
+    pub status: RightStatus,
+}
+
+/// How complaint counts are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CountBy {
+    /// By status only.
+    Status,
+    /// By right and status.
+    Right,
+    /// By campaign and status.
+    Campaign,
+    /// By seller and status.
+    Seller,
+}
+
+/// The group a count is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum GroupKey {
+    /// All complaints of the tenant ([`CountBy::Status`]).
+    All,
+    /// One right.
+    Right(RightId),
+    /// One campaign, or none.
+    Campaign(Option<CampaignId>),
+    /// One seller (store id), or unknown.
+    Seller(Option<String>),
+}
+
+impl GroupKey {
+    /// The group of `row` under `by`.
+    pub fn of(row: &ComplaintRow, by: CountBy) -> Self {
+        match by {
+            CountBy::Status => GroupKey::All,
+            CountBy::Right => GroupKey::Right(row.right),
+            CountBy::Campaign => GroupKey::Campaign(row.campaign),
+            CountBy::Seller => GroupKey::Seller(row.seller.clone()),
+        }
+    }
+}
+
+/// Complaints of one group in one status.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Count {
+    /// The group.
+    pub group: GroupKey,
+    /// The status.
+    pub status: ComplaintStatus,
+    /// How many (never 0: empty groups are left out).
+    pub count: u64,
+}
+
+/// What a timer does when it falls due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum TimerKind {
+    /// The seller's answer window closes.
+    SellerAnswerDeadline,
+    /// The holder's response window after a counter-notice closes.
+    ResponseDeadline,
+    /// Look at the listing again.
+    CheckBack,
+    /// Remind the holder that a right expires soon.
+    ExpiryReminder,
+    /// The right expires.
+    Expiry,
+}
+
+/// A timer: at `due`, the engine fires a command on `stream`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Timer {
+    /// The stream's tenant.
+    pub tenant: TenantId,
+    /// The stream.
+    pub stream: StreamId,
+    /// What it does.
+    pub kind: TimerKind,
+    /// When.
+    pub due: DateTime<Utc>,
+}
+
+/// A notification waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// Its idempotency key.
+    pub id: MessageId,
+    /// The notification.
+    pub notification: Notification,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// Not handed out again before this instant.
+    pub available_at: DateTime<Utc>,
+}
+
+/// A caller's key that makes a command run at most once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IdempotencyKey(String);
+
+/// A string that cannot be an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an idempotency key must have 1 to {max} bytes, got {len}", max = IdempotencyKey::MAX_LEN)]
+pub struct InvalidIdempotencyKey {
+    /// Length of the input.
+    pub len: usize,
+}
+
+impl IdempotencyKey {
+    /// The longest key, in bytes.
+    pub const MAX_LEN: usize = 200;
+
+    /// Checks and wraps a key.
+    pub fn new(key: impl Into<String>) -> Result<Self, InvalidIdempotencyKey> {
+        let key = key.into();
+        if key.is_empty() || key.len() > Self::MAX_LEN {
+            return Err(InvalidIdempotencyKey { len: key.len() });
+        }
+        Ok(Self(key))
+    }
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = InvalidIdempotencyKey;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl From<IdempotencyKey> for String {
+    fn from(key: IdempotencyKey) -> Self {
+        key.0
+    }
+}
+
+impl fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a command wrote: the versions of its events in their stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The stream written.
+    pub stream: StreamId,
+    /// The stream's version after the command.
+    pub version: u64,
+    /// Events the command appended.
+    pub events: u32,
+}
+
+/// Everything one command writes, committed atomically by [`Store::commit`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// The stream's tenant.
+    pub tenant: TenantId,
+    /// The stream.
+    pub stream: StreamId,
+    /// The version the command was decided on (0 for a new stream).
+    pub expected_version: u64,
+    /// New events, to get versions `expected_version + 1 ..`; may be empty (timers only).
+    pub events: Vec<DomainEvent>,
+    /// The stream's state after the events.
+    pub snapshot: Snapshot,
+    /// Notifications to deliver.
+    pub outbox: Vec<OutboxMessage>,
+    /// The stream's timers from now on: they REPLACE all its current timers.
+    pub timers: Vec<Timer>,
+    /// The command's idempotency key and receipt, recorded with the commit.
+    pub receipt: Option<(IdempotencyKey, Receipt)>,
+}
+
+/// A backend failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The stream's version is not the expected one: another command committed first.
+    #[error("version conflict on {stream}: expected {expected}, found {actual}")]
+    Conflict {
+        /// The stream.
+        stream: StreamId,
+        /// The version the commit expected.
+        expected: u64,
+        /// The version found.
+        actual: u64,
+    },
+    /// The commit's idempotency key is already recorded for this tenant.
+    #[error("idempotency key `{0}` is already used")]
+    DuplicateIdempotencyKey(IdempotencyKey),
+    /// Something stored cannot be read back (a corrupt row, an unknown schema).
+    #[error("corrupt data in {location}: {detail}")]
+    Corrupt {
+        /// Where (table, stream, row).
+        location: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The backend cannot do this.
+    #[error("not supported by this store: {0}")]
+    Unsupported(&'static str),
+    /// The backend failed (I/O, connection, full disk).
+    #[error("store unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A storage backend.
+///
+/// Every read takes the tenant, and a stream, row or receipt of another tenant is invisible:
+/// it is reported as absent, never as an error that would reveal it exists.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The stream's version and snapshot, or `None` if it has no events in this tenant.
+    /// Reflects every commit that returned before the call.
+    async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError>;
+
+    /// Writes a command's effects atomically: either all of events, snapshot, outbox
+    /// messages, timer replacement and receipt become visible at once, or none does.
+    ///
+    /// Fails with [`StoreError::Conflict`] (writing nothing) unless the stream's version is
+    /// `expected_version`, and with [`StoreError::DuplicateIdempotencyKey`] (writing nothing)
+    /// if the receipt's key is already recorded for the tenant.
+    async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
+
+    /// The receipt recorded with `key` in this tenant, if any.
+    async fn receipt(
+        &self,
+        tenant: TenantId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Receipt>, StoreError>;
+
+    /// The stream's events in version order (empty for an unknown stream).
+    async fn history(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Complaint counts of the tenant grouped by `by` and status, from the snapshots.
+    /// Sorted by group then status; zero counts left out.
+    async fn complaint_counts(
+        &self,
+        tenant: TenantId,
+        by: CountBy,
+    ) -> Result<Vec<Count>, StoreError>;
+
+    /// Rights of the tenant per status, sorted by status; zero counts left out.
+    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError>;
+
+    /// The tenant's complaints against the listing with `key`, oldest first.
+    async fn complaints_on_listing(
+        &self,
+        tenant: TenantId,
+        key: &ListingKey,
+    ) -> Result<Vec<ComplaintRow>, StoreError>;
+
+    /// The tenant's complaints resting on `right` in `status`, in id order.
+    async fn complaints_of_right(
+        &self,
+        tenant: TenantId,
+        right: RightId,
+        status: ComplaintStatus,
+    ) -> Result<Vec<ComplaintRow>, StoreError>;
+
+    /// Up to `limit` timers of any tenant due at or before `now`, earliest first.
+    async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError>;
+
+    /// Leases up to `limit` outbox messages available at `now`, oldest first: each is
+    /// returned with its attempts counted up and is not handed out again before
+    /// `now + lease`, unless acknowledged or released earlier.
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+
+    /// Removes a delivered message. Unknown ids are ignored (a duplicate ack is harmless).
+    async fn ack_outbox(&self, id: &MessageId) -> Result<(), StoreError>;
+
+    /// Makes a message available again at `at` (a retry after a failed delivery).
+    async fn release_outbox(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Records a power of attorney for the tenant, replacing one with the same id.
+    async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError>;
+
+    /// The tenant's powers of attorney held by `representative`.
+    async fn powers(
+        &self,
+        tenant: TenantId,
+        representative: RepresentativeId,
+    ) -> Result<Vec<PowerOfAttorney>, StoreError>;
+}
+
+/// A shared store is a store: lets several engines, or a test and an engine, use one backend.
+#[async_trait]
+impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
+    async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError> {
+        (**self).load(tenant, stream).await
+    }
+    async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        (**self).commit(commit).await
+    }
+    async fn receipt(
+        &self,
+        tenant: TenantId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Receipt>, StoreError> {
+        (**self).receipt(tenant, key).await
+    }
+    async fn history(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        (**self).history(tenant, stream).await
+    }
+    async fn complaint_counts(
+        &self,
+        tenant: TenantId,
+        by: CountBy,
+    ) -> Result<Vec<Count>, StoreError> {
+        (**self).complaint_counts(tenant, by).await
+    }
+    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
+        (**self).right_counts(tenant).await
+    }
+    async fn complaints_on_listing(
+        &self,
+        tenant: TenantId,
+        key: &ListingKey,
+    ) -> Result<Vec<ComplaintRow>, StoreError> {
+        (**self).complaints_on_listing(tenant, key).await
+    }
+    async fn complaints_of_right(
+        &self,
+        tenant: TenantId,
+        right: RightId,
+        status: ComplaintStatus,
+    ) -> Result<Vec<ComplaintRow>, StoreError> {
+        (**self).complaints_of_right(tenant, right, status).await
+    }
+    async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError> {
+        (**self).due_timers(now, limit).await
+    }
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        (**self).claim_outbox(now, lease, limit).await
+    }
+    async fn ack_outbox(&self, id: &MessageId) -> Result<(), StoreError> {
+        (**self).ack_outbox(id).await
+    }
+    async fn release_outbox(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        (**self).release_outbox(id, at).await
+    }
+    async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError> {
+        (**self).save_power(tenant, power).await
+    }
+    async fn powers(
+        &self,
+        tenant: TenantId,
+        representative: RepresentativeId,
+    ) -> Result<Vec<PowerOfAttorney>, StoreError> {
+        (**self).powers(tenant, representative).await
+    }
+}

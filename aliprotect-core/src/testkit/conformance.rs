@@ -1,0 +1,996 @@
+//! The backend conformance suite: every promise of [`Store`] as an async check.
+//!
+//! A backend's own tests call [`run_all`] with a factory of fresh stores:
+//!
+//! ```no_run
+//! use aliprotect_core::store::Store;
+//!
+//! // In a backend's tests, under #[tokio::test]:
+//! async fn my_store_conforms<S: Store>(open_fresh_store: impl Fn() -> S) {
+//!     aliprotect_core::testkit::conformance::run_all(|| async { open_fresh_store() }).await;
+//! }
+//! ```
+//!
+//! Each check also stands alone (`conformance::optimistic_concurrency(&store).await`), works
+//! on random tenants and ids so it never depends on an empty store, and panics with a message
+//! naming the broken promise.
+// Assertions are what a conformance suite is made of.
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::fixtures::{self, now, text};
+use crate::complaint::{
+    Complaint, ComplaintCommand, ComplaintContext, ComplaintDecider, ComplaintFiling,
+    ComplaintStatus, RemovalCause,
+};
+use crate::decider::Decider;
+use crate::evidence::{Evidence, EvidenceKind};
+use crate::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RepresentativeId, RightId, TenantId};
+use crate::listing::Listing;
+use crate::notify::{MessageId, Notification, NotificationBody};
+use crate::party::{Actor, PowerOfAttorney, PowerScope};
+use crate::policy::MarketplacePolicy;
+use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
+use crate::store::{
+    Commit, Count, CountBy, DomainEvent, GroupKey, IdempotencyKey, OutboxMessage, Receipt,
+    Snapshot, Store, StoreError, StreamId, Timer, TimerKind,
+};
+use crate::text::Text;
+
+/// Runs every check, each on a fresh store from `make_store`.
+pub async fn run_all<S, F, Fut>(make_store: F)
+where
+    S: Store,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    append_and_load(&make_store().await).await;
+    stream_ordering(&make_store().await).await;
+    optimistic_concurrency(&make_store().await).await;
+    commit_atomicity(&make_store().await).await;
+    tenant_isolation(&make_store().await).await;
+    idempotency_keys(&make_store().await).await;
+    timers_due_exactly_once(&make_store().await).await;
+    outbox_claim_ack_retry(&make_store().await).await;
+    read_model_equals_replay(&make_store().await).await;
+    hostile_and_large_payloads(&make_store().await).await;
+    powers_of_attorney(&make_store().await).await;
+}
+
+/// A complaint stream being built: its id, tenant, events so far and state.
+struct Builder {
+    tenant: TenantId,
+    id: ComplaintId,
+    right: IpRight,
+    version: u64,
+    state: Option<Complaint>,
+    at: DateTime<Utc>,
+}
+
+impl Builder {
+    fn new(tenant: TenantId) -> Self {
+        let mut right = fixtures::right_in(RightStatus::Approved);
+        right.id = RightId::new();
+        right.tenant = tenant;
+        Self {
+            tenant,
+            id: ComplaintId::new(),
+            right,
+            version: 0,
+            state: None,
+            at: now(),
+        }
+    }
+
+    fn stream(&self) -> StreamId {
+        StreamId::Complaint(self.id)
+    }
+
+    fn filing(&self) -> ComplaintFiling {
+        let mut filing =
+            fixtures::complaint_filing(0, u64::from(self.id.as_uuid().as_u128() as u32));
+        filing.id = self.id;
+        filing.tenant = self.tenant;
+        filing.right = self.right.id;
+        filing
+    }
+
+    /// Decides `command` on the current state; returns the commit without applying it.
+    fn decide(&self, command: ComplaintCommand) -> Commit {
+        let policy = MarketplacePolicy::alibaba_ipp();
+        let context = ComplaintContext {
+            at: self.at,
+            actor: Actor::Platform,
+            policy: &policy,
+            right: Some(&self.right),
+            previous: None,
+        };
+        let events = ComplaintDecider::decide(&self.state, &command, &context)
+            .unwrap_or_else(|r| panic!("test story refused: {r}"));
+        let state = events
+            .iter()
+            .fold(self.state.clone(), ComplaintDecider::evolve);
+        Commit {
+            tenant: self.tenant,
+            stream: self.stream(),
+            expected_version: self.version,
+            events: events.into_iter().map(DomainEvent::Complaint).collect(),
+            snapshot: Snapshot::Complaint(Box::new(state.expect("filed"))),
+            outbox: Vec::new(),
+            timers: Vec::new(),
+            receipt: None,
+        }
+    }
+
+    /// Records that `commit` (from [`Builder::decide`]) was stored.
+    fn applied(&mut self, commit: &Commit) {
+        self.version += commit.events.len() as u64;
+        if let Snapshot::Complaint(c) = &commit.snapshot {
+            self.state = Some((**c).clone());
+        }
+        self.at += Duration::minutes(1);
+    }
+
+    async fn run(&mut self, store: &dyn Store, command: ComplaintCommand) -> Commit {
+        let commit = self.decide(command);
+        store
+            .commit(commit.clone())
+            .await
+            .unwrap_or_else(|e| panic!("commit of version {} failed: {e}", self.version + 1));
+        self.applied(&commit);
+        commit
+    }
+
+    async fn file(store: &dyn Store, tenant: TenantId) -> Self {
+        let mut builder = Self::new(tenant);
+        let filing = builder.filing();
+        builder
+            .run(store, ComplaintCommand::File(Box::new(filing)))
+            .await;
+        builder
+    }
+}
+
+fn message(stream: StreamId, version: u64, tenant: TenantId, at: DateTime<Utc>) -> OutboxMessage {
+    OutboxMessage {
+        id: MessageId { stream, version },
+        notification: Notification {
+            tenant,
+            subject: stream,
+            at,
+            body: NotificationBody::CheckBackDue { number: 1 },
+        },
+        attempts: 0,
+        available_at: at,
+    }
+}
+
+fn key(s: &str) -> IdempotencyKey {
+    IdempotencyKey::new(s).expect("valid key")
+}
+
+/// A commit to a new stream is loaded back with version 1 and its snapshot; unknown streams
+/// load as `None` with an empty history.
+pub async fn append_and_load(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let builder = Builder::file(store, tenant).await;
+    let loaded = store
+        .load(tenant, builder.stream())
+        .await
+        .expect("load")
+        .expect("committed stream must load");
+    assert_eq!(loaded.version, 1, "version counts events");
+    assert_eq!(
+        loaded.snapshot,
+        Snapshot::Complaint(Box::new(builder.state.clone().expect("filed"))),
+        "snapshot must load back equal"
+    );
+    let unknown = StreamId::Complaint(ComplaintId::new());
+    assert!(store.load(tenant, unknown).await.expect("load").is_none());
+    assert!(
+        store
+            .history(tenant, unknown)
+            .await
+            .expect("history")
+            .is_empty()
+    );
+}
+
+/// Events come back in commit order with consecutive versions from 1.
+pub async fn stream_ordering(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let mut builder = Builder::file(store, tenant).await;
+    let mut expected: Vec<DomainEvent> = store
+        .history(tenant, builder.stream())
+        .await
+        .expect("history")
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    for command in [
+        ComplaintCommand::Submit,
+        ComplaintCommand::Accept,
+        ComplaintCommand::CheckBackDue,
+        ComplaintCommand::CheckBackDue,
+        ComplaintCommand::ReceiveCounterNotice {
+            statement: text("genuine"),
+            evidence: vec![],
+        },
+    ] {
+        expected.extend(builder.run(store, command).await.events);
+    }
+    let history = store
+        .history(tenant, builder.stream())
+        .await
+        .expect("history");
+    let versions: Vec<u64> = history.iter().map(|e| e.version).collect();
+    assert_eq!(
+        versions,
+        (1..=6).collect::<Vec<_>>(),
+        "versions consecutive from 1"
+    );
+    let events: Vec<DomainEvent> = history.into_iter().map(|e| e.event).collect();
+    assert_eq!(events, expected, "events in commit order, unchanged");
+    assert!(
+        history_streams_match(store, tenant, builder.stream()).await,
+        "every stored event names its stream"
+    );
+}
+
+async fn history_streams_match(store: &dyn Store, tenant: TenantId, stream: StreamId) -> bool {
+    store
+        .history(tenant, stream)
+        .await
+        .expect("history")
+        .iter()
+        .all(|e| e.stream == stream)
+}
+
+/// Two writers decide on the same version: one commits, the other gets a conflict with the
+/// versions, and nothing of the loser is written; deciding again on the new version succeeds.
+pub async fn optimistic_concurrency(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let mut builder = Builder::file(store, tenant).await;
+    let submit = builder.decide(ComplaintCommand::Submit);
+    let retract = builder.decide(ComplaintCommand::Retract { reason: None });
+    let (a, b) = futures_join(store.commit(submit.clone()), store.commit(retract.clone())).await;
+    let (winner, loser_result) = match (&a, &b) {
+        (Ok(()), Err(_)) => (submit, b),
+        (Err(_), Ok(())) => (retract, a),
+        _ => panic!("exactly one of two commits at the same version must win: {a:?} {b:?}"),
+    };
+    match loser_result {
+        Err(StoreError::Conflict {
+            stream,
+            expected,
+            actual,
+        }) => {
+            assert_eq!((stream, expected, actual), (builder.stream(), 1, 2));
+        }
+        other => panic!("the loser must get Conflict, got {other:?}"),
+    }
+    let history = store
+        .history(tenant, builder.stream())
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 2, "only the winner's event is written");
+    assert_eq!(history[1].event, winner.events[0]);
+    builder.applied(&winner);
+    let status = builder.state.as_ref().map(Complaint::status);
+    if status == Some(ComplaintStatus::Submitted) {
+        builder.run(store, ComplaintCommand::Accept).await;
+        let loaded = store.load(tenant, builder.stream()).await.expect("load");
+        assert_eq!(
+            loaded.map(|l| l.version),
+            Some(3),
+            "retry on the new version commits"
+        );
+    }
+}
+
+/// Polls two futures to completion concurrently without depending on a runtime.
+async fn futures_join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let mut a = std::pin::pin!(a);
+    let mut b = std::pin::pin!(b);
+    let mut out_a = None;
+    let mut out_b = None;
+    std::future::poll_fn(|cx| {
+        if out_a.is_none()
+            && let std::task::Poll::Ready(v) = a.as_mut().poll(cx)
+        {
+            out_a = Some(v);
+        }
+        if out_b.is_none()
+            && let std::task::Poll::Ready(v) = b.as_mut().poll(cx)
+        {
+            out_b = Some(v);
+        }
+        if out_a.is_some() && out_b.is_some() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    (
+        out_a.expect("polled to completion"),
+        out_b.expect("polled to completion"),
+    )
+}
+
+/// A refused commit (version conflict or used idempotency key) writes none of its events,
+/// snapshot, outbox messages, timers or receipt.
+pub async fn commit_atomicity(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let mut builder = Builder::file(store, tenant).await;
+    let counts_before = store
+        .complaint_counts(tenant, CountBy::Status)
+        .await
+        .expect("counts");
+    let loaded_before = store.load(tenant, builder.stream()).await.expect("load");
+
+    let mut stale = builder.decide(ComplaintCommand::Submit);
+    stale.expected_version = 0;
+    stale.outbox = vec![message(builder.stream(), 2, tenant, now())];
+    stale.timers = vec![Timer {
+        tenant,
+        stream: builder.stream(),
+        kind: TimerKind::CheckBack,
+        due: now() - Duration::days(1),
+    }];
+    stale.receipt = Some((
+        key("atomicity-1"),
+        Receipt {
+            stream: builder.stream(),
+            version: 2,
+            events: 1,
+        },
+    ));
+    assert!(matches!(
+        store.commit(stale.clone()).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    let unchanged = || async {
+        assert_eq!(
+            store.load(tenant, builder.stream()).await.expect("load"),
+            loaded_before,
+            "snapshot unchanged"
+        );
+        assert_eq!(
+            store
+                .history(tenant, builder.stream())
+                .await
+                .expect("history")
+                .len(),
+            1,
+            "no event written"
+        );
+        assert_eq!(
+            store
+                .complaint_counts(tenant, CountBy::Status)
+                .await
+                .expect("counts"),
+            counts_before,
+            "read model unchanged"
+        );
+        assert!(
+            store
+                .receipt(tenant, &key("atomicity-1"))
+                .await
+                .expect("receipt")
+                .is_none(),
+            "no receipt"
+        );
+        let due = store
+            .due_timers(now() + Duration::days(3650), 10_000)
+            .await
+            .expect("timers");
+        assert!(
+            due.iter().all(|t| t.stream != builder.stream()),
+            "no timer written"
+        );
+        let claimed = store
+            .claim_outbox(now() + Duration::days(3650), Duration::seconds(1), 10_000)
+            .await
+            .expect("claim");
+        assert!(
+            claimed.iter().all(|m| m.id.stream != builder.stream()),
+            "no outbox message written"
+        );
+    };
+    unchanged().await;
+
+    // Now a commit at the right version whose key is already used: refused as a whole.
+    let mut first = builder.decide(ComplaintCommand::Submit);
+    first.receipt = Some((
+        key("atomicity-used"),
+        Receipt {
+            stream: builder.stream(),
+            version: 2,
+            events: 1,
+        },
+    ));
+    store.commit(first.clone()).await.expect("first commit");
+    builder.applied(&first);
+    let mut reused = builder.decide(ComplaintCommand::Accept);
+    reused.receipt = first.receipt.clone();
+    reused.outbox = vec![message(builder.stream(), 3, tenant, now())];
+    match store.commit(reused).await {
+        Err(StoreError::DuplicateIdempotencyKey(k)) => assert_eq!(k, key("atomicity-used")),
+        other => panic!("reused key must be refused, got {other:?}"),
+    }
+    assert_eq!(
+        store
+            .history(tenant, builder.stream())
+            .await
+            .expect("history")
+            .len(),
+        2,
+        "the refused commit wrote no event"
+    );
+}
+
+/// Nothing of one tenant is visible from another.
+pub async fn tenant_isolation(store: &dyn Store) {
+    let owner = TenantId::new();
+    let other = TenantId::new();
+    let mut builder = Builder::file(store, owner).await;
+    let mut submit = builder.decide(ComplaintCommand::Submit);
+    submit.receipt = Some((
+        key("isolation"),
+        Receipt {
+            stream: builder.stream(),
+            version: 2,
+            events: 1,
+        },
+    ));
+    store.commit(submit.clone()).await.expect("commit");
+    builder.applied(&submit);
+    let stream = builder.stream();
+    assert!(
+        store.load(other, stream).await.expect("load").is_none(),
+        "load"
+    );
+    assert!(
+        store
+            .history(other, stream)
+            .await
+            .expect("history")
+            .is_empty(),
+        "history"
+    );
+    assert!(
+        store
+            .receipt(other, &key("isolation"))
+            .await
+            .expect("receipt")
+            .is_none(),
+        "receipt"
+    );
+    assert!(
+        store
+            .complaint_counts(other, CountBy::Status)
+            .await
+            .expect("counts")
+            .is_empty(),
+        "counts"
+    );
+    let listing = &builder.state.as_ref().expect("filed").filed.listing.key;
+    assert!(
+        store
+            .complaints_on_listing(other, listing)
+            .await
+            .expect("listing")
+            .is_empty(),
+        "listing lookup"
+    );
+    assert_eq!(
+        store
+            .complaints_on_listing(owner, listing)
+            .await
+            .expect("listing")
+            .len(),
+        1,
+        "the owner finds its listing"
+    );
+    assert!(
+        store
+            .complaints_of_right(other, builder.right.id, ComplaintStatus::Submitted)
+            .await
+            .expect("by right")
+            .is_empty(),
+        "complaints of right"
+    );
+    // The other tenant may use the same idempotency key.
+    let elsewhere = Builder::new(other);
+    let filing = elsewhere.filing();
+    let mut file = elsewhere.decide(ComplaintCommand::File(Box::new(filing)));
+    file.receipt = Some((
+        key("isolation"),
+        Receipt {
+            stream: elsewhere.stream(),
+            version: 1,
+            events: 1,
+        },
+    ));
+    store.commit(file).await.expect("keys are per tenant");
+}
+
+/// A receipt is recorded with its commit, found by key, and a second commit with the same
+/// key is refused.
+pub async fn idempotency_keys(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let mut builder = Builder::new(tenant);
+    let filing = builder.filing();
+    let mut file = builder.decide(ComplaintCommand::File(Box::new(filing)));
+    let receipt = Receipt {
+        stream: builder.stream(),
+        version: 1,
+        events: 1,
+    };
+    file.receipt = Some((key("file-once"), receipt));
+    store.commit(file.clone()).await.expect("commit");
+    builder.applied(&file);
+    assert_eq!(
+        store
+            .receipt(tenant, &key("file-once"))
+            .await
+            .expect("receipt"),
+        Some(receipt)
+    );
+    assert!(
+        store
+            .receipt(tenant, &key("never-used"))
+            .await
+            .expect("receipt")
+            .is_none()
+    );
+    let mut again = builder.decide(ComplaintCommand::Submit);
+    again.receipt = Some((key("file-once"), receipt));
+    assert!(matches!(
+        store.commit(again).await,
+        Err(StoreError::DuplicateIdempotencyKey(_))
+    ));
+}
+
+/// Timers are due at their time, not before; a commit replaces all of its stream's timers,
+/// so the commit that fires a timer removes it and it is never due twice.
+pub async fn timers_due_exactly_once(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let mut builder = Builder::file(store, tenant).await;
+    let stream = builder.stream();
+    // Far in the past so that timers of other checks on a shared store come after ours.
+    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(1);
+    let mut submit = builder.decide(ComplaintCommand::Submit);
+    submit.timers = vec![
+        Timer {
+            tenant,
+            stream,
+            kind: TimerKind::CheckBack,
+            due: base,
+        },
+        Timer {
+            tenant,
+            stream,
+            kind: TimerKind::SellerAnswerDeadline,
+            due: base + Duration::days(2),
+        },
+    ];
+    store.commit(submit.clone()).await.expect("commit");
+    builder.applied(&submit);
+    let ours = |timers: Vec<Timer>| -> Vec<TimerKind> {
+        timers
+            .into_iter()
+            .filter(|t| t.stream == stream)
+            .map(|t| t.kind)
+            .collect()
+    };
+    let before = store
+        .due_timers(base - Duration::seconds(1), 100)
+        .await
+        .expect("due");
+    assert!(ours(before).is_empty(), "nothing due before its time");
+    let due = store
+        .due_timers(base + Duration::days(1), 100)
+        .await
+        .expect("due");
+    assert_eq!(
+        due.first().map(|t| t.due),
+        Some(base),
+        "earliest first, with its time"
+    );
+    assert_eq!(ours(due), vec![TimerKind::CheckBack]);
+    // Firing the check-back: the commit keeps only the seller deadline.
+    let mut fire = builder.decide(ComplaintCommand::CheckBackDue);
+    fire.timers = vec![Timer {
+        tenant,
+        stream,
+        kind: TimerKind::SellerAnswerDeadline,
+        due: base + Duration::days(2),
+    }];
+    store.commit(fire.clone()).await.expect("commit");
+    builder.applied(&fire);
+    let due = store
+        .due_timers(base + Duration::days(1), 100)
+        .await
+        .expect("due");
+    assert!(ours(due).is_empty(), "a fired timer is not due again");
+    let due = store
+        .due_timers(base + Duration::days(3), 100)
+        .await
+        .expect("due");
+    assert_eq!(ours(due), vec![TimerKind::SellerAnswerDeadline]);
+    // An empty commit (no events) still replaces timers.
+    let loaded = store
+        .load(tenant, stream)
+        .await
+        .expect("load")
+        .expect("exists");
+    store
+        .commit(Commit {
+            tenant,
+            stream,
+            expected_version: loaded.version,
+            events: vec![],
+            snapshot: loaded.snapshot,
+            outbox: vec![],
+            timers: vec![],
+            receipt: None,
+        })
+        .await
+        .expect("timers-only commit");
+    let due = store
+        .due_timers(base + Duration::days(30), 100)
+        .await
+        .expect("due");
+    assert!(
+        ours(due).is_empty(),
+        "timers-only commit cleared the timers"
+    );
+    assert_eq!(
+        store
+            .load(tenant, stream)
+            .await
+            .expect("load")
+            .map(|l| l.version),
+        Some(loaded.version),
+        "an empty commit adds no version"
+    );
+    let limited = store
+        .due_timers(now() + Duration::days(36_500), 1)
+        .await
+        .expect("due");
+    assert!(limited.len() <= 1, "limit respected");
+}
+
+/// Outbox messages are leased (attempts counted, hidden until the lease ends), removed on
+/// ack, and made available again at the time given on release.
+pub async fn outbox_claim_ack_retry(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let mut builder = Builder::file(store, tenant).await;
+    let stream = builder.stream();
+    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(2);
+    let mut submit = builder.decide(ComplaintCommand::Submit);
+    submit.outbox = vec![message(stream, 2, tenant, base), {
+        let mut m = message(stream, 2, tenant, base);
+        m.id.version = 3;
+        m
+    }];
+    store.commit(submit.clone()).await.expect("commit");
+    builder.applied(&submit);
+    let ours = |messages: Vec<OutboxMessage>| -> Vec<(u64, u32)> {
+        messages
+            .into_iter()
+            .filter(|m| m.id.stream == stream)
+            .map(|m| (m.id.version, m.attempts))
+            .collect()
+    };
+    let lease = Duration::seconds(60);
+    let first = store.claim_outbox(base, lease, 1000).await.expect("claim");
+    let claimed: Vec<OutboxMessage> = first
+        .iter()
+        .filter(|m| m.id.stream == stream)
+        .cloned()
+        .collect();
+    assert_eq!(claimed.len(), 2, "both available");
+    assert_eq!(
+        claimed[0].notification, submit.outbox[0].notification,
+        "stored exactly"
+    );
+    assert_eq!(
+        ours(first),
+        vec![(2, 1), (3, 1)],
+        "oldest first, attempts counted"
+    );
+    assert!(
+        ours(store.claim_outbox(base, lease, 1000).await.expect("claim")).is_empty(),
+        "leased messages are hidden"
+    );
+    let after_lease = base + lease + Duration::seconds(1);
+    assert_eq!(
+        ours(
+            store
+                .claim_outbox(after_lease, lease, 1000)
+                .await
+                .expect("claim")
+        ),
+        vec![(2, 2), (3, 2)],
+        "an expired lease hands the message out again"
+    );
+    store
+        .ack_outbox(&MessageId { stream, version: 2 })
+        .await
+        .expect("ack");
+    store
+        .ack_outbox(&MessageId { stream, version: 2 })
+        .await
+        .expect("second ack is harmless");
+    let retry_at = after_lease + Duration::seconds(10);
+    store
+        .release_outbox(&MessageId { stream, version: 3 }, retry_at)
+        .await
+        .expect("release");
+    assert!(
+        ours(
+            store
+                .claim_outbox(retry_at - Duration::seconds(1), lease, 1000)
+                .await
+                .expect("claim")
+        )
+        .is_empty(),
+        "not before the retry time"
+    );
+    assert_eq!(
+        ours(
+            store
+                .claim_outbox(retry_at, lease, 1000)
+                .await
+                .expect("claim")
+        ),
+        vec![(3, 3)],
+        "acked message gone, released one back"
+    );
+}
+
+/// Counts, listing lookups and per-right queries agree with a replay of every stream's
+/// events through the deciders.
+pub async fn read_model_equals_replay(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let campaign = CampaignId::new();
+    let mut streams = Vec::new();
+    let stories: [&[ComplaintCommand]; 6] = [
+        &[],
+        &[ComplaintCommand::Submit],
+        &[ComplaintCommand::Submit, ComplaintCommand::Accept],
+        &[
+            ComplaintCommand::Submit,
+            ComplaintCommand::Accept,
+            ComplaintCommand::RecordRemoval {
+                cause: RemovalCause::PlatformReported,
+            },
+        ],
+        &[
+            ComplaintCommand::Submit,
+            ComplaintCommand::ReportUnableToProcess {
+                reason: text("no proof"),
+            },
+        ],
+        &[ComplaintCommand::Retract { reason: None }],
+    ];
+    let shared_right = RightId::new();
+    for (i, story) in stories.iter().cycle().take(18).enumerate() {
+        let mut builder = Builder::new(tenant);
+        builder.right.id = shared_right;
+        let mut filing = builder.filing();
+        if i % 2 == 0 {
+            filing.campaign = Some(campaign);
+        }
+        builder
+            .run(store, ComplaintCommand::File(Box::new(filing)))
+            .await;
+        for command in story.iter() {
+            builder.run(store, command.clone()).await;
+        }
+        streams.push(builder.stream());
+    }
+    // Two rights, one approved.
+    let policy = MarketplacePolicy::alibaba_ipp();
+    for approve in [false, true] {
+        let id = RightId::new();
+        let mut state = None;
+        let mut version = 0;
+        let mut commands = vec![
+            RightCommand::Register {
+                id,
+                tenant,
+                package: Box::new(fixtures::trademark_package()),
+            },
+            RightCommand::Submit,
+        ];
+        if approve {
+            commands.extend([RightCommand::BeginReview, RightCommand::Approve]);
+        }
+        for command in commands {
+            let context = RightContext {
+                at: now(),
+                actor: fixtures::holder_user(),
+                policy: &policy,
+            };
+            let events = RightDecider::decide(&state, &command, &context).expect("story");
+            state = events.iter().fold(state, RightDecider::evolve);
+            let commit = Commit {
+                tenant,
+                stream: StreamId::Right(id),
+                expected_version: version,
+                events: events.into_iter().map(DomainEvent::Right).collect(),
+                snapshot: Snapshot::Right(Box::new(state.clone().expect("registered"))),
+                outbox: vec![],
+                timers: vec![],
+                receipt: None,
+            };
+            version += commit.events.len() as u64;
+            store.commit(commit).await.expect("right commit");
+        }
+    }
+
+    // Replay every complaint from its history.
+    let mut replayed = Vec::new();
+    for stream in &streams {
+        let events: Vec<_> = store
+            .history(tenant, *stream)
+            .await
+            .expect("history")
+            .into_iter()
+            .filter_map(|e| match e.event {
+                DomainEvent::Complaint(e) => Some(e),
+                DomainEvent::Right(_) => None,
+            })
+            .collect();
+        replayed.push(ComplaintDecider::fold(&events).expect("replayed"));
+    }
+    for by in [
+        CountBy::Status,
+        CountBy::Right,
+        CountBy::Campaign,
+        CountBy::Seller,
+    ] {
+        let mut expected: BTreeMap<(GroupKey, ComplaintStatus), u64> = BTreeMap::new();
+        for complaint in &replayed {
+            let row = crate::store::ComplaintRow::of(complaint);
+            *expected
+                .entry((GroupKey::of(&row, by), row.status))
+                .or_default() += 1;
+        }
+        let expected: Vec<Count> = expected
+            .into_iter()
+            .map(|((group, status), count)| Count {
+                group,
+                status,
+                count,
+            })
+            .collect();
+        assert_eq!(
+            store.complaint_counts(tenant, by).await.expect("counts"),
+            expected,
+            "counts by {by:?} equal the replay"
+        );
+    }
+    assert_eq!(
+        store.right_counts(tenant).await.expect("right counts"),
+        vec![(RightStatus::Submitted, 1), (RightStatus::Approved, 1)]
+            .into_iter()
+            .collect::<BTreeMap<_, _>>()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        "rights by status"
+    );
+    let submitted: Vec<ComplaintId> = store
+        .complaints_of_right(tenant, shared_right, ComplaintStatus::Submitted)
+        .await
+        .expect("by right")
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let mut expected_submitted: Vec<ComplaintId> = replayed
+        .iter()
+        .filter(|c| c.status() == ComplaintStatus::Submitted)
+        .map(Complaint::id)
+        .collect();
+    expected_submitted.sort();
+    assert_eq!(
+        submitted, expected_submitted,
+        "complaints of a right by status, in id order"
+    );
+    let first = &replayed[0];
+    let on_listing = store
+        .complaints_on_listing(tenant, &first.filed.listing.key)
+        .await
+        .expect("listing");
+    assert_eq!(on_listing.len(), 1);
+    assert_eq!(on_listing[0].id, first.id());
+    assert_eq!(on_listing[0].status, first.status());
+}
+
+/// Large payloads and hostile strings (quotes, NUL, SQL, emoji, invalid-looking escapes)
+/// come back byte-exact.
+pub async fn hostile_and_large_payloads(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let mut builder = Builder::new(tenant);
+    let hostile = "'; DROP TABLE events; -- \"quoted\" \\ \0 NUL \u{1F600} \u{202E}rtl \r\n";
+    let explanation: String = hostile.repeat(Text::MAX_CHARS / hostile.chars().count());
+    let mut filing = builder.filing();
+    filing.explanation = Text::new(explanation.clone()).expect("within limit");
+    filing.listing = Listing::parse(
+        "https://acme.en.alibaba.com/product-detail/%27%22%3B--_1600000000001.html?q=%F0%9F%98%80",
+    )
+    .expect("url");
+    filing.evidence = (0..500)
+        .map(|i| Evidence {
+            kind: EvidenceKind::Screenshot,
+            sha256: crate::evidence::ContentHash::of_bytes(format!("shot {i}").as_bytes()),
+            media_type: format!("image/png; name=\"{hostile}\""),
+            captured_at: now() + Duration::milliseconds(i),
+        })
+        .collect();
+    let commit = builder
+        .run(store, ComplaintCommand::File(Box::new(filing.clone())))
+        .await;
+    let loaded = store
+        .load(tenant, builder.stream())
+        .await
+        .expect("load")
+        .expect("exists");
+    let Snapshot::Complaint(complaint) = &loaded.snapshot else {
+        panic!("complaint snapshot expected")
+    };
+    assert_eq!(complaint.filed, filing, "filing byte-exact");
+    assert_eq!(complaint.filed.explanation.as_str(), explanation);
+    let history = store
+        .history(tenant, builder.stream())
+        .await
+        .expect("history");
+    assert_eq!(history[0].event, commit.events[0], "event byte-exact");
+}
+
+/// Powers of attorney are saved per tenant and representative, replaced by id.
+pub async fn powers_of_attorney(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let representative = RepresentativeId::new();
+    let mut power = PowerOfAttorney {
+        id: PowerOfAttorneyId::new(),
+        holder: fixtures::holder().id,
+        representative,
+        scope: PowerScope::AllRights,
+        valid_from: now(),
+        valid_until: None,
+    };
+    store.save_power(tenant, power.clone()).await.expect("save");
+    power.valid_until = Some(now() + Duration::days(30));
+    store
+        .save_power(tenant, power.clone())
+        .await
+        .expect("replace");
+    assert_eq!(
+        store.powers(tenant, representative).await.expect("powers"),
+        vec![power],
+        "replaced by id"
+    );
+    assert!(
+        store
+            .powers(TenantId::new(), representative)
+            .await
+            .expect("powers")
+            .is_empty()
+    );
+    assert!(
+        store
+            .powers(tenant, RepresentativeId::new())
+            .await
+            .expect("powers")
+            .is_empty()
+    );
+}
