@@ -1,0 +1,329 @@
+//! The engine's promises beyond the state machines: authorization, tenant isolation,
+//! idempotency, timers that fire once, and notifications retried until delivered.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use aliprotect::complaint::{ComplaintCommand, RemovalCause};
+use aliprotect::engine::{Command, EngineError, Forbidden, Request};
+use aliprotect::ids::{
+    ComplaintId, PowerOfAttorneyId, RepresentativeId, RightId, TenantId, UserId,
+};
+use aliprotect::notify::NotificationBody;
+use aliprotect::party::{Actor, PowerOfAttorney, PowerScope};
+use aliprotect::right::{RightCommand, RightStatus};
+use aliprotect::store::{IdempotencyKey, StreamId};
+use aliprotect::testkit::fixtures;
+use chrono::{Duration, TimeZone, Utc};
+use common::Harness;
+
+fn register(h: &Harness, id: RightId) -> Command {
+    Command::right(
+        id,
+        RightCommand::Register {
+            id,
+            tenant: h.tenant,
+            package: Box::new(fixtures::trademark_package()),
+        },
+    )
+}
+
+#[tokio::test]
+async fn each_side_issues_only_its_own_commands() {
+    let h = Harness::new();
+    let right = RightId::new();
+    h.holder(register(&h, right)).await;
+    h.holder(Command::right(right, RightCommand::Submit)).await;
+    h.platform(Command::right(right, RightCommand::BeginReview))
+        .await;
+    let err = h
+        .run(
+            fixtures::holder_user(),
+            Command::right(right, RightCommand::Approve),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            EngineError::Forbidden {
+                reason: Forbidden::WrongSide { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = h
+        .run(
+            Actor::Seller,
+            Command::right(right, RightCommand::Withdraw { reason: None }),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EngineError::Forbidden { .. }));
+    let status = h
+        .engine
+        .right(h.tenant, right)
+        .await
+        .unwrap()
+        .unwrap()
+        .status;
+    assert_eq!(status, RightStatus::UnderReview, "nothing written");
+}
+
+#[tokio::test]
+async fn representatives_act_only_within_a_power_in_force() {
+    let h = Harness::new();
+    let rep = RepresentativeId::new();
+    let actor = Actor::Representative {
+        tenant: h.tenant,
+        representative: rep,
+    };
+    let right = RightId::new();
+    let err = h.run(actor, register(&h, right)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            EngineError::Forbidden {
+                reason: Forbidden::NoPowerOfAttorney { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        h.engine.right(h.tenant, right).await.unwrap().is_none(),
+        "nothing written"
+    );
+
+    let mut power = PowerOfAttorney {
+        id: PowerOfAttorneyId::new(),
+        holder: fixtures::holder().id,
+        representative: rep,
+        scope: PowerScope::Rights(vec![right]),
+        valid_from: fixtures::now() - Duration::days(1),
+        valid_until: Some(fixtures::now() + Duration::days(10)),
+    };
+    h.engine.grant_power(h.tenant, power.clone()).await.unwrap();
+    h.run(actor, register(&h, right)).await.unwrap();
+
+    // Out of scope: another right of the same holder.
+    let other = RightId::new();
+    assert!(matches!(
+        h.run(actor, register(&h, other)).await,
+        Err(EngineError::Forbidden { .. })
+    ));
+    // Expired: the power ends, the representative can no longer act.
+    h.clock.advance(Duration::days(11));
+    assert!(matches!(
+        h.run(actor, Command::right(right, RightCommand::Submit))
+            .await,
+        Err(EngineError::Forbidden { .. })
+    ));
+    power.valid_until = None;
+    h.engine.grant_power(h.tenant, power).await.unwrap();
+    h.run(actor, Command::right(right, RightCommand::Submit))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn nothing_of_one_tenant_is_visible_or_changeable_from_another() {
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let complaint = h.filed(right, 42).await;
+    let stranger = TenantId::new();
+    let stranger_user = Actor::HolderUser {
+        tenant: stranger,
+        user: UserId::new(),
+    };
+    let err = h
+        .engine
+        .execute(Request::new(
+            stranger,
+            stranger_user,
+            Command::complaint(complaint, ComplaintCommand::Retract { reason: None }),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EngineError::NotFound(StreamId::Complaint(id)) if id == complaint));
+    assert!(
+        h.engine
+            .complaint(stranger, complaint)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        h.engine
+            .history(stranger, StreamId::Right(right))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // An actor of another tenant cannot act in this one.
+    let err = h
+        .run(
+            stranger_user,
+            Command::complaint(complaint, ComplaintCommand::Retract { reason: None }),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        EngineError::Forbidden {
+            reason: Forbidden::OtherTenant,
+            ..
+        }
+    ));
+    // A complaint cannot rest on another tenant's right.
+    let mut filing = fixtures::complaint_filing(0, 43);
+    filing.id = ComplaintId::new();
+    filing.tenant = stranger;
+    filing.right = right;
+    let err = h
+        .engine
+        .execute(Request::new(
+            stranger,
+            stranger_user,
+            Command::complaint(filing.id, ComplaintCommand::File(Box::new(filing))),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EngineError::ComplaintRefused(_)), "{err}");
+}
+
+#[tokio::test]
+async fn creation_commands_must_match_the_request() {
+    let h = Harness::new();
+    let err = h
+        .run(
+            fixtures::holder_user(),
+            Command::right(
+                RightId::new(),
+                RightCommand::Register {
+                    id: RightId::new(),
+                    tenant: h.tenant,
+                    package: Box::new(fixtures::trademark_package()),
+                },
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EngineError::InvalidCommand(_)));
+    let err = h
+        .run(
+            fixtures::holder_user(),
+            Command::right(RightId::new(), RightCommand::Submit),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EngineError::NotFound(_)));
+}
+
+#[tokio::test]
+async fn a_repeated_idempotency_key_returns_the_first_receipt_and_writes_nothing() {
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let complaint = h.filed(right, 7).await;
+    h.platform(Command::complaint(complaint, ComplaintCommand::Accept))
+        .await;
+    let key = IdempotencyKey::new("check-back-2026-03-02").unwrap();
+    let request = Request::new(
+        h.tenant,
+        Actor::System,
+        Command::complaint(complaint, ComplaintCommand::CheckBackDue),
+    )
+    .idempotent(key);
+    let first = h.engine.execute(request.clone()).await.unwrap();
+    let second = h.engine.execute(request.clone()).await.unwrap();
+    assert_eq!(first, second);
+    let (a, b) = tokio::join!(h.engine.execute(request.clone()), h.engine.execute(request));
+    assert_eq!((a.unwrap(), b.unwrap()), (first, first));
+    let state = h
+        .engine
+        .complaint(h.tenant, complaint)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.check_backs, 1, "ran once");
+}
+
+#[tokio::test]
+async fn timers_fire_once_through_the_command_path() {
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let complaint = h.filed(right, 8).await;
+    h.platform(Command::complaint(complaint, ComplaintCommand::Accept))
+        .await;
+    assert_eq!(h.engine.tick().await.unwrap().fired, 0, "nothing due yet");
+    h.clock.advance(Duration::days(6));
+    let report = h.engine.tick().await.unwrap();
+    assert_eq!(report.fired, 1, "the seller deadline");
+    assert_eq!(h.engine.tick().await.unwrap().fired, 0, "and only once");
+    let state = h
+        .engine
+        .complaint(h.tenant, complaint)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        state.stage,
+        aliprotect::complaint::Stage::ListingRemoved {
+            cause: RemovalCause::SellerSilent
+        }
+    );
+    let history = h
+        .engine
+        .history(h.tenant, StreamId::Complaint(complaint))
+        .await
+        .unwrap();
+    assert_eq!(history.last().unwrap().version, 4);
+}
+
+#[tokio::test]
+async fn expiry_is_reminded_then_the_right_expires() {
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    // The fixture trademark expires on 2031-05-31; the policy reminds 90 days before.
+    h.clock
+        .set(Utc.with_ymd_and_hms(2031, 3, 10, 0, 0, 0).unwrap());
+    assert_eq!(h.engine.tick().await.unwrap().fired, 1);
+    let state = h.engine.right(h.tenant, right).await.unwrap().unwrap();
+    assert!(state.expiry_reminded_for.is_some());
+    h.clock
+        .set(Utc.with_ymd_and_hms(2031, 6, 1, 0, 0, 0).unwrap());
+    assert_eq!(h.engine.tick().await.unwrap().fired, 1);
+    let state = h.engine.right(h.tenant, right).await.unwrap().unwrap();
+    assert_eq!(state.status, RightStatus::Expired);
+    h.engine.dispatch().await.unwrap();
+    assert!(
+        h.notifier
+            .bodies()
+            .iter()
+            .any(|b| matches!(b, NotificationBody::RightExpiring { .. }))
+    );
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_later_with_the_same_key() {
+    let h = Harness::new();
+    *h.notifier.fail_next.lock().unwrap() = 1;
+    h.approved_right().await;
+    let first = h.engine.dispatch().await.unwrap();
+    assert_eq!((first.delivered, first.failed), (0, 1));
+    assert_eq!(
+        h.engine.dispatch().await.unwrap().delivered,
+        0,
+        "not before the backoff"
+    );
+    h.clock.advance(Duration::seconds(3));
+    assert_eq!(h.engine.dispatch().await.unwrap().delivered, 1);
+    let delivered = h.notifier.delivered.lock().unwrap().clone();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].1.body, NotificationBody::RightApproved);
+    assert_eq!(
+        delivered[0].0.to_string(),
+        format!("{}@4", delivered[0].1.subject)
+    );
+}

@@ -1,0 +1,401 @@
+//! The whole story of DOMAIN.md through the engine on the memory store: a right rejected
+//! twice and approved on the third try, complaints staged and filed in bulk, a counter-notice
+//! answered, all three outcome codes, a check-back that finds an unannounced removal, and a
+//! relisting that starts a linked complaint.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use aliprotect::complaint::*;
+use aliprotect::engine::{Command, EngineError};
+use aliprotect::evidence::EvidenceKind;
+use aliprotect::ids::{ComplaintId, FilingId, RightId};
+use aliprotect::listing::Listing;
+use aliprotect::notify::NotificationBody;
+use aliprotect::party::Actor;
+use aliprotect::right::{Fix, FixTarget, RightCommand, RightRule, RightStatus};
+use aliprotect::store::{CountBy, DomainEvent, GroupKey, StreamId};
+use aliprotect::testkit::fixtures::{self, text};
+use chrono::Duration;
+use common::Harness;
+
+fn reject(reason: &str) -> RightCommand {
+    RightCommand::Reject {
+        reason: text(reason),
+        fixes: vec![Fix {
+            target: FixTarget::Evidence(EvidenceKind::TrademarkCertificate),
+            instruction: text("Upload a colour scan"),
+        }],
+    }
+}
+
+#[tokio::test]
+async fn the_whole_enforcement_story() {
+    let h = Harness::new();
+    let right = RightId::new();
+    let r = |command| Command::right(right, command);
+
+    // 1. Register a trademark without the company's articles: the check lists the problem.
+    let mut package = fixtures::trademark_package();
+    package
+        .evidence
+        .retain(|e| e.kind != EvidenceKind::ArticlesOfIncorporation);
+    h.holder(r(RightCommand::Register {
+        id: right,
+        tenant: h.tenant,
+        package: Box::new(package),
+    }))
+    .await;
+    let refused = h
+        .run(fixtures::holder_user(), r(RightCommand::Submit))
+        .await;
+    match refused {
+        Err(EngineError::RightRefused(refusal)) => {
+            assert!(matches!(refusal.rule, RightRule::PackageIncomplete(ref p) if p.len() == 1))
+        }
+        other => panic!("incomplete package must be refused, got {other:?}"),
+    }
+    h.holder(r(RightCommand::Amend {
+        package: Box::new(fixtures::trademark_package()),
+    }))
+    .await;
+
+    // 2. Review: rejected twice, approved on the third try. Listings found meanwhile are
+    //    staged against the right under review.
+    let mut staged = Vec::new();
+    for (attempt, reason) in [
+        (1, "Certificate unreadable"),
+        (2, "Registrant name does not match"),
+    ] {
+        h.holder(r(RightCommand::Submit)).await;
+        h.platform(r(RightCommand::BeginReview)).await;
+        if attempt == 2 {
+            for product in [9_001, 9_002] {
+                let id = ComplaintId::new();
+                let mut filing = fixtures::complaint_filing(0, product);
+                filing.id = id;
+                filing.right = right;
+                h.holder(Command::complaint(
+                    id,
+                    ComplaintCommand::File(Box::new(filing)),
+                ))
+                .await;
+                staged.push(id);
+            }
+        }
+        h.platform(r(reject(reason))).await;
+        h.clock.advance(Duration::days(1));
+    }
+    h.holder(r(RightCommand::Submit)).await;
+    h.platform(r(RightCommand::BeginReview)).await;
+    for id in &staged {
+        let c = h.engine.complaint(h.tenant, *id).await.unwrap().unwrap();
+        assert_eq!(c.status(), ComplaintStatus::Staged);
+    }
+    h.platform(r(RightCommand::Approve)).await;
+    let approved = h.engine.right(h.tenant, right).await.unwrap().unwrap();
+    assert_eq!(
+        (approved.status, approved.attempts),
+        (RightStatus::Approved, 3)
+    );
+    assert_eq!(approved.rejections.len(), 2);
+    assert_eq!(
+        approved.rejections[1].reason.as_str(),
+        "Registrant name does not match"
+    );
+    for id in &staged {
+        let c = h.engine.complaint(h.tenant, *id).await.unwrap().unwrap();
+        assert_eq!(
+            c.status(),
+            ComplaintStatus::Submitted,
+            "filed automatically on approval"
+        );
+    }
+
+    // 3. Complaints in bulk: one filing of eight listings from pasted URLs.
+    let urls: Vec<String> = (0..8)
+        .map(|i| {
+            format!(
+                "https://www.alibaba.com/product-detail/Fake_{}.html?spm=x{i}",
+                1_000 + i
+            )
+        })
+        .collect();
+    let listings: Vec<Listing> = urls.iter().map(|u| Listing::parse(u).unwrap()).collect();
+    let filing = Filing::new(
+        FilingId::new(),
+        h.tenant,
+        right,
+        listings,
+        h.engine.policy(),
+    )
+    .unwrap();
+    let mut ids = Vec::new();
+    for listing in &filing.listings {
+        let id = ComplaintId::new();
+        let mut complaint = fixtures::complaint_filing(0, 0);
+        complaint.id = id;
+        complaint.right = right;
+        complaint.filing = filing.id;
+        complaint.listing = listing.clone();
+        h.holder(Command::complaint(
+            id,
+            ComplaintCommand::File(Box::new(complaint)),
+        ))
+        .await;
+        h.holder(Command::complaint(id, ComplaintCommand::Submit))
+            .await;
+        ids.push(id);
+    }
+    let statuses = |ids: Vec<ComplaintId>| {
+        let engine = h.engine.clone();
+        let tenant = h.tenant;
+        async move {
+            let mut out = Vec::new();
+            for id in ids {
+                out.push(
+                    engine
+                        .complaint(tenant, id)
+                        .await
+                        .unwrap()
+                        .unwrap()
+                        .status(),
+                );
+            }
+            out
+        }
+    };
+    assert_eq!(
+        Filing::status(statuses(ids.clone()).await),
+        FilingStatus::Received
+    );
+    for id in &ids {
+        h.platform(Command::complaint(*id, ComplaintCommand::Accept))
+            .await;
+    }
+    assert_eq!(
+        Filing::status(statuses(ids.clone()).await),
+        FilingStatus::InProcess
+    );
+    let c = |i: usize, command| Command::complaint(ids[i], command);
+
+    // 4. Outcomes. #0 removed by the platform.
+    h.platform(c(
+        0,
+        ComplaintCommand::RecordRemoval {
+            cause: RemovalCause::PlatformReported,
+        },
+    ))
+    .await;
+    // #1 unable to process, refiled as a new complaint linked to it.
+    h.platform(c(
+        1,
+        ComplaintCommand::ReportUnableToProcess {
+            reason: text("Link cannot be opened"),
+        },
+    ))
+    .await;
+    let refiled = ComplaintId::new();
+    let mut refiling = fixtures::complaint_filing(0, 1_001);
+    refiling.id = refiled;
+    refiling.right = right;
+    refiling.follows = Some(FollowUp {
+        previous: ids[1],
+        kind: FollowUpKind::Refiling,
+    });
+    h.holder(Command::complaint(
+        refiled,
+        ComplaintCommand::File(Box::new(refiling)),
+    ))
+    .await;
+    // #2 counter-noticed, answered, then removed.
+    h.run(
+        Actor::Seller,
+        c(
+            2,
+            ComplaintCommand::ReceiveCounterNotice {
+                statement: text("We bought from an authorised distributor"),
+                evidence: vec![],
+            },
+        ),
+    )
+    .await
+    .unwrap();
+    h.holder(c(
+        2,
+        ComplaintCommand::Respond {
+            statement: text("That distributor has no licence for this region"),
+            evidence: vec![fixtures::evidence(EvidenceKind::TestBuy)],
+        },
+    ))
+    .await;
+    h.platform(c(
+        2,
+        ComplaintCommand::RecordRemoval {
+            cause: RemovalCause::PlatformReported,
+        },
+    ))
+    .await;
+    // #3 the seller counter-notices and the holder accepts: the listing stays up.
+    h.run(
+        Actor::Seller,
+        c(
+            3,
+            ComplaintCommand::ReceiveCounterNotice {
+                statement: text("Licensed"),
+                evidence: vec![],
+            },
+        ),
+    )
+    .await
+    .unwrap();
+    h.holder(c(3, ComplaintCommand::AcceptCounterNotice)).await;
+
+    // 5. Time passes. The seller answer window (3 working days) closes for the silent
+    //    sellers (#4..#7) and, a week on, check-backs fall due for what is still open.
+    h.clock.advance(Duration::days(7));
+    let report = h.engine.tick().await.unwrap();
+    assert!(report.fired >= 4, "seller deadlines fired: {report:?}");
+    for (i, id) in ids.iter().enumerate().skip(4) {
+        let complaint = h.engine.complaint(h.tenant, *id).await.unwrap().unwrap();
+        assert_eq!(
+            complaint.stage,
+            Stage::ListingRemoved {
+                cause: RemovalCause::SellerSilent
+            },
+            "silent seller #{i}"
+        );
+    }
+    // The platform never reacted to a staged one: a check-back finds it gone.
+    h.clock.advance(Duration::days(12));
+    h.engine.tick().await.unwrap();
+    let checked = h
+        .engine
+        .complaint(h.tenant, staged[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(checked.check_backs >= 1, "a check-back fell due");
+    h.holder(Command::complaint(
+        staged[0],
+        ComplaintCommand::RecordRemoval {
+            cause: RemovalCause::FoundByCheckBack {
+                evidence: Some(fixtures::evidence(EvidenceKind::Screenshot)),
+            },
+        },
+    ))
+    .await;
+
+    // 6. Whack-a-mole: the seller of #0 relists; the new complaint is linked to the first.
+    let relisting = ComplaintId::new();
+    let mut relisted = fixtures::complaint_filing(0, 2_000);
+    relisted.id = relisting;
+    relisted.right = right;
+    relisted.follows = Some(FollowUp {
+        previous: ids[0],
+        kind: FollowUpKind::Relisting,
+    });
+    h.holder(Command::complaint(
+        relisting,
+        ComplaintCommand::File(Box::new(relisted)),
+    ))
+    .await;
+    let first = h.engine.complaint(h.tenant, ids[0]).await.unwrap().unwrap();
+    assert_eq!(
+        first.stage,
+        Stage::Relisted {
+            successor: relisting
+        }
+    );
+    let second = h.engine.complaint(h.tenant, ids[1]).await.unwrap().unwrap();
+    assert_eq!(second.stage, Stage::Refiled { successor: refiled });
+
+    // Outcomes of all three platform codes are present.
+    let everything = [ids.clone(), staged.clone(), vec![refiled, relisting]].concat();
+    let all: Vec<ComplaintStatus> = statuses(everything).await;
+    let codes: Vec<_> = all.iter().filter_map(|s| s.platform_status()).collect();
+    for code in PlatformStatus::ALL {
+        assert!(codes.contains(code), "{code} present in {all:?}");
+    }
+
+    // Dashboard counts equal what the complaints say.
+    let counts = h
+        .engine
+        .complaint_counts(h.tenant, CountBy::Status)
+        .await
+        .unwrap();
+    let count_of = |status| {
+        counts
+            .iter()
+            .find(|c| c.group == GroupKey::All && c.status == status)
+            .map_or(0, |c| c.count)
+    };
+    assert_eq!(count_of(ComplaintStatus::ListingRemoved), 6); // #2, #4..#7, staged[0]
+    assert_eq!(count_of(ComplaintStatus::Relisted), 1);
+    assert_eq!(count_of(ComplaintStatus::Refiled), 1);
+    assert_eq!(count_of(ComplaintStatus::ListingRestored), 1);
+    let total: u64 = counts.iter().map(|c| c.count).sum();
+    assert_eq!(
+        total,
+        8 + 2 + 2,
+        "bulk, staged, refiled and relisting complaints"
+    );
+
+    // Every event records its actor; the right's history keeps the platform's words.
+    let history = h
+        .engine
+        .history(h.tenant, StreamId::Right(right))
+        .await
+        .unwrap();
+    let rejections: Vec<_> = history
+        .iter()
+        .filter_map(|e| match &e.event {
+            DomainEvent::Right(event) => match &event.change {
+                aliprotect::right::RightChange::Rejected { reason, .. } => {
+                    Some((event.actor, reason.as_str().to_owned()))
+                }
+                _ => None,
+            },
+            DomainEvent::Complaint(_) => None,
+        })
+        .collect();
+    assert_eq!(
+        rejections,
+        vec![
+            (Actor::Platform, "Certificate unreadable".to_owned()),
+            (Actor::Platform, "Registrant name does not match".to_owned())
+        ]
+    );
+
+    // Notifications: everything that needs a person was delivered.
+    h.engine.dispatch().await.unwrap();
+    let bodies = h.notifier.bodies();
+    let count = |pred: fn(&NotificationBody) -> bool| bodies.iter().filter(|b| pred(b)).count();
+    assert_eq!(
+        count(|b| matches!(b, NotificationBody::RightRejected { .. })),
+        2
+    );
+    assert_eq!(count(|b| matches!(b, NotificationBody::RightApproved)), 1);
+    assert_eq!(
+        count(|b| matches!(b, NotificationBody::CounterNoticeReceived { .. })),
+        2
+    );
+    assert_eq!(
+        count(|b| matches!(b, NotificationBody::ComplaintUnableToProcess { .. })),
+        1
+    );
+    assert_eq!(
+        count(|b| matches!(b, NotificationBody::RelistingDetected { .. })),
+        1
+    );
+    assert!(count(|b| matches!(b, NotificationBody::CheckBackDue { .. })) >= 1);
+    assert_eq!(
+        count(|b| matches!(b, NotificationBody::ListingRemoved { .. })),
+        7
+    );
+    assert_eq!(
+        h.engine.dispatch().await.unwrap().delivered,
+        0,
+        "each delivered once"
+    );
+}
