@@ -1,7 +1,60 @@
 //! # aliprotect
 //!
-//! An embeddable workflow engine for marketplace IP enforcement. This facade re-exports
-//! [`aliprotect_core`] and, behind cargo features, the storage backends (`memory`, `sqlite`).
+//! An embeddable workflow engine for marketplace IP enforcement: register IP rights with the
+//! platform (and survive its rejection loop), file complaints against listings, handle
+//! counter-notices and deadlines, and find out what happened when the platform does not say.
+//!
+//! ```
+//! use aliprotect::clock::SystemClock;
+//! use aliprotect::complaint::{ComplaintCommand, ComplaintFiling, ComplaintReason, ComplaintStatus};
+//! use aliprotect::engine::{Command, Engine, Request};
+//! use aliprotect::ids::{ComplaintId, FilingId, RightId, TenantId, UserId};
+//! use aliprotect::listing::Listing;
+//! use aliprotect::notify::DiscardNotifier;
+//! use aliprotect::party::Actor;
+//! use aliprotect::policy::MarketplacePolicy;
+//! use aliprotect::right::RightCommand;
+//! use aliprotect::store_memory::MemoryStore;
+//! use aliprotect::text::Text;
+//! # fn package() -> aliprotect::right::SubmissionPackage { aliprotect::testkit::fixtures::trademark_package() }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! let engine = Engine::new(MemoryStore::new(), DiscardNotifier, SystemClock, MarketplacePolicy::alibaba_ipp());
+//! let tenant = TenantId::new();
+//! let me = Actor::HolderUser { tenant, user: UserId::new() };
+//! let run = |actor, command| engine.execute(Request::new(tenant, actor, command));
+//!
+//! // Register a trademark (certificate and articles of incorporation attached), submit it,
+//! // and record the platform's approval.
+//! let right = RightId::new();
+//! run(me, Command::right(right, RightCommand::Register { id: right, tenant, package: Box::new(package()) })).await?;
+//! for (actor, command) in [(me, RightCommand::Submit), (Actor::Platform, RightCommand::BeginReview), (Actor::Platform, RightCommand::Approve)] {
+//!     run(actor, Command::right(right, command)).await?;
+//! }
+//!
+//! // Complain about a listing.
+//! let complaint = ComplaintId::new();
+//! let filing = ComplaintFiling {
+//!     id: complaint, tenant, filing: FilingId::new(), right,
+//!     listing: Listing::parse("https://www.alibaba.com/product-detail/Earbuds_1600123456789.html")?,
+//!     reason: ComplaintReason::TrademarkCounterfeit,
+//!     explanation: Text::new("Counterfeit earbuds bearing our mark")?,
+//!     evidence: vec![], follows: None, campaign: None,
+//! };
+//! run(me, Command::complaint(complaint, ComplaintCommand::File(Box::new(filing)))).await?;
+//! run(me, Command::complaint(complaint, ComplaintCommand::Submit)).await?;
+//!
+//! let status = engine.complaint(tenant, complaint).await?.map(|c| c.status());
+//! assert_eq!(status, Some(ComplaintStatus::Submitted));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! This crate re-exports [`aliprotect_core`] (domain, state machines, engine, traits) and, by
+//! cargo feature, the backends: `memory` (default) as [`store_memory`], `sqlite` as
+//! `store_sqlite`. Feature `testkit` adds the backend conformance suite, fixtures and
+//! proptest strategies; feature `mock` adds mockall mocks of the traits.
 #![deny(missing_docs)]
 
 pub use aliprotect_core::*;

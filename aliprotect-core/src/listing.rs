@@ -189,10 +189,18 @@ fn is_tracking(name: &str) -> bool {
 }
 
 /// Makes the URL https, drops the fragment and the tracking parameters, sorts what is left.
+/// Each step runs only when needed: most pasted URLs are already clean.
 fn strip_noise(url: &mut Url) {
-    // Only http and https reach here, and both may become https.
-    let _ = url.set_scheme("https");
-    url.set_fragment(None);
+    if url.scheme() != "https" {
+        // Only http and https reach here, and both may become https.
+        let _ = url.set_scheme("https");
+    }
+    if url.fragment().is_some() {
+        url.set_fragment(None);
+    }
+    if url.query().is_none() {
+        return;
+    }
     let mut kept: Vec<(String, String)> = url
         .query_pairs()
         .filter(|(name, _)| !is_tracking(name))

@@ -10,6 +10,7 @@
 //! every promise documented here.
 
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -102,13 +103,13 @@ pub struct StoredEvent {
 }
 
 /// The state of a stream after its latest event: what `load` returns and what read-model
-/// queries are answered from.
+/// queries are answered from. Shared (`Arc`) so that a store can hand it out without a copy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Snapshot {
     /// An IP right.
-    Right(Box<IpRight>),
+    Right(Arc<IpRight>),
     /// A complaint.
-    Complaint(Box<Complaint>),
+    Complaint(Arc<Complaint>),
 }
 
 impl Snapshot {
@@ -161,6 +162,8 @@ pub struct ComplaintRow {
     pub listing: ListingKey,
     /// The seller's store id, where known.
     pub seller: Option<String>,
+    /// When the complaint was filed.
+    pub filed_at: DateTime<Utc>,
 }
 
 impl ComplaintRow {
@@ -176,6 +179,7 @@ impl ComplaintRow {
             marketplace: filed.listing.marketplace,
             listing: filed.listing.key.clone(),
             seller: filed.listing.seller_id.clone(),
+            filed_at: complaint.filed_at,
         }
     }
 }

@@ -15,16 +15,21 @@
 //! # });
 //! ```
 //!
-//! Concurrency: one `RwLock` around the whole state, taken only inside synchronous sections
-//! (never across an `.await`). A commit holds the write lock for the few microseconds it takes
-//! to check the version and apply the change, so readers never wait longer than one commit
-//! and every commit is visible all at once.
+//! Concurrency: streams are spread over shards by id, each behind its own `RwLock`
+//! (parking_lot's), taken only inside synchronous sections, never across an `.await`. A
+//! commit touches one shard (plus the receipt table when it carries an idempotency key) and
+//! holds its lock only to check the version and apply the change, so every commit becomes
+//! visible at once and readers never wait longer than one commit. Commands on different
+//! streams rarely meet on a lock, which lets them run in parallel on several cores.
+//! Tenant-wide queries (counts, timers, outbox) visit the shards one after another.
 #![deny(missing_docs)]
 
 mod counts;
-mod state;
+mod shard;
 
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aliprotect_core::complaint::ComplaintStatus;
 use aliprotect_core::ids::{RepresentativeId, RightId, TenantId};
@@ -38,13 +43,34 @@ use aliprotect_core::store::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use foldhash::HashMap;
+use parking_lot::{Mutex, RwLock};
 
-use state::State;
+use shard::Shard;
+
+/// Shards per store: a power of two well above the core counts this store is used on.
+const SHARDS: usize = 16;
 
 /// The in-memory store. Share it behind an `Arc` or give it to one engine (engines clone).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
-    state: RwLock<State>,
+    shards: Box<[RwLock<Shard>]>,
+    receipts: Mutex<HashMap<(TenantId, IdempotencyKey), Receipt>>,
+    powers: RwLock<HashMap<(TenantId, RepresentativeId), Vec<PowerOfAttorney>>>,
+    next_seq: AtomicU64,
+    shard_hasher: foldhash::fast::FixedState,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            receipts: Mutex::default(),
+            powers: RwLock::default(),
+            next_seq: AtomicU64::new(0),
+            shard_hasher: foldhash::fast::FixedState::default(),
+        }
+    }
 }
 
 impl MemoryStore {
@@ -53,25 +79,56 @@ impl MemoryStore {
         Self::default()
     }
 
-    // A panic while holding the lock cannot leave the state half-written (commits validate
-    // before they mutate), so a poisoned lock is still consistent and is used as is.
-    fn read(&self) -> RwLockReadGuard<'_, State> {
-        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    fn shard(&self, stream: StreamId) -> &RwLock<Shard> {
+        let mut hasher = self.shard_hasher.build_hasher();
+        stream.hash(&mut hasher);
+        &self.shards[hasher.finish() as usize % SHARDS]
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, State> {
-        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    /// Sums per-shard results of a tenant-wide query into one sorted list.
+    fn merged<K: Ord>(&self, per_shard: impl Fn(&Shard) -> Vec<(K, u64)>) -> Vec<(K, u64)> {
+        let mut total: BTreeMap<K, u64> = BTreeMap::new();
+        for shard in self.shards.iter() {
+            for (key, count) in per_shard(&shard.read()) {
+                *total.entry(key).or_default() += count;
+            }
+        }
+        total.into_iter().collect()
     }
 }
 
 #[async_trait]
 impl Store for MemoryStore {
     async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError> {
-        Ok(self.read().load(tenant, stream))
+        Ok(self.shard(stream).read().load(tenant, stream))
     }
 
     async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
-        self.write().commit(commit)
+        let mut shard = self.shard(commit.stream).write();
+        shard.validate(&commit)?;
+        // Lock order: shard, then receipts. The receipt is checked and written under both,
+        // so a used key refuses the whole commit and a recorded key implies the commit.
+        let mut receipts = match &commit.receipt {
+            Some((key, _)) => {
+                let receipts = self.receipts.lock();
+                if receipts.contains_key(&(commit.tenant, key.clone())) {
+                    return Err(StoreError::DuplicateIdempotencyKey(key.clone()));
+                }
+                Some(receipts)
+            }
+            None => None,
+        };
+        let tenant = commit.tenant;
+        let receipt = commit.receipt.clone();
+        let replaced = shard.apply(commit, || self.next_seq.fetch_add(1, Ordering::Relaxed));
+        if let (Some(receipts), Some((key, receipt))) = (receipts.as_mut(), receipt) {
+            receipts.insert((tenant, key), receipt);
+        }
+        drop(receipts);
+        drop(shard);
+        // Freed here, after the locks are released.
+        drop(replaced);
+        Ok(())
     }
 
     async fn receipt(
@@ -79,7 +136,7 @@ impl Store for MemoryStore {
         tenant: TenantId,
         key: &IdempotencyKey,
     ) -> Result<Option<Receipt>, StoreError> {
-        Ok(self.read().receipt(tenant, key))
+        Ok(self.receipts.lock().get(&(tenant, key.clone())).copied())
     }
 
     async fn history(
@@ -87,7 +144,7 @@ impl Store for MemoryStore {
         tenant: TenantId,
         stream: StreamId,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        Ok(self.read().history(tenant, stream))
+        Ok(self.shard(stream).read().history(tenant, stream))
     }
 
     async fn complaint_counts(
@@ -95,11 +152,25 @@ impl Store for MemoryStore {
         tenant: TenantId,
         by: CountBy,
     ) -> Result<Vec<Count>, StoreError> {
-        Ok(self.read().complaint_counts(tenant, by))
+        let merged = self.merged(|shard| {
+            shard
+                .complaint_counts(tenant, by)
+                .into_iter()
+                .map(|c| ((c.group, c.status), c.count))
+                .collect()
+        });
+        Ok(merged
+            .into_iter()
+            .map(|((group, status), count)| Count {
+                group,
+                status,
+                count,
+            })
+            .collect())
     }
 
     async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
-        Ok(self.read().right_counts(tenant))
+        Ok(self.merged(|shard| shard.right_counts(tenant)))
     }
 
     async fn complaints_on_listing(
@@ -107,7 +178,13 @@ impl Store for MemoryStore {
         tenant: TenantId,
         key: &ListingKey,
     ) -> Result<Vec<ComplaintRow>, StoreError> {
-        Ok(self.read().complaints_on_listing(tenant, key))
+        let mut rows: Vec<ComplaintRow> = self
+            .shards
+            .iter()
+            .flat_map(|shard| shard.read().complaints_on_listing(tenant, key))
+            .collect();
+        rows.sort_by_key(|row| (row.filed_at, row.id));
+        Ok(rows)
     }
 
     async fn complaints_of_right(
@@ -116,11 +193,24 @@ impl Store for MemoryStore {
         right: RightId,
         status: ComplaintStatus,
     ) -> Result<Vec<ComplaintRow>, StoreError> {
-        Ok(self.read().complaints_of_right(tenant, right, status))
+        let mut rows: Vec<ComplaintRow> = self
+            .shards
+            .iter()
+            .flat_map(|shard| shard.read().complaints_of_right(tenant, right, status))
+            .collect();
+        rows.sort_by_key(|row| row.id);
+        Ok(rows)
     }
 
     async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError> {
-        Ok(self.read().due_timers(now, limit))
+        let mut due: Vec<Timer> = self
+            .shards
+            .iter()
+            .flat_map(|shard| shard.read().due_timers(now, limit))
+            .collect();
+        due.sort_by_key(|t| (t.due, t.tenant, t.stream, t.kind));
+        due.truncate(limit);
+        Ok(due)
     }
 
     async fn claim_outbox(
@@ -129,21 +219,43 @@ impl Store for MemoryStore {
         lease: Duration,
         limit: usize,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        Ok(self.write().claim_outbox(now, lease, limit))
+        // All shards are locked (in order) so "oldest first" holds across them and no other
+        // claim can lease the same message in between.
+        let mut shards: Vec<_> = self.shards.iter().map(|shard| shard.write()).collect();
+        let mut candidates: Vec<(u64, usize)> = shards
+            .iter()
+            .enumerate()
+            .flat_map(|(index, shard)| {
+                shard
+                    .available_outbox(now, limit)
+                    .into_iter()
+                    .map(move |seq| (seq, index))
+            })
+            .collect();
+        candidates.sort_unstable();
+        candidates.truncate(limit);
+        let until = now.checked_add_signed(lease).unwrap_or(now);
+        Ok(candidates
+            .into_iter()
+            .filter_map(|(seq, index)| shards[index].lease_outbox(seq, until))
+            .collect())
     }
 
     async fn ack_outbox(&self, id: &MessageId) -> Result<(), StoreError> {
-        self.write().ack_outbox(id);
+        self.shard(id.stream).write().ack_outbox(id);
         Ok(())
     }
 
     async fn release_outbox(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.write().release_outbox(id, at);
+        self.shard(id.stream).write().release_outbox(id, at);
         Ok(())
     }
 
     async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError> {
-        self.write().save_power(tenant, power);
+        let mut powers = self.powers.write();
+        let held = powers.entry((tenant, power.representative)).or_default();
+        held.retain(|p| p.id != power.id);
+        held.push(power);
         Ok(())
     }
 
@@ -152,6 +264,11 @@ impl Store for MemoryStore {
         tenant: TenantId,
         representative: RepresentativeId,
     ) -> Result<Vec<PowerOfAttorney>, StoreError> {
-        Ok(self.read().powers(tenant, representative))
+        Ok(self
+            .powers
+            .read()
+            .get(&(tenant, representative))
+            .cloned()
+            .unwrap_or_default())
     }
 }

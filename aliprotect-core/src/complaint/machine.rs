@@ -14,6 +14,7 @@
 //! ```
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -302,7 +303,7 @@ pub struct ComplaintFiling {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Complaint {
     /// What it was filed with.
-    pub filed: ComplaintFiling,
+    pub filed: Arc<ComplaintFiling>,
     /// The kind of the right it rests on (fixed at filing).
     pub right_kind: IpKind,
     /// Where it stands.
@@ -428,7 +429,7 @@ pub enum ComplaintChange {
     /// Created.
     Filed {
         /// What it was filed with.
-        filing: Box<ComplaintFiling>,
+        filing: Arc<ComplaintFiling>,
         /// The kind of its right.
         right_kind: IpKind,
         /// Whether it waits for the right's approval.
@@ -630,7 +631,7 @@ impl Decider for ComplaintDecider {
                     right_kind,
                     staged,
                 } => Some(Complaint {
-                    filed: ComplaintFiling::clone(filing),
+                    filed: Arc::clone(filing),
                     right_kind: *right_kind,
                     stage: if *staged { Stage::Staged } else { Stage::Draft },
                     counter_notices: Vec::new(),
@@ -764,7 +765,7 @@ fn decide_file(
         }
     }
     Ok(ComplaintChange::Filed {
-        filing: Box::new(filing.clone()),
+        filing: Arc::new(filing.clone()),
         right_kind: kind,
         staged,
     })

@@ -267,7 +267,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let now = self.inner.clock.now();
         let (version, state) = match self.inner.store.load(request.tenant, stream).await? {
             None => (0, None),
-            Some(loaded) => (loaded.version, Some(right_of(stream, loaded.snapshot)?)),
+            Some(loaded) => (
+                loaded.version,
+                Some(Arc::unwrap_or_clone(right_of(stream, loaded.snapshot)?)),
+            ),
         };
         let holder = match (&state, command) {
             (Some(right), _) => right.package.holder.id,
@@ -291,7 +294,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             stream,
             version,
             events,
-            Snapshot::Right(Box::new(right)),
+            Snapshot::Right(std::sync::Arc::new(right)),
             now,
         )
         .await
@@ -308,7 +311,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let store = &self.inner.store;
         let (version, state) = match store.load(request.tenant, stream).await? {
             None => (0, None),
-            Some(loaded) => (loaded.version, Some(complaint_of(stream, loaded.snapshot)?)),
+            Some(loaded) => (
+                loaded.version,
+                Some(Arc::unwrap_or_clone(complaint_of(stream, loaded.snapshot)?)),
+            ),
         };
         let right_id = match (&state, command) {
             (Some(complaint), _) => complaint.filed.right,
@@ -330,7 +336,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         }
         let previous = match command {
             ComplaintCommand::File(filing) => match filing.follows {
-                Some(follow_up) => self.complaint(request.tenant, follow_up.previous).await?,
+                Some(follow_up) => {
+                    self.load_complaint(request.tenant, follow_up.previous)
+                        .await?
+                }
                 None => None,
             },
             _ => None,
@@ -339,8 +348,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             at: now,
             actor: request.actor,
             policy: &self.inner.policy,
-            right: right.as_ref(),
-            previous: previous.as_ref(),
+            right: right.as_deref(),
+            previous: previous.as_deref(),
         };
         let events = ComplaintDecider::decide(&state, command, &context)?;
         let state = events.iter().fold(state, ComplaintDecider::evolve);
@@ -348,7 +357,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             return Err(EngineError::NotFound(stream));
         };
         let events = events.into_iter().map(DomainEvent::Complaint).collect();
-        let snapshot = Snapshot::Complaint(Box::new(complaint));
+        let snapshot = Snapshot::Complaint(std::sync::Arc::new(complaint));
         self.commit(request, stream, version, events, snapshot, now)
             .await
     }
@@ -586,11 +595,23 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         &self,
         tenant: TenantId,
         id: RightId,
-    ) -> Result<Option<IpRight>, EngineError> {
+    ) -> Result<Option<Arc<IpRight>>, EngineError> {
         let stream = StreamId::Right(id);
         match self.inner.store.load(tenant, stream).await? {
             None => Ok(None),
             Some(loaded) => Ok(Some(right_of(stream, loaded.snapshot)?)),
+        }
+    }
+
+    async fn load_complaint(
+        &self,
+        tenant: TenantId,
+        id: ComplaintId,
+    ) -> Result<Option<Arc<Complaint>>, EngineError> {
+        let stream = StreamId::Complaint(id);
+        match self.inner.store.load(tenant, stream).await? {
+            None => Ok(None),
+            Some(loaded) => Ok(Some(complaint_of(stream, loaded.snapshot)?)),
         }
     }
 
@@ -600,7 +621,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         tenant: TenantId,
         id: RightId,
     ) -> Result<Option<IpRight>, EngineError> {
-        self.load_right(tenant, id).await
+        Ok(self.load_right(tenant, id).await?.map(Arc::unwrap_or_clone))
     }
 
     /// The complaint's current state, if it exists in the tenant.
@@ -609,11 +630,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         tenant: TenantId,
         id: ComplaintId,
     ) -> Result<Option<Complaint>, EngineError> {
-        let stream = StreamId::Complaint(id);
-        match self.inner.store.load(tenant, stream).await? {
-            None => Ok(None),
-            Some(loaded) => Ok(Some(complaint_of(stream, loaded.snapshot)?)),
-        }
+        Ok(self
+            .load_complaint(tenant, id)
+            .await?
+            .map(Arc::unwrap_or_clone))
     }
 
     /// Every event of a stream, oldest first, each with its actor and time.
@@ -652,16 +672,16 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     }
 }
 
-fn right_of(stream: StreamId, snapshot: Snapshot) -> Result<IpRight, StoreError> {
+fn right_of(stream: StreamId, snapshot: Snapshot) -> Result<Arc<IpRight>, StoreError> {
     match snapshot {
-        Snapshot::Right(right) => Ok(*right),
+        Snapshot::Right(right) => Ok(right),
         Snapshot::Complaint(_) => Err(wrong_snapshot(stream)),
     }
 }
 
-fn complaint_of(stream: StreamId, snapshot: Snapshot) -> Result<Complaint, StoreError> {
+fn complaint_of(stream: StreamId, snapshot: Snapshot) -> Result<Arc<Complaint>, StoreError> {
     match snapshot {
-        Snapshot::Complaint(complaint) => Ok(*complaint),
+        Snapshot::Complaint(complaint) => Ok(complaint),
         Snapshot::Right(_) => Err(wrong_snapshot(stream)),
     }
 }

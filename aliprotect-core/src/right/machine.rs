@@ -273,7 +273,7 @@ pub enum RightRule {
     #[error("an amendment cannot change the kind of right")]
     KindChanged,
     /// The package has problems; every one is listed.
-    #[error("the package is incomplete: {0:?}")]
+    #[error("the package is incomplete: {}", list(.0))]
     PackageIncomplete(Vec<PackageProblem>),
     /// The policy's limit of submissions is used up.
     #[error("all {limit} submissions allowed are used")]
@@ -494,4 +494,12 @@ pub fn reminder_day(
     expires_on
         .checked_sub_days(chrono::Days::new(u64::from(policy.expiry_reminder_days)))
         .unwrap_or(chrono::NaiveDate::MIN)
+}
+
+fn list(problems: &[PackageProblem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }

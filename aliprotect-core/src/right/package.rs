@@ -91,7 +91,7 @@ pub enum PackageProblem {
         kind: IpKind,
     },
     /// The holder's ownership or identity proof is missing.
-    #[error("no ownership proof for a {holder_kind:?} holder (one of {accepted:?})")]
+    #[error("no ownership proof for a {holder_kind:?} holder (attach one of {accepted:?})")]
     MissingOwnershipProof {
         /// Person or company.
         holder_kind: HolderKind,

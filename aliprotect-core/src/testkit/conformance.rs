@@ -119,7 +119,7 @@ impl Builder {
             stream: self.stream(),
             expected_version: self.version,
             events: events.into_iter().map(DomainEvent::Complaint).collect(),
-            snapshot: Snapshot::Complaint(Box::new(state.expect("filed"))),
+            snapshot: Snapshot::Complaint(std::sync::Arc::new(state.expect("filed"))),
             outbox: Vec::new(),
             timers: Vec::new(),
             receipt: None,
@@ -186,7 +186,7 @@ pub async fn append_and_load(store: &dyn Store) {
     assert_eq!(loaded.version, 1, "version counts events");
     assert_eq!(
         loaded.snapshot,
-        Snapshot::Complaint(Box::new(builder.state.clone().expect("filed"))),
+        Snapshot::Complaint(std::sync::Arc::new(builder.state.clone().expect("filed"))),
         "snapshot must load back equal"
     );
     let unknown = StreamId::Complaint(ComplaintId::new());
@@ -827,7 +827,7 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
                 stream: StreamId::Right(id),
                 expected_version: version,
                 events: events.into_iter().map(DomainEvent::Right).collect(),
-                snapshot: Snapshot::Right(Box::new(state.clone().expect("registered"))),
+                snapshot: Snapshot::Right(std::sync::Arc::new(state.clone().expect("registered"))),
                 outbox: vec![],
                 timers: vec![],
                 receipt: None,
@@ -947,7 +947,7 @@ pub async fn hostile_and_large_payloads(store: &dyn Store) {
     let Snapshot::Complaint(complaint) = &loaded.snapshot else {
         panic!("complaint snapshot expected")
     };
-    assert_eq!(complaint.filed, filing, "filing byte-exact");
+    assert_eq!(*complaint.filed, filing, "filing byte-exact");
     assert_eq!(complaint.filed.explanation.as_str(), explanation);
     let history = store
         .history(tenant, builder.stream())

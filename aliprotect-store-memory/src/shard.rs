@@ -1,18 +1,21 @@
-//! The store's data and the synchronous operations on it; `lib.rs` wraps them in a lock.
+//! One shard of the store: the streams whose id hashes to it, with their events, snapshots,
+//! timers, outbox messages and their share of the tenant's counters. `lib.rs` keeps each
+//! shard behind its own lock and merges shards for tenant-wide queries.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::HashMap;
 
 use aliprotect_core::complaint::ComplaintStatus;
-use aliprotect_core::ids::{ComplaintId, RepresentativeId, RightId, TenantId};
+use aliprotect_core::ids::{ComplaintId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
 use aliprotect_core::notify::MessageId;
-use aliprotect_core::party::PowerOfAttorney;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    Commit, ComplaintRow, Count, CountBy, DomainEvent, IdempotencyKey, Loaded, OutboxMessage,
-    Receipt, Snapshot, StoreError, StoredEvent, StreamId, Timer, TimerKind,
+    Commit, ComplaintRow, Count, CountBy, DomainEvent, Loaded, OutboxMessage, Snapshot, StoreError,
+    StoredEvent, StreamId, Timer, TimerKind,
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::counts::Counts;
 
@@ -23,22 +26,23 @@ struct Stream {
 }
 
 type StreamKey = (TenantId, StreamId);
-type TimerKey = (DateTime<Utc>, TenantId, StreamId, TimerKind);
+
+/// What a commit replaced (old snapshot, old timers), to be dropped outside the lock.
+pub(crate) type Replaced = (Option<Snapshot>, Option<Vec<TimerKey>>);
+pub(crate) type TimerKey = (DateTime<Utc>, TenantId, StreamId, TimerKind);
 
 #[derive(Debug, Default)]
-pub(crate) struct State {
+pub(crate) struct Shard {
     streams: HashMap<StreamKey, Stream>,
-    receipts: HashMap<(TenantId, IdempotencyKey), Receipt>,
     counts: HashMap<TenantId, Counts>,
     listings: HashMap<(TenantId, ListingKey), Vec<ComplaintId>>,
     complaints_by_right: HashMap<(TenantId, RightId), BTreeSet<ComplaintId>>,
     timers: BTreeSet<TimerKey>,
     stream_timers: HashMap<StreamKey, Vec<TimerKey>>,
-    /// Outbox in insertion order; `outbox_seq` finds a message's place by id.
+    /// Outbox by store-wide sequence number (insertion order); `outbox_seq` finds a
+    /// message's place by id.
     outbox: BTreeMap<u64, OutboxMessage>,
     outbox_seq: HashMap<MessageId, u64>,
-    next_seq: u64,
-    powers: HashMap<(TenantId, RepresentativeId), Vec<PowerOfAttorney>>,
 }
 
 fn matches_stream(stream: StreamId, snapshot: &Snapshot) -> bool {
@@ -49,7 +53,7 @@ fn matches_stream(stream: StreamId, snapshot: &Snapshot) -> bool {
     }
 }
 
-impl State {
+impl Shard {
     pub(crate) fn load(&self, tenant: TenantId, stream: StreamId) -> Option<Loaded> {
         self.streams.get(&(tenant, stream)).map(|s| Loaded {
             version: s.events.len() as u64,
@@ -57,9 +61,9 @@ impl State {
         })
     }
 
-    pub(crate) fn commit(&mut self, commit: Commit) -> Result<(), StoreError> {
+    /// Checks a commit against this shard without changing anything.
+    pub(crate) fn validate(&self, commit: &Commit) -> Result<(), StoreError> {
         let key = (commit.tenant, commit.stream);
-        // Validate everything before the first mutation: a refused commit writes nothing.
         let actual = self.streams.get(&key).map_or(0, |s| s.events.len() as u64);
         if actual != commit.expected_version {
             return Err(StoreError::Conflict {
@@ -68,95 +72,100 @@ impl State {
                 actual,
             });
         }
-        if let Some((idempotency_key, _)) = &commit.receipt
-            && self
-                .receipts
-                .contains_key(&(commit.tenant, idempotency_key.clone()))
-        {
-            return Err(StoreError::DuplicateIdempotencyKey(idempotency_key.clone()));
-        }
         if !matches_stream(commit.stream, &commit.snapshot) {
             return Err(StoreError::Corrupt {
                 location: commit.stream.to_string(),
                 detail: "commit snapshot is not of the committed stream".to_owned(),
             });
         }
+        Ok(())
+    }
 
+    /// Applies a commit that [`Shard::validate`] accepted (the receipt is the caller's);
+    /// `next_seq` numbers outbox messages store-wide. Returns what it replaced, so the
+    /// caller can drop it after releasing the lock (freeing a snapshot is the slowest part).
+    pub(crate) fn apply(&mut self, commit: Commit, next_seq: impl Fn() -> u64) -> Replaced {
+        let key = (commit.tenant, commit.stream);
         let Commit {
             tenant,
             events,
             snapshot,
             outbox,
             timers,
-            receipt,
             ..
         } = commit;
         let old = self.streams.get(&key).map(|s| &s.snapshot);
         let counts = self.counts.entry(tenant).or_default();
         match &snapshot {
             Snapshot::Complaint(complaint) => {
-                let row = ComplaintRow::of(complaint);
-                let old_status = old.and_then(Snapshot::complaint_row).map(|r| r.status);
-                counts.complaint_moved(old_status, &row);
+                let old_status = match old {
+                    Some(Snapshot::Complaint(old)) => Some(old.status()),
+                    _ => None,
+                };
+                counts.complaint_moved(old_status, complaint);
                 if old.is_none() {
+                    let filed = &complaint.filed;
                     self.listings
-                        .entry((tenant, row.listing.clone()))
+                        .entry((tenant, filed.listing.key.clone()))
                         .or_default()
-                        .push(row.id);
+                        .push(filed.id);
                     self.complaints_by_right
-                        .entry((tenant, row.right))
+                        .entry((tenant, filed.right))
                         .or_default()
-                        .insert(row.id);
+                        .insert(filed.id);
                 }
             }
             Snapshot::Right(right) => {
-                let old_status = old.and_then(Snapshot::right_row).map(|r| r.status);
+                let old_status = match old {
+                    Some(Snapshot::Right(old)) => Some(old.status),
+                    _ => None,
+                };
                 counts.right_moved(old_status, right.status);
             }
         }
-        match self.streams.get_mut(&key) {
+        let snapshot = match self.streams.get_mut(&key) {
             Some(existing) => {
                 existing.events.extend(events);
-                existing.snapshot = snapshot;
+                Some(std::mem::replace(&mut existing.snapshot, snapshot))
             }
             None => {
-                self.streams.insert(key, Stream { events, snapshot });
+                let mut all = Vec::with_capacity(8);
+                all.extend(events);
+                self.streams.insert(
+                    key,
+                    Stream {
+                        events: all,
+                        snapshot,
+                    },
+                );
+                None
             }
-        }
-        self.replace_timers(key, timers);
+        };
+        let timers = self.replace_timers(key, timers);
         for message in outbox {
-            let seq = self.next_seq;
-            self.next_seq += 1;
+            let seq = next_seq();
             if let Some(previous) = self.outbox_seq.insert(message.id.clone(), seq) {
                 self.outbox.remove(&previous);
             }
             self.outbox.insert(seq, message);
         }
-        if let Some((idempotency_key, receipt)) = receipt {
-            self.receipts.insert((tenant, idempotency_key), receipt);
-        }
-        Ok(())
+        (snapshot, timers)
     }
 
-    fn replace_timers(&mut self, key: StreamKey, timers: Vec<Timer>) {
-        if let Some(old) = self.stream_timers.remove(&key) {
-            for timer in old {
-                self.timers.remove(&timer);
-            }
+    fn replace_timers(&mut self, key: StreamKey, timers: Vec<Timer>) -> Option<Vec<TimerKey>> {
+        let old = self.stream_timers.remove(&key);
+        for timer in old.iter().flatten() {
+            self.timers.remove(timer);
         }
-        if timers.is_empty() {
-            return;
+        if !timers.is_empty() {
+            let keys: Vec<TimerKey> = timers
+                .into_iter()
+                .map(|t| (t.due, t.tenant, t.stream, t.kind))
+                .collect();
+            self.timers.extend(keys.iter().copied());
+            self.stream_timers.insert(key, keys);
         }
-        let keys: Vec<TimerKey> = timers
-            .into_iter()
-            .map(|t| (t.due, t.tenant, t.stream, t.kind))
-            .collect();
-        self.timers.extend(keys.iter().copied());
-        self.stream_timers.insert(key, keys);
-    }
-
-    pub(crate) fn receipt(&self, tenant: TenantId, key: &IdempotencyKey) -> Option<Receipt> {
-        self.receipts.get(&(tenant, key.clone())).copied()
+        old
     }
 
     pub(crate) fn history(&self, tenant: TenantId, stream: StreamId) -> Vec<StoredEvent> {
@@ -238,23 +247,22 @@ impl State {
             .collect()
     }
 
-    pub(crate) fn claim_outbox(
-        &mut self,
-        now: DateTime<Utc>,
-        lease: Duration,
-        limit: usize,
-    ) -> Vec<OutboxMessage> {
-        let hidden_until = now.checked_add_signed(lease).unwrap_or(now);
+    /// Sequence numbers of up to `limit` messages available at `now`, oldest first.
+    pub(crate) fn available_outbox(&self, now: DateTime<Utc>, limit: usize) -> Vec<u64> {
         self.outbox
-            .values_mut()
-            .filter(|m| m.available_at <= now)
+            .iter()
+            .filter(|(_, m)| m.available_at <= now)
             .take(limit)
-            .map(|m| {
-                m.attempts = m.attempts.saturating_add(1);
-                m.available_at = hidden_until;
-                m.clone()
-            })
+            .map(|(seq, _)| *seq)
             .collect()
+    }
+
+    /// Leases message `seq` until `until`, counting the attempt; returns it.
+    pub(crate) fn lease_outbox(&mut self, seq: u64, until: DateTime<Utc>) -> Option<OutboxMessage> {
+        let message = self.outbox.get_mut(&seq)?;
+        message.attempts = message.attempts.saturating_add(1);
+        message.available_at = until;
+        Some(message.clone())
     }
 
     pub(crate) fn ack_outbox(&mut self, id: &MessageId) {
@@ -271,25 +279,5 @@ impl State {
         {
             message.available_at = at;
         }
-    }
-
-    pub(crate) fn save_power(&mut self, tenant: TenantId, power: PowerOfAttorney) {
-        let powers = self
-            .powers
-            .entry((tenant, power.representative))
-            .or_default();
-        powers.retain(|p| p.id != power.id);
-        powers.push(power);
-    }
-
-    pub(crate) fn powers(
-        &self,
-        tenant: TenantId,
-        representative: RepresentativeId,
-    ) -> Vec<PowerOfAttorney> {
-        self.powers
-            .get(&(tenant, representative))
-            .cloned()
-            .unwrap_or_default()
     }
 }

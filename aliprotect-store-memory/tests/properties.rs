@@ -1,0 +1,47 @@
+//! Property test with the exported strategies: any history committed event by event loads
+//! back as its fold, and the counts equal a replay.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use aliprotect_core::complaint::ComplaintDecider;
+use aliprotect_core::decider::Decider;
+use aliprotect_core::ids::TenantId;
+use aliprotect_core::store::{Commit, CountBy, DomainEvent, Snapshot, Store, StreamId};
+use aliprotect_core::testkit::strategies;
+use aliprotect_store_memory::MemoryStore;
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #[test]
+    fn any_history_loads_back_as_its_fold((events, state) in strategies::complaint_history_in(TenantId::from_u128(9), 15)) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(async {
+            let store = MemoryStore::new();
+            let tenant = TenantId::from_u128(9);
+            let complaint = state.clone().expect("filed");
+            let stream = StreamId::Complaint(complaint.id());
+            let mut folded = None;
+            for (version, event) in events.iter().enumerate() {
+                folded = ComplaintDecider::evolve(folded, event);
+                store.commit(Commit {
+                    tenant,
+                    stream,
+                    expected_version: version as u64,
+                    events: vec![DomainEvent::Complaint(event.clone())],
+                    snapshot: Snapshot::Complaint(std::sync::Arc::new(folded.clone().unwrap())),
+                    outbox: vec![],
+                    timers: vec![],
+                    receipt: None,
+                }).await.unwrap();
+            }
+            let loaded = store.load(tenant, stream).await.unwrap().unwrap();
+            prop_assert_eq!(loaded.version, events.len() as u64);
+            prop_assert_eq!(loaded.snapshot, Snapshot::Complaint(std::sync::Arc::new(complaint.clone())));
+            let counts = store.complaint_counts(tenant, CountBy::Status).await.unwrap();
+            prop_assert_eq!(counts.len(), 1);
+            prop_assert_eq!(counts[0].status, complaint.status());
+            prop_assert_eq!(counts[0].count, 1);
+            Ok(())
+        })?;
+    }
+}

@@ -1,0 +1,183 @@
+//! Commands per second through the engine on the memory store.
+//!
+//! The workload mirrors `../shared/bench/cqrs-es-peer` (cqrs-es 0.5 on its MemStore): each
+//! complaint goes through file, submit, accept, counter-notice, respond and removal. Our
+//! machine needs one command more than the peer's five (a complaint is filed as a draft and
+//! then submitted), so the figure to compare is commands per second. Every command here also
+//! authorizes its actor, loads the right where the decision needs it, updates the dashboard
+//! counters, derives timers and writes notifications to the outbox.
+//!
+//! `cargo run --release --example bench_engine_memory -- [complaints]` (default 40,000).
+#![allow(clippy::print_stdout)]
+
+use std::error::Error;
+use std::sync::Arc;
+use std::time::Instant;
+
+use aliprotect::clock::SystemClock;
+use aliprotect::complaint::{ComplaintCommand, ComplaintFiling, ComplaintReason, RemovalCause};
+use aliprotect::engine::{Command, Engine, Request};
+use aliprotect::ids::{ComplaintId, FilingId, RightId, TenantId};
+use aliprotect::listing::Listing;
+use aliprotect::notify::DiscardNotifier;
+use aliprotect::party::Actor;
+use aliprotect::policy::MarketplacePolicy;
+use aliprotect::right::RightCommand;
+use aliprotect::store_memory::MemoryStore;
+use aliprotect::testkit::fixtures;
+use aliprotect::text::Text;
+
+type Bench = Engine<Arc<MemoryStore>, DiscardNotifier, SystemClock>;
+
+const COMMANDS_PER_COMPLAINT: usize = 6;
+
+async fn approved_right(engine: &Bench, tenant: TenantId) -> Result<RightId, Box<dyn Error>> {
+    let right = RightId::new();
+    let mut package = fixtures::trademark_package();
+    package.holder.tenant = tenant;
+    let user = Actor::HolderUser {
+        tenant,
+        user: aliprotect::ids::UserId::new(),
+    };
+    let steps = [
+        (
+            user,
+            RightCommand::Register {
+                id: right,
+                tenant,
+                package: Box::new(package),
+            },
+        ),
+        (user, RightCommand::Submit),
+        (Actor::Platform, RightCommand::BeginReview),
+        (Actor::Platform, RightCommand::Approve),
+    ];
+    for (actor, command) in steps {
+        engine
+            .execute(Request::new(tenant, actor, Command::right(right, command)))
+            .await?;
+    }
+    Ok(right)
+}
+
+/// Runs the six commands for complaints `from..to`.
+async fn workload(
+    engine: Bench,
+    tenant: TenantId,
+    right: RightId,
+    from: usize,
+    to: usize,
+) -> Result<(), Box<dyn Error + Send + Sync>> {
+    let user = Actor::HolderUser {
+        tenant,
+        user: aliprotect::ids::UserId::from_u128(1),
+    };
+    let explanation = Text::new("Counterfeit earbuds bearing our mark")?;
+    let counter = Text::new("we own this design")?;
+    let answer = Text::new("registration 123")?;
+    for i in from..to {
+        let id = ComplaintId::new();
+        let url = format!("https://www.alibaba.com/product-detail/x_{i}.html");
+        let filing = ComplaintFiling {
+            id,
+            tenant,
+            filing: FilingId::from_u128(1),
+            right,
+            listing: Listing::parse(&url)?,
+            reason: ComplaintReason::TrademarkCounterfeit,
+            explanation: explanation.clone(),
+            evidence: vec![],
+            follows: None,
+            campaign: None,
+        };
+        let steps = [
+            (user, ComplaintCommand::File(Box::new(filing))),
+            (user, ComplaintCommand::Submit),
+            (Actor::Platform, ComplaintCommand::Accept),
+            (
+                Actor::Seller,
+                ComplaintCommand::ReceiveCounterNotice {
+                    statement: counter.clone(),
+                    evidence: vec![],
+                },
+            ),
+            (
+                user,
+                ComplaintCommand::Respond {
+                    statement: answer.clone(),
+                    evidence: vec![],
+                },
+            ),
+            (
+                Actor::Platform,
+                ComplaintCommand::RecordRemoval {
+                    cause: RemovalCause::PlatformReported,
+                },
+            ),
+        ];
+        for (actor, command) in steps {
+            engine
+                .execute(Request::new(tenant, actor, Command::complaint(id, command)))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn engine() -> Bench {
+    Engine::new(
+        Arc::new(MemoryStore::new()),
+        DiscardNotifier,
+        SystemClock,
+        MarketplacePolicy::alibaba_ipp(),
+    )
+}
+
+fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
+    let complaints: usize = match std::env::args().nth(1) {
+        Some(n) => n.parse()?,
+        None => 40_000,
+    };
+    let commands = complaints * COMMANDS_PER_COMPLAINT;
+
+    // One task on a current-thread runtime, like the peer.
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    let secs = runtime.block_on(async {
+        let engine = engine();
+        let tenant = TenantId::new();
+        let right = approved_right(&engine, tenant)
+            .await
+            .map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        workload(engine, tenant, right, 0, complaints).await?;
+        Ok::<f64, Box<dyn Error + Send + Sync>>(start.elapsed().as_secs_f64())
+    })?;
+    println!(
+        "engine=aliprotect-memory tasks=1 commands={commands} secs={secs:.3} cps={:.0}",
+        commands as f64 / secs
+    );
+
+    // Two tasks on two worker threads, each on its own half of the complaints.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()?;
+    let secs = runtime.block_on(async {
+        let engine = engine();
+        let tenant = TenantId::new();
+        let right = approved_right(&engine, tenant)
+            .await
+            .map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        let half = complaints / 2;
+        let a = tokio::spawn(workload(engine.clone(), tenant, right, 0, half));
+        let b = tokio::spawn(workload(engine, tenant, right, half, complaints));
+        a.await??;
+        b.await??;
+        Ok::<f64, Box<dyn Error + Send + Sync>>(start.elapsed().as_secs_f64())
+    })?;
+    println!(
+        "engine=aliprotect-memory tasks=2 commands={commands} secs={secs:.3} cps={:.0}",
+        commands as f64 / secs
+    );
+    Ok(())
+}

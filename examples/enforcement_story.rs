@@ -1,0 +1,417 @@
+//! The main example: the whole enforcement story of a brand on Alibaba.com, step by step,
+//! through the engine on the in-memory store, ending with a dashboard.
+//!
+//! Run it with `cargo run --example enforcement_story`.
+//!
+//! 1. A trademark is registered; the package check finds the missing articles of
+//!    incorporation before the first submission.
+//! 2. The platform rejects it twice (reasons kept verbatim) and approves the third try.
+//!    Listings found meanwhile are staged and filed automatically on approval.
+//! 3. Eight pasted URLs become one filing; the platform takes them up.
+//! 4. Outcomes: a removal, an "Unable to Process" that is refiled, a counter-notice that is
+//!    answered and lost by the seller, one accepted by the holder, silent sellers.
+//! 5. A check-back finds a removal nobody announced; the seller relists and a linked complaint
+//!    starts the next round.
+#![allow(clippy::print_stdout)]
+
+use std::error::Error;
+
+use aliprotect::clock::ManualClock;
+use aliprotect::complaint::{
+    ComplaintCommand, ComplaintFiling, ComplaintReason, ComplaintStatus, Filing, FollowUp,
+    FollowUpKind, RemovalCause,
+};
+use aliprotect::engine::{Command, Engine, EngineError, Request};
+use aliprotect::evidence::{Evidence, EvidenceKind};
+use aliprotect::ids::{ComplaintId, FilingId, RightId, RightsHolderId, TenantId, UserId};
+use aliprotect::listing::Listing;
+use aliprotect::notify::DiscardNotifier;
+use aliprotect::party::{Actor, HolderKind, RightsHolder};
+use aliprotect::policy::MarketplacePolicy;
+use aliprotect::right::{
+    Filer, Fix, FixTarget, Jurisdiction, MarkType, Registration, RightCommand, SubmissionPackage,
+    TrademarkRegistration,
+};
+use aliprotect::store::{CountBy, GroupKey};
+use aliprotect::store_memory::MemoryStore;
+use aliprotect::text::Text;
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+
+type Story = Engine<MemoryStore, DiscardNotifier, ManualClock>;
+
+struct Ctx {
+    engine: Story,
+    clock: ManualClock,
+    tenant: TenantId,
+    me: Actor,
+}
+
+impl Ctx {
+    async fn run(&self, actor: Actor, command: Command) -> Result<(), EngineError> {
+        self.engine
+            .execute(Request::new(self.tenant, actor, command))
+            .await
+            .map(|_| ())
+    }
+
+    async fn file(
+        &self,
+        right: RightId,
+        filing: FilingId,
+        listing: Listing,
+        follows: Option<FollowUp>,
+    ) -> Result<ComplaintId, Box<dyn Error>> {
+        let id = ComplaintId::new();
+        let complaint = ComplaintFiling {
+            id,
+            tenant: self.tenant,
+            filing,
+            right,
+            listing,
+            reason: ComplaintReason::TrademarkCounterfeit,
+            explanation: Text::new("Counterfeit earbuds bearing the ACME SOUND mark")?,
+            evidence: vec![evidence(EvidenceKind::Screenshot, "screenshot")],
+            follows,
+            campaign: None,
+        };
+        let file = ComplaintCommand::File(Box::new(complaint));
+        self.run(self.me, Command::complaint(id, file)).await?;
+        Ok(id)
+    }
+
+    async fn status(&self, id: ComplaintId) -> Result<ComplaintStatus, Box<dyn Error>> {
+        let complaint = self.engine.complaint(self.tenant, id).await?;
+        Ok(complaint.ok_or("complaint vanished")?.status())
+    }
+}
+
+fn evidence(kind: EvidenceKind, content: &str) -> Evidence {
+    let captured = Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).single();
+    Evidence::of_bytes(
+        kind,
+        content.as_bytes(),
+        "application/pdf",
+        captured.unwrap_or_default(),
+    )
+}
+
+fn package(holder: RightsHolder, with_articles: bool) -> Result<SubmissionPackage, Box<dyn Error>> {
+    let mut documents = vec![evidence(
+        EvidenceKind::TrademarkCertificate,
+        "certificate scan",
+    )];
+    if with_articles {
+        documents.push(evidence(EvidenceKind::ArticlesOfIncorporation, "articles"));
+    }
+    Ok(SubmissionPackage {
+        registration: Registration::Trademark(TrademarkRegistration {
+            mark_name: "ACME SOUND".into(),
+            mark_type: MarkType::Combined,
+            registration_number: "CN-41234567".into(),
+            jurisdiction: Jurisdiction::new("CN")?,
+            registrant: holder.name.clone(),
+            classes: vec![9],
+            registered_on: NaiveDate::from_ymd_opt(2021, 6, 1).ok_or("date")?,
+            expires_on: NaiveDate::from_ymd_opt(2031, 5, 31).ok_or("date")?,
+        }),
+        holder,
+        filer: Filer::Holder,
+        evidence: documents,
+    })
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn Error>> {
+    let start = Utc
+        .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
+        .single()
+        .ok_or("start")?;
+    let clock = ManualClock::at(start);
+    let policy = MarketplacePolicy::alibaba_ipp();
+    let engine = Engine::new(MemoryStore::new(), DiscardNotifier, clock.clone(), policy);
+    let tenant = TenantId::new();
+    let ctx = Ctx {
+        engine,
+        clock,
+        tenant,
+        me: Actor::HolderUser {
+            tenant,
+            user: UserId::new(),
+        },
+    };
+    let holder = RightsHolder {
+        id: RightsHolderId::new(),
+        tenant,
+        name: "Acme Audio Ltd".into(),
+        kind: HolderKind::Company,
+    };
+
+    println!("== 1. Register the ACME SOUND trademark");
+    let right = RightId::new();
+    let r = |command| Command::right(right, command);
+    let register = RightCommand::Register {
+        id: right,
+        tenant,
+        package: Box::new(package(holder.clone(), false)?),
+    };
+    ctx.run(ctx.me, r(register)).await?;
+    if let Err(refused) = ctx.run(ctx.me, r(RightCommand::Submit)).await {
+        println!("   submission refused before it reached the platform:\n   {refused}");
+    }
+    let amend = RightCommand::Amend {
+        package: Box::new(package(holder, true)?),
+    };
+    ctx.run(ctx.me, r(amend)).await?;
+    println!("   articles of incorporation attached");
+
+    println!("== 2. Review: rejected twice, approved on the third try");
+    let mut staged = Vec::new();
+    for (attempt, reason) in [
+        "The certificate scan is not legible. Please provide a clear color copy.",
+        "Registrant on certificate inconsistent with account holder information.",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ctx.run(ctx.me, r(RightCommand::Submit)).await?;
+        ctx.run(Actor::Platform, r(RightCommand::BeginReview))
+            .await?;
+        if attempt == 1 {
+            for product in [1_600_900_001u64, 1_600_900_002] {
+                let url = format!("https://www.alibaba.com/product-detail/Pods_{product}.html");
+                let id = ctx
+                    .file(right, FilingId::new(), Listing::parse(&url)?, None)
+                    .await?;
+                staged.push(id);
+            }
+            println!("   2 listings staged while the right is under review");
+        }
+        let reject = RightCommand::Reject {
+            reason: Text::new(reason)?,
+            fixes: vec![Fix {
+                target: FixTarget::Evidence(EvidenceKind::TrademarkCertificate),
+                instruction: Text::new("Upload a colour scan of the certificate")?,
+            }],
+        };
+        ctx.run(Actor::Platform, r(reject)).await?;
+        println!("   attempt {}: rejected: \"{reason}\"", attempt + 1);
+        ctx.clock.advance(Duration::days(1));
+    }
+    ctx.run(ctx.me, r(RightCommand::Submit)).await?;
+    ctx.run(Actor::Platform, r(RightCommand::BeginReview))
+        .await?;
+    ctx.run(Actor::Platform, r(RightCommand::Approve)).await?;
+    let approved = ctx.engine.right(tenant, right).await?.ok_or("right")?;
+    println!(
+        "   attempt {}: {:?}; staged listings now {:?}",
+        approved.attempts,
+        approved.status,
+        ctx.status(staged[0]).await?
+    );
+
+    println!("== 3. File eight pasted URLs as one filing");
+    let pasted = [
+        "https://www.alibaba.com/product-detail/TWS-Earbuds_1600100001.html?spm=a2700.galleryofferlist",
+        "https://m.alibaba.com/product-detail/Wireless-Pods_1600100002.html",
+        "https://www.alibaba.com/product-detail/Bluetooth-5-3_1600100003.html#reviews",
+        "https://www.alibaba.com/product-detail/Earphone_1600100004.html",
+        "https://www.alibaba.com/product-detail/ANC-Buds_1600100005.html",
+        "https://www.alibaba.com/product-detail/Sport-Buds_1600100006.html",
+        "https://www.alibaba.com/product-detail/Mini-Pods_1600100007.html",
+        "https://www.alibaba.com/product-detail/Pro-Buds_1600100008.html",
+        "ftp://www.alibaba.com/not-a-listing",
+    ];
+    let mut listings = Vec::new();
+    for url in pasted {
+        match Listing::parse(url) {
+            Ok(listing) => listings.push(listing),
+            Err(error) => println!("   skipped `{url}`: {error}"),
+        }
+    }
+    let filing = Filing::new(
+        FilingId::new(),
+        tenant,
+        right,
+        listings,
+        ctx.engine.policy(),
+    )?;
+    let mut ids = Vec::new();
+    for listing in &filing.listings {
+        let id = ctx.file(right, filing.id, listing.clone(), None).await?;
+        ctx.run(ctx.me, Command::complaint(id, ComplaintCommand::Submit))
+            .await?;
+        ctx.run(
+            Actor::Platform,
+            Command::complaint(id, ComplaintCommand::Accept),
+        )
+        .await?;
+        ids.push(id);
+    }
+    println!(
+        "   filed {} complaints, platform shows \"{}\"",
+        ids.len(),
+        ComplaintStatus::InProgress
+            .platform_status()
+            .map(|s| ctx.engine.policy().status_names.name(s).to_owned())
+            .unwrap_or_default()
+    );
+
+    println!("== 4. Outcomes");
+    let c = |i: usize, command| Command::complaint(ids[i], command);
+    ctx.run(
+        Actor::Platform,
+        c(
+            0,
+            ComplaintCommand::RecordRemoval {
+                cause: RemovalCause::PlatformReported,
+            },
+        ),
+    )
+    .await?;
+    ctx.run(
+        Actor::Platform,
+        c(
+            1,
+            ComplaintCommand::ReportUnableToProcess {
+                reason: Text::new("The product link provided is invalid.")?,
+            },
+        ),
+    )
+    .await?;
+    let refile = FollowUp {
+        previous: ids[1],
+        kind: FollowUpKind::Refiling,
+    };
+    let refiled = ctx
+        .file(
+            right,
+            FilingId::new(),
+            filing.listings[1].clone(),
+            Some(refile),
+        )
+        .await?;
+    ctx.run(
+        ctx.me,
+        Command::complaint(refiled, ComplaintCommand::Submit),
+    )
+    .await?;
+    ctx.run(
+        Actor::Seller,
+        c(
+            2,
+            ComplaintCommand::ReceiveCounterNotice {
+                statement: Text::new("We purchased these from an authorised distributor.")?,
+                evidence: vec![evidence(EvidenceKind::Screenshot, "invoice")],
+            },
+        ),
+    )
+    .await?;
+    ctx.run(
+        ctx.me,
+        c(
+            2,
+            ComplaintCommand::Respond {
+                statement: Text::new("The distributor holds no licence for this territory.")?,
+                evidence: vec![evidence(EvidenceKind::TestBuy, "test buy")],
+            },
+        ),
+    )
+    .await?;
+    ctx.run(
+        Actor::Platform,
+        c(
+            2,
+            ComplaintCommand::RecordRemoval {
+                cause: RemovalCause::PlatformReported,
+            },
+        ),
+    )
+    .await?;
+    ctx.run(
+        Actor::Seller,
+        c(
+            3,
+            ComplaintCommand::ReceiveCounterNotice {
+                statement: Text::new("This is our own design, not your mark.")?,
+                evidence: vec![],
+            },
+        ),
+    )
+    .await?;
+    ctx.run(ctx.me, c(3, ComplaintCommand::AcceptCounterNotice))
+        .await?;
+    for (i, id) in ids.iter().enumerate().take(4) {
+        println!("   complaint #{i}: {:?}", ctx.status(*id).await?);
+    }
+
+    println!("== 5. A week passes: deadlines and check-backs fire");
+    ctx.clock.advance(Duration::days(7));
+    let report = ctx.engine.tick().await?;
+    println!(
+        "   {} timers fired (silent sellers lose their listings)",
+        report.fired
+    );
+    ctx.clock.advance(Duration::days(10));
+    let report = ctx.engine.tick().await?;
+    println!(
+        "   {} check-backs due for complaints the platform never answered",
+        report.fired
+    );
+    let gone = ComplaintCommand::RecordRemoval {
+        cause: RemovalCause::FoundByCheckBack {
+            evidence: Some(evidence(EvidenceKind::Screenshot, "404 page")),
+        },
+    };
+    ctx.run(ctx.me, Command::complaint(staged[0], gone)).await?;
+    println!("   check-back: staged listing #0 is gone without notice -> recorded");
+
+    let relisted =
+        Listing::parse("https://www.alibaba.com/product-detail/TWS-Earbuds-NEW_1600200001.html")?;
+    let follow = FollowUp {
+        previous: ids[0],
+        kind: FollowUpKind::Relisting,
+    };
+    let next = ctx
+        .file(right, FilingId::new(), relisted, Some(follow))
+        .await?;
+    ctx.run(ctx.me, Command::complaint(next, ComplaintCommand::Submit))
+        .await?;
+    println!(
+        "   the seller of #0 relisted: new linked complaint; #0 is now {:?}",
+        ctx.status(ids[0]).await?
+    );
+
+    println!("== Dashboard");
+    let counts = ctx.engine.complaint_counts(tenant, CountBy::Status).await?;
+    println!("   {:<18} {:>5}  platform shows", "status", "count");
+    for count in counts.iter().filter(|c| c.group == GroupKey::All) {
+        let shown = count
+            .status
+            .platform_status()
+            .map(|s| ctx.engine.policy().status_names.name(s).to_owned())
+            .unwrap_or_else(|| "-".to_owned());
+        println!(
+            "   {:<18} {:>5}  {}",
+            count.status.to_string(),
+            count.count,
+            shown
+        );
+    }
+    let total: u64 = counts.iter().map(|c| c.count).sum();
+    let removed: u64 = counts
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.status,
+                ComplaintStatus::ListingRemoved | ComplaintStatus::Relisted
+            )
+        })
+        .map(|c| c.count)
+        .sum();
+    println!("   {:<18} {:>5}", "total", total);
+    println!(
+        "   removal rate: {:.0}%",
+        100.0 * removed as f64 / total.max(1) as f64
+    );
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! How an embedding program tests its own code with the `mock` feature: the engine runs on
+//! mockall mocks of the store, notifier and clock, and the test states exactly which calls
+//! the embedding must cause.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use aliprotect::clock::MockClock;
+use aliprotect::engine::{Command, Engine, Request};
+use aliprotect::ids::RightId;
+use aliprotect::notify::{MessageId, MockNotifier, Notification, NotificationBody};
+use aliprotect::party::Actor;
+use aliprotect::policy::MarketplacePolicy;
+use aliprotect::right::{RightCommand, RightStatus};
+use aliprotect::store::{DomainEvent, Loaded, MockStore, OutboxMessage, Snapshot, StreamId};
+use aliprotect::testkit::fixtures;
+use mockall::predicate::eq;
+
+/// The embedding program's own code under test: it records an approval read off the
+/// platform's dashboard, then pushes notifications out.
+async fn record_approval<S, N, C>(engine: &Engine<S, N, C>, right: RightId) -> usize
+where
+    S: aliprotect::store::Store,
+    N: aliprotect::notify::Notifier,
+    C: aliprotect::clock::Clock,
+{
+    let request = Request::new(
+        fixtures::tenant(),
+        Actor::Platform,
+        Command::right(right, RightCommand::Approve),
+    );
+    engine.execute(request).await.expect("approval recorded");
+    engine.dispatch().await.expect("dispatch").delivered
+}
+
+#[tokio::test]
+async fn an_embedding_is_tested_against_mocks() {
+    let mut under_review = fixtures::right_in(RightStatus::UnderReview);
+    under_review.attempts = 1;
+    let right = under_review.id;
+    let stream = StreamId::Right(right);
+
+    let mut clock = MockClock::new();
+    clock.expect_now().return_const(fixtures::now());
+
+    let mut store = MockStore::new();
+    store
+        .expect_load()
+        .with(eq(fixtures::tenant()), eq(stream))
+        .times(1)
+        .return_once(move |_, _| {
+            Ok(Some(Loaded {
+                version: 3,
+                snapshot: Snapshot::Right(std::sync::Arc::new(under_review)),
+            }))
+        });
+    store
+        .expect_commit()
+        .times(1)
+        .withf(move |commit| {
+            commit.stream == stream
+                && commit.expected_version == 3
+                && matches!(
+                    commit.events.as_slice(),
+                    [DomainEvent::Right(e)] if e.change == aliprotect::right::RightChange::Approved
+                )
+                && commit.outbox.len() == 1
+        })
+        .returning(|_| Ok(()));
+    // Approval releases staged complaints: there are none.
+    store
+        .expect_complaints_of_right()
+        .times(1)
+        .returning(|_, _, _| Ok(vec![]));
+    let message = OutboxMessage {
+        id: MessageId { stream, version: 4 },
+        notification: Notification {
+            tenant: fixtures::tenant(),
+            subject: stream,
+            at: fixtures::now(),
+            body: NotificationBody::RightApproved,
+        },
+        attempts: 1,
+        available_at: fixtures::now(),
+    };
+    store
+        .expect_claim_outbox()
+        .times(1)
+        .return_once(move |_, _, _| Ok(vec![message]));
+    store
+        .expect_ack_outbox()
+        .with(eq(MessageId { stream, version: 4 }))
+        .times(1)
+        .returning(|_| Ok(()));
+
+    let mut notifier = MockNotifier::new();
+    notifier
+        .expect_send()
+        .withf(|id, n| id.version == 4 && n.body == NotificationBody::RightApproved)
+        .times(1)
+        .returning(|_, _| Ok(()));
+
+    let engine = Engine::new(store, notifier, clock, MarketplacePolicy::alibaba_ipp());
+    assert_eq!(record_approval(&engine, right).await, 1);
+}
