@@ -28,7 +28,7 @@ mod counts;
 mod shard;
 
 use std::collections::BTreeMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aliprotect_core::complaint::ComplaintStatus;
@@ -80,9 +80,7 @@ impl MemoryStore {
     }
 
     fn shard(&self, stream: StreamId) -> &RwLock<Shard> {
-        let mut hasher = self.shard_hasher.build_hasher();
-        stream.hash(&mut hasher);
-        &self.shards[hasher.finish() as usize % SHARDS]
+        &self.shards[self.shard_hasher.hash_one(stream) as usize % SHARDS]
     }
 
     /// Sums per-shard results of a tenant-wide query into one sorted list.
