@@ -327,3 +327,16 @@ async fn failed_deliveries_are_retried_later_with_the_same_key() {
         format!("{}@4", delivered[0].1.subject)
     );
 }
+
+#[test]
+fn the_engine_is_send_sync_and_cheap_to_share() {
+    fn shareable<T: Send + Sync + Clone + 'static>() {}
+    shareable::<common::TestEngine>();
+    shareable::<
+        aliprotect::engine::Engine<
+            aliprotect::store_memory::MemoryStore,
+            aliprotect::notify::DiscardNotifier,
+            aliprotect::clock::SystemClock,
+        >,
+    >();
+}
