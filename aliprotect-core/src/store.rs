@@ -5,7 +5,7 @@
 //! powers of attorney. The engine writes all of a command's effects with ONE call to
 //! [`Store::commit`], which must be atomic: all or nothing, visible all at once.
 //!
-//! Implementing a backend: write the fourteen methods below, then run
+//! Implementing a backend: write the fourteen required methods below, then run
 //! `aliprotect_core::testkit::conformance::run_all` (feature `testkit`) against it; it checks
 //! every promise documented here.
 
@@ -89,6 +89,32 @@ impl DomainEvent {
             },
         }
     }
+}
+
+/// Reads an event stored as JSON by a backend, given the type name and schema version stored
+/// beside it. Today there is one schema; when an event changes shape, this is where payloads
+/// of older versions are translated, so every backend reads old files the same way.
+pub fn upcast_event(type_name: &str, schema: u32, json: &str) -> Result<DomainEvent, StoreError> {
+    if schema > DomainEvent::SCHEMA_VERSION {
+        return Err(StoreError::Corrupt {
+            location: format!("event {type_name}"),
+            detail: format!(
+                "written with event schema {schema}, this build reads up to {}",
+                DomainEvent::SCHEMA_VERSION
+            ),
+        });
+    }
+    let event: DomainEvent = serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
+        location: format!("event {type_name}"),
+        detail: e.to_string(),
+    })?;
+    if event.type_name() != type_name {
+        return Err(StoreError::Corrupt {
+            location: format!("event {type_name}"),
+            detail: format!("payload is a {}", event.type_name()),
+        });
+    }
+    Ok(event)
 }
 
 /// An event with its place in its stream.
@@ -419,6 +445,18 @@ pub trait Store: Send + Sync + 'static {
     /// if the receipt's key is already recorded for the tenant.
     async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
 
+    /// Commits many independent commands at once (bulk filing), each with the promises of
+    /// [`Store::commit`] and its own result: one refused commit does not refuse the others.
+    /// The default commits them one by one; durable backends override it to use large
+    /// transactions.
+    async fn commit_batch(&self, commits: Vec<Commit>) -> Vec<Result<(), StoreError>> {
+        let mut results = Vec::with_capacity(commits.len());
+        for commit in commits {
+            results.push(self.commit(commit).await);
+        }
+        results
+    }
+
     /// The receipt recorded with `key` in this tenant, if any.
     async fn receipt(
         &self,
@@ -497,6 +535,9 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
         (**self).commit(commit).await
+    }
+    async fn commit_batch(&self, commits: Vec<Commit>) -> Vec<Result<(), StoreError>> {
+        (**self).commit_batch(commits).await
     }
     async fn receipt(
         &self,

@@ -1,7 +1,395 @@
-//! Durable store for aliprotect on an embedded SQLite file.
+//! # aliprotect-store-sqlite
 //!
-//! The store trait and this backend arrive with the engine; until then this crate only
-//! re-exports the core it will depend on.
+//! The durable [`Store`] of aliprotect on one embedded SQLite file: no server, crash-safe,
+//! and close to SQLite's own speed.
+//!
+//! ```
+//! use aliprotect_core::ids::{RightId, TenantId};
+//! use aliprotect_core::store::{Store, StreamId};
+//! use aliprotect_store_sqlite::SqliteStore;
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let dir = std::env::temp_dir().join(format!("aliprotect-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let store = SqliteStore::open(dir.join("enforcement.sqlite")).unwrap();
+//! let loaded = store.load(TenantId::new(), StreamId::Right(RightId::new())).await.unwrap();
+//! assert!(loaded.is_none());
+//! # drop(store); std::fs::remove_dir_all(dir).unwrap();
+//! # });
+//! ```
+//!
+//! How it works:
+//! - WAL mode, a busy timeout, `synchronous = NORMAL` by default ([`Durability::Full`] on
+//!   request).
+//! - One writer connection on its own thread. Commits that arrive while a transaction runs
+//!   are committed together in the next one (group commit), each checked against its own
+//!   expected version and answered with its own result; [`Store::commit_batch`] sends
+//!   thousands at once for bulk filing.
+//! - Reads run on a small pool of reader connections through `spawn_blocking`, so the tokio
+//!   runtime is never blocked; recently committed snapshots are served from memory.
+//! - One row per stream holds its snapshot, read-model columns and timers; dashboard counts
+//!   by status are counters kept by the writer; indexes serve every other query.
+//! - The schema is versioned with `PRAGMA user_version`; a file from a newer build, a file
+//!   that is not SQLite, or a path that cannot be opened is an [`OpenError`].
 #![deny(missing_docs)]
 
-pub use aliprotect_core as core;
+mod cache;
+mod codec;
+mod prepare;
+mod queries;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Sender};
+use std::thread::JoinHandle;
+use std::time::Duration as StdDuration;
+
+use aliprotect_core::complaint::ComplaintStatus;
+use aliprotect_core::ids::{RepresentativeId, RightId, TenantId};
+use aliprotect_core::listing::ListingKey;
+use aliprotect_core::notify::MessageId;
+use aliprotect_core::party::PowerOfAttorney;
+use aliprotect_core::right::RightStatus;
+use aliprotect_core::store::{
+    Commit, ComplaintRow, Count, CountBy, IdempotencyKey, Loaded, OutboxMessage, Receipt, Store,
+    StoreError, StoredEvent, StreamId, Timer,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use parking_lot::Mutex;
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+pub use schema::{Durability, OpenError, SCHEMA_VERSION};
+
+use cache::SnapshotCache;
+use prepare::Prepared;
+use writer::Job;
+
+/// Settings of a [`SqliteStore`]; the defaults suit most embedders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// How hard a commit insists on reaching the disk.
+    pub durability: Durability,
+    /// How long a connection waits for a lock held by another process before failing.
+    pub busy_timeout: StdDuration,
+    /// Snapshots kept in memory for loads (about 1-2 KiB each); 0 disables the cache.
+    pub cache_capacity: usize,
+    /// Reader connections kept open.
+    pub readers: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            durability: Durability::Normal,
+            busy_timeout: StdDuration::from_secs(5),
+            cache_capacity: 20_000,
+            readers: 4,
+        }
+    }
+}
+
+struct Shared {
+    path: PathBuf,
+    options: SqliteOptions,
+    /// `None` for a private in-memory database: reads then go through the writer.
+    pool: Option<Mutex<Vec<Connection>>>,
+    cache: Arc<SnapshotCache>,
+    jobs: Mutex<Option<Sender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // Closing the channel ends the writer after the jobs already queued.
+        self.jobs.lock().take();
+        if let Some(writer) = self.writer.lock().take()
+            && writer.join().is_err()
+        {
+            tracing::error!("the SQLite writer thread panicked");
+        }
+    }
+}
+
+/// The SQLite store. Cheap to clone; clones share the file, the writer and the cache.
+#[derive(Clone)]
+pub struct SqliteStore {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.shared.path)
+            .field("options", &self.shared.options)
+            .finish()
+    }
+}
+
+pub(crate) fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Box::new(error))
+}
+
+fn writer_gone() -> StoreError {
+    StoreError::Unavailable("the SQLite writer thread has stopped".into())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` with default options.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
+        Self::open_with(path, SqliteOptions::default())
+    }
+
+    /// Opens the database file at `path`.
+    pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, OpenError> {
+        let path = path.as_ref().to_owned();
+        let mut writer = schema::connect(&path, options.durability, options.busy_timeout)?;
+        schema::migrate(&mut writer, &path)?;
+        let mut readers = Vec::with_capacity(options.readers);
+        for _ in 0..options.readers {
+            readers.push(schema::connect(
+                &path,
+                options.durability,
+                options.busy_timeout,
+            )?);
+        }
+        Self::start(path, options, writer, Some(readers))
+    }
+
+    /// A private database in memory: for tests, or an embedder that wants SQLite's
+    /// behaviour without a file. Reads go through the writer connection.
+    pub fn in_memory() -> Result<Self, OpenError> {
+        let path = PathBuf::from(":memory:");
+        let options = SqliteOptions::default();
+        let mut writer = schema::connect(&path, options.durability, options.busy_timeout)?;
+        schema::migrate(&mut writer, &path)?;
+        Self::start(path, options, writer, None)
+    }
+
+    fn start(
+        path: PathBuf,
+        options: SqliteOptions,
+        writer: Connection,
+        readers: Option<Vec<Connection>>,
+    ) -> Result<Self, OpenError> {
+        let cache = Arc::new(SnapshotCache::new(options.cache_capacity));
+        let (jobs, receiver) = mpsc::channel();
+        let writer_cache = Arc::clone(&cache);
+        let handle = std::thread::Builder::new()
+            .name("aliprotect-sqlite-writer".to_owned())
+            .spawn(move || writer::run(writer, receiver, writer_cache))
+            .map_err(|e| OpenError::CannotOpen {
+                path: path.clone(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                path,
+                options,
+                pool: readers.map(Mutex::new),
+                cache,
+                jobs: Mutex::new(Some(jobs)),
+                writer: Mutex::new(Some(handle)),
+            }),
+        })
+    }
+
+    /// The database file's path (`:memory:` for [`SqliteStore::in_memory`]).
+    pub fn path(&self) -> &Path {
+        &self.shared.path
+    }
+
+    fn send(&self, job: Job) -> Result<(), StoreError> {
+        match self.shared.jobs.lock().as_ref() {
+            Some(jobs) => jobs.send(job).map_err(|_| writer_gone()),
+            None => Err(writer_gone()),
+        }
+    }
+
+    /// Runs `work` on the writer connection in a transaction of its own.
+    async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::Run(Box::new(move |connection| {
+            let result = connection
+                .transaction()
+                .map_err(unavailable)
+                .and_then(|tx| {
+                    let value = work(&tx)?;
+                    tx.commit().map_err(unavailable)?;
+                    Ok(value)
+                });
+            let _ = reply.send(result);
+        })))?;
+        answer.await.map_err(|_| writer_gone())?
+    }
+
+    /// Runs `work` on a reader connection, off the async runtime.
+    async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        if self.shared.pool.is_none() {
+            return self.write(move |tx| work(tx)).await;
+        }
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || {
+            let pool = shared.pool.as_ref().ok_or_else(writer_gone)?;
+            let taken = pool.lock().pop();
+            let connection = match taken {
+                Some(connection) => connection,
+                None => schema::connect(
+                    &shared.path,
+                    shared.options.durability,
+                    shared.options.busy_timeout,
+                )
+                .map_err(unavailable)?,
+            };
+            let result = work(&connection);
+            let mut pool = pool.lock();
+            if pool.len() < shared.options.readers {
+                pool.push(connection);
+            }
+            result
+        })
+        .await
+        .map_err(unavailable)?
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError> {
+        if let Some(loaded) = self.shared.cache.get(tenant, stream) {
+            return Ok(Some(loaded));
+        }
+        let loaded = self
+            .read(move |connection| queries::load(connection, tenant, stream))
+            .await?;
+        if let Some(loaded) = &loaded {
+            self.shared
+                .cache
+                .put(tenant, stream, loaded.version, loaded.snapshot.clone());
+        }
+        Ok(loaded)
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        let mut results = self.commit_batch(vec![commit]).await;
+        results.pop().unwrap_or_else(|| Err(writer_gone()))
+    }
+
+    async fn commit_batch(&self, commits: Vec<Commit>) -> Vec<Result<(), StoreError>> {
+        let count = commits.len();
+        let items = commits.into_iter().map(Prepared::new).collect();
+        let (reply, answer) = oneshot::channel();
+        if let Err(error) = self.send(Job::Commit { items, reply }) {
+            let message = error.to_string();
+            return (0..count)
+                .map(|_| Err(StoreError::Unavailable(message.clone().into())))
+                .collect();
+        }
+        match answer.await {
+            Ok(results) => results,
+            Err(_) => (0..count).map(|_| Err(writer_gone())).collect(),
+        }
+    }
+
+    async fn receipt(
+        &self,
+        tenant: TenantId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Receipt>, StoreError> {
+        let key = key.clone();
+        self.read(move |connection| queries::receipt(connection, tenant, &key))
+            .await
+    }
+
+    async fn history(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.read(move |connection| queries::history(connection, tenant, stream))
+            .await
+    }
+
+    async fn complaint_counts(
+        &self,
+        tenant: TenantId,
+        by: CountBy,
+    ) -> Result<Vec<Count>, StoreError> {
+        self.read(move |connection| queries::complaint_counts(connection, tenant, by))
+            .await
+    }
+
+    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
+        self.read(move |connection| queries::right_counts(connection, tenant))
+            .await
+    }
+
+    async fn complaints_on_listing(
+        &self,
+        tenant: TenantId,
+        key: &ListingKey,
+    ) -> Result<Vec<ComplaintRow>, StoreError> {
+        let key = key.clone();
+        self.read(move |connection| queries::complaints_on_listing(connection, tenant, &key))
+            .await
+    }
+
+    async fn complaints_of_right(
+        &self,
+        tenant: TenantId,
+        right: RightId,
+        status: ComplaintStatus,
+    ) -> Result<Vec<ComplaintRow>, StoreError> {
+        self.read(move |connection| queries::complaints_of_right(connection, tenant, right, status))
+            .await
+    }
+
+    async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError> {
+        self.read(move |connection| queries::due_timers(connection, now, limit))
+            .await
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.write(move |tx| queries::claim_outbox(tx, now, lease, limit))
+            .await
+    }
+
+    async fn ack_outbox(&self, id: &MessageId) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.write(move |tx| queries::ack_outbox(tx, &id)).await
+    }
+
+    async fn release_outbox(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.write(move |tx| queries::release_outbox(tx, &id, at))
+            .await
+    }
+
+    async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError> {
+        self.write(move |tx| queries::save_power(tx, tenant, &power))
+            .await
+    }
+
+    async fn powers(
+        &self,
+        tenant: TenantId,
+        representative: RepresentativeId,
+    ) -> Result<Vec<PowerOfAttorney>, StoreError> {
+        self.read(move |connection| queries::powers(connection, tenant, representative))
+            .await
+    }
+}

@@ -1,0 +1,106 @@
+//! Turning a [`Commit`] into column values, done in the caller's task so that the single
+//! writer thread spends its time on SQLite, not on JSON.
+
+use aliprotect_core::store::{Commit, Snapshot, StoreError, StreamId};
+
+use crate::codec::{self, EncodedEvent, KIND_COMPLAINT, KIND_RIGHT};
+
+/// A stream row's columns fixed at creation (read-model keys).
+pub(crate) struct RowKeys {
+    pub(crate) right_id: Option<[u8; 16]>,
+    pub(crate) campaign: Option<[u8; 16]>,
+    pub(crate) seller: Option<String>,
+    pub(crate) listing: Option<String>,
+    pub(crate) filed_at: Option<i64>,
+}
+
+/// An outbox message ready to insert.
+pub(crate) struct EncodedMessage {
+    pub(crate) version: i64,
+    pub(crate) json: String,
+    pub(crate) attempts: i64,
+    pub(crate) available_at: i64,
+}
+
+/// A commit with every value encoded.
+pub(crate) struct Prepared {
+    pub(crate) commit: Commit,
+    pub(crate) tenant: [u8; 16],
+    pub(crate) stream: [u8; 17],
+    pub(crate) kind: u8,
+    pub(crate) status: i64,
+    pub(crate) snapshot_json: String,
+    pub(crate) keys: RowKeys,
+    pub(crate) events: Vec<EncodedEvent>,
+    pub(crate) timers_json: Option<String>,
+    pub(crate) next_due: Option<i64>,
+    pub(crate) outbox: Vec<EncodedMessage>,
+}
+
+impl Prepared {
+    pub(crate) fn new(commit: Commit) -> Result<Self, StoreError> {
+        let (kind, keys) = match (&commit.stream, &commit.snapshot) {
+            (StreamId::Right(id), Snapshot::Right(right)) if right.id == *id => (
+                KIND_RIGHT,
+                RowKeys {
+                    right_id: Some(id.as_uuid().into_bytes()),
+                    campaign: None,
+                    seller: None,
+                    listing: None,
+                    filed_at: None,
+                },
+            ),
+            (StreamId::Complaint(id), Snapshot::Complaint(complaint)) if complaint.id() == *id => {
+                let filed = &complaint.filed;
+                (
+                    KIND_COMPLAINT,
+                    RowKeys {
+                        right_id: Some(filed.right.as_uuid().into_bytes()),
+                        campaign: filed.campaign.map(|c| c.as_uuid().into_bytes()),
+                        seller: filed.listing.seller_id.clone(),
+                        listing: Some(filed.listing.key.as_str().to_owned()),
+                        filed_at: Some(codec::micros(complaint.filed_at)),
+                    },
+                )
+            }
+            _ => {
+                return Err(codec::corrupt(
+                    &commit.stream.to_string(),
+                    "commit snapshot is not of the committed stream",
+                ));
+            }
+        };
+        let (timers_json, next_due) = codec::encode_timers(&commit.timers)?;
+        let events = commit
+            .events
+            .iter()
+            .map(codec::encode_event)
+            .collect::<Result<_, _>>()?;
+        let outbox = commit
+            .outbox
+            .iter()
+            .map(|message| {
+                Ok(EncodedMessage {
+                    version: i64::try_from(message.id.version)
+                        .map_err(|_| codec::corrupt("outbox", "version out of range"))?,
+                    json: codec::to_json(&message.notification)?,
+                    attempts: i64::from(message.attempts),
+                    available_at: codec::micros(message.available_at),
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Self {
+            tenant: codec::tenant_key(commit.tenant),
+            stream: codec::stream_key(commit.stream),
+            kind,
+            status: codec::status_code(&commit.snapshot),
+            snapshot_json: codec::to_json(&commit.snapshot)?,
+            keys,
+            events,
+            timers_json,
+            next_due,
+            outbox,
+            commit,
+        })
+    }
+}

@@ -1,0 +1,437 @@
+//! The store's queries and small writes, each a function of a connection.
+
+use std::collections::BTreeMap;
+
+use aliprotect_core::complaint::ComplaintStatus;
+use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
+use aliprotect_core::listing::ListingKey;
+use aliprotect_core::notify::{MessageId, Notification};
+use aliprotect_core::party::PowerOfAttorney;
+use aliprotect_core::right::RightStatus;
+use aliprotect_core::store::{
+    ComplaintRow, Count, CountBy, GroupKey, IdempotencyKey, Loaded, OutboxMessage, Receipt,
+    Snapshot, StoreError, StoredEvent, StreamId, Timer,
+};
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::codec::{self, KIND_COMPLAINT, KIND_RIGHT};
+use crate::unavailable;
+
+fn version_of(value: i64) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| codec::corrupt("version", value))
+}
+
+pub(crate) fn load(
+    connection: &Connection,
+    tenant: TenantId,
+    stream: StreamId,
+) -> Result<Option<Loaded>, StoreError> {
+    let row: Option<(i64, String)> = connection
+        .prepare_cached("SELECT version, snapshot FROM streams WHERE tenant = ?1 AND stream = ?2")
+        .and_then(|mut statement| {
+            statement
+                .query_row(
+                    params![
+                        &codec::tenant_key(tenant)[..],
+                        &codec::stream_key(stream)[..]
+                    ],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()
+        })
+        .map_err(unavailable)?;
+    let Some((version, json)) = row else {
+        return Ok(None);
+    };
+    let snapshot: Snapshot = codec::from_json(&format!("snapshot of {stream}"), &json)?;
+    Ok(Some(Loaded {
+        version: version_of(version)?,
+        snapshot,
+    }))
+}
+
+pub(crate) fn receipt(
+    connection: &Connection,
+    tenant: TenantId,
+    key: &IdempotencyKey,
+) -> Result<Option<Receipt>, StoreError> {
+    let row: Option<(Vec<u8>, i64, i64)> = connection
+        .prepare_cached(
+            "SELECT stream, version, events FROM receipts WHERE tenant = ?1 AND key = ?2",
+        )
+        .and_then(|mut statement| {
+            statement
+                .query_row(
+                    params![&codec::tenant_key(tenant)[..], key.as_str()],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .optional()
+        })
+        .map_err(unavailable)?;
+    row.map(|(stream, version, events)| {
+        Ok(Receipt {
+            stream: codec::stream_of(&stream)?,
+            version: version_of(version)?,
+            events: u32::try_from(events).map_err(|_| codec::corrupt("receipt", events))?,
+        })
+    })
+    .transpose()
+}
+
+pub(crate) fn history(
+    connection: &Connection,
+    tenant: TenantId,
+    stream: StreamId,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT version, type, schema, payload FROM events
+             WHERE tenant = ?1 AND stream = ?2 ORDER BY version",
+        )
+        .map_err(unavailable)?;
+    let rows = statement
+        .query_map(
+            params![
+                &codec::tenant_key(tenant)[..],
+                &codec::stream_key(stream)[..]
+            ],
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            },
+        )
+        .map_err(unavailable)?;
+    rows.map(|row| {
+        let (version, type_name, schema, payload) = row.map_err(unavailable)?;
+        Ok(StoredEvent {
+            stream,
+            version: version_of(version)?,
+            event: codec::decode_event(&type_name, schema, &payload)?,
+        })
+    })
+    .collect()
+}
+
+fn status_counts(
+    connection: &Connection,
+    tenant: TenantId,
+    kind: u8,
+) -> Result<Vec<(i64, u64)>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT status, n FROM status_counts
+             WHERE tenant = ?1 AND kind = ?2 AND n > 0 ORDER BY status",
+        )
+        .map_err(unavailable)?;
+    let rows = statement
+        .query_map(params![&codec::tenant_key(tenant)[..], kind], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+        })
+        .map_err(unavailable)?;
+    rows.map(|row| {
+        let (status, n) = row.map_err(unavailable)?;
+        Ok((
+            status,
+            u64::try_from(n).map_err(|_| codec::corrupt("count", n))?,
+        ))
+    })
+    .collect()
+}
+
+fn uuid_of(bytes: Option<Vec<u8>>) -> Result<Option<Uuid>, StoreError> {
+    bytes
+        .map(|b| Uuid::from_slice(&b).map_err(|e| codec::corrupt("id column", e)))
+        .transpose()
+}
+
+pub(crate) fn complaint_counts(
+    connection: &Connection,
+    tenant: TenantId,
+    by: CountBy,
+) -> Result<Vec<Count>, StoreError> {
+    if by == CountBy::Status {
+        return status_counts(connection, tenant, KIND_COMPLAINT)?
+            .into_iter()
+            .map(|(status, count)| {
+                Ok(Count {
+                    group: GroupKey::All,
+                    status: codec::complaint_status(status)?,
+                    count,
+                })
+            })
+            .collect();
+    }
+    let sql = match by {
+        CountBy::Right => {
+            "SELECT right_id, NULL, status, count(*) FROM streams
+             WHERE tenant = ?1 AND kind = 1 GROUP BY right_id, status"
+        }
+        CountBy::Campaign => {
+            "SELECT campaign, NULL, status, count(*) FROM streams
+             WHERE tenant = ?1 AND kind = 1 GROUP BY campaign, status"
+        }
+        CountBy::Seller | CountBy::Status => {
+            "SELECT NULL, seller, status, count(*) FROM streams
+             WHERE tenant = ?1 AND kind = 1 GROUP BY seller, status"
+        }
+    };
+    let mut statement = connection.prepare_cached(sql).map_err(unavailable)?;
+    let rows = statement
+        .query_map(params![&codec::tenant_key(tenant)[..]], |row| {
+            Ok((
+                row.get::<_, Option<Vec<u8>>>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, i64>(3)?,
+            ))
+        })
+        .map_err(unavailable)?;
+    let mut counts = Vec::new();
+    for row in rows {
+        let (id, seller, status, count) = row.map_err(unavailable)?;
+        let group = match by {
+            CountBy::Right => GroupKey::Right(RightId::from_uuid(
+                uuid_of(id)?.ok_or_else(|| codec::corrupt("right_id", "missing"))?,
+            )),
+            CountBy::Campaign => GroupKey::Campaign(uuid_of(id)?.map(CampaignId::from_uuid)),
+            CountBy::Seller | CountBy::Status => GroupKey::Seller(seller),
+        };
+        counts.push(Count {
+            group,
+            status: codec::complaint_status(status)?,
+            count: u64::try_from(count).map_err(|_| codec::corrupt("count", count))?,
+        });
+    }
+    counts.sort();
+    Ok(counts)
+}
+
+pub(crate) fn right_counts(
+    connection: &Connection,
+    tenant: TenantId,
+) -> Result<Vec<(RightStatus, u64)>, StoreError> {
+    status_counts(connection, tenant, KIND_RIGHT)?
+        .into_iter()
+        .map(|(status, count)| Ok((codec::right_status(status)?, count)))
+        .collect()
+}
+
+fn complaint_rows(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<ComplaintRow>, StoreError> {
+    let mut statement = connection.prepare_cached(sql).map_err(unavailable)?;
+    let rows = statement
+        .query_map(params, |row| row.get::<_, String>(0))
+        .map_err(unavailable)?;
+    rows.map(|json| {
+        let json = json.map_err(unavailable)?;
+        match codec::from_json::<Snapshot>("complaint snapshot", &json)? {
+            Snapshot::Complaint(complaint) => Ok(ComplaintRow::of(&complaint)),
+            Snapshot::Right(_) => Err(codec::corrupt("complaint row", "holds a right")),
+        }
+    })
+    .collect()
+}
+
+pub(crate) fn complaints_on_listing(
+    connection: &Connection,
+    tenant: TenantId,
+    key: &ListingKey,
+) -> Result<Vec<ComplaintRow>, StoreError> {
+    let mut rows = complaint_rows(
+        connection,
+        "SELECT snapshot FROM streams WHERE tenant = ?1 AND kind = 1 AND listing = ?2",
+        params![&codec::tenant_key(tenant)[..], key.as_str()],
+    )?;
+    rows.sort_by_key(|row| (row.filed_at, row.id));
+    Ok(rows)
+}
+
+pub(crate) fn complaints_of_right(
+    connection: &Connection,
+    tenant: TenantId,
+    right: RightId,
+    status: ComplaintStatus,
+) -> Result<Vec<ComplaintRow>, StoreError> {
+    complaint_rows(
+        connection,
+        "SELECT snapshot FROM streams
+         WHERE tenant = ?1 AND kind = 1 AND right_id = ?2 AND status = ?3 ORDER BY stream",
+        params![
+            &codec::tenant_key(tenant)[..],
+            &right.as_uuid().into_bytes()[..],
+            status as i64
+        ],
+    )
+}
+
+pub(crate) fn due_timers(
+    connection: &Connection,
+    now: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<Timer>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT tenant, stream, timers FROM streams
+             WHERE next_due IS NOT NULL AND next_due <= ?1 ORDER BY next_due LIMIT ?2",
+        )
+        .map_err(unavailable)?;
+    let limit_sql = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = statement
+        .query_map(params![codec::micros(now), limit_sql], |row| {
+            Ok((
+                row.get::<_, Vec<u8>>(0)?,
+                row.get::<_, Vec<u8>>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(unavailable)?;
+    let mut due = Vec::new();
+    for row in rows {
+        let (tenant, stream, timers) = row.map_err(unavailable)?;
+        let (tenant, stream) = (codec::tenant_of(&tenant)?, codec::stream_of(&stream)?);
+        due.extend(
+            codec::decode_timers(tenant, stream, &timers)?
+                .into_iter()
+                .filter(|timer| timer.due <= now),
+        );
+    }
+    due.sort_by_key(|t| (t.due, t.tenant, t.stream, t.kind));
+    due.truncate(limit);
+    Ok(due)
+}
+
+pub(crate) fn claim_outbox(
+    tx: &rusqlite::Transaction<'_>,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: usize,
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let until = codec::micros(now.checked_add_signed(lease).unwrap_or(now));
+    let limit_sql = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows: Vec<(i64, Vec<u8>, i64, String, i64)> = {
+        let mut statement = tx
+            .prepare_cached(
+                "SELECT seq, stream, version, message, attempts FROM outbox
+                 WHERE available_at <= ?1 ORDER BY seq LIMIT ?2",
+            )
+            .map_err(unavailable)?;
+        let rows = statement
+            .query_map(params![codec::micros(now), limit_sql], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                ))
+            })
+            .map_err(unavailable)?;
+        rows.collect::<Result<_, _>>().map_err(unavailable)?
+    };
+    let mut lease_row = tx
+        .prepare_cached(
+            "UPDATE outbox SET attempts = attempts + 1, available_at = ?2 WHERE seq = ?1",
+        )
+        .map_err(unavailable)?;
+    let mut messages = Vec::with_capacity(rows.len());
+    for (seq, stream, version, json, attempts) in rows {
+        lease_row
+            .execute(params![seq, until])
+            .map_err(unavailable)?;
+        let notification: Notification = codec::from_json("outbox message", &json)?;
+        messages.push(OutboxMessage {
+            id: MessageId {
+                stream: codec::stream_of(&stream)?,
+                version: version_of(version)?,
+            },
+            notification,
+            attempts: u32::try_from(attempts.saturating_add(1)).unwrap_or(u32::MAX),
+            available_at: codec::instant(until)?,
+        });
+    }
+    Ok(messages)
+}
+
+fn message_key(id: &MessageId) -> Result<([u8; 17], i64), StoreError> {
+    let version =
+        i64::try_from(id.version).map_err(|_| codec::corrupt("message id", id.version))?;
+    Ok((codec::stream_key(id.stream), version))
+}
+
+pub(crate) fn ack_outbox(tx: &rusqlite::Transaction<'_>, id: &MessageId) -> Result<(), StoreError> {
+    let (stream, version) = message_key(id)?;
+    tx.prepare_cached("DELETE FROM outbox WHERE stream = ?1 AND version = ?2")
+        .and_then(|mut s| s.execute(params![&stream[..], version]))
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+pub(crate) fn release_outbox(
+    tx: &rusqlite::Transaction<'_>,
+    id: &MessageId,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let (stream, version) = message_key(id)?;
+    tx.prepare_cached("UPDATE outbox SET available_at = ?3 WHERE stream = ?1 AND version = ?2")
+        .and_then(|mut s| s.execute(params![&stream[..], version, codec::micros(at)]))
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+pub(crate) fn save_power(
+    tx: &rusqlite::Transaction<'_>,
+    tenant: TenantId,
+    power: &PowerOfAttorney,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO powers(tenant, representative, id, power) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(tenant, representative, id) DO UPDATE SET power = excluded.power",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            &codec::tenant_key(tenant)[..],
+            &power.representative.as_uuid().into_bytes()[..],
+            &power.id.as_uuid().into_bytes()[..],
+            codec::to_json(power).unwrap_or_default(),
+        ])
+    })
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+pub(crate) fn powers(
+    connection: &Connection,
+    tenant: TenantId,
+    representative: RepresentativeId,
+) -> Result<Vec<PowerOfAttorney>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT power FROM powers WHERE tenant = ?1 AND representative = ?2 ORDER BY id",
+        )
+        .map_err(unavailable)?;
+    let rows = statement
+        .query_map(
+            params![
+                &codec::tenant_key(tenant)[..],
+                &representative.as_uuid().into_bytes()[..]
+            ],
+            |row| row.get::<_, String>(0),
+        )
+        .map_err(unavailable)?;
+    let mut by_id = BTreeMap::new();
+    for json in rows {
+        let power: PowerOfAttorney =
+            codec::from_json("power of attorney", &json.map_err(unavailable)?)?;
+        by_id.insert(power.id, power);
+    }
+    Ok(by_id.into_values().collect())
+}

@@ -1,0 +1,223 @@
+//! Opening a database file: connection settings, schema migrations and the checks that turn
+//! a wrong file into a clear error.
+//!
+//! Migrations are numbered SQL scripts tracked in `PRAGMA user_version`; a file whose version
+//! is above the newest script was written by a newer build and is refused, never altered.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+/// How hard a commit insists that its data reached the disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous = NORMAL` in WAL mode: a commit survives a crash of the process; the
+    /// last commits before a power loss may be lost (never corrupted).
+    #[default]
+    Normal,
+    /// `synchronous = FULL`: every commit is on disk before it is acknowledged.
+    Full,
+}
+
+/// Why a database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The file cannot be opened or created (missing directory, no permission, read-only).
+    #[error("cannot open {path}: {source}")]
+    CannotOpen {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// The file can only be read; the store needs to write.
+    #[error("{path} is read-only")]
+    ReadOnly {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file exists but is not an SQLite database.
+    #[error("{path} is not an SQLite database")]
+    NotADatabase {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file was written by a newer version of this store.
+    #[error("{path} has schema version {found}; this build supports up to {supported}")]
+    SchemaTooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The newest this build knows.
+        supported: i64,
+    },
+    /// Setting up the connection or migrating failed.
+    #[error("cannot prepare {path}: {source}")]
+    Setup {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+}
+
+/// The migrations, in order; `user_version` is the number applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE events(
+    tenant BLOB NOT NULL,
+    stream BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    schema INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (tenant, stream, version)
+) WITHOUT ROWID;
+
+-- One row per stream: its snapshot, the read-model columns and its timers.
+CREATE TABLE streams(
+    tenant BLOB NOT NULL,
+    stream BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    -- The status before the last update: UPDATE ... SET prev_status = status returns it.
+    prev_status INTEGER,
+    snapshot TEXT NOT NULL,
+    right_id BLOB,
+    campaign BLOB,
+    seller TEXT,
+    listing TEXT,
+    filed_at INTEGER,
+    timers TEXT,
+    next_due INTEGER,
+    PRIMARY KEY (tenant, stream)
+) WITHOUT ROWID;
+CREATE INDEX streams_by_right ON streams(tenant, right_id, status) WHERE kind = 1;
+CREATE INDEX streams_by_campaign ON streams(tenant, campaign, status) WHERE kind = 1;
+CREATE INDEX streams_by_seller ON streams(tenant, seller, status) WHERE kind = 1;
+CREATE INDEX streams_by_listing ON streams(tenant, listing) WHERE kind = 1;
+CREATE INDEX streams_by_due ON streams(next_due) WHERE next_due IS NOT NULL;
+
+-- Dashboard counters per status, kept by the writer so counting never scans.
+CREATE TABLE status_counts(
+    tenant BLOB NOT NULL,
+    kind INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (tenant, kind, status)
+) WITHOUT ROWID;
+
+CREATE TABLE receipts(
+    tenant BLOB NOT NULL,
+    key TEXT NOT NULL,
+    stream BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    events INTEGER NOT NULL,
+    PRIMARY KEY (tenant, key)
+) WITHOUT ROWID;
+
+CREATE TABLE outbox(
+    seq INTEGER PRIMARY KEY,
+    stream BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    available_at INTEGER NOT NULL,
+    UNIQUE (stream, version)
+);
+CREATE INDEX outbox_available ON outbox(available_at, seq);
+
+CREATE TABLE powers(
+    tenant BLOB NOT NULL,
+    representative BLOB NOT NULL,
+    id BLOB NOT NULL,
+    power TEXT NOT NULL,
+    PRIMARY KEY (tenant, representative, id)
+) WITHOUT ROWID;
+"#];
+
+/// The newest schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn setup(path: &Path) -> impl Fn(rusqlite::Error) -> OpenError + '_ {
+    move |source| match source.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => OpenError::NotADatabase {
+            path: path.to_owned(),
+        },
+        Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly | ErrorCode::PermissionDenied) => {
+            OpenError::CannotOpen {
+                path: path.to_owned(),
+                source,
+            }
+        }
+        _ => OpenError::Setup {
+            path: path.to_owned(),
+            source,
+        },
+    }
+}
+
+/// Opens a connection with the store's settings.
+pub(crate) fn connect(
+    path: &Path,
+    durability: Durability,
+    busy_timeout: Duration,
+) -> Result<Connection, OpenError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection =
+        Connection::open_with_flags(path, flags).map_err(|source| OpenError::CannotOpen {
+            path: path.to_owned(),
+            source,
+        })?;
+    let fail = setup(path);
+    if connection.is_readonly(rusqlite::MAIN_DB).map_err(&fail)? {
+        return Err(OpenError::ReadOnly {
+            path: path.to_owned(),
+        });
+    }
+    connection.busy_timeout(busy_timeout).map_err(&fail)?;
+    connection
+        .pragma_update(None, "journal_mode", "WAL")
+        .map_err(&fail)?;
+    let synchronous = match durability {
+        Durability::Normal => "NORMAL",
+        Durability::Full => "FULL",
+    };
+    connection
+        .pragma_update(None, "synchronous", synchronous)
+        .map_err(&fail)?;
+    connection
+        .pragma_update(None, "foreign_keys", "OFF")
+        .map_err(&fail)?;
+    Ok(connection)
+}
+
+/// Brings the file's schema up to date, or refuses a file from a newer build.
+pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), OpenError> {
+    let fail = setup(path);
+    let found: i64 = connection
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(&fail)?;
+    if found > SCHEMA_VERSION {
+        return Err(OpenError::SchemaTooNew {
+            path: path.to_owned(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let pending = usize::try_from(found).unwrap_or(0);
+    for (index, script) in MIGRATIONS.iter().enumerate().skip(pending) {
+        let tx = connection.transaction().map_err(&fail)?;
+        tx.execute_batch(script).map_err(&fail)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)
+            .map_err(&fail)?;
+        tx.commit().map_err(&fail)?;
+        tracing::info!(path = %path.display(), version = index + 1, "migrated schema");
+    }
+    Ok(())
+}

@@ -1,0 +1,307 @@
+//! The single writer: one connection on its own thread, committing whatever arrived while
+//! the previous transaction ran as the next transaction (group commit). Each commit is still
+//! checked against its own expected version and gets its own result.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError};
+
+use aliprotect_core::store::{Receipt, StoreError};
+use foldhash::HashMap;
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use tokio::sync::oneshot;
+
+use crate::cache::SnapshotCache;
+use crate::prepare::Prepared;
+use crate::unavailable;
+
+/// Work for the writer thread.
+pub(crate) enum Job {
+    /// Commits, each with its own result.
+    Commit {
+        items: Vec<Result<Prepared, StoreError>>,
+        reply: oneshot::Sender<Vec<Result<(), StoreError>>>,
+    },
+    /// Anything else that writes (outbox leases, powers), in a transaction of its own.
+    Run(Box<dyn FnOnce(&mut Connection) + Send>),
+}
+
+/// Largest number of commits in one transaction.
+pub(crate) const MAX_BATCH: usize = 20_000;
+
+pub(crate) fn run(mut connection: Connection, jobs: Receiver<Job>, cache: Arc<SnapshotCache>) {
+    let mut waiting: Option<Job> = None;
+    loop {
+        let job = match waiting.take() {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                // Every sender is gone: the store was dropped.
+                Err(_) => return,
+            },
+        };
+        match job {
+            Job::Run(work) => work(&mut connection),
+            Job::Commit { items, reply } => {
+                let mut batch = vec![(items, reply)];
+                let mut count = batch[0].0.len();
+                while count < MAX_BATCH {
+                    match jobs.try_recv() {
+                        Ok(Job::Commit { items, reply }) => {
+                            count += items.len();
+                            batch.push((items, reply));
+                        }
+                        Ok(other) => {
+                            waiting = Some(other);
+                            break;
+                        }
+                        Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                    }
+                }
+                commit_batch(&mut connection, batch, &cache);
+            }
+        }
+    }
+}
+
+type Batch = Vec<(
+    Vec<Result<Prepared, StoreError>>,
+    oneshot::Sender<Vec<Result<(), StoreError>>>,
+)>;
+
+fn commit_batch(connection: &mut Connection, batch: Batch, cache: &SnapshotCache) {
+    let mut items: Vec<Slot> = Vec::new();
+    let mut replies = Vec::with_capacity(batch.len());
+    for (prepared, reply) in batch {
+        replies.push((reply, prepared.len()));
+        items.extend(prepared.into_iter().map(|p| match p {
+            Ok(prepared) => Slot {
+                prepared: Some(prepared),
+                result: None,
+            },
+            Err(error) => Slot {
+                prepared: None,
+                result: Some(Err(error)),
+            },
+        }));
+    }
+    if let Err(error) = write_all(connection, &mut items) {
+        // A statement failed for a reason other than the checks (disk full, I/O): nothing of
+        // the batch was committed. Try each commit alone so only the guilty one fails.
+        tracing::warn!(%error, commits = items.len(), "batch failed; retrying one by one");
+        for slot in items.iter_mut().filter(|s| s.prepared.is_some()) {
+            slot.result = None;
+            let one = std::slice::from_mut(slot);
+            if let Err(error) = write_all(connection, one) {
+                one[0].result = Some(Err(unavailable(error)));
+            }
+        }
+    }
+    for slot in &items {
+        match (&slot.prepared, &slot.result) {
+            (Some(prepared), Some(Ok(()))) => {
+                let commit = &prepared.commit;
+                let version = commit.expected_version + commit.events.len() as u64;
+                cache.put(
+                    commit.tenant,
+                    commit.stream,
+                    version,
+                    commit.snapshot.clone(),
+                );
+            }
+            (Some(prepared), Some(Err(StoreError::Conflict { .. }))) => {
+                // The caller decided on a stale state, perhaps from the cache: drop it so the
+                // retry reads the file.
+                cache.forget(prepared.commit.tenant, prepared.commit.stream);
+            }
+            _ => {}
+        }
+    }
+    let mut results = items.into_iter().map(|slot| {
+        slot.result
+            .unwrap_or_else(|| Err(StoreError::Unsupported("commit was not attempted")))
+    });
+    for (reply, count) in replies {
+        let mine: Vec<_> = results.by_ref().take(count).collect();
+        // A caller that stopped waiting does not need its result.
+        let _ = reply.send(mine);
+    }
+}
+
+struct Slot {
+    prepared: Option<Prepared>,
+    result: Option<Result<(), StoreError>>,
+}
+
+/// Writes every slot without a result in one transaction. On a SQL error the transaction is
+/// rolled back and the error returned (the slots' results are then meaningless).
+fn write_all(connection: &mut Connection, slots: &mut [Slot]) -> Result<(), rusqlite::Error> {
+    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut counts: HashMap<([u8; 16], u8, i64), i64> = HashMap::default();
+    for slot in slots.iter_mut() {
+        let Some(prepared) = &slot.prepared else {
+            continue;
+        };
+        if slot.result.is_some() {
+            continue;
+        }
+        slot.result = Some(write_one(&tx, prepared, &mut counts)?);
+    }
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO status_counts(tenant, kind, status, n) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(tenant, kind, status) DO UPDATE SET n = n + excluded.n",
+    )?;
+    for ((tenant, kind, status), delta) in counts {
+        if delta != 0 {
+            upsert.execute(params![tenant, kind, status, delta])?;
+        }
+    }
+    drop(upsert);
+    tx.commit()
+}
+
+/// Writes one commit, or returns why it is refused (having written nothing).
+fn write_one(
+    tx: &Transaction<'_>,
+    prepared: &Prepared,
+    counts: &mut HashMap<([u8; 16], u8, i64), i64>,
+) -> Result<Result<(), StoreError>, rusqlite::Error> {
+    let commit = &prepared.commit;
+    let (tenant, stream) = (&prepared.tenant[..], &prepared.stream[..]);
+    if let Some((key, _)) = &commit.receipt {
+        let used: Option<i64> = tx
+            .prepare_cached("SELECT 1 FROM receipts WHERE tenant = ?1 AND key = ?2")?
+            .query_row(params![tenant, key.as_str()], |row| row.get(0))
+            .optional()?;
+        if used.is_some() {
+            return Ok(Err(StoreError::DuplicateIdempotencyKey(key.clone())));
+        }
+    }
+    let version = commit.expected_version + commit.events.len() as u64;
+    let (expected, new_version) = (as_i64(commit.expected_version), as_i64(version));
+    let previous_status: Option<i64> = if commit.expected_version == 0 {
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO streams(tenant, stream, version, kind, status, snapshot, right_id,
+                     campaign, seller, listing, filed_at, timers, next_due)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT(tenant, stream) DO NOTHING",
+            )?
+            .execute(params![
+                tenant,
+                stream,
+                new_version,
+                prepared.kind,
+                prepared.status,
+                prepared.snapshot_json,
+                prepared.keys.right_id,
+                prepared.keys.campaign,
+                prepared.keys.seller,
+                prepared.keys.listing,
+                prepared.keys.filed_at,
+                prepared.timers_json,
+                prepared.next_due,
+            ])?;
+        if inserted == 0 {
+            return Ok(Err(conflict(tx, prepared)?));
+        }
+        None
+    } else {
+        let updated: Option<Option<i64>> = tx
+            .prepare_cached(
+                "UPDATE streams SET version = ?3, prev_status = status, status = ?4,
+                     snapshot = ?5, timers = ?6, next_due = ?7
+                 WHERE tenant = ?1 AND stream = ?2 AND version = ?8
+                 RETURNING prev_status",
+            )?
+            .query_row(
+                params![
+                    tenant,
+                    stream,
+                    new_version,
+                    prepared.status,
+                    prepared.snapshot_json,
+                    prepared.timers_json,
+                    prepared.next_due,
+                    expected,
+                ],
+                |row| row.get(0),
+            )
+            .optional()?;
+        match updated {
+            Some(previous) => previous,
+            None => return Ok(Err(conflict(tx, prepared)?)),
+        }
+    };
+    if previous_status != Some(prepared.status) {
+        if let Some(previous) = previous_status {
+            *counts
+                .entry((prepared.tenant, prepared.kind, previous))
+                .or_default() -= 1;
+        }
+        *counts
+            .entry((prepared.tenant, prepared.kind, prepared.status))
+            .or_default() += 1;
+    }
+    let mut insert_event = tx.prepare_cached(
+        "INSERT INTO events(tenant, stream, version, type, schema, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (offset, event) in prepared.events.iter().enumerate() {
+        insert_event.execute(params![
+            tenant,
+            stream,
+            expected + 1 + offset as i64,
+            event.type_name,
+            aliprotect_core::store::DomainEvent::SCHEMA_VERSION,
+            event.json,
+        ])?;
+    }
+    if !prepared.outbox.is_empty() {
+        let mut insert_message = tx.prepare_cached(
+            "INSERT INTO outbox(stream, version, message, attempts, available_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(stream, version) DO UPDATE SET message = excluded.message,
+                 attempts = excluded.attempts, available_at = excluded.available_at",
+        )?;
+        for message in &prepared.outbox {
+            insert_message.execute(params![
+                stream,
+                message.version,
+                message.json,
+                message.attempts,
+                message.available_at
+            ])?;
+        }
+    }
+    if let Some((
+        key,
+        Receipt {
+            version, events, ..
+        },
+    )) = &commit.receipt
+    {
+        tx.prepare_cached(
+            "INSERT INTO receipts(tenant, key, stream, version, events) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![tenant, key.as_str(), stream, as_i64(*version), events])?;
+    }
+    Ok(Ok(()))
+}
+
+fn conflict(tx: &Transaction<'_>, prepared: &Prepared) -> Result<StoreError, rusqlite::Error> {
+    let actual: Option<i64> = tx
+        .prepare_cached("SELECT version FROM streams WHERE tenant = ?1 AND stream = ?2")?
+        .query_row(params![&prepared.tenant[..], &prepared.stream[..]], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    Ok(StoreError::Conflict {
+        stream: prepared.commit.stream,
+        expected: prepared.commit.expected_version,
+        actual: actual.and_then(|v| u64::try_from(v).ok()).unwrap_or(0),
+    })
+}
+
+fn as_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,35 @@
+//! The SQLite store runs the shared backend conformance suite, on files and in memory.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use aliprotect_core::testkit::conformance;
+use aliprotect_store_sqlite::{SqliteOptions, SqliteStore};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_store_passes_the_conformance_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    conformance::run_all(|| async {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        SqliteStore::open(dir.path().join(format!("store-{n}.sqlite"))).unwrap()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_store_without_cache_passes_on_one_shared_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteOptions {
+        cache_capacity: 0,
+        ..SqliteOptions::default()
+    };
+    let store =
+        Arc::new(SqliteStore::open_with(dir.path().join("shared.sqlite"), options).unwrap());
+    conformance::run_all(|| async { store.clone() }).await;
+}
+
+#[tokio::test]
+async fn an_in_memory_store_passes_the_conformance_suite() {
+    conformance::run_all(|| async { SqliteStore::in_memory().unwrap() }).await;
+}
