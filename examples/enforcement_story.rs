@@ -1,5 +1,5 @@
 //! The main example: the whole enforcement story of a brand on Alibaba.com, step by step,
-//! through the engine on the in-memory store, ending with a dashboard.
+//! through the engine on an embedded SQLite file, ending with a dashboard.
 //!
 //! Run it with `cargo run --example enforcement_story`.
 //!
@@ -33,11 +33,11 @@ use aliprotect::right::{
     TrademarkRegistration,
 };
 use aliprotect::store::{CountBy, GroupKey};
-use aliprotect::store_memory::MemoryStore;
+use aliprotect::store_sqlite::SqliteStore;
 use aliprotect::text::Text;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 
-type Story = Engine<MemoryStore, DiscardNotifier, ManualClock>;
+type Story = Engine<SqliteStore, DiscardNotifier, ManualClock>;
 
 struct Ctx {
     engine: Story,
@@ -128,7 +128,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .ok_or("start")?;
     let clock = ManualClock::at(start);
     let policy = MarketplacePolicy::alibaba_ipp();
-    let engine = Engine::new(MemoryStore::new(), DiscardNotifier, clock.clone(), policy);
+    // A fresh file per run; the history stays there to look at afterwards.
+    let path = std::env::temp_dir().join(format!("aliprotect-story-{}.sqlite", std::process::id()));
+    let store = SqliteStore::open(&path)?;
+    println!("(database: {})", path.display());
+    let engine = Engine::new(store, DiscardNotifier, clock.clone(), policy);
     let tenant = TenantId::new();
     let ctx = Ctx {
         engine,

@@ -1,55 +1,60 @@
-//! 16 tasks hammer the same 10 complaints on two worker threads: no update is lost, every
-//! stream's version equals its event count, and the read model equals a replay.
+//! Many tasks hammer the same complaints through one engine, on the memory store (16 tasks,
+//! 10 complaints) and on SQLite (32 tasks, 10 complaints): no update is lost, every stream's
+//! version equals its event count, and the read model equals a replay.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use std::collections::BTreeMap;
 
+use aliprotect::clock::ManualClock;
 use aliprotect::complaint::{ComplaintCommand, ComplaintDecider, ComplaintStatus};
 use aliprotect::decider::Decider;
-use aliprotect::engine::{Command, Request};
+use aliprotect::engine::{Command, Engine, Request};
+use aliprotect::ids::{ComplaintId, TenantId};
+use aliprotect::notify::DiscardNotifier;
 use aliprotect::party::Actor;
-use aliprotect::store::{CountBy, DomainEvent, GroupKey, StreamId};
-use common::Harness;
+use aliprotect::policy::MarketplacePolicy;
+use aliprotect::store::{CountBy, DomainEvent, GroupKey, Store, StreamId};
+use aliprotect::store_sqlite::SqliteStore;
+use aliprotect::testkit::fixtures;
 
-const TASKS: usize = 16;
 const ROUNDS: usize = 60;
 const COMPLAINTS: usize = 10;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sixteen_tasks_on_ten_complaints_lose_nothing() {
-    let h = Harness::new();
-    let right = h.approved_right().await;
-    let mut ids = Vec::new();
-    for i in 0..COMPLAINTS {
-        let id = h.filed(right, 5_000 + i as u64).await;
-        h.platform(Command::complaint(id, ComplaintCommand::Accept))
-            .await;
-        ids.push(id);
-    }
-
-    let mut tasks = Vec::new();
-    for task in 0..TASKS {
-        let engine = h.engine.clone();
+/// Lets `tasks` tasks send check-backs, counter-notices (accepted up to the policy's limit)
+/// and responses (accepted only after a counter-notice) at the same complaints, then checks
+/// that the accepted ones, and only they, are stored.
+async fn hammer<S: Store, C: aliprotect::clock::Clock>(
+    engine: Engine<S, DiscardNotifier, C>,
+    tenant: TenantId,
+    ids: Vec<ComplaintId>,
+    tasks: usize,
+) {
+    let mut handles = Vec::new();
+    for task in 0..tasks {
+        let engine = engine.clone();
         let ids = ids.clone();
-        let tenant = h.tenant;
-        tasks.push(tokio::spawn(async move {
+        handles.push(tokio::spawn(async move {
             let mut accepted = 0usize;
             for round in 0..ROUNDS {
                 let id = ids[(task + round) % COMPLAINTS];
-                // Check-backs always apply; counter-notices only up to the policy's limit,
-                // so some of these are refused: refusals must write nothing.
-                let (actor, command) = if round % 7 == 3 {
-                    (
+                let (actor, command) = match round % 7 {
+                    3 => (
                         Actor::Platform,
                         ComplaintCommand::ReceiveCounterNotice {
-                            statement: aliprotect::testkit::fixtures::text("dispute"),
+                            statement: fixtures::text("dispute"),
                             evidence: vec![],
                         },
-                    )
-                } else {
-                    (Actor::System, ComplaintCommand::CheckBackDue)
+                    ),
+                    4 | 5 => (
+                        fixtures::holder_user(),
+                        ComplaintCommand::Respond {
+                            statement: fixtures::text("answer"),
+                            evidence: vec![],
+                        },
+                    ),
+                    _ => (Actor::System, ComplaintCommand::CheckBackDue),
                 };
                 let request = Request::new(tenant, actor, Command::complaint(id, command));
                 if engine.execute(request).await.is_ok() {
@@ -61,16 +66,15 @@ async fn sixteen_tasks_on_ten_complaints_lose_nothing() {
         }));
     }
     let mut accepted = 0;
-    for task in tasks {
-        accepted += task.await.unwrap();
+    for handle in handles {
+        accepted += handle.await.unwrap();
     }
 
     let mut replayed = Vec::new();
     let mut events_total = 0;
     for id in &ids {
-        let history = h
-            .engine
-            .history(h.tenant, StreamId::Complaint(*id))
+        let history = engine
+            .history(tenant, StreamId::Complaint(*id))
             .await
             .unwrap();
         let versions: Vec<u64> = history.iter().map(|e| e.version).collect();
@@ -84,20 +88,23 @@ async fn sixteen_tasks_on_ten_complaints_lose_nothing() {
             .collect();
         events_total += events.len();
         let state = ComplaintDecider::fold(&events).unwrap();
-        let loaded = h.engine.complaint(h.tenant, *id).await.unwrap().unwrap();
+        let loaded = engine.complaint(tenant, *id).await.unwrap().unwrap();
         assert_eq!(state, loaded, "snapshot equals the replay");
         replayed.push(state);
     }
     // File, Submit and Accept per complaint, then one event per accepted command.
     assert_eq!(events_total, COMPLAINTS * 3 + accepted, "no lost update");
+    assert!(
+        accepted > tasks * ROUNDS / 2,
+        "most commands went through: {accepted}"
+    );
 
     let mut expected: BTreeMap<ComplaintStatus, u64> = BTreeMap::new();
     for complaint in &replayed {
         *expected.entry(complaint.status()).or_default() += 1;
     }
-    let counts: BTreeMap<ComplaintStatus, u64> = h
-        .engine
-        .complaint_counts(h.tenant, CountBy::Status)
+    let counts: BTreeMap<ComplaintStatus, u64> = engine
+        .complaint_counts(tenant, CountBy::Status)
         .await
         .unwrap()
         .into_iter()
@@ -105,4 +112,84 @@ async fn sixteen_tasks_on_ten_complaints_lose_nothing() {
         .map(|c| (c.status, c.count))
         .collect();
     assert_eq!(counts, expected, "read model equals the replay");
+}
+
+async fn prepared<S: Store, C: aliprotect::clock::Clock>(
+    engine: &Engine<S, DiscardNotifier, C>,
+) -> Vec<ComplaintId> {
+    use aliprotect::right::RightCommand;
+    let tenant = fixtures::tenant();
+    let user = fixtures::holder_user();
+    let right = aliprotect::ids::RightId::new();
+    let run = |actor, command| engine.execute(Request::new(tenant, actor, command));
+    run(
+        user,
+        Command::right(
+            right,
+            RightCommand::Register {
+                id: right,
+                tenant,
+                package: Box::new(fixtures::trademark_package()),
+            },
+        ),
+    )
+    .await
+    .unwrap();
+    for (actor, command) in [
+        (user, RightCommand::Submit),
+        (Actor::Platform, RightCommand::BeginReview),
+        (Actor::Platform, RightCommand::Approve),
+    ] {
+        run(actor, Command::right(right, command)).await.unwrap();
+    }
+    let mut ids = Vec::new();
+    for i in 0..COMPLAINTS {
+        let id = ComplaintId::new();
+        let mut filing = fixtures::complaint_filing(0, 5_000 + i as u64);
+        filing.id = id;
+        filing.right = right;
+        run(
+            user,
+            Command::complaint(id, ComplaintCommand::File(Box::new(filing))),
+        )
+        .await
+        .unwrap();
+        run(user, Command::complaint(id, ComplaintCommand::Submit))
+            .await
+            .unwrap();
+        run(
+            Actor::Platform,
+            Command::complaint(id, ComplaintCommand::Accept),
+        )
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_tasks_on_ten_complaints_lose_nothing_in_memory() {
+    let engine = Engine::new(
+        aliprotect::store_memory::MemoryStore::new(),
+        DiscardNotifier,
+        ManualClock::at(fixtures::now()),
+        MarketplacePolicy::alibaba_ipp(),
+    );
+    let ids = prepared(&engine).await;
+    hammer(engine, fixtures::tenant(), ids, 16).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_two_tasks_on_ten_complaints_lose_nothing_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("hammer.sqlite")).unwrap();
+    let engine = Engine::new(
+        store,
+        DiscardNotifier,
+        ManualClock::at(fixtures::now()),
+        MarketplacePolicy::alibaba_ipp(),
+    );
+    let ids = prepared(&engine).await;
+    hammer(engine, fixtures::tenant(), ids, 32).await;
 }

@@ -340,3 +340,77 @@ fn the_engine_is_send_sync_and_cheap_to_share() {
         >,
     >();
 }
+
+#[tokio::test]
+async fn a_batch_gives_each_request_its_own_result() {
+    use aliprotect::complaint::ComplaintCommand;
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let file = |id: ComplaintId, product: u64| {
+        let mut filing = fixtures::complaint_filing(0, product);
+        filing.id = id;
+        filing.right = right;
+        Request::new(
+            h.tenant,
+            fixtures::holder_user(),
+            Command::complaint(id, ComplaintCommand::File(Box::new(filing))),
+        )
+    };
+    let existing = h.filed(right, 1).await;
+    let (a, b) = (ComplaintId::new(), ComplaintId::new());
+    let mut wrong_reason = file(ComplaintId::new(), 4);
+    if let Command::Complaint {
+        command: ComplaintCommand::File(filing),
+        ..
+    } = &mut wrong_reason.command
+    {
+        filing.reason = aliprotect::complaint::ComplaintReason::CopyrightCopiedText;
+    }
+    let results = h
+        .engine
+        .execute_batch(vec![
+            file(a, 2),
+            file(existing, 3), // already filed: refused, not overwritten
+            wrong_reason,      // refused by the decider
+            file(b, 5),
+            Request::new(
+                h.tenant,
+                fixtures::holder_user(),
+                Command::complaint(a, ComplaintCommand::Submit), // same stream twice
+            ),
+        ])
+        .await;
+    assert!(results[0].is_ok());
+    assert!(
+        matches!(results[1], Err(EngineError::ComplaintRefused(_))),
+        "{:?}",
+        results[1]
+    );
+    assert!(matches!(results[2], Err(EngineError::ComplaintRefused(_))));
+    assert!(results[3].is_ok());
+    assert_eq!(
+        results[4].as_ref().unwrap().version,
+        2,
+        "retried after the file"
+    );
+    let status = |id| {
+        let engine = h.engine.clone();
+        let tenant = h.tenant;
+        async move {
+            engine
+                .complaint(tenant, id)
+                .await
+                .unwrap()
+                .unwrap()
+                .status()
+        }
+    };
+    use aliprotect::complaint::ComplaintStatus;
+    assert_eq!(status(a).await, ComplaintStatus::Submitted);
+    assert_eq!(status(b).await, ComplaintStatus::Draft);
+    assert_eq!(
+        status(existing).await,
+        ComplaintStatus::Submitted,
+        "untouched"
+    );
+}

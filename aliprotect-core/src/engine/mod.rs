@@ -11,6 +11,7 @@ mod command;
 mod effects;
 mod error;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -103,7 +104,16 @@ impl<S, N, C> Clone for Engine<S, N, C> {
     }
 }
 
-/// A decision ready to commit, or why not.
+/// Rights loaded during a batch, by id (`None`: not found).
+type RightMemo = HashMap<RightId, Option<Arc<IpRight>>>;
+
+/// A decided command: its commit and the receipt it yields once committed.
+struct Decided {
+    commit: Commit,
+    receipt: Receipt,
+}
+
+/// The outcome of one commit attempt.
 enum Attempt {
     Done(Receipt),
     Conflict,
@@ -168,11 +178,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         }
         let attempts = self.inner.config.max_conflict_retries.saturating_add(1);
         for _ in 0..attempts {
-            let attempt = match &request.command {
-                Command::Right { id, command } => self.try_right(request, *id, command).await,
-                Command::Complaint { id, command } => {
-                    self.try_complaint(request, *id, command).await
-                }
+            let attempt = match self.decide(request, false, None).await {
+                Ok(decided) => self.commit(decided).await,
+                Err(error) => Err(error),
             };
             match attempt {
                 Ok(Attempt::Done(receipt)) => return Ok(receipt),
@@ -257,15 +265,48 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         }
     }
 
-    async fn try_right(
+    /// Loads what `request` needs and decides it; the result is ready to commit.
+    /// `assume_new` skips loading a creation command's stream (the commit's version check
+    /// still refuses it if the stream exists); `rights` memoizes rights across a batch.
+    async fn decide(
+        &self,
+        request: &Request,
+        assume_new: bool,
+        rights: Option<&mut RightMemo>,
+    ) -> Result<Decided, EngineError> {
+        match &request.command {
+            Command::Right { id, command } => {
+                self.decide_right(request, *id, command, assume_new).await
+            }
+            Command::Complaint { id, command } => {
+                self.decide_complaint(request, *id, command, assume_new, rights)
+                    .await
+            }
+        }
+    }
+
+    async fn load_stream(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+        assume_new: bool,
+    ) -> Result<Option<crate::store::Loaded>, EngineError> {
+        if assume_new {
+            return Ok(None);
+        }
+        Ok(self.inner.store.load(tenant, stream).await?)
+    }
+
+    async fn decide_right(
         &self,
         request: &Request,
         id: RightId,
         command: &RightCommand,
-    ) -> Result<Attempt, EngineError> {
+        assume_new: bool,
+    ) -> Result<Decided, EngineError> {
         let stream = StreamId::Right(id);
         let now = self.inner.clock.now();
-        let (version, state) = match self.inner.store.load(request.tenant, stream).await? {
+        let (version, state) = match self.load_stream(request.tenant, stream, assume_new).await? {
             None => (0, None),
             Some(loaded) => (
                 loaded.version,
@@ -289,27 +330,21 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             return Err(EngineError::NotFound(stream));
         };
         let events = events.into_iter().map(DomainEvent::Right).collect();
-        self.commit(
-            request,
-            stream,
-            version,
-            events,
-            Snapshot::Right(std::sync::Arc::new(right)),
-            now,
-        )
-        .await
+        let snapshot = Snapshot::Right(Arc::new(right));
+        Ok(self.prepare(request, stream, version, events, snapshot, now))
     }
 
-    async fn try_complaint(
+    async fn decide_complaint(
         &self,
         request: &Request,
         id: ComplaintId,
         command: &ComplaintCommand,
-    ) -> Result<Attempt, EngineError> {
+        assume_new: bool,
+        rights: Option<&mut RightMemo>,
+    ) -> Result<Decided, EngineError> {
         let stream = StreamId::Complaint(id);
         let now = self.inner.clock.now();
-        let store = &self.inner.store;
-        let (version, state) = match store.load(request.tenant, stream).await? {
+        let (version, state) = match self.load_stream(request.tenant, stream, assume_new).await? {
             None => (0, None),
             Some(loaded) => (
                 loaded.version,
@@ -325,10 +360,17 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             command,
             ComplaintCommand::File(_) | ComplaintCommand::Submit | ComplaintCommand::SubmitStaged
         ) || matches!(request.actor, Actor::Representative { .. });
-        let right = if needs_right {
-            self.load_right(request.tenant, right_id).await?
-        } else {
-            None
+        let right = match (needs_right, rights) {
+            (false, _) => None,
+            (true, None) => self.load_right(request.tenant, right_id).await?,
+            (true, Some(memo)) => match memo.get(&right_id) {
+                Some(right) => right.clone(),
+                None => {
+                    let right = self.load_right(request.tenant, right_id).await?;
+                    memo.insert(right_id, right.clone());
+                    right
+                }
+            },
         };
         if let Some(right) = &right {
             self.authorize(request, right.package.holder.id, right.id, now)
@@ -357,12 +399,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             return Err(EngineError::NotFound(stream));
         };
         let events = events.into_iter().map(DomainEvent::Complaint).collect();
-        let snapshot = Snapshot::Complaint(std::sync::Arc::new(complaint));
-        self.commit(request, stream, version, events, snapshot, now)
-            .await
+        let snapshot = Snapshot::Complaint(Arc::new(complaint));
+        Ok(self.prepare(request, stream, version, events, snapshot, now))
     }
 
-    async fn commit(
+    /// The commit of a decision, with its effects and receipt.
+    fn prepare(
         &self,
         request: &Request,
         stream: StreamId,
@@ -370,7 +412,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         events: Vec<DomainEvent>,
         snapshot: Snapshot,
         now: DateTime<Utc>,
-    ) -> Result<Attempt, EngineError> {
+    ) -> Decided {
         let tenant = request.tenant;
         let appended = u32::try_from(events.len()).unwrap_or(u32::MAX);
         let receipt = Receipt {
@@ -388,11 +430,73 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             snapshot,
             receipt: request.idempotency_key.clone().map(|key| (key, receipt)),
         };
-        match self.inner.store.commit(commit).await {
-            Ok(()) => Ok(Attempt::Done(receipt)),
+        Decided { commit, receipt }
+    }
+
+    async fn commit(&self, decided: Decided) -> Result<Attempt, EngineError> {
+        match self.inner.store.commit(decided.commit).await {
+            Ok(()) => Ok(Attempt::Done(decided.receipt)),
             Err(StoreError::Conflict { .. }) => Ok(Attempt::Conflict),
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// Runs many independent commands (bulk filing) with ONE store call for all their
+    /// commits, so a durable store writes them in large transactions. Each request gets its
+    /// own result in order, as if run one after another by [`Engine::execute`]: a refused
+    /// request does not affect the others; a later request on a stream already in the batch,
+    /// a request with an idempotency key, and a creation that meets an existing stream run
+    /// one by one after the batch.
+    pub async fn execute_batch(&self, requests: Vec<Request>) -> Vec<Result<Receipt, EngineError>> {
+        let mut results: Vec<Option<Result<Receipt, EngineError>>> =
+            requests.iter().map(|_| None).collect();
+        let mut rights = RightMemo::default();
+        let mut decided = Vec::new();
+        let mut streams = std::collections::HashSet::new();
+        for (index, request) in requests.iter().enumerate() {
+            // A second request on a stream depends on the first: it runs after the batch.
+            if !streams.insert(request.command.stream()) {
+                continue;
+            }
+            let outcome = match self.check_request(request) {
+                Err(error) => Err(error),
+                Ok(()) => match &request.idempotency_key {
+                    // Keyed requests take the careful path of `execute`.
+                    Some(_) => continue,
+                    None => {
+                        let assume_new = request.command.created_as().is_some();
+                        self.decide(request, assume_new, Some(&mut rights)).await
+                    }
+                },
+            };
+            match outcome {
+                Ok(decision) => decided.push((index, decision)),
+                Err(error) => results[index] = Some(Err(error)),
+            }
+        }
+        let (indexes, decisions): (Vec<usize>, Vec<Decided>) = decided.into_iter().unzip();
+        let (commits, receipts): (Vec<Commit>, Vec<Receipt>) =
+            decisions.into_iter().map(|d| (d.commit, d.receipt)).unzip();
+        let outcomes = self.inner.store.commit_batch(commits).await;
+        for ((index, receipt), outcome) in indexes.into_iter().zip(receipts).zip(outcomes) {
+            results[index] = match outcome {
+                Ok(()) => Some(Ok(receipt)),
+                Err(StoreError::Conflict { .. }) => None,
+                Err(other) => Some(Err(other.into())),
+            };
+        }
+        let mut out = Vec::with_capacity(requests.len());
+        for (request, result) in requests.iter().zip(results) {
+            let result = match result {
+                Some(result) => result,
+                None => self.execute_only(request).await,
+            };
+            if result.is_ok() {
+                self.follow_up(request).await;
+            }
+            out.push(result);
+        }
+        out
     }
 
     /// Work that follows a committed command on other streams: filing staged complaints
