@@ -1,7 +1,9 @@
 //! Typed identifiers.
 //!
 //! Every aggregate and party has its own id type so that a complaint id can never be passed
-//! where a right id is expected. Ids are random UUIDs (v4); they serialise as plain strings.
+//! where a right id is expected. New ids are UUIDv7: random, but starting with the time they
+//! were made, so that stores write new streams next to each other instead of all over their
+//! indexes. They serialise as plain strings.
 
 use std::fmt;
 use std::str::FromStr;
@@ -27,9 +29,9 @@ macro_rules! typed_id {
         pub struct $name(Uuid);
 
         impl $name {
-            /// A fresh random id.
+            /// A fresh id (UUIDv7: time-ordered, random within the millisecond).
             pub fn new() -> Self {
-                Self(Uuid::new_v4())
+                Self(Uuid::now_v7())
             }
 
             /// The id with this UUID (for ids kept elsewhere, or deterministic tests).

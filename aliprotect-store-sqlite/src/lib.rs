@@ -146,7 +146,12 @@ impl SqliteStore {
     /// Opens the database file at `path`.
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, OpenError> {
         let path = path.as_ref().to_owned();
-        let mut writer = schema::connect(&path, options.durability, options.busy_timeout)?;
+        let mut writer = schema::connect(
+            &path,
+            options.durability,
+            options.busy_timeout,
+            schema::WRITER_CACHE_KIB,
+        )?;
         schema::migrate(&mut writer, &path)?;
         let mut readers = Vec::with_capacity(options.readers);
         for _ in 0..options.readers {
@@ -154,6 +159,7 @@ impl SqliteStore {
                 &path,
                 options.durability,
                 options.busy_timeout,
+                schema::READER_CACHE_KIB,
             )?);
         }
         Self::start(path, options, writer, Some(readers))
@@ -164,7 +170,12 @@ impl SqliteStore {
     pub fn in_memory() -> Result<Self, OpenError> {
         let path = PathBuf::from(":memory:");
         let options = SqliteOptions::default();
-        let mut writer = schema::connect(&path, options.durability, options.busy_timeout)?;
+        let mut writer = schema::connect(
+            &path,
+            options.durability,
+            options.busy_timeout,
+            schema::WRITER_CACHE_KIB,
+        )?;
         schema::migrate(&mut writer, &path)?;
         Self::start(path, options, writer, None)
     }
@@ -247,6 +258,7 @@ impl SqliteStore {
                     &shared.path,
                     shared.options.durability,
                     shared.options.busy_timeout,
+                    schema::READER_CACHE_KIB,
                 )
                 .map_err(unavailable)?,
             };

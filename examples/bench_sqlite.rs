@@ -1,0 +1,376 @@
+//! Throughput and dashboard figures of the engine on the SQLite store, one case per run, in
+//! the units of `../shared/bench/sqlite-limit` (events per second: every command here writes
+//! one event and one stream-row upsert, the reference's row shape) so that
+//! `scripts/bench-sqlite.sh` can quote each as a ratio to raw SQLite measured in the same run.
+//!
+//! ```text
+//! cargo run --release --example bench_sqlite -- single      [commands]   one task, one command per transaction
+//! cargo run --release --example bench_sqlite -- concurrent  [commands] [normal|full]   64 tasks, group commit
+//! cargo run --release --example bench_sqlite -- bulk        [complaints]  execute_batch, 10,000 per call
+//! cargo run --release --example bench_sqlite -- large       [complaints]  dashboard, load, reopen, memory
+//! ```
+#![allow(clippy::print_stdout)]
+
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use aliprotect::clock::SystemClock;
+use aliprotect::complaint::{ComplaintCommand, ComplaintFiling, ComplaintReason, RemovalCause};
+use aliprotect::engine::{Command, Engine, Request};
+use aliprotect::ids::{ComplaintId, FilingId, RightId, TenantId, UserId};
+use aliprotect::listing::Listing;
+use aliprotect::notify::DiscardNotifier;
+use aliprotect::party::Actor;
+use aliprotect::policy::MarketplacePolicy;
+use aliprotect::right::RightCommand;
+use aliprotect::store::{CountBy, Store, StreamId};
+use aliprotect::store_sqlite::{Durability, SqliteOptions, SqliteStore};
+use aliprotect::testkit::fixtures;
+use aliprotect::text::Text;
+
+type Failure = Box<dyn Error + Send + Sync>;
+type Bench = Engine<SqliteStore, DiscardNotifier, SystemClock>;
+
+const TASKS: usize = 64;
+const STEPS: usize = 6;
+
+fn fresh(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+fn engine(path: &Path, durability: Durability) -> Result<Bench, Failure> {
+    let options = SqliteOptions {
+        durability,
+        ..SqliteOptions::default()
+    };
+    Ok(Engine::new(
+        SqliteStore::open_with(path, options)?,
+        DiscardNotifier,
+        SystemClock,
+        MarketplacePolicy::alibaba_ipp(),
+    ))
+}
+
+fn user(tenant: TenantId) -> Actor {
+    Actor::HolderUser {
+        tenant,
+        user: UserId::from_u128(1),
+    }
+}
+
+async fn approved_right(engine: &Bench, tenant: TenantId) -> Result<RightId, Failure> {
+    let right = RightId::new();
+    let mut package = fixtures::trademark_package();
+    package.holder.tenant = tenant;
+    let register = RightCommand::Register {
+        id: right,
+        tenant,
+        package: Box::new(package),
+    };
+    let steps = [
+        (user(tenant), register),
+        (user(tenant), RightCommand::Submit),
+        (Actor::Platform, RightCommand::BeginReview),
+        (Actor::Platform, RightCommand::Approve),
+    ];
+    for (actor, command) in steps {
+        engine
+            .execute(Request::new(tenant, actor, Command::right(right, command)))
+            .await?;
+    }
+    Ok(right)
+}
+
+fn filing(tenant: TenantId, right: RightId, n: u64) -> Result<ComplaintFiling, Failure> {
+    let url = format!(
+        "https://www.alibaba.com/product-detail/Earbuds_{}.html",
+        1_600_000_000_000 + n
+    );
+    Ok(ComplaintFiling {
+        id: ComplaintId::new(),
+        tenant,
+        filing: FilingId::from_u128(u128::from(n / 300)),
+        right,
+        listing: Listing::parse(&url)?,
+        reason: ComplaintReason::TrademarkCounterfeit,
+        explanation: Text::new("Counterfeit earbuds bearing our registered mark")?,
+        evidence: vec![],
+        follows: None,
+        campaign: None,
+    })
+}
+
+/// The six commands of one complaint's life, one event each.
+fn story(filing: ComplaintFiling) -> Result<Vec<(Actor, ComplaintCommand)>, Failure> {
+    let holder = user(filing.tenant);
+    Ok(vec![
+        (holder, ComplaintCommand::File(Box::new(filing))),
+        (holder, ComplaintCommand::Submit),
+        (Actor::Platform, ComplaintCommand::Accept),
+        (
+            Actor::Platform,
+            ComplaintCommand::ReceiveCounterNotice {
+                statement: Text::new("we own this design")?,
+                evidence: vec![],
+            },
+        ),
+        (
+            holder,
+            ComplaintCommand::Respond {
+                statement: Text::new("registration CN-41234567")?,
+                evidence: vec![],
+            },
+        ),
+        (
+            Actor::Platform,
+            ComplaintCommand::RecordRemoval {
+                cause: RemovalCause::PlatformReported,
+            },
+        ),
+    ])
+}
+
+async fn run_stories(
+    engine: Bench,
+    tenant: TenantId,
+    right: RightId,
+    from: u64,
+    to: u64,
+) -> Result<(), Failure> {
+    for n in from..to {
+        let filing = filing(tenant, right, n)?;
+        let id = filing.id;
+        for (actor, command) in story(filing)? {
+            engine
+                .execute(Request::new(tenant, actor, Command::complaint(id, command)))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn report(case: &str, sync: &str, events: usize, secs: f64) {
+    println!(
+        "case={case} sync={sync} events={events} secs={secs:.3} eps={:.0}",
+        events as f64 / secs
+    );
+}
+
+async fn single(path: &Path, commands: usize) -> Result<(), Failure> {
+    fresh(path);
+    let engine = engine(path, Durability::Normal)?;
+    let tenant = TenantId::new();
+    let right = approved_right(&engine, tenant).await?;
+    let complaints = (commands / STEPS) as u64;
+    let start = Instant::now();
+    run_stories(engine, tenant, right, 0, complaints).await?;
+    report(
+        "single-task",
+        "normal",
+        complaints as usize * STEPS,
+        start.elapsed().as_secs_f64(),
+    );
+    Ok(())
+}
+
+async fn concurrent(path: &Path, commands: usize, durability: Durability) -> Result<(), Failure> {
+    fresh(path);
+    let engine = engine(path, durability)?;
+    let tenant = TenantId::new();
+    let right = approved_right(&engine, tenant).await?;
+    let per_task = (commands / STEPS / TASKS) as u64;
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for task in 0..TASKS as u64 {
+        let range = (task * per_task, (task + 1) * per_task);
+        tasks.push(tokio::spawn(run_stories(
+            engine.clone(),
+            tenant,
+            right,
+            range.0,
+            range.1,
+        )));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let sync = match durability {
+        Durability::Normal => "normal",
+        Durability::Full => "full",
+    };
+    let events = per_task as usize * TASKS * STEPS;
+    report("64-tasks", sync, events, start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Files `complaints` complaints through `execute_batch`, 10,000 per call; returns the id
+/// of every 5,000th.
+async fn file_in_bulk(
+    engine: &Bench,
+    tenant: TenantId,
+    right: RightId,
+    complaints: u64,
+) -> Result<Vec<ComplaintId>, Failure> {
+    let mut sample = Vec::new();
+    let mut n = 0;
+    while n < complaints {
+        let end = (n + 10_000).min(complaints);
+        let mut requests = Vec::with_capacity((end - n) as usize);
+        for i in n..end {
+            let filing = filing(tenant, right, i)?;
+            let id = filing.id;
+            if i % 5_000 == 0 {
+                sample.push(id);
+            }
+            let file = ComplaintCommand::File(Box::new(filing));
+            requests.push(Request::new(
+                tenant,
+                user(tenant),
+                Command::complaint(id, file),
+            ));
+        }
+        for result in engine.execute_batch(requests).await {
+            result?;
+        }
+        n = end;
+    }
+    Ok(sample)
+}
+
+async fn bulk(path: &Path, complaints: u64) -> Result<(), Failure> {
+    fresh(path);
+    let engine = engine(path, Durability::Normal)?;
+    let tenant = TenantId::new();
+    let right = approved_right(&engine, tenant).await?;
+    let start = Instant::now();
+    file_in_bulk(&engine, tenant, right, complaints).await?;
+    report(
+        "bulk-filing",
+        "normal",
+        complaints as usize,
+        start.elapsed().as_secs_f64(),
+    );
+    Ok(())
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+fn median_ms(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+async fn large(path: &Path, complaints: u64) -> Result<(), Failure> {
+    // The file is built once and kept (with a list of sample ids beside it) for later runs.
+    let tenant = TenantId::from_u128(7);
+    let ids_path = path.with_extension("ids");
+    if !path.exists() || !ids_path.exists() {
+        fresh(path);
+        let engine = engine(path, Durability::Normal)?;
+        let right = approved_right(&engine, tenant).await?;
+        let start = Instant::now();
+        let sample = file_in_bulk(&engine, tenant, right, complaints).await?;
+        let lines: Vec<String> = sample.iter().map(ToString::to_string).collect();
+        std::fs::write(&ids_path, lines.join("\n"))?;
+        println!(
+            "built {complaints} complaints in {:.1} s, peak RSS while building {:.0} MiB",
+            start.elapsed().as_secs_f64(),
+            peak_rss_mib()
+        );
+    }
+    let ids: Vec<ComplaintId> = std::fs::read_to_string(&ids_path)?
+        .lines()
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    // Reopening must not replay anything: measured on the file as it is.
+    let start = Instant::now();
+    let store = SqliteStore::open(path)?;
+    let reopen_ms = start.elapsed().as_secs_f64() * 1e3;
+    let mut count_samples = Vec::new();
+    let mut total = 0;
+    for _ in 0..21 {
+        let start = Instant::now();
+        let counts = store.complaint_counts(tenant, CountBy::Status).await?;
+        count_samples.push(start.elapsed().as_secs_f64() * 1e3);
+        total = counts.iter().map(|c| c.count).sum::<u64>();
+    }
+    let mut load_samples = Vec::new();
+    for id in &ids {
+        let start = Instant::now();
+        let loaded = store.load(tenant, StreamId::Complaint(*id)).await?;
+        load_samples.push(start.elapsed().as_secs_f64() * 1e3);
+        if loaded.is_none() {
+            return Err(format!("complaint {id} missing").into());
+        }
+    }
+    println!(
+        "case=large complaints={total} reopen_ms={reopen_ms:.1} counts_by_status_ms={:.2} \
+         load_one_cold_ms={:.3} peak_rss_mib={:.0}",
+        median_ms(count_samples),
+        median_ms(load_samples),
+        peak_rss_mib()
+    );
+    Ok(())
+}
+
+fn main() -> Result<(), Failure> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let case = args.first().map(String::as_str).unwrap_or("single");
+    let number = |default: usize| -> Result<usize, Failure> {
+        Ok(match args.get(1) {
+            Some(n) => n.parse()?,
+            None => default,
+        })
+    };
+    let dir = PathBuf::from(std::env::var("BENCH_DIR").unwrap_or_else(|_| "/tmp".to_owned()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match case {
+            "single" => single(&dir.join("aliprotect-bench-single.sqlite"), number(20_000)?).await,
+            "concurrent" => {
+                let durability = match args.get(2).map(String::as_str) {
+                    Some("full") => Durability::Full,
+                    _ => Durability::Normal,
+                };
+                concurrent(
+                    &dir.join("aliprotect-bench-concurrent.sqlite"),
+                    number(200_000)?,
+                    durability,
+                )
+                .await
+            }
+            "bulk" => {
+                bulk(
+                    &dir.join("aliprotect-bench-bulk.sqlite"),
+                    number(100_000)? as u64,
+                )
+                .await
+            }
+            "large" => {
+                large(
+                    &dir.join("aliprotect-bench-large.sqlite"),
+                    number(1_000_000)? as u64,
+                )
+                .await
+            }
+            other => Err(format!("unknown case {other}").into()),
+        }
+    })
+}
