@@ -297,19 +297,39 @@ impl Store for SqliteStore {
     }
 
     async fn commit_batch(&self, commits: Vec<Commit>) -> Vec<Result<(), StoreError>> {
-        let count = commits.len();
-        let items = commits.into_iter().map(Prepared::new).collect();
-        let (reply, answer) = oneshot::channel();
-        if let Err(error) = self.send(Job::Commit { items, reply }) {
-            let message = error.to_string();
-            return (0..count)
-                .map(|_| Err(StoreError::Unavailable(message.clone().into())))
-                .collect();
+        // Encoding is the caller's work: hand the writer each chunk as soon as it is encoded,
+        // so the writer commits one chunk while the next is being encoded. Chunks that queue
+        // up meanwhile are committed in one transaction anyway (group commit).
+        const CHUNK: usize = 1_000;
+        let total = commits.len();
+        let mut commits = commits.into_iter();
+        let mut answers = Vec::new();
+        loop {
+            let items: Vec<_> = commits.by_ref().take(CHUNK).map(Prepared::new).collect();
+            if items.is_empty() {
+                break;
+            }
+            let count = items.len();
+            let (reply, answer) = oneshot::channel();
+            let sent = self.send(Job::Commit { items, reply });
+            answers.push((count, sent.map(|()| answer)));
         }
-        match answer.await {
-            Ok(results) => results,
-            Err(_) => (0..count).map(|_| Err(writer_gone())).collect(),
+        let mut results = Vec::with_capacity(total);
+        for (count, answer) in answers {
+            match answer {
+                Ok(answer) => match answer.await {
+                    Ok(chunk) => results.extend(chunk),
+                    Err(_) => results.extend((0..count).map(|_| Err(writer_gone()))),
+                },
+                Err(error) => {
+                    let message = error.to_string();
+                    results.extend(
+                        (0..count).map(|_| Err(StoreError::Unavailable(message.clone().into()))),
+                    );
+                }
+            }
         }
+        results
     }
 
     async fn receipt(
