@@ -192,10 +192,7 @@ impl SqliteStore {
         let handle = std::thread::Builder::new()
             .name("aliprotect-sqlite-writer".to_owned())
             .spawn(move || writer::run(writer, receiver, writer_cache))
-            .map_err(|e| OpenError::CannotOpen {
-                path: path.clone(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-            })?;
+            .map_err(OpenError::Thread)?;
         Ok(Self {
             shared: Arc::new(Shared {
                 path,

@@ -392,6 +392,7 @@ pub(crate) fn save_power(
     tenant: TenantId,
     power: &PowerOfAttorney,
 ) -> Result<(), StoreError> {
+    let json = codec::to_json(power)?;
     tx.prepare_cached(
         "INSERT INTO powers(tenant, representative, id, power) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(tenant, representative, id) DO UPDATE SET power = excluded.power",
@@ -401,7 +402,7 @@ pub(crate) fn save_power(
             &codec::tenant_key(tenant)[..],
             &power.representative.as_uuid().into_bytes()[..],
             &power.id.as_uuid().into_bytes()[..],
-            codec::to_json(power).unwrap_or_default(),
+            json,
         ])
     })
     .map_err(unavailable)?;

@@ -53,6 +53,9 @@ pub enum OpenError {
         /// The newest this build knows.
         supported: i64,
     },
+    /// The writer thread could not be started.
+    #[error("cannot start the writer thread: {0}")]
+    Thread(#[source] std::io::Error),
     /// Setting up the connection or migrating failed.
     #[error("cannot prepare {path}: {source}")]
     Setup {
