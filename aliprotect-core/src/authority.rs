@@ -76,7 +76,8 @@ impl ComplaintCommand {
             ComplaintCommand::ReceiveCounterNotice { .. } => &[Issuer::Seller, Issuer::Platform],
             ComplaintCommand::SellerAnswerWindowElapsed
             | ComplaintCommand::ResponseWindowElapsed
-            | ComplaintCommand::CheckBackDue => &[Issuer::System],
+            | ComplaintCommand::CheckBackDue
+            | ComplaintCommand::RemindResponseDeadline => &[Issuer::System],
         }
     }
 }

@@ -6,6 +6,7 @@
 //! [`MarketplacePolicy::dmca_style`], where a silent seller changes nothing and a silent rights
 //! holder sees the listing restored.
 
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{BusinessCalendar, Window};
@@ -78,6 +79,8 @@ pub struct MarketplacePolicy {
     pub max_right_submissions: Option<u32>,
     /// Calendar days before a registration expires that its holder is reminded.
     pub expiry_reminder_days: u16,
+    /// Hours before a response window closes that the holder is reminded.
+    pub response_reminder_hours: u16,
     /// Display names of the outcome codes.
     pub status_names: StatusNames,
     /// The calendar deadlines are counted in.
@@ -112,6 +115,7 @@ impl MarketplacePolicy {
             complaint_review: Window::WorkingDays(7),
             max_right_submissions: Some(5),
             expiry_reminder_days: 90,
+            response_reminder_hours: 48,
             status_names: StatusNames::default(),
             calendar: BusinessCalendar::utc_weekdays().with_utc_offset_hours(8),
         }
@@ -135,6 +139,7 @@ impl MarketplacePolicy {
             complaint_review: Window::WorkingDays(5),
             max_right_submissions: None,
             expiry_reminder_days: 90,
+            response_reminder_hours: 48,
             status_names: StatusNames {
                 in_progress: "Pending".to_owned(),
                 unable_to_process: "Rejected".to_owned(),
@@ -142,6 +147,12 @@ impl MarketplacePolicy {
             },
             calendar: BusinessCalendar::utc_weekdays().with_utc_offset_hours(-5),
         }
+    }
+
+    /// When the holder is reminded of a response deadline `due`.
+    pub fn reminder_time(&self, due: DateTime<Utc>) -> DateTime<Utc> {
+        due.checked_sub_signed(Duration::hours(i64::from(self.response_reminder_hours)))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 
     /// Whether this platform takes complaints for `marketplace`.

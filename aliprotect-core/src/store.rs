@@ -83,6 +83,7 @@ impl DomainEvent {
                 C::Responded { .. } => "complaint.Responded",
                 C::ListingRestored { .. } => "complaint.ListingRestored",
                 C::CheckBackDue { .. } => "complaint.CheckBackDue",
+                C::ResponseDeadlineReminded { .. } => "complaint.ResponseDeadlineReminded",
                 C::Retracted { .. } => "complaint.Retracted",
                 C::Relisted { .. } => "complaint.Relisted",
                 C::Refiled { .. } => "complaint.Refiled",
@@ -277,6 +278,8 @@ pub enum TimerKind {
     SellerAnswerDeadline,
     /// The holder's response window after a counter-notice closes.
     ResponseDeadline,
+    /// Remind the holder that the response window closes soon.
+    ResponseDeadlineReminder,
     /// Look at the listing again.
     CheckBack,
     /// Remind the holder that a right expires soon.

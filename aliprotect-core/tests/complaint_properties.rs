@@ -39,10 +39,11 @@ enum Step {
     MarkRelisted,
     MarkRefiled,
     CheckBackDue,
+    RemindDeadline,
     Wait { days: i64 },
 }
 
-const ALL_STEPS: [Step; 20] = [
+const ALL_STEPS: [Step; 21] = [
     Step::File { fits: true },
     Step::File { fits: false },
     Step::ApproveRight,
@@ -61,6 +62,7 @@ const ALL_STEPS: [Step; 20] = [
     Step::MarkRelisted,
     Step::MarkRefiled,
     Step::CheckBackDue,
+    Step::RemindDeadline,
     Step::Wait { days: 1 },
     Step::Wait { days: 9 },
 ];
@@ -94,6 +96,8 @@ struct Model {
     /// The day (inclusive) from which the pending silence deadline has passed.
     deadline_day: Option<i64>,
     check_backs: u32,
+    /// Whether the holder was reminded of the current response deadline.
+    reminded: bool,
 }
 
 impl Model {
@@ -147,6 +151,7 @@ fn model_transition(model: &Model, step: Step) -> Option<Model> {
             if model.counter_notices < model.rules.counter_notices =>
         {
             next.counter_notices += 1;
+            next.reminded = false;
             (
                 S::CounterNoticed,
                 model.window_from_today(model.rules.holder_window_days),
@@ -163,6 +168,17 @@ fn model_transition(model: &Model, step: Step) -> Option<Model> {
             S::Staged | S::Draft | S::Submitted | S::InProgress | S::CounterNoticed | S::Responded,
             Step::Retract,
         ) => (S::Retracted, None),
+        // The policy reminds 48 hours (two days here) before a deadline that falls at the
+        // start of `deadline_day`; the clock runs at 09:00 of `day`.
+        (S::CounterNoticed, Step::RemindDeadline)
+            if !model.reminded
+                && model
+                    .deadline_day
+                    .is_some_and(|due| model.day >= due - 2 && model.day < due) =>
+        {
+            next.reminded = true;
+            (status, model.deadline_day)
+        }
         (S::Submitted | S::InProgress | S::Responded, Step::CheckBackDue) => {
             next.check_backs += 1;
             (status, model.deadline_day)
@@ -195,6 +211,7 @@ impl ReferenceStateMachine for ComplaintModel {
                 counter_notices: 0,
                 deadline_day: None,
                 check_backs: 0,
+                reminded: false,
             })
             .boxed()
     }
@@ -282,6 +299,7 @@ fn command(step: Step) -> Option<ComplaintCommand> {
         Step::MarkRelisted => ComplaintCommand::MarkRelisted { successor },
         Step::MarkRefiled => ComplaintCommand::MarkRefiled { successor },
         Step::CheckBackDue => ComplaintCommand::CheckBackDue,
+        Step::RemindDeadline => ComplaintCommand::RemindResponseDeadline,
         Step::ApproveRight | Step::Wait { .. } => return None,
     })
 }
@@ -343,6 +361,14 @@ impl StateMachineTest for Sut {
         assert!(notices <= usize::from(sut.policy.counter_notices_allowed));
         let check_backs = sut.state.as_ref().map_or(0, |c| c.check_backs);
         assert_eq!(check_backs, model.check_backs, "check-backs after {step:?}");
+        let reminded = sut.state.as_ref().is_some_and(|c| {
+            matches!(c.stage, Stage::CounterNoticed { response_due: Some(due) } if c.deadline_reminded == Some(due))
+        });
+        assert_eq!(
+            reminded,
+            model.reminded && model.status == Some(ComplaintStatus::CounterNoticed),
+            "reminder after {step:?}"
+        );
         sut
     }
 

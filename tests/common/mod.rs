@@ -41,7 +41,7 @@ impl Notifier for RecordingNotifier {
             let mut fail = self.fail_next.lock().unwrap();
             if *fail > 0 {
                 *fail -= 1;
-                return Err(NotifyError::Temporary("receiver down".into()));
+                return Err(NotifyError::temporary("receiver down"));
             }
         }
         self.delivered

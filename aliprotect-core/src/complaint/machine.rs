@@ -318,6 +318,8 @@ pub struct Complaint {
     pub updated_at: DateTime<Utc>,
     /// Check-backs done since filing (the platform does not announce removals).
     pub check_backs: u32,
+    /// The response deadline the holder was last reminded of.
+    pub deadline_reminded: Option<DateTime<Utc>>,
 }
 
 impl Complaint {
@@ -382,6 +384,8 @@ pub enum ComplaintCommand {
     ResponseWindowElapsed,
     /// Timer: time to look at the listing again (removals are not announced).
     CheckBackDue,
+    /// Timer: the response window closes within the policy's reminder lead.
+    RemindResponseDeadline,
     /// The holder withdraws the complaint.
     Retract {
         /// Why, if given.
@@ -416,6 +420,7 @@ impl ComplaintCommand {
             ComplaintCommand::PlatformRestores => "PlatformRestores",
             ComplaintCommand::ResponseWindowElapsed => "ResponseWindowElapsed",
             ComplaintCommand::CheckBackDue => "CheckBackDue",
+            ComplaintCommand::RemindResponseDeadline => "RemindResponseDeadline",
             ComplaintCommand::Retract { .. } => "Retract",
             ComplaintCommand::MarkRelisted { .. } => "MarkRelisted",
             ComplaintCommand::MarkRefiled { .. } => "MarkRefiled",
@@ -473,6 +478,11 @@ pub enum ComplaintChange {
     CheckBackDue {
         /// 1 for the first check-back.
         number: u32,
+    },
+    /// The holder is reminded that the response window closes soon.
+    ResponseDeadlineReminded {
+        /// When it closes.
+        due: DateTime<Utc>,
     },
     /// The holder withdrew the complaint.
     Retracted {
@@ -562,6 +572,18 @@ pub enum ComplaintRule {
     /// A complaint cannot follow itself.
     #[error("a complaint cannot be its own successor")]
     SelfSuccessor,
+    /// A reminder outside its window: before the policy's lead, or after the deadline.
+    #[error("no reminder is due now for the deadline {due:?}")]
+    NoReminderDue {
+        /// The deadline, if any.
+        due: Option<DateTime<Utc>>,
+    },
+    /// A second reminder for the same deadline.
+    #[error("the holder was already reminded of the deadline {due}")]
+    AlreadyReminded {
+        /// The deadline.
+        due: DateTime<Utc>,
+    },
 }
 
 /// Why a complaint command was refused.
@@ -639,6 +661,7 @@ impl Decider for ComplaintDecider {
                     filed_at: event.at,
                     updated_at: event.at,
                     check_backs: 0,
+                    deadline_reminded: None,
                 }),
                 other => {
                     tracing::warn!(?other, "complaint event before filing ignored");
@@ -678,6 +701,10 @@ impl Decider for ComplaintDecider {
             ComplaintChange::ListingRestored { cause } => Stage::ListingRestored { cause: *cause },
             ComplaintChange::CheckBackDue { number } => {
                 complaint.check_backs = *number;
+                complaint.stage
+            }
+            ComplaintChange::ResponseDeadlineReminded { due } => {
+                complaint.deadline_reminded = Some(*due);
                 complaint.stage
             }
             ComplaintChange::Retracted { .. } => Stage::Retracted,
@@ -865,6 +892,15 @@ fn decide_existing(
                 cause: RestorationCause::HolderSilent,
             }),
             due => Err(ComplaintRule::DeadlineNotPassed { due: *due }),
+        },
+        (Stage::CounterNoticed { response_due }, C::RemindResponseDeadline) => match response_due {
+            Some(due) if complaint.deadline_reminded == Some(*due) => {
+                Err(ComplaintRule::AlreadyReminded { due: *due })
+            }
+            Some(due) if context.at >= policy.reminder_time(*due) && context.at < *due => {
+                Ok(ComplaintChange::ResponseDeadlineReminded { due: *due })
+            }
+            due => Err(ComplaintRule::NoReminderDue { due: *due }),
         },
         (Stage::Submitted | Stage::InProgress { .. } | Stage::Responded, C::CheckBackDue) => {
             Ok(ComplaintChange::CheckBackDue {

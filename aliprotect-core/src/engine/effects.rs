@@ -34,7 +34,13 @@ pub(crate) fn timers_for(
                 } => timers.push(timer(TimerKind::SellerAnswerDeadline, due)),
                 Stage::CounterNoticed {
                     response_due: Some(due),
-                } => timers.push(timer(TimerKind::ResponseDeadline, due)),
+                } => {
+                    timers.push(timer(TimerKind::ResponseDeadline, due));
+                    if complaint.deadline_reminded != Some(due) {
+                        let remind_at = policy.reminder_time(due);
+                        timers.push(timer(TimerKind::ResponseDeadlineReminder, remind_at));
+                    }
+                }
                 _ => {}
             }
             // The platform announces no removal: look again one review period after the
@@ -76,6 +82,7 @@ pub(crate) fn timer_command(timer: &Timer) -> Option<Command> {
                 TimerKind::SellerAnswerDeadline => ComplaintCommand::SellerAnswerWindowElapsed,
                 TimerKind::ResponseDeadline => ComplaintCommand::ResponseWindowElapsed,
                 TimerKind::CheckBack => ComplaintCommand::CheckBackDue,
+                TimerKind::ResponseDeadlineReminder => ComplaintCommand::RemindResponseDeadline,
                 TimerKind::ExpiryReminder | TimerKind::Expiry => return None,
             };
             Command::Complaint { id, command }
@@ -86,6 +93,7 @@ pub(crate) fn timer_command(timer: &Timer) -> Option<Command> {
                 TimerKind::Expiry => RightCommand::Expire,
                 TimerKind::SellerAnswerDeadline
                 | TimerKind::ResponseDeadline
+                | TimerKind::ResponseDeadlineReminder
                 | TimerKind::CheckBack => return None,
             };
             Command::Right { id, command }
@@ -127,6 +135,9 @@ fn notification_body(event: &DomainEvent) -> Option<NotificationBody> {
             }
             ComplaintChange::CheckBackDue { number } => {
                 NotificationBody::CheckBackDue { number: *number }
+            }
+            ComplaintChange::ResponseDeadlineReminded { due } => {
+                NotificationBody::DeadlineApproaching { due: *due }
             }
             ComplaintChange::Relisted { successor } => NotificationBody::RelistingDetected {
                 successor: *successor,

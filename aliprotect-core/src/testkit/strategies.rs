@@ -86,6 +86,7 @@ pub fn complaint_command() -> impl Strategy<Value = ComplaintCommand> {
         Just(ComplaintCommand::PlatformRestores),
         Just(ComplaintCommand::ResponseWindowElapsed),
         Just(ComplaintCommand::CheckBackDue),
+        Just(ComplaintCommand::RemindResponseDeadline),
         proptest::option::of(text()).prop_map(|reason| ComplaintCommand::Retract { reason }),
         Just(ComplaintCommand::MarkRelisted { successor }),
         Just(ComplaintCommand::MarkRefiled { successor }),

@@ -11,6 +11,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+mod composite;
+
+pub use composite::CompositeNotifier;
+
 use crate::complaint::{RemovalCause, RestorationCause};
 use crate::ids::{ComplaintId, TenantId};
 use crate::right::Fix;
@@ -59,6 +63,11 @@ pub enum NotificationBody {
         /// 1 for the first check-back.
         number: u32,
     },
+    /// The window to answer a counter-notice closes soon; silence restores the listing.
+    DeadlineApproaching {
+        /// When it closes.
+        due: DateTime<Utc>,
+    },
     /// A removed listing reappeared; `successor` is the complaint against it.
     RelistingDetected {
         /// The complaint against the relisting.
@@ -96,14 +105,39 @@ impl fmt::Display for MessageId {
 }
 
 /// Why a notification was not delivered.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotifyError {
-    /// Worth retrying later (timeouts, 5xx, connection refused).
-    #[error("temporary delivery failure: {0}")]
-    Temporary(String),
-    /// Retrying will not help (rejected by the receiver).
-    #[error("permanent delivery failure: {0}")]
-    Permanent(String),
+    /// Worth retrying later (timeouts, 5xx, 429, connection refused).
+    #[error("temporary delivery failure: {reason}")]
+    Temporary {
+        /// What went wrong.
+        reason: String,
+        /// The receiver asked not to retry before this long (HTTP `Retry-After`).
+        retry_after: Option<std::time::Duration>,
+    },
+    /// Retrying will not help (the receiver refused the message).
+    #[error("permanent delivery failure: {reason}")]
+    Permanent {
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl NotifyError {
+    /// A temporary failure without a retry hint.
+    pub fn temporary(reason: impl Into<String>) -> Self {
+        NotifyError::Temporary {
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A permanent failure.
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        NotifyError::Permanent {
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Delivers notifications (webhook, email, a queue...).
@@ -123,5 +157,31 @@ pub struct DiscardNotifier;
 impl Notifier for DiscardNotifier {
     async fn send(&self, _: &MessageId, _: &Notification) -> Result<(), NotifyError> {
         Ok(())
+    }
+}
+
+impl NotificationBody {
+    /// A stable name of the kind of notification, for routing and templates
+    /// (`right_approved`, `counter_notice_received`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            NotificationBody::RightApproved => "right_approved",
+            NotificationBody::RightRejected { .. } => "right_rejected",
+            NotificationBody::RightExpiring { .. } => "right_expiring",
+            NotificationBody::ComplaintUnableToProcess { .. } => "complaint_unable_to_process",
+            NotificationBody::CounterNoticeReceived { .. } => "counter_notice_received",
+            NotificationBody::ListingRemoved { .. } => "listing_removed",
+            NotificationBody::ListingRestored { .. } => "listing_restored",
+            NotificationBody::CheckBackDue { .. } => "check_back_due",
+            NotificationBody::DeadlineApproaching { .. } => "deadline_approaching",
+            NotificationBody::RelistingDetected { .. } => "relisting_detected",
+        }
+    }
+}
+
+#[async_trait]
+impl<N: Notifier + ?Sized> Notifier for std::sync::Arc<N> {
+    async fn send(&self, id: &MessageId, notification: &Notification) -> Result<(), NotifyError> {
+        (**self).send(id, notification).await
     }
 }
