@@ -667,3 +667,30 @@ fn check_backs_are_counted_while_the_platform_has_the_complaint() {
         ComplaintRule::NotAllowedInState
     );
 }
+
+#[test]
+fn the_holder_is_reminded_once_inside_the_lead_before_the_response_deadline() {
+    // Counter-notice on Mon 2 March 09:00 UTC: the 15-day window closes 17 March 16:00 UTC;
+    // the policy reminds 48 hours before, from 15 March 16:00 UTC.
+    let due = Utc.with_ymd_and_hms(2026, 3, 17, 16, 0, 0).unwrap();
+    let world = World::new().counter_noticed();
+    assert_eq!(
+        world.refuses(ComplaintCommand::RemindResponseDeadline),
+        ComplaintRule::NoReminderDue { due: Some(due) },
+        "too early"
+    );
+    let world = world
+        .wait(Duration::days(13) + Duration::hours(8))
+        .does(ComplaintCommand::RemindResponseDeadline);
+    assert_eq!(world.complaint().deadline_reminded, Some(due));
+    assert_eq!(
+        world.refuses(ComplaintCommand::RemindResponseDeadline),
+        ComplaintRule::AlreadyReminded { due }
+    );
+    let late = World::new().counter_noticed().wait(Duration::days(16));
+    assert_eq!(
+        late.refuses(ComplaintCommand::RemindResponseDeadline),
+        ComplaintRule::NoReminderDue { due: Some(due) },
+        "after the deadline the window itself ends instead"
+    );
+}
