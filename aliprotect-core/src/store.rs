@@ -5,7 +5,7 @@
 //! powers of attorney. The engine writes all of a command's effects with ONE call to
 //! [`Store::commit`], which must be atomic: all or nothing, visible all at once.
 //!
-//! Implementing a backend: write the fourteen required methods below, then run
+//! Implementing a backend: write the seventeen required methods below, then run
 //! `aliprotect_core::testkit::conformance::run_all` (feature `testkit`) against it; it checks
 //! every promise documented here.
 
@@ -314,6 +314,16 @@ pub struct OutboxMessage {
     pub available_at: DateTime<Utc>,
 }
 
+/// A message taken out of delivery (refused for good, or failing too often), kept for a
+/// person to look at and retry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// The message as it was last attempted.
+    pub message: OutboxMessage,
+    /// The last delivery error.
+    pub error: String,
+}
+
 /// A caller's key that makes a command run at most once.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -519,6 +529,26 @@ pub trait Store: Send + Sync + 'static {
     /// Makes a message available again at `at` (a retry after a failed delivery).
     async fn release_outbox(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), StoreError>;
 
+    /// Takes a message out of delivery for good, keeping it with `error` for a person to
+    /// look at: it is never claimed again unless revived. Unknown ids are ignored.
+    async fn dead_letter_outbox(&self, id: &MessageId, error: &str) -> Result<(), StoreError>;
+
+    /// Up to `limit` of the tenant's dead letters, oldest first.
+    async fn dead_letters(
+        &self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, StoreError>;
+
+    /// Puts one of the tenant's dead letters back into delivery at `at` with its attempts
+    /// reset; returns whether it was found.
+    async fn revive_dead_letter(
+        &self,
+        tenant: TenantId,
+        id: &MessageId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
     /// Records a power of attorney for the tenant, replacing one with the same id.
     async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError>;
 
@@ -597,6 +627,24 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     async fn release_outbox(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), StoreError> {
         (**self).release_outbox(id, at).await
+    }
+    async fn dead_letter_outbox(&self, id: &MessageId, error: &str) -> Result<(), StoreError> {
+        (**self).dead_letter_outbox(id, error).await
+    }
+    async fn dead_letters(
+        &self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        (**self).dead_letters(tenant, limit).await
+    }
+    async fn revive_dead_letter(
+        &self,
+        tenant: TenantId,
+        id: &MessageId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        (**self).revive_dead_letter(tenant, id, at).await
     }
     async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError> {
         (**self).save_power(tenant, power).await

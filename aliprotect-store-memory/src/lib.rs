@@ -38,8 +38,8 @@ use aliprotect_core::notify::MessageId;
 use aliprotect_core::party::PowerOfAttorney;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    Commit, ComplaintRow, Count, CountBy, IdempotencyKey, Loaded, OutboxMessage, Receipt, Store,
-    StoreError, StoredEvent, StreamId, Timer,
+    Commit, ComplaintRow, Count, CountBy, DeadLetter, IdempotencyKey, Loaded, OutboxMessage,
+    Receipt, Store, StoreError, StoredEvent, StreamId, Timer,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -247,6 +247,37 @@ impl Store for MemoryStore {
     async fn release_outbox(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), StoreError> {
         self.shard(id.stream).write().release_outbox(id, at);
         Ok(())
+    }
+
+    async fn dead_letter_outbox(&self, id: &MessageId, error: &str) -> Result<(), StoreError> {
+        self.shard(id.stream).write().dead_letter_outbox(id, error);
+        Ok(())
+    }
+
+    async fn dead_letters(
+        &self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        let mut dead: Vec<(u64, DeadLetter)> = self
+            .shards
+            .iter()
+            .flat_map(|shard| shard.read().dead_letters(tenant, limit))
+            .collect();
+        dead.sort_by_key(|(seq, _)| *seq);
+        Ok(dead.into_iter().take(limit).map(|(_, d)| d).collect())
+    }
+
+    async fn revive_dead_letter(
+        &self,
+        tenant: TenantId,
+        id: &MessageId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .shard(id.stream)
+            .write()
+            .revive_dead_letter(tenant, id, at))
     }
 
     async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError> {

@@ -12,8 +12,8 @@ use aliprotect_core::listing::ListingKey;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    Commit, ComplaintRow, Count, CountBy, DomainEvent, Loaded, OutboxMessage, Snapshot, StoreError,
-    StoredEvent, StreamId, Timer, TimerKind,
+    Commit, ComplaintRow, Count, CountBy, DeadLetter, DomainEvent, Loaded, OutboxMessage, Snapshot,
+    StoreError, StoredEvent, StreamId, Timer, TimerKind,
 };
 use chrono::{DateTime, Utc};
 
@@ -43,6 +43,9 @@ pub(crate) struct Shard {
     /// message's place by id.
     outbox: BTreeMap<u64, OutboxMessage>,
     outbox_seq: HashMap<MessageId, u64>,
+    /// Dead letters by the sequence number they had in the outbox.
+    dead: BTreeMap<u64, DeadLetter>,
+    dead_seq: HashMap<MessageId, u64>,
 }
 
 fn matches_stream(stream: StreamId, snapshot: &Snapshot) -> bool {
@@ -279,5 +282,57 @@ impl Shard {
         {
             message.available_at = at;
         }
+    }
+
+    pub(crate) fn dead_letter_outbox(&mut self, id: &MessageId, error: &str) {
+        if let Some(seq) = self.outbox_seq.remove(id)
+            && let Some(message) = self.outbox.remove(&seq)
+        {
+            self.dead_seq.insert(id.clone(), seq);
+            self.dead.insert(
+                seq,
+                DeadLetter {
+                    message,
+                    error: error.to_owned(),
+                },
+            );
+        }
+    }
+
+    /// The tenant's dead letters with their sequence numbers, oldest first.
+    pub(crate) fn dead_letters(&self, tenant: TenantId, limit: usize) -> Vec<(u64, DeadLetter)> {
+        self.dead
+            .iter()
+            .filter(|(_, dead)| dead.message.notification.tenant == tenant)
+            .take(limit)
+            .map(|(seq, dead)| (*seq, dead.clone()))
+            .collect()
+    }
+
+    pub(crate) fn revive_dead_letter(
+        &mut self,
+        tenant: TenantId,
+        id: &MessageId,
+        at: DateTime<Utc>,
+    ) -> bool {
+        let Some(seq) = self.dead_seq.get(id).copied() else {
+            return false;
+        };
+        if self
+            .dead
+            .get(&seq)
+            .is_none_or(|dead| dead.message.notification.tenant != tenant)
+        {
+            return false;
+        }
+        self.dead_seq.remove(id);
+        let Some(DeadLetter { mut message, .. }) = self.dead.remove(&seq) else {
+            return false;
+        };
+        message.attempts = 0;
+        message.available_at = at;
+        self.outbox_seq.insert(id.clone(), seq);
+        self.outbox.insert(seq, message);
+        true
     }
 }

@@ -53,8 +53,8 @@ use aliprotect_core::notify::MessageId;
 use aliprotect_core::party::PowerOfAttorney;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    Commit, ComplaintRow, Count, CountBy, IdempotencyKey, Loaded, OutboxMessage, Receipt, Store,
-    StoreError, StoredEvent, StreamId, Timer,
+    Commit, ComplaintRow, Count, CountBy, DeadLetter, IdempotencyKey, Loaded, OutboxMessage,
+    Receipt, Store, StoreError, StoredEvent, StreamId, Timer,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -405,6 +405,32 @@ impl Store for SqliteStore {
     async fn release_outbox(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), StoreError> {
         let id = id.clone();
         self.write(move |tx| queries::release_outbox(tx, &id, at))
+            .await
+    }
+
+    async fn dead_letter_outbox(&self, id: &MessageId, error: &str) -> Result<(), StoreError> {
+        let (id, error) = (id.clone(), error.to_owned());
+        self.write(move |tx| queries::dead_letter_outbox(tx, &id, &error))
+            .await
+    }
+
+    async fn dead_letters(
+        &self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        self.read(move |connection| queries::dead_letters(connection, tenant, limit))
+            .await
+    }
+
+    async fn revive_dead_letter(
+        &self,
+        tenant: TenantId,
+        id: &MessageId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.write(move |tx| queries::revive_dead_letter(tx, tenant, &id, at))
             .await
     }
 

@@ -9,8 +9,8 @@ use aliprotect_core::notify::{MessageId, Notification};
 use aliprotect_core::party::PowerOfAttorney;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    ComplaintRow, Count, CountBy, GroupKey, IdempotencyKey, Loaded, OutboxMessage, Receipt,
-    Snapshot, StoreError, StoredEvent, StreamId, Timer,
+    ComplaintRow, Count, CountBy, DeadLetter, GroupKey, IdempotencyKey, Loaded, OutboxMessage,
+    Receipt, Snapshot, StoreError, StoredEvent, StreamId, Timer,
 };
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -321,7 +321,7 @@ pub(crate) fn claim_outbox(
         let mut statement = tx
             .prepare_cached(
                 "SELECT seq, stream, version, message, attempts FROM outbox
-                 WHERE available_at <= ?1 ORDER BY seq LIMIT ?2",
+                 WHERE available_at <= ?1 AND dead_error IS NULL ORDER BY seq LIMIT ?2",
             )
             .map_err(unavailable)?;
         let rows = statement
@@ -385,6 +385,84 @@ pub(crate) fn release_outbox(
         .and_then(|mut s| s.execute(params![&stream[..], version, codec::micros(at)]))
         .map_err(unavailable)?;
     Ok(())
+}
+
+pub(crate) fn dead_letter_outbox(
+    tx: &rusqlite::Transaction<'_>,
+    id: &MessageId,
+    error: &str,
+) -> Result<(), StoreError> {
+    let (stream, version) = message_key(id)?;
+    tx.prepare_cached("UPDATE outbox SET dead_error = ?3 WHERE stream = ?1 AND version = ?2")
+        .and_then(|mut s| s.execute(params![&stream[..], version, error]))
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+pub(crate) fn dead_letters(
+    connection: &Connection,
+    tenant: TenantId,
+    limit: usize,
+) -> Result<Vec<DeadLetter>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT stream, version, message, attempts, available_at, dead_error FROM outbox
+             WHERE tenant = ?1 AND dead_error IS NOT NULL ORDER BY seq LIMIT ?2",
+        )
+        .map_err(unavailable)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = statement
+        .query_map(params![&codec::tenant_key(tenant)[..], limit], |row| {
+            Ok((
+                row.get::<_, Vec<u8>>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, i64>(3)?,
+                row.get::<_, i64>(4)?,
+                row.get::<_, String>(5)?,
+            ))
+        })
+        .map_err(unavailable)?;
+    rows.map(|row| {
+        let (stream, version, json, attempts, available_at, error) = row.map_err(unavailable)?;
+        Ok(DeadLetter {
+            message: OutboxMessage {
+                id: MessageId {
+                    stream: codec::stream_of(&stream)?,
+                    version: version_of(version)?,
+                },
+                notification: codec::from_json("dead letter", &json)?,
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                available_at: codec::instant(available_at)?,
+            },
+            error,
+        })
+    })
+    .collect()
+}
+
+pub(crate) fn revive_dead_letter(
+    tx: &rusqlite::Transaction<'_>,
+    tenant: TenantId,
+    id: &MessageId,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let (stream, version) = message_key(id)?;
+    let changed = tx
+        .prepare_cached(
+            "UPDATE outbox SET dead_error = NULL, attempts = 0, available_at = ?4
+             WHERE tenant = ?1 AND stream = ?2 AND version = ?3 AND dead_error IS NOT NULL",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                &codec::tenant_key(tenant)[..],
+                &stream[..],
+                version,
+                codec::micros(at)
+            ])
+        })
+        .map_err(unavailable)?;
+    Ok(changed > 0)
 }
 
 pub(crate) fn save_power(

@@ -67,7 +67,8 @@ pub enum OpenError {
 }
 
 /// The migrations, in order; `user_version` is the number applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 -- Rowid tables: rows hold kilobytes of JSON, which SQLite stores best in a rowid table
 -- with a small unique index for the key.
 CREATE TABLE events(
@@ -142,7 +143,14 @@ CREATE TABLE powers(
     power TEXT NOT NULL,
     PRIMARY KEY (tenant, representative, id)
 ) WITHOUT ROWID;
-"#];
+"#,
+    r#"
+-- 2: dead letters. Messages written by schema 1 keep a NULL tenant.
+ALTER TABLE outbox ADD COLUMN tenant BLOB;
+ALTER TABLE outbox ADD COLUMN dead_error TEXT;
+CREATE INDEX outbox_dead ON outbox(tenant, seq) WHERE dead_error IS NOT NULL;
+"#,
+];
 
 /// The newest schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -283,10 +283,11 @@ fn write_one(
     }
     if !prepared.outbox.is_empty() {
         let mut insert_message = tx.prepare_cached(
-            "INSERT INTO outbox(stream, version, message, attempts, available_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO outbox(stream, version, message, attempts, available_at, tenant)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(stream, version) DO UPDATE SET message = excluded.message,
-                 attempts = excluded.attempts, available_at = excluded.available_at",
+                 attempts = excluded.attempts, available_at = excluded.available_at,
+                 dead_error = NULL",
         )?;
         for message in &prepared.outbox {
             insert_message.execute(params![
@@ -294,7 +295,8 @@ fn write_one(
                 message.version,
                 message.json,
                 message.attempts,
-                message.available_at
+                message.available_at,
+                tenant,
             ])?;
         }
     }

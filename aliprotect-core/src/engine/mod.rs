@@ -8,6 +8,7 @@
 //! The facade crate `aliprotect` documents a runnable example with the memory store.
 
 mod command;
+mod dispatch;
 mod effects;
 mod error;
 
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 pub use command::{Command, Request};
+pub use dispatch::{DispatchReport, Dispatcher};
 pub use error::{EngineError, Forbidden};
 
 use crate::clock::Clock;
@@ -50,6 +52,8 @@ pub struct EngineConfig {
     pub retry_base_delay: Duration,
     /// Longest delay between retries.
     pub retry_max_delay: Duration,
+    /// Delivery attempts of one message before it becomes a dead letter.
+    pub max_delivery_attempts: u32,
 }
 
 impl Default for EngineConfig {
@@ -61,6 +65,7 @@ impl Default for EngineConfig {
             outbox_lease: Duration::seconds(60),
             retry_base_delay: Duration::seconds(2),
             retry_max_delay: Duration::hours(1),
+            max_delivery_attempts: 12,
         }
     }
 }
@@ -72,15 +77,6 @@ pub struct TickReport {
     pub fired: usize,
     /// Timers dropped because their command no longer applied.
     pub dropped: usize,
-}
-
-/// What one [`Engine::dispatch`] did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DispatchReport {
-    /// Messages delivered and acknowledged.
-    pub delivered: usize,
-    /// Messages that failed and were scheduled for a retry.
-    pub failed: usize,
 }
 
 struct Inner<S, N, C> {
@@ -643,47 +639,6 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             }
             Err(other) => Err(other.into()),
         }
-    }
-
-    /// Delivers the outbox messages available now: acknowledged on success, retried later
-    /// with exponential backoff on failure. Delivery is at least once.
-    pub async fn dispatch(&self) -> Result<DispatchReport, EngineError> {
-        let inner = &self.inner;
-        let now = inner.clock.now();
-        let mut report = DispatchReport::default();
-        let messages = inner
-            .store
-            .claim_outbox(now, inner.config.outbox_lease, inner.config.dispatch_batch)
-            .await?;
-        for message in messages {
-            match inner
-                .notifier
-                .send(&message.id, &message.notification)
-                .await
-            {
-                Ok(()) => {
-                    inner.store.ack_outbox(&message.id).await?;
-                    report.delivered += 1;
-                }
-                Err(error) => {
-                    let retry_at = now + self.retry_delay(message.attempts);
-                    tracing::warn!(%error, id = %message.id, %retry_at, "delivery failed");
-                    inner.store.release_outbox(&message.id, retry_at).await?;
-                    report.failed += 1;
-                }
-            }
-        }
-        Ok(report)
-    }
-
-    fn retry_delay(&self, attempts: u32) -> Duration {
-        let config = &self.inner.config;
-        let factor = 1i32 << attempts.saturating_sub(1).min(20);
-        config
-            .retry_base_delay
-            .checked_mul(factor)
-            .unwrap_or(config.retry_max_delay)
-            .min(config.retry_max_delay)
     }
 
     /// Records a power of attorney so the representative may act within it.

@@ -98,3 +98,93 @@ impl Notifier for CompositeNotifier {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::ids::{RightId, TenantId};
+    use crate::notify::NotificationBody;
+    use crate::store::StreamId;
+
+    #[derive(Default)]
+    struct Recorder {
+        seen: Mutex<Vec<&'static str>>,
+        fail: Option<NotifyError>,
+    }
+
+    #[async_trait]
+    impl Notifier for Arc<Recorder> {
+        async fn send(&self, _: &MessageId, n: &Notification) -> Result<(), NotifyError> {
+            self.seen.lock().unwrap().push(n.body.kind());
+            self.fail.clone().map_or(Ok(()), Err)
+        }
+    }
+
+    fn notification(tenant: TenantId, body: NotificationBody) -> (MessageId, Notification) {
+        let subject = StreamId::Right(RightId::from_u128(1));
+        let id = MessageId {
+            stream: subject,
+            version: 1,
+        };
+        let at = crate::testkit::fixtures::now();
+        (
+            id,
+            Notification {
+                tenant,
+                subject,
+                at,
+                body,
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn routes_by_kind_and_tenant() {
+        let (all, counter, vip) = (
+            Arc::new(Recorder::default()),
+            Arc::new(Recorder::default()),
+            Arc::new(Recorder::default()),
+        );
+        let special = TenantId::from_u128(7);
+        let composite = CompositeNotifier::new()
+            .route_all(all.clone())
+            .route_kinds(&["deadline_approaching"], counter.clone())
+            .route_tenant(special, vip.clone());
+        let (id, approved) = notification(TenantId::from_u128(1), NotificationBody::RightApproved);
+        composite.send(&id, &approved).await.unwrap();
+        let due = crate::testkit::fixtures::now();
+        let (id, reminder) = notification(special, NotificationBody::DeadlineApproaching { due });
+        composite.send(&id, &reminder).await.unwrap();
+        assert_eq!(
+            *all.seen.lock().unwrap(),
+            ["right_approved", "deadline_approaching"]
+        );
+        assert_eq!(*counter.seen.lock().unwrap(), ["deadline_approaching"]);
+        assert_eq!(*vip.seen.lock().unwrap(), ["deadline_approaching"]);
+    }
+
+    #[tokio::test]
+    async fn a_failing_route_fails_the_delivery_with_the_longest_retry_hint() {
+        let slow = Arc::new(Recorder {
+            fail: Some(NotifyError::Temporary {
+                reason: "429".into(),
+                retry_after: Some(std::time::Duration::from_secs(30)),
+            }),
+            ..Recorder::default()
+        });
+        let gone = Arc::new(Recorder {
+            fail: Some(NotifyError::permanent("410")),
+            ..Recorder::default()
+        });
+        let composite = CompositeNotifier::new().route_all(slow).route_all(gone);
+        let (id, n) = notification(TenantId::from_u128(1), NotificationBody::RightApproved);
+        match composite.send(&id, &n).await {
+            Err(NotifyError::Temporary { retry_after, .. }) => {
+                assert_eq!(retry_after, Some(std::time::Duration::from_secs(30)));
+            }
+            other => panic!("expected a temporary failure, got {other:?}"),
+        }
+    }
+}

@@ -56,6 +56,7 @@ where
     idempotency_keys(&make_store().await).await;
     timers_due_exactly_once(&make_store().await).await;
     outbox_claim_ack_retry(&make_store().await).await;
+    dead_letters(&make_store().await).await;
     read_model_equals_replay(&make_store().await).await;
     hostile_and_large_payloads(&make_store().await).await;
     powers_of_attorney(&make_store().await).await;
@@ -754,6 +755,104 @@ pub async fn outbox_claim_ack_retry(store: &dyn Store) {
         vec![(3, 3)],
         "acked message gone, released one back"
     );
+}
+
+/// A dead-lettered message is never claimed again, is listed for its own tenant only, and
+/// goes back into delivery, attempts reset, when revived.
+pub async fn dead_letters(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let mut builder = Builder::file(store, tenant).await;
+    let stream = builder.stream();
+    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(3);
+    let mut submit = builder.decide(ComplaintCommand::Submit);
+    submit.outbox = vec![message(stream, 2, tenant, base), {
+        let mut m = message(stream, 2, tenant, base);
+        m.id.version = 3;
+        m
+    }];
+    store.commit(submit.clone()).await.expect("commit");
+    builder.applied(&submit);
+    let ours = |messages: Vec<OutboxMessage>| -> Vec<u64> {
+        messages
+            .into_iter()
+            .filter(|m| m.id.stream == stream)
+            .map(|m| m.id.version)
+            .collect()
+    };
+    let lease = Duration::seconds(60);
+    assert_eq!(
+        ours(store.claim_outbox(base, lease, 1000).await.expect("claim")),
+        vec![2, 3]
+    );
+    let gone = MessageId { stream, version: 2 };
+    store
+        .dead_letter_outbox(&gone, "HTTP 410 Gone")
+        .await
+        .expect("dead letter");
+    store
+        .dead_letter_outbox(
+            &MessageId {
+                stream,
+                version: 99,
+            },
+            "x",
+        )
+        .await
+        .expect("unknown ids are ignored");
+    let later = base + Duration::days(1);
+    assert_eq!(
+        ours(store.claim_outbox(later, lease, 1000).await.expect("claim")),
+        vec![3],
+        "a dead letter is not claimed"
+    );
+    let dead = store.dead_letters(tenant, 100).await.expect("dead letters");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].message.id, gone);
+    assert_eq!(dead[0].message.attempts, 1);
+    assert_eq!(dead[0].message.notification, submit.outbox[0].notification);
+    assert_eq!(dead[0].error, "HTTP 410 Gone");
+    let stranger = TenantId::new();
+    assert!(
+        store
+            .dead_letters(stranger, 100)
+            .await
+            .expect("dead letters")
+            .is_empty()
+    );
+    assert!(
+        !store
+            .revive_dead_letter(stranger, &gone, later)
+            .await
+            .expect("revive")
+    );
+    assert!(
+        store
+            .revive_dead_letter(tenant, &gone, later)
+            .await
+            .expect("revive")
+    );
+    assert!(
+        !store
+            .revive_dead_letter(tenant, &gone, later)
+            .await
+            .expect("revive once")
+    );
+    assert!(
+        store
+            .dead_letters(tenant, 100)
+            .await
+            .expect("dead letters")
+            .is_empty()
+    );
+    let revived: Vec<OutboxMessage> = store
+        .claim_outbox(later, lease, 1000)
+        .await
+        .expect("claim")
+        .into_iter()
+        .filter(|m| m.id == gone)
+        .collect();
+    assert_eq!(revived.len(), 1, "revived message is delivered again");
+    assert_eq!(revived[0].attempts, 1, "attempts were reset");
 }
 
 /// Counts, listing lookups and per-right queries agree with a replay of every stream's

@@ -1,0 +1,170 @@
+//! Delivering the outbox: at least once, with exponential backoff and jitter, a limit of
+//! attempts, and dead letters that a person can list and send again.
+
+use std::hash::{BuildHasher, RandomState};
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::{Engine, EngineError};
+use crate::clock::Clock;
+use crate::ids::TenantId;
+use crate::notify::{MessageId, Notifier, NotifyError};
+use crate::store::{DeadLetter, Store};
+
+/// What one [`Engine::dispatch`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    /// Messages delivered and acknowledged.
+    pub delivered: usize,
+    /// Messages that failed and were scheduled for a retry.
+    pub failed: usize,
+    /// Messages that failed for good, or too often, and became dead letters.
+    pub dead_lettered: usize,
+}
+
+impl DispatchReport {
+    /// Whether any message was handled (so more may be waiting).
+    pub fn handled_any(&self) -> bool {
+        self.delivered + self.failed + self.dead_lettered > 0
+    }
+}
+
+impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
+    /// Delivers the outbox messages available now, one step of the dispatcher: each is
+    /// acknowledged on success; on failure it is retried later with exponential backoff and
+    /// jitter (never sooner than the receiver's `Retry-After`), or becomes a dead letter when
+    /// the receiver refused it for good or the attempts are used up. Delivery is at least
+    /// once; every attempt of a message carries the same [`MessageId`].
+    pub async fn dispatch(&self) -> Result<DispatchReport, EngineError> {
+        let inner = &self.inner;
+        let config = &inner.config;
+        let now = inner.clock.now();
+        let mut report = DispatchReport::default();
+        let messages = inner
+            .store
+            .claim_outbox(now, config.outbox_lease, config.dispatch_batch)
+            .await?;
+        for message in messages {
+            let Err(error) = inner
+                .notifier
+                .send(&message.id, &message.notification)
+                .await
+            else {
+                inner.store.ack_outbox(&message.id).await?;
+                report.delivered += 1;
+                continue;
+            };
+            let (permanent, hint) = match &error {
+                NotifyError::Permanent { .. } => (true, None),
+                NotifyError::Temporary { retry_after, .. } => (false, *retry_after),
+            };
+            if permanent || message.attempts >= config.max_delivery_attempts {
+                tracing::warn!(%error, id = %message.id, attempts = message.attempts, "dead letter");
+                let reason = error.to_string();
+                inner.store.dead_letter_outbox(&message.id, &reason).await?;
+                report.dead_lettered += 1;
+            } else {
+                let hinted = hint
+                    .and_then(|d| Duration::from_std(d).ok())
+                    .unwrap_or(Duration::zero());
+                let delay = self.retry_delay(&message.id, message.attempts).max(hinted);
+                let retry_at = now.checked_add_signed(delay).unwrap_or(now);
+                tracing::info!(%error, id = %message.id, %retry_at, "delivery failed; will retry");
+                inner.store.release_outbox(&message.id, retry_at).await?;
+                report.failed += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Backoff before attempt `attempts + 1`: base x 2^(attempts-1), capped, then "equal
+    /// jitter" (half fixed, half random) so that failures together do not retry together.
+    fn retry_delay(&self, id: &MessageId, attempts: u32) -> Duration {
+        let config = &self.inner.config;
+        let factor = 1i32 << attempts.saturating_sub(1).min(20);
+        let full = config
+            .retry_base_delay
+            .checked_mul(factor)
+            .unwrap_or(config.retry_max_delay)
+            .min(config.retry_max_delay);
+        let half = full / 2;
+        let random = RandomState::new().hash_one((id, attempts));
+        let millis = half.num_milliseconds().max(1);
+        half + Duration::milliseconds((random % millis.unsigned_abs()) as i64)
+    }
+
+    /// Up to `limit` of the tenant's dead letters, oldest first.
+    pub async fn dead_letters(
+        &self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, EngineError> {
+        Ok(self.inner.store.dead_letters(tenant, limit).await?)
+    }
+
+    /// Sends a dead letter again from now, its attempts reset; returns whether it was found.
+    pub async fn retry_dead_letter(
+        &self,
+        tenant: TenantId,
+        id: &MessageId,
+    ) -> Result<bool, EngineError> {
+        let now = self.inner.clock.now();
+        Ok(self.inner.store.revive_dead_letter(tenant, id, now).await?)
+    }
+
+    /// Runs the dispatcher as a background task: it delivers while messages are waiting,
+    /// then sleeps `idle` between looks. Stop it with [`Dispatcher::shutdown`]; a delivery in
+    /// flight is finished first. Errors are logged and retried after `idle`.
+    pub fn spawn_dispatcher(&self, idle: StdDuration) -> Dispatcher {
+        let engine = self.clone();
+        let (stop, mut stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            loop {
+                let busy = match engine.dispatch().await {
+                    Ok(report) => report.handled_any(),
+                    Err(error) => {
+                        tracing::error!(%error, "dispatch failed");
+                        false
+                    }
+                };
+                if *stopped.borrow() {
+                    return;
+                }
+                if busy {
+                    continue;
+                }
+                tokio::select! {
+                    _ = stopped.changed() => return,
+                    _ = tokio::time::sleep(idle) => {}
+                }
+            }
+        });
+        Dispatcher { stop, task }
+    }
+}
+
+/// A running background dispatcher.
+#[derive(Debug)]
+pub struct Dispatcher {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Dispatcher {
+    /// Asks the dispatcher to stop after the delivery in flight, and waits for it.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "the dispatcher task failed");
+        }
+    }
+
+    /// Stops the dispatcher at once, even mid-delivery, as a crash would. Messages it had
+    /// leased are delivered again after their lease by the next dispatcher.
+    pub fn abort(self) {
+        self.task.abort();
+    }
+}

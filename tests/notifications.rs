@@ -1,0 +1,272 @@
+//! Notifications are never lost: a dispatcher killed mid-delivery, a receiver that drops
+//! connections, and a receiver that refuses everything (dead letters, not an endless loop).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration as StdDuration;
+
+use aliprotect::clock::ManualClock;
+use aliprotect::complaint::ComplaintCommand;
+use aliprotect::engine::{Command, Engine, EngineConfig, Request};
+use aliprotect::ids::{ComplaintId, RightId};
+use aliprotect::notify::{MessageId, Notification, Notifier, NotifyError};
+use aliprotect::party::Actor;
+use aliprotect::policy::MarketplacePolicy;
+use aliprotect::right::RightCommand;
+use aliprotect::store::StreamId;
+use aliprotect::store_memory::MemoryStore;
+use aliprotect::testkit::fixtures;
+use async_trait::async_trait;
+use chrono::Duration;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+/// A receiver whose behaviour the test scripts: hang on the first delivery, fail the next
+/// few, or refuse everything.
+#[derive(Default)]
+struct Receiver {
+    delivered: Mutex<Vec<MessageId>>,
+    calls: AtomicUsize,
+    hang_first: bool,
+    hung: Notify,
+    fail_first: usize,
+    refuse: Option<NotifyError>,
+}
+
+#[async_trait]
+impl Notifier for Receiver {
+    async fn send(&self, id: &MessageId, _: &Notification) -> Result<(), NotifyError> {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.hang_first && call == 0 {
+            self.hung.notify_one();
+            std::future::pending::<()>().await;
+        }
+        if let Some(error) = &self.refuse {
+            return Err(error.clone());
+        }
+        if call < self.fail_first {
+            return Err(NotifyError::temporary("connection reset by peer"));
+        }
+        self.delivered.lock().push(id.clone());
+        Ok(())
+    }
+}
+
+type TestEngine = Engine<Arc<MemoryStore>, Arc<Receiver>, ManualClock>;
+
+fn engine(receiver: Arc<Receiver>, max_attempts: u32) -> (TestEngine, ManualClock) {
+    let clock = ManualClock::at(fixtures::now());
+    let config = EngineConfig {
+        max_delivery_attempts: max_attempts,
+        ..EngineConfig::default()
+    };
+    let engine = Engine::with_config(
+        Arc::new(MemoryStore::new()),
+        receiver,
+        clock.clone(),
+        MarketplacePolicy::alibaba_ipp(),
+        config,
+    );
+    (engine, clock)
+}
+
+/// An approved right and `complaints` complaints with a counter-notice and a removal each:
+/// 1 + 2 x complaints notifications. Returns their ids.
+async fn notifications(engine: &TestEngine, complaints: usize) -> BTreeSet<MessageId> {
+    let tenant = fixtures::tenant();
+    let user = fixtures::holder_user();
+    let right = RightId::new();
+    let run = |actor, command| engine.execute(Request::new(tenant, actor, command));
+    let register = RightCommand::Register {
+        id: right,
+        tenant,
+        package: Box::new(fixtures::trademark_package()),
+    };
+    run(user, Command::right(right, register)).await.unwrap();
+    for (actor, command) in [
+        (user, RightCommand::Submit),
+        (Actor::Platform, RightCommand::BeginReview),
+        (Actor::Platform, RightCommand::Approve),
+    ] {
+        run(actor, Command::right(right, command)).await.unwrap();
+    }
+    let mut complaint_ids = Vec::new();
+    for n in 0..complaints {
+        let id = ComplaintId::new();
+        complaint_ids.push(id);
+        let mut filing = fixtures::complaint_filing(0, 9_000 + n as u64);
+        filing.id = id;
+        filing.right = right;
+        let steps = [
+            (user, ComplaintCommand::File(Box::new(filing))),
+            (user, ComplaintCommand::Submit),
+            (Actor::Platform, ComplaintCommand::Accept),
+            (
+                Actor::Platform,
+                ComplaintCommand::ReceiveCounterNotice {
+                    statement: fixtures::text("genuine"),
+                    evidence: vec![],
+                },
+            ),
+            (
+                user,
+                ComplaintCommand::Respond {
+                    statement: fixtures::text("they are not"),
+                    evidence: vec![],
+                },
+            ),
+            (
+                Actor::Platform,
+                ComplaintCommand::RecordRemoval {
+                    cause: aliprotect::complaint::RemovalCause::PlatformReported,
+                },
+            ),
+        ];
+        for (actor, command) in steps {
+            run(actor, Command::complaint(id, command)).await.unwrap();
+        }
+    }
+    let mut streams = vec![StreamId::Right(right)];
+    streams.extend(complaint_ids.iter().map(|id| StreamId::Complaint(*id)));
+    // The ids a receiver must see: the events that call for a person.
+    let mut ids = BTreeSet::new();
+    for stream in streams {
+        for event in engine.history(tenant, stream).await.unwrap() {
+            if matches!(
+                event.event.type_name(),
+                "right.Approved" | "complaint.CounterNoticeReceived" | "complaint.ListingRemoved"
+            ) {
+                ids.insert(MessageId {
+                    stream,
+                    version: event.version,
+                });
+            }
+        }
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_killed_mid_delivery_loses_nothing() {
+    let receiver = Arc::new(Receiver {
+        hang_first: true,
+        ..Receiver::default()
+    });
+    let (engine, clock) = engine(receiver.clone(), 12);
+    let expected = notifications(&engine, 10).await;
+    assert_eq!(expected.len(), 21);
+
+    let dispatcher = engine.spawn_dispatcher(StdDuration::from_millis(5));
+    receiver.hung.notified().await;
+    dispatcher.abort(); // killed while a delivery hangs and the rest of its batch is leased
+
+    // Nothing is lost: once the leases run out, a new dispatcher delivers every message.
+    clock.advance(Duration::seconds(61));
+    let dispatcher = engine.spawn_dispatcher(StdDuration::from_millis(5));
+    for _ in 0..200 {
+        if receiver.delivered.lock().len() >= expected.len() {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
+    }
+    dispatcher.shutdown().await;
+    let delivered: BTreeSet<MessageId> = receiver.delivered.lock().iter().cloned().collect();
+    assert_eq!(delivered, expected, "every notification arrived");
+}
+
+#[tokio::test]
+async fn a_receiver_that_drops_connections_gets_everything_with_the_same_keys() {
+    let receiver = Arc::new(Receiver {
+        fail_first: 5,
+        ..Receiver::default()
+    });
+    let (engine, clock) = engine(receiver.clone(), 12);
+    let expected = notifications(&engine, 2).await;
+    let mut failed = 0;
+    for _ in 0..20 {
+        let report = engine.dispatch().await.unwrap();
+        failed += report.failed;
+        clock.advance(Duration::minutes(5));
+    }
+    assert_eq!(
+        failed, 5,
+        "the first five deliveries failed and were retried"
+    );
+    let delivered = receiver.delivered.lock().clone();
+    assert_eq!(
+        delivered.len(),
+        5,
+        "1 approval + 2 x 2 complaint notifications, once each"
+    );
+    let unique: BTreeSet<MessageId> = delivered.into_iter().collect();
+    assert_eq!(unique, expected, "under the keys of their events");
+}
+
+#[tokio::test]
+async fn a_permanently_failing_receiver_ends_in_the_dead_letters() {
+    let receiver = Arc::new(Receiver {
+        refuse: Some(NotifyError::temporary("503 Service Unavailable")),
+        ..Receiver::default()
+    });
+    let (engine, clock) = engine(receiver.clone(), 3);
+    let _ = notifications(&engine, 1).await;
+    let mut rounds = 0;
+    loop {
+        let report = engine.dispatch().await.unwrap();
+        if !report.handled_any() {
+            // Nothing left to try, even much later: no endless loop.
+            clock.advance(Duration::days(30));
+            if !engine.dispatch().await.unwrap().handled_any() {
+                break;
+            }
+        }
+        clock.advance(Duration::hours(2));
+        rounds += 1;
+        assert!(
+            rounds < 20,
+            "the dispatcher keeps retrying a receiver that always fails"
+        );
+    }
+    let tenant = fixtures::tenant();
+    let dead = engine.dead_letters(tenant, 100).await.unwrap();
+    assert_eq!(dead.len(), 3);
+    assert!(dead.iter().all(|d| d.message.attempts == 3));
+    assert!(dead[0].error.contains("503"), "{}", dead[0].error);
+    assert_eq!(
+        receiver.calls.load(Ordering::SeqCst),
+        9,
+        "three attempts each"
+    );
+
+    // Retried by hand: the receiver works again.
+    let fixed = Arc::new(Receiver::default());
+    let engine_fixed = Engine::new(
+        engine.store().clone(),
+        fixed.clone(),
+        clock.clone(),
+        MarketplacePolicy::alibaba_ipp(),
+    );
+    assert!(
+        engine_fixed
+            .retry_dead_letter(tenant, &dead[0].message.id)
+            .await
+            .unwrap()
+    );
+    assert_eq!(engine_fixed.dispatch().await.unwrap().delivered, 1);
+    assert_eq!(engine.dead_letters(tenant, 100).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_refusal_for_good_is_a_dead_letter_at_once() {
+    let receiver = Arc::new(Receiver {
+        refuse: Some(NotifyError::permanent("410 Gone")),
+        ..Receiver::default()
+    });
+    let (engine, _) = engine(receiver.clone(), 12);
+    let _ = notifications(&engine, 0).await;
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!((report.delivered, report.dead_lettered), (0, 1));
+    assert_eq!(receiver.calls.load(Ordering::SeqCst), 1);
+}
