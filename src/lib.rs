@@ -53,7 +53,7 @@
 //!
 //! This crate re-exports [`aliprotect_core`] (domain, state machines, engine, traits) and, by
 //! cargo feature, the backends: `memory` (default) as [`store_memory`], `sqlite` as
-//! `store_sqlite`. Feature `testkit` adds the backend conformance suite, fixtures and
+//! `store_sqlite`; `webhook` adds `notify_webhook`. Feature `testkit` adds the backend conformance suite, fixtures and
 //! proptest strategies; feature `mock` adds mockall mocks of the traits.
 #![deny(missing_docs)]
 
@@ -66,3 +66,7 @@ pub use aliprotect_store_memory as store_memory;
 /// The SQLite backend (feature `sqlite`).
 #[cfg(feature = "sqlite")]
 pub use aliprotect_store_sqlite as store_sqlite;
+
+/// Signed webhook notifications (feature `webhook`).
+#[cfg(feature = "webhook")]
+pub use aliprotect_notify_webhook as notify_webhook;
