@@ -52,9 +52,10 @@
 //! ```
 //!
 //! This crate re-exports [`aliprotect_core`] (domain, state machines, engine, traits) and, by
-//! cargo feature, the backends: `memory` (default) as [`store_memory`], `sqlite` as
-//! `store_sqlite`; `webhook` adds `notify_webhook`. Feature `testkit` adds the backend conformance suite, fixtures and
-//! proptest strategies; feature `mock` adds mockall mocks of the traits.
+//! cargo feature, the backends: `memory` and `sqlite` (both default) as `store_memory` and
+//! `store_sqlite`, `webhook` and `email` as `notify_webhook` and `notify_email`. Feature `testkit` adds the backend
+//! conformance suite, fixtures and proptest strategies; `mock` adds mockall mocks of the
+//! traits.
 #![deny(missing_docs)]
 
 pub use aliprotect_core::*;
@@ -70,3 +71,7 @@ pub use aliprotect_store_sqlite as store_sqlite;
 /// Signed webhook notifications (feature `webhook`).
 #[cfg(feature = "webhook")]
 pub use aliprotect_notify_webhook as notify_webhook;
+
+/// Email notifications (feature `email`).
+#[cfg(feature = "email")]
+pub use aliprotect_notify_email as notify_email;
