@@ -89,6 +89,7 @@ async fn workload(
             evidence: vec![],
             follows: None,
             campaign: None,
+            details: Default::default(),
         };
         let steps = [
             (user, ComplaintCommand::File(Box::new(filing))),

@@ -100,6 +100,7 @@ fn filing(tenant: TenantId, right: RightId, n: u64) -> Result<ComplaintFiling, F
         evidence: vec![],
         follows: None,
         campaign: None,
+        details: Default::default(),
     })
 }
 

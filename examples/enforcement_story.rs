@@ -73,6 +73,7 @@ impl Ctx {
             evidence: vec![evidence(EvidenceKind::Screenshot, "screenshot")],
             follows,
             campaign: None,
+            details: Default::default(),
         };
         let file = ComplaintCommand::File(Box::new(complaint));
         self.run(self.me, Command::complaint(id, file)).await?;

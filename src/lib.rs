@@ -39,7 +39,7 @@
 //!     listing: Listing::parse("https://www.alibaba.com/product-detail/Earbuds_1600123456789.html")?,
 //!     reason: ComplaintReason::TrademarkCounterfeit,
 //!     explanation: Text::new("Counterfeit earbuds bearing our mark")?,
-//!     evidence: vec![], follows: None, campaign: None,
+//!     evidence: vec![], follows: None, campaign: None, details: Default::default(),
 //! };
 //! run(me, Command::complaint(complaint, ComplaintCommand::File(Box::new(filing)))).await?;
 //! run(me, Command::complaint(complaint, ComplaintCommand::Submit)).await?;

@@ -29,6 +29,7 @@
 //!     evidence: vec![],
 //!     follows: None,
 //!     campaign: None,
+//!     details: Default::default(),
 //! };
 //! let context = ComplaintContext {
 //!     at: chrono::Utc::now(),
@@ -65,6 +66,7 @@ pub mod decider;
 pub mod engine;
 pub mod evidence;
 pub mod ids;
+pub mod intake;
 pub mod listing;
 pub mod marketplace;
 pub mod notify;

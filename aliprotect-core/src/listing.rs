@@ -43,6 +43,20 @@ impl fmt::Display for ListingKey {
     }
 }
 
+/// What a listing showed when it was found (a search result, an imported row): kept with the
+/// complaint to recognise the same goods when they are listed again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ListingDetails {
+    /// The listing's title.
+    pub title: Option<String>,
+    /// The seller's name as shown.
+    pub seller_name: Option<String>,
+    /// The price as shown (currency and amount, unparsed).
+    pub price: Option<String>,
+    /// SHA-256 of the main product image.
+    pub image_hash: Option<crate::evidence::ContentHash>,
+}
+
 /// A URL that cannot be a listing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ListingUrlError {

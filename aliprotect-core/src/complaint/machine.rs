@@ -24,7 +24,7 @@ use super::status::PlatformStatus;
 use crate::decider::{Decider, Recorded, Refusal, StateName};
 use crate::evidence::Evidence;
 use crate::ids::{CampaignId, ComplaintId, FilingId, RightId, TenantId};
-use crate::listing::Listing;
+use crate::listing::{Listing, ListingDetails};
 use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
 use crate::right::{IpKind, IpRight, RightStatus};
@@ -297,6 +297,9 @@ pub struct ComplaintFiling {
     pub follows: Option<FollowUp>,
     /// The campaign it belongs to, if any.
     pub campaign: Option<CampaignId>,
+    /// What the listing showed when it was found.
+    #[serde(default)]
+    pub details: ListingDetails,
 }
 
 /// A complaint against one listing.

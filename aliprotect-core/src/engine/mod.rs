@@ -11,6 +11,7 @@ mod command;
 mod dispatch;
 mod effects;
 mod error;
+mod intake;
 
 use std::collections::HashMap;
 use std::sync::Arc;

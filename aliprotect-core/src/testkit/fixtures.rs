@@ -136,6 +136,7 @@ pub fn complaint_filing(id: u128, product: u64) -> ComplaintFiling {
         evidence: vec![evidence(EvidenceKind::Screenshot)],
         follows: None,
         campaign: None,
+        details: Default::default(),
     }
 }
 

@@ -1,0 +1,161 @@
+//! Running a bulk intake through the engine.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use super::{Command, Engine, EngineError, Request};
+use crate::clock::Clock;
+use crate::complaint::{ComplaintCommand, ComplaintFiling};
+use crate::ids::{ComplaintId, FilingId};
+use crate::intake::{
+    Duplicate, DuplicateOf, Filed, IntakeFormat, IntakeProgress, IntakeReport, IntakeRequest,
+    Rejected, read_rows,
+};
+use crate::listing::{Listing, ListingDetails};
+use crate::notify::Notifier;
+use crate::store::Store;
+
+/// Complaints handed to [`Engine::execute_batch`] at a time, between progress reports.
+const BATCH: usize = 1_000;
+
+impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
+    /// Files a complaint for every usable row of `input` (see [`crate::intake`]), in filings
+    /// of at most the policy's listings per filing, reporting each row's fate and calling
+    /// `progress` as it goes. Reads `input` synchronously: pass bytes already in memory, or
+    /// call this from `spawn_blocking` for a slow reader.
+    ///
+    /// Fails as a whole only when the store does; every row-level problem is in the report.
+    pub async fn intake(
+        &self,
+        request: &IntakeRequest,
+        format: IntakeFormat,
+        input: impl Read,
+        mut progress: impl FnMut(IntakeProgress),
+    ) -> Result<IntakeReport, EngineError> {
+        let mut report = IntakeReport::default();
+        let mut state = IntakeProgress::default();
+        let mut first_seen = HashMap::new();
+        let mut accepted: Vec<(usize, Listing, ListingDetails)> = Vec::new();
+        for (line, row) in read_rows(format, input) {
+            state.rows += 1;
+            let normalised = row.and_then(|row| row.normalise(request.marketplace));
+            let (listing, details) = match normalised {
+                Ok(ok) => ok,
+                Err(problem) => {
+                    report.rejected.push(Rejected { line, problem });
+                    continue;
+                }
+            };
+            if let Some(first) = first_seen.get(&listing.key) {
+                report.duplicates.push(Duplicate {
+                    line,
+                    listing: listing.key.clone(),
+                    of: DuplicateOf::Row(*first),
+                });
+                continue;
+            }
+            first_seen.insert(listing.key.clone(), line);
+            let open = self
+                .inner
+                .store
+                .complaints_on_listing(request.tenant, &listing.key)
+                .await?
+                .into_iter()
+                .find(|row| row.right == request.right && row.status.is_open());
+            match open {
+                Some(existing) => report.duplicates.push(Duplicate {
+                    line,
+                    listing: listing.key.clone(),
+                    of: DuplicateOf::OpenComplaint(existing.id),
+                }),
+                None => accepted.push((line, listing, details)),
+            }
+        }
+        state.duplicates = report.duplicates.len();
+        state.failed = report.rejected.len();
+        state.to_file = accepted.len();
+        progress(state);
+
+        let per_filing = usize::try_from(self.inner.policy.listings_per_filing)
+            .unwrap_or(usize::MAX)
+            .max(1);
+        let mut planned = Vec::with_capacity(accepted.len());
+        for chunk in accepted.chunks(per_filing) {
+            let filing = FilingId::new();
+            report.filings.push(filing);
+            for (line, listing, details) in chunk {
+                planned.push((
+                    *line,
+                    filing,
+                    ComplaintId::new(),
+                    listing.clone(),
+                    details.clone(),
+                ));
+            }
+        }
+        for batch in planned.chunks(BATCH) {
+            let requests = batch
+                .iter()
+                .map(|(_, filing, id, listing, details)| {
+                    let complaint = ComplaintFiling {
+                        id: *id,
+                        tenant: request.tenant,
+                        filing: *filing,
+                        right: request.right,
+                        listing: listing.clone(),
+                        reason: request.reason,
+                        explanation: request.explanation.clone(),
+                        evidence: Vec::new(),
+                        follows: None,
+                        campaign: request.campaign,
+                        details: details.clone(),
+                    };
+                    let file = ComplaintCommand::File(Box::new(complaint));
+                    Request::new(request.tenant, request.actor, Command::complaint(*id, file))
+                })
+                .collect();
+            let mut results = self.execute_batch(requests).await;
+            if request.submit {
+                let filed: Vec<ComplaintId> = batch
+                    .iter()
+                    .zip(&results)
+                    .filter(|(_, result)| result.is_ok())
+                    .map(|((_, _, id, _, _), _)| *id)
+                    .collect();
+                let submits = filed
+                    .iter()
+                    .map(|id| {
+                        Request::new(
+                            request.tenant,
+                            request.actor,
+                            Command::complaint(*id, ComplaintCommand::Submit),
+                        )
+                    })
+                    .collect();
+                let mut submitted = self.execute_batch(submits).await.into_iter();
+                // A submit refused (a staged complaint waits for its right) is not a failure
+                // of the row: the complaint exists and will be submitted later.
+                for result in results.iter_mut().filter(|r| r.is_ok()) {
+                    if let Some(Err(EngineError::Store(error))) = submitted.next() {
+                        *result = Err(EngineError::Store(error));
+                    }
+                }
+            }
+            for ((line, filing, id, listing, _), result) in batch.iter().zip(results) {
+                match result {
+                    Ok(_) => report.filed.push(Filed {
+                        line: *line,
+                        complaint: *id,
+                        filing: *filing,
+                        listing: listing.key.clone(),
+                    }),
+                    Err(error) => report.refused.push((*line, error)),
+                }
+            }
+            state.filed = report.filed.len();
+            state.failed = report.rejected.len() + report.refused.len();
+            progress(state);
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,116 @@
+//! Bulk intake: complaints filed from a list of listings (pasted URLs, an export of keyword
+//! search results) in CSV or JSON Lines.
+//!
+//! Each row is read, validated and normalised on its own: a bad row is reported with its line
+//! number and why, and never stops the import; a listing that appears twice, or that already
+//! has an open complaint under the same right, is reported as a duplicate and not filed again.
+//! What is left is split into filings of at most the policy's listings per filing and filed
+//! through [`crate::engine::Engine::intake`].
+
+mod rows;
+
+pub use rows::{IntakeFormat, IntakeRow, RowProblem, read_rows};
+
+use serde::{Deserialize, Serialize};
+
+use crate::complaint::ComplaintReason;
+use crate::engine::EngineError;
+use crate::ids::{CampaignId, ComplaintId, FilingId, RightId, TenantId};
+use crate::listing::ListingKey;
+use crate::marketplace::Marketplace;
+use crate::party::Actor;
+use crate::text::Text;
+
+/// What to file the imported listings as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntakeRequest {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Who files.
+    pub actor: Actor,
+    /// The marketplace every row must belong to.
+    pub marketplace: Marketplace,
+    /// The right the complaints rest on.
+    pub right: RightId,
+    /// The reason of every complaint.
+    pub reason: ComplaintReason,
+    /// The explanation of every complaint.
+    pub explanation: Text,
+    /// The campaign they belong to, if any.
+    pub campaign: Option<CampaignId>,
+    /// Whether to submit the complaints to the platform right away (else they stay drafts,
+    /// or staged while the right is under review).
+    pub submit: bool,
+}
+
+/// A row filed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filed {
+    /// The row's line in the input (1 = first line, the header of a CSV).
+    pub line: usize,
+    /// The complaint created.
+    pub complaint: ComplaintId,
+    /// The filing it is part of.
+    pub filing: FilingId,
+    /// The listing's key.
+    pub listing: ListingKey,
+}
+
+/// What a duplicate row repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DuplicateOf {
+    /// An earlier row of the same input, at this line.
+    Row(usize),
+    /// A complaint already open against the listing under the same right.
+    OpenComplaint(ComplaintId),
+}
+
+/// A row not filed because its listing is already covered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The row's line.
+    pub line: usize,
+    /// The listing's key.
+    pub listing: ListingKey,
+    /// What it repeats.
+    pub of: DuplicateOf,
+}
+
+/// A row that could not be read or normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The row's line.
+    pub line: usize,
+    /// Why.
+    pub problem: RowProblem,
+}
+
+/// What an intake did, row by row.
+#[derive(Debug, Default)]
+pub struct IntakeReport {
+    /// Rows filed as complaints.
+    pub filed: Vec<Filed>,
+    /// Rows whose listing was already covered.
+    pub duplicates: Vec<Duplicate>,
+    /// Rows that could not be read or normalised.
+    pub rejected: Vec<Rejected>,
+    /// Rows the engine refused to file (right not approved, reason not fitting...), by line.
+    pub refused: Vec<(usize, EngineError)>,
+    /// The filings made, each holding at most the policy's listings per filing.
+    pub filings: Vec<FilingId>,
+}
+
+/// How far an intake has come; given to the progress callback.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IntakeProgress {
+    /// Rows read so far.
+    pub rows: usize,
+    /// Rows filed so far.
+    pub filed: usize,
+    /// Duplicates so far.
+    pub duplicates: usize,
+    /// Rejected or refused rows so far.
+    pub failed: usize,
+    /// Rows to file in all (known once reading is done).
+    pub to_file: usize,
+}

@@ -1,0 +1,260 @@
+//! Bulk intake from CSV and JSON Lines: bad rows reported with their line and reason without
+//! stopping the import, duplicates (in the file, or already under complaint) not filed twice,
+//! filings split at the policy's limit, progress reported.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use aliprotect::complaint::{ComplaintReason, ComplaintStatus};
+use aliprotect::intake::{DuplicateOf, IntakeFormat, IntakeProgress, IntakeRequest, RowProblem};
+use aliprotect::listing::ListingUrlError;
+use aliprotect::marketplace::Marketplace;
+use aliprotect::testkit::fixtures::{self, text};
+use common::Harness;
+
+fn request(h: &Harness, right: aliprotect::ids::RightId, submit: bool) -> IntakeRequest {
+    IntakeRequest {
+        tenant: h.tenant,
+        actor: fixtures::holder_user(),
+        marketplace: Marketplace::AlibabaCom,
+        right,
+        reason: ComplaintReason::TrademarkCounterfeit,
+        explanation: text("Counterfeit earbuds bearing our mark"),
+        campaign: None,
+        submit,
+    }
+}
+
+#[tokio::test]
+async fn a_csv_of_keyword_search_results_is_filed_row_by_row() {
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    // Already under complaint before the import: product 1_000_005.
+    let open = h.filed(right, 1_000_005).await;
+
+    let mut csv = String::from("url,title,seller,price,image_hash\n");
+    let mut expected_bad = BTreeMap::new();
+    for i in 0..650u64 {
+        csv.push_str(&format!(
+            "https://www.alibaba.com/product-detail/TWS-Earbuds_{}.html?spm=a2700.{i},\"Earbuds, model {i}\",Shenzhen Audio {},US$ {}.50,{}\n",
+            1_000_000 + i,
+            i % 40,
+            i % 9,
+            "ab".repeat(32)
+        ));
+    }
+    // Twenty rows repeating earlier listings under other URLs (mobile host, tracking, fragment).
+    for i in 0..20u64 {
+        csv.push_str(&format!(
+            "http://m.alibaba.com/product-detail/Other-Title_{}.html#x,,,,\n",
+            1_000_100 + i
+        ));
+    }
+    let bad_rows = [
+        ("https://www.aliexpress.com/item/1005.html,,,,", "foreign"),
+        ("not a url,,,,", "malformed"),
+        (",Earbuds,,,", "missing"),
+        (
+            "https://www.alibaba.com/product-detail/A_77.html,,,,xyz",
+            "hash",
+        ),
+    ];
+    for (row, why) in bad_rows {
+        let line = csv.lines().count() + 1;
+        csv.push_str(row);
+        csv.push('\n');
+        expected_bad.insert(line, why);
+    }
+    let long_title_line = csv.lines().count() + 1;
+    csv.push_str(&format!(
+        "https://www.alibaba.com/product-detail/A_78.html,{},,,\n",
+        "t".repeat(1_001)
+    ));
+
+    let mut reports = Vec::new();
+    let report = h
+        .engine
+        .intake(
+            &request(&h, right, false),
+            IntakeFormat::Csv,
+            csv.as_bytes(),
+            |p| reports.push(p),
+        )
+        .await
+        .unwrap();
+
+    // 650 listings, one of which is already under complaint.
+    assert_eq!(report.filed.len(), 649);
+    assert_eq!(report.filings.len(), 3, "300 + 300 + 49");
+    let mut per_filing: BTreeMap<_, usize> = BTreeMap::new();
+    for filed in &report.filed {
+        *per_filing.entry(filed.filing).or_default() += 1;
+    }
+    assert_eq!(per_filing.values().max(), Some(&300));
+    assert_eq!(report.duplicates.len(), 21);
+    assert!(
+        report
+            .duplicates
+            .iter()
+            .any(|d| d.of == DuplicateOf::OpenComplaint(open))
+    );
+    let in_file: Vec<_> = report
+        .duplicates
+        .iter()
+        .filter_map(|d| match d.of {
+            DuplicateOf::Row(first) => Some((d.line, first)),
+            DuplicateOf::OpenComplaint(_) => None,
+        })
+        .collect();
+    assert_eq!(in_file.len(), 20);
+    assert_eq!(
+        in_file[0],
+        (652, 102),
+        "line 652 repeats the listing of line 102"
+    );
+
+    assert_eq!(report.rejected.len(), 5);
+    for rejected in &report.rejected {
+        match expected_bad.get(&rejected.line) {
+            Some(&"foreign") => assert!(matches!(
+                rejected.problem,
+                RowProblem::Url(ListingUrlError::ForeignHost { .. })
+            )),
+            Some(&"malformed") => assert!(matches!(
+                rejected.problem,
+                RowProblem::Url(ListingUrlError::Malformed(_))
+            )),
+            Some(&"missing") => assert_eq!(rejected.problem, RowProblem::MissingUrl),
+            Some(&"hash") => assert_eq!(rejected.problem, RowProblem::BadImageHash),
+            _ => {
+                assert_eq!(rejected.line, long_title_line);
+                assert!(matches!(
+                    rejected.problem,
+                    RowProblem::TooLong { field: "title", .. }
+                ));
+            }
+        }
+    }
+    assert!(report.refused.is_empty());
+
+    // The details of each row travel with its complaint.
+    let first = h
+        .engine
+        .complaint(h.tenant, report.filed[0].complaint)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        first.filed.details.title.as_deref(),
+        Some("Earbuds, model 0")
+    );
+    assert_eq!(
+        first.filed.details.seller_name.as_deref(),
+        Some("Shenzhen Audio 0")
+    );
+    assert!(first.filed.details.image_hash.is_some());
+    assert_eq!(first.status(), ComplaintStatus::Draft);
+
+    let last = *reports.last().unwrap();
+    assert_eq!(
+        last,
+        IntakeProgress {
+            rows: 675,
+            filed: 649,
+            duplicates: 21,
+            failed: 5,
+            to_file: 649
+        }
+    );
+    assert!(reports.len() >= 2, "progress before and during filing");
+}
+
+#[tokio::test]
+async fn json_lines_filed_and_submitted_or_staged_as_the_right_allows() {
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let jsonl = "{\"url\":\"https://www.alibaba.com/product-detail/X_501.html\",\"title\":\"Pods\"}\n\
+                 \n\
+                 {\"url\": 42}\n\
+                 {\"url\":\"https://www.alibaba.com/product-detail/X_502.html\"}\n";
+    let report = h
+        .engine
+        .intake(
+            &request(&h, right, true),
+            IntakeFormat::JsonLines,
+            jsonl.as_bytes(),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.filed.len(), 2);
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].line, 3);
+    for filed in &report.filed {
+        let complaint = h
+            .engine
+            .complaint(h.tenant, filed.complaint)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(complaint.status(), ComplaintStatus::Submitted);
+    }
+
+    // A right still under review: the rows are staged, to be filed on approval.
+    let pending = aliprotect::ids::RightId::new();
+    h.holder(aliprotect::engine::Command::right(
+        pending,
+        aliprotect::right::RightCommand::Register {
+            id: pending,
+            tenant: h.tenant,
+            package: Box::new(fixtures::trademark_package()),
+        },
+    ))
+    .await;
+    h.holder(aliprotect::engine::Command::right(
+        pending,
+        aliprotect::right::RightCommand::Submit,
+    ))
+    .await;
+    let report = h
+        .engine
+        .intake(
+            &request(&h, pending, true),
+            IntakeFormat::JsonLines,
+            "{\"url\":\"https://www.alibaba.com/product-detail/X_601.html\"}".as_bytes(),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.filed.len(), 1);
+    let staged = h
+        .engine
+        .complaint(h.tenant, report.filed[0].complaint)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(staged.status(), ComplaintStatus::Staged);
+}
+
+#[tokio::test]
+async fn rows_on_a_right_that_cannot_carry_them_are_refused_one_by_one() {
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let mut wrong = request(&h, right, false);
+    wrong.reason = ComplaintReason::PatentCopiedDesign; // does not fit a trademark
+    let report = h
+        .engine
+        .intake(
+            &wrong,
+            IntakeFormat::JsonLines,
+            "{\"url\":\"https://www.alibaba.com/product-detail/X_701.html\"}\n{\"url\":\"https://www.alibaba.com/product-detail/X_702.html\"}".as_bytes(),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(report.filed.is_empty());
+    assert_eq!(report.refused.len(), 2);
+    assert_eq!(report.refused[1].0, 2);
+}
