@@ -64,7 +64,8 @@ impl ComplaintCommand {
             | ComplaintCommand::Retract { .. } => &[Issuer::Holder],
             ComplaintCommand::SubmitStaged
             | ComplaintCommand::MarkRelisted { .. }
-            | ComplaintCommand::MarkRefiled { .. } => &[Issuer::Holder, Issuer::System],
+            | ComplaintCommand::MarkRefiled { .. }
+            | ComplaintCommand::ReportStillListed => &[Issuer::Holder, Issuer::System],
             ComplaintCommand::Accept
             | ComplaintCommand::ReportUnableToProcess { .. }
             | ComplaintCommand::PlatformRestores => &[Issuer::Platform],

@@ -72,6 +72,7 @@ pub mod marketplace;
 pub mod notify;
 pub mod party;
 pub mod policy;
+pub mod probe;
 pub mod right;
 pub mod store;
 pub mod text;

@@ -81,6 +81,8 @@ pub struct MarketplacePolicy {
     pub expiry_reminder_days: u16,
     /// Hours before a response window closes that the holder is reminded.
     pub response_reminder_hours: u16,
+    /// Check-backs finding a listing still up before a person is asked to look.
+    pub check_backs_before_escalation: u32,
     /// Display names of the outcome codes.
     pub status_names: StatusNames,
     /// The calendar deadlines are counted in.
@@ -116,6 +118,7 @@ impl MarketplacePolicy {
             max_right_submissions: Some(5),
             expiry_reminder_days: 90,
             response_reminder_hours: 48,
+            check_backs_before_escalation: 3,
             status_names: StatusNames::default(),
             calendar: BusinessCalendar::utc_weekdays().with_utc_offset_hours(8),
         }
@@ -140,6 +143,7 @@ impl MarketplacePolicy {
             max_right_submissions: None,
             expiry_reminder_days: 90,
             response_reminder_hours: 48,
+            check_backs_before_escalation: 3,
             status_names: StatusNames {
                 in_progress: "Pending".to_owned(),
                 unable_to_process: "Rejected".to_owned(),

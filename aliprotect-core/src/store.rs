@@ -84,6 +84,7 @@ impl DomainEvent {
                 C::ListingRestored { .. } => "complaint.ListingRestored",
                 C::CheckBackDue { .. } => "complaint.CheckBackDue",
                 C::ResponseDeadlineReminded { .. } => "complaint.ResponseDeadlineReminded",
+                C::StillListed { .. } => "complaint.StillListed",
                 C::Retracted { .. } => "complaint.Retracted",
                 C::Relisted { .. } => "complaint.Relisted",
                 C::Refiled { .. } => "complaint.Refiled",

@@ -40,10 +40,11 @@ enum Step {
     MarkRefiled,
     CheckBackDue,
     RemindDeadline,
+    StillListed,
     Wait { days: i64 },
 }
 
-const ALL_STEPS: [Step; 21] = [
+const ALL_STEPS: [Step; 22] = [
     Step::File { fits: true },
     Step::File { fits: false },
     Step::ApproveRight,
@@ -63,6 +64,7 @@ const ALL_STEPS: [Step; 21] = [
     Step::MarkRefiled,
     Step::CheckBackDue,
     Step::RemindDeadline,
+    Step::StillListed,
     Step::Wait { days: 1 },
     Step::Wait { days: 9 },
 ];
@@ -177,6 +179,9 @@ fn model_transition(model: &Model, step: Step) -> Option<Model> {
                     .is_some_and(|due| model.day >= due - 2 && model.day < due) =>
         {
             next.reminded = true;
+            (status, model.deadline_day)
+        }
+        (S::Submitted | S::InProgress | S::Responded, Step::StillListed) => {
             (status, model.deadline_day)
         }
         (S::Submitted | S::InProgress | S::Responded, Step::CheckBackDue) => {
@@ -300,6 +305,7 @@ fn command(step: Step) -> Option<ComplaintCommand> {
         Step::MarkRefiled => ComplaintCommand::MarkRefiled { successor },
         Step::CheckBackDue => ComplaintCommand::CheckBackDue,
         Step::RemindDeadline => ComplaintCommand::RemindResponseDeadline,
+        Step::StillListed => ComplaintCommand::ReportStillListed,
         Step::ApproveRight | Step::Wait { .. } => return None,
     })
 }

@@ -694,3 +694,28 @@ fn the_holder_is_reminded_once_inside_the_lead_before_the_response_deadline() {
         "after the deadline the window itself ends instead"
     );
 }
+
+#[test]
+fn a_listing_found_up_again_and_again_is_escalated_to_a_person() {
+    let mut world = World::new().in_progress();
+    for expected_escalation in [false, false, true] {
+        world = world.does(ComplaintCommand::CheckBackDue);
+        let events = world.try_do(ComplaintCommand::ReportStillListed).unwrap();
+        assert!(matches!(
+            events[0].change,
+            ComplaintChange::StillListed { escalate, .. } if escalate == expected_escalation
+        ));
+        world = world.does(ComplaintCommand::ReportStillListed);
+    }
+    assert_eq!(
+        world.status(),
+        ComplaintStatus::InProgress,
+        "stage unchanged"
+    );
+    assert_eq!(
+        World::new()
+            .removed()
+            .refuses(ComplaintCommand::ReportStillListed),
+        ComplaintRule::NotAllowedInState
+    );
+}

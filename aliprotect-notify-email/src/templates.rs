@@ -122,6 +122,12 @@ fn english(notification: &Notification) -> (String, Vec<String>) {
                 "Check-back {number} for {subject}: the platform does not announce removals, please look at the listing."
             )],
         ),
+        NotificationBody::StillListed { checks } => (
+            "Listing still up: please look".to_owned(),
+            vec![format!(
+                "{checks} check-backs found the listing of {subject} still up. Please look at it and follow up with the platform."
+            )],
+        ),
         NotificationBody::RelistingDetected { successor } => (
             "Relisting detected".to_owned(),
             vec![format!(

@@ -389,6 +389,8 @@ pub enum ComplaintCommand {
     CheckBackDue,
     /// Timer: the response window closes within the policy's reminder lead.
     RemindResponseDeadline,
+    /// A check-back found the listing still up.
+    ReportStillListed,
     /// The holder withdraws the complaint.
     Retract {
         /// Why, if given.
@@ -424,6 +426,7 @@ impl ComplaintCommand {
             ComplaintCommand::ResponseWindowElapsed => "ResponseWindowElapsed",
             ComplaintCommand::CheckBackDue => "CheckBackDue",
             ComplaintCommand::RemindResponseDeadline => "RemindResponseDeadline",
+            ComplaintCommand::ReportStillListed => "ReportStillListed",
             ComplaintCommand::Retract { .. } => "Retract",
             ComplaintCommand::MarkRelisted { .. } => "MarkRelisted",
             ComplaintCommand::MarkRefiled { .. } => "MarkRefiled",
@@ -481,6 +484,13 @@ pub enum ComplaintChange {
     CheckBackDue {
         /// 1 for the first check-back.
         number: u32,
+    },
+    /// A check-back found the listing still up.
+    StillListed {
+        /// Check-backs so far.
+        checks: u32,
+        /// Whether a person should look: the policy's number of check-backs is reached.
+        escalate: bool,
     },
     /// The holder is reminded that the response window closes soon.
     ResponseDeadlineReminded {
@@ -710,6 +720,7 @@ impl Decider for ComplaintDecider {
                 complaint.deadline_reminded = Some(*due);
                 complaint.stage
             }
+            ComplaintChange::StillListed { .. } => complaint.stage,
             ComplaintChange::Retracted { .. } => Stage::Retracted,
             ComplaintChange::Relisted { successor } => Stage::Relisted {
                 successor: *successor,
@@ -905,6 +916,13 @@ fn decide_existing(
             }
             due => Err(ComplaintRule::NoReminderDue { due: *due }),
         },
+        (Stage::Submitted | Stage::InProgress { .. } | Stage::Responded, C::ReportStillListed) => {
+            let checks = complaint.check_backs;
+            Ok(ComplaintChange::StillListed {
+                checks,
+                escalate: checks >= policy.check_backs_before_escalation,
+            })
+        }
         (Stage::Submitted | Stage::InProgress { .. } | Stage::Responded, C::CheckBackDue) => {
             Ok(ComplaintChange::CheckBackDue {
                 number: complaint.check_backs.saturating_add(1),

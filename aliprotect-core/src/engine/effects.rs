@@ -139,6 +139,10 @@ fn notification_body(event: &DomainEvent) -> Option<NotificationBody> {
             ComplaintChange::ResponseDeadlineReminded { due } => {
                 NotificationBody::DeadlineApproaching { due: *due }
             }
+            ComplaintChange::StillListed {
+                checks,
+                escalate: true,
+            } => NotificationBody::StillListed { checks: *checks },
             ComplaintChange::Relisted { successor } => NotificationBody::RelistingDetected {
                 successor: *successor,
             },

@@ -25,6 +25,7 @@ pub use error::{EngineError, Forbidden};
 use crate::clock::Clock;
 use crate::complaint::{
     Complaint, ComplaintCommand, ComplaintContext, ComplaintDecider, ComplaintStatus, FollowUpKind,
+    RemovalCause,
 };
 use crate::decider::Decider;
 use crate::ids::{ComplaintId, RightId, RightsHolderId, TenantId};
@@ -32,10 +33,11 @@ use crate::listing::ListingKey;
 use crate::notify::Notifier;
 use crate::party::{Actor, PowerOfAttorney};
 use crate::policy::MarketplacePolicy;
+use crate::probe::{ListingProbe, ProbeFinding};
 use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
 use crate::store::{
     Commit, ComplaintRow, Count, CountBy, DomainEvent, Receipt, Snapshot, Store, StoreError,
-    StoredEvent, StreamId, Timer,
+    StoredEvent, StreamId, Timer, TimerKind,
 };
 
 /// Tunables of the engine; the defaults suit most embedders.
@@ -78,6 +80,12 @@ pub struct TickReport {
     pub fired: usize,
     /// Timers dropped because their command no longer applied.
     pub dropped: usize,
+    /// Check-backs whose probe found the listing removed (recorded as such).
+    pub found_removed: usize,
+    /// Check-backs whose probe found the listing still up.
+    pub found_live: usize,
+    /// Check-backs whose probe could not tell.
+    pub unknown: usize,
 }
 
 struct Inner<S, N, C> {
@@ -567,6 +575,23 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// by the same commit that carries out its command, so a crash in between fires it again
     /// and never twice in effect.
     pub async fn tick(&self) -> Result<TickReport, EngineError> {
+        self.tick_probing(None).await
+    }
+
+    /// [`Engine::tick`], and for every check-back that falls due, ask `probe` whether the
+    /// listing is still up: a removal is recorded (with the probe's evidence) and notified,
+    /// a listing found up again and again is escalated to a person.
+    pub async fn tick_with_probe(
+        &self,
+        probe: &dyn ListingProbe,
+    ) -> Result<TickReport, EngineError> {
+        self.tick_probing(Some(probe)).await
+    }
+
+    async fn tick_probing(
+        &self,
+        probe: Option<&dyn ListingProbe>,
+    ) -> Result<TickReport, EngineError> {
         let mut report = TickReport::default();
         let now = self.inner.clock.now();
         loop {
@@ -580,7 +605,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             }
             let before = report;
             for timer in due {
-                self.fire(&timer, &mut report).await?;
+                self.fire(&timer, probe, &mut report).await?;
             }
             if report == before {
                 // Nothing changed (another ticker holds these timers): come back later.
@@ -589,13 +614,25 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         }
     }
 
-    async fn fire(&self, timer: &Timer, report: &mut TickReport) -> Result<(), EngineError> {
+    async fn fire(
+        &self,
+        timer: &Timer,
+        probe: Option<&dyn ListingProbe>,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
         let Some(command) = effects::timer_command(timer) else {
             return self.drop_timer(timer, report).await;
         };
         let request = Request::new(timer.tenant, Actor::System, command);
         match self.execute(request).await {
-            Ok(_) => report.fired += 1,
+            Ok(_) => {
+                report.fired += 1;
+                if let (Some(probe), TimerKind::CheckBack, StreamId::Complaint(id)) =
+                    (probe, timer.kind, timer.stream)
+                {
+                    self.look(probe, timer.tenant, id, report).await?;
+                }
+            }
             Err(
                 EngineError::RightRefused(_)
                 | EngineError::ComplaintRefused(_)
@@ -604,6 +641,42 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             Err(other) => return Err(other),
         }
         Ok(())
+    }
+
+    /// Asks `probe` about a complaint's listing and records what it found.
+    async fn look(
+        &self,
+        probe: &dyn ListingProbe,
+        tenant: TenantId,
+        id: ComplaintId,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
+        let Some(complaint) = self.load_complaint(tenant, id).await? else {
+            return Ok(());
+        };
+        let command = match probe.probe(&complaint.filed.listing).await {
+            ProbeFinding::Removed { evidence } => {
+                report.found_removed += 1;
+                ComplaintCommand::RecordRemoval {
+                    cause: RemovalCause::FoundByCheckBack { evidence },
+                }
+            }
+            ProbeFinding::Live => {
+                report.found_live += 1;
+                ComplaintCommand::ReportStillListed
+            }
+            ProbeFinding::Unknown { reason } => {
+                tracing::info!(complaint = %id, %reason, "check-back could not tell");
+                report.unknown += 1;
+                return Ok(());
+            }
+        };
+        let request = Request::new(tenant, Actor::System, Command::complaint(id, command));
+        match self.execute(request).await {
+            // The complaint moved on meanwhile (the platform reported first): nothing to do.
+            Ok(_) | Err(EngineError::ComplaintRefused(_)) => Ok(()),
+            Err(other) => Err(other),
+        }
     }
 
     /// Removes a timer whose command does not apply, keeping the stream's other timers.

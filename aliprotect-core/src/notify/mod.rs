@@ -68,6 +68,11 @@ pub enum NotificationBody {
         /// When it closes.
         due: DateTime<Utc>,
     },
+    /// Check-backs keep finding the listing up: a person should look at it.
+    StillListed {
+        /// Check-backs so far.
+        checks: u32,
+    },
     /// A removed listing reappeared; `successor` is the complaint against it.
     RelistingDetected {
         /// The complaint against the relisting.
@@ -174,6 +179,7 @@ impl NotificationBody {
             NotificationBody::ListingRestored { .. } => "listing_restored",
             NotificationBody::CheckBackDue { .. } => "check_back_due",
             NotificationBody::DeadlineApproaching { .. } => "deadline_approaching",
+            NotificationBody::StillListed { .. } => "still_listed",
             NotificationBody::RelistingDetected { .. } => "relisting_detected",
         }
     }

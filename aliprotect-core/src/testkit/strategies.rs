@@ -87,6 +87,7 @@ pub fn complaint_command() -> impl Strategy<Value = ComplaintCommand> {
         Just(ComplaintCommand::ResponseWindowElapsed),
         Just(ComplaintCommand::CheckBackDue),
         Just(ComplaintCommand::RemindResponseDeadline),
+        Just(ComplaintCommand::ReportStillListed),
         proptest::option::of(text()).prop_map(|reason| ComplaintCommand::Retract { reason }),
         Just(ComplaintCommand::MarkRelisted { successor }),
         Just(ComplaintCommand::MarkRefiled { successor }),

@@ -1,0 +1,137 @@
+//! Check-backs with a probe: a removal nobody announced is found and recorded with its
+//! evidence, a listing still up is escalated after the policy's number of checks, and a
+//! probe that cannot tell changes nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::HashMap;
+
+use aliprotect::complaint::{ComplaintCommand, RemovalCause, Stage};
+use aliprotect::engine::Command;
+use aliprotect::evidence::EvidenceKind;
+use aliprotect::listing::{Listing, ListingKey};
+use aliprotect::notify::NotificationBody;
+use aliprotect::probe::{ListingProbe, ProbeFinding};
+use aliprotect::testkit::fixtures;
+use async_trait::async_trait;
+use chrono::Duration;
+use common::Harness;
+
+/// Answers from a table: listing key -> finding.
+struct ScriptedProbe(HashMap<ListingKey, ProbeFinding>);
+
+#[async_trait]
+impl ListingProbe for ScriptedProbe {
+    async fn probe(&self, listing: &Listing) -> ProbeFinding {
+        self.0
+            .get(&listing.key)
+            .cloned()
+            .unwrap_or(ProbeFinding::Unknown {
+                reason: "not scripted".into(),
+            })
+    }
+}
+
+#[tokio::test]
+async fn check_backs_find_removals_and_escalate_listings_still_up() {
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let (gone, up, unclear) = (
+        h.filed(right, 11).await,
+        h.filed(right, 12).await,
+        h.filed(right, 13).await,
+    );
+    let key = |id| {
+        let engine = h.engine.clone();
+        let tenant = h.tenant;
+        async move {
+            engine
+                .complaint(tenant, id)
+                .await
+                .unwrap()
+                .unwrap()
+                .filed
+                .listing
+                .key
+                .clone()
+        }
+    };
+    let evidence = fixtures::evidence(EvidenceKind::Screenshot);
+    let probe = ScriptedProbe(HashMap::from([
+        (
+            key(gone).await,
+            ProbeFinding::Removed {
+                evidence: Some(evidence.clone()),
+            },
+        ),
+        (key(up).await, ProbeFinding::Live),
+    ]));
+
+    let mut totals = (0, 0, 0);
+    for _ in 0..3 {
+        // One complaint-review period (7 working days) later, every open complaint is due.
+        h.clock.advance(Duration::days(12));
+        let report = h.engine.tick_with_probe(&probe).await.unwrap();
+        totals.0 += report.found_removed;
+        totals.1 += report.found_live;
+        totals.2 += report.unknown;
+    }
+    assert_eq!(
+        totals,
+        (1, 3, 3),
+        "removed once (then closed), live and unknown each time"
+    );
+
+    let removed = h.engine.complaint(h.tenant, gone).await.unwrap().unwrap();
+    assert_eq!(
+        removed.stage,
+        Stage::ListingRemoved {
+            cause: RemovalCause::FoundByCheckBack {
+                evidence: Some(evidence)
+            }
+        }
+    );
+    let still = h.engine.complaint(h.tenant, up).await.unwrap().unwrap();
+    assert_eq!(still.check_backs, 3);
+    let untouched = h
+        .engine
+        .complaint(h.tenant, unclear)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        untouched.status(),
+        aliprotect::complaint::ComplaintStatus::Submitted
+    );
+
+    h.engine.dispatch().await.unwrap();
+    let bodies = h.notifier.bodies();
+    assert_eq!(
+        bodies
+            .iter()
+            .filter(|b| matches!(b, NotificationBody::StillListed { checks: 3 }))
+            .count(),
+        1,
+        "escalated once, at the third check"
+    );
+    assert!(bodies.iter().any(|b| matches!(
+        b,
+        NotificationBody::ListingRemoved {
+            cause: RemovalCause::FoundByCheckBack { .. }
+        }
+    )));
+    // The platform's own report after the check-back found it: nothing breaks.
+    let late = h
+        .run(
+            aliprotect::party::Actor::Platform,
+            Command::complaint(
+                gone,
+                ComplaintCommand::RecordRemoval {
+                    cause: RemovalCause::PlatformReported,
+                },
+            ),
+        )
+        .await;
+    assert!(late.is_err(), "already removed");
+}
