@@ -53,7 +53,7 @@
 //!
 //! This crate re-exports [`aliprotect_core`] (domain, state machines, engine, traits) and, by
 //! cargo feature, the backends: `memory` and `sqlite` (both default) as `store_memory` and
-//! `store_sqlite`, `webhook` and `email` as `notify_webhook` and `notify_email`. Feature `testkit` adds the backend
+//! `store_sqlite`, `webhook` and `email` as `notify_webhook` and `notify_email`, `probe-http` as `probe_http`. Feature `testkit` adds the backend
 //! conformance suite, fixtures and proptest strategies; `mock` adds mockall mocks of the
 //! traits.
 #![deny(missing_docs)]
@@ -75,3 +75,7 @@ pub use aliprotect_notify_webhook as notify_webhook;
 /// Email notifications (feature `email`).
 #[cfg(feature = "email")]
 pub use aliprotect_notify_email as notify_email;
+
+/// The HTTP check-back probe (feature `probe-http`).
+#[cfg(feature = "probe-http")]
+pub use aliprotect_probe_http as probe_http;

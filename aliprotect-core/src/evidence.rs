@@ -38,6 +38,8 @@ pub enum EvidenceKind {
     Translation,
     /// Screenshot of a listing.
     Screenshot,
+    /// A listing's page saved as it was fetched.
+    SavedPage,
     /// Record of a test buy.
     TestBuy,
 }

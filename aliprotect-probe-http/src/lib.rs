@@ -1,0 +1,198 @@
+//! # aliprotect-probe-http
+//!
+//! A [`ListingProbe`] that fetches listing pages over HTTP, politely: a clear user agent,
+//! a timeout per request, a limit on requests in flight, and a minimum interval between
+//! requests to the same host.
+//!
+//! ```no_run
+//! use aliprotect_core::marketplace::Marketplace;
+//! use aliprotect_probe_http::{HttpProbe, HttpProbeConfig};
+//!
+//! let mut config = HttpProbeConfig::default();
+//! config.removed_markers.insert(Marketplace::AlibabaCom, vec!["no longer available".into()]);
+//! let probe = HttpProbe::new(config).unwrap();
+//! // engine.tick_with_probe(&probe).await?;
+//! ```
+//!
+//! Findings: 404 and 410 mean removed; a 200 page containing one of the marketplace's removal
+//! markers means removed; any other 200 means live; everything else (429, 5xx, timeouts,
+//! refused connections) cannot tell, and the next check-back tries again. A removal comes
+//! with the fetched page as evidence (its SHA-256, media type and capture time).
+#![deny(missing_docs)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aliprotect_core::evidence::{Evidence, EvidenceKind};
+use aliprotect_core::listing::Listing;
+use aliprotect_core::marketplace::Marketplace;
+use aliprotect_core::probe::{ListingProbe, ProbeFinding};
+use async_trait::async_trait;
+use reqwest::StatusCode;
+use tokio::sync::{Mutex, Semaphore};
+use tokio::time::Instant;
+use url::Url;
+
+/// How the probe behaves.
+#[derive(Debug, Clone)]
+pub struct HttpProbeConfig {
+    /// The `User-Agent` sent: say who you are.
+    pub user_agent: String,
+    /// Longest wait for one page.
+    pub timeout: Duration,
+    /// Requests in flight at most, over all hosts.
+    pub max_in_flight: usize,
+    /// Shortest gap between two requests to the same host.
+    pub per_host_interval: Duration,
+    /// Text that, found in a page (case-insensitive), means the listing was removed.
+    pub removed_markers: HashMap<Marketplace, Vec<String>>,
+    /// Fetch through this base URL instead of the marketplace's host, keeping the listing's
+    /// path and query (a scraping gateway, or a test server).
+    pub via: Option<Url>,
+}
+
+impl Default for HttpProbeConfig {
+    fn default() -> Self {
+        Self {
+            user_agent: concat!(
+                "aliprotect-probe-http/",
+                env!("CARGO_PKG_VERSION"),
+                " (IP enforcement check-back)"
+            )
+            .to_owned(),
+            timeout: Duration::from_secs(15),
+            max_in_flight: 4,
+            per_host_interval: Duration::from_secs(2),
+            removed_markers: HashMap::new(),
+            via: None,
+        }
+    }
+}
+
+/// Why a probe could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client: {0}")]
+pub struct ProbeBuildError(#[from] reqwest::Error);
+
+/// The HTTP probe. Cheap to clone; clones share limits.
+#[derive(Debug, Clone)]
+pub struct HttpProbe {
+    client: reqwest::Client,
+    config: Arc<HttpProbeConfig>,
+    in_flight: Arc<Semaphore>,
+    next_slot: Arc<Mutex<HashMap<String, Instant>>>,
+}
+
+impl HttpProbe {
+    /// A probe with `config`.
+    pub fn new(config: HttpProbeConfig) -> Result<Self, ProbeBuildError> {
+        let client = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .user_agent(config.user_agent.clone())
+            .build()?;
+        Ok(Self {
+            client,
+            in_flight: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+            config: Arc::new(config),
+            next_slot: Arc::default(),
+        })
+    }
+
+    /// The URL actually fetched for `listing`.
+    fn target(&self, listing: &Listing) -> Url {
+        match &self.config.via {
+            Some(base) => {
+                let mut url = base.clone();
+                url.set_path(listing.url.path());
+                url.set_query(listing.url.query());
+                url
+            }
+            None => listing.url.clone(),
+        }
+    }
+
+    /// Waits for this host's next free slot and books the one after it.
+    async fn wait_for_host(&self, host: &str) {
+        let wait_until = {
+            let mut slots = self.next_slot.lock().await;
+            let now = Instant::now();
+            let slot = slots.get(host).copied().filter(|t| *t > now).unwrap_or(now);
+            slots.insert(host.to_owned(), slot + self.config.per_host_interval);
+            slot
+        };
+        tokio::time::sleep_until(wait_until).await;
+    }
+
+    fn removed_by_marker(&self, marketplace: Marketplace, page: &str) -> bool {
+        let page = page.to_lowercase();
+        self.config
+            .removed_markers
+            .get(&marketplace)
+            .is_some_and(|markers| markers.iter().any(|m| page.contains(&m.to_lowercase())))
+    }
+}
+
+fn saved_page(body: &[u8], media_type: &str) -> Evidence {
+    Evidence::of_bytes(
+        EvidenceKind::SavedPage,
+        body,
+        media_type,
+        chrono::Utc::now(),
+    )
+}
+
+#[async_trait]
+impl ListingProbe for HttpProbe {
+    async fn probe(&self, listing: &Listing) -> ProbeFinding {
+        let target = self.target(listing);
+        let Ok(_permit) = self.in_flight.acquire().await else {
+            return ProbeFinding::Unknown {
+                reason: "probe shut down".to_owned(),
+            };
+        };
+        self.wait_for_host(target.host_str().unwrap_or_default())
+            .await;
+        let response = match self.client.get(target.clone()).send().await {
+            Ok(response) => response,
+            Err(error) => {
+                return ProbeFinding::Unknown {
+                    reason: format!("fetching {target}: {error}"),
+                };
+            }
+        };
+        let status = response.status();
+        let media_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("text/html")
+            .to_owned();
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(error) => {
+                return ProbeFinding::Unknown {
+                    reason: format!("reading {target}: {error}"),
+                };
+            }
+        };
+        tracing::debug!(%target, %status, bytes = body.len(), "probed");
+        match status {
+            StatusCode::NOT_FOUND | StatusCode::GONE => ProbeFinding::Removed {
+                evidence: Some(saved_page(&body, &media_type)),
+            },
+            s if s.is_success() => {
+                if self.removed_by_marker(listing.marketplace, &String::from_utf8_lossy(&body)) {
+                    ProbeFinding::Removed {
+                        evidence: Some(saved_page(&body, &media_type)),
+                    }
+                } else {
+                    ProbeFinding::Live
+                }
+            }
+            s => ProbeFinding::Unknown {
+                reason: format!("{target} answered {s}"),
+            },
+        }
+    }
+}

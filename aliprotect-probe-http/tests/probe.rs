@@ -1,0 +1,156 @@
+//! Against a real HTTP server on 127.0.0.1 (wiremock) serving a live page, a page with the
+//! removal marker, a 404, a 5xx and a slow response.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use aliprotect_core::evidence::{ContentHash, EvidenceKind};
+use aliprotect_core::listing::Listing;
+use aliprotect_core::marketplace::Marketplace;
+use aliprotect_core::probe::{ListingProbe, ProbeFinding};
+use aliprotect_probe_http::{HttpProbe, HttpProbeConfig};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const REMOVED_PAGE: &str = "<html><h1>Sorry, this product is no longer available</h1></html>";
+
+async fn marketplace() -> MockServer {
+    let server = MockServer::start().await;
+    let page = |p: &'static str, response: ResponseTemplate| {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(response)
+    };
+    page(
+        "/product-detail/Live_1.html",
+        ResponseTemplate::new(200).set_body_string("<h1>TWS Earbuds</h1>"),
+    )
+    .mount(&server)
+    .await;
+    page(
+        "/product-detail/Removed_2.html",
+        ResponseTemplate::new(200).set_body_raw(REMOVED_PAGE, "text/html; charset=utf-8"),
+    )
+    .mount(&server)
+    .await;
+    page("/product-detail/Gone_3.html", ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    page("/product-detail/Broken_4.html", ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    page(
+        "/product-detail/Slow_5.html",
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(3)),
+    )
+    .mount(&server)
+    .await;
+    server
+}
+
+fn probe(server: &MockServer, interval: Duration) -> HttpProbe {
+    let mut config = HttpProbeConfig {
+        timeout: Duration::from_millis(500),
+        per_host_interval: interval,
+        via: Some(server.uri().parse().unwrap()),
+        ..HttpProbeConfig::default()
+    };
+    config
+        .removed_markers
+        .insert(Marketplace::AlibabaCom, vec!["No Longer Available".into()]);
+    HttpProbe::new(config).unwrap()
+}
+
+fn listing(page: &str) -> Listing {
+    Listing::parse(&format!("https://www.alibaba.com/product-detail/{page}")).unwrap()
+}
+
+#[tokio::test]
+async fn each_kind_of_page_gives_its_finding() {
+    let server = marketplace().await;
+    let probe = probe(&server, Duration::ZERO);
+    assert_eq!(
+        probe.probe(&listing("Live_1.html")).await,
+        ProbeFinding::Live
+    );
+    match probe.probe(&listing("Removed_2.html")).await {
+        ProbeFinding::Removed {
+            evidence: Some(evidence),
+        } => {
+            assert_eq!(evidence.kind, EvidenceKind::SavedPage);
+            assert_eq!(
+                evidence.sha256,
+                ContentHash::of_bytes(REMOVED_PAGE.as_bytes())
+            );
+            assert_eq!(evidence.media_type, "text/html; charset=utf-8");
+        }
+        other => panic!("marker page must be removed, got {other:?}"),
+    }
+    assert!(matches!(
+        probe.probe(&listing("Gone_3.html")).await,
+        ProbeFinding::Removed { .. }
+    ));
+    assert!(matches!(
+        probe.probe(&listing("Broken_4.html")).await,
+        ProbeFinding::Unknown { .. }
+    ));
+    assert!(matches!(
+        probe.probe(&listing("Slow_5.html")).await,
+        ProbeFinding::Unknown { .. }
+    ));
+}
+
+#[tokio::test]
+async fn requests_say_who_they_are_and_keep_their_distance() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(header(
+            "user-agent",
+            HttpProbeConfig::default().user_agent.as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let interval = Duration::from_millis(150);
+    let probe = probe(&server, interval);
+    let start = Instant::now();
+    let looks = (1..=4).map(|i| {
+        let probe = probe.clone();
+        async move { probe.probe(&listing(&format!("Live_{i}.html"))).await }
+    });
+    let findings = futures_join_all(looks).await;
+    assert!(
+        findings.iter().all(|f| *f == ProbeFinding::Live),
+        "{findings:?}"
+    );
+    // Four requests to one host, at least `interval` apart.
+    assert!(start.elapsed() >= interval * 3, "{:?}", start.elapsed());
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
+}
+
+/// Runs futures concurrently on the current task (no extra dependency).
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let handles: Vec<_> = futures.map(|f| Box::pin(f)).collect();
+    let mut outputs: Vec<Option<F::Output>> = handles.iter().map(|_| None).collect();
+    let mut handles = handles;
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (handle, output) in handles.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match handle.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.expect("all ready")).collect()
+}
