@@ -22,7 +22,6 @@ use aliprotect::listing::Listing;
 use aliprotect::notify::DiscardNotifier;
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
-use aliprotect::right::RightCommand;
 use aliprotect::store_memory::MemoryStore;
 use aliprotect::testkit::fixtures;
 use aliprotect::text::Text;
@@ -35,24 +34,7 @@ async fn approved_right(engine: &Bench, tenant: TenantId) -> Result<RightId, Box
     let right = RightId::new();
     let mut package = fixtures::trademark_package();
     package.holder.tenant = tenant;
-    let user = Actor::HolderUser {
-        tenant,
-        user: aliprotect::ids::UserId::new(),
-    };
-    let steps = [
-        (
-            user,
-            RightCommand::Register {
-                id: right,
-                tenant,
-                package: Box::new(package),
-            },
-        ),
-        (user, RightCommand::Submit),
-        (Actor::Platform, RightCommand::BeginReview),
-        (Actor::Platform, RightCommand::Approve),
-    ];
-    for (actor, command) in steps {
+    for (actor, command) in fixtures::approval_of(right, tenant, package) {
         engine
             .execute(Request::new(tenant, actor, Command::right(right, command)))
             .await?;

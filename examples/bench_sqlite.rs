@@ -16,14 +16,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use aliprotect::clock::SystemClock;
-use aliprotect::complaint::{ComplaintCommand, ComplaintFiling, ComplaintReason, RemovalCause};
+use aliprotect::complaint::{ComplaintCommand, ComplaintFiling, ComplaintReason};
 use aliprotect::engine::{Command, Engine, Request};
 use aliprotect::ids::{ComplaintId, FilingId, RightId, TenantId, UserId};
 use aliprotect::listing::Listing;
 use aliprotect::notify::DiscardNotifier;
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
-use aliprotect::right::RightCommand;
 use aliprotect::store::{CountBy, Store, StreamId};
 use aliprotect::store_sqlite::{Durability, SqliteOptions, SqliteStore};
 use aliprotect::testkit::fixtures;
@@ -65,18 +64,7 @@ async fn approved_right(engine: &Bench, tenant: TenantId) -> Result<RightId, Fai
     let right = RightId::new();
     let mut package = fixtures::trademark_package();
     package.holder.tenant = tenant;
-    let register = RightCommand::Register {
-        id: right,
-        tenant,
-        package: Box::new(package),
-    };
-    let steps = [
-        (user(tenant), register),
-        (user(tenant), RightCommand::Submit),
-        (Actor::Platform, RightCommand::BeginReview),
-        (Actor::Platform, RightCommand::Approve),
-    ];
-    for (actor, command) in steps {
+    for (actor, command) in fixtures::approval_of(right, tenant, package) {
         engine
             .execute(Request::new(tenant, actor, Command::right(right, command)))
             .await?;
@@ -104,36 +92,6 @@ fn filing(tenant: TenantId, right: RightId, n: u64) -> Result<ComplaintFiling, F
     })
 }
 
-/// The six commands of one complaint's life, one event each.
-fn story(filing: ComplaintFiling) -> Result<Vec<(Actor, ComplaintCommand)>, Failure> {
-    let holder = user(filing.tenant);
-    Ok(vec![
-        (holder, ComplaintCommand::File(Box::new(filing))),
-        (holder, ComplaintCommand::Submit),
-        (Actor::Platform, ComplaintCommand::Accept),
-        (
-            Actor::Platform,
-            ComplaintCommand::ReceiveCounterNotice {
-                statement: Text::new("we own this design")?,
-                evidence: vec![],
-            },
-        ),
-        (
-            holder,
-            ComplaintCommand::Respond {
-                statement: Text::new("registration CN-41234567")?,
-                evidence: vec![],
-            },
-        ),
-        (
-            Actor::Platform,
-            ComplaintCommand::RecordRemoval {
-                cause: RemovalCause::PlatformReported,
-            },
-        ),
-    ])
-}
-
 async fn run_stories(
     engine: Bench,
     tenant: TenantId,
@@ -144,7 +102,7 @@ async fn run_stories(
     for n in from..to {
         let filing = filing(tenant, right, n)?;
         let id = filing.id;
-        for (actor, command) in story(filing)? {
+        for (actor, command) in fixtures::life_of_a_complaint(filing) {
             engine
                 .execute(Request::new(tenant, actor, Command::complaint(id, command)))
                 .await?;

@@ -117,29 +117,11 @@ async fn hammer<S: Store, C: aliprotect::clock::Clock>(
 async fn prepared<S: Store, C: aliprotect::clock::Clock>(
     engine: &Engine<S, DiscardNotifier, C>,
 ) -> Vec<ComplaintId> {
-    use aliprotect::right::RightCommand;
     let tenant = fixtures::tenant();
     let user = fixtures::holder_user();
     let right = aliprotect::ids::RightId::new();
     let run = |actor, command| engine.execute(Request::new(tenant, actor, command));
-    run(
-        user,
-        Command::right(
-            right,
-            RightCommand::Register {
-                id: right,
-                tenant,
-                package: Box::new(fixtures::trademark_package()),
-            },
-        ),
-    )
-    .await
-    .unwrap();
-    for (actor, command) in [
-        (user, RightCommand::Submit),
-        (Actor::Platform, RightCommand::BeginReview),
-        (Actor::Platform, RightCommand::Approve),
-    ] {
+    for (actor, command) in fixtures::approval_of(right, tenant, fixtures::trademark_package()) {
         run(actor, Command::right(right, command)).await.unwrap();
     }
     let mut ids = Vec::new();

@@ -8,13 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration as StdDuration;
 
 use aliprotect::clock::ManualClock;
-use aliprotect::complaint::ComplaintCommand;
 use aliprotect::engine::{Command, Engine, EngineConfig, Request};
 use aliprotect::ids::{ComplaintId, RightId};
 use aliprotect::notify::{MessageId, Notification, Notifier, NotifyError};
-use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
-use aliprotect::right::RightCommand;
 use aliprotect::store::StreamId;
 use aliprotect::store_memory::MemoryStore;
 use aliprotect::testkit::fixtures;
@@ -76,20 +73,9 @@ fn engine(receiver: Arc<Receiver>, max_attempts: u32) -> (TestEngine, ManualCloc
 /// 1 + 2 x complaints notifications. Returns their ids.
 async fn notifications(engine: &TestEngine, complaints: usize) -> BTreeSet<MessageId> {
     let tenant = fixtures::tenant();
-    let user = fixtures::holder_user();
     let right = RightId::new();
     let run = |actor, command| engine.execute(Request::new(tenant, actor, command));
-    let register = RightCommand::Register {
-        id: right,
-        tenant,
-        package: Box::new(fixtures::trademark_package()),
-    };
-    run(user, Command::right(right, register)).await.unwrap();
-    for (actor, command) in [
-        (user, RightCommand::Submit),
-        (Actor::Platform, RightCommand::BeginReview),
-        (Actor::Platform, RightCommand::Approve),
-    ] {
+    for (actor, command) in fixtures::approval_of(right, tenant, fixtures::trademark_package()) {
         run(actor, Command::right(right, command)).await.unwrap();
     }
     let mut complaint_ids = Vec::new();
@@ -99,32 +85,7 @@ async fn notifications(engine: &TestEngine, complaints: usize) -> BTreeSet<Messa
         let mut filing = fixtures::complaint_filing(0, 9_000 + n as u64);
         filing.id = id;
         filing.right = right;
-        let steps = [
-            (user, ComplaintCommand::File(Box::new(filing))),
-            (user, ComplaintCommand::Submit),
-            (Actor::Platform, ComplaintCommand::Accept),
-            (
-                Actor::Platform,
-                ComplaintCommand::ReceiveCounterNotice {
-                    statement: fixtures::text("genuine"),
-                    evidence: vec![],
-                },
-            ),
-            (
-                user,
-                ComplaintCommand::Respond {
-                    statement: fixtures::text("they are not"),
-                    evidence: vec![],
-                },
-            ),
-            (
-                Actor::Platform,
-                ComplaintCommand::RecordRemoval {
-                    cause: aliprotect::complaint::RemovalCause::PlatformReported,
-                },
-            ),
-        ];
-        for (actor, command) in steps {
+        for (actor, command) in fixtures::life_of_a_complaint(filing) {
             run(actor, Command::complaint(id, command)).await.unwrap();
         }
     }

@@ -9,9 +9,7 @@ use aliprotect_core::clock::ManualClock;
 use aliprotect_core::engine::{Command, Engine, Request};
 use aliprotect_core::ids::{ComplaintId, RightId};
 use aliprotect_core::notify::{MessageId, Notification, NotificationBody, Notifier, NotifyError};
-use aliprotect_core::party::Actor;
 use aliprotect_core::policy::MarketplacePolicy;
-use aliprotect_core::right::RightCommand;
 use aliprotect_core::store::StreamId;
 use aliprotect_core::testkit::fixtures;
 use aliprotect_notify_email::{EmailConfig, EmailNotifier, Language, Recipient, SmtpSecurity};
@@ -222,17 +220,7 @@ async fn the_engine_emails_an_approval_through_its_dispatcher() {
     );
     let tenant = fixtures::tenant();
     let right = RightId::new();
-    let register = RightCommand::Register {
-        id: right,
-        tenant,
-        package: Box::new(fixtures::trademark_package()),
-    };
-    for (actor, command) in [
-        (fixtures::holder_user(), register),
-        (fixtures::holder_user(), RightCommand::Submit),
-        (Actor::Platform, RightCommand::BeginReview),
-        (Actor::Platform, RightCommand::Approve),
-    ] {
+    for (actor, command) in fixtures::approval_of(right, tenant, fixtures::trademark_package()) {
         engine
             .execute(Request::new(tenant, actor, Command::right(right, command)))
             .await

@@ -8,9 +8,7 @@ use aliprotect_core::clock::ManualClock;
 use aliprotect_core::engine::{Command, Engine, Request};
 use aliprotect_core::ids::RightId;
 use aliprotect_core::notify::{NotificationBody, Notifier};
-use aliprotect_core::party::Actor;
 use aliprotect_core::policy::MarketplacePolicy;
-use aliprotect_core::right::RightCommand;
 use aliprotect_core::testkit::fixtures;
 use aliprotect_notify_webhook::signature::{
     ID_HEADER, SIGNATURE_HEADER, Secret, TIMESTAMP_HEADER, verify,
@@ -45,18 +43,7 @@ async fn engine_with_an_approval(server: &MockServer) -> (TestEngine, ManualCloc
     );
     let tenant = fixtures::tenant();
     let right = RightId::new();
-    let register = RightCommand::Register {
-        id: right,
-        tenant,
-        package: Box::new(fixtures::trademark_package()),
-    };
-    let steps = [
-        (fixtures::holder_user(), register),
-        (fixtures::holder_user(), RightCommand::Submit),
-        (Actor::Platform, RightCommand::BeginReview),
-        (Actor::Platform, RightCommand::Approve),
-    ];
-    for (actor, command) in steps {
+    for (actor, command) in fixtures::approval_of(right, tenant, fixtures::trademark_package()) {
         engine
             .execute(Request::new(tenant, actor, Command::right(right, command)))
             .await

@@ -22,16 +22,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aliprotect_core::clock::SystemClock;
-use aliprotect_core::complaint::{
-    ComplaintCommand, ComplaintDecider, ComplaintStatus, RemovalCause,
-};
+use aliprotect_core::complaint::{ComplaintDecider, ComplaintStatus};
 use aliprotect_core::decider::Decider;
 use aliprotect_core::engine::{Command, Engine, Request};
 use aliprotect_core::ids::{ComplaintId, RightId};
 use aliprotect_core::notify::DiscardNotifier;
-use aliprotect_core::party::Actor;
 use aliprotect_core::policy::MarketplacePolicy;
-use aliprotect_core::right::{RightCommand, RightDecider};
+use aliprotect_core::right::RightDecider;
 use aliprotect_core::store::{
     CountBy, DomainEvent, GroupKey, Snapshot, Store, StreamId, TimerKind,
 };
@@ -81,21 +78,8 @@ async fn child(path: &str) -> Result<(), Failure> {
         MarketplacePolicy::alibaba_ipp(),
     );
     let tenant = fixtures::tenant();
-    let user = fixtures::holder_user();
     let right = RightId::new();
-    let register = RightCommand::Register {
-        id: right,
-        tenant,
-        package: Box::new(fixtures::trademark_package()),
-    };
-    engine
-        .execute(Request::new(tenant, user, Command::right(right, register)))
-        .await?;
-    for (actor, command) in [
-        (user, RightCommand::Submit),
-        (Actor::Platform, RightCommand::BeginReview),
-        (Actor::Platform, RightCommand::Approve),
-    ] {
+    for (actor, command) in fixtures::approval_of(right, tenant, fixtures::trademark_package()) {
         engine
             .execute(Request::new(tenant, actor, Command::right(right, command)))
             .await?;
@@ -123,38 +107,12 @@ async fn work(
     out: Arc<Mutex<std::io::Stdout>>,
 ) -> Result<(), Failure> {
     let tenant = fixtures::tenant();
-    let user = fixtures::holder_user();
     for n in 0u64.. {
         let id = ComplaintId::new();
         let mut filing = fixtures::complaint_filing(0, task * 1_000_000_000 + n);
         filing.id = id;
         filing.right = right;
-        let steps = [
-            (user, ComplaintCommand::File(Box::new(filing))),
-            (user, ComplaintCommand::Submit),
-            (Actor::Platform, ComplaintCommand::Accept),
-            (
-                Actor::Platform,
-                ComplaintCommand::ReceiveCounterNotice {
-                    statement: fixtures::text("genuine goods"),
-                    evidence: vec![],
-                },
-            ),
-            (
-                user,
-                ComplaintCommand::Respond {
-                    statement: fixtures::text("they are not"),
-                    evidence: vec![],
-                },
-            ),
-            (
-                Actor::Platform,
-                ComplaintCommand::RecordRemoval {
-                    cause: RemovalCause::PlatformReported,
-                },
-            ),
-        ];
-        for (actor, command) in steps {
+        for (actor, command) in fixtures::life_of_a_complaint(filing) {
             let receipt = engine
                 .execute(Request::new(tenant, actor, Command::complaint(id, command)))
                 .await?;

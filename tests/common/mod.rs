@@ -10,7 +10,6 @@ use aliprotect::ids::{ComplaintId, FilingId, RightId, TenantId};
 use aliprotect::notify::{MessageId, Notification, Notifier, NotifyError};
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
-use aliprotect::right::RightCommand;
 use aliprotect::store::Receipt;
 use aliprotect::store_memory::MemoryStore;
 use aliprotect::testkit::fixtures;
@@ -104,20 +103,13 @@ impl Harness {
     /// Registers the fixture trademark and walks it to approval.
     pub(crate) async fn approved_right(&self) -> RightId {
         let id = RightId::new();
-        self.holder(Command::right(
-            id,
-            RightCommand::Register {
-                id,
-                tenant: self.tenant,
-                package: Box::new(fixtures::trademark_package()),
-            },
-        ))
-        .await;
-        self.holder(Command::right(id, RightCommand::Submit)).await;
-        self.platform(Command::right(id, RightCommand::BeginReview))
-            .await;
-        self.platform(Command::right(id, RightCommand::Approve))
-            .await;
+        for (actor, command) in
+            fixtures::approval_of(id, self.tenant, fixtures::trademark_package())
+        {
+            self.run(actor, Command::right(id, command))
+                .await
+                .unwrap_or_else(|e| panic!("approval step failed: {e}"));
+        }
         id
     }
 

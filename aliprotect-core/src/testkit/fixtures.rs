@@ -144,3 +144,67 @@ pub fn complaint_filing(id: u128, product: u64) -> ComplaintFiling {
 pub fn text(s: &str) -> Text {
     Text::new(s).expect("valid fixture text")
 }
+
+/// The commands that take a right from nothing to approved: registered and submitted by the
+/// holder's user, reviewed and approved by the platform.
+pub fn approval_of(
+    right: crate::ids::RightId,
+    tenant: TenantId,
+    package: SubmissionPackage,
+) -> Vec<(Actor, crate::right::RightCommand)> {
+    use crate::right::RightCommand;
+    let user = Actor::HolderUser {
+        tenant,
+        user: UserId::from_u128(1),
+    };
+    vec![
+        (
+            user,
+            RightCommand::Register {
+                id: right,
+                tenant,
+                package: Box::new(package),
+            },
+        ),
+        (user, RightCommand::Submit),
+        (Actor::Platform, RightCommand::BeginReview),
+        (Actor::Platform, RightCommand::Approve),
+    ]
+}
+
+/// The six commands of a disputed complaint's life, one event each: filed and submitted by
+/// the holder's user, accepted, counter-noticed, answered, and the listing removed.
+pub fn life_of_a_complaint(
+    filing: ComplaintFiling,
+) -> Vec<(Actor, crate::complaint::ComplaintCommand)> {
+    use crate::complaint::{ComplaintCommand, RemovalCause};
+    let user = Actor::HolderUser {
+        tenant: filing.tenant,
+        user: UserId::from_u128(1),
+    };
+    vec![
+        (user, ComplaintCommand::File(Box::new(filing))),
+        (user, ComplaintCommand::Submit),
+        (Actor::Platform, ComplaintCommand::Accept),
+        (
+            Actor::Platform,
+            ComplaintCommand::ReceiveCounterNotice {
+                statement: text("We are an authorised reseller."),
+                evidence: vec![],
+            },
+        ),
+        (
+            user,
+            ComplaintCommand::Respond {
+                statement: text("The reseller holds no licence."),
+                evidence: vec![],
+            },
+        ),
+        (
+            Actor::Platform,
+            ComplaintCommand::RecordRemoval {
+                cause: RemovalCause::PlatformReported,
+            },
+        ),
+    ]
+}
