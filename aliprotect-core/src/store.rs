@@ -5,7 +5,7 @@
 //! powers of attorney. The engine writes all of a command's effects with ONE call to
 //! [`Store::commit`], which must be atomic: all or nothing, visible all at once.
 //!
-//! Implementing a backend: write the seventeen required methods below, then run
+//! Implementing a backend: write the eighteen required methods below, then run
 //! `aliprotect_core::testkit::conformance::run_all` (feature `testkit`) against it; it checks
 //! every promise documented here.
 
@@ -511,6 +511,14 @@ pub trait Store: Send + Sync + 'static {
         status: ComplaintStatus,
     ) -> Result<Vec<ComplaintRow>, StoreError>;
 
+    /// The tenant's complaints (of `campaign` only, when given), in id order: for metrics
+    /// and analyses that need every complaint.
+    async fn complaints(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Vec<Arc<Complaint>>, StoreError>;
+
     /// Up to `limit` timers of any tenant due at or before `now`, earliest first.
     async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError>;
 
@@ -611,6 +619,13 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
         status: ComplaintStatus,
     ) -> Result<Vec<ComplaintRow>, StoreError> {
         (**self).complaints_of_right(tenant, right, status).await
+    }
+    async fn complaints(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
+        (**self).complaints(tenant, campaign).await
     }
     async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError> {
         (**self).due_timers(now, limit).await

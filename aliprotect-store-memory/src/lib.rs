@@ -31,8 +31,10 @@ use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aliprotect_core::complaint::ComplaintStatus;
-use aliprotect_core::ids::{RepresentativeId, RightId, TenantId};
+use std::sync::Arc;
+
+use aliprotect_core::complaint::{Complaint, ComplaintStatus};
+use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::party::PowerOfAttorney;
@@ -198,6 +200,20 @@ impl Store for MemoryStore {
             .collect();
         rows.sort_by_key(|row| row.id);
         Ok(rows)
+    }
+
+    async fn complaints(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
+        let mut complaints: Vec<Arc<Complaint>> = self
+            .shards
+            .iter()
+            .flat_map(|shard| shard.read().complaints(tenant, campaign))
+            .collect();
+        complaints.sort_by_key(|c| c.id());
+        Ok(complaints)
     }
 
     async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError> {

@@ -6,8 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use foldhash::HashMap;
 
-use aliprotect_core::complaint::ComplaintStatus;
-use aliprotect_core::ids::{ComplaintId, RightId, TenantId};
+use std::sync::Arc;
+
+use aliprotect_core::complaint::{Complaint, ComplaintStatus};
+use aliprotect_core::ids::{CampaignId, ComplaintId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::right::RightStatus;
@@ -233,6 +235,23 @@ impl Shard {
             .flatten()
             .filter_map(|id| self.complaint_row(tenant, *id))
             .filter(|row| row.status == status)
+            .collect()
+    }
+
+    pub(crate) fn complaints(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Vec<Arc<Complaint>> {
+        self.streams
+            .iter()
+            .filter(|((t, _), _)| *t == tenant)
+            .filter_map(|(_, stream)| match &stream.snapshot {
+                Snapshot::Complaint(c) if campaign.is_none() || c.filed.campaign == campaign => {
+                    Some(Arc::clone(c))
+                }
+                _ => None,
+            })
             .collect()
     }
 

@@ -46,8 +46,8 @@ use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration as StdDuration;
 
-use aliprotect_core::complaint::ComplaintStatus;
-use aliprotect_core::ids::{RepresentativeId, RightId, TenantId};
+use aliprotect_core::complaint::{Complaint, ComplaintStatus};
+use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::party::PowerOfAttorney;
@@ -379,6 +379,15 @@ impl Store for SqliteStore {
         status: ComplaintStatus,
     ) -> Result<Vec<ComplaintRow>, StoreError> {
         self.read(move |connection| queries::complaints_of_right(connection, tenant, right, status))
+            .await
+    }
+
+    async fn complaints(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
+        self.read(move |connection| queries::complaints(connection, tenant, campaign))
             .await
     }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use aliprotect_core::complaint::ComplaintStatus;
+use aliprotect_core::complaint::{Complaint, ComplaintStatus};
 use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
 use aliprotect_core::notify::{MessageId, Notification};
@@ -271,6 +271,32 @@ pub(crate) fn complaints_of_right(
             status as i64
         ],
     )
+}
+
+pub(crate) fn complaints(
+    connection: &Connection,
+    tenant: TenantId,
+    campaign: Option<CampaignId>,
+) -> Result<Vec<std::sync::Arc<Complaint>>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT snapshot FROM streams WHERE tenant = ?1 AND kind = 1
+             AND (?2 IS NULL OR campaign = ?2) ORDER BY stream",
+        )
+        .map_err(unavailable)?;
+    let campaign = campaign.map(|c| c.as_uuid().into_bytes().to_vec());
+    let rows = statement
+        .query_map(params![&codec::tenant_key(tenant)[..], campaign], |row| {
+            row.get::<_, String>(0)
+        })
+        .map_err(unavailable)?;
+    rows.map(|json| {
+        match codec::from_json::<Snapshot>("complaint snapshot", &json.map_err(unavailable)?)? {
+            Snapshot::Complaint(complaint) => Ok(complaint),
+            Snapshot::Right(_) => Err(codec::corrupt("complaint row", "holds a right")),
+        }
+    })
+    .collect()
 }
 
 pub(crate) fn due_timers(

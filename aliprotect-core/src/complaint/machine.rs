@@ -323,6 +323,9 @@ pub struct Complaint {
     pub check_backs: u32,
     /// The response deadline the holder was last reminded of.
     pub deadline_reminded: Option<DateTime<Utc>>,
+    /// When the listing was first found removed.
+    #[serde(default)]
+    pub removed_at: Option<DateTime<Utc>>,
 }
 
 impl Complaint {
@@ -675,6 +678,7 @@ impl Decider for ComplaintDecider {
                     updated_at: event.at,
                     check_backs: 0,
                     deadline_reminded: None,
+                    removed_at: None,
                 }),
                 other => {
                     tracing::warn!(?other, "complaint event before filing ignored");
@@ -695,9 +699,12 @@ impl Decider for ComplaintDecider {
             ComplaintChange::UnableToProcess { reason } => Stage::UnableToProcess {
                 reason: reason.clone(),
             },
-            ComplaintChange::ListingRemoved { cause } => Stage::ListingRemoved {
-                cause: cause.clone(),
-            },
+            ComplaintChange::ListingRemoved { cause } => {
+                complaint.removed_at.get_or_insert(event.at);
+                Stage::ListingRemoved {
+                    cause: cause.clone(),
+                }
+            }
             ComplaintChange::CounterNoticeReceived {
                 notice,
                 response_due,

@@ -1004,6 +1004,33 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
         submitted, expected_submitted,
         "complaints of a right by status, in id order"
     );
+    let mut all: Vec<Complaint> = replayed.clone();
+    all.sort_by_key(Complaint::id);
+    let listed: Vec<Complaint> = store
+        .complaints(tenant, None)
+        .await
+        .expect("complaints")
+        .iter()
+        .map(|c| (**c).clone())
+        .collect();
+    assert_eq!(listed, all, "every complaint of the tenant, in id order");
+    let of_campaign = store
+        .complaints(tenant, Some(campaign))
+        .await
+        .expect("complaints of a campaign");
+    assert_eq!(of_campaign.len(), 9, "filtered by campaign");
+    assert!(
+        of_campaign
+            .iter()
+            .all(|c| c.filed.campaign == Some(campaign))
+    );
+    assert!(
+        store
+            .complaints(TenantId::new(), None)
+            .await
+            .expect("complaints")
+            .is_empty()
+    );
     let first = &replayed[0];
     let on_listing = store
         .complaints_on_listing(tenant, &first.filed.listing.key)
