@@ -58,6 +58,7 @@
 //! - `testkit` (feature `testkit`): fixtures and given/when/then helpers.
 #![deny(missing_docs)]
 
+pub mod accuracy;
 pub mod authority;
 pub mod calendar;
 pub mod clock;
@@ -69,6 +70,7 @@ pub mod ids;
 pub mod intake;
 pub mod listing;
 pub mod marketplace;
+pub mod metrics;
 pub mod notify;
 pub mod party;
 pub mod policy;

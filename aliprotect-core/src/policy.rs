@@ -24,6 +24,21 @@ pub struct SilenceRules {
     pub holder_loses_after: Option<Window>,
 }
 
+/// A platform's standards for trusted filers (Alibaba's Good-faith Takedown Mechanism):
+/// kept while, over the window, takedowns stay at or above `min_takedown_rate` and
+/// counter-notices at or below `max_counter_notice_rate`, overall and per reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrustedFilerRules {
+    /// Lowest share of decided complaints that must end in a takedown.
+    pub min_takedown_rate: f64,
+    /// Highest share of complaints taken up that may meet a counter-notice.
+    pub max_counter_notice_rate: f64,
+    /// The rolling window, in days.
+    pub window_days: u16,
+    /// How close to a limit counts as at risk (a warning before falling out).
+    pub warning_margin: f64,
+}
+
 /// The names a platform shows for the three complaint outcomes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusNames {
@@ -57,7 +72,7 @@ impl Default for StatusNames {
 }
 
 /// The rules of one IP-protection platform.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MarketplacePolicy {
     /// A name for people ("Alibaba IPP").
     pub name: String,
@@ -83,6 +98,8 @@ pub struct MarketplacePolicy {
     pub response_reminder_hours: u16,
     /// Check-backs finding a listing still up before a person is asked to look.
     pub check_backs_before_escalation: u32,
+    /// Trusted-filer standards, where the platform has them.
+    pub trusted_filer: Option<TrustedFilerRules>,
     /// Display names of the outcome codes.
     pub status_names: StatusNames,
     /// The calendar deadlines are counted in.
@@ -119,6 +136,12 @@ impl MarketplacePolicy {
             expiry_reminder_days: 90,
             response_reminder_hours: 48,
             check_backs_before_escalation: 3,
+            trusted_filer: Some(TrustedFilerRules {
+                min_takedown_rate: 0.90,
+                max_counter_notice_rate: 0.05,
+                window_days: 90,
+                warning_margin: 0.02,
+            }),
             status_names: StatusNames::default(),
             calendar: BusinessCalendar::utc_weekdays().with_utc_offset_hours(8),
         }
@@ -144,6 +167,7 @@ impl MarketplacePolicy {
             expiry_reminder_days: 90,
             response_reminder_hours: 48,
             check_backs_before_escalation: 3,
+            trusted_filer: None,
             status_names: StatusNames {
                 in_progress: "Pending".to_owned(),
                 unable_to_process: "Rejected".to_owned(),

@@ -787,6 +787,32 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         Ok(self.inner.store.complaint_counts(tenant, by).await?)
     }
 
+    /// Enforcement metrics of the tenant's complaints, or of one campaign's.
+    pub async fn metrics(
+        &self,
+        tenant: TenantId,
+        campaign: Option<crate::ids::CampaignId>,
+    ) -> Result<crate::metrics::Breakdown, EngineError> {
+        let complaints = self.inner.store.complaints(tenant, campaign).await?;
+        Ok(crate::metrics::Breakdown::of(
+            complaints.iter().map(|c| &**c),
+        ))
+    }
+
+    /// The tenant's accuracy as a filer over the policy's window, against its trusted-filer
+    /// standards: a standing of `AtRisk` is the warning to act on before falling out.
+    pub async fn filer_accuracy(
+        &self,
+        tenant: TenantId,
+    ) -> Result<crate::accuracy::Accuracy, EngineError> {
+        let complaints = self.inner.store.complaints(tenant, None).await?;
+        Ok(crate::accuracy::Accuracy::of(
+            complaints.iter().map(|c| &**c),
+            self.inner.clock.now(),
+            self.inner.policy.trusted_filer.as_ref(),
+        ))
+    }
+
     /// Rights per status.
     pub async fn right_counts(
         &self,

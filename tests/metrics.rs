@@ -1,0 +1,216 @@
+//! Campaign metrics equal what the test computes by hand from outcomes it controls.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use aliprotect::complaint::{ComplaintCommand, RemovalCause};
+use aliprotect::engine::Command;
+use aliprotect::ids::{CampaignId, ComplaintId};
+use aliprotect::party::Actor;
+use aliprotect::testkit::fixtures::{self, text};
+use chrono::Duration;
+use common::Harness;
+
+#[tokio::test]
+async fn metrics_of_a_campaign_match_its_outcomes() {
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let campaign = CampaignId::new();
+    let mut ids = Vec::new();
+    for n in 0..10u64 {
+        let id = ComplaintId::new();
+        let mut filing = fixtures::complaint_filing(0, 800 + n);
+        filing.id = id;
+        filing.right = right;
+        filing.campaign = Some(campaign);
+        h.holder(Command::complaint(
+            id,
+            ComplaintCommand::File(Box::new(filing)),
+        ))
+        .await;
+        h.holder(Command::complaint(id, ComplaintCommand::Submit))
+            .await;
+        h.platform(Command::complaint(id, ComplaintCommand::Accept))
+            .await;
+        ids.push(id);
+    }
+    // Outside the campaign: must not count.
+    h.filed(right, 999).await;
+
+    let remove = ComplaintCommand::RecordRemoval {
+        cause: RemovalCause::PlatformReported,
+    };
+    // #0..#3 removed after 1, 2, 3 and 4 days (one day between each).
+    for id in &ids[0..4] {
+        h.clock.advance(Duration::days(1));
+        h.platform(Command::complaint(*id, remove.clone())).await;
+    }
+    // #0 relisted.
+    h.run(
+        Actor::System,
+        Command::complaint(
+            ids[0],
+            ComplaintCommand::MarkRelisted {
+                successor: ComplaintId::new(),
+            },
+        ),
+    )
+    .await
+    .unwrap();
+    // #4, #5 unable to process.
+    for id in &ids[4..6] {
+        h.platform(Command::complaint(
+            *id,
+            ComplaintCommand::ReportUnableToProcess {
+                reason: text("unclear"),
+            },
+        ))
+        .await;
+    }
+    // #6 counter-noticed and restored; #7 counter-noticed and still open.
+    for id in &ids[6..8] {
+        h.run(
+            Actor::Seller,
+            Command::complaint(
+                *id,
+                ComplaintCommand::ReceiveCounterNotice {
+                    statement: text("mine"),
+                    evidence: vec![],
+                },
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    h.holder(Command::complaint(
+        ids[6],
+        ComplaintCommand::AcceptCounterNotice,
+    ))
+    .await;
+    // #8, #9 still in progress.
+
+    let breakdown = h.engine.metrics(h.tenant, Some(campaign)).await.unwrap();
+    let m = &breakdown.overall;
+    assert_eq!(m.filed, 10);
+    assert_eq!((m.removed, m.relisted), (4, 1));
+    assert_eq!(m.unable_to_process, 2);
+    assert_eq!((m.counter_noticed, m.restored), (2, 1));
+    assert_eq!(m.in_progress, 3);
+    assert_eq!(m.removal_rate, Some(4.0 / 7.0));
+    assert_eq!(m.relisting_rate, Some(0.25));
+    let day = 86_400;
+    assert_eq!(m.median_seconds_to_removal, Some(2 * day));
+    assert_eq!(m.p90_seconds_to_removal, Some(4 * day));
+    assert_eq!(breakdown.by_right.len(), 1);
+    assert_eq!(breakdown.by_week.values().map(|w| w.filed).sum::<u64>(), 10);
+
+    let all = h.engine.metrics(h.tenant, None).await.unwrap();
+    assert_eq!(
+        all.overall.filed, 11,
+        "the tenant-wide figures include the other complaint"
+    );
+
+    let csv = breakdown.to_csv();
+    assert!(csv.starts_with("group,key,filed,"));
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("overall,\"\",10,3,4,2,2,1,1,0.5714,172800,345600,0.2500"),
+        "{csv}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&breakdown.to_json().unwrap()).unwrap();
+    assert_eq!(json["overall"]["removed"], 4);
+}
+
+#[tokio::test]
+async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
+    use aliprotect::accuracy::Standing;
+    use aliprotect::complaint::ComplaintReason;
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    // Filed four months ago: outside the 90-day window, must not count.
+    let old = h.filed(right, 1).await;
+    h.platform(Command::complaint(old, ComplaintCommand::Accept))
+        .await;
+    h.platform(Command::complaint(
+        old,
+        ComplaintCommand::ReportUnableToProcess {
+            reason: text("old"),
+        },
+    ))
+    .await;
+    h.clock.advance(Duration::days(120));
+
+    // 20 complaints: 18 taken down, 1 unable to process, 1 lost to a counter-notice.
+    let mut ids = Vec::new();
+    for n in 0..20u64 {
+        let id = h.filed(right, 100 + n).await;
+        h.platform(Command::complaint(id, ComplaintCommand::Accept))
+            .await;
+        ids.push(id);
+    }
+    for id in &ids[..18] {
+        h.platform(Command::complaint(
+            *id,
+            ComplaintCommand::RecordRemoval {
+                cause: RemovalCause::PlatformReported,
+            },
+        ))
+        .await;
+    }
+    h.platform(Command::complaint(
+        ids[18],
+        ComplaintCommand::ReportUnableToProcess {
+            reason: text("no proof"),
+        },
+    ))
+    .await;
+    h.run(
+        Actor::Seller,
+        Command::complaint(
+            ids[19],
+            ComplaintCommand::ReceiveCounterNotice {
+                statement: text("mine"),
+                evidence: vec![],
+            },
+        ),
+    )
+    .await
+    .unwrap();
+    h.holder(Command::complaint(
+        ids[19],
+        ComplaintCommand::AcceptCounterNotice,
+    ))
+    .await;
+
+    let accuracy = h.engine.filer_accuracy(h.tenant).await.unwrap();
+    assert_eq!(
+        accuracy.overall.decided, 20,
+        "the old complaint is outside the window"
+    );
+    assert_eq!(accuracy.overall.takedown_rate, Some(0.9));
+    assert_eq!(accuracy.overall.counter_notice_rate, Some(0.05));
+    assert_eq!(accuracy.overall.counter_notice_loss_rate, Some(0.05));
+    assert_eq!(accuracy.standing, Standing::AtRisk, "at the limits: warn");
+    assert_eq!(
+        accuracy
+            .standing_by_reason
+            .get(&ComplaintReason::TrademarkCounterfeit),
+        Some(&Standing::AtRisk)
+    );
+
+    // One more refusal and the filer is below the takedown standard.
+    let more = h.filed(right, 500).await;
+    h.platform(Command::complaint(more, ComplaintCommand::Accept))
+        .await;
+    h.platform(Command::complaint(
+        more,
+        ComplaintCommand::ReportUnableToProcess {
+            reason: text("no proof"),
+        },
+    ))
+    .await;
+    let accuracy = h.engine.filer_accuracy(h.tenant).await.unwrap();
+    assert_eq!(accuracy.standing, Standing::Below);
+}
