@@ -258,3 +258,105 @@ async fn rows_on_a_right_that_cannot_carry_them_are_refused_one_by_one() {
     assert_eq!(report.refused.len(), 2);
     assert_eq!(report.refused[1].0, 2);
 }
+
+#[tokio::test]
+async fn relistings_by_image_title_or_seller_are_linked_to_the_removed_complaint() {
+    use aliprotect::complaint::{ComplaintCommand, RemovalCause, Stage};
+    use aliprotect::engine::Command;
+    use aliprotect::relisting::MatchedBy;
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let hash = "cd".repeat(32);
+    // Three listings, filed by import and then removed.
+    let first = format!(
+        "url,title,image_hash\n\
+         https://www.alibaba.com/product-detail/P_1.html,Earbuds Pro X,{hash}\n\
+         https://www.alibaba.com/product-detail/P_2.html,Wireless Case Z,\n\
+         https://copyshop.en.alibaba.com/product/3.html,Something else,\n"
+    );
+    let report = h
+        .engine
+        .intake(
+            &request(&h, right, true),
+            IntakeFormat::Csv,
+            first.as_bytes(),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.filed.len(), 3);
+    for filed in &report.filed {
+        h.platform(Command::complaint(
+            filed.complaint,
+            ComplaintCommand::Accept,
+        ))
+        .await;
+        h.platform(Command::complaint(
+            filed.complaint,
+            ComplaintCommand::RecordRemoval {
+                cause: RemovalCause::PlatformReported,
+            },
+        ))
+        .await;
+    }
+    let removed: Vec<_> = report.filed.iter().map(|f| f.complaint).collect();
+
+    // The sellers come back under new URLs.
+    let second = format!(
+        "url,title,image_hash\n\
+         https://www.alibaba.com/product-detail/New_11.html,Brand new pods,{hash}\n\
+         https://www.alibaba.com/product-detail/New_12.html,  wireless CASE-z!,\n\
+         https://copyshop.en.alibaba.com/product/13.html,Unrelated title,\n\
+         https://www.alibaba.com/product-detail/New_14.html,Nothing alike,\n"
+    );
+    let report = h
+        .engine
+        .intake(
+            &request(&h, right, false),
+            IntakeFormat::Csv,
+            second.as_bytes(),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.filed.len(), 4, "relistings are filed too");
+    let found: Vec<_> = report
+        .relistings
+        .iter()
+        .map(|(line, m)| (*line, m.previous, m.by))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (2, removed[0], MatchedBy::ImageHash),
+            (3, removed[1], MatchedBy::Title),
+            (4, removed[2], MatchedBy::Seller),
+        ]
+    );
+    for (previous, filed) in removed.iter().zip(&report.filed) {
+        let earlier = h
+            .engine
+            .complaint(h.tenant, *previous)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            earlier.stage,
+            Stage::Relisted {
+                successor: filed.complaint
+            }
+        );
+    }
+    let records = h.engine.seller_records(h.tenant).await.unwrap();
+    let copyshop = records
+        .get(&(Marketplace::AlibabaCom, "copyshop".to_owned()))
+        .unwrap();
+    assert_eq!(
+        (copyshop.complaints, copyshop.removals, copyshop.relistings),
+        (2, 1, 1)
+    );
+    assert!(
+        !copyshop.repeat_infringer,
+        "one removal is below the threshold of three"
+    );
+}

@@ -75,7 +75,9 @@ pub mod notify;
 pub mod party;
 pub mod policy;
 pub mod probe;
+pub mod relisting;
 pub mod right;
+pub mod sellers;
 pub mod store;
 pub mod text;
 

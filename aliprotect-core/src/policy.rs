@@ -100,6 +100,8 @@ pub struct MarketplacePolicy {
     pub check_backs_before_escalation: u32,
     /// Trusted-filer standards, where the platform has them.
     pub trusted_filer: Option<TrustedFilerRules>,
+    /// Removals after which a seller counts as a repeat infringer.
+    pub repeat_infringer_removals: u64,
     /// Display names of the outcome codes.
     pub status_names: StatusNames,
     /// The calendar deadlines are counted in.
@@ -136,6 +138,7 @@ impl MarketplacePolicy {
             expiry_reminder_days: 90,
             response_reminder_hours: 48,
             check_backs_before_escalation: 3,
+            repeat_infringer_removals: 3,
             trusted_filer: Some(TrustedFilerRules {
                 min_takedown_rate: 0.90,
                 max_counter_notice_rate: 0.05,
@@ -168,6 +171,7 @@ impl MarketplacePolicy {
             response_reminder_hours: 48,
             check_backs_before_escalation: 3,
             trusted_filer: None,
+            repeat_infringer_removals: 3,
             status_names: StatusNames {
                 in_progress: "Pending".to_owned(),
                 unable_to_process: "Rejected".to_owned(),

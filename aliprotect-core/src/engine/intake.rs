@@ -5,7 +5,9 @@ use std::io::Read;
 
 use super::{Command, Engine, EngineError, Request};
 use crate::clock::Clock;
-use crate::complaint::{ComplaintCommand, ComplaintFiling};
+use crate::complaint::{
+    ComplaintCommand, ComplaintFiling, ComplaintStatus, FollowUp, FollowUpKind,
+};
 use crate::ids::{ComplaintId, FilingId};
 use crate::intake::{
     Duplicate, DuplicateOf, Filed, IntakeFormat, IntakeProgress, IntakeReport, IntakeRequest,
@@ -13,6 +15,7 @@ use crate::intake::{
 };
 use crate::listing::{Listing, ListingDetails};
 use crate::notify::Notifier;
+use crate::relisting::find_relisting;
 use crate::store::Store;
 
 /// Complaints handed to [`Engine::execute_batch`] at a time, between progress reports.
@@ -76,6 +79,34 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         state.to_file = accepted.len();
         progress(state);
 
+        // Removed listings under this right that new rows may repeat (each matched once).
+        let mut removed: Vec<_> = if accepted.is_empty() {
+            Vec::new()
+        } else {
+            self.inner
+                .store
+                .complaints(request.tenant, None)
+                .await?
+                .into_iter()
+                .filter(|c| {
+                    c.filed.right == request.right && c.status() == ComplaintStatus::ListingRemoved
+                })
+                .collect()
+        };
+        let mut follows = HashMap::new();
+        for (line, listing, details) in &accepted {
+            if let Some(found) = find_relisting(
+                listing,
+                details,
+                request.right,
+                removed.iter().map(|c| &**c),
+            ) {
+                removed.retain(|c| c.id() != found.previous);
+                follows.insert(*line, found);
+                report.relistings.push((*line, found));
+            }
+        }
+
         let per_filing = usize::try_from(self.inner.policy.listings_per_filing)
             .unwrap_or(usize::MAX)
             .max(1);
@@ -96,7 +127,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         for batch in planned.chunks(BATCH) {
             let requests = batch
                 .iter()
-                .map(|(_, filing, id, listing, details)| {
+                .map(|(line, filing, id, listing, details)| {
                     let complaint = ComplaintFiling {
                         id: *id,
                         tenant: request.tenant,
@@ -106,7 +137,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                         reason: request.reason,
                         explanation: request.explanation.clone(),
                         evidence: Vec::new(),
-                        follows: None,
+                        follows: follows.get(line).map(|found| FollowUp {
+                            previous: found.previous,
+                            kind: FollowUpKind::Relisting,
+                        }),
                         campaign: request.campaign,
                         details: details.clone(),
                     };

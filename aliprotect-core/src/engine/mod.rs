@@ -813,6 +813,23 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         ))
     }
 
+    /// Every known seller's record in the tenant's complaints, repeat infringers flagged at
+    /// the policy's threshold; feed them to [`crate::sellers::seller_networks`] with the
+    /// sellers' contact data to see who works together.
+    pub async fn seller_records(
+        &self,
+        tenant: TenantId,
+    ) -> Result<
+        std::collections::BTreeMap<crate::sellers::SellerKey, crate::sellers::SellerRecord>,
+        EngineError,
+    > {
+        let complaints = self.inner.store.complaints(tenant, None).await?;
+        Ok(crate::sellers::seller_records(
+            complaints.iter().map(|c| &**c),
+            self.inner.policy.repeat_infringer_removals,
+        ))
+    }
+
     /// Rights per status.
     pub async fn right_counts(
         &self,

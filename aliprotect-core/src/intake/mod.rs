@@ -98,6 +98,9 @@ pub struct IntakeReport {
     pub refused: Vec<(usize, EngineError)>,
     /// The filings made, each holding at most the policy's listings per filing.
     pub filings: Vec<FilingId>,
+    /// Rows recognised as relistings of a removed listing: filed as follow-ups of its
+    /// complaint, which is marked relisted.
+    pub relistings: Vec<(usize, crate::relisting::RelistingMatch)>,
 }
 
 /// How far an intake has come; given to the progress callback.
