@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration as StdDuration;
 
+use aliprotect::campaign::Campaign;
 use aliprotect::clock::ManualClock;
 use aliprotect::complaint::{ComplaintCommand, ComplaintReason, ComplaintStatus, Stage};
 use aliprotect::engine::{Command, Engine, Request};
@@ -82,6 +83,20 @@ async fn a_campaign_of_a_thousand_listings() {
             .unwrap();
     }
     let campaign = CampaignId::new();
+    engine
+        .save_campaign(
+            fixtures::holder_user(),
+            Campaign {
+                id: campaign,
+                tenant,
+                name: text("Earbuds sweep"),
+                rights: vec![right],
+                auto_file_relistings: true,
+                created_at: fixtures::now(),
+            },
+        )
+        .await
+        .unwrap();
     let intake = |submit| IntakeRequest {
         tenant,
         actor: fixtures::holder_user(),

@@ -360,3 +360,87 @@ async fn relistings_by_image_title_or_seller_are_linked_to_the_removed_complaint
         "one removal is below the threshold of three"
     );
 }
+
+#[tokio::test]
+async fn a_campaign_decides_whether_relistings_are_filed_or_held() {
+    use aliprotect::campaign::Campaign;
+    use aliprotect::complaint::{ComplaintCommand, RemovalCause};
+    use aliprotect::engine::{Command, EngineError};
+    use aliprotect::ids::CampaignId;
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let campaign = |id, auto| Campaign {
+        id,
+        tenant: h.tenant,
+        name: text("Cases"),
+        rights: vec![right],
+        auto_file_relistings: auto,
+        created_at: fixtures::now(),
+    };
+    let careful = CampaignId::new();
+    h.engine
+        .save_campaign(fixtures::holder_user(), campaign(careful, false))
+        .await
+        .unwrap();
+    let mut with_campaign = request(&h, right, true);
+    with_campaign.campaign = Some(careful);
+    let first = "{\"url\":\"https://shopx.en.alibaba.com/product/1.html\"}";
+    let report = h
+        .engine
+        .intake(
+            &with_campaign,
+            IntakeFormat::JsonLines,
+            first.as_bytes(),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    let earlier = report.filed[0].complaint;
+    h.platform(Command::complaint(earlier, ComplaintCommand::Accept))
+        .await;
+    h.platform(Command::complaint(
+        earlier,
+        ComplaintCommand::RecordRemoval {
+            cause: RemovalCause::PlatformReported,
+        },
+    ))
+    .await;
+    let again = "{\"url\":\"https://shopx.en.alibaba.com/product/2.html\"}";
+    let report = h
+        .engine
+        .intake(
+            &with_campaign,
+            IntakeFormat::JsonLines,
+            again.as_bytes(),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(report.filed.is_empty(), "held for a person");
+    assert_eq!(report.held_relistings.len(), 1);
+    assert_eq!(report.held_relistings[0].1.previous, earlier);
+
+    // Unknown campaigns and rights outside the campaign are refused as a whole.
+    with_campaign.campaign = Some(CampaignId::new());
+    assert!(matches!(
+        h.engine
+            .intake(
+                &with_campaign,
+                IntakeFormat::JsonLines,
+                again.as_bytes(),
+                |_| {}
+            )
+            .await,
+        Err(EngineError::UnknownCampaign(_))
+    ));
+    let other_right = aliprotect::ids::RightId::new();
+    let mut bad = campaign(CampaignId::new(), true);
+    bad.rights.push(other_right);
+    assert!(matches!(
+        h.engine.save_campaign(fixtures::holder_user(), bad).await,
+        Err(EngineError::UnusableRight {
+            why: "not found",
+            ..
+        })
+    ));
+}

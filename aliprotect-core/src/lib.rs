@@ -61,6 +61,7 @@
 pub mod accuracy;
 pub mod authority;
 pub mod calendar;
+pub mod campaign;
 pub mod clock;
 pub mod complaint;
 pub mod decider;

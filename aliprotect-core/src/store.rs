@@ -5,7 +5,7 @@
 //! powers of attorney. The engine writes all of a command's effects with ONE call to
 //! [`Store::commit`], which must be atomic: all or nothing, visible all at once.
 //!
-//! Implementing a backend: write the eighteen required methods below, then run
+//! Implementing a backend: write the twenty required methods below, then run
 //! `aliprotect_core::testkit::conformance::run_all` (feature `testkit`) against it; it checks
 //! every promise documented here.
 
@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::campaign::Campaign;
 use crate::complaint::{Complaint, ComplaintEvent, ComplaintStatus};
 use crate::ids::{CampaignId, ComplaintId, FilingId, RepresentativeId, RightId, TenantId};
 use crate::listing::ListingKey;
@@ -558,6 +559,12 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
+    /// Records a campaign for its tenant, replacing one with the same id.
+    async fn save_campaign(&self, campaign: Campaign) -> Result<(), StoreError>;
+
+    /// The tenant's campaigns, by id.
+    async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError>;
+
     /// Records a power of attorney for the tenant, replacing one with the same id.
     async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError>;
 
@@ -661,6 +668,12 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         (**self).revive_dead_letter(tenant, id, at).await
+    }
+    async fn save_campaign(&self, campaign: Campaign) -> Result<(), StoreError> {
+        (**self).save_campaign(campaign).await
+    }
+    async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
+        (**self).campaigns(tenant).await
     }
     async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError> {
         (**self).save_power(tenant, power).await

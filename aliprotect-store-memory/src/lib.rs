@@ -33,6 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use std::sync::Arc;
 
+use aliprotect_core::campaign::Campaign;
 use aliprotect_core::complaint::{Complaint, ComplaintStatus};
 use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
@@ -59,6 +60,7 @@ pub struct MemoryStore {
     shards: Box<[RwLock<Shard>]>,
     receipts: Mutex<HashMap<(TenantId, IdempotencyKey), Receipt>>,
     powers: RwLock<HashMap<(TenantId, RepresentativeId), Vec<PowerOfAttorney>>>,
+    campaigns: RwLock<HashMap<TenantId, BTreeMap<CampaignId, Campaign>>>,
     next_seq: AtomicU64,
     shard_hasher: foldhash::fast::FixedState,
 }
@@ -69,6 +71,7 @@ impl Default for MemoryStore {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             receipts: Mutex::default(),
             powers: RwLock::default(),
+            campaigns: RwLock::default(),
             next_seq: AtomicU64::new(0),
             shard_hasher: foldhash::fast::FixedState::default(),
         }
@@ -294,6 +297,24 @@ impl Store for MemoryStore {
             .shard(id.stream)
             .write()
             .revive_dead_letter(tenant, id, at))
+    }
+
+    async fn save_campaign(&self, campaign: Campaign) -> Result<(), StoreError> {
+        self.campaigns
+            .write()
+            .entry(campaign.tenant)
+            .or_default()
+            .insert(campaign.id, campaign);
+        Ok(())
+    }
+
+    async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
+        Ok(self
+            .campaigns
+            .read()
+            .get(&tenant)
+            .map(|c| c.values().cloned().collect())
+            .unwrap_or_default())
     }
 
     async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError> {

@@ -46,6 +46,7 @@ use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration as StdDuration;
 
+use aliprotect_core::campaign::Campaign;
 use aliprotect_core::complaint::{Complaint, ComplaintStatus};
 use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
@@ -440,6 +441,16 @@ impl Store for SqliteStore {
     ) -> Result<bool, StoreError> {
         let id = id.clone();
         self.write(move |tx| queries::revive_dead_letter(tx, tenant, &id, at))
+            .await
+    }
+
+    async fn save_campaign(&self, campaign: Campaign) -> Result<(), StoreError> {
+        self.write(move |tx| queries::save_campaign(tx, &campaign))
+            .await
+    }
+
+    async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
+        self.read(move |connection| queries::campaigns(connection, tenant))
             .await
     }
 

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use aliprotect_core::campaign::Campaign;
 use aliprotect_core::complaint::{Complaint, ComplaintStatus};
 use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
@@ -489,6 +490,42 @@ pub(crate) fn revive_dead_letter(
         })
         .map_err(unavailable)?;
     Ok(changed > 0)
+}
+
+pub(crate) fn save_campaign(
+    tx: &rusqlite::Transaction<'_>,
+    campaign: &Campaign,
+) -> Result<(), StoreError> {
+    let json = codec::to_json(campaign)?;
+    tx.prepare_cached(
+        "INSERT INTO campaigns(tenant, id, campaign) VALUES (?1, ?2, ?3)
+         ON CONFLICT(tenant, id) DO UPDATE SET campaign = excluded.campaign",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            &codec::tenant_key(campaign.tenant)[..],
+            &campaign.id.as_uuid().into_bytes()[..],
+            json
+        ])
+    })
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+pub(crate) fn campaigns(
+    connection: &Connection,
+    tenant: TenantId,
+) -> Result<Vec<Campaign>, StoreError> {
+    let mut statement = connection
+        .prepare_cached("SELECT campaign FROM campaigns WHERE tenant = ?1 ORDER BY id")
+        .map_err(unavailable)?;
+    let rows = statement
+        .query_map(params![&codec::tenant_key(tenant)[..]], |row| {
+            row.get::<_, String>(0)
+        })
+        .map_err(unavailable)?;
+    rows.map(|json| codec::from_json("campaign", &json.map_err(unavailable)?))
+        .collect()
 }
 
 pub(crate) fn save_power(

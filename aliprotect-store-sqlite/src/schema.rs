@@ -150,6 +150,15 @@ ALTER TABLE outbox ADD COLUMN tenant BLOB;
 ALTER TABLE outbox ADD COLUMN dead_error TEXT;
 CREATE INDEX outbox_dead ON outbox(tenant, seq) WHERE dead_error IS NOT NULL;
 "#,
+    r#"
+-- 3: campaigns.
+CREATE TABLE campaigns(
+    tenant BLOB NOT NULL,
+    id BLOB NOT NULL,
+    campaign TEXT NOT NULL,
+    PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The newest schema version this build writes.

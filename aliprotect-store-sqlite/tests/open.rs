@@ -200,7 +200,8 @@ async fn a_file_of_an_older_schema_is_migrated_on_open() {
     let connection = rusqlite::Connection::open(&path).unwrap();
     connection
         .execute_batch(
-            "DROP INDEX outbox_dead;
+            "DROP TABLE campaigns;
+             DROP INDEX outbox_dead;
              ALTER TABLE outbox DROP COLUMN dead_error;
              ALTER TABLE outbox DROP COLUMN tenant;
              PRAGMA user_version = 1;",

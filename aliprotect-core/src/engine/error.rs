@@ -53,6 +53,18 @@ pub enum EngineError {
     /// differs from the request's).
     #[error("invalid command: {0}")]
     InvalidCommand(&'static str),
+    /// No campaign with this id in the tenant.
+    #[error("campaign {0} not found")]
+    UnknownCampaign(crate::ids::CampaignId),
+    /// A right that cannot carry a campaign's complaints: unknown in the tenant, not
+    /// approved, or not one of the campaign's rights.
+    #[error("right {right} cannot be used here: {why}")]
+    UnusableRight {
+        /// The right.
+        right: crate::ids::RightId,
+        /// Why not.
+        why: &'static str,
+    },
     /// Other commands kept winning the race for this stream.
     #[error("gave up on {stream} after {attempts} version conflicts")]
     Conflict {

@@ -35,6 +35,26 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         input: impl Read,
         mut progress: impl FnMut(IntakeProgress),
     ) -> Result<IntakeReport, EngineError> {
+        let auto_file_relistings = match request.campaign {
+            None => true,
+            Some(id) => {
+                let campaign = self
+                    .inner
+                    .store
+                    .campaigns(request.tenant)
+                    .await?
+                    .into_iter()
+                    .find(|c| c.id == id)
+                    .ok_or(EngineError::UnknownCampaign(id))?;
+                if !campaign.rights.contains(&request.right) {
+                    return Err(EngineError::UnusableRight {
+                        right: request.right,
+                        why: "not one of the campaign's rights",
+                    });
+                }
+                campaign.auto_file_relistings
+            }
+        };
         let mut report = IntakeReport::default();
         let mut state = IntakeProgress::default();
         let mut first_seen = HashMap::new();
@@ -94,6 +114,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 .collect()
         };
         let mut follows = HashMap::new();
+        let mut held = std::collections::HashSet::new();
         for (line, listing, details) in &accepted {
             if let Some(found) = find_relisting(
                 listing,
@@ -102,10 +123,17 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 removed.iter().map(|c| &**c),
             ) {
                 removed.retain(|c| c.id() != found.previous);
-                follows.insert(*line, found);
-                report.relistings.push((*line, found));
+                if auto_file_relistings {
+                    follows.insert(*line, found);
+                    report.relistings.push((*line, found));
+                } else {
+                    held.insert(*line);
+                    report.held_relistings.push((*line, found, listing.clone()));
+                }
             }
         }
+        accepted.retain(|(line, _, _)| !held.contains(line));
+        state.to_file = accepted.len();
 
         let per_filing = usize::try_from(self.inner.policy.listings_per_filing)
             .unwrap_or(usize::MAX)

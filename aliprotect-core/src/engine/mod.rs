@@ -830,6 +830,49 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         ))
     }
 
+    /// Creates (or renames, re-scopes) a campaign: every right must be approved in the tenant.
+    pub async fn save_campaign(
+        &self,
+        actor: Actor,
+        campaign: crate::campaign::Campaign,
+    ) -> Result<(), EngineError> {
+        if actor.issuer() != crate::authority::Issuer::Holder
+            || actor.tenant() != Some(campaign.tenant)
+        {
+            return Err(EngineError::Forbidden {
+                actor,
+                command: "SaveCampaign",
+                reason: Forbidden::OtherTenant,
+            });
+        }
+        for right in &campaign.rights {
+            match self.load_right(campaign.tenant, *right).await? {
+                Some(found) if found.status == RightStatus::Approved => {}
+                Some(_) => {
+                    return Err(EngineError::UnusableRight {
+                        right: *right,
+                        why: "not approved",
+                    });
+                }
+                None => {
+                    return Err(EngineError::UnusableRight {
+                        right: *right,
+                        why: "not found",
+                    });
+                }
+            }
+        }
+        Ok(self.inner.store.save_campaign(campaign).await?)
+    }
+
+    /// The tenant's campaigns.
+    pub async fn campaigns(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<crate::campaign::Campaign>, EngineError> {
+        Ok(self.inner.store.campaigns(tenant).await?)
+    }
+
     /// Rights per status.
     pub async fn right_counts(
         &self,

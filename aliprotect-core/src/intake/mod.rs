@@ -36,7 +36,8 @@ pub struct IntakeRequest {
     pub reason: ComplaintReason,
     /// The explanation of every complaint.
     pub explanation: Text,
-    /// The campaign they belong to, if any.
+    /// The campaign they belong to, if any: it must exist and include `right`; its
+    /// `auto_file_relistings` decides whether relistings are filed or held.
     pub campaign: Option<CampaignId>,
     /// Whether to submit the complaints to the platform right away (else they stay drafts,
     /// or staged while the right is under review).
@@ -101,6 +102,13 @@ pub struct IntakeReport {
     /// Rows recognised as relistings of a removed listing: filed as follow-ups of its
     /// complaint, which is marked relisted.
     pub relistings: Vec<(usize, crate::relisting::RelistingMatch)>,
+    /// Relistings not filed because the campaign does not file relistings automatically:
+    /// left for a person to decide.
+    pub held_relistings: Vec<(
+        usize,
+        crate::relisting::RelistingMatch,
+        crate::listing::Listing,
+    )>,
 }
 
 /// How far an intake has come; given to the progress callback.

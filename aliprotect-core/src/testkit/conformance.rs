@@ -60,6 +60,7 @@ where
     read_model_equals_replay(&make_store().await).await;
     hostile_and_large_payloads(&make_store().await).await;
     powers_of_attorney(&make_store().await).await;
+    campaigns(&make_store().await).await;
 }
 
 /// A complaint stream being built: its id, tenant, events so far and state.
@@ -1117,6 +1118,42 @@ pub async fn powers_of_attorney(store: &dyn Store) {
             .powers(tenant, RepresentativeId::new())
             .await
             .expect("powers")
+            .is_empty()
+    );
+}
+
+/// Campaigns are saved per tenant, replaced by id, listed in id order.
+pub async fn campaigns(store: &dyn Store) {
+    use crate::campaign::Campaign;
+    use crate::ids::CampaignId;
+    let tenant = TenantId::new();
+    let mut first = Campaign {
+        id: CampaignId::from_u128(1),
+        tenant,
+        name: text("Earbuds sweep"),
+        rights: vec![RightId::new()],
+        auto_file_relistings: true,
+        created_at: now(),
+    };
+    let second = Campaign {
+        id: CampaignId::from_u128(2),
+        name: text("Cases"),
+        ..first.clone()
+    };
+    store.save_campaign(second.clone()).await.expect("save");
+    store.save_campaign(first.clone()).await.expect("save");
+    first.name = text("Earbuds sweep, renamed");
+    store.save_campaign(first.clone()).await.expect("replace");
+    assert_eq!(
+        store.campaigns(tenant).await.expect("campaigns"),
+        vec![first, second],
+        "replaced by id, in id order"
+    );
+    assert!(
+        store
+            .campaigns(TenantId::new())
+            .await
+            .expect("campaigns")
             .is_empty()
     );
 }
