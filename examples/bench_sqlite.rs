@@ -8,6 +8,7 @@
 //! cargo run --release --example bench_sqlite -- concurrent  [commands] [normal|full]   64 tasks, group commit
 //! cargo run --release --example bench_sqlite -- bulk        [complaints]  execute_batch, 10,000 per call
 //! cargo run --release --example bench_sqlite -- large       [complaints]  dashboard, load, reopen, memory
+//! cargo run --release --example bench_sqlite -- intake      [rows]        CSV intake with dedupe
 //! ```
 #![allow(clippy::print_stdout)]
 
@@ -215,6 +216,47 @@ async fn bulk(path: &Path, complaints: u64) -> Result<(), Failure> {
     Ok(())
 }
 
+/// CSV intake of `rows` rows (one in 20 repeating an earlier one) on a fresh file.
+async fn intake(path: &Path, rows: u64) -> Result<(), Failure> {
+    use aliprotect::intake::{IntakeFormat, IntakeRequest};
+    fresh(path);
+    let engine = engine(path, Durability::Normal)?;
+    let tenant = TenantId::new();
+    let right = approved_right(&engine, tenant).await?;
+    let mut csv = String::from("url,title,seller\n");
+    for n in 0..rows {
+        let product = if n % 20 == 19 { n - 1 } else { n };
+        csv.push_str(&format!(
+            "https://seller{}.en.alibaba.com/product/{}.html,Earbuds {n},Seller {}\n",
+            product % 500,
+            1_600_000_000 + product,
+            product % 500
+        ));
+    }
+    let request = IntakeRequest {
+        tenant,
+        actor: user(tenant),
+        marketplace: aliprotect::marketplace::Marketplace::AlibabaCom,
+        right,
+        reason: ComplaintReason::TrademarkCounterfeit,
+        explanation: Text::new("Counterfeit earbuds bearing our registered mark")?,
+        campaign: None,
+        submit: false,
+    };
+    let start = Instant::now();
+    let report = engine
+        .intake(&request, IntakeFormat::Csv, csv.as_bytes(), |_| {})
+        .await?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "case=intake rows={rows} filed={} duplicates={} secs={secs:.3} rows_per_sec={:.0}",
+        report.filed.len(),
+        report.duplicates.len(),
+        rows as f64 / secs
+    );
+    Ok(())
+}
+
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -328,6 +370,10 @@ fn main() -> Result<(), Failure> {
                     number(1_000_000)? as u64,
                 )
                 .await
+            }
+            "intake" => {
+                let path = dir.join("aliprotect-bench-intake.sqlite");
+                intake(&path, number(100_000)? as u64).await
             }
             other => Err(format!("unknown case {other}").into()),
         }

@@ -58,6 +58,19 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let mut report = IntakeReport::default();
         let mut state = IntakeProgress::default();
         let mut first_seen = HashMap::new();
+        // The right's open complaints, by listing: one query per open status instead of one
+        // lookup per row.
+        let mut open = HashMap::new();
+        for status in ComplaintStatus::ALL.into_iter().filter(|s| s.is_open()) {
+            for row in self
+                .inner
+                .store
+                .complaints_of_right(request.tenant, request.right, status)
+                .await?
+            {
+                open.insert(row.listing, row.id);
+            }
+        }
         let mut accepted: Vec<(usize, Listing, ListingDetails)> = Vec::new();
         for (line, row) in read_rows(format, input) {
             state.rows += 1;
@@ -78,18 +91,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 continue;
             }
             first_seen.insert(listing.key.clone(), line);
-            let open = self
-                .inner
-                .store
-                .complaints_on_listing(request.tenant, &listing.key)
-                .await?
-                .into_iter()
-                .find(|row| row.right == request.right && row.status.is_open());
-            match open {
+            match open.get(&listing.key) {
                 Some(existing) => report.duplicates.push(Duplicate {
                     line,
                     listing: listing.key.clone(),
-                    of: DuplicateOf::OpenComplaint(existing.id),
+                    of: DuplicateOf::OpenComplaint(*existing),
                 }),
                 None => accepted.push((line, listing, details)),
             }
