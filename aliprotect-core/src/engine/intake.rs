@@ -106,19 +106,23 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         progress(state);
 
         // Removed listings under this right that new rows may repeat (each matched once).
-        let mut removed: Vec<_> = if accepted.is_empty() {
-            Vec::new()
-        } else {
-            self.inner
+        let mut removed = Vec::new();
+        if !accepted.is_empty() {
+            let rows = self
+                .inner
                 .store
-                .complaints(request.tenant, None)
-                .await?
-                .into_iter()
-                .filter(|c| {
-                    c.filed.right == request.right && c.status() == ComplaintStatus::ListingRemoved
-                })
-                .collect()
-        };
+                .complaints_of_right(
+                    request.tenant,
+                    request.right,
+                    ComplaintStatus::ListingRemoved,
+                )
+                .await?;
+            for row in rows {
+                if let Some(complaint) = self.load_complaint(request.tenant, row.id).await? {
+                    removed.push(complaint);
+                }
+            }
+        }
         let mut follows = HashMap::new();
         let mut held = std::collections::HashSet::new();
         for (line, listing, details) in &accepted {
