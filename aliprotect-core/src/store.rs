@@ -23,7 +23,7 @@ use crate::listing::ListingKey;
 use crate::marketplace::Marketplace;
 use crate::notify::{MessageId, Notification};
 use crate::party::PowerOfAttorney;
-use crate::right::{IpKind, IpRight, RightEvent, RightStatus};
+use crate::right::{IpRight, RightEvent, RightStatus};
 
 /// The stream (aggregate) a command or event belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -149,18 +149,6 @@ impl Snapshot {
             Snapshot::Right(_) => None,
         }
     }
-
-    /// The read-model row of a right snapshot.
-    pub fn right_row(&self) -> Option<RightRow> {
-        match self {
-            Snapshot::Right(r) => Some(RightRow {
-                id: r.id,
-                kind: r.package.kind(),
-                status: r.status,
-            }),
-            Snapshot::Complaint(_) => None,
-        }
-    }
 }
 
 /// A stream as loaded: its version (number of events) and snapshot.
@@ -211,17 +199,6 @@ impl ComplaintRow {
             filed_at: complaint.filed_at,
         }
     }
-}
-
-/// A right as dashboards count it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RightRow {
-    /// The right.
-    pub id: RightId,
-    /// Its kind.
-    pub kind: IpKind,
-    /// Its status.
-    pub status: RightStatus,
 }
 
 /// How complaint counts are grouped.
