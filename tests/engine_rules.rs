@@ -240,12 +240,7 @@ async fn a_repeated_idempotency_key_returns_the_first_receipt_and_writes_nothing
     assert_eq!(first, second);
     let (a, b) = tokio::join!(h.engine.execute(request.clone()), h.engine.execute(request));
     assert_eq!((a.unwrap(), b.unwrap()), (first, first));
-    let state = h
-        .engine
-        .complaint(h.tenant, complaint)
-        .await
-        .unwrap()
-        .unwrap();
+    let state = h.complaint(complaint).await;
     assert_eq!(state.check_backs, 1, "ran once");
 }
 
@@ -261,12 +256,7 @@ async fn timers_fire_once_through_the_command_path() {
     let report = h.engine.tick().await.unwrap();
     assert_eq!(report.fired, 1, "the seller deadline");
     assert_eq!(h.engine.tick().await.unwrap().fired, 0, "and only once");
-    let state = h
-        .engine
-        .complaint(h.tenant, complaint)
-        .await
-        .unwrap()
-        .unwrap();
+    let state = h.complaint(complaint).await;
     assert_eq!(
         state.stage,
         aliprotect::complaint::Stage::ListingRemoved {
@@ -393,23 +383,11 @@ async fn a_batch_gives_each_request_its_own_result() {
         2,
         "retried after the file"
     );
-    let status = |id| {
-        let engine = h.engine.clone();
-        let tenant = h.tenant;
-        async move {
-            engine
-                .complaint(tenant, id)
-                .await
-                .unwrap()
-                .unwrap()
-                .status()
-        }
-    };
     use aliprotect::complaint::ComplaintStatus;
-    assert_eq!(status(a).await, ComplaintStatus::Submitted);
-    assert_eq!(status(b).await, ComplaintStatus::Draft);
+    assert_eq!(h.complaint(a).await.status(), ComplaintStatus::Submitted);
+    assert_eq!(h.complaint(b).await.status(), ComplaintStatus::Draft);
     assert_eq!(
-        status(existing).await,
+        h.complaint(existing).await.status(),
         ComplaintStatus::Submitted,
         "untouched"
     );

@@ -140,12 +140,7 @@ async fn a_csv_of_keyword_search_results_is_filed_row_by_row() {
     assert!(report.refused.is_empty());
 
     // The details of each row travel with its complaint.
-    let first = h
-        .engine
-        .complaint(h.tenant, report.filed[0].complaint)
-        .await
-        .unwrap()
-        .unwrap();
+    let first = h.complaint(report.filed[0].complaint).await;
     assert_eq!(
         first.filed.details.title.as_deref(),
         Some("Earbuds, model 0")
@@ -193,12 +188,7 @@ async fn json_lines_filed_and_submitted_or_staged_as_the_right_allows() {
     assert_eq!(report.rejected.len(), 1);
     assert_eq!(report.rejected[0].line, 3);
     for filed in &report.filed {
-        let complaint = h
-            .engine
-            .complaint(h.tenant, filed.complaint)
-            .await
-            .unwrap()
-            .unwrap();
+        let complaint = h.complaint(filed.complaint).await;
         assert_eq!(complaint.status(), ComplaintStatus::Submitted);
     }
 
@@ -229,12 +219,7 @@ async fn json_lines_filed_and_submitted_or_staged_as_the_right_allows() {
         .await
         .unwrap();
     assert_eq!(report.filed.len(), 1);
-    let staged = h
-        .engine
-        .complaint(h.tenant, report.filed[0].complaint)
-        .await
-        .unwrap()
-        .unwrap();
+    let staged = h.complaint(report.filed[0].complaint).await;
     assert_eq!(staged.status(), ComplaintStatus::Staged);
 }
 
@@ -334,12 +319,7 @@ async fn relistings_by_image_title_or_seller_are_linked_to_the_removed_complaint
         ]
     );
     for (previous, filed) in removed.iter().zip(&report.filed) {
-        let earlier = h
-            .engine
-            .complaint(h.tenant, *previous)
-            .await
-            .unwrap()
-            .unwrap();
+        let earlier = h.complaint(*previous).await;
         assert_eq!(
             earlier.stage,
             Stage::Relisted {

@@ -69,18 +69,7 @@ async fn metrics_of_a_campaign_match_its_outcomes() {
     }
     // #6 counter-noticed and restored; #7 counter-noticed and still open.
     for id in &ids[6..8] {
-        h.run(
-            Actor::Seller,
-            Command::complaint(
-                *id,
-                ComplaintCommand::ReceiveCounterNotice {
-                    statement: text("mine"),
-                    evidence: vec![],
-                },
-            ),
-        )
-        .await
-        .unwrap();
+        h.counter_notice(*id).await;
     }
     h.holder(Command::complaint(
         ids[6],
@@ -166,18 +155,7 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
         },
     ))
     .await;
-    h.run(
-        Actor::Seller,
-        Command::complaint(
-            ids[19],
-            ComplaintCommand::ReceiveCounterNotice {
-                statement: text("mine"),
-                evidence: vec![],
-            },
-        ),
-    )
-    .await
-    .unwrap();
+    h.counter_notice(ids[19]).await;
     h.holder(Command::complaint(
         ids[19],
         ComplaintCommand::AcceptCounterNotice,

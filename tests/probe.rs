@@ -42,30 +42,18 @@ async fn check_backs_find_removals_and_escalate_listings_still_up() {
         h.filed(right, 12).await,
         h.filed(right, 13).await,
     );
-    let key = |id| {
-        let engine = h.engine.clone();
-        let tenant = h.tenant;
-        async move {
-            engine
-                .complaint(tenant, id)
-                .await
-                .unwrap()
-                .unwrap()
-                .filed
-                .listing
-                .key
-                .clone()
-        }
-    };
     let evidence = fixtures::evidence(EvidenceKind::Screenshot);
     let probe = ScriptedProbe(HashMap::from([
         (
-            key(gone).await,
+            h.complaint(gone).await.filed.listing.key.clone(),
             ProbeFinding::Removed {
                 evidence: Some(evidence.clone()),
             },
         ),
-        (key(up).await, ProbeFinding::Live),
+        (
+            h.complaint(up).await.filed.listing.key.clone(),
+            ProbeFinding::Live,
+        ),
     ]));
 
     let mut totals = (0, 0, 0);
@@ -83,7 +71,7 @@ async fn check_backs_find_removals_and_escalate_listings_still_up() {
         "removed once (then closed), live and unknown each time"
     );
 
-    let removed = h.engine.complaint(h.tenant, gone).await.unwrap().unwrap();
+    let removed = h.complaint(gone).await;
     assert_eq!(
         removed.stage,
         Stage::ListingRemoved {
@@ -92,14 +80,9 @@ async fn check_backs_find_removals_and_escalate_listings_still_up() {
             }
         }
     );
-    let still = h.engine.complaint(h.tenant, up).await.unwrap().unwrap();
+    let still = h.complaint(up).await;
     assert_eq!(still.check_backs, 3);
-    let untouched = h
-        .engine
-        .complaint(h.tenant, unclear)
-        .await
-        .unwrap()
-        .unwrap();
+    let untouched = h.complaint(unclear).await;
     assert_eq!(
         untouched.status(),
         aliprotect::complaint::ComplaintStatus::Submitted

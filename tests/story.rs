@@ -29,6 +29,14 @@ fn reject(reason: &str) -> RightCommand {
     }
 }
 
+async fn statuses(h: &Harness, ids: Vec<ComplaintId>) -> Vec<ComplaintStatus> {
+    let mut out = Vec::new();
+    for id in ids {
+        out.push(h.complaint(id).await.status());
+    }
+    out
+}
+
 #[tokio::test]
 async fn the_whole_enforcement_story() {
     let h = Harness::new();
@@ -89,7 +97,7 @@ async fn the_whole_enforcement_story() {
     h.holder(r(RightCommand::Submit)).await;
     h.platform(r(RightCommand::BeginReview)).await;
     for id in &staged {
-        let c = h.engine.complaint(h.tenant, *id).await.unwrap().unwrap();
+        let c = h.complaint(*id).await;
         assert_eq!(c.status(), ComplaintStatus::Staged);
     }
     h.platform(r(RightCommand::Approve)).await;
@@ -104,7 +112,7 @@ async fn the_whole_enforcement_story() {
         "Registrant name does not match"
     );
     for id in &staged {
-        let c = h.engine.complaint(h.tenant, *id).await.unwrap().unwrap();
+        let c = h.complaint(*id).await;
         assert_eq!(
             c.status(),
             ComplaintStatus::Submitted,
@@ -147,26 +155,8 @@ async fn the_whole_enforcement_story() {
             .await;
         ids.push(id);
     }
-    let statuses = |ids: Vec<ComplaintId>| {
-        let engine = h.engine.clone();
-        let tenant = h.tenant;
-        async move {
-            let mut out = Vec::new();
-            for id in ids {
-                out.push(
-                    engine
-                        .complaint(tenant, id)
-                        .await
-                        .unwrap()
-                        .unwrap()
-                        .status(),
-                );
-            }
-            out
-        }
-    };
     assert_eq!(
-        Filing::status(statuses(ids.clone()).await),
+        Filing::status(statuses(&h, ids.clone()).await),
         FilingStatus::Received
     );
     for id in &ids {
@@ -174,7 +164,7 @@ async fn the_whole_enforcement_story() {
             .await;
     }
     assert_eq!(
-        Filing::status(statuses(ids.clone()).await),
+        Filing::status(statuses(&h, ids.clone()).await),
         FilingStatus::InProcess
     );
     let c = |i: usize, command| Command::complaint(ids[i], command);
@@ -257,7 +247,7 @@ async fn the_whole_enforcement_story() {
     let report = h.engine.tick().await.unwrap();
     assert!(report.fired >= 4, "seller deadlines fired: {report:?}");
     for (i, id) in ids.iter().enumerate().skip(4) {
-        let complaint = h.engine.complaint(h.tenant, *id).await.unwrap().unwrap();
+        let complaint = h.complaint(*id).await;
         assert_eq!(
             complaint.stage,
             Stage::ListingRemoved {
@@ -269,12 +259,7 @@ async fn the_whole_enforcement_story() {
     // The platform never reacted to a staged one: a check-back finds it gone.
     h.clock.advance(Duration::days(12));
     h.engine.tick().await.unwrap();
-    let checked = h
-        .engine
-        .complaint(h.tenant, staged[0])
-        .await
-        .unwrap()
-        .unwrap();
+    let checked = h.complaint(staged[0]).await;
     assert!(checked.check_backs >= 1, "a check-back fell due");
     h.holder(Command::complaint(
         staged[0],
@@ -300,19 +285,19 @@ async fn the_whole_enforcement_story() {
         ComplaintCommand::File(Box::new(relisted)),
     ))
     .await;
-    let first = h.engine.complaint(h.tenant, ids[0]).await.unwrap().unwrap();
+    let first = h.complaint(ids[0]).await;
     assert_eq!(
         first.stage,
         Stage::Relisted {
             successor: relisting
         }
     );
-    let second = h.engine.complaint(h.tenant, ids[1]).await.unwrap().unwrap();
+    let second = h.complaint(ids[1]).await;
     assert_eq!(second.stage, Stage::Refiled { successor: refiled });
 
     // Outcomes of all three platform codes are present.
     let everything = [ids.clone(), staged.clone(), vec![refiled, relisting]].concat();
-    let all: Vec<ComplaintStatus> = statuses(everything).await;
+    let all: Vec<ComplaintStatus> = statuses(&h, everything).await;
     let codes: Vec<_> = all.iter().filter_map(|s| s.platform_status()).collect();
     for code in PlatformStatus::ALL {
         assert!(codes.contains(code), "{code} present in {all:?}");

@@ -100,6 +100,27 @@ impl Harness {
             .unwrap_or_else(|e| panic!("platform's {name} failed: {e}"))
     }
 
+    /// The complaint's current state; panics if it does not exist.
+    pub(crate) async fn complaint(&self, id: ComplaintId) -> aliprotect::complaint::Complaint {
+        self.engine
+            .complaint(self.tenant, id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("complaint {id} not found"))
+    }
+
+    /// The seller counter-notices complaint `id`.
+    pub(crate) async fn counter_notice(&self, id: ComplaintId) {
+        use aliprotect::complaint::ComplaintCommand;
+        let notice = ComplaintCommand::ReceiveCounterNotice {
+            statement: fixtures::text("These goods are genuine"),
+            evidence: vec![],
+        };
+        self.run(Actor::Seller, Command::complaint(id, notice))
+            .await
+            .unwrap_or_else(|e| panic!("counter-notice refused: {e}"));
+    }
+
     /// Registers the fixture trademark and walks it to approval.
     pub(crate) async fn approved_right(&self) -> RightId {
         let id = RightId::new();
