@@ -87,9 +87,9 @@ async fn metrics_of_a_campaign_match_its_outcomes() {
     assert_eq!(m.in_progress, 3);
     assert_eq!(m.removal_rate, Some(4.0 / 7.0));
     assert_eq!(m.relisting_rate, Some(0.25));
-    let day = 86_400;
-    assert_eq!(m.median_seconds_to_removal, Some(2 * day));
-    assert_eq!(m.p90_seconds_to_removal, Some(4 * day));
+    let day = 24;
+    assert_eq!(m.median_hours_to_removal, Some(2 * day));
+    assert_eq!(m.p90_hours_to_removal, Some(4 * day));
     assert_eq!(breakdown.by_right.len(), 1);
     assert_eq!(breakdown.by_week.values().map(|w| w.filed).sum::<u64>(), 10);
 
@@ -105,7 +105,7 @@ async fn metrics_of_a_campaign_match_its_outcomes() {
         csv.lines()
             .nth(1)
             .unwrap()
-            .starts_with("overall,\"\",10,3,4,2,2,1,1,0.5714,172800,345600,0.2500"),
+            .starts_with("overall,\"\",10,3,4,2,2,1,1,0.5714,48,96,0.2500"),
         "{csv}"
     );
     let json: serde_json::Value = serde_json::from_str(&breakdown.to_json().unwrap()).unwrap();

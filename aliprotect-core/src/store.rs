@@ -21,6 +21,7 @@ use crate::complaint::{Complaint, ComplaintEvent, ComplaintStatus};
 use crate::ids::{CampaignId, ComplaintId, FilingId, RepresentativeId, RightId, TenantId};
 use crate::listing::ListingKey;
 use crate::marketplace::Marketplace;
+use crate::metrics::{MetricsChange, Tallies};
 use crate::notify::{MessageId, Notification};
 use crate::party::PowerOfAttorney;
 use crate::right::{IpRight, RightEvent, RightStatus};
@@ -384,6 +385,9 @@ pub struct Commit {
     pub timers: Vec<Timer>,
     /// The command's idempotency key and receipt, recorded with the commit.
     pub receipt: Option<(IdempotencyKey, Receipt)>,
+    /// How the commit moves the complaint metrics, for a store that keeps [`Tallies`]
+    /// (see [`Store::metric_tallies`]); `None` when they do not move.
+    pub metrics: Option<MetricsChange>,
 }
 
 /// A backend failure.
@@ -496,6 +500,20 @@ pub trait Store: Send + Sync + 'static {
         tenant: TenantId,
         campaign: Option<CampaignId>,
     ) -> Result<Vec<Arc<Complaint>>, StoreError>;
+
+    /// The metric tallies of the tenant's complaints (of `campaign` only, when given).
+    ///
+    /// The default counts them from [`Store::complaints`], which is right but reads every
+    /// complaint; a store for large tenants keeps tallies up to date by adding each
+    /// [`Commit::metrics`] in the same transaction as the commit, and reads those.
+    async fn metric_tallies(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Tallies, StoreError> {
+        let complaints = self.complaints(tenant, campaign).await?;
+        Ok(Tallies::of(complaints.iter().map(|c| &**c)))
+    }
 
     /// Up to `limit` timers of any tenant due at or before `now`, earliest first.
     async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError>;
@@ -611,6 +629,14 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     ) -> Result<Vec<Arc<Complaint>>, StoreError> {
         (**self).complaints(tenant, campaign).await
     }
+    async fn metric_tallies(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Tallies, StoreError> {
+        (**self).metric_tallies(tenant, campaign).await
+    }
+
     async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError> {
         (**self).due_timers(now, limit).await
     }

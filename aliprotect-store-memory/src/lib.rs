@@ -37,6 +37,7 @@ use aliprotect_core::campaign::Campaign;
 use aliprotect_core::complaint::{Complaint, ComplaintStatus};
 use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
+use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::party::PowerOfAttorney;
 use aliprotect_core::right::RightStatus;
@@ -217,6 +218,18 @@ impl Store for MemoryStore {
             .collect();
         complaints.sort_by_key(|c| c.id());
         Ok(complaints)
+    }
+
+    async fn metric_tallies(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Tallies, StoreError> {
+        let mut tallies = Tallies::default();
+        for shard in &self.shards {
+            shard.read().add_tallies(tenant, campaign, &mut tallies);
+        }
+        Ok(tallies)
     }
 
     async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError> {

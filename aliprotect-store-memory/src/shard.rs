@@ -11,6 +11,7 @@ use std::sync::Arc;
 use aliprotect_core::complaint::{Complaint, ComplaintStatus};
 use aliprotect_core::ids::{CampaignId, ComplaintId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
+use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
@@ -37,6 +38,8 @@ pub(crate) type TimerKey = (DateTime<Utc>, TenantId, StreamId, TimerKind);
 pub(crate) struct Shard {
     streams: HashMap<StreamKey, Stream>,
     counts: HashMap<TenantId, Counts>,
+    /// Metric tallies by tenant and campaign, kept from each commit's change.
+    tallies: HashMap<(TenantId, Option<CampaignId>), Tallies>,
     listings: HashMap<(TenantId, ListingKey), Vec<ComplaintId>>,
     complaints_by_right: HashMap<(TenantId, RightId), BTreeSet<ComplaintId>>,
     timers: BTreeSet<TimerKey>,
@@ -97,8 +100,15 @@ impl Shard {
             snapshot,
             outbox,
             timers,
+            metrics,
             ..
         } = commit;
+        if let Some(change) = &metrics {
+            self.tallies
+                .entry((tenant, change.after.campaign))
+                .or_default()
+                .record(change);
+        }
         let old = self.streams.get(&key).map(|s| &s.snapshot);
         let counts = self.counts.entry(tenant).or_default();
         match &snapshot {
@@ -253,6 +263,27 @@ impl Shard {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Adds this shard's tallies of the tenant (of `campaign` only, when given) to `into`.
+    pub(crate) fn add_tallies(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+        into: &mut Tallies,
+    ) {
+        match campaign {
+            Some(_) => {
+                if let Some(tallies) = self.tallies.get(&(tenant, campaign)) {
+                    into.merge(tallies);
+                }
+            }
+            None => self
+                .tallies
+                .iter()
+                .filter(|((t, _), _)| *t == tenant)
+                .for_each(|(_, tallies)| into.merge(tallies)),
+        }
     }
 
     pub(crate) fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Vec<Timer> {

@@ -1,10 +1,11 @@
 //! Property test with the exported strategies: any history committed event by event loads
-//! back as its fold, and the counts equal a replay.
+//! back as its fold, and the counts and metric tallies equal a replay.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use aliprotect_core::complaint::ComplaintDecider;
 use aliprotect_core::decider::Decider;
 use aliprotect_core::ids::TenantId;
+use aliprotect_core::metrics::{MetricsChange, Tallies};
 use aliprotect_core::store::{Commit, CountBy, DomainEvent, Snapshot, Store, StreamId};
 use aliprotect_core::testkit::strategies;
 use aliprotect_store_memory::MemoryStore;
@@ -22,13 +23,16 @@ proptest! {
             let stream = StreamId::Complaint(complaint.id());
             let mut folded = None;
             for (version, event) in events.iter().enumerate() {
+                let before = folded.clone();
                 folded = ComplaintDecider::evolve(folded, event);
+                let after = folded.clone().unwrap();
                 store.commit(Commit {
                     tenant,
                     stream,
                     expected_version: version as u64,
                     events: vec![DomainEvent::Complaint(event.clone())],
-                    snapshot: Snapshot::Complaint(std::sync::Arc::new(folded.clone().unwrap())),
+                    metrics: MetricsChange::between(before.as_ref(), &after),
+                    snapshot: Snapshot::Complaint(std::sync::Arc::new(after)),
                     outbox: vec![],
                     timers: vec![],
                     receipt: None,
@@ -41,6 +45,10 @@ proptest! {
             prop_assert_eq!(counts.len(), 1);
             prop_assert_eq!(counts[0].status, complaint.status());
             prop_assert_eq!(counts[0].count, 1);
+            prop_assert_eq!(
+                store.metric_tallies(tenant, None).await.unwrap(),
+                Tallies::of([&complaint])
+            );
             Ok(())
         })?;
     }

@@ -38,6 +38,7 @@ mod codec;
 mod prepare;
 mod queries;
 mod schema;
+mod tallies;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -50,6 +51,7 @@ use aliprotect_core::campaign::Campaign;
 use aliprotect_core::complaint::{Complaint, ComplaintStatus};
 use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
+use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::party::PowerOfAttorney;
 use aliprotect_core::right::RightStatus;
@@ -389,6 +391,15 @@ impl Store for SqliteStore {
         campaign: Option<CampaignId>,
     ) -> Result<Vec<Arc<Complaint>>, StoreError> {
         self.read(move |connection| queries::complaints(connection, tenant, campaign))
+            .await
+    }
+
+    async fn metric_tallies(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Tallies, StoreError> {
+        self.read(move |connection| tallies::read(connection, tenant, campaign))
             .await
     }
 

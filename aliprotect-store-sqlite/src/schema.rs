@@ -159,7 +159,38 @@ CREATE TABLE campaigns(
     PRIMARY KEY (tenant, id)
 ) WITHOUT ROWID;
 "#,
+    r#"
+-- 4: metric tallies, summed by the writer from each commit's change; campaign is x'' for
+-- complaints without one. Filled from the existing complaints by `tallies::backfill`.
+CREATE TABLE metric_groups(
+    tenant BLOB NOT NULL,
+    campaign BLOB NOT NULL,
+    dimension INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    filed INTEGER NOT NULL,
+    in_progress INTEGER NOT NULL,
+    removed INTEGER NOT NULL,
+    unable_to_process INTEGER NOT NULL,
+    counter_noticed INTEGER NOT NULL,
+    restored INTEGER NOT NULL,
+    relisted INTEGER NOT NULL,
+    PRIMARY KEY (tenant, campaign, dimension, key)
+) WITHOUT ROWID;
+CREATE TABLE removal_hours(
+    tenant BLOB NOT NULL,
+    campaign BLOB NOT NULL,
+    dimension INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    hours INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (tenant, campaign, dimension, key, hours)
+) WITHOUT ROWID;
+"#,
 ];
+
+/// The schema version whose migration creates the metric tables; a file migrated to it
+/// has its existing complaints counted.
+const METRIC_TABLES: usize = 4;
 
 /// The newest schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -247,6 +278,9 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Op
     for (index, script) in MIGRATIONS.iter().enumerate().skip(pending) {
         let tx = connection.transaction().map_err(&fail)?;
         tx.execute_batch(script).map_err(&fail)?;
+        if index + 1 == METRIC_TABLES {
+            crate::tallies::backfill(&tx).map_err(&fail)?;
+        }
         tx.pragma_update(None, "user_version", index as i64 + 1)
             .map_err(&fail)?;
         tx.commit().map_err(&fail)?;

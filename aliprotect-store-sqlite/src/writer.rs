@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 
 use crate::cache::SnapshotCache;
 use crate::prepare::Prepared;
+use crate::tallies::TallyChanges;
 use crate::unavailable;
 
 /// Work for the writer thread.
@@ -162,6 +163,7 @@ struct Slot {
 fn write_all(connection: &mut Connection, slots: &mut [Slot]) -> Result<(), rusqlite::Error> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut counts: HashMap<([u8; 16], u8, i64), i64> = HashMap::default();
+    let mut tallies = TallyChanges::default();
     for slot in slots.iter_mut() {
         let Some(prepared) = &slot.prepared else {
             continue;
@@ -169,8 +171,15 @@ fn write_all(connection: &mut Connection, slots: &mut [Slot]) -> Result<(), rusq
         if slot.result.is_some() {
             continue;
         }
-        slot.result = Some(write_one(&tx, prepared, &mut counts)?);
+        let result = write_one(&tx, prepared, &mut counts)?;
+        if result.is_ok()
+            && let Some(change) = &prepared.commit.metrics
+        {
+            tallies.record(prepared.tenant, change);
+        }
+        slot.result = Some(result);
     }
+    tallies.write(&tx)?;
     let mut upsert = tx.prepare_cached(
         "INSERT INTO status_counts(tenant, kind, status, n) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(tenant, kind, status) DO UPDATE SET n = n + excluded.n",

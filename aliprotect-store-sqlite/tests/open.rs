@@ -5,6 +5,7 @@
 
 use aliprotect_core::complaint::{ComplaintCommand, ComplaintContext, ComplaintDecider};
 use aliprotect_core::decider::Decider;
+use aliprotect_core::metrics::{MetricsChange, Tallies};
 use aliprotect_core::party::Actor;
 use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::right::RightStatus;
@@ -35,6 +36,7 @@ fn filed_commit() -> Commit {
         stream: StreamId::Complaint(filing.id),
         expected_version: 0,
         events: events.into_iter().map(DomainEvent::Complaint).collect(),
+        metrics: MetricsChange::between(None, &state),
         snapshot: Snapshot::Complaint(std::sync::Arc::new(state)),
         outbox: vec![],
         timers: vec![],
@@ -196,11 +198,13 @@ async fn a_file_of_an_older_schema_is_migrated_on_open() {
         let store = SqliteStore::open(&path).unwrap();
         store.commit(commit.clone()).await.unwrap();
     }
-    // Turn the file back into schema 1: no dead-letter columns.
+    // Turn the file back into schema 1: no dead-letter columns, no metric tables.
     let connection = rusqlite::Connection::open(&path).unwrap();
     connection
         .execute_batch(
-            "DROP TABLE campaigns;
+            "DROP TABLE metric_groups;
+             DROP TABLE removal_hours;
+             DROP TABLE campaigns;
              DROP INDEX outbox_dead;
              ALTER TABLE outbox DROP COLUMN dead_error;
              ALTER TABLE outbox DROP COLUMN tenant;
@@ -224,6 +228,14 @@ async fn a_file_of_an_older_schema_is_migrated_on_open() {
             .await
             .unwrap()
             .is_empty()
+    );
+    let Snapshot::Complaint(complaint) = &commit.snapshot else {
+        unreachable!("a complaint commit")
+    };
+    assert_eq!(
+        store.metric_tallies(commit.tenant, None).await.unwrap(),
+        Tallies::of([&**complaint]),
+        "complaints already in the file are counted by the migration"
     );
     let version: i64 = rusqlite::Connection::open(&path)
         .unwrap()

@@ -30,6 +30,7 @@ use crate::complaint::{
 use crate::decider::Decider;
 use crate::ids::{ComplaintId, RightId, RightsHolderId, TenantId};
 use crate::listing::ListingKey;
+use crate::metrics::{MetricsChange, MetricsFact};
 use crate::notify::Notifier;
 use crate::party::{Actor, PowerOfAttorney};
 use crate::policy::MarketplacePolicy;
@@ -399,13 +400,17 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             previous: previous.as_deref(),
         };
         let events = ComplaintDecider::decide(&state, command, &context)?;
+        let before = state.as_ref().map(MetricsFact::of);
         let state = events.iter().fold(state, ComplaintDecider::evolve);
         let Some(complaint) = state else {
             return Err(EngineError::NotFound(stream));
         };
+        let metrics = MetricsChange::new(before, MetricsFact::of(&complaint));
         let events = events.into_iter().map(DomainEvent::Complaint).collect();
         let snapshot = Snapshot::Complaint(Arc::new(complaint));
-        Ok(self.prepare(request, stream, version, events, snapshot, now))
+        let mut decided = self.prepare(request, stream, version, events, snapshot, now);
+        decided.commit.metrics = metrics;
+        Ok(decided)
     }
 
     /// The commit of a decision, with its effects and receipt.
@@ -434,6 +439,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             events,
             snapshot,
             receipt: request.idempotency_key.clone().map(|key| (key, receipt)),
+            metrics: None,
         };
         Decided { commit, receipt }
     }
@@ -704,6 +710,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             outbox: Vec::new(),
             timers,
             receipt: None,
+            metrics: None,
         };
         match store.commit(commit).await {
             // A conflict means the stream moved on and its timers were replaced anyway.
@@ -793,10 +800,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         tenant: TenantId,
         campaign: Option<crate::ids::CampaignId>,
     ) -> Result<crate::metrics::Breakdown, EngineError> {
-        let complaints = self.inner.store.complaints(tenant, campaign).await?;
-        Ok(crate::metrics::Breakdown::of(
-            complaints.iter().map(|c| &**c),
-        ))
+        let tallies = self.inner.store.metric_tallies(tenant, campaign).await?;
+        Ok(tallies.breakdown())
     }
 
     /// The tenant's accuracy as a filer over the policy's window, against its trusted-filer

@@ -31,6 +31,7 @@ use crate::decider::Decider;
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RepresentativeId, RightId, TenantId};
 use crate::listing::Listing;
+use crate::metrics::{MetricsChange, Tallies};
 use crate::notify::{MessageId, Notification, NotificationBody};
 use crate::party::{Actor, PowerOfAttorney, PowerScope};
 use crate::policy::MarketplacePolicy;
@@ -115,13 +116,15 @@ impl Builder {
             .unwrap_or_else(|r| panic!("test story refused: {r}"));
         let state = events
             .iter()
-            .fold(self.state.clone(), ComplaintDecider::evolve);
+            .fold(self.state.clone(), ComplaintDecider::evolve)
+            .expect("filed");
         Commit {
             tenant: self.tenant,
             stream: self.stream(),
             expected_version: self.version,
             events: events.into_iter().map(DomainEvent::Complaint).collect(),
-            snapshot: Snapshot::Complaint(std::sync::Arc::new(state.expect("filed"))),
+            metrics: MetricsChange::between(self.state.as_ref(), &state),
+            snapshot: Snapshot::Complaint(std::sync::Arc::new(state)),
             outbox: Vec::new(),
             timers: Vec::new(),
             receipt: None,
@@ -642,6 +645,7 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
             outbox: vec![],
             timers: vec![],
             receipt: None,
+            metrics: None,
         })
         .await
         .expect("timers-only commit");
@@ -931,6 +935,7 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
                 outbox: vec![],
                 timers: vec![],
                 receipt: None,
+                metrics: None,
             };
             version += commit.events.len() as u64;
             store.commit(commit).await.expect("right commit");
@@ -1030,6 +1035,30 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
             .complaints(TenantId::new(), None)
             .await
             .expect("complaints")
+            .is_empty()
+    );
+    assert_eq!(
+        store.metric_tallies(tenant, None).await.expect("tallies"),
+        Tallies::of(&replayed),
+        "metric tallies of the tenant equal the replay"
+    );
+    assert_eq!(
+        store
+            .metric_tallies(tenant, Some(campaign))
+            .await
+            .expect("tallies of a campaign"),
+        Tallies::of(
+            replayed
+                .iter()
+                .filter(|c| c.filed.campaign == Some(campaign))
+        ),
+        "metric tallies of a campaign equal the replay"
+    );
+    assert!(
+        store
+            .metric_tallies(TenantId::new(), None)
+            .await
+            .expect("tallies")
             .is_empty()
     );
     let first = &replayed[0];

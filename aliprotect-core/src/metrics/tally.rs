@@ -1,0 +1,399 @@
+//! Metrics as running tallies a store can keep up to date on every commit, so that a
+//! dashboard over a million complaints reads a few thousand group rows instead of a million
+//! snapshots.
+//!
+//! Each complaint is reduced to a [`MetricsFact`]; a commit that changes it carries a
+//! [`MetricsChange`] (the fact before and after); a store adds the change to its [`Tallies`]
+//! and [`Tallies::breakdown`] turns them into the [`Breakdown`] a caller sees. Tallies are
+//! sums, so the tallies of several campaigns merge into the tenant's.
+//!
+//! ```
+//! use aliprotect_core::metrics::Tallies;
+//! let tallies = Tallies::of(std::iter::empty());
+//! assert!(tallies.is_empty());
+//! assert_eq!(tallies.breakdown().overall.filed, 0);
+//! ```
+
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+
+use chrono::Datelike;
+use serde::{Deserialize, Serialize};
+
+use super::{Breakdown, Metrics};
+use crate::complaint::{Complaint, ComplaintStatus};
+use crate::ids::{CampaignId, RightId};
+
+/// Where a complaint stands, as metrics count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Staged, draft or retracted: counted as filed, nothing more.
+    NotPending,
+    /// With the platform: submitted, in progress, counter-noticed or responded.
+    InProgress,
+    /// "Listing Removed".
+    Removed,
+    /// Removed, then back.
+    Relisted,
+    /// "Unable to Process", refiled or not.
+    UnableToProcess,
+    /// Left up after a counter-notice.
+    Restored,
+}
+
+impl Outcome {
+    fn of(status: ComplaintStatus) -> Self {
+        match status {
+            ComplaintStatus::Submitted
+            | ComplaintStatus::InProgress
+            | ComplaintStatus::CounterNoticed
+            | ComplaintStatus::Responded => Outcome::InProgress,
+            ComplaintStatus::ListingRemoved => Outcome::Removed,
+            ComplaintStatus::Relisted => Outcome::Relisted,
+            ComplaintStatus::UnableToProcess | ComplaintStatus::Refiled => Outcome::UnableToProcess,
+            ComplaintStatus::ListingRestored => Outcome::Restored,
+            ComplaintStatus::Staged | ComplaintStatus::Draft | ComplaintStatus::Retracted => {
+                Outcome::NotPending
+            }
+        }
+    }
+
+    fn is_removal(self) -> bool {
+        matches!(self, Outcome::Removed | Outcome::Relisted)
+    }
+}
+
+/// Everything the metrics need to know of one complaint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsFact {
+    /// Its campaign, if any.
+    pub campaign: Option<CampaignId>,
+    /// The right complained under.
+    pub right: RightId,
+    /// The seller: store id, or seller name, or `unknown`.
+    pub seller: String,
+    /// ISO week of filing, as `2026-W10`.
+    pub week: String,
+    /// Where it stands.
+    pub outcome: Outcome,
+    /// Whether it met at least one counter-notice.
+    pub counter_noticed: bool,
+    /// Whole hours from filing to removal, for removed listings.
+    pub hours_to_removal: Option<u32>,
+}
+
+impl MetricsFact {
+    /// The fact of `complaint`.
+    pub fn of(complaint: &Complaint) -> Self {
+        let filed = &complaint.filed;
+        let outcome = Outcome::of(complaint.status());
+        let week = complaint.filed_at.iso_week();
+        let hours_to_removal =
+            complaint
+                .removed_at
+                .filter(|_| outcome.is_removal())
+                .map(|removed_at| {
+                    let hours = (removed_at - complaint.filed_at).num_hours().max(0);
+                    u32::try_from(hours).unwrap_or(u32::MAX)
+                });
+        Self {
+            campaign: filed.campaign,
+            right: filed.right,
+            seller: filed
+                .listing
+                .seller_id
+                .clone()
+                .or_else(|| filed.details.seller_name.clone())
+                .unwrap_or_else(|| "unknown".to_owned()),
+            week: format!("{}-W{:02}", week.year(), week.week()),
+            outcome,
+            counter_noticed: !complaint.counter_notices.is_empty(),
+            hours_to_removal,
+        }
+    }
+
+    /// The groups the fact counts in; removal times are kept for the first two only (see
+    /// [`Breakdown::by_seller`]).
+    fn groups(&self) -> [MetricsGroup; 3] {
+        [
+            MetricsGroup::Right(self.right),
+            MetricsGroup::Week(self.week.clone()),
+            MetricsGroup::Seller(self.seller.clone()),
+        ]
+    }
+}
+
+/// How one commit changes the metrics: the complaint's fact before and after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsChange {
+    /// The fact before the commit; `None` for a new complaint.
+    pub before: Option<MetricsFact>,
+    /// The fact after it.
+    pub after: MetricsFact,
+}
+
+impl MetricsChange {
+    /// The change from `before` to `after`, or `None` when the metrics do not move (most
+    /// commits: reminders, check-backs that found the listing live, timers).
+    pub fn between(before: Option<&Complaint>, after: &Complaint) -> Option<Self> {
+        Self::new(before.map(MetricsFact::of), MetricsFact::of(after))
+    }
+
+    /// The change between two facts, or `None` when they are the same.
+    pub fn new(before: Option<MetricsFact>, after: MetricsFact) -> Option<Self> {
+        (before.as_ref() != Some(&after)).then_some(Self { before, after })
+    }
+}
+
+/// A group that metrics are broken down by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum MetricsGroup {
+    /// One right.
+    Right(RightId),
+    /// One ISO week of filing.
+    Week(String),
+    /// One seller.
+    Seller(String),
+}
+
+impl MetricsGroup {
+    /// Whether times to removal are kept for this group.
+    pub fn keeps_removal_times(&self) -> bool {
+        !matches!(self, MetricsGroup::Seller(_))
+    }
+}
+
+/// The running sums of one group. Signed, so that the same type holds a change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupTally {
+    /// Complaints filed.
+    pub filed: i64,
+    /// With the platform.
+    pub in_progress: i64,
+    /// Removed, relisted since or not.
+    pub removed: i64,
+    /// "Unable to Process".
+    pub unable_to_process: i64,
+    /// Met a counter-notice.
+    pub counter_noticed: i64,
+    /// Left up after a counter-notice.
+    pub restored: i64,
+    /// Relisted after removal.
+    pub relisted: i64,
+    /// How many removals took each number of whole hours.
+    pub hours_to_removal: BTreeMap<u32, i64>,
+}
+
+impl GroupTally {
+    /// Adds `sign` (1 or -1) times `fact`.
+    fn count(&mut self, fact: &MetricsFact, sign: i64, keep_times: bool) {
+        self.filed += sign;
+        match fact.outcome {
+            Outcome::NotPending => {}
+            Outcome::InProgress => self.in_progress += sign,
+            Outcome::Removed => self.removed += sign,
+            Outcome::Relisted => {
+                self.removed += sign;
+                self.relisted += sign;
+            }
+            Outcome::UnableToProcess => self.unable_to_process += sign,
+            Outcome::Restored => self.restored += sign,
+        }
+        if fact.counter_noticed {
+            self.counter_noticed += sign;
+        }
+        if keep_times && let Some(hours) = fact.hours_to_removal {
+            self.add_removal_times(hours, sign);
+        }
+    }
+
+    /// Adds `n` removals that took `hours`.
+    pub fn add_removal_times(&mut self, hours: u32, n: i64) {
+        let entry = self.hours_to_removal.entry(hours).or_default();
+        *entry += n;
+        if *entry == 0 {
+            self.hours_to_removal.remove(&hours);
+        }
+    }
+
+    /// Adds another tally of the same group (a change, or another campaign's).
+    pub fn merge(&mut self, other: &GroupTally) {
+        self.filed += other.filed;
+        self.in_progress += other.in_progress;
+        self.removed += other.removed;
+        self.unable_to_process += other.unable_to_process;
+        self.counter_noticed += other.counter_noticed;
+        self.restored += other.restored;
+        self.relisted += other.relisted;
+        for (hours, n) in &other.hours_to_removal {
+            self.add_removal_times(*hours, *n);
+        }
+    }
+
+    /// Whether nothing is counted (a group whose complaints all moved away).
+    pub fn is_empty(&self) -> bool {
+        *self == GroupTally::default()
+    }
+
+    /// The metrics these sums give. A negative sum (a store that lost a commit) counts as 0.
+    pub fn metrics(&self) -> Metrics {
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        let removed = count(self.removed);
+        let relisted = count(self.relisted);
+        let decided = removed + count(self.unable_to_process) + count(self.restored);
+        Metrics {
+            filed: count(self.filed),
+            in_progress: count(self.in_progress),
+            removed,
+            unable_to_process: count(self.unable_to_process),
+            counter_noticed: count(self.counter_noticed),
+            restored: count(self.restored),
+            relisted,
+            removal_rate: ratio(removed, decided),
+            median_hours_to_removal: self.percentile_hours(50),
+            p90_hours_to_removal: self.percentile_hours(90),
+            relisting_rate: ratio(relisted, removed),
+        }
+    }
+
+    /// The nearest-rank percentile of the removal times.
+    fn percentile_hours(&self, percent: u64) -> Option<u32> {
+        let total: u64 = self
+            .hours_to_removal
+            .values()
+            .map(|n| u64::try_from(*n).unwrap_or(0))
+            .sum();
+        let rank = (percent * total).div_ceil(100).max(1);
+        let mut seen = 0;
+        self.hours_to_removal.iter().find_map(|(hours, n)| {
+            seen += u64::try_from(*n).unwrap_or(0);
+            (seen >= rank).then_some(*hours)
+        })
+    }
+}
+
+fn ratio(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// The tallies of a set of complaints (a campaign, a tenant), by group. Groups whose sums
+/// are all zero are left out, so two tallies of the same complaints are equal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tallies {
+    groups: BTreeMap<MetricsGroup, GroupTally>,
+}
+
+impl Tallies {
+    /// The tallies of `complaints`.
+    pub fn of<'a>(complaints: impl IntoIterator<Item = &'a Complaint>) -> Self {
+        let mut tallies = Self::default();
+        for complaint in complaints {
+            tallies.count(&MetricsFact::of(complaint), 1);
+        }
+        tallies
+    }
+
+    /// Applies a commit's change.
+    pub fn record(&mut self, change: &MetricsChange) {
+        if let Some(before) = &change.before {
+            self.count(before, -1);
+        }
+        self.count(&change.after, 1);
+    }
+
+    /// Adds `sign` (1 or -1) times `fact` to each of its groups.
+    fn count(&mut self, fact: &MetricsFact, sign: i64) {
+        for group in fact.groups() {
+            let keep_times = group.keeps_removal_times();
+            let mut tally = GroupTally::default();
+            tally.count(fact, sign, keep_times);
+            self.add(group, &tally);
+        }
+    }
+
+    /// Adds `tally` to `group` (a stored row, a change, another campaign's group).
+    pub fn add(&mut self, group: MetricsGroup, tally: &GroupTally) {
+        match self.groups.entry(group) {
+            Entry::Occupied(mut sums) => {
+                sums.get_mut().merge(tally);
+                if sums.get().is_empty() {
+                    sums.remove();
+                }
+            }
+            Entry::Vacant(slot) => {
+                if !tally.is_empty() {
+                    slot.insert(tally.clone());
+                }
+            }
+        }
+    }
+
+    /// Adds every group of `other`.
+    pub fn merge(&mut self, other: &Tallies) {
+        for (group, tally) in &other.groups {
+            self.add(group.clone(), tally);
+        }
+    }
+
+    /// The groups and their sums, in group order.
+    pub fn groups(&self) -> impl Iterator<Item = (&MetricsGroup, &GroupTally)> {
+        self.groups.iter()
+    }
+
+    /// Whether no complaint is counted.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The metrics overall and per group. Every complaint has exactly one right, so the
+    /// overall figures are the sum of the rights'.
+    pub fn breakdown(&self) -> Breakdown {
+        let mut overall = GroupTally::default();
+        let mut breakdown = Breakdown::default();
+        for (group, tally) in &self.groups {
+            match group {
+                MetricsGroup::Right(right) => {
+                    overall.merge(tally);
+                    breakdown.by_right.insert(*right, tally.metrics());
+                }
+                MetricsGroup::Week(week) => {
+                    breakdown.by_week.insert(week.clone(), tally.metrics());
+                }
+                MetricsGroup::Seller(seller) => {
+                    breakdown.by_seller.insert(seller.clone(), tally.metrics());
+                }
+            }
+        }
+        breakdown.overall = overall.metrics();
+        breakdown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally_of_times(hours: &[u32]) -> GroupTally {
+        let mut tally = GroupTally::default();
+        for h in hours {
+            tally.add_removal_times(*h, 1);
+        }
+        tally
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let tally = tally_of_times(&[10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+        assert_eq!(tally.percentile_hours(50), Some(50));
+        assert_eq!(tally.percentile_hours(90), Some(90));
+        assert_eq!(tally_of_times(&[7]).percentile_hours(90), Some(7));
+        assert_eq!(tally_of_times(&[]).percentile_hours(50), None);
+    }
+
+    #[test]
+    fn removal_times_that_cancel_out_leave_no_entry() {
+        let mut tally = tally_of_times(&[5]);
+        tally.add_removal_times(5, -1);
+        assert!(tally.is_empty());
+    }
+}
