@@ -1,12 +1,15 @@
-//! Campaign metrics equal what the test computes by hand from outcomes it controls.
+//! Campaign metrics equal what the test computes by hand from outcomes it controls, and the
+//! filer hears when its own accuracy is at risk.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use aliprotect::complaint::{ComplaintCommand, RemovalCause};
-use aliprotect::engine::Command;
+use aliprotect::engine::{Command, EngineError};
 use aliprotect::ids::{CampaignId, ComplaintId};
+use aliprotect::notify::NotificationBody;
 use aliprotect::party::Actor;
+use aliprotect::store::StreamId;
 use aliprotect::testkit::fixtures::{self, text};
 use chrono::Duration;
 use common::Harness;
@@ -178,6 +181,37 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
         Some(&Standing::AtRisk)
     );
 
+    // The daily review warns, once a day under the same id, and a failed delivery is an error.
+    let (_, warning) = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
+    let warning = warning.expect("at risk: warned");
+    assert_eq!(warning.subject, StreamId::Filer(h.tenant));
+    assert_eq!(
+        warning.body,
+        NotificationBody::FilerAccuracyWarning {
+            standing: Standing::AtRisk,
+            takedown_per_mille: Some(900),
+            counter_notice_per_mille: Some(50),
+            reasons: vec![ComplaintReason::TrademarkCounterfeit],
+        }
+    );
+    *h.notifier.fail_next.lock().unwrap() = 1;
+    assert!(matches!(
+        h.engine.review_filer_accuracy(h.tenant).await,
+        Err(EngineError::Notify(_))
+    ));
+    h.engine.review_filer_accuracy(h.tenant).await.unwrap();
+    let warnings: Vec<_> = h
+        .notifier
+        .delivered
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, n)| n.body.kind() == "filer_accuracy_warning")
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert_eq!(warnings.len(), 2, "the first review and the retry");
+    assert_eq!(warnings[0], warnings[1], "same day, same id");
+
     // One more refusal and the filer is below the takedown standard.
     let more = h.filed(right, 500).await;
     h.platform(Command::complaint(more, ComplaintCommand::Accept))
@@ -191,4 +225,46 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
     .await;
     let accuracy = h.engine.filer_accuracy(h.tenant).await.unwrap();
     assert_eq!(accuracy.standing, Standing::Below);
+    h.clock.advance(Duration::days(1));
+    let (_, warning) = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
+    assert!(matches!(
+        warning.map(|w| w.body),
+        Some(NotificationBody::FilerAccuracyWarning {
+            standing: Standing::Below,
+            ..
+        })
+    ));
+}
+
+#[tokio::test]
+async fn a_filer_in_good_standing_is_not_warned() {
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let (accuracy, warning) = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
+    assert_eq!(
+        accuracy.standing,
+        aliprotect::accuracy::Standing::NotApplicable
+    );
+    assert!(warning.is_none(), "nothing decided yet");
+    for n in 0..10 {
+        let id = h.filed(right, n).await;
+        h.platform(Command::complaint(id, ComplaintCommand::Accept))
+            .await;
+        h.platform(Command::complaint(
+            id,
+            ComplaintCommand::RecordRemoval {
+                cause: RemovalCause::PlatformReported,
+            },
+        ))
+        .await;
+    }
+    let (accuracy, warning) = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
+    assert_eq!(accuracy.standing, aliprotect::accuracy::Standing::Good);
+    assert!(warning.is_none());
+    assert!(
+        !h.notifier
+            .bodies()
+            .iter()
+            .any(|b| b.kind() == "filer_accuracy_warning")
+    );
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::complaint::{Complaint, ComplaintReason, ComplaintStatus};
+use crate::notify::NotificationBody;
 use crate::policy::TrustedFilerRules;
 
 /// Counts and rates of one group of complaints.
@@ -115,6 +116,27 @@ impl Rates {
 }
 
 impl Accuracy {
+    /// The warning to send when the filer is at risk or below: overall figures, and the
+    /// reasons at risk or below on their own. `None` while the standing is good.
+    pub fn warning(&self) -> Option<NotificationBody> {
+        if self.standing < Standing::AtRisk {
+            return None;
+        }
+        let per_mille =
+            |rate: Option<f64>| rate.map(|r| (r * 1000.0).round().clamp(0.0, 1000.0) as u32);
+        Some(NotificationBody::FilerAccuracyWarning {
+            standing: self.standing,
+            takedown_per_mille: per_mille(self.overall.takedown_rate),
+            counter_notice_per_mille: per_mille(self.overall.counter_notice_rate),
+            reasons: self
+                .standing_by_reason
+                .iter()
+                .filter(|(_, standing)| **standing >= Standing::AtRisk)
+                .map(|(reason, _)| *reason)
+                .collect(),
+        })
+    }
+
     /// The accuracy of `complaints` at `now` under `rules` (window: 90 days without rules).
     pub fn of<'a>(
         complaints: impl IntoIterator<Item = &'a Complaint>,

@@ -33,6 +33,9 @@ pub enum StreamId {
     Right(RightId),
     /// A complaint.
     Complaint(ComplaintId),
+    /// The tenant as a filer: the subject of notifications about its own standing with the
+    /// platform. It has no events, and stores refuse commits to it.
+    Filer(TenantId),
 }
 
 impl fmt::Display for StreamId {
@@ -40,6 +43,7 @@ impl fmt::Display for StreamId {
         match self {
             StreamId::Right(id) => write!(f, "right:{id}"),
             StreamId::Complaint(id) => write!(f, "complaint:{id}"),
+            StreamId::Filer(id) => write!(f, "filer:{id}"),
         }
     }
 }

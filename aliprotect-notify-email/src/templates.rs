@@ -1,6 +1,7 @@
 //! The words of each email: subject, plain text and HTML per kind of notification, in
 //! English and, where a translation exists, in the recipient's language.
 
+use aliprotect_core::accuracy::Standing;
 use aliprotect_core::complaint::{RemovalCause, RestorationCause};
 use aliprotect_core::notify::{Notification, NotificationBody};
 
@@ -134,6 +135,33 @@ fn english(notification: &Notification) -> (String, Vec<String>) {
                 "The listing of {subject} is back; complaint {successor} was started against it."
             )],
         ),
+        NotificationBody::FilerAccuracyWarning {
+            standing,
+            takedown_per_mille,
+            counter_notice_per_mille,
+            reasons,
+        } => {
+            let percent = |per_mille: &Option<u32>| match per_mille {
+                Some(p) => format!("{}.{}%", p / 10, p % 10),
+                None => "n/a".to_owned(),
+            };
+            let mut paragraphs = vec![format!(
+                "Your complaints are {}: takedown rate {}, counter-notice rate {} over the \
+                 platform's window. Check the evidence and reasons of new complaints before \
+                 filing them.",
+                match standing {
+                    Standing::Below => "below the platform's trusted-filer standards",
+                    _ => "close to the platform's trusted-filer standards",
+                },
+                percent(takedown_per_mille),
+                percent(counter_notice_per_mille),
+            )];
+            if !reasons.is_empty() {
+                let reasons: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+                paragraphs.push(format!("Reasons at risk: {}.", reasons.join(", ")));
+            }
+            ("Filer accuracy warning".to_owned(), paragraphs)
+        }
     }
 }
 
@@ -213,6 +241,25 @@ mod tests {
             render(&approved, Language::Zh),
             render(&approved, Language::En)
         );
+    }
+
+    #[test]
+    fn an_accuracy_warning_shows_rates_as_percentages() {
+        let warning = notification(NotificationBody::FilerAccuracyWarning {
+            standing: Standing::AtRisk,
+            takedown_per_mille: Some(905),
+            counter_notice_per_mille: None,
+            reasons: vec![aliprotect_core::complaint::ComplaintReason::TrademarkCounterfeit],
+        });
+        let rendered = render(&warning, Language::En);
+        assert!(
+            rendered.text.contains("takedown rate 90.5%"),
+            "{}",
+            rendered.text
+        );
+        assert!(rendered.text.contains("counter-notice rate n/a"));
+        assert!(rendered.text.contains("close to"));
+        assert!(rendered.text.contains("Reasons at risk:"));
     }
 
     #[test]

@@ -14,6 +14,8 @@ use uuid::Uuid;
 pub(crate) const KIND_RIGHT: u8 = 0;
 /// See [`KIND_RIGHT`].
 pub(crate) const KIND_COMPLAINT: u8 = 1;
+/// See [`KIND_RIGHT`]. Only in keys: a filer has no stream row.
+pub(crate) const KIND_FILER: u8 = 2;
 
 pub(crate) fn tenant_key(tenant: TenantId) -> [u8; 16] {
     tenant.as_uuid().into_bytes()
@@ -29,6 +31,7 @@ pub(crate) fn stream_key(stream: StreamId) -> [u8; 17] {
     let (kind, uuid) = match stream {
         StreamId::Right(id) => (KIND_RIGHT, id.as_uuid()),
         StreamId::Complaint(id) => (KIND_COMPLAINT, id.as_uuid()),
+        StreamId::Filer(id) => (KIND_FILER, id.as_uuid()),
     };
     let mut key = [0u8; 17];
     key[0] = kind;
@@ -44,6 +47,7 @@ pub(crate) fn stream_of(bytes: &[u8]) -> Result<StreamId, StoreError> {
     match *kind {
         KIND_RIGHT => Ok(StreamId::Right(RightId::from_uuid(uuid))),
         KIND_COMPLAINT => Ok(StreamId::Complaint(ComplaintId::from_uuid(uuid))),
+        KIND_FILER => Ok(StreamId::Filer(TenantId::from_uuid(uuid))),
         other => Err(corrupt("stream key", format!("unknown kind {other}"))),
     }
 }

@@ -98,6 +98,7 @@ pub(crate) fn timer_command(timer: &Timer) -> Option<Command> {
             };
             Command::Right { id, command }
         }
+        (StreamId::Filer(_), _) => return None,
     };
     Some(command)
 }

@@ -76,4 +76,7 @@ pub enum EngineError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A notification sent straight away (not through the outbox) was not delivered.
+    #[error(transparent)]
+    Notify(#[from] crate::notify::NotifyError),
 }

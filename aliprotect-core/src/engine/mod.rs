@@ -31,7 +31,7 @@ use crate::decider::Decider;
 use crate::ids::{ComplaintId, RightId, RightsHolderId, TenantId};
 use crate::listing::ListingKey;
 use crate::metrics::{MetricsChange, MetricsFact};
-use crate::notify::Notifier;
+use crate::notify::{MessageId, Notification, Notifier};
 use crate::party::{Actor, PowerOfAttorney};
 use crate::policy::MarketplacePolicy;
 use crate::probe::{ListingProbe, ProbeFinding};
@@ -816,6 +816,40 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             self.inner.clock.now(),
             self.inner.policy.trusted_filer.as_ref(),
         ))
+    }
+
+    /// Reviews the tenant's accuracy as a filer and, when it is at risk of falling below the
+    /// policy's trusted-filer standards or already below them, warns the holder through the
+    /// notifier ([`crate::notify::NotificationBody::FilerAccuracyWarning`] about
+    /// [`StreamId::Filer`]). Returns the accuracy and the warning sent, if any.
+    ///
+    /// Run it once a day beside [`Engine::tick`]. The warning's id is the tenant and the
+    /// day, so a receiver that keeps ids sees at most one warning a day, and a review run
+    /// again after a failed delivery ([`EngineError::Notify`]) sends the same id.
+    pub async fn review_filer_accuracy(
+        &self,
+        tenant: TenantId,
+    ) -> Result<(crate::accuracy::Accuracy, Option<Notification>), EngineError> {
+        let accuracy = self.filer_accuracy(tenant).await?;
+        let Some(body) = accuracy.warning() else {
+            return Ok((accuracy, None));
+        };
+        let now = self.inner.clock.now();
+        let subject = StreamId::Filer(tenant);
+        let day = now.timestamp().div_euclid(86_400);
+        let id = MessageId {
+            stream: subject,
+            version: u64::try_from(day).unwrap_or(0),
+        };
+        let warning = Notification {
+            tenant,
+            subject,
+            at: now,
+            body,
+        };
+        self.inner.notifier.send(&id, &warning).await?;
+        tracing::info!(%tenant, standing = ?accuracy.standing, "filer accuracy warning sent");
+        Ok((accuracy, Some(warning)))
     }
 
     /// Every known seller's record in the tenant's complaints, repeat infringers flagged at

@@ -15,7 +15,8 @@ mod composite;
 
 pub use composite::CompositeNotifier;
 
-use crate::complaint::{RemovalCause, RestorationCause};
+use crate::accuracy::Standing;
+use crate::complaint::{ComplaintReason, RemovalCause, RestorationCause};
 use crate::ids::{ComplaintId, TenantId};
 use crate::right::Fix;
 use crate::store::StreamId;
@@ -78,6 +79,18 @@ pub enum NotificationBody {
         /// The complaint against the relisting.
         successor: ComplaintId,
     },
+    /// The filer's own accuracy is close to the platform's trusted-filer standards, or past
+    /// them (about [`StreamId::Filer`]); see [`crate::accuracy`].
+    FilerAccuracyWarning {
+        /// `AtRisk` or `Below`.
+        standing: Standing,
+        /// Takedown rate over the window, in tenths of a percent.
+        takedown_per_mille: Option<u32>,
+        /// Counter-notice rate over the window, in tenths of a percent.
+        counter_notice_per_mille: Option<u32>,
+        /// The complaint reasons at risk or below on their own.
+        reasons: Vec<ComplaintReason>,
+    },
 }
 
 /// One notification about one stream.
@@ -99,7 +112,8 @@ pub struct Notification {
 pub struct MessageId {
     /// The stream of the event.
     pub stream: StreamId,
-    /// The event's version in its stream.
+    /// The event's version in its stream; for a [`StreamId::Filer`] subject, the day of the
+    /// review that raised it (days since 1970-01-01).
     pub version: u64,
 }
 
@@ -181,6 +195,7 @@ impl NotificationBody {
             NotificationBody::DeadlineApproaching { .. } => "deadline_approaching",
             NotificationBody::StillListed { .. } => "still_listed",
             NotificationBody::RelistingDetected { .. } => "relisting_detected",
+            NotificationBody::FilerAccuracyWarning { .. } => "filer_accuracy_warning",
         }
     }
 }
