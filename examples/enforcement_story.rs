@@ -12,18 +12,23 @@
 //!    answered and lost by the seller, one accepted by the holder, silent sellers.
 //! 5. A check-back finds a removal nobody announced; the seller relists and a linked complaint
 //!    starts the next round.
+//! 6. The dashboard: complaints by status as the platform shows them, then the campaign's
+//!    metrics (every complaint here belongs to one campaign, saved once the right is approved).
 #![allow(clippy::print_stdout)]
 
 use std::error::Error;
 
-use aliprotect::clock::ManualClock;
+use aliprotect::campaign::Campaign;
+use aliprotect::clock::{Clock, ManualClock};
 use aliprotect::complaint::{
     ComplaintCommand, ComplaintFiling, ComplaintReason, ComplaintStatus, Filing, FollowUp,
     FollowUpKind, RemovalCause,
 };
 use aliprotect::engine::{Command, Engine, EngineError, Request};
 use aliprotect::evidence::{Evidence, EvidenceKind};
-use aliprotect::ids::{ComplaintId, FilingId, RightId, RightsHolderId, TenantId, UserId};
+use aliprotect::ids::{
+    CampaignId, ComplaintId, FilingId, RightId, RightsHolderId, TenantId, UserId,
+};
 use aliprotect::listing::Listing;
 use aliprotect::notify::DiscardNotifier;
 use aliprotect::party::{Actor, HolderKind, RightsHolder};
@@ -44,6 +49,7 @@ struct Ctx {
     clock: ManualClock,
     tenant: TenantId,
     me: Actor,
+    campaign: CampaignId,
 }
 
 impl Ctx {
@@ -72,7 +78,7 @@ impl Ctx {
             explanation: Text::new("Counterfeit earbuds bearing the ACME SOUND mark")?,
             evidence: vec![evidence(EvidenceKind::Screenshot, "screenshot")],
             follows,
-            campaign: None,
+            campaign: Some(self.campaign),
             details: Default::default(),
         };
         let file = ComplaintCommand::File(Box::new(complaint));
@@ -143,6 +149,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             tenant,
             user: UserId::new(),
         },
+        campaign: CampaignId::new(),
     };
     let holder = RightsHolder {
         id: RightsHolderId::new(),
@@ -213,6 +220,16 @@ async fn main() -> Result<(), Box<dyn Error>> {
         approved.status,
         ctx.status(staged[0]).await?
     );
+    let campaign = Campaign {
+        id: ctx.campaign,
+        tenant,
+        name: Text::new("ACME SOUND earbud counterfeits, spring 2026")?,
+        rights: vec![right],
+        auto_file_relistings: true,
+        created_at: ctx.clock.now(),
+    };
+    ctx.engine.save_campaign(ctx.me, campaign).await?;
+    println!("   campaign saved: every complaint of this story belongs to it");
 
     println!("== 3. File eight pasted URLs as one filing");
     let pasted = [
@@ -386,7 +403,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         ctx.status(ids[0]).await?
     );
 
-    println!("== Dashboard");
+    println!("== 6. Dashboard");
     let counts = ctx.engine.complaint_counts(tenant, CountBy::Status).await?;
     println!("   {:<18} {:>5}  platform shows", "status", "count");
     for count in counts.iter().filter(|c| c.group == GroupKey::All) {
@@ -403,20 +420,29 @@ async fn main() -> Result<(), Box<dyn Error>> {
         );
     }
     let total: u64 = counts.iter().map(|c| c.count).sum();
-    let removed: u64 = counts
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.status,
-                ComplaintStatus::ListingRemoved | ComplaintStatus::Relisted
-            )
-        })
-        .map(|c| c.count)
-        .sum();
     println!("   {:<18} {:>5}", "total", total);
-    println!(
-        "   removal rate: {:.0}%",
-        100.0 * removed as f64 / total.max(1) as f64
-    );
+
+    let metrics = ctx
+        .engine
+        .metrics(tenant, Some(ctx.campaign))
+        .await?
+        .overall;
+    let percent = |rate: Option<f64>| rate.map_or("-".to_owned(), |r| format!("{:.0}%", 100.0 * r));
+    let hours = |h: Option<u32>| h.map_or("-".to_owned(), |h| format!("{h} h"));
+    println!("   campaign metrics (removal rate: of the complaints the platform decided)");
+    for (measure, value) in [
+        ("filed", metrics.filed.to_string()),
+        ("in progress", metrics.in_progress.to_string()),
+        ("removed", metrics.removed.to_string()),
+        ("unable to process", metrics.unable_to_process.to_string()),
+        ("counter-noticed", metrics.counter_noticed.to_string()),
+        ("restored", metrics.restored.to_string()),
+        ("relisted", metrics.relisted.to_string()),
+        ("removal rate", percent(metrics.removal_rate)),
+        ("median to removal", hours(metrics.median_hours_to_removal)),
+        ("relisting rate", percent(metrics.relisting_rate)),
+    ] {
+        println!("   {measure:<18} {value:>5}");
+    }
     Ok(())
 }
