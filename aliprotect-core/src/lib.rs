@@ -84,3 +84,8 @@ pub mod text;
 
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
+
+/// The attribute the async traits ([`store::Store`], [`notify::Notifier`],
+/// [`probe::ListingProbe`]) are written with, re-exported so that an implementation uses the
+/// same version without a dependency of its own.
+pub use async_trait::async_trait;

@@ -328,6 +328,47 @@ pub struct Complaint {
     pub removed_at: Option<DateTime<Utc>>,
 }
 
+impl ComplaintFiling {
+    /// A complaint in a filing of its own, without evidence, campaign or listing details;
+    /// set the public fields for those.
+    ///
+    /// ```
+    /// use aliprotect_core::complaint::{ComplaintFiling, ComplaintReason};
+    /// use aliprotect_core::ids::{ComplaintId, RightId, TenantId};
+    /// use aliprotect_core::listing::Listing;
+    /// use aliprotect_core::text::Text;
+    ///
+    /// let listing = Listing::parse("https://www.alibaba.com/product-detail/Earbuds_1600123456789.html")?;
+    /// let explanation = Text::new("Counterfeit earbuds bearing our registered mark")?;
+    /// let reason = ComplaintReason::TrademarkCounterfeit;
+    /// let filing = ComplaintFiling::new(ComplaintId::new(), TenantId::new(), RightId::new(), listing, reason, explanation);
+    /// assert!(filing.evidence.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(
+        id: ComplaintId,
+        tenant: TenantId,
+        right: RightId,
+        listing: Listing,
+        reason: ComplaintReason,
+        explanation: Text,
+    ) -> Self {
+        Self {
+            id,
+            tenant,
+            filing: FilingId::new(),
+            right,
+            listing,
+            reason,
+            explanation,
+            evidence: Vec::new(),
+            follows: None,
+            campaign: None,
+            details: ListingDetails::default(),
+        }
+    }
+}
+
 impl Complaint {
     /// The complaint's id.
     pub fn id(&self) -> ComplaintId {

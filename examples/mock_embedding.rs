@@ -1,7 +1,10 @@
-//! How an embedding program tests its own code with the `mock` feature: the engine runs on
-//! mockall mocks of the store, notifier and clock, and the test states exactly which calls
-//! the embedding must cause.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Testing your embedding with the `mock` feature: the engine runs on mockall mocks of the
+//! store, notifier and clock, and the test states exactly which calls your code must cause,
+//! with no database and no network.
+//!
+//! Run: `cargo run --example mock_embedding` (in your crate, enable `aliprotect`'s `mock` and
+//! `testkit` features for your tests). `cargo test` runs it too, as a test.
+#![allow(clippy::print_stdout, clippy::expect_used)]
 
 use aliprotect::clock::MockClock;
 use aliprotect::engine::{Command, Engine, Request};
@@ -31,8 +34,10 @@ where
     engine.dispatch().await.expect("dispatch").delivered
 }
 
-#[tokio::test]
-async fn an_embedding_is_tested_against_mocks() {
+/// Mocks that expect exactly the calls recording one approval and delivering its
+/// notification cause, and the embedding's code run on them. Returns the notifications it
+/// delivered; the mocks panic on any unexpected call, and when dropped, on any missing one.
+async fn approval_against_mocks() -> usize {
     let mut under_review = fixtures::right_in(RightStatus::UnderReview);
     under_review.attempts = 1;
     let right = under_review.id;
@@ -99,5 +104,19 @@ async fn an_embedding_is_tested_against_mocks() {
         .returning(|_, _| Ok(()));
 
     let engine = Engine::new(store, notifier, clock, MarketplacePolicy::alibaba_ipp());
-    assert_eq!(record_approval(&engine, right).await, 1);
+    record_approval(&engine, right).await
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let delivered = approval_against_mocks().await;
+    println!("approval recorded against mocks; {delivered} notification delivered");
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn an_embedding_is_tested_against_mocks() {
+        assert_eq!(super::approval_against_mocks().await, 1);
+    }
 }

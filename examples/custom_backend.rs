@@ -1,0 +1,417 @@
+//! Writing your own backend: a deliberately simple store (one lock, plain maps, every query
+//! a scan) that implements `Store` and passes the conformance suite every backend runs.
+//!
+//! Run it with `cargo run --example custom_backend`. A real backend (Postgres, DynamoDB, ...)
+//! keeps the same promises with indexes and transactions; call
+//! `aliprotect::testkit::conformance::run_all` from one of its tests (feature `testkit`) the
+//! way `main` does here, and it is checked like ours. `metric_tallies` is left to its
+//! default, which counts from `complaints`; override it to keep tallies from each commit's
+//! `metrics` once tenants grow large.
+#![allow(clippy::print_stdout)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use aliprotect::async_trait;
+use aliprotect::campaign::Campaign;
+use aliprotect::complaint::{Complaint, ComplaintStatus};
+use aliprotect::ids::{CampaignId, RepresentativeId, RightId, TenantId};
+use aliprotect::listing::ListingKey;
+use aliprotect::notify::MessageId;
+use aliprotect::party::PowerOfAttorney;
+use aliprotect::right::RightStatus;
+use aliprotect::store::{
+    Commit, ComplaintRow, Count, CountBy, DeadLetter, DomainEvent, GroupKey, IdempotencyKey,
+    Loaded, OutboxMessage, Receipt, Snapshot, Store, StoreError, StoredEvent, StreamId, Timer,
+};
+use chrono::{DateTime, Duration, Utc};
+
+/// Everything, behind one lock.
+#[derive(Default)]
+struct State {
+    streams: HashMap<(TenantId, StreamId), (Vec<DomainEvent>, Snapshot)>,
+    receipts: HashMap<(TenantId, IdempotencyKey), Receipt>,
+    timers: HashMap<(TenantId, StreamId), Vec<Timer>>,
+    /// Outbox and dead letters by insertion order, so "oldest first" is key order.
+    outbox: BTreeMap<u64, OutboxMessage>,
+    dead: BTreeMap<u64, DeadLetter>,
+    next_seq: u64,
+    campaigns: BTreeMap<(TenantId, CampaignId), Campaign>,
+    powers: Vec<(TenantId, PowerOfAttorney)>,
+}
+
+impl State {
+    fn complaints(&self, tenant: TenantId) -> impl Iterator<Item = &Arc<Complaint>> {
+        self.streams
+            .iter()
+            .filter(move |((t, _), _)| *t == tenant)
+            .filter_map(|(_, (_, snapshot))| match snapshot {
+                Snapshot::Complaint(complaint) => Some(complaint),
+                Snapshot::Right(_) => None,
+            })
+    }
+
+    fn seq_of(&self, id: &MessageId) -> Option<u64> {
+        self.outbox
+            .iter()
+            .find(|(_, m)| &m.id == id)
+            .map(|(seq, _)| *seq)
+    }
+}
+
+#[derive(Default)]
+struct SimpleStore(Mutex<State>);
+
+impl SimpleStore {
+    fn state(&self) -> Result<MutexGuard<'_, State>, StoreError> {
+        self.0
+            .lock()
+            .map_err(|_| StoreError::Unsupported("a thread panicked while holding the store"))
+    }
+}
+
+fn belongs_to(stream: StreamId, snapshot: &Snapshot) -> bool {
+    match (stream, snapshot) {
+        (StreamId::Right(id), Snapshot::Right(right)) => right.id == id,
+        (StreamId::Complaint(id), Snapshot::Complaint(complaint)) => complaint.id() == id,
+        _ => false,
+    }
+}
+
+#[async_trait]
+impl Store for SimpleStore {
+    async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError> {
+        Ok(self
+            .state()?
+            .streams
+            .get(&(tenant, stream))
+            .map(|(events, snapshot)| Loaded {
+                version: events.len() as u64,
+                snapshot: snapshot.clone(),
+            }))
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        let mut state = self.state()?;
+        let key = (commit.tenant, commit.stream);
+        // Check everything first: a refused commit writes nothing.
+        let actual = state
+            .streams
+            .get(&key)
+            .map_or(0, |(events, _)| events.len() as u64);
+        if actual != commit.expected_version {
+            return Err(StoreError::Conflict {
+                stream: commit.stream,
+                expected: commit.expected_version,
+                actual,
+            });
+        }
+        if !belongs_to(commit.stream, &commit.snapshot) {
+            return Err(StoreError::Corrupt {
+                location: commit.stream.to_string(),
+                detail: "snapshot of another stream".to_owned(),
+            });
+        }
+        if let Some((idempotency, _)) = &commit.receipt
+            && state
+                .receipts
+                .contains_key(&(commit.tenant, idempotency.clone()))
+        {
+            return Err(StoreError::DuplicateIdempotencyKey(idempotency.clone()));
+        }
+        let entry = state
+            .streams
+            .entry(key)
+            .or_insert_with(|| (Vec::new(), commit.snapshot.clone()));
+        entry.0.extend(commit.events);
+        entry.1 = commit.snapshot;
+        state.timers.insert(key, commit.timers);
+        for message in commit.outbox {
+            // A message with the same id replaces the earlier one.
+            if let Some(seq) = state.seq_of(&message.id) {
+                state.outbox.remove(&seq);
+            }
+            state.next_seq += 1;
+            let seq = state.next_seq;
+            state.outbox.insert(seq, message);
+        }
+        if let Some((idempotency, receipt)) = commit.receipt {
+            state.receipts.insert((commit.tenant, idempotency), receipt);
+        }
+        Ok(())
+    }
+
+    async fn receipt(
+        &self,
+        tenant: TenantId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Receipt>, StoreError> {
+        Ok(self.state()?.receipts.get(&(tenant, key.clone())).copied())
+    }
+
+    async fn history(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let state = self.state()?;
+        let events = state
+            .streams
+            .get(&(tenant, stream))
+            .map(|(events, _)| events.as_slice());
+        Ok(events
+            .unwrap_or_default()
+            .iter()
+            .zip(1..)
+            .map(|(event, version)| StoredEvent {
+                stream,
+                version,
+                event: event.clone(),
+            })
+            .collect())
+    }
+
+    async fn complaint_counts(
+        &self,
+        tenant: TenantId,
+        by: CountBy,
+    ) -> Result<Vec<Count>, StoreError> {
+        let state = self.state()?;
+        let mut counts: BTreeMap<(GroupKey, ComplaintStatus), u64> = BTreeMap::new();
+        for complaint in state.complaints(tenant) {
+            let row = ComplaintRow::of(complaint);
+            *counts
+                .entry((GroupKey::of(&row, by), row.status))
+                .or_default() += 1;
+        }
+        Ok(counts
+            .into_iter()
+            .map(|((group, status), count)| Count {
+                group,
+                status,
+                count,
+            })
+            .collect())
+    }
+
+    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
+        let state = self.state()?;
+        let mut counts: BTreeMap<RightStatus, u64> = BTreeMap::new();
+        for ((t, _), (_, snapshot)) in &state.streams {
+            if let (true, Snapshot::Right(right)) = (*t == tenant, snapshot) {
+                *counts.entry(right.status).or_default() += 1;
+            }
+        }
+        Ok(counts.into_iter().collect())
+    }
+
+    async fn complaints_on_listing(
+        &self,
+        tenant: TenantId,
+        key: &ListingKey,
+    ) -> Result<Vec<ComplaintRow>, StoreError> {
+        let state = self.state()?;
+        let mut rows: Vec<ComplaintRow> = state
+            .complaints(tenant)
+            .filter(|c| &c.filed.listing.key == key)
+            .map(|c| ComplaintRow::of(c))
+            .collect();
+        rows.sort_by_key(|row| (row.filed_at, row.id));
+        Ok(rows)
+    }
+
+    async fn complaints_of_right(
+        &self,
+        tenant: TenantId,
+        right: RightId,
+        status: ComplaintStatus,
+    ) -> Result<Vec<ComplaintRow>, StoreError> {
+        let state = self.state()?;
+        let mut rows: Vec<ComplaintRow> = state
+            .complaints(tenant)
+            .filter(|c| c.filed.right == right && c.status() == status)
+            .map(|c| ComplaintRow::of(c))
+            .collect();
+        rows.sort_by_key(|row| row.id);
+        Ok(rows)
+    }
+
+    async fn complaints(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
+        let state = self.state()?;
+        let mut complaints: Vec<Arc<Complaint>> = state
+            .complaints(tenant)
+            .filter(|c| campaign.is_none() || c.filed.campaign == campaign)
+            .cloned()
+            .collect();
+        complaints.sort_by_key(|c| c.id());
+        Ok(complaints)
+    }
+
+    async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError> {
+        let state = self.state()?;
+        let mut due: Vec<Timer> = state
+            .timers
+            .values()
+            .flatten()
+            .filter(|t| t.due <= now)
+            .cloned()
+            .collect();
+        due.sort_by_key(|t| (t.due, t.tenant, t.stream, t.kind));
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let mut state = self.state()?;
+        let until = now.checked_add_signed(lease).unwrap_or(now);
+        let mut claimed = Vec::new();
+        for message in state
+            .outbox
+            .values_mut()
+            .filter(|m| m.available_at <= now)
+            .take(limit)
+        {
+            message.attempts = message.attempts.saturating_add(1);
+            message.available_at = until;
+            claimed.push(message.clone());
+        }
+        Ok(claimed)
+    }
+
+    async fn ack_outbox(&self, id: &MessageId) -> Result<(), StoreError> {
+        let mut state = self.state()?;
+        if let Some(seq) = state.seq_of(id) {
+            state.outbox.remove(&seq);
+        }
+        Ok(())
+    }
+
+    async fn release_outbox(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut state = self.state()?;
+        if let Some(message) = state.outbox.values_mut().find(|m| &m.id == id) {
+            message.available_at = at;
+        }
+        Ok(())
+    }
+
+    async fn dead_letter_outbox(&self, id: &MessageId, error: &str) -> Result<(), StoreError> {
+        let mut state = self.state()?;
+        if let Some(seq) = state.seq_of(id)
+            && let Some(message) = state.outbox.remove(&seq)
+        {
+            state.dead.insert(
+                seq,
+                DeadLetter {
+                    message,
+                    error: error.to_owned(),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    async fn dead_letters(
+        &self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        let state = self.state()?;
+        Ok(state
+            .dead
+            .values()
+            .filter(|d| d.message.notification.tenant == tenant)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn revive_dead_letter(
+        &self,
+        tenant: TenantId,
+        id: &MessageId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state()?;
+        let found = state
+            .dead
+            .iter()
+            .find(|(_, d)| &d.message.id == id && d.message.notification.tenant == tenant)
+            .map(|(seq, _)| *seq);
+        let Some(DeadLetter { mut message, .. }) = found.and_then(|seq| state.dead.remove(&seq))
+        else {
+            return Ok(false);
+        };
+        message.attempts = 0;
+        message.available_at = at;
+        if let Some(seq) = found {
+            state.outbox.insert(seq, message);
+        }
+        Ok(true)
+    }
+
+    async fn save_campaign(&self, campaign: Campaign) -> Result<(), StoreError> {
+        self.state()?
+            .campaigns
+            .insert((campaign.tenant, campaign.id), campaign);
+        Ok(())
+    }
+
+    async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
+        let state = self.state()?;
+        Ok(state
+            .campaigns
+            .values()
+            .filter(|c| c.tenant == tenant)
+            .cloned()
+            .collect())
+    }
+
+    async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError> {
+        let mut state = self.state()?;
+        state
+            .powers
+            .retain(|(t, p)| !(*t == tenant && p.id == power.id));
+        state.powers.push((tenant, power));
+        Ok(())
+    }
+
+    async fn powers(
+        &self,
+        tenant: TenantId,
+        representative: RepresentativeId,
+    ) -> Result<Vec<PowerOfAttorney>, StoreError> {
+        let state = self.state()?;
+        Ok(state
+            .powers
+            .iter()
+            .filter(|(t, p)| *t == tenant && p.representative == representative)
+            .map(|(_, p)| p.clone())
+            .collect())
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    // Panics (with the failed promise) if the store breaks one.
+    aliprotect::testkit::conformance::run_all(|| async { SimpleStore::default() }).await;
+    println!("SimpleStore passes the aliprotect conformance suite");
+}
+
+// `cargo test` runs this (the example is declared with `test = true`), the way a backend's
+// own test suite would.
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn simple_store_passes_the_conformance_suite() {
+        aliprotect::testkit::conformance::run_all(|| async { super::SimpleStore::default() }).await;
+    }
+}
