@@ -53,9 +53,9 @@
 //!
 //! This crate re-exports [`aliprotect_core`] (domain, state machines, engine, traits) and, by
 //! cargo feature, the backends: `memory` and `sqlite` (both default) as `store_memory` and
-//! `store_sqlite`, `webhook` and `email` as `notify_webhook` and `notify_email`, `probe-http` as `probe_http`. Feature `testkit` adds the backend
-//! conformance suite, fixtures and proptest strategies; `mock` adds mockall mocks of the
-//! traits.
+//! `store_sqlite`, `webhook` and `email` as `notify_webhook` and `notify_email`, `probe-http`
+//! as `probe_http`. Feature `testkit` adds the backend conformance suite, fixtures and
+//! proptest strategies; `mock` adds mockall mocks of the traits.
 #![deny(missing_docs)]
 
 pub use aliprotect_core::*;
@@ -79,3 +79,8 @@ pub use aliprotect_notify_email as notify_email;
 /// The HTTP check-back probe (feature `probe-http`).
 #[cfg(feature = "probe-http")]
 pub use aliprotect_probe_http as probe_http;
+
+/// The README's embedding example, compiled and run as a doc test so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;

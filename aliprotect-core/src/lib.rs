@@ -49,13 +49,20 @@
 //! policy come in through the context; storage and I/O belong to the engine and its backends.
 //!
 //! Modules, one idea each:
-//! - [`ids`], [`party`]: typed ids, tenants, holders, representatives, powers of attorney, actors.
+//! - [`ids`], [`party`], [`authority`]: typed ids, tenants, holders, representatives, powers of
+//!   attorney, actors, and which side may issue which command.
 //! - [`evidence`], [`text`]: content-hashed evidence and bounded free text.
 //! - [`right`]: IP right kinds, registrations, the submission check, the right machine.
 //! - [`marketplace`], [`listing`]: marketplaces and listing URLs normalised to stable keys.
 //! - [`complaint`]: reasons, the complaint machine, filings, platform status codes.
 //! - [`policy`], [`calendar`]: a platform's rules as data, working-day deadlines.
-//! - `testkit` (feature `testkit`): fixtures and given/when/then helpers.
+//! - [`decider`]: the shape every machine has.
+//! - [`engine`]: runs commands against a [`store::Store`], fires timers, delivers
+//!   notifications through a [`notify::Notifier`], at a time from a [`clock::Clock`].
+//! - [`intake`], [`probe`], [`relisting`], [`campaign`], [`sellers`]: enforcement at scale.
+//! - [`metrics`], [`accuracy`]: dashboards, and the filer's standing with the platform.
+//! - `testkit` (feature `testkit`): the backend conformance suite, fixtures, proptest
+//!   strategies and given/when/then helpers.
 #![deny(missing_docs)]
 
 pub mod accuracy;

@@ -4,16 +4,17 @@
 //! and an HTML body per kind of notification, in the recipient's language where a template
 //! exists (English otherwise).
 //!
-//! ```no_run
+//! ```
 //! use aliprotect_notify_email::{EmailConfig, EmailNotifier, Language, Recipient, SmtpSecurity};
 //!
-//! let config = EmailConfig::new("smtp.example.com", 587, SmtpSecurity::StartTls, "alerts@brand.example")
-//!     .unwrap();
-//! let notifier = EmailNotifier::new(config, |_notification: &aliprotect_core::notify::Notification| {
-//!     vec![Recipient::new("legal@brand.example", Language::En).unwrap()]
-//! })
-//! .unwrap();
-//! // Engine::new(store, notifier, clock, policy)
+//! let config = EmailConfig::new("smtp.example.com", 587, SmtpSecurity::StartTls, "alerts@brand.example")?;
+//! let legal = Recipient::new("legal@brand.example", Language::En)?;
+//! // Who hears about what: here every notification goes to the legal team.
+//! let notifier = EmailNotifier::new(config, move |_: &aliprotect_core::notify::Notification| {
+//!     vec![legal.clone()]
+//! })?;
+//! // Engine::new(store, notifier, clock, policy): nothing connects until the first delivery.
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! Each message carries `X-Aliprotect-Id` (the idempotency key, the same on every retry) and

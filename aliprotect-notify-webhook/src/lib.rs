@@ -2,16 +2,18 @@
 //!
 //! Delivers aliprotect notifications as signed JSON `POST`s to a URL of your choosing.
 //!
-//! ```no_run
+//! ```
 //! use aliprotect_notify_webhook::{WebhookConfig, WebhookNotifier, signature::Secret};
 //! use std::time::Duration;
 //!
+//! let url = "https://example.com/hooks/aliprotect".parse()?;
 //! let notifier = WebhookNotifier::new(WebhookConfig {
 //!     timeout: Duration::from_secs(5),
-//!     ..WebhookConfig::new("https://example.com/hooks/aliprotect".parse().unwrap(), Secret::new("s3cret"))
-//! })
-//! .unwrap();
-//! // Engine::new(store, notifier, clock, policy)
+//!     ..WebhookConfig::new(url, Secret::new("s3cret"))
+//! })?;
+//! // Engine::new(store, notifier, clock, policy): nothing is sent until the first delivery.
+//! // The receiving side: `examples/receive_webhooks.rs` at the workspace root.
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! Each request carries:

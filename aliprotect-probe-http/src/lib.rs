@@ -4,14 +4,15 @@
 //! a timeout per request, a limit on requests in flight, and a minimum interval between
 //! requests to the same host.
 //!
-//! ```no_run
+//! ```
 //! use aliprotect_core::marketplace::Marketplace;
 //! use aliprotect_probe_http::{HttpProbe, HttpProbeConfig};
 //!
 //! let mut config = HttpProbeConfig::default();
 //! config.removed_markers.insert(Marketplace::AlibabaCom, vec!["no longer available".into()]);
-//! let probe = HttpProbe::new(config).unwrap();
-//! // engine.tick_with_probe(&probe).await?;
+//! let probe = HttpProbe::new(config)?;
+//! // engine.tick_with_probe(&probe).await?: each due check-back fetches its listing.
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! Findings: 404 and 410 mean removed; a 200 page containing one of the marketplace's removal
