@@ -34,6 +34,7 @@
 #![deny(missing_docs)]
 
 mod cache;
+mod checkpoint;
 mod codec;
 mod prepare;
 mod queries;
@@ -103,6 +104,8 @@ struct Shared {
     cache: Arc<SnapshotCache>,
     jobs: Mutex<Option<Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    /// The background checkpointer, for a file; it stops after the writer.
+    checkpointer: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Drop for Shared {
@@ -113,6 +116,11 @@ impl Drop for Shared {
             && writer.join().is_err()
         {
             tracing::error!("the SQLite writer thread panicked");
+        }
+        if let Some(checkpointer) = self.checkpointer.lock().take()
+            && checkpointer.join().is_err()
+        {
+            tracing::error!("the SQLite checkpoint thread panicked");
         }
     }
 }
@@ -156,16 +164,29 @@ impl SqliteStore {
             schema::WRITER_CACHE_KIB,
         )?;
         schema::migrate(&mut writer, &path)?;
-        let mut readers = Vec::with_capacity(options.readers);
-        for _ in 0..options.readers {
-            readers.push(schema::connect(
+        writer
+            .pragma_update(
+                None,
+                "wal_autocheckpoint",
+                checkpoint::WRITER_AUTOCHECKPOINT_PAGES,
+            )
+            .map_err(|source| OpenError::Setup {
+                path: path.clone(),
+                source,
+            })?;
+        let reader = || {
+            schema::connect(
                 &path,
                 options.durability,
                 options.busy_timeout,
                 schema::READER_CACHE_KIB,
-            )?);
-        }
-        Self::start(path, options, writer, Some(readers))
+            )
+        };
+        let readers = (0..options.readers)
+            .map(|_| reader())
+            .collect::<Result<Vec<_>, _>>()?;
+        let checkpointer = checkpoint::spawn(reader()?).map_err(OpenError::Thread)?;
+        Self::start(path, options, writer, Some(readers), Some(checkpointer))
     }
 
     /// A private database in memory: for tests, or an embedder that wants SQLite's
@@ -180,7 +201,7 @@ impl SqliteStore {
             schema::WRITER_CACHE_KIB,
         )?;
         schema::migrate(&mut writer, &path)?;
-        Self::start(path, options, writer, None)
+        Self::start(path, options, writer, None, None)
     }
 
     fn start(
@@ -188,13 +209,15 @@ impl SqliteStore {
         options: SqliteOptions,
         writer: Connection,
         readers: Option<Vec<Connection>>,
+        checkpointer: Option<(checkpoint::Wrote, JoinHandle<()>)>,
     ) -> Result<Self, OpenError> {
         let cache = Arc::new(SnapshotCache::new(options.cache_capacity));
         let (jobs, receiver) = mpsc::channel();
         let writer_cache = Arc::clone(&cache);
+        let (wrote, checkpointer) = checkpointer.unzip();
         let handle = std::thread::Builder::new()
             .name("aliprotect-sqlite-writer".to_owned())
-            .spawn(move || writer::run(writer, receiver, writer_cache))
+            .spawn(move || writer::run(writer, receiver, writer_cache, wrote))
             .map_err(OpenError::Thread)?;
         Ok(Self {
             shared: Arc::new(Shared {
@@ -204,6 +227,7 @@ impl SqliteStore {
                 cache,
                 jobs: Mutex::new(Some(jobs)),
                 writer: Mutex::new(Some(handle)),
+                checkpointer: Mutex::new(checkpointer),
             }),
         })
     }

@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use tokio::sync::oneshot;
 
 use crate::cache::SnapshotCache;
+use crate::checkpoint::Wrote;
 use crate::prepare::Prepared;
 use crate::tallies::TallyChanges;
 use crate::unavailable;
@@ -29,7 +30,14 @@ pub(crate) enum Job {
 /// Largest number of commits in one transaction.
 pub(crate) const MAX_BATCH: usize = 20_000;
 
-pub(crate) fn run(mut connection: Connection, jobs: Receiver<Job>, cache: Arc<SnapshotCache>) {
+/// Runs the writer until every sender of `jobs` is gone, signalling `wrote` (if there is a
+/// background checkpointer) after each transaction of commits.
+pub(crate) fn run(
+    mut connection: Connection,
+    jobs: Receiver<Job>,
+    cache: Arc<SnapshotCache>,
+    wrote: Option<Wrote>,
+) {
     let mut waiting: Option<Job> = None;
     // Lone commits in a row: a sign that one caller at a time is waiting on the writer.
     let mut lone_commits = 0u32;
@@ -66,6 +74,9 @@ pub(crate) fn run(mut connection: Connection, jobs: Receiver<Job>, cache: Arc<Sn
                     0
                 };
                 commit_batch(&mut connection, batch, &cache);
+                if let Some(wrote) = &wrote {
+                    wrote.signal();
+                }
             }
         }
     }

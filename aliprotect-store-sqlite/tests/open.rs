@@ -243,3 +243,32 @@ async fn a_file_of_an_older_schema_is_migrated_on_open() {
         .unwrap();
     assert_eq!(version, SCHEMA_VERSION);
 }
+
+#[tokio::test]
+async fn committed_pages_reach_the_database_file_while_the_store_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("checkpointed.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    let empty = std::fs::metadata(&path).unwrap().len();
+    // Far below the writer's own checkpoint threshold: only the background checkpointer
+    // copies these pages from the WAL into the file.
+    for _ in 0..200 {
+        let mut commit = filed_commit();
+        let Snapshot::Complaint(complaint) = &mut commit.snapshot else {
+            unreachable!("a complaint commit")
+        };
+        let id = aliprotect_core::ids::ComplaintId::new();
+        let complaint = std::sync::Arc::make_mut(complaint);
+        std::sync::Arc::make_mut(&mut complaint.filed).id = id;
+        commit.stream = StreamId::Complaint(id);
+        store.commit(commit).await.unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::metadata(&path).unwrap().len() == empty {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
