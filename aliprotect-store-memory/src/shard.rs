@@ -105,7 +105,7 @@ impl Shard {
         } = commit;
         if let Some(change) = &metrics {
             self.tallies
-                .entry((tenant, change.after.campaign))
+                .entry((tenant, change.after.campaign()))
                 .or_default()
                 .record(change);
         }

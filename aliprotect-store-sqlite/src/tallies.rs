@@ -24,7 +24,7 @@ const SELLER: i64 = 2;
 fn encode_group(group: &MetricsGroup) -> (i64, String) {
     match group {
         MetricsGroup::Right(right) => (RIGHT, right.to_string()),
-        MetricsGroup::Week(week) => (WEEK, week.clone()),
+        MetricsGroup::Week(week) => (WEEK, week.to_string()),
         MetricsGroup::Seller(seller) => (SELLER, seller.clone()),
     }
 }
@@ -35,7 +35,10 @@ fn decode_group(dimension: i64, key: String) -> Result<MetricsGroup, StoreError>
             .parse::<RightId>()
             .map(MetricsGroup::Right)
             .map_err(|e| codec::corrupt("metric_groups", e)),
-        WEEK => Ok(MetricsGroup::Week(key)),
+        WEEK => key
+            .parse()
+            .map(MetricsGroup::Week)
+            .map_err(|e| codec::corrupt("metric_groups", e)),
         SELLER => Ok(MetricsGroup::Seller(key)),
         other => Err(codec::corrupt(
             "metric_groups",
@@ -58,7 +61,7 @@ pub(crate) struct TallyChanges(HashMap<([u8; 16], Option<CampaignId>), Tallies>)
 impl TallyChanges {
     pub(crate) fn record(&mut self, tenant: [u8; 16], change: &MetricsChange) {
         self.0
-            .entry((tenant, change.after.campaign))
+            .entry((tenant, change.after.campaign()))
             .or_default()
             .record(change);
     }
@@ -86,7 +89,7 @@ impl TallyChanges {
         for ((tenant, campaign), tallies) in &self.0 {
             let campaign = campaign_key(*campaign);
             for (group, sums) in tallies.groups() {
-                let (dimension, key) = encode_group(group);
+                let (dimension, key) = encode_group(&group);
                 upsert_group.execute(params![
                     &tenant[..],
                     campaign,

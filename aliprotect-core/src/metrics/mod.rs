@@ -16,7 +16,9 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-pub use tally::{GroupTally, MetricsChange, MetricsFact, MetricsGroup, Outcome, Tallies};
+pub use tally::{
+    GroupTally, InvalidWeek, MetricsChange, MetricsFact, MetricsGroup, Outcome, Tallies, Week,
+};
 
 use crate::complaint::Complaint;
 use crate::ids::RightId;

@@ -16,12 +16,15 @@
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
 
-use chrono::Datelike;
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Breakdown, Metrics};
-use crate::complaint::{Complaint, ComplaintStatus};
+use crate::complaint::{Complaint, ComplaintFiling, ComplaintStatus};
 use crate::ids::{CampaignId, RightId};
 
 /// Where a complaint stands, as metrics count it.
@@ -63,17 +66,60 @@ impl Outcome {
     }
 }
 
-/// Everything the metrics need to know of one complaint.
+/// An ISO week, as metrics group complaints by their filing date: `2026-W10`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Week {
+    /// The ISO week-numbering year.
+    pub year: i32,
+    /// The week, 1 to 53.
+    pub week: u32,
+}
+
+impl Week {
+    /// The week of `at`.
+    pub fn of(at: DateTime<Utc>) -> Self {
+        let week = at.iso_week();
+        Self {
+            year: week.year(),
+            week: week.week(),
+        }
+    }
+}
+
+impl fmt::Display for Week {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-W{:02}", self.year, self.week)
+    }
+}
+
+/// A week label that is not `YYYY-Www`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an ISO week like 2026-W10")]
+pub struct InvalidWeek(String);
+
+impl FromStr for Week {
+    type Err = InvalidWeek;
+
+    fn from_str(label: &str) -> Result<Self, Self::Err> {
+        let invalid = || InvalidWeek(label.to_owned());
+        let (year, week) = label.split_once("-W").ok_or_else(invalid)?;
+        let year = year.parse().map_err(|_| invalid())?;
+        let week = week.parse().map_err(|_| invalid())?;
+        if !(1..=53).contains(&week) {
+            return Err(invalid());
+        }
+        Ok(Self { year, week })
+    }
+}
+
+/// Everything the metrics need to know of one complaint. Cheap to make on every command: the
+/// filing is shared, not copied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetricsFact {
-    /// Its campaign, if any.
-    pub campaign: Option<CampaignId>,
-    /// The right complained under.
-    pub right: RightId,
-    /// The seller: store id, or seller name, or `unknown`.
-    pub seller: String,
-    /// ISO week of filing, as `2026-W10`.
-    pub week: String,
+    /// What the complaint was filed with: its campaign, right and seller.
+    pub filing: Arc<ComplaintFiling>,
+    /// ISO week of filing.
+    pub week: Week,
     /// Where it stands.
     pub outcome: Outcome,
     /// Whether it met at least one counter-notice.
@@ -85,9 +131,7 @@ pub struct MetricsFact {
 impl MetricsFact {
     /// The fact of `complaint`.
     pub fn of(complaint: &Complaint) -> Self {
-        let filed = &complaint.filed;
         let outcome = Outcome::of(complaint.status());
-        let week = complaint.filed_at.iso_week();
         let hours_to_removal =
             complaint
                 .removed_at
@@ -97,29 +141,33 @@ impl MetricsFact {
                     u32::try_from(hours).unwrap_or(u32::MAX)
                 });
         Self {
-            campaign: filed.campaign,
-            right: filed.right,
-            seller: filed
-                .listing
-                .seller_id
-                .clone()
-                .or_else(|| filed.details.seller_name.clone())
-                .unwrap_or_else(|| "unknown".to_owned()),
-            week: format!("{}-W{:02}", week.year(), week.week()),
+            filing: Arc::clone(&complaint.filed),
+            week: Week::of(complaint.filed_at),
             outcome,
             counter_noticed: !complaint.counter_notices.is_empty(),
             hours_to_removal,
         }
     }
 
-    /// The groups the fact counts in; removal times are kept for the first two only (see
-    /// [`Breakdown::by_seller`]).
-    fn groups(&self) -> [MetricsGroup; 3] {
-        [
-            MetricsGroup::Right(self.right),
-            MetricsGroup::Week(self.week.clone()),
-            MetricsGroup::Seller(self.seller.clone()),
-        ]
+    /// Its campaign, if any.
+    pub fn campaign(&self) -> Option<CampaignId> {
+        self.filing.campaign
+    }
+
+    /// The right complained under.
+    pub fn right(&self) -> RightId {
+        self.filing.right
+    }
+
+    /// The seller: store id, or seller name, or `unknown`.
+    pub fn seller(&self) -> &str {
+        let filing = &self.filing;
+        filing
+            .listing
+            .seller_id
+            .as_deref()
+            .or(filing.details.seller_name.as_deref())
+            .unwrap_or("unknown")
     }
 }
 
@@ -151,16 +199,9 @@ pub enum MetricsGroup {
     /// One right.
     Right(RightId),
     /// One ISO week of filing.
-    Week(String),
+    Week(Week),
     /// One seller.
     Seller(String),
-}
-
-impl MetricsGroup {
-    /// Whether times to removal are kept for this group.
-    pub fn keeps_removal_times(&self) -> bool {
-        !matches!(self, MetricsGroup::Seller(_))
-    }
 }
 
 /// The running sums of one group. Signed, so that the same type holds a change.
@@ -280,7 +321,55 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
 /// are all zero are left out, so two tallies of the same complaints are equal.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tallies {
-    groups: BTreeMap<MetricsGroup, GroupTally>,
+    by_right: BTreeMap<RightId, GroupTally>,
+    by_week: BTreeMap<Week, GroupTally>,
+    by_seller: BTreeMap<String, GroupTally>,
+}
+
+/// Adds `sign` times `fact` to the group under `key`, dropping the group if it empties.
+/// Looks up by a borrowed key, so counting into an existing group allocates nothing.
+fn count_into<K, Q>(
+    groups: &mut BTreeMap<K, GroupTally>,
+    key: &Q,
+    fact: &MetricsFact,
+    sign: i64,
+    keep_times: bool,
+) where
+    K: Ord + std::borrow::Borrow<Q>,
+    Q: Ord + ToOwned<Owned = K> + ?Sized,
+{
+    match groups.get_mut(key) {
+        Some(sums) => {
+            sums.count(fact, sign, keep_times);
+            if sums.is_empty() {
+                groups.remove(key);
+            }
+        }
+        None => {
+            let mut sums = GroupTally::default();
+            sums.count(fact, sign, keep_times);
+            if !sums.is_empty() {
+                groups.insert(key.to_owned(), sums);
+            }
+        }
+    }
+}
+
+/// Adds `tally` to the group under `key`, dropping the group if it empties.
+fn add_into<K: Ord>(groups: &mut BTreeMap<K, GroupTally>, key: K, tally: &GroupTally) {
+    match groups.entry(key) {
+        Entry::Occupied(mut sums) => {
+            sums.get_mut().merge(tally);
+            if sums.get().is_empty() {
+                sums.remove();
+            }
+        }
+        Entry::Vacant(slot) => {
+            if !tally.is_empty() {
+                slot.insert(tally.clone());
+            }
+        }
+    }
 }
 
 impl Tallies {
@@ -301,71 +390,77 @@ impl Tallies {
         self.count(&change.after, 1);
     }
 
-    /// Adds `sign` (1 or -1) times `fact` to each of its groups.
+    /// Adds `sign` (1 or -1) times `fact` to each of its groups; removal times are kept for
+    /// rights and weeks, not sellers (see [`Breakdown::by_seller`]).
     fn count(&mut self, fact: &MetricsFact, sign: i64) {
-        for group in fact.groups() {
-            let keep_times = group.keeps_removal_times();
-            let mut tally = GroupTally::default();
-            tally.count(fact, sign, keep_times);
-            self.add(group, &tally);
-        }
+        count_into(&mut self.by_right, &fact.right(), fact, sign, true);
+        count_into(&mut self.by_week, &fact.week, fact, sign, true);
+        count_into(&mut self.by_seller, fact.seller(), fact, sign, false);
     }
 
-    /// Adds `tally` to `group` (a stored row, a change, another campaign's group).
+    /// Adds `tally` to `group` (a stored row, another campaign's group).
     pub fn add(&mut self, group: MetricsGroup, tally: &GroupTally) {
-        match self.groups.entry(group) {
-            Entry::Occupied(mut sums) => {
-                sums.get_mut().merge(tally);
-                if sums.get().is_empty() {
-                    sums.remove();
-                }
-            }
-            Entry::Vacant(slot) => {
-                if !tally.is_empty() {
-                    slot.insert(tally.clone());
-                }
-            }
+        match group {
+            MetricsGroup::Right(right) => add_into(&mut self.by_right, right, tally),
+            MetricsGroup::Week(week) => add_into(&mut self.by_week, week, tally),
+            MetricsGroup::Seller(seller) => add_into(&mut self.by_seller, seller, tally),
         }
     }
 
     /// Adds every group of `other`.
     pub fn merge(&mut self, other: &Tallies) {
-        for (group, tally) in &other.groups {
-            self.add(group.clone(), tally);
+        for (group, tally) in other.groups() {
+            self.add(group, tally);
         }
     }
 
-    /// The groups and their sums, in group order.
-    pub fn groups(&self) -> impl Iterator<Item = (&MetricsGroup, &GroupTally)> {
-        self.groups.iter()
+    /// The groups and their sums: rights, then weeks, then sellers.
+    pub fn groups(&self) -> impl Iterator<Item = (MetricsGroup, &GroupTally)> {
+        let rights = self
+            .by_right
+            .iter()
+            .map(|(right, sums)| (MetricsGroup::Right(*right), sums));
+        let weeks = self
+            .by_week
+            .iter()
+            .map(|(week, sums)| (MetricsGroup::Week(*week), sums));
+        let sellers = self
+            .by_seller
+            .iter()
+            .map(|(seller, sums)| (MetricsGroup::Seller(seller.clone()), sums));
+        rights.chain(weeks).chain(sellers)
     }
 
     /// Whether no complaint is counted.
     pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
+        self.by_right.is_empty() && self.by_week.is_empty() && self.by_seller.is_empty()
     }
 
     /// The metrics overall and per group. Every complaint has exactly one right, so the
     /// overall figures are the sum of the rights'.
     pub fn breakdown(&self) -> Breakdown {
         let mut overall = GroupTally::default();
-        let mut breakdown = Breakdown::default();
-        for (group, tally) in &self.groups {
-            match group {
-                MetricsGroup::Right(right) => {
-                    overall.merge(tally);
-                    breakdown.by_right.insert(*right, tally.metrics());
-                }
-                MetricsGroup::Week(week) => {
-                    breakdown.by_week.insert(week.clone(), tally.metrics());
-                }
-                MetricsGroup::Seller(seller) => {
-                    breakdown.by_seller.insert(seller.clone(), tally.metrics());
-                }
-            }
+        for sums in self.by_right.values() {
+            overall.merge(sums);
         }
-        breakdown.overall = overall.metrics();
-        breakdown
+        Breakdown {
+            overall: overall.metrics(),
+            by_right: self
+                .by_right
+                .iter()
+                .map(|(right, sums)| (*right, sums.metrics()))
+                .collect(),
+            by_seller: self
+                .by_seller
+                .iter()
+                .map(|(seller, sums)| (seller.clone(), sums.metrics()))
+                .collect(),
+            by_week: self
+                .by_week
+                .iter()
+                .map(|(week, sums)| (week.to_string(), sums.metrics()))
+                .collect(),
+        }
     }
 }
 
@@ -388,6 +483,19 @@ mod tests {
         assert_eq!(tally.percentile_hours(90), Some(90));
         assert_eq!(tally_of_times(&[7]).percentile_hours(90), Some(7));
         assert_eq!(tally_of_times(&[]).percentile_hours(50), None);
+    }
+
+    #[test]
+    fn weeks_read_back_as_written_and_bad_labels_are_typed_errors() {
+        let week = Week {
+            year: 2026,
+            week: 3,
+        };
+        assert_eq!(week.to_string(), "2026-W03");
+        assert_eq!("2026-W03".parse::<Week>(), Ok(week));
+        for bad in ["2026-W00", "2026-W54", "2026W03", "W03", "2026-Wx", ""] {
+            assert!(bad.parse::<Week>().is_err(), "{bad}");
+        }
     }
 
     #[test]
