@@ -82,8 +82,11 @@ async fn batch(
 }
 
 async fn build(path: &Path, complaints: u64) -> Result<(), Failure> {
-    let start_of_campaign = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single();
-    let clock = ManualClock::at(start_of_campaign.ok_or("bad date")?);
+    let start_of_campaign = Utc
+        .with_ymd_and_hms(2026, 1, 5, 9, 0, 0)
+        .single()
+        .ok_or("bad date")?;
+    let clock = ManualClock::at(start_of_campaign);
     let engine = Engine::new(
         SqliteStore::open(path)?,
         DiscardNotifier,
@@ -104,12 +107,12 @@ async fn build(path: &Path, complaints: u64) -> Result<(), Failure> {
         name: Text::new("Earbud counterfeits")?,
         rights: vec![right],
         auto_file_relistings: false,
-        created_at: start_of_campaign.ok_or("bad date")?,
+        created_at: start_of_campaign,
     };
     engine.save_campaign(holder(), campaign).await?;
     let mut day = 0;
     while day * PER_DAY < complaints {
-        clock.set(start_of_campaign.ok_or("bad date")? + Duration::days(day as i64));
+        clock.set(start_of_campaign + Duration::days(day as i64));
         let range = day * PER_DAY..((day + 1) * PER_DAY).min(complaints);
         let filings = range
             .clone()

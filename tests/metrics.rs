@@ -182,8 +182,8 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
     );
 
     // The daily review warns, once a day under the same id, and a failed delivery is an error.
-    let (_, warning) = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
-    let warning = warning.expect("at risk: warned");
+    let review = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
+    let warning = review.warning.expect("at risk: warned");
     assert_eq!(warning.subject, StreamId::Filer(h.tenant));
     assert_eq!(
         warning.body,
@@ -226,9 +226,9 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
     let accuracy = h.engine.filer_accuracy(h.tenant).await.unwrap();
     assert_eq!(accuracy.standing, Standing::Below);
     h.clock.advance(Duration::days(1));
-    let (_, warning) = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
+    let review = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
     assert!(matches!(
-        warning.map(|w| w.body),
+        review.warning.map(|w| w.body),
         Some(NotificationBody::FilerAccuracyWarning {
             standing: Standing::Below,
             ..
@@ -240,12 +240,12 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
 async fn a_filer_in_good_standing_is_not_warned() {
     let h = Harness::new();
     let right = h.approved_right().await;
-    let (accuracy, warning) = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
+    let review = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
     assert_eq!(
-        accuracy.standing,
+        review.accuracy.standing,
         aliprotect::accuracy::Standing::NotApplicable
     );
-    assert!(warning.is_none(), "nothing decided yet");
+    assert!(review.warning.is_none(), "nothing decided yet");
     for n in 0..10 {
         let id = h.filed(right, n).await;
         h.platform(Command::complaint(id, ComplaintCommand::Accept))
@@ -258,9 +258,12 @@ async fn a_filer_in_good_standing_is_not_warned() {
         ))
         .await;
     }
-    let (accuracy, warning) = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
-    assert_eq!(accuracy.standing, aliprotect::accuracy::Standing::Good);
-    assert!(warning.is_none());
+    let review = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
+    assert_eq!(
+        review.accuracy.standing,
+        aliprotect::accuracy::Standing::Good
+    );
+    assert!(review.warning.is_none());
     assert!(
         !h.notifier
             .bodies()

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::complaint::{Complaint, ComplaintReason, ComplaintStatus};
-use crate::notify::NotificationBody;
+use crate::notify::{Notification, NotificationBody};
 use crate::policy::TrustedFilerRules;
 
 /// Counts and rates of one group of complaints.
@@ -59,6 +59,16 @@ pub struct Accuracy {
     pub by_reason: BTreeMap<ComplaintReason, Rates>,
     /// Standing per reason.
     pub standing_by_reason: BTreeMap<ComplaintReason, Standing>,
+}
+
+/// What a daily review of the filer's accuracy found and did
+/// ([`crate::engine::Engine::review_filer_accuracy`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccuracyReview {
+    /// The accuracy at the time of the review.
+    pub accuracy: Accuracy,
+    /// The warning delivered, if the filer was at risk or below.
+    pub warning: Option<Notification>,
 }
 
 fn ratio(part: u64, whole: u64) -> Option<f64> {

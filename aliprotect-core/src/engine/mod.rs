@@ -821,7 +821,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// Reviews the tenant's accuracy as a filer and, when it is at risk of falling below the
     /// policy's trusted-filer standards or already below them, warns the holder through the
     /// notifier ([`crate::notify::NotificationBody::FilerAccuracyWarning`] about
-    /// [`StreamId::Filer`]). Returns the accuracy and the warning sent, if any.
+    /// [`StreamId::Filer`]).
     ///
     /// Run it once a day beside [`Engine::tick`]. The warning's id is the tenant and the
     /// day, so a receiver that keeps ids sees at most one warning a day, and a review run
@@ -829,10 +829,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     pub async fn review_filer_accuracy(
         &self,
         tenant: TenantId,
-    ) -> Result<(crate::accuracy::Accuracy, Option<Notification>), EngineError> {
+    ) -> Result<crate::accuracy::AccuracyReview, EngineError> {
         let accuracy = self.filer_accuracy(tenant).await?;
         let Some(body) = accuracy.warning() else {
-            return Ok((accuracy, None));
+            return Ok(crate::accuracy::AccuracyReview {
+                accuracy,
+                warning: None,
+            });
         };
         let now = self.inner.clock.now();
         let subject = StreamId::Filer(tenant);
@@ -849,7 +852,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         };
         self.inner.notifier.send(&id, &warning).await?;
         tracing::info!(%tenant, standing = ?accuracy.standing, "filer accuracy warning sent");
-        Ok((accuracy, Some(warning)))
+        Ok(crate::accuracy::AccuracyReview {
+            accuracy,
+            warning: Some(warning),
+        })
     }
 
     /// Every known seller's record in the tenant's complaints, repeat infringers flagged at
