@@ -15,7 +15,7 @@ use crate::intake::{
 };
 use crate::listing::{Listing, ListingDetails};
 use crate::notify::Notifier;
-use crate::relisting::find_relisting;
+use crate::relisting::RemovedListings;
 use crate::store::Store;
 
 /// Complaints handed to [`Engine::execute_batch`] at a time, between progress reports:
@@ -128,16 +128,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 }
             }
         }
+        let mut removed = RemovedListings::of(request.right, removed.iter().map(|c| &**c));
         let mut follows = HashMap::new();
         let mut held = std::collections::HashSet::new();
         for (line, listing, details) in &accepted {
-            if let Some(found) = find_relisting(
-                listing,
-                details,
-                request.right,
-                removed.iter().map(|c| &**c),
-            ) {
-                removed.retain(|c| c.id() != found.previous);
+            if let Some(found) = removed.find(listing, details) {
+                removed.remove(found.previous);
                 if auto_file_relistings {
                     follows.insert(*line, found);
                     report.relistings.push((*line, found));
