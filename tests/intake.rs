@@ -167,6 +167,49 @@ async fn a_csv_of_keyword_search_results_is_filed_row_by_row() {
 }
 
 #[tokio::test]
+async fn a_small_import_into_a_large_campaign_finds_its_duplicates_listing_by_listing() {
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let other_right = h.approved_right().await;
+    // Many more open complaints than rows: the import asks about its own listings only.
+    let mut open = Vec::new();
+    for product in 0..40u64 {
+        open.push(h.filed(right, 2_000_000 + product).await);
+    }
+    // The same listing under complaint for another right is not a duplicate for this one.
+    h.filed(other_right, 2_000_100).await;
+    let csv = "url\n\
+        https://www.alibaba.com/product-detail/X_2000003.html\n\
+        https://www.alibaba.com/product-detail/X_2000100.html\n\
+        https://www.alibaba.com/product-detail/X_2000200.html\n\
+        https://m.alibaba.com/product-detail/Y_2000039.html?spm=1\n";
+    let report = h
+        .engine
+        .intake(
+            &request(&h, right, false),
+            IntakeFormat::Csv,
+            csv.as_bytes(),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    let duplicates: Vec<(usize, DuplicateOf)> = report
+        .duplicates
+        .iter()
+        .map(|d| (d.line, d.of.clone()))
+        .collect();
+    assert_eq!(
+        duplicates,
+        vec![
+            (2, DuplicateOf::OpenComplaint(open[3])),
+            (5, DuplicateOf::OpenComplaint(open[39]))
+        ]
+    );
+    let filed: Vec<usize> = report.filed.iter().map(|f| f.line).collect();
+    assert_eq!(filed, vec![3, 4]);
+}
+
+#[tokio::test]
 async fn json_lines_filed_and_submitted_or_staged_as_the_right_allows() {
     let h = Harness::new();
     let right = h.approved_right().await;

@@ -44,6 +44,42 @@ pub fn normalise_title(title: &str) -> String {
         .join(" ")
 }
 
+/// What relisting detection compares of a removed listing: a complaint in `ListingRemoved`,
+/// reduced to the few fields a store can hand out without the whole complaint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovedListing {
+    /// The complaint whose listing was removed.
+    pub complaint: ComplaintId,
+    /// Where the listing was.
+    pub marketplace: Marketplace,
+    /// Its seller: store id, or seller name.
+    pub seller: Option<String>,
+    /// Its title as filed.
+    pub title: Option<String>,
+    /// Its main image.
+    pub image_hash: Option<ContentHash>,
+    /// When it was found removed.
+    pub removed_at: Option<DateTime<Utc>>,
+}
+
+impl RemovedListing {
+    /// The removed listing of `complaint`, if its listing is removed.
+    pub fn of(complaint: &Complaint) -> Option<Self> {
+        if complaint.status() != ComplaintStatus::ListingRemoved {
+            return None;
+        }
+        let filed = &complaint.filed;
+        Some(Self {
+            complaint: complaint.id(),
+            marketplace: filed.listing.marketplace,
+            seller: seller_of(&filed.listing, &filed.details).cloned(),
+            title: filed.details.title.clone(),
+            image_hash: filed.details.image_hash,
+            removed_at: complaint.removed_at,
+        })
+    }
+}
+
 /// When and which: removals are matched earliest first.
 type Removal = (Option<DateTime<Utc>>, ComplaintId);
 
@@ -81,23 +117,28 @@ fn seller_of<'a>(listing: &'a Listing, details: &'a ListingDetails) -> Option<&'
 impl RemovedListings {
     /// The index of `complaints` whose listing was removed under `right` (others are skipped).
     pub fn of<'a>(right: RightId, complaints: impl IntoIterator<Item = &'a Complaint>) -> Self {
+        Self::from_removed(
+            complaints
+                .into_iter()
+                .filter(|c| c.filed.right == right)
+                .filter_map(RemovedListing::of),
+        )
+    }
+
+    /// The index of listings removed under one right, as [`crate::store::Store::removed_listings`]
+    /// returns them.
+    pub fn from_removed(removed: impl IntoIterator<Item = RemovedListing>) -> Self {
         let mut index = Self::default();
-        let removed = complaints
-            .into_iter()
-            .filter(|c| c.filed.right == right && c.status() == ComplaintStatus::ListingRemoved);
-        for complaint in removed {
-            let filed = &complaint.filed;
-            let details = &filed.details;
+        for listing in removed {
             let keys = Keys {
-                removal: (complaint.removed_at, complaint.id()),
-                image: details.image_hash,
-                title: details
+                removal: (listing.removed_at, listing.complaint),
+                image: listing.image_hash,
+                title: listing
                     .title
                     .as_deref()
                     .map(normalise_title)
                     .filter(|t| !t.is_empty()),
-                seller: seller_of(&filed.listing, details)
-                    .map(|s| (filed.listing.marketplace, s.clone())),
+                seller: listing.seller.map(|s| (listing.marketplace, s)),
             };
             if let Some(image) = keys.image {
                 index
@@ -120,7 +161,7 @@ impl RemovedListings {
                     .or_default()
                     .insert(keys.removal);
             }
-            index.keys.insert(complaint.id(), keys);
+            index.keys.insert(listing.complaint, keys);
         }
         index
     }

@@ -24,6 +24,7 @@ use crate::marketplace::Marketplace;
 use crate::metrics::{MetricsChange, Tallies};
 use crate::notify::{MessageId, Notification};
 use crate::party::PowerOfAttorney;
+use crate::relisting::RemovedListing;
 use crate::right::{IpRight, RightEvent, RightStatus};
 
 /// The stream (aggregate) a command or event belongs to.
@@ -519,6 +520,31 @@ pub trait Store: Send + Sync + 'static {
         Ok(Tallies::of(complaints.iter().map(|c| &**c)))
     }
 
+    /// The tenant's listings removed under `right` (complaints in `ListingRemoved`), in
+    /// complaint id order, with what relisting detection compares.
+    ///
+    /// The default loads each such complaint; a store for large campaigns answers from one
+    /// query.
+    async fn removed_listings(
+        &self,
+        tenant: TenantId,
+        right: RightId,
+    ) -> Result<Vec<RemovedListing>, StoreError> {
+        let rows = self
+            .complaints_of_right(tenant, right, ComplaintStatus::ListingRemoved)
+            .await?;
+        let mut removed = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some(loaded) = self.load(tenant, StreamId::Complaint(row.id)).await?
+                && let Snapshot::Complaint(complaint) = loaded.snapshot
+                && let Some(listing) = RemovedListing::of(&complaint)
+            {
+                removed.push(listing);
+            }
+        }
+        Ok(removed)
+    }
+
     /// Up to `limit` timers of any tenant due at or before `now`, earliest first.
     async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError>;
 
@@ -639,6 +665,14 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
         campaign: Option<CampaignId>,
     ) -> Result<Tallies, StoreError> {
         (**self).metric_tallies(tenant, campaign).await
+    }
+
+    async fn removed_listings(
+        &self,
+        tenant: TenantId,
+        right: RightId,
+    ) -> Result<Vec<RemovedListing>, StoreError> {
+        (**self).removed_listings(tenant, right).await
     }
 
     async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError> {

@@ -55,6 +55,7 @@ use aliprotect_core::listing::ListingKey;
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::party::PowerOfAttorney;
+use aliprotect_core::relisting::RemovedListing;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, IdempotencyKey, Loaded, OutboxMessage,
@@ -424,6 +425,15 @@ impl Store for SqliteStore {
         campaign: Option<CampaignId>,
     ) -> Result<Tallies, StoreError> {
         self.read(move |connection| tallies::read(connection, tenant, campaign))
+            .await
+    }
+
+    async fn removed_listings(
+        &self,
+        tenant: TenantId,
+        right: RightId,
+    ) -> Result<Vec<RemovedListing>, StoreError> {
+        self.read(move |connection| queries::removed_listings(connection, tenant, right))
             .await
     }
 

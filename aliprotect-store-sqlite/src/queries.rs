@@ -4,10 +4,13 @@ use std::collections::BTreeMap;
 
 use aliprotect_core::campaign::Campaign;
 use aliprotect_core::complaint::{Complaint, ComplaintStatus};
+use aliprotect_core::evidence::ContentHash;
 use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
+use aliprotect_core::marketplace::Marketplace;
 use aliprotect_core::notify::{MessageId, Notification};
 use aliprotect_core::party::PowerOfAttorney;
+use aliprotect_core::relisting::RemovedListing;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
     ComplaintRow, Count, CountBy, DeadLetter, GroupKey, IdempotencyKey, Loaded, OutboxMessage,
@@ -254,6 +257,61 @@ pub(crate) fn complaints_on_listing(
     )?;
     rows.sort_by_key(|row| (row.filed_at, row.id));
     Ok(rows)
+}
+
+/// The removed listings of a right in one query: SQLite picks the few fields out of each
+/// snapshot, so no complaint is decoded whole.
+pub(crate) fn removed_listings(
+    connection: &Connection,
+    tenant: TenantId,
+    right: RightId,
+) -> Result<Vec<RemovedListing>, StoreError> {
+    type Fields = (
+        Marketplace,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<ContentHash>,
+        Option<DateTime<Utc>>,
+    );
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT stream, json_extract(snapshot,
+                 '$.Complaint.filed.listing.marketplace', '$.Complaint.filed.listing.seller_id',
+                 '$.Complaint.filed.details.seller_name', '$.Complaint.filed.details.title',
+                 '$.Complaint.filed.details.image_hash', '$.Complaint.removed_at')
+             FROM streams
+             WHERE tenant = ?1 AND kind = 1 AND right_id = ?2 AND status = ?3 ORDER BY stream",
+        )
+        .map_err(unavailable)?;
+    let status = ComplaintStatus::ListingRemoved as i64;
+    let rows = statement
+        .query_map(
+            params![
+                &codec::tenant_key(tenant)[..],
+                &right.as_uuid().into_bytes()[..],
+                status
+            ],
+            |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, String>(1)?)),
+        )
+        .map_err(unavailable)?;
+    rows.map(|row| {
+        let (stream, fields) = row.map_err(unavailable)?;
+        let StreamId::Complaint(complaint) = codec::stream_of(&stream)? else {
+            return Err(codec::corrupt("complaint row", "holds another stream"));
+        };
+        let (marketplace, seller_id, seller_name, title, image_hash, removed_at): Fields =
+            codec::from_json("removed listing", &fields)?;
+        Ok(RemovedListing {
+            complaint,
+            marketplace,
+            seller: seller_id.or(seller_name),
+            title,
+            image_hash,
+            removed_at,
+        })
+    })
+    .collect()
 }
 
 pub(crate) fn complaints_of_right(

@@ -13,10 +13,11 @@ use crate::intake::{
     Duplicate, DuplicateOf, Filed, IntakeFormat, IntakeProgress, IntakeReport, IntakeRequest,
     Rejected, read_rows,
 };
+use crate::listing::ListingKey;
 use crate::listing::{Listing, ListingDetails};
 use crate::notify::Notifier;
 use crate::relisting::RemovedListings;
-use crate::store::Store;
+use crate::store::{CountBy, Store};
 
 /// Complaints handed to [`Engine::execute_batch`] at a time, between progress reports:
 /// about a tenth of the import, within bounds. Larger batches mean fewer, larger
@@ -63,20 +64,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let mut report = IntakeReport::default();
         let mut state = IntakeProgress::default();
         let mut first_seen = HashMap::new();
-        // The right's open complaints, by listing: one query per open status instead of one
-        // lookup per row.
-        let mut open = HashMap::new();
-        for status in ComplaintStatus::ALL.into_iter().filter(|s| s.is_open()) {
-            for row in self
-                .inner
-                .store
-                .complaints_of_right(request.tenant, request.right, status)
-                .await?
-            {
-                open.insert(row.listing, row.id);
-            }
-        }
-        let mut accepted: Vec<(usize, Listing, ListingDetails)> = Vec::new();
+        let mut candidates: Vec<(usize, Listing, ListingDetails)> = Vec::new();
         for (line, row) in read_rows(format, input) {
             state.rows += 1;
             let normalised = row.and_then(|row| row.normalise(request.marketplace));
@@ -96,6 +84,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 continue;
             }
             first_seen.insert(listing.key.clone(), line);
+            candidates.push((line, listing, details));
+        }
+        let open = self
+            .open_complaints_on(request, candidates.iter().map(|(_, listing, _)| listing))
+            .await?;
+        let mut accepted: Vec<(usize, Listing, ListingDetails)> = Vec::new();
+        for (line, listing, details) in candidates {
             match open.get(&listing.key) {
                 Some(existing) => report.duplicates.push(Duplicate {
                     line,
@@ -105,30 +100,23 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 None => accepted.push((line, listing, details)),
             }
         }
+        report.duplicates.sort_by_key(|duplicate| duplicate.line);
         state.duplicates = report.duplicates.len();
         state.failed = report.rejected.len();
         state.to_file = accepted.len();
         progress(state);
 
         // Removed listings under this right that new rows may repeat (each matched once).
-        let mut removed = Vec::new();
-        if !accepted.is_empty() {
-            let rows = self
+        let mut removed = if accepted.is_empty() {
+            RemovedListings::default()
+        } else {
+            let listings = self
                 .inner
                 .store
-                .complaints_of_right(
-                    request.tenant,
-                    request.right,
-                    ComplaintStatus::ListingRemoved,
-                )
+                .removed_listings(request.tenant, request.right)
                 .await?;
-            for row in rows {
-                if let Some(complaint) = self.load_complaint(request.tenant, row.id).await? {
-                    removed.push(complaint);
-                }
-            }
-        }
-        let mut removed = RemovedListings::of(request.right, removed.iter().map(|c| &**c));
+            RemovedListings::from_removed(listings)
+        };
         let mut follows = HashMap::new();
         let mut held = std::collections::HashSet::new();
         for (line, listing, details) in &accepted {
@@ -230,5 +218,47 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             progress(state);
         }
         Ok(report)
+    }
+
+    /// The open complaints under the request's right on any of `listings`, by listing. Asks
+    /// for the right's open complaints at once when the import is large next to them, or
+    /// listing by listing when they far outnumber it (a small import into a big campaign).
+    async fn open_complaints_on<'a>(
+        &self,
+        request: &IntakeRequest,
+        listings: impl ExactSizeIterator<Item = &'a Listing>,
+    ) -> Result<HashMap<ListingKey, ComplaintId>, EngineError> {
+        let store = &self.inner.store;
+        let open_in_tenant: u64 = store
+            .complaint_counts(request.tenant, CountBy::Status)
+            .await?
+            .iter()
+            .filter(|count| count.status.is_open())
+            .map(|count| count.count)
+            .sum();
+        let mut open = HashMap::new();
+        if open_in_tenant > 4 * listings.len() as u64 {
+            for listing in listings {
+                let rows = store
+                    .complaints_on_listing(request.tenant, &listing.key)
+                    .await?;
+                if let Some(row) = rows
+                    .into_iter()
+                    .find(|row| row.right == request.right && row.status.is_open())
+                {
+                    open.insert(row.listing, row.id);
+                }
+            }
+        } else {
+            for status in ComplaintStatus::ALL.into_iter().filter(|s| s.is_open()) {
+                for row in store
+                    .complaints_of_right(request.tenant, request.right, status)
+                    .await?
+                {
+                    open.insert(row.listing, row.id);
+                }
+            }
+        }
+        Ok(open)
     }
 }

@@ -35,6 +35,7 @@ use crate::metrics::{MetricsChange, Tallies};
 use crate::notify::{MessageId, Notification, NotificationBody};
 use crate::party::{Actor, PowerOfAttorney, PowerScope};
 use crate::policy::MarketplacePolicy;
+use crate::relisting::RemovedListing;
 use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
 use crate::store::{
     Commit, Count, CountBy, DomainEvent, GroupKey, IdempotencyKey, OutboxMessage, Receipt,
@@ -893,6 +894,11 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
         if i % 2 == 0 {
             filing.campaign = Some(campaign);
         }
+        if i % 3 == 0 {
+            filing.details.title = Some(format!("Écouteurs \"TWS\" {i} 🎧"));
+            filing.details.seller_name = Some(format!("Seller {i}"));
+            filing.details.image_hash = Some(crate::evidence::ContentHash::of_bytes(&[i as u8]));
+        }
         builder
             .run(store, ComplaintCommand::File(Box::new(filing)))
             .await;
@@ -1053,6 +1059,25 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
                 .filter(|c| c.filed.campaign == Some(campaign))
         ),
         "metric tallies of a campaign equal the replay"
+    );
+    let mut expected_removed: Vec<RemovedListing> =
+        replayed.iter().filter_map(RemovedListing::of).collect();
+    expected_removed.sort_by_key(|r| r.complaint);
+    assert!(!expected_removed.is_empty(), "the stories remove listings");
+    assert_eq!(
+        store
+            .removed_listings(tenant, shared_right)
+            .await
+            .expect("removed listings"),
+        expected_removed,
+        "removed listings of a right, in complaint id order"
+    );
+    assert!(
+        store
+            .removed_listings(TenantId::new(), shared_right)
+            .await
+            .expect("removed listings")
+            .is_empty()
     );
     assert!(
         store
