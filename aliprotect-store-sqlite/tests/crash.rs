@@ -1,8 +1,8 @@
 //! Crash test: a child process runs complaint commands through the engine on a SQLite file
 //! and prints each one the store acknowledged; the test kills it with SIGKILL at random
 //! moments, 20 times, and after each kill reopens the file and checks that every
-//! acknowledged command is there, nothing is half written, the read model equals a replay,
-//! and the outbox and timers are intact.
+//! acknowledged command is there, nothing is half written, the read model and the metric
+//! tallies equal a replay, and the outbox and timers are intact.
 //!
 //! The test runs itself as the child (`harness = false`): with `ALIPROTECT_CRASH_CHILD=<db>`
 //! in its environment it is the child, otherwise the test.
@@ -287,6 +287,13 @@ async fn verify(db: &Path, acked: &HashMap<ComplaintId, u64>) -> Result<(), Fail
         .collect();
     if counts != statuses {
         return Err(format!("counts {counts:?} differ from the replay {statuses:?}").into());
+    }
+    // The metric tallies are written in the same transaction as each commit: after any kill
+    // they still equal a count from the complaints themselves.
+    let complaints = store.complaints(tenant, None).await?;
+    let recounted = aliprotect_core::metrics::Tallies::of(complaints.iter().map(|c| &**c));
+    if store.metric_tallies(tenant, None).await? != recounted {
+        return Err("metric tallies differ from a recount of the complaints".into());
     }
     let outbox: BTreeSet<(StreamId, u64)> = {
         // Claiming would lease the messages, so read the table directly.
