@@ -132,6 +132,11 @@ impl Listing {
     /// The longest URL accepted, in bytes.
     pub const MAX_URL_LEN: usize = 4096;
 
+    /// Who sells it: the store id from the URL, else the seller name the listing showed.
+    pub fn seller<'a>(&'a self, details: &'a ListingDetails) -> Option<&'a str> {
+        self.seller_id.as_deref().or(details.seller_name.as_deref())
+    }
+
     /// Parses a listing URL of any known marketplace.
     pub fn parse(input: &str) -> Result<Listing, ListingUrlError> {
         let url = parse_url(input)?;

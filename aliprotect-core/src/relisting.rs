@@ -72,7 +72,7 @@ impl RemovedListing {
         Some(Self {
             complaint: complaint.id(),
             marketplace: filed.listing.marketplace,
-            seller: seller_of(&filed.listing, &filed.details).cloned(),
+            seller: filed.listing.seller(&filed.details).map(str::to_owned),
             title: filed.details.title.clone(),
             image_hash: filed.details.image_hash,
             removed_at: complaint.removed_at,
@@ -108,10 +108,6 @@ pub struct RemovedListings {
     by_title: HashMap<String, BTreeSet<Removal>>,
     by_seller: HashMap<(Marketplace, String), BTreeSet<Removal>>,
     keys: HashMap<ComplaintId, Keys>,
-}
-
-fn seller_of<'a>(listing: &'a Listing, details: &'a ListingDetails) -> Option<&'a String> {
-    listing.seller_id.as_ref().or(details.seller_name.as_ref())
 }
 
 impl RemovedListings {
@@ -183,8 +179,11 @@ impl RemovedListings {
             first(self.by_title.get(&title))
         };
         let by_seller = || {
-            let seller = seller_of(listing, details)?;
-            first(self.by_seller.get(&(listing.marketplace, seller.clone())))
+            let seller = listing.seller(details)?;
+            first(
+                self.by_seller
+                    .get(&(listing.marketplace, seller.to_owned())),
+            )
         };
         by_image()
             .map(|previous| (previous, MatchedBy::ImageHash))

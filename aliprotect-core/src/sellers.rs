@@ -31,10 +31,8 @@ pub fn seller_of(complaint: &Complaint) -> Option<SellerKey> {
     let filed = &complaint.filed;
     filed
         .listing
-        .seller_id
-        .clone()
-        .or_else(|| filed.details.seller_name.clone())
-        .map(|seller| (filed.listing.marketplace, seller))
+        .seller(&filed.details)
+        .map(|seller| (filed.listing.marketplace, seller.to_owned()))
 }
 
 /// Every known seller's record; a seller with `repeat_threshold` removals or more is a

@@ -162,12 +162,7 @@ impl MetricsFact {
     /// The seller: store id, or seller name, or `unknown`.
     pub fn seller(&self) -> &str {
         let filing = &self.filing;
-        filing
-            .listing
-            .seller_id
-            .as_deref()
-            .or(filing.details.seller_name.as_deref())
-            .unwrap_or("unknown")
+        filing.listing.seller(&filing.details).unwrap_or("unknown")
     }
 }
 
