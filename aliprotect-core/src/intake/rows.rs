@@ -112,64 +112,108 @@ impl IntakeRow {
 
 /// Reads every row of `input` with its line number (1-based; a CSV's header is line 1).
 /// Never fails as a whole: unreadable rows come back as [`RowProblem::Malformed`].
+///
+/// Lines may end in `\n` or `\r\n`, and a UTF-8 byte order mark at the start (as
+/// spreadsheet programs write) is skipped.
 pub fn read_rows(
     format: IntakeFormat,
     input: impl Read,
 ) -> Vec<(usize, Result<IntakeRow, RowProblem>)> {
+    let mut input = BufReader::new(input);
+    if let Err(error) = skip_byte_order_mark(&mut input) {
+        return vec![(1, Err(RowProblem::Malformed(error.to_string())))];
+    }
     match format {
-        IntakeFormat::JsonLines => BufReader::new(input)
-            .lines()
-            .enumerate()
-            .filter_map(|(index, line)| {
-                let line_number = index + 1;
-                match line {
-                    Err(error) => {
-                        Some((line_number, Err(RowProblem::Malformed(error.to_string()))))
-                    }
-                    Ok(text) if text.trim().is_empty() => None,
-                    Ok(text) => Some((
-                        line_number,
-                        serde_json::from_str::<IntakeRow>(&text)
-                            .map_err(|e| RowProblem::Malformed(e.to_string())),
-                    )),
-                }
-            })
-            .collect(),
-        IntakeFormat::Csv => {
-            let mut reader = csv::ReaderBuilder::new()
-                .flexible(true)
-                .trim(csv::Trim::All)
-                .from_reader(input);
-            let headers = match reader.headers() {
-                Ok(headers) => headers.clone(),
-                Err(error) => return vec![(1, Err(RowProblem::Malformed(error.to_string())))],
-            };
-            let mut rows = Vec::new();
-            let mut record = csv::StringRecord::new();
-            loop {
-                let line = reader.position().line() as usize;
-                match reader.read_record(&mut record) {
-                    Ok(false) => break,
-                    Ok(true) => rows.push((
-                        record.position().map_or(line, |p| p.line() as usize),
-                        record
-                            .deserialize::<IntakeRow>(Some(&headers))
-                            .map_err(|e| RowProblem::Malformed(e.to_string())),
-                    )),
-                    Err(error) => {
-                        rows.push((line, Err(RowProblem::Malformed(error.to_string()))));
-                        if !matches!(
-                            error.kind(),
-                            csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
-                        ) {
-                            break;
-                        }
-                    }
+        IntakeFormat::JsonLines => read_json_lines(input),
+        IntakeFormat::Csv => read_csv(input),
+    }
+}
+
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
+fn skip_byte_order_mark(input: &mut impl BufRead) -> std::io::Result<()> {
+    // A mark split across reads is not worth handling: buffers are kilobytes.
+    if input.fill_buf()?.starts_with(BYTE_ORDER_MARK) {
+        input.consume(BYTE_ORDER_MARK.len());
+    }
+    Ok(())
+}
+
+fn read_json_lines(input: impl BufRead) -> Vec<(usize, Result<IntakeRow, RowProblem>)> {
+    input
+        .lines()
+        .enumerate()
+        .filter_map(|(index, line)| {
+            let line_number = index + 1;
+            match line {
+                Err(error) => Some((line_number, Err(RowProblem::Malformed(error.to_string())))),
+                Ok(text) if text.trim().is_empty() => None,
+                Ok(text) => Some((
+                    line_number,
+                    serde_json::from_str::<IntakeRow>(&text)
+                        .map_err(|e| RowProblem::Malformed(e.to_string())),
+                )),
+            }
+        })
+        .collect()
+}
+
+fn read_csv(mut input: impl Read) -> Vec<(usize, Result<IntakeRow, RowProblem>)> {
+    // The bytes are kept to find each record's first line: the csv crate reports a record's
+    // position before the blank lines or line break that precede it.
+    let mut bytes = Vec::new();
+    if let Err(error) = input.read_to_end(&mut bytes) {
+        return vec![(1, Err(RowProblem::Malformed(error.to_string())))];
+    }
+    let first_line = |position: &csv::Position| -> usize {
+        let mut line = position.line() as usize;
+        let start = usize::try_from(position.byte()).unwrap_or(usize::MAX);
+        for byte in bytes.iter().skip(start) {
+            match byte {
+                b'\n' => line += 1,
+                b'\r' => {}
+                _ => break,
+            }
+        }
+        line
+    };
+    // Records end at `\n`; a `\r` before it is whitespace, which trimming removes, so CRLF
+    // and LF files read alike.
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(bytes.as_slice());
+    let headers = match reader.headers() {
+        Ok(headers) => headers.clone(),
+        Err(error) => return vec![(1, Err(RowProblem::Malformed(error.to_string())))],
+    };
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line() as usize;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            // A line holding only a carriage return is a blank line.
+            Ok(true) if record.iter().all(str::is_empty) => {}
+            Ok(true) => rows.push((
+                record.position().map_or(line, first_line),
+                record
+                    .deserialize::<IntakeRow>(Some(&headers))
+                    .map_err(|e| RowProblem::Malformed(e.to_string())),
+            )),
+            Err(error) => {
+                rows.push((line, Err(RowProblem::Malformed(error.to_string()))));
+                if !matches!(
+                    error.kind(),
+                    csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
+                ) {
+                    break;
                 }
             }
-            rows
         }
     }
+    rows
 }
 
 #[cfg(test)]
@@ -229,5 +273,45 @@ mod tests {
         let mut hash = row("https://www.alibaba.com/product-detail/A_1.html");
         hash.image_hash = Some("abc".into());
         assert_eq!(hash.normalise(alibaba), Err(RowProblem::BadImageHash));
+    }
+    #[test]
+    fn crlf_csv_reports_the_same_line_numbers_as_lf() {
+        let lf = "url,title\nhttps://www.alibaba.com/product-detail/A_1.html,One\n\nhttps://www.alibaba.com/product-detail/A_2.html,Two\n";
+        let crlf = lf.replace('\n', "\r\n");
+        let lines = |input: &str| -> Vec<usize> {
+            read_rows(IntakeFormat::Csv, input.as_bytes())
+                .into_iter()
+                .map(|(line, row)| {
+                    assert!(row.is_ok(), "line {line}: {row:?}");
+                    line
+                })
+                .collect()
+        };
+        assert_eq!(lines(lf), vec![2, 4]);
+        assert_eq!(lines(&crlf), vec![2, 4], "CRLF must not shift line numbers");
+        let rows = read_rows(IntakeFormat::Csv, crlf.as_bytes());
+        assert_eq!(
+            rows[1].1.as_ref().unwrap().title.as_deref(),
+            Some("Two"),
+            "the carriage return is not part of the last field"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_row() {
+        let jsonl = "\u{feff}{\"url\":\"https://www.alibaba.com/product-detail/A_1.html\"}\r\n{\"url\":\"x\"}\r\n";
+        let rows = read_rows(IntakeFormat::JsonLines, jsonl.as_bytes());
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].0, 1);
+        assert!(rows[0].1.is_ok(), "{:?}", rows[0].1);
+        assert_eq!(rows[1].0, 2);
+        let csv = "\u{feff}url\r\nhttps://www.alibaba.com/product-detail/A_1.html\r\n";
+        let rows = read_rows(IntakeFormat::Csv, csv.as_bytes());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].0, 2);
+        assert_eq!(
+            rows[0].1.as_ref().unwrap().url,
+            "https://www.alibaba.com/product-detail/A_1.html"
+        );
     }
 }
