@@ -15,26 +15,30 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use aliprotect::async_trait;
 use aliprotect::campaign::Campaign;
 use aliprotect::complaint::{Complaint, ComplaintStatus};
-use aliprotect::ids::{CampaignId, RepresentativeId, RightId, TenantId};
+use aliprotect::ids::{CampaignId, RepresentativeId, RightId, TenantId, WorkerId};
 use aliprotect::listing::ListingKey;
 use aliprotect::notify::MessageId;
 use aliprotect::party::PowerOfAttorney;
 use aliprotect::right::RightStatus;
 use aliprotect::store::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, DomainEvent, GroupKey, IdempotencyKey,
-    Loaded, OutboxMessage, Receipt, Snapshot, Store, StoreError, StoredEvent, StreamId, Timer,
+    Commit, ComplaintRow, Count, CountBy, DeadLetter, DomainEvent, GroupKey, IdempotencyKey, Lease,
+    Loaded, OutboxMessage, PendingWork, Receipt, Snapshot, Store, StoreError, StoredEvent,
+    StreamId, Timer, WorkId,
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 /// Everything, behind one lock.
 #[derive(Default)]
 struct State {
     streams: HashMap<(TenantId, StreamId), (Vec<DomainEvent>, Snapshot)>,
     receipts: HashMap<(TenantId, IdempotencyKey), Receipt>,
-    timers: HashMap<(TenantId, StreamId), Vec<Timer>>,
-    /// Outbox and dead letters by insertion order, so "oldest first" is key order.
-    outbox: BTreeMap<u64, OutboxMessage>,
+    /// Each stream's timers, and the claim on them (ended by the stream's next commit).
+    timers: HashMap<(TenantId, StreamId), (Vec<Timer>, Option<Lease>)>,
+    /// Outbox (with who holds each message), dead letters and pending work by insertion
+    /// order, so "oldest first" is key order.
+    outbox: BTreeMap<u64, (OutboxMessage, Option<WorkerId>)>,
     dead: BTreeMap<u64, DeadLetter>,
+    work: BTreeMap<u64, PendingWork>,
     next_seq: u64,
     campaigns: BTreeMap<(TenantId, CampaignId), Campaign>,
     powers: Vec<(TenantId, PowerOfAttorney)>,
@@ -54,8 +58,19 @@ impl State {
     fn seq_of(&self, id: &MessageId) -> Option<u64> {
         self.outbox
             .iter()
-            .find(|(_, m)| &m.id == id)
+            .find(|(_, (m, _))| &m.id == id)
             .map(|(seq, _)| *seq)
+    }
+
+    /// The sequence number of the message `owner` holds.
+    fn held(&self, id: &MessageId, owner: WorkerId) -> Option<u64> {
+        self.seq_of(id)
+            .filter(|seq| self.outbox.get(seq).is_some_and(|(_, o)| *o == Some(owner)))
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
     }
 }
 
@@ -67,14 +82,6 @@ impl SimpleStore {
         self.0
             .lock()
             .map_err(|_| StoreError::Unsupported("a thread panicked while holding the store"))
-    }
-}
-
-fn belongs_to(stream: StreamId, snapshot: &Snapshot) -> bool {
-    match (stream, snapshot) {
-        (StreamId::Right(id), Snapshot::Right(right)) => right.id == id,
-        (StreamId::Complaint(id), Snapshot::Complaint(complaint)) => complaint.id() == id,
-        _ => false,
     }
 }
 
@@ -106,12 +113,7 @@ impl Store for SimpleStore {
                 actual,
             });
         }
-        if !belongs_to(commit.stream, &commit.snapshot) {
-            return Err(StoreError::Corrupt {
-                location: commit.stream.to_string(),
-                detail: "snapshot of another stream".to_owned(),
-            });
-        }
+        commit.check()?;
         if let Some((idempotency, _)) = &commit.receipt
             && state
                 .receipts
@@ -125,15 +127,18 @@ impl Store for SimpleStore {
             .or_insert_with(|| (Vec::new(), commit.snapshot.clone()));
         entry.0.extend(commit.events);
         entry.1 = commit.snapshot;
-        state.timers.insert(key, commit.timers);
+        state.timers.insert(key, (commit.timers, None));
         for message in commit.outbox {
             // A message with the same id replaces the earlier one.
             if let Some(seq) = state.seq_of(&message.id) {
                 state.outbox.remove(&seq);
             }
-            state.next_seq += 1;
-            let seq = state.next_seq;
-            state.outbox.insert(seq, message);
+            let seq = state.next_seq();
+            state.outbox.insert(seq, (message, None));
+        }
+        if let Some(work) = commit.work {
+            let seq = state.next_seq();
+            state.work.insert(seq, work);
         }
         if let Some((idempotency, receipt)) = commit.receipt {
             state.receipts.insert((commit.tenant, idempotency), receipt);
@@ -251,72 +256,94 @@ impl Store for SimpleStore {
         Ok(complaints)
     }
 
-    async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError> {
-        let state = self.state()?;
-        let mut due: Vec<Timer> = state
-            .timers
-            .values()
-            .flatten()
-            .filter(|t| t.due <= now)
-            .cloned()
-            .collect();
+    async fn claim_timers(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<Timer>, StoreError> {
+        let mut state = self.state()?;
+        let mut due = Vec::new();
+        let claimable = state.timers.values_mut().filter(|(timers, held)| {
+            timers.iter().any(|t| t.due <= now) && held.is_none_or(|l| l.until <= now)
+        });
+        for (timers, held) in claimable.take(limit) {
+            *held = Some(lease);
+            due.extend(timers.iter().filter(|t| t.due <= now).cloned());
+        }
         due.sort_by_key(|t| (t.due, t.tenant, t.stream, t.kind));
-        due.truncate(limit);
         Ok(due)
     }
 
     async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
-        lease: Duration,
+        lease: Lease,
         limit: usize,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         let mut state = self.state()?;
-        let until = now.checked_add_signed(lease).unwrap_or(now);
         let mut claimed = Vec::new();
-        for message in state
+        let available = state
             .outbox
             .values_mut()
-            .filter(|m| m.available_at <= now)
-            .take(limit)
-        {
+            .filter(|(m, _)| m.available_at <= now);
+        for (message, owner) in available.take(limit) {
             message.attempts = message.attempts.saturating_add(1);
-            message.available_at = until;
+            message.available_at = lease.until;
+            *owner = Some(lease.owner);
             claimed.push(message.clone());
         }
         Ok(claimed)
     }
 
-    async fn ack_outbox(&self, id: &MessageId) -> Result<(), StoreError> {
+    async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError> {
         let mut state = self.state()?;
-        if let Some(seq) = state.seq_of(id) {
-            state.outbox.remove(&seq);
+        let dead = state.dead.values().any(|d| d.message.id == message.id);
+        if dead || state.seq_of(&message.id).is_some() {
+            return Ok(false);
         }
-        Ok(())
+        let seq = state.next_seq();
+        state.outbox.insert(seq, (message, None));
+        Ok(true)
     }
 
-    async fn release_outbox(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError> {
         let mut state = self.state()?;
-        if let Some(message) = state.outbox.values_mut().find(|m| &m.id == id) {
-            message.available_at = at;
-        }
-        Ok(())
+        let held = state.held(id, owner);
+        Ok(held.and_then(|seq| state.outbox.remove(&seq)).is_some())
     }
 
-    async fn dead_letter_outbox(&self, id: &MessageId, error: &str) -> Result<(), StoreError> {
+    async fn release_outbox(
+        &self,
+        id: &MessageId,
+        owner: WorkerId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let mut state = self.state()?;
-        if let Some(seq) = state.seq_of(id)
-            && let Some(message) = state.outbox.remove(&seq)
-        {
-            state.dead.insert(
-                seq,
-                DeadLetter {
-                    message,
-                    error: error.to_owned(),
-                },
-            );
+        let held = state.held(id, owner);
+        let Some((message, owner)) = held.and_then(|seq| state.outbox.get_mut(&seq)) else {
+            return Ok(false);
+        };
+        message.available_at = at;
+        *owner = None;
+        Ok(true)
+    }
+
+    async fn dead_letter_outbox(
+        &self,
+        id: &MessageId,
+        owner: WorkerId,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state()?;
+        let Some(seq) = state.held(id, owner) else {
+            return Ok(false);
+        };
+        if let Some((message, _)) = state.outbox.remove(&seq) {
+            let error = error.to_owned();
+            state.dead.insert(seq, DeadLetter { message, error });
         }
-        Ok(())
+        Ok(true)
     }
 
     async fn dead_letters(
@@ -353,9 +380,36 @@ impl Store for SimpleStore {
         message.attempts = 0;
         message.available_at = at;
         if let Some(seq) = found {
-            state.outbox.insert(seq, message);
+            state.outbox.insert(seq, (message, None));
         }
         Ok(true)
+    }
+
+    async fn claim_work(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<PendingWork>, StoreError> {
+        let mut state = self.state()?;
+        let available = state.work.values_mut().filter(|w| w.lease.until <= now);
+        Ok(available
+            .take(limit)
+            .map(|work| {
+                work.lease = lease;
+                work.clone()
+            })
+            .collect())
+    }
+
+    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
+        let mut state = self.state()?;
+        let held = state
+            .work
+            .iter()
+            .find(|(_, w)| w.id == *id && w.lease.owner == owner)
+            .map(|(seq, _)| *seq);
+        Ok(held.and_then(|seq| state.work.remove(&seq)).is_some())
     }
 
     async fn save_campaign(&self, campaign: Campaign) -> Result<(), StoreError> {

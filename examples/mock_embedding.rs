@@ -68,15 +68,24 @@ async fn approval_against_mocks() -> usize {
                     [DomainEvent::Right(e)] if e.change == aliprotect::right::RightChange::Approved
                 )
                 && commit.outbox.len() == 1
+                && commit.work.is_some()
         })
         .returning(|_| Ok(()));
-    // Approval releases staged complaints: there are none.
+    // Approval releases staged complaints (there are none), then marks that work done.
     store
         .expect_complaints_of_right()
         .times(1)
         .returning(|_, _, _| Ok(vec![]));
+    store
+        .expect_complete_work()
+        .times(1)
+        .returning(|_, _| Ok(true));
     let message = OutboxMessage {
-        id: MessageId { stream, version: 4 },
+        id: MessageId {
+            tenant: fixtures::tenant(),
+            stream,
+            version: 4,
+        },
         notification: Notification {
             tenant: fixtures::tenant(),
             subject: stream,
@@ -92,9 +101,9 @@ async fn approval_against_mocks() -> usize {
         .return_once(move |_, _, _| Ok(vec![message]));
     store
         .expect_ack_outbox()
-        .with(eq(MessageId { stream, version: 4 }))
+        .withf(move |id, _owner| id.stream == stream && id.version == 4)
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(true));
 
     let mut notifier = MockNotifier::new();
     notifier

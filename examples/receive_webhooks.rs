@@ -93,13 +93,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The sending side, as the engine's dispatcher uses it: the same message twice (a retry).
     let url = format!("{}/hooks/aliprotect", endpoint.uri()).parse()?;
     let notifier = WebhookNotifier::new(WebhookConfig::new(url, Secret::new(secret)))?;
-    let subject = StreamId::Complaint(ComplaintId::new());
+    let (tenant, subject) = (TenantId::new(), StreamId::Complaint(ComplaintId::new()));
     let id = MessageId {
+        tenant,
         stream: subject,
         version: 5,
     };
     let notification = Notification {
-        tenant: TenantId::new(),
+        tenant,
         subject,
         at: Utc::now(),
         body: NotificationBody::CounterNoticeReceived { response_due: None },

@@ -314,7 +314,7 @@ async fn failed_deliveries_are_retried_later_with_the_same_key() {
     assert_eq!(delivered[0].1.body, NotificationBody::RightApproved);
     assert_eq!(
         delivered[0].0.to_string(),
-        format!("{}@4", delivered[0].1.subject)
+        format!("{}/{}@4", h.tenant, delivered[0].1.subject)
     );
 }
 

@@ -100,6 +100,7 @@ async fn notifications(engine: &TestEngine, complaints: usize) -> BTreeSet<Messa
                 "right.Approved" | "complaint.CounterNoticeReceived" | "complaint.ListingRemoved"
             ) {
                 ids.insert(MessageId {
+                    tenant,
                     stream,
                     version: event.version,
                 });
@@ -230,4 +231,54 @@ async fn a_refusal_for_good_is_a_dead_letter_at_once() {
     let report = engine.dispatch().await.unwrap();
     assert_eq!((report.delivered, report.dead_lettered), (0, 1));
     assert_eq!(receiver.calls.load(Ordering::SeqCst), 1);
+}
+
+/// Two tenants whose rights share one id (ids are the callers' to choose) are approved: each
+/// gets its own approval notice, on the memory store and on SQLite. Outbox messages were
+/// keyed without the tenant, so the second replaced the first, which was never delivered.
+#[tokio::test]
+async fn two_tenants_with_one_stream_id_both_get_their_notifications() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = aliprotect::store_sqlite::SqliteStore::open(dir.path().join("n.sqlite")).unwrap();
+    async fn both_notified<S: aliprotect::store::Store>(store: S) {
+        let receiver = Arc::new(Receiver::default());
+        let engine = Engine::new(
+            store,
+            Arc::clone(&receiver),
+            ManualClock::at(fixtures::now()),
+            MarketplacePolicy::alibaba_ipp(),
+        );
+        let right = RightId::new();
+        let tenants = [
+            aliprotect::ids::TenantId::new(),
+            aliprotect::ids::TenantId::new(),
+        ];
+        for tenant in tenants {
+            let mut package = fixtures::trademark_package();
+            package.holder.tenant = tenant;
+            for (actor, command) in fixtures::approval_of(right, tenant, package) {
+                engine
+                    .execute(Request::new(tenant, actor, Command::right(right, command)))
+                    .await
+                    .unwrap();
+            }
+        }
+        while engine.dispatch().await.unwrap().handled_any() {}
+        let delivered: BTreeSet<_> = receiver
+            .delivered
+            .lock()
+            .iter()
+            .map(|id| (id.tenant, id.stream))
+            .collect();
+        let expected: BTreeSet<_> = tenants
+            .iter()
+            .map(|tenant| (*tenant, StreamId::Right(right)))
+            .collect();
+        assert_eq!(
+            delivered, expected,
+            "each tenant's approval notice delivered"
+        );
+    }
+    both_notified(MemoryStore::new()).await;
+    both_notified(sqlite).await;
 }

@@ -111,6 +111,12 @@ typed_id!(
     /// A campaign: a named enforcement effort grouping complaints.
     CampaignId
 );
+typed_id!(
+    /// One engine among several sharing a store: the owner of the claims (leases) it takes
+    /// on timers, outbox messages and pending work. Each [`crate::engine::Engine`] draws a
+    /// fresh one unless told otherwise.
+    WorkerId
+);
 
 #[cfg(test)]
 mod tests {

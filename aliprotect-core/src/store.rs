@@ -1,11 +1,17 @@
 //! The storage backend trait and the values that cross it.
 //!
 //! A backend keeps, per tenant: each stream's events and its latest snapshot (the read-model
-//! row), the idempotency receipts of commands, the outbox of notifications, the timers, and the
-//! powers of attorney. The engine writes all of a command's effects with ONE call to
-//! [`Store::commit`], which must be atomic: all or nothing, visible all at once.
+//! row), the idempotency receipts of commands, the outbox of notifications, the timers, the
+//! pending cross-stream work, and the powers of attorney. The engine writes all of a command's
+//! effects with ONE call to [`Store::commit`], which must be atomic: all or nothing, visible
+//! all at once.
 //!
-//! Implementing a backend: write the twenty required methods below, then run
+//! Several engines (processes) may share one database, and many tenants one store, so:
+//! every key carries the tenant; a load reflects every commit that returned before it,
+//! whichever handle made it; and shared work (due timers, outbox messages, pending work) is
+//! handed out with a [`Lease`], so that two engines never get the same work while it lasts.
+//!
+//! Implementing a backend: write the 23 required methods below, then run
 //! `aliprotect_core::testkit::conformance::run_all` (feature `testkit`) against it; it checks
 //! every promise documented here.
 
@@ -13,12 +19,15 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::campaign::Campaign;
+use crate::complaint::FollowUpKind;
 use crate::complaint::{Complaint, ComplaintEvent, ComplaintStatus};
-use crate::ids::{CampaignId, ComplaintId, FilingId, RepresentativeId, RightId, TenantId};
+use crate::ids::{
+    CampaignId, ComplaintId, FilingId, RepresentativeId, RightId, TenantId, WorkerId,
+};
 use crate::listing::ListingKey;
 use crate::marketplace::Marketplace;
 use crate::metrics::{MetricsChange, Tallies};
@@ -371,6 +380,69 @@ pub struct Receipt {
     pub events: u32,
 }
 
+/// A claim on shared work (due timers, outbox messages, pending work): while it lasts, no
+/// other worker is handed the same work. Work whose lease ran out is handed out again, so a
+/// worker that died mid-way never strands it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Lease {
+    /// Who holds the claim.
+    pub owner: WorkerId,
+    /// When the claim lapses.
+    pub until: DateTime<Utc>,
+}
+
+/// Work a command leaves for other streams, written in the command's own commit and carried
+/// out afterwards as ordinary commands by the `System` actor (see [`PendingWork`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FollowUpWork {
+    /// A right was approved: submit every complaint staged against it.
+    ReleaseStaged {
+        /// The right.
+        right: RightId,
+    },
+    /// A complaint was filed as a relisting or refiling: mark the complaint it follows.
+    MarkPredecessor {
+        /// The complaint followed.
+        previous: ComplaintId,
+        /// The new complaint.
+        successor: ComplaintId,
+        /// Relisting or refiling.
+        kind: FollowUpKind,
+    },
+}
+
+/// The key of pending work: the commit that caused it (a commit causes at most one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct WorkId {
+    /// The tenant of the causing stream.
+    pub tenant: TenantId,
+    /// The causing stream.
+    pub stream: StreamId,
+    /// The stream's version after the causing commit.
+    pub version: u64,
+}
+
+impl fmt::Display for WorkId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}@{}", self.tenant, self.stream, self.version)
+    }
+}
+
+/// Cross-stream work waiting to be carried out: committed with the command that causes it,
+/// claimed by one worker at a time, removed once done. Doing it twice is harmless (the
+/// deciders refuse a second release or mark), so "at least once" is "exactly once in effect".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingWork {
+    /// Its key.
+    pub id: WorkId,
+    /// What to do.
+    pub follow_up: FollowUpWork,
+    /// Who holds it and until when. A commit writes it already claimed by the committing
+    /// worker, which carries it out at once; if that worker dies, the lease runs out and any
+    /// other worker's [`Engine::tick`](crate::engine::Engine::tick) takes it over.
+    pub lease: Lease,
+}
+
 /// Everything one command writes, committed atomically by [`Store::commit`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commit {
@@ -393,6 +465,54 @@ pub struct Commit {
     /// How the commit moves the complaint metrics, for a store that keeps [`Tallies`]
     /// (see [`Store::metric_tallies`]); `None` when they do not move.
     pub metrics: Option<MetricsChange>,
+    /// Work on other streams that this command causes, stored in the same transaction.
+    pub work: Option<PendingWork>,
+}
+
+impl Commit {
+    /// The checks every backend makes before writing anything, shared so that no backend
+    /// has to repeat them: the snapshot is of the committed stream and tenant, and the
+    /// outbox messages and pending work are keyed by them (work by the version the commit
+    /// reaches). A backend refuses a commit that fails them with this error.
+    pub fn check(&self) -> Result<(), StoreError> {
+        let corrupt = |detail: &str| StoreError::Corrupt {
+            location: format!("commit to {}", self.stream),
+            detail: detail.to_owned(),
+        };
+        let belongs = match (self.stream, &self.snapshot) {
+            (StreamId::Right(id), Snapshot::Right(right)) => {
+                right.id == id && right.tenant == self.tenant
+            }
+            (StreamId::Complaint(id), Snapshot::Complaint(complaint)) => {
+                complaint.id() == id && complaint.filed.tenant == self.tenant
+            }
+            _ => false,
+        };
+        if !belongs {
+            return Err(corrupt(
+                "the snapshot is not of the committed stream and tenant",
+            ));
+        }
+        if self
+            .outbox
+            .iter()
+            .any(|m| m.id.tenant != self.tenant || m.notification.tenant != self.tenant)
+        {
+            return Err(corrupt("an outbox message of another tenant"));
+        }
+        let version = self.expected_version + self.events.len() as u64;
+        if let Some(work) = &self.work {
+            let expected = WorkId {
+                tenant: self.tenant,
+                stream: self.stream,
+                version,
+            };
+            if work.id != expected {
+                return Err(corrupt("pending work not keyed by the commit"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A backend failure.
@@ -545,28 +665,57 @@ pub trait Store: Send + Sync + 'static {
         Ok(removed)
     }
 
-    /// Up to `limit` timers of any tenant due at or before `now`, earliest first.
-    async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError>;
+    /// Claims the due timers of up to `limit` streams of any tenant: streams with a timer
+    /// due at or before `now` and no live lease (one whose `until` is after `now`). Returns
+    /// their due timers, earliest first; each stream is then leased to `lease.owner` until
+    /// `lease.until`, so two workers ticking at once never get the same stream's timers.
+    /// The lease ends early with the stream's next commit, which replaces its timers.
+    async fn claim_timers(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<Timer>, StoreError>;
 
-    /// Leases up to `limit` outbox messages available at `now`, oldest first: each is
-    /// returned with its attempts counted up and is not handed out again before
-    /// `now + lease`, unless acknowledged or released earlier.
+    /// Claims up to `limit` outbox messages available at `now` (never claimed, lease run
+    /// out, or released for a retry at or before `now`), oldest first: each is returned with
+    /// its attempts counted up and leased to `lease.owner` until `lease.until`. Two workers
+    /// claiming at once never get the same message.
     async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
-        lease: Duration,
+        lease: Lease,
         limit: usize,
     ) -> Result<Vec<OutboxMessage>, StoreError>;
 
-    /// Removes a delivered message. Unknown ids are ignored (a duplicate ack is harmless).
-    async fn ack_outbox(&self, id: &MessageId) -> Result<(), StoreError>;
+    /// Adds a message that no stream's commit carries (a notification about the tenant as a
+    /// filer), unless a message with its id is already in the outbox or its dead letters.
+    /// Returns whether it was added: adding the same id twice delivers it once.
+    async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError>;
 
-    /// Makes a message available again at `at` (a retry after a failed delivery).
-    async fn release_outbox(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Removes a delivered message, if `owner` holds its claim (the last one handed out).
+    /// Returns whether it did: an unknown id, a second ack, or a claim taken over by
+    /// another worker changes nothing.
+    async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError>;
 
-    /// Takes a message out of delivery for good, keeping it with `error` for a person to
-    /// look at: it is never claimed again unless revived. Unknown ids are ignored.
-    async fn dead_letter_outbox(&self, id: &MessageId, error: &str) -> Result<(), StoreError>;
+    /// Makes a message `owner` holds available again at `at` (a retry after a failed
+    /// delivery). Returns whether `owner` held it.
+    async fn release_outbox(
+        &self,
+        id: &MessageId,
+        owner: WorkerId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Takes a message `owner` holds out of delivery for good, keeping it with `error` for a
+    /// person to look at: it is never claimed again unless revived. Returns whether `owner`
+    /// held it.
+    async fn dead_letter_outbox(
+        &self,
+        id: &MessageId,
+        owner: WorkerId,
+        error: &str,
+    ) -> Result<bool, StoreError>;
 
     /// Up to `limit` of the tenant's dead letters, oldest first.
     async fn dead_letters(
@@ -583,6 +732,21 @@ pub trait Store: Send + Sync + 'static {
         id: &MessageId,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+
+    /// Claims up to `limit` pending work items of any tenant whose lease has run out at
+    /// `now`, oldest first, leasing each to `lease.owner` until `lease.until`. Two workers
+    /// claiming at once never get the same item.
+    async fn claim_work(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<PendingWork>, StoreError>;
+
+    /// Removes a pending work item once carried out, if `owner` holds its claim. Returns
+    /// whether it did (false for an unknown id or a claim taken over by another worker,
+    /// which will then carry it out again: harmless, since work is idempotent).
+    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError>;
 
     /// Records a campaign for its tenant, replacing one with the same id.
     async fn save_campaign(&self, campaign: Campaign) -> Result<(), StoreError>;
@@ -675,25 +839,54 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
         (**self).removed_listings(tenant, right).await
     }
 
-    async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError> {
-        (**self).due_timers(now, limit).await
+    async fn claim_timers(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<Timer>, StoreError> {
+        (**self).claim_timers(now, lease, limit).await
     }
     async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
-        lease: Duration,
+        lease: Lease,
         limit: usize,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         (**self).claim_outbox(now, lease, limit).await
     }
-    async fn ack_outbox(&self, id: &MessageId) -> Result<(), StoreError> {
-        (**self).ack_outbox(id).await
+    async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError> {
+        (**self).enqueue_outbox(message).await
     }
-    async fn release_outbox(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), StoreError> {
-        (**self).release_outbox(id, at).await
+    async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError> {
+        (**self).ack_outbox(id, owner).await
     }
-    async fn dead_letter_outbox(&self, id: &MessageId, error: &str) -> Result<(), StoreError> {
-        (**self).dead_letter_outbox(id, error).await
+    async fn release_outbox(
+        &self,
+        id: &MessageId,
+        owner: WorkerId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        (**self).release_outbox(id, owner, at).await
+    }
+    async fn dead_letter_outbox(
+        &self,
+        id: &MessageId,
+        owner: WorkerId,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        (**self).dead_letter_outbox(id, owner, error).await
+    }
+    async fn claim_work(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<PendingWork>, StoreError> {
+        (**self).claim_work(now, lease, limit).await
+    }
+    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
+        (**self).complete_work(id, owner).await
     }
     async fn dead_letters(
         &self,

@@ -133,6 +133,7 @@ fn counter_notice() -> (MessageId, Notification) {
     let due = fixtures::now() + chrono::Duration::days(15);
     (
         MessageId {
+            tenant: fixtures::tenant(),
             stream: subject,
             version: 4,
         },

@@ -17,7 +17,7 @@
 //! ```
 //!
 //! Each request carries:
-//! - the body `{"id": "<stream>@<version>", "kind": "<kind>", "notification": {...}}`;
+//! - the body `{"id": "<tenant>/<stream>@<version>", "kind": "<kind>", "notification": {...}}`;
 //! - `X-Aliprotect-Id`: the idempotency key, the same on every retry of a message;
 //! - `X-Aliprotect-Timestamp` and `X-Aliprotect-Signature: v1=<hex>`, HMAC-SHA256 over
 //!   `<timestamp>.<body>`; receivers check both with [`signature::verify`].

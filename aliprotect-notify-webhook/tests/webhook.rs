@@ -99,7 +99,10 @@ async fn the_signature_verifies_and_the_body_names_the_message() {
     let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
     assert_eq!(body["kind"], "right_approved");
     assert_eq!(body["id"], header(request, ID_HEADER));
-    assert!(header(request, ID_HEADER).starts_with("right:"));
+    assert!(
+        header(request, ID_HEADER).starts_with(&format!("{}/right:", fixtures::tenant())),
+        "the id names the tenant, then the stream"
+    );
     assert_eq!(
         request.headers.get("content-type").unwrap(),
         "application/json"
@@ -184,6 +187,7 @@ async fn a_slow_receiver_times_out_and_is_retried() {
         .await;
     let notifier = notifier(&server, StdDuration::from_millis(200));
     let id = aliprotect_core::notify::MessageId {
+        tenant: fixtures::tenant(),
         stream: aliprotect_core::store::StreamId::Right(RightId::new()),
         version: 4,
     };

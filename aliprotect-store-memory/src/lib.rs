@@ -35,18 +35,18 @@ use std::sync::Arc;
 
 use aliprotect_core::campaign::Campaign;
 use aliprotect_core::complaint::{Complaint, ComplaintStatus};
-use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
+use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId, WorkerId};
 use aliprotect_core::listing::ListingKey;
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::party::PowerOfAttorney;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, IdempotencyKey, Loaded, OutboxMessage,
-    Receipt, Store, StoreError, StoredEvent, StreamId, Timer,
+    Commit, ComplaintRow, Count, CountBy, DeadLetter, IdempotencyKey, Lease, Loaded, OutboxMessage,
+    PendingWork, Receipt, Store, StoreError, StoredEvent, StreamId, Timer, WorkId,
 };
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use foldhash::HashMap;
 use parking_lot::{Mutex, RwLock};
 
@@ -232,21 +232,30 @@ impl Store for MemoryStore {
         Ok(tallies)
     }
 
-    async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError> {
-        let mut due: Vec<Timer> = self
-            .shards
-            .iter()
-            .flat_map(|shard| shard.read().due_timers(now, limit))
-            .collect();
+    async fn claim_timers(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<Timer>, StoreError> {
+        let mut due = Vec::new();
+        let mut streams = 0;
+        for shard in self.shards.iter() {
+            if streams >= limit {
+                break;
+            }
+            let (timers, claimed) = shard.write().claim_timers(now, lease, limit - streams);
+            due.extend(timers);
+            streams += claimed;
+        }
         due.sort_by_key(|t| (t.due, t.tenant, t.stream, t.kind));
-        due.truncate(limit);
         Ok(due)
     }
 
     async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
-        lease: Duration,
+        lease: Lease,
         limit: usize,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         // All shards are locked (in order) so "oldest first" holds across them and no other
@@ -264,26 +273,72 @@ impl Store for MemoryStore {
             .collect();
         candidates.sort_unstable();
         candidates.truncate(limit);
-        let until = now.checked_add_signed(lease).unwrap_or(now);
         Ok(candidates
             .into_iter()
-            .filter_map(|(seq, index)| shards[index].lease_outbox(seq, until))
+            .filter_map(|(seq, index)| shards[index].lease_outbox(seq, lease))
             .collect())
     }
 
-    async fn ack_outbox(&self, id: &MessageId) -> Result<(), StoreError> {
-        self.shard(id.stream).write().ack_outbox(id);
-        Ok(())
+    async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError> {
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        Ok(self
+            .shard(message.id.stream)
+            .write()
+            .enqueue_outbox(message, seq))
     }
 
-    async fn release_outbox(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.shard(id.stream).write().release_outbox(id, at);
-        Ok(())
+    async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError> {
+        Ok(self.shard(id.stream).write().ack_outbox(id, owner))
     }
 
-    async fn dead_letter_outbox(&self, id: &MessageId, error: &str) -> Result<(), StoreError> {
-        self.shard(id.stream).write().dead_letter_outbox(id, error);
-        Ok(())
+    async fn release_outbox(
+        &self,
+        id: &MessageId,
+        owner: WorkerId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(self.shard(id.stream).write().release_outbox(id, owner, at))
+    }
+
+    async fn dead_letter_outbox(
+        &self,
+        id: &MessageId,
+        owner: WorkerId,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .shard(id.stream)
+            .write()
+            .dead_letter_outbox(id, owner, error))
+    }
+
+    async fn claim_work(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<PendingWork>, StoreError> {
+        let mut shards: Vec<_> = self.shards.iter().map(|shard| shard.write()).collect();
+        let mut candidates: Vec<(u64, usize)> = shards
+            .iter()
+            .enumerate()
+            .flat_map(|(index, shard)| {
+                shard
+                    .available_work(now, limit)
+                    .into_iter()
+                    .map(move |seq| (seq, index))
+            })
+            .collect();
+        candidates.sort_unstable();
+        candidates.truncate(limit);
+        Ok(candidates
+            .into_iter()
+            .filter_map(|(seq, index)| shards[index].lease_work(seq, lease))
+            .collect())
+    }
+
+    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
+        Ok(self.shard(id.stream).write().complete_work(id, owner))
     }
 
     async fn dead_letters(

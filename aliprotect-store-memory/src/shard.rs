@@ -9,14 +9,14 @@ use foldhash::HashMap;
 use std::sync::Arc;
 
 use aliprotect_core::complaint::{Complaint, ComplaintStatus};
-use aliprotect_core::ids::{CampaignId, ComplaintId, RightId, TenantId};
+use aliprotect_core::ids::{CampaignId, ComplaintId, RightId, TenantId, WorkerId};
 use aliprotect_core::listing::ListingKey;
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, DomainEvent, Loaded, OutboxMessage, Snapshot,
-    StoreError, StoredEvent, StreamId, Timer, TimerKind,
+    Commit, ComplaintRow, Count, CountBy, DeadLetter, DomainEvent, Lease, Loaded, OutboxMessage,
+    PendingWork, Snapshot, StoreError, StoredEvent, StreamId, Timer, TimerKind, WorkId,
 };
 use chrono::{DateTime, Utc};
 
@@ -44,21 +44,20 @@ pub(crate) struct Shard {
     complaints_by_right: HashMap<(TenantId, RightId), BTreeSet<ComplaintId>>,
     timers: BTreeSet<TimerKey>,
     stream_timers: HashMap<StreamKey, Vec<TimerKey>>,
+    /// Claims on streams' due timers; a commit to the stream ends its claim.
+    timer_leases: HashMap<StreamKey, Lease>,
     /// Outbox by store-wide sequence number (insertion order); `outbox_seq` finds a
     /// message's place by id.
     outbox: BTreeMap<u64, OutboxMessage>,
     outbox_seq: HashMap<MessageId, u64>,
+    /// Who last claimed each message.
+    outbox_owner: HashMap<MessageId, WorkerId>,
+    /// Pending work by store-wide sequence number; `work_seq` finds an item by id.
+    work: BTreeMap<u64, PendingWork>,
+    work_seq: HashMap<WorkId, u64>,
     /// Dead letters by the sequence number they had in the outbox.
     dead: BTreeMap<u64, DeadLetter>,
     dead_seq: HashMap<MessageId, u64>,
-}
-
-fn matches_stream(stream: StreamId, snapshot: &Snapshot) -> bool {
-    match (stream, snapshot) {
-        (StreamId::Right(id), Snapshot::Right(right)) => right.id == id,
-        (StreamId::Complaint(id), Snapshot::Complaint(complaint)) => complaint.id() == id,
-        _ => false,
-    }
 }
 
 impl Shard {
@@ -80,13 +79,7 @@ impl Shard {
                 actual,
             });
         }
-        if !matches_stream(commit.stream, &commit.snapshot) {
-            return Err(StoreError::Corrupt {
-                location: commit.stream.to_string(),
-                detail: "commit snapshot is not of the committed stream".to_owned(),
-            });
-        }
-        Ok(())
+        commit.check()
     }
 
     /// Applies a commit that [`Shard::validate`] accepted (the receipt is the caller's);
@@ -101,6 +94,7 @@ impl Shard {
             outbox,
             timers,
             metrics,
+            work,
             ..
         } = commit;
         if let Some(change) = &metrics {
@@ -159,15 +153,24 @@ impl Shard {
         let timers = self.replace_timers(key, timers);
         for message in outbox {
             let seq = next_seq();
+            self.outbox_owner.remove(&message.id);
             if let Some(previous) = self.outbox_seq.insert(message.id.clone(), seq) {
                 self.outbox.remove(&previous);
             }
             self.outbox.insert(seq, message);
         }
+        if let Some(work) = work {
+            let seq = next_seq();
+            if let Some(previous) = self.work_seq.insert(work.id, seq) {
+                self.work.remove(&previous);
+            }
+            self.work.insert(seq, work);
+        }
         (snapshot, timers)
     }
 
     fn replace_timers(&mut self, key: StreamKey, timers: Vec<Timer>) -> Option<Vec<TimerKey>> {
+        self.timer_leases.remove(&key);
         let old = self.stream_timers.remove(&key);
         for timer in old.iter().flatten() {
             self.timers.remove(timer);
@@ -286,18 +289,66 @@ impl Shard {
         }
     }
 
-    pub(crate) fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Vec<Timer> {
-        self.timers
-            .iter()
-            .take_while(|(due, ..)| *due <= now)
-            .take(limit)
-            .map(|&(due, tenant, stream, kind)| Timer {
+    /// Claims the due timers of up to `limit` streams without a live lease; returns them
+    /// and how many streams were claimed.
+    pub(crate) fn claim_timers(
+        &mut self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> (Vec<Timer>, usize) {
+        let mut claimed: foldhash::HashSet<StreamKey> = foldhash::HashSet::default();
+        let mut due = Vec::new();
+        for &(at, tenant, stream, kind) in self.timers.iter().take_while(|(at, ..)| *at <= now) {
+            let key = (tenant, stream);
+            if !claimed.contains(&key) {
+                let held = self.timer_leases.get(&key).is_some_and(|l| l.until > now);
+                if held || claimed.len() >= limit {
+                    continue;
+                }
+                claimed.insert(key);
+            }
+            due.push(Timer {
                 tenant,
                 stream,
                 kind,
-                due,
-            })
+                due: at,
+            });
+        }
+        let streams = claimed.len();
+        for key in claimed {
+            self.timer_leases.insert(key, lease);
+        }
+        (due, streams)
+    }
+
+    /// Sequence numbers of up to `limit` work items whose lease has run out at `now`.
+    pub(crate) fn available_work(&self, now: DateTime<Utc>, limit: usize) -> Vec<u64> {
+        self.work
+            .iter()
+            .filter(|(_, w)| w.lease.until <= now)
+            .take(limit)
+            .map(|(seq, _)| *seq)
             .collect()
+    }
+
+    /// Leases work item `seq`; returns it.
+    pub(crate) fn lease_work(&mut self, seq: u64, lease: Lease) -> Option<PendingWork> {
+        let work = self.work.get_mut(&seq)?;
+        work.lease = lease;
+        Some(work.clone())
+    }
+
+    pub(crate) fn complete_work(&mut self, id: &WorkId, owner: WorkerId) -> bool {
+        let Some(seq) = self.work_seq.get(id).copied() else {
+            return false;
+        };
+        if self.work.get(&seq).is_none_or(|w| w.lease.owner != owner) {
+            return false;
+        }
+        self.work_seq.remove(id);
+        self.work.remove(&seq);
+        true
     }
 
     /// Sequence numbers of up to `limit` messages available at `now`, oldest first.
@@ -310,43 +361,80 @@ impl Shard {
             .collect()
     }
 
-    /// Leases message `seq` until `until`, counting the attempt; returns it.
-    pub(crate) fn lease_outbox(&mut self, seq: u64, until: DateTime<Utc>) -> Option<OutboxMessage> {
+    /// Leases message `seq`, counting the attempt; returns it.
+    pub(crate) fn lease_outbox(&mut self, seq: u64, lease: Lease) -> Option<OutboxMessage> {
         let message = self.outbox.get_mut(&seq)?;
         message.attempts = message.attempts.saturating_add(1);
-        message.available_at = until;
+        message.available_at = lease.until;
+        self.outbox_owner.insert(message.id.clone(), lease.owner);
         Some(message.clone())
     }
 
-    pub(crate) fn ack_outbox(&mut self, id: &MessageId) {
-        if let Some(seq) = self.outbox_seq.remove(id) {
-            self.outbox.remove(&seq);
+    /// Adds a message unless its id is in the outbox or the dead letters.
+    pub(crate) fn enqueue_outbox(&mut self, message: OutboxMessage, seq: u64) -> bool {
+        if self.outbox_seq.contains_key(&message.id) || self.dead_seq.contains_key(&message.id) {
+            return false;
         }
+        self.outbox_seq.insert(message.id.clone(), seq);
+        self.outbox.insert(seq, message);
+        true
     }
 
-    pub(crate) fn release_outbox(&mut self, id: &MessageId, at: DateTime<Utc>) {
-        if let Some(message) = self
+    /// Takes the message out of the outbox if `owner` holds it.
+    fn take_held(&mut self, id: &MessageId, owner: WorkerId) -> Option<(u64, OutboxMessage)> {
+        if self.outbox_owner.get(id) != Some(&owner) {
+            return None;
+        }
+        self.outbox_owner.remove(id);
+        let seq = self.outbox_seq.remove(id)?;
+        self.outbox.remove(&seq).map(|message| (seq, message))
+    }
+
+    pub(crate) fn ack_outbox(&mut self, id: &MessageId, owner: WorkerId) -> bool {
+        self.take_held(id, owner).is_some()
+    }
+
+    pub(crate) fn release_outbox(
+        &mut self,
+        id: &MessageId,
+        owner: WorkerId,
+        at: DateTime<Utc>,
+    ) -> bool {
+        if self.outbox_owner.get(id) != Some(&owner) {
+            return false;
+        }
+        self.outbox_owner.remove(id);
+        match self
             .outbox_seq
             .get(id)
             .and_then(|seq| self.outbox.get_mut(seq))
         {
-            message.available_at = at;
+            Some(message) => {
+                message.available_at = at;
+                true
+            }
+            None => false,
         }
     }
 
-    pub(crate) fn dead_letter_outbox(&mut self, id: &MessageId, error: &str) {
-        if let Some(seq) = self.outbox_seq.remove(id)
-            && let Some(message) = self.outbox.remove(&seq)
-        {
-            self.dead_seq.insert(id.clone(), seq);
-            self.dead.insert(
-                seq,
-                DeadLetter {
-                    message,
-                    error: error.to_owned(),
-                },
-            );
-        }
+    pub(crate) fn dead_letter_outbox(
+        &mut self,
+        id: &MessageId,
+        owner: WorkerId,
+        error: &str,
+    ) -> bool {
+        let Some((seq, message)) = self.take_held(id, owner) else {
+            return false;
+        };
+        self.dead_seq.insert(id.clone(), seq);
+        self.dead.insert(
+            seq,
+            DeadLetter {
+                message,
+                error: error.to_owned(),
+            },
+        );
+        true
     }
 
     /// The tenant's dead letters with their sequence numbers, oldest first.

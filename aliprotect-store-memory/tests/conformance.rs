@@ -1,5 +1,8 @@
 //! The memory store runs the shared backend conformance suite.
 
+use std::sync::Arc;
+
+use aliprotect_core::testkit::conformance;
 use aliprotect_store_memory::MemoryStore;
 
 #[tokio::test]
@@ -12,4 +15,11 @@ async fn every_check_also_runs_on_one_shared_store() {
     // Checks use fresh tenants and ids, so they must pass on a store that is not empty.
     let store = std::sync::Arc::new(MemoryStore::new());
     aliprotect_core::testkit::conformance::run_all(|| async { store.clone() }).await;
+}
+
+#[tokio::test]
+async fn two_handles_of_one_store_see_each_others_commits() {
+    let store = Arc::new(MemoryStore::new());
+    let other = Arc::clone(&store);
+    conformance::two_handles(&store, &other).await;
 }

@@ -36,6 +36,7 @@ proptest! {
                     outbox: vec![],
                     timers: vec![],
                     receipt: None,
+                    work: None,
                 }).await.unwrap();
             }
             let loaded = store.load(tenant, stream).await.unwrap().unwrap();

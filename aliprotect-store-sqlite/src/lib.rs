@@ -35,7 +35,10 @@
 
 mod cache;
 mod checkpoint;
+mod claims;
 mod codec;
+#[cfg(test)]
+mod migration_tests;
 mod prepare;
 mod queries;
 mod schema;
@@ -50,7 +53,7 @@ use std::time::Duration as StdDuration;
 
 use aliprotect_core::campaign::Campaign;
 use aliprotect_core::complaint::{Complaint, ComplaintStatus};
-use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
+use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId, WorkerId};
 use aliprotect_core::listing::ListingKey;
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
@@ -58,11 +61,11 @@ use aliprotect_core::party::PowerOfAttorney;
 use aliprotect_core::relisting::RemovedListing;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, IdempotencyKey, Loaded, OutboxMessage,
-    Receipt, Store, StoreError, StoredEvent, StreamId, Timer,
+    Commit, ComplaintRow, Count, CountBy, DeadLetter, IdempotencyKey, Lease, Loaded, OutboxMessage,
+    PendingWork, Receipt, Store, StoreError, StoredEvent, StreamId, Timer, WorkId,
 };
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -265,6 +268,29 @@ impl SqliteStore {
         answer.await.map_err(|_| writer_gone())?
     }
 
+    /// Whether `version` is still the stream's stored version. Another handle or process
+    /// may have committed since a snapshot was cached, so the cache is a hint checked here,
+    /// never the answer. The check is one point read of an indexed row, done in place: it
+    /// costs less than handing it to a blocking thread would.
+    fn is_current(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+        version: u64,
+    ) -> Result<bool, StoreError> {
+        let Some(pool) = &self.shared.pool else {
+            // A private in-memory database has no other handle: its cache is exact.
+            return Ok(true);
+        };
+        let Some(connection) = pool.lock().pop() else {
+            // Every reader is busy: let the caller read the row in full instead.
+            return Ok(false);
+        };
+        let stored = queries::version(&connection, tenant, stream);
+        pool.lock().push(connection);
+        Ok(stored? == Some(version))
+    }
+
     /// Runs `work` on a reader connection, off the async runtime.
     async fn read<T: Send + 'static>(
         &self,
@@ -302,7 +328,9 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError> {
-        if let Some(loaded) = self.shared.cache.get(tenant, stream) {
+        if let Some(loaded) = self.shared.cache.get(tenant, stream)
+            && self.is_current(tenant, stream, loaded.version)?
+        {
             return Ok(Some(loaded));
         }
         let loaded = self
@@ -437,35 +465,56 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn due_timers(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Timer>, StoreError> {
-        self.read(move |connection| queries::due_timers(connection, now, limit))
+    async fn claim_timers(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<Timer>, StoreError> {
+        self.write(move |tx| claims::claim_timers(tx, now, lease, limit))
             .await
     }
 
     async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
-        lease: Duration,
+        lease: Lease,
         limit: usize,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        self.write(move |tx| queries::claim_outbox(tx, now, lease, limit))
+        self.write(move |tx| claims::claim_outbox(tx, now, lease, limit))
             .await
     }
 
-    async fn ack_outbox(&self, id: &MessageId) -> Result<(), StoreError> {
-        let id = id.clone();
-        self.write(move |tx| queries::ack_outbox(tx, &id)).await
-    }
-
-    async fn release_outbox(&self, id: &MessageId, at: DateTime<Utc>) -> Result<(), StoreError> {
-        let id = id.clone();
-        self.write(move |tx| queries::release_outbox(tx, &id, at))
+    async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError> {
+        self.write(move |tx| claims::enqueue_outbox(tx, &message))
             .await
     }
 
-    async fn dead_letter_outbox(&self, id: &MessageId, error: &str) -> Result<(), StoreError> {
+    async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.write(move |tx| claims::ack_outbox(tx, &id, owner))
+            .await
+    }
+
+    async fn release_outbox(
+        &self,
+        id: &MessageId,
+        owner: WorkerId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.write(move |tx| claims::release_outbox(tx, &id, owner, at))
+            .await
+    }
+
+    async fn dead_letter_outbox(
+        &self,
+        id: &MessageId,
+        owner: WorkerId,
+        error: &str,
+    ) -> Result<bool, StoreError> {
         let (id, error) = (id.clone(), error.to_owned());
-        self.write(move |tx| queries::dead_letter_outbox(tx, &id, &error))
+        self.write(move |tx| claims::dead_letter_outbox(tx, &id, owner, &error))
             .await
     }
 
@@ -474,7 +523,7 @@ impl Store for SqliteStore {
         tenant: TenantId,
         limit: usize,
     ) -> Result<Vec<DeadLetter>, StoreError> {
-        self.read(move |connection| queries::dead_letters(connection, tenant, limit))
+        self.read(move |connection| claims::dead_letters(connection, tenant, limit))
             .await
     }
 
@@ -485,7 +534,23 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let id = id.clone();
-        self.write(move |tx| queries::revive_dead_letter(tx, tenant, &id, at))
+        self.write(move |tx| claims::revive_dead_letter(tx, tenant, &id, at))
+            .await
+    }
+
+    async fn claim_work(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<PendingWork>, StoreError> {
+        self.write(move |tx| claims::claim_work(tx, now, lease, limit))
+            .await
+    }
+
+    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
+        let id = *id;
+        self.write(move |tx| claims::complete_work(tx, &id, owner))
             .await
     }
 

@@ -22,6 +22,14 @@ pub(crate) struct EncodedMessage {
     pub(crate) available_at: i64,
 }
 
+/// Pending work ready to insert.
+pub(crate) struct EncodedWork {
+    pub(crate) version: i64,
+    pub(crate) json: String,
+    pub(crate) owner: [u8; 16],
+    pub(crate) until: i64,
+}
+
 /// A commit with every value encoded.
 pub(crate) struct Prepared {
     pub(crate) commit: Commit,
@@ -35,12 +43,14 @@ pub(crate) struct Prepared {
     pub(crate) timers_json: Option<String>,
     pub(crate) next_due: Option<i64>,
     pub(crate) outbox: Vec<EncodedMessage>,
+    pub(crate) work: Option<EncodedWork>,
 }
 
 impl Prepared {
     pub(crate) fn new(commit: Commit) -> Result<Self, StoreError> {
+        commit.check()?;
         let (kind, keys) = match (&commit.stream, &commit.snapshot) {
-            (StreamId::Right(id), Snapshot::Right(right)) if right.id == *id => (
+            (StreamId::Right(id), Snapshot::Right(_)) => (
                 KIND_RIGHT,
                 RowKeys {
                     right_id: Some(id.as_uuid().into_bytes()),
@@ -50,7 +60,7 @@ impl Prepared {
                     filed_at: None,
                 },
             ),
-            (StreamId::Complaint(id), Snapshot::Complaint(complaint)) if complaint.id() == *id => {
+            (StreamId::Complaint(_), Snapshot::Complaint(complaint)) => {
                 let filed = &complaint.filed;
                 (
                     KIND_COMPLAINT,
@@ -89,7 +99,18 @@ impl Prepared {
                 })
             })
             .collect::<Result<_, StoreError>>()?;
+        let work = match &commit.work {
+            Some(work) => Some(EncodedWork {
+                version: i64::try_from(work.id.version)
+                    .map_err(|_| codec::corrupt("work", "version out of range"))?,
+                json: codec::to_json(&work.follow_up)?,
+                owner: work.lease.owner.as_uuid().into_bytes(),
+                until: codec::micros(work.lease.until),
+            }),
+            None => None,
+        };
         Ok(Self {
+            work,
             tenant: codec::tenant_key(commit.tenant),
             stream: codec::stream_key(commit.stream),
             kind,

@@ -8,23 +8,46 @@ use aliprotect_core::evidence::ContentHash;
 use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
 use aliprotect_core::marketplace::Marketplace;
-use aliprotect_core::notify::{MessageId, Notification};
 use aliprotect_core::party::PowerOfAttorney;
 use aliprotect_core::relisting::RemovedListing;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    ComplaintRow, Count, CountBy, DeadLetter, GroupKey, IdempotencyKey, Loaded, OutboxMessage,
-    Receipt, Snapshot, StoreError, StoredEvent, StreamId, Timer,
+    ComplaintRow, Count, CountBy, GroupKey, IdempotencyKey, Loaded, Receipt, Snapshot, StoreError,
+    StoredEvent, StreamId,
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::codec::{self, KIND_COMPLAINT, KIND_RIGHT};
 use crate::unavailable;
 
-fn version_of(value: i64) -> Result<u64, StoreError> {
+pub(crate) fn version_of(value: i64) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| codec::corrupt("version", value))
+}
+
+/// The stream's stored version (`None` for an unknown stream): what a cached snapshot is
+/// checked against, since another handle or process may have committed since.
+pub(crate) fn version(
+    connection: &Connection,
+    tenant: TenantId,
+    stream: StreamId,
+) -> Result<Option<u64>, StoreError> {
+    let version: Option<i64> = connection
+        .prepare_cached("SELECT version FROM streams WHERE tenant = ?1 AND stream = ?2")
+        .and_then(|mut statement| {
+            statement
+                .query_row(
+                    params![
+                        &codec::tenant_key(tenant)[..],
+                        &codec::stream_key(stream)[..]
+                    ],
+                    |row| row.get(0),
+                )
+                .optional()
+        })
+        .map_err(unavailable)?;
+    version.map(version_of).transpose()
 }
 
 pub(crate) fn load(
@@ -356,198 +379,6 @@ pub(crate) fn complaints(
         }
     })
     .collect()
-}
-
-pub(crate) fn due_timers(
-    connection: &Connection,
-    now: DateTime<Utc>,
-    limit: usize,
-) -> Result<Vec<Timer>, StoreError> {
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT tenant, stream, timers FROM streams
-             WHERE next_due IS NOT NULL AND next_due <= ?1 ORDER BY next_due LIMIT ?2",
-        )
-        .map_err(unavailable)?;
-    let limit_sql = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = statement
-        .query_map(params![codec::micros(now), limit_sql], |row| {
-            Ok((
-                row.get::<_, Vec<u8>>(0)?,
-                row.get::<_, Vec<u8>>(1)?,
-                row.get::<_, String>(2)?,
-            ))
-        })
-        .map_err(unavailable)?;
-    let mut due = Vec::new();
-    for row in rows {
-        let (tenant, stream, timers) = row.map_err(unavailable)?;
-        let (tenant, stream) = (codec::tenant_of(&tenant)?, codec::stream_of(&stream)?);
-        due.extend(
-            codec::decode_timers(tenant, stream, &timers)?
-                .into_iter()
-                .filter(|timer| timer.due <= now),
-        );
-    }
-    due.sort_by_key(|t| (t.due, t.tenant, t.stream, t.kind));
-    due.truncate(limit);
-    Ok(due)
-}
-
-pub(crate) fn claim_outbox(
-    tx: &rusqlite::Transaction<'_>,
-    now: DateTime<Utc>,
-    lease: Duration,
-    limit: usize,
-) -> Result<Vec<OutboxMessage>, StoreError> {
-    let until = codec::micros(now.checked_add_signed(lease).unwrap_or(now));
-    let limit_sql = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows: Vec<(i64, Vec<u8>, i64, String, i64)> = {
-        let mut statement = tx
-            .prepare_cached(
-                "SELECT seq, stream, version, message, attempts FROM outbox
-                 WHERE available_at <= ?1 AND dead_error IS NULL ORDER BY seq LIMIT ?2",
-            )
-            .map_err(unavailable)?;
-        let rows = statement
-            .query_map(params![codec::micros(now), limit_sql], |row| {
-                Ok((
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                ))
-            })
-            .map_err(unavailable)?;
-        rows.collect::<Result<_, _>>().map_err(unavailable)?
-    };
-    let mut lease_row = tx
-        .prepare_cached(
-            "UPDATE outbox SET attempts = attempts + 1, available_at = ?2 WHERE seq = ?1",
-        )
-        .map_err(unavailable)?;
-    let mut messages = Vec::with_capacity(rows.len());
-    for (seq, stream, version, json, attempts) in rows {
-        lease_row
-            .execute(params![seq, until])
-            .map_err(unavailable)?;
-        let notification: Notification = codec::from_json("outbox message", &json)?;
-        messages.push(OutboxMessage {
-            id: MessageId {
-                stream: codec::stream_of(&stream)?,
-                version: version_of(version)?,
-            },
-            notification,
-            attempts: u32::try_from(attempts.saturating_add(1)).unwrap_or(u32::MAX),
-            available_at: codec::instant(until)?,
-        });
-    }
-    Ok(messages)
-}
-
-fn message_key(id: &MessageId) -> Result<([u8; 17], i64), StoreError> {
-    let version =
-        i64::try_from(id.version).map_err(|_| codec::corrupt("message id", id.version))?;
-    Ok((codec::stream_key(id.stream), version))
-}
-
-pub(crate) fn ack_outbox(tx: &rusqlite::Transaction<'_>, id: &MessageId) -> Result<(), StoreError> {
-    let (stream, version) = message_key(id)?;
-    tx.prepare_cached("DELETE FROM outbox WHERE stream = ?1 AND version = ?2")
-        .and_then(|mut s| s.execute(params![&stream[..], version]))
-        .map_err(unavailable)?;
-    Ok(())
-}
-
-pub(crate) fn release_outbox(
-    tx: &rusqlite::Transaction<'_>,
-    id: &MessageId,
-    at: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let (stream, version) = message_key(id)?;
-    tx.prepare_cached("UPDATE outbox SET available_at = ?3 WHERE stream = ?1 AND version = ?2")
-        .and_then(|mut s| s.execute(params![&stream[..], version, codec::micros(at)]))
-        .map_err(unavailable)?;
-    Ok(())
-}
-
-pub(crate) fn dead_letter_outbox(
-    tx: &rusqlite::Transaction<'_>,
-    id: &MessageId,
-    error: &str,
-) -> Result<(), StoreError> {
-    let (stream, version) = message_key(id)?;
-    tx.prepare_cached("UPDATE outbox SET dead_error = ?3 WHERE stream = ?1 AND version = ?2")
-        .and_then(|mut s| s.execute(params![&stream[..], version, error]))
-        .map_err(unavailable)?;
-    Ok(())
-}
-
-pub(crate) fn dead_letters(
-    connection: &Connection,
-    tenant: TenantId,
-    limit: usize,
-) -> Result<Vec<DeadLetter>, StoreError> {
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT stream, version, message, attempts, available_at, dead_error FROM outbox
-             WHERE tenant = ?1 AND dead_error IS NOT NULL ORDER BY seq LIMIT ?2",
-        )
-        .map_err(unavailable)?;
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = statement
-        .query_map(params![&codec::tenant_key(tenant)[..], limit], |row| {
-            Ok((
-                row.get::<_, Vec<u8>>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, i64>(3)?,
-                row.get::<_, i64>(4)?,
-                row.get::<_, String>(5)?,
-            ))
-        })
-        .map_err(unavailable)?;
-    rows.map(|row| {
-        let (stream, version, json, attempts, available_at, error) = row.map_err(unavailable)?;
-        Ok(DeadLetter {
-            message: OutboxMessage {
-                id: MessageId {
-                    stream: codec::stream_of(&stream)?,
-                    version: version_of(version)?,
-                },
-                notification: codec::from_json("dead letter", &json)?,
-                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                available_at: codec::instant(available_at)?,
-            },
-            error,
-        })
-    })
-    .collect()
-}
-
-pub(crate) fn revive_dead_letter(
-    tx: &rusqlite::Transaction<'_>,
-    tenant: TenantId,
-    id: &MessageId,
-    at: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let (stream, version) = message_key(id)?;
-    let changed = tx
-        .prepare_cached(
-            "UPDATE outbox SET dead_error = NULL, attempts = 0, available_at = ?4
-             WHERE tenant = ?1 AND stream = ?2 AND version = ?3 AND dead_error IS NOT NULL",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                &codec::tenant_key(tenant)[..],
-                &stream[..],
-                version,
-                codec::micros(at)
-            ])
-        })
-        .map_err(unavailable)?;
-    Ok(changed > 0)
 }
 
 pub(crate) fn save_campaign(

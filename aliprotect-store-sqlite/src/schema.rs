@@ -67,7 +67,7 @@ pub enum OpenError {
 }
 
 /// The migrations, in order; `user_version` is the number applied.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
 -- Rowid tables: rows hold kilobytes of JSON, which SQLite stores best in a rowid table
 -- with a small unique index for the key.
@@ -185,6 +185,53 @@ CREATE TABLE removal_hours(
     n INTEGER NOT NULL,
     PRIMARY KEY (tenant, campaign, dimension, key, hours)
 ) WITHOUT ROWID;
+"#,
+    r#"
+-- 5: the tenant in every outbox key (two tenants may use one stream id), and claims with a
+-- lease (owner, until) on timers, outbox messages and pending cross-stream work, so that
+-- several engines can share the file. Messages of schema 1 had no tenant: they take their
+-- stream's, else the one in the message itself.
+CREATE TABLE outbox5(
+    seq INTEGER PRIMARY KEY,
+    tenant BLOB NOT NULL,
+    stream BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    available_at INTEGER NOT NULL,
+    dead_error TEXT,
+    lease_owner BLOB
+);
+INSERT INTO outbox5(seq, tenant, stream, version, message, attempts, available_at, dead_error)
+SELECT o.seq,
+       COALESCE(
+           o.tenant,
+           (SELECT s.tenant FROM streams s WHERE s.stream = o.stream LIMIT 1),
+           CASE WHEN json_valid(o.message)
+                THEN unhex(replace(json_extract(o.message, '$.tenant'), '-', '')) END,
+           zeroblob(16)),
+       o.stream, o.version, o.message, o.attempts, o.available_at, o.dead_error
+FROM outbox o;
+DROP TABLE outbox;
+ALTER TABLE outbox5 RENAME TO outbox;
+CREATE UNIQUE INDEX outbox_by_id ON outbox(tenant, stream, version);
+CREATE INDEX outbox_available ON outbox(available_at, seq) WHERE dead_error IS NULL;
+CREATE INDEX outbox_dead ON outbox(tenant, seq) WHERE dead_error IS NOT NULL;
+
+ALTER TABLE streams ADD COLUMN lease_owner BLOB;
+ALTER TABLE streams ADD COLUMN lease_until INTEGER;
+
+CREATE TABLE work(
+    seq INTEGER PRIMARY KEY,
+    tenant BLOB NOT NULL,
+    stream BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    work TEXT NOT NULL,
+    lease_owner BLOB NOT NULL,
+    lease_until INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX work_by_id ON work(tenant, stream, version);
+CREATE INDEX work_available ON work(lease_until, seq);
 "#,
 ];
 

@@ -254,7 +254,8 @@ fn write_one(
         let updated: Option<Option<i64>> = tx
             .prepare_cached(
                 "UPDATE streams SET version = ?3, prev_status = status, status = ?4,
-                     snapshot = ?5, timers = ?6, next_due = ?7
+                     snapshot = ?5, timers = ?6, next_due = ?7,
+                     lease_owner = NULL, lease_until = NULL
                  WHERE tenant = ?1 AND stream = ?2 AND version = ?8
                  RETURNING prev_status",
             )?
@@ -305,9 +306,9 @@ fn write_one(
         let mut insert_message = tx.prepare_cached(
             "INSERT INTO outbox(stream, version, message, attempts, available_at, tenant)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(stream, version) DO UPDATE SET message = excluded.message,
+             ON CONFLICT(tenant, stream, version) DO UPDATE SET message = excluded.message,
                  attempts = excluded.attempts, available_at = excluded.available_at,
-                 dead_error = NULL",
+                 dead_error = NULL, lease_owner = NULL",
         )?;
         for message in &prepared.outbox {
             insert_message.execute(params![
@@ -319,6 +320,21 @@ fn write_one(
                 tenant,
             ])?;
         }
+    }
+    if let Some(work) = &prepared.work {
+        tx.prepare_cached(
+            "INSERT INTO work(tenant, stream, version, work, lease_owner, lease_until)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(tenant, stream, version) DO NOTHING",
+        )?
+        .execute(params![
+            tenant,
+            stream,
+            work.version,
+            work.json,
+            &work.owner[..],
+            work.until
+        ])?;
     }
     if let Some((
         key,

@@ -33,3 +33,14 @@ async fn a_file_store_without_cache_passes_on_one_shared_file() {
 async fn an_in_memory_store_passes_the_conformance_suite() {
     conformance::run_all(|| async { SqliteStore::in_memory().unwrap() }).await;
 }
+
+/// Two handles on one file, as two processes would open it, each with its own snapshot
+/// cache: a load through either reflects every commit that returned before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_handles_on_one_file_see_each_others_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("two-handles.sqlite");
+    let first = SqliteStore::open(&path).unwrap();
+    let second = SqliteStore::open(&path).unwrap();
+    conformance::two_handles(&first, &second).await;
+}

@@ -5,7 +5,7 @@
 
 use aliprotect_core::complaint::{ComplaintCommand, ComplaintContext, ComplaintDecider};
 use aliprotect_core::decider::Decider;
-use aliprotect_core::metrics::{MetricsChange, Tallies};
+use aliprotect_core::metrics::MetricsChange;
 use aliprotect_core::party::Actor;
 use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::right::RightStatus;
@@ -41,6 +41,7 @@ fn filed_commit() -> Commit {
         outbox: vec![],
         timers: vec![],
         receipt: None,
+        work: None,
     }
 }
 
@@ -187,61 +188,6 @@ async fn a_corrupt_row_is_a_typed_error_not_a_panic() {
         store.history(commit.tenant, commit.stream).await,
         Err(StoreError::Corrupt { .. })
     ));
-}
-
-#[tokio::test]
-async fn a_file_of_an_older_schema_is_migrated_on_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.sqlite");
-    let commit = filed_commit();
-    {
-        let store = SqliteStore::open(&path).unwrap();
-        store.commit(commit.clone()).await.unwrap();
-    }
-    // Turn the file back into schema 1: no dead-letter columns, no metric tables.
-    let connection = rusqlite::Connection::open(&path).unwrap();
-    connection
-        .execute_batch(
-            "DROP TABLE metric_groups;
-             DROP TABLE removal_hours;
-             DROP TABLE campaigns;
-             DROP INDEX outbox_dead;
-             ALTER TABLE outbox DROP COLUMN dead_error;
-             ALTER TABLE outbox DROP COLUMN tenant;
-             PRAGMA user_version = 1;",
-        )
-        .unwrap();
-    drop(connection);
-    let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(
-        store
-            .load(commit.tenant, commit.stream)
-            .await
-            .unwrap()
-            .map(|l| l.version),
-        Some(1),
-        "data kept"
-    );
-    assert!(
-        store
-            .dead_letters(commit.tenant, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let Snapshot::Complaint(complaint) = &commit.snapshot else {
-        unreachable!("a complaint commit")
-    };
-    assert_eq!(
-        store.metric_tallies(commit.tenant, None).await.unwrap(),
-        Tallies::of([&**complaint]),
-        "complaints already in the file are counted by the migration"
-    );
-    let version: i64 = rusqlite::Connection::open(&path)
-        .unwrap()
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, SCHEMA_VERSION);
 }
 
 #[tokio::test]

@@ -43,9 +43,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let config = &inner.config;
         let now = inner.clock.now();
         let mut report = DispatchReport::default();
+        let lease = self.lease(now, config.outbox_lease);
         let messages = inner
             .store
-            .claim_outbox(now, config.outbox_lease, config.dispatch_batch)
+            .claim_outbox(now, lease, config.dispatch_batch)
             .await?;
         for message in messages {
             let Err(error) = inner
@@ -53,7 +54,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 .send(&message.id, &message.notification)
                 .await
             else {
-                inner.store.ack_outbox(&message.id).await?;
+                // A false answer means our lease ran out and another dispatcher took the
+                // message over: it will deliver it again, and the receiver drops the repeat.
+                inner.store.ack_outbox(&message.id, inner.worker).await?;
                 report.delivered += 1;
                 continue;
             };
@@ -64,7 +67,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             if permanent || message.attempts >= config.max_delivery_attempts {
                 tracing::warn!(%error, id = %message.id, attempts = message.attempts, "dead letter");
                 let reason = error.to_string();
-                inner.store.dead_letter_outbox(&message.id, &reason).await?;
+                inner
+                    .store
+                    .dead_letter_outbox(&message.id, inner.worker, &reason)
+                    .await?;
                 report.dead_lettered += 1;
             } else {
                 let hinted = hint
@@ -73,7 +79,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 let delay = self.retry_delay(&message.id, message.attempts).max(hinted);
                 let retry_at = now.checked_add_signed(delay).unwrap_or(now);
                 tracing::info!(%error, id = %message.id, %retry_at, "delivery failed; will retry");
-                inner.store.release_outbox(&message.id, retry_at).await?;
+                inner
+                    .store
+                    .release_outbox(&message.id, inner.worker, retry_at)
+                    .await?;
                 report.failed += 1;
             }
         }

@@ -8,7 +8,9 @@ use crate::ids::TenantId;
 use crate::notify::{MessageId, Notification, NotificationBody};
 use crate::policy::MarketplacePolicy;
 use crate::right::{RightChange, RightCommand, RightStatus, reminder_day};
-use crate::store::{DomainEvent, OutboxMessage, Snapshot, StreamId, Timer, TimerKind};
+use crate::store::{
+    DomainEvent, FollowUpWork, OutboxMessage, Snapshot, StreamId, Timer, TimerKind,
+};
 
 use super::Command;
 
@@ -153,6 +155,28 @@ fn notification_body(event: &DomainEvent) -> Option<NotificationBody> {
     Some(body)
 }
 
+/// The work on other streams that `events` cause: an approval releases the right's staged
+/// complaints; a relisting or refiling marks the complaint it follows.
+pub(crate) fn work_for(stream: StreamId, events: &[DomainEvent]) -> Option<FollowUpWork> {
+    events.iter().find_map(|event| match (stream, event) {
+        (StreamId::Right(right), DomainEvent::Right(event)) => match event.change {
+            RightChange::Approved => Some(FollowUpWork::ReleaseStaged { right }),
+            _ => None,
+        },
+        (_, DomainEvent::Right(_)) => None,
+        (_, DomainEvent::Complaint(event)) => match &event.change {
+            ComplaintChange::Filed { filing, .. } => {
+                filing.follows.map(|follows| FollowUpWork::MarkPredecessor {
+                    previous: follows.previous,
+                    successor: filing.id,
+                    kind: follows.kind,
+                })
+            }
+            _ => None,
+        },
+    })
+}
+
 /// The outbox messages for `events`, appended after `first_version - 1`.
 pub(crate) fn outbox_for(
     tenant: TenantId,
@@ -167,7 +191,11 @@ pub(crate) fn outbox_for(
         .filter_map(|(event, version)| {
             let body = notification_body(event)?;
             Some(OutboxMessage {
-                id: MessageId { stream, version },
+                id: MessageId {
+                    tenant,
+                    stream,
+                    version,
+                },
                 notification: Notification {
                     tenant,
                     subject: stream,

@@ -9,7 +9,7 @@
 
 mod command;
 mod dispatch;
-mod effects;
+pub(crate) mod effects;
 mod error;
 mod intake;
 
@@ -28,7 +28,7 @@ use crate::complaint::{
     RemovalCause,
 };
 use crate::decider::Decider;
-use crate::ids::{ComplaintId, RightId, RightsHolderId, TenantId};
+use crate::ids::{ComplaintId, RightId, RightsHolderId, TenantId, WorkerId};
 use crate::listing::ListingKey;
 use crate::metrics::{MetricsChange, MetricsFact};
 use crate::notify::{MessageId, Notification, Notifier};
@@ -37,8 +37,9 @@ use crate::policy::MarketplacePolicy;
 use crate::probe::{ListingProbe, ProbeFinding};
 use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
 use crate::store::{
-    Commit, ComplaintRow, Count, CountBy, DomainEvent, Receipt, Snapshot, Store, StoreError,
-    StoredEvent, StreamId, Timer, TimerKind,
+    Commit, ComplaintRow, Count, CountBy, DomainEvent, FollowUpWork, Lease, OutboxMessage,
+    PendingWork, Receipt, Snapshot, Store, StoreError, StoredEvent, StreamId, Timer, TimerKind,
+    WorkId,
 };
 
 /// Tunables of the engine; the defaults suit most embedders.
@@ -52,6 +53,9 @@ pub struct EngineConfig {
     pub dispatch_batch: usize,
     /// How long a leased message is hidden from other dispatchers.
     pub outbox_lease: Duration,
+    /// How long a stream's due timers, or a pending work item, stay claimed by the engine
+    /// that took them before another engine may take them over.
+    pub claim_lease: Duration,
     /// Delay before the first retry of a failed delivery; doubled on each failure.
     pub retry_base_delay: Duration,
     /// Longest delay between retries.
@@ -67,6 +71,7 @@ impl Default for EngineConfig {
             timer_batch: 256,
             dispatch_batch: 256,
             outbox_lease: Duration::seconds(60),
+            claim_lease: Duration::seconds(60),
             retry_base_delay: Duration::seconds(2),
             retry_max_delay: Duration::hours(1),
             max_delivery_attempts: 12,
@@ -87,6 +92,9 @@ pub struct TickReport {
     pub found_live: usize,
     /// Check-backs whose probe could not tell.
     pub unknown: usize,
+    /// Pending cross-stream work items carried out (staged complaints released,
+    /// predecessors marked) that their own engine had left unfinished.
+    pub follow_ups: usize,
 }
 
 struct Inner<S, N, C> {
@@ -95,6 +103,7 @@ struct Inner<S, N, C> {
     clock: C,
     policy: MarketplacePolicy,
     config: EngineConfig,
+    worker: WorkerId,
 }
 
 /// The workflow engine. Cheap to clone (clones share everything); `Send + Sync`.
@@ -113,6 +122,12 @@ impl<S, N, C> Clone for Engine<S, N, C> {
 /// Rights loaded during a batch, by id (`None`: not found).
 type RightMemo = HashMap<RightId, Option<Arc<IpRight>>>;
 
+/// A committed command: its receipt, and the cross-stream work it left (claimed by us).
+struct Executed {
+    receipt: Receipt,
+    work: Option<PendingWork>,
+}
+
 /// A decided command: its commit and the receipt it yields once committed.
 struct Decided {
     commit: Commit,
@@ -121,7 +136,7 @@ struct Decided {
 
 /// The outcome of one commit attempt.
 enum Attempt {
-    Done(Receipt),
+    Done(Executed),
     Conflict,
 }
 
@@ -147,8 +162,14 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 clock,
                 policy,
                 config,
+                worker: WorkerId::new(),
             }),
         }
+    }
+
+    /// This engine's identity as the owner of the claims it takes on shared work.
+    pub fn worker(&self) -> WorkerId {
+        self.inner.worker
     }
 
     /// The store.
@@ -168,20 +189,47 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
 
     /// Runs a command. Returns what it wrote; with an idempotency key already used in the
     /// tenant, returns the first receipt and writes nothing.
+    ///
+    /// Work the command causes on other streams (an approval releases the right's staged
+    /// complaints; a relisting marks the complaint it follows) is committed with it and
+    /// carried out before this returns; should that fail, or the process die, any engine's
+    /// [`Engine::tick`] finishes it.
     pub async fn execute(&self, request: Request) -> Result<Receipt, EngineError> {
-        let receipt = self.execute_only(&request).await?;
-        self.follow_up(&request).await;
-        Ok(receipt)
+        let executed = self.execute_only(&request).await?;
+        if let Some(work) = executed.work {
+            self.carry_out(&work).await;
+        }
+        Ok(executed.receipt)
     }
 
-    async fn execute_only(&self, request: &Request) -> Result<Receipt, EngineError> {
+    async fn execute_only(&self, request: &Request) -> Result<Executed, EngineError> {
         self.check_request(request)?;
+        let Some(key) = &request.idempotency_key else {
+            return self.decide_and_commit(request).await;
+        };
         let store = &self.inner.store;
-        if let Some(key) = &request.idempotency_key
-            && let Some(receipt) = store.receipt(request.tenant, key).await?
-        {
-            return Ok(receipt);
+        let replayed = |receipt| Executed {
+            receipt,
+            work: None,
+        };
+        if let Some(receipt) = store.receipt(request.tenant, key).await? {
+            return Ok(replayed(receipt));
         }
+        match self.decide_and_commit(request).await {
+            Ok(executed) => Ok(executed),
+            // A concurrent run of the same request may have committed between our look at
+            // the receipts and our decision: its commit is why we were refused (the command
+            // no longer fits the state) or kept conflicting. Its receipt is our answer.
+            Err(error) => match store.receipt(request.tenant, key).await? {
+                Some(receipt) => Ok(replayed(receipt)),
+                None => Err(error),
+            },
+        }
+    }
+
+    /// Decides and commits, deciding again after each version conflict, a bounded number of
+    /// times.
+    async fn decide_and_commit(&self, request: &Request) -> Result<Executed, EngineError> {
         let attempts = self.inner.config.max_conflict_retries.saturating_add(1);
         for _ in 0..attempts {
             let attempt = match self.decide(request, false, None).await {
@@ -189,15 +237,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 Err(error) => Err(error),
             };
             match attempt {
-                Ok(Attempt::Done(receipt)) => return Ok(receipt),
+                Ok(Attempt::Done(executed)) => return Ok(executed),
                 Ok(Attempt::Conflict) => continue,
-                Err(EngineError::Store(StoreError::DuplicateIdempotencyKey(key))) => {
-                    // A concurrent run of the same request won; return its receipt.
-                    if let Some(receipt) = store.receipt(request.tenant, &key).await? {
-                        return Ok(receipt);
-                    }
-                    return Err(StoreError::DuplicateIdempotencyKey(key).into());
-                }
                 Err(other) => return Err(other),
             }
         }
@@ -430,6 +471,15 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             version: expected_version + u64::from(appended),
             events: appended,
         };
+        let work = effects::work_for(stream, &events).map(|follow_up| PendingWork {
+            id: WorkId {
+                tenant,
+                stream,
+                version: receipt.version,
+            },
+            follow_up,
+            lease: self.lease(now, self.inner.config.claim_lease),
+        });
         let commit = Commit {
             tenant,
             stream,
@@ -440,13 +490,26 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             snapshot,
             receipt: request.idempotency_key.clone().map(|key| (key, receipt)),
             metrics: None,
+            work,
         };
         Decided { commit, receipt }
     }
 
+    /// A claim by this engine from `now` for `length`.
+    fn lease(&self, now: DateTime<Utc>, length: Duration) -> Lease {
+        Lease {
+            owner: self.inner.worker,
+            until: now.checked_add_signed(length).unwrap_or(now),
+        }
+    }
+
     async fn commit(&self, decided: Decided) -> Result<Attempt, EngineError> {
+        let work = decided.commit.work.clone();
         match self.inner.store.commit(decided.commit).await {
-            Ok(()) => Ok(Attempt::Done(decided.receipt)),
+            Ok(()) => Ok(Attempt::Done(Executed {
+                receipt: decided.receipt,
+                work,
+            })),
             Err(StoreError::Conflict { .. }) => Ok(Attempt::Conflict),
             Err(other) => Err(other.into()),
         }
@@ -459,7 +522,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// a request with an idempotency key, and a creation that meets an existing stream run
     /// one by one after the batch.
     pub async fn execute_batch(&self, requests: Vec<Request>) -> Vec<Result<Receipt, EngineError>> {
-        let mut results: Vec<Option<Result<Receipt, EngineError>>> =
+        let mut results: Vec<Option<Result<Executed, EngineError>>> =
             requests.iter().map(|_| None).collect();
         let mut rights = RightMemo::default();
         let mut decided = Vec::new();
@@ -486,12 +549,21 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             }
         }
         let (indexes, decisions): (Vec<usize>, Vec<Decided>) = decided.into_iter().unzip();
-        let (commits, receipts): (Vec<Commit>, Vec<Receipt>) =
-            decisions.into_iter().map(|d| (d.commit, d.receipt)).unzip();
+        let (commits, executed): (Vec<Commit>, Vec<Executed>) = decisions
+            .into_iter()
+            .map(|d| {
+                let work = d.commit.work.clone();
+                let executed = Executed {
+                    receipt: d.receipt,
+                    work,
+                };
+                (d.commit, executed)
+            })
+            .unzip();
         let outcomes = self.inner.store.commit_batch(commits).await;
-        for ((index, receipt), outcome) in indexes.into_iter().zip(receipts).zip(outcomes) {
+        for ((index, executed), outcome) in indexes.into_iter().zip(executed).zip(outcomes) {
             results[index] = match outcome {
-                Ok(()) => Some(Ok(receipt)),
+                Ok(()) => Some(Ok(executed)),
                 Err(StoreError::Conflict { .. }) => None,
                 Err(other) => Some(Err(other.into())),
             };
@@ -502,84 +574,123 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 Some(result) => result,
                 None => self.execute_only(request).await,
             };
-            if result.is_ok() {
-                self.follow_up(request).await;
-            }
-            out.push(result);
+            out.push(match result {
+                Ok(executed) => {
+                    if let Some(work) = &executed.work {
+                        self.carry_out(work).await;
+                    }
+                    Ok(executed.receipt)
+                }
+                Err(error) => Err(error),
+            });
         }
         out
     }
 
-    /// Work that follows a committed command on other streams: filing staged complaints
-    /// once their right is approved, and linking an earlier complaint to its follow-up.
-    /// Each step is an ordinary idempotent command; a failure is logged, not returned,
-    /// because the caller's command is committed either way.
-    async fn follow_up(&self, request: &Request) {
-        let result = match &request.command {
-            Command::Right {
-                id,
-                command: RightCommand::Approve,
-            } => self.release_staged(request.tenant, *id).await.map(|_| ()),
-            Command::Complaint {
-                id,
-                command: ComplaintCommand::File(filing),
-            } => match filing.follows {
-                Some(follow_up) => {
-                    let command = match follow_up.kind {
-                        FollowUpKind::Relisting => {
-                            ComplaintCommand::MarkRelisted { successor: *id }
-                        }
-                        FollowUpKind::Refiling => ComplaintCommand::MarkRefiled { successor: *id },
-                    };
-                    let mark = Request::new(
-                        request.tenant,
-                        Actor::System,
-                        Command::complaint(follow_up.previous, command),
-                    );
-                    self.execute_only(&mark).await.map(|_| ())
-                }
-                None => Ok(()),
-            },
-            _ => Ok(()),
+    /// Carries out cross-stream work this engine holds, then removes it. A failure is logged,
+    /// not returned, because the command that caused the work is committed either way: the
+    /// work stays in the store and, once its lease runs out, a tick finishes it.
+    async fn carry_out(&self, work: &PendingWork) -> bool {
+        let result = match self.do_work(work).await {
+            Ok(()) => self
+                .inner
+                .store
+                .complete_work(&work.id, self.inner.worker)
+                .await
+                .map_err(EngineError::from),
+            Err(error) => Err(error),
         };
-        if let Err(error) = result {
-            tracing::warn!(%error, command = request.command.name(), "follow-up failed");
+        match result {
+            Ok(_) => true,
+            Err(error) => {
+                tracing::warn!(%error, work = %work.id, "follow-up failed; a tick will retry it");
+                false
+            }
         }
     }
 
-    /// Submits every complaint staged against `right` (if it is approved). Idempotent:
-    /// call it again after a crash between an approval and its follow-up.
-    pub async fn release_staged(
-        &self,
-        tenant: TenantId,
-        right: RightId,
-    ) -> Result<usize, EngineError> {
-        let staged = self
-            .inner
-            .store
-            .complaints_of_right(tenant, right, ComplaintStatus::Staged)
-            .await?;
-        let mut released = 0;
-        for row in staged {
-            let submit = Request::new(
-                tenant,
-                Actor::System,
-                Command::complaint(row.id, ComplaintCommand::SubmitStaged),
-            );
-            match self.execute_only(&submit).await {
-                Ok(_) => released += 1,
-                Err(EngineError::ComplaintRefused(refusal)) => {
-                    tracing::debug!(%refusal, complaint = %row.id, "staged complaint not released");
+    /// The commands of a work item, each an ordinary command by the `System` actor. Doing it
+    /// again is harmless: a complaint already released or marked refuses the command.
+    async fn do_work(&self, work: &PendingWork) -> Result<(), EngineError> {
+        let tenant = work.id.tenant;
+        match work.follow_up {
+            FollowUpWork::ReleaseStaged { right } => {
+                let staged = self
+                    .inner
+                    .store
+                    .complaints_of_right(tenant, right, ComplaintStatus::Staged)
+                    .await?;
+                for row in staged {
+                    let submit = Command::complaint(row.id, ComplaintCommand::SubmitStaged);
+                    self.run_as_system(tenant, submit).await?;
                 }
-                Err(other) => return Err(other),
+            }
+            FollowUpWork::MarkPredecessor {
+                previous,
+                successor,
+                kind,
+            } => {
+                let command = match kind {
+                    FollowUpKind::Relisting => ComplaintCommand::MarkRelisted { successor },
+                    FollowUpKind::Refiling => ComplaintCommand::MarkRefiled { successor },
+                };
+                self.run_as_system(tenant, Command::complaint(previous, command))
+                    .await?;
             }
         }
-        Ok(released)
+        Ok(())
+    }
+
+    /// Runs a command of the engine's own; a refusal means it no longer applies (already
+    /// done, or the stream moved on) and is not an error.
+    async fn run_as_system(&self, tenant: TenantId, command: Command) -> Result<(), EngineError> {
+        let request = Request::new(tenant, Actor::System, command);
+        match self.execute_only(&request).await {
+            Ok(_) => Ok(()),
+            Err(EngineError::ComplaintRefused(refusal)) => {
+                tracing::debug!(%refusal, "follow-up no longer applies");
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Carries out pending work whose engine did not finish it (it failed, or died).
+    async fn resume_work(
+        &self,
+        now: DateTime<Utc>,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
+        loop {
+            let lease = self.lease(now, self.inner.config.claim_lease);
+            let claimed = self
+                .inner
+                .store
+                .claim_work(now, lease, self.inner.config.timer_batch)
+                .await?;
+            if claimed.is_empty() {
+                return Ok(());
+            }
+            let mut done = 0;
+            for work in &claimed {
+                if self.carry_out(work).await {
+                    done += 1;
+                }
+            }
+            report.follow_ups += done;
+            if done == 0 {
+                return Ok(());
+            }
+        }
     }
 
     /// Fires every timer due now, each through the normal command path: a timer is removed
     /// by the same commit that carries out its command, so a crash in between fires it again
-    /// and never twice in effect.
+    /// and never twice in effect. Then carries out cross-stream work that another engine
+    /// left unfinished.
+    ///
+    /// Several engines may tick one store at once: each claims the streams whose timers it
+    /// fires, and the work items it carries out, for [`EngineConfig::claim_lease`].
     pub async fn tick(&self) -> Result<TickReport, EngineError> {
         self.tick_probing(None).await
     }
@@ -600,24 +711,29 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ) -> Result<TickReport, EngineError> {
         let mut report = TickReport::default();
         let now = self.inner.clock.now();
+        // A fired timer's commit ends the claim on its stream; should a command ever leave a
+        // timer due again at once, this tick does not fire it a second time.
+        let mut fired = std::collections::HashSet::new();
         loop {
+            let lease = self.lease(now, self.inner.config.claim_lease);
             let due = self
                 .inner
                 .store
-                .due_timers(now, self.inner.config.timer_batch)
+                .claim_timers(now, lease, self.inner.config.timer_batch)
                 .await?;
-            if due.is_empty() {
-                return Ok(report);
+            let fresh: Vec<Timer> = due
+                .into_iter()
+                .filter(|t| fired.insert(t.clone()))
+                .collect();
+            if fresh.is_empty() {
+                break;
             }
-            let before = report;
-            for timer in due {
+            for timer in fresh {
                 self.fire(&timer, probe, &mut report).await?;
             }
-            if report == before {
-                // Nothing changed (another ticker holds these timers): come back later.
-                return Ok(report);
-            }
         }
+        self.resume_work(now, &mut report).await?;
+        Ok(report)
     }
 
     async fn fire(
@@ -711,6 +827,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             timers,
             receipt: None,
             metrics: None,
+            work: None,
         };
         match store.commit(commit).await {
             // A conflict means the stream moved on and its timers were replaced anyway.
@@ -819,13 +936,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     }
 
     /// Reviews the tenant's accuracy as a filer and, when it is at risk of falling below the
-    /// policy's trusted-filer standards or already below them, warns the holder through the
-    /// notifier ([`crate::notify::NotificationBody::FilerAccuracyWarning`] about
-    /// [`StreamId::Filer`]).
+    /// policy's trusted-filer standards or already below them, queues a warning to the holder
+    /// in the outbox ([`crate::notify::NotificationBody::FilerAccuracyWarning`] about
+    /// [`StreamId::Filer`]), delivered by [`Engine::dispatch`] like every other notification.
     ///
     /// Run it once a day beside [`Engine::tick`]. The warning's id is the tenant and the
-    /// day, so a receiver that keeps ids sees at most one warning a day, and a review run
-    /// again after a failed delivery ([`EngineError::Notify`]) sends the same id.
+    /// day, so however many engines review the same day, the warning is queued once.
     pub async fn review_filer_accuracy(
         &self,
         tenant: TenantId,
@@ -841,6 +957,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let subject = StreamId::Filer(tenant);
         let day = now.timestamp().div_euclid(86_400);
         let id = MessageId {
+            tenant,
             stream: subject,
             version: u64::try_from(day).unwrap_or(0),
         };
@@ -850,8 +967,17 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             at: now,
             body,
         };
-        self.inner.notifier.send(&id, &warning).await?;
-        tracing::info!(%tenant, standing = ?accuracy.standing, "filer accuracy warning sent");
+        let queued = self
+            .inner
+            .store
+            .enqueue_outbox(OutboxMessage {
+                id,
+                notification: warning.clone(),
+                attempts: 0,
+                available_at: now,
+            })
+            .await?;
+        tracing::info!(%tenant, standing = ?accuracy.standing, queued, "filer accuracy warning");
         Ok(crate::accuracy::AccuracyReview {
             accuracy,
             warning: Some(warning),

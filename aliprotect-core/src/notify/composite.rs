@@ -125,6 +125,7 @@ mod tests {
     fn notification(tenant: TenantId, body: NotificationBody) -> (MessageId, Notification) {
         let subject = StreamId::Right(RightId::from_u128(1));
         let id = MessageId {
+            tenant,
             stream: subject,
             version: 1,
         };

@@ -107,9 +107,12 @@ pub struct Notification {
 }
 
 /// A notification's idempotency key: the event that caused it, so retries and duplicate
-/// dispatches carry the same key.
+/// dispatches carry the same key. The tenant is part of it: two tenants may use the same
+/// stream id, and their messages are different messages.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct MessageId {
+    /// The tenant of the stream.
+    pub tenant: TenantId,
     /// The stream of the event.
     pub stream: StreamId,
     /// The event's version in its stream; for a [`StreamId::Filer`] subject, the day of the
@@ -119,7 +122,7 @@ pub struct MessageId {
 
 impl fmt::Display for MessageId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}", self.stream, self.version)
+        write!(f, "{}/{}@{}", self.tenant, self.stream, self.version)
     }
 }
 

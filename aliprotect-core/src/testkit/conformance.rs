@@ -29,7 +29,9 @@ use crate::complaint::{
 };
 use crate::decider::Decider;
 use crate::evidence::{Evidence, EvidenceKind};
-use crate::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RepresentativeId, RightId, TenantId};
+use crate::ids::{
+    CampaignId, ComplaintId, PowerOfAttorneyId, RepresentativeId, RightId, TenantId, WorkerId,
+};
 use crate::listing::Listing;
 use crate::metrics::{MetricsChange, Tallies};
 use crate::notify::{MessageId, Notification, NotificationBody};
@@ -38,10 +40,17 @@ use crate::policy::MarketplacePolicy;
 use crate::relisting::RemovedListing;
 use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
 use crate::store::{
-    Commit, Count, CountBy, DomainEvent, GroupKey, IdempotencyKey, OutboxMessage, Receipt,
+    Commit, Count, CountBy, DomainEvent, GroupKey, IdempotencyKey, Lease, OutboxMessage, Receipt,
     Snapshot, Store, StoreError, StreamId, Timer, TimerKind,
 };
 use crate::text::Text;
+
+mod sharing;
+
+pub use sharing::{
+    commit_batch_members, engines_share_work, enqueue_outbox_once, pending_work,
+    racing_idempotent_requests, tenants_share_stream_ids, timer_claims, two_handles,
+};
 
 /// Runs every check, each on a fresh store from `make_store`.
 pub async fn run_all<S, F, Fut>(make_store: F)
@@ -63,6 +72,13 @@ where
     hostile_and_large_payloads(&make_store().await).await;
     powers_of_attorney(&make_store().await).await;
     campaigns(&make_store().await).await;
+    tenants_share_stream_ids(&make_store().await).await;
+    timer_claims(&make_store().await).await;
+    pending_work(&make_store().await).await;
+    enqueue_outbox_once(&make_store().await).await;
+    commit_batch_members(&make_store().await).await;
+    engines_share_work(make_store().await).await;
+    racing_idempotent_requests(make_store().await).await;
 }
 
 /// A complaint stream being built: its id, tenant, events so far and state.
@@ -129,6 +145,7 @@ impl Builder {
             outbox: Vec::new(),
             timers: Vec::new(),
             receipt: None,
+            work: None,
         }
     }
 
@@ -163,7 +180,11 @@ impl Builder {
 
 fn message(stream: StreamId, version: u64, tenant: TenantId, at: DateTime<Utc>) -> OutboxMessage {
     OutboxMessage {
-        id: MessageId { stream, version },
+        id: MessageId {
+            tenant,
+            stream,
+            version,
+        },
         notification: Notification {
             tenant,
             subject: stream,
@@ -172,6 +193,14 @@ fn message(stream: StreamId, version: u64, tenant: TenantId, at: DateTime<Utc>) 
         },
         attempts: 0,
         available_at: at,
+    }
+}
+
+/// A claim by a fresh worker that lapses one second after `at`.
+fn lease_until(at: DateTime<Utc>) -> Lease {
+    Lease {
+        owner: WorkerId::new(),
+        until: at + Duration::seconds(1),
     }
 }
 
@@ -391,8 +420,9 @@ pub async fn commit_atomicity(store: &dyn Store) {
                 .is_none(),
             "no receipt"
         );
+        let far = now() + Duration::days(3650);
         let due = store
-            .due_timers(now() + Duration::days(3650), 10_000)
+            .claim_timers(far, lease_until(far), 10_000)
             .await
             .expect("timers");
         assert!(
@@ -400,7 +430,7 @@ pub async fn commit_atomicity(store: &dyn Store) {
             "no timer written"
         );
         let claimed = store
-            .claim_outbox(now() + Duration::days(3650), Duration::seconds(1), 10_000)
+            .claim_outbox(far, lease_until(far), 10_000)
             .await
             .expect("claim");
         assert!(
@@ -596,12 +626,20 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
             .collect()
     };
     let before = store
-        .due_timers(base - Duration::seconds(1), 100)
+        .claim_timers(
+            base - Duration::seconds(1),
+            lease_until(base - Duration::seconds(1)),
+            100,
+        )
         .await
         .expect("due");
     assert!(ours(before).is_empty(), "nothing due before its time");
     let due = store
-        .due_timers(base + Duration::days(1), 100)
+        .claim_timers(
+            base + Duration::days(1),
+            lease_until(base + Duration::days(1)),
+            100,
+        )
         .await
         .expect("due");
     assert_eq!(
@@ -621,12 +659,20 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
     store.commit(fire.clone()).await.expect("commit");
     builder.applied(&fire);
     let due = store
-        .due_timers(base + Duration::days(1), 100)
+        .claim_timers(
+            base + Duration::days(1),
+            lease_until(base + Duration::days(1)),
+            100,
+        )
         .await
         .expect("due");
     assert!(ours(due).is_empty(), "a fired timer is not due again");
     let due = store
-        .due_timers(base + Duration::days(3), 100)
+        .claim_timers(
+            base + Duration::days(3),
+            lease_until(base + Duration::days(3)),
+            100,
+        )
         .await
         .expect("due");
     assert_eq!(ours(due), vec![TimerKind::SellerAnswerDeadline]);
@@ -647,11 +693,16 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
             timers: vec![],
             receipt: None,
             metrics: None,
+            work: None,
         })
         .await
         .expect("timers-only commit");
     let due = store
-        .due_timers(base + Duration::days(30), 100)
+        .claim_timers(
+            base + Duration::days(30),
+            lease_until(base + Duration::days(30)),
+            100,
+        )
         .await
         .expect("due");
     assert!(
@@ -668,7 +719,11 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
         "an empty commit adds no version"
     );
     let limited = store
-        .due_timers(now() + Duration::days(36_500), 1)
+        .claim_timers(
+            now() + Duration::days(36_500),
+            lease_until(now() + Duration::days(36_500)),
+            1,
+        )
         .await
         .expect("due");
     assert!(limited.len() <= 1, "limit respected");
@@ -696,8 +751,16 @@ pub async fn outbox_claim_ack_retry(store: &dyn Store) {
             .map(|m| (m.id.version, m.attempts))
             .collect()
     };
-    let lease = Duration::seconds(60);
-    let first = store.claim_outbox(base, lease, 1000).await.expect("claim");
+    let worker = WorkerId::new();
+    let lease_len = Duration::seconds(60);
+    let lease = |at: DateTime<Utc>| Lease {
+        owner: worker,
+        until: at + lease_len,
+    };
+    let first = store
+        .claim_outbox(base, lease(base), 1000)
+        .await
+        .expect("claim");
     let claimed: Vec<OutboxMessage> = first
         .iter()
         .filter(|m| m.id.stream == stream)
@@ -714,37 +777,66 @@ pub async fn outbox_claim_ack_retry(store: &dyn Store) {
         "oldest first, attempts counted"
     );
     assert!(
-        ours(store.claim_outbox(base, lease, 1000).await.expect("claim")).is_empty(),
-        "leased messages are hidden"
-    );
-    let after_lease = base + lease + Duration::seconds(1);
-    assert_eq!(
         ours(
             store
-                .claim_outbox(after_lease, lease, 1000)
+                .claim_outbox(base, lease(base), 1000)
                 .await
                 .expect("claim")
-        ),
+        )
+        .is_empty(),
+        "leased messages are hidden"
+    );
+    let after_lease = base + lease_len + Duration::seconds(1);
+    let taker = WorkerId::new();
+    let taken = store
+        .claim_outbox(
+            after_lease,
+            Lease {
+                owner: taker,
+                until: after_lease + lease_len,
+            },
+            1000,
+        )
+        .await
+        .expect("claim");
+    assert_eq!(
+        ours(taken),
         vec![(2, 2), (3, 2)],
         "an expired lease hands the message out again"
     );
-    store
-        .ack_outbox(&MessageId { stream, version: 2 })
-        .await
-        .expect("ack");
-    store
-        .ack_outbox(&MessageId { stream, version: 2 })
-        .await
-        .expect("second ack is harmless");
+    let id = |version| MessageId {
+        tenant,
+        stream,
+        version,
+    };
+    assert!(
+        !store.ack_outbox(&id(2), worker).await.expect("ack"),
+        "a worker whose claim was taken over cannot ack"
+    );
+    assert!(
+        !store
+            .release_outbox(&id(3), worker, after_lease)
+            .await
+            .expect("release"),
+        "nor release"
+    );
+    assert!(store.ack_outbox(&id(2), taker).await.expect("ack"));
+    assert!(
+        !store.ack_outbox(&id(2), taker).await.expect("ack"),
+        "a second ack is harmless and says so"
+    );
     let retry_at = after_lease + Duration::seconds(10);
-    store
-        .release_outbox(&MessageId { stream, version: 3 }, retry_at)
-        .await
-        .expect("release");
+    assert!(
+        store
+            .release_outbox(&id(3), taker, retry_at)
+            .await
+            .expect("release")
+    );
+    let early = retry_at - Duration::seconds(1);
     assert!(
         ours(
             store
-                .claim_outbox(retry_at - Duration::seconds(1), lease, 1000)
+                .claim_outbox(early, lease(early), 1000)
                 .await
                 .expect("claim")
         )
@@ -754,7 +846,7 @@ pub async fn outbox_claim_ack_retry(store: &dyn Store) {
     assert_eq!(
         ours(
             store
-                .claim_outbox(retry_at, lease, 1000)
+                .claim_outbox(retry_at, lease(retry_at), 1000)
                 .await
                 .expect("claim")
         ),
@@ -785,29 +877,54 @@ pub async fn dead_letters(store: &dyn Store) {
             .map(|m| m.id.version)
             .collect()
     };
-    let lease = Duration::seconds(60);
+    let worker = WorkerId::new();
+    let lease_len = Duration::seconds(60);
+    let lease = |at: DateTime<Utc>| Lease {
+        owner: worker,
+        until: at + lease_len,
+    };
     assert_eq!(
-        ours(store.claim_outbox(base, lease, 1000).await.expect("claim")),
+        ours(
+            store
+                .claim_outbox(base, lease(base), 1000)
+                .await
+                .expect("claim")
+        ),
         vec![2, 3]
     );
-    let gone = MessageId { stream, version: 2 };
-    store
-        .dead_letter_outbox(&gone, "HTTP 410 Gone")
-        .await
-        .expect("dead letter");
-    store
-        .dead_letter_outbox(
-            &MessageId {
-                stream,
-                version: 99,
-            },
-            "x",
-        )
-        .await
-        .expect("unknown ids are ignored");
+    let gone = MessageId {
+        tenant,
+        stream,
+        version: 2,
+    };
+    assert!(
+        store
+            .dead_letter_outbox(&gone, worker, "HTTP 410 Gone")
+            .await
+            .expect("dead letter")
+    );
+    assert!(
+        !store
+            .dead_letter_outbox(
+                &MessageId {
+                    tenant,
+                    stream,
+                    version: 99,
+                },
+                worker,
+                "x",
+            )
+            .await
+            .expect("unknown ids are ignored")
+    );
     let later = base + Duration::days(1);
     assert_eq!(
-        ours(store.claim_outbox(later, lease, 1000).await.expect("claim")),
+        ours(
+            store
+                .claim_outbox(later, lease(later), 1000)
+                .await
+                .expect("claim")
+        ),
         vec![3],
         "a dead letter is not claimed"
     );
@@ -851,7 +968,7 @@ pub async fn dead_letters(store: &dyn Store) {
             .is_empty()
     );
     let revived: Vec<OutboxMessage> = store
-        .claim_outbox(later, lease, 1000)
+        .claim_outbox(later, lease(later), 1000)
         .await
         .expect("claim")
         .into_iter()
@@ -942,6 +1059,7 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
                 timers: vec![],
                 receipt: None,
                 metrics: None,
+                work: None,
             };
             version += commit.events.len() as u64;
             store.commit(commit).await.expect("right commit");

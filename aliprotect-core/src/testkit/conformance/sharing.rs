@@ -1,0 +1,675 @@
+//! Checks of the promises that hold when several workers (engine processes) and many
+//! tenants share one database: tenant-scoped keys, claims with leases, pending work,
+//! visibility across handles, and racing duplicate requests.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Builder, key, lease_until, message};
+use crate::clock::ManualClock;
+use crate::complaint::{ComplaintChange, ComplaintCommand, FollowUpKind};
+use crate::engine::{Command, Engine, Request};
+use crate::ids::{ComplaintId, RightId, TenantId, WorkerId};
+use crate::notify::{MessageId, Notification, Notifier, NotifyError};
+use crate::party::Actor;
+use crate::policy::MarketplacePolicy;
+use crate::store::{
+    CountBy, DomainEvent, FollowUpWork, IdempotencyKey, Lease, OutboxMessage, PendingWork, Receipt,
+    Snapshot, Store, StoreError, StreamId, Timer, TimerKind, WorkId,
+};
+use crate::testkit::fixtures;
+
+/// Two tenants using the same stream id keep everything apart: events, snapshots, outbox
+/// messages (with the same stream and version), timers, receipts under the same key, and
+/// counts. Acknowledging one tenant's message leaves the other's in the outbox.
+pub async fn tenants_share_stream_ids(store: &dyn Store) {
+    let (first, second) = (TenantId::new(), TenantId::new());
+    let mut one = Builder::new(first);
+    let mut other = Builder::new(second);
+    other.id = one.id;
+    let stream = one.stream();
+    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(5);
+    for (builder, version_key) in [(&mut one, "shared-key"), (&mut other, "shared-key")] {
+        let filing = builder.filing();
+        builder
+            .run(store, ComplaintCommand::File(Box::new(filing)))
+            .await;
+        let mut submit = builder.decide(ComplaintCommand::Submit);
+        submit.outbox = vec![message(stream, 2, builder.tenant, base)];
+        submit.timers = vec![Timer {
+            tenant: builder.tenant,
+            stream,
+            kind: TimerKind::CheckBack,
+            due: base,
+        }];
+        submit.receipt = Some((
+            key(version_key),
+            Receipt {
+                stream,
+                version: 2,
+                events: 1,
+            },
+        ));
+        store
+            .commit(submit.clone())
+            .await
+            .unwrap_or_else(|e| panic!("the same stream id in another tenant is its own: {e}"));
+        builder.applied(&submit);
+    }
+    for builder in [&one, &other] {
+        let history = store
+            .history(builder.tenant, stream)
+            .await
+            .expect("history");
+        assert_eq!(history.len(), 2, "each tenant has its own two events");
+        let loaded = store
+            .load(builder.tenant, stream)
+            .await
+            .expect("load")
+            .expect("exists");
+        let Snapshot::Complaint(complaint) = loaded.snapshot else {
+            panic!("a complaint snapshot");
+        };
+        assert_eq!(complaint.filed.tenant, builder.tenant, "own snapshot");
+        assert!(
+            store
+                .receipt(builder.tenant, &key("shared-key"))
+                .await
+                .expect("receipt")
+                .is_some(),
+            "a key used by two tenants is two receipts"
+        );
+        let counts = store
+            .complaint_counts(builder.tenant, CountBy::Status)
+            .await
+            .expect("counts");
+        assert_eq!(counts.iter().map(|c| c.count).sum::<u64>(), 1);
+    }
+    let worker = WorkerId::new();
+    let at = base + Duration::seconds(1);
+    let timers: Vec<TenantId> = store
+        .claim_timers(at, lease_until(at), 10_000)
+        .await
+        .expect("timers")
+        .into_iter()
+        .filter(|t| t.stream == stream)
+        .map(|t| t.tenant)
+        .collect();
+    assert_eq!(
+        timers.iter().collect::<BTreeSet<_>>(),
+        BTreeSet::from([&first, &second]),
+        "both tenants' timers on the same stream id are due"
+    );
+    let lease = Lease {
+        owner: worker,
+        until: at + Duration::seconds(60),
+    };
+    let claimed: Vec<OutboxMessage> = store
+        .claim_outbox(at, lease, 10_000)
+        .await
+        .expect("claim")
+        .into_iter()
+        .filter(|m| m.id.stream == stream)
+        .collect();
+    assert_eq!(claimed.len(), 2, "one message per tenant, none replaced");
+    for message in &claimed {
+        assert_eq!(
+            message.notification.tenant, message.id.tenant,
+            "each message keeps its own tenant's notification"
+        );
+    }
+    assert!(store.ack_outbox(&claimed[0].id, worker).await.expect("ack"));
+    let later = at + Duration::seconds(120);
+    let left: Vec<MessageId> = store
+        .claim_outbox(later, lease_until(later), 10_000)
+        .await
+        .expect("claim")
+        .into_iter()
+        .filter(|m| m.id.stream == stream)
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(
+        left,
+        vec![claimed[1].id.clone()],
+        "acknowledging one tenant's message leaves the other's"
+    );
+}
+
+/// A stream's due timers are handed to one worker at a time: while its lease lasts nobody
+/// else gets them; when it runs out another worker takes them over; the stream's next
+/// commit ends the lease.
+pub async fn timer_claims(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let mut builder = Builder::file(store, tenant).await;
+    let stream = builder.stream();
+    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(6);
+    let mut submit = builder.decide(ComplaintCommand::Submit);
+    submit.timers = vec![Timer {
+        tenant,
+        stream,
+        kind: TimerKind::CheckBack,
+        due: base,
+    }];
+    store.commit(submit.clone()).await.expect("commit");
+    builder.applied(&submit);
+    let ours = |timers: Vec<Timer>| timers.into_iter().filter(|t| t.stream == stream).count();
+    let (first, second) = (WorkerId::new(), WorkerId::new());
+    let lease = |owner, at: DateTime<Utc>| Lease {
+        owner,
+        until: at + Duration::seconds(60),
+    };
+    let (a, b) = tokio::join!(
+        store.claim_timers(base, lease(first, base), 100),
+        store.claim_timers(base, lease(second, base), 100),
+    );
+    assert_eq!(
+        ours(a.expect("claim")) + ours(b.expect("claim")),
+        1,
+        "two workers claiming at once: exactly one gets the stream"
+    );
+    let during = base + Duration::seconds(30);
+    assert_eq!(
+        ours(
+            store
+                .claim_timers(during, lease(second, during), 100)
+                .await
+                .expect("claim")
+        ),
+        0,
+        "a live lease hides the timers"
+    );
+    let after = base + Duration::seconds(61);
+    assert_eq!(
+        ours(
+            store
+                .claim_timers(after, lease(second, after), 100)
+                .await
+                .expect("claim")
+        ),
+        1,
+        "an expired lease is taken over"
+    );
+    // The stream's next commit (keeping the timer) ends the lease at once.
+    let mut again = builder.decide(ComplaintCommand::Accept);
+    again.timers = submit.timers.clone();
+    store.commit(again.clone()).await.expect("commit");
+    builder.applied(&again);
+    assert_eq!(
+        ours(
+            store
+                .claim_timers(after, lease(first, after), 100)
+                .await
+                .expect("claim")
+        ),
+        1,
+        "a commit ends the claim on its stream"
+    );
+}
+
+/// Pending work is stored with the commit that causes it (and not at all with a refused
+/// one), held by the committing worker until its lease runs out, then claimed by one
+/// worker at a time, and removed only by the worker holding it.
+pub async fn pending_work(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let mut builder = Builder::file(store, tenant).await;
+    let stream = builder.stream();
+    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(7);
+    let (committer, first, second) = (WorkerId::new(), WorkerId::new(), WorkerId::new());
+    let work = |version| PendingWork {
+        id: WorkId {
+            tenant,
+            stream,
+            version,
+        },
+        follow_up: FollowUpWork::MarkPredecessor {
+            previous: ComplaintId::new(),
+            successor: builder.id,
+            kind: FollowUpKind::Relisting,
+        },
+        lease: Lease {
+            owner: committer,
+            until: base + Duration::seconds(60),
+        },
+    };
+    let ours = |items: Vec<PendingWork>| -> Vec<PendingWork> {
+        items
+            .into_iter()
+            .filter(|w| w.id.stream == stream)
+            .collect()
+    };
+    // A refused commit leaves no work behind.
+    let mut stale = builder.decide(ComplaintCommand::Submit);
+    stale.expected_version = 7;
+    stale.work = Some(work(8));
+    assert!(matches!(
+        store.commit(stale).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    let mut submit = builder.decide(ComplaintCommand::Submit);
+    let expected = work(2);
+    submit.work = Some(expected.clone());
+    store.commit(submit.clone()).await.expect("commit");
+    builder.applied(&submit);
+    let far = base + Duration::days(1);
+    let lease = |owner, at: DateTime<Utc>| Lease {
+        owner,
+        until: at + Duration::seconds(60),
+    };
+    assert!(
+        ours(
+            store
+                .claim_work(base, lease(first, base), 100)
+                .await
+                .expect("claim")
+        )
+        .is_empty(),
+        "the committing worker holds its work until the lease runs out"
+    );
+    let (a, b) = tokio::join!(
+        store.claim_work(far, lease(first, far), 100),
+        store.claim_work(far, lease(second, far), 100),
+    );
+    let (a, b) = (ours(a.expect("claim")), ours(b.expect("claim")));
+    assert_eq!(a.len() + b.len(), 1, "one worker takes the work over");
+    let (holder, taken) = if a.is_empty() {
+        (second, b)
+    } else {
+        (first, a)
+    };
+    assert_eq!(taken[0].id, expected.id);
+    assert_eq!(taken[0].follow_up, expected.follow_up, "stored exactly");
+    assert_eq!(taken[0].lease.owner, holder);
+    assert!(
+        !store
+            .complete_work(&expected.id, committer)
+            .await
+            .expect("complete"),
+        "a worker whose claim was taken over cannot complete"
+    );
+    assert!(
+        store
+            .complete_work(&expected.id, holder)
+            .await
+            .expect("complete")
+    );
+    let much_later = far + Duration::days(1);
+    assert!(
+        ours(
+            store
+                .claim_work(much_later, lease(first, much_later), 100)
+                .await
+                .expect("claim")
+        )
+        .is_empty(),
+        "completed work is gone"
+    );
+}
+
+/// A message no commit carries is added once: the second enqueue of its id, even after
+/// it was delivered or dead-lettered, adds nothing.
+pub async fn enqueue_outbox_once(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let subject = StreamId::Filer(tenant);
+    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(8);
+    let warning = message(subject, 20_000, tenant, base);
+    assert!(
+        store
+            .enqueue_outbox(warning.clone())
+            .await
+            .expect("enqueue")
+    );
+    assert!(
+        !store
+            .enqueue_outbox(warning.clone())
+            .await
+            .expect("enqueue"),
+        "the same id twice is one message"
+    );
+    let worker = WorkerId::new();
+    let claimed: Vec<OutboxMessage> = store
+        .claim_outbox(
+            base,
+            Lease {
+                owner: worker,
+                until: base + Duration::seconds(60),
+            },
+            10_000,
+        )
+        .await
+        .expect("claim")
+        .into_iter()
+        .filter(|m| m.id.stream == subject)
+        .collect();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].notification, warning.notification);
+    assert!(
+        store
+            .dead_letter_outbox(&warning.id, worker, "refused")
+            .await
+            .expect("dead letter")
+    );
+    assert!(
+        !store.enqueue_outbox(warning).await.expect("enqueue"),
+        "a dead letter's id is still taken"
+    );
+}
+
+/// In a batch, each commit stands alone: a conflicting one, a corrupt one (a snapshot of
+/// another stream) and one with a used idempotency key are refused with their own errors,
+/// and the others are written.
+pub async fn commit_batch_members(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let good = Builder::file(store, tenant).await;
+    let stale = Builder::file(store, tenant).await;
+    let corrupt = Builder::file(store, tenant).await;
+    let mut keyed = Builder::file(store, tenant).await;
+    let mut used = keyed.decide(ComplaintCommand::Submit);
+    used.receipt = Some((
+        key("batch-used"),
+        Receipt {
+            stream: keyed.stream(),
+            version: 2,
+            events: 1,
+        },
+    ));
+    store.commit(used.clone()).await.expect("commit");
+    keyed.applied(&used);
+    let fresh = Builder::new(tenant);
+    let fresh_filing = fresh.filing();
+
+    let first = good.decide(ComplaintCommand::Submit);
+    let mut conflicting = stale.decide(ComplaintCommand::Submit);
+    conflicting.expected_version = 5;
+    let mut wrong = corrupt.decide(ComplaintCommand::Submit);
+    wrong.snapshot = first.snapshot.clone();
+    let mut reused = keyed.decide(ComplaintCommand::Accept);
+    reused.receipt = Some((
+        key("batch-used"),
+        Receipt {
+            stream: keyed.stream(),
+            version: 3,
+            events: 1,
+        },
+    ));
+    let last = fresh.decide(ComplaintCommand::File(Box::new(fresh_filing)));
+    let results = store
+        .commit_batch(vec![
+            first.clone(),
+            conflicting,
+            wrong,
+            reused,
+            last.clone(),
+        ])
+        .await;
+    assert_eq!(results.len(), 5, "one result per commit, in order");
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert!(matches!(results[1], Err(StoreError::Conflict { .. })));
+    assert!(matches!(results[2], Err(StoreError::Corrupt { .. })));
+    assert!(matches!(
+        results[3],
+        Err(StoreError::DuplicateIdempotencyKey(_))
+    ));
+    assert!(results[4].is_ok(), "{:?}", results[4]);
+    let version = |stream| async move {
+        store
+            .load(tenant, stream)
+            .await
+            .expect("load")
+            .map(|l| l.version)
+    };
+    assert_eq!(version(good.stream()).await, Some(2));
+    assert_eq!(
+        version(stale.stream()).await,
+        Some(1),
+        "conflict wrote nothing"
+    );
+    assert_eq!(
+        version(corrupt.stream()).await,
+        Some(1),
+        "corrupt wrote nothing"
+    );
+    assert_eq!(
+        version(keyed.stream()).await,
+        Some(2),
+        "used key wrote nothing"
+    );
+    assert_eq!(version(fresh.stream()).await, Some(1));
+}
+
+/// Two handles on one database (as two processes would open it) see each other's commits
+/// at once: a load through either reflects every commit that returned before it, whichever
+/// handle made it, and a decision on a stale state is refused as a conflict.
+///
+/// Not part of [`super::run_all`], which has one handle: a backend whose database can be
+/// opened twice calls it with two handles.
+pub async fn two_handles(first: &dyn Store, second: &dyn Store) {
+    let tenant = TenantId::new();
+    let mut builder = Builder::file(first, tenant).await;
+    let stream = builder.stream();
+    // Warm both handles' caches, if they keep any.
+    for handle in [first, second] {
+        assert_eq!(
+            handle
+                .load(tenant, stream)
+                .await
+                .expect("load")
+                .map(|l| l.version),
+            Some(1)
+        );
+    }
+    builder.run(second, ComplaintCommand::Submit).await;
+    let seen = first
+        .load(tenant, stream)
+        .await
+        .expect("load")
+        .expect("exists");
+    assert_eq!(seen.version, 2, "the other handle's commit is seen at once");
+    assert_eq!(
+        Some(seen.snapshot),
+        builder
+            .state
+            .clone()
+            .map(|c| Snapshot::Complaint(Arc::new(c))),
+        "with its state"
+    );
+    builder.run(first, ComplaintCommand::Accept).await;
+    assert_eq!(
+        second
+            .load(tenant, stream)
+            .await
+            .expect("load")
+            .map(|l| l.version),
+        Some(3),
+        "and the other way round"
+    );
+    let mut stale = builder.decide(ComplaintCommand::RecordRemoval {
+        cause: crate::complaint::RemovalCause::PlatformReported,
+    });
+    stale.expected_version = 2;
+    assert!(matches!(
+        second.commit(stale).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        second.history(tenant, stream).await.expect("history").len(),
+        3
+    );
+}
+
+/// Records deliveries, shared by the engines of a check.
+#[derive(Clone, Default)]
+struct Recording {
+    delivered: Arc<Mutex<Vec<MessageId>>>,
+}
+
+#[async_trait]
+impl Notifier for Recording {
+    async fn send(&self, id: &MessageId, _: &Notification) -> Result<(), NotifyError> {
+        self.delivered
+            .lock()
+            .map_err(|_| NotifyError::temporary("poisoned"))?
+            .push(id.clone());
+        Ok(())
+    }
+}
+
+type CheckEngine<S> = Engine<Arc<S>, Recording, ManualClock>;
+
+fn engine<S: Store>(store: &Arc<S>, clock: &ManualClock, notifier: &Recording) -> CheckEngine<S> {
+    Engine::new(
+        Arc::clone(store),
+        notifier.clone(),
+        clock.clone(),
+        MarketplacePolicy::alibaba_ipp(),
+    )
+}
+
+/// An approved right of a fresh tenant, and `count` complaints filed, submitted and
+/// accepted on it.
+async fn accepted_complaints<S: Store>(
+    engine: &CheckEngine<S>,
+    count: usize,
+) -> (TenantId, Vec<ComplaintId>) {
+    let tenant = TenantId::new();
+    let right = RightId::new();
+    let mut package = fixtures::trademark_package();
+    package.holder.tenant = tenant;
+    let run = |actor, command| engine.execute(Request::new(tenant, actor, command));
+    for (actor, command) in fixtures::approval_of(right, tenant, package) {
+        run(actor, Command::right(right, command))
+            .await
+            .expect("approval story");
+    }
+    let user = Actor::HolderUser {
+        tenant,
+        user: crate::ids::UserId::from_u128(1),
+    };
+    let mut ids = Vec::new();
+    for i in 0..count {
+        let id = ComplaintId::new();
+        let mut filing = fixtures::complaint_filing(0, 7_000 + i as u64);
+        filing.id = id;
+        filing.tenant = tenant;
+        filing.right = right;
+        let steps = [
+            (user, ComplaintCommand::File(Box::new(filing))),
+            (user, ComplaintCommand::Submit),
+            (Actor::Platform, ComplaintCommand::Accept),
+        ];
+        for (actor, command) in steps {
+            run(actor, Command::complaint(id, command))
+                .await
+                .expect("complaint story");
+        }
+        ids.push(id);
+    }
+    (tenant, ids)
+}
+
+/// Two engines on one store tick and dispatch at the same time: every due timer fires once
+/// in effect (one event per timer, never two), and every notification is delivered once
+/// (both engines share the receiver, and no lease runs out meanwhile).
+pub async fn engines_share_work<S: Store>(store: S) {
+    let store = Arc::new(store);
+    let clock = ManualClock::at(fixtures::now());
+    let notifier = Recording::default();
+    let (a, b) = (
+        engine(&store, &clock, &notifier),
+        engine(&store, &clock, &notifier),
+    );
+    let (tenant, ids) = accepted_complaints(&a, 12).await;
+    // Past every seller's answer window: each listing is removed for the seller's silence.
+    clock.advance(Duration::days(30));
+    let (first, second) = tokio::join!(a.tick(), b.tick());
+    let fired = first.expect("tick").fired + second.expect("tick").fired;
+    assert!(fired >= ids.len(), "every complaint's timer fired: {fired}");
+    let mut expected = BTreeSet::new();
+    for id in &ids {
+        let stream = StreamId::Complaint(*id);
+        let history = a.history(tenant, stream).await.expect("history");
+        let removals = history
+            .iter()
+            .filter(|e| {
+                matches!(
+                    &e.event,
+                    DomainEvent::Complaint(event)
+                        if matches!(event.change, ComplaintChange::ListingRemoved { .. })
+                )
+            })
+            .count();
+        assert_eq!(removals, 1, "{id}: the deadline fired once in effect");
+        let events: Vec<DomainEvent> = history.iter().map(|e| e.event.clone()).collect();
+        let at = fixtures::now();
+        for message in crate::engine::effects::outbox_for(tenant, stream, 1, &events, at) {
+            expected.insert(message.id);
+        }
+    }
+    loop {
+        let (first, second) = tokio::join!(a.dispatch(), b.dispatch());
+        let (first, second) = (first.expect("dispatch"), second.expect("dispatch"));
+        if !first.handled_any() && !second.handled_any() {
+            break;
+        }
+    }
+    let delivered = notifier
+        .delivered
+        .lock()
+        .map(|d| d.clone())
+        .unwrap_or_default();
+    let mut seen: BTreeMap<MessageId, usize> = BTreeMap::new();
+    let ours = |id: &MessageId| id.tenant == tenant && matches!(id.stream, StreamId::Complaint(_));
+    for id in delivered.into_iter().filter(ours) {
+        *seen.entry(id).or_default() += 1;
+    }
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "no message delivered twice while its lease lasted: {seen:?}"
+    );
+    assert_eq!(
+        seen.keys().cloned().collect::<BTreeSet<_>>(),
+        expected,
+        "every notification delivered"
+    );
+}
+
+/// Racing runs of the same request with the same idempotency key all answer with the first
+/// run's receipt, and the command is carried out once.
+pub async fn racing_idempotent_requests<S: Store>(store: S) {
+    let store = Arc::new(store);
+    let clock = ManualClock::at(fixtures::now());
+    let notifier = Recording::default();
+    let engine = engine(&store, &clock, &notifier);
+    let (tenant, ids) = accepted_complaints(&engine, 1).await;
+    let id = ids[0];
+    for round in 0..8 {
+        let key = IdempotencyKey::new(format!("race-{round}")).expect("valid key");
+        let command = ComplaintCommand::CheckBackDue;
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..6 {
+            let engine = engine.clone();
+            let request = Request::new(
+                tenant,
+                Actor::System,
+                Command::complaint(id, command.clone()),
+            )
+            .idempotent(key.clone());
+            tasks.spawn(async move { engine.execute(request).await });
+        }
+        let mut receipts = BTreeSet::new();
+        while let Some(joined) = tasks.join_next().await {
+            let receipt = joined
+                .expect("task")
+                .unwrap_or_else(|e| panic!("a racing duplicate must get the receipt: {e}"));
+            receipts.insert((receipt.version, receipt.events));
+        }
+        assert_eq!(receipts.len(), 1, "round {round}: one receipt for all");
+    }
+    let history = engine
+        .history(tenant, StreamId::Complaint(id))
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 3 + 8, "each keyed command ran once");
+}

@@ -1,0 +1,205 @@
+//! Files of older schemas, built from the migration scripts themselves and filled with rows
+//! copied from a current file, open with everything kept: events, snapshots, tallies, and the
+//! outbox messages and timers still waiting, each with its tenant.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use aliprotect_core::complaint::{ComplaintCommand, ComplaintContext, ComplaintDecider};
+use aliprotect_core::decider::Decider;
+use aliprotect_core::ids::{TenantId, WorkerId};
+use aliprotect_core::metrics::{MetricsChange, Tallies};
+use aliprotect_core::notify::{MessageId, Notification, NotificationBody};
+use aliprotect_core::party::Actor;
+use aliprotect_core::policy::MarketplacePolicy;
+use aliprotect_core::right::RightStatus;
+use aliprotect_core::store::{
+    Commit, DomainEvent, Lease, OutboxMessage, Snapshot, Store, StreamId, Timer, TimerKind,
+};
+use aliprotect_core::testkit::fixtures;
+use chrono::Duration;
+use rusqlite::Connection;
+
+use crate::SqliteStore;
+use crate::schema::MIGRATIONS;
+
+/// A filed complaint of `tenant` with a pending message and a timer.
+fn commit_of(tenant: TenantId, product: u64) -> Commit {
+    let policy = MarketplacePolicy::alibaba_ipp();
+    let mut right = fixtures::right_in(RightStatus::Approved);
+    right.tenant = tenant;
+    let mut filing = fixtures::complaint_filing(0, product);
+    filing.id = aliprotect_core::ids::ComplaintId::new();
+    filing.tenant = tenant;
+    let context = ComplaintContext {
+        at: fixtures::now(),
+        actor: Actor::Platform,
+        policy: &policy,
+        right: Some(&right),
+        previous: None,
+    };
+    let command = ComplaintCommand::File(Box::new(filing.clone()));
+    let events = ComplaintDecider::decide(&None, &command, &context).unwrap();
+    let state = ComplaintDecider::fold(&events).unwrap();
+    let stream = StreamId::Complaint(filing.id);
+    Commit {
+        tenant,
+        stream,
+        expected_version: 0,
+        events: events.into_iter().map(DomainEvent::Complaint).collect(),
+        metrics: MetricsChange::between(None, &state),
+        snapshot: Snapshot::Complaint(Arc::new(state)),
+        outbox: vec![OutboxMessage {
+            id: MessageId {
+                tenant,
+                stream,
+                version: 1,
+            },
+            notification: Notification {
+                tenant,
+                subject: stream,
+                at: fixtures::now(),
+                body: NotificationBody::CheckBackDue { number: 1 },
+            },
+            attempts: 0,
+            available_at: fixtures::now(),
+        }],
+        timers: vec![Timer {
+            tenant,
+            stream,
+            kind: TimerKind::CheckBack,
+            due: fixtures::now() + Duration::days(3),
+        }],
+        receipt: None,
+        work: None,
+    }
+}
+
+/// Copies the rows of the current file `from` into a new file at `to` of schema `version`.
+fn downgrade(from: &Path, to: &Path, version: usize) {
+    let connection = Connection::open(to).unwrap();
+    for script in &MIGRATIONS[..version] {
+        connection.execute_batch(script).unwrap();
+    }
+    connection
+        .pragma_update(None, "user_version", version as i64)
+        .unwrap();
+    connection
+        .execute("ATTACH DATABASE ?1 AS current", [from.to_str().unwrap()])
+        .unwrap();
+    let outbox_columns = if version >= 2 {
+        "seq, stream, version, message, attempts, available_at, tenant, dead_error"
+    } else {
+        "seq, stream, version, message, attempts, available_at"
+    };
+    let mut copy = format!(
+        "INSERT INTO events SELECT tenant, stream, version, type, schema, payload
+             FROM current.events;
+         INSERT INTO streams SELECT tenant, stream, version, kind, status, prev_status,
+             snapshot, right_id, campaign, seller, listing, filed_at, timers, next_due
+             FROM current.streams;
+         INSERT INTO status_counts SELECT * FROM current.status_counts;
+         INSERT INTO receipts SELECT * FROM current.receipts;
+         INSERT INTO outbox({outbox_columns}) SELECT {outbox_columns} FROM current.outbox;"
+    );
+    if version >= 4 {
+        copy.push_str(
+            "INSERT INTO metric_groups SELECT * FROM current.metric_groups;
+             INSERT INTO removal_hours SELECT * FROM current.removal_hours;",
+        );
+    }
+    connection.execute_batch(&copy).unwrap();
+}
+
+async fn old_file_opens_with_everything(version: usize, null_tenants: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let (current, old) = (
+        dir.path().join("current.sqlite"),
+        dir.path().join("old.sqlite"),
+    );
+    let (first, second) = (TenantId::new(), TenantId::new());
+    let commits = [commit_of(first, 1), commit_of(second, 2)];
+    {
+        let store = SqliteStore::open(&current).unwrap();
+        for commit in &commits {
+            store.commit(commit.clone()).await.unwrap();
+        }
+    }
+    downgrade(&current, &old, version);
+    if null_tenants {
+        // As written by schema 1: messages without a tenant.
+        Connection::open(&old)
+            .unwrap()
+            .execute("UPDATE outbox SET tenant = NULL", [])
+            .unwrap();
+    }
+    let store = SqliteStore::open(&old).unwrap();
+    for commit in &commits {
+        let loaded = store.load(commit.tenant, commit.stream).await.unwrap();
+        assert_eq!(loaded.map(|l| l.snapshot), Some(commit.snapshot.clone()));
+        assert_eq!(
+            store
+                .history(commit.tenant, commit.stream)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let Snapshot::Complaint(complaint) = &commit.snapshot else {
+            unreachable!("a complaint commit")
+        };
+        assert_eq!(
+            store.metric_tallies(commit.tenant, None).await.unwrap(),
+            Tallies::of([&**complaint]),
+        );
+    }
+    let far = fixtures::now() + Duration::days(30);
+    let lease = Lease {
+        owner: WorkerId::new(),
+        until: far + Duration::seconds(60),
+    };
+    let mut messages: Vec<(MessageId, TenantId)> = store
+        .claim_outbox(far, lease, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.id, m.notification.tenant))
+        .collect();
+    messages.sort();
+    let mut expected: Vec<(MessageId, TenantId)> = commits
+        .iter()
+        .map(|c| (c.outbox[0].id.clone(), c.tenant))
+        .collect();
+    expected.sort();
+    assert_eq!(
+        messages, expected,
+        "pending messages kept, each with its tenant"
+    );
+    let mut timers = store.claim_timers(far, lease, 100).await.unwrap();
+    timers.sort_by_key(|t| t.tenant);
+    let mut expected: Vec<Timer> = commits.iter().map(|c| c.timers[0].clone()).collect();
+    expected.sort_by_key(|t| t.tenant);
+    assert_eq!(timers, expected, "timers kept");
+    let version: i64 = Connection::open(&old)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, crate::SCHEMA_VERSION);
+}
+
+#[tokio::test]
+async fn a_schema_4_file_opens_with_its_pending_messages_and_timers() {
+    old_file_opens_with_everything(4, false).await;
+}
+
+#[tokio::test]
+async fn a_schema_1_file_opens_and_its_messages_get_their_streams_tenants() {
+    // Schema 1 had no tenant column: migration 2 adds it empty.
+    old_file_opens_with_everything(1, false).await;
+}
+
+#[tokio::test]
+async fn schema_1_messages_carried_into_schema_4_get_their_streams_tenants() {
+    old_file_opens_with_everything(4, true).await;
+}
