@@ -20,7 +20,7 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use aliprotect::campaign::Campaign;
+use aliprotect::campaign::{Campaign, CampaignCommand};
 use aliprotect::clock::ManualClock;
 use aliprotect::complaint::{ComplaintCommand, ComplaintFiling, ComplaintReason, RemovalCause};
 use aliprotect::engine::{Command, Engine, Request};
@@ -106,15 +106,12 @@ async fn build(path: &Path, complaints: u64) -> Result<(), Failure> {
             .execute(Request::new(TENANT, actor, Command::right(right, command)))
             .await?;
     }
-    let campaign = Campaign {
-        id: CAMPAIGN,
-        tenant: TENANT,
-        name: Text::new("Earbud counterfeits")?,
-        rights: vec![right],
-        auto_file_relistings: false,
-        created_at: start_of_campaign,
-    };
-    engine.save_campaign(holder(), campaign).await?;
+    let name = Text::new("Earbud counterfeits")?;
+    let campaign = Campaign::new(CAMPAIGN, TENANT, name, vec![right], start_of_campaign);
+    let create = Command::campaign(CAMPAIGN, CampaignCommand::Create(Box::new(campaign)));
+    engine
+        .execute(Request::new(TENANT, holder(), create))
+        .await?;
     let mut day = 0;
     while day * PER_DAY < complaints {
         clock.set(start_of_campaign + Duration::days(day as i64));

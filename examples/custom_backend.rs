@@ -18,7 +18,7 @@ use aliprotect::complaint::{Complaint, ComplaintStatus};
 use aliprotect::ids::{CampaignId, RepresentativeId, RightId, TenantId, WorkerId};
 use aliprotect::listing::ListingKey;
 use aliprotect::notify::MessageId;
-use aliprotect::party::PowerOfAttorney;
+use aliprotect::power::Power;
 use aliprotect::right::RightStatus;
 use aliprotect::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, DomainEvent, GroupKey, IdempotencyKey, Lease,
@@ -40,18 +40,21 @@ struct State {
     dead: BTreeMap<u64, DeadLetter>,
     work: BTreeMap<u64, PendingWork>,
     next_seq: u64,
-    campaigns: BTreeMap<(TenantId, CampaignId), Campaign>,
-    powers: Vec<(TenantId, PowerOfAttorney)>,
 }
 
 impl State {
-    fn complaints(&self, tenant: TenantId) -> impl Iterator<Item = &Arc<Complaint>> {
+    fn snapshots(&self, tenant: TenantId) -> impl Iterator<Item = &Snapshot> {
         self.streams
             .iter()
             .filter(move |((t, _), _)| *t == tenant)
-            .filter_map(|(_, (_, snapshot))| match snapshot {
+            .map(|(_, (_, snapshot))| snapshot)
+    }
+
+    fn complaints(&self, tenant: TenantId) -> impl Iterator<Item = &Arc<Complaint>> {
+        self.snapshots(tenant)
+            .filter_map(|snapshot| match snapshot {
                 Snapshot::Complaint(complaint) => Some(complaint),
-                Snapshot::Right(_) => None,
+                _ => None,
             })
     }
 
@@ -202,8 +205,8 @@ impl Store for SimpleStore {
     async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
         let state = self.state()?;
         let mut counts: BTreeMap<RightStatus, u64> = BTreeMap::new();
-        for ((t, _), (_, snapshot)) in &state.streams {
-            if let (true, Snapshot::Right(right)) = (*t == tenant, snapshot) {
+        for snapshot in state.snapshots(tenant) {
+            if let Snapshot::Right(right) = snapshot {
                 *counts.entry(right.status).or_default() += 1;
             }
         }
@@ -412,44 +415,36 @@ impl Store for SimpleStore {
         Ok(held.and_then(|seq| state.work.remove(&seq)).is_some())
     }
 
-    async fn save_campaign(&self, campaign: Campaign) -> Result<(), StoreError> {
-        self.state()?
-            .campaigns
-            .insert((campaign.tenant, campaign.id), campaign);
-        Ok(())
-    }
-
     async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
         let state = self.state()?;
-        Ok(state
-            .campaigns
-            .values()
-            .filter(|c| c.tenant == tenant)
-            .cloned()
-            .collect())
-    }
-
-    async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError> {
-        let mut state = self.state()?;
-        state
-            .powers
-            .retain(|(t, p)| !(*t == tenant && p.id == power.id));
-        state.powers.push((tenant, power));
-        Ok(())
+        let mut campaigns: Vec<Campaign> = state
+            .snapshots(tenant)
+            .filter_map(|snapshot| match snapshot {
+                Snapshot::Campaign(campaign) => Some((**campaign).clone()),
+                _ => None,
+            })
+            .collect();
+        campaigns.sort_by_key(|c| c.id);
+        Ok(campaigns)
     }
 
     async fn powers(
         &self,
         tenant: TenantId,
         representative: RepresentativeId,
-    ) -> Result<Vec<PowerOfAttorney>, StoreError> {
+    ) -> Result<Vec<Power>, StoreError> {
         let state = self.state()?;
-        Ok(state
-            .powers
-            .iter()
-            .filter(|(t, p)| *t == tenant && p.representative == representative)
-            .map(|(_, p)| p.clone())
-            .collect())
+        let mut powers: Vec<Power> = state
+            .snapshots(tenant)
+            .filter_map(|snapshot| match snapshot {
+                Snapshot::Power(p) if p.grant.representative == representative => {
+                    Some((**p).clone())
+                }
+                _ => None,
+            })
+            .collect();
+        powers.sort_by_key(|p| p.grant.id);
+        Ok(powers)
     }
 }
 

@@ -18,7 +18,7 @@
 
 use std::error::Error;
 
-use aliprotect::campaign::Campaign;
+use aliprotect::campaign::{Campaign, CampaignCommand};
 use aliprotect::clock::{Clock, ManualClock};
 use aliprotect::complaint::{
     ComplaintCommand, ComplaintFiling, ComplaintReason, ComplaintStatus, Filing, FollowUp,
@@ -220,15 +220,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
         approved.status,
         ctx.status(staged[0]).await?
     );
-    let campaign = Campaign {
-        id: ctx.campaign,
-        tenant,
-        name: Text::new("ACME SOUND earbud counterfeits, spring 2026")?,
-        rights: vec![right],
-        auto_file_relistings: true,
-        created_at: ctx.clock.now(),
-    };
-    ctx.engine.save_campaign(ctx.me, campaign).await?;
+    let name = Text::new("ACME SOUND earbud counterfeits, spring 2026")?;
+    let campaign = Campaign::new(ctx.campaign, tenant, name, vec![right], ctx.clock.now())
+        .auto_file_relistings(true);
+    let create = CampaignCommand::Create(Box::new(campaign));
+    ctx.engine
+        .execute(Request::new(
+            tenant,
+            ctx.me,
+            Command::campaign(ctx.campaign, create),
+        ))
+        .await?;
     println!("   campaign saved: every complaint of this story belongs to it");
 
     println!("== 3. File eight pasted URLs as one filing");

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration as StdDuration;
 
-use aliprotect::campaign::Campaign;
+use aliprotect::campaign::{Campaign, CampaignCommand};
 use aliprotect::clock::ManualClock;
 use aliprotect::complaint::{ComplaintCommand, ComplaintReason, ComplaintStatus, Stage};
 use aliprotect::engine::{Command, Engine, Request};
@@ -83,18 +83,20 @@ async fn a_campaign_of_a_thousand_listings() {
             .unwrap();
     }
     let campaign = CampaignId::new();
+    let created = Campaign::new(
+        campaign,
+        tenant,
+        text("Earbuds sweep"),
+        vec![right],
+        fixtures::now(),
+    )
+    .auto_file_relistings(true);
     engine
-        .save_campaign(
+        .execute(Request::new(
+            tenant,
             fixtures::holder_user(),
-            Campaign {
-                id: campaign,
-                tenant,
-                name: text("Earbuds sweep"),
-                rights: vec![right],
-                auto_file_relistings: true,
-                created_at: fixtures::now(),
-            },
-        )
+            Command::campaign(campaign, CampaignCommand::Create(Box::new(created))),
+        ))
         .await
         .unwrap();
     let intake = |submit| IntakeRequest {

@@ -83,7 +83,7 @@ async fn hammer<S: Store, C: aliprotect::clock::Clock>(
             .into_iter()
             .filter_map(|e| match e.event {
                 DomainEvent::Complaint(e) => Some(e),
-                DomainEvent::Right(_) => None,
+                _ => None,
             })
             .collect();
         events_total += events.len();

@@ -11,6 +11,7 @@ use aliprotect::ids::{
 };
 use aliprotect::notify::NotificationBody;
 use aliprotect::party::{Actor, PowerOfAttorney, PowerScope};
+use aliprotect::power::{PowerCommand, PowerStatus};
 use aliprotect::right::{RightCommand, RightStatus};
 use aliprotect::store::{IdempotencyKey, StreamId};
 use aliprotect::testkit::fixtures;
@@ -104,7 +105,26 @@ async fn representatives_act_only_within_a_power_in_force() {
         valid_from: fixtures::now() - Duration::days(1),
         valid_until: Some(fixtures::now() + Duration::days(10)),
     };
-    h.engine.grant_power(h.tenant, power.clone()).await.unwrap();
+    let grant = |power: &PowerOfAttorney| {
+        Command::power(
+            power.id,
+            PowerCommand::Grant {
+                tenant: h.tenant,
+                power: power.clone(),
+            },
+        )
+    };
+    assert!(
+        matches!(
+            h.run(actor, grant(&power)).await,
+            Err(EngineError::Forbidden {
+                reason: Forbidden::HolderUsersOnly,
+                ..
+            })
+        ),
+        "a representative cannot empower itself"
+    );
+    h.holder(grant(&power)).await;
     h.run(actor, register(&h, right)).await.unwrap();
 
     // Out of scope: another right of the same holder.
@@ -120,11 +140,38 @@ async fn representatives_act_only_within_a_power_in_force() {
             .await,
         Err(EngineError::Forbidden { .. })
     ));
+    // The expiry is recorded by the engine's timer, in the power's history.
+    h.engine.tick().await.unwrap();
+    let expired = h.engine.power(h.tenant, power.id).await.unwrap().unwrap();
+    assert_eq!(expired.status, PowerStatus::Expired);
+    // A new power without an end: the representative acts again, until it is revoked.
+    power.id = PowerOfAttorneyId::new();
     power.valid_until = None;
-    h.engine.grant_power(h.tenant, power).await.unwrap();
+    h.holder(grant(&power)).await;
     h.run(actor, Command::right(right, RightCommand::Submit))
         .await
         .unwrap();
+    h.holder(Command::power(
+        power.id,
+        PowerCommand::Revoke {
+            reason: Some(fixtures::text("engagement ended")),
+        },
+    ))
+    .await;
+    assert!(matches!(
+        h.run(
+            actor,
+            Command::right(right, RightCommand::Withdraw { reason: None })
+        )
+        .await,
+        Err(EngineError::Forbidden { .. })
+    ));
+    let history = h
+        .engine
+        .history(h.tenant, StreamId::Power(power.id))
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2, "granted, revoked");
 }
 
 #[tokio::test]

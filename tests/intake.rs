@@ -386,25 +386,21 @@ async fn relistings_by_image_title_or_seller_are_linked_to_the_removed_complaint
 
 #[tokio::test]
 async fn a_campaign_decides_whether_relistings_are_filed_or_held() {
-    use aliprotect::campaign::Campaign;
+    use aliprotect::campaign::{Campaign, CampaignCommand, CampaignRule};
     use aliprotect::complaint::{ComplaintCommand, RemovalCause};
     use aliprotect::engine::{Command, EngineError};
     use aliprotect::ids::CampaignId;
     let h = Harness::new();
     let right = h.approved_right().await;
-    let campaign = |id, auto| Campaign {
-        id,
-        tenant: h.tenant,
-        name: text("Cases"),
-        rights: vec![right],
-        auto_file_relistings: auto,
-        created_at: fixtures::now(),
+    let campaign = |id, auto| {
+        Campaign::new(id, h.tenant, text("Cases"), vec![right], fixtures::now())
+            .auto_file_relistings(auto)
+    };
+    let create = |campaign: Campaign| {
+        Command::campaign(campaign.id, CampaignCommand::Create(Box::new(campaign)))
     };
     let careful = CampaignId::new();
-    h.engine
-        .save_campaign(fixtures::holder_user(), campaign(careful, false))
-        .await
-        .unwrap();
+    h.holder(create(campaign(careful, false))).await;
     let mut with_campaign = request(&h, right, true);
     with_campaign.campaign = Some(careful);
     let first = "{\"url\":\"https://shopx.en.alibaba.com/product/1.html\"}";
@@ -460,10 +456,22 @@ async fn a_campaign_decides_whether_relistings_are_filed_or_held() {
     let mut bad = campaign(CampaignId::new(), true);
     bad.rights.push(other_right);
     assert!(matches!(
-        h.engine.save_campaign(fixtures::holder_user(), bad).await,
-        Err(EngineError::UnusableRight {
-            why: "not found",
-            ..
-        })
+        h.run(fixtures::holder_user(), create(bad)).await,
+        Err(EngineError::CampaignRefused(refusal))
+            if refusal.rule == CampaignRule::RightNotApproved(other_right)
+    ));
+
+    // An archived campaign takes no more complaints.
+    h.holder(Command::campaign(
+        careful,
+        CampaignCommand::Archive { reason: None },
+    ))
+    .await;
+    with_campaign.campaign = Some(careful);
+    assert!(matches!(
+        h.engine
+            .intake(&with_campaign, IntakeFormat::JsonLines, again.as_bytes(), |_| {})
+            .await,
+        Err(EngineError::ArchivedCampaign(id)) if id == careful
     ));
 }

@@ -341,7 +341,7 @@ async fn the_whole_enforcement_story() {
                 }
                 _ => None,
             },
-            DomainEvent::Complaint(_) => None,
+            _ => None,
         })
         .collect();
     assert_eq!(

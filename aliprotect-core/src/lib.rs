@@ -82,6 +82,7 @@ pub mod metrics;
 pub mod notify;
 pub mod party;
 pub mod policy;
+pub mod power;
 pub mod probe;
 pub mod relisting;
 pub mod right;

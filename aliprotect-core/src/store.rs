@@ -22,17 +22,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::campaign::Campaign;
+use crate::campaign::{Campaign, CampaignChange, CampaignEvent};
 use crate::complaint::FollowUpKind;
 use crate::complaint::{Complaint, ComplaintEvent, ComplaintStatus};
 use crate::ids::{
-    CampaignId, ComplaintId, FilingId, RepresentativeId, RightId, TenantId, WorkerId,
+    CampaignId, ComplaintId, FilingId, PowerOfAttorneyId, RepresentativeId, RightId, TenantId,
+    WorkerId,
 };
 use crate::listing::ListingKey;
 use crate::marketplace::Marketplace;
 use crate::metrics::{MetricsChange, Tallies};
 use crate::notify::{MessageId, Notification};
-use crate::party::PowerOfAttorney;
+use crate::power::{Power, PowerChange, PowerEvent};
 use crate::relisting::RemovedListing;
 use crate::right::{IpRight, RightEvent, RightStatus};
 
@@ -46,6 +47,10 @@ pub enum StreamId {
     /// The tenant as a filer: the subject of notifications about its own standing with the
     /// platform. It has no events, and stores refuse commits to it.
     Filer(TenantId),
+    /// A power of attorney.
+    Power(PowerOfAttorneyId),
+    /// A campaign.
+    Campaign(CampaignId),
 }
 
 impl fmt::Display for StreamId {
@@ -54,6 +59,8 @@ impl fmt::Display for StreamId {
             StreamId::Right(id) => write!(f, "right:{id}"),
             StreamId::Complaint(id) => write!(f, "complaint:{id}"),
             StreamId::Filer(id) => write!(f, "filer:{id}"),
+            StreamId::Power(id) => write!(f, "power:{id}"),
+            StreamId::Campaign(id) => write!(f, "campaign:{id}"),
         }
     }
 }
@@ -65,6 +72,10 @@ pub enum DomainEvent {
     Right(RightEvent),
     /// A complaint's event.
     Complaint(ComplaintEvent),
+    /// A power of attorney's event.
+    Power(PowerEvent),
+    /// A campaign's event.
+    Campaign(CampaignEvent),
 }
 
 impl DomainEvent {
@@ -104,6 +115,16 @@ impl DomainEvent {
                 C::Retracted { .. } => "complaint.Retracted",
                 C::Relisted { .. } => "complaint.Relisted",
                 C::Refiled { .. } => "complaint.Refiled",
+            },
+            DomainEvent::Power(event) => match event.change {
+                PowerChange::Granted { .. } => "power.Granted",
+                PowerChange::Revoked { .. } => "power.Revoked",
+                PowerChange::Expired => "power.Expired",
+            },
+            DomainEvent::Campaign(event) => match event.change {
+                CampaignChange::Created(_) => "campaign.Created",
+                CampaignChange::Changed(_) => "campaign.Changed",
+                CampaignChange::Archived { .. } => "campaign.Archived",
             },
         }
     }
@@ -154,6 +175,10 @@ pub enum Snapshot {
     Right(Arc<IpRight>),
     /// A complaint.
     Complaint(Arc<Complaint>),
+    /// A power of attorney.
+    Power(Arc<Power>),
+    /// A campaign.
+    Campaign(Arc<Campaign>),
 }
 
 impl Snapshot {
@@ -161,7 +186,26 @@ impl Snapshot {
     pub fn complaint_row(&self) -> Option<ComplaintRow> {
         match self {
             Snapshot::Complaint(c) => Some(ComplaintRow::of(c)),
-            Snapshot::Right(_) => None,
+            _ => None,
+        }
+    }
+
+    /// Whether this is the state of `stream` in `tenant`.
+    pub fn belongs_to(&self, tenant: TenantId, stream: StreamId) -> bool {
+        match (stream, self) {
+            (StreamId::Right(id), Snapshot::Right(right)) => {
+                right.id == id && right.tenant == tenant
+            }
+            (StreamId::Complaint(id), Snapshot::Complaint(complaint)) => {
+                complaint.id() == id && complaint.filed.tenant == tenant
+            }
+            (StreamId::Power(id), Snapshot::Power(power)) => {
+                power.grant.id == id && power.tenant == tenant
+            }
+            (StreamId::Campaign(id), Snapshot::Campaign(campaign)) => {
+                campaign.id == id && campaign.tenant == tenant
+            }
+            _ => false,
         }
     }
 }
@@ -280,6 +324,8 @@ pub enum TimerKind {
     ExpiryReminder,
     /// The right expires.
     Expiry,
+    /// A power of attorney's window ends.
+    PowerExpiry,
 }
 
 /// A timer: at `due`, the engine fires a command on `stream`.
@@ -479,16 +525,7 @@ impl Commit {
             location: format!("commit to {}", self.stream),
             detail: detail.to_owned(),
         };
-        let belongs = match (self.stream, &self.snapshot) {
-            (StreamId::Right(id), Snapshot::Right(right)) => {
-                right.id == id && right.tenant == self.tenant
-            }
-            (StreamId::Complaint(id), Snapshot::Complaint(complaint)) => {
-                complaint.id() == id && complaint.filed.tenant == self.tenant
-            }
-            _ => false,
-        };
-        if !belongs {
+        if !self.snapshot.belongs_to(self.tenant, self.stream) {
             return Err(corrupt(
                 "the snapshot is not of the committed stream and tenant",
             ));
@@ -748,21 +785,17 @@ pub trait Store: Send + Sync + 'static {
     /// which will then carry it out again: harmless, since work is idempotent).
     async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError>;
 
-    /// Records a campaign for its tenant, replacing one with the same id.
-    async fn save_campaign(&self, campaign: Campaign) -> Result<(), StoreError>;
-
-    /// The tenant's campaigns, by id.
+    /// The tenant's campaigns (archived ones too), by id: the snapshots of its campaign
+    /// streams.
     async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError>;
 
-    /// Records a power of attorney for the tenant, replacing one with the same id.
-    async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError>;
-
-    /// The tenant's powers of attorney held by `representative`.
+    /// The tenant's powers of attorney held by `representative` (revoked and expired ones
+    /// too), by id: the snapshots of its power streams.
     async fn powers(
         &self,
         tenant: TenantId,
         representative: RepresentativeId,
-    ) -> Result<Vec<PowerOfAttorney>, StoreError>;
+    ) -> Result<Vec<Power>, StoreError>;
 }
 
 /// A shared store is a store: lets several engines, or a test and an engine, use one backend.
@@ -903,20 +936,14 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     ) -> Result<bool, StoreError> {
         (**self).revive_dead_letter(tenant, id, at).await
     }
-    async fn save_campaign(&self, campaign: Campaign) -> Result<(), StoreError> {
-        (**self).save_campaign(campaign).await
-    }
     async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
         (**self).campaigns(tenant).await
-    }
-    async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError> {
-        (**self).save_power(tenant, power).await
     }
     async fn powers(
         &self,
         tenant: TenantId,
         representative: RepresentativeId,
-    ) -> Result<Vec<PowerOfAttorney>, StoreError> {
+    ) -> Result<Vec<Power>, StoreError> {
         (**self).powers(tenant, representative).await
     }
 }

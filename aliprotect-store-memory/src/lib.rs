@@ -39,7 +39,7 @@ use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId, Work
 use aliprotect_core::listing::ListingKey;
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
-use aliprotect_core::party::PowerOfAttorney;
+use aliprotect_core::power::Power;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, IdempotencyKey, Lease, Loaded, OutboxMessage,
@@ -60,8 +60,6 @@ const SHARDS: usize = 16;
 pub struct MemoryStore {
     shards: Box<[RwLock<Shard>]>,
     receipts: Mutex<HashMap<(TenantId, IdempotencyKey), Receipt>>,
-    powers: RwLock<HashMap<(TenantId, RepresentativeId), Vec<PowerOfAttorney>>>,
-    campaigns: RwLock<HashMap<TenantId, BTreeMap<CampaignId, Campaign>>>,
     next_seq: AtomicU64,
     shard_hasher: foldhash::fast::FixedState,
 }
@@ -71,8 +69,6 @@ impl Default for MemoryStore {
         Self {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             receipts: Mutex::default(),
-            powers: RwLock::default(),
-            campaigns: RwLock::default(),
             next_seq: AtomicU64::new(0),
             shard_hasher: foldhash::fast::FixedState::default(),
         }
@@ -87,6 +83,29 @@ impl MemoryStore {
 
     fn shard(&self, stream: StreamId) -> &RwLock<Shard> {
         &self.shards[self.shard_hasher.hash_one(stream) as usize % SHARDS]
+    }
+
+    /// Claims the `limit` oldest items (by store-wide sequence number) that `available`
+    /// finds in the shards, with `lease` on each. All shards are locked (in order) so
+    /// "oldest first" holds across them and no other claim takes the same item in between.
+    fn claim_oldest<T>(
+        &self,
+        limit: usize,
+        available: impl Fn(&Shard) -> Vec<u64>,
+        lease: impl Fn(&mut Shard, u64) -> Option<T>,
+    ) -> Vec<T> {
+        let mut shards: Vec<_> = self.shards.iter().map(|shard| shard.write()).collect();
+        let mut candidates: Vec<(u64, usize)> = shards
+            .iter()
+            .enumerate()
+            .flat_map(|(index, shard)| available(shard).into_iter().map(move |seq| (seq, index)))
+            .collect();
+        candidates.sort_unstable();
+        candidates.truncate(limit);
+        candidates
+            .into_iter()
+            .filter_map(|(seq, index)| lease(&mut shards[index], seq))
+            .collect()
     }
 
     /// Sums per-shard results of a tenant-wide query into one sorted list.
@@ -258,25 +277,11 @@ impl Store for MemoryStore {
         lease: Lease,
         limit: usize,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        // All shards are locked (in order) so "oldest first" holds across them and no other
-        // claim can lease the same message in between.
-        let mut shards: Vec<_> = self.shards.iter().map(|shard| shard.write()).collect();
-        let mut candidates: Vec<(u64, usize)> = shards
-            .iter()
-            .enumerate()
-            .flat_map(|(index, shard)| {
-                shard
-                    .available_outbox(now, limit)
-                    .into_iter()
-                    .map(move |seq| (seq, index))
-            })
-            .collect();
-        candidates.sort_unstable();
-        candidates.truncate(limit);
-        Ok(candidates
-            .into_iter()
-            .filter_map(|(seq, index)| shards[index].lease_outbox(seq, lease))
-            .collect())
+        Ok(self.claim_oldest(
+            limit,
+            |shard| shard.available_outbox(now, limit),
+            |shard, seq| shard.lease_outbox(seq, lease),
+        ))
     }
 
     async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError> {
@@ -318,23 +323,11 @@ impl Store for MemoryStore {
         lease: Lease,
         limit: usize,
     ) -> Result<Vec<PendingWork>, StoreError> {
-        let mut shards: Vec<_> = self.shards.iter().map(|shard| shard.write()).collect();
-        let mut candidates: Vec<(u64, usize)> = shards
-            .iter()
-            .enumerate()
-            .flat_map(|(index, shard)| {
-                shard
-                    .available_work(now, limit)
-                    .into_iter()
-                    .map(move |seq| (seq, index))
-            })
-            .collect();
-        candidates.sort_unstable();
-        candidates.truncate(limit);
-        Ok(candidates
-            .into_iter()
-            .filter_map(|(seq, index)| shards[index].lease_work(seq, lease))
-            .collect())
+        Ok(self.claim_oldest(
+            limit,
+            |shard| shard.available_work(now, limit),
+            |shard, seq| shard.lease_work(seq, lease),
+        ))
     }
 
     async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
@@ -367,42 +360,27 @@ impl Store for MemoryStore {
             .revive_dead_letter(tenant, id, at))
     }
 
-    async fn save_campaign(&self, campaign: Campaign) -> Result<(), StoreError> {
-        self.campaigns
-            .write()
-            .entry(campaign.tenant)
-            .or_default()
-            .insert(campaign.id, campaign);
-        Ok(())
-    }
-
     async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
-        Ok(self
-            .campaigns
-            .read()
-            .get(&tenant)
-            .map(|c| c.values().cloned().collect())
-            .unwrap_or_default())
-    }
-
-    async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError> {
-        let mut powers = self.powers.write();
-        let held = powers.entry((tenant, power.representative)).or_default();
-        held.retain(|p| p.id != power.id);
-        held.push(power);
-        Ok(())
+        let mut campaigns: Vec<Campaign> = self
+            .shards
+            .iter()
+            .flat_map(|shard| shard.read().campaigns(tenant))
+            .collect();
+        campaigns.sort_by_key(|c| c.id);
+        Ok(campaigns)
     }
 
     async fn powers(
         &self,
         tenant: TenantId,
         representative: RepresentativeId,
-    ) -> Result<Vec<PowerOfAttorney>, StoreError> {
-        Ok(self
-            .powers
-            .read()
-            .get(&(tenant, representative))
-            .cloned()
-            .unwrap_or_default())
+    ) -> Result<Vec<Power>, StoreError> {
+        let mut powers: Vec<Power> = self
+            .shards
+            .iter()
+            .flat_map(|shard| shard.read().powers(tenant, representative))
+            .collect();
+        powers.sort_by_key(|p| p.grant.id);
+        Ok(powers)
     }
 }

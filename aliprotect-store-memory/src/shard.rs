@@ -8,11 +8,15 @@ use foldhash::HashMap;
 
 use std::sync::Arc;
 
+use aliprotect_core::campaign::Campaign;
 use aliprotect_core::complaint::{Complaint, ComplaintStatus};
-use aliprotect_core::ids::{CampaignId, ComplaintId, RightId, TenantId, WorkerId};
+use aliprotect_core::ids::{
+    CampaignId, ComplaintId, PowerOfAttorneyId, RepresentativeId, RightId, TenantId, WorkerId,
+};
 use aliprotect_core::listing::ListingKey;
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
+use aliprotect_core::power::Power;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, DomainEvent, Lease, Loaded, OutboxMessage,
@@ -42,6 +46,8 @@ pub(crate) struct Shard {
     tallies: HashMap<(TenantId, Option<CampaignId>), Tallies>,
     listings: HashMap<(TenantId, ListingKey), Vec<ComplaintId>>,
     complaints_by_right: HashMap<(TenantId, RightId), BTreeSet<ComplaintId>>,
+    powers: HashMap<(TenantId, RepresentativeId), BTreeSet<PowerOfAttorneyId>>,
+    campaigns: HashMap<TenantId, BTreeSet<CampaignId>>,
     timers: BTreeSet<TimerKey>,
     stream_timers: HashMap<StreamKey, Vec<TimerKey>>,
     /// Claims on streams' due timers; a commit to the stream ends its claim.
@@ -130,6 +136,18 @@ impl Shard {
                     _ => None,
                 };
                 counts.right_moved(old_status, right.status);
+            }
+            Snapshot::Power(power) => {
+                self.powers
+                    .entry((tenant, power.grant.representative))
+                    .or_default()
+                    .insert(power.grant.id);
+            }
+            Snapshot::Campaign(campaign) => {
+                self.campaigns
+                    .entry(tenant)
+                    .or_default()
+                    .insert(campaign.id);
             }
         }
         let snapshot = match self.streams.get_mut(&key) {
@@ -249,6 +267,40 @@ impl Shard {
             .filter_map(|id| self.complaint_row(tenant, *id))
             .filter(|row| row.status == status)
             .collect()
+    }
+
+    /// This shard's powers of attorney held by `representative`, with their ids.
+    pub(crate) fn powers(&self, tenant: TenantId, representative: RepresentativeId) -> Vec<Power> {
+        let ids = self
+            .powers
+            .get(&(tenant, representative))
+            .into_iter()
+            .flatten();
+        ids.filter_map(
+            |id| match self.streams.get(&(tenant, StreamId::Power(*id))) {
+                Some(Stream {
+                    snapshot: Snapshot::Power(power),
+                    ..
+                }) => Some((**power).clone()),
+                _ => None,
+            },
+        )
+        .collect()
+    }
+
+    /// This shard's campaigns of the tenant.
+    pub(crate) fn campaigns(&self, tenant: TenantId) -> Vec<Campaign> {
+        let ids = self.campaigns.get(&tenant).into_iter().flatten();
+        ids.filter_map(
+            |id| match self.streams.get(&(tenant, StreamId::Campaign(*id))) {
+                Some(Stream {
+                    snapshot: Snapshot::Campaign(campaign),
+                    ..
+                }) => Some((**campaign).clone()),
+                _ => None,
+            },
+        )
+        .collect()
     }
 
     pub(crate) fn complaints(

@@ -2,7 +2,7 @@
 //! plus the id, instants as microseconds since the epoch, documents as JSON text.
 
 use aliprotect_core::complaint::ComplaintStatus;
-use aliprotect_core::ids::{ComplaintId, RightId, TenantId};
+use aliprotect_core::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId};
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{DomainEvent, Snapshot, StoreError, StreamId, Timer, TimerKind};
 use chrono::{DateTime, Utc};
@@ -16,6 +16,10 @@ pub(crate) const KIND_RIGHT: u8 = 0;
 pub(crate) const KIND_COMPLAINT: u8 = 1;
 /// See [`KIND_RIGHT`]. Only in keys: a filer has no stream row.
 pub(crate) const KIND_FILER: u8 = 2;
+/// See [`KIND_RIGHT`].
+pub(crate) const KIND_POWER: u8 = 3;
+/// See [`KIND_RIGHT`].
+pub(crate) const KIND_CAMPAIGN: u8 = 4;
 
 pub(crate) fn tenant_key(tenant: TenantId) -> [u8; 16] {
     tenant.as_uuid().into_bytes()
@@ -32,6 +36,8 @@ pub(crate) fn stream_key(stream: StreamId) -> [u8; 17] {
         StreamId::Right(id) => (KIND_RIGHT, id.as_uuid()),
         StreamId::Complaint(id) => (KIND_COMPLAINT, id.as_uuid()),
         StreamId::Filer(id) => (KIND_FILER, id.as_uuid()),
+        StreamId::Power(id) => (KIND_POWER, id.as_uuid()),
+        StreamId::Campaign(id) => (KIND_CAMPAIGN, id.as_uuid()),
     };
     let mut key = [0u8; 17];
     key[0] = kind;
@@ -48,6 +54,8 @@ pub(crate) fn stream_of(bytes: &[u8]) -> Result<StreamId, StoreError> {
         KIND_RIGHT => Ok(StreamId::Right(RightId::from_uuid(uuid))),
         KIND_COMPLAINT => Ok(StreamId::Complaint(ComplaintId::from_uuid(uuid))),
         KIND_FILER => Ok(StreamId::Filer(TenantId::from_uuid(uuid))),
+        KIND_POWER => Ok(StreamId::Power(PowerOfAttorneyId::from_uuid(uuid))),
+        KIND_CAMPAIGN => Ok(StreamId::Campaign(CampaignId::from_uuid(uuid))),
         other => Err(corrupt("stream key", format!("unknown kind {other}"))),
     }
 }
@@ -78,11 +86,24 @@ pub(crate) fn corrupt(location: &str, detail: impl ToString) -> StoreError {
     }
 }
 
-/// Index of a status in `ComplaintStatus::ALL` / `RightStatus::ALL`, as stored.
+/// Index of a status in `ComplaintStatus::ALL` / `RightStatus::ALL` (the enum's order for
+/// powers and campaigns), as stored.
 pub(crate) fn status_code(snapshot: &Snapshot) -> i64 {
     match snapshot {
         Snapshot::Right(right) => right.status as i64,
         Snapshot::Complaint(complaint) => complaint.status() as i64,
+        Snapshot::Power(power) => power.status as i64,
+        Snapshot::Campaign(campaign) => campaign.status() as i64,
+    }
+}
+
+/// The stream kind of a snapshot.
+pub(crate) fn kind_of(snapshot: &Snapshot) -> u8 {
+    match snapshot {
+        Snapshot::Right(_) => KIND_RIGHT,
+        Snapshot::Complaint(_) => KIND_COMPLAINT,
+        Snapshot::Power(_) => KIND_POWER,
+        Snapshot::Campaign(_) => KIND_CAMPAIGN,
     }
 }
 

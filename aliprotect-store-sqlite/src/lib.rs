@@ -39,6 +39,7 @@ mod claims;
 mod codec;
 #[cfg(test)]
 mod migration_tests;
+mod party_streams;
 mod prepare;
 mod queries;
 mod schema;
@@ -57,7 +58,7 @@ use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId, Work
 use aliprotect_core::listing::ListingKey;
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
-use aliprotect_core::party::PowerOfAttorney;
+use aliprotect_core::power::Power;
 use aliprotect_core::relisting::RemovedListing;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
@@ -554,18 +555,8 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn save_campaign(&self, campaign: Campaign) -> Result<(), StoreError> {
-        self.write(move |tx| queries::save_campaign(tx, &campaign))
-            .await
-    }
-
     async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
         self.read(move |connection| queries::campaigns(connection, tenant))
-            .await
-    }
-
-    async fn save_power(&self, tenant: TenantId, power: PowerOfAttorney) -> Result<(), StoreError> {
-        self.write(move |tx| queries::save_power(tx, tenant, &power))
             .await
     }
 
@@ -573,7 +564,7 @@ impl Store for SqliteStore {
         &self,
         tenant: TenantId,
         representative: RepresentativeId,
-    ) -> Result<Vec<PowerOfAttorney>, StoreError> {
+    ) -> Result<Vec<Power>, StoreError> {
         self.read(move |connection| queries::powers(connection, tenant, representative))
             .await
     }

@@ -6,13 +6,16 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use aliprotect_core::campaign::Campaign;
 use aliprotect_core::complaint::{ComplaintCommand, ComplaintContext, ComplaintDecider};
 use aliprotect_core::decider::Decider;
-use aliprotect_core::ids::{TenantId, WorkerId};
+use aliprotect_core::ids::{CampaignId, PowerOfAttorneyId, RepresentativeId, TenantId, WorkerId};
 use aliprotect_core::metrics::{MetricsChange, Tallies};
 use aliprotect_core::notify::{MessageId, Notification, NotificationBody};
 use aliprotect_core::party::Actor;
+use aliprotect_core::party::{PowerOfAttorney, PowerScope};
 use aliprotect_core::policy::MarketplacePolicy;
+use aliprotect_core::power::PowerStatus;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
     Commit, DomainEvent, Lease, OutboxMessage, Snapshot, Store, StreamId, Timer, TimerKind,
@@ -96,9 +99,10 @@ fn downgrade(from: &Path, to: &Path, version: usize) {
     let mut copy = format!(
         "INSERT INTO events SELECT tenant, stream, version, type, schema, payload
              FROM current.events;
-         INSERT INTO streams SELECT tenant, stream, version, kind, status, prev_status,
-             snapshot, right_id, campaign, seller, listing, filed_at, timers, next_due
-             FROM current.streams;
+         INSERT INTO streams(tenant, stream, version, kind, status, prev_status, snapshot,
+             right_id, campaign, seller, listing, filed_at, timers, next_due)
+             SELECT tenant, stream, version, kind, status, prev_status, snapshot, right_id,
+             campaign, seller, listing, filed_at, timers, next_due FROM current.streams;
          INSERT INTO status_counts SELECT * FROM current.status_counts;
          INSERT INTO receipts SELECT * FROM current.receipts;
          INSERT INTO outbox({outbox_columns}) SELECT {outbox_columns} FROM current.outbox;"
@@ -134,7 +138,24 @@ async fn old_file_opens_with_everything(version: usize, null_tenants: bool) {
             .execute("UPDATE outbox SET tenant = NULL", [])
             .unwrap();
     }
+    let (power, campaign) = old_parties(&old, first, version);
     let store = SqliteStore::open(&old).unwrap();
+    let powers = store.powers(first, power.representative).await.unwrap();
+    assert_eq!(powers.len(), 1, "the power row became a stream");
+    assert_eq!(powers[0].grant, power);
+    assert_eq!(powers[0].status, PowerStatus::InForce);
+    let history = store
+        .history(first, StreamId::Power(power.id))
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1, "with its grant as the first event");
+    if let Some(campaign) = campaign {
+        assert_eq!(
+            store.campaigns(first).await.unwrap(),
+            vec![campaign],
+            "the campaign row became a stream"
+        );
+    }
     for commit in &commits {
         let loaded = store.load(commit.tenant, commit.stream).await.unwrap();
         assert_eq!(loaded.map(|l| l.snapshot), Some(commit.snapshot.clone()));
@@ -186,6 +207,64 @@ async fn old_file_opens_with_everything(version: usize, null_tenants: bool) {
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(version, crate::SCHEMA_VERSION);
+}
+
+/// Writes a power of attorney and (from schema 3, which added campaigns) a campaign into the
+/// tables they had before schema 6.
+fn old_parties(
+    path: &Path,
+    tenant: TenantId,
+    version: usize,
+) -> (PowerOfAttorney, Option<Campaign>) {
+    let connection = Connection::open(path).unwrap();
+    let power = PowerOfAttorney {
+        id: PowerOfAttorneyId::new(),
+        holder: fixtures::holder().id,
+        representative: RepresentativeId::new(),
+        scope: PowerScope::AllRights,
+        valid_from: fixtures::now(),
+        valid_until: Some(fixtures::now() + Duration::days(365)),
+    };
+    connection
+        .execute(
+            "INSERT INTO powers(tenant, representative, id, power) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![
+                &tenant.as_uuid().into_bytes()[..],
+                &power.representative.as_uuid().into_bytes()[..],
+                &power.id.as_uuid().into_bytes()[..],
+                serde_json::to_string(&power).unwrap(),
+            ],
+        )
+        .unwrap();
+    if version < 3 {
+        return (power, None);
+    }
+    let campaign = Campaign::new(
+        CampaignId::new(),
+        tenant,
+        fixtures::text("Earbuds sweep"),
+        vec![],
+        fixtures::now(),
+    );
+    // As schema 3 stored it: without the `archived` field added later.
+    let mut json = serde_json::to_value(&campaign).unwrap();
+    json.as_object_mut().unwrap().remove("archived");
+    connection
+        .execute(
+            "INSERT INTO campaigns(tenant, id, campaign) VALUES (?1, ?2, ?3)",
+            rusqlite::params![
+                &tenant.as_uuid().into_bytes()[..],
+                &campaign.id.as_uuid().into_bytes()[..],
+                json.to_string(),
+            ],
+        )
+        .unwrap();
+    (power, Some(campaign))
+}
+
+#[tokio::test]
+async fn a_schema_5_file_opens_with_its_powers_and_campaigns_as_streams() {
+    old_file_opens_with_everything(5, false).await;
 }
 
 #[tokio::test]

@@ -1,11 +1,12 @@
 //! Turning a [`Commit`] into column values, done in the caller's task so that the single
 //! writer thread spends its time on SQLite, not on JSON.
 
-use aliprotect_core::store::{Commit, Snapshot, StoreError, StreamId};
+use aliprotect_core::store::{Commit, Snapshot, StoreError};
 
-use crate::codec::{self, EncodedEvent, KIND_COMPLAINT, KIND_RIGHT};
+use crate::codec::{self, EncodedEvent};
 
 /// A stream row's columns fixed at creation (read-model keys).
+#[derive(Default)]
 pub(crate) struct RowKeys {
     pub(crate) right_id: Option<[u8; 16]>,
     pub(crate) campaign: Option<[u8; 16]>,
@@ -49,36 +50,23 @@ pub(crate) struct Prepared {
 impl Prepared {
     pub(crate) fn new(commit: Commit) -> Result<Self, StoreError> {
         commit.check()?;
-        let (kind, keys) = match (&commit.stream, &commit.snapshot) {
-            (StreamId::Right(id), Snapshot::Right(_)) => (
-                KIND_RIGHT,
-                RowKeys {
-                    right_id: Some(id.as_uuid().into_bytes()),
-                    campaign: None,
-                    seller: None,
-                    listing: None,
-                    filed_at: None,
-                },
-            ),
-            (StreamId::Complaint(_), Snapshot::Complaint(complaint)) => {
+        let kind = codec::kind_of(&commit.snapshot);
+        let keys = match &commit.snapshot {
+            Snapshot::Right(right) => RowKeys {
+                right_id: Some(right.id.as_uuid().into_bytes()),
+                ..RowKeys::default()
+            },
+            Snapshot::Complaint(complaint) => {
                 let filed = &complaint.filed;
-                (
-                    KIND_COMPLAINT,
-                    RowKeys {
-                        right_id: Some(filed.right.as_uuid().into_bytes()),
-                        campaign: filed.campaign.map(|c| c.as_uuid().into_bytes()),
-                        seller: filed.listing.seller_id.clone(),
-                        listing: Some(filed.listing.key.as_str().to_owned()),
-                        filed_at: Some(codec::micros(complaint.filed_at)),
-                    },
-                )
+                RowKeys {
+                    right_id: Some(filed.right.as_uuid().into_bytes()),
+                    campaign: filed.campaign.map(|c| c.as_uuid().into_bytes()),
+                    seller: filed.listing.seller_id.clone(),
+                    listing: Some(filed.listing.key.as_str().to_owned()),
+                    filed_at: Some(codec::micros(complaint.filed_at)),
+                }
             }
-            _ => {
-                return Err(codec::corrupt(
-                    &commit.stream.to_string(),
-                    "commit snapshot is not of the committed stream",
-                ));
-            }
+            Snapshot::Power(_) | Snapshot::Campaign(_) => RowKeys::default(),
         };
         let (timers_json, next_due) = codec::encode_timers(&commit.timers)?;
         let events = commit

@@ -1,6 +1,6 @@
 //! The store's queries and small writes, each a function of a connection.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use aliprotect_core::campaign::Campaign;
 use aliprotect_core::complaint::{Complaint, ComplaintStatus};
@@ -8,7 +8,7 @@ use aliprotect_core::evidence::ContentHash;
 use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
 use aliprotect_core::marketplace::Marketplace;
-use aliprotect_core::party::PowerOfAttorney;
+use aliprotect_core::power::Power;
 use aliprotect_core::relisting::RemovedListing;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
@@ -262,7 +262,10 @@ fn complaint_rows(
         let json = json.map_err(unavailable)?;
         match codec::from_json::<Snapshot>("complaint snapshot", &json)? {
             Snapshot::Complaint(complaint) => Ok(ComplaintRow::of(&complaint)),
-            Snapshot::Right(_) => Err(codec::corrupt("complaint row", "holds a right")),
+            _ => Err(codec::corrupt(
+                "complaint row",
+                "holds another kind of stream",
+            )),
         }
     })
     .collect()
@@ -375,94 +378,67 @@ pub(crate) fn complaints(
     rows.map(|json| {
         match codec::from_json::<Snapshot>("complaint snapshot", &json.map_err(unavailable)?)? {
             Snapshot::Complaint(complaint) => Ok(complaint),
-            Snapshot::Right(_) => Err(codec::corrupt("complaint row", "holds a right")),
+            _ => Err(codec::corrupt(
+                "complaint row",
+                "holds another kind of stream",
+            )),
         }
     })
     .collect()
 }
 
-pub(crate) fn save_campaign(
-    tx: &rusqlite::Transaction<'_>,
-    campaign: &Campaign,
-) -> Result<(), StoreError> {
-    let json = codec::to_json(campaign)?;
-    tx.prepare_cached(
-        "INSERT INTO campaigns(tenant, id, campaign) VALUES (?1, ?2, ?3)
-         ON CONFLICT(tenant, id) DO UPDATE SET campaign = excluded.campaign",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            &codec::tenant_key(campaign.tenant)[..],
-            &campaign.id.as_uuid().into_bytes()[..],
-            json
-        ])
-    })
-    .map_err(unavailable)?;
-    Ok(())
+/// The snapshots of the tenant's streams of one kind, in id order: a range of the
+/// `(tenant, stream)` key, whose first byte is the kind.
+fn snapshots_of_kind(
+    connection: &Connection,
+    tenant: TenantId,
+    kind: u8,
+) -> Result<Vec<Snapshot>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT snapshot FROM streams
+             WHERE tenant = ?1 AND stream >= ?2 AND stream < ?3 ORDER BY stream",
+        )
+        .map_err(unavailable)?;
+    let rows = statement
+        .query_map(
+            params![&codec::tenant_key(tenant)[..], &[kind][..], &[kind + 1][..]],
+            |row| row.get::<_, String>(0),
+        )
+        .map_err(unavailable)?;
+    rows.map(|json| codec::from_json("snapshot", &json.map_err(unavailable)?))
+        .collect()
 }
 
 pub(crate) fn campaigns(
     connection: &Connection,
     tenant: TenantId,
 ) -> Result<Vec<Campaign>, StoreError> {
-    let mut statement = connection
-        .prepare_cached("SELECT campaign FROM campaigns WHERE tenant = ?1 ORDER BY id")
-        .map_err(unavailable)?;
-    let rows = statement
-        .query_map(params![&codec::tenant_key(tenant)[..]], |row| {
-            row.get::<_, String>(0)
+    let snapshots = snapshots_of_kind(connection, tenant, codec::KIND_CAMPAIGN)?;
+    snapshots
+        .into_iter()
+        .map(|snapshot| match snapshot {
+            Snapshot::Campaign(campaign) => Ok(Arc::unwrap_or_clone(campaign)),
+            _ => Err(codec::corrupt("campaign row", "snapshot of another kind")),
         })
-        .map_err(unavailable)?;
-    rows.map(|json| codec::from_json("campaign", &json.map_err(unavailable)?))
         .collect()
-}
-
-pub(crate) fn save_power(
-    tx: &rusqlite::Transaction<'_>,
-    tenant: TenantId,
-    power: &PowerOfAttorney,
-) -> Result<(), StoreError> {
-    let json = codec::to_json(power)?;
-    tx.prepare_cached(
-        "INSERT INTO powers(tenant, representative, id, power) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT(tenant, representative, id) DO UPDATE SET power = excluded.power",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            &codec::tenant_key(tenant)[..],
-            &power.representative.as_uuid().into_bytes()[..],
-            &power.id.as_uuid().into_bytes()[..],
-            json,
-        ])
-    })
-    .map_err(unavailable)?;
-    Ok(())
 }
 
 pub(crate) fn powers(
     connection: &Connection,
     tenant: TenantId,
     representative: RepresentativeId,
-) -> Result<Vec<PowerOfAttorney>, StoreError> {
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT power FROM powers WHERE tenant = ?1 AND representative = ?2 ORDER BY id",
-        )
-        .map_err(unavailable)?;
-    let rows = statement
-        .query_map(
-            params![
-                &codec::tenant_key(tenant)[..],
-                &representative.as_uuid().into_bytes()[..]
-            ],
-            |row| row.get::<_, String>(0),
-        )
-        .map_err(unavailable)?;
-    let mut by_id = BTreeMap::new();
-    for json in rows {
-        let power: PowerOfAttorney =
-            codec::from_json("power of attorney", &json.map_err(unavailable)?)?;
-        by_id.insert(power.id, power);
+) -> Result<Vec<Power>, StoreError> {
+    let snapshots = snapshots_of_kind(connection, tenant, codec::KIND_POWER)?;
+    let mut powers = Vec::new();
+    for snapshot in snapshots {
+        match snapshot {
+            Snapshot::Power(power) if power.grant.representative == representative => {
+                powers.push(Arc::unwrap_or_clone(power));
+            }
+            Snapshot::Power(_) => {}
+            _ => return Err(codec::corrupt("power row", "snapshot of another kind")),
+        }
     }
-    Ok(by_id.into_values().collect())
+    Ok(powers)
 }

@@ -233,11 +233,18 @@ CREATE TABLE work(
 CREATE UNIQUE INDEX work_by_id ON work(tenant, stream, version);
 CREATE INDEX work_available ON work(lease_until, seq);
 "#,
+    r#"
+-- 6: powers of attorney and campaigns become streams; `party_streams::convert` moves their
+-- rows into `streams` and `events`, then drops the two tables.
+SELECT 1;
+"#,
 ];
 
 /// The schema version whose migration creates the metric tables; a file migrated to it
 /// has its existing complaints counted.
 const METRIC_TABLES: usize = 4;
+/// The schema version whose migration turns powers and campaigns into streams.
+const PARTY_STREAMS: usize = 6;
 
 /// The newest schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -327,6 +334,9 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Op
         tx.execute_batch(script).map_err(&fail)?;
         if index + 1 == METRIC_TABLES {
             crate::tallies::backfill(&tx).map_err(&fail)?;
+        }
+        if index + 1 == PARTY_STREAMS {
+            crate::party_streams::convert(&tx).map_err(&fail)?;
         }
         tx.pragma_update(None, "user_version", index as i64 + 1)
             .map_err(&fail)?;

@@ -200,8 +200,10 @@ pub(crate) fn backfill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
                     changes.record(codec::tenant_key(tenant), &change);
                 }
             }
-            Ok((_, Snapshot::Right(_))) => {
-                tracing::warn!("complaint row holds a right; left out of the metrics");
+            Ok(_) => {
+                tracing::warn!(
+                    "complaint row holds another kind of stream; left out of the metrics"
+                );
             }
             Err(error) => tracing::warn!(%error, "complaint row left out of the metrics"),
         }

@@ -247,7 +247,7 @@ async fn verify(db: &Path, acked: &HashMap<ComplaintId, u64>) -> Result<(), Fail
                     .into_iter()
                     .filter_map(|e| match e.event {
                         DomainEvent::Complaint(e) => Some(e),
-                        DomainEvent::Right(_) => None,
+                        _ => None,
                     })
                     .collect();
                 let replayed = ComplaintDecider::fold(&events).ok_or("empty complaint")?;
@@ -269,13 +269,14 @@ async fn verify(db: &Path, acked: &HashMap<ComplaintId, u64>) -> Result<(), Fail
                     .into_iter()
                     .filter_map(|e| match e.event {
                         DomainEvent::Right(e) => Some(e),
-                        DomainEvent::Complaint(_) => None,
+                        _ => None,
                     })
                     .collect();
                 if RightDecider::fold(&events).as_ref() != Some(&**snapshot) {
                     return Err(format!("{stream}: snapshot differs from its replay").into());
                 }
             }
+            other => return Err(format!("{stream}: unexpected snapshot {other:?}").into()),
         }
     }
     let counts: BTreeMap<ComplaintStatus, u64> = store

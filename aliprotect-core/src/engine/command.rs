@@ -3,14 +3,17 @@
 use serde::{Deserialize, Serialize};
 
 use crate::authority::Issuer;
+use crate::campaign::CampaignCommand;
 use crate::complaint::ComplaintCommand;
-use crate::ids::{ComplaintId, RightId, TenantId};
+use crate::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId};
 use crate::party::Actor;
+use crate::power::PowerCommand;
 use crate::right::RightCommand;
 use crate::store::{IdempotencyKey, StreamId};
 
 /// A command addressed to one stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Command {
     /// A command for an IP right.
     Right {
@@ -26,6 +29,20 @@ pub enum Command {
         /// The command.
         command: ComplaintCommand,
     },
+    /// A command for a power of attorney.
+    Power {
+        /// The power.
+        id: PowerOfAttorneyId,
+        /// The command.
+        command: PowerCommand,
+    },
+    /// A command for a campaign.
+    Campaign {
+        /// The campaign.
+        id: CampaignId,
+        /// The command.
+        command: CampaignCommand,
+    },
 }
 
 impl Command {
@@ -39,11 +56,23 @@ impl Command {
         Command::Complaint { id, command }
     }
 
+    /// A command for power of attorney `id`.
+    pub fn power(id: PowerOfAttorneyId, command: PowerCommand) -> Self {
+        Command::Power { id, command }
+    }
+
+    /// A command for campaign `id`.
+    pub fn campaign(id: CampaignId, command: CampaignCommand) -> Self {
+        Command::Campaign { id, command }
+    }
+
     /// The stream it addresses.
     pub fn stream(&self) -> StreamId {
         match self {
             Command::Right { id, .. } => StreamId::Right(*id),
             Command::Complaint { id, .. } => StreamId::Complaint(*id),
+            Command::Power { id, .. } => StreamId::Power(*id),
+            Command::Campaign { id, .. } => StreamId::Campaign(*id),
         }
     }
 
@@ -52,6 +81,8 @@ impl Command {
         match self {
             Command::Right { command, .. } => command.name(),
             Command::Complaint { command, .. } => command.name(),
+            Command::Power { command, .. } => command.name(),
+            Command::Campaign { command, .. } => command.name(),
         }
     }
 
@@ -60,6 +91,8 @@ impl Command {
         match self {
             Command::Right { command, .. } => command.issuers(),
             Command::Complaint { command, .. } => command.issuers(),
+            Command::Power { command, .. } => command.issuers(),
+            Command::Campaign { command, .. } => command.issuers(),
         }
     }
 
@@ -74,6 +107,14 @@ impl Command {
                 command: ComplaintCommand::File(filing),
                 ..
             } => Some((StreamId::Complaint(filing.id), filing.tenant)),
+            Command::Power {
+                command: PowerCommand::Grant { tenant, power },
+                ..
+            } => Some((StreamId::Power(power.id), *tenant)),
+            Command::Campaign {
+                command: CampaignCommand::Create(campaign),
+                ..
+            } => Some((StreamId::Campaign(campaign.id), campaign.tenant)),
             _ => None,
         }
     }

@@ -7,6 +7,7 @@ use crate::complaint::{ComplaintChange, ComplaintCommand, Stage};
 use crate::ids::TenantId;
 use crate::notify::{MessageId, Notification, NotificationBody};
 use crate::policy::MarketplacePolicy;
+use crate::power::{PowerCommand, PowerStatus};
 use crate::right::{RightChange, RightCommand, RightStatus, reminder_day};
 use crate::store::{
     DomainEvent, FollowUpWork, OutboxMessage, Snapshot, StreamId, Timer, TimerKind,
@@ -68,6 +69,14 @@ pub(crate) fn timers_for(
                 timers.push(timer(TimerKind::Expiry, midnight_utc(expires_on)));
             }
         }
+        Snapshot::Power(power) => {
+            if power.status == PowerStatus::InForce
+                && let Some(until) = power.grant.valid_until
+            {
+                timers.push(timer(TimerKind::PowerExpiry, until));
+            }
+        }
+        Snapshot::Campaign(_) => {}
     }
     timers
 }
@@ -85,7 +94,9 @@ pub(crate) fn timer_command(timer: &Timer) -> Option<Command> {
                 TimerKind::ResponseDeadline => ComplaintCommand::ResponseWindowElapsed,
                 TimerKind::CheckBack => ComplaintCommand::CheckBackDue,
                 TimerKind::ResponseDeadlineReminder => ComplaintCommand::RemindResponseDeadline,
-                TimerKind::ExpiryReminder | TimerKind::Expiry => return None,
+                TimerKind::ExpiryReminder | TimerKind::Expiry | TimerKind::PowerExpiry => {
+                    return None;
+                }
             };
             Command::Complaint { id, command }
         }
@@ -96,11 +107,16 @@ pub(crate) fn timer_command(timer: &Timer) -> Option<Command> {
                 TimerKind::SellerAnswerDeadline
                 | TimerKind::ResponseDeadline
                 | TimerKind::ResponseDeadlineReminder
-                | TimerKind::CheckBack => return None,
+                | TimerKind::CheckBack
+                | TimerKind::PowerExpiry => return None,
             };
             Command::Right { id, command }
         }
-        (StreamId::Filer(_), _) => return None,
+        (StreamId::Power(id), TimerKind::PowerExpiry) => Command::Power {
+            id,
+            command: PowerCommand::Expire,
+        },
+        (StreamId::Filer(_) | StreamId::Power(_) | StreamId::Campaign(_), _) => return None,
     };
     Some(command)
 }
@@ -151,6 +167,7 @@ fn notification_body(event: &DomainEvent) -> Option<NotificationBody> {
             },
             _ => return None,
         },
+        DomainEvent::Power(_) | DomainEvent::Campaign(_) => return None,
     };
     Some(body)
 }
@@ -163,7 +180,7 @@ pub(crate) fn work_for(stream: StreamId, events: &[DomainEvent]) -> Option<Follo
             RightChange::Approved => Some(FollowUpWork::ReleaseStaged { right }),
             _ => None,
         },
-        (_, DomainEvent::Right(_)) => None,
+        (_, DomainEvent::Right(_) | DomainEvent::Power(_) | DomainEvent::Campaign(_)) => None,
         (_, DomainEvent::Complaint(event)) => match &event.change {
             ComplaintChange::Filed { filing, .. } => {
                 filing.follows.map(|follows| FollowUpWork::MarkPredecessor {

@@ -1,14 +1,17 @@
 //! What can go wrong when the engine runs a command.
 
 use crate::authority::Issuer;
+use crate::campaign::CampaignRefusal;
 use crate::complaint::ComplaintRefusal;
 use crate::ids::RightsHolderId;
 use crate::party::Actor;
+use crate::power::PowerRefusal;
 use crate::right::RightRefusal;
 use crate::store::{StoreError, StreamId};
 
 /// Why an actor may not issue a command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Forbidden {
     /// The command belongs to another side of the process (a holder recording an approval).
     #[error("only {allowed:?} may issue this command")]
@@ -25,10 +28,14 @@ pub enum Forbidden {
         /// The holder whose power is missing.
         holder: RightsHolderId,
     },
+    /// Only the holder's own users may grant or revoke powers of attorney.
+    #[error("only the holder's own users may grant or revoke powers of attorney")]
+    HolderUsersOnly,
 }
 
 /// Why a command was not carried out. In every case nothing was written.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EngineError {
     /// The right machine refused the command.
     #[error(transparent)]
@@ -36,6 +43,12 @@ pub enum EngineError {
     /// The complaint machine refused the command.
     #[error(transparent)]
     ComplaintRefused(#[from] ComplaintRefusal),
+    /// The power-of-attorney machine refused the command.
+    #[error(transparent)]
+    PowerRefused(#[from] PowerRefusal),
+    /// The campaign machine refused the command.
+    #[error(transparent)]
+    CampaignRefused(#[from] CampaignRefusal),
     /// No such stream in this tenant (it may exist in another; that is not revealed).
     #[error("{0} not found")]
     NotFound(StreamId),
@@ -56,6 +69,9 @@ pub enum EngineError {
     /// No campaign with this id in the tenant.
     #[error("campaign {0} not found")]
     UnknownCampaign(crate::ids::CampaignId),
+    /// The campaign is archived: it takes no more complaints.
+    #[error("campaign {0} is archived")]
+    ArchivedCampaign(crate::ids::CampaignId),
     /// A right that cannot carry a campaign's complaints: unknown in the tenant, not
     /// approved, or not one of the campaign's rights.
     #[error("right {right} cannot be used here: {why}")]
@@ -76,7 +92,4 @@ pub enum EngineError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A notification sent straight away (not through the outbox) was not delivered.
-    #[error(transparent)]
-    Notify(#[from] crate::notify::NotifyError),
 }

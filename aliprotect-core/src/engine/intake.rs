@@ -44,14 +44,17 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let auto_file_relistings = match request.campaign {
             None => true,
             Some(id) => {
-                let campaign = self
-                    .inner
-                    .store
-                    .campaigns(request.tenant)
-                    .await?
-                    .into_iter()
-                    .find(|c| c.id == id)
-                    .ok_or(EngineError::UnknownCampaign(id))?;
+                let stream = crate::store::StreamId::Campaign(id);
+                let campaign = match self.inner.store.load(request.tenant, stream).await? {
+                    Some(loaded) => match loaded.snapshot {
+                        crate::store::Snapshot::Campaign(campaign) => campaign,
+                        _ => return Err(super::wrong_snapshot(stream).into()),
+                    },
+                    None => return Err(EngineError::UnknownCampaign(id)),
+                };
+                if campaign.archived {
+                    return Err(EngineError::ArchivedCampaign(id));
+                }
                 if !campaign.rights.contains(&request.right) {
                     return Err(EngineError::UnusableRight {
                         right: request.right,

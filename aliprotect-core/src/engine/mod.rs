@@ -12,6 +12,7 @@ mod dispatch;
 pub(crate) mod effects;
 mod error;
 mod intake;
+mod parties;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,7 +33,7 @@ use crate::ids::{ComplaintId, RightId, RightsHolderId, TenantId, WorkerId};
 use crate::listing::ListingKey;
 use crate::metrics::{MetricsChange, MetricsFact};
 use crate::notify::{MessageId, Notification, Notifier};
-use crate::party::{Actor, PowerOfAttorney};
+use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
 use crate::probe::{ListingProbe, ProbeFinding};
 use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
@@ -327,6 +328,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             }
             Command::Complaint { id, command } => {
                 self.decide_complaint(request, *id, command, assume_new, rights)
+                    .await
+            }
+            Command::Power { id, command } => {
+                self.decide_power(request, *id, command, assume_new).await
+            }
+            Command::Campaign { id, command } => {
+                self.decide_campaign(request, *id, command, assume_new)
                     .await
             }
         }
@@ -758,6 +766,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             Err(
                 EngineError::RightRefused(_)
                 | EngineError::ComplaintRefused(_)
+                | EngineError::PowerRefused(_)
+                | EngineError::CampaignRefused(_)
                 | EngineError::NotFound(_),
             ) => self.drop_timer(timer, report).await?,
             Err(other) => return Err(other),
@@ -837,15 +847,6 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             }
             Err(other) => Err(other.into()),
         }
-    }
-
-    /// Records a power of attorney so the representative may act within it.
-    pub async fn grant_power(
-        &self,
-        tenant: TenantId,
-        power: PowerOfAttorney,
-    ) -> Result<(), EngineError> {
-        Ok(self.inner.store.save_power(tenant, power).await?)
     }
 
     async fn load_right(
@@ -1001,41 +1002,6 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         ))
     }
 
-    /// Creates (or renames, re-scopes) a campaign: every right must be approved in the tenant.
-    pub async fn save_campaign(
-        &self,
-        actor: Actor,
-        campaign: crate::campaign::Campaign,
-    ) -> Result<(), EngineError> {
-        if actor.issuer() != crate::authority::Issuer::Holder
-            || actor.tenant() != Some(campaign.tenant)
-        {
-            return Err(EngineError::Forbidden {
-                actor,
-                command: "SaveCampaign",
-                reason: Forbidden::OtherTenant,
-            });
-        }
-        for right in &campaign.rights {
-            match self.load_right(campaign.tenant, *right).await? {
-                Some(found) if found.status == RightStatus::Approved => {}
-                Some(_) => {
-                    return Err(EngineError::UnusableRight {
-                        right: *right,
-                        why: "not approved",
-                    });
-                }
-                None => {
-                    return Err(EngineError::UnusableRight {
-                        right: *right,
-                        why: "not found",
-                    });
-                }
-            }
-        }
-        Ok(self.inner.store.save_campaign(campaign).await?)
-    }
-
     /// The tenant's campaigns.
     pub async fn campaigns(
         &self,
@@ -1065,14 +1031,14 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
 fn right_of(stream: StreamId, snapshot: Snapshot) -> Result<Arc<IpRight>, StoreError> {
     match snapshot {
         Snapshot::Right(right) => Ok(right),
-        Snapshot::Complaint(_) => Err(wrong_snapshot(stream)),
+        _ => Err(wrong_snapshot(stream)),
     }
 }
 
 fn complaint_of(stream: StreamId, snapshot: Snapshot) -> Result<Arc<Complaint>, StoreError> {
     match snapshot {
         Snapshot::Complaint(complaint) => Ok(complaint),
-        Snapshot::Right(_) => Err(wrong_snapshot(stream)),
+        _ => Err(wrong_snapshot(stream)),
     }
 }
 

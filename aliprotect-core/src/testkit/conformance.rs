@@ -1076,7 +1076,7 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
             .into_iter()
             .filter_map(|e| match e.event {
                 DomainEvent::Complaint(e) => Some(e),
-                DomainEvent::Right(_) => None,
+                _ => None,
             })
             .collect();
         replayed.push(ComplaintDecider::fold(&events).expect("replayed"));
@@ -1255,28 +1255,98 @@ pub async fn hostile_and_large_payloads(store: &dyn Store) {
     assert_eq!(history[0].event, commit.events[0], "event byte-exact");
 }
 
-/// Powers of attorney are saved per tenant and representative, replaced by id.
+/// Commits a stream's events, decided one after another, and returns its final snapshot.
+async fn commit_story<D: Decider>(
+    store: &dyn Store,
+    tenant: TenantId,
+    stream: StreamId,
+    commands: &[D::Command],
+    context: &D::Context<'_>,
+    wrap_event: impl Fn(D::Event) -> DomainEvent,
+    wrap_state: impl Fn(&D::State) -> Snapshot,
+) -> Snapshot
+where
+    D::Refusal: std::fmt::Debug,
+    D::State: Clone,
+    D::Event: Clone,
+{
+    let mut state = D::initial_state();
+    let mut version = 0;
+    let mut snapshot = None;
+    for command in commands {
+        let events = D::decide(&state, command, context).expect("story");
+        state = events.iter().fold(state, D::evolve);
+        let commit = Commit {
+            tenant,
+            stream,
+            expected_version: version,
+            events: events.into_iter().map(&wrap_event).collect(),
+            snapshot: wrap_state(&state),
+            outbox: vec![],
+            timers: vec![],
+            receipt: None,
+            metrics: None,
+            work: None,
+        };
+        version += commit.events.len() as u64;
+        snapshot = Some(commit.snapshot.clone());
+        store.commit(commit).await.expect("commit");
+    }
+    snapshot.expect("a story of at least one command")
+}
+
+/// Powers of attorney are streams: listed per tenant and representative, revoked ones too,
+/// with their current state.
 pub async fn powers_of_attorney(store: &dyn Store) {
+    use crate::power::{PowerCommand, PowerContext, PowerDecider};
     let tenant = TenantId::new();
     let representative = RepresentativeId::new();
-    let mut power = PowerOfAttorney {
-        id: PowerOfAttorneyId::new(),
+    let grant = |id| PowerOfAttorney {
+        id,
         holder: fixtures::holder().id,
         representative,
         scope: PowerScope::AllRights,
         valid_from: now(),
-        valid_until: None,
+        valid_until: Some(now() + Duration::days(30)),
     };
-    store.save_power(tenant, power.clone()).await.expect("save");
-    power.valid_until = Some(now() + Duration::days(30));
-    store
-        .save_power(tenant, power.clone())
-        .await
-        .expect("replace");
+    let context = PowerContext {
+        at: now(),
+        actor: fixtures::holder_user(),
+    };
+    let mut expected = Vec::new();
+    for (id, revoke) in [
+        (PowerOfAttorneyId::from_u128(2), true),
+        (PowerOfAttorneyId::from_u128(1), false),
+    ] {
+        let mut commands = vec![PowerCommand::Grant {
+            tenant,
+            power: grant(id),
+        }];
+        if revoke {
+            commands.push(PowerCommand::Revoke {
+                reason: Some(text("engagement ended")),
+            });
+        }
+        let snapshot = commit_story::<PowerDecider>(
+            store,
+            tenant,
+            StreamId::Power(id),
+            &commands,
+            &context,
+            DomainEvent::Power,
+            |state| Snapshot::Power(std::sync::Arc::new(state.clone().expect("granted"))),
+        )
+        .await;
+        let Snapshot::Power(power) = snapshot else {
+            unreachable!("a power snapshot")
+        };
+        expected.push((*power).clone());
+    }
+    expected.sort_by_key(|p| p.grant.id);
     assert_eq!(
         store.powers(tenant, representative).await.expect("powers"),
-        vec![power],
-        "replaced by id"
+        expected,
+        "every power of the representative, in id order, in its current state"
     );
     assert!(
         store
@@ -1294,32 +1364,50 @@ pub async fn powers_of_attorney(store: &dyn Store) {
     );
 }
 
-/// Campaigns are saved per tenant, replaced by id, listed in id order.
+/// Campaigns are streams: listed per tenant in id order, in their current state.
 pub async fn campaigns(store: &dyn Store) {
-    use crate::campaign::Campaign;
+    use crate::campaign::{
+        Campaign, CampaignChanges, CampaignCommand, CampaignContext, CampaignDecider,
+    };
     use crate::ids::CampaignId;
     let tenant = TenantId::new();
-    let mut first = Campaign {
-        id: CampaignId::from_u128(1),
-        tenant,
-        name: text("Earbuds sweep"),
-        rights: vec![RightId::new()],
-        auto_file_relistings: true,
-        created_at: now(),
+    let right = RightId::new();
+    let context = CampaignContext {
+        at: now(),
+        actor: fixtures::holder_user(),
+        approved_rights: &[right],
     };
-    let second = Campaign {
-        id: CampaignId::from_u128(2),
-        name: text("Cases"),
-        ..first.clone()
-    };
-    store.save_campaign(second.clone()).await.expect("save");
-    store.save_campaign(first.clone()).await.expect("save");
-    first.name = text("Earbuds sweep, renamed");
-    store.save_campaign(first.clone()).await.expect("replace");
+    let mut expected = Vec::new();
+    for (id, name) in [(2, "Cases"), (1, "Earbuds sweep")] {
+        let id = CampaignId::from_u128(id);
+        let campaign = Campaign::new(id, tenant, text(name), vec![right], now());
+        let commands = [
+            CampaignCommand::Create(Box::new(campaign)),
+            CampaignCommand::Change(CampaignChanges {
+                name: Some(text(&format!("{name}, renamed"))),
+                ..CampaignChanges::default()
+            }),
+        ];
+        let snapshot = commit_story::<CampaignDecider>(
+            store,
+            tenant,
+            StreamId::Campaign(id),
+            &commands,
+            &context,
+            DomainEvent::Campaign,
+            |state| Snapshot::Campaign(std::sync::Arc::new(state.clone().expect("created"))),
+        )
+        .await;
+        let Snapshot::Campaign(campaign) = snapshot else {
+            unreachable!("a campaign snapshot")
+        };
+        expected.push((*campaign).clone());
+    }
+    expected.sort_by_key(|c| c.id);
     assert_eq!(
         store.campaigns(tenant).await.expect("campaigns"),
-        vec![first, second],
-        "replaced by id, in id order"
+        expected,
+        "in id order, in their current state"
     );
     assert!(
         store

@@ -1,0 +1,136 @@
+//! Deciding commands on powers of attorney and campaigns: streams like rights and
+//! complaints, so that granting, revoking, creating and archiving have a history, an
+//! idempotency key and the same authorization as every other command.
+
+use std::sync::Arc;
+
+use super::{Decided, Engine, EngineError, Forbidden, Request};
+use crate::campaign::{Campaign, CampaignCommand, CampaignContext, CampaignDecider};
+use crate::clock::Clock;
+use crate::decider::Decider;
+use crate::ids::{CampaignId, PowerOfAttorneyId, RightId};
+use crate::notify::Notifier;
+use crate::party::Actor;
+use crate::power::{Power, PowerCommand, PowerContext, PowerDecider};
+use crate::right::RightStatus;
+use crate::store::{DomainEvent, Snapshot, Store, StreamId};
+
+impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
+    pub(super) async fn decide_power(
+        &self,
+        request: &Request,
+        id: PowerOfAttorneyId,
+        command: &PowerCommand,
+        assume_new: bool,
+    ) -> Result<Decided, EngineError> {
+        if let Actor::Representative { .. } = request.actor {
+            return Err(EngineError::Forbidden {
+                actor: request.actor,
+                command: request.command.name(),
+                reason: Forbidden::HolderUsersOnly,
+            });
+        }
+        let stream = StreamId::Power(id);
+        let now = self.inner.clock.now();
+        let (version, state) = match self.load_stream(request.tenant, stream, assume_new).await? {
+            None => (0, None),
+            Some(loaded) => match loaded.snapshot {
+                Snapshot::Power(power) => (loaded.version, Some(Arc::unwrap_or_clone(power))),
+                _ => return Err(super::wrong_snapshot(stream).into()),
+            },
+        };
+        if state.is_none() && !matches!(command, PowerCommand::Grant { .. }) {
+            return Err(EngineError::NotFound(stream));
+        }
+        let context = PowerContext {
+            at: now,
+            actor: request.actor,
+        };
+        let events = PowerDecider::decide(&state, command, &context)?;
+        let Some(power) = events.iter().fold(state, PowerDecider::evolve) else {
+            return Err(EngineError::NotFound(stream));
+        };
+        let events = events.into_iter().map(DomainEvent::Power).collect();
+        let snapshot = Snapshot::Power(Arc::new(power));
+        Ok(self.prepare(request, stream, version, events, snapshot, now))
+    }
+
+    pub(super) async fn decide_campaign(
+        &self,
+        request: &Request,
+        id: CampaignId,
+        command: &CampaignCommand,
+        assume_new: bool,
+    ) -> Result<Decided, EngineError> {
+        let stream = StreamId::Campaign(id);
+        let now = self.inner.clock.now();
+        let (version, state) = match self.load_stream(request.tenant, stream, assume_new).await? {
+            None => (0, None),
+            Some(loaded) => match loaded.snapshot {
+                Snapshot::Campaign(campaign) => {
+                    (loaded.version, Some(Arc::unwrap_or_clone(campaign)))
+                }
+                _ => return Err(super::wrong_snapshot(stream).into()),
+            },
+        };
+        if state.is_none() && !matches!(command, CampaignCommand::Create(_)) {
+            return Err(EngineError::NotFound(stream));
+        }
+        let approved_rights = self
+            .approved_rights(request, state.as_ref(), command)
+            .await?;
+        let context = CampaignContext {
+            at: now,
+            actor: request.actor,
+            approved_rights: &approved_rights,
+        };
+        let events = CampaignDecider::decide(&state, command, &context)?;
+        let Some(campaign) = events.iter().fold(state, CampaignDecider::evolve) else {
+            return Err(EngineError::NotFound(stream));
+        };
+        let events = events.into_iter().map(DomainEvent::Campaign).collect();
+        let snapshot = Snapshot::Campaign(Arc::new(campaign));
+        Ok(self.prepare(request, stream, version, events, snapshot, now))
+    }
+
+    /// Which rights the command names are approved in the tenant; a representative must
+    /// also hold a power in force for each right the campaign has or will have.
+    async fn approved_rights(
+        &self,
+        request: &Request,
+        state: Option<&Campaign>,
+        command: &CampaignCommand,
+    ) -> Result<Vec<RightId>, EngineError> {
+        let now = self.inner.clock.now();
+        let named = command.rights();
+        let kept = state.map(|c| c.rights.as_slice()).unwrap_or_default();
+        let mut approved = Vec::new();
+        for right in named.iter().chain(kept) {
+            let Some(found) = self.load_right(request.tenant, *right).await? else {
+                continue;
+            };
+            self.authorize(request, found.package.holder.id, found.id, now)
+                .await?;
+            if found.status == RightStatus::Approved {
+                approved.push(found.id);
+            }
+        }
+        Ok(approved)
+    }
+
+    /// The power of attorney's current state, if it exists in the tenant.
+    pub async fn power(
+        &self,
+        tenant: crate::ids::TenantId,
+        id: PowerOfAttorneyId,
+    ) -> Result<Option<Power>, EngineError> {
+        let stream = StreamId::Power(id);
+        match self.inner.store.load(tenant, stream).await? {
+            None => Ok(None),
+            Some(loaded) => match loaded.snapshot {
+                Snapshot::Power(power) => Ok(Some(Arc::unwrap_or_clone(power))),
+                _ => Err(super::wrong_snapshot(stream).into()),
+            },
+        }
+    }
+}
