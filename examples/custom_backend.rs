@@ -1,12 +1,13 @@
 //! Writing your own backend: a deliberately simple store (one lock, plain maps, every query
-//! a scan) that implements `Store` and passes the conformance suite every backend runs.
+//! a scan) that implements the five backend traits, and so is a `Store`, and passes the
+//! conformance suite every backend runs.
 //!
 //! Run it with `cargo run --example custom_backend`. A real backend (Postgres, DynamoDB, ...)
 //! keeps the same promises with indexes and transactions; call
 //! `aliprotect::testkit::conformance::run_all` from one of its tests (feature `testkit`) the
-//! way `main` does here, and it is checked like ours. `metric_tallies` is left to its
-//! default, which counts from `complaints`; override it to keep tallies from each commit's
-//! `metrics` once tenants grow large.
+//! way `main` does here, and it is checked like ours. The read model's counts, listing and
+//! right lookups, tallies and removed listings are left to their defaults, computed from
+//! `complaints`; override them once tenants grow large.
 #![allow(clippy::print_stdout)]
 
 use std::collections::{BTreeMap, HashMap};
@@ -14,30 +15,34 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use aliprotect::async_trait;
 use aliprotect::campaign::Campaign;
-use aliprotect::complaint::{Complaint, ComplaintStatus};
-use aliprotect::ids::{CampaignId, RepresentativeId, RightId, TenantId, WorkerId};
-use aliprotect::listing::ListingKey;
+use aliprotect::complaint::Complaint;
+use aliprotect::ids::{CampaignId, RepresentativeId, TenantId, WorkerId};
 use aliprotect::notify::MessageId;
 use aliprotect::power::Power;
 use aliprotect::right::RightStatus;
 use aliprotect::store::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, DomainEvent, GroupKey, IdempotencyKey, Lease,
-    Loaded, OutboxMessage, PendingWork, Receipt, Snapshot, Store, StoreError, StoredEvent,
-    StreamId, Timer, WorkId,
+    Commit, DeadLetter, DomainEvent, EventLog, IdempotencyKey, Lease, Loaded, Outbox,
+    OutboxMessage, PendingWork, ReadModel, Receipt, Snapshot, StoreError, StoredEvent, StreamId,
+    Timer, TimerQueue, WorkId, WorkQueue,
 };
 use chrono::{DateTime, Utc};
 
-/// Everything, behind one lock.
+/// An outbox message, who holds its claim, and why it was given up on, if it was.
+struct Queued {
+    message: OutboxMessage,
+    owner: Option<WorkerId>,
+    dead: Option<String>,
+}
+
+/// Everything, behind one lock. Maps keyed by (tenant, id) or by insertion order, so that
+/// "in id order" and "oldest first" are key order.
 #[derive(Default)]
 struct State {
-    streams: HashMap<(TenantId, StreamId), (Vec<DomainEvent>, Snapshot)>,
+    streams: BTreeMap<(TenantId, StreamId), (Vec<DomainEvent>, Snapshot)>,
     receipts: HashMap<(TenantId, IdempotencyKey), Receipt>,
     /// Each stream's timers, and the claim on them (ended by the stream's next commit).
     timers: HashMap<(TenantId, StreamId), (Vec<Timer>, Option<Lease>)>,
-    /// Outbox (with who holds each message), dead letters and pending work by insertion
-    /// order, so "oldest first" is key order.
-    outbox: BTreeMap<u64, (OutboxMessage, Option<WorkerId>)>,
-    dead: BTreeMap<u64, DeadLetter>,
+    outbox: BTreeMap<u64, Queued>,
     work: BTreeMap<u64, PendingWork>,
     next_seq: u64,
 }
@@ -50,30 +55,24 @@ impl State {
             .map(|(_, (_, snapshot))| snapshot)
     }
 
-    fn complaints(&self, tenant: TenantId) -> impl Iterator<Item = &Arc<Complaint>> {
-        self.snapshots(tenant)
-            .filter_map(|snapshot| match snapshot {
-                Snapshot::Complaint(complaint) => Some(complaint),
-                _ => None,
-            })
+    fn queued(&mut self, id: &MessageId) -> Option<(&u64, &mut Queued)> {
+        self.outbox.iter_mut().find(|(_, q)| &q.message.id == id)
     }
 
-    fn seq_of(&self, id: &MessageId) -> Option<u64> {
-        self.outbox
-            .iter()
-            .find(|(_, (m, _))| &m.id == id)
-            .map(|(seq, _)| *seq)
+    /// The live message `owner` holds.
+    fn held(&mut self, id: &MessageId, owner: WorkerId) -> Option<(u64, &mut Queued)> {
+        let (seq, queued) = self.queued(id)?;
+        (queued.owner == Some(owner) && queued.dead.is_none()).then_some((*seq, queued))
     }
 
-    /// The sequence number of the message `owner` holds.
-    fn held(&self, id: &MessageId, owner: WorkerId) -> Option<u64> {
-        self.seq_of(id)
-            .filter(|seq| self.outbox.get(seq).is_some_and(|(_, o)| *o == Some(owner)))
-    }
-
-    fn next_seq(&mut self) -> u64 {
+    fn push(&mut self, message: OutboxMessage) {
         self.next_seq += 1;
-        self.next_seq
+        let queued = Queued {
+            message,
+            owner: None,
+            dead: None,
+        };
+        self.outbox.insert(self.next_seq, queued);
     }
 }
 
@@ -89,7 +88,7 @@ impl SimpleStore {
 }
 
 #[async_trait]
-impl Store for SimpleStore {
+impl EventLog for SimpleStore {
     async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError> {
         Ok(self
             .state()?
@@ -105,10 +104,8 @@ impl Store for SimpleStore {
         let mut state = self.state()?;
         let key = (commit.tenant, commit.stream);
         // Check everything first: a refused commit writes nothing.
-        let actual = state
-            .streams
-            .get(&key)
-            .map_or(0, |(events, _)| events.len() as u64);
+        commit.check()?;
+        let actual = state.streams.get(&key).map_or(0, |(e, _)| e.len() as u64);
         if actual != commit.expected_version {
             return Err(StoreError::Conflict {
                 stream: commit.stream,
@@ -116,13 +113,11 @@ impl Store for SimpleStore {
                 actual,
             });
         }
-        commit.check()?;
-        if let Some((idempotency, _)) = &commit.receipt
-            && state
-                .receipts
-                .contains_key(&(commit.tenant, idempotency.clone()))
-        {
-            return Err(StoreError::DuplicateIdempotencyKey(idempotency.clone()));
+        if let Some((idempotency, receipt)) = commit.receipt {
+            if state.receipts.contains_key(&(key.0, idempotency.clone())) {
+                return Err(StoreError::DuplicateIdempotencyKey(idempotency));
+            }
+            state.receipts.insert((key.0, idempotency), receipt);
         }
         let entry = state
             .streams
@@ -133,18 +128,13 @@ impl Store for SimpleStore {
         state.timers.insert(key, (commit.timers, None));
         for message in commit.outbox {
             // A message with the same id replaces the earlier one.
-            if let Some(seq) = state.seq_of(&message.id) {
-                state.outbox.remove(&seq);
-            }
-            let seq = state.next_seq();
-            state.outbox.insert(seq, (message, None));
+            state.outbox.retain(|_, q| q.message.id != message.id);
+            state.push(message);
         }
         if let Some(work) = commit.work {
-            let seq = state.next_seq();
+            state.next_seq += 1;
+            let seq = state.next_seq;
             state.work.insert(seq, work);
-        }
-        if let Some((idempotency, receipt)) = commit.receipt {
-            state.receipts.insert((commit.tenant, idempotency), receipt);
         }
         Ok(())
     }
@@ -163,13 +153,10 @@ impl Store for SimpleStore {
         stream: StreamId,
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let state = self.state()?;
-        let events = state
-            .streams
-            .get(&(tenant, stream))
-            .map(|(events, _)| events.as_slice());
+        let events = state.streams.get(&(tenant, stream)).map(|(e, _)| e.iter());
         Ok(events
-            .unwrap_or_default()
-            .iter()
+            .into_iter()
+            .flatten()
             .zip(1..)
             .map(|(event, version)| StoredEvent {
                 stream,
@@ -178,87 +165,10 @@ impl Store for SimpleStore {
             })
             .collect())
     }
+}
 
-    async fn complaint_counts(
-        &self,
-        tenant: TenantId,
-        by: CountBy,
-    ) -> Result<Vec<Count>, StoreError> {
-        let state = self.state()?;
-        let mut counts: BTreeMap<(GroupKey, ComplaintStatus), u64> = BTreeMap::new();
-        for complaint in state.complaints(tenant) {
-            let row = ComplaintRow::of(complaint);
-            *counts
-                .entry((GroupKey::of(&row, by), row.status))
-                .or_default() += 1;
-        }
-        Ok(counts
-            .into_iter()
-            .map(|((group, status), count)| Count {
-                group,
-                status,
-                count,
-            })
-            .collect())
-    }
-
-    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
-        let state = self.state()?;
-        let mut counts: BTreeMap<RightStatus, u64> = BTreeMap::new();
-        for snapshot in state.snapshots(tenant) {
-            if let Snapshot::Right(right) = snapshot {
-                *counts.entry(right.status).or_default() += 1;
-            }
-        }
-        Ok(counts.into_iter().collect())
-    }
-
-    async fn complaints_on_listing(
-        &self,
-        tenant: TenantId,
-        key: &ListingKey,
-    ) -> Result<Vec<ComplaintRow>, StoreError> {
-        let state = self.state()?;
-        let mut rows: Vec<ComplaintRow> = state
-            .complaints(tenant)
-            .filter(|c| &c.filed.listing.key == key)
-            .map(|c| ComplaintRow::of(c))
-            .collect();
-        rows.sort_by_key(|row| (row.filed_at, row.id));
-        Ok(rows)
-    }
-
-    async fn complaints_of_right(
-        &self,
-        tenant: TenantId,
-        right: RightId,
-        status: ComplaintStatus,
-    ) -> Result<Vec<ComplaintRow>, StoreError> {
-        let state = self.state()?;
-        let mut rows: Vec<ComplaintRow> = state
-            .complaints(tenant)
-            .filter(|c| c.filed.right == right && c.status() == status)
-            .map(|c| ComplaintRow::of(c))
-            .collect();
-        rows.sort_by_key(|row| row.id);
-        Ok(rows)
-    }
-
-    async fn complaints(
-        &self,
-        tenant: TenantId,
-        campaign: Option<CampaignId>,
-    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
-        let state = self.state()?;
-        let mut complaints: Vec<Arc<Complaint>> = state
-            .complaints(tenant)
-            .filter(|c| campaign.is_none() || c.filed.campaign == campaign)
-            .cloned()
-            .collect();
-        complaints.sort_by_key(|c| c.id());
-        Ok(complaints)
-    }
-
+#[async_trait]
+impl TimerQueue for SimpleStore {
     async fn claim_timers(
         &self,
         now: DateTime<Utc>,
@@ -277,7 +187,10 @@ impl Store for SimpleStore {
         due.sort_by_key(|t| (t.due, t.tenant, t.stream, t.kind));
         Ok(due)
     }
+}
 
+#[async_trait]
+impl Outbox for SimpleStore {
     async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
@@ -285,34 +198,31 @@ impl Store for SimpleStore {
         limit: usize,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         let mut state = self.state()?;
-        let mut claimed = Vec::new();
-        let available = state
-            .outbox
-            .values_mut()
-            .filter(|(m, _)| m.available_at <= now);
-        for (message, owner) in available.take(limit) {
-            message.attempts = message.attempts.saturating_add(1);
-            message.available_at = lease.until;
-            *owner = Some(lease.owner);
-            claimed.push(message.clone());
-        }
-        Ok(claimed)
+        let available = (state.outbox.values_mut())
+            .filter(|q| q.dead.is_none() && q.message.available_at <= now);
+        Ok(available
+            .take(limit)
+            .map(|queued| {
+                queued.message.attempts = queued.message.attempts.saturating_add(1);
+                queued.message.available_at = lease.until;
+                queued.owner = Some(lease.owner);
+                queued.message.clone()
+            })
+            .collect())
     }
 
     async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError> {
         let mut state = self.state()?;
-        let dead = state.dead.values().any(|d| d.message.id == message.id);
-        if dead || state.seq_of(&message.id).is_some() {
+        if state.queued(&message.id).is_some() {
             return Ok(false);
         }
-        let seq = state.next_seq();
-        state.outbox.insert(seq, (message, None));
+        state.push(message);
         Ok(true)
     }
 
     async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError> {
         let mut state = self.state()?;
-        let held = state.held(id, owner);
+        let held = state.held(id, owner).map(|(seq, _)| seq);
         Ok(held.and_then(|seq| state.outbox.remove(&seq)).is_some())
     }
 
@@ -323,13 +233,13 @@ impl Store for SimpleStore {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let mut state = self.state()?;
-        let held = state.held(id, owner);
-        let Some((message, owner)) = held.and_then(|seq| state.outbox.get_mut(&seq)) else {
-            return Ok(false);
-        };
-        message.available_at = at;
-        *owner = None;
-        Ok(true)
+        Ok(state
+            .held(id, owner)
+            .map(|(_, queued)| {
+                queued.message.available_at = at;
+                queued.owner = None;
+            })
+            .is_some())
     }
 
     async fn dead_letter_outbox(
@@ -339,14 +249,10 @@ impl Store for SimpleStore {
         error: &str,
     ) -> Result<bool, StoreError> {
         let mut state = self.state()?;
-        let Some(seq) = state.held(id, owner) else {
-            return Ok(false);
-        };
-        if let Some((message, _)) = state.outbox.remove(&seq) {
-            let error = error.to_owned();
-            state.dead.insert(seq, DeadLetter { message, error });
-        }
-        Ok(true)
+        Ok(state
+            .held(id, owner)
+            .map(|(_, queued)| queued.dead = Some(error.to_owned()))
+            .is_some())
     }
 
     async fn dead_letters(
@@ -355,13 +261,14 @@ impl Store for SimpleStore {
         limit: usize,
     ) -> Result<Vec<DeadLetter>, StoreError> {
         let state = self.state()?;
-        Ok(state
-            .dead
-            .values()
-            .filter(|d| d.message.notification.tenant == tenant)
-            .take(limit)
-            .cloned()
-            .collect())
+        let dead = state.outbox.values().filter_map(|q| match &q.dead {
+            Some(error) if q.message.id.tenant == tenant => Some(DeadLetter {
+                message: q.message.clone(),
+                error: error.clone(),
+            }),
+            _ => None,
+        });
+        Ok(dead.take(limit).collect())
     }
 
     async fn revive_dead_letter(
@@ -371,23 +278,21 @@ impl Store for SimpleStore {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let mut state = self.state()?;
-        let found = state
-            .dead
-            .iter()
-            .find(|(_, d)| &d.message.id == id && d.message.notification.tenant == tenant)
-            .map(|(seq, _)| *seq);
-        let Some(DeadLetter { mut message, .. }) = found.and_then(|seq| state.dead.remove(&seq))
-        else {
+        let Some((_, queued)) = state.queued(id) else {
             return Ok(false);
         };
-        message.attempts = 0;
-        message.available_at = at;
-        if let Some(seq) = found {
-            state.outbox.insert(seq, (message, None));
+        if id.tenant != tenant || queued.dead.take().is_none() {
+            return Ok(false);
         }
+        queued.message.attempts = 0;
+        queued.message.available_at = at;
+        queued.owner = None;
         Ok(true)
     }
+}
 
+#[async_trait]
+impl WorkQueue for SimpleStore {
     async fn claim_work(
         &self,
         now: DateTime<Utc>,
@@ -407,25 +312,53 @@ impl Store for SimpleStore {
 
     async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
         let mut state = self.state()?;
-        let held = state
+        let before = state.work.len();
+        state
             .work
-            .iter()
-            .find(|(_, w)| w.id == *id && w.lease.owner == owner)
-            .map(|(seq, _)| *seq);
-        Ok(held.and_then(|seq| state.work.remove(&seq)).is_some())
+            .retain(|_, w| !(w.id == *id && w.lease.owner == owner));
+        Ok(state.work.len() < before)
+    }
+}
+
+#[async_trait]
+impl ReadModel for SimpleStore {
+    async fn complaints(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
+        let state = self.state()?;
+        let complaints = state
+            .snapshots(tenant)
+            .filter_map(|snapshot| match snapshot {
+                Snapshot::Complaint(c) if campaign.is_none() || c.filed.campaign == campaign => {
+                    Some(Arc::clone(c))
+                }
+                _ => None,
+            });
+        Ok(complaints.collect())
+    }
+
+    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
+        let state = self.state()?;
+        let mut counts: BTreeMap<RightStatus, u64> = BTreeMap::new();
+        for snapshot in state.snapshots(tenant) {
+            if let Snapshot::Right(right) = snapshot {
+                *counts.entry(right.status).or_default() += 1;
+            }
+        }
+        Ok(counts.into_iter().collect())
     }
 
     async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
         let state = self.state()?;
-        let mut campaigns: Vec<Campaign> = state
+        let campaigns = state
             .snapshots(tenant)
             .filter_map(|snapshot| match snapshot {
                 Snapshot::Campaign(campaign) => Some((**campaign).clone()),
                 _ => None,
-            })
-            .collect();
-        campaigns.sort_by_key(|c| c.id);
-        Ok(campaigns)
+            });
+        Ok(campaigns.collect())
     }
 
     async fn powers(
@@ -434,17 +367,15 @@ impl Store for SimpleStore {
         representative: RepresentativeId,
     ) -> Result<Vec<Power>, StoreError> {
         let state = self.state()?;
-        let mut powers: Vec<Power> = state
+        let powers = state
             .snapshots(tenant)
             .filter_map(|snapshot| match snapshot {
                 Snapshot::Power(p) if p.grant.representative == representative => {
                     Some((**p).clone())
                 }
                 _ => None,
-            })
-            .collect();
-        powers.sort_by_key(|p| p.grant.id);
-        Ok(powers)
+            });
+        Ok(powers.collect())
     }
 }
 

@@ -118,6 +118,34 @@ typed_id!(
     WorkerId
 );
 
+/// The stream (aggregate) a command or event belongs to: its kind and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum StreamId {
+    /// An IP right.
+    Right(RightId),
+    /// A complaint.
+    Complaint(ComplaintId),
+    /// The tenant as a filer: the subject of notifications about its own standing with the
+    /// platform. It has no events, and stores refuse commits to it.
+    Filer(TenantId),
+    /// A power of attorney.
+    Power(PowerOfAttorneyId),
+    /// A campaign.
+    Campaign(CampaignId),
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamId::Right(id) => write!(f, "right:{id}"),
+            StreamId::Complaint(id) => write!(f, "complaint:{id}"),
+            StreamId::Filer(id) => write!(f, "filer:{id}"),
+            StreamId::Power(id) => write!(f, "power:{id}"),
+            StreamId::Campaign(id) => write!(f, "campaign:{id}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

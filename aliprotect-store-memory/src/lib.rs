@@ -1,10 +1,11 @@
 //! # aliprotect-store-memory
 //!
-//! An in-memory [`Store`] for tests and small embedders: as strict as a durable store (version
-//! checks, atomic commits, tenant isolation, idempotency receipts), but gone with the process.
+//! An in-memory [`Store`](aliprotect_core::store::Store) for tests and small embedders: as
+//! strict as a durable store (version checks, atomic commits, tenant isolation, idempotency
+//! receipts, claims), but gone with the process.
 //!
 //! ```
-//! use aliprotect_core::store::{Store, StreamId};
+//! use aliprotect_core::store::{StreamId, prelude::*};
 //! use aliprotect_core::ids::{RightId, TenantId};
 //! use aliprotect_store_memory::MemoryStore;
 //!
@@ -42,8 +43,9 @@ use aliprotect_core::notify::MessageId;
 use aliprotect_core::power::Power;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, IdempotencyKey, Lease, Loaded, OutboxMessage,
-    PendingWork, Receipt, Store, StoreError, StoredEvent, StreamId, Timer, WorkId,
+    Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
+    Outbox, OutboxMessage, PendingWork, ReadModel, Receipt, StoreError, StoredEvent, StreamId,
+    Timer, TimerQueue, WorkId, WorkQueue,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -121,7 +123,7 @@ impl MemoryStore {
 }
 
 #[async_trait]
-impl Store for MemoryStore {
+impl EventLog for MemoryStore {
     async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError> {
         Ok(self.shard(stream).read().load(tenant, stream))
     }
@@ -169,7 +171,128 @@ impl Store for MemoryStore {
     ) -> Result<Vec<StoredEvent>, StoreError> {
         Ok(self.shard(stream).read().history(tenant, stream))
     }
+}
 
+#[async_trait]
+impl TimerQueue for MemoryStore {
+    async fn claim_timers(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<Timer>, StoreError> {
+        let mut due = Vec::new();
+        let mut streams = 0;
+        for shard in self.shards.iter() {
+            if streams >= limit {
+                break;
+            }
+            let (timers, claimed) = shard.write().claim_timers(now, lease, limit - streams);
+            due.extend(timers);
+            streams += claimed;
+        }
+        due.sort_by_key(|t| (t.due, t.tenant, t.stream, t.kind));
+        Ok(due)
+    }
+}
+
+#[async_trait]
+impl Outbox for MemoryStore {
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        Ok(self.claim_oldest(
+            limit,
+            |shard| shard.available_outbox(now, limit),
+            |shard, seq| shard.lease_outbox(seq, lease),
+        ))
+    }
+
+    async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError> {
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        Ok(self
+            .shard(message.id.stream)
+            .write()
+            .enqueue_outbox(message, seq))
+    }
+
+    async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError> {
+        Ok(self.shard(id.stream).write().ack_outbox(id, owner))
+    }
+
+    async fn release_outbox(
+        &self,
+        id: &MessageId,
+        owner: WorkerId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(self.shard(id.stream).write().release_outbox(id, owner, at))
+    }
+
+    async fn dead_letter_outbox(
+        &self,
+        id: &MessageId,
+        owner: WorkerId,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .shard(id.stream)
+            .write()
+            .dead_letter_outbox(id, owner, error))
+    }
+
+    async fn dead_letters(
+        &self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        let mut dead: Vec<(u64, DeadLetter)> = self
+            .shards
+            .iter()
+            .flat_map(|shard| shard.read().dead_letters(tenant, limit))
+            .collect();
+        dead.sort_by_key(|(seq, _)| *seq);
+        Ok(dead.into_iter().take(limit).map(|(_, d)| d).collect())
+    }
+
+    async fn revive_dead_letter(
+        &self,
+        tenant: TenantId,
+        id: &MessageId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .shard(id.stream)
+            .write()
+            .revive_dead_letter(tenant, id, at))
+    }
+}
+
+#[async_trait]
+impl WorkQueue for MemoryStore {
+    async fn claim_work(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<PendingWork>, StoreError> {
+        Ok(self.claim_oldest(
+            limit,
+            |shard| shard.available_work(now, limit),
+            |shard, seq| shard.lease_work(seq, lease),
+        ))
+    }
+
+    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
+        Ok(self.shard(id.stream).write().complete_work(id, owner))
+    }
+}
+
+#[async_trait]
+impl ReadModel for MemoryStore {
     async fn complaint_counts(
         &self,
         tenant: TenantId,
@@ -249,115 +372,6 @@ impl Store for MemoryStore {
             shard.read().add_tallies(tenant, campaign, &mut tallies);
         }
         Ok(tallies)
-    }
-
-    async fn claim_timers(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Vec<Timer>, StoreError> {
-        let mut due = Vec::new();
-        let mut streams = 0;
-        for shard in self.shards.iter() {
-            if streams >= limit {
-                break;
-            }
-            let (timers, claimed) = shard.write().claim_timers(now, lease, limit - streams);
-            due.extend(timers);
-            streams += claimed;
-        }
-        due.sort_by_key(|t| (t.due, t.tenant, t.stream, t.kind));
-        Ok(due)
-    }
-
-    async fn claim_outbox(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
-        Ok(self.claim_oldest(
-            limit,
-            |shard| shard.available_outbox(now, limit),
-            |shard, seq| shard.lease_outbox(seq, lease),
-        ))
-    }
-
-    async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError> {
-        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-        Ok(self
-            .shard(message.id.stream)
-            .write()
-            .enqueue_outbox(message, seq))
-    }
-
-    async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError> {
-        Ok(self.shard(id.stream).write().ack_outbox(id, owner))
-    }
-
-    async fn release_outbox(
-        &self,
-        id: &MessageId,
-        owner: WorkerId,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        Ok(self.shard(id.stream).write().release_outbox(id, owner, at))
-    }
-
-    async fn dead_letter_outbox(
-        &self,
-        id: &MessageId,
-        owner: WorkerId,
-        error: &str,
-    ) -> Result<bool, StoreError> {
-        Ok(self
-            .shard(id.stream)
-            .write()
-            .dead_letter_outbox(id, owner, error))
-    }
-
-    async fn claim_work(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Vec<PendingWork>, StoreError> {
-        Ok(self.claim_oldest(
-            limit,
-            |shard| shard.available_work(now, limit),
-            |shard, seq| shard.lease_work(seq, lease),
-        ))
-    }
-
-    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
-        Ok(self.shard(id.stream).write().complete_work(id, owner))
-    }
-
-    async fn dead_letters(
-        &self,
-        tenant: TenantId,
-        limit: usize,
-    ) -> Result<Vec<DeadLetter>, StoreError> {
-        let mut dead: Vec<(u64, DeadLetter)> = self
-            .shards
-            .iter()
-            .flat_map(|shard| shard.read().dead_letters(tenant, limit))
-            .collect();
-        dead.sort_by_key(|(seq, _)| *seq);
-        Ok(dead.into_iter().take(limit).map(|(_, d)| d).collect())
-    }
-
-    async fn revive_dead_letter(
-        &self,
-        tenant: TenantId,
-        id: &MessageId,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        Ok(self
-            .shard(id.stream)
-            .write()
-            .revive_dead_letter(tenant, id, at))
     }
 
     async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {

@@ -1,11 +1,11 @@
 //! # aliprotect-store-sqlite
 //!
-//! The durable [`Store`] of aliprotect on one embedded SQLite file: no server, crash-safe,
+//! The durable [`Store`](aliprotect_core::store::Store) of aliprotect on one embedded SQLite file: no server, crash-safe,
 //! and close to SQLite's own speed.
 //!
 //! ```
 //! use aliprotect_core::ids::{RightId, TenantId};
-//! use aliprotect_core::store::{Store, StreamId};
+//! use aliprotect_core::store::{StreamId, prelude::*};
 //! use aliprotect_store_sqlite::SqliteStore;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -23,7 +23,7 @@
 //!   request).
 //! - One writer connection on its own thread. Commits that arrive while a transaction runs
 //!   are committed together in the next one (group commit), each checked against its own
-//!   expected version and answered with its own result; [`Store::commit_batch`] sends
+//!   expected version and answered with its own result; [`EventLog::commit_batch`] sends
 //!   thousands at once for bulk filing.
 //! - Reads run on a small pool of reader connections through `spawn_blocking`, so the tokio
 //!   runtime is never blocked; recently committed snapshots are served from memory.
@@ -62,8 +62,9 @@ use aliprotect_core::power::Power;
 use aliprotect_core::relisting::RemovedListing;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, IdempotencyKey, Lease, Loaded, OutboxMessage,
-    PendingWork, Receipt, Store, StoreError, StoredEvent, StreamId, Timer, WorkId,
+    Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
+    Outbox, OutboxMessage, PendingWork, ReadModel, Receipt, StoreError, StoredEvent, StreamId,
+    Timer, TimerQueue, WorkId, WorkQueue,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -327,7 +328,7 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl EventLog for SqliteStore {
     async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError> {
         if let Some(loaded) = self.shared.cache.get(tenant, stream)
             && self.is_current(tenant, stream, loaded.version)?
@@ -404,68 +405,10 @@ impl Store for SqliteStore {
         self.read(move |connection| queries::history(connection, tenant, stream))
             .await
     }
+}
 
-    async fn complaint_counts(
-        &self,
-        tenant: TenantId,
-        by: CountBy,
-    ) -> Result<Vec<Count>, StoreError> {
-        self.read(move |connection| queries::complaint_counts(connection, tenant, by))
-            .await
-    }
-
-    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
-        self.read(move |connection| queries::right_counts(connection, tenant))
-            .await
-    }
-
-    async fn complaints_on_listing(
-        &self,
-        tenant: TenantId,
-        key: &ListingKey,
-    ) -> Result<Vec<ComplaintRow>, StoreError> {
-        let key = key.clone();
-        self.read(move |connection| queries::complaints_on_listing(connection, tenant, &key))
-            .await
-    }
-
-    async fn complaints_of_right(
-        &self,
-        tenant: TenantId,
-        right: RightId,
-        status: ComplaintStatus,
-    ) -> Result<Vec<ComplaintRow>, StoreError> {
-        self.read(move |connection| queries::complaints_of_right(connection, tenant, right, status))
-            .await
-    }
-
-    async fn complaints(
-        &self,
-        tenant: TenantId,
-        campaign: Option<CampaignId>,
-    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
-        self.read(move |connection| queries::complaints(connection, tenant, campaign))
-            .await
-    }
-
-    async fn metric_tallies(
-        &self,
-        tenant: TenantId,
-        campaign: Option<CampaignId>,
-    ) -> Result<Tallies, StoreError> {
-        self.read(move |connection| tallies::read(connection, tenant, campaign))
-            .await
-    }
-
-    async fn removed_listings(
-        &self,
-        tenant: TenantId,
-        right: RightId,
-    ) -> Result<Vec<RemovedListing>, StoreError> {
-        self.read(move |connection| queries::removed_listings(connection, tenant, right))
-            .await
-    }
-
+#[async_trait]
+impl TimerQueue for SqliteStore {
     async fn claim_timers(
         &self,
         now: DateTime<Utc>,
@@ -475,7 +418,10 @@ impl Store for SqliteStore {
         self.write(move |tx| claims::claim_timers(tx, now, lease, limit))
             .await
     }
+}
 
+#[async_trait]
+impl Outbox for SqliteStore {
     async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
@@ -538,7 +484,10 @@ impl Store for SqliteStore {
         self.write(move |tx| claims::revive_dead_letter(tx, tenant, &id, at))
             .await
     }
+}
 
+#[async_trait]
+impl WorkQueue for SqliteStore {
     async fn claim_work(
         &self,
         now: DateTime<Utc>,
@@ -552,6 +501,70 @@ impl Store for SqliteStore {
     async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
         let id = *id;
         self.write(move |tx| claims::complete_work(tx, &id, owner))
+            .await
+    }
+}
+
+#[async_trait]
+impl ReadModel for SqliteStore {
+    async fn complaint_counts(
+        &self,
+        tenant: TenantId,
+        by: CountBy,
+    ) -> Result<Vec<Count>, StoreError> {
+        self.read(move |connection| queries::complaint_counts(connection, tenant, by))
+            .await
+    }
+
+    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
+        self.read(move |connection| queries::right_counts(connection, tenant))
+            .await
+    }
+
+    async fn complaints_on_listing(
+        &self,
+        tenant: TenantId,
+        key: &ListingKey,
+    ) -> Result<Vec<ComplaintRow>, StoreError> {
+        let key = key.clone();
+        self.read(move |connection| queries::complaints_on_listing(connection, tenant, &key))
+            .await
+    }
+
+    async fn complaints_of_right(
+        &self,
+        tenant: TenantId,
+        right: RightId,
+        status: ComplaintStatus,
+    ) -> Result<Vec<ComplaintRow>, StoreError> {
+        self.read(move |connection| queries::complaints_of_right(connection, tenant, right, status))
+            .await
+    }
+
+    async fn complaints(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
+        self.read(move |connection| queries::complaints(connection, tenant, campaign))
+            .await
+    }
+
+    async fn metric_tallies(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Tallies, StoreError> {
+        self.read(move |connection| tallies::read(connection, tenant, campaign))
+            .await
+    }
+
+    async fn removed_listings(
+        &self,
+        tenant: TenantId,
+        right: RightId,
+    ) -> Result<Vec<RemovedListing>, StoreError> {
+        self.read(move |connection| queries::removed_listings(connection, tenant, right))
             .await
     }
 

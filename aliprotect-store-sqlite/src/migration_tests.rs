@@ -18,7 +18,7 @@ use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::power::PowerStatus;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    Commit, DomainEvent, Lease, OutboxMessage, Snapshot, Store, StreamId, Timer, TimerKind,
+    Commit, DomainEvent, Lease, OutboxMessage, Snapshot, StreamId, Timer, TimerKind,
 };
 use aliprotect_core::testkit::fixtures;
 use chrono::Duration;
@@ -26,6 +26,7 @@ use rusqlite::Connection;
 
 use crate::SqliteStore;
 use crate::schema::MIGRATIONS;
+use aliprotect_core::store::prelude::*;
 
 /// A filed complaint of `tenant` with a pending message and a timer.
 fn commit_of(tenant: TenantId, product: u64) -> Commit {

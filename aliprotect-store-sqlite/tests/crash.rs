@@ -29,9 +29,8 @@ use aliprotect_core::ids::{ComplaintId, RightId};
 use aliprotect_core::notify::DiscardNotifier;
 use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::right::RightDecider;
-use aliprotect_core::store::{
-    CountBy, DomainEvent, GroupKey, Snapshot, Store, StreamId, TimerKind,
-};
+use aliprotect_core::store::prelude::*;
+use aliprotect_core::store::{CountBy, DomainEvent, GroupKey, Snapshot, StreamId, TimerKind};
 use aliprotect_core::testkit::fixtures;
 use aliprotect_store_sqlite::SqliteStore;
 use parking_lot::Mutex;

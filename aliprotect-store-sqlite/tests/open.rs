@@ -9,7 +9,8 @@ use aliprotect_core::metrics::MetricsChange;
 use aliprotect_core::party::Actor;
 use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::right::RightStatus;
-use aliprotect_core::store::{Commit, DomainEvent, Snapshot, Store, StoreError, StreamId};
+use aliprotect_core::store::prelude::*;
+use aliprotect_core::store::{Commit, DomainEvent, Snapshot, StoreError, StreamId};
 use aliprotect_core::testkit::fixtures;
 use aliprotect_store_sqlite::{OpenError, SCHEMA_VERSION, SqliteStore};
 

@@ -1,7 +1,7 @@
 //! The engine: runs commands against a [`Store`], fires timers, drains the outbox.
 //!
 //! Every command goes the same way: load the stream, authorize the actor, decide, then ONE
-//! atomic [`Store::commit`] of events, snapshot, outbox messages, timers and idempotency
+//! atomic [`EventLog::commit`](crate::store::EventLog::commit) of events, snapshot, outbox messages, timers and idempotency
 //! receipt, checked against the version it was decided on. On a version conflict the engine
 //! loads again and decides again, a bounded number of times.
 //!

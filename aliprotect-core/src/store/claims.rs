@@ -1,0 +1,129 @@
+//! Work shared by every engine on a store: timers, outbox messages and pending cross-stream
+//! work, each handed out under a lease.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::complaint::FollowUpKind;
+use crate::ids::{ComplaintId, RightId, StreamId, TenantId, WorkerId};
+use crate::notify::{MessageId, Notification};
+
+/// What a timer does when it falls due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum TimerKind {
+    /// The seller's answer window closes.
+    SellerAnswerDeadline,
+    /// The holder's response window after a counter-notice closes.
+    ResponseDeadline,
+    /// Remind the holder that the response window closes soon.
+    ResponseDeadlineReminder,
+    /// Look at the listing again.
+    CheckBack,
+    /// Remind the holder that a right expires soon.
+    ExpiryReminder,
+    /// The right expires.
+    Expiry,
+    /// A power of attorney's window ends.
+    PowerExpiry,
+}
+
+/// A timer: at `due`, the engine fires a command on `stream`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Timer {
+    /// The stream's tenant.
+    pub tenant: TenantId,
+    /// The stream.
+    pub stream: StreamId,
+    /// What it does.
+    pub kind: TimerKind,
+    /// When.
+    pub due: DateTime<Utc>,
+}
+
+/// A notification waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// Its idempotency key.
+    pub id: MessageId,
+    /// The notification.
+    pub notification: Notification,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// Not handed out again before this instant.
+    pub available_at: DateTime<Utc>,
+}
+
+/// A message taken out of delivery (refused for good, or failing too often), kept for a
+/// person to look at and retry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// The message as it was last attempted.
+    pub message: OutboxMessage,
+    /// The last delivery error.
+    pub error: String,
+}
+
+/// A claim on shared work (due timers, outbox messages, pending work): while it lasts, no
+/// other worker is handed the same work. Work whose lease ran out is handed out again, so a
+/// worker that died mid-way never strands it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Lease {
+    /// Who holds the claim.
+    pub owner: WorkerId,
+    /// When the claim lapses.
+    pub until: DateTime<Utc>,
+}
+
+/// Work a command leaves for other streams, written in the command's own commit and carried
+/// out afterwards as ordinary commands by the `System` actor (see [`PendingWork`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FollowUpWork {
+    /// A right was approved: submit every complaint staged against it.
+    ReleaseStaged {
+        /// The right.
+        right: RightId,
+    },
+    /// A complaint was filed as a relisting or refiling: mark the complaint it follows.
+    MarkPredecessor {
+        /// The complaint followed.
+        previous: ComplaintId,
+        /// The new complaint.
+        successor: ComplaintId,
+        /// Relisting or refiling.
+        kind: FollowUpKind,
+    },
+}
+
+/// The key of pending work: the commit that caused it (a commit causes at most one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct WorkId {
+    /// The tenant of the causing stream.
+    pub tenant: TenantId,
+    /// The causing stream.
+    pub stream: StreamId,
+    /// The stream's version after the causing commit.
+    pub version: u64,
+}
+
+impl fmt::Display for WorkId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}@{}", self.tenant, self.stream, self.version)
+    }
+}
+
+/// Cross-stream work waiting to be carried out: committed with the command that causes it,
+/// claimed by one worker at a time, removed once done. Doing it twice is harmless (the
+/// deciders refuse a second release or mark), so "at least once" is "exactly once in effect".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingWork {
+    /// Its key.
+    pub id: WorkId,
+    /// What to do.
+    pub follow_up: FollowUpWork,
+    /// Who holds it and until when. A commit writes it already claimed by the committing
+    /// worker, which carries it out at once; if that worker dies, the lease runs out and any
+    /// other worker's [`Engine::tick`](crate::engine::Engine::tick) takes it over.
+    pub lease: Lease,
+}

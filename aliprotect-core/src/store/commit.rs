@@ -1,0 +1,131 @@
+//! What one command writes, and what a load returns.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ComplaintRow, DomainEvent, IdempotencyKey, OutboxMessage, PendingWork, Receipt, StoreError,
+    Timer, WorkId,
+};
+use crate::campaign::Campaign;
+use crate::complaint::Complaint;
+use crate::ids::{StreamId, TenantId};
+use crate::metrics::MetricsChange;
+use crate::power::Power;
+use crate::right::IpRight;
+
+/// The state of a stream after its latest event: what `load` returns and what read-model
+/// queries are answered from. Shared (`Arc`) so that a store can hand it out without a copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Snapshot {
+    /// An IP right.
+    Right(Arc<IpRight>),
+    /// A complaint.
+    Complaint(Arc<Complaint>),
+    /// A power of attorney.
+    Power(Arc<Power>),
+    /// A campaign.
+    Campaign(Arc<Campaign>),
+}
+
+impl Snapshot {
+    /// The read-model row of a complaint snapshot.
+    pub fn complaint_row(&self) -> Option<ComplaintRow> {
+        match self {
+            Snapshot::Complaint(c) => Some(ComplaintRow::of(c)),
+            _ => None,
+        }
+    }
+
+    /// Whether this is the state of `stream` in `tenant`.
+    pub fn belongs_to(&self, tenant: TenantId, stream: StreamId) -> bool {
+        match (stream, self) {
+            (StreamId::Right(id), Snapshot::Right(right)) => {
+                right.id == id && right.tenant == tenant
+            }
+            (StreamId::Complaint(id), Snapshot::Complaint(complaint)) => {
+                complaint.id() == id && complaint.filed.tenant == tenant
+            }
+            (StreamId::Power(id), Snapshot::Power(power)) => {
+                power.grant.id == id && power.tenant == tenant
+            }
+            (StreamId::Campaign(id), Snapshot::Campaign(campaign)) => {
+                campaign.id == id && campaign.tenant == tenant
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A stream as loaded: its version (number of events) and snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    /// Events in the stream.
+    pub version: u64,
+    /// State after the last event.
+    pub snapshot: Snapshot,
+}
+
+/// Everything one command writes, committed atomically by [`EventLog::commit`](super::EventLog::commit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// The stream's tenant.
+    pub tenant: TenantId,
+    /// The stream.
+    pub stream: StreamId,
+    /// The version the command was decided on (0 for a new stream).
+    pub expected_version: u64,
+    /// New events, to get versions `expected_version + 1 ..`; may be empty (timers only).
+    pub events: Vec<DomainEvent>,
+    /// The stream's state after the events.
+    pub snapshot: Snapshot,
+    /// Notifications to deliver.
+    pub outbox: Vec<OutboxMessage>,
+    /// The stream's timers from now on: they REPLACE all its current timers.
+    pub timers: Vec<Timer>,
+    /// The command's idempotency key and receipt, recorded with the commit.
+    pub receipt: Option<(IdempotencyKey, Receipt)>,
+    /// How the commit moves the complaint metrics, for a store that keeps [`Tallies`](crate::metrics::Tallies)
+    /// (see [`ReadModel::metric_tallies`](super::ReadModel::metric_tallies)); `None` when they do not move.
+    pub metrics: Option<MetricsChange>,
+    /// Work on other streams that this command causes, stored in the same transaction.
+    pub work: Option<PendingWork>,
+}
+
+impl Commit {
+    /// The checks every backend makes before writing anything, shared so that no backend
+    /// has to repeat them: the snapshot is of the committed stream and tenant, and the
+    /// outbox messages and pending work are keyed by them (work by the version the commit
+    /// reaches). A backend refuses a commit that fails them with this error.
+    pub fn check(&self) -> Result<(), StoreError> {
+        let corrupt = |detail: &str| StoreError::Corrupt {
+            location: format!("commit to {}", self.stream),
+            detail: detail.to_owned(),
+        };
+        if !self.snapshot.belongs_to(self.tenant, self.stream) {
+            return Err(corrupt(
+                "the snapshot is not of the committed stream and tenant",
+            ));
+        }
+        if self
+            .outbox
+            .iter()
+            .any(|m| m.id.tenant != self.tenant || m.notification.tenant != self.tenant)
+        {
+            return Err(corrupt("an outbox message of another tenant"));
+        }
+        let version = self.expected_version + self.events.len() as u64;
+        if let Some(work) = &self.work {
+            let expected = WorkId {
+                tenant: self.tenant,
+                stream: self.stream,
+                version,
+            };
+            if work.id != expected {
+                return Err(corrupt("pending work not keyed by the commit"));
+            }
+        }
+        Ok(())
+    }
+}

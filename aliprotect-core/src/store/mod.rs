@@ -1,0 +1,58 @@
+//! The storage backend trait and the values that cross it.
+//!
+//! A backend keeps, per tenant: each stream's events and its latest snapshot (the read-model
+//! row), the idempotency receipts of commands, the outbox of notifications, the timers, the
+//! pending cross-stream work, and the powers of attorney. The engine writes all of a command's
+//! effects with ONE call to [`EventLog::commit`], which must be atomic: all or nothing, visible
+//! all at once.
+//!
+//! Several engines (processes) may share one database, and many tenants one store, so:
+//! every key carries the tenant; a load reflects every commit that returned before it,
+//! whichever handle made it; and shared work (due timers, outbox messages, pending work) is
+//! handed out with a [`Lease`], so that two engines never get the same work while it lasts.
+//!
+//! The backend interface is one small trait per capability, as `object_store` splits its
+//! optional capabilities and `cqrs-es` its event store from its views: [`EventLog`] (load,
+//! commit, history, receipts), [`TimerQueue`], [`Outbox`], [`WorkQueue`] and [`ReadModel`].
+//! A type implementing all five is a [`Store`], the bound the engine takes.
+//!
+//! Implementing a backend: implement the five traits (19 required methods; the read model's
+//! other queries have defaults computed from [`ReadModel::complaints`]), then run
+//! `aliprotect_core::testkit::conformance::run_all` (feature `testkit`) against it; it checks
+//! every promise documented here.
+//!
+//! For callers of the engine, this module also holds what its answers are made of: stream
+//! ids, events and their history, receipts and idempotency keys, dashboard rows and counts,
+//! outbox messages and dead letters.
+
+mod claims;
+mod commit;
+mod error;
+mod events;
+mod idempotency;
+#[cfg(feature = "mock")]
+mod mock;
+mod rows;
+mod shared;
+mod traits;
+
+pub use claims::{
+    DeadLetter, FollowUpWork, Lease, OutboxMessage, PendingWork, Timer, TimerKind, WorkId,
+};
+pub use commit::{Commit, Loaded, Snapshot};
+pub use error::StoreError;
+pub use events::{DomainEvent, StoredEvent, upcast_event};
+pub use idempotency::{IdempotencyKey, InvalidIdempotencyKey, Receipt};
+#[cfg(feature = "mock")]
+pub use mock::MockStore;
+pub use rows::{ComplaintRow, Count, CountBy, GroupKey};
+pub use traits::{EventLog, Outbox, ReadModel, Store, TimerQueue, WorkQueue};
+
+/// Stream ids live with the other ids; re-exported here, where stores use them.
+pub use crate::ids::StreamId;
+
+/// The backend traits, imported for their methods: `use aliprotect_core::store::prelude::*;`
+/// lets code call `load`, `commit`, `claim_outbox`, `complaints`... on any concrete store.
+pub mod prelude {
+    pub use super::{EventLog, Outbox, ReadModel, Store, TimerQueue, WorkQueue};
+}
