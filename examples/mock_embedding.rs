@@ -47,8 +47,10 @@ async fn approval_against_mocks() -> usize {
     clock.expect_now().return_const(fixtures::now());
 
     let mut store = MockStore::new();
+    // The engine loads the stream it decides on with `load_to_decide` (a store may answer it
+    // from a cache), and everything else with `load`.
     store
-        .expect_load()
+        .expect_load_to_decide()
         .with(eq(fixtures::tenant()), eq(stream))
         .times(1)
         .return_once(move |_, _| {

@@ -128,6 +128,15 @@ impl EventLog for MemoryStore {
         Ok(self.shard(stream).read().load(tenant, stream))
     }
 
+    async fn load_to_decide(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Option<Loaded>, StoreError> {
+        // Always current here: spare the default's second boxed future on the hot path.
+        Ok(self.shard(stream).read().load(tenant, stream))
+    }
+
     async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
         let mut shard = self.shard(commit.stream).write();
         shard.validate(&commit)?;

@@ -23,3 +23,9 @@ async fn two_handles_of_one_store_see_each_others_commits() {
     let other = Arc::clone(&store);
     conformance::two_handles(&store, &other).await;
 }
+
+#[tokio::test]
+async fn two_engines_on_one_store_decide_on_current_state() {
+    let store = Arc::new(MemoryStore::new());
+    conformance::two_engines_on_two_handles(Arc::clone(&store), store).await;
+}

@@ -346,6 +346,19 @@ impl EventLog for SqliteStore {
         Ok(loaded)
     }
 
+    async fn load_to_decide(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Option<Loaded>, StoreError> {
+        // Unchecked: the commit's version check, or the engine's exact reload before a
+        // refusal, catches a snapshot another handle has made stale.
+        match self.shared.cache.get(tenant, stream) {
+            Some(loaded) => Ok(Some(loaded)),
+            None => self.load(tenant, stream).await,
+        }
+    }
+
     async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
         let mut results = self.commit_batch(vec![commit]).await;
         results.pop().unwrap_or_else(|| Err(writer_gone()))

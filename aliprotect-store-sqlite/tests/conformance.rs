@@ -44,3 +44,14 @@ async fn two_handles_on_one_file_see_each_others_commits() {
     let second = SqliteStore::open(&path).unwrap();
     conformance::two_handles(&first, &second).await;
 }
+
+/// Two engines on two handles of one file take turns on a complaint: neither decides on a
+/// snapshot its cache kept from before the other's commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_engines_on_two_handles_of_one_file_decide_on_current_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("two-engines.sqlite");
+    let first = SqliteStore::open(&path).unwrap();
+    let second = SqliteStore::open(&path).unwrap();
+    conformance::two_engines_on_two_handles(first, second).await;
+}

@@ -93,3 +93,16 @@ pub enum EngineError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+impl EngineError {
+    /// Whether a state machine refused the command (the rules said no).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            EngineError::RightRefused(_)
+                | EngineError::ComplaintRefused(_)
+                | EngineError::PowerRefused(_)
+                | EngineError::CampaignRefused(_)
+        )
+    }
+}

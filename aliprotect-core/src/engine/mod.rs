@@ -135,6 +135,18 @@ struct Decided {
     receipt: Receipt,
 }
 
+/// How a decision loads the stream it decides on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Loading {
+    /// A creation in a batch: the stream is taken to be new (the commit's version check
+    /// refuses it otherwise).
+    AssumeNew,
+    /// Possibly from the store's cache: the commit's version check catches a stale state.
+    Cached,
+    /// Reflecting every commit that returned before: what a refusal is decided on.
+    Exact,
+}
+
 /// The outcome of one commit attempt.
 enum Attempt {
     Done(Executed),
@@ -233,7 +245,15 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     async fn decide_and_commit(&self, request: &Request) -> Result<Executed, EngineError> {
         let attempts = self.inner.config.max_conflict_retries.saturating_add(1);
         for _ in 0..attempts {
-            let attempt = match self.decide(request, false, None).await {
+            let decided = match self.decide(request, Loading::Cached, None).await {
+                // The state decided on may have been a stale cached one: a refusal is only
+                // reported if the stream as it stands refuses the command too.
+                Err(error) if error.is_refusal() => {
+                    self.decide(request, Loading::Exact, None).await
+                }
+                other => other,
+            };
+            let attempt = match decided {
                 Ok(decided) => self.commit(decided).await,
                 Err(error) => Err(error),
             };
@@ -313,29 +333,28 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         }
     }
 
-    /// Loads what `request` needs and decides it; the result is ready to commit.
-    /// `assume_new` skips loading a creation command's stream (the commit's version check
-    /// still refuses it if the stream exists); `rights` memoizes rights across a batch.
+    /// Loads what `request` needs and decides it; the result is ready to commit. `loading`
+    /// says how the addressed stream is loaded (the right and the complaint a command refers
+    /// to are always loaded exactly); `rights` memoizes rights across a batch.
     async fn decide(
         &self,
         request: &Request,
-        assume_new: bool,
+        loading: Loading,
         rights: Option<&mut RightMemo>,
     ) -> Result<Decided, EngineError> {
         match &request.command {
             Command::Right { id, command } => {
-                self.decide_right(request, *id, command, assume_new).await
+                self.decide_right(request, *id, command, loading).await
             }
             Command::Complaint { id, command } => {
-                self.decide_complaint(request, *id, command, assume_new, rights)
+                self.decide_complaint(request, *id, command, loading, rights)
                     .await
             }
             Command::Power { id, command } => {
-                self.decide_power(request, *id, command, assume_new).await
+                self.decide_power(request, *id, command, loading).await
             }
             Command::Campaign { id, command } => {
-                self.decide_campaign(request, *id, command, assume_new)
-                    .await
+                self.decide_campaign(request, *id, command, loading).await
             }
         }
     }
@@ -344,12 +363,14 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         &self,
         tenant: TenantId,
         stream: StreamId,
-        assume_new: bool,
+        loading: Loading,
     ) -> Result<Option<crate::store::Loaded>, EngineError> {
-        if assume_new {
-            return Ok(None);
-        }
-        Ok(self.inner.store.load(tenant, stream).await?)
+        let store = &self.inner.store;
+        Ok(match loading {
+            Loading::AssumeNew => None,
+            Loading::Cached => store.load_to_decide(tenant, stream).await?,
+            Loading::Exact => store.load(tenant, stream).await?,
+        })
     }
 
     async fn decide_right(
@@ -357,11 +378,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         request: &Request,
         id: RightId,
         command: &RightCommand,
-        assume_new: bool,
+        loading: Loading,
     ) -> Result<Decided, EngineError> {
         let stream = StreamId::Right(id);
         let now = self.inner.clock.now();
-        let (version, state) = match self.load_stream(request.tenant, stream, assume_new).await? {
+        let (version, state) = match self.load_stream(request.tenant, stream, loading).await? {
             None => (0, None),
             Some(loaded) => (
                 loaded.version,
@@ -394,12 +415,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         request: &Request,
         id: ComplaintId,
         command: &ComplaintCommand,
-        assume_new: bool,
+        loading: Loading,
         rights: Option<&mut RightMemo>,
     ) -> Result<Decided, EngineError> {
         let stream = StreamId::Complaint(id);
         let now = self.inner.clock.now();
-        let (version, state) = match self.load_stream(request.tenant, stream, assume_new).await? {
+        let (version, state) = match self.load_stream(request.tenant, stream, loading).await? {
             None => (0, None),
             Some(loaded) => (
                 loaded.version,
@@ -546,13 +567,18 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                     // Keyed requests take the careful path of `execute`.
                     Some(_) => continue,
                     None => {
-                        let assume_new = request.command.created_as().is_some();
-                        self.decide(request, assume_new, Some(&mut rights)).await
+                        let loading = match request.command.created_as() {
+                            Some(_) => Loading::AssumeNew,
+                            None => Loading::Cached,
+                        };
+                        self.decide(request, loading, Some(&mut rights)).await
                     }
                 },
             };
             match outcome {
                 Ok(decision) => decided.push((index, decision)),
+                // Perhaps decided on a stale cached state: run it alone after the batch.
+                Err(error) if error.is_refusal() => {}
                 Err(error) => results[index] = Some(Err(error)),
             }
         }

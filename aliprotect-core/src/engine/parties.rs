@@ -21,7 +21,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         request: &Request,
         id: PowerOfAttorneyId,
         command: &PowerCommand,
-        assume_new: bool,
+        loading: super::Loading,
     ) -> Result<Decided, EngineError> {
         if let Actor::Representative { .. } = request.actor {
             return Err(EngineError::Forbidden {
@@ -32,7 +32,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         }
         let stream = StreamId::Power(id);
         let now = self.inner.clock.now();
-        let (version, state) = match self.load_stream(request.tenant, stream, assume_new).await? {
+        let (version, state) = match self.load_stream(request.tenant, stream, loading).await? {
             None => (0, None),
             Some(loaded) => match loaded.snapshot {
                 Snapshot::Power(power) => (loaded.version, Some(Arc::unwrap_or_clone(power))),
@@ -60,11 +60,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         request: &Request,
         id: CampaignId,
         command: &CampaignCommand,
-        assume_new: bool,
+        loading: super::Loading,
     ) -> Result<Decided, EngineError> {
         let stream = StreamId::Campaign(id);
         let now = self.inner.clock.now();
-        let (version, state) = match self.load_stream(request.tenant, stream, assume_new).await? {
+        let (version, state) = match self.load_stream(request.tenant, stream, loading).await? {
             None => (0, None),
             Some(loaded) => match loaded.snapshot {
                 Snapshot::Campaign(campaign) => {

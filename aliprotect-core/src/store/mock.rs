@@ -28,6 +28,7 @@ mockall::mock! {
 
     #[async_trait]
     impl EventLog for Store {
+        async fn load_to_decide(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError>;
         async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError>;
         async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
         async fn commit_batch(&self, commits: Vec<Commit>) -> Vec<Result<(), StoreError>>;

@@ -23,6 +23,13 @@ use crate::right::RightStatus;
 
 #[async_trait]
 impl<S: EventLog + ?Sized> EventLog for Arc<S> {
+    async fn load_to_decide(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Option<Loaded>, StoreError> {
+        (**self).load_to_decide(tenant, stream).await
+    }
     async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError> {
         (**self).load(tenant, stream).await
     }

@@ -34,6 +34,19 @@ pub trait EventLog: Send + Sync + 'static {
     /// or process of the same database made it. A cache is a hint to check, not an answer.
     async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError>;
 
+    /// The stream as a command may be decided on: like [`EventLog::load`], except that a
+    /// backend may answer from a cache it has not checked against the database, since the
+    /// commit that follows is checked against the stored version anyway (a stale answer
+    /// costs a conflict and a retry, never a wrong write). The engine decides again on
+    /// [`EventLog::load`] before it reports a refusal. The default is [`EventLog::load`].
+    async fn load_to_decide(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Option<Loaded>, StoreError> {
+        self.load(tenant, stream).await
+    }
+
     /// Writes a command's effects atomically: events, snapshot, read-model rows and metric
     /// tallies, outbox messages, the stream's timers (replacing them, and ending any claim
     /// on them), the receipt and the pending work all become visible at once, or none does.

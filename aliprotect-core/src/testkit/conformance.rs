@@ -49,7 +49,8 @@ mod sharing;
 
 pub use sharing::{
     commit_batch_members, engines_share_work, enqueue_outbox_once, pending_work,
-    racing_idempotent_requests, tenants_share_stream_ids, timer_claims, two_handles,
+    racing_idempotent_requests, tenants_share_stream_ids, timer_claims, two_engines_on_two_handles,
+    two_handles,
 };
 
 /// Runs every check, each on a fresh store from `make_store`.

@@ -673,3 +673,75 @@ pub async fn racing_idempotent_requests<S: Store>(store: S) {
         .expect("history");
     assert_eq!(history.len(), 3 + 8, "each keyed command ran once");
 }
+
+/// Two engines, each on its own handle of one database, take turns on a complaint: each
+/// command is valid only after the other engine's last one, so an engine deciding on a
+/// stale cached state would refuse it. Every command succeeds, and both engines then read
+/// the same state and history.
+///
+/// Not part of [`super::run_all`], which has one handle: a backend whose database can be
+/// opened twice calls it with two handles.
+pub async fn two_engines_on_two_handles<S: Store>(first: S, second: S) {
+    let clock = ManualClock::at(fixtures::now());
+    let notifier = Recording::default();
+    let (a, b) = (
+        engine(&Arc::new(first), &clock, &notifier),
+        engine(&Arc::new(second), &clock, &notifier),
+    );
+    let (tenant, ids) = accepted_complaints(&a, 1).await;
+    let id = ids[0];
+    // Each engine reads the complaint, so a cache (if any) holds it.
+    for engine in [&a, &b] {
+        engine.complaint(tenant, id).await.expect("load");
+    }
+    let steps = [
+        (
+            &b,
+            Actor::Seller,
+            ComplaintCommand::ReceiveCounterNotice {
+                statement: fixtures::text("We are an authorised reseller."),
+                evidence: vec![],
+            },
+        ),
+        (
+            &a,
+            fixtures::holder_user(),
+            ComplaintCommand::Respond {
+                statement: fixtures::text("The reseller holds no licence."),
+                evidence: vec![],
+            },
+        ),
+        (
+            &b,
+            Actor::Platform,
+            ComplaintCommand::RecordRemoval {
+                cause: crate::complaint::RemovalCause::PlatformReported,
+            },
+        ),
+    ];
+    for (engine, actor, command) in steps {
+        let actor = match actor {
+            Actor::HolderUser { user, .. } => Actor::HolderUser { tenant, user },
+            other => other,
+        };
+        let name = command.name();
+        engine
+            .execute(Request::new(tenant, actor, Command::complaint(id, command)))
+            .await
+            .unwrap_or_else(|e| panic!("{name} after the other engine's command: {e}"));
+    }
+    let (seen_a, seen_b) = (
+        a.complaint(tenant, id).await.expect("load"),
+        b.complaint(tenant, id).await.expect("load"),
+    );
+    assert_eq!(seen_a, seen_b, "both engines see the same state");
+    let history = a
+        .history(tenant, StreamId::Complaint(id))
+        .await
+        .expect("history");
+    assert_eq!(
+        history.len(),
+        3 + 3,
+        "filed, submitted, accepted, then the three steps"
+    );
+}
