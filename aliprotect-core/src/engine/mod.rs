@@ -57,6 +57,11 @@ pub struct EngineConfig {
     /// How long a stream's due timers, or a pending work item, stay claimed by the engine
     /// that took them before another engine may take them over.
     pub claim_lease: Duration,
+    /// Whether [`Engine::execute`] carries out the cross-stream work a command causes
+    /// before returning (the default), or leaves it to the next [`Engine::tick`] after
+    /// `claim_lease` (for instance in a separate worker process), which keeps command
+    /// latency flat when an approval releases thousands of staged complaints.
+    pub carry_out_follow_ups: bool,
     /// Delay before the first retry of a failed delivery; doubled on each failure.
     pub retry_base_delay: Duration,
     /// Longest delay between retries.
@@ -73,6 +78,7 @@ impl Default for EngineConfig {
             dispatch_batch: 256,
             outbox_lease: Duration::seconds(60),
             claim_lease: Duration::seconds(60),
+            carry_out_follow_ups: true,
             retry_base_delay: Duration::seconds(2),
             retry_max_delay: Duration::hours(1),
             max_delivery_attempts: 12,
@@ -209,7 +215,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// [`Engine::tick`] finishes it.
     pub async fn execute(&self, request: Request) -> Result<Receipt, EngineError> {
         let executed = self.execute_only(&request).await?;
-        if let Some(work) = executed.work {
+        if let Some(work) = executed.work
+            && self.inner.config.carry_out_follow_ups
+        {
             self.carry_out(&work).await;
         }
         Ok(executed.receipt)
@@ -610,7 +618,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             };
             out.push(match result {
                 Ok(executed) => {
-                    if let Some(work) = &executed.work {
+                    if let Some(work) = &executed.work
+                        && self.inner.config.carry_out_follow_ups
+                    {
                         self.carry_out(work).await;
                     }
                     Ok(executed.receipt)
