@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use aliprotect::complaint::{ComplaintReason, ComplaintStatus};
-use aliprotect::intake::{DuplicateOf, IntakeFormat, IntakeProgress, IntakeRequest, RowProblem};
+use aliprotect::intake::{DuplicateOf, IntakeFormat, IntakeRequest, RowProblem};
 use aliprotect::listing::ListingUrlError;
 use aliprotect::marketplace::Marketplace;
 use aliprotect::testkit::fixtures::{self, text};
@@ -154,14 +154,14 @@ async fn a_csv_of_keyword_search_results_is_filed_row_by_row() {
 
     let last = *reports.last().unwrap();
     assert_eq!(
-        last,
-        IntakeProgress {
-            rows: 675,
-            filed: 649,
-            duplicates: 21,
-            failed: 5,
-            to_file: 649
-        }
+        (
+            last.rows,
+            last.filed,
+            last.duplicates,
+            last.failed,
+            last.to_file
+        ),
+        (675, 649, 21, 5, 649)
     );
     assert!(reports.len() >= 2, "progress before and during filing");
 }

@@ -9,7 +9,6 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::complaint::{Complaint, ComplaintReason, ComplaintStatus};
-use crate::notify::{Notification, NotificationBody};
 use crate::policy::TrustedFilerRules;
 
 /// Counts and rates of one group of complaints.
@@ -59,16 +58,6 @@ pub struct Accuracy {
     pub by_reason: BTreeMap<ComplaintReason, Rates>,
     /// Standing per reason.
     pub standing_by_reason: BTreeMap<ComplaintReason, Standing>,
-}
-
-/// What a daily review of the filer's accuracy found and did
-/// ([`crate::engine::Engine::review_filer_accuracy`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AccuracyReview {
-    /// The accuracy at the time of the review.
-    pub accuracy: Accuracy,
-    /// The warning delivered, if the filer was at risk or below.
-    pub warning: Option<Notification>,
 }
 
 fn ratio(part: u64, whole: u64) -> Option<f64> {
@@ -126,27 +115,6 @@ impl Rates {
 }
 
 impl Accuracy {
-    /// The warning to send when the filer is at risk or below: overall figures, and the
-    /// reasons at risk or below on their own. `None` while the standing is good.
-    pub fn warning(&self) -> Option<NotificationBody> {
-        if self.standing < Standing::AtRisk {
-            return None;
-        }
-        let per_mille =
-            |rate: Option<f64>| rate.map(|r| (r * 1000.0).round().clamp(0.0, 1000.0) as u32);
-        Some(NotificationBody::FilerAccuracyWarning {
-            standing: self.standing,
-            takedown_per_mille: per_mille(self.overall.takedown_rate),
-            counter_notice_per_mille: per_mille(self.overall.counter_notice_rate),
-            reasons: self
-                .standing_by_reason
-                .iter()
-                .filter(|(_, standing)| **standing >= Standing::AtRisk)
-                .map(|(reason, _)| *reason)
-                .collect(),
-        })
-    }
-
     /// The accuracy of `complaints` at `now` under `rules` (window: 90 days without rules).
     pub fn of<'a>(
         complaints: impl IntoIterator<Item = &'a Complaint>,

@@ -10,7 +10,6 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{BusinessCalendar, Window};
-use crate::complaint::PlatformStatus;
 use crate::marketplace::Marketplace;
 
 /// Who loses a listing dispute by staying silent, and after how long.
@@ -39,36 +38,16 @@ pub struct TrustedFilerRules {
     pub warning_margin: f64,
 }
 
-/// The names a platform shows for the three complaint outcomes.
+/// The names a platform shows for the three complaint outcomes (by default the statuses'
+/// own strings; `StatusNames::name` looks one up).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusNames {
-    /// Shown for [`PlatformStatus::InProgress`].
+    /// Shown for [`crate::complaint::PlatformStatus::InProgress`].
     pub in_progress: String,
-    /// Shown for [`PlatformStatus::UnableToProcess`].
+    /// Shown for [`crate::complaint::PlatformStatus::UnableToProcess`].
     pub unable_to_process: String,
-    /// Shown for [`PlatformStatus::ListingRemoved`].
+    /// Shown for [`crate::complaint::PlatformStatus::ListingRemoved`].
     pub listing_removed: String,
-}
-
-impl StatusNames {
-    /// The display name of `status` on this platform.
-    pub fn name(&self, status: PlatformStatus) -> &str {
-        match status {
-            PlatformStatus::InProgress => &self.in_progress,
-            PlatformStatus::UnableToProcess => &self.unable_to_process,
-            PlatformStatus::ListingRemoved => &self.listing_removed,
-        }
-    }
-}
-
-impl Default for StatusNames {
-    fn default() -> Self {
-        Self {
-            in_progress: PlatformStatus::InProgress.as_str().to_owned(),
-            unable_to_process: PlatformStatus::UnableToProcess.as_str().to_owned(),
-            listing_removed: PlatformStatus::ListingRemoved.as_str().to_owned(),
-        }
-    }
 }
 
 /// The rules of one IP-protection platform.
@@ -202,6 +181,7 @@ impl Default for MarketplacePolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::complaint::PlatformStatus;
 
     #[test]
     fn policies_are_data_that_round_trips() {

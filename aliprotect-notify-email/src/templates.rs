@@ -162,6 +162,11 @@ fn english(notification: &Notification) -> (String, Vec<String>) {
             }
             ("Filer accuracy warning".to_owned(), paragraphs)
         }
+        // A kind added to the core after this template was written: say what it is.
+        other => (
+            format!("Notification: {}", other.kind()),
+            vec![format!("There is news about {subject} ({}).", other.kind())],
+        ),
     }
 }
 

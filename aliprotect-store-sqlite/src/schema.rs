@@ -22,6 +22,7 @@ pub enum Durability {
 
 /// Why a database could not be opened.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum OpenError {
     /// The file cannot be opened or created (missing directory, no permission, read-only).
     #[error("cannot open {path}: {source}")]

@@ -92,6 +92,29 @@ exact_string_enum!(
     }
 );
 
+// The policy's display names are defined by the statuses they name; written here so that
+// the policy module does not depend on the complaint module.
+impl crate::policy::StatusNames {
+    /// The display name of `status` on this platform.
+    pub fn name(&self, status: PlatformStatus) -> &str {
+        match status {
+            PlatformStatus::InProgress => &self.in_progress,
+            PlatformStatus::UnableToProcess => &self.unable_to_process,
+            PlatformStatus::ListingRemoved => &self.listing_removed,
+        }
+    }
+}
+
+impl Default for crate::policy::StatusNames {
+    fn default() -> Self {
+        Self {
+            in_progress: PlatformStatus::InProgress.as_str().to_owned(),
+            unable_to_process: PlatformStatus::UnableToProcess.as_str().to_owned(),
+            listing_removed: PlatformStatus::ListingRemoved.as_str().to_owned(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

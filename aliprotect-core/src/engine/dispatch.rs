@@ -16,6 +16,7 @@ use crate::store::{DeadLetter, Store};
 
 /// What one [`Engine::dispatch`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DispatchReport {
     /// Messages delivered and acknowledged.
     pub delivered: usize,

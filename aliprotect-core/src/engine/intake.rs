@@ -10,8 +10,7 @@ use crate::complaint::{
 };
 use crate::ids::{ComplaintId, FilingId};
 use crate::intake::{
-    Duplicate, DuplicateOf, Filed, IntakeFormat, IntakeProgress, IntakeReport, IntakeRequest,
-    Rejected, read_rows,
+    Duplicate, DuplicateOf, Filed, IntakeFormat, IntakeProgress, IntakeRequest, Rejected, read_rows,
 };
 use crate::listing::ListingKey;
 use crate::listing::{Listing, ListingDetails};
@@ -25,6 +24,32 @@ use crate::store::{CountBy, Store};
 /// keep a progress bar moving on a small import.
 fn batch_size(complaints: usize) -> usize {
     (complaints / 10).clamp(1_000, 10_000)
+}
+
+/// What an intake did, row by row.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct IntakeReport {
+    /// Rows filed as complaints.
+    pub filed: Vec<Filed>,
+    /// Rows whose listing was already covered.
+    pub duplicates: Vec<Duplicate>,
+    /// Rows that could not be read or normalised.
+    pub rejected: Vec<Rejected>,
+    /// Rows the engine refused to file (right not approved, reason not fitting...), by line.
+    pub refused: Vec<(usize, EngineError)>,
+    /// The filings made, each holding at most the policy's listings per filing.
+    pub filings: Vec<FilingId>,
+    /// Rows recognised as relistings of a removed listing: filed as follow-ups of its
+    /// complaint, which is marked relisted.
+    pub relistings: Vec<(usize, crate::relisting::RelistingMatch)>,
+    /// Relistings not filed because the campaign does not file relistings automatically:
+    /// left for a person to decide.
+    pub held_relistings: Vec<(
+        usize,
+        crate::relisting::RelistingMatch,
+        crate::listing::Listing,
+    )>,
 }
 
 impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {

@@ -13,6 +13,7 @@ pub(crate) mod effects;
 mod error;
 mod intake;
 mod parties;
+mod review;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ use chrono::{DateTime, Duration, Utc};
 pub use command::{Command, Request};
 pub use dispatch::{DispatchReport, Dispatcher};
 pub use error::{EngineError, Forbidden};
+pub use intake::IntakeReport;
+pub use review::AccuracyReview;
 
 use crate::clock::Clock;
 use crate::complaint::{
@@ -32,15 +35,14 @@ use crate::decider::Decider;
 use crate::ids::{ComplaintId, RightId, RightsHolderId, TenantId, WorkerId};
 use crate::listing::ListingKey;
 use crate::metrics::{MetricsChange, MetricsFact};
-use crate::notify::{MessageId, Notification, Notifier};
+use crate::notify::Notifier;
 use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
 use crate::probe::{ListingProbe, ProbeFinding};
 use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
 use crate::store::{
-    Commit, ComplaintRow, Count, CountBy, DomainEvent, FollowUpWork, Lease, OutboxMessage,
-    PendingWork, Receipt, Snapshot, Store, StoreError, StoredEvent, StreamId, Timer, TimerKind,
-    WorkId,
+    Commit, ComplaintRow, Count, CountBy, DomainEvent, FollowUpWork, Lease, PendingWork, Receipt,
+    Snapshot, Store, StoreError, StoredEvent, StreamId, Timer, TimerKind, WorkId,
 };
 
 /// Tunables of the engine; the defaults suit most embedders.
@@ -88,6 +90,7 @@ impl Default for EngineConfig {
 
 /// What one [`Engine::tick`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TickReport {
     /// Timers whose command was carried out.
     pub fired: usize,
@@ -970,55 +973,6 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             self.inner.clock.now(),
             self.inner.policy.trusted_filer.as_ref(),
         ))
-    }
-
-    /// Reviews the tenant's accuracy as a filer and, when it is at risk of falling below the
-    /// policy's trusted-filer standards or already below them, queues a warning to the holder
-    /// in the outbox ([`crate::notify::NotificationBody::FilerAccuracyWarning`] about
-    /// [`StreamId::Filer`]), delivered by [`Engine::dispatch`] like every other notification.
-    ///
-    /// Run it once a day beside [`Engine::tick`]. The warning's id is the tenant and the
-    /// day, so however many engines review the same day, the warning is queued once.
-    pub async fn review_filer_accuracy(
-        &self,
-        tenant: TenantId,
-    ) -> Result<crate::accuracy::AccuracyReview, EngineError> {
-        let accuracy = self.filer_accuracy(tenant).await?;
-        let Some(body) = accuracy.warning() else {
-            return Ok(crate::accuracy::AccuracyReview {
-                accuracy,
-                warning: None,
-            });
-        };
-        let now = self.inner.clock.now();
-        let subject = StreamId::Filer(tenant);
-        let day = now.timestamp().div_euclid(86_400);
-        let id = MessageId {
-            tenant,
-            stream: subject,
-            version: u64::try_from(day).unwrap_or(0),
-        };
-        let warning = Notification {
-            tenant,
-            subject,
-            at: now,
-            body,
-        };
-        let queued = self
-            .inner
-            .store
-            .enqueue_outbox(OutboxMessage {
-                id,
-                notification: warning.clone(),
-                attempts: 0,
-                available_at: now,
-            })
-            .await?;
-        tracing::info!(%tenant, standing = ?accuracy.standing, queued, "filer accuracy warning");
-        Ok(crate::accuracy::AccuracyReview {
-            accuracy,
-            warning: Some(warning),
-        })
     }
 
     /// Every known seller's record in the tenant's complaints, repeat infringers flagged at

@@ -14,7 +14,6 @@ pub use rows::{IntakeFormat, IntakeRow, RowProblem, read_rows};
 use serde::{Deserialize, Serialize};
 
 use crate::complaint::ComplaintReason;
-use crate::engine::EngineError;
 use crate::ids::{CampaignId, ComplaintId, FilingId, RightId, TenantId};
 use crate::listing::ListingKey;
 use crate::marketplace::Marketplace;
@@ -86,33 +85,9 @@ pub struct Rejected {
     pub problem: RowProblem,
 }
 
-/// What an intake did, row by row.
-#[derive(Debug, Default)]
-pub struct IntakeReport {
-    /// Rows filed as complaints.
-    pub filed: Vec<Filed>,
-    /// Rows whose listing was already covered.
-    pub duplicates: Vec<Duplicate>,
-    /// Rows that could not be read or normalised.
-    pub rejected: Vec<Rejected>,
-    /// Rows the engine refused to file (right not approved, reason not fitting...), by line.
-    pub refused: Vec<(usize, EngineError)>,
-    /// The filings made, each holding at most the policy's listings per filing.
-    pub filings: Vec<FilingId>,
-    /// Rows recognised as relistings of a removed listing: filed as follow-ups of its
-    /// complaint, which is marked relisted.
-    pub relistings: Vec<(usize, crate::relisting::RelistingMatch)>,
-    /// Relistings not filed because the campaign does not file relistings automatically:
-    /// left for a person to decide.
-    pub held_relistings: Vec<(
-        usize,
-        crate::relisting::RelistingMatch,
-        crate::listing::Listing,
-    )>,
-}
-
 /// How far an intake has come; given to the progress callback.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct IntakeProgress {
     /// Rows read so far.
     pub rows: usize,

@@ -10,6 +10,7 @@ use crate::marketplace::Marketplace;
 
 /// The input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum IntakeFormat {
     /// CSV with a header row naming the columns `url` (required), `title`, `seller`, `price`
     /// and `image_hash` (any order; other columns ignored).
@@ -40,6 +41,7 @@ pub struct IntakeRow {
 
 /// Why a row was not filed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RowProblem {
     /// The row is not valid CSV or JSON.
     #[error("malformed row: {0}")]

@@ -104,9 +104,9 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::ids::StreamId;
     use crate::ids::{RightId, TenantId};
     use crate::notify::NotificationBody;
-    use crate::store::StreamId;
 
     #[derive(Default)]
     struct Recorder {

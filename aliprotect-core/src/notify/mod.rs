@@ -15,15 +15,16 @@ mod composite;
 
 pub use composite::CompositeNotifier;
 
-use crate::accuracy::Standing;
+use crate::accuracy::{Accuracy, Standing};
 use crate::complaint::{ComplaintReason, RemovalCause, RestorationCause};
+use crate::ids::StreamId;
 use crate::ids::{ComplaintId, TenantId};
 use crate::right::Fix;
-use crate::store::StreamId;
 use crate::text::Text;
 
 /// What a person needs to hear about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum NotificationBody {
     /// The platform approved a right.
     RightApproved,
@@ -128,6 +129,7 @@ impl fmt::Display for MessageId {
 
 /// Why a notification was not delivered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NotifyError {
     /// Worth retrying later (timeouts, 5xx, 429, connection refused).
     #[error("temporary delivery failure: {reason}")]
@@ -183,6 +185,27 @@ impl Notifier for DiscardNotifier {
 }
 
 impl NotificationBody {
+    /// The warning to send a filer whose `accuracy` is at risk or below: overall figures,
+    /// and the reasons at risk or below on their own. `None` while the standing is good.
+    pub fn filer_accuracy_warning(accuracy: &Accuracy) -> Option<Self> {
+        if accuracy.standing < Standing::AtRisk {
+            return None;
+        }
+        let per_mille =
+            |rate: Option<f64>| rate.map(|r| (r * 1000.0).round().clamp(0.0, 1000.0) as u32);
+        Some(Self::FilerAccuracyWarning {
+            standing: accuracy.standing,
+            takedown_per_mille: per_mille(accuracy.overall.takedown_rate),
+            counter_notice_per_mille: per_mille(accuracy.overall.counter_notice_rate),
+            reasons: accuracy
+                .standing_by_reason
+                .iter()
+                .filter(|(_, standing)| **standing >= Standing::AtRisk)
+                .map(|(reason, _)| *reason)
+                .collect(),
+        })
+    }
+
     /// A stable name of the kind of notification, for routing and templates
     /// (`right_approved`, `counter_notice_received`, ...).
     pub fn kind(&self) -> &'static str {

@@ -12,6 +12,7 @@ use crate::notify::{MessageId, Notification};
 
 /// What a timer does when it falls due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum TimerKind {
     /// The seller's answer window closes.
     SellerAnswerDeadline,
@@ -79,6 +80,7 @@ pub struct Lease {
 /// Work a command leaves for other streams, written in the command's own commit and carried
 /// out afterwards as ordinary commands by the `System` actor (see [`PendingWork`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum FollowUpWork {
     /// A right was approved: submit every complaint staged against it.
     ReleaseStaged {

@@ -6,6 +6,7 @@ use super::IdempotencyKey;
 
 /// A backend failure.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// The stream's version is not the expected one: another command committed first.
     #[error("version conflict on {stream}: expected {expected}, found {actual}")]

@@ -11,6 +11,7 @@ use crate::right::RightEvent;
 
 /// An event of any stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum DomainEvent {
     /// An IP right's event.
     Right(RightEvent),

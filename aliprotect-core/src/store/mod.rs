@@ -21,6 +21,10 @@
 //! `aliprotect_core::testkit::conformance::run_all` (feature `testkit`) against it; it checks
 //! every promise documented here.
 //!
+//! [`StreamId`], [`Snapshot`], [`CountBy`] and [`GroupKey`] are exhaustive on purpose: a new
+//! kind of stream is a change every backend must handle, and its compiler should say so.
+//! Errors, events and timer kinds are `#[non_exhaustive]`: they grow without breaking anyone.
+//!
 //! For callers of the engine, this module also holds what its answers are made of: stream
 //! ids, events and their history, receipts and idempotency keys, dashboard rows and counts,
 //! outbox messages and dead letters.
