@@ -2,8 +2,21 @@
 
 use std::sync::Arc;
 
+use aliprotect_core::async_trait;
+use aliprotect_core::campaign::Campaign;
+use aliprotect_core::complaint::Complaint;
+use aliprotect_core::ids::{CampaignId, RepresentativeId, TenantId, WorkerId};
+use aliprotect_core::notify::MessageId;
+use aliprotect_core::power::Power;
+use aliprotect_core::right::RightStatus;
+use aliprotect_core::store::{
+    Commit, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded, Outbox, OutboxMessage,
+    PendingWork, ReadModel, Receipt, StoreError, StoredEvent, StreamId, Timer, TimerQueue, WorkId,
+    WorkQueue,
+};
 use aliprotect_core::testkit::conformance;
 use aliprotect_store_memory::MemoryStore;
+use chrono::{DateTime, Utc};
 
 #[tokio::test]
 async fn memory_store_passes_the_conformance_suite() {
@@ -28,4 +41,138 @@ async fn two_handles_of_one_store_see_each_others_commits() {
 async fn two_engines_on_one_store_decide_on_current_state() {
     let store = Arc::new(MemoryStore::new());
     conformance::two_engines_on_two_handles(Arc::clone(&store), store).await;
+}
+
+/// A partial backend: the memory store's event log, and nothing else.
+struct EventLogOnly(MemoryStore);
+
+fn unsupported<T>() -> Result<T, StoreError> {
+    Err(StoreError::Unsupported("only an event log"))
+}
+
+#[async_trait]
+impl EventLog for EventLogOnly {
+    async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError> {
+        self.0.load(tenant, stream).await
+    }
+    async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        self.0.commit(commit).await
+    }
+    async fn receipt(
+        &self,
+        tenant: TenantId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Receipt>, StoreError> {
+        self.0.receipt(tenant, key).await
+    }
+    async fn history(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.0.history(tenant, stream).await
+    }
+}
+
+#[async_trait]
+impl TimerQueue for EventLogOnly {
+    async fn claim_timers(
+        &self,
+        _: DateTime<Utc>,
+        _: Lease,
+        _: usize,
+    ) -> Result<Vec<Timer>, StoreError> {
+        unsupported()
+    }
+}
+
+#[async_trait]
+impl Outbox for EventLogOnly {
+    async fn claim_outbox(
+        &self,
+        _: DateTime<Utc>,
+        _: Lease,
+        _: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        unsupported()
+    }
+    async fn enqueue_outbox(&self, _: OutboxMessage) -> Result<bool, StoreError> {
+        unsupported()
+    }
+    async fn ack_outbox(&self, _: &MessageId, _: WorkerId) -> Result<bool, StoreError> {
+        unsupported()
+    }
+    async fn release_outbox(
+        &self,
+        _: &MessageId,
+        _: WorkerId,
+        _: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        unsupported()
+    }
+    async fn dead_letter_outbox(
+        &self,
+        _: &MessageId,
+        _: WorkerId,
+        _: &str,
+    ) -> Result<bool, StoreError> {
+        unsupported()
+    }
+    async fn dead_letters(&self, _: TenantId, _: usize) -> Result<Vec<DeadLetter>, StoreError> {
+        unsupported()
+    }
+    async fn revive_dead_letter(
+        &self,
+        _: TenantId,
+        _: &MessageId,
+        _: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        unsupported()
+    }
+}
+
+#[async_trait]
+impl WorkQueue for EventLogOnly {
+    async fn claim_work(
+        &self,
+        _: DateTime<Utc>,
+        _: Lease,
+        _: usize,
+    ) -> Result<Vec<PendingWork>, StoreError> {
+        unsupported()
+    }
+    async fn complete_work(&self, _: &WorkId, _: WorkerId) -> Result<bool, StoreError> {
+        unsupported()
+    }
+}
+
+#[async_trait]
+impl ReadModel for EventLogOnly {
+    async fn complaints(
+        &self,
+        _: TenantId,
+        _: Option<CampaignId>,
+    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
+        unsupported()
+    }
+    async fn right_counts(&self, _: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
+        unsupported()
+    }
+    async fn campaigns(&self, _: TenantId) -> Result<Vec<Campaign>, StoreError> {
+        unsupported()
+    }
+    async fn powers(&self, _: TenantId, _: RepresentativeId) -> Result<Vec<Power>, StoreError> {
+        unsupported()
+    }
+}
+
+#[tokio::test]
+async fn a_partial_backend_passes_the_checks_it_declares_and_fails_the_others() {
+    let event_log_only = || async { EventLogOnly(MemoryStore::new()) };
+    conformance::run_declared(event_log_only, conformance::Capabilities::EVENT_LOG).await;
+    let everything = tokio::spawn(conformance::run_all(event_log_only)).await;
+    assert!(
+        everything.is_err_and(|e| e.is_panic()),
+        "the whole suite fails on a backend without timers, outbox, work or read model"
+    );
 }

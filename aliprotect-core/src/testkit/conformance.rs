@@ -1,4 +1,4 @@
-//! The backend conformance suite: every promise of [`Store`] as an async check.
+//! The backend conformance suite: every promise of the backend traits as an async check.
 //!
 //! A backend's own tests call [`run_all`] with a factory of fresh stores:
 //!
@@ -13,7 +13,10 @@
 //!
 //! Each check also stands alone (`conformance::optimistic_concurrency(&store).await`), works
 //! on random tenants and ids so it never depends on an empty store, and panics with a message
-//! naming the broken promise.
+//! naming the broken promise. A backend that leaves out a capability (timers, outbox, pending
+//! work, read model) declares what it has with [`run_declared`] and [`Capabilities`]; one
+//! whose database can be opened twice also runs [`two_handles`] and
+//! [`two_engines_on_two_handles`] with two handles.
 // Assertions are what a conformance suite is made of.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
@@ -53,8 +56,77 @@ pub use sharing::{
     two_handles,
 };
 
+/// What a backend supports beyond its event log ([`crate::store::EventLog`], always
+/// checked). A partial backend answers [`crate::store::StoreError::Unsupported`] for what it
+/// leaves out and declares the rest, so that [`run_declared`] runs only the checks of what it
+/// declared; checks that drive a whole engine need everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    timers: bool,
+    outbox: bool,
+    work: bool,
+    read_model: bool,
+}
+
+impl Capabilities {
+    /// Every capability: a complete [`Store`].
+    pub const ALL: Self = Self {
+        timers: true,
+        outbox: true,
+        work: true,
+        read_model: true,
+    };
+
+    /// The event log alone.
+    pub const EVENT_LOG: Self = Self {
+        timers: false,
+        outbox: false,
+        work: false,
+        read_model: false,
+    };
+
+    /// With (or without) a [`crate::store::TimerQueue`].
+    pub const fn timers(mut self, supported: bool) -> Self {
+        self.timers = supported;
+        self
+    }
+
+    /// With (or without) an [`crate::store::Outbox`].
+    pub const fn outbox(mut self, supported: bool) -> Self {
+        self.outbox = supported;
+        self
+    }
+
+    /// With (or without) a [`crate::store::WorkQueue`].
+    pub const fn work(mut self, supported: bool) -> Self {
+        self.work = supported;
+        self
+    }
+
+    /// With (or without) a [`crate::store::ReadModel`].
+    pub const fn read_model(mut self, supported: bool) -> Self {
+        self.read_model = supported;
+        self
+    }
+
+    fn all(&self) -> bool {
+        *self == Self::ALL
+    }
+}
+
 /// Runs every check, each on a fresh store from `make_store`.
 pub async fn run_all<S, F, Fut>(make_store: F)
+where
+    S: Store,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    run_declared(make_store, Capabilities::ALL).await;
+}
+
+/// Runs the checks of the event log and of the capabilities `declared`, each on a fresh
+/// store from `make_store`.
+pub async fn run_declared<S, F, Fut>(make_store: F, declared: Capabilities)
 where
     S: Store,
     F: Fn() -> Fut,
@@ -63,23 +135,33 @@ where
     append_and_load(&make_store().await).await;
     stream_ordering(&make_store().await).await;
     optimistic_concurrency(&make_store().await).await;
-    commit_atomicity(&make_store().await).await;
-    tenant_isolation(&make_store().await).await;
     idempotency_keys(&make_store().await).await;
-    timers_due_exactly_once(&make_store().await).await;
-    outbox_claim_ack_retry(&make_store().await).await;
-    dead_letters(&make_store().await).await;
-    read_model_equals_replay(&make_store().await).await;
     hostile_and_large_payloads(&make_store().await).await;
-    powers_of_attorney(&make_store().await).await;
-    campaigns(&make_store().await).await;
-    tenants_share_stream_ids(&make_store().await).await;
-    timer_claims(&make_store().await).await;
-    pending_work(&make_store().await).await;
-    enqueue_outbox_once(&make_store().await).await;
     commit_batch_members(&make_store().await).await;
-    engines_share_work(make_store().await).await;
-    racing_idempotent_requests(make_store().await).await;
+    if declared.timers {
+        timers_due_exactly_once(&make_store().await).await;
+        timer_claims(&make_store().await).await;
+    }
+    if declared.outbox {
+        outbox_claim_ack_retry(&make_store().await).await;
+        dead_letters(&make_store().await).await;
+        enqueue_outbox_once(&make_store().await).await;
+    }
+    if declared.work {
+        pending_work(&make_store().await).await;
+    }
+    if declared.read_model {
+        tenant_isolation(&make_store().await).await;
+        read_model_equals_replay(&make_store().await).await;
+        powers_of_attorney(&make_store().await).await;
+        campaigns(&make_store().await).await;
+    }
+    if declared.all() {
+        commit_atomicity(&make_store().await).await;
+        tenants_share_stream_ids(&make_store().await).await;
+        engines_share_work(make_store().await).await;
+        racing_idempotent_requests(make_store().await).await;
+    }
 }
 
 /// A complaint stream being built: its id, tenant, events so far and state.
