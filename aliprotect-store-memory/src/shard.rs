@@ -20,7 +20,8 @@ use aliprotect_core::power::Power;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, DomainEvent, Lease, Loaded, OutboxMessage,
-    PendingWork, Snapshot, StoreError, StoredEvent, StreamId, Timer, TimerKind, WorkId,
+    PendingWork, Snapshot, StoreError, StoredEvent, StreamId, StreamStatus, Timer, TimerKind,
+    WorkId,
 };
 use chrono::{DateTime, Utc};
 
@@ -101,6 +102,7 @@ impl Shard {
             timers,
             metrics,
             work,
+            status,
             ..
         } = commit;
         if let Some(change) = &metrics {
@@ -109,16 +111,15 @@ impl Shard {
                 .or_default()
                 .record(change);
         }
-        let old = self.streams.get(&key).map(|s| &s.snapshot);
         let counts = self.counts.entry(tenant).or_default();
         match &snapshot {
             Snapshot::Complaint(complaint) => {
-                let old_status = match old {
-                    Some(Snapshot::Complaint(old)) => Some(old.status()),
+                let old_status = match status.before {
+                    Some(StreamStatus::Complaint(old)) => Some(old),
                     _ => None,
                 };
                 counts.complaint_moved(old_status, complaint);
-                if old.is_none() {
+                if status.before.is_none() {
                     let filed = &complaint.filed;
                     self.listings
                         .entry((tenant, filed.listing.key.clone()))
@@ -131,8 +132,8 @@ impl Shard {
                 }
             }
             Snapshot::Right(right) => {
-                let old_status = match old {
-                    Some(Snapshot::Right(old)) => Some(old.status),
+                let old_status = match status.before {
+                    Some(StreamStatus::Right(old)) => Some(old),
                     _ => None,
                 };
                 counts.right_moved(old_status, right.status);

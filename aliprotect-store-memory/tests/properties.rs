@@ -7,7 +7,9 @@ use aliprotect_core::decider::Decider;
 use aliprotect_core::ids::TenantId;
 use aliprotect_core::metrics::{MetricsChange, Tallies};
 use aliprotect_core::store::prelude::*;
-use aliprotect_core::store::{Commit, CountBy, DomainEvent, Snapshot, StreamId};
+use aliprotect_core::store::{
+    Commit, CountBy, DomainEvent, Snapshot, StatusChange, StreamId, StreamStatus,
+};
 use aliprotect_core::testkit::strategies;
 use aliprotect_store_memory::MemoryStore;
 use proptest::prelude::*;
@@ -33,6 +35,10 @@ proptest! {
                     expected_version: version as u64,
                     events: vec![DomainEvent::Complaint(event.clone())],
                     metrics: MetricsChange::between(before.as_ref(), &after),
+                    status: StatusChange {
+                        before: before.as_ref().map(|c| StreamStatus::Complaint(c.status())),
+                        after: StreamStatus::Complaint(after.status()),
+                    },
                     snapshot: Snapshot::Complaint(std::sync::Arc::new(after)),
                     outbox: vec![],
                     timers: vec![],

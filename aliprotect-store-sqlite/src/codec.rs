@@ -4,7 +4,9 @@
 use aliprotect_core::complaint::ComplaintStatus;
 use aliprotect_core::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId};
 use aliprotect_core::right::RightStatus;
-use aliprotect_core::store::{DomainEvent, Snapshot, StoreError, StreamId, Timer, TimerKind};
+use aliprotect_core::store::{
+    DomainEvent, Snapshot, StoreError, StreamId, StreamStatus, Timer, TimerKind,
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -88,12 +90,12 @@ pub(crate) fn corrupt(location: &str, detail: impl ToString) -> StoreError {
 
 /// Index of a status in `ComplaintStatus::ALL` / `RightStatus::ALL` (the enum's order for
 /// powers and campaigns), as stored.
-pub(crate) fn status_code(snapshot: &Snapshot) -> i64 {
-    match snapshot {
-        Snapshot::Right(right) => right.status as i64,
-        Snapshot::Complaint(complaint) => complaint.status() as i64,
-        Snapshot::Power(power) => power.status as i64,
-        Snapshot::Campaign(campaign) => campaign.status() as i64,
+pub(crate) fn status_code(status: StreamStatus) -> i64 {
+    match status {
+        StreamStatus::Right(status) => status as i64,
+        StreamStatus::Complaint(status) => status as i64,
+        StreamStatus::Power(status) => status as i64,
+        StreamStatus::Campaign(status) => status as i64,
     }
 }
 

@@ -18,7 +18,8 @@ use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::power::PowerStatus;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    Commit, DomainEvent, Lease, OutboxMessage, Snapshot, StreamId, Timer, TimerKind,
+    Commit, DomainEvent, Lease, OutboxMessage, Snapshot, StatusChange, StreamId, StreamStatus,
+    Timer, TimerKind,
 };
 use aliprotect_core::testkit::fixtures;
 use chrono::Duration;
@@ -53,6 +54,10 @@ fn commit_of(tenant: TenantId, product: u64) -> Commit {
         expected_version: 0,
         events: events.into_iter().map(DomainEvent::Complaint).collect(),
         metrics: MetricsChange::between(None, &state),
+        status: StatusChange {
+            before: None,
+            after: StreamStatus::Complaint(state.status()),
+        },
         snapshot: Snapshot::Complaint(Arc::new(state)),
         outbox: vec![OutboxMessage {
             id: MessageId {

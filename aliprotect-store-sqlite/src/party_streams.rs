@@ -89,7 +89,10 @@ fn insert_stream(
     let stream_key = codec::stream_key(stream);
     let encoded = codec::encode_event(event).map_err(failed)?;
     let (timers_json, next_due) = codec::encode_timers(timers).map_err(failed)?;
-    let (kind, status) = (codec::kind_of(snapshot), codec::status_code(snapshot));
+    let (kind, status) = (
+        codec::kind_of(snapshot),
+        codec::status_code(aliprotect_core::store::StreamStatus::of(snapshot)),
+    );
     tx.execute(
         "INSERT INTO events(tenant, stream, version, type, schema, payload)
          VALUES (?1, ?2, 1, ?3, ?4, ?5)",

@@ -38,6 +38,8 @@ pub(crate) struct Prepared {
     pub(crate) stream: [u8; 17],
     pub(crate) kind: u8,
     pub(crate) status: i64,
+    /// The status before the commit, as the engine decided on it (`None`: a new stream).
+    pub(crate) status_before: Option<i64>,
     pub(crate) snapshot_json: String,
     pub(crate) keys: RowKeys,
     pub(crate) events: Vec<EncodedEvent>,
@@ -102,7 +104,8 @@ impl Prepared {
             tenant: codec::tenant_key(commit.tenant),
             stream: codec::stream_key(commit.stream),
             kind,
-            status: codec::status_code(&commit.snapshot),
+            status: codec::status_code(commit.status.after),
+            status_before: commit.status.before.map(codec::status_code),
             snapshot_json: codec::to_json(&commit.snapshot)?,
             keys,
             events,

@@ -251,32 +251,28 @@ fn write_one(
         }
         None
     } else {
-        let updated: Option<Option<i64>> = tx
+        // The version check is the lock: a refused update writes nothing. The status before
+        // comes with the commit (the engine decided on that version), not from the row.
+        let updated = tx
             .prepare_cached(
-                "UPDATE streams SET version = ?3, prev_status = status, status = ?4,
-                     snapshot = ?5, timers = ?6, next_due = ?7,
-                     lease_owner = NULL, lease_until = NULL
-                 WHERE tenant = ?1 AND stream = ?2 AND version = ?8
-                 RETURNING prev_status",
+                "UPDATE streams SET version = ?3, status = ?4, snapshot = ?5, timers = ?6,
+                     next_due = ?7, lease_owner = NULL, lease_until = NULL
+                 WHERE tenant = ?1 AND stream = ?2 AND version = ?8",
             )?
-            .query_row(
-                params![
-                    tenant,
-                    stream,
-                    new_version,
-                    prepared.status,
-                    prepared.snapshot_json,
-                    prepared.timers_json,
-                    prepared.next_due,
-                    expected,
-                ],
-                |row| row.get(0),
-            )
-            .optional()?;
-        match updated {
-            Some(previous) => previous,
-            None => return Ok(Err(conflict(tx, prepared)?)),
+            .execute(params![
+                tenant,
+                stream,
+                new_version,
+                prepared.status,
+                prepared.snapshot_json,
+                prepared.timers_json,
+                prepared.next_due,
+                expected,
+            ])?;
+        if updated == 0 {
+            return Ok(Err(conflict(tx, prepared)?));
         }
+        prepared.status_before
     };
     if previous_status != Some(prepared.status) {
         if let Some(previous) = previous_status {

@@ -10,7 +10,9 @@ use aliprotect_core::party::Actor;
 use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::prelude::*;
-use aliprotect_core::store::{Commit, DomainEvent, Snapshot, StoreError, StreamId};
+use aliprotect_core::store::{
+    Commit, DomainEvent, Snapshot, StatusChange, StoreError, StreamId, StreamStatus,
+};
 use aliprotect_core::testkit::fixtures;
 use aliprotect_store_sqlite::{OpenError, SCHEMA_VERSION, SqliteStore};
 
@@ -38,6 +40,10 @@ fn filed_commit() -> Commit {
         expected_version: 0,
         events: events.into_iter().map(DomainEvent::Complaint).collect(),
         metrics: MetricsChange::between(None, &state),
+        status: StatusChange {
+            before: None,
+            after: StreamStatus::Complaint(state.status()),
+        },
         snapshot: Snapshot::Complaint(std::sync::Arc::new(state)),
         outbox: vec![],
         timers: vec![],

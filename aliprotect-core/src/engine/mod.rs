@@ -42,7 +42,8 @@ use crate::probe::{ListingProbe, ProbeFinding};
 use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
 use crate::store::{
     Commit, ComplaintRow, Count, CountBy, DomainEvent, FollowUpWork, Lease, PendingWork, Receipt,
-    Snapshot, Store, StoreError, StoredEvent, StreamId, Timer, TimerKind, WorkId,
+    Snapshot, StatusChange, Store, StoreError, StoredEvent, StreamId, StreamStatus, Timer,
+    TimerKind, WorkId,
 };
 
 /// Tunables of the engine; the defaults suit most embedders.
@@ -136,6 +137,18 @@ type RightMemo = HashMap<RightId, Option<Arc<IpRight>>>;
 struct Executed {
     receipt: Receipt,
     work: Option<PendingWork>,
+}
+
+/// What a decider produced on a stream, to be turned into a commit.
+struct Decision {
+    stream: StreamId,
+    /// The version decided on.
+    expected_version: u64,
+    /// The stream's status at that version (`None`: a new stream).
+    before: Option<StreamStatus>,
+    events: Vec<DomainEvent>,
+    /// The state after the events.
+    snapshot: Snapshot,
 }
 
 /// A decided command: its commit and the receipt it yields once committed.
@@ -412,13 +425,24 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             policy: &self.inner.policy,
         };
         let events = RightDecider::decide(&state, command, &context)?;
+        let before = state.as_ref().map(|r| StreamStatus::Right(r.status));
         let state = events.iter().fold(state, RightDecider::evolve);
         let Some(right) = state else {
             return Err(EngineError::NotFound(stream));
         };
         let events = events.into_iter().map(DomainEvent::Right).collect();
         let snapshot = Snapshot::Right(Arc::new(right));
-        Ok(self.prepare(request, stream, version, events, snapshot, now))
+        Ok(self.prepare(
+            request,
+            Decision {
+                stream,
+                expected_version: version,
+                before,
+                events,
+                snapshot,
+            },
+            now,
+        ))
     }
 
     async fn decide_complaint(
@@ -481,35 +505,49 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             previous: previous.as_deref(),
         };
         let events = ComplaintDecider::decide(&state, command, &context)?;
-        let before = state.as_ref().map(MetricsFact::of);
+        let fact_before = state.as_ref().map(MetricsFact::of);
+        let before = state.as_ref().map(|c| StreamStatus::Complaint(c.status()));
         let state = events.iter().fold(state, ComplaintDecider::evolve);
         let Some(complaint) = state else {
             return Err(EngineError::NotFound(stream));
         };
-        let metrics = MetricsChange::new(before, MetricsFact::of(&complaint));
+        let metrics = MetricsChange::new(fact_before, MetricsFact::of(&complaint));
         let events = events.into_iter().map(DomainEvent::Complaint).collect();
         let snapshot = Snapshot::Complaint(Arc::new(complaint));
-        let mut decided = self.prepare(request, stream, version, events, snapshot, now);
+        let mut decided = self.prepare(
+            request,
+            Decision {
+                stream,
+                expected_version: version,
+                before,
+                events,
+                snapshot,
+            },
+            now,
+        );
         decided.commit.metrics = metrics;
         Ok(decided)
     }
 
     /// The commit of a decision, with its effects and receipt.
-    fn prepare(
-        &self,
-        request: &Request,
-        stream: StreamId,
-        expected_version: u64,
-        events: Vec<DomainEvent>,
-        snapshot: Snapshot,
-        now: DateTime<Utc>,
-    ) -> Decided {
+    fn prepare(&self, request: &Request, decision: Decision, now: DateTime<Utc>) -> Decided {
+        let Decision {
+            stream,
+            expected_version,
+            before,
+            events,
+            snapshot,
+        } = decision;
         let tenant = request.tenant;
         let appended = u32::try_from(events.len()).unwrap_or(u32::MAX);
         let receipt = Receipt {
             stream,
             version: expected_version + u64::from(appended),
             events: appended,
+        };
+        let status = StatusChange {
+            before,
+            after: StreamStatus::of(&snapshot),
         };
         let work = effects::work_for(stream, &events).map(|follow_up| PendingWork {
             id: WorkId {
@@ -531,6 +569,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             receipt: request.idempotency_key.clone().map(|key| (key, receipt)),
             metrics: None,
             work,
+            status,
         };
         Decided { commit, receipt }
     }
@@ -866,6 +905,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         .into_iter()
         .filter(|t| t.kind != timer.kind)
         .collect();
+        let status = StreamStatus::of(&loaded.snapshot);
         let commit = Commit {
             tenant: timer.tenant,
             stream: timer.stream,
@@ -877,6 +917,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             receipt: None,
             metrics: None,
             work: None,
+            status: StatusChange {
+                before: Some(status),
+                after: status,
+            },
         };
         match store.commit(commit).await {
             // A conflict means the stream moved on and its timers were replaced anyway.

@@ -8,12 +8,12 @@ use super::{
     ComplaintRow, DomainEvent, IdempotencyKey, OutboxMessage, PendingWork, Receipt, StoreError,
     Timer, WorkId,
 };
-use crate::campaign::Campaign;
-use crate::complaint::Complaint;
+use crate::campaign::{Campaign, CampaignStatus};
+use crate::complaint::{Complaint, ComplaintStatus};
 use crate::ids::{StreamId, TenantId};
 use crate::metrics::MetricsChange;
-use crate::power::Power;
-use crate::right::IpRight;
+use crate::power::{Power, PowerStatus};
+use crate::right::{IpRight, RightStatus};
 
 /// The state of a stream after its latest event: what `load` returns and what read-model
 /// queries are answered from. Shared (`Arc`) so that a store can hand it out without a copy.
@@ -58,6 +58,58 @@ impl Snapshot {
     }
 }
 
+/// A stream's status, as the read model counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StreamStatus {
+    /// An IP right's.
+    Right(RightStatus),
+    /// A complaint's.
+    Complaint(ComplaintStatus),
+    /// A power of attorney's.
+    Power(PowerStatus),
+    /// A campaign's.
+    Campaign(CampaignStatus),
+}
+
+impl StreamStatus {
+    /// The status of the stream in `snapshot`.
+    pub fn of(snapshot: &Snapshot) -> Self {
+        match snapshot {
+            Snapshot::Right(right) => StreamStatus::Right(right.status),
+            Snapshot::Complaint(complaint) => StreamStatus::Complaint(complaint.status()),
+            Snapshot::Power(power) => StreamStatus::Power(power.status),
+            Snapshot::Campaign(campaign) => StreamStatus::Campaign(campaign.status()),
+        }
+    }
+}
+
+/// How a commit moves the read model's counts: the stream's status before (none for a new
+/// stream) and after. Computed once by the engine from the state it decided on, which the
+/// commit's version check proves is the stored one, so a backend adds it to its counters
+/// without reading the old row or decoding snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StatusChange {
+    /// The status before the commit (`None`: a new stream).
+    pub before: Option<StreamStatus>,
+    /// The status after it.
+    pub after: StreamStatus,
+}
+
+impl StatusChange {
+    /// The change from the state in `before` (none for a new stream) to the one in `after`.
+    pub fn between(before: Option<&Snapshot>, after: &Snapshot) -> Self {
+        Self {
+            before: before.map(StreamStatus::of),
+            after: StreamStatus::of(after),
+        }
+    }
+
+    /// Whether the status changes (a counter moves).
+    pub fn moved(&self) -> bool {
+        self.before != Some(self.after)
+    }
+}
+
 /// A stream as loaded: its version (number of events) and snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loaded {
@@ -91,6 +143,8 @@ pub struct Commit {
     pub metrics: Option<MetricsChange>,
     /// Work on other streams that this command causes, stored in the same transaction.
     pub work: Option<PendingWork>,
+    /// How the commit moves the status counters of the read model.
+    pub status: StatusChange,
 }
 
 impl Commit {
@@ -107,6 +161,14 @@ impl Commit {
             return Err(corrupt(
                 "the snapshot is not of the committed stream and tenant",
             ));
+        }
+        let same_kind = |status: StreamStatus| {
+            std::mem::discriminant(&status) == std::mem::discriminant(&self.status.after)
+        };
+        if self.status.after != StreamStatus::of(&self.snapshot)
+            || self.status.before.is_some_and(|before| !same_kind(before))
+        {
+            return Err(corrupt("the status change does not match the snapshot"));
         }
         if self
             .outbox

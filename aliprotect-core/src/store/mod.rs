@@ -43,7 +43,7 @@ mod traits;
 pub use claims::{
     DeadLetter, FollowUpWork, Lease, OutboxMessage, PendingWork, Timer, TimerKind, WorkId,
 };
-pub use commit::{Commit, Loaded, Snapshot};
+pub use commit::{Commit, Loaded, Snapshot, StatusChange, StreamStatus};
 pub use error::StoreError;
 pub use events::{DomainEvent, StoredEvent, upcast_event};
 pub use idempotency::{IdempotencyKey, InvalidIdempotencyKey, Receipt};

@@ -44,7 +44,7 @@ use crate::relisting::RemovedListing;
 use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
 use crate::store::{
     Commit, Count, CountBy, DomainEvent, GroupKey, IdempotencyKey, Lease, OutboxMessage, Receipt,
-    Snapshot, Store, StoreError, StreamId, Timer, TimerKind,
+    Snapshot, StatusChange, Store, StoreError, StreamId, StreamStatus, Timer, TimerKind,
 };
 use crate::text::Text;
 
@@ -218,12 +218,20 @@ impl Builder {
             .iter()
             .fold(self.state.clone(), ComplaintDecider::evolve)
             .expect("filed");
+        let before = self
+            .state
+            .as_ref()
+            .map(|c| StreamStatus::Complaint(c.status()));
         Commit {
             tenant: self.tenant,
             stream: self.stream(),
             expected_version: self.version,
             events: events.into_iter().map(DomainEvent::Complaint).collect(),
             metrics: MetricsChange::between(self.state.as_ref(), &state),
+            status: StatusChange {
+                before,
+                after: StreamStatus::Complaint(state.status()),
+            },
             snapshot: Snapshot::Complaint(std::sync::Arc::new(state)),
             outbox: Vec::new(),
             timers: Vec::new(),
@@ -771,6 +779,7 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
             stream,
             expected_version: loaded.version,
             events: vec![],
+            status: StatusChange::between(Some(&loaded.snapshot), &loaded.snapshot),
             snapshot: loaded.snapshot,
             outbox: vec![],
             timers: vec![],
@@ -1131,13 +1140,19 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
                 policy: &policy,
             };
             let events = RightDecider::decide(&state, &command, &context).expect("story");
+            let before = state.as_ref().map(|r| StreamStatus::Right(r.status));
             state = events.iter().fold(state, RightDecider::evolve);
+            let snapshot = Snapshot::Right(std::sync::Arc::new(state.clone().expect("registered")));
             let commit = Commit {
                 tenant,
                 stream: StreamId::Right(id),
                 expected_version: version,
                 events: events.into_iter().map(DomainEvent::Right).collect(),
-                snapshot: Snapshot::Right(std::sync::Arc::new(state.clone().expect("registered"))),
+                status: StatusChange {
+                    before,
+                    after: StreamStatus::of(&snapshot),
+                },
+                snapshot,
                 outbox: vec![],
                 timers: vec![],
                 receipt: None,
@@ -1355,16 +1370,18 @@ where
 {
     let mut state = D::initial_state();
     let mut version = 0;
-    let mut snapshot = None;
+    let mut snapshot: Option<Snapshot> = None;
     for command in commands {
         let events = D::decide(&state, command, context).expect("story");
         state = events.iter().fold(state, D::evolve);
+        let after = wrap_state(&state);
         let commit = Commit {
             tenant,
             stream,
             expected_version: version,
             events: events.into_iter().map(&wrap_event).collect(),
-            snapshot: wrap_state(&state),
+            status: StatusChange::between(snapshot.as_ref(), &after),
+            snapshot: after,
             outbox: vec![],
             timers: vec![],
             receipt: None,
