@@ -7,6 +7,7 @@
 //!
 //! The facade crate `aliprotect` documents a runnable example with the memory store.
 
+mod aggregate;
 mod command;
 mod dispatch;
 pub(crate) mod effects;
@@ -25,6 +26,8 @@ pub use dispatch::{DispatchReport, Dispatcher};
 pub use error::{EngineError, Forbidden};
 pub use intake::IntakeReport;
 pub use review::AccuracyReview;
+
+use aggregate::Aggregate;
 
 use crate::clock::Clock;
 use crate::complaint::{
@@ -425,24 +428,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             policy: &self.inner.policy,
         };
         let events = RightDecider::decide(&state, command, &context)?;
-        let before = state.as_ref().map(|r| StreamStatus::Right(r.status));
-        let state = events.iter().fold(state, RightDecider::evolve);
-        let Some(right) = state else {
-            return Err(EngineError::NotFound(stream));
-        };
-        let events = events.into_iter().map(DomainEvent::Right).collect();
-        let snapshot = Snapshot::Right(Arc::new(right));
-        Ok(self.prepare(
-            request,
-            Decision {
-                stream,
-                expected_version: version,
-                before,
-                events,
-                snapshot,
-            },
-            now,
-        ))
+        self.conclude::<RightDecider>(request, (stream, version), state, events, now)
     }
 
     async fn decide_complaint(
@@ -506,27 +492,36 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         };
         let events = ComplaintDecider::decide(&state, command, &context)?;
         let fact_before = state.as_ref().map(MetricsFact::of);
-        let before = state.as_ref().map(|c| StreamStatus::Complaint(c.status()));
-        let state = events.iter().fold(state, ComplaintDecider::evolve);
-        let Some(complaint) = state else {
+        let mut decided =
+            self.conclude::<ComplaintDecider>(request, (stream, version), state, events, now)?;
+        if let Snapshot::Complaint(complaint) = &decided.commit.snapshot {
+            decided.commit.metrics = MetricsChange::new(fact_before, MetricsFact::of(complaint));
+        }
+        Ok(decided)
+    }
+
+    /// Turns the events a decider produced on `state` (at `version` of `stream`) into the
+    /// commit: the status before, the new state as the snapshot, the events as stored.
+    fn conclude<D: Aggregate>(
+        &self,
+        request: &Request,
+        (stream, expected_version): (StreamId, u64),
+        state: Option<D::Item>,
+        events: Vec<D::Event>,
+        now: DateTime<Utc>,
+    ) -> Result<Decided, EngineError> {
+        let before = state.as_ref().map(D::status);
+        let Some(item) = events.iter().fold(state, D::evolve) else {
             return Err(EngineError::NotFound(stream));
         };
-        let metrics = MetricsChange::new(fact_before, MetricsFact::of(&complaint));
-        let events = events.into_iter().map(DomainEvent::Complaint).collect();
-        let snapshot = Snapshot::Complaint(Arc::new(complaint));
-        let mut decided = self.prepare(
-            request,
-            Decision {
-                stream,
-                expected_version: version,
-                before,
-                events,
-                snapshot,
-            },
-            now,
-        );
-        decided.commit.metrics = metrics;
-        Ok(decided)
+        let decision = Decision {
+            stream,
+            expected_version,
+            before,
+            events: events.into_iter().map(D::stored).collect(),
+            snapshot: D::snapshot(item),
+        };
+        Ok(self.prepare(request, decision, now))
     }
 
     /// The commit of a decision, with its effects and receipt.

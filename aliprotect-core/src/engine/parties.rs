@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Decided, Decision, Engine, EngineError, Forbidden, Request};
+use super::{Decided, Engine, EngineError, Forbidden, Request};
 use crate::campaign::{Campaign, CampaignCommand, CampaignContext, CampaignDecider};
 use crate::clock::Clock;
 use crate::decider::Decider;
@@ -13,7 +13,7 @@ use crate::notify::Notifier;
 use crate::party::Actor;
 use crate::power::{Power, PowerCommand, PowerContext, PowerDecider};
 use crate::right::RightStatus;
-use crate::store::{DomainEvent, Snapshot, Store, StreamId, StreamStatus};
+use crate::store::{Snapshot, Store, StreamId};
 
 impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     pub(super) async fn decide_power(
@@ -47,23 +47,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             actor: request.actor,
         };
         let events = PowerDecider::decide(&state, command, &context)?;
-        let before = state.as_ref().map(|p| StreamStatus::Power(p.status));
-        let Some(power) = events.iter().fold(state, PowerDecider::evolve) else {
-            return Err(EngineError::NotFound(stream));
-        };
-        let events = events.into_iter().map(DomainEvent::Power).collect();
-        let snapshot = Snapshot::Power(Arc::new(power));
-        Ok(self.prepare(
-            request,
-            Decision {
-                stream,
-                expected_version: version,
-                before,
-                events,
-                snapshot,
-            },
-            now,
-        ))
+        self.conclude::<PowerDecider>(request, (stream, version), state, events, now)
     }
 
     pub(super) async fn decide_campaign(
@@ -96,23 +80,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             approved_rights: &approved_rights,
         };
         let events = CampaignDecider::decide(&state, command, &context)?;
-        let before = state.as_ref().map(|c| StreamStatus::Campaign(c.status()));
-        let Some(campaign) = events.iter().fold(state, CampaignDecider::evolve) else {
-            return Err(EngineError::NotFound(stream));
-        };
-        let events = events.into_iter().map(DomainEvent::Campaign).collect();
-        let snapshot = Snapshot::Campaign(Arc::new(campaign));
-        Ok(self.prepare(
-            request,
-            Decision {
-                stream,
-                expected_version: version,
-                before,
-                events,
-                snapshot,
-            },
-            now,
-        ))
+        self.conclude::<CampaignDecider>(request, (stream, version), state, events, now)
     }
 
     /// Which rights the command names are approved in the tenant; a representative must
