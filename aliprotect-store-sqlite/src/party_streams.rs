@@ -29,17 +29,15 @@ pub(crate) fn convert(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         let stream = StreamId::Power(power.id);
         let at = power.valid_from;
         let until = power.valid_until;
-        let change = DomainEvent::Power(Recorded {
+        let event = Recorded {
             at,
             actor: Actor::System,
             change: PowerChange::Granted { tenant, power },
-        });
-        let DomainEvent::Power(event) = &change else {
-            unreachable!("built as a power event")
         };
-        let Some(state) = PowerDecider::evolve(None, event) else {
+        let Some(state) = PowerDecider::evolve(None, &event) else {
             return Err(failed("a grant makes a power"));
         };
+        let change = DomainEvent::Power(event);
         let timers: Vec<Timer> = until
             .filter(|_| state.status == PowerStatus::InForce)
             .map(|due| Timer {
@@ -61,17 +59,15 @@ pub(crate) fn convert(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         let campaign: Campaign = codec::from_json("campaign", &json).map_err(failed)?;
         let stream = StreamId::Campaign(campaign.id);
         let at: DateTime<Utc> = campaign.created_at;
-        let change = DomainEvent::Campaign(Recorded {
+        let event = Recorded {
             at,
             actor: Actor::System,
             change: CampaignChange::Created(Box::new(campaign)),
-        });
-        let DomainEvent::Campaign(event) = &change else {
-            unreachable!("built as a campaign event")
         };
-        let Some(state) = CampaignDecider::evolve(None, event) else {
+        let Some(state) = CampaignDecider::evolve(None, &event) else {
             return Err(failed("a creation makes a campaign"));
         };
+        let change = DomainEvent::Campaign(event);
         let snapshot = Snapshot::Campaign(state.into());
         insert_stream(tx, &tenant_key, stream, &change, &snapshot, &[])?;
     }
