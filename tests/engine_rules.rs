@@ -439,3 +439,67 @@ async fn a_batch_gives_each_request_its_own_result() {
         "untouched"
     );
 }
+
+/// An engine that leaves follow-ups to a tick (a separate worker, say): the approval's commit
+/// carries the release of its staged complaints, free for the very next tick of any engine.
+#[tokio::test]
+async fn follow_ups_left_to_a_tick_are_done_by_the_next_tick() {
+    use aliprotect::complaint::ComplaintStatus;
+    use aliprotect::engine::{Engine, EngineConfig};
+    let store = std::sync::Arc::new(aliprotect::store_memory::MemoryStore::new());
+    let clock = aliprotect::clock::ManualClock::at(fixtures::now());
+    let config = EngineConfig {
+        carry_out_follow_ups: false,
+        ..EngineConfig::default()
+    };
+    let policy = aliprotect::policy::MarketplacePolicy::alibaba_ipp;
+    let commands = Engine::with_config(
+        store.clone(),
+        aliprotect::notify::DiscardNotifier,
+        clock.clone(),
+        policy(),
+        config,
+    );
+    let worker = Engine::new(store, aliprotect::notify::DiscardNotifier, clock, policy());
+    let tenant = fixtures::tenant();
+    let right = RightId::new();
+    let steps = fixtures::approval_of(right, tenant, fixtures::trademark_package());
+    let (approve, before) = steps.split_last().unwrap();
+    for (actor, command) in before {
+        let request = Request::new(tenant, *actor, Command::right(right, command.clone()));
+        commands.execute(request).await.unwrap();
+    }
+    let staged = ComplaintId::new();
+    let mut filing = fixtures::complaint_filing(0, 31);
+    filing.id = staged;
+    filing.right = right;
+    let file = Command::complaint(staged, ComplaintCommand::File(Box::new(filing)));
+    commands
+        .execute(Request::new(tenant, fixtures::holder_user(), file))
+        .await
+        .unwrap();
+    let approve = Command::right(right, approve.1.clone());
+    commands
+        .execute(Request::new(tenant, Actor::Platform, approve))
+        .await
+        .unwrap();
+    let status = |engine: &Engine<_, _, _>| {
+        let engine = engine.clone();
+        async move {
+            engine
+                .complaint(tenant, staged)
+                .await
+                .unwrap()
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        status(&commands).await,
+        ComplaintStatus::Staged,
+        "not done inline"
+    );
+    assert_eq!(worker.tick().await.unwrap().follow_ups, 1);
+    assert_eq!(status(&worker).await, ComplaintStatus::Submitted);
+    assert_eq!(worker.tick().await.unwrap().follow_ups, 0, "done once");
+}

@@ -64,9 +64,9 @@ pub struct EngineConfig {
     /// that took them before another engine may take them over.
     pub claim_lease: Duration,
     /// Whether [`Engine::execute`] carries out the cross-stream work a command causes
-    /// before returning (the default), or leaves it to the next [`Engine::tick`] after
-    /// `claim_lease` (for instance in a separate worker process), which keeps command
-    /// latency flat when an approval releases thousands of staged complaints.
+    /// before returning (the default), or leaves it to the next [`Engine::tick`] of any
+    /// engine (for instance a separate worker process), which keeps command latency flat
+    /// when an approval releases thousands of staged complaints.
     pub carry_out_follow_ups: bool,
     /// Delay before the first retry of a failed delivery; doubled on each failure.
     pub retry_base_delay: Duration,
@@ -551,7 +551,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 version: receipt.version,
             },
             follow_up,
-            lease: self.lease(now, self.inner.config.claim_lease),
+            // Held by this engine while it carries the work out itself; else free at once
+            // for whichever engine ticks next.
+            lease: match self.inner.config.carry_out_follow_ups {
+                true => self.lease(now, self.inner.config.claim_lease),
+                false => self.lease(now, Duration::zero()),
+            },
         });
         let commit = Commit {
             tenant,
