@@ -138,6 +138,9 @@ impl EventLog for MemoryStore {
     }
 
     async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        // Needs no lock: a commit that does not hold together is refused before its version
+        // is looked at, as every backend does.
+        commit.check()?;
         let mut shard = self.shard(commit.stream).write();
         shard.validate(&commit)?;
         // Lock order: shard, then receipts. The receipt is checked and written under both,
