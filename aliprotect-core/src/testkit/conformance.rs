@@ -51,9 +51,9 @@ use crate::text::Text;
 mod sharing;
 
 pub use sharing::{
-    commit_batch_members, engines_share_work, enqueue_outbox_once, pending_work,
-    racing_idempotent_requests, tenants_share_stream_ids, timer_claims, two_engines_on_two_handles,
-    two_handles,
+    commit_batch_members, engines_share_work, enqueue_outbox_once,
+    inconsistent_commits_are_refused, pending_work, racing_idempotent_requests,
+    tenants_share_stream_ids, timer_claims, two_engines_on_two_handles, two_handles,
 };
 
 /// What a backend supports beyond its event log ([`crate::store::EventLog`], always
@@ -138,6 +138,7 @@ where
     idempotency_keys(&make_store().await).await;
     hostile_and_large_payloads(&make_store().await).await;
     commit_batch_members(&make_store().await).await;
+    inconsistent_commits_are_refused(&make_store().await).await;
     if declared.timers {
         timers_due_exactly_once(&make_store().await).await;
         timer_claims(&make_store().await).await;

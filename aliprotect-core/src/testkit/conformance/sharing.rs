@@ -745,3 +745,51 @@ pub async fn two_engines_on_two_handles<S: Store>(first: S, second: S) {
         "filed, submitted, accepted, then the three steps"
     );
 }
+
+/// A commit that does not hold together is refused as [`StoreError::Corrupt`], writing
+/// nothing: a snapshot of another tenant, a status change that does not match the snapshot,
+/// an outbox message of another tenant, pending work not keyed by the commit. Every backend
+/// refuses what [`crate::store::Commit::check`] refuses.
+pub async fn inconsistent_commits_are_refused(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let builder = Builder::file(store, tenant).await;
+    let stream = builder.stream();
+    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(9);
+    let good = builder.decide(ComplaintCommand::Submit);
+    let mut foreign_snapshot = good.clone();
+    foreign_snapshot.tenant = TenantId::new();
+    let mut wrong_status = good.clone();
+    wrong_status.status.after =
+        crate::store::StreamStatus::Complaint(crate::complaint::ComplaintStatus::ListingRemoved);
+    let mut foreign_message = good.clone();
+    foreign_message.outbox = vec![message(stream, 2, TenantId::new(), base)];
+    let mut misplaced_work = good.clone();
+    misplaced_work.work = Some(PendingWork {
+        id: WorkId {
+            tenant,
+            stream,
+            version: 7,
+        },
+        follow_up: FollowUpWork::ReleaseStaged {
+            right: builder.right.id,
+        },
+        lease: lease_until(base),
+    });
+    for (what, commit) in [
+        ("a snapshot of another tenant", foreign_snapshot),
+        ("a status change that does not match", wrong_status),
+        ("an outbox message of another tenant", foreign_message),
+        ("work not keyed by the commit", misplaced_work),
+    ] {
+        assert!(
+            matches!(store.commit(commit).await, Err(StoreError::Corrupt { .. })),
+            "{what} is refused as corrupt"
+        );
+    }
+    let loaded = store.load(tenant, stream).await.expect("load");
+    assert_eq!(loaded.map(|l| l.version), Some(1), "nothing was written");
+    store
+        .commit(good)
+        .await
+        .expect("the consistent commit goes through");
+}
