@@ -1,27 +1,17 @@
 //! How the store's values map to SQLite columns: ids as 16-byte blobs, streams as a kind byte
 //! plus the id, instants as microseconds since the epoch, documents as JSON text.
 
-use aliprotect_core::complaint::ComplaintStatus;
-use aliprotect_core::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId};
-use aliprotect_core::right::RightStatus;
-use aliprotect_core::store::{
-    DomainEvent, Snapshot, StoreError, StreamId, StreamStatus, Timer, TimerKind,
-};
+use aliprotect_core::ids::TenantId;
+use aliprotect_core::store::columns;
+use aliprotect_core::store::{DomainEvent, StoreError, StreamId, StreamStatus, Timer};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-/// Stream kind stored in the `kind` column and the first byte of a stream key.
-pub(crate) const KIND_RIGHT: u8 = 0;
-/// See [`KIND_RIGHT`].
-pub(crate) const KIND_COMPLAINT: u8 = 1;
-/// See [`KIND_RIGHT`]. Only in keys: a filer has no stream row.
-pub(crate) const KIND_FILER: u8 = 2;
-/// See [`KIND_RIGHT`].
-pub(crate) const KIND_POWER: u8 = 3;
-/// See [`KIND_RIGHT`].
-pub(crate) const KIND_CAMPAIGN: u8 = 4;
+pub(crate) use aliprotect_core::store::columns::{
+    KIND_CAMPAIGN, KIND_COMPLAINT, KIND_POWER, KIND_RIGHT,
+};
 
 pub(crate) fn tenant_key(tenant: TenantId) -> [u8; 16] {
     tenant.as_uuid().into_bytes()
@@ -34,13 +24,7 @@ pub(crate) fn tenant_of(bytes: &[u8]) -> Result<TenantId, StoreError> {
 }
 
 pub(crate) fn stream_key(stream: StreamId) -> [u8; 17] {
-    let (kind, uuid) = match stream {
-        StreamId::Right(id) => (KIND_RIGHT, id.as_uuid()),
-        StreamId::Complaint(id) => (KIND_COMPLAINT, id.as_uuid()),
-        StreamId::Filer(id) => (KIND_FILER, id.as_uuid()),
-        StreamId::Power(id) => (KIND_POWER, id.as_uuid()),
-        StreamId::Campaign(id) => (KIND_CAMPAIGN, id.as_uuid()),
-    };
+    let (kind, uuid) = columns::stream_parts(stream);
     let mut key = [0u8; 17];
     key[0] = kind;
     key[1..].copy_from_slice(uuid.as_bytes());
@@ -52,14 +36,7 @@ pub(crate) fn stream_of(bytes: &[u8]) -> Result<StreamId, StoreError> {
         .split_first()
         .ok_or_else(|| corrupt("stream key", "empty"))?;
     let uuid = Uuid::from_slice(id).map_err(|e| corrupt("stream key", e))?;
-    match *kind {
-        KIND_RIGHT => Ok(StreamId::Right(RightId::from_uuid(uuid))),
-        KIND_COMPLAINT => Ok(StreamId::Complaint(ComplaintId::from_uuid(uuid))),
-        KIND_FILER => Ok(StreamId::Filer(TenantId::from_uuid(uuid))),
-        KIND_POWER => Ok(StreamId::Power(PowerOfAttorneyId::from_uuid(uuid))),
-        KIND_CAMPAIGN => Ok(StreamId::Campaign(CampaignId::from_uuid(uuid))),
-        other => Err(corrupt("stream key", format!("unknown kind {other}"))),
-    }
+    columns::stream_from_parts(i64::from(*kind), uuid)
 }
 
 pub(crate) fn micros(at: DateTime<Utc>) -> i64 {
@@ -88,69 +65,20 @@ pub(crate) fn corrupt(location: &str, detail: impl ToString) -> StoreError {
     }
 }
 
-/// Index of a status in `ComplaintStatus::ALL` / `RightStatus::ALL` (the enum's order for
-/// powers and campaigns), as stored.
 pub(crate) fn status_code(status: StreamStatus) -> i64 {
-    match status {
-        StreamStatus::Right(status) => status as i64,
-        StreamStatus::Complaint(status) => status as i64,
-        StreamStatus::Power(status) => status as i64,
-        StreamStatus::Campaign(status) => status as i64,
-    }
+    i64::from(columns::status_code(status))
 }
 
-/// The stream kind of a snapshot.
-pub(crate) fn kind_of(snapshot: &Snapshot) -> u8 {
-    match snapshot {
-        Snapshot::Right(_) => KIND_RIGHT,
-        Snapshot::Complaint(_) => KIND_COMPLAINT,
-        Snapshot::Power(_) => KIND_POWER,
-        Snapshot::Campaign(_) => KIND_CAMPAIGN,
-    }
-}
+pub(crate) use aliprotect_core::store::columns::{complaint_status, kind_of, right_status};
 
-pub(crate) fn complaint_status(code: i64) -> Result<ComplaintStatus, StoreError> {
-    usize::try_from(code)
-        .ok()
-        .and_then(|i| ComplaintStatus::ALL.get(i).copied())
-        .ok_or_else(|| corrupt("complaint status", code))
-}
-
-pub(crate) fn right_status(code: i64) -> Result<RightStatus, StoreError> {
-    usize::try_from(code)
-        .ok()
-        .and_then(|i| RightStatus::ALL.get(i).copied())
-        .ok_or_else(|| corrupt("right status", code))
-}
-
-/// Timers as stored in a stream row: `[[kind, due_micros], ...]`.
+/// Timers as stored in a stream row, and the earliest due time in microseconds.
 pub(crate) fn encode_timers(timers: &[Timer]) -> Result<(Option<String>, Option<i64>), StoreError> {
-    if timers.is_empty() {
-        return Ok((None, None));
-    }
-    let pairs: Vec<(TimerKind, i64)> = timers.iter().map(|t| (t.kind, micros(t.due))).collect();
-    let next = pairs.iter().map(|(_, due)| *due).min();
-    Ok((Some(to_json(&pairs)?), next))
+    Ok(columns::encode_timers(timers)?
+        .map(|(json, next)| (Some(json), Some(micros(next))))
+        .unwrap_or((None, None)))
 }
 
-pub(crate) fn decode_timers(
-    tenant: TenantId,
-    stream: StreamId,
-    json: &str,
-) -> Result<Vec<Timer>, StoreError> {
-    let pairs: Vec<(TimerKind, i64)> = from_json("timers", json)?;
-    pairs
-        .into_iter()
-        .map(|(kind, due)| {
-            Ok(Timer {
-                tenant,
-                stream,
-                kind,
-                due: instant(due)?,
-            })
-        })
-        .collect()
-}
+pub(crate) use aliprotect_core::store::columns::decode_timers;
 
 /// An event ready to store: its type name, schema version and JSON payload.
 pub(crate) struct EncodedEvent {

@@ -7,9 +7,9 @@
 
 use std::collections::HashMap;
 
-use aliprotect_core::ids::{CampaignId, RightId, TenantId};
+use aliprotect_core::ids::{CampaignId, TenantId};
 use aliprotect_core::metrics::{GroupTally, MetricsChange, MetricsGroup, Tallies};
-use aliprotect_core::store::{Snapshot, StoreError};
+use aliprotect_core::store::{Snapshot, StoreError, columns};
 use rusqlite::{Connection, Transaction, params};
 
 use crate::codec;
@@ -17,34 +17,9 @@ use crate::codec;
 /// The campaign column of complaints without a campaign (a key column cannot be NULL).
 const NO_CAMPAIGN: [u8; 0] = [];
 
-const RIGHT: i64 = 0;
-const WEEK: i64 = 1;
-const SELLER: i64 = 2;
-
 fn encode_group(group: &MetricsGroup) -> (i64, String) {
-    match group {
-        MetricsGroup::Right(right) => (RIGHT, right.to_string()),
-        MetricsGroup::Week(week) => (WEEK, week.to_string()),
-        MetricsGroup::Seller(seller) => (SELLER, seller.clone()),
-    }
-}
-
-fn decode_group(dimension: i64, key: String) -> Result<MetricsGroup, StoreError> {
-    match dimension {
-        RIGHT => key
-            .parse::<RightId>()
-            .map(MetricsGroup::Right)
-            .map_err(|e| codec::corrupt("metric_groups", e)),
-        WEEK => key
-            .parse()
-            .map(MetricsGroup::Week)
-            .map_err(|e| codec::corrupt("metric_groups", e)),
-        SELLER => Ok(MetricsGroup::Seller(key)),
-        other => Err(codec::corrupt(
-            "metric_groups",
-            format!("unknown dimension {other}"),
-        )),
-    }
+    let (dimension, key) = columns::metrics_group_parts(group);
+    (i64::from(dimension), key)
 }
 
 fn campaign_key(campaign: Option<CampaignId>) -> Vec<u8> {
@@ -176,7 +151,7 @@ pub(crate) fn read(
     }
     let mut tallies = Tallies::default();
     for ((dimension, key), sums) in groups {
-        tallies.add(decode_group(dimension, key)?, &sums);
+        tallies.add(columns::metrics_group_from_parts(dimension, key)?, &sums);
     }
     Ok(tallies)
 }

@@ -30,6 +30,7 @@
 //! outbox messages and dead letters.
 
 mod claims;
+pub mod columns;
 mod commit;
 mod error;
 mod events;

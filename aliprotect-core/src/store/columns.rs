@@ -1,0 +1,242 @@
+//! Stable codes for keys and statuses in a database's columns, shared by every SQL backend
+//! (and free for a third party's): a stream is a kind code plus a UUID, a status its index
+//! in its type's `ALL` order, a metrics group a dimension code plus a text key. The codes
+//! are part of the stored format: they only ever grow.
+
+use uuid::Uuid;
+
+use super::{Snapshot, StoreError, StreamId, StreamStatus, Timer, TimerKind};
+use crate::complaint::ComplaintStatus;
+use crate::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId};
+use crate::metrics::MetricsGroup;
+use crate::right::RightStatus;
+use chrono::{DateTime, Utc};
+
+/// Kind code of an IP right's stream.
+pub const KIND_RIGHT: u8 = 0;
+/// Kind code of a complaint's stream.
+pub const KIND_COMPLAINT: u8 = 1;
+/// Kind code of a filer (the tenant itself): only in outbox keys, it has no stream row.
+pub const KIND_FILER: u8 = 2;
+/// Kind code of a power of attorney's stream.
+pub const KIND_POWER: u8 = 3;
+/// Kind code of a campaign's stream.
+pub const KIND_CAMPAIGN: u8 = 4;
+
+fn corrupt(location: &str, detail: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        location: location.to_owned(),
+        detail: detail.to_string(),
+    }
+}
+
+/// The stream's kind code and UUID.
+pub fn stream_parts(stream: StreamId) -> (u8, Uuid) {
+    match stream {
+        StreamId::Right(id) => (KIND_RIGHT, id.as_uuid()),
+        StreamId::Complaint(id) => (KIND_COMPLAINT, id.as_uuid()),
+        StreamId::Filer(id) => (KIND_FILER, id.as_uuid()),
+        StreamId::Power(id) => (KIND_POWER, id.as_uuid()),
+        StreamId::Campaign(id) => (KIND_CAMPAIGN, id.as_uuid()),
+    }
+}
+
+/// The stream with this kind code and UUID; an unknown kind is corrupt data.
+pub fn stream_from_parts(kind: i64, uuid: Uuid) -> Result<StreamId, StoreError> {
+    match u8::try_from(kind) {
+        Ok(KIND_RIGHT) => Ok(StreamId::Right(RightId::from_uuid(uuid))),
+        Ok(KIND_COMPLAINT) => Ok(StreamId::Complaint(ComplaintId::from_uuid(uuid))),
+        Ok(KIND_FILER) => Ok(StreamId::Filer(TenantId::from_uuid(uuid))),
+        Ok(KIND_POWER) => Ok(StreamId::Power(PowerOfAttorneyId::from_uuid(uuid))),
+        Ok(KIND_CAMPAIGN) => Ok(StreamId::Campaign(CampaignId::from_uuid(uuid))),
+        _ => Err(corrupt("stream key", format!("unknown kind {kind}"))),
+    }
+}
+
+/// The kind code of the stream a snapshot is the state of.
+pub fn kind_of(snapshot: &Snapshot) -> u8 {
+    match snapshot {
+        Snapshot::Right(_) => KIND_RIGHT,
+        Snapshot::Complaint(_) => KIND_COMPLAINT,
+        Snapshot::Power(_) => KIND_POWER,
+        Snapshot::Campaign(_) => KIND_CAMPAIGN,
+    }
+}
+
+/// A status as stored: its index in `ComplaintStatus::ALL` / `RightStatus::ALL` (the enum's
+/// order for powers and campaigns).
+pub fn status_code(status: StreamStatus) -> i16 {
+    match status {
+        StreamStatus::Right(status) => status as i16,
+        StreamStatus::Complaint(status) => status as i16,
+        StreamStatus::Power(status) => status as i16,
+        StreamStatus::Campaign(status) => status as i16,
+    }
+}
+
+/// The complaint status stored as `code`.
+pub fn complaint_status(code: i64) -> Result<ComplaintStatus, StoreError> {
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| ComplaintStatus::ALL.get(i).copied())
+        .ok_or_else(|| corrupt("complaint status", code))
+}
+
+/// The right status stored as `code`.
+pub fn right_status(code: i64) -> Result<RightStatus, StoreError> {
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| RightStatus::ALL.get(i).copied())
+        .ok_or_else(|| corrupt("right status", code))
+}
+
+const GROUP_RIGHT: i16 = 0;
+const GROUP_WEEK: i16 = 1;
+const GROUP_SELLER: i16 = 2;
+
+/// A metrics group as stored: a dimension code and a text key.
+pub fn metrics_group_parts(group: &MetricsGroup) -> (i16, String) {
+    match group {
+        MetricsGroup::Right(right) => (GROUP_RIGHT, right.to_string()),
+        MetricsGroup::Week(week) => (GROUP_WEEK, week.to_string()),
+        MetricsGroup::Seller(seller) => (GROUP_SELLER, seller.clone()),
+    }
+}
+
+/// The metrics group stored as `dimension` and `key`.
+pub fn metrics_group_from_parts(dimension: i64, key: String) -> Result<MetricsGroup, StoreError> {
+    match i16::try_from(dimension) {
+        Ok(GROUP_RIGHT) => key
+            .parse::<RightId>()
+            .map(MetricsGroup::Right)
+            .map_err(|e| corrupt("metrics group", e)),
+        Ok(GROUP_WEEK) => key
+            .parse()
+            .map(MetricsGroup::Week)
+            .map_err(|e| corrupt("metrics group", e)),
+        Ok(GROUP_SELLER) => Ok(MetricsGroup::Seller(key)),
+        _ => Err(corrupt(
+            "metrics group",
+            format!("unknown dimension {dimension}"),
+        )),
+    }
+}
+
+/// A stream's timers as stored in its row: JSON `[[kind, due_micros], ...]`, and the
+/// earliest due time (what a claim looks for); `None` for no timers.
+pub fn encode_timers(timers: &[Timer]) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+    let Some(next) = timers.iter().map(|t| t.due).min() else {
+        return Ok(None);
+    };
+    let pairs: Vec<(TimerKind, i64)> = timers
+        .iter()
+        .map(|t| (t.kind, t.due.timestamp_micros()))
+        .collect();
+    let json = serde_json::to_string(&pairs).map_err(|e| corrupt("encoding timers", e))?;
+    Ok(Some((json, next)))
+}
+
+/// The timers of `stream` stored as `json` by [`encode_timers`].
+pub fn decode_timers(
+    tenant: TenantId,
+    stream: StreamId,
+    json: &str,
+) -> Result<Vec<Timer>, StoreError> {
+    let pairs: Vec<(TimerKind, i64)> =
+        serde_json::from_str(json).map_err(|e| corrupt("timers", e))?;
+    pairs
+        .into_iter()
+        .map(|(kind, due)| {
+            Ok(Timer {
+                tenant,
+                stream,
+                kind,
+                due: DateTime::from_timestamp_micros(due)
+                    .ok_or_else(|| corrupt("timer due", due))?,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_keys_round_trip_and_unknown_kinds_are_corrupt() {
+        for stream in [
+            StreamId::Right(RightId::new()),
+            StreamId::Complaint(ComplaintId::new()),
+            StreamId::Filer(TenantId::new()),
+            StreamId::Power(PowerOfAttorneyId::new()),
+            StreamId::Campaign(CampaignId::new()),
+        ] {
+            let (kind, uuid) = stream_parts(stream);
+            assert_eq!(stream_from_parts(i64::from(kind), uuid).ok(), Some(stream));
+        }
+        assert!(matches!(
+            stream_from_parts(9, Uuid::nil()),
+            Err(StoreError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            stream_from_parts(-1, Uuid::nil()),
+            Err(StoreError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn status_codes_round_trip_and_out_of_range_is_corrupt() {
+        for status in ComplaintStatus::ALL {
+            let code = status_code(StreamStatus::Complaint(status));
+            assert_eq!(complaint_status(i64::from(code)).ok(), Some(status));
+        }
+        for &status in RightStatus::ALL.iter() {
+            let code = status_code(StreamStatus::Right(status));
+            assert_eq!(right_status(i64::from(code)).ok(), Some(status));
+        }
+        assert!(complaint_status(99).is_err());
+        assert!(right_status(-1).is_err());
+    }
+
+    #[test]
+    fn metrics_groups_round_trip() {
+        let week = "2026-W05".parse().expect("week");
+        for group in [
+            MetricsGroup::Right(RightId::new()),
+            MetricsGroup::Week(week),
+            MetricsGroup::Seller("shop 1".to_owned()),
+        ] {
+            let (dimension, key) = metrics_group_parts(&group);
+            assert_eq!(
+                metrics_group_from_parts(i64::from(dimension), key).ok(),
+                Some(group)
+            );
+        }
+        assert!(metrics_group_from_parts(7, String::new()).is_err());
+    }
+
+    #[test]
+    fn timers_round_trip_with_their_earliest_due_time() {
+        let (tenant, stream) = (TenantId::new(), StreamId::Complaint(ComplaintId::new()));
+        assert_eq!(encode_timers(&[]).ok(), Some(None));
+        let at = DateTime::from_timestamp_micros(1_700_000_000_000_000).expect("instant");
+        let timers = vec![
+            Timer {
+                tenant,
+                stream,
+                kind: TimerKind::Expiry,
+                due: at + chrono::Duration::days(2),
+            },
+            Timer {
+                tenant,
+                stream,
+                kind: TimerKind::CheckBack,
+                due: at,
+            },
+        ];
+        let (json, next) = encode_timers(&timers).ok().flatten().expect("encoded");
+        assert_eq!(next, at);
+        assert_eq!(decode_timers(tenant, stream, &json).ok(), Some(timers));
+        assert!(decode_timers(tenant, stream, "[[").is_err());
+    }
+}
