@@ -33,7 +33,6 @@
 //!   that is not SQLite, or a path that cannot be opened is an [`OpenError`].
 #![deny(missing_docs)]
 
-mod cache;
 mod checkpoint;
 mod claims;
 mod codec;
@@ -63,8 +62,8 @@ use aliprotect_core::relisting::RemovedListing;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, Receipt, StoreError, StoredEvent, StreamId,
-    Timer, TimerQueue, WorkId, WorkQueue,
+    Outbox, OutboxMessage, PendingWork, ReadModel, Receipt, SnapshotCache, StoreError, StoredEvent,
+    StreamId, Timer, TimerQueue, WorkId, WorkQueue,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -74,7 +73,6 @@ use tokio::sync::oneshot;
 
 pub use schema::{Durability, OpenError, SCHEMA_VERSION};
 
-use cache::SnapshotCache;
 use prepare::Prepared;
 use writer::Job;
 

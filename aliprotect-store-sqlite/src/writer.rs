@@ -5,12 +5,11 @@
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
 
-use aliprotect_core::store::{Receipt, StoreError};
+use aliprotect_core::store::{Receipt, SnapshotCache, StoreError};
 use foldhash::HashMap;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
-use crate::cache::SnapshotCache;
 use crate::checkpoint::Wrote;
 use crate::prepare::Prepared;
 use crate::tallies::TallyChanges;

@@ -29,6 +29,7 @@
 //! ids, events and their history, receipts and idempotency keys, dashboard rows and counts,
 //! outbox messages and dead letters.
 
+mod cache;
 mod claims;
 pub mod columns;
 mod commit;
@@ -41,6 +42,7 @@ mod rows;
 mod shared;
 mod traits;
 
+pub use cache::SnapshotCache;
 pub use claims::{
     DeadLetter, FollowUpWork, Lease, OutboxMessage, PendingWork, Timer, TimerKind, WorkId,
 };

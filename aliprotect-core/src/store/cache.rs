@@ -1,12 +1,15 @@
-//! A bounded cache of recently used snapshots, so a command's load rarely reads and parses
-//! JSON. Coherent because only committed states enter it and a newer version always wins:
-//! the writer puts every committed snapshot in after its transaction, and a reader that
-//! loaded an older version from the file cannot overwrite a newer one.
+//! A bounded cache of recently committed snapshots for durable backends, so that a
+//! command's [`load_to_decide`](super::EventLog::load_to_decide) rarely reads and parses
+//! JSON. Coherent within one handle because only committed states enter it and a newer
+//! version always wins: a backend puts every snapshot it committed in after its transaction,
+//! and a reader that loaded an older version cannot overwrite a newer one. Another handle's
+//! commits are not seen: what [`load`](super::EventLog::load) answers from it must be checked
+//! against the stored version.
 
 use std::hash::BuildHasher;
 
-use aliprotect_core::ids::TenantId;
-use aliprotect_core::store::{Loaded, Snapshot, StreamId};
+use super::{Loaded, Snapshot, StreamId};
+use crate::ids::TenantId;
 use foldhash::HashMap;
 use parking_lot::Mutex;
 
@@ -15,8 +18,10 @@ const SHARDS: usize = 16;
 type Key = (TenantId, StreamId);
 type Shard = Mutex<HashMap<Key, (u64, Snapshot)>>;
 
+/// Snapshots by tenant and stream, with their versions; sharded so that concurrent
+/// commands rarely wait on one lock.
 #[derive(Debug)]
-pub(crate) struct SnapshotCache {
+pub struct SnapshotCache {
     shards: Box<[Shard]>,
     per_shard: usize,
     hasher: foldhash::fast::FixedState,
@@ -24,7 +29,7 @@ pub(crate) struct SnapshotCache {
 
 impl SnapshotCache {
     /// A cache holding about `capacity` snapshots (0 disables it).
-    pub(crate) fn new(capacity: usize) -> Self {
+    pub fn new(capacity: usize) -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             per_shard: capacity.div_ceil(SHARDS),
@@ -36,7 +41,8 @@ impl SnapshotCache {
         &self.shards[self.hasher.hash_one(key) as usize % SHARDS]
     }
 
-    pub(crate) fn get(&self, tenant: TenantId, stream: StreamId) -> Option<Loaded> {
+    /// The cached version and snapshot of the stream, if any.
+    pub fn get(&self, tenant: TenantId, stream: StreamId) -> Option<Loaded> {
         let key = (tenant, stream);
         self.shard(&key)
             .lock()
@@ -48,7 +54,7 @@ impl SnapshotCache {
     }
 
     /// Stores `snapshot` at `version` unless a newer version is cached.
-    pub(crate) fn put(&self, tenant: TenantId, stream: StreamId, version: u64, snapshot: Snapshot) {
+    pub fn put(&self, tenant: TenantId, stream: StreamId, version: u64, snapshot: Snapshot) {
         if self.per_shard == 0 {
             return;
         }
@@ -69,7 +75,7 @@ impl SnapshotCache {
     }
 
     /// Drops the cached snapshot of a stream.
-    pub(crate) fn forget(&self, tenant: TenantId, stream: StreamId) {
+    pub fn forget(&self, tenant: TenantId, stream: StreamId) {
         let key = (tenant, stream);
         self.shard(&key).lock().remove(&key);
     }
