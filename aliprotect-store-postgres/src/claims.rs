@@ -1,0 +1,359 @@
+//! Work shared by every engine on the database: due timers, outbox messages and pending
+//! cross-stream work, each claimed with a lease (owner, until) by one statement that picks
+//! its rows `FOR UPDATE SKIP LOCKED`, so that engines claiming at once never wait on each
+//! other or get the same row. Lease times are the engines' clocks, as the contract says.
+
+use aliprotect_core::ids::{TenantId, WorkerId};
+use aliprotect_core::notify::MessageId;
+use aliprotect_core::store::columns;
+use aliprotect_core::store::{
+    DeadLetter, FollowUpWork, Lease, OutboxMessage, PendingWork, StoreError, Timer, WorkId,
+};
+use chrono::{DateTime, Utc};
+use deadpool_postgres::Object;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+use uuid::Uuid;
+
+use crate::error::{corrupt, unavailable};
+use crate::queries::version_of;
+
+fn limit_sql(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+fn text<'a>(row: &'a Row, index: usize, location: &str) -> Result<&'a str, StoreError> {
+    row.try_get(index).map_err(|e| corrupt(location, e))
+}
+
+fn json<T: serde::de::DeserializeOwned>(
+    row: &Row,
+    index: usize,
+    location: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text(row, index, location)?).map_err(|e| corrupt(location, e))
+}
+
+/// A message or work id from columns (tenant, kind, stream, version) at `first`.
+fn key_of(row: &Row, first: usize, location: &str) -> Result<MessageId, StoreError> {
+    let get_err = |e| corrupt(location, e);
+    let tenant: Uuid = row.try_get(first).map_err(get_err)?;
+    let kind: i16 = row.try_get(first + 1).map_err(get_err)?;
+    let stream: Uuid = row.try_get(first + 2).map_err(get_err)?;
+    let version: i64 = row.try_get(first + 3).map_err(get_err)?;
+    Ok(MessageId {
+        tenant: TenantId::from_uuid(tenant),
+        stream: columns::stream_from_parts(i64::from(kind), stream)?,
+        version: version_of(version)?,
+    })
+}
+
+/// Key columns of a message id: tenant, kind, stream, version.
+fn key_params(id: &MessageId) -> Result<(Uuid, i16, Uuid, i64), StoreError> {
+    let (kind, stream) = columns::stream_parts(id.stream);
+    let version = i64::try_from(id.version).map_err(|_| corrupt("message id", id.version))?;
+    Ok((id.tenant.as_uuid(), i16::from(kind), stream, version))
+}
+
+async fn run(
+    client: &Object,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>, StoreError> {
+    let statement = client.prepare_cached(sql).await.map_err(unavailable)?;
+    client.query(&statement, params).await.map_err(unavailable)
+}
+
+async fn changed(
+    client: &Object,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<bool, StoreError> {
+    let statement = client.prepare_cached(sql).await.map_err(unavailable)?;
+    let count = client
+        .execute(&statement, params)
+        .await
+        .map_err(unavailable)?;
+    Ok(count > 0)
+}
+
+pub(crate) async fn claim_timers(
+    client: &Object,
+    now: DateTime<Utc>,
+    lease: Lease,
+    limit: usize,
+) -> Result<Vec<Timer>, StoreError> {
+    let rows = run(
+        client,
+        "UPDATE streams SET lease_owner = $1, lease_until = $2
+         FROM (SELECT tenant, kind, stream FROM streams
+               WHERE next_due <= $3 AND (lease_until IS NULL OR lease_until <= $3)
+               ORDER BY next_due LIMIT $4 FOR UPDATE SKIP LOCKED) AS due
+         WHERE streams.tenant = due.tenant AND streams.kind = due.kind
+           AND streams.stream = due.stream
+         RETURNING streams.tenant, streams.kind, streams.stream, streams.timers::text",
+        &[
+            &lease.owner.as_uuid(),
+            &lease.until,
+            &now,
+            &limit_sql(limit),
+        ],
+    )
+    .await?;
+    let mut due = Vec::new();
+    for row in &rows {
+        let id = key_of_stream(row)?;
+        let timers = text(row, 3, "timers")?;
+        due.extend(
+            columns::decode_timers(id.0, id.1, timers)?
+                .into_iter()
+                .filter(|timer| timer.due <= now),
+        );
+    }
+    due.sort_by_key(|t| (t.due, t.tenant, t.stream, t.kind));
+    Ok(due)
+}
+
+fn key_of_stream(row: &Row) -> Result<(TenantId, aliprotect_core::store::StreamId), StoreError> {
+    let get_err = |e| corrupt("streams", e);
+    let tenant: Uuid = row.try_get(0).map_err(get_err)?;
+    let kind: i16 = row.try_get(1).map_err(get_err)?;
+    let stream: Uuid = row.try_get(2).map_err(get_err)?;
+    Ok((
+        TenantId::from_uuid(tenant),
+        columns::stream_from_parts(i64::from(kind), stream)?,
+    ))
+}
+
+pub(crate) async fn claim_outbox(
+    client: &Object,
+    now: DateTime<Utc>,
+    lease: Lease,
+    limit: usize,
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let rows = run(
+        client,
+        "UPDATE outbox SET attempts = outbox.attempts + 1, available_at = $2, lease_owner = $3
+         FROM (SELECT seq FROM outbox WHERE available_at <= $1 AND dead_error IS NULL
+               ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED) AS free
+         WHERE outbox.seq = free.seq
+         RETURNING outbox.seq, outbox.tenant, outbox.kind, outbox.stream, outbox.version,
+             outbox.message::text, outbox.attempts",
+        &[
+            &now,
+            &lease.until,
+            &lease.owner.as_uuid(),
+            &limit_sql(limit),
+        ],
+    )
+    .await?;
+    let mut messages = rows
+        .iter()
+        .map(|row| {
+            let seq: i64 = row.try_get(0).map_err(|e| corrupt("outbox", e))?;
+            let attempts: i32 = row.try_get(6).map_err(|e| corrupt("outbox", e))?;
+            Ok((
+                seq,
+                OutboxMessage {
+                    id: key_of(row, 1, "outbox")?,
+                    notification: json(row, 5, "outbox message")?,
+                    attempts: u32::try_from(attempts).unwrap_or(0),
+                    available_at: lease.until,
+                },
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    // RETURNING gives no order: oldest first is the promise.
+    messages.sort_by_key(|(seq, _)| *seq);
+    Ok(messages.into_iter().map(|(_, m)| m).collect())
+}
+
+pub(crate) async fn enqueue_outbox(
+    client: &Object,
+    message: &OutboxMessage,
+) -> Result<bool, StoreError> {
+    let (tenant, kind, stream, version) = key_params(&message.id)?;
+    let json = serde_json::to_string(&message.notification).map_err(|e| corrupt("encoding", e))?;
+    let attempts = i32::try_from(message.attempts).unwrap_or(i32::MAX);
+    changed(
+        client,
+        "INSERT INTO outbox (tenant, kind, stream, version, message, attempts, available_at)
+         VALUES ($1, $2, $3, $4, $5::text::json, $6, $7)
+         ON CONFLICT (tenant, kind, stream, version) DO NOTHING",
+        &[
+            &tenant,
+            &kind,
+            &stream,
+            &version,
+            &json,
+            &attempts,
+            &message.available_at,
+        ],
+    )
+    .await
+}
+
+/// The condition on a message `owner` holds: parameters 1-5 are its key and the owner.
+const HELD: &str = "tenant = $1 AND kind = $2 AND stream = $3 AND version = $4
+    AND lease_owner = $5 AND dead_error IS NULL";
+
+async fn on_held(
+    client: &Object,
+    sql: &str,
+    id: &MessageId,
+    owner: WorkerId,
+    extra: Option<&(dyn ToSql + Sync)>,
+) -> Result<bool, StoreError> {
+    let (tenant, kind, stream, version) = key_params(id)?;
+    let owner = owner.as_uuid();
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&tenant, &kind, &stream, &version, &owner];
+    params.extend(extra);
+    changed(client, sql, &params).await
+}
+
+pub(crate) async fn ack_outbox(
+    client: &Object,
+    id: &MessageId,
+    owner: WorkerId,
+) -> Result<bool, StoreError> {
+    let sql = format!("DELETE FROM outbox WHERE {HELD}");
+    on_held(client, &sql, id, owner, None).await
+}
+
+pub(crate) async fn release_outbox(
+    client: &Object,
+    id: &MessageId,
+    owner: WorkerId,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let sql = format!("UPDATE outbox SET available_at = $6, lease_owner = NULL WHERE {HELD}");
+    on_held(client, &sql, id, owner, Some(&at)).await
+}
+
+pub(crate) async fn dead_letter_outbox(
+    client: &Object,
+    id: &MessageId,
+    owner: WorkerId,
+    error: &str,
+) -> Result<bool, StoreError> {
+    let sql = format!("UPDATE outbox SET dead_error = $6, lease_owner = NULL WHERE {HELD}");
+    // Text columns cannot hold NUL: keep the rest of the receiver's answer.
+    let error = error.replace('\0', "\u{FFFD}");
+    on_held(client, &sql, id, owner, Some(&error)).await
+}
+
+pub(crate) async fn dead_letters(
+    client: &Object,
+    tenant: TenantId,
+    limit: usize,
+) -> Result<Vec<DeadLetter>, StoreError> {
+    let rows = run(
+        client,
+        "SELECT tenant, kind, stream, version, message::text, attempts, available_at, dead_error
+         FROM outbox WHERE tenant = $1 AND dead_error IS NOT NULL ORDER BY seq LIMIT $2",
+        &[&tenant.as_uuid(), &limit_sql(limit)],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let get_err = |e| corrupt("dead letter", e);
+            let attempts: i32 = row.try_get(5).map_err(get_err)?;
+            Ok(DeadLetter {
+                message: OutboxMessage {
+                    id: key_of(row, 0, "dead letter")?,
+                    notification: json(row, 4, "dead letter")?,
+                    attempts: u32::try_from(attempts).unwrap_or(0),
+                    available_at: row.try_get(6).map_err(get_err)?,
+                },
+                error: row.try_get(7).map_err(get_err)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn revive_dead_letter(
+    client: &Object,
+    tenant: TenantId,
+    id: &MessageId,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    if id.tenant != tenant {
+        return Ok(false);
+    }
+    let (tenant, kind, stream, version) = key_params(id)?;
+    changed(
+        client,
+        "UPDATE outbox SET dead_error = NULL, attempts = 0, available_at = $5, lease_owner = NULL
+         WHERE tenant = $1 AND kind = $2 AND stream = $3 AND version = $4
+           AND dead_error IS NOT NULL",
+        &[&tenant, &kind, &stream, &version, &at],
+    )
+    .await
+}
+
+pub(crate) async fn claim_work(
+    client: &Object,
+    now: DateTime<Utc>,
+    lease: Lease,
+    limit: usize,
+) -> Result<Vec<PendingWork>, StoreError> {
+    let rows = run(
+        client,
+        "UPDATE work SET lease_owner = $1, lease_until = $2
+         FROM (SELECT seq FROM work WHERE lease_until <= $3
+               ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED) AS free
+         WHERE work.seq = free.seq
+         RETURNING work.seq, work.tenant, work.kind, work.stream, work.version, work.work::text",
+        &[
+            &lease.owner.as_uuid(),
+            &lease.until,
+            &now,
+            &limit_sql(limit),
+        ],
+    )
+    .await?;
+    let mut claimed = rows
+        .iter()
+        .map(|row| {
+            let seq: i64 = row.try_get(0).map_err(|e| corrupt("work", e))?;
+            let id = key_of(row, 1, "work")?;
+            let follow_up: FollowUpWork = json(row, 5, "pending work")?;
+            Ok((
+                seq,
+                PendingWork {
+                    id: WorkId {
+                        tenant: id.tenant,
+                        stream: id.stream,
+                        version: id.version,
+                    },
+                    follow_up,
+                    lease,
+                },
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    claimed.sort_by_key(|(seq, _)| *seq);
+    Ok(claimed.into_iter().map(|(_, w)| w).collect())
+}
+
+pub(crate) async fn complete_work(
+    client: &Object,
+    id: &WorkId,
+    owner: WorkerId,
+) -> Result<bool, StoreError> {
+    let (kind, stream) = columns::stream_parts(id.stream);
+    let version = i64::try_from(id.version).map_err(|_| corrupt("work id", id.version))?;
+    changed(
+        client,
+        "DELETE FROM work
+         WHERE tenant = $1 AND kind = $2 AND stream = $3 AND version = $4 AND lease_owner = $5",
+        &[
+            &id.tenant.as_uuid(),
+            &i16::from(kind),
+            &stream,
+            &version,
+            &owner.as_uuid(),
+        ],
+    )
+    .await
+}

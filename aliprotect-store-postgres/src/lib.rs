@@ -1,0 +1,444 @@
+//! # aliprotect-store-postgres
+//!
+//! The [`Store`](aliprotect_core::store::Store) of aliprotect on PostgreSQL, for a firm that
+//! has outgrown one machine: several engine processes, on several hosts, share one database
+//! without losing or doubling anything.
+//!
+//! ```no_run
+//! use aliprotect_core::ids::{RightId, TenantId};
+//! use aliprotect_core::store::{StreamId, prelude::*};
+//! use aliprotect_store_postgres::PostgresStore;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = PostgresStore::connect("postgresql://aliprotect@db.internal/enforcement").await?;
+//! let loaded = store.load(TenantId::new(), StreamId::Right(RightId::new())).await?;
+//! assert!(loaded.is_none());
+//! # Ok(()) }
+//! ```
+//!
+//! How it works:
+//! - Every key carries the tenant: events have `PRIMARY KEY (tenant, kind, stream, version)`,
+//!   one row per stream holds its version, snapshot, read-model columns and timers, and
+//!   counters and metric tallies are moved in the same transaction as the commit.
+//! - Group commit: commits that arrive while a transaction runs are written together in the
+//!   next one, pipelined, each checked by one statement against its own expected version and
+//!   idempotency key and answered with its own result. [`EventLog::commit_batch`] sends
+//!   thousands at once. Serialization failures and deadlocks are retried with backoff; a
+//!   version conflict is returned, never retried blindly.
+//! - Due timers, outbox messages and pending work are claimed `FOR UPDATE SKIP LOCKED` with a
+//!   lease that another engine takes over once it runs out. Only transaction-scoped locks
+//!   are used, so a pooler in transaction mode is safe.
+//! - Wake-ups: commits that leave work for others `NOTIFY`; [`PostgresStore::wake_ups`]
+//!   gives what an idle worker waits on ([`WakeUps::PollOnly`] for poolers and databases
+//!   without LISTEN).
+//! - The schema is versioned in the database; a database of a newer build, a missing
+//!   database, wrong credentials and an unreachable server are [`ConnectError`]s.
+//!
+//! [`test_server`] starts a throwaway PostgreSQL cluster for tests and benchmarks.
+#![deny(missing_docs)]
+
+mod claims;
+mod error;
+mod prepare;
+mod queries;
+mod schema;
+mod tallies;
+pub mod test_server;
+mod wake;
+mod writer;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aliprotect_core::campaign::Campaign;
+use aliprotect_core::complaint::{Complaint, ComplaintStatus};
+use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId, WorkerId};
+use aliprotect_core::listing::ListingKey;
+use aliprotect_core::metrics::Tallies;
+use aliprotect_core::notify::MessageId;
+use aliprotect_core::power::Power;
+use aliprotect_core::relisting::RemovedListing;
+use aliprotect_core::right::RightStatus;
+use aliprotect_core::store::{
+    Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
+    Outbox, OutboxMessage, PendingWork, ReadModel, Receipt, SnapshotCache, StoreError, StoredEvent,
+    StreamId, Timer, TimerQueue, WorkId, WorkQueue,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio::sync::{Mutex, Notify, mpsc, oneshot};
+
+pub use error::ConnectError;
+pub use schema::SCHEMA_VERSION;
+pub use wake::WakeUps;
+
+use error::unavailable;
+use prepare::Prepared;
+use queries::Fresh;
+use writer::{Job, WriterContext};
+
+/// Settings of a [`PostgresStore`]; the defaults suit most deployments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PostgresOptions {
+    /// Connections in the pool (reads, claims and the writers' transactions).
+    pub pool_size: usize,
+    /// Group-commit transactions in flight at once: while one waits for its flush, the next
+    /// gathers the commits that arrive meanwhile.
+    pub writers: usize,
+    /// Snapshots kept in memory for deciding commands (about 1-2 KiB each); 0 disables it.
+    pub cache_capacity: usize,
+    /// Times a transaction is run again after a serialization failure or a deadlock.
+    pub max_retries: u32,
+    /// How long connecting, or waiting for a free connection, may take.
+    pub connect_timeout: Duration,
+    /// How idle engines learn of new work.
+    pub wake_ups: WakeUps,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 16,
+            writers: 2,
+            cache_capacity: 20_000,
+            max_retries: 8,
+            connect_timeout: Duration::from_secs(10),
+            wake_ups: WakeUps::Listen,
+        }
+    }
+}
+
+struct Shared {
+    pool: Pool,
+    cache: Arc<SnapshotCache>,
+    jobs: mpsc::UnboundedSender<Job>,
+    wake: Arc<Notify>,
+}
+
+/// The PostgreSQL store. Cheap to clone; clones share the pool, the writers and the cache.
+#[derive(Clone)]
+pub struct PostgresStore {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("pool", &self.shared.pool.status())
+            .finish_non_exhaustive()
+    }
+}
+
+fn writers_gone() -> StoreError {
+    StoreError::Unavailable("the PostgreSQL store's writers have stopped".into())
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgresql://user:password@host:port/database`)
+    /// with default options, creating or migrating the schema. Must run inside a tokio
+    /// runtime, whose tasks then run the writers and the wake-up listener.
+    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        Self::connect_with(url, PostgresOptions::default()).await
+    }
+
+    /// Connects to the database at `url` with `options`.
+    pub async fn connect_with(url: &str, options: PostgresOptions) -> Result<Self, ConnectError> {
+        let mut config = tokio_postgres::Config::from_str(url).map_err(ConnectError::InvalidUrl)?;
+        config.connect_timeout(options.connect_timeout);
+        if config.get_application_name().is_none() {
+            config.application_name("aliprotect");
+        }
+        let manager = Manager::from_config(
+            config.clone(),
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.max(options.writers + 1))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(options.connect_timeout))
+            .create_timeout(Some(options.connect_timeout))
+            .build()
+            .map_err(|e| ConnectError::Unreachable(Box::new(e)))?;
+        {
+            let mut client = pool.get().await.map_err(ConnectError::from_pool)?;
+            schema::migrate(&mut client).await?;
+        }
+        let cache = Arc::new(SnapshotCache::new(options.cache_capacity));
+        let (jobs, receiver) = mpsc::unbounded_channel();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let context = Arc::new(WriterContext {
+            pool: pool.clone(),
+            cache: Arc::clone(&cache),
+            max_retries: options.max_retries,
+            notify: options.wake_ups == WakeUps::Listen,
+        });
+        for _ in 0..options.writers.max(1) {
+            tokio::spawn(writer::run(Arc::clone(&receiver), Arc::clone(&context)));
+        }
+        let wake = Arc::new(Notify::new());
+        if options.wake_ups == WakeUps::Listen {
+            wake::spawn_listener(config, Arc::clone(&wake));
+        }
+        Ok(Self {
+            shared: Arc::new(Shared {
+                pool,
+                cache,
+                jobs,
+                wake,
+            }),
+        })
+    }
+
+    /// What an idle worker waits on: woken when another engine (or this one) commits work
+    /// that can be taken up now. With [`WakeUps::PollOnly`] it is never woken; workers
+    /// then find work at their poll interval. Give it to
+    /// [`Engine::spawn_worker`](aliprotect_core::engine::Engine::spawn_worker).
+    pub fn wake_ups(&self) -> Arc<Notify> {
+        Arc::clone(&self.shared.wake)
+    }
+
+    async fn client(&self) -> Result<Object, StoreError> {
+        self.shared.pool.get().await.map_err(unavailable)
+    }
+}
+
+#[async_trait]
+impl EventLog for PostgresStore {
+    async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError> {
+        let cached = self.shared.cache.get(tenant, stream);
+        let client = self.client().await?;
+        let fresh =
+            queries::load(&client, tenant, stream, cached.as_ref().map(|c| c.version)).await?;
+        Ok(match fresh {
+            Fresh::Missing => None,
+            Fresh::Current => cached,
+            Fresh::Newer(loaded) => {
+                self.shared
+                    .cache
+                    .put(tenant, stream, loaded.version, loaded.snapshot.clone());
+                Some(loaded)
+            }
+        })
+    }
+
+    async fn load_to_decide(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Option<Loaded>, StoreError> {
+        // Unchecked: the commit's version check, or the engine's exact reload before a
+        // refusal, catches a snapshot another process has made stale.
+        match self.shared.cache.get(tenant, stream) {
+            Some(loaded) => Ok(Some(loaded)),
+            None => self.load(tenant, stream).await,
+        }
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        let mut results = self.commit_batch(vec![commit]).await;
+        results.pop().unwrap_or_else(|| Err(writers_gone()))
+    }
+
+    async fn commit_batch(&self, commits: Vec<Commit>) -> Vec<Result<(), StoreError>> {
+        // Encoding is the caller's work: each chunk goes to the writers as soon as it is
+        // encoded, and chunks that queue up meanwhile share a transaction.
+        const CHUNK: usize = 1_000;
+        let total = commits.len();
+        let mut commits = commits.into_iter();
+        let mut answers = Vec::new();
+        loop {
+            let items: Vec<_> = commits.by_ref().take(CHUNK).map(Prepared::new).collect();
+            if items.is_empty() {
+                break;
+            }
+            let count = items.len();
+            let (reply, answer) = oneshot::channel();
+            let sent = self.shared.jobs.send(Job { items, reply }).is_ok();
+            answers.push((count, sent.then_some(answer)));
+        }
+        let mut results = Vec::with_capacity(total);
+        for (count, answer) in answers {
+            match answer {
+                Some(answer) => match answer.await {
+                    Ok(chunk) => results.extend(chunk),
+                    Err(_) => results.extend((0..count).map(|_| Err(writers_gone()))),
+                },
+                None => results.extend((0..count).map(|_| Err(writers_gone()))),
+            }
+        }
+        results
+    }
+
+    async fn receipt(
+        &self,
+        tenant: TenantId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Receipt>, StoreError> {
+        queries::receipt(&self.client().await?, tenant, key).await
+    }
+
+    async fn history(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        queries::history(&self.client().await?, tenant, stream).await
+    }
+}
+
+#[async_trait]
+impl TimerQueue for PostgresStore {
+    async fn claim_timers(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<Timer>, StoreError> {
+        claims::claim_timers(&self.client().await?, now, lease, limit).await
+    }
+}
+
+#[async_trait]
+impl Outbox for PostgresStore {
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        claims::claim_outbox(&self.client().await?, now, lease, limit).await
+    }
+
+    async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError> {
+        claims::enqueue_outbox(&self.client().await?, &message).await
+    }
+
+    async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError> {
+        claims::ack_outbox(&self.client().await?, id, owner).await
+    }
+
+    async fn release_outbox(
+        &self,
+        id: &MessageId,
+        owner: WorkerId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        claims::release_outbox(&self.client().await?, id, owner, at).await
+    }
+
+    async fn dead_letter_outbox(
+        &self,
+        id: &MessageId,
+        owner: WorkerId,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        claims::dead_letter_outbox(&self.client().await?, id, owner, error).await
+    }
+
+    async fn dead_letters(
+        &self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        claims::dead_letters(&self.client().await?, tenant, limit).await
+    }
+
+    async fn revive_dead_letter(
+        &self,
+        tenant: TenantId,
+        id: &MessageId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        claims::revive_dead_letter(&self.client().await?, tenant, id, at).await
+    }
+}
+
+#[async_trait]
+impl WorkQueue for PostgresStore {
+    async fn claim_work(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: usize,
+    ) -> Result<Vec<PendingWork>, StoreError> {
+        claims::claim_work(&self.client().await?, now, lease, limit).await
+    }
+
+    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
+        claims::complete_work(&self.client().await?, id, owner).await
+    }
+}
+
+#[async_trait]
+impl ReadModel for PostgresStore {
+    async fn complaints(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
+        queries::complaints(&self.client().await?, tenant, campaign).await
+    }
+
+    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
+        queries::right_counts(&self.client().await?, tenant).await
+    }
+
+    async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
+        queries::campaigns(&self.client().await?, tenant).await
+    }
+
+    async fn powers(
+        &self,
+        tenant: TenantId,
+        representative: RepresentativeId,
+    ) -> Result<Vec<Power>, StoreError> {
+        queries::powers(&self.client().await?, tenant, representative).await
+    }
+
+    async fn complaint_counts(
+        &self,
+        tenant: TenantId,
+        by: CountBy,
+    ) -> Result<Vec<Count>, StoreError> {
+        queries::complaint_counts(&self.client().await?, tenant, by).await
+    }
+
+    async fn complaints_on_listing(
+        &self,
+        tenant: TenantId,
+        key: &ListingKey,
+    ) -> Result<Vec<ComplaintRow>, StoreError> {
+        queries::complaints_on_listing(&self.client().await?, tenant, key).await
+    }
+
+    async fn complaints_of_right(
+        &self,
+        tenant: TenantId,
+        right: RightId,
+        status: ComplaintStatus,
+    ) -> Result<Vec<ComplaintRow>, StoreError> {
+        queries::complaints_of_right(&self.client().await?, tenant, right, status).await
+    }
+
+    async fn metric_tallies(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Tallies, StoreError> {
+        tallies::read(&self.client().await?, tenant, campaign).await
+    }
+
+    async fn removed_listings(
+        &self,
+        tenant: TenantId,
+        right: RightId,
+    ) -> Result<Vec<RemovedListing>, StoreError> {
+        queries::removed_listings(&self.client().await?, tenant, right).await
+    }
+}

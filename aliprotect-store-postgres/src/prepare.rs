@@ -1,0 +1,157 @@
+//! Turning a [`Commit`] into statement parameters, done in the caller's task so that the
+//! writer's connection time goes to the database, not to JSON.
+
+use aliprotect_core::store::columns;
+use aliprotect_core::store::{Commit, DomainEvent, Snapshot, StoreError};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::corrupt;
+
+/// A commit with every value encoded.
+pub(crate) struct Prepared {
+    pub(crate) commit: Commit,
+    pub(crate) tenant: Uuid,
+    pub(crate) kind: i16,
+    pub(crate) stream: Uuid,
+    pub(crate) expected: i64,
+    pub(crate) version: i64,
+    pub(crate) status: i16,
+    pub(crate) status_before: Option<i16>,
+    pub(crate) snapshot: String,
+    pub(crate) right_id: Option<Uuid>,
+    pub(crate) campaign: Option<Uuid>,
+    pub(crate) seller: Option<String>,
+    pub(crate) listing: Option<String>,
+    pub(crate) representative: Option<Uuid>,
+    pub(crate) timers: Option<String>,
+    pub(crate) next_due: Option<DateTime<Utc>>,
+    pub(crate) event_types: Vec<&'static str>,
+    pub(crate) event_payloads: Vec<String>,
+    pub(crate) outbox_versions: Vec<i64>,
+    pub(crate) outbox_messages: Vec<String>,
+    pub(crate) outbox_attempts: Vec<i32>,
+    pub(crate) outbox_available: Vec<DateTime<Utc>>,
+    pub(crate) work: Option<String>,
+    pub(crate) work_owner: Option<Uuid>,
+    pub(crate) work_until: Option<DateTime<Utc>>,
+    pub(crate) receipt_key: Option<String>,
+    pub(crate) receipt_version: Option<i64>,
+    pub(crate) receipt_events: Option<i32>,
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| corrupt("encoding", e))
+}
+
+fn int64(value: u64, location: &str) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| corrupt(location, "version out of range"))
+}
+
+/// Text columns cannot hold NUL; JSON escapes it, but a key column holds the text as is.
+fn text_column(value: &str, location: &str) -> Result<String, StoreError> {
+    if value.contains('\0') {
+        return Err(corrupt(location, "text with a NUL character"));
+    }
+    Ok(value.to_owned())
+}
+
+impl Prepared {
+    pub(crate) fn new(commit: Commit) -> Result<Self, StoreError> {
+        commit.check()?;
+        let (kind, stream) = columns::stream_parts(commit.stream);
+        let (mut right_id, mut campaign, mut seller, mut listing, mut representative) =
+            (None, None, None, None, None);
+        match &commit.snapshot {
+            Snapshot::Right(right) => right_id = Some(right.id.as_uuid()),
+            Snapshot::Complaint(complaint) => {
+                let filed = &complaint.filed;
+                right_id = Some(filed.right.as_uuid());
+                campaign = filed.campaign.map(|c| c.as_uuid());
+                seller = filed
+                    .listing
+                    .seller_id
+                    .as_deref()
+                    .map(|s| text_column(s, "seller id"))
+                    .transpose()?;
+                listing = Some(text_column(filed.listing.key.as_str(), "listing key")?);
+            }
+            Snapshot::Power(power) => {
+                representative = Some(power.grant.representative.as_uuid());
+            }
+            Snapshot::Campaign(_) => {}
+        }
+        let (timers, next_due) = columns::encode_timers(&commit.timers)?.unzip();
+        let expected = int64(commit.expected_version, "commit")?;
+        let version = int64(
+            commit.expected_version + commit.events.len() as u64,
+            "commit",
+        )?;
+        let mut outbox_versions = Vec::with_capacity(commit.outbox.len());
+        let mut outbox_messages = Vec::with_capacity(commit.outbox.len());
+        let mut outbox_attempts = Vec::with_capacity(commit.outbox.len());
+        let mut outbox_available = Vec::with_capacity(commit.outbox.len());
+        for message in &commit.outbox {
+            outbox_versions.push(int64(message.id.version, "outbox")?);
+            outbox_messages.push(to_json(&message.notification)?);
+            outbox_attempts.push(i32::try_from(message.attempts).unwrap_or(i32::MAX));
+            outbox_available.push(message.available_at);
+        }
+        let (work, work_owner, work_until) = match &commit.work {
+            Some(work) => (
+                Some(to_json(&work.follow_up)?),
+                Some(work.lease.owner.as_uuid()),
+                Some(work.lease.until),
+            ),
+            None => (None, None, None),
+        };
+        let (receipt_key, receipt_version, receipt_events) = match &commit.receipt {
+            Some((key, receipt)) => (
+                Some(text_column(key.as_str(), "idempotency key")?),
+                Some(int64(receipt.version, "receipt")?),
+                Some(i32::try_from(receipt.events).unwrap_or(i32::MAX)),
+            ),
+            None => (None, None, None),
+        };
+        Ok(Self {
+            tenant: commit.tenant.as_uuid(),
+            kind: i16::from(kind),
+            stream,
+            expected,
+            version,
+            status: columns::status_code(commit.status.after),
+            status_before: commit.status.before.map(columns::status_code),
+            snapshot: to_json(&commit.snapshot)?,
+            right_id,
+            campaign,
+            seller,
+            listing,
+            representative,
+            timers,
+            next_due,
+            event_types: commit.events.iter().map(DomainEvent::type_name).collect(),
+            event_payloads: commit
+                .events
+                .iter()
+                .map(to_json)
+                .collect::<Result<_, _>>()?,
+            outbox_versions,
+            outbox_messages,
+            outbox_attempts,
+            outbox_available,
+            work,
+            work_owner,
+            work_until,
+            receipt_key,
+            receipt_version,
+            receipt_events,
+            commit,
+        })
+    }
+
+    /// Whether the commit leaves work another engine could take up now: a notification
+    /// to deliver or cross-stream work (worth a wake-up).
+    pub(crate) fn wakes(&self) -> bool {
+        !self.outbox_versions.is_empty() || self.work.is_some()
+    }
+}

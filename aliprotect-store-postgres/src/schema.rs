@@ -1,0 +1,179 @@
+//! The schema and its migrations: numbered SQL scripts recorded in `aliprotect_schema`,
+//! applied in one transaction that first takes a transaction-scoped advisory lock, so that
+//! engines started together migrate once and never through a session lock (which would
+//! leak through a connection pooler). A database whose version is above the newest script
+//! was migrated by a newer build and is refused, never altered.
+
+use tokio_postgres::Client;
+
+use crate::error::ConnectError;
+
+/// Stream kinds in `kind` columns are `aliprotect_core::store::columns::KIND_*`; statuses
+/// their `columns::status_code`; times `timestamptz`; documents `json` (kept verbatim:
+/// cheaper to write than `jsonb`, and still queryable).
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE events (
+    tenant uuid NOT NULL,
+    kind smallint NOT NULL,
+    stream uuid NOT NULL,
+    version bigint NOT NULL,
+    type text NOT NULL,
+    schema integer NOT NULL,
+    payload json NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, kind, stream, version)
+);
+
+-- One row per stream: its version, snapshot, read-model columns, timers and their claim.
+CREATE TABLE streams (
+    tenant uuid NOT NULL,
+    kind smallint NOT NULL,
+    stream uuid NOT NULL,
+    version bigint NOT NULL,
+    status smallint NOT NULL,
+    snapshot json NOT NULL,
+    right_id uuid,
+    campaign uuid,
+    seller text,
+    listing text,
+    representative uuid,
+    timers json,
+    next_due timestamptz,
+    lease_owner uuid,
+    lease_until timestamptz,
+    PRIMARY KEY (tenant, kind, stream)
+);
+-- Status is left out of these keys so that a status change rewrites no index entry.
+CREATE INDEX streams_by_right ON streams (tenant, right_id) WHERE kind = 1;
+CREATE INDEX streams_by_campaign ON streams (tenant, campaign) WHERE kind = 1;
+CREATE INDEX streams_by_seller ON streams (tenant, seller) WHERE kind = 1;
+CREATE INDEX streams_by_listing ON streams (tenant, listing) WHERE kind = 1;
+CREATE INDEX streams_by_representative ON streams (tenant, representative) WHERE kind = 3;
+CREATE INDEX streams_due ON streams (next_due) WHERE next_due IS NOT NULL;
+
+-- Dashboard counters, moved by each commit's status change in its own transaction.
+CREATE TABLE status_counts (
+    tenant uuid NOT NULL,
+    kind smallint NOT NULL,
+    status smallint NOT NULL,
+    n bigint NOT NULL,
+    PRIMARY KEY (tenant, kind, status)
+);
+
+CREATE TABLE receipts (
+    tenant uuid NOT NULL,
+    key text NOT NULL,
+    kind smallint NOT NULL,
+    stream uuid NOT NULL,
+    version bigint NOT NULL,
+    events integer NOT NULL,
+    PRIMARY KEY (tenant, key)
+);
+
+CREATE TABLE outbox (
+    seq bigint GENERATED ALWAYS AS IDENTITY,
+    tenant uuid NOT NULL,
+    kind smallint NOT NULL,
+    stream uuid NOT NULL,
+    version bigint NOT NULL,
+    message json NOT NULL,
+    attempts integer NOT NULL,
+    available_at timestamptz NOT NULL,
+    dead_error text,
+    lease_owner uuid,
+    PRIMARY KEY (tenant, kind, stream, version)
+);
+CREATE INDEX outbox_available ON outbox (available_at, seq) WHERE dead_error IS NULL;
+CREATE INDEX outbox_dead ON outbox (tenant, seq) WHERE dead_error IS NOT NULL;
+
+CREATE TABLE work (
+    seq bigint GENERATED ALWAYS AS IDENTITY,
+    tenant uuid NOT NULL,
+    kind smallint NOT NULL,
+    stream uuid NOT NULL,
+    version bigint NOT NULL,
+    work json NOT NULL,
+    lease_owner uuid NOT NULL,
+    lease_until timestamptz NOT NULL,
+    PRIMARY KEY (tenant, kind, stream, version)
+);
+CREATE INDEX work_available ON work (lease_until, seq);
+
+-- Metric tallies per group; campaign is the nil UUID for complaints without one.
+CREATE TABLE metric_groups (
+    tenant uuid NOT NULL,
+    campaign uuid NOT NULL,
+    dimension smallint NOT NULL,
+    key text NOT NULL,
+    filed bigint NOT NULL,
+    in_progress bigint NOT NULL,
+    removed bigint NOT NULL,
+    unable_to_process bigint NOT NULL,
+    counter_noticed bigint NOT NULL,
+    restored bigint NOT NULL,
+    relisted bigint NOT NULL,
+    PRIMARY KEY (tenant, campaign, dimension, key)
+);
+CREATE TABLE removal_hours (
+    tenant uuid NOT NULL,
+    campaign uuid NOT NULL,
+    dimension smallint NOT NULL,
+    key text NOT NULL,
+    hours integer NOT NULL,
+    n bigint NOT NULL,
+    PRIMARY KEY (tenant, campaign, dimension, key, hours)
+);
+"#];
+
+/// The newest schema version this build writes.
+pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
+/// Any 64-bit number of our own: the advisory lock that serializes migrations.
+const MIGRATION_LOCK: i64 = 0x616c_6970_726f_7465; // "aliprote"
+
+/// Brings the schema up to date, or refuses a database of a newer build.
+pub(crate) async fn migrate(client: &mut Client) -> Result<(), ConnectError> {
+    let tx = client
+        .transaction()
+        .await
+        .map_err(ConnectError::from_driver)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(ConnectError::from_driver)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS aliprotect_schema (
+             version integer PRIMARY KEY,
+             applied_at timestamptz NOT NULL DEFAULT now())",
+    )
+    .await
+    .map_err(ConnectError::from_driver)?;
+    let found: i32 = tx
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM aliprotect_schema",
+            &[],
+        )
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(ConnectError::from_driver)?;
+    if found > SCHEMA_VERSION {
+        return Err(ConnectError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let applied = usize::try_from(found).unwrap_or(0);
+    for (index, script) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let version = index as i32 + 1;
+        tx.batch_execute(script)
+            .await
+            .map_err(ConnectError::Migration)?;
+        tx.execute(
+            "INSERT INTO aliprotect_schema (version) VALUES ($1)",
+            &[&version],
+        )
+        .await
+        .map_err(ConnectError::Migration)?;
+        tracing::info!(version, "migrated the PostgreSQL schema");
+    }
+    tx.commit().await.map_err(ConnectError::from_driver)
+}

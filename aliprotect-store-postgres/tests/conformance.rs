@@ -1,0 +1,48 @@
+//! The PostgreSQL store runs the shared backend conformance suite on a throwaway cluster
+//! (or the server of `ALIPROTECT_TEST_DATABASE_URL`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::{Arc, OnceLock};
+
+use aliprotect_core::testkit::conformance;
+use aliprotect_store_postgres::PostgresStore;
+use aliprotect_store_postgres::test_server::TestServer;
+
+/// One server for the tests of this file; its watchdog removes it when the process ends.
+fn server() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| TestServer::start().unwrap_or_else(|e| panic!("{e}")))
+}
+
+async fn fresh_store() -> PostgresStore {
+    let url = server().create_database().await.unwrap();
+    PostgresStore::connect(&url).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_database_per_check_passes_the_conformance_suite() {
+    conformance::run_all(fresh_store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_shared_database_passes_the_conformance_suite() {
+    let store = Arc::new(fresh_store().await);
+    conformance::run_all(|| async { store.clone() }).await;
+}
+
+/// Two stores on one database, as two processes would connect, each with its own cache.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_handles_on_one_database_see_each_others_commits() {
+    let url = server().create_database().await.unwrap();
+    let first = PostgresStore::connect(&url).await.unwrap();
+    let second = PostgresStore::connect(&url).await.unwrap();
+    conformance::two_handles(&first, &second).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_engines_on_two_handles_decide_on_current_state() {
+    let url = server().create_database().await.unwrap();
+    let first = PostgresStore::connect(&url).await.unwrap();
+    let second = PostgresStore::connect(&url).await.unwrap();
+    conformance::two_engines_on_two_handles(first, second).await;
+}
