@@ -1,0 +1,157 @@
+//! Opening a store: each way it can go wrong is a typed error, and corrupt rows are
+//! reported as corrupt, never as a panic or as another tenant's data.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::OnceLock;
+
+use aliprotect_core::ids::{ComplaintId, TenantId};
+use aliprotect_core::store::{StoreError, StreamId, prelude::*};
+use aliprotect_store_postgres::test_server::TestServer;
+use aliprotect_store_postgres::{ConnectError, PostgresStore, SCHEMA_VERSION};
+
+fn server() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| TestServer::start().unwrap_or_else(|e| panic!("{e}")))
+}
+
+async fn psql(url: &str, sql: &str) {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client.batch_execute(sql).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_missing_database_is_a_typed_error() {
+    let url = server().create_database().await.unwrap();
+    let missing = format!("{}_missing", url);
+    let error = PostgresStore::connect(&missing).await.unwrap_err();
+    assert!(
+        matches!(error, ConnectError::MissingDatabase(_)),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_user_is_refused_credentials() {
+    let url = server().create_database().await.unwrap();
+    let wrong = url.replacen("postgres@", "nobody@", 1);
+    let error = PostgresStore::connect(&wrong).await.unwrap_err();
+    assert!(
+        matches!(error, ConnectError::BadCredentials(_)),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_is_not_there_is_unreachable_and_a_bad_url_invalid() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let error = PostgresStore::connect(&format!("postgresql://postgres@127.0.0.1:{port}/x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ConnectError::Unreachable(_)), "{error:?}");
+    let error = PostgresStore::connect("postgresql://[broken")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ConnectError::InvalidUrl(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_database_of_a_newer_build_is_refused_and_left_alone() {
+    let url = server().create_database().await.unwrap();
+    drop(PostgresStore::connect(&url).await.unwrap());
+    let newer = SCHEMA_VERSION + 1;
+    psql(
+        &url,
+        &format!("INSERT INTO aliprotect_schema (version) VALUES ({newer})"),
+    )
+    .await;
+    let error = PostgresStore::connect(&url).await.unwrap_err();
+    assert!(
+        matches!(error, ConnectError::SchemaTooNew { found, supported }
+            if found == newer && supported == SCHEMA_VERSION),
+        "{error:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engines_starting_together_migrate_once() {
+    let url = server().create_database().await.unwrap();
+    let opened = futures_util::future::join_all((0..6).map(|_| PostgresStore::connect(&url))).await;
+    assert!(opened.iter().all(Result::is_ok), "{opened:?}");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let versions: i64 = client
+        .query_one("SELECT count(*) FROM aliprotect_schema", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(versions, i64::from(SCHEMA_VERSION));
+}
+
+#[tokio::test]
+async fn corrupt_rows_are_reported_as_corrupt() {
+    let url = server().create_database().await.unwrap();
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let tenant = TenantId::new();
+    let complaint = ComplaintId::new();
+    psql(
+        &url,
+        &format!(
+            "INSERT INTO streams (tenant, kind, stream, version, status, snapshot)
+             VALUES ('{}', 1, '{}', 1, 0, '{{\"Complaint\": 42}}');
+             INSERT INTO events (tenant, kind, stream, version, type, schema, payload)
+             VALUES ('{0}', 1, '{1}', 1, 'NoSuchEvent', 1, '{{}}');",
+            tenant.as_uuid(),
+            complaint.as_uuid()
+        ),
+    )
+    .await;
+    let stream = StreamId::Complaint(complaint);
+    assert!(matches!(
+        store.load(tenant, stream).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert!(matches!(
+        store.history(tenant, stream).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert!(matches!(
+        store.complaints(tenant, None).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    // Another tenant sees nothing of it.
+    assert_eq!(store.load(TenantId::new(), stream).await.unwrap(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_connection_is_unavailable_then_replaced() {
+    let url = server().create_database().await.unwrap();
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let (tenant, stream) = (TenantId::new(), StreamId::Complaint(ComplaintId::new()));
+    assert_eq!(store.load(tenant, stream).await.unwrap(), None);
+    psql(
+        &url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .await;
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        answers.push(store.load(tenant, stream).await);
+    }
+    assert!(
+        answers
+            .iter()
+            .all(|a| matches!(a, Ok(None) | Err(StoreError::Unavailable(_)))),
+        "{answers:?}"
+    );
+    assert!(matches!(answers.last(), Some(Ok(None))), "{answers:?}");
+}
