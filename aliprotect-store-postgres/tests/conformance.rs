@@ -5,8 +5,8 @@
 use std::sync::{Arc, OnceLock};
 
 use aliprotect_core::testkit::conformance;
-use aliprotect_store_postgres::PostgresStore;
 use aliprotect_store_postgres::test_server::TestServer;
+use aliprotect_store_postgres::{PostgresOptions, PostgresStore, WakeUps};
 
 /// One server for the tests of this file; its watchdog removes it when the process ends.
 fn server() -> &'static TestServer {
@@ -45,4 +45,25 @@ async fn two_engines_on_two_handles_decide_on_current_state() {
     let first = PostgresStore::connect(&url).await.unwrap();
     let second = PostgresStore::connect(&url).await.unwrap();
     conformance::two_engines_on_two_handles(first, second).await;
+}
+
+/// LISTEN/NOTIFY: an idle worker on one store is woken by a commit through another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_worker_is_woken_by_another_stores_commit() {
+    let url = server().create_database().await.unwrap();
+    let first = PostgresStore::connect(&url).await.unwrap();
+    let second = PostgresStore::connect(&url).await.unwrap();
+    let wake = first.wake_ups();
+    conformance::wake_ups_reach_idle_workers(first, second, wake).await;
+}
+
+/// Poll-only mode (for poolers in transaction mode): no LISTEN, no NOTIFY, and the suite
+/// still passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poll_only_mode_passes_the_conformance_suite() {
+    let url = server().create_database().await.unwrap();
+    let mut options = PostgresOptions::default();
+    options.wake_ups = WakeUps::PollOnly;
+    let store = Arc::new(PostgresStore::connect_with(&url, options).await.unwrap());
+    conformance::run_all(|| async { store.clone() }).await;
 }

@@ -5,10 +5,8 @@ use std::hash::{BuildHasher, RandomState};
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
-use super::{Engine, EngineError};
+use super::{Background, Engine, EngineError};
 use crate::clock::Clock;
 use crate::ids::TenantId;
 use crate::notify::{MessageId, Notifier, NotifyError};
@@ -126,55 +124,24 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     }
 
     /// Runs the dispatcher as a background task: it delivers while messages are waiting,
-    /// then sleeps `idle` between looks. Stop it with [`Dispatcher::shutdown`]; a delivery in
-    /// flight is finished first. Errors are logged and retried after `idle`.
+    /// then sleeps `idle` between looks. Stop it with [`Background::shutdown`]; a delivery
+    /// in flight is finished first. Errors are logged and retried after `idle`.
     pub fn spawn_dispatcher(&self, idle: StdDuration) -> Dispatcher {
         let engine = self.clone();
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            loop {
-                let busy = match engine.dispatch().await {
+        Background::spawn(idle, None, move || {
+            let engine = engine.clone();
+            async move {
+                match engine.dispatch().await {
                     Ok(report) => report.handled_any(),
                     Err(error) => {
                         tracing::error!(%error, "dispatch failed");
                         false
                     }
-                };
-                if *stopped.borrow() {
-                    return;
-                }
-                if busy {
-                    continue;
-                }
-                tokio::select! {
-                    _ = stopped.changed() => return,
-                    _ = tokio::time::sleep(idle) => {}
                 }
             }
-        });
-        Dispatcher { stop, task }
+        })
     }
 }
 
-/// A running background dispatcher.
-#[derive(Debug)]
-pub struct Dispatcher {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl Dispatcher {
-    /// Asks the dispatcher to stop after the delivery in flight, and waits for it.
-    pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        if let Err(error) = self.task.await {
-            tracing::error!(%error, "the dispatcher task failed");
-        }
-    }
-
-    /// Stops the dispatcher at once, even mid-delivery, as a crash would. Messages it had
-    /// leased are delivered again after their lease by the next dispatcher.
-    pub fn abort(self) {
-        self.task.abort();
-    }
-}
+/// A running background dispatcher: see [`Engine::spawn_dispatcher`].
+pub type Dispatcher = Background;

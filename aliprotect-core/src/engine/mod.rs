@@ -8,6 +8,7 @@
 //! The facade crate `aliprotect` documents a runnable example with the memory store.
 
 mod aggregate;
+mod background;
 mod command;
 mod dispatch;
 pub(crate) mod effects;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
+pub use background::Background;
 pub use command::{Command, Request};
 pub use dispatch::{DispatchReport, Dispatcher};
 pub use error::{EngineError, Forbidden};

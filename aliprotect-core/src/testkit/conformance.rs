@@ -54,6 +54,7 @@ pub use sharing::{
     commit_batch_members, engines_share_work, enqueue_outbox_once,
     inconsistent_commits_are_refused, pending_work, racing_idempotent_requests,
     tenants_share_stream_ids, timer_claims, two_engines_on_two_handles, two_handles,
+    wake_ups_reach_idle_workers,
 };
 
 /// What a backend supports beyond its event log ([`crate::store::EventLog`], always

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use tokio::sync::Notify;
 
 use super::{Builder, key, lease_until, message};
 use crate::clock::ManualClock;
@@ -792,4 +793,35 @@ pub async fn inconsistent_commits_are_refused(store: &dyn Store) {
         .commit(good)
         .await
         .expect("the consistent commit goes through");
+}
+
+/// For a store that hands out wake-ups (`wake`, woken by commits of any handle of the
+/// database): a worker on `first`, idle for an hour, delivers a notification committed
+/// through `second` at once, without waiting for its poll.
+pub async fn wake_ups_reach_idle_workers<S: Store>(first: S, second: S, wake: Arc<Notify>) {
+    let clock = ManualClock::at(fixtures::now());
+    let notifier = Recording::default();
+    let (a, b) = (
+        engine(&Arc::new(first), &clock, &notifier),
+        engine(&Arc::new(second), &clock, &notifier),
+    );
+    let worker = a.spawn_worker(std::time::Duration::from_secs(3600), Some(wake));
+    // Let the worker's first look find nothing and go idle.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        notifier.delivered.lock().expect("lock").is_empty(),
+        "nothing to deliver yet"
+    );
+    accepted_complaints(&b, 1).await;
+    let delivered = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while notifier.delivered.lock().expect("lock").is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    worker.shutdown().await;
+    assert!(
+        delivered.is_ok(),
+        "an idle worker must be woken by another handle's commit, not wait for its poll"
+    );
 }
