@@ -53,7 +53,7 @@
 //!
 //! This crate re-exports [`aliprotect_core`] (domain, state machines, engine, traits) and, by
 //! cargo feature, the backends: `memory` and `sqlite` (both default) as `store_memory` and
-//! `store_sqlite`, `webhook` and `email` as `notify_webhook` and `notify_email`, `probe-http`
+//! `store_sqlite`, `postgres` as `store_postgres`, `webhook` and `email` as `notify_webhook` and `notify_email`, `probe-http`
 //! as `probe_http`. Feature `testkit` adds the backend conformance suite, fixtures and
 //! proptest strategies; `mock` adds mockall mocks of the traits.
 #![deny(missing_docs)]
@@ -67,6 +67,11 @@ pub use aliprotect_store_memory as store_memory;
 /// The SQLite backend (feature `sqlite`).
 #[cfg(feature = "sqlite")]
 pub use aliprotect_store_sqlite as store_sqlite;
+
+/// The PostgreSQL backend, for several engine processes on one database (feature
+/// `postgres`).
+#[cfg(feature = "postgres")]
+pub use aliprotect_store_postgres as store_postgres;
 
 /// Signed webhook notifications (feature `webhook`).
 #[cfg(feature = "webhook")]
