@@ -85,13 +85,13 @@ pub(crate) async fn claim_timers(
 ) -> Result<Vec<Timer>, StoreError> {
     let rows = run(
         client,
-        "UPDATE streams SET lease_owner = $1, lease_until = $2
-         FROM (SELECT tenant, kind, stream FROM streams
+        "UPDATE timers SET lease_owner = $1, lease_until = $2
+         FROM (SELECT tenant, kind, stream FROM timers
                WHERE next_due <= $3 AND (lease_until IS NULL OR lease_until <= $3)
                ORDER BY next_due LIMIT $4 FOR UPDATE SKIP LOCKED) AS due
-         WHERE streams.tenant = due.tenant AND streams.kind = due.kind
-           AND streams.stream = due.stream
-         RETURNING streams.tenant, streams.kind, streams.stream, streams.timers::text",
+         WHERE timers.tenant = due.tenant AND timers.kind = due.kind
+           AND timers.stream = due.stream
+         RETURNING timers.tenant, timers.kind, timers.stream, timers.timers::text",
         &[
             &lease.owner.as_uuid(),
             &lease.until,
@@ -115,7 +115,7 @@ pub(crate) async fn claim_timers(
 }
 
 fn key_of_stream(row: &Row) -> Result<(TenantId, aliprotect_core::store::StreamId), StoreError> {
-    let get_err = |e| corrupt("streams", e);
+    let get_err = |e| corrupt("timers", e);
     let tenant: Uuid = row.try_get(0).map_err(get_err)?;
     let kind: i16 = row.try_get(1).map_err(get_err)?;
     let stream: Uuid = row.try_get(2).map_err(get_err)?;

@@ -37,8 +37,10 @@
 //! [`test_server`] starts a throwaway PostgreSQL cluster for tests and benchmarks.
 #![deny(missing_docs)]
 
+mod batch;
 mod claims;
 mod error;
+mod lone;
 mod prepare;
 mod queries;
 mod schema;

@@ -1,6 +1,7 @@
 //! Turning a [`Commit`] into statement parameters, done in the caller's task so that the
 //! writer's connection time goes to the database, not to JSON.
 
+use aliprotect_core::metrics::Tallies;
 use aliprotect_core::store::columns;
 use aliprotect_core::store::{Commit, DomainEvent, Snapshot, StoreError};
 use chrono::{DateTime, Utc};
@@ -146,6 +147,52 @@ impl Prepared {
             receipt_version,
             receipt_events,
             commit,
+        })
+    }
+
+    /// How the commit moves the status counters: (status, delta) pairs.
+    pub(crate) fn status_deltas(&self) -> Vec<(i16, i64)> {
+        if self.status_before == Some(self.status) {
+            return Vec::new();
+        }
+        let mut deltas = vec![(self.status, 1)];
+        if let Some(before) = self.status_before {
+            deltas.insert(0, (before, -1));
+        }
+        deltas
+    }
+
+    /// How the commit moves the metric tallies: its campaign (the nil UUID for none) and
+    /// the change.
+    pub(crate) fn tally_change(&self) -> Option<(Uuid, Tallies)> {
+        let change = self.commit.metrics.as_ref()?;
+        let campaign = change.after.campaign().map_or(Uuid::nil(), |c| c.as_uuid());
+        let mut tallies = Tallies::default();
+        tallies.record(change);
+        Some((campaign, tallies))
+    }
+
+    /// The commit's result from what its statement answered: whether its idempotency key
+    /// was fresh, whether it was written, and the stream's stored version.
+    pub(crate) fn outcome(
+        &self,
+        fresh: bool,
+        written: bool,
+        stored: Option<i64>,
+    ) -> Result<(), StoreError> {
+        if !fresh {
+            return Err(match &self.commit.receipt {
+                Some((key, _)) => StoreError::DuplicateIdempotencyKey(key.clone()),
+                None => StoreError::Unavailable("receipt check without a key".into()),
+            });
+        }
+        if written {
+            return Ok(());
+        }
+        Err(StoreError::Conflict {
+            stream: self.commit.stream,
+            expected: self.commit.expected_version,
+            actual: stored.and_then(|v| u64::try_from(v).ok()).unwrap_or(0),
         })
     }
 

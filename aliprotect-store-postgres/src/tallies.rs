@@ -1,28 +1,31 @@
 //! Metric tallies in two tables, so that the metrics of a million complaints read one row
-//! per right, week and seller. A transaction adds its commits' summed changes with one
-//! upsert per table (rows in key order); readers add the rows back into [`Tallies`].
+//! per right, week and seller. A statement adds the changes of the commits it wrote, summed
+//! per row and upserted in key order; readers add the rows back into [`Tallies`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use aliprotect_core::ids::{CampaignId, TenantId};
 use aliprotect_core::metrics::{GroupTally, Tallies};
 use aliprotect_core::store::StoreError;
 use aliprotect_core::store::columns;
 use deadpool_postgres::Object;
-use tokio_postgres::Statement;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use crate::error::{corrupt, unavailable};
 
-/// The summed rows of a transaction, as columns for `unnest`.
+/// Tally changes of commits as columns for `unnest`. Each row carries the index of its
+/// commit in the statement, so that the statement keeps only the rows of the commits it
+/// wrote, and the commit's tenant and campaign (the nil UUID for none).
 #[derive(Default)]
 pub(crate) struct Rows {
+    idx: Vec<i32>,
     tenant: Vec<Uuid>,
     campaign: Vec<Uuid>,
     dimension: Vec<i16>,
     key: Vec<String>,
     sums: [Vec<i64>; 7],
+    hours_idx: Vec<i32>,
     hours_tenant: Vec<Uuid>,
     hours_campaign: Vec<Uuid>,
     hours_dimension: Vec<i16>,
@@ -32,30 +35,24 @@ pub(crate) struct Rows {
 }
 
 impl Rows {
-    /// The rows of tallies per (tenant, campaign), the nil UUID standing for no campaign.
-    pub(crate) fn of(changes: &BTreeMap<(Uuid, Uuid), Tallies>) -> Self {
-        let mut rows = Self::default();
-        let mut groups: Vec<(Uuid, Uuid, i16, String, &GroupTally)> = Vec::new();
-        for (&(tenant, campaign), tallies) in changes {
-            for (group, sums) in tallies.groups() {
-                let (dimension, key) = columns::metrics_group_parts(&group);
-                groups.push((tenant, campaign, dimension, key, sums));
-            }
-        }
-        groups.sort_by(|a, b| (a.0, a.1, a.2, &a.3).cmp(&(b.0, b.1, b.2, &b.3)));
-        for (tenant, campaign, dimension, key, sums) in groups {
+    /// Adds the changes of commit `idx`.
+    pub(crate) fn add(&mut self, idx: i32, tenant: Uuid, campaign: Uuid, tallies: &Tallies) {
+        for (group, sums) in tallies.groups() {
+            let (dimension, key) = columns::metrics_group_parts(&group);
             for (hours, &n) in &sums.hours_to_removal {
-                rows.hours_tenant.push(tenant);
-                rows.hours_campaign.push(campaign);
-                rows.hours_dimension.push(dimension);
-                rows.hours_key.push(key.clone());
-                rows.hours.push(i32::try_from(*hours).unwrap_or(i32::MAX));
-                rows.hours_n.push(n);
+                self.hours_idx.push(idx);
+                self.hours_tenant.push(tenant);
+                self.hours_campaign.push(campaign);
+                self.hours_dimension.push(dimension);
+                self.hours_key.push(key.clone());
+                self.hours.push(i32::try_from(*hours).unwrap_or(i32::MAX));
+                self.hours_n.push(n);
             }
-            rows.tenant.push(tenant);
-            rows.campaign.push(campaign);
-            rows.dimension.push(dimension);
-            rows.key.push(key);
+            self.idx.push(idx);
+            self.tenant.push(tenant);
+            self.campaign.push(campaign);
+            self.dimension.push(dimension);
+            self.key.push(key);
             let values = [
                 sums.filed,
                 sums.in_progress,
@@ -65,57 +62,24 @@ impl Rows {
                 sums.restored,
                 sums.relisted,
             ];
-            for (column, value) in rows.sums.iter_mut().zip(values) {
+            for (column, value) in self.sums.iter_mut().zip(values) {
                 column.push(value);
             }
         }
-        rows
-    }
-}
-
-const ADD_GROUPS: &str = "
-INSERT INTO metric_groups (tenant, campaign, dimension, key, filed, in_progress, removed,
-    unable_to_process, counter_noticed, restored, relisted)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int2[], $4::text[], $5::int8[], $6::int8[],
-    $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[])
-ON CONFLICT (tenant, campaign, dimension, key) DO UPDATE SET
-    filed = metric_groups.filed + excluded.filed,
-    in_progress = metric_groups.in_progress + excluded.in_progress,
-    removed = metric_groups.removed + excluded.removed,
-    unable_to_process = metric_groups.unable_to_process + excluded.unable_to_process,
-    counter_noticed = metric_groups.counter_noticed + excluded.counter_noticed,
-    restored = metric_groups.restored + excluded.restored,
-    relisted = metric_groups.relisted + excluded.relisted";
-
-const ADD_HOURS: &str = "
-INSERT INTO removal_hours (tenant, campaign, dimension, key, hours, n)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int2[], $4::text[], $5::int4[], $6::int8[])
-ON CONFLICT (tenant, campaign, dimension, key, hours) DO UPDATE SET
-    n = removal_hours.n + excluded.n";
-
-/// The two upserts, prepared on a connection.
-pub(crate) struct Statements {
-    groups: Statement,
-    hours: Statement,
-}
-
-impl Statements {
-    pub(crate) async fn prepare(client: &Object) -> Result<Self, tokio_postgres::Error> {
-        Ok(Self {
-            groups: client.prepare_cached(ADD_GROUPS).await?,
-            hours: client.prepare_cached(ADD_HOURS).await?,
-        })
     }
 
-    /// Adds `rows`, both upserts sent at once.
-    pub(crate) async fn write(
-        &self,
-        client: &Object,
-        rows: &Rows,
-    ) -> Result<(), tokio_postgres::Error> {
-        if rows.tenant.is_empty() {
-            return Ok(());
-        }
+    /// Whether there are group rows to add.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.idx.is_empty()
+    }
+
+    /// Whether there are removal times to add.
+    pub(crate) fn has_hours(&self) -> bool {
+        !self.hours.is_empty()
+    }
+
+    /// The parameters of [`add_groups_sql`], in order.
+    pub(crate) fn group_params(&self) -> [&(dyn ToSql + Sync); 12] {
         let [
             filed,
             in_progress,
@@ -124,12 +88,13 @@ impl Statements {
             countered,
             restored,
             relisted,
-        ] = &rows.sums;
-        let group_params: [&(dyn ToSql + Sync); 11] = [
-            &rows.tenant,
-            &rows.campaign,
-            &rows.dimension,
-            &rows.key,
+        ] = &self.sums;
+        [
+            &self.idx,
+            &self.tenant,
+            &self.campaign,
+            &self.dimension,
+            &self.key,
             filed,
             in_progress,
             removed,
@@ -137,31 +102,80 @@ impl Statements {
             countered,
             restored,
             relisted,
-        ];
-        let groups = client.execute(&self.groups, &group_params);
-        let hours = async {
-            if rows.hours.is_empty() {
-                return Ok(0);
-            }
-            client
-                .execute(
-                    &self.hours,
-                    &[
-                        &rows.hours_tenant,
-                        &rows.hours_campaign,
-                        &rows.hours_dimension,
-                        &rows.hours_key,
-                        &rows.hours,
-                        &rows.hours_n,
-                    ],
-                )
-                .await
-        };
-        let (groups, hours) = tokio::join!(groups, hours);
-        groups?;
-        hours?;
-        Ok(())
+        ]
     }
+
+    /// The parameters of [`add_hours_sql`], in order.
+    pub(crate) fn hour_params(&self) -> [&(dyn ToSql + Sync); 7] {
+        [
+            &self.hours_idx,
+            &self.hours_tenant,
+            &self.hours_campaign,
+            &self.hours_dimension,
+            &self.hours_key,
+            &self.hours,
+            &self.hours_n,
+        ]
+    }
+}
+
+fn unnest(first: usize, types: &[&str]) -> String {
+    types
+        .iter()
+        .enumerate()
+        .map(|(i, ty)| format!("${}::{ty}[]", first + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The upsert of `metric_groups` from the 12 array parameters from `$first` on (see
+/// [`Rows::group_params`]): the rows whose commit index `u.idx` satisfies `written`,
+/// summed per group, in key order.
+pub(crate) fn add_groups_sql(first: usize, written: &str) -> String {
+    let arrays = unnest(
+        first,
+        &[
+            "int4", "uuid", "uuid", "int2", "text", "int8", "int8", "int8", "int8", "int8", "int8",
+            "int8",
+        ],
+    );
+    format!(
+        "INSERT INTO metric_groups (tenant, campaign, dimension, key, filed, in_progress,
+             removed, unable_to_process, counter_noticed, restored, relisted)
+         SELECT u.tenant, u.campaign, u.dimension, u.key, sum(u.filed)::int8,
+             sum(u.in_progress)::int8, sum(u.removed)::int8, sum(u.unable)::int8,
+             sum(u.countered)::int8, sum(u.restored)::int8, sum(u.relisted)::int8
+         FROM unnest({arrays}) AS u(idx, tenant, campaign, dimension, key, filed,
+             in_progress, removed, unable, countered, restored, relisted)
+         WHERE {written}
+         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+         ON CONFLICT (tenant, campaign, dimension, key) DO UPDATE SET
+             filed = metric_groups.filed + excluded.filed,
+             in_progress = metric_groups.in_progress + excluded.in_progress,
+             removed = metric_groups.removed + excluded.removed,
+             unable_to_process = metric_groups.unable_to_process + excluded.unable_to_process,
+             counter_noticed = metric_groups.counter_noticed + excluded.counter_noticed,
+             restored = metric_groups.restored + excluded.restored,
+             relisted = metric_groups.relisted + excluded.relisted"
+    )
+}
+
+/// The upsert of `removal_hours` from the 7 array parameters from `$first` on (see
+/// [`Rows::hour_params`]), like [`add_groups_sql`].
+pub(crate) fn add_hours_sql(first: usize, written: &str) -> String {
+    let arrays = unnest(
+        first,
+        &["int4", "uuid", "uuid", "int2", "text", "int4", "int8"],
+    );
+    format!(
+        "INSERT INTO removal_hours (tenant, campaign, dimension, key, hours, n)
+         SELECT u.tenant, u.campaign, u.dimension, u.key, u.hours, sum(u.n)::int8
+         FROM unnest({arrays}) AS u(idx, tenant, campaign, dimension, key, hours, n)
+         WHERE {written}
+         GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+         ON CONFLICT (tenant, campaign, dimension, key, hours) DO UPDATE SET
+             n = removal_hours.n + excluded.n"
+    )
 }
 
 /// The tallies of the tenant's complaints (of `campaign` only, when given).

@@ -10,7 +10,8 @@ use futures_util::StreamExt;
 use tokio::sync::Notify;
 use tokio_postgres::{AsyncMessage, NoTls};
 
-use crate::writer::WAKE_CHANNEL;
+/// The channel wake-ups are sent on.
+pub(crate) const WAKE_CHANNEL: &str = "aliprotect_wake";
 
 /// How an idle engine learns that there is work: see [`PostgresOptions::wake_ups`](crate::PostgresOptions::wake_ups).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

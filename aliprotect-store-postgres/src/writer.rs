@@ -1,25 +1,20 @@
-//! Group commit: commits that arrive while a writer's transaction runs are written together
-//! in its next one, each by one statement that checks its own expected version and
-//! idempotency key and writes nothing when they fail, so each gets its own result. Every
-//! statement of a transaction is sent at once (pipelined): one round trip and one WAL flush
-//! carry the whole group. Commits are written in key order, and counters and tallies last
-//! in key order, so that two transactions never wait on each other in a cycle.
+//! Group commit: commits that arrive while a writer's statement runs are written together
+//! by its next one ([`crate::batch`]; a commit that arrives alone by [`crate::lone`]), each
+//! with its own result. Commits to one stream go in successive statements, in order. A
+//! statement that fails on a serialization failure or a deadlock runs again; one that fails
+//! otherwise is split, so that only the guilty commit fails.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aliprotect_core::metrics::Tallies;
-use aliprotect_core::store::{DomainEvent, SnapshotCache, StoreError};
-use deadpool_postgres::{Object, Pool};
-use futures_util::future::join_all;
+use aliprotect_core::store::{SnapshotCache, StoreError};
+use deadpool_postgres::Pool;
 use tokio::sync::{Mutex, mpsc, oneshot};
-use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
 use crate::error::{is_transient, unavailable, unique_violation};
 use crate::prepare::Prepared;
-use crate::tallies;
+use crate::{batch, lone};
 
 /// Commits of one caller, and where their results go.
 pub(crate) struct Job {
@@ -29,9 +24,6 @@ pub(crate) struct Job {
 
 /// Largest number of commits in one transaction.
 const MAX_BATCH: usize = 2_000;
-
-/// The channel wake-ups are sent on.
-pub(crate) const WAKE_CHANNEL: &str = "aliprotect_wake";
 
 /// What a writer needs.
 pub(crate) struct WriterContext {
@@ -76,6 +68,32 @@ struct Slot {
     result: Option<Result<(), StoreError>>,
 }
 
+impl Slot {
+    const EMPTY: Slot = Slot {
+        prepared: None,
+        result: None,
+    };
+}
+
+/// The pending slots in rounds of distinct streams: the n-th commit to a stream goes in
+/// round n, so commits to one stream keep their order.
+fn rounds(slots: &[Slot]) -> Vec<Vec<usize>> {
+    let mut seen: std::collections::HashMap<(Uuid, i16, Uuid), usize> = Default::default();
+    let mut rounds: Vec<Vec<usize>> = Vec::new();
+    for (i, slot) in slots.iter().enumerate() {
+        let Some(p) = slot.prepared.as_ref().filter(|_| slot.result.is_none()) else {
+            continue;
+        };
+        let round = seen.entry((p.tenant, p.kind, p.stream)).or_default();
+        if rounds.len() <= *round {
+            rounds.push(Vec::new());
+        }
+        rounds[*round].push(i);
+        *round += 1;
+    }
+    rounds
+}
+
 async fn write_jobs(context: &WriterContext, batch: Vec<Job>) {
     let mut slots = Vec::new();
     let mut replies = Vec::with_capacity(batch.len());
@@ -92,7 +110,17 @@ async fn write_jobs(context: &WriterContext, batch: Vec<Job>) {
             },
         }));
     }
-    write_slots(context, &mut slots).await;
+    // Commits to one stream go in successive rounds: each statement writes distinct streams.
+    for round in rounds(&slots) {
+        let mut batch: Vec<Slot> = round
+            .iter()
+            .map(|&i| std::mem::replace(&mut slots[i], Slot::EMPTY))
+            .collect();
+        write_slots(context, &mut batch).await;
+        for (i, slot) in round.into_iter().zip(batch) {
+            slots[i] = slot;
+        }
+    }
     for slot in &slots {
         let Some(prepared) = &slot.prepared else {
             continue;
@@ -174,7 +202,18 @@ async fn attempt(context: &WriterContext, slots: &mut [Slot]) -> Result<(), Fail
             .get()
             .await
             .map_err(|e| Failure::Store(unavailable(e)))?;
-        let error = match transaction(&client, slots, context.notify).await {
+        let pending: Vec<&Prepared> = slots
+            .iter()
+            .filter(|s| s.result.is_none())
+            .filter_map(|s| s.prepared.as_ref())
+            .collect();
+        let written = match pending.as_slice() {
+            [one] => lone::write(&client, one, context.notify)
+                .await
+                .map(|outcome| vec![outcome]),
+            group => batch::write(&client, group, context.notify).await,
+        };
+        let error = match written {
             Ok(outcomes) => {
                 let mut outcomes = outcomes.into_iter();
                 for slot in slots.iter_mut().filter(|s| s.result.is_none()) {
@@ -222,278 +261,4 @@ async fn conflict(context: &WriterContext, slots: &[Slot]) -> Result<(), StoreEr
         expected: prepared.commit.expected_version,
         actual,
     })
-}
-
-const CHECK_RECEIPT: &str = "
-WITH fresh AS (
-    SELECT $20::text IS NULL
-        OR NOT EXISTS (SELECT 1 FROM receipts WHERE tenant = $1 AND key = $20::text) AS ok),";
-
-const INSERT_STREAM: &str = "
-s AS (
-    INSERT INTO streams (tenant, kind, stream, version, status, snapshot, timers, next_due,
-        right_id, campaign, seller, listing, representative)
-    SELECT $1, $2, $3, $5, $6, $7::text::json, $8::text::json, $9, $23, $24, $25, $26, $27
-    WHERE $4 = 0 AND (SELECT ok FROM fresh)
-    ON CONFLICT (tenant, kind, stream) DO NOTHING
-    RETURNING 1),";
-
-const UPDATE_STREAM: &str = "
-s AS (
-    UPDATE streams SET version = $5, status = $6, snapshot = $7::text::json,
-        timers = $8::text::json, next_due = $9, lease_owner = NULL, lease_until = NULL
-    WHERE tenant = $1 AND kind = $2 AND stream = $3 AND version = $4 AND (SELECT ok FROM fresh)
-    RETURNING 1),";
-
-const WRITE_REST: &str = "
-e AS (
-    INSERT INTO events (tenant, kind, stream, version, type, schema, payload)
-    SELECT $1, $2, $3, $4 + u.n, u.t, $12, u.p::json
-    FROM unnest($10::text[], $11::text[]) WITH ORDINALITY AS u(t, p, n)
-    WHERE EXISTS (SELECT 1 FROM s)),
-o AS (
-    INSERT INTO outbox (tenant, kind, stream, version, message, attempts, available_at)
-    SELECT $1, $2, $3, u.v, u.m::json, u.a, u.at
-    FROM unnest($13::int8[], $14::text[], $15::int4[], $16::timestamptz[]) AS u(v, m, a, at)
-    WHERE EXISTS (SELECT 1 FROM s)
-    ON CONFLICT (tenant, kind, stream, version) DO UPDATE SET message = excluded.message,
-        attempts = excluded.attempts, available_at = excluded.available_at,
-        dead_error = NULL, lease_owner = NULL),
-w AS (
-    INSERT INTO work (tenant, kind, stream, version, work, lease_owner, lease_until)
-    SELECT $1, $2, $3, $5, $17::text::json, $18, $19
-    WHERE $17::text IS NOT NULL AND EXISTS (SELECT 1 FROM s)
-    ON CONFLICT (tenant, kind, stream, version) DO NOTHING),
-r AS (
-    INSERT INTO receipts (tenant, key, kind, stream, version, events)
-    SELECT $1, $20::text, $2, $3, $21, $22
-    WHERE $20::text IS NOT NULL AND EXISTS (SELECT 1 FROM s))
-SELECT (SELECT ok FROM fresh), EXISTS (SELECT 1 FROM s),
-    (SELECT version FROM streams WHERE tenant = $1 AND kind = $2 AND stream = $3)";
-
-/// The parameters of a commit's statement: those of an update, then a new stream's keys.
-const COMMIT_TYPES: [Type; 27] = [
-    Type::UUID,
-    Type::INT2,
-    Type::UUID,
-    Type::INT8,
-    Type::INT8,
-    Type::INT2,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TIMESTAMPTZ,
-    Type::TEXT_ARRAY,
-    Type::TEXT_ARRAY,
-    Type::INT4,
-    Type::INT8_ARRAY,
-    Type::TEXT_ARRAY,
-    Type::INT4_ARRAY,
-    Type::TIMESTAMPTZ_ARRAY,
-    Type::TEXT,
-    Type::UUID,
-    Type::TIMESTAMPTZ,
-    Type::TEXT,
-    Type::INT8,
-    Type::INT4,
-    Type::UUID,
-    Type::UUID,
-    Type::TEXT,
-    Type::TEXT,
-    Type::UUID,
-];
-
-const ADD_COUNTS: &str = "
-INSERT INTO status_counts (tenant, kind, status, n)
-SELECT * FROM unnest($1::uuid[], $2::int2[], $3::int2[], $4::int8[])
-ON CONFLICT (tenant, kind, status) DO UPDATE SET n = status_counts.n + excluded.n";
-
-/// Runs the slots without a result in one pipelined transaction; returns their outcomes in
-/// order, or the error that rolled it back.
-async fn transaction(
-    client: &Object,
-    slots: &[Slot],
-    notify: bool,
-) -> Result<Vec<Result<(), StoreError>>, tokio_postgres::Error> {
-    let result = statements(client, slots, notify).await;
-    if result.is_err() {
-        // Leave the connection outside any transaction for its next user (a failed COMMIT
-        // has ended it already; ROLLBACK then only warns).
-        if let Err(error) = client.batch_execute("ROLLBACK").await {
-            tracing::debug!(%error, "rollback after a failed transaction");
-        }
-    }
-    result
-}
-
-async fn statements(
-    client: &Object,
-    slots: &[Slot],
-    notify: bool,
-) -> Result<Vec<Result<(), StoreError>>, tokio_postgres::Error> {
-    let update = client
-        .prepare_typed_cached(
-            &format!("{CHECK_RECEIPT}{UPDATE_STREAM}{WRITE_REST}"),
-            &COMMIT_TYPES[..22],
-        )
-        .await?;
-    let insert = client
-        .prepare_typed_cached(
-            &format!("{CHECK_RECEIPT}{INSERT_STREAM}{WRITE_REST}"),
-            &COMMIT_TYPES,
-        )
-        .await?;
-    let add_counts = client.prepare_cached(ADD_COUNTS).await?;
-    let tally = tallies::Statements::prepare(client).await?;
-
-    let order: Vec<&Prepared> = slots
-        .iter()
-        .filter(|s| s.result.is_none())
-        .filter_map(|s| s.prepared.as_ref())
-        .collect();
-    let mut positions: Vec<usize> = (0..order.len()).collect();
-    // Key order (stable: commits to one stream stay in their order).
-    positions.sort_by_key(|&i| (order[i].tenant, order[i].kind, order[i].stream));
-    let sorted: Vec<&Prepared> = positions.iter().map(|&i| order[i]).collect();
-
-    let schema = DomainEvent::SCHEMA_VERSION as i32;
-    let params: Vec<Vec<&(dyn ToSql + Sync)>> = sorted
-        .iter()
-        .map(|p| {
-            let mut params: Vec<&(dyn ToSql + Sync)> = vec![
-                &p.tenant,
-                &p.kind,
-                &p.stream,
-                &p.expected,
-                &p.version,
-                &p.status,
-                &p.snapshot,
-                &p.timers,
-                &p.next_due,
-                &p.event_types,
-                &p.event_payloads,
-                &schema,
-                &p.outbox_versions,
-                &p.outbox_messages,
-                &p.outbox_attempts,
-                &p.outbox_available,
-                &p.work,
-                &p.work_owner,
-                &p.work_until,
-                &p.receipt_key,
-                &p.receipt_version,
-                &p.receipt_events,
-            ];
-            if p.expected == 0 {
-                params.extend([
-                    &p.right_id as &(dyn ToSql + Sync),
-                    &p.campaign,
-                    &p.seller,
-                    &p.listing,
-                    &p.representative,
-                ]);
-            }
-            params
-        })
-        .collect();
-
-    let begin = client.batch_execute("BEGIN");
-    let writes = join_all(sorted.iter().zip(&params).map(|(p, params)| {
-        let statement = if p.expected == 0 { &insert } else { &update };
-        client.query_one(statement, params)
-    }));
-    let (begin, rows) = tokio::join!(begin, writes);
-    begin?;
-    let mut outcomes: Vec<Result<(), StoreError>> = Vec::with_capacity(rows.len());
-    for (row, p) in rows.into_iter().zip(&sorted) {
-        let row = row?;
-        let fresh: bool = row.try_get(0)?;
-        let written: bool = row.try_get(1)?;
-        let stored: Option<i64> = row.try_get(2)?;
-        outcomes.push(if !fresh {
-            let key = p.commit.receipt.as_ref().map(|(key, _)| key.clone());
-            Err(match key {
-                Some(key) => StoreError::DuplicateIdempotencyKey(key),
-                None => StoreError::Unavailable("receipt check without a key".into()),
-            })
-        } else if written {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict {
-                stream: p.commit.stream,
-                expected: p.commit.expected_version,
-                actual: stored.and_then(|v| u64::try_from(v).ok()).unwrap_or(0),
-            })
-        });
-    }
-
-    // Counters and tallies of the commits that were written, summed, in key order.
-    let mut counts: BTreeMap<(Uuid, i16, i16), i64> = BTreeMap::new();
-    let mut sums: BTreeMap<(Uuid, Uuid), Tallies> = BTreeMap::new();
-    let mut wakes = false;
-    for (p, outcome) in sorted.iter().zip(&outcomes) {
-        if outcome.is_err() {
-            continue;
-        }
-        wakes |= p.wakes();
-        if p.status_before != Some(p.status) {
-            if let Some(before) = p.status_before {
-                *counts.entry((p.tenant, p.kind, before)).or_default() -= 1;
-            }
-            *counts.entry((p.tenant, p.kind, p.status)).or_default() += 1;
-        }
-        if let Some(change) = &p.commit.metrics {
-            let campaign = change.after.campaign().map_or(Uuid::nil(), |c| c.as_uuid());
-            sums.entry((p.tenant, campaign)).or_default().record(change);
-        }
-    }
-    counts.retain(|_, delta| *delta != 0);
-    let count_keys: (Vec<Uuid>, Vec<i16>, Vec<i16>, Vec<i64>) = counts
-        .iter()
-        .map(|(&(tenant, kind, status), &n)| (tenant, kind, status, n))
-        .fold(Default::default(), |mut columns, (t, k, s, n)| {
-            columns.0.push(t);
-            columns.1.push(k);
-            columns.2.push(s);
-            columns.3.push(n);
-            columns
-        });
-    let tally_rows = tallies::Rows::of(&sums);
-    let notify_wake = format!("NOTIFY {WAKE_CHANNEL}");
-
-    let add_counts = async {
-        if counts.is_empty() {
-            return Ok(0);
-        }
-        client
-            .execute(
-                &add_counts,
-                &[&count_keys.0, &count_keys.1, &count_keys.2, &count_keys.3],
-            )
-            .await
-    };
-    let add_tallies = tally.write(client, &tally_rows);
-    let wake = async {
-        if notify && wakes {
-            client.batch_execute(&notify_wake).await
-        } else {
-            Ok(())
-        }
-    };
-    let commit = client.batch_execute("COMMIT");
-    let (counted, tallied, woke, committed) = tokio::join!(add_counts, add_tallies, wake, commit);
-    counted?;
-    tallied?;
-    woke?;
-    committed?;
-
-    // Back to the callers' order.
-    let mut in_order: Vec<Option<Result<(), StoreError>>> =
-        (0..order.len()).map(|_| None).collect();
-    for (outcome, &position) in outcomes.into_iter().zip(&positions) {
-        in_order[position] = Some(outcome);
-    }
-    Ok(in_order
-        .into_iter()
-        .map(|o| o.unwrap_or_else(|| Err(StoreError::Unavailable("lost result".into()))))
-        .collect())
 }
