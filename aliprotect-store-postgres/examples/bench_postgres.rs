@@ -30,7 +30,7 @@ use aliprotect_core::store::prelude::*;
 use aliprotect_core::store::{CountBy, StreamId};
 use aliprotect_core::testkit::fixtures;
 use aliprotect_core::text::Text;
-use aliprotect_store_postgres::{PostgresOptions, PostgresStore, WakeUps};
+use aliprotect_store_postgres::PostgresStore;
 
 type Failure = Box<dyn Error + Send + Sync>;
 type Bench = Engine<PostgresStore, DiscardNotifier, SystemClock>;
@@ -60,12 +60,8 @@ async fn database() -> Result<String, Failure> {
 }
 
 async fn engine(url: &str) -> Result<Bench, Failure> {
-    let mut options = PostgresOptions::default();
-    if std::env::var("BENCH_POLL_ONLY").is_ok() {
-        options.wake_ups = WakeUps::PollOnly;
-    }
     Ok(Engine::new(
-        PostgresStore::connect_with(url, options).await?,
+        PostgresStore::connect(url).await?,
         DiscardNotifier,
         SystemClock,
         MarketplacePolicy::alibaba_ipp(),

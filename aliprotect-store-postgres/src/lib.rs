@@ -51,6 +51,7 @@ mod writer;
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use aliprotect_core::campaign::Campaign;
@@ -83,7 +84,6 @@ use writer::{Job, WriterContext};
 
 /// Settings of a [`PostgresStore`]; the defaults suit most deployments.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct PostgresOptions {
     /// Connections in the pool (reads, claims and the writers' transactions).
     pub pool_size: usize,
@@ -116,6 +116,7 @@ impl Default for PostgresOptions {
 struct Shared {
     pool: Pool,
     cache: Arc<SnapshotCache>,
+    writers: Arc<WriterContext>,
     jobs: mpsc::UnboundedSender<Job>,
     wake: Arc<Notify>,
 }
@@ -179,6 +180,7 @@ impl PostgresStore {
             cache: Arc::clone(&cache),
             max_retries: options.max_retries,
             notify: options.wake_ups == WakeUps::Listen,
+            busy: AtomicUsize::new(0),
         });
         for _ in 0..options.writers.max(1) {
             tokio::spawn(writer::run(Arc::clone(&receiver), Arc::clone(&context)));
@@ -191,6 +193,7 @@ impl PostgresStore {
             shared: Arc::new(Shared {
                 pool,
                 cache,
+                writers: context,
                 jobs,
                 wake,
             }),
@@ -260,6 +263,10 @@ impl EventLog for PostgresStore {
                 break;
             }
             let count = items.len();
+            if count == 1 && total == 1 {
+                let written = writer::commit(&self.shared.writers, &self.shared.jobs, items);
+                return written.await.unwrap_or_else(|| vec![Err(writers_gone())]);
+            }
             let (reply, answer) = oneshot::channel();
             let sent = self.shared.jobs.send(Job { items, reply }).is_ok();
             answers.push((count, sent.then_some(answer)));

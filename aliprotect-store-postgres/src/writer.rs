@@ -5,6 +5,7 @@
 //! otherwise is split, so that only the guilty commit fails.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aliprotect_core::store::{SnapshotCache, StoreError};
@@ -31,6 +32,40 @@ pub(crate) struct WriterContext {
     pub(crate) cache: Arc<SnapshotCache>,
     pub(crate) max_retries: u32,
     pub(crate) notify: bool,
+    /// Writers (and direct writes) at work: a lone commit while none is goes straight to
+    /// the database from its caller's task, saving two task switches.
+    pub(crate) busy: AtomicUsize,
+}
+
+/// Writes `items`, from the caller's task if no writer is at work (a lone caller gains
+/// nothing from group commit and saves the hand-over), else through the writers. `None`
+/// when the writers are gone.
+pub(crate) async fn commit(
+    context: &WriterContext,
+    jobs: &mpsc::UnboundedSender<Job>,
+    items: Vec<Result<Prepared, StoreError>>,
+) -> Option<Vec<Result<(), StoreError>>> {
+    if items.len() == 1
+        && context
+            .busy
+            .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    {
+        let _busy = Busy(&context.busy);
+        return Some(write_all(context, items).await);
+    }
+    let (reply, answer) = oneshot::channel();
+    jobs.send(Job { items, reply }).ok()?;
+    answer.await.ok()
+}
+
+/// Counts down `busy` when dropped (also if the caller's future is).
+struct Busy<'a>(&'a AtomicUsize);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Runs one writer until the job channel closes. Several writers share `jobs`: the one
@@ -59,7 +94,19 @@ pub(crate) async fn run(
             }
             batch
         };
-        write_jobs(&context, batch).await;
+        context.busy.fetch_add(1, Ordering::AcqRel);
+        let _busy = Busy(&context.busy);
+        let mut replies = Vec::with_capacity(batch.len());
+        let mut items = Vec::new();
+        for job in batch {
+            replies.push((job.reply, job.items.len()));
+            items.extend(job.items);
+        }
+        let mut results = write_all(&context, items).await.into_iter();
+        for (reply, count) in replies {
+            // A caller that stopped waiting does not need its result.
+            let _ = reply.send(results.by_ref().take(count).collect());
+        }
     }
 }
 
@@ -94,12 +141,14 @@ fn rounds(slots: &[Slot]) -> Vec<Vec<usize>> {
     rounds
 }
 
-async fn write_jobs(context: &WriterContext, batch: Vec<Job>) {
-    let mut slots = Vec::new();
-    let mut replies = Vec::with_capacity(batch.len());
-    for job in batch {
-        replies.push((job.reply, job.items.len()));
-        slots.extend(job.items.into_iter().map(|item| match item {
+/// Writes the commits, each with its own result, in order.
+async fn write_all(
+    context: &WriterContext,
+    items: Vec<Result<Prepared, StoreError>>,
+) -> Vec<Result<(), StoreError>> {
+    let mut slots: Vec<Slot> = items
+        .into_iter()
+        .map(|item| match item {
             Ok(prepared) => Slot {
                 prepared: Some(prepared),
                 result: None,
@@ -108,8 +157,8 @@ async fn write_jobs(context: &WriterContext, batch: Vec<Job>) {
                 prepared: None,
                 result: Some(Err(error)),
             },
-        }));
-    }
+        })
+        .collect();
     // Commits to one stream go in successive rounds: each statement writes distinct streams.
     for round in rounds(&slots) {
         let mut batch: Vec<Slot> = round
@@ -143,14 +192,13 @@ async fn write_jobs(context: &WriterContext, batch: Vec<Job>) {
             _ => {}
         }
     }
-    let mut results = slots.into_iter().map(|slot| {
-        slot.result
-            .unwrap_or_else(|| Err(StoreError::Unavailable("commit was not attempted".into())))
-    });
-    for (reply, count) in replies {
-        // A caller that stopped waiting does not need its result.
-        let _ = reply.send(results.by_ref().take(count).collect());
-    }
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.result
+                .unwrap_or_else(|| Err(StoreError::Unavailable("commit was not attempted".into())))
+        })
+        .collect()
 }
 
 /// Writes every slot without a result: all in one transaction, retried on a transient
