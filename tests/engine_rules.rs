@@ -503,3 +503,75 @@ async fn follow_ups_left_to_a_tick_are_done_by_the_next_tick() {
     assert_eq!(status(&worker).await, ComplaintStatus::Submitted);
     assert_eq!(worker.tick().await.unwrap().follow_ups, 0, "done once");
 }
+
+/// A timer claimed before another engine's command replaced the stream's timers is stale:
+/// the tick leaves it alone (the stream's new timers fall due on their own) instead of firing
+/// a check-back before its time. Found by the PostgreSQL several-processes test under load.
+#[tokio::test]
+async fn a_timer_replaced_after_its_claim_is_not_fired() {
+    use aliprotect::clock::{Clock, MockClock};
+    use aliprotect::engine::Engine;
+    use aliprotect::notify::DiscardNotifier;
+    use aliprotect::policy::MarketplacePolicy;
+    use aliprotect::store::prelude::*;
+    use aliprotect::store::{MockStore, Timer, TimerKind};
+
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let id = h.filed(right, 77).await;
+    h.platform(Command::complaint(id, ComplaintCommand::Accept))
+        .await;
+    // Another engine's command: the complaint's check-back is now due later.
+    h.clock.advance(Duration::hours(30));
+    h.counter_notice(id).await;
+    let respond = ComplaintCommand::Respond {
+        statement: fixtures::text("No licence was ever granted."),
+        evidence: vec![],
+    };
+    h.holder(Command::complaint(id, respond)).await;
+    let stream = StreamId::Complaint(id);
+    let loaded = h.store.load(h.tenant, stream).await.unwrap().unwrap();
+    let current = h.store.claim_timers(
+        h.clock.now() + Duration::days(400),
+        aliprotect::store::Lease {
+            owner: aliprotect::ids::WorkerId::new(),
+            until: h.clock.now() + Duration::days(401),
+        },
+        10,
+    );
+    let current = current.await.unwrap();
+    assert!(current.iter().any(|t| t.kind == TimerKind::CheckBack));
+    // What this engine had claimed before: the check-back as it was, due 30 hours earlier.
+    let stale = Timer {
+        tenant: h.tenant,
+        stream,
+        kind: TimerKind::CheckBack,
+        due: current
+            .iter()
+            .find(|t| t.kind == TimerKind::CheckBack)
+            .map(|t| t.due - Duration::hours(30))
+            .unwrap(),
+    };
+    let now = stale.due + Duration::hours(1);
+
+    let mut store = MockStore::new();
+    let handed = std::sync::Mutex::new(Some(vec![stale]));
+    store
+        .expect_claim_timers()
+        .returning(move |_, _, _| Ok(handed.lock().unwrap().take().unwrap_or_default()));
+    store
+        .expect_load()
+        .returning(move |_, _| Ok(Some(loaded.clone())));
+    store.expect_claim_work().returning(|_, _, _| Ok(vec![]));
+    // No commit is expected: firing the stale timer would commit a check-back.
+    let mut clock = MockClock::new();
+    clock.expect_now().return_const(now);
+    let engine = Engine::new(
+        store,
+        DiscardNotifier,
+        clock,
+        MarketplacePolicy::alibaba_ipp(),
+    );
+    let report = engine.tick().await.unwrap();
+    assert_eq!((report.fired, report.stale), (0, 1), "{report:?}");
+}

@@ -102,6 +102,9 @@ pub struct TickReport {
     pub fired: usize,
     /// Timers dropped because their command no longer applied.
     pub dropped: usize,
+    /// Timers left alone because a command replaced them after they were claimed (the
+    /// stream's new timers fall due on their own).
+    pub stale: usize,
     /// Check-backs whose probe found the listing removed (recorded as such).
     pub found_removed: usize,
     /// Check-backs whose probe found the listing still up.
@@ -266,6 +269,24 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 Some(receipt) => Ok(replayed(receipt)),
                 None => Err(error),
             },
+        }
+    }
+
+    /// Decides `request` on the stream at `version` exactly and commits it; `None` if the
+    /// stream is no longer at `version` (no second decision on a newer state).
+    async fn execute_at(
+        &self,
+        request: &Request,
+        version: u64,
+    ) -> Result<Option<Executed>, EngineError> {
+        self.check_request(request)?;
+        let decided = self.decide(request, Loading::Exact, None).await?;
+        if decided.commit.expected_version != version {
+            return Ok(None);
+        }
+        match self.commit(decided).await? {
+            Attempt::Done(executed) => Ok(Some(executed)),
+            Attempt::Conflict => Ok(None),
         }
     }
 
@@ -834,8 +855,33 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             return self.drop_timer(timer, report).await;
         };
         let request = Request::new(timer.tenant, Actor::System, command);
-        match self.execute(request).await {
-            Ok(_) => {
+        // Another engine's command may have replaced the stream's timers since this one was
+        // claimed: fire it only while the stream still has it, at the version it was
+        // checked on, so that a timer fires once in effect and never early.
+        let Some(loaded) = self.inner.store.load(timer.tenant, timer.stream).await? else {
+            return self.drop_timer(timer, report).await;
+        };
+        let current = effects::timers_for(
+            timer.tenant,
+            timer.stream,
+            &loaded.snapshot,
+            &self.inner.policy,
+        );
+        if !current
+            .iter()
+            .any(|t| t.kind == timer.kind && t.due == timer.due)
+        {
+            report.stale += 1;
+            return Ok(());
+        }
+        match self.execute_at(&request, loaded.version).await {
+            Ok(None) => report.stale += 1,
+            Ok(Some(executed)) => {
+                if let Some(work) = executed.work
+                    && self.inner.config.carry_out_follow_ups
+                {
+                    self.carry_out(&work).await;
+                }
                 report.fired += 1;
                 if let (Some(probe), TimerKind::CheckBack, StreamId::Complaint(id)) =
                     (probe, timer.kind, timer.stream)
