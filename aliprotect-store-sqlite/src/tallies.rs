@@ -65,18 +65,27 @@ impl TallyChanges {
             let campaign = campaign_key(*campaign);
             for (group, sums) in tallies.groups() {
                 let (dimension, key) = encode_group(&group);
+                let [
+                    filed,
+                    in_progress,
+                    removed,
+                    unable,
+                    countered,
+                    restored,
+                    relisted,
+                ] = sums.sums();
                 upsert_group.execute(params![
                     &tenant[..],
                     campaign,
                     dimension,
                     key,
-                    sums.filed,
-                    sums.in_progress,
-                    sums.removed,
-                    sums.unable_to_process,
-                    sums.counter_noticed,
-                    sums.restored,
-                    sums.relisted,
+                    filed,
+                    in_progress,
+                    removed,
+                    unable,
+                    countered,
+                    restored,
+                    relisted,
                 ])?;
                 for (hours, n) in &sums.hours_to_removal {
                     upsert_hours.execute(params![

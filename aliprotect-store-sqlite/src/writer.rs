@@ -133,23 +133,8 @@ fn commit_batch(connection: &mut Connection, batch: Batch, cache: &SnapshotCache
         }
     }
     for slot in &items {
-        match (&slot.prepared, &slot.result) {
-            (Some(prepared), Some(Ok(()))) => {
-                let commit = &prepared.commit;
-                let version = commit.expected_version + commit.events.len() as u64;
-                cache.put(
-                    commit.tenant,
-                    commit.stream,
-                    version,
-                    commit.snapshot.clone(),
-                );
-            }
-            (Some(prepared), Some(Err(StoreError::Conflict { .. }))) => {
-                // The caller decided on a stale state, perhaps from the cache: drop it so the
-                // retry reads the file.
-                cache.forget(prepared.commit.tenant, prepared.commit.stream);
-            }
-            _ => {}
+        if let (Some(prepared), Some(result)) = (&slot.prepared, &slot.result) {
+            cache.after_commit(&prepared.commit, result);
         }
     }
     let mut results = items.into_iter().map(|slot| {

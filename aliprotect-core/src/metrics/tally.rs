@@ -221,6 +221,20 @@ pub struct GroupTally {
 }
 
 impl GroupTally {
+    /// The seven sums in a fixed order (filed, in progress, removed, unable to process,
+    /// counter-noticed, restored, relisted): the columns a store keeps them in.
+    pub fn sums(&self) -> [i64; 7] {
+        [
+            self.filed,
+            self.in_progress,
+            self.removed,
+            self.unable_to_process,
+            self.counter_noticed,
+            self.restored,
+            self.relisted,
+        ]
+    }
+
     /// Adds `sign` (1 or -1) times `fact`.
     fn count(&mut self, fact: &MetricsFact, sign: i64, keep_times: bool) {
         self.filed += sign;

@@ -8,7 +8,7 @@
 
 use std::hash::BuildHasher;
 
-use super::{Loaded, Snapshot, StreamId};
+use super::{Commit, Loaded, Snapshot, StoreError, StreamId};
 use crate::ids::TenantId;
 use foldhash::HashMap;
 use parking_lot::Mutex;
@@ -72,6 +72,25 @@ impl SnapshotCache {
             });
         }
         shard.insert(key, (version, snapshot));
+    }
+
+    /// Keeps the cache coherent with a commit's result: a written commit's snapshot goes in;
+    /// a version conflict drops the stream's entry, since the commit was perhaps decided on
+    /// a stale snapshot from the cache, and the retry must read the database.
+    pub fn after_commit(&self, commit: &Commit, result: &Result<(), StoreError>) {
+        match result {
+            Ok(()) => {
+                let version = commit.expected_version + commit.events.len() as u64;
+                self.put(
+                    commit.tenant,
+                    commit.stream,
+                    version,
+                    commit.snapshot.clone(),
+                );
+            }
+            Err(StoreError::Conflict { .. }) => self.forget(commit.tenant, commit.stream),
+            Err(_) => {}
+        }
     }
 
     /// Drops the cached snapshot of a stream.
