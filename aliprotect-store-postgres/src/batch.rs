@@ -50,8 +50,8 @@ inserted AS (
 written AS (
     SELECT idx FROM updated
     UNION ALL
-    SELECT f.idx FROM inserted n JOIN fresh f
-        ON f.expected = 0 AND f.tenant = n.tenant AND f.kind = n.kind AND f.stream = n.stream),
+    SELECT idx FROM fresh
+    WHERE expected = 0 AND (tenant, kind, stream) IN (SELECT tenant, kind, stream FROM inserted)),
 ok AS (SELECT i.* FROM input i JOIN written USING (idx)),
 e AS (
     INSERT INTO events (tenant, kind, stream, version, type, schema, payload)
@@ -108,7 +108,19 @@ LEFT JOIN streams s ON s.tenant = i.tenant AND s.kind = i.kind AND s.stream = i.
     )
 });
 
-const TYPES: [Type; 55] = [
+/// The parameter types: commits, events, outbox messages and counters (`$1..$35`), tallies
+/// (`$36..$54`), the wake-up (`$55`).
+static TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
+    [
+        &COMMIT_TYPES[..],
+        &tallies::GROUP_TYPES,
+        &tallies::HOUR_TYPES,
+        &[Type::BOOL],
+    ]
+    .concat()
+});
+
+const COMMIT_TYPES: [Type; 35] = [
     // Commits.
     Type::INT4_ARRAY,
     Type::UUID_ARRAY,
@@ -148,29 +160,6 @@ const TYPES: [Type; 55] = [
     Type::INT4_ARRAY,
     Type::INT2_ARRAY,
     Type::INT8_ARRAY,
-    // Metric groups.
-    Type::INT4_ARRAY,
-    Type::UUID_ARRAY,
-    Type::UUID_ARRAY,
-    Type::INT2_ARRAY,
-    Type::TEXT_ARRAY,
-    Type::INT8_ARRAY,
-    Type::INT8_ARRAY,
-    Type::INT8_ARRAY,
-    Type::INT8_ARRAY,
-    Type::INT8_ARRAY,
-    Type::INT8_ARRAY,
-    Type::INT8_ARRAY,
-    // Removal hours.
-    Type::INT4_ARRAY,
-    Type::UUID_ARRAY,
-    Type::UUID_ARRAY,
-    Type::INT2_ARRAY,
-    Type::TEXT_ARRAY,
-    Type::INT4_ARRAY,
-    Type::INT8_ARRAY,
-    // Wake-up.
-    Type::BOOL,
 ];
 
 /// The group's values as columns.

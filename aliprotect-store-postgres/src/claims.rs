@@ -16,7 +16,7 @@ use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use crate::error::{corrupt, unavailable};
-use crate::queries::version_of;
+use crate::queries::{query, version_of};
 
 fn limit_sql(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
@@ -55,15 +55,6 @@ fn key_params(id: &MessageId) -> Result<(Uuid, i16, Uuid, i64), StoreError> {
     Ok((id.tenant.as_uuid(), i16::from(kind), stream, version))
 }
 
-async fn run(
-    client: &Object,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<Row>, StoreError> {
-    let statement = client.prepare_cached(sql).await.map_err(unavailable)?;
-    client.query(&statement, params).await.map_err(unavailable)
-}
-
 async fn changed(
     client: &Object,
     sql: &str,
@@ -83,7 +74,7 @@ pub(crate) async fn claim_timers(
     lease: Lease,
     limit: usize,
 ) -> Result<Vec<Timer>, StoreError> {
-    let rows = run(
+    let rows = query(
         client,
         "UPDATE timers SET lease_owner = $1, lease_until = $2
          FROM (SELECT tenant, kind, stream FROM timers
@@ -131,7 +122,7 @@ pub(crate) async fn claim_outbox(
     lease: Lease,
     limit: usize,
 ) -> Result<Vec<OutboxMessage>, StoreError> {
-    let rows = run(
+    let rows = query(
         client,
         "UPDATE outbox SET attempts = outbox.attempts + 1, available_at = $2, lease_owner = $3
          FROM (SELECT seq FROM outbox WHERE available_at <= $1 AND dead_error IS NULL
@@ -247,7 +238,7 @@ pub(crate) async fn dead_letters(
     tenant: TenantId,
     limit: usize,
 ) -> Result<Vec<DeadLetter>, StoreError> {
-    let rows = run(
+    let rows = query(
         client,
         "SELECT tenant, kind, stream, version, message::text, attempts, available_at, dead_error
          FROM outbox WHERE tenant = $1 AND dead_error IS NOT NULL ORDER BY seq LIMIT $2",
@@ -297,7 +288,7 @@ pub(crate) async fn claim_work(
     lease: Lease,
     limit: usize,
 ) -> Result<Vec<PendingWork>, StoreError> {
-    let rows = run(
+    let rows = query(
         client,
         "UPDATE work SET lease_owner = $1, lease_until = $2
          FROM (SELECT seq FROM work WHERE lease_until <= $3

@@ -18,13 +18,14 @@
 //!
 //! How it works:
 //! - Every key carries the tenant: events have `PRIMARY KEY (tenant, kind, stream, version)`,
-//!   one row per stream holds its version, snapshot, read-model columns and timers, and
-//!   counters and metric tallies are moved in the same transaction as the commit.
-//! - Group commit: commits that arrive while a transaction runs are written together in the
-//!   next one, pipelined, each checked by one statement against its own expected version and
-//!   idempotency key and answered with its own result. [`EventLog::commit_batch`] sends
-//!   thousands at once. Serialization failures and deadlocks are retried with backoff; a
-//!   version conflict is returned, never retried blindly.
+//!   one row per stream holds its version, snapshot and read-model columns, and counters and
+//!   metric tallies are moved in the same transaction as the commit.
+//! - A commit is one statement whose parts all hang on its version and idempotency-key
+//!   checks: refused, it writes nothing. Group commit: commits that arrive while the writers
+//!   are busy are written together by one statement over arrays, each answered with its own
+//!   result; [`EventLog::commit_batch`] sends thousands at once. Serialization failures and
+//!   deadlocks are retried with backoff; a version conflict is returned, never retried
+//!   blindly.
 //! - Due timers, outbox messages and pending work are claimed `FOR UPDATE SKIP LOCKED` with a
 //!   lease that another engine takes over once it runs out. Only transaction-scoped locks
 //!   are used, so a pooler in transaction mode is safe.

@@ -5,6 +5,8 @@
 //! tallies, and sends the wake-up. Parts the commit does not need are left out of its
 //! statement: a statement of ten data-modifying parts costs more to start than to run.
 
+use std::sync::LazyLock;
+
 use aliprotect_core::store::{DomainEvent, StoreError};
 use deadpool_postgres::Object;
 use tokio_postgres::types::{ToSql, Type};
@@ -168,7 +170,16 @@ impl Shape {
 
 /// The parameter types: the commit's (`$1..$27`), its counters (`$28..$29`), tallies
 /// (`$30..$48`).
-const TYPES: [Type; 48] = [
+static TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
+    [
+        &COMMIT_TYPES[..],
+        &tallies::GROUP_TYPES,
+        &tallies::HOUR_TYPES,
+    ]
+    .concat()
+});
+
+const COMMIT_TYPES: [Type; 29] = [
     Type::UUID,
     Type::INT2,
     Type::UUID,
@@ -198,27 +209,6 @@ const TYPES: [Type; 48] = [
     Type::UUID,
     // Counters.
     Type::INT2_ARRAY,
-    Type::INT8_ARRAY,
-    // Metric groups.
-    Type::INT4_ARRAY,
-    Type::UUID_ARRAY,
-    Type::UUID_ARRAY,
-    Type::INT2_ARRAY,
-    Type::TEXT_ARRAY,
-    Type::INT8_ARRAY,
-    Type::INT8_ARRAY,
-    Type::INT8_ARRAY,
-    Type::INT8_ARRAY,
-    Type::INT8_ARRAY,
-    Type::INT8_ARRAY,
-    Type::INT8_ARRAY,
-    // Removal hours.
-    Type::INT4_ARRAY,
-    Type::UUID_ARRAY,
-    Type::UUID_ARRAY,
-    Type::INT2_ARRAY,
-    Type::TEXT_ARRAY,
-    Type::INT4_ARRAY,
     Type::INT8_ARRAY,
 ];
 

@@ -31,7 +31,8 @@ pub(crate) fn version_of(value: i64) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| corrupt("version", value))
 }
 
-async fn query(
+/// Runs `sql` as a statement cached on the connection; a driver error is `Unavailable`.
+pub(crate) async fn query(
     client: &Object,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],

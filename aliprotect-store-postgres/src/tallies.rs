@@ -9,7 +9,7 @@ use aliprotect_core::metrics::{GroupTally, Tallies};
 use aliprotect_core::store::StoreError;
 use aliprotect_core::store::columns;
 use deadpool_postgres::Object;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
 use crate::error::{corrupt, unavailable};
@@ -53,15 +53,7 @@ impl Rows {
             self.campaign.push(campaign);
             self.dimension.push(dimension);
             self.key.push(key);
-            let values = [
-                sums.filed,
-                sums.in_progress,
-                sums.removed,
-                sums.unable_to_process,
-                sums.counter_noticed,
-                sums.restored,
-                sums.relisted,
-            ];
+            let values = sums.sums();
             for (column, value) in self.sums.iter_mut().zip(values) {
                 column.push(value);
             }
@@ -118,6 +110,33 @@ impl Rows {
         ]
     }
 }
+
+/// The types of [`Rows::group_params`].
+pub(crate) const GROUP_TYPES: [Type; 12] = [
+    Type::INT4_ARRAY,
+    Type::UUID_ARRAY,
+    Type::UUID_ARRAY,
+    Type::INT2_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::INT8_ARRAY,
+    Type::INT8_ARRAY,
+    Type::INT8_ARRAY,
+    Type::INT8_ARRAY,
+    Type::INT8_ARRAY,
+    Type::INT8_ARRAY,
+    Type::INT8_ARRAY,
+];
+
+/// The types of [`Rows::hour_params`].
+pub(crate) const HOUR_TYPES: [Type; 7] = [
+    Type::INT4_ARRAY,
+    Type::UUID_ARRAY,
+    Type::UUID_ARRAY,
+    Type::INT2_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::INT4_ARRAY,
+    Type::INT8_ARRAY,
+];
 
 fn unnest(first: usize, types: &[&str]) -> String {
     types
@@ -184,24 +203,28 @@ pub(crate) async fn read(
     tenant: TenantId,
     campaign: Option<CampaignId>,
 ) -> Result<Tallies, StoreError> {
-    let campaign = campaign.map(|c| c.as_uuid());
+    // A range of the key either way, so that both read the primary key's index.
+    let (first, last) = match campaign {
+        Some(campaign) => (campaign.as_uuid(), campaign.as_uuid()),
+        None => (Uuid::nil(), Uuid::max()),
+    };
     let tenant = tenant.as_uuid();
     let groups = client
         .prepare_cached(
             "SELECT dimension, key, filed, in_progress, removed, unable_to_process,
                  counter_noticed, restored, relisted
-             FROM metric_groups WHERE tenant = $1 AND ($2::uuid IS NULL OR campaign = $2)",
+             FROM metric_groups WHERE tenant = $1 AND campaign BETWEEN $2 AND $3",
         )
         .await
         .map_err(unavailable)?;
     let hours = client
         .prepare_cached(
             "SELECT dimension, key, hours, n FROM removal_hours
-             WHERE tenant = $1 AND ($2::uuid IS NULL OR campaign = $2)",
+             WHERE tenant = $1 AND campaign BETWEEN $2 AND $3",
         )
         .await
         .map_err(unavailable)?;
-    let params: [&(dyn ToSql + Sync); 2] = [&tenant, &campaign];
+    let params: [&(dyn ToSql + Sync); 3] = [&tenant, &first, &last];
     let (group_rows, hour_rows) = tokio::join!(
         client.query(&groups, &params),
         client.query(&hours, &params)

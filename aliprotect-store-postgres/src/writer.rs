@@ -23,7 +23,10 @@ pub(crate) struct Job {
     pub(crate) reply: oneshot::Sender<Vec<Result<(), StoreError>>>,
 }
 
-/// Largest number of commits in one transaction.
+/// Largest number of commits in one statement.
+const STATEMENT_BATCH: usize = 500;
+
+/// Largest number of commits a writer gathers at once.
 const MAX_BATCH: usize = 2_000;
 
 /// What a writer needs.
@@ -159,8 +162,14 @@ async fn write_all(
             },
         })
         .collect();
-    // Commits to one stream go in successive rounds: each statement writes distinct streams.
-    for round in rounds(&slots) {
+    // Commits to one stream go in successive rounds: each statement writes distinct streams,
+    // and at most STATEMENT_BATCH of them (the planner expects arrays of a few rows).
+    for round in rounds(&slots).into_iter().flat_map(|round| {
+        round
+            .chunks(STATEMENT_BATCH)
+            .map(<[usize]>::to_vec)
+            .collect::<Vec<_>>()
+    }) {
         let mut batch: Vec<Slot> = round
             .iter()
             .map(|&i| std::mem::replace(&mut slots[i], Slot::EMPTY))
@@ -171,25 +180,8 @@ async fn write_all(
         }
     }
     for slot in &slots {
-        let Some(prepared) = &slot.prepared else {
-            continue;
-        };
-        let commit = &prepared.commit;
-        match &slot.result {
-            Some(Ok(())) => {
-                let version = commit.expected_version + commit.events.len() as u64;
-                context.cache.put(
-                    commit.tenant,
-                    commit.stream,
-                    version,
-                    commit.snapshot.clone(),
-                );
-            }
-            // Decided on a stale state, perhaps from the cache: the retry reads the database.
-            Some(Err(StoreError::Conflict { .. })) => {
-                context.cache.forget(commit.tenant, commit.stream);
-            }
-            _ => {}
+        if let (Some(prepared), Some(result)) = (&slot.prepared, &slot.result) {
+            context.cache.after_commit(&prepared.commit, result);
         }
     }
     slots
