@@ -13,6 +13,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! On a server of your own, the databases it creates (`aliprotect_test_*`) are left there for
+//! you to look at or drop.
+//!
 //! The binaries are looked for in `ALIPROTECT_PG_BIN`, then `/usr/lib/postgresql/*/bin`
 //! (Debian, Ubuntu), then `pg_config --bindir`. Run as root, the cluster runs as the
 //! `postgres` user (initdb refuses root). The cluster is durable (`fsync` on), as every
