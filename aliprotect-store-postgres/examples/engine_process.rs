@@ -51,19 +51,25 @@ impl Clock for FastClock {
     }
 }
 
-/// Appends one line per delivery; a write is one `write(2)` of a short line.
+/// Appends one line per delivery (one `write(2)` of a short line), then takes a few
+/// milliseconds to answer, as a receiver across a network would: a kill in that window
+/// leaves a delivered message unacknowledged, to be delivered again.
 #[derive(Clone)]
 struct FileReceiver(Arc<Mutex<File>>);
 
 #[async_trait]
 impl Notifier for FileReceiver {
     async fn send(&self, id: &MessageId, _: &Notification) -> Result<(), NotifyError> {
-        let mut file = self
-            .0
-            .lock()
-            .map_err(|_| NotifyError::temporary("poisoned"))?;
-        file.write_all(format!("{id}\n").as_bytes())
-            .map_err(|e| NotifyError::temporary(e.to_string()))
+        {
+            let mut file = self
+                .0
+                .lock()
+                .map_err(|_| NotifyError::temporary("poisoned"))?;
+            file.write_all(format!("{id}\n").as_bytes())
+                .map_err(|e| NotifyError::temporary(e.to_string()))?;
+        }
+        tokio::time::sleep(StdDuration::from_millis(5)).await;
+        Ok(())
     }
 }
 
