@@ -575,3 +575,42 @@ async fn a_timer_replaced_after_its_claim_is_not_fired() {
     let report = engine.tick().await.unwrap();
     assert_eq!((report.fired, report.stale), (0, 1), "{report:?}");
 }
+
+/// A creation is decided as new without reading the store first; filing an id that exists
+/// is still refused as already filed, and writes nothing.
+#[tokio::test]
+async fn filing_an_existing_complaint_again_is_refused_and_writes_nothing() {
+    use aliprotect::complaint::ComplaintRule;
+    use aliprotect::store::prelude::*;
+
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let id = h.filed(right, 91).await;
+    let before = h
+        .store
+        .history(h.tenant, StreamId::Complaint(id))
+        .await
+        .unwrap();
+    let mut filing = fixtures::complaint_filing(0, 92);
+    filing.id = id;
+    filing.right = right;
+    let again = h
+        .run(
+            fixtures::holder_user(),
+            Command::complaint(id, ComplaintCommand::File(Box::new(filing))),
+        )
+        .await;
+    assert!(
+        matches!(
+            &again,
+            Err(EngineError::ComplaintRefused(refusal)) if refusal.rule == ComplaintRule::AlreadyFiled
+        ),
+        "{again:?}"
+    );
+    let after = h
+        .store
+        .history(h.tenant, StreamId::Complaint(id))
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+}

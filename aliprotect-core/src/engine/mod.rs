@@ -168,8 +168,8 @@ struct Decided {
 /// How a decision loads the stream it decides on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Loading {
-    /// A creation in a batch: the stream is taken to be new (the commit's version check
-    /// refuses it otherwise).
+    /// A creation: the stream is taken to be new (the commit's version check refuses it
+    /// otherwise).
     AssumeNew,
     /// Possibly from the store's cache: the commit's version check catches a stale state.
     Cached,
@@ -294,8 +294,14 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// times.
     async fn decide_and_commit(&self, request: &Request) -> Result<Executed, EngineError> {
         let attempts = self.inner.config.max_conflict_retries.saturating_add(1);
+        // A creation is first decided as new without a look at the store (the commit's
+        // version check refuses it if the stream exists, and the next attempt loads it).
+        let mut loading = match request.command.created_as() {
+            Some(_) => Loading::AssumeNew,
+            None => Loading::Cached,
+        };
         for _ in 0..attempts {
-            let decided = match self.decide(request, Loading::Cached, None).await {
+            let decided = match self.decide(request, loading, None).await {
                 // The state decided on may have been a stale cached one: a refusal is only
                 // reported if the stream as it stands refuses the command too.
                 Err(error) if error.is_refusal() => {
@@ -309,7 +315,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             };
             match attempt {
                 Ok(Attempt::Done(executed)) => return Ok(executed),
-                Ok(Attempt::Conflict) => continue,
+                Ok(Attempt::Conflict) => loading = Loading::Cached,
                 Err(other) => return Err(other),
             }
         }
