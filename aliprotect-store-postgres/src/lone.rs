@@ -26,15 +26,17 @@ struct Shape {
     work: bool,
     /// The commit leaves timers (else it removes any the stream had).
     timers: bool,
-    /// A lone commit's counters, tallies and wake-up, in its own statement.
+    /// It moves status counters.
     counts: bool,
+    /// It moves metric tallies, and removal times.
     groups: bool,
     hours: bool,
+    /// It sends a wake-up.
     wake: bool,
 }
 
 impl Shape {
-    fn of(p: &Prepared) -> Self {
+    fn of(p: &Prepared, counts: bool, tallies: &tallies::Rows, notify: bool) -> Self {
         Self {
             new_stream: p.expected == 0,
             receipt: p.receipt_key.is_some(),
@@ -42,10 +44,10 @@ impl Shape {
             outbox: !p.outbox_versions.is_empty(),
             work: p.work.is_some(),
             timers: p.timers.is_some(),
-            counts: false,
-            groups: false,
-            hours: false,
-            wake: false,
+            counts,
+            groups: !tallies.is_empty(),
+            hours: tallies.has_hours(),
+            wake: notify && p.wakes(),
         }
     }
 
@@ -226,13 +228,7 @@ pub(crate) async fn write(
     if let Some((campaign, tallies)) = p.tally_change() {
         rows.add(0, p.tenant, campaign, &tallies);
     }
-    let shape = Shape {
-        counts: !statuses.is_empty(),
-        groups: !rows.is_empty(),
-        hours: rows.has_hours(),
-        wake: notify && p.wakes(),
-        ..Shape::of(p)
-    };
+    let shape = Shape::of(p, !statuses.is_empty(), &rows, notify);
     let statement = client.prepare_typed_cached(&shape.sql(), &TYPES).await?;
     let mut params: Vec<&(dyn ToSql + Sync)> = vec![
         &p.tenant,

@@ -179,8 +179,28 @@ async fn write_all(
             slots[i] = slot;
         }
     }
-    for slot in &slots {
-        if let (Some(prepared), Some(result)) = (&slot.prepared, &slot.result) {
+    for slot in &mut slots {
+        let Some(prepared) = &slot.prepared else {
+            continue;
+        };
+        // A statement that waited for the winner's lock still reads the version from its own
+        // snapshot, from before the winner committed: ask again for the version it lost to.
+        if let Some(Err(StoreError::Conflict {
+            expected, actual, ..
+        })) = &slot.result
+            && actual <= expected
+            && let Ok(client) = context.pool.get().await
+            && let Ok(Some(stored)) =
+                crate::queries::version(&client, prepared.tenant, prepared.kind, prepared.stream)
+                    .await
+        {
+            slot.result = Some(Err(StoreError::Conflict {
+                stream: prepared.commit.stream,
+                expected: prepared.commit.expected_version,
+                actual: stored,
+            }));
+        }
+        if let Some(result) = &slot.result {
             context.cache.after_commit(&prepared.commit, result);
         }
     }
