@@ -189,16 +189,9 @@ async fn write_all(
             expected, actual, ..
         })) = &slot.result
             && actual <= expected
-            && let Ok(client) = context.pool.get().await
-            && let Ok(Some(stored)) =
-                crate::queries::version(&client, prepared.tenant, prepared.kind, prepared.stream)
-                    .await
+            && let refreshed @ StoreError::Conflict { .. } = lost_to(context, prepared).await
         {
-            slot.result = Some(Err(StoreError::Conflict {
-                stream: prepared.commit.stream,
-                expected: prepared.commit.expected_version,
-                actual: stored,
-            }));
+            slot.result = Some(Err(refreshed));
         }
         if let Some(result) = &slot.result {
             context.cache.after_commit(&prepared.commit, result);
@@ -305,20 +298,29 @@ fn jitter(delay: Duration) -> Duration {
 
 /// A conflict found by a unique key: report the stored version.
 async fn conflict(context: &WriterContext, slots: &[Slot]) -> Result<(), StoreError> {
-    let Some(prepared) = slots
+    match slots
         .iter()
         .find(|s| s.result.is_none())
         .and_then(|s| s.prepared.as_ref())
-    else {
-        return Ok(());
+    {
+        Some(prepared) => Err(lost_to(context, prepared).await),
+        None => Ok(()),
+    }
+}
+
+/// The conflict of `prepared` with the stream's stored version, read now (after the winner
+/// committed); the stored version could not be read, an `Unavailable`.
+async fn lost_to(context: &WriterContext, prepared: &Prepared) -> StoreError {
+    let client = match context.pool.get().await {
+        Ok(client) => client,
+        Err(error) => return unavailable(error),
     };
-    let client = context.pool.get().await.map_err(unavailable)?;
-    let actual = crate::queries::version(&client, prepared.tenant, prepared.kind, prepared.stream)
-        .await?
-        .unwrap_or(0);
-    Err(StoreError::Conflict {
-        stream: prepared.commit.stream,
-        expected: prepared.commit.expected_version,
-        actual,
-    })
+    match crate::queries::version(&client, prepared.tenant, prepared.kind, prepared.stream).await {
+        Ok(actual) => StoreError::Conflict {
+            stream: prepared.commit.stream,
+            expected: prepared.commit.expected_version,
+            actual: actual.unwrap_or(0),
+        },
+        Err(error) => error,
+    }
 }

@@ -280,7 +280,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         version: u64,
     ) -> Result<Option<Executed>, EngineError> {
         self.check_request(request)?;
-        let decided = self.decide(request, Loading::Exact, None).await?;
+        // The caller has just loaded the stream exactly, which a cache keeps: deciding on it
+        // needs no second read, and a newer version means the stream moved on.
+        let decided = self.decide(request, Loading::Cached, None).await?;
         if decided.commit.expected_version != version {
             return Ok(None);
         }
