@@ -19,7 +19,7 @@ use aliprotect::complaint::Complaint;
 use aliprotect::ids::{CampaignId, RepresentativeId, TenantId, WorkerId};
 use aliprotect::notify::MessageId;
 use aliprotect::power::Power;
-use aliprotect::right::RightStatus;
+use aliprotect::right::{IpRight, RightStatus};
 use aliprotect::store::{
     Commit, DeadLetter, DomainEvent, EventLog, IdempotencyKey, Lease, Loaded, Outbox,
     OutboxMessage, PendingWork, ReadModel, Receipt, Snapshot, StoreError, StoredEvent, StreamId,
@@ -348,6 +348,19 @@ impl ReadModel for SimpleStore {
             }
         }
         Ok(counts.into_iter().collect())
+    }
+
+    async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
+        let state = self.state()?;
+        let mut rights: Vec<IpRight> = state
+            .snapshots(tenant)
+            .filter_map(|snapshot| match snapshot {
+                Snapshot::Right(right) => Some((**right).clone()),
+                _ => None,
+            })
+            .collect();
+        rights.sort_by_key(|r| r.id);
+        Ok(rights)
     }
 
     async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {

@@ -319,6 +319,57 @@ async fn timers_fire_once_through_the_command_path() {
 }
 
 #[tokio::test]
+async fn upcoming_timers_are_what_the_ticks_fire() {
+    use aliprotect::store::TimerKind;
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    let (quiet, disputed) = (h.filed(right, 21).await, h.filed(right, 22).await);
+    h.platform(Command::complaint(disputed, ComplaintCommand::Accept))
+        .await;
+    h.counter_notice(disputed).await;
+
+    let upcoming = h.engine.upcoming_timers(h.tenant).await.unwrap();
+    let kinds_of = |stream| {
+        let mut kinds: Vec<TimerKind> = upcoming
+            .iter()
+            .filter(|t| t.stream == stream)
+            .map(|t| t.kind)
+            .collect();
+        kinds.sort();
+        kinds
+    };
+    assert_eq!(kinds_of(StreamId::Complaint(quiet)), [TimerKind::CheckBack]);
+    assert_eq!(
+        kinds_of(StreamId::Complaint(disputed)),
+        [
+            TimerKind::ResponseDeadline,
+            TimerKind::ResponseDeadlineReminder
+        ]
+    );
+    assert_eq!(
+        kinds_of(StreamId::Right(right)),
+        [TimerKind::ExpiryReminder, TimerKind::Expiry]
+    );
+    assert!(
+        upcoming.windows(2).all(|w| w[0].due <= w[1].due),
+        "soonest first"
+    );
+    let other = h.engine.upcoming_timers(TenantId::new()).await.unwrap();
+    assert!(other.is_empty(), "another tenant sees none");
+
+    // Each tick at a timer's due time fires exactly the timers listed as due by then.
+    let first = upcoming[0].due;
+    h.clock.set(first);
+    let due_now = upcoming.iter().filter(|t| t.due <= first).count();
+    assert_eq!(h.engine.tick().await.unwrap().fired, due_now);
+    let after = h.engine.upcoming_timers(h.tenant).await.unwrap();
+    assert!(
+        after.iter().all(|t| t.due > first),
+        "fired timers are no longer upcoming"
+    );
+}
+
+#[tokio::test]
 async fn expiry_is_reminded_then_the_right_expires() {
     let h = Harness::new();
     let right = h.approved_right().await;

@@ -41,7 +41,7 @@ use aliprotect_core::listing::ListingKey;
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::power::Power;
-use aliprotect_core::right::RightStatus;
+use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
     Outbox, OutboxMessage, PendingWork, ReadModel, Receipt, StoreError, StoredEvent, StreamId,
@@ -384,6 +384,16 @@ impl ReadModel for MemoryStore {
             shard.read().add_tallies(tenant, campaign, &mut tallies);
         }
         Ok(tallies)
+    }
+
+    async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
+        let mut rights: Vec<IpRight> = self
+            .shards
+            .iter()
+            .flat_map(|shard| shard.read().rights(tenant))
+            .collect();
+        rights.sort_by_key(|r| r.id);
+        Ok(rights)
     }
 
     async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {

@@ -17,7 +17,7 @@ use aliprotect_core::listing::ListingKey;
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::power::Power;
-use aliprotect_core::right::RightStatus;
+use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, DomainEvent, Lease, Loaded, OutboxMessage,
     PendingWork, Snapshot, StoreError, StoredEvent, StreamId, StreamStatus, Timer, TimerKind,
@@ -49,6 +49,7 @@ pub(crate) struct Shard {
     complaints_by_right: HashMap<(TenantId, RightId), BTreeSet<ComplaintId>>,
     powers: HashMap<(TenantId, RepresentativeId), BTreeSet<PowerOfAttorneyId>>,
     campaigns: HashMap<TenantId, BTreeSet<CampaignId>>,
+    rights: HashMap<TenantId, BTreeSet<RightId>>,
     timers: BTreeSet<TimerKey>,
     stream_timers: HashMap<StreamKey, Vec<TimerKey>>,
     /// Claims on streams' due timers; a commit to the stream ends its claim.
@@ -137,6 +138,7 @@ impl Shard {
                     _ => None,
                 };
                 counts.right_moved(old_status, right.status);
+                self.rights.entry(tenant).or_default().insert(right.id);
             }
             Snapshot::Power(power) => {
                 self.powers
@@ -283,6 +285,21 @@ impl Shard {
                     snapshot: Snapshot::Power(power),
                     ..
                 }) => Some((**power).clone()),
+                _ => None,
+            },
+        )
+        .collect()
+    }
+
+    /// This shard's rights of the tenant.
+    pub(crate) fn rights(&self, tenant: TenantId) -> Vec<IpRight> {
+        let ids = self.rights.get(&tenant).into_iter().flatten();
+        ids.filter_map(
+            |id| match self.streams.get(&(tenant, StreamId::Right(*id))) {
+                Some(Stream {
+                    snapshot: Snapshot::Right(right),
+                    ..
+                }) => Some((**right).clone()),
                 _ => None,
             },
         )

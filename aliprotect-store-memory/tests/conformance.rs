@@ -8,7 +8,7 @@ use aliprotect_core::complaint::Complaint;
 use aliprotect_core::ids::{CampaignId, RepresentativeId, TenantId, WorkerId};
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::power::Power;
-use aliprotect_core::right::RightStatus;
+use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded, Outbox, OutboxMessage,
     PendingWork, ReadModel, Receipt, StoreError, StoredEvent, StreamId, Timer, TimerQueue, WorkId,
@@ -156,6 +156,9 @@ impl ReadModel for EventLogOnly {
         unsupported()
     }
     async fn right_counts(&self, _: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
+        unsupported()
+    }
+    async fn rights(&self, _: TenantId) -> Result<Vec<IpRight>, StoreError> {
         unsupported()
     }
     async fn campaigns(&self, _: TenantId) -> Result<Vec<Campaign>, StoreError> {

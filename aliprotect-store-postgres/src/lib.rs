@@ -63,7 +63,7 @@ use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::power::Power;
 use aliprotect_core::relisting::RemovedListing;
-use aliprotect_core::right::RightStatus;
+use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
     Outbox, OutboxMessage, PendingWork, ReadModel, Receipt, SnapshotCache, StoreError, StoredEvent,
@@ -397,6 +397,10 @@ impl ReadModel for PostgresStore {
 
     async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
         queries::right_counts(&self.client().await?, tenant).await
+    }
+
+    async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
+        queries::rights(&self.client().await?, tenant).await
     }
 
     async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {

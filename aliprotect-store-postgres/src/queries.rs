@@ -8,7 +8,7 @@ use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
 use aliprotect_core::listing::ListingKey;
 use aliprotect_core::power::Power;
 use aliprotect_core::relisting::RemovedListing;
-use aliprotect_core::right::RightStatus;
+use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::columns::{
     self, KIND_CAMPAIGN, KIND_COMPLAINT, KIND_POWER, KIND_RIGHT,
 };
@@ -330,6 +330,23 @@ pub(crate) async fn complaints(
         &[&tenant.as_uuid(), &campaign.map(|c| c.as_uuid())],
     )
     .await
+}
+
+pub(crate) async fn rights(client: &Object, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
+    let rows = query(
+        client,
+        "SELECT snapshot::text FROM streams WHERE tenant = $1 AND kind = $2 ORDER BY stream",
+        &[&tenant.as_uuid(), &i16::from(KIND_RIGHT)],
+    )
+    .await?;
+    rows.iter()
+        .map(
+            |row| match snapshot(get(row, 0, "streams")?, "right snapshot")? {
+                Snapshot::Right(right) => Ok(Arc::unwrap_or_clone(right)),
+                _ => Err(corrupt("right row", "snapshot of another kind")),
+            },
+        )
+        .collect()
 }
 
 pub(crate) async fn campaigns(

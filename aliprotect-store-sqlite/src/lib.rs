@@ -59,7 +59,7 @@ use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::power::Power;
 use aliprotect_core::relisting::RemovedListing;
-use aliprotect_core::right::RightStatus;
+use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
     Outbox, OutboxMessage, PendingWork, ReadModel, Receipt, SnapshotCache, StoreError, StoredEvent,
@@ -576,6 +576,11 @@ impl ReadModel for SqliteStore {
         right: RightId,
     ) -> Result<Vec<RemovedListing>, StoreError> {
         self.read(move |connection| queries::removed_listings(connection, tenant, right))
+            .await
+    }
+
+    async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
+        self.read(move |connection| queries::rights(connection, tenant))
             .await
     }
 

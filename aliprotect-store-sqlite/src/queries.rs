@@ -10,7 +10,7 @@ use aliprotect_core::listing::ListingKey;
 use aliprotect_core::marketplace::Marketplace;
 use aliprotect_core::power::Power;
 use aliprotect_core::relisting::RemovedListing;
-use aliprotect_core::right::RightStatus;
+use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     ComplaintRow, Count, CountBy, GroupKey, IdempotencyKey, Loaded, Receipt, Snapshot, StoreError,
     StoredEvent, StreamId,
@@ -407,6 +407,20 @@ fn snapshots_of_kind(
         )
         .map_err(unavailable)?;
     rows.map(|json| codec::from_json("snapshot", &json.map_err(unavailable)?))
+        .collect()
+}
+
+pub(crate) fn rights(
+    connection: &Connection,
+    tenant: TenantId,
+) -> Result<Vec<IpRight>, StoreError> {
+    let snapshots = snapshots_of_kind(connection, tenant, codec::KIND_RIGHT)?;
+    snapshots
+        .into_iter()
+        .map(|snapshot| match snapshot {
+            Snapshot::Right(right) => Ok(Arc::unwrap_or_clone(right)),
+            _ => Err(codec::corrupt("right row", "snapshot of another kind")),
+        })
         .collect()
 }
 

@@ -1100,6 +1100,32 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         Ok(self.inner.store.campaigns(tenant).await?)
     }
 
+    /// The tenant's rights, in id order, in their current state.
+    pub async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, EngineError> {
+        Ok(self.inner.store.rights(tenant).await?)
+    }
+
+    /// The tenant's pending deadlines, reminders and check-backs on rights and complaints,
+    /// soonest first: what a person should know is coming. Each is what the stream's current
+    /// state schedules under this engine's policy, so it equals what the store holds for a
+    /// timer that has not fired yet. Reads every right and complaint of the tenant.
+    pub async fn upcoming_timers(&self, tenant: TenantId) -> Result<Vec<Timer>, EngineError> {
+        let policy = &self.inner.policy;
+        let mut timers = Vec::new();
+        for right in self.inner.store.rights(tenant).await? {
+            let stream = StreamId::Right(right.id);
+            let snapshot = Snapshot::Right(Arc::new(right));
+            timers.extend(effects::timers_for(tenant, stream, &snapshot, policy));
+        }
+        for complaint in self.inner.store.complaints(tenant, None).await? {
+            let stream = StreamId::Complaint(complaint.id());
+            let snapshot = Snapshot::Complaint(complaint);
+            timers.extend(effects::timers_for(tenant, stream, &snapshot, policy));
+        }
+        timers.sort_by_key(|timer| (timer.due, timer.stream, timer.kind));
+        Ok(timers)
+    }
+
     /// Rights per status.
     pub async fn right_counts(
         &self,

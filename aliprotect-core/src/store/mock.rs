@@ -20,7 +20,7 @@ use crate::metrics::Tallies;
 use crate::notify::MessageId;
 use crate::power::Power;
 use crate::relisting::RemovedListing;
-use crate::right::RightStatus;
+use crate::right::{IpRight, RightStatus};
 
 mockall::mock! {
     /// A mock of every backend trait.
@@ -62,6 +62,7 @@ mockall::mock! {
     impl ReadModel for Store {
         async fn complaints(&self, tenant: TenantId, campaign: Option<CampaignId>) -> Result<Vec<Arc<Complaint>>, StoreError>;
         async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError>;
+        async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError>;
         async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError>;
         async fn powers(&self, tenant: TenantId, representative: RepresentativeId) -> Result<Vec<Power>, StoreError>;
         async fn complaint_counts(&self, tenant: TenantId, by: CountBy) -> Result<Vec<Count>, StoreError>;

@@ -19,7 +19,7 @@ use crate::metrics::Tallies;
 use crate::notify::MessageId;
 use crate::power::Power;
 use crate::relisting::RemovedListing;
-use crate::right::RightStatus;
+use crate::right::{IpRight, RightStatus};
 
 #[async_trait]
 impl<S: EventLog + ?Sized> EventLog for Arc<S> {
@@ -142,6 +142,9 @@ impl<S: ReadModel + ?Sized> ReadModel for Arc<S> {
     }
     async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
         (**self).right_counts(tenant).await
+    }
+    async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
+        (**self).rights(tenant).await
     }
     async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
         (**self).campaigns(tenant).await

@@ -23,7 +23,7 @@ use crate::metrics::Tallies;
 use crate::notify::MessageId;
 use crate::power::Power;
 use crate::relisting::RemovedListing;
-use crate::right::RightStatus;
+use crate::right::{IpRight, RightStatus};
 
 /// The event log: each stream's events and latest snapshot, written one command at a time.
 #[async_trait]
@@ -185,9 +185,10 @@ pub trait WorkQueue: Send + Sync + 'static {
 /// Read-model queries over the streams' latest snapshots, each reflecting every commit
 /// that returned before it.
 ///
-/// Only [`ReadModel::complaints`], [`ReadModel::right_counts`], [`ReadModel::campaigns`] and
-/// [`ReadModel::powers`] are required: the other queries default to answers computed from
-/// [`ReadModel::complaints`], right but reading every complaint of the tenant. A backend for
+/// Only [`ReadModel::complaints`], [`ReadModel::right_counts`], [`ReadModel::rights`],
+/// [`ReadModel::campaigns`] and [`ReadModel::powers`] are required: the other queries
+/// default to answers computed from [`ReadModel::complaints`], right but reading every
+/// complaint of the tenant. A backend for
 /// large tenants answers them from indexes, and keeps [`Tallies`] by adding each
 /// [`Commit::metrics`] in the commit's own transaction.
 #[async_trait]
@@ -201,6 +202,10 @@ pub trait ReadModel: Send + Sync + 'static {
 
     /// Rights of the tenant per status, sorted by status; zero counts left out.
     async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError>;
+
+    /// The tenant's rights (withdrawn and expired ones too), in id order, in their current
+    /// state.
+    async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError>;
 
     /// The tenant's campaigns (archived ones too), in id order, in their current state.
     async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError>;

@@ -1120,6 +1120,7 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
     }
     // Two rights, one approved.
     let policy = MarketplacePolicy::alibaba_ipp();
+    let mut rights = Vec::new();
     for approve in [false, true] {
         let id = RightId::new();
         let mut state = None;
@@ -1164,7 +1165,22 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
             version += commit.events.len() as u64;
             store.commit(commit).await.expect("right commit");
         }
+        rights.extend(state);
     }
+    rights.sort_by_key(|r| r.id);
+    assert_eq!(
+        store.rights(tenant).await.expect("rights"),
+        rights,
+        "rights in id order, in their current state"
+    );
+    assert!(
+        store
+            .rights(TenantId::new())
+            .await
+            .expect("rights")
+            .is_empty(),
+        "another tenant's rights are not listed"
+    );
 
     // Replay every complaint from its history.
     let mut replayed = Vec::new();
