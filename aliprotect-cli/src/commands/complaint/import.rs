@@ -1,0 +1,160 @@
+//! `aliprotect complaint import`: thousands of listings from a spreadsheet export, with a
+//! progress bar, a summary, and a file of the rows not filed.
+
+use std::path::Path;
+
+use aliprotect::engine::IntakeReport;
+use aliprotect::intake::{DuplicateOf, IntakeFormat, IntakeRequest};
+use aliprotect::marketplace::Marketplace;
+
+use super::{id, reason_of, text};
+use crate::cli::FilingArgs;
+use crate::error::CliError;
+use crate::output::{Cell, Output, Table};
+use crate::progress::Progress;
+use crate::session::Session;
+
+pub(super) async fn run(
+    session: &Session,
+    out: &Output,
+    path: &Path,
+    args: FilingArgs,
+    rejected: Option<&Path>,
+    marketplace: &str,
+) -> Result<(), CliError> {
+    let format = format_of(path)?;
+    let marketplace: Marketplace = marketplace
+        .parse()
+        .map_err(|e| CliError::Usage(format!("--marketplace: {e}")))?;
+    let request = IntakeRequest {
+        tenant: session.tenant,
+        actor: session.me,
+        marketplace,
+        right: id(&args.right, "right")?,
+        reason: reason_of(args.reason),
+        explanation: text(&args.explanation, "--explanation")?,
+        campaign: args.campaign.map(|c| id(&c, "campaign")).transpose()?,
+        submit: !args.draft,
+    };
+    let bytes = std::fs::read(path).map_err(|e| CliError::file(path, e))?;
+    // Check that the rejected-rows file can be written before filing anything.
+    let mut rejected_file = rejected
+        .map(|p| std::fs::File::create(p).map_err(|e| CliError::file(p, e)))
+        .transpose()?;
+
+    let progress = Progress::start("filing", out);
+    let report = session
+        .engine
+        .intake(&request, format, bytes.as_slice(), |state| {
+            progress.update(state.filed + state.failed, state.to_file);
+        })
+        .await;
+    progress.finish();
+    let report = report?;
+
+    let rows = not_filed(&report);
+    if let (Some(file), Some(path)) = (rejected_file.as_mut(), rejected) {
+        write_rejected(file, &rows).map_err(|e| CliError::file(path, e))?;
+    }
+    if out.quiet() {
+        let mut ids = Table::new(&["complaint"]);
+        for filed in &report.filed {
+            ids.push(vec![Cell::text(filed.complaint)]);
+        }
+        return out.table(&ids);
+    }
+    out.table(&summary(&report))?;
+    if !rows.is_empty() {
+        match rejected {
+            Some(path) => out.note(format!(
+                "{} row(s) not filed, with their reasons: {}",
+                rows.len(),
+                path.display()
+            )),
+            None => out.note(format!(
+                "{} row(s) not filed; pass --rejected FILE to get them with their reasons.",
+                rows.len()
+            )),
+        }
+    }
+    Ok(())
+}
+
+fn format_of(path: &Path) -> Result<IntakeFormat, CliError> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("csv") => Ok(IntakeFormat::Csv),
+        Some("jsonl" | "ndjson" | "json") => Ok(IntakeFormat::JsonLines),
+        _ => Err(CliError::file(
+            path,
+            "unknown format: name it .csv, or .jsonl for JSON Lines",
+        )),
+    }
+}
+
+fn summary(report: &IntakeReport) -> Table {
+    let mut table = Table::new(&["outcome", "rows"]);
+    let mut row = |outcome: &str, count: usize| {
+        table.push(vec![Cell::text(outcome), Cell::Count(count as u64)]);
+    };
+    row("filed", report.filed.len());
+    row("in filings", report.filings.len());
+    row("relistings filed as follow-ups", report.relistings.len());
+    row("relistings held for a person", report.held_relistings.len());
+    row("duplicates", report.duplicates.len());
+    row(
+        "rejected (unreadable or not a listing)",
+        report.rejected.len(),
+    );
+    row("refused by the rules", report.refused.len());
+    table
+}
+
+/// Every row not filed, by line, with why.
+fn not_filed(report: &IntakeReport) -> Vec<(usize, String)> {
+    let mut rows: Vec<(usize, String)> = Vec::new();
+    rows.extend(
+        report
+            .rejected
+            .iter()
+            .map(|r| (r.line, r.problem.to_string())),
+    );
+    rows.extend(report.duplicates.iter().map(|d| {
+        let why = match d.of {
+            DuplicateOf::Row(line) => format!("duplicate of line {line}"),
+            DuplicateOf::OpenComplaint(complaint) => {
+                format!("already complained about: complaint {complaint}")
+            }
+        };
+        (d.line, why)
+    }));
+    rows.extend(
+        report
+            .refused
+            .iter()
+            .map(|(line, error)| (*line, format!("refused: {error}"))),
+    );
+    rows.extend(report.held_relistings.iter().map(|(line, found, _)| {
+        (
+            *line,
+            format!(
+                "relisting of complaint {}: held, the campaign does not file relistings automatically",
+                found.previous
+            ),
+        )
+    }));
+    rows.sort();
+    rows
+}
+
+fn write_rejected(file: &mut std::fs::File, rows: &[(usize, String)]) -> std::io::Result<()> {
+    let mut writer = csv::Writer::from_writer(file);
+    writer.write_record(["line", "reason"])?;
+    for (line, why) in rows {
+        writer.write_record([line.to_string().as_str(), why.as_str()])?;
+    }
+    writer.flush()
+}

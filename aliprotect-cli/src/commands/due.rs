@@ -1,0 +1,125 @@
+//! `aliprotect due`: what needs a person soon, soonest first.
+
+use aliprotect::calendar::BusinessCalendar;
+use aliprotect::clock::Clock;
+use aliprotect::store::{StreamId, TimerKind};
+use chrono::{DateTime, Duration, FixedOffset, Offset, Utc};
+
+use crate::cli::DueArgs;
+use crate::error::CliError;
+use crate::output::{Cell, Output, Table, Tone};
+use crate::session::Session;
+
+pub(crate) async fn run(session: &Session, out: &Output, args: DueArgs) -> Result<(), CliError> {
+    let engine = &session.engine;
+    let now = engine.clock().now();
+    let until = args
+        .within
+        .map(|days| now + Duration::days(i64::from(days)));
+    let calendar = &engine.policy().calendar;
+    let zone = FixedOffset::east_opt(calendar.utc_offset_seconds).unwrap_or(Utc.fix());
+    let timers = engine.upcoming_timers(session.tenant).await?;
+    let mut table = Table::new(&[
+        "stream",
+        "what",
+        "due",
+        "due_local",
+        "working_days_left",
+        "action",
+    ]);
+    for timer in timers.iter().filter(|t| until.is_none_or(|u| t.due <= u)) {
+        let (what, action) = describe(timer.kind, timer.stream);
+        let left = working_days_left(calendar, zone, now, timer.due);
+        let overdue = timer.due <= now;
+        table.push(vec![
+            Cell::text(timer.stream),
+            Cell::text(what),
+            Cell::toned(
+                timer.due.format("%Y-%m-%d %H:%M UTC"),
+                if overdue { Tone::Bad } else { Tone::Plain },
+            ),
+            Cell::text(timer.due.with_timezone(&zone).format("%Y-%m-%d %H:%M %:z")),
+            if overdue {
+                Cell::toned("due now", Tone::Bad)
+            } else {
+                Cell::Count(left)
+            },
+            Cell::text(action),
+        ]);
+    }
+    out.table(&table)?;
+    if timers.iter().any(|t| t.due <= now) {
+        out.note("Some are due now: `aliprotect tick` fires them.");
+    }
+    Ok(())
+}
+
+/// Whole working days between today and the day `due` falls in (a deadline at local
+/// midnight ends with the day before), in the platform's calendar and zone.
+fn working_days_left(
+    calendar: &BusinessCalendar,
+    zone: FixedOffset,
+    now: DateTime<Utc>,
+    due: DateTime<Utc>,
+) -> u64 {
+    let today = now.with_timezone(&zone).date_naive();
+    let due_local = due.with_timezone(&zone);
+    let mut last = due_local.date_naive();
+    if due_local.time() == chrono::NaiveTime::MIN {
+        last = last.pred_opt().unwrap_or(last);
+    }
+    // Bounded: ten years of days at most, whatever the dates.
+    today
+        .iter_days()
+        .skip(1)
+        .take(3660)
+        .take_while(|day| *day <= last)
+        .filter(|day| calendar.is_working_day(*day))
+        .count() as u64
+}
+
+/// What the timer is, and what a person may want to do before it fires.
+fn describe(kind: TimerKind, stream: StreamId) -> (&'static str, String) {
+    match kind {
+        TimerKind::SellerAnswerDeadline => (
+            "seller's answer window ends",
+            "none: a silent seller loses the listing".to_owned(),
+        ),
+        TimerKind::ResponseDeadline => (
+            "deadline to answer a counter-notice",
+            format!(
+                "aliprotect complaint respond {} --statement ...",
+                id_of(stream)
+            ),
+        ),
+        TimerKind::ResponseDeadlineReminder => (
+            "reminder of a counter-notice deadline",
+            format!(
+                "aliprotect complaint respond {} --statement ...",
+                id_of(stream)
+            ),
+        ),
+        TimerKind::CheckBack => (
+            "check-back: is the listing still up?",
+            "aliprotect tick --probe, or look and `complaint record removed|still-listed`"
+                .to_owned(),
+        ),
+        TimerKind::ExpiryReminder => (
+            "registration expires soon",
+            "renew it and amend the right".to_owned(),
+        ),
+        TimerKind::Expiry => (
+            "registration expires",
+            "renew it and amend the right".to_owned(),
+        ),
+        TimerKind::PowerExpiry => ("power of attorney expires", "renew the power".to_owned()),
+        _ => ("timer", String::new()),
+    }
+}
+
+fn id_of(stream: StreamId) -> String {
+    match stream {
+        StreamId::Complaint(id) => id.to_string(),
+        other => other.to_string(),
+    }
+}

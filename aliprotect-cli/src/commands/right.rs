@@ -1,0 +1,302 @@
+//! `aliprotect right ...`: register, check, submit, and the platform's review.
+
+use std::path::Path;
+
+use aliprotect::engine::Command;
+use aliprotect::ids::RightId;
+use aliprotect::party::Actor;
+use aliprotect::right::{Fix, FixTarget, IpRight, RightCommand, RightStatus, SubmissionPackage};
+use chrono::Utc;
+
+use super::{id, text, words};
+use crate::cli::RightCommand as Args;
+use crate::error::CliError;
+use crate::output::{Cell, Output, Table, Tone};
+use crate::right_file::{evidence_kind, read_package};
+use crate::session::Session;
+
+pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(), CliError> {
+    match args {
+        Args::Register { file, write } => {
+            let key = write.idempotency_key.as_deref();
+            let package = read_package(&file, session.tenant)?;
+            let right = RightId::from_uuid(session.new_id(key, "right", 0));
+            let register = RightCommand::Register {
+                id: right,
+                tenant: session.tenant,
+                package: Box::new(package),
+            };
+            session
+                .run(session.me, Command::right(right, register), key, 0)
+                .await?;
+            let state = load(session, right).await?;
+            out.table(&rights_table([&state]))?;
+            let problems = state.package.check(right, Utc::now());
+            if problems.is_empty() {
+                out.note(format!("Registered. Next: aliprotect right submit {right}"));
+            } else {
+                out.note(format!(
+                    "Registered, but the platform would reject it for {} problem(s); see \
+                     `aliprotect right check {right}`",
+                    problems.len()
+                ));
+            }
+            Ok(())
+        }
+        Args::Check { right } => {
+            let (package, right_id) = if Path::new(&right).is_file() {
+                (
+                    read_package(Path::new(&right), session.tenant)?,
+                    RightId::new(),
+                )
+            } else {
+                let right_id: RightId = id(&right, "right")?;
+                (load(session, right_id).await?.package, right_id)
+            };
+            check(out, &package, right_id)
+        }
+        Args::Amend {
+            id: right,
+            file,
+            write,
+        } => {
+            let right = id(&right, "right")?;
+            let package = read_package(&file, session.tenant)?;
+            let amend = RightCommand::Amend {
+                package: Box::new(package),
+            };
+            let key = write.idempotency_key.as_deref();
+            session
+                .run(session.me, Command::right(right, amend), key, 0)
+                .await?;
+            out.table(&rights_table([&load(session, right).await?]))
+        }
+        Args::Submit { id: right, write } => {
+            let right = id(&right, "right")?;
+            let key = write.idempotency_key.as_deref();
+            session
+                .run(
+                    session.me,
+                    Command::right(right, RightCommand::Submit),
+                    key,
+                    0,
+                )
+                .await?;
+            out.table(&rights_table([&load(session, right).await?]))?;
+            out.note("Submitted. Record the platform's answer with `aliprotect right review`.");
+            Ok(())
+        }
+        Args::Review {
+            id: right,
+            approve,
+            reject,
+            fix,
+            write,
+        } => {
+            let right = id(&right, "right")?;
+            let key = write.idempotency_key.as_deref();
+            let decision = match (approve, reject) {
+                (true, _) => RightCommand::Approve,
+                (false, Some(reason)) => RightCommand::Reject {
+                    reason: text(&reason, "--reject")?,
+                    fixes: fix.iter().map(|f| parse_fix(f)).collect::<Result<_, _>>()?,
+                },
+                (false, None) => {
+                    return Err(CliError::Usage(
+                        "give --approve or --reject REASON".to_owned(),
+                    ));
+                }
+            };
+            // The platform takes a submitted right into review before deciding; record both.
+            let state = load(session, right).await?;
+            if state.status == RightStatus::Submitted {
+                let begin = Command::right(right, RightCommand::BeginReview);
+                session.run(Actor::Platform, begin, key, 0).await?;
+            }
+            session
+                .run(Actor::Platform, Command::right(right, decision), key, 1)
+                .await?;
+            out.table(&rights_table([&load(session, right).await?]))
+        }
+        Args::Withdraw {
+            id: right,
+            reason,
+            write,
+        } => {
+            let right = id(&right, "right")?;
+            let reason = reason.map(|r| text(&r, "--reason")).transpose()?;
+            let key = write.idempotency_key.as_deref();
+            let withdraw = RightCommand::Withdraw { reason };
+            session
+                .run(session.me, Command::right(right, withdraw), key, 0)
+                .await?;
+            out.table(&rights_table([&load(session, right).await?]))
+        }
+        Args::List => {
+            let rights = session.engine.rights(session.tenant).await?;
+            out.table(&rights_table(&rights))
+        }
+        Args::Show { id: right } => {
+            let state = load(session, id(&right, "right")?).await?;
+            out.table(&details(&state))
+        }
+    }
+}
+
+async fn load(session: &Session, right: RightId) -> Result<IpRight, CliError> {
+    session
+        .engine
+        .right(session.tenant, right)
+        .await?
+        .ok_or_else(|| CliError::NotFound(format!("right {right}")))
+}
+
+/// The submission check: every problem at once, exit code 1 when there is any.
+fn check(out: &Output, package: &SubmissionPackage, right: RightId) -> Result<(), CliError> {
+    let problems = package.check(right, Utc::now());
+    let mut table = Table::new(&["problem"]);
+    for problem in &problems {
+        table.push(vec![Cell::toned(problem, Tone::Bad)]);
+    }
+    if problems.is_empty() {
+        out.note("The package is complete: the platform's checks would pass.");
+        return Ok(());
+    }
+    out.table(&table)?;
+    Err(CliError::refused(
+        format!("{} problem(s) to fix before submitting", problems.len()),
+        Vec::new(),
+    ))
+}
+
+/// `DOCUMENT-KIND: instruction`, `registration: ...`, `translation: ...`, or an instruction.
+fn parse_fix(fix: &str) -> Result<Fix, CliError> {
+    let (target, instruction) = match fix.split_once(':') {
+        Some((target, rest)) => match target.trim() {
+            "registration" => (FixTarget::Registration, rest),
+            "translation" => (FixTarget::Translation, rest),
+            other => match evidence_kind(other) {
+                Ok(kind) => (FixTarget::Evidence(kind), rest),
+                Err(_) => (FixTarget::Other, fix),
+            },
+        },
+        None => (FixTarget::Other, fix),
+    };
+    Ok(Fix {
+        target,
+        instruction: text(instruction.trim(), "--fix")?,
+    })
+}
+
+fn tone(status: RightStatus) -> Tone {
+    match status {
+        RightStatus::Approved => Tone::Good,
+        RightStatus::Rejected | RightStatus::Expired | RightStatus::Abandoned => Tone::Bad,
+        RightStatus::Submitted | RightStatus::UnderReview => Tone::Waiting,
+        _ => Tone::Plain,
+    }
+}
+
+fn rights_table<'a>(rights: impl IntoIterator<Item = &'a IpRight>) -> Table {
+    let mut table = Table::new(&[
+        "id",
+        "kind",
+        "name",
+        "number",
+        "jurisdiction",
+        "status",
+        "attempts",
+        "last_rejection",
+    ]);
+    for right in rights {
+        let registration = &right.package.registration;
+        table.push(vec![
+            Cell::text(right.id),
+            Cell::text(words(right.package.kind())),
+            Cell::text(name_of(right)),
+            Cell::text(registration.number()),
+            Cell::text(jurisdiction_of(registration)),
+            Cell::toned(words(right.status), tone(right.status)),
+            Cell::Count(u64::from(right.attempts)),
+            Cell::optional(right.last_rejection().map(|r| r.reason.as_str().to_owned())),
+        ]);
+    }
+    table
+}
+
+fn name_of(right: &IpRight) -> String {
+    use aliprotect::right::Registration;
+    match &right.package.registration {
+        Registration::Trademark(mark) => mark.mark_name.clone(),
+        Registration::Copyright(work) => work.title.clone(),
+        Registration::UtilityPatent(patent) | Registration::DesignPatent(patent) => {
+            patent.title.clone()
+        }
+    }
+}
+
+fn jurisdiction_of(registration: &aliprotect::right::Registration) -> &str {
+    use aliprotect::right::Registration;
+    match registration {
+        Registration::Trademark(mark) => mark.jurisdiction.as_str(),
+        Registration::Copyright(work) => work.jurisdiction.as_str(),
+        Registration::UtilityPatent(patent) | Registration::DesignPatent(patent) => {
+            patent.jurisdiction.as_str()
+        }
+    }
+}
+
+/// One right as field/value rows, with every rejection and its fixes.
+fn details(right: &IpRight) -> Table {
+    let mut table = Table::new(&["field", "value"]);
+    let mut row = |field: &str, value: Cell| table.push(vec![Cell::text(field), value]);
+    row("id", Cell::text(right.id));
+    row("kind", Cell::text(words(right.package.kind())));
+    row("name", Cell::text(name_of(right)));
+    row("number", Cell::text(right.package.registration.number()));
+    row(
+        "jurisdiction",
+        Cell::text(jurisdiction_of(&right.package.registration)),
+    );
+    row("holder", Cell::text(&right.package.holder.name));
+    row(
+        "status",
+        Cell::toned(words(right.status), tone(right.status)),
+    );
+    row("attempts", Cell::Count(u64::from(right.attempts)));
+    row(
+        "approved_at",
+        Cell::optional(
+            right
+                .approved_at
+                .map(|at| at.format("%Y-%m-%d %H:%M:%S UTC")),
+        ),
+    );
+    for document in &right.package.evidence {
+        row(
+            "evidence",
+            Cell::text(format!(
+                "{} sha256:{}",
+                words(document.kind),
+                document.sha256
+            )),
+        );
+    }
+    for rejection in &right.rejections {
+        row(
+            &format!("rejection {}", rejection.attempt),
+            Cell::toned(
+                format!(
+                    "{} ({})",
+                    rejection.reason.as_str(),
+                    rejection.at.format("%Y-%m-%d %H:%M UTC")
+                ),
+                Tone::Bad,
+            ),
+        );
+        for fix in &rejection.fixes {
+            row("  fix", Cell::text(fix.instruction.as_str()));
+        }
+    }
+    table
+}

@@ -1,0 +1,137 @@
+//! Errors as a person reads them: what went wrong in plain words, what to do about it, and
+//! an exit code a script can branch on.
+
+use std::path::{Path, PathBuf};
+
+use aliprotect::engine::EngineError;
+use aliprotect::right::{RightRefusal, RightRule};
+use aliprotect::store::StoreError;
+
+/// Why a command did not do what was asked. Nothing was written in any case.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    /// The rules refused the command.
+    #[error("{message}")]
+    Refused {
+        /// The rule, in plain words.
+        message: String,
+        /// What to do about it, one line each.
+        hints: Vec<String>,
+    },
+    /// An id that names nothing of this client.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A value on the command line that cannot be used.
+    #[error("{0}")]
+    Usage(String),
+    /// A file that cannot be read or understood.
+    #[error("{path}: {problem}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The database could not be opened or used.
+    #[error("{0}")]
+    Database(String),
+    /// Something outside (network, terminal, signal handling) failed.
+    #[error("{0}")]
+    Environment(String),
+}
+
+impl CliError {
+    /// The process's exit code: 1 the rules said no or nothing has that id, 2 the input
+    /// was wrong, 3 the database or network failed.
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Refused { .. } | CliError::NotFound(_) => 1,
+            CliError::Usage(_) | CliError::File { .. } => 2,
+            CliError::Database(_) | CliError::Environment(_) => 3,
+        }
+    }
+
+    /// The lines that follow the message: what to do.
+    pub(crate) fn hints(&self) -> &[String] {
+        match self {
+            CliError::Refused { hints, .. } => hints,
+            _ => &[],
+        }
+    }
+
+    pub(crate) fn file(path: &Path, problem: impl ToString) -> Self {
+        CliError::File {
+            path: path.to_owned(),
+            problem: problem.to_string(),
+        }
+    }
+
+    pub(crate) fn refused(message: impl Into<String>, hints: Vec<String>) -> Self {
+        CliError::Refused {
+            message: message.into(),
+            hints,
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(error: StoreError) -> Self {
+        CliError::Database(format!("database error: {error}"))
+    }
+}
+
+impl From<EngineError> for CliError {
+    fn from(error: EngineError) -> Self {
+        match error {
+            EngineError::RightRefused(refusal) => right_refused(refusal),
+            EngineError::NotFound(stream) => CliError::NotFound(stream.to_string()),
+            EngineError::UnknownCampaign(id) => CliError::NotFound(format!("campaign {id}")),
+            EngineError::Store(error) => error.into(),
+            EngineError::Conflict { stream, .. } => CliError::Database(format!(
+                "{stream} kept changing under this command; run it again"
+            )),
+            refused @ (EngineError::ComplaintRefused(_)
+            | EngineError::CampaignRefused(_)
+            | EngineError::PowerRefused(_)) => CliError::refused(
+                format!("refused: {refused}"),
+                vec!["`aliprotect complaint show ID` prints where it stands.".to_owned()],
+            ),
+            other => CliError::refused(format!("refused: {other}"), Vec::new()),
+        }
+    }
+}
+
+/// A right's refusal, with every missing document on a line of its own.
+fn right_refused(refusal: RightRefusal) -> CliError {
+    match refusal.rule {
+        RightRule::PackageIncomplete(problems) => {
+            let mut hints: Vec<String> = problems.iter().map(|p| format!("- {p}")).collect();
+            hints.push(
+                "Fix the right file, then `aliprotect right amend ID FILE` and submit again."
+                    .to_owned(),
+            );
+            CliError::refused(
+                format!(
+                    "`{}` refused: the package has {} problem(s) the platform would reject it for:",
+                    refusal.command,
+                    problems.len()
+                ),
+                hints,
+            )
+        }
+        RightRule::AttemptLimitReached { limit } => CliError::refused(
+            format!(
+                "`{}` refused: all {limit} submissions allowed are used",
+                refusal.command
+            ),
+            vec!["Register the right again as a new right once the problem is solved.".to_owned()],
+        ),
+        rule => CliError::refused(
+            format!(
+                "`{}` refused while the right is {}: {rule}",
+                refusal.command, refusal.state
+            ),
+            vec!["`aliprotect right show ID` prints its status and last rejection.".to_owned()],
+        ),
+    }
+}

@@ -1,0 +1,146 @@
+//! Driving the `aliprotect` binary on a database of its own in a temp directory.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// A working directory with a database, and the clock every command sees.
+pub(crate) struct Desk {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) now: String,
+}
+
+impl Desk {
+    pub(crate) fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            now: "2026-03-02T09:00:00Z".to_owned(),
+        }
+    }
+
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub(crate) fn write(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::cargo_bin("aliprotect").unwrap();
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("ALIPROTECT_DB", self.path("enforcement.db"))
+            .env("ALIPROTECT_NOW", &self.now)
+            .env("NO_COLOR", "1")
+            .env_remove("ALIPROTECT_CLIENT")
+            .env_remove("ALIPROTECT_PROGRESS");
+        command
+    }
+
+    /// Runs and returns the output, whatever the exit code.
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
+        let output = self.command(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+            "{args:?} panicked: {stderr}"
+        );
+        output
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "{args:?} failed ({:?}): {}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Runs a command that must fail with `code`; returns its stderr.
+    pub(crate) fn fails(&self, code: i32, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{args:?}: stdout {} stderr {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stderr).unwrap()
+    }
+
+    /// The single id a `-q` command printed.
+    pub(crate) fn id(&self, args: &[&str]) -> String {
+        let mut with_quiet = args.to_vec();
+        with_quiet.push("-q");
+        let out = self.ok(&with_quiet);
+        let ids: Vec<&str> = out.lines().collect();
+        assert_eq!(ids.len(), 1, "{args:?} printed {out}");
+        ids[0].to_owned()
+    }
+
+    /// The evidence files and a right file for the ACME SOUND trademark; without the
+    /// articles of incorporation when `complete` is false.
+    pub(crate) fn right_file(&self, complete: bool) -> PathBuf {
+        std::fs::write(self.path("certificate.pdf"), b"%PDF certificate scan").unwrap();
+        std::fs::write(self.path("articles.pdf"), b"%PDF articles").unwrap();
+        let mut toml = String::from(
+            r#"kind = "trademark"
+
+[holder]
+name = "Acme Audio Ltd"
+kind = "company"
+
+[registration]
+mark_name = "ACME SOUND"
+mark_type = "combined"
+registration_number = "CN-41234567"
+jurisdiction = "CN"
+classes = [9]
+registered_on = 2021-06-01
+expires_on = 2031-05-31
+
+[[evidence]]
+kind = "trademark-certificate"
+file = "certificate.pdf"
+captured_at = 2026-02-01
+"#,
+        );
+        if complete {
+            toml.push_str(
+                r#"
+[[evidence]]
+kind = "articles-of-incorporation"
+file = "articles.pdf"
+captured_at = 2026-02-01
+"#,
+            );
+        }
+        self.write("acme-sound.toml", &toml)
+    }
+
+    /// An approved right's id.
+    pub(crate) fn approved_right(&self) -> String {
+        self.ok(&["init"]);
+        self.right_file(true);
+        let right = self.id(&["right", "register", "acme-sound.toml"]);
+        self.ok(&["right", "submit", &right]);
+        self.ok(&["right", "review", &right, "--approve"]);
+        right
+    }
+}
+
+pub(crate) fn sha256_hex(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
+}
