@@ -30,8 +30,9 @@ impl Desk {
         path
     }
 
-    pub(crate) fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::cargo_bin("aliprotect").unwrap();
+    /// The binary with `args`, in this desk's directory, on its database and clock.
+    pub(crate) fn process(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("aliprotect"));
         command
             .args(args)
             .current_dir(self.dir.path())
@@ -41,6 +42,10 @@ impl Desk {
             .env_remove("ALIPROTECT_CLIENT")
             .env_remove("ALIPROTECT_PROGRESS");
         command
+    }
+
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
+        Command::from_std(self.process(args))
     }
 
     /// Runs and returns the output, whatever the exit code.

@@ -1,0 +1,232 @@
+//! The commands the story does not reach: campaigns and their dashboard, sellers, shell
+//! completions, and `notify` delivering until Ctrl-C and stopping cleanly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::Desk;
+
+fn url(product: u64) -> String {
+    format!("https://www.alibaba.com/product-detail/Earbuds_{product}.html")
+}
+
+#[test]
+fn a_campaign_is_measured_on_its_own_and_sellers_are_ranked() {
+    let desk = Desk::new();
+    let right = desk.approved_right();
+    let campaign = desk.id(&[
+        "campaign",
+        "create",
+        "Spring sweep",
+        "--right",
+        &right,
+        "--auto-file-relistings",
+    ]);
+    let listed = desk.ok(&["campaign", "list", "--format", "csv"]);
+    assert!(
+        listed.contains(&format!("{campaign},Spring sweep,{right},true,false")),
+        "{listed}"
+    );
+
+    let mut csv = String::from("url,seller\n");
+    for n in 0..6u64 {
+        let seller = if n < 4 {
+            "Shenzhen Repeat"
+        } else {
+            "Guangzhou Once"
+        };
+        csv.push_str(&format!("{},{seller}\n", url(1_600_300_000 + n)));
+    }
+    desk.write("sweep.csv", &csv);
+    let base = [
+        "--right",
+        right.as_str(),
+        "--reason",
+        "trademark-counterfeit",
+        "--explanation",
+        "Counterfeit",
+    ];
+    desk.ok(&[
+        &["complaint", "import", "sweep.csv", "--campaign", &campaign][..],
+        &base,
+    ]
+    .concat());
+    // One complaint outside the campaign.
+    desk.ok(&[
+        &["complaint", "file"][..],
+        &base,
+        &[url(1_600_399_999).as_str()],
+    ]
+    .concat());
+
+    let in_campaign = desk.ok(&["complaint", "list", "--campaign", &campaign, "-q"]);
+    assert_eq!(in_campaign.lines().count(), 6);
+    for id in in_campaign.lines().take(4) {
+        desk.ok(&["complaint", "record", "removed", id]);
+    }
+    let dashboard = desk.ok(&["dashboard", "--campaign", &campaign, "--format", "csv"]);
+    assert!(
+        dashboard.contains("complaints,total,6,"),
+        "only the campaign's: {dashboard}"
+    );
+    assert!(
+        dashboard.contains("complaints,listing removed,4,Listing Removed"),
+        "{dashboard}"
+    );
+    assert!(
+        dashboard.contains("metrics,removal rate,100.0%,"),
+        "{dashboard}"
+    );
+    let everything = desk.ok(&["dashboard", "--format", "csv"]);
+    assert!(everything.contains("complaints,total,7,"), "{everything}");
+    let by_right = desk.ok(&["dashboard", "--right", &right, "--format", "csv"]);
+    assert!(by_right.contains("complaints,total,7,"), "{by_right}");
+
+    let sellers = desk.ok(&["seller", "list", "--format", "csv"]);
+    let rows: Vec<&str> = sellers.lines().collect();
+    assert_eq!(
+        rows[1], "Shenzhen Repeat,alibaba.com,4,4,0,0,yes",
+        "{sellers}"
+    );
+    let repeat_only = desk.ok(&["seller", "list", "--repeat-only", "-q"]);
+    assert_eq!(repeat_only.trim(), "Shenzhen Repeat");
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let desk = Desk::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let script = desk.ok(&["completions", shell]);
+        assert!(script.contains("aliprotect"), "{shell}");
+        assert!(script.contains("dashboard"), "{shell} completes commands");
+    }
+    desk.fails(2, &["completions", "cmd.exe"]);
+}
+
+/// A webhook receiver: sends each request body to the channel, answers 200.
+fn receiver() -> (String, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let (sender, bodies) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_ok() {
+                let _ = sender.send(String::from_utf8_lossy(&body).into_owned());
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (address, bodies)
+}
+
+/// Stops a child process left running by a failed assertion.
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn notify_delivers_until_ctrl_c_then_stops_cleanly() {
+    let desk = Desk::new();
+    let right = desk.approved_right();
+    let complaint = desk.id(&[
+        "complaint",
+        "file",
+        "--right",
+        &right,
+        "--reason",
+        "trademark-counterfeit",
+        "--explanation",
+        "Counterfeit",
+        &url(1_600_400_000),
+    ]);
+    desk.ok(&["complaint", "record", "accepted", &complaint]);
+    desk.ok(&[
+        "complaint",
+        "record",
+        "counter-notice",
+        &complaint,
+        "--statement",
+        "Genuine goods.",
+    ]);
+    let (address, bodies) = receiver();
+    desk.write(
+        "notify.toml",
+        &format!("[[webhook]]\nurl = \"{address}\"\nsecret_env = \"HOOK_SECRET\"\n"),
+    );
+    let mut command = desk.process(&["notify", "--config", "notify.toml", "--idle", "1"]);
+    let mut child = command
+        .env("HOOK_SECRET", "s3cret")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _stop_on_failure = KillOnDrop(child.id());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut kinds = Vec::new();
+    while !kinds
+        .iter()
+        .any(|k: &String| k.contains("counter_notice_received"))
+    {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let body = bodies
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("not all delivered; got {kinds:?}"));
+        kinds.push(body);
+    }
+    assert!(
+        kinds.iter().any(|k| k.contains("right_approved")),
+        "{kinds:?}"
+    );
+
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut waited = 0;
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        waited += 1;
+        assert!(waited < 300, "notify did not stop on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(exit.success(), "{exit:?}: {stderr}");
+    assert!(stderr.contains("Stopped."), "{stderr}");
+
+    desk.write("empty.toml", "");
+    let stderr = desk.fails(2, &["notify", "--config", "empty.toml"]);
+    assert!(stderr.contains("no backend configured"), "{stderr}");
+}
