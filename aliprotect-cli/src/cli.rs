@@ -242,6 +242,9 @@ aliprotect right review 0193a1f4-... --reject 'The certificate scan is not legib
         write: WriteArgs,
     },
     /// Withdraw a right (no more complaints rest on it).
+    #[command(
+        after_help = "Examples:\n  aliprotect right withdraw 0193a1f4-... --reason 'Sold the mark'"
+    )]
     Withdraw {
         /// The right's id.
         id: String,
@@ -257,6 +260,9 @@ aliprotect right review 0193a1f4-... --reject 'The certificate scan is not legib
     )]
     List,
     /// One right: its registration, status, attempts and the last rejection.
+    #[command(
+        after_help = "Examples:\n  aliprotect right show 0193a1f4-...\n  aliprotect right show 0193a1f4-... --format json"
+    )]
     Show {
         /// The right's id.
         id: String,
@@ -305,6 +311,7 @@ import files nothing twice: rows already filed are reported as duplicates."
         marketplace: String,
     },
     /// Submit a draft complaint to the platform.
+    #[command(after_help = "Examples:\n  aliprotect complaint submit 0193b2c5-...")]
     Submit {
         /// The complaint's id.
         id: String,
@@ -331,6 +338,7 @@ import files nothing twice: rows already filed are reported as duplicates."
         write: WriteArgs,
     },
     /// Accept a seller's counter-notice (the listing stays up).
+    #[command(after_help = "Examples:\n  aliprotect complaint accept-counter-notice 0193b2c5-...")]
     AcceptCounterNotice {
         /// The complaint's id.
         id: String,
@@ -338,6 +346,9 @@ import files nothing twice: rows already filed are reported as duplicates."
         write: WriteArgs,
     },
     /// Retract a complaint.
+    #[command(
+        after_help = "Examples:\n  aliprotect complaint retract 0193b2c5-... --reason 'Licensed after all'"
+    )]
     Retract {
         /// The complaint's id.
         id: String,
@@ -360,6 +371,9 @@ import files nothing twice: rows already filed are reported as duplicates."
         write: WriteArgs,
     },
     /// File a complaint again after "Unable to Process" (linked to the old one).
+    #[command(
+        after_help = "Examples:\n  aliprotect complaint refile 0193b2c5-... --explanation 'Photos 2 and 3 show our registered mark'"
+    )]
     Refile {
         /// The complaint the platform could not process.
         id: String,
@@ -385,6 +399,7 @@ import files nothing twice: rows already filed are reported as duplicates."
         status: Option<String>,
     },
     /// One complaint: listing, status, counter-notices and responses.
+    #[command(after_help = "Examples:\n  aliprotect complaint show 0193b2c5-...")]
     Show {
         /// The complaint's id.
         id: String,
@@ -443,6 +458,7 @@ pub(crate) enum Reason {
 #[derive(Debug, Subcommand)]
 pub(crate) enum RecordCommand {
     /// The platform took the complaint up ("In Progress").
+    #[command(after_help = "Examples:\n  aliprotect complaint record accepted 0193b2c5-...")]
     Accepted {
         /// The complaint's id.
         id: String,
@@ -450,6 +466,9 @@ pub(crate) enum RecordCommand {
         write: WriteArgs,
     },
     /// The platform answered "Unable to Process", with its reason verbatim.
+    #[command(
+        after_help = "Examples:\n  aliprotect complaint record unable 0193b2c5-... --reason 'The product link provided is invalid.'"
+    )]
     Unable {
         /// The complaint's id.
         id: String,
@@ -460,6 +479,9 @@ pub(crate) enum RecordCommand {
         write: WriteArgs,
     },
     /// The listing is removed ("Listing Removed").
+    #[command(
+        after_help = "Examples:\n  aliprotect complaint record removed 0193b2c5-...\n  aliprotect complaint record removed 0193b2c5-... --found-by-check-back screenshot=gone.png"
+    )]
     Removed {
         /// The complaint's id.
         id: String,
@@ -471,6 +493,7 @@ pub(crate) enum RecordCommand {
         write: WriteArgs,
     },
     /// Checked back: the listing is still up.
+    #[command(after_help = "Examples:\n  aliprotect complaint record still-listed 0193b2c5-...")]
     StillListed {
         /// The complaint's id.
         id: String,
@@ -478,6 +501,9 @@ pub(crate) enum RecordCommand {
         write: WriteArgs,
     },
     /// The seller sent a counter-notice.
+    #[command(
+        after_help = "Examples:\n  aliprotect complaint record counter-notice 0193b2c5-... --statement 'Bought from a distributor' \\\n      --evidence screenshot=invoice.png"
+    )]
     CounterNotice {
         /// The complaint's id.
         id: String,
@@ -491,6 +517,7 @@ pub(crate) enum RecordCommand {
         write: WriteArgs,
     },
     /// The platform restored the listing after a counter-notice.
+    #[command(after_help = "Examples:\n  aliprotect complaint record restored 0193b2c5-...")]
     Restored {
         /// The complaint's id.
         id: String,
@@ -519,6 +546,9 @@ pub(crate) enum CampaignCommand {
         write: WriteArgs,
     },
     /// The client's campaigns.
+    #[command(
+        after_help = "Examples:\n  aliprotect campaign list\n  aliprotect campaign list --format csv"
+    )]
     List,
 }
 
@@ -587,4 +617,36 @@ pub(crate) struct NotifyArgs {
     /// Seconds to wait between polls when nothing is pending.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub(crate) idle: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn the_grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_has_examples_in_its_help() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", command.get_name());
+            let leaf = command.get_subcommands().next().is_none();
+            let examples = command
+                .get_after_help()
+                .is_some_and(|help| help.to_string().contains("Examples:"));
+            if leaf && !examples && command.get_name() != "help" {
+                missing.push(path.clone());
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "no examples in --help of {missing:?}");
+    }
 }

@@ -5,10 +5,15 @@
 
 #[test]
 fn help_and_tables_read_as_documented() {
+    // A fresh database each run, outside the source tree; shown as `[DB]` in the cases.
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let db = dir.path().join("snapshots.db").display().to_string();
     trycmd::TestCases::new()
         .default_bin_name("aliprotect")
+        .insert_var("[DB]", db.clone())
+        .expect("a valid variable")
         .env("ALIPROTECT_NOW", "2026-03-02T09:00:00Z")
-        .env("ALIPROTECT_DB", "snapshots.db")
+        .env("ALIPROTECT_DB", db)
         .env("ALIPROTECT_CLIENT", "default")
         .env("NO_COLOR", "1")
         .env("USER", "paralegal")
