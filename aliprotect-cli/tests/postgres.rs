@@ -1,0 +1,91 @@
+//! The command line on a PostgreSQL database shared with other programs (a throwaway
+//! cluster, or `ALIPROTECT_TEST_DATABASE_URL`): the same commands, clients kept apart, and a
+//! bad URL or unreachable server reported as such.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use aliprotect::store_postgres::test_server::TestServer;
+use common::Desk;
+
+fn database() -> (TestServer, String) {
+    let server = TestServer::start().unwrap_or_else(|e| panic!("no PostgreSQL to test on: {e}"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = runtime.block_on(server.create_database()).unwrap();
+    (server, url)
+}
+
+#[test]
+fn the_process_runs_on_postgres_with_clients_kept_apart() {
+    let (_server, url) = database();
+    let desk = Desk::new();
+    let on_postgres = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["--db".to_owned(), url.clone()];
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        all
+    };
+    let run = |args: &[&str]| {
+        let args = on_postgres(args);
+        desk.ok(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    run(&["init"]);
+    desk.right_file(true);
+    let right = run(&["right", "register", "acme-sound.toml", "-q"])
+        .trim()
+        .to_owned();
+    run(&["right", "submit", &right]);
+    run(&["right", "review", &right, "--approve"]);
+    let filed = run(&[
+        "complaint",
+        "file",
+        "--right",
+        &right,
+        "--reason",
+        "trademark-counterfeit",
+        "--explanation",
+        "Counterfeit",
+        "-q",
+        "https://www.alibaba.com/product-detail/Earbuds_1600123456789.html",
+    ]);
+    let complaint = filed.trim();
+    run(&["complaint", "record", "removed", complaint]);
+    let dashboard = run(&["dashboard", "--format", "csv"]);
+    assert!(
+        dashboard.contains("complaints,listing removed,1,Listing Removed"),
+        "{dashboard}"
+    );
+    assert!(
+        run(&["--client", "Globex", "right", "list", "-q"]).is_empty(),
+        "another client sees nothing"
+    );
+    let history = run(&["complaint", "history", complaint, "--format", "csv"]);
+    assert_eq!(
+        history.lines().count(),
+        4,
+        "filed, submitted, removed: {history}"
+    );
+}
+
+#[test]
+fn a_bad_url_is_a_usage_error_and_an_unreachable_server_a_database_error() {
+    let desk = Desk::new();
+    let stderr = desk.fails(
+        2,
+        &["--db", "postgresql://host:notaport/db", "right", "list"],
+    );
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    // Port 9 (discard) on loopback: nothing listens there.
+    let stderr = desk.fails(
+        3,
+        &[
+            "--db",
+            "postgresql://aliprotect@127.0.0.1:9/none",
+            "right",
+            "list",
+        ],
+    );
+    assert!(stderr.starts_with("error: "), "{stderr}");
+}
