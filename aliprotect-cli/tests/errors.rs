@@ -25,18 +25,7 @@ fn a_refused_command_says_why_exits_1_and_writes_nothing() {
     let desk = Desk::new();
     let right = desk.approved_right();
     let url = "https://www.alibaba.com/product-detail/Earbuds_1600123456789.html";
-    let complaint = desk.id(&[
-        "complaint",
-        "file",
-        "--right",
-        &right,
-        "--reason",
-        "trademark-counterfeit",
-        "--explanation",
-        "Counterfeit",
-        "--draft",
-        url,
-    ]);
+    let complaint = desk.id(&Desk::file_args(&right, &["--draft", url]));
     let before = history_len(&desk, &complaint);
     let stderr = desk.fails(
         1,
@@ -252,21 +241,16 @@ fn a_rerun_with_the_same_idempotency_key_writes_nothing_more() {
     let desk = Desk::new();
     let right = desk.approved_right();
     let file = |key: &str| {
-        desk.ok(&[
-            "complaint",
-            "file",
-            "--right",
+        desk.ok(&Desk::file_args(
             &right,
-            "--reason",
-            "trademark-counterfeit",
-            "--explanation",
-            "Counterfeit",
-            "--idempotency-key",
-            key,
-            "-q",
-            "https://www.alibaba.com/product-detail/A_1600000000001.html",
-            "https://www.alibaba.com/product-detail/B_1600000000002.html",
-        ])
+            &[
+                "--idempotency-key",
+                key,
+                "-q",
+                "https://www.alibaba.com/product-detail/A_1600000000001.html",
+                "https://www.alibaba.com/product-detail/B_1600000000002.html",
+            ],
+        ))
     };
     let first = file("intake-2026-03-02");
     let again = file("intake-2026-03-02");

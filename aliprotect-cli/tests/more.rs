@@ -153,17 +153,8 @@ impl Drop for KillOnDrop {
 fn notify_delivers_until_ctrl_c_then_stops_cleanly() {
     let desk = Desk::new();
     let right = desk.approved_right();
-    let complaint = desk.id(&[
-        "complaint",
-        "file",
-        "--right",
-        &right,
-        "--reason",
-        "trademark-counterfeit",
-        "--explanation",
-        "Counterfeit",
-        &url(1_600_400_000),
-    ]);
+    let listing = url(1_600_400_000);
+    let complaint = desk.id(&Desk::file_args(&right, &[&listing]));
     desk.ok(&["complaint", "record", "accepted", &complaint]);
     desk.ok(&[
         "complaint",

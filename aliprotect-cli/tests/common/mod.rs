@@ -94,6 +94,22 @@ impl Desk {
         ids[0].to_owned()
     }
 
+    /// `complaint file` on `right` for counterfeits, with `extra` options and the URLs last.
+    pub(crate) fn file_args<'a>(right: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec![
+            "complaint",
+            "file",
+            "--right",
+            right,
+            "--reason",
+            "trademark-counterfeit",
+            "--explanation",
+            "Counterfeit",
+        ];
+        args.extend_from_slice(extra);
+        args
+    }
+
     /// The evidence files and a right file for the ACME SOUND trademark; without the
     /// articles of incorporation when `complete` is false.
     pub(crate) fn right_file(&self, complete: bool) -> PathBuf {
