@@ -51,6 +51,10 @@ pub struct HttpProbeConfig {
     /// Fetch through this base URL instead of the marketplace's host, keeping the listing's
     /// path and query (a scraping gateway, or a test server).
     pub via: Option<Url>,
+    /// The most of a page read, in bytes: the decision needs the status and the page's
+    /// beginning, and a hostile or broken server may send without end. A removal found in a
+    /// longer page keeps the first `max_page_bytes` as its evidence.
+    pub max_page_bytes: usize,
 }
 
 impl Default for HttpProbeConfig {
@@ -67,6 +71,7 @@ impl Default for HttpProbeConfig {
             per_host_interval: Duration::from_secs(2),
             removed_markers: HashMap::new(),
             via: None,
+            max_page_bytes: 2 * 1024 * 1024,
         }
     }
 }
@@ -134,6 +139,22 @@ impl HttpProbe {
     }
 }
 
+/// The page's first `limit` bytes at most: an endless or huge body is cut, not buffered.
+async fn read_page(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= limit {
+            break;
+        }
+    }
+    Ok(body)
+}
+
 fn saved_page(body: &[u8], media_type: &str) -> Evidence {
     Evidence::of_bytes(
         EvidenceKind::SavedPage,
@@ -168,8 +189,10 @@ impl ListingProbe for HttpProbe {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("text/html")
-            .to_owned();
-        let body = match response.bytes().await {
+            .chars()
+            .take(200)
+            .collect::<String>();
+        let body = match read_page(response, self.config.max_page_bytes).await {
             Ok(body) => body,
             Err(error) => {
                 return ProbeFinding::Unknown {
