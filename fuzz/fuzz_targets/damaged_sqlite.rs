@@ -10,9 +10,9 @@ use aliprotect::clock::ManualClock;
 use aliprotect::complaint::{ComplaintCommand, ComplaintFiling, ComplaintReason};
 use aliprotect::engine::{Command, Engine, Request};
 use aliprotect::ids::{ComplaintId, RightId, TenantId, UserId};
-use aliprotect::party::Actor;
 use aliprotect::listing::Listing;
 use aliprotect::notify::DiscardNotifier;
+use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store::{CountBy, EventLog, ReadModel, StreamId};
 use aliprotect::store_sqlite::SqliteStore;
@@ -40,8 +40,20 @@ fn original() -> &'static Original {
         let dir = tempfile::tempdir().expect("a temp dir");
         let path = dir.path().join("original.sqlite");
         let tenants = [
-            (TenantId::from_u128(1), RightId::from_u128(11), ComplaintId::from_u128(21), SECRET_A, SECRET_B),
-            (TenantId::from_u128(2), RightId::from_u128(12), ComplaintId::from_u128(22), SECRET_B, SECRET_A),
+            (
+                TenantId::from_u128(1),
+                RightId::from_u128(11),
+                ComplaintId::from_u128(21),
+                SECRET_A,
+                SECRET_B,
+            ),
+            (
+                TenantId::from_u128(2),
+                RightId::from_u128(12),
+                ComplaintId::from_u128(22),
+                SECRET_B,
+                SECRET_A,
+            ),
         ];
         runtime.block_on(async {
             let store = SqliteStore::open(&path).expect("a store");
@@ -73,10 +85,20 @@ fn original() -> &'static Original {
                     ComplaintReason::TrademarkCounterfeit,
                     Text::new(format!("explanation {secret}")).expect("text"),
                 );
-                let me = Actor::HolderUser { tenant, user: UserId::from_u128(31) };
-                for command in [ComplaintCommand::File(Box::new(filing)), ComplaintCommand::Submit] {
+                let me = Actor::HolderUser {
+                    tenant,
+                    user: UserId::from_u128(31),
+                };
+                for command in [
+                    ComplaintCommand::File(Box::new(filing)),
+                    ComplaintCommand::Submit,
+                ] {
                     engine
-                        .execute(Request::new(tenant, me, Command::complaint(complaint, command)))
+                        .execute(Request::new(
+                            tenant,
+                            me,
+                            Command::complaint(complaint, command),
+                        ))
                         .await
                         .expect("filing");
                 }
@@ -84,7 +106,12 @@ fn original() -> &'static Original {
         });
         // Dropped: the last connection checkpoints the WAL into the file.
         let bytes = std::fs::read(&path).expect("the file");
-        Original { runtime, bytes, dir, tenants }
+        Original {
+            runtime,
+            bytes,
+            dir,
+            tenants,
+        }
     })
 }
 
@@ -114,7 +141,11 @@ fn damage(bytes: &[u8], input: &[u8]) -> Vec<u8> {
             break;
         }
         // Page headers and the first page matter most: aim half the writes there.
-        let at = if mode % 2 == 0 { at % len } else { at % len.min(8192) };
+        let at = if mode % 2 == 0 {
+            at % len
+        } else {
+            at % len.min(8192)
+        };
         damaged[at] ^= chunk[4].max(1);
     }
     damaged
@@ -134,7 +165,10 @@ fuzz_target!(|input: &[u8]| {
     original.runtime.block_on(async {
         for (tenant, right, complaint, _, foreign) in original.tenants {
             let complaints = store.complaints(tenant, None).await;
-            assert!(!leaks(&complaints, foreign), "another tenant's complaint read");
+            assert!(
+                !leaks(&complaints, foreign),
+                "another tenant's complaint read"
+            );
             let rights = store.rights(tenant).await;
             assert!(!leaks(&rights, foreign));
             for stream in [StreamId::Complaint(complaint), StreamId::Right(right)] {

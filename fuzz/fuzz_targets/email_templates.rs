@@ -29,7 +29,9 @@ fuzz_target!(|input: &[u8]| {
     };
     let chinese = language & 1 == 1;
     let text = String::from_utf8_lossy(rest);
-    let (reason, instruction) = text.split_once('\n').unwrap_or((&text, "Upload a colour scan"));
+    let (reason, instruction) = text
+        .split_once('\n')
+        .unwrap_or((&text, "Upload a colour scan"));
     let (Ok(reason), Ok(instruction)) = (Text::new(reason), Text::new(instruction)) else {
         return;
     };
@@ -52,11 +54,19 @@ fuzz_target!(|input: &[u8]| {
             body,
         };
         let rendered = render(&notification, language);
-        assert!(!rendered.subject.contains(['\r', '\n']), "header injection: {:?}", rendered.subject);
+        assert!(
+            !rendered.subject.contains(['\r', '\n']),
+            "header injection: {:?}",
+            rendered.subject
+        );
         let mut html = rendered.html.clone();
         for tag in TEMPLATE_TAGS {
             html = html.replace(tag, "");
         }
-        assert!(!html.contains(['<', '>']), "unescaped markup in {:?}", rendered.html);
+        assert!(
+            !html.contains(['<', '>']),
+            "unescaped markup in {:?}",
+            rendered.html
+        );
     }
 });

@@ -10,7 +10,10 @@ fuzz_target!(|input: &str| {
     let parsed = Listing::parse(input);
     if let Ok(listing) = &parsed {
         let again = Listing::parse(listing.url.as_str()).expect("a canonical URL parses");
-        assert_eq!(again.key, listing.key, "normalising is stable for {input:?}");
+        assert_eq!(
+            again.key, listing.key,
+            "normalising is stable for {input:?}"
+        );
         assert_eq!(again.marketplace, listing.marketplace);
     }
     for marketplace in Marketplace::ALL {

@@ -55,8 +55,10 @@ fn harness() -> &'static Harness {
                 .build()
                 .expect("a runtime"),
             probe: HttpProbe::new(config).expect("a probe"),
-            listing: Listing::parse("https://www.alibaba.com/product-detail/Earbuds_1600123456789.html")
-                .expect("a listing"),
+            listing: Listing::parse(
+                "https://www.alibaba.com/product-detail/Earbuds_1600123456789.html",
+            )
+            .expect("a listing"),
         }
     })
 }
@@ -65,8 +67,13 @@ fuzz_target!(|input: &[u8]| {
     let harness = harness();
     *RESPONSE.lock().expect("lock") = input.to_vec();
     let started = Instant::now();
-    let finding = harness.runtime.block_on(harness.probe.probe(&harness.listing));
-    assert!(started.elapsed() < Duration::from_secs(5), "the probe outlived its timeout");
+    let finding = harness
+        .runtime
+        .block_on(harness.probe.probe(&harness.listing));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the probe outlived its timeout"
+    );
     if let ProbeFinding::Unknown { reason } = &finding {
         assert!(reason.len() < 4096, "a bounded reason");
     }

@@ -24,7 +24,11 @@ fuzz_target!(|input: &[u8]| {
     let verdict = verify(&secret, timestamp, header, body, now, tolerance);
     let genuine = sign(&secret, timestamp, body);
     if verdict.is_ok() {
-        assert_eq!(header.to_ascii_lowercase(), genuine.to_ascii_lowercase(), "only a genuine signature");
+        assert_eq!(
+            header.to_ascii_lowercase(),
+            genuine.to_ascii_lowercase(),
+            "only a genuine signature"
+        );
     }
     let fresh = i128::from(now).abs_diff(i128::from(timestamp)) <= tolerance as u128;
     assert_eq!(
