@@ -557,12 +557,19 @@ pub(crate) enum CampaignCommand {
 pub(crate) enum SellerCommand {
     /// Sellers by removals, repeat infringers flagged, with their network.
     #[command(
-        after_help = "Examples:\n  aliprotect seller list\n  aliprotect seller list --repeat-only --format csv"
+        after_help = "Examples:\n  aliprotect seller list\n  aliprotect seller list --repeat-only --format csv\n  \
+aliprotect seller list --contacts seller-contacts.csv\n\n\
+A contacts file is CSV with a header: `seller` (required), `marketplace` (default\n\
+alibaba.com), `email`, `phone`, `store_name`; one row per contact, as many per seller as\n\
+found. Sellers sharing an email, a phone or a store name form a network."
     )]
     List {
         /// Only repeat infringers.
         #[arg(long)]
         repeat_only: bool,
+        /// Sellers' contact data (CSV): sellers sharing any of it are shown as one network.
+        #[arg(long, value_name = "FILE")]
+        contacts: Option<PathBuf>,
     },
 }
 

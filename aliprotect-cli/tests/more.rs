@@ -90,11 +90,32 @@ fn a_campaign_is_measured_on_its_own_and_sellers_are_ranked() {
     let sellers = desk.ok(&["seller", "list", "--format", "csv"]);
     let rows: Vec<&str> = sellers.lines().collect();
     assert_eq!(
-        rows[1], "Shenzhen Repeat,alibaba.com,4,4,0,0,yes",
+        rows[1], "Shenzhen Repeat,alibaba.com,4,4,0,0,yes,",
         "{sellers}"
     );
     let repeat_only = desk.ok(&["seller", "list", "--repeat-only", "-q"]);
     assert_eq!(repeat_only.trim(), "Shenzhen Repeat");
+
+    // The two accounts share a phone number: one network.
+    desk.write(
+        "contacts.csv",
+        "seller,phone,email\nShenzhen Repeat,+86 138 0013 8000,sales@repeat.example\nGuangzhou Once,013800138000,\n",
+    );
+    let networked = desk.ok(&[
+        "seller",
+        "list",
+        "--contacts",
+        "contacts.csv",
+        "--format",
+        "csv",
+    ]);
+    for seller in ["Shenzhen Repeat", "Guangzhou Once"] {
+        let row = networked.lines().find(|l| l.starts_with(seller)).unwrap();
+        assert!(row.ends_with(",#1 (2 accounts)"), "{networked}");
+    }
+    desk.write("bad-contacts.csv", "seller,marketplace\nX,mars\n");
+    let stderr = desk.fails(2, &["seller", "list", "--contacts", "bad-contacts.csv"]);
+    assert!(stderr.contains("line 2"), "{stderr}");
 }
 
 #[test]

@@ -1,4 +1,12 @@
-//! `aliprotect seller list`: who keeps listing counterfeits.
+//! `aliprotect seller list`: who keeps listing counterfeits, and which accounts are one
+//! operation (networks, from contact data the user collected).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use aliprotect::marketplace::Marketplace;
+use aliprotect::sellers::{SellerContact, SellerKey, seller_networks};
+use serde::Deserialize;
 
 use crate::cli::SellerCommand as Args;
 use crate::error::CliError;
@@ -6,8 +14,21 @@ use crate::output::{Cell, Output, Table, Tone};
 use crate::session::Session;
 
 pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(), CliError> {
-    let Args::List { repeat_only } = args;
+    let Args::List {
+        repeat_only,
+        contacts,
+    } = args;
     let records = session.engine.seller_records(session.tenant).await?;
+    // Each seller's network, numbered largest first.
+    let mut network_of: BTreeMap<SellerKey, (usize, usize)> = BTreeMap::new();
+    if let Some(path) = contacts {
+        let contacts = read_contacts(&path)?;
+        for (n, network) in seller_networks(&contacts, &records).iter().enumerate() {
+            for seller in &network.sellers {
+                network_of.insert(seller.clone(), (n + 1, network.sellers.len()));
+            }
+        }
+    }
     let mut sellers: Vec<_> = records
         .into_iter()
         .filter(|(_, record)| !repeat_only || record.repeat_infringer)
@@ -26,13 +47,18 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
         "relistings",
         "counter_notices",
         "repeat_infringer",
+        "network",
     ]);
-    for ((marketplace, seller), record) in sellers {
+    for (key, record) in sellers {
         let flag = if record.repeat_infringer {
             Cell::toned("yes", Tone::Bad)
         } else {
             Cell::text("no")
         };
+        let network = network_of
+            .get(&key)
+            .map(|(n, size)| format!("#{n} ({size} accounts)"));
+        let (marketplace, seller) = key;
         table.push(vec![
             Cell::text(seller),
             Cell::text(marketplace),
@@ -41,7 +67,50 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             Cell::Count(record.relistings),
             Cell::Count(record.counter_notices),
             flag,
+            Cell::optional(network),
         ]);
     }
     out.table(&table)
+}
+
+#[derive(Debug, Deserialize)]
+struct ContactRow {
+    seller: String,
+    #[serde(default)]
+    marketplace: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    store_name: Option<String>,
+}
+
+/// The contacts file, one `SellerContact` per seller with every row's data.
+fn read_contacts(path: &Path) -> Result<Vec<SellerContact>, CliError> {
+    let mut reader = csv::Reader::from_path(path).map_err(|e| CliError::file(path, e))?;
+    let mut by_seller: BTreeMap<SellerKey, SellerContact> = BTreeMap::new();
+    for (n, row) in reader.deserialize::<ContactRow>().enumerate() {
+        // Line numbers count the header.
+        let row = row.map_err(|e| CliError::file(path, format!("line {}: {e}", n + 2)))?;
+        let marketplace: Marketplace = row
+            .marketplace
+            .as_deref()
+            .filter(|m| !m.is_empty())
+            .unwrap_or("alibaba.com")
+            .parse()
+            .map_err(|e| CliError::file(path, format!("line {}: {e}", n + 2)))?;
+        let key = (marketplace, row.seller.trim().to_owned());
+        let contact = by_seller
+            .entry(key.clone())
+            .or_insert_with(|| SellerContact {
+                seller: Some(key),
+                ..SellerContact::default()
+            });
+        let present = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+        contact.emails.extend(present(row.email));
+        contact.phones.extend(present(row.phone));
+        contact.store_names.extend(present(row.store_name));
+    }
+    Ok(by_seller.into_values().collect())
 }
