@@ -2,11 +2,12 @@
 
 use std::path::Path;
 
+use aliprotect::clock::Clock;
 use aliprotect::engine::Command;
 use aliprotect::ids::RightId;
 use aliprotect::party::Actor;
 use aliprotect::right::{Fix, FixTarget, IpRight, RightCommand, RightStatus, SubmissionPackage};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::{id, text, words};
 use crate::cli::RightCommand as Args;
@@ -31,7 +32,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
                 .await?;
             let state = load(session, right).await?;
             out.table(&rights_table([&state]))?;
-            let problems = state.package.check(right, Utc::now());
+            let problems = state.package.check(right, session.engine.clock().now());
             if problems.is_empty() {
                 out.note(format!("Registered. Next: aliprotect right submit {right}"));
             } else {
@@ -53,7 +54,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
                 let right_id: RightId = id(&right, "right")?;
                 (load(session, right_id).await?.package, right_id)
             };
-            check(out, &package, right_id)
+            check(out, &package, right_id, session.engine.clock().now())
         }
         Args::Amend {
             id: right,
@@ -152,8 +153,13 @@ async fn load(session: &Session, right: RightId) -> Result<IpRight, CliError> {
 }
 
 /// The submission check: every problem at once, exit code 1 when there is any.
-fn check(out: &Output, package: &SubmissionPackage, right: RightId) -> Result<(), CliError> {
-    let problems = package.check(right, Utc::now());
+fn check(
+    out: &Output,
+    package: &SubmissionPackage,
+    right: RightId,
+    at: DateTime<Utc>,
+) -> Result<(), CliError> {
+    let problems = package.check(right, at);
     let mut table = Table::new(&["problem"]);
     for problem in &problems {
         table.push(vec![Cell::toned(problem, Tone::Bad)]);
