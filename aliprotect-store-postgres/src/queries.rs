@@ -332,20 +332,32 @@ pub(crate) async fn complaints(
     .await
 }
 
-pub(crate) async fn rights(client: &Object, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
+/// The snapshots of the tenant's streams of `kind`, in id order.
+async fn snapshots_of_kind(
+    client: &Object,
+    tenant: TenantId,
+    kind: u8,
+    what: &str,
+) -> Result<Vec<Snapshot>, StoreError> {
     let rows = query(
         client,
         "SELECT snapshot::text FROM streams WHERE tenant = $1 AND kind = $2 ORDER BY stream",
-        &[&tenant.as_uuid(), &i16::from(KIND_RIGHT)],
+        &[&tenant.as_uuid(), &i16::from(kind)],
     )
     .await?;
     rows.iter()
-        .map(
-            |row| match snapshot(get(row, 0, "streams")?, "right snapshot")? {
-                Snapshot::Right(right) => Ok(Arc::unwrap_or_clone(right)),
-                _ => Err(corrupt("right row", "snapshot of another kind")),
-            },
-        )
+        .map(|row| snapshot(get(row, 0, "streams")?, what))
+        .collect()
+}
+
+pub(crate) async fn rights(client: &Object, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
+    snapshots_of_kind(client, tenant, KIND_RIGHT, "right snapshot")
+        .await?
+        .into_iter()
+        .map(|snapshot| match snapshot {
+            Snapshot::Right(right) => Ok(Arc::unwrap_or_clone(right)),
+            _ => Err(corrupt("right row", "snapshot of another kind")),
+        })
         .collect()
 }
 
@@ -353,19 +365,13 @@ pub(crate) async fn campaigns(
     client: &Object,
     tenant: TenantId,
 ) -> Result<Vec<Campaign>, StoreError> {
-    let rows = query(
-        client,
-        "SELECT snapshot::text FROM streams WHERE tenant = $1 AND kind = $2 ORDER BY stream",
-        &[&tenant.as_uuid(), &i16::from(KIND_CAMPAIGN)],
-    )
-    .await?;
-    rows.iter()
-        .map(
-            |row| match snapshot(get(row, 0, "streams")?, "campaign snapshot")? {
-                Snapshot::Campaign(campaign) => Ok(Arc::unwrap_or_clone(campaign)),
-                _ => Err(corrupt("campaign row", "snapshot of another kind")),
-            },
-        )
+    snapshots_of_kind(client, tenant, KIND_CAMPAIGN, "campaign snapshot")
+        .await?
+        .into_iter()
+        .map(|snapshot| match snapshot {
+            Snapshot::Campaign(campaign) => Ok(Arc::unwrap_or_clone(campaign)),
+            _ => Err(corrupt("campaign row", "snapshot of another kind")),
+        })
         .collect()
 }
 
