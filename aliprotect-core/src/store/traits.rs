@@ -188,9 +188,8 @@ pub trait WorkQueue: Send + Sync + 'static {
 /// Only [`ReadModel::complaints`], [`ReadModel::right_counts`], [`ReadModel::rights`],
 /// [`ReadModel::campaigns`] and [`ReadModel::powers`] are required: the other queries
 /// default to answers computed from [`ReadModel::complaints`], right but reading every
-/// complaint of the tenant. A backend for
-/// large tenants answers them from indexes, and keeps [`Tallies`] by adding each
-/// [`Commit::metrics`] in the commit's own transaction.
+/// complaint of the tenant. A backend for large tenants answers them from indexes, and keeps
+/// [`Tallies`] by adding each [`Commit::metrics`] in the commit's own transaction.
 #[async_trait]
 pub trait ReadModel: Send + Sync + 'static {
     /// The tenant's complaints (of `campaign` only, when given), in id order.
