@@ -110,6 +110,21 @@ impl MemoryStore {
             .collect()
     }
 
+    /// Every shard's answer to a tenant-wide listing, as one list in `key` order.
+    fn gathered<T, K: Ord>(
+        &self,
+        per_shard: impl Fn(&Shard) -> Vec<T>,
+        key: fn(&T) -> K,
+    ) -> Vec<T> {
+        let mut all: Vec<T> = self
+            .shards
+            .iter()
+            .flat_map(|shard| per_shard(&shard.read()))
+            .collect();
+        all.sort_by_key(key);
+        all
+    }
+
     /// Sums per-shard results of a tenant-wide query into one sorted list.
     fn merged<K: Ord>(&self, per_shard: impl Fn(&Shard) -> Vec<(K, u64)>) -> Vec<(K, u64)> {
         let mut total: BTreeMap<K, u64> = BTreeMap::new();
@@ -387,23 +402,11 @@ impl ReadModel for MemoryStore {
     }
 
     async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
-        let mut rights: Vec<IpRight> = self
-            .shards
-            .iter()
-            .flat_map(|shard| shard.read().rights(tenant))
-            .collect();
-        rights.sort_by_key(|r| r.id);
-        Ok(rights)
+        Ok(self.gathered(|shard| shard.rights(tenant), |right| right.id))
     }
 
     async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
-        let mut campaigns: Vec<Campaign> = self
-            .shards
-            .iter()
-            .flat_map(|shard| shard.read().campaigns(tenant))
-            .collect();
-        campaigns.sort_by_key(|c| c.id);
-        Ok(campaigns)
+        Ok(self.gathered(|shard| shard.campaigns(tenant), |campaign| campaign.id))
     }
 
     async fn powers(

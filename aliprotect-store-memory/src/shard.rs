@@ -291,34 +291,32 @@ impl Shard {
         .collect()
     }
 
+    /// The states of the streams `ids` of the tenant in this shard, as `pick` takes them
+    /// out of each snapshot.
+    fn states<I: Copy, T: Clone>(
+        &self,
+        tenant: TenantId,
+        ids: Option<&BTreeSet<I>>,
+        stream: fn(I) -> StreamId,
+        pick: fn(Snapshot) -> Option<Arc<T>>,
+    ) -> Vec<T> {
+        ids.into_iter()
+            .flatten()
+            .filter_map(|id| self.streams.get(&(tenant, stream(*id))))
+            .filter_map(|s| pick(s.snapshot.clone()).map(|state| (*state).clone()))
+            .collect()
+    }
+
     /// This shard's rights of the tenant.
     pub(crate) fn rights(&self, tenant: TenantId) -> Vec<IpRight> {
-        let ids = self.rights.get(&tenant).into_iter().flatten();
-        ids.filter_map(
-            |id| match self.streams.get(&(tenant, StreamId::Right(*id))) {
-                Some(Stream {
-                    snapshot: Snapshot::Right(right),
-                    ..
-                }) => Some((**right).clone()),
-                _ => None,
-            },
-        )
-        .collect()
+        let ids = self.rights.get(&tenant);
+        self.states(tenant, ids, StreamId::Right, Snapshot::into_right)
     }
 
     /// This shard's campaigns of the tenant.
     pub(crate) fn campaigns(&self, tenant: TenantId) -> Vec<Campaign> {
-        let ids = self.campaigns.get(&tenant).into_iter().flatten();
-        ids.filter_map(
-            |id| match self.streams.get(&(tenant, StreamId::Campaign(*id))) {
-                Some(Stream {
-                    snapshot: Snapshot::Campaign(campaign),
-                    ..
-                }) => Some((**campaign).clone()),
-                _ => None,
-            },
-        )
-        .collect()
+        let ids = self.campaigns.get(&tenant);
+        self.states(tenant, ids, StreamId::Campaign, Snapshot::into_campaign)
     }
 
     pub(crate) fn complaints(

@@ -332,13 +332,15 @@ pub(crate) async fn complaints(
     .await
 }
 
-/// The snapshots of the tenant's streams of `kind`, in id order.
-async fn snapshots_of_kind(
+/// The tenant's streams of `kind`, in id order, as the state `pick` takes out of each
+/// snapshot; a snapshot of another kind is corrupt data.
+async fn states_of_kind<T: Clone>(
     client: &Object,
     tenant: TenantId,
     kind: u8,
+    pick: fn(Snapshot) -> Option<Arc<T>>,
     what: &str,
-) -> Result<Vec<Snapshot>, StoreError> {
+) -> Result<Vec<T>, StoreError> {
     let rows = query(
         client,
         "SELECT snapshot::text FROM streams WHERE tenant = $1 AND kind = $2 ORDER BY stream",
@@ -346,33 +348,37 @@ async fn snapshots_of_kind(
     )
     .await?;
     rows.iter()
-        .map(|row| snapshot(get(row, 0, "streams")?, what))
+        .map(|row| {
+            pick(snapshot(get(row, 0, "streams")?, what)?)
+                .map(Arc::unwrap_or_clone)
+                .ok_or_else(|| corrupt(what, "snapshot of another kind"))
+        })
         .collect()
 }
 
 pub(crate) async fn rights(client: &Object, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
-    snapshots_of_kind(client, tenant, KIND_RIGHT, "right snapshot")
-        .await?
-        .into_iter()
-        .map(|snapshot| match snapshot {
-            Snapshot::Right(right) => Ok(Arc::unwrap_or_clone(right)),
-            _ => Err(corrupt("right row", "snapshot of another kind")),
-        })
-        .collect()
+    states_of_kind(
+        client,
+        tenant,
+        KIND_RIGHT,
+        Snapshot::into_right,
+        "right row",
+    )
+    .await
 }
 
 pub(crate) async fn campaigns(
     client: &Object,
     tenant: TenantId,
 ) -> Result<Vec<Campaign>, StoreError> {
-    snapshots_of_kind(client, tenant, KIND_CAMPAIGN, "campaign snapshot")
-        .await?
-        .into_iter()
-        .map(|snapshot| match snapshot {
-            Snapshot::Campaign(campaign) => Ok(Arc::unwrap_or_clone(campaign)),
-            _ => Err(corrupt("campaign row", "snapshot of another kind")),
-        })
-        .collect()
+    states_of_kind(
+        client,
+        tenant,
+        KIND_CAMPAIGN,
+        Snapshot::into_campaign,
+        "campaign row",
+    )
+    .await
 }
 
 pub(crate) async fn powers(

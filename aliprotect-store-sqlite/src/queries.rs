@@ -410,32 +410,50 @@ fn snapshots_of_kind(
         .collect()
 }
 
+/// The tenant's streams of `kind`, in id order, as the state `pick` takes out of each
+/// snapshot; a snapshot of another kind is corrupt data.
+fn states_of_kind<T: Clone>(
+    connection: &Connection,
+    tenant: TenantId,
+    kind: u8,
+    pick: fn(Snapshot) -> Option<Arc<T>>,
+    what: &str,
+) -> Result<Vec<T>, StoreError> {
+    snapshots_of_kind(connection, tenant, kind)?
+        .into_iter()
+        .map(|snapshot| {
+            pick(snapshot)
+                .map(Arc::unwrap_or_clone)
+                .ok_or_else(|| codec::corrupt(what, "snapshot of another kind"))
+        })
+        .collect()
+}
+
 pub(crate) fn rights(
     connection: &Connection,
     tenant: TenantId,
 ) -> Result<Vec<IpRight>, StoreError> {
-    let snapshots = snapshots_of_kind(connection, tenant, codec::KIND_RIGHT)?;
-    snapshots
-        .into_iter()
-        .map(|snapshot| match snapshot {
-            Snapshot::Right(right) => Ok(Arc::unwrap_or_clone(right)),
-            _ => Err(codec::corrupt("right row", "snapshot of another kind")),
-        })
-        .collect()
+    states_of_kind(
+        connection,
+        tenant,
+        codec::KIND_RIGHT,
+        Snapshot::into_right,
+        "right row",
+    )
 }
 
 pub(crate) fn campaigns(
     connection: &Connection,
     tenant: TenantId,
 ) -> Result<Vec<Campaign>, StoreError> {
-    let snapshots = snapshots_of_kind(connection, tenant, codec::KIND_CAMPAIGN)?;
-    snapshots
-        .into_iter()
-        .map(|snapshot| match snapshot {
-            Snapshot::Campaign(campaign) => Ok(Arc::unwrap_or_clone(campaign)),
-            _ => Err(codec::corrupt("campaign row", "snapshot of another kind")),
-        })
-        .collect()
+    let kind = codec::KIND_CAMPAIGN;
+    states_of_kind(
+        connection,
+        tenant,
+        kind,
+        Snapshot::into_campaign,
+        "campaign row",
+    )
 }
 
 pub(crate) fn powers(

@@ -38,6 +38,22 @@ impl Snapshot {
         }
     }
 
+    /// The right's state, if this is a right's snapshot.
+    pub fn into_right(self) -> Option<Arc<IpRight>> {
+        match self {
+            Snapshot::Right(right) => Some(right),
+            _ => None,
+        }
+    }
+
+    /// The campaign's state, if this is a campaign's snapshot.
+    pub fn into_campaign(self) -> Option<Arc<Campaign>> {
+        match self {
+            Snapshot::Campaign(campaign) => Some(campaign),
+            _ => None,
+        }
+    }
+
     /// Whether this is the state of `stream` in `tenant`.
     pub fn belongs_to(&self, tenant: TenantId, stream: StreamId) -> bool {
         match (stream, self) {
