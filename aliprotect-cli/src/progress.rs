@@ -35,7 +35,10 @@ impl Progress {
         .progress_chars("=> ");
         bar.set_style(style);
         bar.set_prefix(label.to_owned());
-        bar.enable_steady_tick(Duration::from_millis(500));
+        // The ticker is a thread of its own: only for a bar someone sees.
+        if !bar.is_hidden() {
+            bar.enable_steady_tick(Duration::from_millis(500));
+        }
         Self { bar }
     }
 

@@ -38,18 +38,8 @@ fn the_process_runs_on_postgres_with_clients_kept_apart() {
         .to_owned();
     run(&["right", "submit", &right]);
     run(&["right", "review", &right, "--approve"]);
-    let filed = run(&[
-        "complaint",
-        "file",
-        "--right",
-        &right,
-        "--reason",
-        "trademark-counterfeit",
-        "--explanation",
-        "Counterfeit",
-        "-q",
-        "https://www.alibaba.com/product-detail/Earbuds_1600123456789.html",
-    ]);
+    let url = "https://www.alibaba.com/product-detail/Earbuds_1600123456789.html";
+    let filed = run(&Desk::file_args(&right, &["-q", url]));
     let complaint = filed.trim();
     run(&["complaint", "record", "removed", complaint]);
     let dashboard = run(&["dashboard", "--format", "csv"]);
