@@ -22,8 +22,8 @@ use aliprotect::power::Power;
 use aliprotect::right::{IpRight, RightStatus};
 use aliprotect::store::{
     Commit, DeadLetter, DomainEvent, EventLog, IdempotencyKey, Lease, Loaded, Outbox,
-    OutboxMessage, PendingWork, ReadModel, Receipt, Snapshot, StoreError, StoredEvent, StreamId,
-    Timer, TimerQueue, WorkId, WorkQueue,
+    OutboxMessage, PendingWork, ReadModel, Snapshot, StoreError, StoredEvent, StoredReceipt,
+    StreamId, Timer, TimerQueue, UniqueKey, WorkId, WorkQueue,
 };
 use chrono::{DateTime, Utc};
 
@@ -39,7 +39,9 @@ struct Queued {
 #[derive(Default)]
 struct State {
     streams: BTreeMap<(TenantId, StreamId), (Vec<DomainEvent>, Snapshot)>,
-    receipts: HashMap<(TenantId, IdempotencyKey), Receipt>,
+    receipts: HashMap<(TenantId, IdempotencyKey), StoredReceipt>,
+    /// Which stream holds each unique key of each tenant.
+    unique: HashMap<(TenantId, UniqueKey), StreamId>,
     /// Each stream's timers, and the claim on them (ended by the stream's next commit).
     timers: HashMap<(TenantId, StreamId), (Vec<Timer>, Option<Lease>)>,
     outbox: BTreeMap<u64, Queued>,
@@ -113,11 +115,37 @@ impl EventLog for SimpleStore {
                 actual,
             });
         }
-        if let Some((idempotency, receipt)) = commit.receipt {
-            if state.receipts.contains_key(&(key.0, idempotency.clone())) {
-                return Err(StoreError::DuplicateIdempotencyKey(idempotency));
+        if let Some(record) = &commit.receipt
+            && state.receipts.contains_key(&(key.0, record.key.clone()))
+        {
+            return Err(StoreError::DuplicateIdempotencyKey(record.key.clone()));
+        }
+        for taken in &commit.unique.take {
+            match state.unique.get(&(key.0, taken.clone())) {
+                Some(holder) if *holder != key.1 => {
+                    return Err(StoreError::UniqueKeyTaken {
+                        key: taken.clone(),
+                        holder: *holder,
+                    });
+                }
+                _ => {}
             }
-            state.receipts.insert((key.0, idempotency), receipt);
+        }
+        // Every check passed: write it all.
+        if let Some(record) = commit.receipt {
+            let stored = StoredReceipt {
+                receipt: record.receipt,
+                request: Some(record.request),
+            };
+            state.receipts.insert((key.0, record.key), stored);
+        }
+        for released in commit.unique.release {
+            if state.unique.get(&(key.0, released.clone())) == Some(&key.1) {
+                state.unique.remove(&(key.0, released));
+            }
+        }
+        for taken in commit.unique.take {
+            state.unique.insert((key.0, taken), key.1);
         }
         let entry = state
             .streams
@@ -143,8 +171,18 @@ impl EventLog for SimpleStore {
         &self,
         tenant: TenantId,
         key: &IdempotencyKey,
-    ) -> Result<Option<Receipt>, StoreError> {
+    ) -> Result<Option<StoredReceipt>, StoreError> {
         Ok(self.state()?.receipts.get(&(tenant, key.clone())).copied())
+    }
+
+    async fn stream_keys(
+        &self,
+        after: Option<(TenantId, StreamId)>,
+        limit: usize,
+    ) -> Result<Vec<(TenantId, StreamId)>, StoreError> {
+        let state = self.state()?;
+        let keys = state.streams.keys().copied();
+        Ok(keys.filter(|k| after.is_none_or(|a| *k > a)).take(limit).collect())
     }
 
     async fn history(

@@ -288,7 +288,7 @@ async fn rows_on_a_right_that_cannot_carry_them_are_refused_one_by_one() {
 }
 
 #[tokio::test]
-async fn relistings_by_image_title_or_seller_are_linked_to_the_removed_complaint() {
+async fn relistings_are_linked_only_on_strong_evidence() {
     use aliprotect::complaint::{ComplaintCommand, RemovalCause, Stage};
     use aliprotect::engine::Command;
     use aliprotect::relisting::MatchedBy;
@@ -298,9 +298,9 @@ async fn relistings_by_image_title_or_seller_are_linked_to_the_removed_complaint
     // Three listings, filed by import and then removed.
     let first = format!(
         "url,title,image_hash\n\
-         https://www.alibaba.com/product-detail/P_1.html,Earbuds Pro X,{hash}\n\
-         https://www.alibaba.com/product-detail/P_2.html,Wireless Case Z,\n\
-         https://copyshop.en.alibaba.com/product/3.html,Something else,\n"
+         https://www.alibaba.com/product-detail/P_1.html,Something else,\n\
+         https://copyshop.en.alibaba.com/product/3.html,Earbuds Pro X,{hash}\n\
+         https://copyshop.en.alibaba.com/product/4.html,Wireless Charging Case Z,\n"
     );
     let report = h
         .engine
@@ -329,13 +329,14 @@ async fn relistings_by_image_title_or_seller_are_linked_to_the_removed_complaint
     }
     let removed: Vec<_> = report.filed.iter().map(|f| f.complaint).collect();
 
-    // The sellers come back under new URLs.
+    // The first product is back under its mobile URL; the seller lists the others anew.
     let second = format!(
         "url,title,image_hash\n\
-         https://www.alibaba.com/product-detail/New_11.html,Brand new pods,{hash}\n\
-         https://www.alibaba.com/product-detail/New_12.html,  wireless CASE-z!,\n\
-         https://copyshop.en.alibaba.com/product/13.html,Unrelated title,\n\
-         https://www.alibaba.com/product-detail/New_14.html,Nothing alike,\n"
+         https://m.alibaba.com/product/1/Renamed.html,Brand new pods,\n\
+         https://copyshop.en.alibaba.com/product/13.html,Brand new pods,{hash}\n\
+         https://copyshop.en.alibaba.com/product/14.html,  NEW wireless charging CASE-z!,\n\
+         https://copyshop.en.alibaba.com/product/15.html,Unrelated title,\n\
+         https://www.alibaba.com/product-detail/Other_16.html,Earbuds Pro X,{hash}\n"
     );
     let report = h
         .engine
@@ -347,7 +348,7 @@ async fn relistings_by_image_title_or_seller_are_linked_to_the_removed_complaint
         )
         .await
         .unwrap();
-    assert_eq!(report.filed.len(), 4, "relistings are filed too");
+    assert_eq!(report.filed.len(), 5, "relistings are filed too");
     let found: Vec<_> = report
         .relistings
         .iter()
@@ -356,10 +357,11 @@ async fn relistings_by_image_title_or_seller_are_linked_to_the_removed_complaint
     assert_eq!(
         found,
         vec![
-            (2, removed[0], MatchedBy::ImageHash),
-            (3, removed[1], MatchedBy::Title),
-            (4, removed[2], MatchedBy::Seller),
-        ]
+            (2, removed[0], MatchedBy::SameProduct),
+            (3, removed[1], MatchedBy::SellerAndImage),
+            (4, removed[2], MatchedBy::SellerAndTitle),
+        ],
+        "the same seller alone (line 5) or the same image of another seller (line 6) is no relisting"
     );
     for (previous, filed) in removed.iter().zip(&report.filed) {
         let earlier = h.complaint(*previous).await;
@@ -376,11 +378,11 @@ async fn relistings_by_image_title_or_seller_are_linked_to_the_removed_complaint
         .unwrap();
     assert_eq!(
         (copyshop.complaints, copyshop.removals, copyshop.relistings),
-        (2, 1, 1)
+        (5, 2, 2)
     );
     assert!(
         !copyshop.repeat_infringer,
-        "one removal is below the threshold of three"
+        "two removals are below the threshold of three"
     );
 }
 

@@ -190,7 +190,7 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
         NotificationBody::FilerAccuracyWarning {
             standing: Standing::AtRisk,
             takedown_per_mille: Some(900),
-            counter_notice_per_mille: Some(50),
+            successful_counter_notice_per_mille: Some(50),
             reasons: vec![ComplaintReason::TrademarkCounterfeit],
         }
     );

@@ -28,7 +28,8 @@ pub struct Rates {
     pub takedown_rate: Option<f64>,
     /// Counter-noticed / taken up.
     pub counter_notice_rate: Option<f64>,
-    /// Lost to a counter-notice / decided.
+    /// Lost to a counter-notice / decided: the successful counter-notice rate the
+    /// trusted-filer standard limits.
     pub counter_notice_loss_rate: Option<f64>,
 }
 
@@ -95,17 +96,19 @@ impl Rates {
         self
     }
 
-    /// This group's standing against `rules`.
+    /// This group's standing against `rules`: its takedown rate and its successful
+    /// counter-notice rate (lost to a counter-notice / decided) against their limits.
     pub fn standing(&self, rules: Option<&TrustedFilerRules>) -> Standing {
-        let (Some(rules), Some(takedown), Some(counter)) =
-            (rules, self.takedown_rate, self.counter_notice_rate)
+        let (Some(rules), Some(takedown), Some(lost)) =
+            (rules, self.takedown_rate, self.counter_notice_loss_rate)
         else {
             return Standing::NotApplicable;
         };
-        if takedown < rules.min_takedown_rate || counter > rules.max_counter_notice_rate {
+        let max_lost = rules.max_successful_counter_notice_rate;
+        if takedown < rules.min_takedown_rate || lost > max_lost {
             Standing::Below
         } else if takedown < rules.min_takedown_rate + rules.warning_margin
-            || counter > rules.max_counter_notice_rate - rules.warning_margin
+            || lost > max_lost - rules.warning_margin
         {
             Standing::AtRisk
         } else {

@@ -21,6 +21,8 @@ pub enum Issuer {
     Seller,
     /// The engine itself (timers, automatic follow-ups).
     System,
+    /// A person operating the deployment (store-wide settings; no tenant's commands).
+    Operator,
 }
 
 impl Actor {
@@ -31,6 +33,7 @@ impl Actor {
             Actor::Platform => Issuer::Platform,
             Actor::Seller => Issuer::Seller,
             Actor::System => Issuer::System,
+            Actor::Operator { .. } => Issuer::Operator,
         }
     }
 }
@@ -43,6 +46,7 @@ impl RightCommand {
             | RightCommand::Amend { .. }
             | RightCommand::Submit
             | RightCommand::Withdraw { .. }
+            | RightCommand::Renew { .. }
             | RightCommand::Abandon { .. } => &[Issuer::Holder],
             RightCommand::BeginReview | RightCommand::Approve | RightCommand::Reject { .. } => {
                 &[Issuer::Platform]
@@ -78,6 +82,8 @@ impl ComplaintCommand {
             ComplaintCommand::SellerAnswerWindowElapsed
             | ComplaintCommand::ResponseWindowElapsed
             | ComplaintCommand::CheckBackDue
+            | ComplaintCommand::WatchForReturn
+            | ComplaintCommand::FlagRightLapsed
             | ComplaintCommand::RemindResponseDeadline => &[Issuer::System],
         }
     }

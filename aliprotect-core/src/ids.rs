@@ -132,6 +132,13 @@ pub enum StreamId {
     Power(PowerOfAttorneyId),
     /// A campaign.
     Campaign(CampaignId),
+    /// The store's policy (one per store, in [`TenantId::STORE`]).
+    Policy,
+}
+
+impl TenantId {
+    /// Not a customer: the store itself, the tenant of store-wide streams (its policy).
+    pub const STORE: TenantId = TenantId::from_u128(0);
 }
 
 impl fmt::Display for StreamId {
@@ -142,6 +149,7 @@ impl fmt::Display for StreamId {
             StreamId::Filer(id) => write!(f, "filer:{id}"),
             StreamId::Power(id) => write!(f, "power:{id}"),
             StreamId::Campaign(id) => write!(f, "campaign:{id}"),
+            StreamId::Policy => f.write_str("policy"),
         }
     }
 }

@@ -37,6 +37,7 @@
 //!     policy: &policy,
 //!     right: Some(&right),
 //!     previous: None,
+//!     open_on_listing: None,
 //! };
 //! let events = ComplaintDecider::decide(&None, &ComplaintCommand::File(Box::new(filing)), &context)?;
 //! let complaint = ComplaintDecider::fold(&events).expect("filed");

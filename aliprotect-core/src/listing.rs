@@ -31,6 +31,11 @@ use crate::marketplace::Marketplace;
 pub struct ListingKey(String);
 
 impl ListingKey {
+    /// A key as a store kept it (made by [`Listing::parse`] when the listing was filed).
+    pub fn from_stored(key: String) -> Self {
+        Self(key)
+    }
+
     /// The key as a string.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -55,6 +60,34 @@ pub struct ListingDetails {
     pub price: Option<String>,
     /// SHA-256 of the main product image.
     pub image_hash: Option<crate::evidence::ContentHash>,
+}
+
+/// What kind of page a URL that is not a listing shows, so that a refusal can say what the
+/// user pasted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PageKind {
+    /// The marketplace's home page.
+    HomePage,
+    /// Search results or a category of products.
+    SearchResults,
+    /// A seller's store front, profile or product list.
+    StoreFront,
+    /// A product page whose URL carries no product id (a short link, a truncated URL).
+    ProductWithoutId,
+    /// A page of the marketplace that is none of these.
+    Other,
+}
+
+impl fmt::Display for PageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PageKind::HomePage => "the marketplace's home page",
+            PageKind::SearchResults => "a search results or category page",
+            PageKind::StoreFront => "a seller's store front",
+            PageKind::ProductWithoutId => "a product URL without a product id",
+            PageKind::Other => "a page that is not a product listing",
+        })
+    }
 }
 
 /// A URL that cannot be a listing.
@@ -88,6 +121,15 @@ pub enum ListingUrlError {
         /// The marketplace the URL was expected on.
         expected: Marketplace,
     },
+    /// A page of the marketplace that is not one product's listing: complaints name
+    /// listings, and a search page or a store front names none (or many).
+    #[error("not a listing: this is {page} of {marketplace}; paste the URL of the product page")]
+    NotAListing {
+        /// The marketplace.
+        marketplace: Marketplace,
+        /// What the page is.
+        page: PageKind,
+    },
 }
 
 /// One listing on a marketplace.
@@ -99,7 +141,8 @@ pub struct Listing {
     pub key: ListingKey,
     /// The URL cleaned of tracking noise and fragment, as https.
     pub url: Url,
-    /// The marketplace's product id, where the URL carries one.
+    /// The marketplace's product id: every listing parsed by this version has one (a URL
+    /// without it is refused); `None` only in listings recorded by earlier versions.
     pub product_id: Option<String>,
     /// The seller's store id, where the URL carries one.
     pub seller_id: Option<String>,
@@ -143,7 +186,7 @@ impl Listing {
         let host = host_of(&url)?;
         let marketplace = Marketplace::for_host(&host)
             .ok_or_else(|| ListingUrlError::UnknownHost(host.clone()))?;
-        Ok(Self::from_url(marketplace, url, &host))
+        Self::from_url(marketplace, url, &host)
     }
 
     /// Parses a listing URL that must belong to `marketplace`.
@@ -156,24 +199,35 @@ impl Listing {
                 expected: marketplace,
             });
         }
-        Ok(Self::from_url(marketplace, url, &host))
+        Self::from_url(marketplace, url, &host)
     }
 
-    fn from_url(marketplace: Marketplace, mut url: Url, host: &str) -> Listing {
+    fn from_url(
+        marketplace: Marketplace,
+        mut url: Url,
+        host: &str,
+    ) -> Result<Listing, ListingUrlError> {
         strip_noise(&mut url);
-        let domain = marketplace.domain_of(host).unwrap_or(marketplace.code());
         let ids = identify(marketplace, host, &url);
-        let key = match &ids.product_id {
-            Some(id) => format!("{domain}/product/{id}"),
-            None => canonical_key(host, &url),
+        let Some(product_id) = ids.product_id else {
+            return Err(ListingUrlError::NotAListing {
+                marketplace,
+                page: page_kind(marketplace, host, &url),
+            });
         };
-        Listing {
+        // One catalogue under several domains (AliExpress's .us and .ru sites) is keyed by
+        // its main domain; country sites with catalogues of their own keep theirs.
+        let domain = match marketplace {
+            Marketplace::AliExpress => "aliexpress.com",
+            _ => marketplace.domain_of(host).unwrap_or(marketplace.code()),
+        };
+        Ok(Listing {
             marketplace,
-            key: ListingKey(key),
+            key: ListingKey(format!("{domain}/product/{product_id}")),
             url,
-            product_id: ids.product_id,
+            product_id: Some(product_id),
             seller_id: ids.seller_id,
-        }
+        })
     }
 }
 
@@ -233,19 +287,6 @@ fn strip_noise(url: &mut Url) {
     }
 }
 
-/// Host without the `www.` or `m.` prefix, path without a trailing slash, cleaned query.
-fn canonical_key(host: &str, url: &Url) -> String {
-    let host = host
-        .strip_prefix("www.")
-        .or_else(|| host.strip_prefix("m."))
-        .unwrap_or(host);
-    let path = url.path().trim_end_matches('/');
-    match url.query() {
-        Some(query) => format!("{host}{path}?{query}"),
-        None => format!("{host}{path}"),
-    }
-}
-
 #[derive(Default)]
 struct Ids {
     product_id: Option<String>,
@@ -266,8 +307,9 @@ fn identify(marketplace: Marketplace, host: &str, url: &Url) -> Ids {
     match marketplace {
         Marketplace::AlibabaCom => Ids {
             product_id: after_prefix(&segments, "product-detail")
-                .or_else(|| after_prefix(&segments, "product"))
-                .and_then(|page| trailing_number(page.strip_suffix(".html")?, '_')),
+                .and_then(alibaba_product_page)
+                // The mobile site puts the id before the title: `/product/<id>/<title>.html`.
+                .or_else(|| after_prefix(&segments, "product").and_then(alibaba_product_page)),
             // Supplier mini-sites live on `<store>.en.alibaba.com`.
             seller_id: subdomain(host, "en.alibaba.com"),
         },
@@ -322,6 +364,83 @@ fn identify(marketplace: Marketplace, host: &str, url: &Url) -> Ids {
             }),
             seller_id: None,
         },
+    }
+}
+
+/// The product id in an Alibaba.com product path segment: `Title_60339405074.html`,
+/// `60339405074.html`, or the bare id the mobile site puts before the title.
+fn alibaba_product_page(segment: &str) -> Option<String> {
+    match segment.strip_suffix(".html") {
+        Some(page) => trailing_number(page, '_'),
+        None => is_digits(segment).then(|| segment.to_owned()),
+    }
+}
+
+/// What a URL without a product id shows, by the marketplace's URL scheme.
+fn page_kind(marketplace: Marketplace, host: &str, url: &Url) -> PageKind {
+    let segments: Vec<String> = url
+        .path_segments()
+        .map(|segments| {
+            segments
+                .filter(|s| !s.is_empty())
+                .map(str::to_ascii_lowercase)
+                .collect()
+        })
+        .unwrap_or_default();
+    let first = segments.first().map(String::as_str).unwrap_or_default();
+    let label = host.split('.').next().unwrap_or_default();
+    let has = |name: &str| segments.iter().any(|s| s == name);
+    let search = match marketplace {
+        Marketplace::AlibabaCom => {
+            matches!(first, "trade" | "search" | "showroom" | "products" | "catalog" | "category")
+        }
+        Marketplace::AliExpress => {
+            matches!(first, "w" | "wholesale" | "category" | "af" | "premium")
+                || first.starts_with("wholesale")
+        }
+        Marketplace::Alibaba1688 | Marketplace::Taobao => label == "s" || has("search"),
+        Marketplace::Tmall => label == "list" || has("search"),
+        Marketplace::Lazada => matches!(first, "catalog" | "tag") || label == "search",
+        Marketplace::Amazon => matches!(first, "s" | "b") || has("bestsellers"),
+        Marketplace::Ebay => matches!(first, "sch" | "b" | "e"),
+    };
+    let store = match marketplace {
+        Marketplace::AlibabaCom => {
+            subdomain(host, "en.alibaba.com").is_some()
+                || matches!(first, "company_profile.html" | "productlist.html" | "store")
+        }
+        Marketplace::AliExpress => first == "store",
+        Marketplace::Alibaba1688 | Marketplace::Taobao | Marketplace::Tmall => {
+            let domain = marketplace.domain_of(host).unwrap_or_default();
+            subdomain(host, domain).is_some() || first == "shop"
+        }
+        Marketplace::Lazada => first == "shop",
+        Marketplace::Amazon => matches!(first, "stores" | "sp"),
+        Marketplace::Ebay => matches!(first, "str" | "usr"),
+    };
+    let product = match marketplace {
+        Marketplace::AlibabaCom => matches!(first, "product-detail" | "product"),
+        Marketplace::AliExpress => matches!(first, "item" | "i") || label == "a",
+        Marketplace::Alibaba1688 => first == "offer",
+        Marketplace::Taobao | Marketplace::Tmall => {
+            matches!(label, "item" | "detail") || first.starts_with("item")
+        }
+        Marketplace::Lazada => first == "products",
+        Marketplace::Amazon => has("dp") || has("product"),
+        Marketplace::Ebay => first == "itm",
+    };
+    if product {
+        PageKind::ProductWithoutId
+    } else if search {
+        PageKind::SearchResults
+    } else if store {
+        PageKind::StoreFront
+    } else if segments.is_empty()
+        || matches!(first, "index.html" | "index.htm" | "index.php")
+    {
+        PageKind::HomePage
+    } else {
+        PageKind::Other
     }
 }
 
@@ -414,15 +533,70 @@ mod tests {
     }
 
     #[test]
-    fn pages_without_an_id_get_a_canonical_key_without_noise() {
+    fn the_urls_people_paste_for_one_listing_share_its_key() {
+        let desktop = "https://www.alibaba.com/product-detail/Title_60339405074.html";
+        let same = [
+            "https://m.alibaba.com/product/60339405074/Title.html",
+            "https://m.alibaba.com/product/60339405074/Other-Title.html?spm=x#top",
+            "https://m.alibaba.com/product/60339405074.html",
+            "https://www.alibaba.com/product-detail/Title_60339405074.html/",
+            "http://alibaba.com/product-detail/New-Title_60339405074.html?s_from=search",
+            "https://french.alibaba.com/product-detail/Titre_60339405074.html",
+            "https://spanish.alibaba.com/product-detail/Titulo_60339405074.html",
+        ];
+        for url in same {
+            assert_eq!(key(url), key(desktop), "{url}");
+        }
+        assert_eq!(key(desktop), "alibaba.com/product/60339405074");
         assert_eq!(
-            key("HTTP://WWW.Alibaba.com/showroom/earbuds.html/?utm_source=x&b=2&a=1#top"),
-            "alibaba.com/showroom/earbuds.html?a=1&b=2"
+            key("https://aliexpress.ru/item/1005001234567890.html"),
+            key("https://es.aliexpress.com/item/1005001234567890.html?gatewayAdapt=glo2esp"),
         );
-        assert_eq!(
-            key("https://m.alibaba.com/showroom/earbuds.html"),
-            key("https://www.alibaba.com/showroom/earbuds.html/")
-        );
+    }
+
+    #[test]
+    fn pages_that_are_not_listings_are_refused_saying_what_they_are() {
+        let page = |url: &str| match Listing::parse(url) {
+            Err(ListingUrlError::NotAListing { page, .. }) => Some(page),
+            other => panic!("{url}: {other:?}"),
+        };
+        let cases = [
+            ("https://www.alibaba.com/", PageKind::HomePage),
+            ("https://www.alibaba.com", PageKind::HomePage),
+            (
+                "https://www.alibaba.com/trade/search?SearchText=earbuds",
+                PageKind::SearchResults,
+            ),
+            (
+                "https://www.alibaba.com/showroom/earbuds.html",
+                PageKind::SearchResults,
+            ),
+            ("https://acme.en.alibaba.com/", PageKind::StoreFront),
+            (
+                "https://acme.en.alibaba.com/productlist.html",
+                PageKind::StoreFront,
+            ),
+            (
+                "https://www.alibaba.com/product-detail/Wireless-Earbuds.html",
+                PageKind::ProductWithoutId,
+            ),
+            (
+                "https://www.aliexpress.com/w/wholesale-earbuds.html",
+                PageKind::SearchResults,
+            ),
+            ("https://www.aliexpress.com/store/912345", PageKind::StoreFront),
+            ("https://s.taobao.com/search?q=earbuds", PageKind::SearchResults),
+            ("https://www.amazon.com/s?k=earbuds", PageKind::SearchResults),
+            ("https://www.ebay.com/sch/i.html?_nkw=x", PageKind::SearchResults),
+            ("https://www.alibaba.com/help/contact.html", PageKind::Other),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(page(url), Some(expected), "{url}");
+        }
+        let message = Listing::parse("https://www.alibaba.com/trade/search?SearchText=x")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("search results"), "{message}");
     }
 
     #[test]

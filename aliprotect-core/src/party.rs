@@ -136,6 +136,12 @@ pub enum Actor {
     Seller,
     /// The engine itself: timers, automatic follow-ups.
     System,
+    /// A person operating the deployment, acting for no tenant: changes store-wide settings
+    /// such as the policy the data follows.
+    Operator {
+        /// The person.
+        user: UserId,
+    },
 }
 
 impl Actor {
@@ -145,7 +151,7 @@ impl Actor {
             Actor::HolderUser { tenant, .. } | Actor::Representative { tenant, .. } => {
                 Some(*tenant)
             }
-            Actor::Platform | Actor::Seller | Actor::System => None,
+            Actor::Platform | Actor::Seller | Actor::System | Actor::Operator { .. } => None,
         }
     }
 }

@@ -1,8 +1,10 @@
-//! Recognising a relisting: a newly seen listing whose seller already had a listing removed
-//! under the same right, or whose title or main image matches a removed one.
+//! Recognising a relisting: a newly seen listing that repeats one removed under the same
+//! right. Only strong evidence links them: the same product id (the listing itself is back),
+//! or the same seller with the same main image or a near-identical title. A seller alone
+//! proves nothing: sellers sell many products, and linking a new product to another's
+//! complaint would put a false fact in the record.
 
-use std::collections::{BTreeSet, HashMap};
-use std::hash::Hash;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,18 +12,18 @@ use serde::{Deserialize, Serialize};
 use crate::complaint::{Complaint, ComplaintStatus};
 use crate::evidence::ContentHash;
 use crate::ids::{ComplaintId, RightId};
-use crate::listing::{Listing, ListingDetails};
+use crate::listing::{Listing, ListingDetails, ListingKey};
 use crate::marketplace::Marketplace;
 
 /// What tied a new listing to a removed one (strongest first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum MatchedBy {
-    /// The same main image (SHA-256).
-    ImageHash,
-    /// The same title once normalised.
-    Title,
-    /// The same seller on the same marketplace.
-    Seller,
+    /// The same product id: the removed listing itself is back.
+    SameProduct,
+    /// The same seller showing the same main image (SHA-256).
+    SellerAndImage,
+    /// The same seller with a near-identical title (see [`near_identical_titles`]).
+    SellerAndTitle,
 }
 
 /// A removed listing that a new one repeats.
@@ -44,6 +46,34 @@ pub fn normalise_title(title: &str) -> String {
         .join(" ")
 }
 
+/// Whether two titles are near-identical: the same once normalised, or (with at least three
+/// words each) sharing at least 80% of their distinct words, as when a seller adds "NEW" or
+/// a year to the title of a relisted product.
+///
+/// ```
+/// use aliprotect_core::relisting::near_identical_titles;
+/// assert!(near_identical_titles("TWS Earbuds Pro 5.3", "tws earbuds-pro 5.3"));
+/// assert!(near_identical_titles("TWS Earbuds Pro Bluetooth 5.3", "NEW TWS Earbuds Pro Bluetooth 5.3"));
+/// assert!(!near_identical_titles("TWS Earbuds Pro", "USB-C Charging Cable"));
+/// ```
+pub fn near_identical_titles(a: &str, b: &str) -> bool {
+    let (a, b) = (normalise_title(a), normalise_title(b));
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    if a == b {
+        return true;
+    }
+    let words = |t: &str| t.split(' ').map(str::to_owned).collect::<HashSet<String>>();
+    let (a, b) = (words(&a), words(&b));
+    if a.len() < 3 || b.len() < 3 {
+        return false;
+    }
+    let shared = a.intersection(&b).count();
+    let all = a.union(&b).count();
+    shared * 5 >= all * 4
+}
+
 /// What relisting detection compares of a removed listing: a complaint in `ListingRemoved`,
 /// reduced to the few fields a store can hand out without the whole complaint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +82,8 @@ pub struct RemovedListing {
     pub complaint: ComplaintId,
     /// Where the listing was.
     pub marketplace: Marketplace,
+    /// The listing's stable key (its product id).
+    pub listing: ListingKey,
     /// Its seller: store id, or seller name.
     pub seller: Option<String>,
     /// Its title as filed.
@@ -72,6 +104,7 @@ impl RemovedListing {
         Some(Self {
             complaint: complaint.id(),
             marketplace: filed.listing.marketplace,
+            listing: filed.listing.key.clone(),
             seller: filed.listing.seller(&filed.details).map(str::to_owned),
             title: filed.details.title.clone(),
             image_hash: filed.details.image_hash,
@@ -87,14 +120,16 @@ type Removal = (Option<DateTime<Utc>>, ComplaintId);
 #[derive(Debug)]
 struct Keys {
     removal: Removal,
+    listing: ListingKey,
     image: Option<ContentHash>,
     title: Option<String>,
     seller: Option<(Marketplace, String)>,
 }
 
-/// The removed listings under one right, indexed by main image, normalised title and seller,
-/// so that checking a new listing takes the same time however many were removed. Each can be
-/// taken once ([`RemovedListings::remove`]), as a bulk intake does with those it matched.
+/// The removed listings under one right, indexed by listing key and by seller, so that
+/// checking a new listing takes the same time however many were removed (a seller's own
+/// removals are compared one by one). Each can be taken once ([`RemovedListings::remove`]),
+/// as a bulk intake does with those it matched.
 ///
 /// ```
 /// use aliprotect_core::relisting::RemovedListings;
@@ -104,8 +139,7 @@ struct Keys {
 /// ```
 #[derive(Debug, Default)]
 pub struct RemovedListings {
-    by_image: HashMap<ContentHash, BTreeSet<Removal>>,
-    by_title: HashMap<String, BTreeSet<Removal>>,
+    by_listing: HashMap<ListingKey, BTreeSet<Removal>>,
     by_seller: HashMap<(Marketplace, String), BTreeSet<Removal>>,
     keys: HashMap<ComplaintId, Keys>,
 }
@@ -128,28 +162,16 @@ impl RemovedListings {
         for listing in removed {
             let keys = Keys {
                 removal: (listing.removed_at, listing.complaint),
+                listing: listing.listing,
                 image: listing.image_hash,
-                title: listing
-                    .title
-                    .as_deref()
-                    .map(normalise_title)
-                    .filter(|t| !t.is_empty()),
+                title: listing.title.filter(|t| !normalise_title(t).is_empty()),
                 seller: listing.seller.map(|s| (listing.marketplace, s)),
             };
-            if let Some(image) = keys.image {
-                index
-                    .by_image
-                    .entry(image)
-                    .or_default()
-                    .insert(keys.removal);
-            }
-            if let Some(title) = &keys.title {
-                index
-                    .by_title
-                    .entry(title.clone())
-                    .or_default()
-                    .insert(keys.removal);
-            }
+            index
+                .by_listing
+                .entry(keys.listing.clone())
+                .or_default()
+                .insert(keys.removal);
             if let Some(seller) = &keys.seller {
                 index
                     .by_seller
@@ -162,33 +184,39 @@ impl RemovedListings {
         index
     }
 
-    /// The removed listing that `listing` most likely repeats: an image match beats a title
-    /// match, which beats a seller match (same marketplace); among equals the earliest removal.
+    /// The removed listing that `listing` repeats, if the evidence is strong: the same
+    /// product first; else, of the same seller's removed listings (same marketplace), one with
+    /// the same main image, else one with a near-identical title; among equals the earliest
+    /// removal. A seller match alone links nothing.
     pub fn find(&self, listing: &Listing, details: &ListingDetails) -> Option<RelistingMatch> {
-        let first = |set: Option<&BTreeSet<Removal>>| set.and_then(|s| s.first()).map(|r| r.1);
-        let by_image = || {
-            first(
-                details
-                    .image_hash
-                    .as_ref()
-                    .and_then(|i| self.by_image.get(i)),
-            )
-        };
+        if let Some(removal) = self.by_listing.get(&listing.key).and_then(|s| s.first()) {
+            return Some(RelistingMatch {
+                previous: removal.1,
+                by: MatchedBy::SameProduct,
+            });
+        }
+        let seller = listing.seller(details)?;
+        let of_seller = self
+            .by_seller
+            .get(&(listing.marketplace, seller.to_owned()))?;
+        let removed = || of_seller.iter().filter_map(|r| self.keys.get(&r.1));
+        let by_image = details.image_hash.and_then(|image| {
+            removed()
+                .find(|keys| keys.image == Some(image))
+                .map(|keys| (keys.removal.1, MatchedBy::SellerAndImage))
+        });
         let by_title = || {
-            let title = details.title.as_deref().map(normalise_title)?;
-            first(self.by_title.get(&title))
+            let title = details.title.as_deref()?;
+            removed()
+                .find(|keys| {
+                    keys.title
+                        .as_deref()
+                        .is_some_and(|t| near_identical_titles(t, title))
+                })
+                .map(|keys| (keys.removal.1, MatchedBy::SellerAndTitle))
         };
-        let by_seller = || {
-            let seller = listing.seller(details)?;
-            first(
-                self.by_seller
-                    .get(&(listing.marketplace, seller.to_owned())),
-            )
-        };
-        by_image()
-            .map(|previous| (previous, MatchedBy::ImageHash))
-            .or_else(|| by_title().map(|previous| (previous, MatchedBy::Title)))
-            .or_else(|| by_seller().map(|previous| (previous, MatchedBy::Seller)))
+        by_image
+            .or_else(by_title)
             .map(|(previous, by)| RelistingMatch { previous, by })
     }
 
@@ -197,12 +225,7 @@ impl RemovedListings {
         let Some(keys) = self.keys.remove(&id) else {
             return;
         };
-        if let Some(image) = &keys.image {
-            take(&mut self.by_image, image, keys.removal);
-        }
-        if let Some(title) = &keys.title {
-            take(&mut self.by_title, title, keys.removal);
-        }
+        take(&mut self.by_listing, &keys.listing, keys.removal);
         if let Some(seller) = &keys.seller {
             take(&mut self.by_seller, seller, keys.removal);
         }
@@ -219,7 +242,7 @@ impl RemovedListings {
     }
 }
 
-fn take<K: Eq + Hash>(index: &mut HashMap<K, BTreeSet<Removal>>, key: &K, removal: Removal) {
+fn take<K: Eq + std::hash::Hash>(index: &mut HashMap<K, BTreeSet<Removal>>, key: &K, removal: Removal) {
     if let Some(set) = index.get_mut(key) {
         set.remove(&removal);
         if set.is_empty() {
@@ -277,13 +300,25 @@ mod tests {
             check_backs: 0,
             deadline_reminded: None,
             removed_at: Some(fixtures::now() + Duration::days(days)),
+            checked_at: None,
+            reappeared_at: None,
+            right_lapsed: false,
             filed: Arc::new(filing),
         }
     }
 
     fn new_listing(seller: &str, title: &str, image: Option<u8>) -> (Listing, ListingDetails) {
+        listing_of(seller, 1_700_000_000, title, image)
+    }
+
+    fn listing_of(
+        seller: &str,
+        product: u64,
+        title: &str,
+        image: Option<u8>,
+    ) -> (Listing, ListingDetails) {
         let listing = Listing::parse(&format!(
-            "https://{seller}.en.alibaba.com/product-detail/y_1700000000.html"
+            "https://{seller}.en.alibaba.com/product-detail/y_{product}.html"
         ))
         .unwrap();
         let details = ListingDetails {
@@ -295,41 +330,49 @@ mod tests {
     }
 
     #[test]
-    fn image_beats_title_beats_seller_and_the_earliest_removal_wins() {
+    fn only_strong_evidence_links_a_relisting_and_the_earliest_removal_wins() {
         let right = fixtures::complaint_filing(0, 0).right;
         let complaints = [
             removed(1, "acme", "Earbuds Pro", None, 3),
-            removed(2, "other", "TWS earbuds", Some(7), 5),
-            removed(3, "third", "tws  Earbuds!", None, 1),
-            removed(4, "acme", "Cables", None, 2),
+            removed(2, "acme", "TWS earbuds bluetooth headset", Some(7), 5),
+            removed(3, "acme", "tws  Earbuds bluetooth HEADSET!", None, 1),
+            removed(4, "other", "Cables", Some(9), 2),
         ];
         let mut index = RemovedListings::of(right, &complaints);
         assert_eq!(index.len(), 4);
-        let by = |index: &RemovedListings, seller, title, image| {
-            let (listing, details) = new_listing(seller, title, image);
+        let by = |index: &RemovedListings, (listing, details): (Listing, ListingDetails)| {
             index.find(&listing, &details).map(|m| (m.previous, m.by))
         };
         let id = |i: usize| complaints[i].id();
+        // The removed product itself, under another seller name and title.
         assert_eq!(
-            by(&index, "acme", "tws earbuds", Some(7)),
-            Some((id(1), MatchedBy::ImageHash))
+            by(&index, listing_of("someone", 1_600_000_004, "x", None)),
+            Some((id(3), MatchedBy::SameProduct))
         );
         assert_eq!(
-            by(&index, "acme", "TWS Earbuds", None),
-            Some((id(2), MatchedBy::Title)),
-            "of two title matches, the earlier removal"
+            by(&index, new_listing("acme", "Headphones", Some(7))),
+            Some((id(1), MatchedBy::SellerAndImage))
         );
         assert_eq!(
-            by(&index, "acme", "Headphones", None),
-            Some((id(3), MatchedBy::Seller)),
-            "of two seller matches, the earlier removal"
+            by(&index, new_listing("acme", "NEW TWS Earbuds Bluetooth Headset", None)),
+            Some((id(2), MatchedBy::SellerAndTitle)),
+            "of two near-identical titles, the earlier removal"
         );
-        assert_eq!(by(&index, "nobody", "Headphones", None), None);
+        assert_eq!(
+            by(&index, new_listing("acme", "Headphones", None)),
+            None,
+            "the same seller alone links nothing"
+        );
+        assert_eq!(
+            by(&index, new_listing("nobody", "Cables", Some(9))),
+            None,
+            "the same image from another seller links nothing"
+        );
 
-        index.remove(id(3));
+        index.remove(id(2));
         assert_eq!(
-            by(&index, "acme", "Headphones", None),
-            Some((id(0), MatchedBy::Seller)),
+            by(&index, new_listing("acme", "TWS Earbuds Bluetooth Headset", None)),
+            Some((id(1), MatchedBy::SellerAndTitle)),
             "a taken removal is not matched again"
         );
         assert_eq!(index.len(), 3);

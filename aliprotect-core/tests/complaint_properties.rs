@@ -2,8 +2,10 @@
 //!
 //! The model tracks status, counter-notices and deadlines in whole days on a calendar where
 //! every day is a working day (so a window of N days opened on day D closes at the start of
-//! day D + N + 1). It is run under an Alibaba-like policy (a silent seller loses the listing,
-//! 3 counter-notices) and a DMCA-like one (seller silence changes nothing, 1 counter-notice).
+//! day D + N + 1). It is run under an Alibaba-like policy (a silent seller makes a removal
+//! expected, 3 counter-notices) and a DMCA-like one (seller silence changes nothing, 1
+//! counter-notice). A removal is recorded only when seen (the platform's status, or a
+//! check-back with evidence), and a removed listing is watched for its return.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use aliprotect_core::calendar::{BusinessCalendar, Window};
@@ -29,6 +31,10 @@ enum Step {
     Accept,
     UnableToProcess,
     Removal,
+    /// A check-back that saw the listing gone, with its evidence.
+    RemovalSeen,
+    /// A removal nobody saw: the seller's silence, or a check-back without evidence.
+    RemovalUnseen,
     SellerWindowElapsed,
     CounterNotice,
     Respond,
@@ -41,10 +47,12 @@ enum Step {
     CheckBackDue,
     RemindDeadline,
     StillListed,
+    WatchForReturn,
+    FlagRightLapsed,
     Wait { days: i64 },
 }
 
-const ALL_STEPS: [Step; 22] = [
+const ALL_STEPS: [Step; 28] = [
     Step::File { fits: true },
     Step::File { fits: false },
     Step::ApproveRight,
@@ -53,6 +61,8 @@ const ALL_STEPS: [Step; 22] = [
     Step::Accept,
     Step::UnableToProcess,
     Step::Removal,
+    Step::RemovalSeen,
+    Step::RemovalUnseen,
     Step::SellerWindowElapsed,
     Step::CounterNotice,
     Step::Respond,
@@ -65,8 +75,12 @@ const ALL_STEPS: [Step; 22] = [
     Step::CheckBackDue,
     Step::RemindDeadline,
     Step::StillListed,
+    Step::WatchForReturn,
+    Step::FlagRightLapsed,
     Step::Wait { days: 1 },
+    Step::Wait { days: 4 },
     Step::Wait { days: 9 },
+    Step::Wait { days: 40 },
 ];
 
 /// The rules a model run is under.
@@ -100,6 +114,26 @@ struct Model {
     check_backs: u32,
     /// Whether the holder was reminded of the current response deadline.
     reminded: bool,
+    /// The day the listing was first seen removed.
+    removed_day: Option<i64>,
+    /// The day of the last look at the listing (check-back, or watch for its return).
+    looked_day: Option<i64>,
+    /// Whether the removed listing was seen up again.
+    reappeared: bool,
+    /// Whether the complaint was flagged for its right's lapse.
+    lapsed: bool,
+}
+
+/// The removed listing's watch (every 5 working days for 90 days, as the Alibaba IPP
+/// policy has it): the day the next look is due, while the watch lasts.
+fn watch_due(model: &Model) -> Option<i64> {
+    let removed = model.removed_day?;
+    if model.reappeared {
+        return None;
+    }
+    let last = model.looked_day.map_or(removed, |day| day.max(removed));
+    let due = last + 6;
+    (due <= removed + 90).then_some(due)
 }
 
 impl Model {
@@ -146,10 +180,22 @@ fn model_transition(model: &Model, step: Step) -> Option<Model> {
             S::InProgress,
             model.window_from_today(model.rules.seller_window_days),
         ),
-        (S::Submitted | S::InProgress, Step::UnableToProcess) => (S::UnableToProcess, None),
-        (S::Submitted | S::InProgress | S::Responded, Step::Removal) => (S::ListingRemoved, None),
-        (S::InProgress, Step::SellerWindowElapsed) if model.due() => (S::ListingRemoved, None),
-        (S::InProgress | S::Responded | S::ListingRemoved, Step::CounterNotice)
+        (S::Submitted | S::InProgress | S::RemovalExpected, Step::UnableToProcess) => {
+            (S::UnableToProcess, None)
+        }
+        (
+            S::Submitted | S::InProgress | S::Responded | S::RemovalExpected,
+            Step::Removal | Step::RemovalSeen,
+        ) => {
+            next.removed_day.get_or_insert(model.day);
+            (S::ListingRemoved, None)
+        }
+        // The platform's rule makes a removal expected; nobody has seen it.
+        (S::InProgress, Step::SellerWindowElapsed) if model.due() => (S::RemovalExpected, None),
+        (
+            S::InProgress | S::Responded | S::ListingRemoved | S::RemovalExpected,
+            Step::CounterNotice,
+        )
             if model.counter_notices < model.rules.counter_notices =>
         {
             next.counter_notices += 1;
@@ -167,9 +213,19 @@ fn model_transition(model: &Model, step: Step) -> Option<Model> {
             (S::ListingRestored, None)
         }
         (
-            S::Staged | S::Draft | S::Submitted | S::InProgress | S::CounterNoticed | S::Responded,
+            S::Staged
+            | S::Draft
+            | S::Submitted
+            | S::InProgress
+            | S::CounterNoticed
+            | S::Responded
+            | S::RemovalExpected,
             Step::Retract,
         ) => (S::Retracted, None),
+        (status, Step::FlagRightLapsed) if status.is_open() && !model.lapsed => {
+            next.lapsed = true;
+            (status, model.deadline_day)
+        }
         // The policy reminds 48 hours (two days here) before a deadline that falls at the
         // start of `deadline_day`; the clock runs at 09:00 of `day`.
         (S::CounterNoticed, Step::RemindDeadline)
@@ -181,12 +237,27 @@ fn model_transition(model: &Model, step: Step) -> Option<Model> {
             next.reminded = true;
             (status, model.deadline_day)
         }
-        (S::Submitted | S::InProgress | S::Responded, Step::StillListed) => {
+        (S::Submitted | S::InProgress | S::Responded | S::RemovalExpected, Step::StillListed) => {
             (status, model.deadline_day)
         }
-        (S::Submitted | S::InProgress | S::Responded, Step::CheckBackDue) => {
+        // A removed listing seen up again: recorded once, and the watch ends.
+        (S::ListingRemoved, Step::StillListed) if !model.reappeared => {
+            next.reappeared = true;
+            (status, None)
+        }
+        (
+            S::Submitted | S::InProgress | S::Responded | S::RemovalExpected,
+            Step::CheckBackDue,
+        ) => {
             next.check_backs += 1;
+            next.looked_day = Some(model.day);
             (status, model.deadline_day)
+        }
+        (S::ListingRemoved, Step::WatchForReturn)
+            if watch_due(model).is_some_and(|due| model.day >= due) =>
+        {
+            next.looked_day = Some(model.day);
+            (status, None)
         }
         (S::ListingRemoved, Step::MarkRelisted) => (S::Relisted, None),
         (S::UnableToProcess, Step::MarkRefiled) => (S::Refiled, None),
@@ -217,6 +288,10 @@ impl ReferenceStateMachine for ComplaintModel {
                 deadline_day: None,
                 check_backs: 0,
                 reminded: false,
+                removed_day: None,
+                looked_day: None,
+                reappeared: false,
+                lapsed: false,
             })
             .boxed()
     }
@@ -228,10 +303,22 @@ impl ReferenceStateMachine for ComplaintModel {
         let weighted = ALL_STEPS
             .into_iter()
             .map(|step| {
+                let in_progress = model.status == Some(ComplaintStatus::InProgress);
                 let weight = match (step, model_transition(model, step)) {
-                    (Step::Wait { .. }, _) => 2,
+                    // The seller's window must pass before a removal can be expected.
+                    (Step::Wait { .. }, _) if in_progress && !model.due() => 12,
+                    (Step::SellerWindowElapsed, Some(_)) => 40,
+                    (Step::Wait { .. }, _) => 3,
                     (Step::ApproveRight, _) if model.right_approved => 0,
-                    (_, Some(next)) if next.status.is_some_and(|s| !s.is_terminal()) => 12,
+                    (Step::ApproveRight, _) => 12,
+                    // Moves to another open state: what makes long stories.
+                    (_, Some(next))
+                        if next.status != model.status
+                            && next.status.is_some_and(|s| !s.is_terminal()) =>
+                    {
+                        12
+                    }
+                    (_, Some(next)) if next.status.is_some_and(|s| !s.is_terminal()) => 3,
                     _ => 1,
                 };
                 (weight, Just(step).boxed())
@@ -288,6 +375,17 @@ fn command(step: Step) -> Option<ComplaintCommand> {
         Step::Removal => ComplaintCommand::RecordRemoval {
             cause: RemovalCause::PlatformReported,
         },
+        Step::RemovalSeen => ComplaintCommand::RecordRemoval {
+            cause: RemovalCause::FoundByCheckBack {
+                evidence: Some(fixtures::evidence(
+                    aliprotect_core::evidence::EvidenceKind::SavedPage,
+                )),
+            },
+        },
+        // A removal nobody saw: the seller's silence.
+        Step::RemovalUnseen => ComplaintCommand::RecordRemoval {
+            cause: RemovalCause::SellerSilent,
+        },
         Step::SellerWindowElapsed => ComplaintCommand::SellerAnswerWindowElapsed,
         Step::CounterNotice => ComplaintCommand::ReceiveCounterNotice {
             statement: text("Genuine goods"),
@@ -306,6 +404,8 @@ fn command(step: Step) -> Option<ComplaintCommand> {
         Step::CheckBackDue => ComplaintCommand::CheckBackDue,
         Step::RemindDeadline => ComplaintCommand::RemindResponseDeadline,
         Step::StillListed => ComplaintCommand::ReportStillListed,
+        Step::WatchForReturn => ComplaintCommand::WatchForReturn,
+        Step::FlagRightLapsed => ComplaintCommand::FlagRightLapsed,
         Step::ApproveRight | Step::Wait { .. } => return None,
     })
 }
@@ -318,6 +418,7 @@ impl Sut {
             policy: &self.policy,
             right: Some(&self.right),
             previous: None,
+            open_on_listing: None,
         };
         ComplaintDecider::decide(&self.state, command, &context)
     }
@@ -367,6 +468,35 @@ impl StateMachineTest for Sut {
         assert!(notices <= usize::from(sut.policy.counter_notices_allowed));
         let check_backs = sut.state.as_ref().map_or(0, |c| c.check_backs);
         assert_eq!(check_backs, model.check_backs, "check-backs after {step:?}");
+        let complaint = sut.state.as_ref();
+        assert_eq!(
+            complaint.and_then(|c| c.removed_at).map(|at| (at - now()).num_days()),
+            model.removed_day,
+            "removal day after {step:?}"
+        );
+        assert_eq!(
+            complaint.is_some_and(|c| c.reappeared_at.is_some()),
+            model.reappeared,
+            "reappearance after {step:?}"
+        );
+        assert_eq!(
+            complaint.is_some_and(|c| c.right_lapsed),
+            model.lapsed,
+            "lapse flag after {step:?}"
+        );
+        if let Some(complaint) = complaint {
+            assert!(
+                !matches!(&complaint.stage, Stage::ListingRemoved { cause } if !cause.is_observed()),
+                "a removal recorded without an observation"
+            );
+            let next_watch = next_return_watch(complaint, &sut.policy)
+                .map(|due| (due - now()).num_days() + 1);
+            let expected = match complaint.status() {
+                ComplaintStatus::ListingRemoved => watch_due(model),
+                _ => None,
+            };
+            assert_eq!(next_watch, expected, "the next watch after {step:?}");
+        }
         let reminded = sut.state.as_ref().is_some_and(|c| {
             matches!(c.stage, Stage::CounterNoticed { response_due: Some(due) } if c.deadline_reminded == Some(due))
         });

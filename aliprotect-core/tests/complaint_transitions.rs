@@ -42,6 +42,7 @@ impl World {
             policy: &self.policy,
             right: Some(&self.right),
             previous: self.previous.as_ref(),
+            open_on_listing: None,
         }
     }
 
@@ -62,6 +63,16 @@ impl World {
         match self.try_do(command) {
             Ok(events) => panic!("expected a refusal, got {events:?}"),
             Err(refusal) => refusal.rule,
+        }
+    }
+
+    fn clone_state(&self) -> Self {
+        Self {
+            policy: self.policy.clone(),
+            right: self.right.clone(),
+            previous: self.previous.clone(),
+            at: self.at,
+            state: self.state.clone(),
         }
     }
 
@@ -327,7 +338,7 @@ fn removal_reported_by_the_platform_or_found_by_check_back() {
 }
 
 #[test]
-fn a_silent_seller_loses_the_listing_once_the_window_has_passed() {
+fn a_silent_seller_makes_a_removal_expected_not_recorded() {
     let world = World::new().in_progress();
     let due = Utc.with_ymd_and_hms(2026, 3, 5, 16, 0, 0).unwrap();
     assert_eq!(
@@ -339,9 +350,164 @@ fn a_silent_seller_loses_the_listing_once_the_window_has_passed() {
         .does(ComplaintCommand::SellerAnswerWindowElapsed);
     assert_eq!(
         world.complaint().stage,
+        Stage::RemovalExpected { since: world.at },
+        "expected, not seen: the platform announces no removal"
+    );
+    assert_eq!(world.complaint().removed_at, None);
+    assert_eq!(
+        world.status().platform_status(),
+        Some(PlatformStatus::InProgress),
+        "no more than was seen"
+    );
+    assert!(world.status().is_open());
+}
+
+#[test]
+fn an_expected_removal_is_recorded_only_when_seen() {
+    let expected = World::new()
+        .in_progress()
+        .wait(Duration::days(4))
+        .does(ComplaintCommand::SellerAnswerWindowElapsed);
+    let unseen = [
+        RemovalCause::SellerSilent,
+        RemovalCause::FoundByCheckBack { evidence: None },
+    ];
+    for cause in unseen {
+        assert_eq!(
+            expected.refuses(ComplaintCommand::RecordRemoval { cause }),
+            ComplaintRule::RemovalNotObserved
+        );
+    }
+    // A check-back falls due and finds the listing gone, with what it saw.
+    let page = fixtures::evidence(aliprotect_core::evidence::EvidenceKind::SavedPage);
+    let seen = expected
+        .does(ComplaintCommand::CheckBackDue)
+        .does(ComplaintCommand::RecordRemoval {
+            cause: RemovalCause::FoundByCheckBack {
+                evidence: Some(page.clone()),
+            },
+        });
+    assert_eq!(
+        seen.complaint().stage,
         Stage::ListingRemoved {
-            cause: RemovalCause::SellerSilent
+            cause: RemovalCause::FoundByCheckBack {
+                evidence: Some(page)
+            }
         }
+    );
+    assert_eq!(seen.complaint().removed_at, Some(seen.at));
+}
+
+#[test]
+fn a_listing_still_up_after_the_sellers_window_goes_to_a_person_at_once() {
+    let expected = World::new()
+        .in_progress()
+        .wait(Duration::days(4))
+        .does(ComplaintCommand::SellerAnswerWindowElapsed)
+        .does(ComplaintCommand::CheckBackDue);
+    let events = expected.try_do(ComplaintCommand::ReportStillListed).unwrap();
+    assert!(matches!(
+        events[0].change,
+        ComplaintChange::StillListed { escalate: true, .. }
+    ));
+    let still = expected.does(ComplaintCommand::ReportStillListed);
+    assert_eq!(still.status(), ComplaintStatus::RemovalExpected);
+    // The seller may still counter-notify; the platform may still refuse.
+    assert_eq!(
+        still.clone_state().does(counter_notice()).status(),
+        ComplaintStatus::CounterNoticed
+    );
+    assert_eq!(
+        still.clone_state().does(unable()).status(),
+        ComplaintStatus::UnableToProcess
+    );
+}
+
+#[test]
+fn a_removed_listing_is_watched_for_its_return() {
+    let removed = World::new().removed();
+    let removed_at = removed.complaint().removed_at.expect("removed");
+    // Every 5 working days (China's calendar) for 90 days.
+    let due = next_return_watch(removed.complaint(), &removed.policy).expect("watched");
+    assert!(due > removed_at && due <= removed_at + Duration::days(8));
+    assert!(matches!(
+        removed.refuses(ComplaintCommand::WatchForReturn),
+        ComplaintRule::DeadlineNotPassed { due: Some(_) }
+    ));
+    let watched = removed
+        .wait(Duration::days(8))
+        .does(ComplaintCommand::WatchForReturn);
+    let next = next_return_watch(watched.complaint(), &watched.policy).expect("still watched");
+    assert!(next > due, "the next look is one interval after this one");
+    // Seen up again: recorded once, and the watch ends.
+    let back = watched.does(ComplaintCommand::ReportStillListed);
+    assert_eq!(back.complaint().reappeared_at, Some(back.at));
+    assert_eq!(back.status(), ComplaintStatus::ListingRemoved);
+    assert_eq!(next_return_watch(back.complaint(), &back.policy), None);
+    assert_eq!(
+        back.refuses(ComplaintCommand::ReportStillListed),
+        ComplaintRule::NotAllowedInState
+    );
+    // Not after the watch: 90 days.
+    let late = World::new().removed().wait(Duration::days(91));
+    assert_eq!(next_return_watch(late.complaint(), &late.policy).map(|d| d < late.at), Some(true));
+    let mut unwatched = World::new().removed();
+    unwatched.policy.removal_watch = None;
+    assert_eq!(next_return_watch(unwatched.complaint(), &unwatched.policy), None);
+}
+
+#[test]
+fn a_listing_with_an_open_complaint_is_not_filed_again() {
+    let mut world = World::new();
+    let open = ComplaintId::from_u128(99);
+    let refusal = {
+        let mut context = world.context();
+        context.open_on_listing = Some(open);
+        ComplaintDecider::decide(&None, &file(1), &context).unwrap_err()
+    };
+    assert_eq!(
+        refusal.rule,
+        ComplaintRule::ListingHasOpenComplaint { open }
+    );
+    assert!(refusal.to_string().contains(&open.to_string()), "{refusal}");
+    world.previous = None;
+    assert_eq!(world.filed().status(), ComplaintStatus::Draft);
+}
+
+#[test]
+fn an_open_complaint_holds_its_listing_until_its_first_ending() {
+    let filed = World::new().filed();
+    let key = aliprotect_core::store::UniqueKey::open_complaint_on(&filed.complaint().filed.listing.key);
+    assert_eq!(filed.complaint().unique_keys(), vec![key.clone()]);
+    let removed = World::new().removed();
+    assert!(removed.complaint().unique_keys().is_empty());
+    // Reopened by a counter-notice after the removal: the key is not taken back.
+    let reopened = removed.does(counter_notice());
+    assert_eq!(reopened.status(), ComplaintStatus::CounterNoticed);
+    assert!(reopened.complaint().unique_keys().is_empty());
+    let expected = World::new()
+        .in_progress()
+        .wait(Duration::days(4))
+        .does(ComplaintCommand::SellerAnswerWindowElapsed);
+    assert_eq!(expected.complaint().unique_keys(), vec![key]);
+}
+
+#[test]
+fn an_open_complaint_on_a_lapsed_right_is_flagged_once() {
+    let world = World::new().in_progress();
+    let flagged = world.does(ComplaintCommand::FlagRightLapsed);
+    assert!(flagged.complaint().right_lapsed);
+    assert_eq!(flagged.status(), ComplaintStatus::InProgress);
+    assert_eq!(
+        flagged.refuses(ComplaintCommand::FlagRightLapsed),
+        ComplaintRule::AlreadyFlagged
+    );
+    assert_eq!(
+        World::new()
+            .removed()
+            .refuses(ComplaintCommand::FlagRightLapsed),
+        ComplaintRule::NotAllowedInState,
+        "an ended complaint is left alone"
     );
 }
 
@@ -714,7 +880,7 @@ fn a_listing_found_up_again_and_again_is_escalated_to_a_person() {
     );
     assert_eq!(
         World::new()
-            .removed()
+            .unable_to_process()
             .refuses(ComplaintCommand::ReportStillListed),
         ComplaintRule::NotAllowedInState
     );

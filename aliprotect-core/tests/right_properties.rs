@@ -2,7 +2,9 @@
 //!
 //! The model is a transition table over statuses and counters, written independently of the
 //! decider; random command sequences (valid and invalid) must be accepted or refused exactly
-//! as the model says, and leave the same status and attempt count.
+//! as the model says, and leave the same status, attempt count, expiry and reminders. A
+//! resubmission after a rejection needs an amendment since (an amendment that changes
+//! nothing is refused); an approved right is renewed to a later expiry.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use aliprotect_core::decider::{Decider, Recorded};
@@ -41,9 +43,15 @@ enum Step {
     },
     Withdraw,
     Abandon,
+    /// `Renew` to a date after (or not after) the current expiry, with a renewal document
+    /// (or a screenshot, which is none).
+    Renew {
+        later: bool,
+        document: bool,
+    },
 }
 
-const ALL_STEPS: [Step; 14] = [
+const ALL_STEPS: [Step; 17] = [
     Step::Register { complete: true },
     Step::Register { complete: false },
     Step::Amend { complete: true },
@@ -60,13 +68,34 @@ const ALL_STEPS: [Step; 14] = [
     Step::RemindExpiry { in_lead: false },
     Step::Withdraw,
     Step::Abandon,
+    Step::Renew {
+        later: true,
+        document: true,
+    },
+    Step::Renew {
+        later: false,
+        document: true,
+    },
+    Step::Renew {
+        later: true,
+        document: false,
+    },
 ];
+
+/// The fixture trademark expires on 2031-05-31; each renewal adds ten years.
+fn expiry(renewals: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2031 + 10 * renewals as i32, 5, 31).unwrap()
+}
 
 #[derive(Debug, Clone, PartialEq)]
 struct Model {
     status: Option<RightStatus>,
     attempts: u32,
     package_complete: bool,
+    /// Whether the package was amended since the last rejection.
+    changed: bool,
+    renewals: u32,
+    /// Whether the holder was reminded of the current expiry date.
     reminded: bool,
 }
 
@@ -81,6 +110,8 @@ impl ReferenceStateMachine for RightModel {
             status: None,
             attempts: 0,
             package_complete: false,
+            changed: true,
+            renewals: 0,
             reminded: false,
         })
         .boxed()
@@ -94,7 +125,7 @@ impl ReferenceStateMachine for RightModel {
             .into_iter()
             .map(|step| {
                 let weight = match model_transition(model, step) {
-                    Some((next, _, _)) if !next.is_terminal() => 12,
+                    Some(next) if next.status.is_some_and(|s| !s.is_terminal()) => 12,
                     _ => 1,
                 };
                 (weight, Just(step).boxed())
@@ -103,48 +134,75 @@ impl ReferenceStateMachine for RightModel {
         Union::new_weighted(weighted).boxed()
     }
 
-    fn apply(mut model: Model, step: &Step) -> Model {
-        if let Some((status, attempts, complete)) = model_transition(&model, *step) {
-            model.reminded |= matches!(step, Step::RemindExpiry { .. });
-            model.status = Some(status);
-            model.attempts = attempts;
-            model.package_complete = complete;
-        }
-        model
+    fn apply(model: Model, step: &Step) -> Model {
+        model_transition(&model, *step).unwrap_or(model)
     }
 }
 
 /// The model's table: the state after `step`, or `None` when the step must be refused.
-fn model_transition(model: &Model, step: Step) -> Option<(RightStatus, u32, bool)> {
+fn model_transition(model: &Model, step: Step) -> Option<Model> {
     use RightStatus::*;
-    let (attempts, complete) = (model.attempts, model.package_complete);
+    let mut next = model.clone();
     let Some(status) = model.status else {
         return match step {
-            Step::Register { complete } => Some((Draft, 0, complete)),
+            Step::Register { complete } => {
+                next.status = Some(Draft);
+                next.package_complete = complete;
+                Some(next)
+            }
             _ => None,
         };
     };
-    let next = match (status, step) {
-        (Draft | Rejected, Step::Amend { complete }) => return Some((status, attempts, complete)),
-        (Draft | Rejected, Step::Submit) if complete && attempts < SUBMISSION_LIMIT => {
-            return Some((Submitted, attempts + 1, complete));
+    next.status = Some(match (status, step) {
+        // An amendment must change the package.
+        (Draft | Rejected, Step::Amend { complete }) if complete != model.package_complete => {
+            next.package_complete = complete;
+            next.changed = true;
+            status
+        }
+        (Draft | Rejected, Step::Submit)
+            if model.package_complete
+                && model.attempts < SUBMISSION_LIMIT
+                && (status == Draft || model.changed) =>
+        {
+            next.attempts += 1;
+            Submitted
         }
         (Submitted, Step::BeginReview) => UnderReview,
         (UnderReview, Step::Approve) => Approved,
-        (UnderReview, Step::Reject) => Rejected,
+        (UnderReview, Step::Reject) => {
+            next.changed = false;
+            Rejected
+        }
         (Approved, Step::Expire { after_expiry: true }) => Expired,
-        (Approved, Step::RemindExpiry { in_lead: true }) if !model.reminded => Approved,
+        (Approved, Step::RemindExpiry { in_lead: true }) if !model.reminded => {
+            next.reminded = true;
+            Approved
+        }
+        (
+            Approved,
+            Step::Renew {
+                later: true,
+                document: true,
+            },
+        ) => {
+            next.renewals += 1;
+            next.reminded = false;
+            Approved
+        }
         (Approved, Step::Withdraw) => Withdrawn,
         (Rejected, Step::Abandon) => Abandoned,
         _ => return None,
-    };
-    Some((next, attempts, complete))
+    });
+    Some(next)
 }
 
 struct Sut {
     policy: MarketplacePolicy,
     state: Option<IpRight>,
     events: Vec<Recorded<RightChange>>,
+    /// The model as the last step left it: what the next command is made from.
+    model: Model,
 }
 
 fn package(complete: bool) -> SubmissionPackage {
@@ -157,7 +215,7 @@ fn package(complete: bool) -> SubmissionPackage {
     package
 }
 
-fn command(step: Step) -> RightCommand {
+fn command(step: Step, model: &Model) -> RightCommand {
     match step {
         Step::Register { complete } => RightCommand::Register {
             id: RightId::from_u128(1),
@@ -180,19 +238,25 @@ fn command(step: Step) -> RightCommand {
         Step::Abandon => RightCommand::Abandon {
             reason: Some(text("Not worth it")),
         },
+        Step::Renew { later, document } => RightCommand::Renew {
+            expires_on: match later {
+                true => expiry(model.renewals + 1),
+                false => expiry(model.renewals),
+            },
+            document: fixtures::evidence(match document {
+                true => EvidenceKind::RenewalDocument,
+                false => EvidenceKind::Screenshot,
+            }),
+        },
     }
 }
 
-fn time_of(step: Step) -> DateTime<Utc> {
+fn time_of(step: Step, model: &Model) -> DateTime<Utc> {
+    let expires = expiry(model.renewals).and_hms_opt(0, 0, 0).unwrap().and_utc();
     match step {
-        // The fixture trademark expires on 2031-05-31.
-        Step::Expire { after_expiry: true } => now() + Duration::days(365 * 6),
-        // 60 days before the 2031-05-31 expiry: inside Alibaba's 90-day reminder lead.
-        Step::RemindExpiry { in_lead: true } => chrono::NaiveDate::from_ymd_opt(2031, 4, 1)
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-            .and_utc(),
+        Step::Expire { after_expiry: true } => expires + Duration::days(1),
+        // 60 days before the expiry: inside Alibaba's 90-day reminder lead.
+        Step::RemindExpiry { in_lead: true } => expires - Duration::days(60),
         _ => now(),
     }
 }
@@ -201,23 +265,26 @@ impl StateMachineTest for Sut {
     type SystemUnderTest = Self;
     type Reference = RightModel;
 
-    fn init_test(_: &Model) -> Self {
+    fn init_test(model: &Model) -> Self {
         let mut policy = MarketplacePolicy::alibaba_ipp();
         policy.max_right_submissions = Some(SUBMISSION_LIMIT);
         Sut {
             policy,
             state: None,
             events: Vec::new(),
+            model: model.clone(),
         }
     }
 
     fn apply(mut sut: Self, model: &Model, step: Step) -> Self {
+        // The command as issued in the state before the step.
+        let before = sut.model.clone();
         let context = RightContext {
-            at: time_of(step),
+            at: time_of(step, &before),
             actor: fixtures::holder_user(),
             policy: &sut.policy,
         };
-        let result = RightDecider::decide(&sut.state, &command(step), &context);
+        let result = RightDecider::decide(&sut.state, &command(step, &before), &context);
         let attempts_before = sut.state.as_ref().map_or(0, |r| r.attempts);
         if let Ok(events) = result {
             for event in &events {
@@ -229,12 +296,20 @@ impl StateMachineTest for Sut {
         let attempts = sut.state.as_ref().map_or(0, |r| r.attempts);
         assert_eq!(status, model.status, "status after {step:?}");
         assert_eq!(attempts, model.attempts, "attempts after {step:?}");
-        let reminded = sut
-            .state
-            .as_ref()
-            .is_some_and(|r| r.expiry_reminded_for.is_some());
+        let reminded = sut.state.as_ref().is_some_and(|r| {
+            r.expiry_reminded_for.is_some()
+                && r.expiry_reminded_for == r.package.registration.expires_on()
+        });
         assert_eq!(reminded, model.reminded, "reminder after {step:?}");
         assert!(attempts >= attempts_before, "attempt counter decreased");
+        if let Some(right) = &sut.state {
+            assert_eq!(
+                right.package.registration.expires_on(),
+                Some(expiry(model.renewals)),
+                "expiry after {step:?}"
+            );
+        }
+        sut.model = model.clone();
         sut
     }
 
@@ -260,12 +335,13 @@ impl StateMachineTest for Sut {
             if right.status.is_terminal() {
                 for step in ALL_STEPS {
                     let context = RightContext {
-                        at: time_of(step),
+                        at: time_of(step, &sut.model),
                         actor: fixtures::holder_user(),
                         policy: &sut.policy,
                     };
+                    let command = command(step, &sut.model);
                     assert!(
-                        RightDecider::decide(&sut.state, &command(step), &context).is_err(),
+                        RightDecider::decide(&sut.state, &command, &context).is_err(),
                         "terminal {} accepted {step:?}",
                         right.status
                     );

@@ -82,6 +82,21 @@ fn approved_path() -> Vec<RightCommand> {
     ]
 }
 
+/// An amendment answering a rejection: the package with a new certificate scan (`n` tells
+/// scans apart).
+fn amendment(n: u8) -> RightCommand {
+    let mut package = fixtures::trademark_package();
+    package.evidence.push(aliprotect_core::evidence::Evidence::of_bytes(
+        EvidenceKind::TrademarkCertificate,
+        &[n],
+        "image/png",
+        now(),
+    ));
+    RightCommand::Amend {
+        package: Box::new(package),
+    }
+}
+
 fn rejected_path() -> Vec<RightCommand> {
     vec![
         register(),
@@ -244,10 +259,10 @@ fn resubmission_counts_attempts_up_to_the_policy_limit() {
     let mut policy = MarketplacePolicy::alibaba_ipp();
     policy.max_right_submissions = Some(2);
     let mut path = rejected_path();
-    path.push(RightCommand::Submit);
+    path.extend([amendment(1), RightCommand::Submit]);
     let right = after(&path, &policy).unwrap();
     assert_eq!((right.status, right.attempts), (RightStatus::Submitted, 2));
-    path.extend([RightCommand::BeginReview, reject()]);
+    path.extend([RightCommand::BeginReview, reject(), amendment(2)]);
     assert_eq!(
         refused_with(&path, RightCommand::Submit, &policy, now()),
         RightRule::AttemptLimitReached { limit: 2 }
@@ -255,6 +270,95 @@ fn resubmission_counts_attempts_up_to_the_policy_limit() {
     policy.max_right_submissions = None;
     let right = after(&[path, vec![RightCommand::Submit]].concat(), &policy).unwrap();
     assert_eq!(right.attempts, 3, "no limit");
+}
+
+#[test]
+fn a_resubmission_with_nothing_changed_is_refused_saying_what_to_fix() {
+    let rule = refused(&rejected_path(), RightCommand::Submit);
+    let RightRule::UnchangedSinceRejection { reason, fixes } = &rule else {
+        panic!("expected UnchangedSinceRejection, got {rule:?}");
+    };
+    assert_eq!(
+        reason.as_str(),
+        "The trademark certificate is not clear; please upload a colour scan."
+    );
+    assert_eq!(fixes.len(), 1);
+    let message = rule.to_string();
+    assert!(
+        message.contains("colour scan") && message.contains("amend"),
+        "{message}"
+    );
+    // An amendment that changes nothing is no change either.
+    let same = RightCommand::Amend {
+        package: Box::new(fixtures::trademark_package()),
+    };
+    assert_eq!(refused(&rejected_path(), same), RightRule::NoChange);
+    let policy = MarketplacePolicy::alibaba_ipp();
+    let fixed = [rejected_path(), vec![amendment(1), RightCommand::Submit]].concat();
+    assert_eq!(after(&fixed, &policy).unwrap().status, RightStatus::Submitted);
+    // Rejected again: the first amendment does not count for the second rejection.
+    let again = [fixed, vec![RightCommand::BeginReview, reject()]].concat();
+    assert!(matches!(
+        refused(&again, RightCommand::Submit),
+        RightRule::UnchangedSinceRejection { .. }
+    ));
+}
+
+#[test]
+fn an_approved_right_is_renewed_with_a_later_expiry_and_its_document() {
+    let policy = MarketplacePolicy::alibaba_ipp();
+    let renewal = fixtures::evidence(EvidenceKind::RenewalDocument);
+    let renewed_on = NaiveDate::from_ymd_opt(2041, 5, 31).unwrap();
+    let renew = RightCommand::Renew {
+        expires_on: renewed_on,
+        document: renewal.clone(),
+    };
+    let right = after(&[approved_path(), vec![renew.clone()]].concat(), &policy).unwrap();
+    assert_eq!(right.status, RightStatus::Approved);
+    assert_eq!(right.package.registration.expires_on(), Some(renewed_on));
+    assert!(right.package.evidence.contains(&renewal));
+    // The old expiry date no longer ends it.
+    let old_expiry = Utc.with_ymd_and_hms(2031, 6, 1, 0, 0, 0).unwrap();
+    assert_eq!(
+        refused_with(
+            &[approved_path(), vec![renew.clone()]].concat(),
+            RightCommand::Expire,
+            &policy,
+            old_expiry
+        ),
+        RightRule::NotExpired {
+            expires_on: Some(renewed_on)
+        }
+    );
+    let current = NaiveDate::from_ymd_opt(2031, 5, 31).unwrap();
+    assert_eq!(
+        refused(
+            &approved_path(),
+            RightCommand::Renew {
+                expires_on: current,
+                document: renewal.clone()
+            }
+        ),
+        RightRule::RenewalNotLater {
+            renewed: current,
+            current: Some(current)
+        }
+    );
+    assert_eq!(
+        refused(
+            &approved_path(),
+            RightCommand::Renew {
+                expires_on: renewed_on,
+                document: fixtures::evidence(EvidenceKind::Screenshot)
+            }
+        ),
+        RightRule::NotARenewalDocument(EvidenceKind::Screenshot)
+    );
+    assert_eq!(
+        refused(&rejected_path(), renew),
+        RightRule::NotAllowedInState,
+        "a right not approved is amended instead"
+    );
 }
 
 #[test]
@@ -350,6 +454,10 @@ fn terminal_states_accept_nothing() {
         RightCommand::Expire,
         RightCommand::Withdraw { reason: None },
         RightCommand::Abandon { reason: None },
+        RightCommand::Renew {
+            expires_on: NaiveDate::from_ymd_opt(2041, 5, 31).unwrap(),
+            document: fixtures::evidence(EvidenceKind::RenewalDocument),
+        },
     ];
     let ends = [
         [

@@ -99,7 +99,8 @@ fn english(notification: &Notification) -> (String, Vec<String>) {
                 RemovalCause::FoundByCheckBack { .. } => {
                     "A check-back found (the platform sent no notice)"
                 }
-                RemovalCause::SellerSilent => "The seller did not answer in time, so",
+                // Recorded only by versions before 0.2 (an expectation, not an observation).
+                RemovalCause::SellerSilent => "Recorded (before verification was required) on the seller's silence",
             };
             (
                 "Listing removed".to_owned(),
@@ -129,6 +130,24 @@ fn english(notification: &Notification) -> (String, Vec<String>) {
                 "{checks} check-backs found the listing of {subject} still up. Please look at it and follow up with the platform."
             )],
         ),
+        NotificationBody::ListingReappeared => (
+            "Removed listing is back".to_owned(),
+            vec![format!(
+                "A check found the removed listing of {subject} up again. File against it again (as a relisting) if it still infringes."
+            )],
+        ),
+        NotificationBody::RightExpired => (
+            "IP right expired".to_owned(),
+            vec![format!(
+                "{subject} has expired: no new complaint can rest on it. Its open complaints are flagged separately."
+            )],
+        ),
+        NotificationBody::RightLapsed { right } => (
+            "Complaint rests on an expired right".to_owned(),
+            vec![format!(
+                "Right {right}, on which {subject} rests, has expired while the complaint is open. Renew the right, or decide whether to retract the complaint."
+            )],
+        ),
         NotificationBody::RelistingDetected { successor } => (
             "Relisting detected".to_owned(),
             vec![format!(
@@ -138,7 +157,7 @@ fn english(notification: &Notification) -> (String, Vec<String>) {
         NotificationBody::FilerAccuracyWarning {
             standing,
             takedown_per_mille,
-            counter_notice_per_mille,
+            successful_counter_notice_per_mille,
             reasons,
         } => {
             let percent = |per_mille: &Option<u32>| match per_mille {
@@ -146,15 +165,15 @@ fn english(notification: &Notification) -> (String, Vec<String>) {
                 None => "n/a".to_owned(),
             };
             let mut paragraphs = vec![format!(
-                "Your complaints are {}: takedown rate {}, counter-notice rate {} over the \
-                 platform's window. Check the evidence and reasons of new complaints before \
+                "Your complaints are {}: takedown rate {}, successful counter-notice rate {} \
+                 over the platform's window. Check the evidence and reasons of new complaints before \
                  filing them.",
                 match standing {
                     Standing::Below => "below the platform's trusted-filer standards",
                     _ => "close to the platform's trusted-filer standards",
                 },
                 percent(takedown_per_mille),
-                percent(counter_notice_per_mille),
+                percent(successful_counter_notice_per_mille),
             )];
             if !reasons.is_empty() {
                 let reasons: Vec<String> = reasons.iter().map(ToString::to_string).collect();
@@ -253,7 +272,7 @@ mod tests {
         let warning = notification(NotificationBody::FilerAccuracyWarning {
             standing: Standing::AtRisk,
             takedown_per_mille: Some(905),
-            counter_notice_per_mille: None,
+            successful_counter_notice_per_mille: None,
             reasons: vec![aliprotect_core::complaint::ComplaintReason::TrademarkCounterfeit],
         });
         let rendered = render(&warning, Language::En);

@@ -44,8 +44,8 @@ use aliprotect_core::power::Power;
 use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, Receipt, StoreError, StoredEvent, StreamId,
-    Timer, TimerQueue, WorkId, WorkQueue,
+    Outbox, OutboxMessage, PendingWork, ReadModel, StoreError, StoredEvent, StoredReceipt,
+    StreamId, Timer, TimerQueue, UniqueKey, WorkId, WorkQueue,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -61,7 +61,9 @@ const SHARDS: usize = 16;
 #[derive(Debug)]
 pub struct MemoryStore {
     shards: Box<[RwLock<Shard>]>,
-    receipts: Mutex<HashMap<(TenantId, IdempotencyKey), Receipt>>,
+    receipts: Mutex<HashMap<(TenantId, IdempotencyKey), StoredReceipt>>,
+    /// Which stream holds each unique key of each tenant.
+    unique: Mutex<HashMap<(TenantId, UniqueKey), StreamId>>,
     next_seq: AtomicU64,
     shard_hasher: foldhash::fast::FixedState,
 }
@@ -71,6 +73,7 @@ impl Default for MemoryStore {
         Self {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             receipts: Mutex::default(),
+            unique: Mutex::default(),
             next_seq: AtomicU64::new(0),
             shard_hasher: foldhash::fast::FixedState::default(),
         }
@@ -152,30 +155,68 @@ impl EventLog for MemoryStore {
         Ok(self.shard(stream).read().load(tenant, stream))
     }
 
-    async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+    async fn commit(&self, mut commit: Commit) -> Result<(), StoreError> {
         // Needs no lock: a commit that does not hold together is refused before its version
         // is looked at, as every backend does.
         commit.check()?;
         let mut shard = self.shard(commit.stream).write();
         shard.validate(&commit)?;
-        // Lock order: shard, then receipts. The receipt is checked and written under both,
-        // so a used key refuses the whole commit and a recorded key implies the commit.
+        // Lock order: shard, then receipts, then unique keys. Each is checked and written
+        // under all the locks it needs, so a used key or a taken unique key refuses the
+        // whole commit, and a recorded one implies the commit.
         let mut receipts = match &commit.receipt {
-            Some((key, _)) => {
+            Some(record) => {
                 let receipts = self.receipts.lock();
-                if receipts.contains_key(&(commit.tenant, key.clone())) {
-                    return Err(StoreError::DuplicateIdempotencyKey(key.clone()));
+                if receipts.contains_key(&(commit.tenant, record.key.clone())) {
+                    return Err(StoreError::DuplicateIdempotencyKey(record.key.clone()));
                 }
                 Some(receipts)
             }
             None => None,
         };
-        let tenant = commit.tenant;
+        let mut unique = match commit.unique.is_empty() {
+            true => None,
+            false => {
+                let unique = self.unique.lock();
+                for key in &commit.unique.take {
+                    match unique.get(&(commit.tenant, key.clone())) {
+                        Some(holder) if *holder != commit.stream => {
+                            return Err(StoreError::UniqueKeyTaken {
+                                key: key.clone(),
+                                holder: *holder,
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+                Some(unique)
+            }
+        };
+        let (tenant, stream) = (commit.tenant, commit.stream);
         let receipt = commit.receipt.clone();
+        let keys = std::mem::take(&mut commit.unique);
         let replaced = shard.apply(commit, || self.next_seq.fetch_add(1, Ordering::Relaxed));
-        if let (Some(receipts), Some((key, receipt))) = (receipts.as_mut(), receipt) {
-            receipts.insert((tenant, key), receipt);
+        if let (Some(receipts), Some(record)) = (receipts.as_mut(), receipt) {
+            receipts.insert(
+                (tenant, record.key),
+                StoredReceipt {
+                    receipt: record.receipt,
+                    request: Some(record.request),
+                },
+            );
         }
+        if let Some(unique) = unique.as_mut() {
+            for key in keys.release {
+                let held = (tenant, key);
+                if unique.get(&held) == Some(&stream) {
+                    unique.remove(&held);
+                }
+            }
+            for key in keys.take {
+                unique.insert((tenant, key), stream);
+            }
+        }
+        drop(unique);
         drop(receipts);
         drop(shard);
         // Freed here, after the locks are released.
@@ -187,8 +228,23 @@ impl EventLog for MemoryStore {
         &self,
         tenant: TenantId,
         key: &IdempotencyKey,
-    ) -> Result<Option<Receipt>, StoreError> {
+    ) -> Result<Option<StoredReceipt>, StoreError> {
         Ok(self.receipts.lock().get(&(tenant, key.clone())).copied())
+    }
+
+    async fn stream_keys(
+        &self,
+        after: Option<(TenantId, StreamId)>,
+        limit: usize,
+    ) -> Result<Vec<(TenantId, StreamId)>, StoreError> {
+        let mut keys: Vec<(TenantId, StreamId)> = self
+            .shards
+            .iter()
+            .flat_map(|shard| shard.read().stream_keys(after, limit))
+            .collect();
+        keys.sort_unstable();
+        keys.truncate(limit);
+        Ok(keys)
     }
 
     async fn history(

@@ -152,6 +152,7 @@ impl Shard {
                     .or_default()
                     .insert(campaign.id);
             }
+            Snapshot::Policy(_) => {}
         }
         let snapshot = match self.streams.get_mut(&key) {
             Some(existing) => {
@@ -205,6 +206,23 @@ impl Shard {
             self.stream_timers.insert(key, keys);
         }
         old
+    }
+
+    /// Up to `limit` of this shard's stream keys after `after`, in order.
+    pub(crate) fn stream_keys(
+        &self,
+        after: Option<StreamKey>,
+        limit: usize,
+    ) -> Vec<StreamKey> {
+        let mut keys: Vec<StreamKey> = self
+            .streams
+            .keys()
+            .filter(|key| after.is_none_or(|after| **key > after))
+            .copied()
+            .collect();
+        keys.sort_unstable();
+        keys.truncate(limit);
+        keys
     }
 
     pub(crate) fn history(&self, tenant: TenantId, stream: StreamId) -> Vec<StoredEvent> {

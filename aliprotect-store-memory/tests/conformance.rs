@@ -11,8 +11,8 @@ use aliprotect_core::power::Power;
 use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded, Outbox, OutboxMessage,
-    PendingWork, ReadModel, Receipt, StoreError, StoredEvent, StreamId, Timer, TimerQueue, WorkId,
-    WorkQueue,
+    PendingWork, ReadModel, StoreError, StoredEvent, StoredReceipt, StreamId, Timer, TimerQueue,
+    WorkId, WorkQueue,
 };
 use aliprotect_core::testkit::conformance;
 use aliprotect_store_memory::MemoryStore;
@@ -62,8 +62,15 @@ impl EventLog for EventLogOnly {
         &self,
         tenant: TenantId,
         key: &IdempotencyKey,
-    ) -> Result<Option<Receipt>, StoreError> {
+    ) -> Result<Option<StoredReceipt>, StoreError> {
         self.0.receipt(tenant, key).await
+    }
+    async fn stream_keys(
+        &self,
+        after: Option<(TenantId, StreamId)>,
+        limit: usize,
+    ) -> Result<Vec<(TenantId, StreamId)>, StoreError> {
+        self.0.stream_keys(after, limit).await
     }
     async fn history(
         &self,

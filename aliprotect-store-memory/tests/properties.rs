@@ -8,7 +8,7 @@ use aliprotect_core::ids::TenantId;
 use aliprotect_core::metrics::{MetricsChange, Tallies};
 use aliprotect_core::store::prelude::*;
 use aliprotect_core::store::{
-    Commit, CountBy, DomainEvent, Snapshot, StatusChange, StreamId, StreamStatus,
+    Commit, CountBy, DomainEvent, Snapshot, StatusChange, StreamId, StreamStatus, UniqueKeyChange,
 };
 use aliprotect_core::testkit::strategies;
 use aliprotect_store_memory::MemoryStore;
@@ -29,6 +29,8 @@ proptest! {
                 let before = folded.clone();
                 folded = ComplaintDecider::evolve(folded, event);
                 let after = folded.clone().unwrap();
+                let keys = |c: Option<&aliprotect_core::complaint::Complaint>| c.map(|c| c.unique_keys()).unwrap_or_default();
+                let unique = UniqueKeyChange::between(&keys(before.as_ref()), &keys(Some(&after)));
                 store.commit(Commit {
                     tenant,
                     stream,
@@ -44,6 +46,7 @@ proptest! {
                     timers: vec![],
                     receipt: None,
                     work: None,
+                    unique,
                 }).await.unwrap();
             }
             let loaded = store.load(tenant, stream).await.unwrap().unwrap();

@@ -159,8 +159,11 @@ async fn main() -> Result<(), Failure> {
         let key = IdempotencyKey::new(format!("{name}-{n}"))?;
         let request = if n % 8 == 0 {
             let id = ComplaintId::new();
-            let mut filing =
-                fixtures::complaint_filing(0, 1_000_000 + random.below(1 << 30) as u64);
+            // A listing of its own, from the id's random bits: one open complaint per
+            // listing holds across processes, and a product drawn from a small range by
+            // several processes would meet another's open complaint now and then.
+            let product = 1_000_000 + (id.as_uuid().as_u128() % 1_000_000_000_000) as u64;
+            let mut filing = fixtures::complaint_filing(0, product);
             filing.id = id;
             filing.tenant = tenant;
             filing.right = right;

@@ -25,10 +25,10 @@ static SQL: LazyLock<String> = LazyLock::new(|| {
     SELECT * FROM unnest($1::int4[], $2::uuid[], $3::int2[], $4::uuid[], $5::int8[],
         $6::int8[], $7::int2[], $8::text[], $9::text[], $10::timestamptz[], $11::uuid[],
         $12::uuid[], $13::text[], $14::text[], $15::uuid[], $16::text[], $17::int8[],
-        $18::int4[], $19::text[], $20::uuid[], $21::timestamptz[], $22::bool[])
+        $18::int4[], $19::text[], $20::uuid[], $21::timestamptz[], $22::bool[], $56::bytea[])
     AS i(idx, tenant, kind, stream, expected, version, status, snapshot, timers, next_due,
         right_id, campaign, seller, listing, representative, receipt_key, receipt_version,
-        receipt_events, work, work_owner, work_until, wakes)),
+        receipt_events, work, work_owner, work_until, wakes, receipt_request)),
 fresh AS (
     SELECT i.* FROM input i
     WHERE i.receipt_key IS NULL OR NOT EXISTS (
@@ -83,9 +83,17 @@ w AS (
     FROM ok WHERE work IS NOT NULL
     ON CONFLICT (tenant, kind, stream, version) DO NOTHING),
 r AS (
-    INSERT INTO receipts (tenant, key, kind, stream, version, events)
-    SELECT tenant, receipt_key, kind, stream, receipt_version, receipt_events
+    INSERT INTO receipts (tenant, key, kind, stream, version, events, request)
+    SELECT tenant, receipt_key, kind, stream, receipt_version, receipt_events, receipt_request
     FROM ok WHERE receipt_key IS NOT NULL),
+ur AS (
+    DELETE FROM unique_keys USING ok, unnest($59::int4[], $60::text[]) AS u(idx, key)
+    WHERE u.idx = ok.idx AND unique_keys.tenant = ok.tenant AND unique_keys.key = u.key
+      AND unique_keys.kind = ok.kind AND unique_keys.stream = ok.stream),
+ut AS (
+    INSERT INTO unique_keys (tenant, key, kind, stream)
+    SELECT ok.tenant, u.key, ok.kind, ok.stream
+    FROM unnest($57::int4[], $58::text[]) AS u(idx, key) JOIN ok USING (idx)),
 c AS (
     INSERT INTO status_counts (tenant, kind, status, n)
     SELECT ok.tenant, ok.kind, u.status, sum(u.delta)::int8
@@ -109,13 +117,21 @@ LEFT JOIN streams s ON s.tenant = i.tenant AND s.kind = i.kind AND s.stream = i.
 });
 
 /// The parameter types: commits, events, outbox messages and counters (`$1..$35`), tallies
-/// (`$36..$54`), the wake-up (`$55`).
+/// (`$36..$54`), the wake-up (`$55`), receipts' requests (`$56`), unique keys taken and
+/// released (`$57..$60`).
 static TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
     [
         &COMMIT_TYPES[..],
         &tallies::GROUP_TYPES,
         &tallies::HOUR_TYPES,
-        &[Type::BOOL],
+        &[
+            Type::BOOL,
+            Type::BYTEA_ARRAY,
+            Type::INT4_ARRAY,
+            Type::TEXT_ARRAY,
+            Type::INT4_ARRAY,
+            Type::TEXT_ARRAY,
+        ],
     ]
     .concat()
 });
@@ -200,6 +216,11 @@ struct Columns<'a> {
     count_status: Vec<i16>,
     count_delta: Vec<i64>,
     tallies: tallies::Rows,
+    receipt_request: Vec<Option<&'a [u8]>>,
+    take_idx: Vec<i32>,
+    take_key: Vec<&'a str>,
+    release_idx: Vec<i32>,
+    release_key: Vec<&'a str>,
 }
 
 impl<'a> Columns<'a> {
@@ -226,6 +247,15 @@ impl<'a> Columns<'a> {
         self.work_owner.push(p.work_owner);
         self.work_until.push(p.work_until);
         self.wakes.push(p.wakes());
+        self.receipt_request.push(p.receipt_request.as_deref());
+        for key in &p.unique_take {
+            self.take_idx.push(idx);
+            self.take_key.push(key);
+        }
+        for key in &p.unique_release {
+            self.release_idx.push(idx);
+            self.release_key.push(key);
+        }
         for (offset, (type_name, payload)) in
             p.event_types.iter().zip(&p.event_payloads).enumerate()
         {
@@ -306,7 +336,14 @@ pub(crate) async fn write(
     ];
     params.extend(c.tallies.group_params());
     params.extend(c.tallies.hour_params());
-    params.push(&notify);
+    params.extend([
+        &notify as &(dyn ToSql + Sync),
+        &c.receipt_request,
+        &c.take_idx,
+        &c.take_key,
+        &c.release_idx,
+        &c.release_key,
+    ]);
     let rows = client.query(&statement, &params).await?;
     let mut outcomes: Vec<Option<Result<(), StoreError>>> =
         (0..commits.len()).map(|_| None).collect();

@@ -20,6 +20,12 @@ pub enum ConnectError {
     /// The server cannot be reached (wrong host or port, server down, timeout).
     #[error("cannot reach the server: {0}")]
     Unreachable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The database's schema holds tables of another program under our tables' names.
+    #[error("the database holds tables of another program ({tables}); refusing to use it")]
+    NotOurs {
+        /// The tables found.
+        tables: String,
+    },
     /// The database was migrated by a newer build of this store.
     #[error("the database has schema version {found}; this build supports up to {supported}")]
     SchemaTooNew {

@@ -66,7 +66,8 @@ use aliprotect_core::relisting::RemovedListing;
 use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, Receipt, SnapshotCache, StoreError, StoredEvent,
+    Outbox, OutboxMessage, PendingWork, ReadModel, SnapshotCache, StoreError, StoredEvent,
+    StoredReceipt,
     StreamId, Timer, TimerQueue, WorkId, WorkQueue,
 };
 use async_trait::async_trait;
@@ -289,8 +290,16 @@ impl EventLog for PostgresStore {
         &self,
         tenant: TenantId,
         key: &IdempotencyKey,
-    ) -> Result<Option<Receipt>, StoreError> {
+    ) -> Result<Option<StoredReceipt>, StoreError> {
         queries::receipt(&self.client().await?, tenant, key).await
+    }
+
+    async fn stream_keys(
+        &self,
+        after: Option<(TenantId, StreamId)>,
+        limit: usize,
+    ) -> Result<Vec<(TenantId, StreamId)>, StoreError> {
+        queries::stream_keys(&self.client().await?, after, limit).await
     }
 
     async fn history(

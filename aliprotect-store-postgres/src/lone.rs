@@ -33,6 +33,9 @@ struct Shape {
     hours: bool,
     /// It sends a wake-up.
     wake: bool,
+    /// It takes unique keys, and releases some.
+    take: bool,
+    release: bool,
 }
 
 impl Shape {
@@ -48,6 +51,8 @@ impl Shape {
             groups: !tallies.is_empty(),
             hours: tallies.has_hours(),
             wake: notify && p.wakes(),
+            take: !p.unique_take.is_empty(),
+            release: !p.unique_release.is_empty(),
         }
     }
 
@@ -130,8 +135,24 @@ impl Shape {
         if self.receipt {
             parts.push(format!(
                 "r AS (
-    INSERT INTO receipts (tenant, key, kind, stream, version, events)
-    SELECT $1, $20::text, $2, $3, $21, $22 WHERE {written})"
+    INSERT INTO receipts (tenant, key, kind, stream, version, events, request)
+    SELECT $1, $20::text, $2, $3, $21, $22, $49 WHERE {written})"
+            ));
+        }
+        if self.release {
+            parts.push(format!(
+                "ur AS (
+    DELETE FROM unique_keys
+    WHERE tenant = $1 AND key = ANY($51::text[]) AND kind = $2 AND stream = $3 AND {written})"
+            ));
+        }
+        if self.take {
+            // No ON CONFLICT: a key another stream holds (or is taking, in a transaction
+            // not yet committed) fails the whole statement on the primary key.
+            parts.push(format!(
+                "ut AS (
+    INSERT INTO unique_keys (tenant, key, kind, stream)
+    SELECT $1, k, $2, $3 FROM unnest($50::text[]) AS k WHERE {written})"
             ));
         }
         if self.counts {
@@ -171,12 +192,13 @@ impl Shape {
 }
 
 /// The parameter types: the commit's (`$1..$27`), its counters (`$28..$29`), tallies
-/// (`$30..$48`).
+/// (`$30..$48`), the receipt's request (`$49`), unique keys taken and released (`$50..$51`).
 static TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
     [
         &COMMIT_TYPES[..],
         &tallies::GROUP_TYPES,
         &tallies::HOUR_TYPES,
+        &[Type::BYTEA, Type::TEXT_ARRAY, Type::TEXT_ARRAY],
     ]
     .concat()
 });
@@ -263,6 +285,11 @@ pub(crate) async fn write(
     ];
     params.extend(rows.group_params());
     params.extend(rows.hour_params());
+    params.extend([
+        &p.receipt_request as &(dyn ToSql + Sync),
+        &p.unique_take,
+        &p.unique_release,
+    ]);
     let row = client.query_one(&statement, &params).await?;
     Ok(p.outcome(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
 }

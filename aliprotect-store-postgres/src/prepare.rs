@@ -39,6 +39,10 @@ pub(crate) struct Prepared {
     pub(crate) receipt_key: Option<String>,
     pub(crate) receipt_version: Option<i64>,
     pub(crate) receipt_events: Option<i32>,
+    pub(crate) receipt_request: Option<Vec<u8>>,
+    /// Unique keys the commit takes and releases.
+    pub(crate) unique_take: Vec<String>,
+    pub(crate) unique_release: Vec<String>,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
@@ -80,7 +84,7 @@ impl Prepared {
             Snapshot::Power(power) => {
                 representative = Some(power.grant.representative.as_uuid());
             }
-            Snapshot::Campaign(_) => {}
+            Snapshot::Campaign(_) | Snapshot::Policy(_) => {}
         }
         let (timers, next_due) = columns::encode_timers(&commit.timers)?.unzip();
         let expected = int64(commit.expected_version, "commit")?;
@@ -106,14 +110,23 @@ impl Prepared {
             ),
             None => (None, None, None),
         };
-        let (receipt_key, receipt_version, receipt_events) = match &commit.receipt {
-            Some((key, receipt)) => (
-                Some(text_column(key.as_str(), "idempotency key")?),
-                Some(int64(receipt.version, "receipt")?),
-                Some(i32::try_from(receipt.events).unwrap_or(i32::MAX)),
+        let (receipt_key, receipt_version, receipt_events, receipt_request) = match &commit.receipt
+        {
+            Some(record) => (
+                Some(text_column(record.key.as_str(), "idempotency key")?),
+                Some(int64(record.receipt.version, "receipt")?),
+                Some(i32::try_from(record.receipt.events).unwrap_or(i32::MAX)),
+                Some(record.request.as_bytes().to_vec()),
             ),
-            None => (None, None, None),
+            None => (None, None, None, None),
         };
+        let keys = |keys: &[aliprotect_core::store::UniqueKey]| {
+            keys.iter()
+                .map(|key| text_column(key.as_str(), "unique key"))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let unique_take = keys(&commit.unique.take)?;
+        let unique_release = keys(&commit.unique.release)?;
         Ok(Self {
             tenant: commit.tenant.as_uuid(),
             kind: i16::from(kind),
@@ -146,6 +159,9 @@ impl Prepared {
             receipt_key,
             receipt_version,
             receipt_events,
+            receipt_request,
+            unique_take,
+            unique_release,
             commit,
         })
     }
@@ -182,7 +198,7 @@ impl Prepared {
     ) -> Result<(), StoreError> {
         if !fresh {
             return Err(match &self.commit.receipt {
-                Some((key, _)) => StoreError::DuplicateIdempotencyKey(key.clone()),
+                Some(record) => StoreError::DuplicateIdempotencyKey(record.key.clone()),
                 None => StoreError::Unavailable("receipt check without a key".into()),
             });
         }

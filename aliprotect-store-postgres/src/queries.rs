@@ -13,8 +13,8 @@ use aliprotect_core::store::columns::{
     self, KIND_CAMPAIGN, KIND_COMPLAINT, KIND_POWER, KIND_RIGHT,
 };
 use aliprotect_core::store::{
-    ComplaintRow, Count, CountBy, GroupKey, IdempotencyKey, Loaded, Receipt, Snapshot, StoreError,
-    StoredEvent, StreamId,
+    ComplaintRow, Count, CountBy, GroupKey, IdempotencyKey, Loaded, Receipt, RequestFingerprint,
+    Snapshot, StoreError, StoredEvent, StoredReceipt, StreamId, UniqueKey,
 };
 use deadpool_postgres::Object;
 use tokio_postgres::Row;
@@ -111,10 +111,11 @@ pub(crate) async fn receipt(
     client: &Object,
     tenant: TenantId,
     key: &IdempotencyKey,
-) -> Result<Option<Receipt>, StoreError> {
+) -> Result<Option<StoredReceipt>, StoreError> {
     let rows = query(
         client,
-        "SELECT kind, stream, version, events FROM receipts WHERE tenant = $1 AND key = $2",
+        "SELECT kind, stream, version, events, request FROM receipts
+         WHERE tenant = $1 AND key = $2",
         &[&tenant.as_uuid(), &key.as_str()],
     )
     .await?;
@@ -122,14 +123,76 @@ pub(crate) async fn receipt(
         return Ok(None);
     };
     let events: i32 = get(row, 3, "receipts")?;
-    Ok(Some(Receipt {
-        stream: columns::stream_from_parts(
-            i64::from(get::<i16>(row, 0, "receipts")?),
-            get(row, 1, "receipts")?,
-        )?,
-        version: version_of(get(row, 2, "receipts")?)?,
-        events: u32::try_from(events).map_err(|_| corrupt("receipts", events))?,
+    let request = get::<Option<&[u8]>>(row, 4, "receipts")?
+        .map(|bytes| {
+            RequestFingerprint::from_slice(bytes)
+                .ok_or_else(|| corrupt("receipts", "fingerprint of the wrong length"))
+        })
+        .transpose()?;
+    Ok(Some(StoredReceipt {
+        receipt: Receipt {
+            stream: columns::stream_from_parts(
+                i64::from(get::<i16>(row, 0, "receipts")?),
+                get(row, 1, "receipts")?,
+            )?,
+            version: version_of(get(row, 2, "receipts")?)?,
+            events: u32::try_from(events).map_err(|_| corrupt("receipts", events))?,
+        },
+        request,
     }))
+}
+
+/// A page of every tenant's stream keys, in key order (the streams' primary key).
+pub(crate) async fn stream_keys(
+    client: &Object,
+    after: Option<(TenantId, StreamId)>,
+    limit: usize,
+) -> Result<Vec<(TenantId, StreamId)>, StoreError> {
+    let (tenant, kind, stream) = match after {
+        Some((tenant, stream)) => {
+            let (kind, id) = columns::stream_parts(stream);
+            (tenant.as_uuid(), i16::from(kind), id)
+        }
+        // Below every key: the nil tenant's streams have kinds from 0.
+        None => (Uuid::nil(), -1, Uuid::nil()),
+    };
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = query(
+        client,
+        "SELECT tenant, kind, stream FROM streams WHERE (tenant, kind, stream) > ($1, $2, $3)
+         ORDER BY tenant, kind, stream LIMIT $4",
+        &[&tenant, &kind, &stream, &limit],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let tenant = TenantId::from_uuid(get(row, 0, "streams")?);
+            let kind = i64::from(get::<i16>(row, 1, "streams")?);
+            Ok((tenant, columns::stream_from_parts(kind, get(row, 2, "streams")?)?))
+        })
+        .collect()
+}
+
+/// The stream of the tenant holding one of `keys`, other than `(kind, stream)`.
+pub(crate) async fn unique_key_holder(
+    client: &Object,
+    tenant: TenantId,
+    keys: &[String],
+    (kind, stream): (i16, Uuid),
+) -> Result<Option<(UniqueKey, StreamId)>, StoreError> {
+    let rows = query(
+        client,
+        "SELECT key, kind, stream FROM unique_keys
+         WHERE tenant = $1 AND key = ANY($2) AND (kind, stream) <> ($3, $4) LIMIT 1",
+        &[&tenant.as_uuid(), &keys, &kind, &stream],
+    )
+    .await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let key = UniqueKey::from_stored(get(row, 0, "unique_keys")?);
+    let kind = i64::from(get::<i16>(row, 1, "unique_keys")?);
+    Ok(Some((key, columns::stream_from_parts(kind, get(row, 2, "unique_keys")?)?)))
 }
 
 pub(crate) async fn history(

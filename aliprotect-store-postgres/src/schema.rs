@@ -4,7 +4,8 @@
 //! leak through a connection pooler). A database whose version is above the newest script
 //! was migrated by a newer build and is refused, never altered.
 
-use tokio_postgres::Client;
+use aliprotect_core::store::{Snapshot, columns};
+use tokio_postgres::{Client, Transaction};
 
 use crate::error::ConnectError;
 
@@ -135,7 +136,23 @@ CREATE TABLE removal_hours (
     n bigint NOT NULL,
     PRIMARY KEY (tenant, campaign, dimension, key, hours)
 ) WITH (fillfactor = 50);
+"#, r#"
+-- 2: unique keys held by streams (one open complaint per listing and tenant): a commit
+-- inserts the keys it takes in its own statement, so a racing second taker fails on the
+-- primary key; `backfill_unique_keys` fills them from the open complaints. Receipts keep
+-- the fingerprint of the request that used their key.
+CREATE TABLE unique_keys (
+    tenant uuid NOT NULL,
+    key text NOT NULL,
+    kind smallint NOT NULL,
+    stream uuid NOT NULL,
+    PRIMARY KEY (tenant, key)
+);
+ALTER TABLE receipts ADD COLUMN request bytea;
 "#];
+
+/// The schema version whose migration creates the unique keys.
+const UNIQUE_KEYS: usize = 2;
 
 /// The newest schema version this build writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -173,12 +190,18 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<(), ConnectError> {
             supported: SCHEMA_VERSION,
         });
     }
+    if found == 0 {
+        check_ours(&tx).await?;
+    }
     let applied = usize::try_from(found).unwrap_or(0);
     for (index, script) in MIGRATIONS.iter().enumerate().skip(applied) {
         let version = index as i32 + 1;
         tx.batch_execute(script)
             .await
             .map_err(ConnectError::Migration)?;
+        if index + 1 == UNIQUE_KEYS {
+            backfill_unique_keys(&tx).await?;
+        }
         tx.execute(
             "INSERT INTO aliprotect_schema (version) VALUES ($1)",
             &[&version],
@@ -188,4 +211,67 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<(), ConnectError> {
         tracing::info!(version, "migrated the PostgreSQL schema");
     }
     tx.commit().await.map_err(ConnectError::from_driver)
+}
+
+/// Refuses a database whose schema already has tables of ours by name but no record of
+/// our migrations: another program's, which the migration would otherwise fail on half way.
+async fn check_ours(tx: &Transaction<'_>) -> Result<(), ConnectError> {
+    let rows = tx
+        .query(
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = current_schema()
+               AND table_name IN ('events', 'streams', 'timers', 'receipts', 'outbox', 'work')
+             ORDER BY 1",
+            &[],
+        )
+        .await
+        .map_err(ConnectError::from_driver)?;
+    let tables: Vec<String> = rows
+        .iter()
+        .filter_map(|row| row.try_get(0).ok())
+        .collect();
+    match tables.is_empty() {
+        true => Ok(()),
+        false => Err(ConnectError::NotOurs {
+            tables: tables.join(", "),
+        }),
+    }
+}
+
+/// Fills the unique keys from the open complaints' snapshots (where two share a listing,
+/// the smaller id keeps the key).
+async fn backfill_unique_keys(tx: &Transaction<'_>) -> Result<(), ConnectError> {
+    let rows = tx
+        .query(
+            "SELECT tenant, kind, stream, snapshot::text FROM streams WHERE kind = $1
+             ORDER BY tenant, stream",
+            &[&i16::from(columns::KIND_COMPLAINT)],
+        )
+        .await
+        .map_err(ConnectError::Migration)?;
+    for row in &rows {
+        let (tenant, kind, stream, json): (uuid::Uuid, i16, uuid::Uuid, String) = (
+            row.try_get(0).map_err(ConnectError::Migration)?,
+            row.try_get(1).map_err(ConnectError::Migration)?,
+            row.try_get(2).map_err(ConnectError::Migration)?,
+            row.try_get(3).map_err(ConnectError::Migration)?,
+        );
+        let keys = match serde_json::from_str::<Snapshot>(&json) {
+            Ok(snapshot) => snapshot.unique_keys(),
+            Err(error) => {
+                tracing::warn!(%error, %stream, "complaint row holds no readable snapshot; no unique key");
+                continue;
+            }
+        };
+        for key in keys {
+            tx.execute(
+                "INSERT INTO unique_keys (tenant, key, kind, stream) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant, key) DO NOTHING",
+                &[&tenant, &key.as_str(), &kind, &stream],
+            )
+            .await
+            .map_err(ConnectError::Migration)?;
+        }
+    }
+    Ok(())
 }

@@ -220,6 +220,7 @@ async fn write_slots(context: &WriterContext, slots: &mut [Slot]) {
     if pending == 1 {
         let result = match error {
             Failure::Conflict => conflict(context, slots).await,
+            Failure::Taken => taken(context, slots).await,
             Failure::Store(error) => Err(error),
         };
         if let Some(slot) = slots.iter_mut().find(|s| s.result.is_none()) {
@@ -241,6 +242,8 @@ async fn write_slots(context: &WriterContext, slots: &mut [Slot]) {
 enum Failure {
     /// A unique key of the event log was taken: another commit won the version.
     Conflict,
+    /// A unique key the commit takes is held by another stream.
+    Taken,
     Store(StoreError),
 }
 
@@ -286,6 +289,7 @@ async fn attempt(context: &WriterContext, slots: &mut [Slot]) -> Result<(), Fail
         }
         return Err(match unique_violation(&error) {
             Some("events_pkey" | "streams_pkey") => Failure::Conflict,
+            Some("unique_keys_pkey") => Failure::Taken,
             _ => Failure::Store(unavailable(error)),
         });
     }
@@ -305,6 +309,25 @@ async fn conflict(context: &WriterContext, slots: &[Slot]) -> Result<(), StoreEr
     {
         Some(prepared) => Err(lost_to(context, prepared).await),
         None => Ok(()),
+    }
+}
+
+/// A unique key found taken: name its holder, read now (after the holder committed). A
+/// holder that let go meanwhile makes it a conflict, which the engine decides again.
+async fn taken(context: &WriterContext, slots: &[Slot]) -> Result<(), StoreError> {
+    let Some(prepared) = slots
+        .iter()
+        .find(|s| s.result.is_none())
+        .and_then(|s| s.prepared.as_ref())
+    else {
+        return Ok(());
+    };
+    let client = context.pool.get().await.map_err(unavailable)?;
+    let tenant = prepared.commit.tenant;
+    let own = (prepared.kind, prepared.stream);
+    match crate::queries::unique_key_holder(&client, tenant, &prepared.unique_take, own).await? {
+        Some((key, holder)) => Err(StoreError::UniqueKeyTaken { key, holder }),
+        None => Err(lost_to(context, prepared).await),
     }
 }
 

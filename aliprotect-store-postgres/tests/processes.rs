@@ -26,7 +26,7 @@ use std::time::{Duration as StdDuration, Instant, SystemTime, UNIX_EPOCH};
 
 use aliprotect_core::clock::ManualClock;
 use aliprotect_core::complaint::{
-    Complaint, ComplaintChange, ComplaintCommand, ComplaintDecider, ComplaintStatus,
+    Complaint, ComplaintChange, ComplaintCommand, ComplaintDecider, ComplaintStatus, Stage,
 };
 use aliprotect_core::decider::Decider;
 use aliprotect_core::engine::{Command, Engine, Request};
@@ -290,8 +290,8 @@ async fn three_processes_killed_at_random_lose_and_double_nothing() {
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("acknowledged command {key} is missing"));
-        assert_eq!(receipt.stream.to_string(), stream, "{key}");
-        assert_eq!(receipt.version.to_string(), version, "{key}");
+        assert_eq!(receipt.receipt.stream.to_string(), stream, "{key}");
+        assert_eq!(receipt.receipt.version.to_string(), version, "{key}");
     }
 
     // Contiguous versions; snapshots, counters and tallies equal a replay.
@@ -312,9 +312,20 @@ async fn three_processes_killed_at_random_lose_and_double_nothing() {
             };
             if let (Some(before), ComplaintChange::CheckBackDue { .. }) = (&state, &event.change) {
                 check_backs += 1;
-                let due = policy
-                    .calendar
-                    .deadline(before.updated_at, policy.complaint_review);
+                let review = || {
+                    policy
+                        .calendar
+                        .deadline(before.updated_at, policy.complaint_review)
+                };
+                // A removal expected is checked at once, then every review period.
+                let due = match before.stage {
+                    Stage::RemovalExpected { since }
+                        if before.checked_at.is_none_or(|checked| checked < since) =>
+                    {
+                        since
+                    }
+                    _ => review(),
+                };
                 assert!(
                     event.at >= due,
                     "{stream}: a check-back fired at {} before it was due at {due}",

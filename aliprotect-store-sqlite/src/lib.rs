@@ -43,6 +43,7 @@ mod prepare;
 mod queries;
 mod schema;
 mod tallies;
+mod unique_keys;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -62,7 +63,8 @@ use aliprotect_core::relisting::RemovedListing;
 use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, Receipt, SnapshotCache, StoreError, StoredEvent,
+    Outbox, OutboxMessage, PendingWork, ReadModel, SnapshotCache, StoreError, StoredEvent,
+    StoredReceipt,
     StreamId, Timer, TimerQueue, WorkId, WorkQueue,
 };
 use async_trait::async_trait;
@@ -402,9 +404,18 @@ impl EventLog for SqliteStore {
         &self,
         tenant: TenantId,
         key: &IdempotencyKey,
-    ) -> Result<Option<Receipt>, StoreError> {
+    ) -> Result<Option<StoredReceipt>, StoreError> {
         let key = key.clone();
         self.read(move |connection| queries::receipt(connection, tenant, &key))
+            .await
+    }
+
+    async fn stream_keys(
+        &self,
+        after: Option<(TenantId, StreamId)>,
+        limit: usize,
+    ) -> Result<Vec<(TenantId, StreamId)>, StoreError> {
+        self.read(move |connection| queries::stream_keys(connection, after, limit))
             .await
     }
 

@@ -43,12 +43,15 @@ fn commit_of(tenant: TenantId, product: u64) -> Commit {
         policy: &policy,
         right: Some(&right),
         previous: None,
+        open_on_listing: None,
     };
     let command = ComplaintCommand::File(Box::new(filing.clone()));
     let events = ComplaintDecider::decide(&None, &command, &context).unwrap();
     let state = ComplaintDecider::fold(&events).unwrap();
     let stream = StreamId::Complaint(filing.id);
+    let unique = aliprotect_core::store::UniqueKeyChange::between(&[], &state.unique_keys());
     Commit {
+        unique,
         tenant,
         stream,
         expected_version: 0,
@@ -110,7 +113,7 @@ fn downgrade(from: &Path, to: &Path, version: usize) {
              SELECT tenant, stream, version, kind, status, prev_status, snapshot, right_id,
              campaign, seller, listing, filed_at, timers, next_due FROM current.streams;
          INSERT INTO status_counts SELECT * FROM current.status_counts;
-         INSERT INTO receipts SELECT * FROM current.receipts;
+         INSERT INTO receipts SELECT tenant, key, stream, version, events FROM current.receipts;
          INSERT INTO outbox({outbox_columns}) SELECT {outbox_columns} FROM current.outbox;"
     );
     if version >= 4 {

@@ -68,7 +68,7 @@ impl Prepared {
                     filed_at: Some(codec::micros(complaint.filed_at)),
                 }
             }
-            Snapshot::Power(_) | Snapshot::Campaign(_) => RowKeys::default(),
+            Snapshot::Power(_) | Snapshot::Campaign(_) | Snapshot::Policy(_) => RowKeys::default(),
         };
         let (timers_json, next_due) = codec::encode_timers(&commit.timers)?;
         let events = commit

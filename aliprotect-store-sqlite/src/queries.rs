@@ -12,8 +12,8 @@ use aliprotect_core::power::Power;
 use aliprotect_core::relisting::RemovedListing;
 use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
-    ComplaintRow, Count, CountBy, GroupKey, IdempotencyKey, Loaded, Receipt, Snapshot, StoreError,
-    StoredEvent, StreamId,
+    ComplaintRow, Count, CountBy, GroupKey, IdempotencyKey, Loaded, Receipt, RequestFingerprint,
+    Snapshot, StoreError, StoredEvent, StoredReceipt, StreamId,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -83,28 +83,71 @@ pub(crate) fn receipt(
     connection: &Connection,
     tenant: TenantId,
     key: &IdempotencyKey,
-) -> Result<Option<Receipt>, StoreError> {
-    let row: Option<(Vec<u8>, i64, i64)> = connection
+) -> Result<Option<StoredReceipt>, StoreError> {
+    type Row = (Vec<u8>, i64, i64, Option<Vec<u8>>);
+    let row: Option<Row> = connection
         .prepare_cached(
-            "SELECT stream, version, events FROM receipts WHERE tenant = ?1 AND key = ?2",
+            "SELECT stream, version, events, request FROM receipts WHERE tenant = ?1 AND key = ?2",
         )
         .and_then(|mut statement| {
             statement
                 .query_row(
                     params![&codec::tenant_key(tenant)[..], key.as_str()],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
                 )
                 .optional()
         })
         .map_err(unavailable)?;
-    row.map(|(stream, version, events)| {
-        Ok(Receipt {
-            stream: codec::stream_of(&stream)?,
-            version: version_of(version)?,
-            events: u32::try_from(events).map_err(|_| codec::corrupt("receipt", events))?,
+    row.map(|(stream, version, events, request)| {
+        let request = request
+            .map(|bytes| {
+                RequestFingerprint::from_slice(&bytes)
+                    .ok_or_else(|| codec::corrupt("receipt", "fingerprint of the wrong length"))
+            })
+            .transpose()?;
+        Ok(StoredReceipt {
+            receipt: Receipt {
+                stream: codec::stream_of(&stream)?,
+                version: version_of(version)?,
+                events: u32::try_from(events).map_err(|_| codec::corrupt("receipt", events))?,
+            },
+            request,
         })
     })
     .transpose()
+}
+
+/// A page of every tenant's stream keys, in key order (the streams' unique index).
+pub(crate) fn stream_keys(
+    connection: &Connection,
+    after: Option<(TenantId, StreamId)>,
+    limit: usize,
+) -> Result<Vec<(TenantId, StreamId)>, StoreError> {
+    let (tenant, stream) = match after {
+        Some((tenant, stream)) => (
+            codec::tenant_key(tenant).to_vec(),
+            codec::stream_key(stream).to_vec(),
+        ),
+        // Below every 16-byte tenant key.
+        None => (Vec::new(), Vec::new()),
+    };
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT tenant, stream FROM streams WHERE (tenant, stream) > (?1, ?2)
+             ORDER BY tenant, stream LIMIT ?3",
+        )
+        .map_err(unavailable)?;
+    let rows = statement
+        .query_map(params![tenant, stream, limit], |row| {
+            Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?))
+        })
+        .map_err(unavailable)?;
+    rows.map(|row| {
+        let (tenant, stream) = row.map_err(unavailable)?;
+        Ok((codec::tenant_of(&tenant)?, codec::stream_of(&stream)?))
+    })
+    .collect()
 }
 
 pub(crate) fn history(
@@ -302,7 +345,7 @@ pub(crate) fn removed_listings(
     );
     let mut statement = connection
         .prepare_cached(
-            "SELECT stream, json_extract(snapshot,
+            "SELECT stream, listing, json_extract(snapshot,
                  '$.Complaint.filed.listing.marketplace', '$.Complaint.filed.listing.seller_id',
                  '$.Complaint.filed.details.seller_name', '$.Complaint.filed.details.title',
                  '$.Complaint.filed.details.image_hash', '$.Complaint.removed_at')
@@ -318,11 +361,17 @@ pub(crate) fn removed_listings(
                 &right.as_uuid().into_bytes()[..],
                 status
             ],
-            |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, String>(1)?)),
+            |row| {
+                Ok((
+                    row.get::<_, Vec<u8>>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            },
         )
         .map_err(unavailable)?;
     rows.map(|row| {
-        let (stream, fields) = row.map_err(unavailable)?;
+        let (stream, listing, fields) = row.map_err(unavailable)?;
         let StreamId::Complaint(complaint) = codec::stream_of(&stream)? else {
             return Err(codec::corrupt("complaint row", "holds another stream"));
         };
@@ -331,6 +380,7 @@ pub(crate) fn removed_listings(
         Ok(RemovedListing {
             complaint,
             marketplace,
+            listing: ListingKey::from_stored(listing),
             seller: seller_id.or(seller_name),
             title,
             image_hash,

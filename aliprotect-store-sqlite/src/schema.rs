@@ -44,6 +44,14 @@ pub enum OpenError {
         /// The file.
         path: PathBuf,
     },
+    /// The file is an SQLite database of another program: it is left untouched.
+    #[error("{path} is a database of another program ({found}); refusing to add tables to it")]
+    NotOurs {
+        /// The file.
+        path: PathBuf,
+        /// What gave it away: its application id, or some of its tables.
+        found: String,
+    },
     /// The file was written by a newer version of this store.
     #[error("{path} has schema version {found}; this build supports up to {supported}")]
     SchemaTooNew {
@@ -239,6 +247,18 @@ CREATE INDEX work_available ON work(lease_until, seq);
 -- rows into `streams` and `events`, then drops the two tables.
 SELECT 1;
 "#,
+    r#"
+-- 7: unique keys held by streams (one open complaint per listing and tenant), enforced by
+-- the writer with each commit; `unique_keys::backfill` fills them from the open complaints.
+-- Receipts keep the fingerprint of the request that used their key.
+CREATE TABLE unique_keys(
+    tenant BLOB NOT NULL,
+    key TEXT NOT NULL,
+    stream BLOB NOT NULL,
+    PRIMARY KEY (tenant, key)
+) WITHOUT ROWID;
+ALTER TABLE receipts ADD COLUMN request BLOB;
+"#,
 ];
 
 /// The schema version whose migration creates the metric tables; a file migrated to it
@@ -246,6 +266,11 @@ SELECT 1;
 const METRIC_TABLES: usize = 4;
 /// The schema version whose migration turns powers and campaigns into streams.
 const PARTY_STREAMS: usize = 6;
+/// The schema version whose migration creates the unique keys.
+const UNIQUE_KEYS: usize = 7;
+
+/// `PRAGMA application_id` of a store file: "ALPT". Files of schema 6 and before have 0.
+pub(crate) const APPLICATION_ID: i32 = 0x414C_5054;
 
 /// The newest schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -329,6 +354,7 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Op
             supported: SCHEMA_VERSION,
         });
     }
+    check_ours(connection, path, found)?;
     let pending = usize::try_from(found).unwrap_or(0);
     for (index, script) in MIGRATIONS.iter().enumerate().skip(pending) {
         let tx = connection.transaction().map_err(&fail)?;
@@ -339,10 +365,52 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Op
         if index + 1 == PARTY_STREAMS {
             crate::party_streams::convert(&tx).map_err(&fail)?;
         }
+        if index + 1 == UNIQUE_KEYS {
+            crate::unique_keys::backfill(&tx).map_err(&fail)?;
+        }
         tx.pragma_update(None, "user_version", index as i64 + 1)
             .map_err(&fail)?;
         tx.commit().map_err(&fail)?;
         tracing::info!(path = %path.display(), version = index + 1, "migrated schema");
     }
+    connection
+        .pragma_update(None, "application_id", APPLICATION_ID)
+        .map_err(&fail)?;
     Ok(())
+}
+
+/// Refuses a file another program made: another application id, or (for files without
+/// one) tables that a store of ours at that schema version would not have.
+fn check_ours(connection: &Connection, path: &Path, version: i64) -> Result<(), OpenError> {
+    let fail = setup(path);
+    let not_ours = |found: String| OpenError::NotOurs {
+        path: path.to_owned(),
+        found,
+    };
+    let application_id: i32 = connection
+        .pragma_query_value(None, "application_id", |row| row.get(0))
+        .map_err(&fail)?;
+    match application_id {
+        APPLICATION_ID => return Ok(()),
+        0 => {}
+        other => return Err(not_ours(format!("application id {other:#x}"))),
+    }
+    let mut statement = connection
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+             ORDER BY name",
+        )
+        .map_err(&fail)?;
+    let tables: Vec<String> = statement
+        .query_map([], |row| row.get(0))
+        .and_then(|rows| rows.collect())
+        .map_err(&fail)?;
+    // A new file has no tables; one of ours of any schema has its event log and streams.
+    let ours = tables.is_empty()
+        || (version > 0 && ["events", "streams"].iter().all(|t| tables.iter().any(|n| n == t)));
+    if ours {
+        return Ok(());
+    }
+    let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+    Err(not_ours(format!("tables {}", shown.join(", "))))
 }

@@ -196,14 +196,19 @@ fn write_one(
 ) -> Result<Result<(), StoreError>, rusqlite::Error> {
     let commit = &prepared.commit;
     let (tenant, stream) = (&prepared.tenant[..], &prepared.stream[..]);
-    if let Some((key, _)) = &commit.receipt {
+    if let Some(record) = &commit.receipt {
         let used: Option<i64> = tx
             .prepare_cached("SELECT 1 FROM receipts WHERE tenant = ?1 AND key = ?2")?
-            .query_row(params![tenant, key.as_str()], |row| row.get(0))
+            .query_row(params![tenant, record.key.as_str()], |row| row.get(0))
             .optional()?;
         if used.is_some() {
-            return Ok(Err(StoreError::DuplicateIdempotencyKey(key.clone())));
+            return Ok(Err(StoreError::DuplicateIdempotencyKey(record.key.clone())));
         }
+    }
+    // Checked inside the writer's transaction, which no other writer shares: the key cannot
+    // be taken between this look and the write below.
+    if let Some(taken) = crate::unique_keys::taken(tx, tenant, stream, commit)? {
+        return Ok(Err(taken));
     }
     let version = commit.expected_version + commit.events.len() as u64;
     let (expected, new_version) = (as_i64(commit.expected_version), as_i64(version));
@@ -316,17 +321,25 @@ fn write_one(
             work.until
         ])?;
     }
-    if let Some((
-        key,
-        Receipt {
+    if let Some(record) = &commit.receipt {
+        let Receipt {
             version, events, ..
-        },
-    )) = &commit.receipt
-    {
+        } = record.receipt;
         tx.prepare_cached(
-            "INSERT INTO receipts(tenant, key, stream, version, events) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO receipts(tenant, key, stream, version, events, request)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
-        .execute(params![tenant, key.as_str(), stream, as_i64(*version), events])?;
+        .execute(params![
+            tenant,
+            record.key.as_str(),
+            stream,
+            as_i64(version),
+            events,
+            &record.request.as_bytes()[..],
+        ])?;
+    }
+    if !commit.unique.is_empty() {
+        crate::unique_keys::write(tx, tenant, stream, commit)?;
     }
     Ok(Ok(()))
 }

@@ -11,21 +11,29 @@ use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::prelude::*;
 use aliprotect_core::store::{
+    UniqueKeyChange,
     Commit, DomainEvent, Snapshot, StatusChange, StoreError, StreamId, StreamStatus,
 };
 use aliprotect_core::testkit::fixtures;
 use aliprotect_store_sqlite::{OpenError, SCHEMA_VERSION, SqliteStore};
 
 fn filed_commit() -> Commit {
+    filed_commit_on(77, aliprotect_core::ids::ComplaintId::from_u128(1))
+}
+
+/// Complaint `id` filed against the listing of product `product`.
+fn filed_commit_on(product: u64, id: aliprotect_core::ids::ComplaintId) -> Commit {
     let policy = MarketplacePolicy::alibaba_ipp();
     let right = fixtures::right_in(RightStatus::Approved);
-    let filing = fixtures::complaint_filing(1, 77);
+    let mut filing = fixtures::complaint_filing(1, product);
+    filing.id = id;
     let context = ComplaintContext {
         at: fixtures::now(),
         actor: Actor::Platform,
         policy: &policy,
         right: Some(&right),
         previous: None,
+        open_on_listing: None,
     };
     let events = ComplaintDecider::decide(
         &None,
@@ -34,6 +42,7 @@ fn filed_commit() -> Commit {
     )
     .unwrap();
     let state = ComplaintDecider::fold(&events).unwrap();
+    let unique = UniqueKeyChange::between(&[], &state.unique_keys());
     Commit {
         tenant: fixtures::tenant(),
         stream: StreamId::Complaint(filing.id),
@@ -49,6 +58,7 @@ fn filed_commit() -> Commit {
         timers: vec![],
         receipt: None,
         work: None,
+        unique,
     }
 }
 
@@ -205,16 +215,9 @@ async fn committed_pages_reach_the_database_file_while_the_store_is_open() {
     let empty = std::fs::metadata(&path).unwrap().len();
     // Far below the writer's own checkpoint threshold: only the background checkpointer
     // copies these pages from the WAL into the file.
-    for _ in 0..200 {
-        let mut commit = filed_commit();
-        let Snapshot::Complaint(complaint) = &mut commit.snapshot else {
-            unreachable!("a complaint commit")
-        };
+    for product in 0..200 {
         let id = aliprotect_core::ids::ComplaintId::new();
-        let complaint = std::sync::Arc::make_mut(complaint);
-        std::sync::Arc::make_mut(&mut complaint.filed).id = id;
-        commit.stream = StreamId::Complaint(id);
-        store.commit(commit).await.unwrap();
+        store.commit(filed_commit_on(product, id)).await.unwrap();
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while std::fs::metadata(&path).unwrap().len() == empty {

@@ -640,6 +640,22 @@ fn describe(change: &ComplaintChange) -> (String, Option<String>, Option<String>
             Vec::new(),
         ),
         ComplaintChange::Relisted { successor } => none(&format!("relisted (see {successor})")),
+        ComplaintChange::RemovalExpected => (
+            "removal expected".to_owned(),
+            Some("the seller's answer window passed in silence; not yet seen".to_owned()),
+            None,
+            Vec::new(),
+        ),
+        ComplaintChange::ReturnWatched { number } => {
+            none(&format!("watch {number} for the listing's return due"))
+        }
+        ComplaintChange::Reappeared => none("removed listing seen up again"),
+        ComplaintChange::RightLapsed { right } => (
+            "right lapsed".to_owned(),
+            Some(format!("right {right} expired while the complaint was open")),
+            None,
+            Vec::new(),
+        ),
         ComplaintChange::Refiled { successor } => none(&format!("refiled as {successor}")),
     }
 }
@@ -651,5 +667,6 @@ fn actor_name(actor: &Actor) -> String {
         Actor::Platform => "platform".to_owned(),
         Actor::Seller => "seller".to_owned(),
         Actor::System => "system".to_owned(),
+        Actor::Operator { user } => format!("operator {user}"),
     }
 }

@@ -92,7 +92,7 @@ pub(crate) async fn run(
             );
             row(
                 "counter-notice rate allowed",
-                percent(Some(rules.max_counter_notice_rate)),
+                percent(Some(rules.max_successful_counter_notice_rate)),
             );
         }
     }

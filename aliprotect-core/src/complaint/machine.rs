@@ -12,6 +12,11 @@
 //!                  |  holder silent / AcceptCounterNotice / PlatformRestores --> ListingRestored
 //! Retract: from every open state --> Retracted
 //! ```
+//!
+//! A removal is recorded only when someone saw it: the platform's own status ("Listing
+//! Removed"), or a check-back (a probe, or a person) that found the listing gone, with what
+//! it saw as evidence. A seller's silence only makes it *expected* (`RemovalExpected`), and a
+//! check-back falls due at once.
 
 use std::fmt;
 use std::sync::Arc;
@@ -28,6 +33,7 @@ use crate::listing::{Listing, ListingDetails};
 use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
 use crate::right::{IpKind, IpRight, RightStatus};
+use crate::store::UniqueKey;
 use crate::text::Text;
 
 /// How a listing came down.
@@ -40,8 +46,23 @@ pub enum RemovalCause {
         /// What the check found (a screenshot, a saved page).
         evidence: Option<Evidence>,
     },
-    /// The seller let the answer window pass in silence.
+    /// Recorded by versions before 0.2 when the seller let the answer window pass in
+    /// silence. That was an expectation, not an observation: it is no longer recorded
+    /// (silence now leads to [`Stage::RemovalExpected`]), and only read back from old
+    /// histories.
     SellerSilent,
+}
+
+impl RemovalCause {
+    /// Whether this cause records a removal someone saw: the platform's status, or a
+    /// check-back with what it found.
+    pub fn is_observed(&self) -> bool {
+        match self {
+            RemovalCause::PlatformReported => true,
+            RemovalCause::FoundByCheckBack { evidence } => evidence.is_some(),
+            RemovalCause::SellerSilent => false,
+        }
+    }
 }
 
 /// Why a listing stays (or goes back) up after a counter-notice.
@@ -94,6 +115,12 @@ pub enum Stage {
     },
     /// The holder answered the latest counter-notice.
     Responded,
+    /// The seller's answer window passed in silence: under the policy the platform should
+    /// remove the listing, but it announces no removal, so a check-back must see it gone.
+    RemovalExpected {
+        /// When the window passed.
+        since: DateTime<Utc>,
+    },
     /// The listing is down.
     ListingRemoved {
         /// How.
@@ -150,11 +177,13 @@ pub enum ComplaintStatus {
     Relisted,
     /// See [`Stage::Refiled`].
     Refiled,
+    /// See [`Stage::RemovalExpected`]. Last, so that the stored codes of the others stay.
+    RemovalExpected,
 }
 
 impl ComplaintStatus {
     /// Every status.
-    pub const ALL: [ComplaintStatus; 12] = [
+    pub const ALL: [ComplaintStatus; 13] = [
         ComplaintStatus::Staged,
         ComplaintStatus::Draft,
         ComplaintStatus::Submitted,
@@ -167,6 +196,7 @@ impl ComplaintStatus {
         ComplaintStatus::Retracted,
         ComplaintStatus::Relisted,
         ComplaintStatus::Refiled,
+        ComplaintStatus::RemovalExpected,
     ];
 
     /// Whether no command is accepted any more.
@@ -190,6 +220,7 @@ impl ComplaintStatus {
                 | ComplaintStatus::InProgress
                 | ComplaintStatus::CounterNoticed
                 | ComplaintStatus::Responded
+                | ComplaintStatus::RemovalExpected
         )
     }
 
@@ -207,7 +238,9 @@ impl ComplaintStatus {
             ComplaintStatus::Submitted
             | ComplaintStatus::InProgress
             | ComplaintStatus::CounterNoticed
-            | ComplaintStatus::Responded => Some(PlatformStatus::InProgress),
+            | ComplaintStatus::Responded
+            // Nothing seen yet: the platform may show either, and we claim no more than we saw.
+            | ComplaintStatus::RemovalExpected => Some(PlatformStatus::InProgress),
             ComplaintStatus::UnableToProcess | ComplaintStatus::Refiled => {
                 Some(PlatformStatus::UnableToProcess)
             }
@@ -238,6 +271,7 @@ impl Stage {
             Stage::InProgress { .. } => ComplaintStatus::InProgress,
             Stage::CounterNoticed { .. } => ComplaintStatus::CounterNoticed,
             Stage::Responded => ComplaintStatus::Responded,
+            Stage::RemovalExpected { .. } => ComplaintStatus::RemovalExpected,
             Stage::ListingRemoved { .. } => ComplaintStatus::ListingRemoved,
             Stage::UnableToProcess { .. } => ComplaintStatus::UnableToProcess,
             Stage::ListingRestored { .. } => ComplaintStatus::ListingRestored,
@@ -326,6 +360,16 @@ pub struct Complaint {
     /// When the listing was first found removed.
     #[serde(default)]
     pub removed_at: Option<DateTime<Utc>>,
+    /// When the last check-back (or watch for a removed listing's return) fell due.
+    #[serde(default)]
+    pub checked_at: Option<DateTime<Utc>>,
+    /// When a removed listing was seen up again.
+    #[serde(default)]
+    pub reappeared_at: Option<DateTime<Utc>>,
+    /// Whether a person was told that the right this complaint rests on lapsed while the
+    /// complaint was open.
+    #[serde(default)]
+    pub right_lapsed: bool,
 }
 
 impl ComplaintFiling {
@@ -384,6 +428,18 @@ impl Complaint {
     pub fn status(&self) -> ComplaintStatus {
         self.stage.status()
     }
+
+    /// The unique keys it holds: its listing's while it is open, from filing until its
+    /// first ending, so that a listing has one open complaint per tenant. A complaint
+    /// opened again by a counter-notice after a removal does not take it back: the listing
+    /// may have a newer complaint by then, and a seller's counter-notice is a fact to record
+    /// whatever else is open.
+    pub fn unique_keys(&self) -> Vec<UniqueKey> {
+        match self.status().is_open() && self.removed_at.is_none() {
+            true => vec![UniqueKey::open_complaint_on(&self.filed.listing.key)],
+            false => Vec::new(),
+        }
+    }
 }
 
 /// What may be asked of a complaint.
@@ -433,8 +489,12 @@ pub enum ComplaintCommand {
     CheckBackDue,
     /// Timer: the response window closes within the policy's reminder lead.
     RemindResponseDeadline,
-    /// A check-back found the listing still up.
+    /// A check-back found the listing up: still up, or (for a removed listing) back.
     ReportStillListed,
+    /// Timer: time to look whether a removed listing came back.
+    WatchForReturn,
+    /// The right the complaint rests on expired while the complaint was open: tell a person.
+    FlagRightLapsed,
     /// The holder withdraws the complaint.
     Retract {
         /// Why, if given.
@@ -471,6 +531,8 @@ impl ComplaintCommand {
             ComplaintCommand::CheckBackDue => "CheckBackDue",
             ComplaintCommand::RemindResponseDeadline => "RemindResponseDeadline",
             ComplaintCommand::ReportStillListed => "ReportStillListed",
+            ComplaintCommand::WatchForReturn => "WatchForReturn",
+            ComplaintCommand::FlagRightLapsed => "FlagRightLapsed",
             ComplaintCommand::Retract { .. } => "Retract",
             ComplaintCommand::MarkRelisted { .. } => "MarkRelisted",
             ComplaintCommand::MarkRefiled { .. } => "MarkRefiled",
@@ -507,6 +569,8 @@ pub enum ComplaintChange {
         /// How.
         cause: RemovalCause,
     },
+    /// The seller's answer window passed in silence: a removal is expected, not seen.
+    RemovalExpected,
     /// A counter-notice arrived.
     CounterNoticeReceived {
         /// The notice.
@@ -535,6 +599,18 @@ pub enum ComplaintChange {
         checks: u32,
         /// Whether a person should look: the policy's number of check-backs is reached.
         escalate: bool,
+    },
+    /// A watch for a removed listing's return fell due (a probe, or a person, looks).
+    ReturnWatched {
+        /// 1 for the first watch.
+        number: u32,
+    },
+    /// A removed listing was seen up again.
+    Reappeared,
+    /// The right lapsed while the complaint was open; a person was told.
+    RightLapsed {
+        /// The right.
+        right: RightId,
     },
     /// The holder is reminded that the response window closes soon.
     ResponseDeadlineReminded {
@@ -626,6 +702,20 @@ pub enum ComplaintRule {
         /// The deadline, if any.
         due: Option<DateTime<Utc>>,
     },
+    /// A removal recorded without an observation: the seller's silence, or a check-back
+    /// without what it saw.
+    #[error("a removal is recorded only when seen: the platform's status, or a check-back with its evidence")]
+    RemovalNotObserved,
+    /// The listing already has an open complaint in the tenant: the platform refuses
+    /// repeats, and they count against the filer's accuracy.
+    #[error("the listing already has an open complaint: {open}")]
+    ListingHasOpenComplaint {
+        /// The open complaint.
+        open: ComplaintId,
+    },
+    /// The complaint was already flagged for its right's lapse.
+    #[error("the complaint was already flagged for its right's lapse")]
+    AlreadyFlagged,
     /// A complaint cannot follow itself.
     #[error("a complaint cannot be its own successor")]
     SelfSuccessor,
@@ -659,6 +749,10 @@ pub struct ComplaintContext<'a> {
     pub right: Option<&'a IpRight>,
     /// The complaint a new one follows (needed by `File` with a follow-up).
     pub previous: Option<&'a Complaint>,
+    /// The tenant's open complaint on the filed listing, when known (`File` is refused
+    /// then). The engine learns it from the store, which enforces the rule atomically with
+    /// each filing; `None` is "none known", not a promise.
+    pub open_on_listing: Option<ComplaintId>,
 }
 
 /// The complaint state machine.
@@ -720,6 +814,9 @@ impl Decider for ComplaintDecider {
                     check_backs: 0,
                     deadline_reminded: None,
                     removed_at: None,
+                    checked_at: None,
+                    reappeared_at: None,
+                    right_lapsed: false,
                 }),
                 other => {
                     tracing::warn!(?other, "complaint event before filing ignored");
@@ -760,8 +857,22 @@ impl Decider for ComplaintDecider {
                 Stage::Responded
             }
             ComplaintChange::ListingRestored { cause } => Stage::ListingRestored { cause: *cause },
+            ComplaintChange::RemovalExpected => Stage::RemovalExpected { since: event.at },
             ComplaintChange::CheckBackDue { number } => {
                 complaint.check_backs = *number;
+                complaint.checked_at = Some(event.at);
+                complaint.stage
+            }
+            ComplaintChange::ReturnWatched { .. } => {
+                complaint.checked_at = Some(event.at);
+                complaint.stage
+            }
+            ComplaintChange::Reappeared => {
+                complaint.reappeared_at.get_or_insert(event.at);
+                complaint.stage
+            }
+            ComplaintChange::RightLapsed { .. } => {
+                complaint.right_lapsed = true;
                 complaint.stage
             }
             ComplaintChange::ResponseDeadlineReminded { due } => {
@@ -830,6 +941,9 @@ fn decide_file(
             kind,
         });
     }
+    if let Some(open) = context.open_on_listing.filter(|open| *open != filing.id) {
+        return Err(ComplaintRule::ListingHasOpenComplaint { open });
+    }
     if !context.policy.covers(filing.listing.marketplace) {
         return Err(ComplaintRule::MarketplaceNotCovered(
             filing.listing.marketplace,
@@ -860,6 +974,21 @@ fn decide_file(
     })
 }
 
+/// When a removed listing is next looked at for its return, under the policy's watch: one
+/// interval after the last look (or the removal), while the watch lasts; `None` once it has
+/// come back, the watch is over, or the policy keeps none.
+pub fn next_return_watch(complaint: &Complaint, policy: &MarketplacePolicy) -> Option<DateTime<Utc>> {
+    let watch = policy.removal_watch.as_ref()?;
+    let removed_at = complaint.removed_at?;
+    if complaint.status() != ComplaintStatus::ListingRemoved || complaint.reappeared_at.is_some() {
+        return None;
+    }
+    let last = complaint.checked_at.map_or(removed_at, |at| at.max(removed_at));
+    let due = policy.calendar.deadline(last, watch.every);
+    let until = removed_at.checked_add_signed(chrono::Duration::days(i64::from(watch.for_days)))?;
+    (due <= until).then_some(due)
+}
+
 fn decide_existing(
     complaint: &Complaint,
     command: &ComplaintCommand,
@@ -877,27 +1006,39 @@ fn decide_existing(
         (Stage::Submitted, C::Accept) => Ok(ComplaintChange::Accepted {
             seller_answer_due: policy.silence.seller_loses_after.map(deadline),
         }),
-        (Stage::Submitted | Stage::InProgress { .. }, C::ReportUnableToProcess { reason }) => {
+        (
+            Stage::Submitted | Stage::InProgress { .. } | Stage::RemovalExpected { .. },
+            C::ReportUnableToProcess { reason },
+        ) => {
             Ok(ComplaintChange::UnableToProcess {
                 reason: reason.clone(),
             })
         }
         (
-            Stage::Submitted | Stage::InProgress { .. } | Stage::Responded,
+            Stage::Submitted
+            | Stage::InProgress { .. }
+            | Stage::Responded
+            | Stage::RemovalExpected { .. },
             C::RecordRemoval { cause },
-        ) => Ok(ComplaintChange::ListingRemoved {
-            cause: cause.clone(),
-        }),
+        ) => {
+            if !cause.is_observed() {
+                return Err(ComplaintRule::RemovalNotObserved);
+            }
+            Ok(ComplaintChange::ListingRemoved {
+                cause: cause.clone(),
+            })
+        }
         (Stage::InProgress { seller_answer_due }, C::SellerAnswerWindowElapsed) => {
             match seller_answer_due {
-                Some(due) if context.at >= *due => Ok(ComplaintChange::ListingRemoved {
-                    cause: RemovalCause::SellerSilent,
-                }),
+                Some(due) if context.at >= *due => Ok(ComplaintChange::RemovalExpected),
                 due => Err(ComplaintRule::DeadlineNotPassed { due: *due }),
             }
         }
         (
-            Stage::InProgress { .. } | Stage::Responded | Stage::ListingRemoved { .. },
+            Stage::InProgress { .. }
+            | Stage::Responded
+            | Stage::ListingRemoved { .. }
+            | Stage::RemovalExpected { .. },
             C::ReceiveCounterNotice {
                 statement,
                 evidence,
@@ -971,11 +1112,38 @@ fn decide_existing(
                 escalate: checks >= policy.check_backs_before_escalation,
             })
         }
-        (Stage::Submitted | Stage::InProgress { .. } | Stage::Responded, C::CheckBackDue) => {
-            Ok(ComplaintChange::CheckBackDue {
-                number: complaint.check_backs.saturating_add(1),
-            })
+        // The platform's rule says the listing should be gone: seen up, a person must look.
+        (Stage::RemovalExpected { .. }, C::ReportStillListed) => Ok(ComplaintChange::StillListed {
+            checks: complaint.check_backs,
+            escalate: true,
+        }),
+        (Stage::ListingRemoved { .. }, C::ReportStillListed) => match complaint.reappeared_at {
+            Some(_) => Err(ComplaintRule::NotAllowedInState),
+            None => Ok(ComplaintChange::Reappeared),
+        },
+        (
+            Stage::Submitted
+            | Stage::InProgress { .. }
+            | Stage::Responded
+            | Stage::RemovalExpected { .. },
+            C::CheckBackDue,
+        ) => Ok(ComplaintChange::CheckBackDue {
+            number: complaint.check_backs.saturating_add(1),
+        }),
+        (Stage::ListingRemoved { .. }, C::WatchForReturn) => {
+            match next_return_watch(complaint, policy) {
+                Some(due) if context.at >= due => Ok(ComplaintChange::ReturnWatched {
+                    number: complaint.check_backs.saturating_add(1),
+                }),
+                due => Err(ComplaintRule::DeadlineNotPassed { due }),
+            }
         }
+        (stage, C::FlagRightLapsed) if stage.status().is_open() => match complaint.right_lapsed {
+            true => Err(ComplaintRule::AlreadyFlagged),
+            false => Ok(ComplaintChange::RightLapsed {
+                right: complaint.filed.right,
+            }),
+        },
         (stage, C::Retract { reason }) if stage.status().is_open() => {
             Ok(ComplaintChange::Retracted {
                 reason: reason.clone(),

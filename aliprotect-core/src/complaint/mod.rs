@@ -10,7 +10,7 @@ pub use machine::{
     Complaint, ComplaintChange, ComplaintCommand, ComplaintContext, ComplaintDecider,
     ComplaintEvent, ComplaintFiling, ComplaintRefusal, ComplaintRule, ComplaintStatus,
     CounterNotice, CounterNoticeResponse, FollowUp, FollowUpKind, RemovalCause, RestorationCause,
-    Stage,
+    Stage, next_return_watch,
 };
 pub use reason::ComplaintReason;
 pub use status::{FilingStatus, PlatformStatus, UnknownStatus};

@@ -8,7 +8,7 @@ use crate::complaint::{Complaint, ComplaintDecider};
 use crate::decider::Decider;
 use crate::power::{Power, PowerDecider};
 use crate::right::{IpRight, RightDecider};
-use crate::store::{DomainEvent, Snapshot, StreamStatus};
+use crate::store::{DomainEvent, Snapshot, StreamStatus, UniqueKey};
 
 /// A decider whose streams the engine stores.
 pub(super) trait Aggregate: Decider<State = Option<Self::Item>> {
@@ -20,6 +20,10 @@ pub(super) trait Aggregate: Decider<State = Option<Self::Item>> {
     fn stored(event: Self::Event) -> DomainEvent;
     /// A state, as stored.
     fn snapshot(item: Self::Item) -> Snapshot;
+    /// The unique keys a stream in this state holds.
+    fn unique_keys(_item: &Self::Item) -> Vec<UniqueKey> {
+        Vec::new()
+    }
 }
 
 impl Aggregate for RightDecider {
@@ -45,6 +49,9 @@ impl Aggregate for ComplaintDecider {
     }
     fn snapshot(item: Complaint) -> Snapshot {
         Snapshot::Complaint(Arc::new(item))
+    }
+    fn unique_keys(item: &Complaint) -> Vec<UniqueKey> {
+        item.unique_keys()
     }
 }
 

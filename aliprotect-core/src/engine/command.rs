@@ -9,7 +9,7 @@ use crate::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId};
 use crate::party::Actor;
 use crate::power::PowerCommand;
 use crate::right::RightCommand;
-use crate::store::{IdempotencyKey, StreamId};
+use crate::store::{IdempotencyKey, RequestFingerprint, StreamId};
 
 /// A command addressed to one stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,5 +148,15 @@ impl Request {
     pub fn idempotent(mut self, key: IdempotencyKey) -> Self {
         self.idempotency_key = Some(key);
         self
+    }
+
+    /// What the request asks, as kept with its idempotency key's receipt: SHA-256 of the
+    /// JSON of its actor and command (the tenant is part of the key's scope already). Two
+    /// requests asking the same of the same stream have the same fingerprint on every build
+    /// that writes commands the same way.
+    pub fn fingerprint(&self) -> Result<RequestFingerprint, super::EngineError> {
+        serde_json::to_vec(&(&self.actor, &self.command))
+            .map(|bytes| RequestFingerprint::of_bytes(&bytes))
+            .map_err(|_| super::EngineError::InvalidCommand("the command cannot be serialised"))
     }
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::complaint::{ComplaintChange, ComplaintCommand, Stage};
+use crate::complaint::{ComplaintChange, ComplaintCommand, Stage, next_return_watch};
 use crate::ids::TenantId;
 use crate::notify::{MessageId, Notification, NotificationBody};
 use crate::policy::MarketplacePolicy;
@@ -48,14 +48,29 @@ pub(crate) fn timers_for(
             }
             // The platform announces no removal: look again one review period after the
             // last thing that happened, for as long as the complaint is with the platform.
-            if matches!(
-                complaint.stage,
-                Stage::Submitted | Stage::InProgress { .. } | Stage::Responded
-            ) {
-                let due = policy
-                    .calendar
-                    .deadline(complaint.updated_at, policy.complaint_review);
-                timers.push(timer(TimerKind::CheckBack, due));
+            match complaint.stage {
+                Stage::Submitted | Stage::InProgress { .. } | Stage::Responded => {
+                    let due = policy
+                        .calendar
+                        .deadline(complaint.updated_at, policy.complaint_review);
+                    timers.push(timer(TimerKind::CheckBack, due));
+                }
+                // A removal is expected but not seen: look at once, then every review period.
+                Stage::RemovalExpected { since } => {
+                    let due = match complaint.checked_at {
+                        Some(checked) if checked >= since => policy
+                            .calendar
+                            .deadline(complaint.updated_at, policy.complaint_review),
+                        _ => since,
+                    };
+                    timers.push(timer(TimerKind::CheckBack, due));
+                }
+                Stage::ListingRemoved { .. } => {
+                    if let Some(due) = next_return_watch(complaint, policy) {
+                        timers.push(timer(TimerKind::ReturnWatch, due));
+                    }
+                }
+                _ => {}
             }
         }
         Snapshot::Right(right) => {
@@ -76,7 +91,7 @@ pub(crate) fn timers_for(
                 timers.push(timer(TimerKind::PowerExpiry, until));
             }
         }
-        Snapshot::Campaign(_) => {}
+        Snapshot::Campaign(_) | Snapshot::Policy(_) => {}
     }
     timers
 }
@@ -94,6 +109,7 @@ pub(crate) fn timer_command(timer: &Timer) -> Option<Command> {
                 TimerKind::ResponseDeadline => ComplaintCommand::ResponseWindowElapsed,
                 TimerKind::CheckBack => ComplaintCommand::CheckBackDue,
                 TimerKind::ResponseDeadlineReminder => ComplaintCommand::RemindResponseDeadline,
+                TimerKind::ReturnWatch => ComplaintCommand::WatchForReturn,
                 TimerKind::ExpiryReminder | TimerKind::Expiry | TimerKind::PowerExpiry => {
                     return None;
                 }
@@ -108,6 +124,7 @@ pub(crate) fn timer_command(timer: &Timer) -> Option<Command> {
                 | TimerKind::ResponseDeadline
                 | TimerKind::ResponseDeadlineReminder
                 | TimerKind::CheckBack
+                | TimerKind::ReturnWatch
                 | TimerKind::PowerExpiry => return None,
             };
             Command::Right { id, command }
@@ -116,7 +133,10 @@ pub(crate) fn timer_command(timer: &Timer) -> Option<Command> {
             id,
             command: PowerCommand::Expire,
         },
-        (StreamId::Filer(_) | StreamId::Power(_) | StreamId::Campaign(_), _) => return None,
+        (
+            StreamId::Filer(_) | StreamId::Power(_) | StreamId::Campaign(_) | StreamId::Policy,
+            _,
+        ) => return None,
     };
     Some(command)
 }
@@ -133,6 +153,7 @@ fn notification_body(event: &DomainEvent) -> Option<NotificationBody> {
             RightChange::ExpiryReminded { expires_on } => NotificationBody::RightExpiring {
                 expires_on: *expires_on,
             },
+            RightChange::Expired => NotificationBody::RightExpired,
             _ => return None,
         },
         DomainEvent::Complaint(event) => match &event.change {
@@ -165,9 +186,11 @@ fn notification_body(event: &DomainEvent) -> Option<NotificationBody> {
             ComplaintChange::Relisted { successor } => NotificationBody::RelistingDetected {
                 successor: *successor,
             },
+            ComplaintChange::Reappeared => NotificationBody::ListingReappeared,
+            ComplaintChange::RightLapsed { right } => NotificationBody::RightLapsed { right: *right },
             _ => return None,
         },
-        DomainEvent::Power(_) | DomainEvent::Campaign(_) => return None,
+        DomainEvent::Power(_) | DomainEvent::Campaign(_) | DomainEvent::Policy(_) => return None,
     };
     Some(body)
 }
@@ -178,9 +201,20 @@ pub(crate) fn work_for(stream: StreamId, events: &[DomainEvent]) -> Option<Follo
     events.iter().find_map(|event| match (stream, event) {
         (StreamId::Right(right), DomainEvent::Right(event)) => match event.change {
             RightChange::Approved => Some(FollowUpWork::ReleaseStaged { right }),
+            RightChange::Expired => Some(FollowUpWork::FlagLapsedComplaints { right }),
             _ => None,
         },
-        (_, DomainEvent::Right(_) | DomainEvent::Power(_) | DomainEvent::Campaign(_)) => None,
+        (StreamId::Policy, DomainEvent::Policy(event)) => match event.change {
+            crate::policy::PolicyChange::Changed { .. } => Some(FollowUpWork::RescheduleTimers),
+            crate::policy::PolicyChange::Adopted { .. } => None,
+        },
+        (
+            _,
+            DomainEvent::Right(_)
+            | DomainEvent::Power(_)
+            | DomainEvent::Campaign(_)
+            | DomainEvent::Policy(_),
+        ) => None,
         (_, DomainEvent::Complaint(event)) => match &event.change {
             ComplaintChange::Filed { filing, .. } => {
                 filing.follows.map(|follows| FollowUpWork::MarkPredecessor {

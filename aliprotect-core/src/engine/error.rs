@@ -7,7 +7,7 @@ use crate::ids::RightsHolderId;
 use crate::party::Actor;
 use crate::power::PowerRefusal;
 use crate::right::RightRefusal;
-use crate::store::{StoreError, StreamId};
+use crate::store::{IdempotencyKey, StoreError, StreamId};
 
 /// Why an actor may not issue a command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +31,39 @@ pub enum Forbidden {
     /// Only the holder's own users may grant or revoke powers of attorney.
     #[error("only the holder's own users may grant or revoke powers of attorney")]
     HolderUsersOnly,
+}
+
+/// Why an engine will not work on a store: the rules it was given are not the rules the
+/// store's data follows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// The store records no policy yet (it holds no data of an engine): open it with a
+    /// policy ([`Engine::new`](super::Engine::new)), which records it on first use.
+    #[error("the store records no policy yet: give the engine one, and it is recorded on first use")]
+    NotRecorded,
+    /// The store's data follows another policy than the engine's.
+    #[error(
+        "the store's data follows the policy `{stored}` (revision {revision}), not `{configured}`: \
+         open it with that policy, or change it on purpose with Engine::adopt_policy"
+    )]
+    Mismatch {
+        /// The name of the stored policy.
+        stored: String,
+        /// How many times the store's policy was set.
+        revision: u32,
+        /// The name of the engine's policy (the same name may carry other figures).
+        configured: String,
+    },
+    /// The engine's policy is already the store's: there is nothing to change.
+    #[error("the store already follows this policy")]
+    Unchanged,
+    /// The store's policy could not be read.
+    #[error("the store's policy could not be checked: {detail}")]
+    Unreadable {
+        /// What went wrong.
+        detail: String,
+    },
 }
 
 /// Why a command was not carried out. In every case nothing was written.
@@ -89,6 +122,16 @@ pub enum EngineError {
         /// Attempts made.
         attempts: u32,
     },
+    /// The idempotency key was already used with another request: the first request's
+    /// receipt is not this one's answer.
+    #[error("idempotency key `{key}` was already used with a different request")]
+    IdempotencyKeyReused {
+        /// The key.
+        key: IdempotencyKey,
+    },
+    /// The engine's policy is not the store's.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -15,6 +15,7 @@ pub(crate) mod effects;
 mod error;
 mod intake;
 mod parties;
+mod policy;
 mod review;
 
 use std::collections::HashMap;
@@ -25,7 +26,7 @@ use chrono::{DateTime, Duration, Utc};
 pub use background::Background;
 pub use command::{Command, Request};
 pub use dispatch::{DispatchReport, Dispatcher};
-pub use error::{EngineError, Forbidden};
+pub use error::{EngineError, Forbidden, PolicyError};
 pub use intake::IntakeReport;
 pub use review::AccuracyReview;
 
@@ -46,9 +47,10 @@ use crate::policy::MarketplacePolicy;
 use crate::probe::{ListingProbe, ProbeFinding};
 use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
 use crate::store::{
-    Commit, ComplaintRow, Count, CountBy, DomainEvent, FollowUpWork, Lease, PendingWork, Receipt,
-    Snapshot, StatusChange, Store, StoreError, StoredEvent, StreamId, StreamStatus, Timer,
-    TimerKind, WorkId,
+    Commit, ComplaintRow, Count, CountBy, DomainEvent, FollowUpWork, IdempotencyKey, Lease,
+    PendingWork, Receipt, ReceiptRecord, RequestFingerprint, Snapshot, StatusChange, Store,
+    StoreError, StoredEvent, StoredReceipt, StreamId, StreamStatus, Timer, TimerKind, UniqueKey,
+    UniqueKeyChange, WorkId,
 };
 
 /// Tunables of the engine; the defaults suit most embedders.
@@ -111,6 +113,9 @@ pub struct TickReport {
     pub found_live: usize,
     /// Check-backs whose probe could not tell.
     pub unknown: usize,
+    /// Watches of removed listings whose probe found the listing up again (recorded as
+    /// reappeared, and notified).
+    pub reappeared: usize,
     /// Pending cross-stream work items carried out (staged complaints released,
     /// predecessors marked) that their own engine had left unfinished.
     pub follow_ups: usize,
@@ -123,6 +128,8 @@ struct Inner<S, N, C> {
     policy: MarketplacePolicy,
     config: EngineConfig,
     worker: WorkerId,
+    /// Set once the store's recorded policy was found to be this engine's (or recorded).
+    policy_checked: tokio::sync::OnceCell<()>,
 }
 
 /// The workflow engine. Cheap to clone (clones share everything); `Send + Sync`.
@@ -157,6 +164,8 @@ struct Decision {
     events: Vec<DomainEvent>,
     /// The state after the events.
     snapshot: Snapshot,
+    /// The unique keys the stream held at that version.
+    keys_before: Vec<UniqueKey>,
 }
 
 /// A decided command: its commit and the receipt it yields once committed.
@@ -181,6 +190,11 @@ enum Loading {
 enum Attempt {
     Done(Executed),
     Conflict,
+    /// A unique key the commit takes is held by another stream.
+    Taken {
+        key: UniqueKey,
+        holder: StreamId,
+    },
 }
 
 impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
@@ -206,6 +220,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 policy,
                 config,
                 worker: WorkerId::new(),
+                policy_checked: tokio::sync::OnceCell::new(),
             }),
         }
     }
@@ -249,16 +264,14 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
 
     async fn execute_only(&self, request: &Request) -> Result<Executed, EngineError> {
         self.check_request(request)?;
+        self.ensure_policy().await?;
         let Some(key) = &request.idempotency_key else {
             return self.decide_and_commit(request).await;
         };
         let store = &self.inner.store;
-        let replayed = |receipt| Executed {
-            receipt,
-            work: None,
-        };
-        if let Some(receipt) = store.receipt(request.tenant, key).await? {
-            return Ok(replayed(receipt));
+        let fingerprint = request.fingerprint()?;
+        if let Some(stored) = store.receipt(request.tenant, key).await? {
+            return replay(key, fingerprint, stored);
         }
         match self.decide_and_commit(request).await {
             Ok(executed) => Ok(executed),
@@ -266,7 +279,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             // the receipts and our decision: its commit is why we were refused (the command
             // no longer fits the state) or kept conflicting. Its receipt is our answer.
             Err(error) => match store.receipt(request.tenant, key).await? {
-                Some(receipt) => Ok(replayed(receipt)),
+                Some(stored) => replay(key, fingerprint, stored),
                 None => Err(error),
             },
         }
@@ -282,13 +295,16 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         self.check_request(request)?;
         // The caller has just loaded the stream exactly, which a cache keeps: deciding on it
         // needs no second read, and a newer version means the stream moved on.
-        let decided = self.decide(request, Loading::Cached, None).await?;
+        let decided = self.decide(request, Loading::Cached, None, None).await?;
         if decided.commit.expected_version != version {
             return Ok(None);
         }
         match self.commit(decided).await? {
             Attempt::Done(executed) => Ok(Some(executed)),
             Attempt::Conflict => Ok(None),
+            Attempt::Taken { key, holder } => {
+                Err(StoreError::UniqueKeyTaken { key, holder }.into())
+            }
         }
     }
 
@@ -303,11 +319,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             None => Loading::Cached,
         };
         for _ in 0..attempts {
-            let decided = match self.decide(request, loading, None).await {
+            let decided = match self.decide(request, loading, None, None).await {
                 // The state decided on may have been a stale cached one: a refusal is only
                 // reported if the stream as it stands refuses the command too.
                 Err(error) if error.is_refusal() => {
-                    self.decide(request, Loading::Exact, None).await
+                    self.decide(request, Loading::Exact, None, None).await
                 }
                 other => other,
             };
@@ -318,6 +334,18 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             match attempt {
                 Ok(Attempt::Done(executed)) => return Ok(executed),
                 Ok(Attempt::Conflict) => loading = Loading::Cached,
+                // Another stream holds a key the command takes: decide again knowing who,
+                // so that the rules refuse it by name; if the holder let go meanwhile, retry.
+                Ok(Attempt::Taken { key, holder }) => match self.open_holder(request, holder).await?
+                {
+                    Some(open) => {
+                        return match self.decide(request, Loading::Exact, None, Some(open)).await {
+                            Err(refusal) => Err(refusal),
+                            Ok(_) => Err(StoreError::UniqueKeyTaken { key, holder }.into()),
+                        };
+                    }
+                    None => loading = Loading::Exact,
+                },
                 Err(other) => return Err(other),
             }
         }
@@ -399,13 +427,14 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         request: &Request,
         loading: Loading,
         rights: Option<&mut RightMemo>,
+        open_on_listing: Option<ComplaintId>,
     ) -> Result<Decided, EngineError> {
         match &request.command {
             Command::Right { id, command } => {
                 self.decide_right(request, *id, command, loading).await
             }
             Command::Complaint { id, command } => {
-                self.decide_complaint(request, *id, command, loading, rights)
+                self.decide_complaint(request, *id, command, loading, rights, open_on_listing)
                     .await
             }
             Command::Power { id, command } => {
@@ -469,6 +498,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         command: &ComplaintCommand,
         loading: Loading,
         rights: Option<&mut RightMemo>,
+        open_on_listing: Option<ComplaintId>,
     ) -> Result<Decided, EngineError> {
         let stream = StreamId::Complaint(id);
         let now = self.inner.clock.now();
@@ -520,6 +550,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             policy: &self.inner.policy,
             right: right.as_deref(),
             previous: previous.as_deref(),
+            open_on_listing,
         };
         let events = ComplaintDecider::decide(&state, command, &context)?;
         let fact_before = state.as_ref().map(MetricsFact::of);
@@ -542,6 +573,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         now: DateTime<Utc>,
     ) -> Result<Decided, EngineError> {
         let before = state.as_ref().map(D::status);
+        let keys_before = state.as_ref().map(D::unique_keys).unwrap_or_default();
         let Some(item) = events.iter().fold(state, D::evolve) else {
             return Err(EngineError::NotFound(stream));
         };
@@ -551,18 +583,29 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             before,
             events: events.into_iter().map(D::stored).collect(),
             snapshot: D::snapshot(item),
+            keys_before,
         };
-        Ok(self.prepare(request, decision, now))
+        self.prepare(request, decision, now)
     }
 
     /// The commit of a decision, with its effects and receipt.
-    fn prepare(&self, request: &Request, decision: Decision, now: DateTime<Utc>) -> Decided {
+    fn prepare(
+        &self,
+        request: &Request,
+        decision: Decision,
+        now: DateTime<Utc>,
+    ) -> Result<Decided, EngineError> {
+        let fingerprint = match request.idempotency_key {
+            Some(_) => request.fingerprint()?,
+            None => RequestFingerprint::of_bytes(&[]),
+        };
         let Decision {
             stream,
             expected_version,
             before,
             events,
             snapshot,
+            keys_before,
         } = decision;
         let tenant = request.tenant;
         let appended = u32::try_from(events.len()).unwrap_or(u32::MAX);
@@ -589,6 +632,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 false => self.lease(now, Duration::zero()),
             },
         });
+        let unique = UniqueKeyChange::between(&keys_before, &snapshot.unique_keys());
         let commit = Commit {
             tenant,
             stream,
@@ -597,12 +641,20 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             timers: effects::timers_for(tenant, stream, &snapshot, &self.inner.policy),
             events,
             snapshot,
-            receipt: request.idempotency_key.clone().map(|key| (key, receipt)),
+            receipt: request
+                .idempotency_key
+                .clone()
+                .map(|key| ReceiptRecord {
+                    key,
+                    request: fingerprint,
+                    receipt,
+                }),
             metrics: None,
             work,
             status,
+            unique,
         };
-        Decided { commit, receipt }
+        Ok(Decided { commit, receipt })
     }
 
     /// A claim by this engine from `now` for `length`.
@@ -621,8 +673,26 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 work,
             })),
             Err(StoreError::Conflict { .. }) => Ok(Attempt::Conflict),
+            Err(StoreError::UniqueKeyTaken { key, holder }) => Ok(Attempt::Taken { key, holder }),
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// The open complaint `holder` is, if it (still) is one in the tenant: the duplicate a
+    /// filing that met its key is refused for.
+    async fn open_holder(
+        &self,
+        request: &Request,
+        holder: StreamId,
+    ) -> Result<Option<ComplaintId>, EngineError> {
+        let StreamId::Complaint(id) = holder else {
+            return Ok(None);
+        };
+        let open = self
+            .load_complaint(request.tenant, id)
+            .await?
+            .is_some_and(|complaint| !complaint.unique_keys().is_empty());
+        Ok(open.then_some(id))
     }
 
     /// Runs many independent commands (bulk filing) with ONE store call for all their
@@ -632,6 +702,18 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// a request with an idempotency key, and a creation that meets an existing stream run
     /// one by one after the batch.
     pub async fn execute_batch(&self, requests: Vec<Request>) -> Vec<Result<Receipt, EngineError>> {
+        if let Err(error) = self.ensure_policy().await {
+            let error = match error {
+                EngineError::Policy(error) => error,
+                other => PolicyError::Unreadable {
+                    detail: other.to_string(),
+                },
+            };
+            return requests
+                .iter()
+                .map(|_| Err(EngineError::Policy(error.clone())))
+                .collect();
+        }
         let mut results: Vec<Option<Result<Executed, EngineError>>> =
             requests.iter().map(|_| None).collect();
         let mut rights = RightMemo::default();
@@ -652,7 +734,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                             Some(_) => Loading::AssumeNew,
                             None => Loading::Cached,
                         };
-                        self.decide(request, loading, Some(&mut rights)).await
+                        self.decide(request, loading, Some(&mut rights), None).await
                     }
                 },
             };
@@ -679,7 +761,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         for ((index, executed), outcome) in indexes.into_iter().zip(executed).zip(outcomes) {
             results[index] = match outcome {
                 Ok(()) => Some(Ok(executed)),
-                Err(StoreError::Conflict { .. }) => None,
+                // Run alone after the batch: decided again on the new state, or against the
+                // key's holder.
+                Err(StoreError::Conflict { .. } | StoreError::UniqueKeyTaken { .. }) => None,
                 Err(other) => Some(Err(other.into())),
             };
         }
@@ -754,6 +838,20 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 self.run_as_system(tenant, Command::complaint(previous, command))
                     .await?;
             }
+            FollowUpWork::FlagLapsedComplaints { right } => {
+                for status in ComplaintStatus::ALL.into_iter().filter(|s| s.is_open()) {
+                    let open = self
+                        .inner
+                        .store
+                        .complaints_of_right(tenant, right, status)
+                        .await?;
+                    for row in open {
+                        let flag = Command::complaint(row.id, ComplaintCommand::FlagRightLapsed);
+                        self.run_as_system(tenant, flag).await?;
+                    }
+                }
+            }
+            FollowUpWork::RescheduleTimers => self.reschedule_timers(work.id.version).await?,
         }
         Ok(())
     }
@@ -826,6 +924,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         &self,
         probe: Option<&dyn ListingProbe>,
     ) -> Result<TickReport, EngineError> {
+        // Timers fire under the store's policy only: a policy changed by another engine
+        // since this one checked stops this one here.
+        self.check_stored_policy().await?;
         let mut report = TickReport::default();
         let now = self.inner.clock.now();
         // A fired timer's commit ends the claim on its stream; should a command ever leave a
@@ -891,8 +992,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                     self.carry_out(&work).await;
                 }
                 report.fired += 1;
-                if let (Some(probe), TimerKind::CheckBack, StreamId::Complaint(id)) =
-                    (probe, timer.kind, timer.stream)
+                if let (Some(probe), TimerKind::CheckBack | TimerKind::ReturnWatch) =
+                    (probe, timer.kind)
+                    && let StreamId::Complaint(id) = timer.stream
                 {
                     self.look(probe, timer.tenant, id, report).await?;
                 }
@@ -920,15 +1022,31 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let Some(complaint) = self.load_complaint(tenant, id).await? else {
             return Ok(());
         };
+        let removed = complaint.status() == ComplaintStatus::ListingRemoved;
         let command = match probe.probe(&complaint.filed.listing).await {
-            ProbeFinding::Removed { evidence } => {
+            // Already removed: gone is what the watch expects, and nothing to record.
+            ProbeFinding::Removed { .. } if removed => return Ok(()),
+            ProbeFinding::Removed {
+                evidence: Some(evidence),
+            } => {
                 report.found_removed += 1;
                 ComplaintCommand::RecordRemoval {
-                    cause: RemovalCause::FoundByCheckBack { evidence },
+                    cause: RemovalCause::FoundByCheckBack {
+                        evidence: Some(evidence),
+                    },
                 }
             }
+            // A removal is recorded with what was seen, or not at all.
+            ProbeFinding::Removed { evidence: None } => {
+                tracing::info!(complaint = %id, "probe found no listing but kept no evidence");
+                report.unknown += 1;
+                return Ok(());
+            }
             ProbeFinding::Live => {
-                report.found_live += 1;
+                match removed {
+                    true => report.reappeared += 1,
+                    false => report.found_live += 1,
+                }
                 ComplaintCommand::ReportStillListed
             }
             ProbeFinding::Unknown { reason } => {
@@ -977,6 +1095,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 before: Some(status),
                 after: status,
             },
+            unique: UniqueKeyChange::default(),
         };
         match store.commit(commit).await {
             // A conflict means the stream moved on and its timers were replaced anyway.
@@ -1142,6 +1261,22 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ) -> Result<Vec<ComplaintRow>, EngineError> {
         Ok(self.inner.store.complaints_on_listing(tenant, key).await?)
     }
+}
+
+/// The answer to a request whose idempotency key is already recorded: the first request's
+/// receipt if it was the same request, else a typed refusal of the key's reuse.
+fn replay(
+    key: &IdempotencyKey,
+    fingerprint: RequestFingerprint,
+    stored: StoredReceipt,
+) -> Result<Executed, EngineError> {
+    if stored.request.is_some_and(|first| first != fingerprint) {
+        return Err(EngineError::IdempotencyKeyReused { key: key.clone() });
+    }
+    Ok(Executed {
+        receipt: stored.receipt,
+        work: None,
+    })
 }
 
 fn right_of(stream: StreamId, snapshot: Snapshot) -> Result<Arc<IpRight>, StoreError> {

@@ -50,7 +50,9 @@ impl Outcome {
             ComplaintStatus::Submitted
             | ComplaintStatus::InProgress
             | ComplaintStatus::CounterNoticed
-            | ComplaintStatus::Responded => Outcome::InProgress,
+            | ComplaintStatus::Responded
+            // Expected, not seen: not a removal until a check-back sees it.
+            | ComplaintStatus::RemovalExpected => Outcome::InProgress,
             ComplaintStatus::ListingRemoved => Outcome::Removed,
             ComplaintStatus::Relisted => Outcome::Relisted,
             ComplaintStatus::UnableToProcess | ComplaintStatus::Refiled => Outcome::UnableToProcess,

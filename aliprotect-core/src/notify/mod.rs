@@ -18,7 +18,7 @@ pub use composite::CompositeNotifier;
 use crate::accuracy::{Accuracy, Standing};
 use crate::complaint::{ComplaintReason, RemovalCause, RestorationCause};
 use crate::ids::StreamId;
-use crate::ids::{ComplaintId, TenantId};
+use crate::ids::{ComplaintId, RightId, TenantId};
 use crate::right::Fix;
 use crate::text::Text;
 
@@ -75,6 +75,17 @@ pub enum NotificationBody {
         /// Check-backs so far.
         checks: u32,
     },
+    /// A removed listing was seen up again by a watch for its return: file against it again
+    /// (as a relisting) if it still infringes.
+    ListingReappeared,
+    /// A right expired (protection ended): no new complaint may rest on it.
+    RightExpired,
+    /// The right this open complaint rests on lapsed: a person should decide whether to
+    /// renew the right, retract the complaint or let it run.
+    RightLapsed {
+        /// The right.
+        right: RightId,
+    },
     /// A removed listing reappeared; `successor` is the complaint against it.
     RelistingDetected {
         /// The complaint against the relisting.
@@ -87,8 +98,9 @@ pub enum NotificationBody {
         standing: Standing,
         /// Takedown rate over the window, in tenths of a percent.
         takedown_per_mille: Option<u32>,
-        /// Counter-notice rate over the window, in tenths of a percent.
-        counter_notice_per_mille: Option<u32>,
+        /// Successful counter-notice rate (decided complaints lost to a counter-notice)
+        /// over the window, in tenths of a percent.
+        successful_counter_notice_per_mille: Option<u32>,
         /// The complaint reasons at risk or below on their own.
         reasons: Vec<ComplaintReason>,
     },
@@ -196,7 +208,9 @@ impl NotificationBody {
         Some(Self::FilerAccuracyWarning {
             standing: accuracy.standing,
             takedown_per_mille: per_mille(accuracy.overall.takedown_rate),
-            counter_notice_per_mille: per_mille(accuracy.overall.counter_notice_rate),
+            successful_counter_notice_per_mille: per_mille(
+                accuracy.overall.counter_notice_loss_rate,
+            ),
             reasons: accuracy
                 .standing_by_reason
                 .iter()
@@ -220,6 +234,9 @@ impl NotificationBody {
             NotificationBody::CheckBackDue { .. } => "check_back_due",
             NotificationBody::DeadlineApproaching { .. } => "deadline_approaching",
             NotificationBody::StillListed { .. } => "still_listed",
+            NotificationBody::ListingReappeared => "listing_reappeared",
+            NotificationBody::RightExpired => "right_expired",
+            NotificationBody::RightLapsed { .. } => "right_lapsed",
             NotificationBody::RelistingDetected { .. } => "relisting_detected",
             NotificationBody::FilerAccuracyWarning { .. } => "filer_accuracy_warning",
         }

@@ -3,9 +3,9 @@
 //!
 //! ```text
 //! Draft --Submit--> Submitted --BeginReview--> UnderReview --Approve--> Approved --Expire--> Expired
-//!   ^                   ^                          |                       \--Withdraw--> Withdrawn
+//!   ^                   ^                          |                      | \--Withdraw--> Withdrawn
 //!   Amend               +------Submit (attempt+1)--Rejected --Abandon--> Abandoned
-//!                                                  ^ Amend
+//!                        (only once amended since) ^ Amend              Renew (new expiry)
 //! ```
 
 use std::fmt;
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::package::{PackageProblem, SubmissionPackage};
 use crate::decider::{Decider, Recorded, Refusal, StateName};
-use crate::evidence::EvidenceKind;
+use crate::evidence::{Evidence, EvidenceKind};
 use crate::ids::{RightId, TenantId};
 use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
@@ -129,6 +129,14 @@ pub struct IpRight {
     pub approved_at: Option<DateTime<Utc>>,
     /// The expiry date a reminder was last sent for.
     pub expiry_reminded_for: Option<chrono::NaiveDate>,
+    /// Whether the package was amended since the last rejection (a resubmission of an
+    /// unchanged package would waste one of the limited attempts). True when unknown.
+    #[serde(default = "unknown_counts_as_changed")]
+    pub changed_since_rejection: bool,
+}
+
+fn unknown_counts_as_changed() -> bool {
+    true
 }
 
 impl IpRight {
@@ -172,6 +180,14 @@ pub enum RightCommand {
     RemindExpiry,
     /// Protection has ended (at or after the registration's expiry date).
     Expire,
+    /// The holder renewed the registration with its office: a new expiry date, and the
+    /// renewal certificate (or new registration certificate) proving it.
+    Renew {
+        /// The new expiry date.
+        expires_on: chrono::NaiveDate,
+        /// The renewal document.
+        document: Evidence,
+    },
     /// The holder withdraws an approved right.
     Withdraw {
         /// Why, if given.
@@ -196,6 +212,7 @@ impl RightCommand {
             RightCommand::Reject { .. } => "Reject",
             RightCommand::RemindExpiry => "RemindExpiry",
             RightCommand::Expire => "Expire",
+            RightCommand::Renew { .. } => "Renew",
             RightCommand::Withdraw { .. } => "Withdraw",
             RightCommand::Abandon { .. } => "Abandon",
         }
@@ -242,6 +259,13 @@ pub enum RightChange {
     },
     /// Protection ended.
     Expired,
+    /// The registration was renewed.
+    Renewed {
+        /// The new expiry date.
+        expires_on: chrono::NaiveDate,
+        /// The renewal document.
+        document: Evidence,
+    },
     /// Withdrawn by the holder.
     Withdrawn {
         /// Why, if given.
@@ -293,6 +317,29 @@ pub enum RightRule {
         /// The expiry date.
         expires_on: chrono::NaiveDate,
     },
+    /// A resubmission after a rejection without any amendment since: the platform would
+    /// reject it again, and it would use up one of the limited attempts.
+    #[error("nothing changed since the rejection ({}); amend the package first", fix_list(.reason, .fixes))]
+    UnchangedSinceRejection {
+        /// The rejection's reason, verbatim.
+        reason: Text,
+        /// What it asked to fix.
+        fixes: Vec<Fix>,
+    },
+    /// An amendment that changes nothing.
+    #[error("the amended package is the same as the current one")]
+    NoChange,
+    /// A renewal whose expiry date is not after the current one.
+    #[error("the renewal's expiry date {renewed} is not after the current one ({current:?})")]
+    RenewalNotLater {
+        /// The date given.
+        renewed: chrono::NaiveDate,
+        /// The current expiry date, if any.
+        current: Option<chrono::NaiveDate>,
+    },
+    /// A renewal document that is neither a renewal nor a registration certificate.
+    #[error("a renewal needs a renewal document or a registration certificate, not {0:?}")]
+    NotARenewalDocument(EvidenceKind),
     /// `Expire` before the registration's expiry date, or on a right with none.
     #[error("the registration has not expired (expires on {expires_on:?})")]
     NotExpired {
@@ -380,6 +427,7 @@ impl Decider for RightDecider {
                     rejections: Vec::new(),
                     approved_at: None,
                     expiry_reminded_for: None,
+                    changed_since_rejection: true,
                 }),
                 other => {
                     tracing::warn!(?other, "right event before registration ignored");
@@ -391,7 +439,10 @@ impl Decider for RightDecider {
             RightChange::Registered { .. } => {
                 tracing::warn!(right = %right.id, "second registration event ignored");
             }
-            RightChange::Amended { package } => right.package = SubmissionPackage::clone(package),
+            RightChange::Amended { package } => {
+                right.package = SubmissionPackage::clone(package);
+                right.changed_since_rejection = true;
+            }
             RightChange::Submitted { attempt } => {
                 right.status = RightStatus::Submitted;
                 right.attempts = right.attempts.max(*attempt);
@@ -403,6 +454,7 @@ impl Decider for RightDecider {
             }
             RightChange::Rejected { reason, fixes } => {
                 right.status = RightStatus::Rejected;
+                right.changed_since_rejection = false;
                 right.rejections.push(RejectionRecord {
                     attempt: right.attempts,
                     at: event.at,
@@ -414,6 +466,13 @@ impl Decider for RightDecider {
                 right.expiry_reminded_for = Some(*expires_on);
             }
             RightChange::Expired => right.status = RightStatus::Expired,
+            RightChange::Renewed {
+                expires_on,
+                document,
+            } => {
+                right.package.registration.set_expires_on(*expires_on);
+                right.package.evidence.push(document.clone());
+            }
             RightChange::Withdrawn { .. } => right.status = RightStatus::Withdrawn,
             RightChange::Abandoned { .. } => right.status = RightStatus::Abandoned,
         }
@@ -433,6 +492,9 @@ fn decide_existing(
             if package.kind() != right.package.kind() {
                 return Err(RightRule::KindChanged);
             }
+            if **package == right.package {
+                return Err(RightRule::NoChange);
+            }
             Ok(RightChange::Amended {
                 package: package.clone(),
             })
@@ -446,6 +508,14 @@ fn decide_existing(
             let problems = right.package.check(right.id, context.at);
             if !problems.is_empty() {
                 return Err(RightRule::PackageIncomplete(problems));
+            }
+            if let (S::Rejected, Some(rejection)) = (right.status, right.last_rejection())
+                && !right.changed_since_rejection
+            {
+                return Err(RightRule::UnchangedSinceRejection {
+                    reason: rejection.reason.clone(),
+                    fixes: rejection.fixes.clone(),
+                });
             }
             Ok(RightChange::Submitted {
                 attempt: right.attempts + 1,
@@ -476,6 +546,28 @@ fn decide_existing(
                 _ => Err(RightRule::NotExpired { expires_on }),
             }
         }
+        (
+            S::Approved,
+            RightCommand::Renew {
+                expires_on,
+                document,
+            },
+        ) => {
+            if !(document.kind.is_certificate() || document.kind == EvidenceKind::RenewalDocument) {
+                return Err(RightRule::NotARenewalDocument(document.kind));
+            }
+            let current = right.package.registration.expires_on();
+            if current.is_some_and(|current| *expires_on <= current) {
+                return Err(RightRule::RenewalNotLater {
+                    renewed: *expires_on,
+                    current,
+                });
+            }
+            Ok(RightChange::Renewed {
+                expires_on: *expires_on,
+                document: document.clone(),
+            })
+        }
         (S::Approved, RightCommand::Withdraw { reason }) => Ok(RightChange::Withdrawn {
             reason: reason.clone(),
         }),
@@ -494,6 +586,15 @@ pub fn reminder_day(
     expires_on
         .checked_sub_days(chrono::Days::new(u64::from(policy.expiry_reminder_days)))
         .unwrap_or(chrono::NaiveDate::MIN)
+}
+
+fn fix_list(reason: &Text, fixes: &[Fix]) -> String {
+    let mut said = format!("the platform said: {}", reason.as_str());
+    for fix in fixes {
+        said.push_str("; fix: ");
+        said.push_str(fix.instruction.as_str());
+    }
+    said
 }
 
 fn list(problems: &[PackageProblem]) -> String {

@@ -173,6 +173,15 @@ impl Registration {
         }
     }
 
+    /// Sets the day protection ends (a renewal).
+    pub fn set_expires_on(&mut self, day: NaiveDate) {
+        match self {
+            Registration::Trademark(t) => t.expires_on = day,
+            Registration::Copyright(c) => c.expires_on = Some(day),
+            Registration::UtilityPatent(p) | Registration::DesignPatent(p) => p.expires_on = day,
+        }
+    }
+
     /// The day protection ends, where known.
     pub fn expires_on(&self) -> Option<NaiveDate> {
         match self {

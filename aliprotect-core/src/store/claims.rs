@@ -28,6 +28,8 @@ pub enum TimerKind {
     Expiry,
     /// A power of attorney's window ends.
     PowerExpiry,
+    /// Look whether a removed listing came back.
+    ReturnWatch,
 }
 
 /// A timer: at `due`, the engine fires a command on `stream`.
@@ -87,6 +89,13 @@ pub enum FollowUpWork {
         /// The right.
         right: RightId,
     },
+    /// A right expired: flag its open complaints to a person.
+    FlagLapsedComplaints {
+        /// The right.
+        right: RightId,
+    },
+    /// The store's policy changed: recompute every stream's timers under the new one.
+    RescheduleTimers,
     /// A complaint was filed as a relisting or refiling: mark the complaint it follows.
     MarkPredecessor {
         /// The complaint followed.

@@ -22,6 +22,8 @@ pub const KIND_FILER: u8 = 2;
 pub const KIND_POWER: u8 = 3;
 /// Kind code of a campaign's stream.
 pub const KIND_CAMPAIGN: u8 = 4;
+/// Kind code of the store's policy stream (its UUID is nil).
+pub const KIND_POLICY: u8 = 5;
 
 fn corrupt(location: &str, detail: impl ToString) -> StoreError {
     StoreError::Corrupt {
@@ -38,6 +40,7 @@ pub fn stream_parts(stream: StreamId) -> (u8, Uuid) {
         StreamId::Filer(id) => (KIND_FILER, id.as_uuid()),
         StreamId::Power(id) => (KIND_POWER, id.as_uuid()),
         StreamId::Campaign(id) => (KIND_CAMPAIGN, id.as_uuid()),
+        StreamId::Policy => (KIND_POLICY, Uuid::nil()),
     }
 }
 
@@ -49,6 +52,7 @@ pub fn stream_from_parts(kind: i64, uuid: Uuid) -> Result<StreamId, StoreError> 
         Ok(KIND_FILER) => Ok(StreamId::Filer(TenantId::from_uuid(uuid))),
         Ok(KIND_POWER) => Ok(StreamId::Power(PowerOfAttorneyId::from_uuid(uuid))),
         Ok(KIND_CAMPAIGN) => Ok(StreamId::Campaign(CampaignId::from_uuid(uuid))),
+        Ok(KIND_POLICY) if uuid.is_nil() => Ok(StreamId::Policy),
         _ => Err(corrupt("stream key", format!("unknown kind {kind}"))),
     }
 }
@@ -60,6 +64,7 @@ pub fn kind_of(snapshot: &Snapshot) -> u8 {
         Snapshot::Complaint(_) => KIND_COMPLAINT,
         Snapshot::Power(_) => KIND_POWER,
         Snapshot::Campaign(_) => KIND_CAMPAIGN,
+        Snapshot::Policy(_) => KIND_POLICY,
     }
 }
 
@@ -71,6 +76,7 @@ pub fn status_code(status: StreamStatus) -> i16 {
         StreamStatus::Complaint(status) => status as i16,
         StreamStatus::Power(status) => status as i16,
         StreamStatus::Campaign(status) => status as i16,
+        StreamStatus::Policy => 0,
     }
 }
 
@@ -170,6 +176,7 @@ mod tests {
             StreamId::Filer(TenantId::new()),
             StreamId::Power(PowerOfAttorneyId::new()),
             StreamId::Campaign(CampaignId::new()),
+            StreamId::Policy,
         ] {
             let (kind, uuid) = stream_parts(stream);
             assert_eq!(stream_from_parts(i64::from(kind), uuid).ok(), Some(stream));

@@ -5,13 +5,14 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ComplaintRow, DomainEvent, IdempotencyKey, OutboxMessage, PendingWork, Receipt, StoreError,
-    Timer, WorkId,
+    ComplaintRow, DomainEvent, OutboxMessage, PendingWork, ReceiptRecord, StoreError, Timer,
+    UniqueKey, UniqueKeyChange, WorkId,
 };
 use crate::campaign::{Campaign, CampaignStatus};
 use crate::complaint::{Complaint, ComplaintStatus};
 use crate::ids::{StreamId, TenantId};
 use crate::metrics::MetricsChange;
+use crate::policy::StoredPolicy;
 use crate::power::{Power, PowerStatus};
 use crate::right::{IpRight, RightStatus};
 
@@ -27,6 +28,8 @@ pub enum Snapshot {
     Power(Arc<Power>),
     /// A campaign.
     Campaign(Arc<Campaign>),
+    /// The store's policy.
+    Policy(Arc<StoredPolicy>),
 }
 
 impl Snapshot {
@@ -54,6 +57,15 @@ impl Snapshot {
         }
     }
 
+    /// The unique keys a stream in this state holds (see [`UniqueKey`]): what a commit
+    /// takes and releases, and what a backend fills in when it starts keeping them.
+    pub fn unique_keys(&self) -> Vec<UniqueKey> {
+        match self {
+            Snapshot::Complaint(complaint) => complaint.unique_keys(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether this is the state of `stream` in `tenant`.
     pub fn belongs_to(&self, tenant: TenantId, stream: StreamId) -> bool {
         match (stream, self) {
@@ -69,6 +81,7 @@ impl Snapshot {
             (StreamId::Campaign(id), Snapshot::Campaign(campaign)) => {
                 campaign.id == id && campaign.tenant == tenant
             }
+            (StreamId::Policy, Snapshot::Policy(_)) => tenant == TenantId::STORE,
             _ => false,
         }
     }
@@ -85,6 +98,8 @@ pub enum StreamStatus {
     Power(PowerStatus),
     /// A campaign's.
     Campaign(CampaignStatus),
+    /// The store's policy (it has one status: in force).
+    Policy,
 }
 
 impl StreamStatus {
@@ -95,6 +110,7 @@ impl StreamStatus {
             Snapshot::Complaint(complaint) => StreamStatus::Complaint(complaint.status()),
             Snapshot::Power(power) => StreamStatus::Power(power.status),
             Snapshot::Campaign(campaign) => StreamStatus::Campaign(campaign.status()),
+            Snapshot::Policy(_) => StreamStatus::Policy,
         }
     }
 }
@@ -152,8 +168,9 @@ pub struct Commit {
     pub outbox: Vec<OutboxMessage>,
     /// The stream's timers from now on: they REPLACE all its current timers.
     pub timers: Vec<Timer>,
-    /// The command's idempotency key and receipt, recorded with the commit.
-    pub receipt: Option<(IdempotencyKey, Receipt)>,
+    /// The command's idempotency key, its request's fingerprint and its receipt, recorded
+    /// with the commit.
+    pub receipt: Option<ReceiptRecord>,
     /// How the commit moves the complaint metrics, for a store that keeps [`Tallies`](crate::metrics::Tallies)
     /// (see [`ReadModel::metric_tallies`](super::ReadModel::metric_tallies)); `None` when they do not move.
     pub metrics: Option<MetricsChange>,
@@ -161,6 +178,8 @@ pub struct Commit {
     pub work: Option<PendingWork>,
     /// How the commit moves the status counters of the read model.
     pub status: StatusChange,
+    /// The unique keys the stream takes and releases (see [`UniqueKey`]).
+    pub unique: UniqueKeyChange,
 }
 
 impl Commit {
@@ -192,6 +211,21 @@ impl Commit {
             .any(|m| m.id.tenant != self.tenant || m.notification.tenant != self.tenant)
         {
             return Err(corrupt("an outbox message of another tenant"));
+        }
+        let keys = self.unique.take.iter().chain(&self.unique.release);
+        if keys
+            .clone()
+            .any(|key| key.as_str().is_empty() || key.as_str().len() > UniqueKey::MAX_LEN)
+        {
+            return Err(corrupt("a unique key that is empty or too long"));
+        }
+        if self
+            .unique
+            .take
+            .iter()
+            .any(|key| self.unique.release.contains(key))
+        {
+            return Err(corrupt("a unique key both taken and released"));
         }
         let version = self.expected_version + self.events.len() as u64;
         if let Some(work) = &self.work {

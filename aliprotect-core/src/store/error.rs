@@ -2,7 +2,7 @@
 
 use crate::ids::StreamId;
 
-use super::IdempotencyKey;
+use super::{IdempotencyKey, UniqueKey};
 
 /// A backend failure.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +21,15 @@ pub enum StoreError {
     /// The commit's idempotency key is already recorded for this tenant.
     #[error("idempotency key `{0}` is already used")]
     DuplicateIdempotencyKey(IdempotencyKey),
+    /// A unique key the commit takes is held by another stream of the tenant: the commit
+    /// wrote nothing.
+    #[error("{key} is held by {holder}")]
+    UniqueKeyTaken {
+        /// The key.
+        key: UniqueKey,
+        /// The stream holding it.
+        holder: StreamId,
+    },
     /// Something stored cannot be read back (a corrupt row, an unknown schema).
     #[error("corrupt data in {location}: {detail}")]
     Corrupt {

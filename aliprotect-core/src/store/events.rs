@@ -6,6 +6,7 @@ use super::StoreError;
 use crate::campaign::{CampaignChange, CampaignEvent};
 use crate::complaint::ComplaintEvent;
 use crate::ids::StreamId;
+use crate::policy::{PolicyChange, PolicyEvent};
 use crate::power::{PowerChange, PowerEvent};
 use crate::right::RightEvent;
 
@@ -21,6 +22,8 @@ pub enum DomainEvent {
     Power(PowerEvent),
     /// A campaign's event.
     Campaign(CampaignEvent),
+    /// The store's policy's event.
+    Policy(PolicyEvent),
 }
 
 impl DomainEvent {
@@ -42,6 +45,7 @@ impl DomainEvent {
                 R::Rejected { .. } => "right.Rejected",
                 R::ExpiryReminded { .. } => "right.ExpiryReminded",
                 R::Expired => "right.Expired",
+                R::Renewed { .. } => "right.Renewed",
                 R::Withdrawn { .. } => "right.Withdrawn",
                 R::Abandoned { .. } => "right.Abandoned",
             },
@@ -51,6 +55,10 @@ impl DomainEvent {
                 C::Accepted { .. } => "complaint.Accepted",
                 C::UnableToProcess { .. } => "complaint.UnableToProcess",
                 C::ListingRemoved { .. } => "complaint.ListingRemoved",
+                C::RemovalExpected => "complaint.RemovalExpected",
+                C::ReturnWatched { .. } => "complaint.ReturnWatched",
+                C::Reappeared => "complaint.Reappeared",
+                C::RightLapsed { .. } => "complaint.RightLapsed",
                 C::CounterNoticeReceived { .. } => "complaint.CounterNoticeReceived",
                 C::Responded { .. } => "complaint.Responded",
                 C::ListingRestored { .. } => "complaint.ListingRestored",
@@ -70,6 +78,10 @@ impl DomainEvent {
                 CampaignChange::Created(_) => "campaign.Created",
                 CampaignChange::Changed(_) => "campaign.Changed",
                 CampaignChange::Archived { .. } => "campaign.Archived",
+            },
+            DomainEvent::Policy(event) => match event.change {
+                PolicyChange::Adopted { .. } => "policy.Adopted",
+                PolicyChange::Changed { .. } => "policy.Changed",
             },
         }
     }

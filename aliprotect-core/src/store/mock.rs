@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, Receipt, StoreError, StoredEvent, Timer,
+    Outbox, OutboxMessage, PendingWork, ReadModel, StoreError, StoredEvent, StoredReceipt, Timer,
     TimerQueue, WorkId, WorkQueue,
 };
 use crate::campaign::Campaign;
@@ -32,7 +32,8 @@ mockall::mock! {
         async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError>;
         async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
         async fn commit_batch(&self, commits: Vec<Commit>) -> Vec<Result<(), StoreError>>;
-        async fn receipt(&self, tenant: TenantId, key: &IdempotencyKey) -> Result<Option<Receipt>, StoreError>;
+        async fn receipt(&self, tenant: TenantId, key: &IdempotencyKey) -> Result<Option<StoredReceipt>, StoreError>;
+        async fn stream_keys(&self, after: Option<(TenantId, StreamId)>, limit: usize) -> Result<Vec<(TenantId, StreamId)>, StoreError>;
         async fn history(&self, tenant: TenantId, stream: StreamId) -> Result<Vec<StoredEvent>, StoreError>;
     }
 

@@ -41,6 +41,7 @@ mod mock;
 mod rows;
 mod shared;
 mod traits;
+mod unique;
 
 pub use cache::SnapshotCache;
 pub use claims::{
@@ -49,11 +50,15 @@ pub use claims::{
 pub use commit::{Commit, Loaded, Snapshot, StatusChange, StreamStatus};
 pub use error::StoreError;
 pub use events::{DomainEvent, StoredEvent, upcast_event};
-pub use idempotency::{IdempotencyKey, InvalidIdempotencyKey, Receipt};
+pub use idempotency::{
+    IdempotencyKey, InvalidIdempotencyKey, Receipt, ReceiptRecord, RequestFingerprint,
+    StoredReceipt,
+};
 #[cfg(feature = "mock")]
 pub use mock::MockStore;
 pub use rows::{ComplaintRow, Count, CountBy, GroupKey};
 pub use traits::{EventLog, Outbox, ReadModel, Store, TimerQueue, WorkQueue};
+pub use unique::{UniqueKey, UniqueKeyChange};
 
 /// Stream ids live with the other ids; re-exported here, where stores use them.
 pub use crate::ids::StreamId;

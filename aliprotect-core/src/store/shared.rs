@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, Receipt, StoreError, StoredEvent, Timer,
+    Outbox, OutboxMessage, PendingWork, ReadModel, StoreError, StoredEvent, StoredReceipt, Timer,
     TimerQueue, WorkId, WorkQueue,
 };
 use crate::campaign::Campaign;
@@ -43,8 +43,15 @@ impl<S: EventLog + ?Sized> EventLog for Arc<S> {
         &self,
         tenant: TenantId,
         key: &IdempotencyKey,
-    ) -> Result<Option<Receipt>, StoreError> {
+    ) -> Result<Option<StoredReceipt>, StoreError> {
         (**self).receipt(tenant, key).await
+    }
+    async fn stream_keys(
+        &self,
+        after: Option<(TenantId, StreamId)>,
+        limit: usize,
+    ) -> Result<Vec<(TenantId, StreamId)>, StoreError> {
+        (**self).stream_keys(after, limit).await
     }
     async fn history(
         &self,

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, GroupKey, IdempotencyKey, Lease, Loaded,
-    OutboxMessage, PendingWork, Receipt, StoreError, StoredEvent, Timer, WorkId,
+    OutboxMessage, PendingWork, StoreError, StoredEvent, StoredReceipt, Timer, WorkId,
 };
 use crate::campaign::Campaign;
 use crate::complaint::{Complaint, ComplaintStatus};
@@ -49,13 +49,17 @@ pub trait EventLog: Send + Sync + 'static {
 
     /// Writes a command's effects atomically: events, snapshot, read-model rows and metric
     /// tallies, outbox messages, the stream's timers (replacing them, and ending any claim
-    /// on them), the receipt and the pending work all become visible at once, or none does.
+    /// on them), the receipt (with its request's fingerprint), the pending work and the
+    /// unique keys taken and released all become visible at once, or none does.
     ///
     /// Checks first, writing nothing when one fails: [`Commit::check`] (a
     /// [`StoreError::Corrupt`]), the stream's version is `expected_version` (else
-    /// [`StoreError::Conflict`]), and the receipt's key is not yet recorded for the tenant
-    /// (else [`StoreError::DuplicateIdempotencyKey`]). Two commits racing for one version:
-    /// exactly one succeeds.
+    /// [`StoreError::Conflict`]), the receipt's key is not yet recorded for the tenant
+    /// (else [`StoreError::DuplicateIdempotencyKey`]), and every key in `unique.take` is
+    /// free in the tenant or held by this stream (else [`StoreError::UniqueKeyTaken`],
+    /// naming the holder). Two commits racing for one version, or for one unique key of a
+    /// tenant, whichever handle or process makes them: at most one succeeds. A key in
+    /// `unique.release` held by this stream is freed; one it does not hold is left alone.
     async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
 
     /// Commits many independent commands at once (bulk filing), each with the promises of
@@ -70,13 +74,24 @@ pub trait EventLog: Send + Sync + 'static {
         results
     }
 
-    /// The receipt recorded with `key` in this tenant, if any: visible as soon as the
-    /// commit that recorded it returned.
+    /// The receipt recorded with `key` in this tenant, with the fingerprint of the request
+    /// that recorded it, if any: visible as soon as the commit that recorded it returned.
     async fn receipt(
         &self,
         tenant: TenantId,
         key: &IdempotencyKey,
-    ) -> Result<Option<Receipt>, StoreError>;
+    ) -> Result<Option<StoredReceipt>, StoreError>;
+
+    /// Up to `limit` streams of every tenant, in `(tenant, stream)` order (tenants and ids
+    /// by their UUID bytes, streams of one id by kind), starting after `after`: every stream
+    /// with at least one event appears in exactly one page of a walk from `None`, whatever
+    /// is committed meanwhile to existing streams. For store-wide work: rescheduling timers
+    /// under a new policy, copying a store.
+    async fn stream_keys(
+        &self,
+        after: Option<(TenantId, StreamId)>,
+        limit: usize,
+    ) -> Result<Vec<(TenantId, StreamId)>, StoreError>;
 
     /// The stream's events in version order, 1 to its version without gaps (empty for an
     /// unknown stream).

@@ -44,7 +44,8 @@ use crate::relisting::RemovedListing;
 use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
 use crate::store::{
     Commit, Count, CountBy, DomainEvent, GroupKey, IdempotencyKey, Lease, OutboxMessage, Receipt,
-    Snapshot, StatusChange, Store, StoreError, StreamId, StreamStatus, Timer, TimerKind,
+    ReceiptRecord, RequestFingerprint, Snapshot, StatusChange, Store, StoreError, StoredReceipt,
+    StreamId, StreamStatus, Timer, TimerKind, UniqueKeyChange,
 };
 use crate::text::Text;
 
@@ -213,6 +214,7 @@ impl Builder {
             policy: &policy,
             right: Some(&self.right),
             previous: None,
+            open_on_listing: None,
         };
         let events = ComplaintDecider::decide(&self.state, &command, &context)
             .unwrap_or_else(|r| panic!("test story refused: {r}"));
@@ -224,6 +226,10 @@ impl Builder {
             .state
             .as_ref()
             .map(|c| StreamStatus::Complaint(c.status()));
+        let keys = |complaint: Option<&Complaint>| {
+            complaint.map_or_else(Vec::new, Complaint::unique_keys)
+        };
+        let unique = UniqueKeyChange::between(&keys(self.state.as_ref()), &keys(Some(&state)));
         Commit {
             tenant: self.tenant,
             stream: self.stream(),
@@ -239,6 +245,7 @@ impl Builder {
             timers: Vec::new(),
             receipt: None,
             work: None,
+            unique,
         }
     }
 
@@ -294,6 +301,16 @@ fn lease_until(at: DateTime<Utc>) -> Lease {
     Lease {
         owner: WorkerId::new(),
         until: at + Duration::seconds(1),
+    }
+}
+
+/// The receipt record of `receipt` under `key`, with a fingerprint of the key's text as its
+/// request's.
+fn record(key: IdempotencyKey, receipt: Receipt) -> ReceiptRecord {
+    ReceiptRecord {
+        request: RequestFingerprint::of_bytes(key.as_str().as_bytes()),
+        key,
+        receipt,
     }
 }
 
@@ -470,7 +487,7 @@ pub async fn commit_atomicity(store: &dyn Store) {
         kind: TimerKind::CheckBack,
         due: now() - Duration::days(1),
     }];
-    stale.receipt = Some((
+    stale.receipt = Some(record(
         key("atomicity-1"),
         Receipt {
             stream: builder.stream(),
@@ -535,7 +552,7 @@ pub async fn commit_atomicity(store: &dyn Store) {
 
     // Now a commit at the right version whose key is already used: refused as a whole.
     let mut first = builder.decide(ComplaintCommand::Submit);
-    first.receipt = Some((
+    first.receipt = Some(record(
         key("atomicity-used"),
         Receipt {
             stream: builder.stream(),
@@ -569,7 +586,7 @@ pub async fn tenant_isolation(store: &dyn Store) {
     let other = TenantId::new();
     let mut builder = Builder::file(store, owner).await;
     let mut submit = builder.decide(ComplaintCommand::Submit);
-    submit.receipt = Some((
+    submit.receipt = Some(record(
         key("isolation"),
         Receipt {
             stream: builder.stream(),
@@ -638,7 +655,7 @@ pub async fn tenant_isolation(store: &dyn Store) {
     let elsewhere = Builder::new(other);
     let filing = elsewhere.filing();
     let mut file = elsewhere.decide(ComplaintCommand::File(Box::new(filing)));
-    file.receipt = Some((
+    file.receipt = Some(record(
         key("isolation"),
         Receipt {
             stream: elsewhere.stream(),
@@ -661,7 +678,7 @@ pub async fn idempotency_keys(store: &dyn Store) {
         version: 1,
         events: 1,
     };
-    file.receipt = Some((key("file-once"), receipt));
+    file.receipt = Some(record(key("file-once"), receipt));
     store.commit(file.clone()).await.expect("commit");
     builder.applied(&file);
     assert_eq!(
@@ -669,7 +686,11 @@ pub async fn idempotency_keys(store: &dyn Store) {
             .receipt(tenant, &key("file-once"))
             .await
             .expect("receipt"),
-        Some(receipt)
+        Some(StoredReceipt {
+            receipt,
+            request: Some(RequestFingerprint::of_bytes(b"file-once")),
+        }),
+        "a receipt comes back with its request's fingerprint"
     );
     assert!(
         store
@@ -679,7 +700,7 @@ pub async fn idempotency_keys(store: &dyn Store) {
             .is_none()
     );
     let mut again = builder.decide(ComplaintCommand::Submit);
-    again.receipt = Some((key("file-once"), receipt));
+    again.receipt = Some(record(key("file-once"), receipt));
     assert!(matches!(
         store.commit(again).await,
         Err(StoreError::DuplicateIdempotencyKey(_))
@@ -788,6 +809,7 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
             receipt: None,
             metrics: None,
             work: None,
+            unique: UniqueKeyChange::default(),
         })
         .await
         .expect("timers-only commit");
@@ -1161,6 +1183,7 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
                 receipt: None,
                 metrics: None,
                 work: None,
+                unique: UniqueKeyChange::default(),
             };
             version += commit.events.len() as u64;
             store.commit(commit).await.expect("right commit");
@@ -1405,6 +1428,7 @@ where
             receipt: None,
             metrics: None,
             work: None,
+            unique: UniqueKeyChange::default(),
         };
         version += commit.events.len() as u64;
         snapshot = Some(commit.snapshot.clone());

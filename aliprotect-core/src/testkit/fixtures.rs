@@ -118,6 +118,7 @@ pub fn right_in(status: RightStatus) -> IpRight {
         rejections: Vec::new(),
         approved_at: (status == RightStatus::Approved).then(now),
         expiry_reminded_for: None,
+        changed_since_rejection: true,
     }
 }
 

@@ -146,6 +146,7 @@ pub fn complaint_history_in(
                     policy: &policy,
                     right: Some(&right),
                     previous: None,
+                    open_on_listing: None,
                 };
                 if let Ok(new) = ComplaintDecider::decide(&state, &command, &context) {
                     state = new.iter().fold(state, ComplaintDecider::evolve);

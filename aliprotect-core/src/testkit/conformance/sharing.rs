@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Notify;
 
-use super::{Builder, key, lease_until, message};
+use super::{Builder, key, lease_until, message, record};
 use crate::clock::ManualClock;
 use crate::complaint::{ComplaintChange, ComplaintCommand, FollowUpKind};
 use crate::engine::{Command, Engine, Request};
@@ -46,7 +46,7 @@ pub async fn tenants_share_stream_ids(store: &dyn Store) {
             kind: TimerKind::CheckBack,
             due: base,
         }];
-        submit.receipt = Some((
+        submit.receipt = Some(record(
             key(version_key),
             Receipt {
                 stream,
@@ -368,7 +368,7 @@ pub async fn commit_batch_members(store: &dyn Store) {
     let corrupt = Builder::file(store, tenant).await;
     let mut keyed = Builder::file(store, tenant).await;
     let mut used = keyed.decide(ComplaintCommand::Submit);
-    used.receipt = Some((
+    used.receipt = Some(record(
         key("batch-used"),
         Receipt {
             stream: keyed.stream(),
@@ -387,7 +387,7 @@ pub async fn commit_batch_members(store: &dyn Store) {
     let mut wrong = corrupt.decide(ComplaintCommand::Submit);
     wrong.snapshot = first.snapshot.clone();
     let mut reused = keyed.decide(ComplaintCommand::Accept);
-    reused.receipt = Some((
+    reused.receipt = Some(record(
         key("batch-used"),
         Receipt {
             stream: keyed.stream(),
@@ -582,7 +582,7 @@ pub async fn engines_share_work<S: Store>(store: S) {
         engine(&store, &clock, &notifier),
     );
     let (tenant, ids) = accepted_complaints(&a, 12).await;
-    // Past every seller's answer window: each listing is removed for the seller's silence.
+    // Past every seller's answer window: each listing's removal is expected (and checked).
     clock.advance(Duration::days(30));
     let (first, second) = tokio::join!(a.tick(), b.tick());
     let fired = first.expect("tick").fired + second.expect("tick").fired;
@@ -591,17 +591,17 @@ pub async fn engines_share_work<S: Store>(store: S) {
     for id in &ids {
         let stream = StreamId::Complaint(*id);
         let history = a.history(tenant, stream).await.expect("history");
-        let removals = history
+        let expectations = history
             .iter()
             .filter(|e| {
                 matches!(
                     &e.event,
                     DomainEvent::Complaint(event)
-                        if matches!(event.change, ComplaintChange::ListingRemoved { .. })
+                        if matches!(event.change, ComplaintChange::RemovalExpected)
                 )
             })
             .count();
-        assert_eq!(removals, 1, "{id}: the deadline fired once in effect");
+        assert_eq!(expectations, 1, "{id}: the deadline fired once in effect");
         let events: Vec<DomainEvent> = history.iter().map(|e| e.event.clone()).collect();
         let at = fixtures::now();
         for message in crate::engine::effects::outbox_for(tenant, stream, 1, &events, at) {
