@@ -46,7 +46,16 @@ async fn approval_against_mocks() -> usize {
     let mut clock = MockClock::new();
     clock.expect_now().return_const(fixtures::now());
 
+    let policy = MarketplacePolicy::alibaba_ipp();
     let mut store = MockStore::new();
+    // On first use the engine checks that the store's data follows its policy.
+    let (policy_tenant, policy_stream) = aliprotect::policy::POLICY_STREAM;
+    let recorded = fixtures::recorded_policy(&policy);
+    store
+        .expect_load()
+        .with(eq(policy_tenant), eq(policy_stream))
+        .times(1)
+        .return_once(move |_, _| Ok(Some(recorded)));
     // The engine loads the stream it decides on with `load_to_decide` (a store may answer it
     // from a cache), and everything else with `load`.
     store
@@ -114,7 +123,7 @@ async fn approval_against_mocks() -> usize {
         .times(1)
         .returning(|_, _| Ok(()));
 
-    let engine = Engine::new(store, notifier, clock, MarketplacePolicy::alibaba_ipp());
+    let engine = Engine::new(store, notifier, clock, policy);
     record_approval(&engine, right).await
 }
 

@@ -220,13 +220,14 @@ async fn a_campaign_of_a_thousand_listings() {
         "the rest are still up (silent holders' ended)"
     );
 
-    // Day 25: 40 removed listings reappear under new product ids, same sellers.
+    // Day 25: 40 removed listings reappear under new product ids: the same sellers, the
+    // same titles (a seller's new product alone would be no relisting).
     clock.advance(Duration::days(5));
     let relisted_sellers: Vec<u64> = removed.iter().copied().take(40).collect();
     let mut again = String::from("url,title,seller\n");
     for (k, n) in relisted_sellers.iter().enumerate() {
         again.push_str(&format!(
-            "https://seller{}.en.alibaba.com/product/{}.html,New earbuds {k},\n",
+            "https://seller{}.en.alibaba.com/product/{}.html,TWS Earbuds {n},\n",
             n % SELLERS,
             90_000 + k as u64
         ));

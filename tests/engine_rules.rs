@@ -4,7 +4,7 @@
 
 mod common;
 
-use aliprotect::complaint::{ComplaintCommand, RemovalCause};
+use aliprotect::complaint::ComplaintCommand;
 use aliprotect::engine::{Command, EngineError, Forbidden, Request};
 use aliprotect::ids::{
     ComplaintId, PowerOfAttorneyId, RepresentativeId, RightId, TenantId, UserId,
@@ -301,21 +301,31 @@ async fn timers_fire_once_through_the_command_path() {
     assert_eq!(h.engine.tick().await.unwrap().fired, 0, "nothing due yet");
     h.clock.advance(Duration::days(6));
     let report = h.engine.tick().await.unwrap();
-    assert_eq!(report.fired, 1, "the seller deadline");
+    assert_eq!(
+        report.fired, 2,
+        "the seller deadline, and the check-back it makes due at once"
+    );
     assert_eq!(h.engine.tick().await.unwrap().fired, 0, "and only once");
     let state = h.complaint(complaint).await;
     assert_eq!(
         state.stage,
-        aliprotect::complaint::Stage::ListingRemoved {
-            cause: RemovalCause::SellerSilent
-        }
+        aliprotect::complaint::Stage::RemovalExpected {
+            since: aliprotect::clock::Clock::now(&h.clock)
+        },
+        "expected, not recorded: nobody has seen it"
     );
+    assert_eq!(state.check_backs, 1);
     let history = h
         .engine
         .history(h.tenant, StreamId::Complaint(complaint))
         .await
         .unwrap();
-    assert_eq!(history.last().unwrap().version, 4);
+    assert_eq!(history.last().unwrap().version, 5);
+    assert!(!history.iter().any(|e| matches!(
+        &e.event,
+        aliprotect::store::DomainEvent::Complaint(event)
+            if matches!(event.change, aliprotect::complaint::ComplaintChange::ListingRemoved { .. })
+    )));
 }
 
 #[tokio::test]
@@ -605,14 +615,17 @@ async fn a_timer_replaced_after_its_claim_is_not_fired() {
     };
     let now = stale.due + Duration::hours(1);
 
+    let (policy_tenant, policy_stream) = aliprotect::policy::POLICY_STREAM;
+    let policy = h.store.load(policy_tenant, policy_stream).await.unwrap();
     let mut store = MockStore::new();
     let handed = std::sync::Mutex::new(Some(vec![stale]));
     store
         .expect_claim_timers()
         .returning(move |_, _, _| Ok(handed.lock().unwrap().take().unwrap_or_default()));
-    store
-        .expect_load()
-        .returning(move |_, _| Ok(Some(loaded.clone())));
+    store.expect_load().returning(move |_, stream| match stream {
+        StreamId::Policy => Ok(policy.clone()),
+        _ => Ok(Some(loaded.clone())),
+    });
     store.expect_claim_work().returning(|_, _, _| Ok(vec![]));
     // No commit is expected: firing the stale timer would commit a check-back.
     let mut clock = MockClock::new();

@@ -7,6 +7,13 @@
 //! counts by status, the metrics, the due timers, the notifications delivered, and the other
 //! tenant's data.
 //!
+//! The record's trust rules are part of the model: a seller's silence makes a removal
+//! *expected* (a check-back falls due at once), and only a check-back that sees the listing
+//! gone, or the platform, records it; a removal nobody saw is refused; a removed listing is
+//! watched for its return; a listing holds one open complaint per tenant (a second filing is
+//! refused, another tenant's is not); and an idempotency key sent with another request is
+//! refused.
+//!
 //! The model computes deadlines itself (working days on its own calendar), not with the
 //! engine's `BusinessCalendar`. Cases: 256 per store; `ALIPROTECT_MODEL_CASES=N` for more.
 //!
@@ -30,6 +37,7 @@ use std::sync::Arc;
 use aliprotect::calendar::{BusinessCalendar, Window};
 use aliprotect::clock::ManualClock;
 use aliprotect::complaint::{ComplaintCommand, ComplaintStatus, RemovalCause};
+use aliprotect::evidence::EvidenceKind;
 use aliprotect::engine::{Command, Engine, EngineError, Request};
 use aliprotect::ids::{
     ComplaintId, PowerOfAttorneyId, RepresentativeId, RightId, TenantId, UserId,
@@ -120,6 +128,8 @@ enum FiledBy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     RegisterRight,
+    /// The holder amends the package (each amendment a new certificate scan).
+    AmendRight,
     SubmitRight,
     BeginReview,
     ApproveRight,
@@ -129,6 +139,15 @@ enum Step {
     Accept(usize),
     Unable(usize),
     Remove(usize),
+    /// A person's check-back: the listing gone (recorded, with a screenshot) or up.
+    CheckBackFinds {
+        complaint: usize,
+        gone: bool,
+    },
+    /// A removal recorded without anyone having seen it (the seller's silence): refused.
+    UnseenRemoval(usize),
+    /// A new complaint against complaint `i`'s listing: refused while `i` holds it open.
+    FileAgain(usize),
     CounterNotice(usize),
     Respond(usize),
     Retract(usize),
@@ -141,6 +160,8 @@ enum Step {
     Dispatch,
     /// The last accepted command again, with its idempotency key.
     RetryLast,
+    /// Another command with the last accepted command's idempotency key: refused as a reuse.
+    ReuseKey,
     /// Close the store and open it again (SQLite: the file; memory: nothing to do).
     Reopen,
 }
@@ -153,24 +174,44 @@ enum Outcome {
     Refused,
     Fired(usize),
     Delivered(Vec<&'static str>),
+    KeyReused,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 struct ComplaintModel {
     status: ComplaintStatus,
+    /// Which listing: complaints filed against one listing share it.
+    listing: usize,
     updated_at: DateTime<Utc>,
     seller_due: Option<DateTime<Utc>>,
     response_due: Option<DateTime<Utc>>,
     reminded: bool,
     counter_notices: u8,
     events: u64,
+    check_backs: u32,
+    /// When the removal became expected (the seller's window passed).
+    expected_since: Option<DateTime<Utc>>,
+    /// When the last check-back, or watch for the listing's return, fell due.
+    checked_at: Option<DateTime<Utc>>,
+    /// When the listing was first seen removed.
+    removed_at: Option<DateTime<Utc>>,
+    /// Whether the removed listing was seen up again.
+    reappeared: bool,
 }
+
+/// Escalation after this many check-backs finding the listing up (the policy's).
+const ESCALATE_AFTER: u32 = 3;
+/// A removed listing is watched every 5 working days for 90 days (the policy's).
+const WATCH_DAYS: u32 = 5;
+const WATCH_FOR_DAYS: i64 = 90;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct RightModel {
     status: RightStatus,
     events: u64,
     attempts: u32,
+    /// Whether the package was amended since the last rejection.
+    amended: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -178,6 +219,8 @@ struct Model {
     now: DateTime<Utc>,
     right: Option<RightModel>,
     complaints: Vec<ComplaintModel>,
+    /// Listings filed against so far (the next new listing's number).
+    listings: usize,
     other_tenant_complaints: usize,
     pending: Vec<&'static str>,
     /// Whether the last command-like step was accepted (so `RetryLast` has one to repeat).
@@ -227,16 +270,52 @@ impl ComplaintModel {
             }
             _ => {}
         }
-        if matches!(self.status, S::Submitted | S::InProgress | S::Responded) {
-            timers.push((TimerKind::CheckBack, deadline(self.updated_at, REVIEW_DAYS)));
+        match self.status {
+            S::Submitted | S::InProgress | S::Responded => {
+                timers.push((TimerKind::CheckBack, deadline(self.updated_at, REVIEW_DAYS)));
+            }
+            // Expected, not seen: look at once, then every review period.
+            S::RemovalExpected => {
+                let since = self.expected_since.expect("expected since");
+                let due = match self.checked_at {
+                    Some(checked) if checked >= since => deadline(self.updated_at, REVIEW_DAYS),
+                    _ => since,
+                };
+                timers.push((TimerKind::CheckBack, due));
+            }
+            S::ListingRemoved if !self.reappeared => {
+                let removed = self.removed_at.expect("removed at");
+                let last = self.checked_at.map_or(removed, |at| at.max(removed));
+                let due = deadline(last, WATCH_DAYS);
+                if due <= removed + Duration::days(WATCH_FOR_DAYS) {
+                    timers.push((TimerKind::ReturnWatch, due));
+                }
+            }
+            _ => {}
         }
         timers
     }
 
     fn moved(&mut self, status: ComplaintStatus, now: DateTime<Utc>) {
         self.status = status;
+        self.touched(now);
+    }
+
+    /// An event that leaves the status.
+    fn touched(&mut self, now: DateTime<Utc>) {
         self.updated_at = now;
         self.events += 1;
+    }
+
+    fn removed(&mut self, now: DateTime<Utc>) {
+        self.moved(ComplaintStatus::ListingRemoved, now);
+        self.removed_at.get_or_insert(now);
+    }
+
+    /// Whether it holds its listing (one open complaint per listing): open, and never
+    /// removed.
+    fn holds_listing(&self) -> bool {
+        self.status.is_open() && self.removed_at.is_none()
     }
 }
 
@@ -258,12 +337,24 @@ impl Model {
                     status: RightStatus::Draft,
                     events: 1,
                     attempts: 0,
+                    amended: false,
                 });
+            }
+            Step::AmendRight => {
+                let right = self.right.as_mut()?;
+                if !matches!(right.status, RightStatus::Draft | RightStatus::Rejected) {
+                    return None;
+                }
+                right.amended = true;
+                right.events += 1;
             }
             Step::SubmitRight => {
                 let right = self.right.as_mut()?;
+                // A resubmission needs an amendment since the rejection.
+                let unchanged = right.status == RightStatus::Rejected && !right.amended;
                 if !matches!(right.status, RightStatus::Draft | RightStatus::Rejected)
                     || right.attempts >= MAX_SUBMISSIONS
+                    || unchanged
                 {
                     return None;
                 }
@@ -285,6 +376,7 @@ impl Model {
                     return None;
                 }
                 right.status = RightStatus::Rejected;
+                right.amended = false;
                 right.events += 1;
                 self.pending.push("right_rejected");
             }
@@ -303,23 +395,46 @@ impl Model {
                     }
                 }
             }
-            Step::File(by) => {
-                if !matches!(by, FiledBy::Holder | FiledBy::RepresentativeWithPower) {
-                    return None;
-                }
+            Step::File(_) | Step::FileAgain(_) => {
+                let listing = match step {
+                    Step::File(by) => {
+                        if !matches!(by, FiledBy::Holder | FiledBy::RepresentativeWithPower) {
+                            return None;
+                        }
+                        self.listings
+                    }
+                    Step::FileAgain(i) => self.complaints.get(i)?.listing,
+                    _ => return None,
+                };
                 let status = match self.right?.status {
                     RightStatus::Approved => S::Draft,
                     RightStatus::Submitted | RightStatus::UnderReview => S::Staged,
                     _ => return None,
                 };
+                let held = self
+                    .complaints
+                    .iter()
+                    .any(|c| c.listing == listing && c.holds_listing());
+                if held {
+                    return None;
+                }
+                if listing == self.listings {
+                    self.listings += 1;
+                }
                 self.complaints.push(ComplaintModel {
                     status,
+                    listing,
                     updated_at: now,
                     seller_due: None,
                     response_due: None,
                     reminded: false,
                     counter_notices: 0,
                     events: 1,
+                    check_backs: 0,
+                    expected_since: None,
+                    checked_at: None,
+                    removed_at: None,
+                    reappeared: false,
                 });
             }
             Step::Submit(i) => {
@@ -339,24 +454,58 @@ impl Model {
             }
             Step::Unable(i) => {
                 let c = self.complaint(i)?;
-                if !matches!(c.status, S::Submitted | S::InProgress) {
+                if !matches!(c.status, S::Submitted | S::InProgress | S::RemovalExpected) {
                     return None;
                 }
                 c.moved(S::UnableToProcess, now);
                 self.pending.push("complaint_unable_to_process");
             }
-            Step::Remove(i) => {
+            Step::Remove(i) | Step::CheckBackFinds { complaint: i, gone: true } => {
                 let c = self.complaint(i)?;
-                if !matches!(c.status, S::Submitted | S::InProgress | S::Responded) {
+                if !matches!(
+                    c.status,
+                    S::Submitted | S::InProgress | S::Responded | S::RemovalExpected
+                ) {
                     return None;
                 }
-                c.moved(S::ListingRemoved, now);
+                c.removed(now);
                 self.pending.push("listing_removed");
+            }
+            Step::CheckBackFinds {
+                complaint: i,
+                gone: false,
+            } => {
+                let c = self.complaint(i)?;
+                let escalate = match c.status {
+                    S::Submitted | S::InProgress | S::Responded => {
+                        c.check_backs >= ESCALATE_AFTER
+                    }
+                    // Gone by the platform's rule, yet seen up: a person must look.
+                    S::RemovalExpected => true,
+                    // A removed listing seen up again: once, and the watch ends.
+                    S::ListingRemoved if !c.reappeared => {
+                        c.reappeared = true;
+                        c.touched(now);
+                        self.pending.push("listing_reappeared");
+                        return Some(());
+                    }
+                    _ => return None,
+                };
+                c.touched(now);
+                if escalate {
+                    self.pending.push("still_listed");
+                }
+            }
+            Step::UnseenRemoval(i) => {
+                self.complaint(i)?;
+                return None;
             }
             Step::CounterNotice(i) => {
                 let c = self.complaint(i)?;
-                if !matches!(c.status, S::InProgress | S::Responded | S::ListingRemoved)
-                    || c.counter_notices >= COUNTER_NOTICES
+                if !matches!(
+                    c.status,
+                    S::InProgress | S::Responded | S::ListingRemoved | S::RemovalExpected
+                ) || c.counter_notices >= COUNTER_NOTICES
                 {
                     return None;
                 }
@@ -383,6 +532,7 @@ impl Model {
                         | S::InProgress
                         | S::CounterNoticed
                         | S::Responded
+                        | S::RemovalExpected
                 ) {
                     return None;
                 }
@@ -391,9 +541,12 @@ impl Model {
             Step::OtherTenantFiles => {
                 self.other_tenant_complaints += 1;
             }
-            Step::Advance { .. } | Step::Tick | Step::Dispatch | Step::RetryLast | Step::Reopen => {
-                unreachable!("not a command")
-            }
+            Step::Advance { .. }
+            | Step::Tick
+            | Step::Dispatch
+            | Step::RetryLast
+            | Step::ReuseKey
+            | Step::Reopen => unreachable!("not a command"),
         }
         Some(())
     }
@@ -424,9 +577,10 @@ impl Model {
             fired.push((i, kind, due));
             let c = &mut self.complaints[i];
             match kind {
+                // Expected, not seen: no removal is recorded, and a check-back falls due.
                 TimerKind::SellerAnswerDeadline => {
-                    c.moved(S::ListingRemoved, now);
-                    self.pending.push("listing_removed");
+                    c.moved(S::RemovalExpected, now);
+                    c.expected_since = Some(now);
                 }
                 TimerKind::ResponseDeadline => {
                     c.moved(S::ListingRestored, now);
@@ -444,9 +598,14 @@ impl Model {
                     self.pending.push("deadline_approaching");
                 }
                 TimerKind::CheckBack => {
-                    c.updated_at = now;
-                    c.events += 1;
+                    c.touched(now);
+                    c.check_backs += 1;
+                    c.checked_at = Some(now);
                     self.pending.push("check_back_due");
+                }
+                TimerKind::ReturnWatch => {
+                    c.touched(now);
+                    c.checked_at = Some(now);
                 }
                 other => unreachable!("no {other:?} timers on complaints"),
             }
@@ -464,6 +623,7 @@ impl ReferenceStateMachine for Model {
             now: start(),
             right: None,
             complaints: Vec::new(),
+            listings: 0,
             other_tenant_complaints: 0,
             pending: Vec::new(),
             last_accepted: false,
@@ -476,16 +636,18 @@ impl ReferenceStateMachine for Model {
         // Mostly complaints that exist, sometimes the next id (not filed yet: refused).
         let index = 0..state.complaints.len() + 1;
         // The right's next step in its life is likely, any right step possible.
-        let next_right_step = match state.right.map(|r| r.status) {
+        let next_right_step = match state.right.map(|r| (r.status, r.amended)) {
             None => Step::RegisterRight,
-            Some(RightStatus::Draft | RightStatus::Rejected) => Step::SubmitRight,
-            Some(RightStatus::Submitted) => Step::BeginReview,
-            Some(RightStatus::UnderReview) => Step::ApproveRight,
+            Some((RightStatus::Rejected, false)) => Step::AmendRight,
+            Some((RightStatus::Draft | RightStatus::Rejected, _)) => Step::SubmitRight,
+            Some((RightStatus::Submitted, _)) => Step::BeginReview,
+            Some((RightStatus::UnderReview, _)) => Step::ApproveRight,
             Some(_) => Step::RejectRight,
         };
         let right_steps = prop_oneof![
             6 => Just(next_right_step),
             1 => Just(Step::RegisterRight),
+            1 => Just(Step::AmendRight),
             1 => Just(Step::SubmitRight),
             1 => Just(Step::BeginReview),
             1 => Just(Step::ApproveRight),
@@ -503,6 +665,16 @@ impl ReferenceStateMachine for Model {
                 Just(Step::Accept(i)),
                 Just(Step::Unable(i)),
                 Just(Step::Remove(i)),
+                Just(Step::CheckBackFinds {
+                    complaint: i,
+                    gone: true
+                }),
+                Just(Step::CheckBackFinds {
+                    complaint: i,
+                    gone: false
+                }),
+                Just(Step::UnseenRemoval(i)),
+                Just(Step::FileAgain(i)),
                 Just(Step::CounterNotice(i)),
                 Just(Step::Respond(i)),
                 Just(Step::Retract(i)),
@@ -521,7 +693,26 @@ impl ReferenceStateMachine for Model {
                     S::InProgress => vec![Step::CounterNotice(i), Step::Remove(i)],
                     S::CounterNoticed => vec![Step::Respond(i), Step::Retract(i)],
                     S::Responded => vec![Step::Remove(i), Step::CounterNotice(i)],
-                    S::ListingRemoved => vec![Step::CounterNotice(i)],
+                    S::RemovalExpected => vec![
+                        Step::CheckBackFinds {
+                            complaint: i,
+                            gone: true,
+                        },
+                        Step::CheckBackFinds {
+                            complaint: i,
+                            gone: false,
+                        },
+                        Step::UnseenRemoval(i),
+                        Step::FileAgain(i),
+                    ],
+                    S::ListingRemoved => vec![
+                        Step::CounterNotice(i),
+                        Step::FileAgain(i),
+                        Step::CheckBackFinds {
+                            complaint: i,
+                            gone: false,
+                        },
+                    ],
                     _ => vec![],
                 }
             })
@@ -551,6 +742,7 @@ impl ReferenceStateMachine for Model {
             time_weight => Just(Step::Tick),
             1 => Just(Step::Dispatch),
             1 => Just(Step::RetryLast),
+            1 => Just(Step::ReuseKey),
             1 => Just(Step::Reopen),
         ]
         .boxed()
@@ -572,6 +764,14 @@ impl ReferenceStateMachine for Model {
             Step::RetryLast => {
                 if state.last_accepted {
                     Outcome::Accepted
+                } else {
+                    Outcome::Refused
+                }
+            }
+            // Nothing changes, and the last request may still be retried.
+            Step::ReuseKey => {
+                if state.last_accepted {
+                    Outcome::KeyReused
                 } else {
                     Outcome::Refused
                 }
@@ -612,6 +812,9 @@ struct Harness {
     /// Complaints accepted so far, ours and the other tenant's: the next ids.
     filed: usize,
     theirs: usize,
+    /// The product id of each of our complaints' listings, and the next new one's number.
+    products: Vec<u64>,
+    listings: u64,
     delivered_before: usize,
 }
 
@@ -690,13 +893,15 @@ impl Harness {
             steps: 0,
             filed: 0,
             theirs: 0,
+            products: Vec::new(),
+            listings: 0,
             delivered_before,
         }
     }
 
     fn request(&mut self, step: Step) -> Request {
-        let file = |actor: Actor, index: usize, tenant: TenantId| {
-            let mut filing = fixtures::complaint_filing(0, 1_600_000_000 + index as u64);
+        let file = |actor: Actor, index: usize, product: u64, tenant: TenantId| {
+            let mut filing = fixtures::complaint_filing(0, product);
             filing.id = complaint_id(index);
             filing.tenant = tenant;
             filing.right = right_id();
@@ -720,6 +925,19 @@ impl Harness {
                     }),
                 ),
             ),
+            Step::AmendRight => {
+                let mut package = fixtures::trademark_package();
+                package.evidence.push(aliprotect::evidence::Evidence::of_bytes(
+                    EvidenceKind::TrademarkCertificate,
+                    &self.steps.to_be_bytes(),
+                    "image/png",
+                    start(),
+                ));
+                let amend = RightCommand::Amend {
+                    package: Box::new(package),
+                };
+                (tenant(), (holder(), right(amend)))
+            }
             Step::SubmitRight => (tenant(), (holder(), right(RightCommand::Submit))),
             Step::BeginReview => (
                 tenant(),
@@ -752,16 +970,26 @@ impl Harness {
                         user: UserId::from_u128(2),
                     },
                 };
-                (tenant(), file(actor, self.filed, tenant()))
+                let product = 1_600_000_000 + self.listings;
+                (tenant(), file(actor, self.filed, product, tenant()))
             }
+            Step::FileAgain(i) => match self.products.get(i) {
+                Some(product) => (tenant(), file(holder(), self.filed, *product, tenant())),
+                // No such complaint: a command on it is refused as unknown.
+                None => (
+                    tenant(),
+                    (holder(), complaint(i, ComplaintCommand::Submit)),
+                ),
+            },
             Step::OtherTenantFiles => {
                 let index = self.theirs;
                 let actor = Actor::HolderUser {
                     tenant: other_tenant(),
                     user: UserId::from_u128(2),
                 };
-                // The other tenant files under the same right and complaint ids as ours.
-                let mut filing = fixtures::complaint_filing(0, 1_700_000_000 + index as u64);
+                // The other tenant files against our listings, under complaint ids of its
+                // own: one open complaint per listing holds within a tenant, not across.
+                let mut filing = fixtures::complaint_filing(0, 1_600_000_000 + index as u64);
                 filing.id = ComplaintId::from_u128(0xD0 + index as u128);
                 filing.tenant = other_tenant();
                 filing.right = their_right();
@@ -798,6 +1026,29 @@ impl Harness {
                         i,
                         ComplaintCommand::RecordRemoval {
                             cause: RemovalCause::PlatformReported,
+                        },
+                    ),
+                ),
+            ),
+            Step::CheckBackFinds { complaint: i, gone } => {
+                let command = match gone {
+                    true => ComplaintCommand::RecordRemoval {
+                        cause: RemovalCause::FoundByCheckBack {
+                            evidence: Some(fixtures::evidence(EvidenceKind::Screenshot)),
+                        },
+                    },
+                    false => ComplaintCommand::ReportStillListed,
+                };
+                (tenant(), (holder(), complaint(i, command)))
+            }
+            Step::UnseenRemoval(i) => (
+                tenant(),
+                (
+                    Actor::Platform,
+                    complaint(
+                        i,
+                        ComplaintCommand::RecordRemoval {
+                            cause: RemovalCause::SellerSilent,
                         },
                     ),
                 ),
@@ -882,12 +1133,30 @@ impl Harness {
                 },
                 None => Outcome::Refused,
             },
+            Step::ReuseKey => match self.last.clone() {
+                Some(last) => {
+                    let other = altered(last);
+                    match self.runtime.block_on(self.engine.execute(other)) {
+                        Err(EngineError::IdempotencyKeyReused { .. }) => Outcome::KeyReused,
+                        other => panic!("a key reused with another request: {other:?}"),
+                    }
+                }
+                None => Outcome::Refused,
+            },
             command => {
                 let request = self.request(command);
                 match self.runtime.block_on(self.engine.execute(request.clone())) {
                     Ok(_) => {
                         match command {
-                            Step::File(_) => self.filed += 1,
+                            Step::File(_) => {
+                                self.products.push(1_600_000_000 + self.listings);
+                                self.listings += 1;
+                                self.filed += 1;
+                            }
+                            Step::FileAgain(i) => {
+                                self.products.push(self.products[i]);
+                                self.filed += 1;
+                            }
                             Step::OtherTenantFiles => self.theirs += 1,
                             _ => {}
                         }
@@ -957,6 +1226,16 @@ impl Harness {
                 .block_on(engine.history(tenant(), StreamId::Complaint(id)))
                 .expect("history");
             assert_eq!(history.len() as u64, c.events, "complaint {i}'s history");
+            assert_eq!(actual.check_backs, c.check_backs, "complaint {i}'s check-backs");
+            assert_eq!(
+                actual.removed_at, c.removed_at,
+                "complaint {i}: removed when seen, and only then"
+            );
+            assert_eq!(
+                actual.reappeared_at.is_some(),
+                c.reappeared,
+                "complaint {i}'s reappearance"
+            );
             *expected_counts.entry(c.status).or_default() += 1;
             for (kind, due) in c.timers() {
                 expected_timers.push((due, StreamId::Complaint(id), kind));
@@ -1030,6 +1309,31 @@ impl Harness {
         );
         assert!(theirs.iter().all(|c| c.tenant() == other_tenant()));
     }
+}
+
+/// Another request under the same key, tenant and actor: the same command on another
+/// stream, or a filing or registration with other content.
+fn altered(mut request: Request) -> Request {
+    request.command = match request.command {
+        Command::Complaint {
+            id,
+            command: ComplaintCommand::File(mut filing),
+        } => {
+            filing.explanation = fixtures::text("Another explanation entirely.");
+            Command::complaint(id, ComplaintCommand::File(filing))
+        }
+        Command::Complaint { command, .. } => Command::complaint(complaint_id(9_999), command),
+        Command::Right {
+            id,
+            command: RightCommand::Register { tenant, mut package, .. },
+        } => {
+            package.evidence.pop();
+            Command::right(id, RightCommand::Register { id, tenant, package })
+        }
+        Command::Right { command, .. } => Command::right(RightId::from_u128(0x99), command),
+        other => panic!("no altered form of {other:?}"),
+    };
+    request
 }
 
 struct EngineOnMemory;

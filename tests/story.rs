@@ -93,6 +93,21 @@ async fn the_whole_enforcement_story() {
         }
         h.platform(r(reject(reason))).await;
         h.clock.advance(Duration::days(1));
+        // The holder fixes what the platform asked for (a resubmission of an unchanged
+        // package is refused: it would waste an attempt).
+        let mut fixed = fixtures::trademark_package();
+        fixed
+            .evidence
+            .push(aliprotect::evidence::Evidence::of_bytes(
+                aliprotect::evidence::EvidenceKind::TrademarkCertificate,
+                format!("colour scan {attempt}").as_bytes(),
+                "image/png",
+                fixtures::now(),
+            ));
+        h.holder(r(RightCommand::Amend {
+            package: Box::new(fixed),
+        }))
+        .await;
     }
     h.holder(r(RightCommand::Submit)).await;
     h.platform(r(RightCommand::BeginReview)).await;
@@ -242,19 +257,29 @@ async fn the_whole_enforcement_story() {
     h.holder(c(3, ComplaintCommand::AcceptCounterNotice)).await;
 
     // 5. Time passes. The seller answer window (3 working days) closes for the silent
-    //    sellers (#4..#7) and, a week on, check-backs fall due for what is still open.
+    //    sellers (#4..#7): their removals are expected, not seen, and a check-back falls
+    //    due at once for each. A person looks: #4 and #5 are gone (recorded with what was
+    //    seen), #6 and #7 are still up (never recorded removed; escalated).
     h.clock.advance(Duration::days(7));
     let report = h.engine.tick().await.unwrap();
-    assert!(report.fired >= 4, "seller deadlines fired: {report:?}");
+    assert!(report.fired >= 8, "seller deadlines and check-backs fired: {report:?}");
     for (i, id) in ids.iter().enumerate().skip(4) {
         let complaint = h.complaint(*id).await;
-        assert_eq!(
-            complaint.stage,
-            Stage::ListingRemoved {
-                cause: RemovalCause::SellerSilent
-            },
-            "silent seller #{i}"
+        assert!(
+            matches!(complaint.stage, Stage::RemovalExpected { .. }),
+            "silent seller #{i}: {:?}",
+            complaint.stage
         );
+        assert_eq!(complaint.check_backs, 1, "#{i} checked back at once");
+        let seen = match i {
+            4 | 5 => ComplaintCommand::RecordRemoval {
+                cause: RemovalCause::FoundByCheckBack {
+                    evidence: Some(fixtures::evidence(EvidenceKind::Screenshot)),
+                },
+            },
+            _ => ComplaintCommand::ReportStillListed,
+        };
+        h.holder(Command::complaint(*id, seen)).await;
     }
     // The platform never reacted to a staged one: a check-back finds it gone.
     h.clock.advance(Duration::days(12));
@@ -315,7 +340,8 @@ async fn the_whole_enforcement_story() {
             .find(|c| c.group == GroupKey::All && c.status == status)
             .map_or(0, |c| c.count)
     };
-    assert_eq!(count_of(ComplaintStatus::ListingRemoved), 6); // #2, #4..#7, staged[0]
+    assert_eq!(count_of(ComplaintStatus::ListingRemoved), 4); // #2, #4, #5, staged[0]
+    assert_eq!(count_of(ComplaintStatus::RemovalExpected), 2); // #6, #7: still up
     assert_eq!(count_of(ComplaintStatus::Relisted), 1);
     assert_eq!(count_of(ComplaintStatus::Refiled), 1);
     assert_eq!(count_of(ComplaintStatus::ListingRestored), 1);
@@ -376,7 +402,13 @@ async fn the_whole_enforcement_story() {
     assert!(count(|b| matches!(b, NotificationBody::CheckBackDue { .. })) >= 1);
     assert_eq!(
         count(|b| matches!(b, NotificationBody::ListingRemoved { .. })),
-        7
+        5,
+        "#0, #2, #4, #5 and staged[0]: only removals someone saw"
+    );
+    assert_eq!(
+        count(|b| matches!(b, NotificationBody::StillListed { .. })),
+        2,
+        "#6 and #7: expected gone, seen up"
     );
     assert_eq!(
         h.engine.dispatch().await.unwrap().delivered,

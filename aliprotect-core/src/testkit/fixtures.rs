@@ -209,3 +209,20 @@ pub fn life_of_a_complaint(
         ),
     ]
 }
+
+/// The store's policy stream as a store loads it after an engine recorded `policy`: what a
+/// mocked store returns for the engine's first look at the policy (see
+/// [`crate::policy::POLICY_STREAM`]).
+pub fn recorded_policy(policy: &crate::policy::MarketplacePolicy) -> crate::store::Loaded {
+    let stored = crate::policy::StoredPolicy {
+        policy: std::sync::Arc::new(policy.clone()),
+        revision: 1,
+        since: now(),
+        by: Actor::System,
+        reason: None,
+    };
+    crate::store::Loaded {
+        version: 1,
+        snapshot: crate::store::Snapshot::Policy(std::sync::Arc::new(stored)),
+    }
+}
