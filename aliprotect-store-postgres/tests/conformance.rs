@@ -69,3 +69,13 @@ async fn poll_only_mode_passes_the_conformance_suite() {
     let store = Arc::new(PostgresStore::connect_with(&url, options).await.unwrap());
     conformance::run_all(|| async { store.clone() }).await;
 }
+
+/// Engines on two stores of one database (as two processes connect) file against the same
+/// listings at once: each listing ends with one open complaint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engines_on_two_handles_leave_one_open_complaint_per_listing() {
+    let url = server().create_database().await.unwrap();
+    let first = PostgresStore::connect(&url).await.unwrap();
+    let second = PostgresStore::connect(&url).await.unwrap();
+    conformance::one_open_complaint_per_listing(vec![first, second]).await;
+}

@@ -55,3 +55,15 @@ async fn two_engines_on_two_handles_of_one_file_decide_on_current_state() {
     let second = SqliteStore::open(&path).unwrap();
     conformance::two_engines_on_two_handles(first, second).await;
 }
+
+/// Engines on two handles of one file (as two processes would open it) file against the
+/// same listings at once: each listing ends with one open complaint, its unique key held in
+/// the file, not in either handle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engines_on_two_handles_of_one_file_leave_one_open_complaint_per_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one-open.sqlite");
+    let first = SqliteStore::open(&path).unwrap();
+    let second = SqliteStore::open(&path).unwrap();
+    conformance::one_open_complaint_per_listing(vec![first, second]).await;
+}

@@ -50,7 +50,12 @@ use crate::store::{
 use crate::text::Text;
 
 mod sharing;
+mod trust;
 
+pub use trust::{
+    one_open_complaint_per_listing, policy_kept_with_the_data, reused_keys_are_refused,
+    stream_keys_walk_every_stream, unique_keys_hold_one_stream,
+};
 pub use sharing::{
     commit_batch_members, engines_share_work, enqueue_outbox_once,
     inconsistent_commits_are_refused, pending_work, racing_idempotent_requests,
@@ -141,6 +146,8 @@ where
     hostile_and_large_payloads(&make_store().await).await;
     commit_batch_members(&make_store().await).await;
     inconsistent_commits_are_refused(&make_store().await).await;
+    unique_keys_hold_one_stream(&make_store().await).await;
+    stream_keys_walk_every_stream(&make_store().await).await;
     if declared.timers {
         timers_due_exactly_once(&make_store().await).await;
         timer_claims(&make_store().await).await;
@@ -164,6 +171,9 @@ where
         tenants_share_stream_ids(&make_store().await).await;
         engines_share_work(make_store().await).await;
         racing_idempotent_requests(make_store().await).await;
+        one_open_complaint_per_listing(vec![make_store().await]).await;
+        reused_keys_are_refused(make_store().await).await;
+        policy_kept_with_the_data(make_store().await).await;
     }
 }
 

@@ -40,6 +40,14 @@ pub fn holder_user() -> Actor {
     }
 }
 
+/// A user of `tenant`'s rights holder (user 1), as commands of a check's own tenant need.
+pub fn holder_user_of(tenant: TenantId) -> Actor {
+    Actor::HolderUser {
+        tenant,
+        user: UserId::from_u128(1),
+    }
+}
+
 /// The fixtures' rights holder: a company, Acme Audio Ltd.
 pub fn holder() -> RightsHolder {
     RightsHolder {

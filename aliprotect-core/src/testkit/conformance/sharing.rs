@@ -502,7 +502,7 @@ pub async fn two_handles(first: &dyn Store, second: &dyn Store) {
 
 /// Records deliveries, shared by the engines of a check.
 #[derive(Clone, Default)]
-struct Recording {
+pub(super) struct Recording {
     delivered: Arc<Mutex<Vec<MessageId>>>,
 }
 
@@ -517,9 +517,9 @@ impl Notifier for Recording {
     }
 }
 
-type CheckEngine<S> = Engine<Arc<S>, Recording, ManualClock>;
+pub(super) type CheckEngine<S> = Engine<Arc<S>, Recording, ManualClock>;
 
-fn engine<S: Store>(store: &Arc<S>, clock: &ManualClock, notifier: &Recording) -> CheckEngine<S> {
+pub(super) fn engine<S: Store>(store: &Arc<S>, clock: &ManualClock, notifier: &Recording) -> CheckEngine<S> {
     Engine::new(
         Arc::clone(store),
         notifier.clone(),
@@ -528,22 +528,33 @@ fn engine<S: Store>(store: &Arc<S>, clock: &ManualClock, notifier: &Recording) -
     )
 }
 
+/// A fresh tenant with an approved right.
+pub(super) async fn approved_right<S: Store>(engine: &CheckEngine<S>) -> (TenantId, RightId) {
+    let tenant = TenantId::new();
+    let right = RightId::new();
+    let mut package = fixtures::trademark_package();
+    package.holder.tenant = tenant;
+    for (actor, command) in fixtures::approval_of(right, tenant, package) {
+        let actor = match actor {
+            Actor::HolderUser { user, .. } => Actor::HolderUser { tenant, user },
+            other => other,
+        };
+        engine
+            .execute(Request::new(tenant, actor, Command::right(right, command)))
+            .await
+            .expect("approval story");
+    }
+    (tenant, right)
+}
+
 /// An approved right of a fresh tenant, and `count` complaints filed, submitted and
 /// accepted on it.
 async fn accepted_complaints<S: Store>(
     engine: &CheckEngine<S>,
     count: usize,
 ) -> (TenantId, Vec<ComplaintId>) {
-    let tenant = TenantId::new();
-    let right = RightId::new();
-    let mut package = fixtures::trademark_package();
-    package.holder.tenant = tenant;
+    let (tenant, right) = approved_right(engine).await;
     let run = |actor, command| engine.execute(Request::new(tenant, actor, command));
-    for (actor, command) in fixtures::approval_of(right, tenant, package) {
-        run(actor, Command::right(right, command))
-            .await
-            .expect("approval story");
-    }
     let user = Actor::HolderUser {
         tenant,
         user: crate::ids::UserId::from_u128(1),
