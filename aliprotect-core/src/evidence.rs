@@ -45,6 +45,44 @@ pub enum EvidenceKind {
 }
 
 impl EvidenceKind {
+    /// Every kind.
+    pub const ALL: [EvidenceKind; 14] = [
+        EvidenceKind::TrademarkCertificate,
+        EvidenceKind::CopyrightCertificate,
+        EvidenceKind::UtilityPatentCertificate,
+        EvidenceKind::DesignPatentCertificate,
+        EvidenceKind::ArticlesOfIncorporation,
+        EvidenceKind::ArticlesOfFormation,
+        EvidenceKind::IdentityDocument,
+        EvidenceKind::PowerOfAttorney,
+        EvidenceKind::RenewalDocument,
+        EvidenceKind::AssignmentDocument,
+        EvidenceKind::Translation,
+        EvidenceKind::Screenshot,
+        EvidenceKind::SavedPage,
+        EvidenceKind::TestBuy,
+    ];
+
+    /// The name people write in files and on command lines: `articles-of-incorporation`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EvidenceKind::TrademarkCertificate => "trademark-certificate",
+            EvidenceKind::CopyrightCertificate => "copyright-certificate",
+            EvidenceKind::UtilityPatentCertificate => "utility-patent-certificate",
+            EvidenceKind::DesignPatentCertificate => "design-patent-certificate",
+            EvidenceKind::ArticlesOfIncorporation => "articles-of-incorporation",
+            EvidenceKind::ArticlesOfFormation => "articles-of-formation",
+            EvidenceKind::IdentityDocument => "identity-document",
+            EvidenceKind::PowerOfAttorney => "power-of-attorney",
+            EvidenceKind::RenewalDocument => "renewal-document",
+            EvidenceKind::AssignmentDocument => "assignment-document",
+            EvidenceKind::Translation => "translation",
+            EvidenceKind::Screenshot => "screenshot",
+            EvidenceKind::SavedPage => "saved-page",
+            EvidenceKind::TestBuy => "test-buy",
+        }
+    }
+
     /// Whether this document proves a company's existence to the platform.
     pub fn proves_company(self) -> bool {
         matches!(
@@ -62,6 +100,27 @@ impl EvidenceKind {
                 | EvidenceKind::UtilityPatentCertificate
                 | EvidenceKind::DesignPatentCertificate
         )
+    }
+}
+
+impl fmt::Display for EvidenceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is no evidence kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown evidence kind `{0}`: expected one of {names}", names = EvidenceKind::ALL.map(EvidenceKind::name).join(", "))]
+pub struct UnknownEvidenceKind(pub String);
+
+impl FromStr for EvidenceKind {
+    type Err = UnknownEvidenceKind;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.name() == s)
+            .ok_or_else(|| UnknownEvidenceKind(s.chars().take(64).collect()))
     }
 }
 
@@ -160,6 +219,19 @@ mod tests {
         assert_eq!(h.to_string().parse::<ContentHash>(), Ok(h));
         let json = serde_json::to_string(&h).unwrap();
         assert_eq!(serde_json::from_str::<ContentHash>(&json).unwrap(), h);
+    }
+
+    #[test]
+    fn kinds_have_the_names_people_write() {
+        for kind in EvidenceKind::ALL {
+            assert_eq!(kind.to_string().parse::<EvidenceKind>(), Ok(kind));
+        }
+        assert_eq!(
+            EvidenceKind::ArticlesOfIncorporation.to_string(),
+            "articles-of-incorporation"
+        );
+        let error = "ArticlesOfIncorporation".parse::<EvidenceKind>().unwrap_err();
+        assert!(error.to_string().contains("articles-of-incorporation"), "{error}");
     }
 
     #[test]

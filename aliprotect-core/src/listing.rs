@@ -104,6 +104,10 @@ pub enum ListingUrlError {
     /// Not a URL at all.
     #[error("malformed URL: {0}")]
     Malformed(#[from] url::ParseError),
+    /// Spaces, line breaks or control characters inside: two URLs run together, or a cell
+    /// of a broken CSV line, never one listing.
+    #[error("URL contains spaces, line breaks or control characters: is it several URLs run together?")]
+    SpaceOrControl,
     /// Not http or https.
     #[error("scheme `{0}` is not http or https")]
     UnsupportedScheme(String),
@@ -238,6 +242,9 @@ fn parse_url(input: &str) -> Result<Url, ListingUrlError> {
             len: input.len(),
             max: Listing::MAX_URL_LEN,
         });
+    }
+    if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ListingUrlError::SpaceOrControl);
     }
     let url = Url::parse(input)?;
     match url.scheme() {
@@ -602,9 +609,19 @@ mod tests {
     #[test]
     fn bad_urls_are_typed_errors() {
         assert!(matches!(
-            Listing::parse("not a url"),
+            Listing::parse("not-a-url"),
             Err(ListingUrlError::Malformed(_))
         ));
+        assert_eq!(
+            Listing::parse("not a url"),
+            Err(ListingUrlError::SpaceOrControl)
+        );
+        assert_eq!(
+            Listing::parse(
+                "https://www.alibaba.com/product-detail/A_1.html,unterminated\nhttps://www.alibaba.com/product-detail/B_2.html"
+            ),
+            Err(ListingUrlError::SpaceOrControl)
+        );
         assert_eq!(
             Listing::parse("ftp://www.alibaba.com/x"),
             Err(ListingUrlError::UnsupportedScheme("ftp".into()))

@@ -25,6 +25,15 @@ pub enum HolderKind {
     Company,
 }
 
+impl std::fmt::Display for HolderKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HolderKind::Individual => "individual",
+            HolderKind::Company => "company",
+        })
+    }
+}
+
 /// The owner of IP rights.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RightsHolder {

@@ -677,7 +677,7 @@ pub enum ComplaintRule {
     /// The complaint it follows was not given, belongs to another tenant, or is not in the
     /// state the follow-up needs (Unable to Process for a refiling, Listing Removed for a
     /// relisting).
-    #[error("complaint {previous} cannot be followed up by a {kind:?}")]
+    #[error("complaint {previous} cannot be followed up by a {}", match .kind { FollowUpKind::Refiling => "refiling", FollowUpKind::Relisting => "relisting" })]
     FollowUpDoesNotFit {
         /// The earlier complaint.
         previous: ComplaintId,
@@ -697,7 +697,7 @@ pub enum ComplaintRule {
         due: DateTime<Utc>,
     },
     /// A timer fired before its deadline, or for a deadline the policy does not set.
-    #[error("no deadline has passed (due: {due:?})")]
+    #[error("no deadline has passed (due: {})", due_or_none(.due))]
     DeadlineNotPassed {
         /// The deadline, if any.
         due: Option<DateTime<Utc>>,
@@ -720,7 +720,7 @@ pub enum ComplaintRule {
     #[error("a complaint cannot be its own successor")]
     SelfSuccessor,
     /// A reminder outside its window: before the policy's lead, or after the deadline.
-    #[error("no reminder is due now for the deadline {due:?}")]
+    #[error("no reminder is due now for the deadline {}", due_or_none(.due))]
     NoReminderDue {
         /// The deadline, if any.
         due: Option<DateTime<Utc>>,
@@ -731,6 +731,10 @@ pub enum ComplaintRule {
         /// The deadline.
         due: DateTime<Utc>,
     },
+}
+
+fn due_or_none(due: &Option<DateTime<Utc>>) -> String {
+    due.map_or_else(|| "none set".to_owned(), |due| due.to_rfc3339())
 }
 
 /// Why a complaint command was refused.

@@ -10,7 +10,8 @@ use crate::complaint::{
 };
 use crate::ids::{ComplaintId, FilingId};
 use crate::intake::{
-    Duplicate, DuplicateOf, Filed, IntakeFormat, IntakeProgress, IntakeRequest, Rejected, read_rows,
+    CsvOptions, Duplicate, DuplicateOf, Filed, IntakeFormat, IntakeProgress, IntakeRequest,
+    Rejected, read_rows_with,
 };
 use crate::listing::ListingKey;
 use crate::listing::{Listing, ListingDetails};
@@ -64,6 +65,19 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         request: &IntakeRequest,
         format: IntakeFormat,
         input: impl Read,
+        progress: impl FnMut(IntakeProgress),
+    ) -> Result<IntakeReport, EngineError> {
+        self.intake_with(request, format, &CsvOptions::default(), input, progress)
+            .await
+    }
+
+    /// [`Engine::intake`], with a CSV's URL column named by `options`.
+    pub async fn intake_with(
+        &self,
+        request: &IntakeRequest,
+        format: IntakeFormat,
+        options: &CsvOptions,
+        input: impl Read,
         mut progress: impl FnMut(IntakeProgress),
     ) -> Result<IntakeReport, EngineError> {
         let auto_file_relistings = match request.campaign {
@@ -93,7 +107,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let mut state = IntakeProgress::default();
         let mut first_seen = HashMap::new();
         let mut candidates: Vec<(usize, Listing, ListingDetails)> = Vec::new();
-        for (line, row) in read_rows(format, input) {
+        for (line, row) in read_rows_with(format, options, input) {
             state.rows += 1;
             let normalised = row.and_then(|row| row.normalise(request.marketplace));
             let (listing, details) = match normalised {

@@ -14,6 +14,7 @@ mod dispatch;
 pub(crate) mod effects;
 mod error;
 mod intake;
+mod outcomes;
 mod parties;
 mod policy;
 mod review;
@@ -28,6 +29,7 @@ pub use command::{Command, Request};
 pub use dispatch::{DispatchReport, Dispatcher};
 pub use error::{EngineError, Forbidden, PolicyError};
 pub use intake::IntakeReport;
+pub use outcomes::{OutcomeChanged, OutcomeConflict, OutcomeReport};
 pub use review::AccuracyReview;
 
 use aggregate::Aggregate;

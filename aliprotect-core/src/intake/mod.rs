@@ -8,8 +8,10 @@
 //! through [`crate::engine::Engine::intake`].
 
 mod rows;
+mod statuses;
 
-pub use rows::{IntakeFormat, IntakeRow, RowProblem, read_rows};
+pub use rows::{CsvOptions, IntakeFormat, IntakeRow, RowProblem, read_rows, read_rows_with};
+pub use statuses::{StatusRow, StatusTarget, platform_status, read_status_rows};
 
 use serde::{Deserialize, Serialize};
 

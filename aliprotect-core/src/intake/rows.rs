@@ -12,8 +12,9 @@ use crate::marketplace::Marketplace;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum IntakeFormat {
-    /// CSV with a header row naming the columns `url` (required), `title`, `seller`, `price`
-    /// and `image_hash` (any order; other columns ignored).
+    /// CSV with a header row naming a URL column (`url`, `Product URL`, `link`...) and
+    /// optionally `title`, `seller`, `price` and `image_hash` (any order; other columns
+    /// ignored), or a plain list of URLs; the delimiter is found from the first line.
     Csv,
     /// One JSON object per line with the same fields.
     JsonLines,
@@ -65,6 +66,14 @@ pub enum RowProblem {
     /// The image hash is not 64 hex digits.
     #[error("image_hash is not a SHA-256 hex digest")]
     BadImageHash,
+    /// A status the platform does not print (under the policy's names).
+    #[error("unknown status `{found}`: the platform shows {}", expected.join(", "))]
+    UnknownStatus {
+        /// The cell, truncated to 64 characters.
+        found: String,
+        /// The platform's status names.
+        expected: Vec<String>,
+    },
 }
 
 fn bounded(
@@ -117,8 +126,21 @@ impl IntakeRow {
 ///
 /// Lines may end in `\n` or `\r\n`, and a UTF-8 byte order mark at the start (as
 /// spreadsheet programs write) is skipped.
+///
+/// A CSV file's delimiter (`,`, `;`, tab or `|`) and columns are found by themselves: the
+/// URL column by its usual names (`url`, `Product URL`, `link`...), or a plain list of URLs
+/// without a header. A file with no URL column is one rejected row saying so.
 pub fn read_rows(
     format: IntakeFormat,
+    input: impl Read,
+) -> Vec<(usize, Result<IntakeRow, RowProblem>)> {
+    read_rows_with(format, &CsvOptions::default(), input)
+}
+
+/// [`read_rows`], with a CSV's URL column named by `options`.
+pub fn read_rows_with(
+    format: IntakeFormat,
+    options: &CsvOptions,
     input: impl Read,
 ) -> Vec<(usize, Result<IntakeRow, RowProblem>)> {
     let mut input = BufReader::new(input);
@@ -127,7 +149,7 @@ pub fn read_rows(
     }
     match format {
         IntakeFormat::JsonLines => read_json_lines(input),
-        IntakeFormat::Csv => read_csv(input),
+        IntakeFormat::Csv => read_csv(input, options),
     }
 }
 
@@ -160,13 +182,166 @@ fn read_json_lines(input: impl BufRead) -> Vec<(usize, Result<IntakeRow, RowProb
         .collect()
 }
 
-fn read_csv(mut input: impl Read) -> Vec<(usize, Result<IntakeRow, RowProblem>)> {
+/// How a CSV file's columns are found; the defaults find them by themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CsvOptions {
+    /// The header of the column holding the listing URLs, when it is none of the usual
+    /// names (`url`, `Product URL`, `link`, ...): matched ignoring case, spaces and
+    /// punctuation.
+    pub url_column: Option<String>,
+}
+
+impl CsvOptions {
+    /// Options naming the URL column.
+    pub fn url_column(name: impl Into<String>) -> Self {
+        Self {
+            url_column: Some(name.into()),
+        }
+    }
+}
+
+/// Header names (lower-case letters and digits only) of each field, most usual first.
+pub(super) const URL_NAMES: &[&str] = &[
+    "url",
+    "producturl",
+    "listingurl",
+    "itemurl",
+    "offerurl",
+    "link",
+    "productlink",
+    "listinglink",
+    "listing",
+];
+const TITLE_NAMES: &[&str] = &["title", "producttitle", "productname", "itemtitle", "name"];
+const SELLER_NAMES: &[&str] = &[
+    "seller",
+    "sellername",
+    "supplier",
+    "suppliername",
+    "store",
+    "storename",
+    "shop",
+    "shopname",
+    "company",
+];
+const PRICE_NAMES: &[&str] = &["price", "unitprice"];
+const IMAGE_NAMES: &[&str] = &["imagehash", "imagesha256", "mainimagehash"];
+
+pub(super) fn header_name(header: &str) -> String {
+    header
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .flat_map(|c| c.to_lowercase())
+        .collect()
+}
+
+fn looks_like_url(field: &str) -> bool {
+    let field = field.trim().as_bytes();
+    [&b"http://"[..], b"https://"].iter().any(|scheme| {
+        field.len() > scheme.len() && field[..scheme.len()].eq_ignore_ascii_case(scheme)
+    })
+}
+
+/// The delimiter of a CSV file: of `,`, `;`, tab and `|`, the one its first line holds most
+/// of outside quotes (spreadsheets in many locales write `;`), else `,`.
+fn sniff_delimiter(bytes: &[u8]) -> u8 {
+    let first_line = bytes
+        .split(|b| *b == b'\n')
+        .find(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
+        .unwrap_or_default();
+    let mut quoted = false;
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0), (b'|', 0)];
+    for byte in first_line {
+        match byte {
+            b'"' => quoted = !quoted,
+            _ if !quoted => {
+                if let Some(count) = counts.iter_mut().find(|(d, _)| d == byte) {
+                    count.1 += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .max_by_key(|(_, n)| *n)
+        .map_or(b',', |(d, _)| *d)
+}
+
+/// Where each field of an intake row is in a CSV record.
+#[derive(Debug, Default)]
+struct Columns {
+    url: usize,
+    title: Option<usize>,
+    seller: Option<usize>,
+    price: Option<usize>,
+    image_hash: Option<usize>,
+}
+
+impl Columns {
+    /// The columns of a header row, or why no URL column is among them.
+    fn of_header(header: &[String], options: &CsvOptions) -> Result<Self, RowProblem> {
+        let names: Vec<String> = header.iter().map(|h| header_name(h)).collect();
+        let find = |wanted: &[&str]| {
+            wanted
+                .iter()
+                .find_map(|w| names.iter().position(|name| name == w))
+        };
+        let url = match &options.url_column {
+            Some(column) => names
+                .iter()
+                .position(|name| *name == header_name(column))
+                .ok_or_else(|| {
+                    RowProblem::Malformed(format!(
+                        "no column named `{column}`; the header has: {}",
+                        header.join(", ")
+                    ))
+                })?,
+            None => find(URL_NAMES)
+                .or_else(|| names.iter().position(|name| name.contains("url")))
+                .ok_or_else(|| {
+                    RowProblem::Malformed(format!(
+                        "no URL column: the header has {}; name it `url`, or say which \
+                         column holds the URLs",
+                        header.join(", ")
+                    ))
+                })?,
+        };
+        Ok(Self {
+            url,
+            title: find(TITLE_NAMES),
+            seller: find(SELLER_NAMES),
+            price: find(PRICE_NAMES),
+            image_hash: find(IMAGE_NAMES),
+        })
+    }
+
+    fn row(&self, record: &[String]) -> IntakeRow {
+        let field = |index: Option<usize>| index.and_then(|i| record.get(i)).cloned();
+        IntakeRow {
+            url: record.get(self.url).cloned().unwrap_or_default(),
+            title: field(self.title),
+            seller: field(self.seller),
+            price: field(self.price),
+            image_hash: field(self.image_hash),
+        }
+    }
+}
+
+/// Every record of a CSV input with its first line (1-based), its delimiter found from the
+/// first line; blank lines skipped. A record with a line break inside a field is a quote
+/// left open that swallowed the lines after it: it is reported, and no row is made of it.
+pub(super) fn read_records(
+    mut input: impl Read,
+) -> Result<Vec<(usize, Result<Vec<String>, RowProblem>)>, RowProblem> {
     // The bytes are kept to find each record's first line: the csv crate reports a record's
     // position before the blank lines or line break that precede it.
     let mut bytes = Vec::new();
-    if let Err(error) = input.read_to_end(&mut bytes) {
-        return vec![(1, Err(RowProblem::Malformed(error.to_string())))];
-    }
+    input
+        .read_to_end(&mut bytes)
+        .map_err(|error| RowProblem::Malformed(error.to_string()))?;
     let first_line = |position: &csv::Position| -> usize {
         let mut line = position.line() as usize;
         let start = usize::try_from(position.byte()).unwrap_or(usize::MAX);
@@ -182,15 +357,13 @@ fn read_csv(mut input: impl Read) -> Vec<(usize, Result<IntakeRow, RowProblem>)>
     // Records end at `\n`; a `\r` before it is whitespace, which trimming removes, so CRLF
     // and LF files read alike.
     let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
+        .delimiter(sniff_delimiter(&bytes))
         .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(bytes.as_slice());
-    let headers = match reader.headers() {
-        Ok(headers) => headers.clone(),
-        Err(error) => return vec![(1, Err(RowProblem::Malformed(error.to_string())))],
-    };
-    let mut rows = Vec::new();
+    let mut records = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {
         let line = reader.position().line() as usize;
@@ -198,14 +371,23 @@ fn read_csv(mut input: impl Read) -> Vec<(usize, Result<IntakeRow, RowProblem>)>
             Ok(false) => break,
             // A line holding only a carriage return is a blank line.
             Ok(true) if record.iter().all(str::is_empty) => {}
-            Ok(true) => rows.push((
-                record.position().map_or(line, first_line),
-                record
-                    .deserialize::<IntakeRow>(Some(&headers))
-                    .map_err(|e| RowProblem::Malformed(e.to_string())),
-            )),
+            Ok(true) => {
+                let at = record.position().map_or(line, first_line);
+                if record.iter().any(|field| field.contains('\n')) {
+                    let last = reader.position().line().saturating_sub(1) as usize;
+                    records.push((
+                        at,
+                        Err(RowProblem::Malformed(format!(
+                            "a quoted field runs from line {at} to line {last}: an \
+                             unterminated quote? Lines {at} to {last} were not read"
+                        ))),
+                    ));
+                    continue;
+                }
+                records.push((at, Ok(record.iter().map(str::to_owned).collect())));
+            }
             Err(error) => {
-                rows.push((line, Err(RowProblem::Malformed(error.to_string()))));
+                records.push((line, Err(RowProblem::Malformed(error.to_string()))));
                 if !matches!(
                     error.kind(),
                     csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
@@ -214,6 +396,47 @@ fn read_csv(mut input: impl Read) -> Vec<(usize, Result<IntakeRow, RowProblem>)>
                 }
             }
         }
+    }
+    Ok(records)
+}
+
+fn read_csv(input: impl Read, options: &CsvOptions) -> Vec<(usize, Result<IntakeRow, RowProblem>)> {
+    let records = match read_records(input) {
+        Ok(records) => records,
+        Err(problem) => return vec![(1, Err(problem))],
+    };
+    let mut rows = Vec::with_capacity(records.len());
+    let mut columns: Option<Columns> = None;
+    for (line, record) in records {
+        let record = match record {
+            Ok(record) => record,
+            Err(problem) => {
+                rows.push((line, Err(problem)));
+                continue;
+            }
+        };
+        let Some(known) = &columns else {
+            // The first row: a header, unless it already holds a URL (a plain list).
+            let headerless =
+                options.url_column.is_none() && record.iter().any(|f| looks_like_url(f));
+            if headerless {
+                let url = record.iter().position(|f| looks_like_url(f)).unwrap_or(0);
+                let plain = Columns {
+                    url,
+                    ..Columns::default()
+                };
+                rows.push((line, Ok(plain.row(&record))));
+                columns = Some(plain);
+                continue;
+            }
+            match Columns::of_header(&record, options) {
+                Ok(found) => columns = Some(found),
+                // Without a URL column no row can be read.
+                Err(problem) => return vec![(line, Err(problem))],
+            }
+            continue;
+        };
+        rows.push((line, Ok(known.row(&record))));
     }
     rows
 }
@@ -243,6 +466,79 @@ mod tests {
             Some("Pods"),
             "short rows are fine"
         );
+    }
+
+    fn urls(rows: &[(usize, Result<IntakeRow, RowProblem>)]) -> Vec<(usize, String)> {
+        rows.iter()
+            .map(|(line, row)| match row {
+                Ok(row) => (*line, row.url.clone()),
+                Err(problem) => (*line, format!("error: {problem}")),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn url_columns_delimiters_and_plain_lists_are_found() {
+        let a = "https://www.alibaba.com/product-detail/A_1.html";
+        let b = "https://m.alibaba.com/product/2/B.html";
+        let cases = [
+            format!("Product URL,Title\n{a},One\n{b},Two\n"),
+            format!("title;link;price\nOne;{a};3\nTwo;{b};4\n"),
+            format!("id\turl\n1\t{a}\n2\t{b}\n"),
+            format!("{a}\n{b}\n"),
+            format!("1,{a}\n2,{b}\n"),
+        ];
+        for input in cases {
+            let rows = read_rows(IntakeFormat::Csv, input.as_bytes());
+            let got: Vec<String> = urls(&rows).into_iter().map(|(_, url)| url).collect();
+            assert_eq!(got, vec![a.to_owned(), b.to_owned()], "{input}");
+        }
+        let titled = read_rows(
+            IntakeFormat::Csv,
+            format!("Product URL,Product Name,Supplier\n{a},Earbuds,Acme\n").as_bytes(),
+        );
+        let row = titled[0].1.as_ref().unwrap();
+        assert_eq!(
+            (row.title.as_deref(), row.seller.as_deref()),
+            (Some("Earbuds"), Some("Acme"))
+        );
+    }
+
+    #[test]
+    fn a_file_without_a_url_column_is_one_problem_saying_so() {
+        let rows = read_rows(IntakeFormat::Csv, "name,price\nEarbuds,3\n".as_bytes());
+        assert_eq!(rows.len(), 1);
+        let problem = rows[0].1.as_ref().unwrap_err().to_string();
+        assert!(problem.contains("no URL column") && problem.contains("name, price"), "{problem}");
+        let options = CsvOptions::url_column("Angebot");
+        let input = "Angebot;Preis\nhttps://www.alibaba.com/product-detail/A_1.html;3\n";
+        let rows = read_rows_with(IntakeFormat::Csv, &options, input.as_bytes());
+        assert_eq!(
+            urls(&rows),
+            vec![(2, "https://www.alibaba.com/product-detail/A_1.html".to_owned())]
+        );
+        let rows = read_rows_with(IntakeFormat::Csv, &options, "url\nx\n".as_bytes());
+        assert!(urls(&rows)[0].1.contains("no column named `Angebot`"));
+    }
+
+    #[test]
+    fn an_unterminated_quote_never_makes_one_url_of_several_rows() {
+        let input = "url,note\n\
+            https://www.alibaba.com/product-detail/A_1.html,\"unterminated\n\
+            https://www.alibaba.com/product-detail/B_2.html,ok\n";
+        let rows = read_rows(IntakeFormat::Csv, input.as_bytes());
+        for (_, row) in &rows {
+            if let Ok(row) = row {
+                assert!(!row.url.contains(','), "a merged row was read: {}", row.url);
+            }
+        }
+        let problems: Vec<String> = urls(&rows)
+            .into_iter()
+            .filter(|(_, u)| u.starts_with("error"))
+            .map(|(_, u)| u)
+            .collect();
+        assert_eq!(problems.len(), 1, "{rows:?}");
+        assert!(problems[0].contains("unterminated quote"), "{problems:?}");
     }
 
     #[test]

@@ -306,7 +306,7 @@ pub enum RightRule {
         limit: u32,
     },
     /// `RemindExpiry` before the reminder lead, or on a right without an expiry date.
-    #[error("the registration does not expire soon (expires on {expires_on:?})")]
+    #[error("the registration does not expire soon (expires on {})", day_or_never(.expires_on))]
     NotExpiringSoon {
         /// The expiry date, if the registration has one.
         expires_on: Option<chrono::NaiveDate>,
@@ -330,7 +330,7 @@ pub enum RightRule {
     #[error("the amended package is the same as the current one")]
     NoChange,
     /// A renewal whose expiry date is not after the current one.
-    #[error("the renewal's expiry date {renewed} is not after the current one ({current:?})")]
+    #[error("the renewal's expiry date {renewed} is not after the current one ({})", day_or_never(.current))]
     RenewalNotLater {
         /// The date given.
         renewed: chrono::NaiveDate,
@@ -338,10 +338,10 @@ pub enum RightRule {
         current: Option<chrono::NaiveDate>,
     },
     /// A renewal document that is neither a renewal nor a registration certificate.
-    #[error("a renewal needs a renewal document or a registration certificate, not {0:?}")]
+    #[error("a renewal needs a renewal-document or a registration certificate, not a {0}")]
     NotARenewalDocument(EvidenceKind),
     /// `Expire` before the registration's expiry date, or on a right with none.
-    #[error("the registration has not expired (expires on {expires_on:?})")]
+    #[error("the registration has not expired (expires on {})", day_or_never(.expires_on))]
     NotExpired {
         /// The expiry date, if the registration has one.
         expires_on: Option<chrono::NaiveDate>,
@@ -586,6 +586,10 @@ pub fn reminder_day(
     expires_on
         .checked_sub_days(chrono::Days::new(u64::from(policy.expiry_reminder_days)))
         .unwrap_or(chrono::NaiveDate::MIN)
+}
+
+fn day_or_never(day: &Option<chrono::NaiveDate>) -> String {
+    day.map_or_else(|| "never".to_owned(), |day| day.to_string())
 }
 
 fn fix_list(reason: &Text, fixes: &[Fix]) -> String {

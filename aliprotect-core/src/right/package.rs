@@ -77,13 +77,13 @@ pub enum PackageProblem {
     #[error("the right expired on {0}")]
     Expired(chrono::NaiveDate),
     /// No certificate of the right's kind is attached.
-    #[error("no {expected:?} is attached")]
+    #[error("no {expected} is attached")]
     MissingCertificate {
         /// The certificate the kind needs.
         expected: EvidenceKind,
     },
     /// A certificate of another kind of right is attached.
-    #[error("a {found:?} is attached to a {kind} right")]
+    #[error("a {found} is attached to a {kind} right")]
     CertificateOfOtherKind {
         /// The certificate found.
         found: EvidenceKind,
@@ -91,7 +91,7 @@ pub enum PackageProblem {
         kind: IpKind,
     },
     /// The holder's ownership or identity proof is missing.
-    #[error("no ownership proof for a {holder_kind:?} holder (attach one of {accepted:?})")]
+    #[error("no ownership proof for a {holder_kind} holder (attach one of {})", names(.accepted))]
     MissingOwnershipProof {
         /// Person or company.
         holder_kind: HolderKind,
@@ -436,4 +436,12 @@ mod tests {
         assert!(same_name("ACME  Audio ltd", "Acme Audio Ltd"));
         assert!(!same_name("Acme Audio", "Acme Audio Ltd"));
     }
+}
+
+fn names(kinds: &[EvidenceKind]) -> String {
+    kinds
+        .iter()
+        .map(|kind| kind.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
