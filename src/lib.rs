@@ -54,7 +54,7 @@
 //! This crate re-exports [`aliprotect_core`] (domain, state machines, engine, traits) and, by
 //! cargo feature, the backends: `memory` and `sqlite` (both default) as `store_memory` and
 //! `store_sqlite`, `postgres` as `store_postgres`, `webhook` and `email` as `notify_webhook` and `notify_email`, `probe-http`
-//! as `probe_http`. Feature `testkit` adds the backend conformance suite, fixtures and
+//! as `probe_http`, `evidence` as `evidence_stores`. Feature `testkit` adds the backend conformance suite, fixtures and
 //! proptest strategies; `mock` adds mockall mocks of the traits.
 #![deny(missing_docs)]
 
@@ -84,6 +84,10 @@ pub use aliprotect_notify_email as notify_email;
 /// The HTTP check-back probe (feature `probe-http`).
 #[cfg(feature = "probe-http")]
 pub use aliprotect_probe_http as probe_http;
+
+/// Evidence stores: a directory, or an object store such as S3 (feature `evidence`).
+#[cfg(feature = "evidence")]
+pub use aliprotect_evidence as evidence_stores;
 
 /// The README's embedding example, compiled and run as a doc test so that it stays true.
 #[cfg(doctest)]

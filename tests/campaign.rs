@@ -40,7 +40,12 @@ fn url(n: u64) -> String {
 async fn marketplace_day(server: &MockServer, removed: &BTreeSet<u64>) {
     server.reset().await;
     for n in removed {
-        let page = format!("/product/{}.html", 5_000 + n);
+        // Through the gateway: the listing's host, then its path.
+        let page = format!(
+            "/seller{}.en.alibaba.com/product/{}.html",
+            n % SELLERS,
+            5_000 + n
+        );
         let response = if n % 2 == 0 {
             ResponseTemplate::new(404)
         } else {

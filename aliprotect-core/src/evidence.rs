@@ -1,12 +1,16 @@
 //! Evidence: documents, screenshots and test buys, referenced by content hash.
 //!
-//! The engine never stores the files themselves; it stores what identifies them beyond doubt
-//! (SHA-256 of the bytes, media type, capture time), so a record holds up in litigation
-//! whatever storage the embedding program keeps the bytes in.
+//! The record (events) holds what identifies a document beyond doubt: SHA-256 of its bytes,
+//! media type and capture time. The bytes themselves are kept in an [`EvidenceStore`]
+//! (a directory, or an object store such as S3: crate `aliprotect-evidence`), addressed by
+//! that hash, so whoever captures evidence (a check-back's probe, a person registering a
+//! right) keeps what the record names, and a bundle for litigation can be exported with
+//! every file it names.
 
 use std::fmt;
 use std::str::FromStr;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -201,6 +205,62 @@ impl Evidence {
             sha256: ContentHash::of_bytes(bytes),
             media_type: media_type.into(),
             captured_at,
+        }
+    }
+}
+
+/// Why evidence could not be kept or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvidenceError {
+    /// What is stored under a hash does not hash to it: damaged or tampered with.
+    #[error("the evidence stored as {hash} is damaged: its bytes hash to {found}")]
+    Corrupt {
+        /// The hash it is stored under.
+        hash: ContentHash,
+        /// What its bytes hash to.
+        found: ContentHash,
+    },
+    /// The storage failed (I/O, network, permissions).
+    #[error("evidence storage unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Where the bytes of evidence are kept, by content hash: documents of rights, pages a
+/// check-back saw, screenshots. Content-addressed, so keeping the same bytes twice is one
+/// copy, and nothing is ever overwritten with other bytes.
+///
+/// Every implementation runs `testkit::evidence::run_all` (feature `testkit`).
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait EvidenceStore: Send + Sync + 'static {
+    /// Keeps `bytes` and returns their SHA-256. Durable once it returns, and visible to
+    /// [`EvidenceStore::get`] from any handle; keeping the same bytes again (even at the
+    /// same time) is harmless and returns the same hash.
+    async fn put(&self, bytes: Vec<u8>) -> Result<ContentHash, EvidenceError>;
+
+    /// The bytes kept under `hash`, checked against it (else [`EvidenceError::Corrupt`]);
+    /// `None` when nothing is kept under it.
+    async fn get(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, EvidenceError>;
+}
+
+#[async_trait]
+impl<E: EvidenceStore + ?Sized> EvidenceStore for std::sync::Arc<E> {
+    async fn put(&self, bytes: Vec<u8>) -> Result<ContentHash, EvidenceError> {
+        (**self).put(bytes).await
+    }
+    async fn get(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, EvidenceError> {
+        (**self).get(hash).await
+    }
+}
+
+impl ContentHash {
+    /// Checks that `bytes` hash to this hash.
+    pub fn verify(&self, bytes: &[u8]) -> Result<(), EvidenceError> {
+        let found = Self::of_bytes(bytes);
+        match found == *self {
+            true => Ok(()),
+            false => Err(EvidenceError::Corrupt { hash: *self, found }),
         }
     }
 }

@@ -18,14 +18,17 @@
 //! Findings: 404 and 410 mean removed; a 200 page containing one of the marketplace's removal
 //! markers means removed; any other 200 means live; everything else (429, 5xx, timeouts,
 //! refused connections) cannot tell, and the next check-back tries again. A removal comes
-//! with the fetched page as evidence (its SHA-256, media type and capture time).
+//! with the fetched page as evidence (its SHA-256, media type and capture time); with an
+//! [`EvidenceStore`] ([`HttpProbe::keeping_evidence_in`]) the page itself is kept first,
+//! and a page that cannot be kept is no finding: a removal is recorded only with what was
+//! seen.
 #![deny(missing_docs)]
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aliprotect_core::evidence::{Evidence, EvidenceKind};
+use aliprotect_core::evidence::{Evidence, EvidenceKind, EvidenceStore};
 use aliprotect_core::listing::Listing;
 use aliprotect_core::marketplace::Marketplace;
 use aliprotect_core::probe::{ListingProbe, ProbeFinding};
@@ -48,8 +51,10 @@ pub struct HttpProbeConfig {
     pub per_host_interval: Duration,
     /// Text that, found in a page (case-insensitive), means the listing was removed.
     pub removed_markers: HashMap<Marketplace, Vec<String>>,
-    /// Fetch through this base URL instead of the marketplace's host, keeping the listing's
-    /// path and query (a scraping gateway, or a test server).
+    /// Fetch through this base URL (a scraping gateway, or a test server) instead of from
+    /// the marketplace: the listing `https://www.alibaba.com/product-detail/x_1.html` is
+    /// fetched as `<via>/www.alibaba.com/product-detail/x_1.html`, keeping its host, path and
+    /// query, so listings of several hosts never meet at one URL.
     pub via: Option<Url>,
     /// The most of a page read, in bytes: the decision needs the status and the page's
     /// beginning, and a hostile or broken server may send without end. A removal found in a
@@ -82,12 +87,22 @@ impl Default for HttpProbeConfig {
 pub struct ProbeBuildError(#[from] reqwest::Error);
 
 /// The HTTP probe. Cheap to clone; clones share limits.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpProbe {
     client: reqwest::Client,
     config: Arc<HttpProbeConfig>,
     in_flight: Arc<Semaphore>,
     next_slot: Arc<Mutex<HashMap<String, Instant>>>,
+    evidence: Option<Arc<dyn EvidenceStore>>,
+}
+
+impl std::fmt::Debug for HttpProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpProbe")
+            .field("config", &self.config)
+            .field("keeps_evidence", &self.evidence.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl HttpProbe {
@@ -102,7 +117,31 @@ impl HttpProbe {
             in_flight: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
             config: Arc::new(config),
             next_slot: Arc::default(),
+            evidence: None,
         })
+    }
+
+    /// This probe, keeping the page of every removal it finds in `store` before reporting
+    /// it: a page that cannot be kept makes the look inconclusive.
+    pub fn keeping_evidence_in(mut self, store: Arc<dyn EvidenceStore>) -> Self {
+        self.evidence = Some(store);
+        self
+    }
+
+    /// The finding of a removal seen in `body`: its evidence, the page kept first when
+    /// there is a store.
+    async fn removed(&self, body: Vec<u8>, media_type: &str) -> ProbeFinding {
+        let evidence = saved_page(&body, media_type);
+        if let Some(store) = &self.evidence
+            && let Err(error) = store.put(body).await
+        {
+            return ProbeFinding::Unknown {
+                reason: format!("the page showing the removal could not be kept: {error}"),
+            };
+        }
+        ProbeFinding::Removed {
+            evidence: Some(evidence),
+        }
     }
 
     /// The URL actually fetched for `listing`.
@@ -110,7 +149,9 @@ impl HttpProbe {
         match &self.config.via {
             Some(base) => {
                 let mut url = base.clone();
-                url.set_path(listing.url.path());
+                let prefix = base.path().trim_end_matches('/');
+                let host = listing.url.host_str().unwrap_or_default();
+                url.set_path(&format!("{prefix}/{host}{}", listing.url.path()));
                 url.set_query(listing.url.query());
                 url
             }
@@ -173,7 +214,8 @@ impl ListingProbe for HttpProbe {
                 reason: "probe shut down".to_owned(),
             };
         };
-        self.wait_for_host(target.host_str().unwrap_or_default())
+        // The marketplace's host is the one to spare, also through a gateway.
+        self.wait_for_host(listing.url.host_str().unwrap_or_default())
             .await;
         let response = match self.client.get(target.clone()).send().await {
             Ok(response) => response,
@@ -202,14 +244,10 @@ impl ListingProbe for HttpProbe {
         };
         tracing::debug!(%target, %status, bytes = body.len(), "probed");
         match status {
-            StatusCode::NOT_FOUND | StatusCode::GONE => ProbeFinding::Removed {
-                evidence: Some(saved_page(&body, &media_type)),
-            },
+            StatusCode::NOT_FOUND | StatusCode::GONE => self.removed(body, &media_type).await,
             s if s.is_success() => {
                 if self.removed_by_marker(listing.marketplace, &String::from_utf8_lossy(&body)) {
-                    ProbeFinding::Removed {
-                        evidence: Some(saved_page(&body, &media_type)),
-                    }
+                    self.removed(body, &media_type).await
                 } else {
                     ProbeFinding::Live
                 }

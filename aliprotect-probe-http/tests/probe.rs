@@ -18,7 +18,7 @@ async fn marketplace() -> MockServer {
     let server = MockServer::start().await;
     let page = |p: &'static str, response: ResponseTemplate| {
         Mock::given(method("GET"))
-            .and(path(p))
+            .and(path(format!("/www.alibaba.com{p}")))
             .respond_with(response)
     };
     page(
@@ -153,4 +153,94 @@ async fn futures_join_all<F: std::future::Future>(
     })
     .await;
     outputs.into_iter().map(|o| o.expect("all ready")).collect()
+}
+
+/// Evidence kept in memory, or refused.
+#[derive(Default)]
+struct Kept {
+    pages: std::sync::Mutex<Vec<Vec<u8>>>,
+    fail: bool,
+}
+
+#[aliprotect_core::async_trait]
+impl aliprotect_core::evidence::EvidenceStore for Kept {
+    async fn put(
+        &self,
+        bytes: Vec<u8>,
+    ) -> Result<ContentHash, aliprotect_core::evidence::EvidenceError> {
+        if self.fail {
+            return Err(aliprotect_core::evidence::EvidenceError::Unavailable(
+                "disk full".into(),
+            ));
+        }
+        let hash = ContentHash::of_bytes(&bytes);
+        self.pages.lock().unwrap().push(bytes);
+        Ok(hash)
+    }
+    async fn get(
+        &self,
+        hash: &ContentHash,
+    ) -> Result<Option<Vec<u8>>, aliprotect_core::evidence::EvidenceError> {
+        let pages = self.pages.lock().unwrap();
+        Ok(pages.iter().find(|p| ContentHash::of_bytes(p) == *hash).cloned())
+    }
+}
+
+#[tokio::test]
+async fn a_removal_keeps_the_page_it_saw_or_is_no_finding() {
+    use std::sync::Arc;
+    let server = marketplace().await;
+    let kept = Arc::new(Kept::default());
+    let keeping = probe(&server, Duration::ZERO).keeping_evidence_in(kept.clone());
+    let ProbeFinding::Removed {
+        evidence: Some(evidence),
+    } = keeping.probe(&listing("Removed_2.html")).await
+    else {
+        panic!("removed");
+    };
+    use aliprotect_core::evidence::EvidenceStore;
+    assert_eq!(
+        kept.get(&evidence.sha256).await.unwrap().as_deref(),
+        Some(REMOVED_PAGE.as_bytes()),
+        "the page the record names is kept"
+    );
+    assert_eq!(
+        keeping.probe(&listing("Live_1.html")).await,
+        ProbeFinding::Live
+    );
+    let failing = Arc::new(Kept {
+        fail: true,
+        ..Kept::default()
+    });
+    let unkept = probe(&server, Duration::ZERO).keeping_evidence_in(failing);
+    match unkept.probe(&listing("Gone_3.html")).await {
+        ProbeFinding::Unknown { reason } => assert!(reason.contains("disk full"), "{reason}"),
+        other => panic!("a removal without its evidence is no finding, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn through_a_gateway_each_listing_keeps_its_host() {
+    let server = MockServer::start().await;
+    for (host, body) in [("www.lazada.sg", "sg"), ("www.lazada.com.my", "my")] {
+        Mock::given(method("GET"))
+            .and(path(format!("/{host}/products/earbuds-i123-s4.html")))
+            .respond_with(ResponseTemplate::new(200).set_body_string(body))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/www.lazada.com.my/products/earbuds-i123-s4.html"))
+        .respond_with(ResponseTemplate::new(404))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let probe = probe(&server, Duration::ZERO);
+    let sg = Listing::parse("https://www.lazada.sg/products/earbuds-i123-s4.html").unwrap();
+    let my = Listing::parse("https://www.lazada.com.my/products/earbuds-i123-s4.html").unwrap();
+    assert_eq!(probe.probe(&sg).await, ProbeFinding::Live);
+    assert!(
+        matches!(probe.probe(&my).await, ProbeFinding::Removed { .. }),
+        "the same path on another host is another listing"
+    );
 }
