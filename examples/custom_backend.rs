@@ -182,7 +182,10 @@ impl EventLog for SimpleStore {
     ) -> Result<Vec<(TenantId, StreamId)>, StoreError> {
         let state = self.state()?;
         let keys = state.streams.keys().copied();
-        Ok(keys.filter(|k| after.is_none_or(|a| *k > a)).take(limit).collect())
+        Ok(keys
+            .filter(|k| after.is_none_or(|a| *k > a))
+            .take(limit)
+            .collect())
     }
 
     async fn history(

@@ -622,10 +622,12 @@ async fn a_timer_replaced_after_its_claim_is_not_fired() {
     store
         .expect_claim_timers()
         .returning(move |_, _, _| Ok(handed.lock().unwrap().take().unwrap_or_default()));
-    store.expect_load().returning(move |_, stream| match stream {
-        StreamId::Policy => Ok(policy.clone()),
-        _ => Ok(Some(loaded.clone())),
-    });
+    store
+        .expect_load()
+        .returning(move |_, stream| match stream {
+            StreamId::Policy => Ok(policy.clone()),
+            _ => Ok(Some(loaded.clone())),
+        });
     store.expect_claim_work().returning(|_, _, _| Ok(vec![]));
     // No commit is expected: firing the stale timer would commit a check-back.
     let mut clock = MockClock::new();

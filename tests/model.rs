@@ -37,8 +37,8 @@ use std::sync::Arc;
 use aliprotect::calendar::{BusinessCalendar, Window};
 use aliprotect::clock::ManualClock;
 use aliprotect::complaint::{ComplaintCommand, ComplaintStatus, RemovalCause};
-use aliprotect::evidence::EvidenceKind;
 use aliprotect::engine::{Command, Engine, EngineError, Request};
+use aliprotect::evidence::EvidenceKind;
 use aliprotect::ids::{
     ComplaintId, PowerOfAttorneyId, RepresentativeId, RightId, TenantId, UserId,
 };
@@ -460,7 +460,11 @@ impl Model {
                 c.moved(S::UnableToProcess, now);
                 self.pending.push("complaint_unable_to_process");
             }
-            Step::Remove(i) | Step::CheckBackFinds { complaint: i, gone: true } => {
+            Step::Remove(i)
+            | Step::CheckBackFinds {
+                complaint: i,
+                gone: true,
+            } => {
                 let c = self.complaint(i)?;
                 if !matches!(
                     c.status,
@@ -477,9 +481,7 @@ impl Model {
             } => {
                 let c = self.complaint(i)?;
                 let escalate = match c.status {
-                    S::Submitted | S::InProgress | S::Responded => {
-                        c.check_backs >= ESCALATE_AFTER
-                    }
+                    S::Submitted | S::InProgress | S::Responded => c.check_backs >= ESCALATE_AFTER,
                     // Gone by the platform's rule, yet seen up: a person must look.
                     S::RemovalExpected => true,
                     // A removed listing seen up again: once, and the watch ends.
@@ -927,12 +929,14 @@ impl Harness {
             ),
             Step::AmendRight => {
                 let mut package = fixtures::trademark_package();
-                package.evidence.push(aliprotect::evidence::Evidence::of_bytes(
-                    EvidenceKind::TrademarkCertificate,
-                    &self.steps.to_be_bytes(),
-                    "image/png",
-                    start(),
-                ));
+                package
+                    .evidence
+                    .push(aliprotect::evidence::Evidence::of_bytes(
+                        EvidenceKind::TrademarkCertificate,
+                        &self.steps.to_be_bytes(),
+                        "image/png",
+                        start(),
+                    ));
                 let amend = RightCommand::Amend {
                     package: Box::new(package),
                 };
@@ -976,10 +980,7 @@ impl Harness {
             Step::FileAgain(i) => match self.products.get(i) {
                 Some(product) => (tenant(), file(holder(), self.filed, *product, tenant())),
                 // No such complaint: a command on it is refused as unknown.
-                None => (
-                    tenant(),
-                    (holder(), complaint(i, ComplaintCommand::Submit)),
-                ),
+                None => (tenant(), (holder(), complaint(i, ComplaintCommand::Submit))),
             },
             Step::OtherTenantFiles => {
                 let index = self.theirs;
@@ -1226,7 +1227,10 @@ impl Harness {
                 .block_on(engine.history(tenant(), StreamId::Complaint(id)))
                 .expect("history");
             assert_eq!(history.len() as u64, c.events, "complaint {i}'s history");
-            assert_eq!(actual.check_backs, c.check_backs, "complaint {i}'s check-backs");
+            assert_eq!(
+                actual.check_backs, c.check_backs,
+                "complaint {i}'s check-backs"
+            );
             assert_eq!(
                 actual.removed_at, c.removed_at,
                 "complaint {i}: removed when seen, and only then"
@@ -1325,10 +1329,22 @@ fn altered(mut request: Request) -> Request {
         Command::Complaint { command, .. } => Command::complaint(complaint_id(9_999), command),
         Command::Right {
             id,
-            command: RightCommand::Register { tenant, mut package, .. },
+            command:
+                RightCommand::Register {
+                    tenant,
+                    mut package,
+                    ..
+                },
         } => {
             package.evidence.pop();
-            Command::right(id, RightCommand::Register { id, tenant, package })
+            Command::right(
+                id,
+                RightCommand::Register {
+                    id,
+                    tenant,
+                    package,
+                },
+            )
         }
         Command::Right { command, .. } => Command::right(RightId::from_u128(0x99), command),
         other => panic!("no altered form of {other:?}"),

@@ -110,7 +110,11 @@ async fn the_platforms_list_brings_each_complaint_to_what_it_shows() {
         .unwrap();
     assert!(again.changed.is_empty(), "{:?}", again.changed);
     assert_eq!(
-        again.unchanged.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+        again
+            .unchanged
+            .iter()
+            .map(|(line, _)| *line)
+            .collect::<Vec<_>>(),
         vec![2, 3, 4, 8]
     );
     assert_eq!(again.conflicted.len(), 1);

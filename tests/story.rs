@@ -262,7 +262,10 @@ async fn the_whole_enforcement_story() {
     //    seen), #6 and #7 are still up (never recorded removed; escalated).
     h.clock.advance(Duration::days(7));
     let report = h.engine.tick().await.unwrap();
-    assert!(report.fired >= 8, "seller deadlines and check-backs fired: {report:?}");
+    assert!(
+        report.fired >= 8,
+        "seller deadlines and check-backs fired: {report:?}"
+    );
     for (i, id) in ids.iter().enumerate().skip(4) {
         let complaint = h.complaint(*id).await;
         assert!(

@@ -290,8 +290,13 @@ mod tests {
             EvidenceKind::ArticlesOfIncorporation.to_string(),
             "articles-of-incorporation"
         );
-        let error = "ArticlesOfIncorporation".parse::<EvidenceKind>().unwrap_err();
-        assert!(error.to_string().contains("articles-of-incorporation"), "{error}");
+        let error = "ArticlesOfIncorporation"
+            .parse::<EvidenceKind>()
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("articles-of-incorporation"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -106,7 +106,9 @@ pub enum ListingUrlError {
     Malformed(#[from] url::ParseError),
     /// Spaces, line breaks or control characters inside: two URLs run together, or a cell
     /// of a broken CSV line, never one listing.
-    #[error("URL contains spaces, line breaks or control characters: is it several URLs run together?")]
+    #[error(
+        "URL contains spaces, line breaks or control characters: is it several URLs run together?"
+    )]
     SpaceOrControl,
     /// Not http or https.
     #[error("scheme `{0}` is not http or https")]
@@ -399,7 +401,10 @@ fn page_kind(marketplace: Marketplace, host: &str, url: &Url) -> PageKind {
     let has = |name: &str| segments.iter().any(|s| s == name);
     let search = match marketplace {
         Marketplace::AlibabaCom => {
-            matches!(first, "trade" | "search" | "showroom" | "products" | "catalog" | "category")
+            matches!(
+                first,
+                "trade" | "search" | "showroom" | "products" | "catalog" | "category"
+            )
         }
         Marketplace::AliExpress => {
             matches!(first, "w" | "wholesale" | "category" | "af" | "premium")
@@ -442,9 +447,7 @@ fn page_kind(marketplace: Marketplace, host: &str, url: &Url) -> PageKind {
         PageKind::SearchResults
     } else if store {
         PageKind::StoreFront
-    } else if segments.is_empty()
-        || matches!(first, "index.html" | "index.htm" | "index.php")
-    {
+    } else if segments.is_empty() || matches!(first, "index.html" | "index.htm" | "index.php") {
         PageKind::HomePage
     } else {
         PageKind::Other
@@ -591,10 +594,22 @@ mod tests {
                 "https://www.aliexpress.com/w/wholesale-earbuds.html",
                 PageKind::SearchResults,
             ),
-            ("https://www.aliexpress.com/store/912345", PageKind::StoreFront),
-            ("https://s.taobao.com/search?q=earbuds", PageKind::SearchResults),
-            ("https://www.amazon.com/s?k=earbuds", PageKind::SearchResults),
-            ("https://www.ebay.com/sch/i.html?_nkw=x", PageKind::SearchResults),
+            (
+                "https://www.aliexpress.com/store/912345",
+                PageKind::StoreFront,
+            ),
+            (
+                "https://s.taobao.com/search?q=earbuds",
+                PageKind::SearchResults,
+            ),
+            (
+                "https://www.amazon.com/s?k=earbuds",
+                PageKind::SearchResults,
+            ),
+            (
+                "https://www.ebay.com/sch/i.html?_nkw=x",
+                PageKind::SearchResults,
+            ),
             ("https://www.alibaba.com/help/contact.html", PageKind::Other),
         ];
         for (url, expected) in cases {

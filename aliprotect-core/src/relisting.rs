@@ -242,7 +242,11 @@ impl RemovedListings {
     }
 }
 
-fn take<K: Eq + std::hash::Hash>(index: &mut HashMap<K, BTreeSet<Removal>>, key: &K, removal: Removal) {
+fn take<K: Eq + std::hash::Hash>(
+    index: &mut HashMap<K, BTreeSet<Removal>>,
+    key: &K,
+    removal: Removal,
+) {
     if let Some(set) = index.get_mut(key) {
         set.remove(&removal);
         if set.is_empty() {
@@ -354,7 +358,10 @@ mod tests {
             Some((id(1), MatchedBy::SellerAndImage))
         );
         assert_eq!(
-            by(&index, new_listing("acme", "NEW TWS Earbuds Bluetooth Headset", None)),
+            by(
+                &index,
+                new_listing("acme", "NEW TWS Earbuds Bluetooth Headset", None)
+            ),
             Some((id(2), MatchedBy::SellerAndTitle)),
             "of two near-identical titles, the earlier removal"
         );
@@ -371,7 +378,10 @@ mod tests {
 
         index.remove(id(2));
         assert_eq!(
-            by(&index, new_listing("acme", "TWS Earbuds Bluetooth Headset", None)),
+            by(
+                &index,
+                new_listing("acme", "TWS Earbuds Bluetooth Headset", None)
+            ),
             Some((id(1), MatchedBy::SellerAndTitle)),
             "a taken removal is not matched again"
         );

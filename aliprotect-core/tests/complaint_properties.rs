@@ -24,7 +24,9 @@ use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Step {
-    File { fits: bool },
+    File {
+        fits: bool,
+    },
     ApproveRight,
     Submit,
     SubmitStaged,
@@ -49,7 +51,9 @@ enum Step {
     StillListed,
     WatchForReturn,
     FlagRightLapsed,
-    Wait { days: i64 },
+    Wait {
+        days: i64,
+    },
 }
 
 const ALL_STEPS: [Step; 28] = [
@@ -195,9 +199,7 @@ fn model_transition(model: &Model, step: Step) -> Option<Model> {
         (
             S::InProgress | S::Responded | S::ListingRemoved | S::RemovalExpected,
             Step::CounterNotice,
-        )
-            if model.counter_notices < model.rules.counter_notices =>
-        {
+        ) if model.counter_notices < model.rules.counter_notices => {
             next.counter_notices += 1;
             next.reminded = false;
             (
@@ -245,10 +247,7 @@ fn model_transition(model: &Model, step: Step) -> Option<Model> {
             next.reappeared = true;
             (status, None)
         }
-        (
-            S::Submitted | S::InProgress | S::Responded | S::RemovalExpected,
-            Step::CheckBackDue,
-        ) => {
+        (S::Submitted | S::InProgress | S::Responded | S::RemovalExpected, Step::CheckBackDue) => {
             next.check_backs += 1;
             next.looked_day = Some(model.day);
             (status, model.deadline_day)
@@ -470,7 +469,9 @@ impl StateMachineTest for Sut {
         assert_eq!(check_backs, model.check_backs, "check-backs after {step:?}");
         let complaint = sut.state.as_ref();
         assert_eq!(
-            complaint.and_then(|c| c.removed_at).map(|at| (at - now()).num_days()),
+            complaint
+                .and_then(|c| c.removed_at)
+                .map(|at| (at - now()).num_days()),
             model.removed_day,
             "removal day after {step:?}"
         );
@@ -489,8 +490,8 @@ impl StateMachineTest for Sut {
                 !matches!(&complaint.stage, Stage::ListingRemoved { cause } if !cause.is_observed()),
                 "a removal recorded without an observation"
             );
-            let next_watch = next_return_watch(complaint, &sut.policy)
-                .map(|due| (due - now()).num_days() + 1);
+            let next_watch =
+                next_return_watch(complaint, &sut.policy).map(|due| (due - now()).num_days() + 1);
             let expected = match complaint.status() {
                 ComplaintStatus::ListingRemoved => watch_due(model),
                 _ => None,

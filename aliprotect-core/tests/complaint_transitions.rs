@@ -380,13 +380,14 @@ fn an_expected_removal_is_recorded_only_when_seen() {
     }
     // A check-back falls due and finds the listing gone, with what it saw.
     let page = fixtures::evidence(aliprotect_core::evidence::EvidenceKind::SavedPage);
-    let seen = expected
-        .does(ComplaintCommand::CheckBackDue)
-        .does(ComplaintCommand::RecordRemoval {
-            cause: RemovalCause::FoundByCheckBack {
-                evidence: Some(page.clone()),
-            },
-        });
+    let seen =
+        expected
+            .does(ComplaintCommand::CheckBackDue)
+            .does(ComplaintCommand::RecordRemoval {
+                cause: RemovalCause::FoundByCheckBack {
+                    evidence: Some(page.clone()),
+                },
+            });
     assert_eq!(
         seen.complaint().stage,
         Stage::ListingRemoved {
@@ -405,7 +406,9 @@ fn a_listing_still_up_after_the_sellers_window_goes_to_a_person_at_once() {
         .wait(Duration::days(4))
         .does(ComplaintCommand::SellerAnswerWindowElapsed)
         .does(ComplaintCommand::CheckBackDue);
-    let events = expected.try_do(ComplaintCommand::ReportStillListed).unwrap();
+    let events = expected
+        .try_do(ComplaintCommand::ReportStillListed)
+        .unwrap();
     assert!(matches!(
         events[0].change,
         ComplaintChange::StillListed { escalate: true, .. }
@@ -450,10 +453,16 @@ fn a_removed_listing_is_watched_for_its_return() {
     );
     // Not after the watch: 90 days.
     let late = World::new().removed().wait(Duration::days(91));
-    assert_eq!(next_return_watch(late.complaint(), &late.policy).map(|d| d < late.at), Some(true));
+    assert_eq!(
+        next_return_watch(late.complaint(), &late.policy).map(|d| d < late.at),
+        Some(true)
+    );
     let mut unwatched = World::new().removed();
     unwatched.policy.removal_watch = None;
-    assert_eq!(next_return_watch(unwatched.complaint(), &unwatched.policy), None);
+    assert_eq!(
+        next_return_watch(unwatched.complaint(), &unwatched.policy),
+        None
+    );
 }
 
 #[test]
@@ -477,7 +486,8 @@ fn a_listing_with_an_open_complaint_is_not_filed_again() {
 #[test]
 fn an_open_complaint_holds_its_listing_until_its_first_ending() {
     let filed = World::new().filed();
-    let key = aliprotect_core::store::UniqueKey::open_complaint_on(&filed.complaint().filed.listing.key);
+    let key =
+        aliprotect_core::store::UniqueKey::open_complaint_on(&filed.complaint().filed.listing.key);
     assert_eq!(filed.complaint().unique_keys(), vec![key.clone()]);
     let removed = World::new().removed();
     assert!(removed.complaint().unique_keys().is_empty());

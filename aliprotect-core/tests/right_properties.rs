@@ -252,7 +252,10 @@ fn command(step: Step, model: &Model) -> RightCommand {
 }
 
 fn time_of(step: Step, model: &Model) -> DateTime<Utc> {
-    let expires = expiry(model.renewals).and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let expires = expiry(model.renewals)
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
     match step {
         Step::Expire { after_expiry: true } => expires + Duration::days(1),
         // 60 days before the expiry: inside Alibaba's 90-day reminder lead.

@@ -86,12 +86,14 @@ fn approved_path() -> Vec<RightCommand> {
 /// scans apart).
 fn amendment(n: u8) -> RightCommand {
     let mut package = fixtures::trademark_package();
-    package.evidence.push(aliprotect_core::evidence::Evidence::of_bytes(
-        EvidenceKind::TrademarkCertificate,
-        &[n],
-        "image/png",
-        now(),
-    ));
+    package
+        .evidence
+        .push(aliprotect_core::evidence::Evidence::of_bytes(
+            EvidenceKind::TrademarkCertificate,
+            &[n],
+            "image/png",
+            now(),
+        ));
     RightCommand::Amend {
         package: Box::new(package),
     }
@@ -295,7 +297,10 @@ fn a_resubmission_with_nothing_changed_is_refused_saying_what_to_fix() {
     assert_eq!(refused(&rejected_path(), same), RightRule::NoChange);
     let policy = MarketplacePolicy::alibaba_ipp();
     let fixed = [rejected_path(), vec![amendment(1), RightCommand::Submit]].concat();
-    assert_eq!(after(&fixed, &policy).unwrap().status, RightStatus::Submitted);
+    assert_eq!(
+        after(&fixed, &policy).unwrap().status,
+        RightStatus::Submitted
+    );
     // Rejected again: the first amendment does not count for the second rejection.
     let again = [fixed, vec![RightCommand::BeginReview, reject()]].concat();
     assert!(matches!(

@@ -36,7 +36,8 @@ impl ObjectStoreEvidence {
     pub fn from_url(url: &str) -> Result<Self, EvidenceError> {
         let parsed = url::Url::parse(url).map_err(unavailable)?;
         let options = std::env::vars().filter(|(name, _)| name.starts_with("AWS_"));
-        let (store, prefix) = object_store::parse_url_opts(&parsed, options).map_err(unavailable)?;
+        let (store, prefix) =
+            object_store::parse_url_opts(&parsed, options).map_err(unavailable)?;
         Ok(Self {
             store: Arc::from(store),
             prefix,

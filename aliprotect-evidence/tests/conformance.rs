@@ -15,7 +15,10 @@ async fn a_directory_passes_the_evidence_suite() {
     // A second handle on the same directory (another process) sees what the first kept.
     let other = DirectoryEvidence::open(dir.path().join("evidence")).unwrap();
     let hash = store.put(b"seen by both".to_vec()).await.unwrap();
-    assert_eq!(other.get(&hash).await.unwrap(), Some(b"seen by both".to_vec()));
+    assert_eq!(
+        other.get(&hash).await.unwrap(),
+        Some(b"seen by both".to_vec())
+    );
 }
 
 #[tokio::test]
@@ -35,7 +38,10 @@ async fn a_damaged_file_is_reported_not_returned() {
     let hash = store.put(b"the original page".to_vec()).await.unwrap();
     std::fs::write(store.path_of(&hash), b"a tampered page").unwrap();
     match store.get(&hash).await {
-        Err(EvidenceError::Corrupt { hash: stored, found }) => {
+        Err(EvidenceError::Corrupt {
+            hash: stored,
+            found,
+        }) => {
             assert_eq!(stored, hash);
             assert_eq!(found, ContentHash::of_bytes(b"a tampered page"));
         }

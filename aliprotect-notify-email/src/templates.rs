@@ -100,7 +100,9 @@ fn english(notification: &Notification) -> (String, Vec<String>) {
                     "A check-back found (the platform sent no notice)"
                 }
                 // Recorded only by versions before 0.2 (an expectation, not an observation).
-                RemovalCause::SellerSilent => "Recorded (before verification was required) on the seller's silence",
+                RemovalCause::SellerSilent => {
+                    "Recorded (before verification was required) on the seller's silence"
+                }
             };
             (
                 "Listing removed".to_owned(),

@@ -182,7 +182,10 @@ impl aliprotect_core::evidence::EvidenceStore for Kept {
         hash: &ContentHash,
     ) -> Result<Option<Vec<u8>>, aliprotect_core::evidence::EvidenceError> {
         let pages = self.pages.lock().unwrap();
-        Ok(pages.iter().find(|p| ContentHash::of_bytes(p) == *hash).cloned())
+        Ok(pages
+            .iter()
+            .find(|p| ContentHash::of_bytes(p) == *hash)
+            .cloned())
     }
 }
 

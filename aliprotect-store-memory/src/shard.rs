@@ -209,11 +209,7 @@ impl Shard {
     }
 
     /// Up to `limit` of this shard's stream keys after `after`, in order.
-    pub(crate) fn stream_keys(
-        &self,
-        after: Option<StreamKey>,
-        limit: usize,
-    ) -> Vec<StreamKey> {
+    pub(crate) fn stream_keys(&self, after: Option<StreamKey>, limit: usize) -> Vec<StreamKey> {
         let mut keys: Vec<StreamKey> = self
             .streams
             .keys()

@@ -168,7 +168,10 @@ pub(crate) async fn stream_keys(
         .map(|row| {
             let tenant = TenantId::from_uuid(get(row, 0, "streams")?);
             let kind = i64::from(get::<i16>(row, 1, "streams")?);
-            Ok((tenant, columns::stream_from_parts(kind, get(row, 2, "streams")?)?))
+            Ok((
+                tenant,
+                columns::stream_from_parts(kind, get(row, 2, "streams")?)?,
+            ))
         })
         .collect()
 }
@@ -192,7 +195,10 @@ pub(crate) async fn unique_key_holder(
     };
     let key = UniqueKey::from_stored(get(row, 0, "unique_keys")?);
     let kind = i64::from(get::<i16>(row, 1, "unique_keys")?);
-    Ok(Some((key, columns::stream_from_parts(kind, get(row, 2, "unique_keys")?)?)))
+    Ok(Some((
+        key,
+        columns::stream_from_parts(kind, get(row, 2, "unique_keys")?)?,
+    )))
 }
 
 pub(crate) async fn history(

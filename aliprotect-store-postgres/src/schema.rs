@@ -12,7 +12,8 @@ use crate::error::ConnectError;
 /// Stream kinds in `kind` columns are `aliprotect_core::store::columns::KIND_*`; statuses
 /// their `columns::status_code`; times `timestamptz`; documents `json` (kept verbatim:
 /// cheaper to write than `jsonb`, and still queryable).
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE events (
     tenant uuid NOT NULL,
     kind smallint NOT NULL,
@@ -136,7 +137,8 @@ CREATE TABLE removal_hours (
     n bigint NOT NULL,
     PRIMARY KEY (tenant, campaign, dimension, key, hours)
 ) WITH (fillfactor = 50);
-"#, r#"
+"#,
+    r#"
 -- 2: unique keys held by streams (one open complaint per listing and tenant): a commit
 -- inserts the keys it takes in its own statement, so a racing second taker fails on the
 -- primary key; `backfill_unique_keys` fills them from the open complaints. Receipts keep
@@ -149,7 +151,8 @@ CREATE TABLE unique_keys (
     PRIMARY KEY (tenant, key)
 );
 ALTER TABLE receipts ADD COLUMN request bytea;
-"#];
+"#,
+];
 
 /// The schema version whose migration creates the unique keys.
 const UNIQUE_KEYS: usize = 2;
@@ -226,10 +229,7 @@ async fn check_ours(tx: &Transaction<'_>) -> Result<(), ConnectError> {
         )
         .await
         .map_err(ConnectError::from_driver)?;
-    let tables: Vec<String> = rows
-        .iter()
-        .filter_map(|row| row.try_get(0).ok())
-        .collect();
+    let tables: Vec<String> = rows.iter().filter_map(|row| row.try_get(0).ok()).collect();
     match tables.is_empty() {
         true => Ok(()),
         false => Err(ConnectError::NotOurs {

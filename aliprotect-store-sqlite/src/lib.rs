@@ -64,8 +64,7 @@ use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
     Outbox, OutboxMessage, PendingWork, ReadModel, SnapshotCache, StoreError, StoredEvent,
-    StoredReceipt,
-    StreamId, Timer, TimerQueue, WorkId, WorkQueue,
+    StoredReceipt, StreamId, Timer, TimerQueue, WorkId, WorkQueue,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -407,7 +407,10 @@ fn check_ours(connection: &Connection, path: &Path, version: i64) -> Result<(), 
         .map_err(&fail)?;
     // A new file has no tables; one of ours of any schema has its event log and streams.
     let ours = tables.is_empty()
-        || (version > 0 && ["events", "streams"].iter().all(|t| tables.iter().any(|n| n == t)));
+        || (version > 0
+            && ["events", "streams"]
+                .iter()
+                .all(|t| tables.iter().any(|n| n == t)));
     if ours {
         return Ok(());
     }

@@ -40,8 +40,10 @@ pub(crate) fn write(
     commit: &Commit,
 ) -> Result<(), rusqlite::Error> {
     for key in &commit.unique.release {
-        tx.prepare_cached("DELETE FROM unique_keys WHERE tenant = ?1 AND key = ?2 AND stream = ?3")?
-            .execute(params![tenant, key.as_str(), stream])?;
+        tx.prepare_cached(
+            "DELETE FROM unique_keys WHERE tenant = ?1 AND key = ?2 AND stream = ?3",
+        )?
+        .execute(params![tenant, key.as_str(), stream])?;
     }
     for key in &commit.unique.take {
         tx.prepare_cached(
@@ -68,8 +70,7 @@ pub(crate) fn backfill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         let tenant: Vec<u8> = row.get(0)?;
         let stream: Vec<u8> = row.get(1)?;
         let json: String = row.get(2)?;
-        let keys: Vec<UniqueKey> = match codec::from_json::<Snapshot>("complaint snapshot", &json)
-        {
+        let keys: Vec<UniqueKey> = match codec::from_json::<Snapshot>("complaint snapshot", &json) {
             Ok(snapshot) => snapshot.unique_keys(),
             Err(error) => {
                 tracing::warn!(%error, "complaint row holds no readable snapshot; no unique key");

@@ -11,8 +11,8 @@ use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::prelude::*;
 use aliprotect_core::store::{
-    UniqueKeyChange,
     Commit, DomainEvent, Snapshot, StatusChange, StoreError, StreamId, StreamStatus,
+    UniqueKeyChange,
 };
 use aliprotect_core::testkit::fixtures;
 use aliprotect_store_sqlite::{OpenError, SCHEMA_VERSION, SqliteStore};

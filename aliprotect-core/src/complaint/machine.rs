@@ -704,7 +704,9 @@ pub enum ComplaintRule {
     },
     /// A removal recorded without an observation: the seller's silence, or a check-back
     /// without what it saw.
-    #[error("a removal is recorded only when seen: the platform's status, or a check-back with its evidence")]
+    #[error(
+        "a removal is recorded only when seen: the platform's status, or a check-back with its evidence"
+    )]
     RemovalNotObserved,
     /// The listing already has an open complaint in the tenant: the platform refuses
     /// repeats, and they count against the filer's accuracy.
@@ -981,13 +983,18 @@ fn decide_file(
 /// When a removed listing is next looked at for its return, under the policy's watch: one
 /// interval after the last look (or the removal), while the watch lasts; `None` once it has
 /// come back, the watch is over, or the policy keeps none.
-pub fn next_return_watch(complaint: &Complaint, policy: &MarketplacePolicy) -> Option<DateTime<Utc>> {
+pub fn next_return_watch(
+    complaint: &Complaint,
+    policy: &MarketplacePolicy,
+) -> Option<DateTime<Utc>> {
     let watch = policy.removal_watch.as_ref()?;
     let removed_at = complaint.removed_at?;
     if complaint.status() != ComplaintStatus::ListingRemoved || complaint.reappeared_at.is_some() {
         return None;
     }
-    let last = complaint.checked_at.map_or(removed_at, |at| at.max(removed_at));
+    let last = complaint
+        .checked_at
+        .map_or(removed_at, |at| at.max(removed_at));
     let due = policy.calendar.deadline(last, watch.every);
     let until = removed_at.checked_add_signed(chrono::Duration::days(i64::from(watch.for_days)))?;
     (due <= until).then_some(due)
@@ -1013,11 +1020,9 @@ fn decide_existing(
         (
             Stage::Submitted | Stage::InProgress { .. } | Stage::RemovalExpected { .. },
             C::ReportUnableToProcess { reason },
-        ) => {
-            Ok(ComplaintChange::UnableToProcess {
-                reason: reason.clone(),
-            })
-        }
+        ) => Ok(ComplaintChange::UnableToProcess {
+            reason: reason.clone(),
+        }),
         (
             Stage::Submitted
             | Stage::InProgress { .. }

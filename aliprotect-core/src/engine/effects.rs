@@ -133,10 +133,9 @@ pub(crate) fn timer_command(timer: &Timer) -> Option<Command> {
             id,
             command: PowerCommand::Expire,
         },
-        (
-            StreamId::Filer(_) | StreamId::Power(_) | StreamId::Campaign(_) | StreamId::Policy,
-            _,
-        ) => return None,
+        (StreamId::Filer(_) | StreamId::Power(_) | StreamId::Campaign(_) | StreamId::Policy, _) => {
+            return None;
+        }
     };
     Some(command)
 }
@@ -187,7 +186,9 @@ fn notification_body(event: &DomainEvent) -> Option<NotificationBody> {
                 successor: *successor,
             },
             ComplaintChange::Reappeared => NotificationBody::ListingReappeared,
-            ComplaintChange::RightLapsed { right } => NotificationBody::RightLapsed { right: *right },
+            ComplaintChange::RightLapsed { right } => {
+                NotificationBody::RightLapsed { right: *right }
+            }
             _ => return None,
         },
         DomainEvent::Power(_) | DomainEvent::Campaign(_) | DomainEvent::Policy(_) => return None,

@@ -40,7 +40,9 @@ pub enum Forbidden {
 pub enum PolicyError {
     /// The store records no policy yet (it holds no data of an engine): open it with a
     /// policy ([`Engine::new`](super::Engine::new)), which records it on first use.
-    #[error("the store records no policy yet: give the engine one, and it is recorded on first use")]
+    #[error(
+        "the store records no policy yet: give the engine one, and it is recorded on first use"
+    )]
     NotRecorded,
     /// The store's data follows another policy than the engine's.
     #[error(

@@ -255,7 +255,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                     // Filed meanwhile by another import or engine: the store's unique key
                     // refused the second filing, which is a duplicate, not a failure.
                     Err(EngineError::ComplaintRefused(refusal))
-                        if matches!(refusal.rule, ComplaintRule::ListingHasOpenComplaint { .. }) =>
+                        if matches!(
+                            refusal.rule,
+                            ComplaintRule::ListingHasOpenComplaint { .. }
+                        ) =>
                     {
                         if let ComplaintRule::ListingHasOpenComplaint { open } = refusal.rule {
                             report.duplicates.push(Duplicate {

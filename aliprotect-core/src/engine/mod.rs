@@ -338,7 +338,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 Ok(Attempt::Conflict) => loading = Loading::Cached,
                 // Another stream holds a key the command takes: decide again knowing who,
                 // so that the rules refuse it by name; if the holder let go meanwhile, retry.
-                Ok(Attempt::Taken { key, holder }) => match self.open_holder(request, holder).await?
+                Ok(Attempt::Taken { key, holder }) => match self
+                    .open_holder(request, holder)
+                    .await?
                 {
                     Some(open) => {
                         return match self.decide(request, Loading::Exact, None, Some(open)).await {
@@ -643,14 +645,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             timers: effects::timers_for(tenant, stream, &snapshot, &self.inner.policy),
             events,
             snapshot,
-            receipt: request
-                .idempotency_key
-                .clone()
-                .map(|key| ReceiptRecord {
-                    key,
-                    request: fingerprint,
-                    receipt,
-                }),
+            receipt: request.idempotency_key.clone().map(|key| ReceiptRecord {
+                key,
+                request: fingerprint,
+                receipt,
+            }),
             metrics: None,
             work,
             status,

@@ -6,7 +6,9 @@ use std::io::Read;
 
 use super::{Command, Engine, EngineError, Request};
 use crate::clock::Clock;
-use crate::complaint::{Complaint, ComplaintCommand, ComplaintStatus, PlatformStatus, RemovalCause};
+use crate::complaint::{
+    Complaint, ComplaintCommand, ComplaintStatus, PlatformStatus, RemovalCause,
+};
 use crate::ids::{ComplaintId, TenantId};
 use crate::intake::{Rejected, StatusRow, StatusTarget, read_status_rows};
 use crate::notify::Notifier;
@@ -119,8 +121,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let no_reason = Text::new("(the platform's complaint list gives no reason)")
             .map_err(|_| EngineError::InvalidCommand("the recorded reason text is refused"))?;
         let mut report = OutcomeReport::default();
-        let mut planned: Vec<(usize, ComplaintId, ComplaintStatus, ComplaintStatus, Request)> =
-            Vec::new();
+        let mut planned: Vec<(
+            usize,
+            ComplaintId,
+            ComplaintStatus,
+            ComplaintStatus,
+            Request,
+        )> = Vec::new();
         for (line, row) in read_status_rows(input, &self.inner.policy.status_names) {
             let row = match row {
                 Ok(row) => row,

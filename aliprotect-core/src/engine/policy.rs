@@ -14,8 +14,8 @@ use crate::notify::Notifier;
 use crate::party::Actor;
 use crate::policy::{MarketplacePolicy, POLICY_STREAM, PolicyChange, StoredPolicy};
 use crate::store::{
-    Commit, DomainEvent, Loaded, PendingWork, Receipt, Snapshot, StatusChange, Store,
-    StoreError, StreamStatus, UniqueKeyChange, WorkId,
+    Commit, DomainEvent, Loaded, PendingWork, Receipt, Snapshot, StatusChange, Store, StoreError,
+    StreamStatus, UniqueKeyChange, WorkId,
 };
 use crate::text::Text;
 
@@ -102,13 +102,22 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// [`Engine::open`]).
     pub async fn adopt_policy(&self, actor: Actor, reason: Text) -> Result<Receipt, EngineError> {
         let Some((loaded, stored)) = self.load_policy().await? else {
-            // Nothing recorded yet: recording it is adopting it, no reason needed.
-            self.ensure_policy().await?;
-            return Ok(Receipt {
-                stream: StreamId::Policy,
-                version: 1,
-                events: 1,
-            });
+            // Nothing recorded yet: recording it, by `actor`, is adopting it.
+            let adopted = PolicyChange::Adopted {
+                policy: Box::new(self.inner.policy.clone()),
+            };
+            return match self.commit_policy(None, actor, adopted).await {
+                Ok((receipt, _)) => {
+                    let _ = self.inner.policy_checked.set(());
+                    Ok(receipt)
+                }
+                // Another engine recorded one first: this one's is the store's, or not.
+                Err(EngineError::Store(StoreError::Conflict { .. })) => {
+                    self.check_stored_policy().await?;
+                    Err(PolicyError::Unchanged.into())
+                }
+                Err(other) => Err(other),
+            };
         };
         if *stored.policy == self.inner.policy {
             return Err(PolicyError::Unchanged.into());
@@ -223,7 +232,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                     DomainEvent::Policy(event) => Some(event),
                     _ => None,
                 })
-                .fold(None, |state, event| Some(StoredPolicy::evolve(state, event)))
+                .fold(None, |state, event| {
+                    Some(StoredPolicy::evolve(state, event))
+                })
                 .map(|stored| stored.policy)
         };
         let (Some(old), Some(new)) = (policy_at(version.saturating_sub(1)), policy_at(version))
@@ -232,11 +243,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         };
         let mut after = None;
         loop {
-            let page = self
-                .inner
-                .store
-                .stream_keys(after, RESCHEDULE_PAGE)
-                .await?;
+            let page = self.inner.store.stream_keys(after, RESCHEDULE_PAGE).await?;
             let Some(last) = page.last().copied() else {
                 return Ok(());
             };

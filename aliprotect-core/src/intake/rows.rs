@@ -330,12 +330,13 @@ impl Columns {
     }
 }
 
+/// One record's first line (1-based) and its fields, or why it could not be read.
+pub(super) type LineRecord = (usize, Result<Vec<String>, RowProblem>);
+
 /// Every record of a CSV input with its first line (1-based), its delimiter found from the
 /// first line; blank lines skipped. A record with a line break inside a field is a quote
 /// left open that swallowed the lines after it: it is reported, and no row is made of it.
-pub(super) fn read_records(
-    mut input: impl Read,
-) -> Result<Vec<(usize, Result<Vec<String>, RowProblem>)>, RowProblem> {
+pub(super) fn read_records(mut input: impl Read) -> Result<Vec<LineRecord>, RowProblem> {
     // The bytes are kept to find each record's first line: the csv crate reports a record's
     // position before the blank lines or line break that precede it.
     let mut bytes = Vec::new();
@@ -509,13 +510,19 @@ mod tests {
         let rows = read_rows(IntakeFormat::Csv, "name,price\nEarbuds,3\n".as_bytes());
         assert_eq!(rows.len(), 1);
         let problem = rows[0].1.as_ref().unwrap_err().to_string();
-        assert!(problem.contains("no URL column") && problem.contains("name, price"), "{problem}");
+        assert!(
+            problem.contains("no URL column") && problem.contains("name, price"),
+            "{problem}"
+        );
         let options = CsvOptions::url_column("Angebot");
         let input = "Angebot;Preis\nhttps://www.alibaba.com/product-detail/A_1.html;3\n";
         let rows = read_rows_with(IntakeFormat::Csv, &options, input.as_bytes());
         assert_eq!(
             urls(&rows),
-            vec![(2, "https://www.alibaba.com/product-detail/A_1.html".to_owned())]
+            vec![(
+                2,
+                "https://www.alibaba.com/product-detail/A_1.html".to_owned()
+            )]
         );
         let rows = read_rows_with(IntakeFormat::Csv, &options, "url\nx\n".as_bytes());
         assert!(urls(&rows)[0].1.contains("no column named `Angebot`"));

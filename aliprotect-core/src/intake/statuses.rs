@@ -124,10 +124,9 @@ pub fn read_status_rows(
                         .filter(|cell| !cell.is_empty())
                 };
                 let target = match (cell(complaint), cell(url)) {
-                    (Some(id), _) => StatusTarget::Complaint(
-                        id.parse()
-                            .map_err(|e: crate::ids::InvalidId| RowProblem::Malformed(e.to_string()))?,
-                    ),
+                    (Some(id), _) => StatusTarget::Complaint(id.parse().map_err(
+                        |e: crate::ids::InvalidId| RowProblem::Malformed(e.to_string()),
+                    )?),
                     (None, Some(url)) => StatusTarget::Listing(Box::new(Listing::parse(url)?)),
                     (None, None) => return Err(RowProblem::MissingUrl),
                 };
@@ -174,10 +173,19 @@ mod tests {
             ok(1).reason.as_ref().map(Text::as_str),
             Some("The link is invalid")
         );
-        assert!(matches!(&ok(1).target, StatusTarget::Listing(l) if l.product_id.as_deref() == Some("77")));
-        assert_eq!(ok(2).status, PlatformStatus::InProgress, "spacing and case vary");
+        assert!(
+            matches!(&ok(1).target, StatusTarget::Listing(l) if l.product_id.as_deref() == Some("77"))
+        );
+        assert_eq!(
+            ok(2).status,
+            PlatformStatus::InProgress,
+            "spacing and case vary"
+        );
         let unknown = rows[3].1.as_ref().unwrap_err().to_string();
-        assert!(unknown.contains("Removed") && unknown.contains("Listing Removed"), "{unknown}");
+        assert!(
+            unknown.contains("Removed") && unknown.contains("Listing Removed"),
+            "{unknown}"
+        );
         assert_eq!(rows[4].1, Err(RowProblem::MissingUrl));
         assert_eq!((rows[0].0, rows[4].0), (2, 6), "lines");
     }
@@ -203,6 +211,13 @@ mod tests {
             &StatusNames::default(),
         );
         assert_eq!(rows.len(), 1);
-        assert!(rows[0].1.as_ref().unwrap_err().to_string().contains("status column"));
+        assert!(
+            rows[0]
+                .1
+                .as_ref()
+                .unwrap_err()
+                .to_string()
+                .contains("status column")
+        );
     }
 }

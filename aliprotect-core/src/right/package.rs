@@ -277,6 +277,15 @@ fn same_name(a: &str, b: &str) -> bool {
     words(a) == words(b)
 }
 
+/// Evidence kinds as people write them, comma-separated.
+fn names(kinds: &[EvidenceKind]) -> String {
+    kinds
+        .iter()
+        .map(|kind| kind.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{Duration, NaiveDate};
@@ -436,12 +445,4 @@ mod tests {
         assert!(same_name("ACME  Audio ltd", "Acme Audio Ltd"));
         assert!(!same_name("Acme Audio", "Acme Audio Ltd"));
     }
-}
-
-fn names(kinds: &[EvidenceKind]) -> String {
-    kinds
-        .iter()
-        .map(|kind| kind.name())
-        .collect::<Vec<_>>()
-        .join(", ")
 }

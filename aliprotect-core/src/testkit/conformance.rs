@@ -52,15 +52,15 @@ use crate::text::Text;
 mod sharing;
 mod trust;
 
-pub use trust::{
-    one_open_complaint_per_listing, policy_kept_with_the_data, reused_keys_are_refused,
-    stream_keys_walk_every_stream, unique_keys_hold_one_stream,
-};
 pub use sharing::{
     commit_batch_members, engines_share_work, enqueue_outbox_once,
     inconsistent_commits_are_refused, pending_work, racing_idempotent_requests,
     tenants_share_stream_ids, timer_claims, two_engines_on_two_handles, two_handles,
     wake_ups_reach_idle_workers,
+};
+pub use trust::{
+    one_open_complaint_per_listing, policy_kept_with_the_data, reused_keys_are_refused,
+    stream_keys_walk_every_stream, unique_keys_hold_one_stream,
 };
 
 /// What a backend supports beyond its event log ([`crate::store::EventLog`], always
@@ -236,9 +236,8 @@ impl Builder {
             .state
             .as_ref()
             .map(|c| StreamStatus::Complaint(c.status()));
-        let keys = |complaint: Option<&Complaint>| {
-            complaint.map_or_else(Vec::new, Complaint::unique_keys)
-        };
+        let keys =
+            |complaint: Option<&Complaint>| complaint.map_or_else(Vec::new, Complaint::unique_keys);
         let unique = UniqueKeyChange::between(&keys(self.state.as_ref()), &keys(Some(&state)));
         Commit {
             tenant: self.tenant,

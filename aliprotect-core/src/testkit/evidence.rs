@@ -25,7 +25,11 @@ fn unique(what: &str) -> Vec<u8> {
 pub async fn kept_bytes_come_back(store: &dyn EvidenceStore) {
     let bytes = unique("a saved listing page \u{0}\u{ff} with odd bytes");
     let hash = store.put(bytes.clone()).await.expect("kept");
-    assert_eq!(hash, ContentHash::of_bytes(&bytes), "put returns the SHA-256");
+    assert_eq!(
+        hash,
+        ContentHash::of_bytes(&bytes),
+        "put returns the SHA-256"
+    );
     assert_eq!(
         store.get(&hash).await.expect("read"),
         Some(bytes),
@@ -54,7 +58,10 @@ pub async fn large_and_empty_documents(store: &dyn EvidenceStore) {
     large.extend(std::iter::repeat_n(0xA5u8, 3 * 1024 * 1024));
     let hash = store.put(large.clone()).await.expect("kept");
     assert_eq!(store.get(&hash).await.expect("read"), Some(large));
-    let empty = store.put(Vec::new()).await.expect("an empty document is kept");
+    let empty = store
+        .put(Vec::new())
+        .await
+        .expect("an empty document is kept");
     assert_eq!(store.get(&empty).await.expect("read"), Some(Vec::new()));
 }
 
@@ -71,7 +78,9 @@ pub async fn racing_puts_of_the_same_bytes(store: &dyn EvidenceStore) {
 }
 
 /// Polls all futures to completion concurrently without depending on a runtime.
-async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
     let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
     let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
@@ -88,5 +97,8 @@ async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = 
         }
     })
     .await;
-    outputs.into_iter().map(|o| o.expect("polled to completion")).collect()
+    outputs
+        .into_iter()
+        .map(|o| o.expect("polled to completion"))
+        .collect()
 }

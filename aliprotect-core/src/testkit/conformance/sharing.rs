@@ -519,7 +519,11 @@ impl Notifier for Recording {
 
 pub(super) type CheckEngine<S> = Engine<Arc<S>, Recording, ManualClock>;
 
-pub(super) fn engine<S: Store>(store: &Arc<S>, clock: &ManualClock, notifier: &Recording) -> CheckEngine<S> {
+pub(super) fn engine<S: Store>(
+    store: &Arc<S>,
+    clock: &ManualClock,
+    notifier: &Recording,
+) -> CheckEngine<S> {
     Engine::new(
         Arc::clone(store),
         notifier.clone(),

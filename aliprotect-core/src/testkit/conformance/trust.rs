@@ -14,9 +14,7 @@ use crate::engine::{Command, Engine, EngineError, PolicyError, Request};
 use crate::ids::{ComplaintId, RightId, StreamId, TenantId, UserId};
 use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
-use crate::store::{
-    IdempotencyKey, Store, StoreError, UniqueKey, UniqueKeyChange,
-};
+use crate::store::{IdempotencyKey, Store, StoreError, UniqueKey, UniqueKeyChange};
 use crate::testkit::fixtures;
 
 /// A unique key is held by at most one stream of a tenant: a commit taking a key another
@@ -200,7 +198,11 @@ pub async fn one_open_complaint_per_listing<S: Store>(handles: Vec<S>) {
     }
     assert_eq!(winners.len() as u64, LISTINGS, "every listing filed");
     for (product, ids) in &winners {
-        assert_eq!(ids.len(), 1, "listing {product}: one open complaint, got {ids:?}");
+        assert_eq!(
+            ids.len(),
+            1,
+            "listing {product}: one open complaint, got {ids:?}"
+        );
     }
     for (product, open) in refused {
         assert_eq!(
@@ -280,7 +282,11 @@ pub async fn reused_keys_are_refused<S: Store>(store: S) {
         engine.execute(another_command).await,
         Err(EngineError::IdempotencyKeyReused { .. })
     ));
-    let complaint = engine.complaint(tenant, id).await.expect("load").expect("filed");
+    let complaint = engine
+        .complaint(tenant, id)
+        .await
+        .expect("load")
+        .expect("filed");
     assert_eq!(
         complaint.status(),
         crate::complaint::ComplaintStatus::Draft,
@@ -300,7 +306,9 @@ pub async fn policy_kept_with_the_data<S: Store>(store: S) {
     let alibaba = engine(&store, &clock, &notifier);
     approved_right(&alibaba).await;
     let mut other = MarketplacePolicy::dmca_style();
-    other.marketplaces.push(crate::marketplace::Marketplace::AlibabaCom);
+    other
+        .marketplaces
+        .push(crate::marketplace::Marketplace::AlibabaCom);
     let dmca = Engine::new(
         Arc::clone(&store),
         notifier.clone(),
