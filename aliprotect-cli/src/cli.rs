@@ -41,15 +41,27 @@ pub(crate) struct Global {
     #[arg(
         long,
         env = "ALIPROTECT_DB",
+        hide_env_values = true,
         default_value = "aliprotect.db",
         global = true
     )]
     pub(crate) db: String,
+    /// Where documents and pages kept as evidence go: a directory, or a URL (s3://bucket/
+    /// prefix, file:///path). Default: next to a SQLite file (`<db>.evidence`), else
+    /// ./aliprotect-evidence.
+    #[arg(
+        long,
+        env = "ALIPROTECT_EVIDENCE",
+        hide_env_values = true,
+        value_name = "DIR|URL",
+        global = true
+    )]
+    pub(crate) evidence: Option<String>,
     /// The client (rights holder) acted for; each client's data is kept apart.
     #[arg(
         long,
         env = "ALIPROTECT_CLIENT",
-        default_value = "default",
+        default_value = crate::session::DEFAULT_CLIENT,
         global = true
     )]
     pub(crate) client: String,
@@ -62,6 +74,9 @@ pub(crate) struct Global {
     /// Print only the ids of what was written or listed, one per line (for scripts).
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
+    /// Log what happens on stderr (-v warnings, -vv more); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub(crate) verbose: u8,
 }
 
 /// How results are printed.
@@ -95,17 +110,45 @@ pub(crate) enum Command {
     )]
     Init(InitArgs),
     /// Register IP rights, check and submit them, record the platform's review.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aliprotect right register acme-sound.toml\n  \
+aliprotect right submit 0193a1f4-...\n  \
+aliprotect right review 0193a1f4-... --reject 'Certificate not legible' --fix 'trademark-certificate: colour scan'\n  \
+aliprotect right renew 0193a1f4-... --expires-on 2041-05-31 --document renewal-document=renewal.pdf\n  \
+aliprotect right list --format csv"
+    )]
     Right(RightCommand),
     /// File complaints against listings and record what happened to them.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aliprotect complaint file --right 0193a1f4-... --reason trademark-counterfeit \\\n      \
+--explanation 'Counterfeit earbuds' https://www.alibaba.com/product-detail/Earbuds_1600123456789.html\n  \
+aliprotect complaint import found.csv --right 0193a1f4-... --reason trademark-counterfeit --explanation '...'\n  \
+aliprotect complaint record removed 0193b2c5-... 0193b2c6-...\n  \
+aliprotect complaint import-statuses platform-list.csv\n  \
+aliprotect complaint history 0193b2c5-... --bundle case-0193b2c5.zip"
+    )]
     Complaint(ComplaintCommand),
     /// Group complaints of some rights into a campaign, measured together.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aliprotect campaign create 'Spring sweep' --right 0193a1f4-...\n  aliprotect campaign list"
+    )]
     Campaign(CampaignCommand),
     /// Sellers met in complaints: repeat infringers first.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aliprotect seller list --repeat-only\n  aliprotect seller list --contacts seller-contacts.csv"
+    )]
     Seller(SellerCommand),
+    /// The platform's rules the data follows: show them, or change them on purpose.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aliprotect policy show\n  \
+aliprotect policy change --to dmca-style --reason 'The client moved to a DMCA-style marketplace'"
+    )]
+    Policy(PolicyCommand),
     /// Deadlines and check-backs coming up, soonest first.
     #[command(
         after_help = "Examples:\n  aliprotect due\n  aliprotect due --within 3\n  aliprotect due --format json"
@@ -122,7 +165,23 @@ pub(crate) enum Command {
     )]
     Dashboard(DashboardArgs),
     /// Deliver notifications (webhook, email) until Ctrl-C.
-    #[command(after_help = "Examples:\n  aliprotect notify --config notify.toml")]
+    #[command(after_help = "Examples:\n  aliprotect notify --config notify.toml\n\n\
+A config file (TOML): any number of [[webhook]] and [[email]] tables; `client` limits one\n\
+to a client's notifications.\n\
+  [[webhook]]\n\
+  url = \"https://hooks.example.com/aliprotect\"\n\
+  secret_env = \"WEBHOOK_SECRET\"      # or: secret = \"a long random string\"\n\
+  client = \"acme\"                    # optional\n\
+\n\
+  [[email]]\n\
+  host = \"smtp.example.com\"\n\
+  port = 587\n\
+  security = \"starttls\"              # starttls | tls | none\n\
+  username = \"alerts@example.com\"\n\
+  password_env = \"SMTP_PASSWORD\"\n\
+  from = \"alerts@example.com\"\n\
+  to = [\"paralegal@example.com\"]\n\
+  language = \"en\"                    # en | zh")]
     Notify(NotifyArgs),
     /// Print a shell completion script.
     #[command(
@@ -132,6 +191,40 @@ pub(crate) enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// `policy ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PolicyCommand {
+    /// The policy the data follows, who set it, when and why.
+    #[command(
+        after_help = "Examples:\n  aliprotect policy show\n  aliprotect policy show --format json"
+    )]
+    Show,
+    /// Change the policy of recorded data (deadlines already decided stay; check-backs,
+    /// reminders and watches are rescheduled). Recorded with who and why.
+    #[command(
+        after_help = "Examples:\n  aliprotect policy change --to dmca-style --reason 'Moved to a DMCA-style marketplace'"
+    )]
+    Change {
+        /// The new policy.
+        #[arg(long, value_enum)]
+        to: PolicyName,
+        /// Why (kept in the record).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// Paging of a list: at most `--limit` rows, starting after `--after`.
+#[derive(Debug, Args)]
+pub(crate) struct PageArgs {
+    /// At most this many rows.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub(crate) limit: usize,
+    /// Start after this id (the last of the previous page).
+    #[arg(long, value_name = "ID")]
+    pub(crate) after: Option<String>,
 }
 
 /// `init`.
@@ -241,6 +334,23 @@ aliprotect right review 0193a1f4-... --reject 'The certificate scan is not legib
         #[command(flatten)]
         write: WriteArgs,
     },
+    /// Record a renewal: the new expiry date and the renewal certificate.
+    #[command(
+        after_help = "Examples:\n  aliprotect right renew 0193a1f4-... --expires-on 2041-05-31 --document renewal-document=renewal.pdf"
+    )]
+    Renew {
+        /// The right's id.
+        id: String,
+        /// The new expiry date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        expires_on: String,
+        /// The renewal certificate: `KIND=PATH` (renewal-document, or a new
+        /// registration certificate).
+        #[arg(long, value_name = "KIND=PATH")]
+        document: String,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
     /// Withdraw a right (no more complaints rest on it).
     #[command(
         after_help = "Examples:\n  aliprotect right withdraw 0193a1f4-... --reason 'Sold the mark'"
@@ -258,7 +368,10 @@ aliprotect right review 0193a1f4-... --reject 'The certificate scan is not legib
     #[command(
         after_help = "Examples:\n  aliprotect right list\n  aliprotect right list --format csv"
     )]
-    List,
+    List {
+        #[command(flatten)]
+        page: PageArgs,
+    },
     /// One right: its registration, status, attempts and the last rejection.
     #[command(
         after_help = "Examples:\n  aliprotect right show 0193a1f4-...\n  aliprotect right show 0193a1f4-... --format json"
@@ -294,21 +407,40 @@ https://www.alibaba.com/product-detail/Earbuds_1600123456789.html"
     #[command(
         after_help = "Examples:\n  aliprotect complaint import found.csv --right 0193a1f4-... --reason trademark-counterfeit \\\n      \
 --explanation 'Counterfeit earbuds bearing our mark' --rejected rejected.csv\n\n\
-CSV needs a header with a `url` column; `title`, `seller`, `price` and `image_hash` are\n\
-used when present. JSON Lines: one object per line with the same fields. Rerunning an\n\
-import files nothing twice: rows already filed are reported as duplicates."
+CSV: a header with a URL column (`url`, `Product URL`, `link`... or --url-column), and\n\
+`title`, `seller`, `price`, `image_hash` when present; or a plain list of URLs, one per\n\
+line. The delimiter (, ; tab |) is found from the first line. JSON Lines: one object per\n\
+line with the same fields. Rerunning an import files nothing twice: rows already filed\n\
+are reported as duplicates. Exits 2 when no row could be read."
     )]
     Import {
         /// The file (.csv, or .jsonl / .ndjson).
         file: PathBuf,
         #[command(flatten)]
         filing: FilingArgs,
+        /// The header of the column holding the URLs, when it has another name.
+        #[arg(long, value_name = "NAME")]
+        url_column: Option<String>,
         /// Where to write the rows not filed, with their line numbers and reasons (CSV).
         #[arg(long, value_name = "PATH")]
         rejected: Option<PathBuf>,
         /// The marketplace every row must belong to.
         #[arg(long, default_value = "alibaba.com")]
         marketplace: String,
+    },
+    /// Apply the platform's own complaint list (its dashboard exported as CSV): each row's
+    /// status, exactly as the platform prints it, recorded for its complaint.
+    #[command(
+        name = "import-statuses",
+        after_help = "Examples:\n  aliprotect complaint import-statuses platform-list.csv\n\n\
+The CSV needs a status column (`Status`) and a complaint id column (`Complaint`) or a\n\
+listing URL column (`Product URL`); a `Reason` column is kept verbatim for \"Unable to\n\
+Process\". Applying a list twice changes nothing the second time. Rows that name no\n\
+complaint, or whose status the record cannot take, are listed for a person."
+    )]
+    ImportStatuses {
+        /// The platform's list (.csv).
+        file: PathBuf,
     },
     /// Submit a draft complaint to the platform.
     #[command(after_help = "Examples:\n  aliprotect complaint submit 0193b2c5-...")]
@@ -318,8 +450,15 @@ import files nothing twice: rows already filed are reported as duplicates."
         #[command(flatten)]
         write: WriteArgs,
     },
-    /// Record what the platform or the seller did.
-    #[command(subcommand)]
+    /// Record what the platform or the seller did, for one complaint or many.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aliprotect complaint record accepted 0193b2c5-... 0193b2c6-...\n  \
+aliprotect complaint record removed --ids-from removed-today.txt\n  \
+aliprotect complaint record unable 0193b2c5-... --reason 'The product link provided is invalid.'\n\n\
+An outcome is recorded for every id given (or read with --ids-from); each gets its own\n\
+result, and the command exits 1 if any was refused."
+    )]
     Record(RecordCommand),
     /// Answer a seller's counter-notice.
     #[command(
@@ -385,9 +524,11 @@ import files nothing twice: rows already filed are reported as duplicates."
     },
     /// The client's complaints, filtered.
     #[command(
-        after_help = "Examples:\n  aliprotect complaint list --status in-progress\n  aliprotect complaint list --right 0193a1f4-... --format csv"
+        after_help = "Examples:\n  aliprotect complaint list --status in-progress\n  aliprotect complaint list --right 0193a1f4-... --format csv\n  aliprotect complaint list --limit 100 --after 0193b2c5-..."
     )]
     List {
+        #[command(flatten)]
+        page: PageArgs,
         /// Only those resting on this right.
         #[arg(long)]
         right: Option<String>,
@@ -405,13 +546,19 @@ import files nothing twice: rows already filed are reported as duplicates."
         id: String,
     },
     /// Everything that happened to a complaint, for litigation: times, actors, reasons,
-    /// statements and evidence hashes.
+    /// statements and evidence hashes; with --bundle, also every file the history names.
     #[command(
-        after_help = "Examples:\n  aliprotect complaint history 0193b2c5-...\n  aliprotect complaint history 0193b2c5-... --format csv > history.csv"
+        after_help = "Examples:\n  aliprotect complaint history 0193b2c5-...\n  aliprotect complaint history 0193b2c5-... --format csv > history.csv\n  \
+aliprotect complaint history 0193b2c5-... --bundle case/      # then: cd case && sha256sum -c SHA256SUMS\n  \
+aliprotect complaint history 0193b2c5-... --bundle case.zip"
     )]
     History {
         /// The complaint's id.
         id: String,
+        /// Export a bundle: the history (CSV and JSON), every evidence file it names, and a
+        /// SHA256SUMS manifest; a directory, or a .zip file.
+        #[arg(long, value_name = "DIR|FILE.zip")]
+        bundle: Option<PathBuf>,
     },
 }
 
@@ -454,14 +601,27 @@ pub(crate) enum Reason {
     PatentCopiedDesign,
 }
 
+/// The complaints one outcome is recorded for: ids, and a file of ids.
+#[derive(Debug, Args)]
+pub(crate) struct ManyIds {
+    /// The complaints' ids.
+    #[arg(value_name = "ID")]
+    pub(crate) ids: Vec<String>,
+    /// A file of complaint ids, one per line (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ids_from: Option<PathBuf>,
+}
+
 /// `complaint record ...`: what the other sides did.
 #[derive(Debug, Subcommand)]
 pub(crate) enum RecordCommand {
-    /// The platform took the complaint up ("In Progress").
-    #[command(after_help = "Examples:\n  aliprotect complaint record accepted 0193b2c5-...")]
+    /// The platform took the complaints up ("In Progress").
+    #[command(
+        after_help = "Examples:\n  aliprotect complaint record accepted 0193b2c5-... 0193b2c6-...\n  aliprotect complaint record accepted --ids-from accepted.txt"
+    )]
     Accepted {
-        /// The complaint's id.
-        id: String,
+        #[command(flatten)]
+        ids: ManyIds,
         #[command(flatten)]
         write: WriteArgs,
     },
@@ -470,21 +630,22 @@ pub(crate) enum RecordCommand {
         after_help = "Examples:\n  aliprotect complaint record unable 0193b2c5-... --reason 'The product link provided is invalid.'"
     )]
     Unable {
-        /// The complaint's id.
-        id: String,
+        #[command(flatten)]
+        ids: ManyIds,
         /// The platform's reason.
         #[arg(long)]
         reason: String,
         #[command(flatten)]
         write: WriteArgs,
     },
-    /// The listing is removed ("Listing Removed").
+    /// The listings are removed: the platform shows "Listing Removed", or a check-back saw
+    /// them gone (with what it saw). A removal nobody saw is not recorded.
     #[command(
-        after_help = "Examples:\n  aliprotect complaint record removed 0193b2c5-...\n  aliprotect complaint record removed 0193b2c5-... --found-by-check-back screenshot=gone.png"
+        after_help = "Examples:\n  aliprotect complaint record removed 0193b2c5-... 0193b2c6-...\n  aliprotect complaint record removed 0193b2c5-... --found-by-check-back screenshot=gone.png"
     )]
     Removed {
-        /// The complaint's id.
-        id: String,
+        #[command(flatten)]
+        ids: ManyIds,
         /// Found gone by checking back (the platform sent no notice), with this evidence:
         /// `KIND=PATH`.
         #[arg(long, value_name = "KIND=PATH")]
@@ -492,11 +653,11 @@ pub(crate) enum RecordCommand {
         #[command(flatten)]
         write: WriteArgs,
     },
-    /// Checked back: the listing is still up.
+    /// Checked back: the listings are still up.
     #[command(after_help = "Examples:\n  aliprotect complaint record still-listed 0193b2c5-...")]
     StillListed {
-        /// The complaint's id.
-        id: String,
+        #[command(flatten)]
+        ids: ManyIds,
         #[command(flatten)]
         write: WriteArgs,
     },
@@ -516,11 +677,11 @@ pub(crate) enum RecordCommand {
         #[command(flatten)]
         write: WriteArgs,
     },
-    /// The platform restored the listing after a counter-notice.
+    /// The platform restored the listings after a counter-notice.
     #[command(after_help = "Examples:\n  aliprotect complaint record restored 0193b2c5-...")]
     Restored {
-        /// The complaint's id.
-        id: String,
+        #[command(flatten)]
+        ids: ManyIds,
         #[command(flatten)]
         write: WriteArgs,
     },
@@ -549,7 +710,10 @@ pub(crate) enum CampaignCommand {
     #[command(
         after_help = "Examples:\n  aliprotect campaign list\n  aliprotect campaign list --format csv"
     )]
-    List,
+    List {
+        #[command(flatten)]
+        page: PageArgs,
+    },
 }
 
 /// `seller ...`.
@@ -570,6 +734,9 @@ found. Sellers sharing an email, a phone or a store name form a network."
         /// Sellers' contact data (CSV): sellers sharing any of it are shown as one network.
         #[arg(long, value_name = "FILE")]
         contacts: Option<PathBuf>,
+        /// At most this many sellers.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        limit: usize,
     },
 }
 
@@ -579,6 +746,9 @@ pub(crate) struct DueArgs {
     /// Only what falls due within this many days (default: everything pending).
     #[arg(long, value_name = "DAYS")]
     pub(crate) within: Option<u32>,
+    /// At most this many rows, soonest first.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub(crate) limit: usize,
 }
 
 /// `tick`.
@@ -590,7 +760,8 @@ pub(crate) struct TickArgs {
     /// Text that, found in a listing page, means it was removed (repeat for several).
     #[arg(long, value_name = "TEXT", requires = "probe")]
     pub(crate) removed_marker: Vec<String>,
-    /// Fetch listings through this base URL (a scraping gateway) instead of the marketplace.
+    /// Fetch listings through this base URL (a scraping gateway) instead of the
+    /// marketplace: a listing is fetched as URL/<its host>/<its path>.
     #[arg(long, value_name = "URL", requires = "probe")]
     pub(crate) probe_via: Option<String>,
     /// Seconds between two requests to one host.
@@ -617,8 +788,8 @@ pub(crate) struct DashboardArgs {
 /// `notify`.
 #[derive(Debug, Args)]
 pub(crate) struct NotifyArgs {
-    /// The notification backends (TOML): `[webhook]` url and secret, `[email]` SMTP server,
-    /// sender and recipients.
+    /// The notification backends (TOML, as in the example below): any number of
+    /// `[[webhook]]` and `[[email]]` tables.
     #[arg(long, value_name = "FILE")]
     pub(crate) config: PathBuf,
     /// Seconds to wait between polls when nothing is pending.

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use aliprotect::engine::EngineError;
+use aliprotect::engine::{EngineError, PolicyError};
 use aliprotect::right::{RightRefusal, RightRule};
 use aliprotect::store::StoreError;
 
@@ -90,6 +90,28 @@ impl From<EngineError> for CliError {
             EngineError::Conflict { stream, .. } => CliError::Database(format!(
                 "{stream} kept changing under this command; run it again"
             )),
+            EngineError::IdempotencyKeyReused { key } => CliError::Usage(format!(
+                "--idempotency-key `{}` was already used for a different command; a key \
+                 belongs to one request: pick a new key for this one",
+                key.as_str()
+                    .strip_prefix("cli/")
+                    .and_then(|k| k.rsplit_once('/').map(|(k, _)| k))
+                    .unwrap_or(key.as_str())
+            )),
+            EngineError::Policy(PolicyError::Mismatch {
+                stored, configured, ..
+            }) => CliError::refused(
+                format!("the database follows the `{stored}` rules, not `{configured}`"),
+                vec![
+                    "To change the rules of recorded data: aliprotect policy change --to ... \
+                     --reason '...'"
+                        .to_owned(),
+                ],
+            ),
+            EngineError::Policy(PolicyError::Unchanged) => CliError::refused(
+                "the database already follows these rules",
+                vec!["`aliprotect policy show` prints them.".to_owned()],
+            ),
             refused @ (EngineError::ComplaintRefused(_)
             | EngineError::CampaignRefused(_)
             | EngineError::PowerRefused(_)) => CliError::refused(
@@ -115,6 +137,26 @@ fn right_refused(refusal: RightRefusal) -> CliError {
                     "`{}` refused: the package has {} problem(s) the platform would reject it for:",
                     refusal.command,
                     problems.len()
+                ),
+                hints,
+            )
+        }
+        RightRule::UnchangedSinceRejection { reason, fixes } => {
+            let mut hints = vec![format!("The platform said: {}", reason.as_str())];
+            hints.extend(
+                fixes
+                    .iter()
+                    .map(|fix| format!("- fix: {}", fix.instruction.as_str())),
+            );
+            hints.push(
+                "Fix the right file, `aliprotect right amend ID FILE`, then submit: a \
+                 resubmission of the same package would only use up an attempt."
+                    .to_owned(),
+            );
+            CliError::refused(
+                format!(
+                    "`{}` refused: nothing changed since the platform's rejection",
+                    refusal.command
                 ),
                 hints,
             )

@@ -32,7 +32,7 @@ use crate::session::Session;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -56,11 +56,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let global = &cli.global;
     match cli.command {
         Command::Init(args) => {
-            session::init(global, args.policy).await?;
-            let policy = clap::ValueEnum::to_possible_value(&args.policy)
-                .map(|v| v.get_name().to_owned())
-                .unwrap_or_default();
-            out.note(format!("Ready: {} ({policy} rules).", global.db));
+            let created = session::init(global, args.policy).await?;
+            let policy = settings::name_of(args.policy);
+            match created {
+                true => out.note(format!("Ready: {} ({policy} rules).", global.db)),
+                false => out.note(format!(
+                    "{} is already set up with the {policy} rules.",
+                    global.db
+                )),
+            }
             Ok(())
         }
         Command::Completions { shell } => {
@@ -80,6 +84,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 Command::Due(args) => commands::due::run(&session, &out, args).await,
                 Command::Tick(args) => commands::tick::run(&session, &out, args).await,
                 Command::Dashboard(args) => commands::dashboard::run(&session, &out, args).await,
+                Command::Policy(args) => commands::policy::run(&session, &out, args).await,
                 Command::Init(_) | Command::Completions { .. } | Command::Notify(_) => Ok(()),
             }
         }
@@ -103,10 +108,17 @@ fn report(error: &CliError) -> ExitCode {
     ExitCode::from(error.exit_code())
 }
 
-/// Logs to stderr, warnings and worse unless `RUST_LOG` says otherwise.
-fn init_tracing() {
+/// Logs to stderr only when asked (`-v`: warnings, `-vv`: what happens, `-vvv`: everything;
+/// or `RUST_LOG`): errors reach people as messages, not as log lines.
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "off",
+        1 => "warn",
+        2 => "info",
+        _ => "debug",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -1,6 +1,11 @@
 //! Printing results: tables for people, JSON or CSV for scripts, ids alone with `--quiet`.
 //! Data goes to stdout; notes for people ("registered ...") go to stderr, so that
 //! `aliprotect ... --format csv > file.csv` holds the data only.
+//!
+//! Much of what is shown comes from sellers and scraped pages (titles, statements): a table
+//! shows control characters as visible escapes, never as terminal commands, and a CSV cell
+//! that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`) is quoted with `'`. JSON
+//! keeps numbers as numbers and times as RFC 3339.
 
 use std::io::{IsTerminal, Write};
 
@@ -24,6 +29,10 @@ pub(crate) enum Tone {
 pub(crate) enum Cell {
     Text(String, Tone),
     Count(u64),
+    /// A share (0 to 1): a percentage for people, the number for scripts.
+    Share(f64),
+    /// An instant: minutes in UTC for people, RFC 3339 for scripts.
+    Time(chrono::DateTime<chrono::Utc>),
     Empty,
 }
 
@@ -40,11 +49,38 @@ impl Cell {
         value.map_or(Cell::Empty, Cell::text)
     }
 
+    pub(crate) fn optional_time(value: Option<chrono::DateTime<chrono::Utc>>) -> Self {
+        value.map_or(Cell::Empty, Cell::Time)
+    }
+
+    /// The value for scripts (CSV, `--quiet`).
     fn plain(&self) -> String {
         match self {
             Cell::Text(text, _) => text.clone(),
             Cell::Count(n) => n.to_string(),
+            Cell::Share(share) => format!("{share:.4}"),
+            Cell::Time(at) => at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             Cell::Empty => String::new(),
+        }
+    }
+
+    /// The value for people: percentages, minutes, and no control characters.
+    fn human(&self) -> String {
+        match self {
+            Cell::Text(text, _) => visible(text),
+            Cell::Share(share) => format!("{:.1}%", 100.0 * share),
+            Cell::Time(at) => at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            other => other.plain(),
+        }
+    }
+
+    /// The value in a CSV cell: a text a spreadsheet would run as a formula is quoted.
+    fn csv(&self) -> String {
+        match self {
+            Cell::Text(text, _) if text.starts_with(['=', '+', '-', '@', '\t', '\r']) => {
+                format!("'{text}")
+            }
+            other => other.plain(),
         }
     }
 
@@ -52,6 +88,8 @@ impl Cell {
         match self {
             Cell::Text(text, _) => Value::String(text.clone()),
             Cell::Count(n) => Value::from(*n),
+            Cell::Share(share) => Value::from(*share),
+            Cell::Time(at) => Value::String(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             Cell::Empty => Value::Null,
         }
     }
@@ -116,7 +154,7 @@ impl Output {
         let text = if self.quiet {
             let mut ids = String::new();
             for row in &table.rows {
-                ids.push_str(&row.first().map(Cell::plain).unwrap_or_default());
+                ids.push_str(&row.first().map(Cell::human).unwrap_or_default());
                 ids.push('\n');
             }
             ids
@@ -124,7 +162,7 @@ impl Output {
             match self.format {
                 Format::Table => self.human(table),
                 Format::Json => json(table)?,
-                Format::Csv => csv(table)?,
+                Format::Csv => csv_text(table)?,
             }
         };
         let mut stdout = std::io::stdout().lock();
@@ -158,12 +196,14 @@ impl Output {
         }
         for row in &table.rows {
             out.add_row(row.iter().map(|cell| {
-                let text = TableCell::new(cell.plain());
+                let text = TableCell::new(cell.human());
                 match cell {
                     Cell::Text(_, Tone::Good) if self.color => text.fg(Color::Green),
                     Cell::Text(_, Tone::Bad) if self.color => text.fg(Color::Red),
                     Cell::Text(_, Tone::Waiting) if self.color => text.fg(Color::Yellow),
-                    Cell::Count(_) => text.set_alignment(comfy_table::CellAlignment::Right),
+                    Cell::Count(_) | Cell::Share(_) => {
+                        text.set_alignment(comfy_table::CellAlignment::Right)
+                    }
                     _ => text,
                 }
             }));
@@ -198,19 +238,33 @@ fn json(table: &Table) -> Result<String, CliError> {
     Ok(text)
 }
 
-fn csv(table: &Table) -> Result<String, CliError> {
+pub(crate) fn csv_text(table: &Table) -> Result<String, CliError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let failed = |e: csv::Error| CliError::Environment(format!("cannot write CSV: {e}"));
     writer.write_record(&table.columns).map_err(failed)?;
     for row in &table.rows {
         writer
-            .write_record(row.iter().map(Cell::plain))
+            .write_record(row.iter().map(Cell::csv))
             .map_err(failed)?;
     }
     let bytes = writer
         .into_inner()
         .map_err(|e| CliError::Environment(format!("cannot write CSV: {e}")))?;
     String::from_utf8(bytes).map_err(|e| CliError::Environment(format!("cannot write CSV: {e}")))
+}
+
+/// `text` with control characters (escape sequences, carriage returns, bells) shown as
+/// `\u{..}` escapes: text from sellers and pages never commands the terminal.
+pub(crate) fn visible(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| match c {
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// `aliprotect ... | head` closes the pipe early: that is not an error.
@@ -221,5 +275,38 @@ fn ignore_closed_pipe(error: std::io::Error) -> Result<(), CliError> {
         Err(CliError::Environment(format!(
             "cannot write output: {error}"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seller_text_cannot_command_a_terminal_or_a_spreadsheet() {
+        let hostile = Cell::text("\u{1b}]0;pwned\u{7}\u{1b}[2JTitle\r");
+        let shown = hostile.human();
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(
+            shown.contains("\\u{1b}") && shown.contains("Title"),
+            "{shown}"
+        );
+        for formula in ["=HYPERLINK(\"http://x\")", "+1", "-1+2", "@SUM(A1)"] {
+            assert_eq!(Cell::text(formula).csv(), format!("'{formula}"));
+        }
+        assert_eq!(Cell::text("plain").csv(), "plain");
+        assert_eq!(Cell::Count(3).csv(), "3");
+    }
+
+    #[test]
+    fn scripts_get_numbers_and_rfc_3339_times() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(Cell::Time(at).json(), Value::from("2026-03-02T09:00:00Z"));
+        assert_eq!(Cell::Time(at).human(), "2026-03-02 09:00 UTC");
+        assert_eq!(Cell::Share(0.125).json(), Value::from(0.125));
+        assert_eq!(Cell::Share(0.125).human(), "12.5%");
+        assert_eq!(Cell::Count(7).json(), Value::from(7));
     }
 }

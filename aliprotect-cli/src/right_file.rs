@@ -1,9 +1,10 @@
 //! Right files (TOML or JSON) and evidence files: what a person writes and keeps on disk,
-//! turned into the engine's submission package. Evidence is referenced by path and hashed
-//! (SHA-256) from disk, so the record proves which document was filed.
+//! turned into the engine's submission package. Evidence is referenced by path, hashed
+//! (SHA-256) from disk so the record proves which document was filed, and its bytes are
+//! kept in the evidence store under that hash.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use aliprotect::evidence::{ContentHash, Evidence, EvidenceKind};
@@ -17,7 +18,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::CliError;
@@ -82,8 +82,37 @@ struct EvidenceFile {
     captured_at: Option<String>,
 }
 
-/// Reads the right file at `path` into a package of `tenant`, hashing every evidence file.
-pub(crate) fn read_package(path: &Path, tenant: TenantId) -> Result<SubmissionPackage, CliError> {
+/// A document read from disk: its evidence reference and its bytes, to keep.
+pub(crate) struct Document {
+    pub(crate) evidence: Evidence,
+    pub(crate) bytes: Vec<u8>,
+}
+
+/// Keeps the documents' bytes in the session's evidence store (before the record names
+/// them, so that everything the record names is kept).
+pub(crate) async fn keep(
+    session: &crate::session::Session,
+    documents: &[Document],
+) -> Result<(), CliError> {
+    if documents.is_empty() {
+        return Ok(());
+    }
+    let store = session.evidence()?;
+    for document in documents {
+        store
+            .put(document.bytes.clone())
+            .await
+            .map_err(|e| CliError::Environment(format!("keeping evidence: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Reads the right file at `path` into a package of `tenant`, hashing every evidence file;
+/// the documents' bytes come along, to keep.
+pub(crate) fn read_package(
+    path: &Path,
+    tenant: TenantId,
+) -> Result<(SubmissionPackage, Vec<Document>), CliError> {
     let text = read_text(path)?;
     let value = parse_document(path, &text)?;
     let file: RightFile = serde_json::from_value(value).map_err(|e| CliError::file(path, e))?;
@@ -132,7 +161,7 @@ pub(crate) fn read_package(path: &Path, tenant: TenantId) -> Result<SubmissionPa
             }
         }
     };
-    let mut evidence = Vec::with_capacity(file.evidence.len());
+    let mut documents = Vec::with_capacity(file.evidence.len());
     for (n, item) in file.evidence.into_iter().enumerate() {
         let field = format!("evidence[{n}]");
         let kind = evidence_kind(&item.kind).map_err(|e| problem(format!("{field}.kind: {e}")))?;
@@ -141,78 +170,63 @@ pub(crate) fn read_package(path: &Path, tenant: TenantId) -> Result<SubmissionPa
             Some(at) => Some(instant(&at, &format!("{field}.captured_at")).map_err(problem)?),
             None => None,
         };
-        evidence.push(hash_evidence(
+        documents.push(read_document(
             kind,
             &document,
             item.media_type,
             captured_at,
         )?);
     }
-    Ok(SubmissionPackage {
+    let package = SubmissionPackage {
         holder,
         filer,
         registration,
-        evidence,
-    })
+        evidence: documents.iter().map(|d| d.evidence.clone()).collect(),
+    };
+    Ok((package, documents))
 }
 
 /// Evidence given on the command line as `KIND=PATH`.
-pub(crate) fn evidence_argument(argument: &str) -> Result<Evidence, CliError> {
+pub(crate) fn evidence_argument(argument: &str) -> Result<Document, CliError> {
     let Some((kind, path)) = argument.split_once('=') else {
         return Err(CliError::Usage(format!(
             "--evidence `{argument}`: expected KIND=PATH, e.g. screenshot=listing.png"
         )));
     };
     let kind = evidence_kind(kind).map_err(|e| CliError::Usage(format!("--evidence: {e}")))?;
-    hash_evidence(kind, Path::new(path), None, None)
+    read_document(kind, Path::new(path), None, None)
 }
 
-/// The evidence kinds by their command-line names.
+/// The evidence kinds by the names people write (`articles-of-incorporation`).
 pub(crate) fn evidence_kind(name: &str) -> Result<EvidenceKind, String> {
-    named::<EvidenceKind>(
-        name,
-        "evidence kind",
-        "trademark-certificate, copyright-certificate, utility-patent-certificate, \
-         design-patent-certificate, articles-of-incorporation, articles-of-formation, \
-         identity-document, power-of-attorney, renewal-document, assignment-document, \
-         translation, screenshot, saved-page, test-buy",
-    )
+    name.trim()
+        .parse()
+        .map_err(|e: aliprotect::evidence::UnknownEvidenceKind| e.to_string())
 }
 
-/// Hashes the file at `path` (streamed: scans may be large), its capture time the given one
-/// or the file's modification time.
-fn hash_evidence(
+/// Reads the file at `path`: its bytes and their hash, its capture time the given one or the
+/// file's modification time.
+fn read_document(
     kind: EvidenceKind,
     path: &Path,
     media_type: Option<String>,
     captured_at: Option<DateTime<Utc>>,
-) -> Result<Evidence, CliError> {
-    let file = File::open(path).map_err(|e| CliError::file(path, e))?;
+) -> Result<Document, CliError> {
+    let mut file = File::open(path).map_err(|e| CliError::file(path, e))?;
     let metadata = file.metadata().map_err(|e| CliError::file(path, e))?;
-    let mut reader = BufReader::with_capacity(64 * 1024, file);
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        let read = reader
-            .read(&mut buffer)
-            .map_err(|e| CliError::file(path, e))?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-    }
-    let sha256: ContentHash = hex::encode(hasher.finalize())
-        .parse()
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes)
         .map_err(|e| CliError::file(path, e))?;
     let captured_at = captured_at
         .or_else(|| metadata.modified().ok().map(DateTime::<Utc>::from))
         .unwrap_or_else(Utc::now);
-    Ok(Evidence {
+    let evidence = Evidence {
         kind,
-        sha256,
+        sha256: ContentHash::of_bytes(&bytes),
         media_type: media_type.unwrap_or_else(|| media_type_of(path).to_owned()),
         captured_at,
-    })
+    };
+    Ok(Document { evidence, bytes })
 }
 
 fn media_type_of(path: &Path) -> &'static str {

@@ -1,18 +1,21 @@
 //! One command's connection to the database: the store, the client's tenant, who acts, the
-//! clock and the platform's rules.
+//! clock, the platform's rules (as the data records them) and where evidence is kept.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use aliprotect::clock::{Clock, ManualClock, SystemClock};
-use aliprotect::engine::{Command, Engine, Request};
+use aliprotect::engine::{Command, Engine, EngineError, PolicyError, Request};
+use aliprotect::evidence::EvidenceStore;
+use aliprotect::evidence_stores::{DirectoryEvidence, ObjectStoreEvidence};
 use aliprotect::ids::{TenantId, UserId};
 use aliprotect::notify::{DiscardNotifier, Notifier};
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
-use aliprotect::store::{IdempotencyKey, Receipt, Store};
+use aliprotect::store::{CountBy, IdempotencyKey, Receipt, Store};
 use aliprotect::store_postgres::{ConnectError, PostgresStore};
 use aliprotect::store_sqlite::{OpenError, SqliteStore};
+use aliprotect::text::Text;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -26,6 +29,9 @@ pub(crate) type CliEngine = Engine<Arc<dyn Store>, Arc<dyn Notifier>, Arc<dyn Cl
 /// Namespace of the ids the tool derives from names and idempotency keys (UUID v5), so that
 /// the same client name is the same tenant on every machine.
 const NAMESPACE: Uuid = Uuid::from_u128(0x6a1b_7c3e_2f4d_4e8a_9b0c_1d2e_3f4a_5b6c);
+
+/// The client when `--client` names none.
+pub(crate) const DEFAULT_CLIENT: &str = "default";
 
 /// Where the data lives.
 #[derive(Debug, Clone)]
@@ -48,8 +54,12 @@ impl Location {
 pub(crate) struct Session {
     pub(crate) engine: CliEngine,
     pub(crate) tenant: TenantId,
+    /// The client's name, as given.
+    pub(crate) client: String,
     /// The person at the keyboard, as a user of the client.
     pub(crate) me: Actor,
+    /// Where evidence goes (`--evidence`, else the default next to the database).
+    evidence_at: String,
 }
 
 impl Session {
@@ -63,34 +73,47 @@ impl Session {
         global: &Global,
         notifier: Arc<dyn Notifier>,
     ) -> Result<Self, CliError> {
-        let (store, policy) = match Location::of(&global.db) {
-            Location::Sqlite(path) => {
-                if !path.exists() {
-                    return Err(CliError::Usage(format!(
-                        "no database at {}: create it with `aliprotect --db {} init`",
-                        path.display(),
-                        path.display()
-                    )));
-                }
-                let store = open_sqlite(&path)?;
-                let policy = settings::policy(&path)?;
-                (Arc::new(store) as Arc<dyn Store>, policy)
+        let location = Location::of(&global.db);
+        if let Location::Sqlite(path) = &location
+            && !path.exists()
+        {
+            return Err(CliError::Usage(format!(
+                "no database at {}: create it with `aliprotect --db {} init`",
+                path.display(),
+                path.display()
+            )));
+        }
+        let store = open_store(&location).await?;
+        let engine = match Engine::open(Arc::clone(&store), Arc::clone(&notifier), clock()?).await {
+            Ok(engine) => engine,
+            // A database of an earlier version names its policy outside the data (or not
+            // at all: Alibaba IPP); it is recorded with the data once.
+            Err(EngineError::Policy(PolicyError::NotRecorded)) => {
+                let policy = policy_of(settings::legacy_policy(&location)?);
+                let engine = Engine::new(store, notifier, clock()?, policy);
+                engine
+                    .adopt_policy(operator(), reason("recorded from the earlier set-up")?)
+                    .await?;
+                engine
             }
-            Location::Postgres(url) => {
-                let store = connect_postgres(&url).await?;
-                (
-                    Arc::new(store) as Arc<dyn Store>,
-                    settings::postgres_policy()?,
-                )
-            }
+            Err(other) => return Err(other.into()),
         };
         let tenant = tenant_of(&global.client);
-        let engine = Engine::new(store, notifier, clock()?, policy_of(policy));
         let me = Actor::HolderUser {
             tenant,
             user: current_user(),
         };
-        Ok(Self { engine, tenant, me })
+        let evidence_at = global
+            .evidence
+            .clone()
+            .unwrap_or_else(|| default_evidence(&location));
+        Ok(Self {
+            engine,
+            tenant,
+            client: global.client.clone(),
+            me,
+            evidence_at,
+        })
     }
 
     /// Runs `command` as `actor`; with an idempotency key, once only (a rerun returns the
@@ -102,13 +125,27 @@ impl Session {
         key: Option<&str>,
         step: usize,
     ) -> Result<Receipt, CliError> {
+        Ok(self
+            .engine
+            .execute(self.request(actor, command, key, step)?)
+            .await?)
+    }
+
+    /// The request for `command` by `actor`, keyed when `key` is given.
+    pub(crate) fn request(
+        &self,
+        actor: Actor,
+        command: Command,
+        key: Option<&str>,
+        step: usize,
+    ) -> Result<Request, CliError> {
         let mut request = Request::new(self.tenant, actor, command);
         if let Some(key) = key {
             let key = IdempotencyKey::new(format!("cli/{key}/{step}"))
                 .map_err(|e| CliError::Usage(format!("--idempotency-key: {e}")))?;
             request = request.idempotent(key);
         }
-        Ok(self.engine.execute(request).await?)
+        Ok(request)
     }
 
     /// The id of a new stream: derived from the idempotency key when there is one (so that
@@ -122,26 +159,95 @@ impl Session {
             None => Uuid::now_v7(),
         }
     }
-}
 
-/// Creates (or migrates) the database and records the policy: `aliprotect init`.
-pub(crate) async fn init(global: &Global, policy: PolicyName) -> Result<(), CliError> {
-    match Location::of(&global.db) {
-        Location::Sqlite(path) => {
-            drop(open_sqlite(&path)?);
-            settings::record_policy(&path, policy)
-        }
-        Location::Postgres(url) => {
-            drop(connect_postgres(&url).await?);
-            if policy != settings::postgres_policy()? {
-                return Err(CliError::Usage(
-                    "on PostgreSQL the policy comes from ALIPROTECT_POLICY (alibaba-ipp or dmca-style)"
-                        .to_owned(),
-                ));
-            }
-            Ok(())
+    /// Where evidence is kept, opened (and, for a directory, created) when first needed.
+    pub(crate) fn evidence(&self) -> Result<Arc<dyn EvidenceStore>, CliError> {
+        let at = &self.evidence_at;
+        let failed = |e: aliprotect::evidence::EvidenceError| {
+            CliError::Environment(format!("evidence store {at}: {e}"))
+        };
+        if at.contains("://") {
+            Ok(Arc::new(ObjectStoreEvidence::from_url(at).map_err(failed)?))
+        } else {
+            Ok(Arc::new(DirectoryEvidence::open(at).map_err(failed)?))
         }
     }
+
+    /// Refuses a client nothing is recorded for: a mistyped `--client` shows an error, not
+    /// an empty view. Commands that create a client's first right or campaign skip this.
+    pub(crate) async fn require_client(&self) -> Result<(), CliError> {
+        // The client of a one-client desk is never mistyped.
+        if self.client == DEFAULT_CLIENT {
+            return Ok(());
+        }
+        let engine = &self.engine;
+        let known = !engine.rights(self.tenant).await?.is_empty()
+            || !engine.campaigns(self.tenant).await?.is_empty()
+            || !engine
+                .complaint_counts(self.tenant, CountBy::Status)
+                .await?
+                .is_empty();
+        match known {
+            true => Ok(()),
+            false => Err(CliError::refused(
+                format!(
+                    "no client `{}` in this database: nothing is recorded for it",
+                    self.client
+                ),
+                vec![
+                    "Check --client (or ALIPROTECT_CLIENT); a client starts with its first \
+                     `right register`."
+                        .to_owned(),
+                ],
+            )),
+        }
+    }
+}
+
+/// Creates (or migrates) the database and records the policy: `aliprotect init`. Refuses a
+/// database whose data follows another policy (that is `aliprotect policy change`).
+pub(crate) async fn init(global: &Global, name: PolicyName) -> Result<bool, CliError> {
+    let location = Location::of(&global.db);
+    let store = open_store(&location).await?;
+    let policy = policy_of(name);
+    let engine: CliEngine = Engine::new(store, Arc::new(DiscardNotifier), clock()?, policy);
+    match engine.stored_policy().await? {
+        None => {
+            engine
+                .adopt_policy(operator(), reason("aliprotect init")?)
+                .await?;
+            Ok(true)
+        }
+        Some(stored) if *stored.policy == *engine.policy() => Ok(false),
+        Some(stored) => Err(CliError::refused(
+            format!(
+                "{} already follows the `{}` rules; init changes nothing",
+                global.db, stored.policy.name
+            ),
+            vec![format!(
+                "To change the rules of recorded data on purpose: aliprotect policy change \
+                 --to {} --reason '...'",
+                settings::name_of(name)
+            )],
+        )),
+    }
+}
+
+/// An engine on `session`'s store with another policy, to change the store's to it.
+pub(crate) fn engine_with(session: &Session, name: PolicyName) -> Result<CliEngine, CliError> {
+    Ok(Engine::new(
+        Arc::clone(session.engine.store()),
+        Arc::new(DiscardNotifier) as Arc<dyn Notifier>,
+        clock()?,
+        policy_of(name),
+    ))
+}
+
+async fn open_store(location: &Location) -> Result<Arc<dyn Store>, CliError> {
+    Ok(match location {
+        Location::Sqlite(path) => Arc::new(open_sqlite(path)?),
+        Location::Postgres(url) => Arc::new(connect_postgres(url).await?),
+    })
 }
 
 fn open_sqlite(path: &Path) -> Result<SqliteStore, CliError> {
@@ -152,6 +258,9 @@ fn open_sqlite(path: &Path) -> Result<SqliteStore, CliError> {
         OpenError::NotADatabase { .. } => {
             CliError::Usage(format!("{error}: pass the file made by `aliprotect init`"))
         }
+        OpenError::NotOurs { .. } => CliError::Usage(format!(
+            "{error}: it was left as it is; pass the file made by `aliprotect init`"
+        )),
         other => CliError::Database(other.to_string()),
     })
 }
@@ -161,6 +270,9 @@ async fn connect_postgres(url: &str) -> Result<PostgresStore, CliError> {
         .await
         .map_err(|error| match error {
             ConnectError::InvalidUrl(_) => CliError::Usage(error.to_string()),
+            ConnectError::NotOurs { .. } => {
+                CliError::Usage(format!("{error}: it was left as it is"))
+            }
             other => CliError::Database(other.to_string()),
         })
 }
@@ -169,6 +281,25 @@ pub(crate) fn policy_of(name: PolicyName) -> MarketplacePolicy {
     match name {
         PolicyName::AlibabaIpp => MarketplacePolicy::alibaba_ipp(),
         PolicyName::DmcaStyle => MarketplacePolicy::dmca_style(),
+    }
+}
+
+/// The policy name of a shipped policy.
+pub(crate) fn name_of_policy(policy: &MarketplacePolicy) -> Option<PolicyName> {
+    [PolicyName::AlibabaIpp, PolicyName::DmcaStyle]
+        .into_iter()
+        .find(|name| policy_of(*name) == *policy)
+}
+
+/// Where evidence goes by default: next to a SQLite file, else in the working directory.
+fn default_evidence(location: &Location) -> String {
+    match location {
+        Location::Sqlite(path) => {
+            let mut name = path.as_os_str().to_owned();
+            name.push(".evidence");
+            PathBuf::from(name).display().to_string()
+        }
+        Location::Postgres(_) => "aliprotect-evidence".to_owned(),
     }
 }
 
@@ -186,6 +317,17 @@ fn current_user() -> UserId {
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".to_owned());
     UserId::from_uuid(Uuid::new_v5(&NAMESPACE, format!("user/{name}").as_bytes()))
+}
+
+/// The person running the tool as the operator of the deployment (store-wide changes).
+pub(crate) fn operator() -> Actor {
+    Actor::Operator {
+        user: current_user(),
+    }
+}
+
+pub(crate) fn reason(text: &str) -> Result<Text, CliError> {
+    Text::new(text).map_err(|e| CliError::Usage(format!("--reason: {e}")))
 }
 
 /// The system clock; `ALIPROTECT_NOW` (RFC 3339) fixes it, for demonstrations and tests

@@ -79,9 +79,15 @@ fn a_campaign_is_measured_on_its_own_and_sellers_are_ranked() {
         "{dashboard}"
     );
     assert!(
-        dashboard.contains("metrics,removal rate,100.0%,"),
+        dashboard.contains("metrics,removal rate (verified),1.0000,"),
+        "a script gets the rate as a number: {dashboard}"
+    );
+    assert!(
+        dashboard.contains("metrics,\"removals expected, not yet seen\",0,"),
         "{dashboard}"
     );
+    let table = desk.ok(&["dashboard", "--campaign", &campaign]);
+    assert!(table.contains("100.0%"), "people get a percentage: {table}");
     let everything = desk.ok(&["dashboard", "--format", "csv"]);
     assert!(everything.contains("complaints,total,7,"), "{everything}");
     let by_right = desk.ok(&["dashboard", "--right", &right, "--format", "csv"]);

@@ -47,9 +47,11 @@ fn the_process_runs_on_postgres_with_clients_kept_apart() {
         dashboard.contains("complaints,listing removed,1,Listing Removed"),
         "{dashboard}"
     );
+    let globex = on_postgres(&["--client", "Globex", "right", "show", &right]);
+    let stderr = desk.fails(1, &globex.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(
-        run(&["--client", "Globex", "right", "list", "-q"]).is_empty(),
-        "another client sees nothing"
+        stderr.contains("not found"),
+        "another client sees nothing: {stderr}"
     );
     let history = run(&["complaint", "history", complaint, "--format", "csv"]);
     assert_eq!(

@@ -75,7 +75,7 @@ fn the_whole_story_from_the_command_line() {
         "The certificate scan is not legible. Please provide a clear color copy.",
         "Registrant on certificate inconsistent with account holder information.",
     ];
-    for reason in reasons {
+    for (attempt, reason) in reasons.iter().enumerate() {
         desk.ok(&["right", "submit", &right]);
         desk.ok(&[
             "right",
@@ -86,6 +86,11 @@ fn the_whole_story_from_the_command_line() {
             "--fix",
             "trademark-certificate: upload a colour scan",
         ]);
+        // The same package again would only use up an attempt: refused until amended.
+        let unchanged = desk.fails(1, &["right", "submit", &right]);
+        assert!(unchanged.contains("nothing changed"), "{unchanged}");
+        desk.write("certificate.pdf", &format!("%PDF colour scan {attempt}"));
+        desk.ok(&["right", "amend", &right, "acme-sound.toml"]);
     }
     desk.ok(&["right", "submit", &right]);
     let filing = [
@@ -231,8 +236,12 @@ fn the_whole_story_from_the_command_line() {
         "{due}"
     );
 
-    // 5. A month later the check-backs fall due; the marketplace shows one listing gone.
-    let shop = marketplace(vec!["Earbuds_1600100003".to_owned()]);
+    // 5. A month later the check-backs fall due; the marketplace shows one listing gone
+    //    besides the disputed one, which a watch finds still down.
+    let shop = marketplace(vec![
+        "Earbuds_1600100003".to_owned(),
+        "Earbuds_1600100000".to_owned(),
+    ]);
     desk.now = "2026-04-01T09:00:00Z".to_owned();
     let ticked = desk.ok(&[
         "tick",
@@ -291,7 +300,8 @@ fn the_whole_story_from_the_command_line() {
             "accepted",
             "counter-notice received",
             "responded",
-            "listing removed"
+            "listing removed",
+            "watch 1 for the listing's return due"
         ]
     );
     assert_eq!(&rows[3][2], "seller");
@@ -304,6 +314,6 @@ fn the_whole_story_from_the_command_line() {
         sha256_hex(&desk.path("invoice.pdf"))
     );
     assert_eq!(&rows[3][6], invoice.as_str());
-    let test_buy = format!("test buy sha256:{}", sha256_hex(&desk.path("test-buy.pdf")));
+    let test_buy = format!("test-buy sha256:{}", sha256_hex(&desk.path("test-buy.pdf")));
     assert_eq!(&rows[4][6], test_buy.as_str());
 }

@@ -44,9 +44,17 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             ));
             Ok(())
         }
-        Args::List => {
+        Args::List { page } => {
+            session.require_client().await?;
+            let after: Option<aliprotect::ids::CampaignId> =
+                page.after.map(|a| super::id(&a, "campaign")).transpose()?;
             let campaigns = session.engine.campaigns(session.tenant).await?;
-            out.table(&table(&campaigns))
+            out.table(&table(
+                campaigns
+                    .iter()
+                    .filter(|c| after.is_none_or(|a| c.id > a))
+                    .take(page.limit),
+            ))
         }
     }
 }

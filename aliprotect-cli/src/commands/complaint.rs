@@ -1,24 +1,27 @@
 //! `aliprotect complaint ...`: file, record outcomes, answer counter-notices, list, export.
 
 use aliprotect::complaint::{
-    Complaint, ComplaintChange, ComplaintCommand, ComplaintFiling, ComplaintReason,
-    ComplaintStatus, FollowUp, FollowUpKind, RemovalCause, Stage,
+    Complaint, ComplaintCommand, ComplaintFiling, ComplaintReason, ComplaintStatus, FollowUp,
+    FollowUpKind, Stage,
 };
 use aliprotect::engine::Command;
 use aliprotect::evidence::Evidence;
 use aliprotect::ids::{CampaignId, ComplaintId, FilingId, RightId};
 use aliprotect::listing::Listing;
 use aliprotect::party::Actor;
-use aliprotect::store::{DomainEvent, StreamId};
+use aliprotect::store::StreamId;
 
 use super::{id, text, words};
-use crate::cli::{ComplaintCommand as Args, FilingArgs, Reason, RecordCommand};
+use crate::cli::{ComplaintCommand as Args, FilingArgs, Reason};
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table, Tone};
-use crate::right_file::evidence_argument;
+use crate::right_file::{evidence_argument, keep};
 use crate::session::Session;
 
+pub(crate) mod history;
 mod import;
+mod record;
+mod statuses;
 
 pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(), CliError> {
     match args {
@@ -41,25 +44,24 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
         Args::Import {
             file,
             filing,
+            url_column,
             rejected,
             marketplace,
         } => {
-            import::run(
-                session,
-                out,
-                &file,
-                filing,
-                rejected.as_deref(),
-                &marketplace,
-            )
-            .await
+            let options = import::Options {
+                rejected: rejected.as_deref(),
+                marketplace: &marketplace,
+                url_column,
+            };
+            import::run(session, out, &file, filing, options).await
         }
+        Args::ImportStatuses { file } => statuses::run(session, out, &file).await,
         Args::Submit { id: c, write } => {
             let c = id(&c, "complaint")?;
             let key = write.idempotency_key;
             act(session, out, session.me, c, ComplaintCommand::Submit, key).await
         }
-        Args::Record(record) => self::record(session, out, record).await,
+        Args::Record(args) => record::run(session, out, args).await,
         Args::Respond {
             id: c,
             statement,
@@ -68,7 +70,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
         } => {
             let respond = ComplaintCommand::Respond {
                 statement: text(&statement, "--statement")?,
-                evidence: evidence_arguments(&evidence)?,
+                evidence: kept_evidence(session, &evidence).await?,
             };
             let key = write.idempotency_key;
             act(session, out, session.me, id(&c, "complaint")?, respond, key).await
@@ -121,6 +123,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             .await
         }
         Args::List {
+            page,
             right,
             campaign,
             status,
@@ -128,21 +131,42 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             let right: Option<RightId> = right.map(|r| id(&r, "right")).transpose()?;
             let campaign: Option<CampaignId> = campaign.map(|c| id(&c, "campaign")).transpose()?;
             let status = status.map(|s| parse_status(&s)).transpose()?;
+            let after: Option<ComplaintId> = page.after.map(|a| id(&a, "complaint")).transpose()?;
+            session.require_client().await?;
             let complaints = session
                 .engine
                 .store()
                 .complaints(session.tenant, campaign)
                 .await?;
-            let selected = complaints.iter().map(|c| &**c).filter(|c| {
-                right.is_none_or(|r| c.filed.right == r) && status.is_none_or(|s| c.status() == s)
-            });
-            out.table(&complaints_table(session, selected))
+            let selected: Vec<&Complaint> = complaints
+                .iter()
+                .map(|c| &**c)
+                .filter(|c| after.is_none_or(|a| c.id() > a))
+                .filter(|c| {
+                    right.is_none_or(|r| c.filed.right == r)
+                        && status.is_none_or(|s| c.status() == s)
+                })
+                .take(page.limit.saturating_add(1))
+                .collect();
+            let more = selected.len() > page.limit;
+            out.table(&complaints_table(
+                session,
+                selected.iter().copied().take(page.limit),
+            ))?;
+            if let (true, Some(last)) = (more, selected.get(page.limit.saturating_sub(1))) {
+                out.note(format!(
+                    "More: aliprotect complaint list --limit {} --after {}",
+                    page.limit,
+                    last.id()
+                ));
+            }
+            Ok(())
         }
         Args::Show { id: c } => {
             let complaint = load(session, id(&c, "complaint")?).await?;
             out.table(&details(session, &complaint))
         }
-        Args::History { id: c } => {
+        Args::History { id: c, bundle } => {
             let c: ComplaintId = id(&c, "complaint")?;
             let events = session
                 .engine
@@ -151,7 +175,10 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             if events.is_empty() {
                 return Err(CliError::NotFound(format!("complaint {c}")));
             }
-            out.table(&history_table(&events))
+            match bundle {
+                None => out.table(&history::table(&events)),
+                Some(path) => history::bundle(session, out, c, &events, &path).await,
+            }
         }
     }
 }
@@ -170,7 +197,7 @@ async fn file(
     let right: RightId = id(&args.right, "right")?;
     let campaign: Option<CampaignId> = args.campaign.map(|c| id(&c, "campaign")).transpose()?;
     let explanation = text(&args.explanation, "--explanation")?;
-    let evidence = evidence_arguments(evidence)?;
+    let evidence = kept_evidence(session, evidence).await?;
     let mut listings = Vec::with_capacity(urls.len());
     let mut bad = Vec::new();
     for url in urls {
@@ -289,83 +316,8 @@ async fn submit_unless_staged(
     Ok(())
 }
 
-async fn record(session: &Session, out: &Output, record: RecordCommand) -> Result<(), CliError> {
-    let (complaint, actor, command, key) = match record {
-        RecordCommand::Accepted { id: c, write } => (
-            c,
-            Actor::Platform,
-            ComplaintCommand::Accept,
-            write.idempotency_key,
-        ),
-        RecordCommand::Unable {
-            id: c,
-            reason,
-            write,
-        } => (
-            c,
-            Actor::Platform,
-            ComplaintCommand::ReportUnableToProcess {
-                reason: text(&reason, "--reason")?,
-            },
-            write.idempotency_key,
-        ),
-        RecordCommand::Removed {
-            id: c,
-            found_by_check_back,
-            write,
-        } => match found_by_check_back {
-            None => (
-                c,
-                Actor::Platform,
-                ComplaintCommand::RecordRemoval {
-                    cause: RemovalCause::PlatformReported,
-                },
-                write.idempotency_key,
-            ),
-            Some(evidence) => (
-                c,
-                session.me,
-                ComplaintCommand::RecordRemoval {
-                    cause: RemovalCause::FoundByCheckBack {
-                        evidence: Some(evidence_argument(&evidence)?),
-                    },
-                },
-                write.idempotency_key,
-            ),
-        },
-        RecordCommand::StillListed { id: c, write } => (
-            c,
-            session.me,
-            ComplaintCommand::ReportStillListed,
-            write.idempotency_key,
-        ),
-        RecordCommand::CounterNotice {
-            id: c,
-            statement,
-            evidence,
-            write,
-        } => (
-            c,
-            Actor::Seller,
-            ComplaintCommand::ReceiveCounterNotice {
-                statement: text(&statement, "--statement")?,
-                evidence: evidence_arguments(&evidence)?,
-            },
-            write.idempotency_key,
-        ),
-        RecordCommand::Restored { id: c, write } => (
-            c,
-            Actor::Platform,
-            ComplaintCommand::PlatformRestores,
-            write.idempotency_key,
-        ),
-    };
-    let complaint = id(&complaint, "complaint")?;
-    act(session, out, actor, complaint, command, key).await
-}
-
 /// Runs one command on one complaint and prints where it stands afterwards.
-async fn act(
+pub(super) async fn act(
     session: &Session,
     out: &Output,
     actor: Actor,
@@ -398,8 +350,17 @@ pub(crate) async fn load(session: &Session, id: ComplaintId) -> Result<Complaint
         .ok_or_else(|| CliError::NotFound(format!("complaint {id}")))
 }
 
-fn evidence_arguments(arguments: &[String]) -> Result<Vec<Evidence>, CliError> {
-    arguments.iter().map(|a| evidence_argument(a)).collect()
+/// Evidence given as `KIND=PATH` arguments: read, kept in the evidence store, referenced.
+pub(super) async fn kept_evidence(
+    session: &Session,
+    arguments: &[String],
+) -> Result<Vec<Evidence>, CliError> {
+    let documents = arguments
+        .iter()
+        .map(|a| evidence_argument(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    keep(session, &documents).await?;
+    Ok(documents.into_iter().map(|d| d.evidence).collect())
 }
 
 fn parse_listing(url: &str) -> Result<Listing, CliError> {
@@ -447,7 +408,7 @@ pub(crate) fn tone(status: ComplaintStatus) -> Tone {
         ComplaintStatus::UnableToProcess
         | ComplaintStatus::ListingRestored
         | ComplaintStatus::Relisted => Tone::Bad,
-        ComplaintStatus::CounterNoticed => Tone::Waiting,
+        ComplaintStatus::CounterNoticed | ComplaintStatus::RemovalExpected => Tone::Waiting,
         _ => Tone::Plain,
     }
 }
@@ -483,8 +444,8 @@ fn complaints_table<'a>(
             Cell::toned(words(status), tone(status)),
             platform_shows(session, status),
             Cell::text(complaint.filed.right),
-            Cell::text(complaint.filed_at.format("%Y-%m-%d %H:%M")),
-            Cell::text(complaint.updated_at.format("%Y-%m-%d %H:%M")),
+            Cell::Time(complaint.filed_at),
+            Cell::Time(complaint.updated_at),
         ]);
     }
     table
@@ -508,8 +469,34 @@ fn details(session: &Session, complaint: &Complaint) -> Table {
     );
     row("status", Cell::toned(words(status), tone(status)));
     row("platform_shows", platform_shows(session, status));
-    row("filed_at", Cell::text(complaint.filed_at.to_rfc3339()));
-    row("updated_at", Cell::text(complaint.updated_at.to_rfc3339()));
+    row("filed_at", Cell::Time(complaint.filed_at));
+    row("updated_at", Cell::Time(complaint.updated_at));
+    if let Stage::RemovalExpected { since } = complaint.stage {
+        row(
+            "removal_expected_since",
+            Cell::toned(
+                format!(
+                    "{} (not seen yet: a check-back must see it gone)",
+                    since.format("%Y-%m-%d %H:%M UTC")
+                ),
+                Tone::Waiting,
+            ),
+        );
+    }
+    row("removed_at", Cell::optional_time(complaint.removed_at));
+    row("last_checked_at", Cell::optional_time(complaint.checked_at));
+    if let Some(at) = complaint.reappeared_at {
+        row(
+            "seen_back_up_at",
+            Cell::toned(at.format("%Y-%m-%d %H:%M UTC"), Tone::Bad),
+        );
+    }
+    if complaint.right_lapsed {
+        row(
+            "right_lapsed",
+            Cell::toned("yes: the right expired while this was open", Tone::Bad),
+        );
+    }
     row("check_backs", Cell::Count(u64::from(complaint.check_backs)));
     if let Some(follows) = complaint.filed.follows {
         row(
@@ -530,143 +517,4 @@ fn details(session: &Session, complaint: &Complaint) -> Table {
         );
     }
     table
-}
-
-/// The complaint's history for litigation: one row per event, every reason and statement
-/// verbatim, every piece of evidence by kind and SHA-256.
-fn history_table(events: &[aliprotect::store::StoredEvent]) -> Table {
-    let mut table = Table::new(&[
-        "version",
-        "at",
-        "actor",
-        "change",
-        "reason",
-        "statement",
-        "evidence",
-    ]);
-    for stored in events {
-        let DomainEvent::Complaint(event) = &stored.event else {
-            continue;
-        };
-        let (change, reason, statement, evidence) = describe(&event.change);
-        let evidence: Vec<String> = evidence
-            .iter()
-            .map(|e| format!("{} sha256:{}", words(e.kind), e.sha256))
-            .collect();
-        table.push(vec![
-            Cell::Count(stored.version),
-            Cell::text(event.at.to_rfc3339()),
-            Cell::text(actor_name(&event.actor)),
-            Cell::text(change),
-            Cell::optional(reason),
-            Cell::optional(statement),
-            Cell::text(evidence.join("; ")),
-        ]);
-    }
-    table
-}
-
-/// An event's name, reason, statement and evidence.
-fn describe(change: &ComplaintChange) -> (String, Option<String>, Option<String>, Vec<Evidence>) {
-    let none = |name: &str| (name.to_owned(), None, None, Vec::new());
-    match change {
-        ComplaintChange::Filed { filing, staged, .. } => (
-            if *staged { "filed (staged)" } else { "filed" }.to_owned(),
-            Some(words(filing.reason)),
-            Some(format!(
-                "{} | {}",
-                filing.listing.url,
-                filing.explanation.as_str()
-            )),
-            filing.evidence.clone(),
-        ),
-        ComplaintChange::Submitted => none("submitted"),
-        ComplaintChange::Accepted { seller_answer_due } => (
-            "accepted".to_owned(),
-            None,
-            seller_answer_due.map(|due| format!("seller answer due {due}")),
-            Vec::new(),
-        ),
-        ComplaintChange::UnableToProcess { reason } => (
-            "unable to process".to_owned(),
-            Some(reason.as_str().to_owned()),
-            None,
-            Vec::new(),
-        ),
-        ComplaintChange::ListingRemoved { cause } => match cause {
-            RemovalCause::FoundByCheckBack { evidence } => (
-                "listing removed".to_owned(),
-                Some("found by check-back".to_owned()),
-                None,
-                evidence.iter().cloned().collect(),
-            ),
-            other => (
-                "listing removed".to_owned(),
-                Some(words(other)),
-                None,
-                Vec::new(),
-            ),
-        },
-        ComplaintChange::CounterNoticeReceived { notice, .. } => (
-            "counter-notice received".to_owned(),
-            None,
-            Some(notice.statement.as_str().to_owned()),
-            notice.evidence.clone(),
-        ),
-        ComplaintChange::Responded { response } => (
-            "responded".to_owned(),
-            None,
-            Some(response.statement.as_str().to_owned()),
-            response.evidence.clone(),
-        ),
-        ComplaintChange::ListingRestored { cause } => (
-            "listing restored".to_owned(),
-            Some(words(cause)),
-            None,
-            Vec::new(),
-        ),
-        ComplaintChange::CheckBackDue { number } => none(&format!("check-back {number} due")),
-        ComplaintChange::StillListed { checks, escalate } => none(&format!(
-            "still listed after {checks} check(s){}",
-            if *escalate { ", escalated" } else { "" }
-        )),
-        ComplaintChange::ResponseDeadlineReminded { due } => {
-            none(&format!("reminded of the response deadline {due}"))
-        }
-        ComplaintChange::Retracted { reason } => (
-            "retracted".to_owned(),
-            reason.as_ref().map(|r| r.as_str().to_owned()),
-            None,
-            Vec::new(),
-        ),
-        ComplaintChange::Relisted { successor } => none(&format!("relisted (see {successor})")),
-        ComplaintChange::RemovalExpected => (
-            "removal expected".to_owned(),
-            Some("the seller's answer window passed in silence; not yet seen".to_owned()),
-            None,
-            Vec::new(),
-        ),
-        ComplaintChange::ReturnWatched { number } => {
-            none(&format!("watch {number} for the listing's return due"))
-        }
-        ComplaintChange::Reappeared => none("removed listing seen up again"),
-        ComplaintChange::RightLapsed { right } => (
-            "right lapsed".to_owned(),
-            Some(format!("right {right} expired while the complaint was open")),
-            None,
-            Vec::new(),
-        ),
-        ComplaintChange::Refiled { successor } => none(&format!("refiled as {successor}")),
-    }
-}
-
-fn actor_name(actor: &Actor) -> String {
-    match actor {
-        Actor::HolderUser { user, .. } => format!("holder user {user}"),
-        Actor::Representative { representative, .. } => format!("representative {representative}"),
-        Actor::Platform => "platform".to_owned(),
-        Actor::Seller => "seller".to_owned(),
-        Actor::System => "system".to_owned(),
-        Actor::Operator { user } => format!("operator {user}"),
-    }
 }

@@ -1,5 +1,6 @@
 //! `aliprotect dashboard`: where everything stands, for the client, a right or a campaign.
 
+use aliprotect::complaint::ComplaintStatus;
 use aliprotect::ids::{CampaignId, RightId};
 use aliprotect::metrics::Metrics;
 use aliprotect::store::{CountBy, GroupKey};
@@ -19,6 +20,7 @@ pub(crate) async fn run(
     let engine = &session.engine;
     let right: Option<RightId> = args.right.map(|r| id(&r, "right")).transpose()?;
     let campaign: Option<CampaignId> = args.campaign.map(|c| id(&c, "campaign")).transpose()?;
+    session.require_client().await?;
     let (by, group) = match (right, campaign) {
         (Some(right), _) => (CountBy::Right, GroupKey::Right(right)),
         (None, Some(campaign)) => (CountBy::Campaign, GroupKey::Campaign(Some(campaign))),
@@ -61,16 +63,17 @@ pub(crate) async fn run(
         Cell::Count(total),
         Cell::Empty,
     ]);
-    push_metrics(&mut table, &metrics);
+    // Removals the platform's rule makes expected are not removals until a check-back sees
+    // them: shown apart, never in the removal rate.
+    let expected = counts
+        .iter()
+        .filter(|c| c.group == group && c.status == ComplaintStatus::RemovalExpected)
+        .map(|c| c.count)
+        .sum();
+    push_metrics(&mut table, &metrics, expected);
     if right.is_none() && campaign.is_none() {
         let accuracy = engine.filer_accuracy(session.tenant).await?;
         let standing = &accuracy.standing;
-        let tone = match words(standing).as_str() {
-            "good" => Tone::Good,
-            "at risk" => Tone::Waiting,
-            "below" => Tone::Bad,
-            _ => Tone::Plain,
-        };
         let mut row = |measure: &str, value: Cell| {
             table.push(vec![
                 Cell::text("standing"),
@@ -79,10 +82,17 @@ pub(crate) async fn run(
                 Cell::Empty,
             ]);
         };
-        row("as a trusted filer", Cell::toned(words(standing), tone));
+        row(
+            "as a trusted filer",
+            Cell::toned(words(standing), tone_of(standing)),
+        );
         row("takedown rate", percent(accuracy.overall.takedown_rate));
         row(
-            "counter-notice rate",
+            "successful counter-notice rate",
+            percent(accuracy.overall.counter_notice_loss_rate),
+        );
+        row(
+            "counter-noticed (any outcome)",
             percent(accuracy.overall.counter_notice_rate),
         );
         if let Some(rules) = &engine.policy().trusted_filer {
@@ -91,15 +101,28 @@ pub(crate) async fn run(
                 percent(Some(rules.min_takedown_rate)),
             );
             row(
-                "counter-notice rate allowed",
+                "successful counter-notice rate allowed",
                 percent(Some(rules.max_successful_counter_notice_rate)),
+            );
+        }
+        // The standards hold per reason code too: one weak reason puts the filer at risk.
+        for (reason, standing) in &accuracy.standing_by_reason {
+            let rates = accuracy.by_reason.get(reason);
+            let reason = words(reason);
+            row(
+                &format!("as a trusted filer for {reason}"),
+                Cell::toned(words(standing), tone_of(standing)),
+            );
+            row(
+                &format!("takedown rate for {reason}"),
+                percent(rates.and_then(|r| r.takedown_rate)),
             );
         }
     }
     out.table(&table)
 }
 
-fn push_metrics(table: &mut Table, metrics: &Metrics) {
+fn push_metrics(table: &mut Table, metrics: &Metrics, expected: u64) {
     let mut row = |measure: &str, value: Cell| {
         table.push(vec![
             Cell::text("metrics"),
@@ -108,7 +131,9 @@ fn push_metrics(table: &mut Table, metrics: &Metrics) {
             Cell::Empty,
         ]);
     };
-    row("removal rate", percent(metrics.removal_rate));
+    row("removals seen (verified)", Cell::Count(metrics.removed));
+    row("removals expected, not yet seen", Cell::Count(expected));
+    row("removal rate (verified)", percent(metrics.removal_rate));
     row(
         "median hours to removal",
         hours(metrics.median_hours_to_removal),
@@ -125,9 +150,19 @@ fn push_metrics(table: &mut Table, metrics: &Metrics) {
     );
 }
 
-/// A rate as a percentage with one decimal (the same text in every format).
+/// Good standing reads green, at risk amber, below red.
+fn tone_of(standing: &impl std::fmt::Debug) -> Tone {
+    match words(standing).as_str() {
+        "good" => Tone::Good,
+        "at risk" => Tone::Waiting,
+        "below" => Tone::Bad,
+        _ => Tone::Plain,
+    }
+}
+
+/// A rate: a percentage for people, the number for scripts.
 fn percent(rate: Option<f64>) -> Cell {
-    rate.map_or(Cell::Empty, |r| Cell::text(format!("{:.1}%", 100.0 * r)))
+    rate.map_or(Cell::Empty, Cell::Share)
 }
 
 fn hours(value: Option<u32>) -> Cell {

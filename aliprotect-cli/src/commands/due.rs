@@ -12,6 +12,7 @@ use crate::session::Session;
 
 pub(crate) async fn run(session: &Session, out: &Output, args: DueArgs) -> Result<(), CliError> {
     let engine = &session.engine;
+    session.require_client().await?;
     let now = engine.clock().now();
     let until = args
         .within
@@ -27,17 +28,18 @@ pub(crate) async fn run(session: &Session, out: &Output, args: DueArgs) -> Resul
         "working_days_left",
         "action",
     ]);
-    for timer in timers.iter().filter(|t| until.is_none_or(|u| t.due <= u)) {
+    let shown = timers.iter().filter(|t| until.is_none_or(|u| t.due <= u));
+    for timer in shown.clone().take(args.limit) {
         let (what, action) = describe(timer.kind, timer.stream);
         let left = working_days_left(calendar, zone, now, timer.due);
         let overdue = timer.due <= now;
         table.push(vec![
             Cell::text(timer.stream),
             Cell::text(what),
-            Cell::toned(
-                timer.due.format("%Y-%m-%d %H:%M UTC"),
-                if overdue { Tone::Bad } else { Tone::Plain },
-            ),
+            match overdue {
+                true => Cell::toned(timer.due.format("%Y-%m-%d %H:%M UTC"), Tone::Bad),
+                false => Cell::Time(timer.due),
+            },
             Cell::text(timer.due.with_timezone(&zone).format("%Y-%m-%d %H:%M %:z")),
             if overdue {
                 Cell::toned("due now", Tone::Bad)
@@ -48,6 +50,13 @@ pub(crate) async fn run(session: &Session, out: &Output, args: DueArgs) -> Resul
         ]);
     }
     out.table(&table)?;
+    let total = shown.count();
+    if total > args.limit {
+        out.note(format!(
+            "{} more; show them with --limit {total}, or narrow with --within DAYS.",
+            total - args.limit
+        ));
+    }
     if timers.iter().any(|t| t.due <= now) {
         out.note("Some are due now: `aliprotect tick` fires them.");
     }
@@ -83,7 +92,7 @@ fn describe(kind: TimerKind, stream: StreamId) -> (&'static str, String) {
     match kind {
         TimerKind::SellerAnswerDeadline => (
             "seller's answer window ends",
-            "none: a silent seller loses the listing".to_owned(),
+            "none: the removal becomes expected, and a check-back falls due".to_owned(),
         ),
         TimerKind::ResponseDeadline => (
             "deadline to answer a counter-notice",
@@ -106,11 +115,24 @@ fn describe(kind: TimerKind, stream: StreamId) -> (&'static str, String) {
         ),
         TimerKind::ExpiryReminder => (
             "registration expires soon",
-            "renew it and amend the right".to_owned(),
+            format!(
+                "renew it, then: aliprotect right renew {} --expires-on DATE --document \
+                 renewal-document=FILE",
+                id_of(stream)
+            ),
         ),
         TimerKind::Expiry => (
             "registration expires",
-            "renew it and amend the right".to_owned(),
+            format!(
+                "renew it, then: aliprotect right renew {} --expires-on DATE --document \
+                 renewal-document=FILE",
+                id_of(stream)
+            ),
+        ),
+        TimerKind::ReturnWatch => (
+            "watch: is the removed listing back?",
+            "aliprotect tick --probe, or look and `complaint record still-listed` if it is"
+                .to_owned(),
         ),
         TimerKind::PowerExpiry => ("power of attorney expires", "renew the power".to_owned()),
         _ => ("timer", String::new()),
@@ -120,6 +142,7 @@ fn describe(kind: TimerKind, stream: StreamId) -> (&'static str, String) {
 fn id_of(stream: StreamId) -> String {
     match stream {
         StreamId::Complaint(id) => id.to_string(),
+        StreamId::Right(id) => id.to_string(),
         other => other.to_string(),
     }
 }

@@ -5,6 +5,7 @@ pub(crate) mod complaint;
 pub(crate) mod dashboard;
 pub(crate) mod due;
 pub(crate) mod notify;
+pub(crate) mod policy;
 pub(crate) mod right;
 pub(crate) mod seller;
 pub(crate) mod tick;
@@ -27,6 +28,42 @@ pub(crate) fn id<T: FromStr>(value: &str, what: &str) -> Result<T, CliError> {
 /// Free text typed on the command line (kept verbatim).
 pub(crate) fn text(value: &str, option: &str) -> Result<Text, CliError> {
     Text::new(value).map_err(|e| CliError::Usage(format!("{option}: {e}")))
+}
+
+/// The ids given on the command line and in a file (one per line, `-` for standard input;
+/// blank lines and `#` comments skipped), in order, each once.
+pub(crate) fn many_ids<T: FromStr + PartialEq>(
+    ids: &crate::cli::ManyIds,
+    what: &str,
+) -> Result<Vec<T>, CliError> {
+    let mut texts: Vec<String> = ids.ids.clone();
+    if let Some(path) = &ids.ids_from {
+        let content = if path.as_os_str() == "-" {
+            std::io::read_to_string(std::io::stdin()).map_err(|e| CliError::file(path, e))?
+        } else {
+            std::fs::read_to_string(path).map_err(|e| CliError::file(path, e))?
+        };
+        texts.extend(
+            content
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty() && !line.starts_with('#'))
+                .map(str::to_owned),
+        );
+    }
+    if texts.is_empty() {
+        return Err(CliError::Usage(format!(
+            "no {what} given: pass ids, or --ids-from FILE"
+        )));
+    }
+    let mut parsed: Vec<T> = Vec::with_capacity(texts.len());
+    for text in &texts {
+        let value: T = id(text, what)?;
+        if !parsed.contains(&value) {
+            parsed.push(value);
+        }
+    }
+    Ok(parsed)
 }
 
 /// An engine enum's name as people read it: `UnderReview` -> `under review`.

@@ -13,14 +13,15 @@ use super::{id, text, words};
 use crate::cli::RightCommand as Args;
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table, Tone};
-use crate::right_file::{evidence_kind, read_package};
+use crate::right_file::{evidence_argument, evidence_kind, keep, read_package};
 use crate::session::Session;
 
 pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(), CliError> {
     match args {
         Args::Register { file, write } => {
             let key = write.idempotency_key.as_deref();
-            let package = read_package(&file, session.tenant)?;
+            let (package, documents) = read_package(&file, session.tenant)?;
+            keep(session, &documents).await?;
             let right = RightId::from_uuid(session.new_id(key, "right", 0));
             let register = RightCommand::Register {
                 id: right,
@@ -47,7 +48,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
         Args::Check { right } => {
             let (package, right_id) = if Path::new(&right).is_file() {
                 (
-                    read_package(Path::new(&right), session.tenant)?,
+                    read_package(Path::new(&right), session.tenant)?.0,
                     RightId::new(),
                 )
             } else {
@@ -62,7 +63,8 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             write,
         } => {
             let right = id(&right, "right")?;
-            let package = read_package(&file, session.tenant)?;
+            let (package, documents) = read_package(&file, session.tenant)?;
+            keep(session, &documents).await?;
             let amend = RightCommand::Amend {
                 package: Box::new(package),
             };
@@ -70,7 +72,12 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             session
                 .run(session.me, Command::right(right, amend), key, 0)
                 .await?;
-            out.table(&rights_table([&load(session, right).await?]))
+            let amended = load(session, right).await?;
+            out.table(&rights_table([&amended]))?;
+            if amended.status == RightStatus::Rejected {
+                out.note(format!("Amended. Next: aliprotect right submit {right}"));
+            }
+            Ok(())
         }
         Args::Submit { id: right, write } => {
             let right = id(&right, "right")?;
@@ -119,6 +126,33 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
                 .await?;
             out.table(&rights_table([&load(session, right).await?]))
         }
+        Args::Renew {
+            id: right,
+            expires_on,
+            document,
+            write,
+        } => {
+            let right = id(&right, "right")?;
+            let expires_on =
+                chrono::NaiveDate::parse_from_str(&expires_on, "%Y-%m-%d").map_err(|e| {
+                    CliError::Usage(format!("--expires-on `{expires_on}`: {e} (YYYY-MM-DD)"))
+                })?;
+            let document = evidence_argument(&document)?;
+            keep(session, std::slice::from_ref(&document)).await?;
+            let renew = RightCommand::Renew {
+                expires_on,
+                document: document.evidence,
+            };
+            let key = write.idempotency_key.as_deref();
+            session
+                .run(session.me, Command::right(right, renew), key, 0)
+                .await?;
+            out.table(&rights_table([&load(session, right).await?]))?;
+            out.note(format!(
+                "Renewed until {expires_on}; the expiry reminder and deadline follow it."
+            ));
+            Ok(())
+        }
         Args::Withdraw {
             id: right,
             reason,
@@ -133,9 +167,15 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
                 .await?;
             out.table(&rights_table([&load(session, right).await?]))
         }
-        Args::List => {
+        Args::List { page } => {
+            session.require_client().await?;
+            let after: Option<RightId> = page.after.map(|a| id(&a, "right")).transpose()?;
             let rights = session.engine.rights(session.tenant).await?;
-            out.table(&rights_table(&rights))
+            let shown = rights
+                .iter()
+                .filter(|r| after.is_none_or(|a| r.id > a))
+                .take(page.limit);
+            out.table(&rights_table(shown))
         }
         Args::Show { id: right } => {
             let state = load(session, id(&right, "right")?).await?;
@@ -271,21 +311,14 @@ fn details(right: &IpRight) -> Table {
     );
     row("attempts", Cell::Count(u64::from(right.attempts)));
     row(
-        "approved_at",
-        Cell::optional(
-            right
-                .approved_at
-                .map(|at| at.format("%Y-%m-%d %H:%M:%S UTC")),
-        ),
+        "expires_on",
+        Cell::optional(right.package.registration.expires_on()),
     );
+    row("approved_at", Cell::optional_time(right.approved_at));
     for document in &right.package.evidence {
         row(
             "evidence",
-            Cell::text(format!(
-                "{} sha256:{}",
-                words(document.kind),
-                document.sha256
-            )),
+            Cell::text(format!("{} sha256:{}", document.kind, document.sha256)),
         );
     }
     for rejection in &right.rejections {

@@ -17,7 +17,9 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
     let Args::List {
         repeat_only,
         contacts,
+        limit,
     } = args;
+    session.require_client().await?;
     let records = session.engine.seller_records(session.tenant).await?;
     // Each seller's network, numbered largest first.
     let mut network_of: BTreeMap<SellerKey, (usize, usize)> = BTreeMap::new();
@@ -49,7 +51,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
         "repeat_infringer",
         "network",
     ]);
-    for (key, record) in sellers {
+    for (key, record) in sellers.into_iter().take(limit) {
         let flag = if record.repeat_infringer {
             Cell::toned("yes", Tone::Bad)
         } else {

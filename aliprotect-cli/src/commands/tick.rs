@@ -20,31 +20,49 @@ use crate::progress::Progress;
 use crate::session::Session;
 
 pub(crate) async fn run(session: &Session, out: &Output, args: TickArgs) -> Result<(), CliError> {
-    let report = if args.probe {
-        let probe = http_probe(&args)?;
-        let now = session.engine.clock().now();
-        let due_check_backs = session
-            .engine
-            .upcoming_timers(session.tenant)
-            .await?
-            .iter()
-            .filter(|t| t.kind == TimerKind::CheckBack && t.due <= now)
-            .count();
-        let progress = Progress::start("probing", out);
-        progress.update(0, due_check_backs);
-        let counted = Counted {
-            inner: probe,
-            done: AtomicUsize::new(0),
-            progress: progress.clone(),
-            total: due_check_backs,
-        };
-        let report = session.engine.tick_with_probe(&counted).await;
-        progress.finish();
-        report?
-    } else {
-        session.engine.tick().await?
+    if !args.probe {
+        let report = session.engine.tick().await?;
+        return out.table(&table(&report));
+    }
+    // Every page showing a removal is kept before the removal is recorded.
+    let probe = http_probe(&args)?.keeping_evidence_in(session.evidence()?);
+    let now = session.engine.clock().now();
+    let due_looks = session
+        .engine
+        .upcoming_timers(session.tenant)
+        .await?
+        .iter()
+        .filter(|t| matches!(t.kind, TimerKind::CheckBack | TimerKind::ReturnWatch))
+        .filter(|t| t.due <= now)
+        .count();
+    let progress = Progress::start("probing", out);
+    progress.update(0, due_looks);
+    let counted = Counted {
+        inner: probe,
+        done: AtomicUsize::new(0),
+        unknown: AtomicUsize::new(0),
+        first_unknown: std::sync::Mutex::new(None),
+        progress: progress.clone(),
+        total: due_looks,
     };
-    out.table(&table(&report))
+    let report = session.engine.tick_with_probe(&counted).await;
+    progress.finish();
+    let report = report?;
+    out.table(&table(&report))?;
+    let looked = counted.done.load(Ordering::Relaxed);
+    if looked > 0 && counted.unknown.load(Ordering::Relaxed) == looked {
+        let reason = counted
+            .first_unknown
+            .lock()
+            .ok()
+            .and_then(|first| first.clone())
+            .unwrap_or_default();
+        return Err(CliError::Environment(format!(
+            "none of the {looked} listing(s) could be looked at ({reason}); the timers \
+             fired, and the next check-back tries again"
+        )));
+    }
+    Ok(())
 }
 
 fn http_probe(args: &TickArgs) -> Result<HttpProbe, CliError> {
@@ -72,6 +90,9 @@ fn http_probe(args: &TickArgs) -> Result<HttpProbe, CliError> {
 struct Counted {
     inner: HttpProbe,
     done: AtomicUsize,
+    /// Looks that could not tell, and why the first one could not.
+    unknown: AtomicUsize,
+    first_unknown: std::sync::Mutex<Option<String>>,
     progress: Progress,
     total: usize,
 }
@@ -80,6 +101,12 @@ struct Counted {
 impl ListingProbe for Counted {
     async fn probe(&self, listing: &Listing) -> ProbeFinding {
         let finding = self.inner.probe(listing).await;
+        if let ProbeFinding::Unknown { reason } = &finding {
+            self.unknown.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut first) = self.first_unknown.lock() {
+                first.get_or_insert_with(|| reason.clone());
+            }
+        }
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         self.progress.update(done, self.total.max(done));
         finding
@@ -94,6 +121,7 @@ fn table(report: &TickReport) -> Table {
     row("timers fired", report.fired);
     row("found removed by check-back", report.found_removed);
     row("found still listed", report.found_live);
+    row("removed listings found back up", report.reappeared);
     row("could not tell (tried again later)", report.unknown);
     row("follow-up work done", report.follow_ups);
     row("stale timers dropped", report.dropped + report.stale);

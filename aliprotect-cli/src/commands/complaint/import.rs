@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use aliprotect::engine::IntakeReport;
-use aliprotect::intake::{DuplicateOf, IntakeFormat, IntakeRequest};
+use aliprotect::intake::{CsvOptions, DuplicateOf, IntakeFormat, IntakeRequest};
 use aliprotect::marketplace::Marketplace;
 
 use super::{id, reason_of, text};
@@ -14,15 +14,30 @@ use crate::output::{Cell, Output, Table};
 use crate::progress::Progress;
 use crate::session::Session;
 
+/// How an import reads its file and where it reports.
+pub(super) struct Options<'a> {
+    /// Where the rows not filed go.
+    pub(super) rejected: Option<&'a Path>,
+    /// The marketplace every row must belong to.
+    pub(super) marketplace: &'a str,
+    /// The URL column's header, when it has an unusual name.
+    pub(super) url_column: Option<String>,
+}
+
 pub(super) async fn run(
     session: &Session,
     out: &Output,
     path: &Path,
     args: FilingArgs,
-    rejected: Option<&Path>,
-    marketplace: &str,
+    options: Options<'_>,
 ) -> Result<(), CliError> {
+    let Options {
+        rejected,
+        marketplace,
+        url_column,
+    } = options;
     let format = format_of(path)?;
+    let csv = url_column.map_or_else(CsvOptions::default, CsvOptions::url_column);
     let marketplace: Marketplace = marketplace
         .parse()
         .map_err(|e| CliError::Usage(format!("--marketplace: {e}")))?;
@@ -45,7 +60,7 @@ pub(super) async fn run(
     let progress = Progress::start("filing", out);
     let report = session
         .engine
-        .intake(&request, format, bytes.as_slice(), |state| {
+        .intake_with(&request, format, &csv, bytes.as_slice(), |state| {
             progress.update(state.filed + state.failed, state.to_file);
         })
         .await;
@@ -64,6 +79,19 @@ pub(super) async fn run(
         return out.table(&ids);
     }
     out.table(&summary(&report))?;
+    // Nothing filed and nothing already filed: no row was usable, which is an input error
+    // (a file without a URL column, a file of search pages...).
+    if report.filed.is_empty() && report.duplicates.is_empty() && report.held_relistings.is_empty()
+    {
+        let first = rows.first().map_or_else(
+            || "the file has no rows".to_owned(),
+            |(line, why)| format!("line {line}: {why}"),
+        );
+        return Err(CliError::file(
+            path,
+            format!("no row could be filed ({first})"),
+        ));
+    }
     if !rows.is_empty() {
         match rejected {
             Some(path) => out.note(format!(
