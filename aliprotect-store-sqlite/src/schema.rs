@@ -321,6 +321,12 @@ pub(crate) fn connect(
         });
     }
     connection.busy_timeout(busy_timeout).map_err(&fail)?;
+    // Before any setting that writes to the file (WAL mode is kept in its header): another
+    // program's file is left exactly as it was.
+    let version: i64 = connection
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(&fail)?;
+    check_ours(&connection, path, version)?;
     connection
         .pragma_update(None, "journal_mode", "WAL")
         .map_err(&fail)?;
@@ -354,7 +360,6 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Op
             supported: SCHEMA_VERSION,
         });
     }
-    check_ours(connection, path, found)?;
     let pending = usize::try_from(found).unwrap_or(0);
     for (index, script) in MIGRATIONS.iter().enumerate().skip(pending) {
         let tx = connection.transaction().map_err(&fail)?;

@@ -112,6 +112,43 @@ fn a_file_from_a_newer_build_is_refused_and_left_alone() {
 }
 
 #[test]
+fn another_programs_database_is_refused_and_left_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    // One with tables of its own, one with an application id of its own.
+    let with_tables = dir.path().join("notes.sqlite");
+    let connection = rusqlite::Connection::open(&with_tables).unwrap();
+    connection
+        .execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me');")
+        .unwrap();
+    drop(connection);
+    let with_id = dir.path().join("other-app.sqlite");
+    let connection = rusqlite::Connection::open(&with_id).unwrap();
+    connection
+        .pragma_update(None, "application_id", 0x1234_5678)
+        .unwrap();
+    drop(connection);
+    for path in [with_tables, with_id] {
+        let before = std::fs::read(&path).unwrap();
+        match SqliteStore::open(&path) {
+            Err(OpenError::NotOurs { .. }) => {}
+            other => panic!("expected NotOurs for {}, got {other:?}", path.display()),
+        }
+        // Compared, not printed: the bytes of a page are no message.
+        assert!(
+            std::fs::read(&path).unwrap() == before,
+            "{} changed",
+            path.display()
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .filter(|name| name.ends_with("-wal") || name.ends_with("-shm"))
+            .collect();
+        assert!(leftovers.is_empty(), "no WAL files left: {leftovers:?}");
+    }
+}
+
+#[test]
 fn a_file_that_is_not_sqlite_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notes.txt");
