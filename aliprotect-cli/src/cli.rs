@@ -414,7 +414,7 @@ line with the same fields. Rerunning an import files nothing twice: rows already
 are reported as duplicates. Exits 2 when no row could be read."
     )]
     Import {
-        /// The file (.csv, or .jsonl / .ndjson).
+        /// The file: .csv, .tsv, .txt (a list of URLs), or .jsonl / .ndjson.
         file: PathBuf,
         #[command(flatten)]
         filing: FilingArgs,

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use aliprotect::complaint::{ComplaintRefusal, ComplaintRule};
 use aliprotect::engine::{EngineError, PolicyError};
 use aliprotect::right::{RightRefusal, RightRule};
 use aliprotect::store::StoreError;
@@ -111,6 +112,15 @@ impl From<EngineError> for CliError {
             EngineError::Policy(PolicyError::Unchanged) => CliError::refused(
                 "the database already follows these rules",
                 vec!["`aliprotect policy show` prints them.".to_owned()],
+            ),
+            EngineError::ComplaintRefused(ComplaintRefusal {
+                rule: ComplaintRule::ListingHasOpenComplaint { open },
+                ..
+            }) => CliError::refused(
+                format!("refused: the listing already has an open complaint, {open}"),
+                vec![format!(
+                    "One complaint per listing: `aliprotect complaint show {open}` prints it."
+                )],
             ),
             refused @ (EngineError::ComplaintRefused(_)
             | EngineError::CampaignRefused(_)

@@ -2,10 +2,11 @@
 //! Data goes to stdout; notes for people ("registered ...") go to stderr, so that
 //! `aliprotect ... --format csv > file.csv` holds the data only.
 //!
-//! Much of what is shown comes from sellers and scraped pages (titles, statements): a table
-//! shows control characters as visible escapes, never as terminal commands, and a CSV cell
-//! that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`) is quoted with `'`. JSON
-//! keeps numbers as numbers and times as RFC 3339.
+//! Much of what is shown comes from sellers and scraped pages (titles, statements): tables
+//! and CSV show control characters as visible escapes, never as terminal commands (CSV keeps
+//! line breaks and tabs), and a CSV cell that a spreadsheet would run as a formula (`=`, `+`,
+//! `-`, `@`) is quoted with `'`. JSON keeps text verbatim, numbers as numbers and times as
+//! RFC 3339.
 
 use std::io::{IsTerminal, Write};
 
@@ -74,11 +75,17 @@ impl Cell {
         }
     }
 
-    /// The value in a CSV cell: a text a spreadsheet would run as a formula is quoted.
+    /// The value in a CSV cell: a text a spreadsheet would run as a formula is quoted, and
+    /// control characters but line breaks and tabs are shown escaped, as CSV is often read
+    /// on a terminal too (JSON keeps the text verbatim).
     fn csv(&self) -> String {
         match self {
-            Cell::Text(text, _) if text.starts_with(['=', '+', '-', '@', '\t', '\r']) => {
-                format!("'{text}")
+            Cell::Text(text, _) => {
+                let text = visible_but(text, &['\n', '\t']);
+                match text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                    true => format!("'{text}"),
+                    false => text,
+                }
             }
             other => other.plain(),
         }
@@ -256,13 +263,19 @@ pub(crate) fn csv_text(table: &Table) -> Result<String, CliError> {
 /// `text` with control characters (escape sequences, carriage returns, bells) shown as
 /// `\u{..}` escapes: text from sellers and pages never commands the terminal.
 pub(crate) fn visible(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
+    visible_but(text, &[])
+}
+
+/// `text` with every control character but those in `kept` escaped.
+fn visible_but(text: &str, kept: &[char]) -> String {
+    let escaped = |c: char| c.is_control() && !kept.contains(&c);
+    if !text.chars().any(escaped) {
         return text.to_owned();
     }
     text.chars()
-        .map(|c| match c {
-            c if c.is_control() => c.escape_unicode().to_string(),
-            c => c.to_string(),
+        .map(|c| match escaped(c) {
+            true => c.escape_unicode().to_string(),
+            false => c.to_string(),
         })
         .collect()
 }
@@ -295,6 +308,11 @@ mod tests {
             assert_eq!(Cell::text(formula).csv(), format!("'{formula}"));
         }
         assert_eq!(Cell::text("plain").csv(), "plain");
+        assert_eq!(
+            Cell::text("a\u{1b}]0;title\u{7}\nb\tc").csv(),
+            "a\\u{1b}]0;title\\u{7}\nb\tc",
+            "terminal controls escaped, line breaks and tabs kept"
+        );
         assert_eq!(Cell::Count(3).csv(), "3");
     }
 

@@ -6,43 +6,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-
+use common::shop::Shop;
 use common::{Desk, sha256_hex};
-
-/// A marketplace stand-in: 404 for the listings in `gone`, a live page for the rest.
-fn marketplace(gone: Vec<String>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut request_line = String::new();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            // Read the headers to their end before answering.
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                line.clear();
-            }
-            let path = request_line.split_whitespace().nth(1).unwrap_or("/");
-            let (status, body) = if gone.iter().any(|g| path.contains(g.as_str())) {
-                ("404 Not Found", "gone")
-            } else {
-                ("200 OK", "<html>Wireless earbuds, 5 USD</html>")
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    address
-}
 
 fn url(product: u64) -> String {
     format!("https://www.alibaba.com/product-detail/Earbuds_{product}.html")
@@ -238,16 +203,13 @@ fn the_whole_story_from_the_command_line() {
 
     // 5. A month later the check-backs fall due; the marketplace shows one listing gone
     //    besides the disputed one, which a watch finds still down.
-    let shop = marketplace(vec![
-        "Earbuds_1600100003".to_owned(),
-        "Earbuds_1600100000".to_owned(),
-    ]);
+    let shop = Shop::open(&["Earbuds_1600100003", "Earbuds_1600100000"]);
     desk.now = "2026-04-01T09:00:00Z".to_owned();
     let ticked = desk.ok(&[
         "tick",
         "--probe",
         "--probe-via",
-        &shop,
+        &shop.address,
         "--probe-interval",
         "0",
         "--format",

@@ -6,6 +6,8 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+pub(crate) mod shop;
+
 /// A working directory with a database, and the clock every command sees.
 pub(crate) struct Desk {
     pub(crate) dir: tempfile::TempDir,

@@ -114,11 +114,13 @@ fn format_of(path: &Path) -> Result<IntakeFormat, CliError> {
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match extension.as_deref() {
-        Some("csv") => Ok(IntakeFormat::Csv),
+        // A plain list of URLs is read as CSV: one column, no header.
+        Some("csv" | "tsv" | "txt") => Ok(IntakeFormat::Csv),
         Some("jsonl" | "ndjson" | "json") => Ok(IntakeFormat::JsonLines),
         _ => Err(CliError::file(
             path,
-            "unknown format: name it .csv, or .jsonl for JSON Lines",
+            "unknown format: name it .csv (.tsv, or .txt for a list of URLs), or .jsonl for \
+             JSON Lines",
         )),
     }
 }
