@@ -54,7 +54,7 @@ async fn a_csv_of_keyword_search_results_is_filed_row_by_row() {
     }
     let bad_rows = [
         ("https://www.aliexpress.com/item/1005.html,,,,", "foreign"),
-        ("not a url,,,,", "malformed"),
+        ("not-a-url,,,,", "malformed"),
         (",Earbuds,,,", "missing"),
         (
             "https://www.alibaba.com/product-detail/A_77.html,,,,xyz",

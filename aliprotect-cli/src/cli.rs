@@ -761,7 +761,7 @@ pub(crate) struct TickArgs {
     #[arg(long, value_name = "TEXT", requires = "probe")]
     pub(crate) removed_marker: Vec<String>,
     /// Fetch listings through this base URL (a scraping gateway) instead of the
-    /// marketplace: a listing is fetched as URL/<its host>/<its path>.
+    /// marketplace: a listing is fetched as URL/HOST/PATH, with its own host and path.
     #[arg(long, value_name = "URL", requires = "probe")]
     pub(crate) probe_via: Option<String>,
     /// Seconds between two requests to one host.

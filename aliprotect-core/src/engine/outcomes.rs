@@ -104,7 +104,7 @@ fn plan(ours: ComplaintStatus, row: &StatusRow, no_reason: &Text) -> Plan {
 
 impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// Reads the platform's own complaint list (see
-    /// [`read_status_rows`](crate::intake::read_status_rows)) and brings each complaint it
+    /// [`read_status_rows`]) and brings each complaint it
     /// names to the outcome it shows, under the policy's status names: "In Progress" accepts
     /// a submitted complaint, "Unable to Process" records the refusal with the list's reason,
     /// "Listing Removed" records the removal as the platform reported it. A complaint named
