@@ -27,6 +27,12 @@
 //! - engine, `effects::timers_for`: a response deadline's reminder scheduled again after it
 //!   was sent: "due timers" differ;
 //! - the engine's calendar without the model's holiday: "due timers" differ.
+//!
+//! And on 2026-12-02, for the trust rules:
+//! - memory store, `commit`: a unique key held by another stream not refused: a second
+//!   filing on a listing with an open complaint is accepted, the model refuses it;
+//! - `RemovalCause::is_observed` true for `SellerSilent`: a removal nobody saw is recorded,
+//!   the model refuses it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
