@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 /// How hard a commit insists that its data reached the disk.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -323,10 +323,14 @@ pub(crate) fn connect(
     connection.busy_timeout(busy_timeout).map_err(&fail)?;
     // Before any setting that writes to the file (WAL mode is kept in its header): another
     // program's file is left exactly as it was.
-    let version: i64 = connection
+    // One read transaction, so that the version and the tables are of one moment (another
+    // process may be creating the file's tables meanwhile).
+    let read = connection.unchecked_transaction().map_err(&fail)?;
+    let version: i64 = read
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .map_err(&fail)?;
-    check_ours(&connection, path, version)?;
+    check_ours(&read, path, version)?;
+    read.commit().map_err(&fail)?;
     connection
         .pragma_update(None, "journal_mode", "WAL")
         .map_err(&fail)?;
@@ -347,22 +351,30 @@ pub(crate) fn connect(
     Ok(connection)
 }
 
-/// Brings the file's schema up to date, or refuses a file from a newer build.
+/// Brings the file's schema up to date, or refuses a file from a newer build. Each step
+/// reads the version under the write lock (`BEGIN IMMEDIATE`), so processes opening a new or
+/// older file at once apply each migration exactly once between them.
 pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), OpenError> {
     let fail = setup(path);
-    let found: i64 = connection
-        .pragma_query_value(None, "user_version", |row| row.get(0))
-        .map_err(&fail)?;
-    if found > SCHEMA_VERSION {
-        return Err(OpenError::SchemaTooNew {
-            path: path.to_owned(),
-            found,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    let pending = usize::try_from(found).unwrap_or(0);
-    for (index, script) in MIGRATIONS.iter().enumerate().skip(pending) {
-        let tx = connection.transaction().map_err(&fail)?;
+    loop {
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&fail)?;
+        let found: i64 = tx
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(&fail)?;
+        if found > SCHEMA_VERSION {
+            return Err(OpenError::SchemaTooNew {
+                path: path.to_owned(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let index = usize::try_from(found).unwrap_or(0);
+        let Some(script) = MIGRATIONS.get(index) else {
+            tx.commit().map_err(&fail)?;
+            break;
+        };
         tx.execute_batch(script).map_err(&fail)?;
         if index + 1 == METRIC_TABLES {
             crate::tallies::backfill(&tx).map_err(&fail)?;
@@ -378,9 +390,15 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Op
         tx.commit().map_err(&fail)?;
         tracing::info!(path = %path.display(), version = index + 1, "migrated schema");
     }
-    connection
-        .pragma_update(None, "application_id", APPLICATION_ID)
+    // Written once: an open that writes nothing takes no write lock from other processes.
+    let application_id: i32 = connection
+        .pragma_query_value(None, "application_id", |row| row.get(0))
         .map_err(&fail)?;
+    if application_id != APPLICATION_ID {
+        connection
+            .pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(&fail)?;
+    }
     Ok(())
 }
 

@@ -149,6 +149,31 @@ fn another_programs_database_is_refused_and_left_byte_for_byte() {
 }
 
 #[test]
+fn processes_creating_one_file_at_once_migrate_it_once() {
+    // Threads stand in for processes: each opens its own connections, and SQLite's file
+    // locks are what they share.
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shared.sqlite");
+        let barrier = std::sync::Barrier::new(6);
+        let opened: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..6)
+                .map(|_| {
+                    scope.spawn(|| {
+                        barrier.wait();
+                        SqliteStore::open(&path).map(drop)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for result in opened {
+            assert!(result.is_ok(), "round {round}: {result:?}");
+        }
+    }
+}
+
+#[test]
 fn a_file_that_is_not_sqlite_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notes.txt");
