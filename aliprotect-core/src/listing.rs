@@ -139,7 +139,14 @@ pub enum ListingUrlError {
 }
 
 /// One listing on a marketplace.
+///
+/// The key is derived from the URL, never taken on trust: a listing read back from a store
+/// has its key derived again by this version's rules, so a listing recorded under an
+/// earlier version's key (a mobile URL keyed by its path, say) meets the same listing filed
+/// today on one key, and the one-open-complaint rule holds across the upgrade. The URL, the
+/// fact that was recorded, is kept as it was.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "StoredListing")]
 pub struct Listing {
     /// Where it is offered.
     pub marketplace: Marketplace,
@@ -152,6 +159,41 @@ pub struct Listing {
     pub product_id: Option<String>,
     /// The seller's store id, where the URL carries one.
     pub seller_id: Option<String>,
+}
+
+/// A listing as a store kept it, before its key is derived again.
+#[derive(Deserialize)]
+struct StoredListing {
+    marketplace: Marketplace,
+    key: ListingKey,
+    url: Url,
+    product_id: Option<String>,
+    seller_id: Option<String>,
+}
+
+impl From<StoredListing> for Listing {
+    fn from(stored: StoredListing) -> Self {
+        // A URL the rules no longer read as a listing keeps the key it was filed under.
+        let derived = host_of(&stored.url)
+            .ok()
+            .and_then(|host| Listing::from_url(stored.marketplace, stored.url.clone(), &host).ok());
+        let Some(derived) = derived else {
+            return Listing {
+                marketplace: stored.marketplace,
+                key: stored.key,
+                url: stored.url,
+                product_id: stored.product_id,
+                seller_id: stored.seller_id,
+            };
+        };
+        Listing {
+            marketplace: stored.marketplace,
+            key: derived.key,
+            url: stored.url,
+            product_id: stored.product_id.or(derived.product_id),
+            seller_id: stored.seller_id.or(derived.seller_id),
+        }
+    }
 }
 
 /// Query parameters that only track the visit and never identify a listing.
@@ -674,5 +716,30 @@ mod tests {
         let l = Listing::parse("https://acme.en.alibaba.com/product-detail/x_42.html").unwrap();
         let json = serde_json::to_string(&l).unwrap();
         assert_eq!(serde_json::from_str::<Listing>(&json).unwrap(), l);
+    }
+
+    #[test]
+    fn a_stored_listing_is_keyed_again_by_todays_rules() {
+        let mobile =
+            Listing::parse("https://m.alibaba.com/product/1600300001/wireless-earbuds.html")
+                .unwrap();
+        let desktop =
+            Listing::parse("https://www.alibaba.com/product-detail/Earbuds_1600300001.html")
+                .unwrap();
+        // As an earlier version recorded it: keyed by its path, no product id.
+        let mut stored = serde_json::to_value(&mobile).unwrap();
+        stored["key"] = "alibaba.com/product/1600300001/wireless-earbuds.html".into();
+        stored["product_id"] = serde_json::Value::Null;
+        let read: Listing = serde_json::from_value(stored).unwrap();
+        assert_eq!(read.key, desktop.key);
+        assert_eq!(read.product_id.as_deref(), Some("1600300001"));
+        assert_eq!(read.url, mobile.url, "the recorded URL is kept");
+
+        // A URL today's rules do not read as a listing keeps the key it was filed under.
+        let mut stored = serde_json::to_value(&desktop).unwrap();
+        stored["url"] = "https://www.alibaba.com/".into();
+        stored["key"] = "alibaba.com/legacy".into();
+        let read: Listing = serde_json::from_value(stored).unwrap();
+        assert_eq!(read.key.as_str(), "alibaba.com/legacy");
     }
 }
