@@ -91,10 +91,14 @@ impl Session {
             Err(EngineError::Policy(PolicyError::NotRecorded)) => {
                 let policy = policy_of(settings::legacy_policy(&location)?);
                 let engine = Engine::new(store, notifier, clock()?, policy);
-                engine
+                match engine
                     .adopt_policy(operator(), reason("recorded from the earlier set-up")?)
-                    .await?;
-                engine
+                    .await
+                {
+                    // Another process recorded the same one first.
+                    Ok(_) | Err(EngineError::Policy(PolicyError::Unchanged)) => engine,
+                    Err(other) => return Err(other.into()),
+                }
             }
             Err(other) => return Err(other.into()),
         };
@@ -212,12 +216,15 @@ pub(crate) async fn init(global: &Global, name: PolicyName) -> Result<bool, CliE
     let policy = policy_of(name);
     let engine: CliEngine = Engine::new(store, Arc::new(DiscardNotifier), clock()?, policy);
     match engine.stored_policy().await? {
-        None => {
-            engine
-                .adopt_policy(operator(), reason("aliprotect init")?)
-                .await?;
-            Ok(true)
-        }
+        None => match engine
+            .adopt_policy(operator(), reason("aliprotect init")?)
+            .await
+        {
+            Ok(_) => Ok(true),
+            // Another `init` recorded the same policy first.
+            Err(EngineError::Policy(PolicyError::Unchanged)) => Ok(false),
+            Err(other) => Err(other.into()),
+        },
         Some(stored) if *stored.policy == *engine.policy() => Ok(false),
         Some(stored) => Err(CliError::refused(
             format!(

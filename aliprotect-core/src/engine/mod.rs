@@ -132,6 +132,11 @@ struct Inner<S, N, C> {
     worker: WorkerId,
     /// Set once the store's recorded policy was found to be this engine's (or recorded).
     policy_checked: tokio::sync::OnceCell<()>,
+    /// Set when a tick found the store following another policy (changed by another
+    /// engine): from then on every command is refused with it, not only the timers.
+    policy_refused: std::sync::Mutex<Option<PolicyError>>,
+    /// Whether `policy_refused` holds a refusal: read on every command without the lock.
+    commands_refused: std::sync::atomic::AtomicBool,
 }
 
 /// The workflow engine. Cheap to clone (clones share everything); `Send + Sync`.
@@ -223,6 +228,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 config,
                 worker: WorkerId::new(),
                 policy_checked: tokio::sync::OnceCell::new(),
+                policy_refused: std::sync::Mutex::new(None),
+                commands_refused: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -926,8 +933,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         probe: Option<&dyn ListingProbe>,
     ) -> Result<TickReport, EngineError> {
         // Timers fire under the store's policy only: a policy changed by another engine
-        // since this one checked stops this one here.
-        self.check_stored_policy().await?;
+        // since this one checked stops this one here, its commands included.
+        if let Err(error) = self.check_stored_policy().await {
+            if let EngineError::Policy(refusal @ PolicyError::Mismatch { .. }) = &error {
+                self.refuse_commands(refusal.clone());
+            }
+            return Err(error);
+        }
         let mut report = TickReport::default();
         let now = self.inner.clock.now();
         // A fired timer's commit ends the claim on its stream; should a command ever leave a

@@ -3,6 +3,7 @@
 //! asked to, with who and why recorded, rescheduling every stream's timers under the new one.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use chrono::Duration;
 
@@ -55,7 +56,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// has none yet; once per engine (see [`Engine::check_stored_policy`] for ticks).
     pub(super) async fn ensure_policy(&self) -> Result<(), EngineError> {
         if self.inner.policy_checked.initialized() {
-            return Ok(());
+            return match self.refused_commands() {
+                Some(refusal) => Err(refusal.into()),
+                None => Ok(()),
+            };
         }
         self.inner
             .policy_checked
@@ -97,9 +101,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// rescheduling is pending work committed with the change, so an engine that dies
     /// midway leaves it to the next tick of any engine.
     ///
-    /// Other engines still running with the old policy stop firing timers at their next
-    /// tick ([`PolicyError::Mismatch`]); restart them with the new policy (or with
-    /// [`Engine::open`]).
+    /// Other engines still running with the old policy decide commands under it until their
+    /// next tick, which finds the change ([`PolicyError::Mismatch`]) and from then on
+    /// refuses their timers and commands alike; stop them before a change, or restart them
+    /// with the new policy (or with [`Engine::open`]) after it.
     pub async fn adopt_policy(&self, actor: Actor, reason: Text) -> Result<Receipt, EngineError> {
         let Some((loaded, stored)) = self.load_policy().await? else {
             // Nothing recorded yet: recording it, by `actor`, is adopting it.
@@ -109,6 +114,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             return match self.commit_policy(None, actor, adopted).await {
                 Ok((receipt, _)) => {
                     let _ = self.inner.policy_checked.set(());
+                    self.accept_commands();
                     Ok(receipt)
                 }
                 // Another engine recorded one first: this one's is the store's, or not.
@@ -128,12 +134,40 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         };
         let (receipt, work) = self.commit_policy(Some(loaded), actor, change).await?;
         let _ = self.inner.policy_checked.set(());
+        self.accept_commands();
         if let Some(work) = work
             && self.inner.config.carry_out_follow_ups
         {
             self.carry_out(&work).await;
         }
         Ok(receipt)
+    }
+
+    /// From now on every command is refused with `refusal` (until this engine adopts its
+    /// policy again).
+    pub(super) fn refuse_commands(&self, refusal: PolicyError) {
+        *self.policy_refusal() = Some(refusal);
+        self.inner.commands_refused.store(true, Ordering::Release);
+    }
+
+    fn refused_commands(&self) -> Option<PolicyError> {
+        match self.inner.commands_refused.load(Ordering::Acquire) {
+            false => None,
+            true => self.policy_refusal().clone(),
+        }
+    }
+
+    fn accept_commands(&self) {
+        self.inner.commands_refused.store(false, Ordering::Release);
+        *self.policy_refusal() = None;
+    }
+
+    fn policy_refusal(&self) -> std::sync::MutexGuard<'_, Option<PolicyError>> {
+        // A poisoned lock only means a panic elsewhere while it was held: the value stands.
+        self.inner
+            .policy_refused
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn matches(&self, stored: &StoredPolicy) -> Result<(), EngineError> {

@@ -82,7 +82,26 @@ pub async fn unique_keys_hold_one_stream(store: &dyn Store) {
         Err(StoreError::UniqueKeyTaken { .. })
     ));
     first.applied(&taking(&first, vec![key(1)]));
-    let mut release = first.decide(ComplaintCommand::Submit);
+    // Taking a key the stream already holds keeps it, in one commit and in a batch.
+    let mut again = first.decide(ComplaintCommand::Submit);
+    again.unique.take = vec![key(1)];
+    store
+        .commit(again.clone())
+        .await
+        .expect("a stream takes a key it holds");
+    first.applied(&again);
+    let mut in_batch = first.decide(ComplaintCommand::Accept);
+    in_batch.unique.take = vec![key(1)];
+    let results = store.commit_batch(vec![in_batch.clone()]).await;
+    assert!(results[0].is_ok(), "in a batch: {:?}", results[0]);
+    first.applied(&in_batch);
+    assert!(matches!(
+        store.commit(taking(&third, vec![key(1)])).await,
+        Err(StoreError::UniqueKeyTaken { .. })
+    ));
+    let mut release = first.decide(ComplaintCommand::Retract {
+        reason: Some(fixtures::text("retracted")),
+    });
     release.unique.release = vec![key(1)];
     store.commit(release).await.expect("the holder releases");
     store
@@ -297,8 +316,9 @@ pub async fn reused_keys_are_refused<S: Store>(store: S) {
 /// The store keeps the policy its data follows: the first engine records its own; an engine
 /// with another policy is refused ([`PolicyError::Mismatch`]) for commands and ticks, until
 /// an operator changes the store's policy on purpose, which is recorded with who and why;
-/// the engines of the old policy are then refused in turn, and [`Engine::open`] follows the
-/// stored one. The check leaves the store with the Alibaba IPP policy it found.
+/// the engines of the old policy are then refused in turn (their commands too, once a tick
+/// found the change), and [`Engine::open`] follows the stored one. The check leaves the
+/// store with the Alibaba IPP policy it found.
 pub async fn policy_kept_with_the_data<S: Store>(store: S) {
     let store = Arc::new(store);
     let clock = ManualClock::at(fixtures::now());
@@ -348,6 +368,10 @@ pub async fn policy_kept_with_the_data<S: Store>(store: S) {
         mismatch(alibaba.tick().await.map(|_| ())),
         "an engine of the old policy stops ticking"
     );
+    assert!(
+        mismatch(approved_right_result(&alibaba).await),
+        "and, once its tick found the change, deciding commands under the old policy"
+    );
     let opened = Engine::open(Arc::clone(&store), notifier, clock)
         .await
         .expect("opened with the stored policy");
@@ -358,6 +382,7 @@ pub async fn policy_kept_with_the_data<S: Store>(store: S) {
         .await
         .expect("changed back");
     assert!(alibaba.tick().await.is_ok());
+    approved_right(&alibaba).await;
 }
 
 async fn approved_right_result<S: Store>(engine: &CheckEngine<S>) -> Result<(), EngineError> {
