@@ -93,7 +93,9 @@ ur AS (
 ut AS (
     INSERT INTO unique_keys (tenant, key, kind, stream)
     SELECT ok.tenant, u.key, ok.kind, ok.stream
-    FROM unnest($57::int4[], $58::text[]) AS u(idx, key) JOIN ok USING (idx)),
+    FROM unnest($57::int4[], $58::text[]) AS u(idx, key) JOIN ok USING (idx)
+    WHERE NOT EXISTS (SELECT 1 FROM unique_keys h WHERE h.tenant = ok.tenant
+                      AND h.key = u.key AND h.kind = ok.kind AND h.stream = ok.stream)),
 c AS (
     INSERT INTO status_counts (tenant, kind, status, n)
     SELECT ok.tenant, ok.kind, u.status, sum(u.delta)::int8

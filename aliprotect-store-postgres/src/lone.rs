@@ -148,11 +148,14 @@ impl Shape {
         }
         if self.take {
             // No ON CONFLICT: a key another stream holds (or is taking, in a transaction
-            // not yet committed) fails the whole statement on the primary key.
+            // not yet committed) fails the whole statement on the primary key. A key this
+            // stream holds already is kept as it is.
             parts.push(format!(
                 "ut AS (
     INSERT INTO unique_keys (tenant, key, kind, stream)
-    SELECT $1, k, $2, $3 FROM unnest($50::text[]) AS k WHERE {written})"
+    SELECT $1, k, $2, $3 FROM unnest($50::text[]) AS k WHERE {written}
+      AND NOT EXISTS (SELECT 1 FROM unique_keys h
+                      WHERE h.tenant = $1 AND h.key = k AND h.kind = $2 AND h.stream = $3))"
             ));
         }
         if self.counts {
