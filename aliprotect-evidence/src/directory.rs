@@ -56,19 +56,20 @@ impl EvidenceStore for DirectoryEvidence {
             self.next_temporary.fetch_add(1, Ordering::Relaxed)
         ));
         tokio::task::spawn_blocking(move || -> Result<(), std::io::Error> {
-            if path.exists() {
+            // Kept already, and intact: nothing to write. A damaged copy is replaced.
+            if std::fs::read(&path).is_ok_and(|kept| ContentHash::of_bytes(&kept) == hash) {
                 return Ok(());
             }
-            if let Some(directory) = path.parent() {
-                std::fs::create_dir_all(directory)?;
-            }
+            let directory = path.parent().unwrap_or(Path::new("."));
+            std::fs::create_dir_all(directory)?;
             let written = (|| {
                 use std::io::Write;
                 let mut file = std::fs::File::create(&temporary)?;
                 file.write_all(&bytes)?;
                 file.sync_all()?;
                 // Another writer's rename of the same bytes may come first: same content.
-                std::fs::rename(&temporary, &path)
+                std::fs::rename(&temporary, &path)?;
+                sync_directory(directory)
             })();
             if written.is_err() {
                 let _ = std::fs::remove_file(&temporary);
@@ -90,4 +91,14 @@ impl EvidenceStore for DirectoryEvidence {
         hash.verify(&bytes)?;
         Ok(Some(bytes))
     }
+}
+
+/// Makes a rename in `directory` durable: the new name survives a power cut once this
+/// returns (on Unix; elsewhere the file system gives no such call).
+fn sync_directory(directory: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(directory)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = directory;
+    Ok(())
 }

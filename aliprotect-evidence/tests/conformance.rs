@@ -47,6 +47,12 @@ async fn a_damaged_file_is_reported_not_returned() {
         }
         other => panic!("a damaged file must be reported, got {other:?}"),
     }
+    // Kept again, the damaged copy is replaced by the right bytes.
+    store.put(b"the original page".to_vec()).await.unwrap();
+    assert_eq!(
+        store.get(&hash).await.unwrap(),
+        Some(b"the original page".to_vec())
+    );
 }
 
 #[tokio::test]
