@@ -39,6 +39,17 @@ pub(crate) enum CliError {
     /// Something outside (network, terminal, signal handling) failed.
     #[error("{0}")]
     Environment(String),
+    /// Some items of a batch failed, each for its own reason (one line each); the exit code
+    /// is the gravest of theirs.
+    #[error("{message}")]
+    Batch {
+        /// What failed, in all.
+        message: String,
+        /// One line per failed item.
+        lines: Vec<String>,
+        /// The gravest exit code among the items'.
+        exit: u8,
+    },
 }
 
 impl CliError {
@@ -49,6 +60,7 @@ impl CliError {
             CliError::Refused { .. } | CliError::NotFound(_) => 1,
             CliError::Usage(_) | CliError::File { .. } => 2,
             CliError::Database(_) | CliError::Environment(_) => 3,
+            CliError::Batch { exit, .. } => *exit,
         }
     }
 
@@ -56,6 +68,7 @@ impl CliError {
     pub(crate) fn hints(&self) -> &[String] {
         match self {
             CliError::Refused { hints, .. } => hints,
+            CliError::Batch { lines, .. } => lines,
             _ => &[],
         }
     }
@@ -109,6 +122,9 @@ impl From<EngineError> for CliError {
                         .to_owned(),
                 ],
             ),
+            EngineError::Policy(PolicyError::Unreadable { detail }) => {
+                CliError::Database(format!("the database's policy cannot be read: {detail}"))
+            }
             EngineError::Policy(PolicyError::Unchanged) => CliError::refused(
                 "the database already follows these rules",
                 vec!["`aliprotect policy show` prints them.".to_owned()],

@@ -75,6 +75,41 @@ fn four_imports_of_one_file_at_once_file_each_listing_once() {
 }
 
 #[test]
+fn four_inits_at_once_all_succeed_and_record_the_policy_once() {
+    let desk = Desk::new();
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            desk.process(&["init"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for run in runs {
+        let output = run.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let shown: Value =
+        serde_json::from_str(&desk.ok(&["policy", "show", "--format", "json"])).unwrap();
+    let field = |name: &str| {
+        shown
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["field"] == name)
+            .unwrap()["value"]
+            .clone()
+    };
+    assert_eq!(field("name"), "alibaba-ipp");
+    assert_eq!(field("revision"), 1, "recorded once");
+}
+
+#[test]
 fn an_idempotency_key_belongs_to_one_request() {
     let desk = Desk::new();
     let right = desk.approved_right();
@@ -120,6 +155,50 @@ fn an_idempotency_key_belongs_to_one_request() {
     assert!(stderr.contains("`k2`"), "{stderr}");
     let shown = desk.ok(&["complaint", "show", &first]);
     assert!(shown.contains("| in progress"), "nothing recorded: {shown}");
+
+    // On many ids, the key misused for one of them decides the exit code: 2, not 1.
+    let other = desk.id(&Desk::file_args(&right, &[&url(1_600_600_004)]));
+    desk.ok(&["complaint", "record", "accepted", &other]);
+    let stderr = desk.fails(
+        2,
+        &[
+            "complaint",
+            "record",
+            "unable",
+            &first,
+            &other,
+            "--reason",
+            "Invalid link.",
+            "--idempotency-key",
+            "k2",
+        ],
+    );
+    assert!(
+        stderr.contains("1 of 2 complaints not recorded"),
+        "{stderr}"
+    );
+
+    // A rerun of the same request with its key is answered, not refused: follow-ups too.
+    desk.ok(&[
+        "complaint",
+        "record",
+        "removed",
+        &first,
+        "--idempotency-key",
+        "k3",
+    ]);
+    let relisting = url(1_600_600_003);
+    let relisted = [
+        "complaint",
+        "relisted",
+        &first,
+        &relisting,
+        "--idempotency-key",
+        "r1",
+    ];
+    let once = desk.ok(&relisted);
+    assert_eq!(desk.ok(&relisted), once, "the same answer again");
+    assert_eq!(count(&desk), 3, "one relisting filed");
 }
 
 #[test]

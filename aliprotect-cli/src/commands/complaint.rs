@@ -285,6 +285,8 @@ async fn follow_up(
         old.filed.reason,
         explanation.unwrap_or_else(|| old.filed.explanation.clone()),
     );
+    // Derived from the key like the complaint's id: a rerun is the same request.
+    filing.filing = FilingId::from_uuid(session.new_id(key, "filing", 0));
     filing.evidence = old.filed.evidence.clone();
     filing.campaign = old.filed.campaign;
     filing.follows = Some(follows);

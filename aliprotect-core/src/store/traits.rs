@@ -82,11 +82,11 @@ pub trait EventLog: Send + Sync + 'static {
         key: &IdempotencyKey,
     ) -> Result<Option<StoredReceipt>, StoreError>;
 
-    /// Up to `limit` streams of every tenant, in `(tenant, stream)` order (tenants and ids
-    /// by their UUID bytes, streams of one id by kind), starting after `after`: every stream
-    /// with at least one event appears in exactly one page of a walk from `None`, whatever
-    /// is committed meanwhile to existing streams. For store-wide work: rescheduling timers
-    /// under a new policy, copying a store.
+    /// Up to `limit` streams of every tenant, in `(tenant, stream)` order (by tenant, then
+    /// the stream's kind, then its id; ids by their UUID bytes), starting after `after`:
+    /// every stream with at least one event appears in exactly one page of a walk from
+    /// `None`, whatever is committed meanwhile to existing streams. For store-wide work:
+    /// rescheduling timers under a new policy, copying a store.
     async fn stream_keys(
         &self,
         after: Option<(TenantId, StreamId)>,

@@ -97,7 +97,8 @@ pub(super) async fn run(
 }
 
 /// One outcome for many complaints in one batch: each gets its own result; the recorded
-/// ones are listed, the refused ones said, and the exit code is 1 if any was refused.
+/// ones are listed, the others said, and the exit code is the gravest of theirs (1 if only
+/// refused).
 async fn many(
     session: &Session,
     out: &Output,
@@ -131,12 +132,19 @@ async fn many(
         .iter()
         .map(|(id, error)| format!("{id}: {error}"))
         .collect();
-    Err(CliError::refused(
-        format!(
-            "{} of {} complaints refused (the others are recorded):",
+    // A database failure or a misused key says more than a refusal: the gravest code wins.
+    let exit = refused
+        .iter()
+        .map(|(_, error)| error.exit_code())
+        .max()
+        .unwrap_or(1);
+    Err(CliError::Batch {
+        message: format!(
+            "{} of {} complaints not recorded (the others are):",
             refused.len(),
             ids.len()
         ),
         lines,
-    ))
+        exit,
+    })
 }
