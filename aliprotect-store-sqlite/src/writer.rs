@@ -205,11 +205,16 @@ fn write_one(
             return Ok(Err(StoreError::DuplicateIdempotencyKey(record.key.clone())));
         }
     }
-    // Checked inside the writer's transaction, which no other writer shares: the key cannot
-    // be taken between this look and the write below.
-    if let Some(taken) = crate::unique_keys::taken(tx, tenant, stream, commit)? {
-        return Ok(Err(taken));
-    }
+    // Inside the writer's transaction, which no other writer shares: a key is taken by one
+    // stream at most. Given back if the version check below refuses the commit.
+    let taken = match crate::unique_keys::take(tx, tenant, stream, commit)? {
+        Ok(taken) => taken,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let refuse = |refusal: StoreError| -> Result<Result<(), StoreError>, rusqlite::Error> {
+        crate::unique_keys::untake(tx, tenant, &taken)?;
+        Ok(Err(refusal))
+    };
     let version = commit.expected_version + commit.events.len() as u64;
     let (expected, new_version) = (as_i64(commit.expected_version), as_i64(version));
     let previous_status: Option<i64> = if commit.expected_version == 0 {
@@ -236,7 +241,7 @@ fn write_one(
                 prepared.next_due,
             ])?;
         if inserted == 0 {
-            return Ok(Err(conflict(tx, prepared)?));
+            return refuse(conflict(tx, prepared)?);
         }
         None
     } else {
@@ -259,7 +264,7 @@ fn write_one(
                 expected,
             ])?;
         if updated == 0 {
-            return Ok(Err(conflict(tx, prepared)?));
+            return refuse(conflict(tx, prepared)?);
         }
         prepared.status_before
     };
@@ -338,8 +343,8 @@ fn write_one(
             &record.request.as_bytes()[..],
         ])?;
     }
-    if !commit.unique.is_empty() {
-        crate::unique_keys::write(tx, tenant, stream, commit)?;
+    if !commit.unique.release.is_empty() {
+        crate::unique_keys::release(tx, tenant, stream, commit)?;
     }
     Ok(Ok(()))
 }

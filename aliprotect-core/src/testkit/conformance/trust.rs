@@ -109,6 +109,19 @@ pub async fn unique_keys_hold_one_stream(store: &dyn Store) {
         .await
         .expect("a released key is taken again");
 
+    // A commit refused for its version takes no key.
+    let stale = Builder::new(tenant);
+    let mut refused = taking(&stale, vec![key(5)]);
+    refused.expected_version = 7;
+    assert!(matches!(
+        store.commit(refused).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    store
+        .commit(taking(&Builder::new(tenant), vec![key(5)]))
+        .await
+        .expect("the key of a commit refused for its version stays free");
+
     // Two commits racing for one key: exactly one holder.
     let (a, b) = (Builder::new(tenant), Builder::new(tenant));
     let (ra, rb) = futures_join(
