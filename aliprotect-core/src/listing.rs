@@ -287,7 +287,14 @@ fn parse_url(input: &str) -> Result<Url, ListingUrlError> {
             max: Listing::MAX_URL_LEN,
         });
     }
-    if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // Bytes for the usual ASCII URL; characters only for the rare one with others.
+    let refused = match input.is_ascii() {
+        true => input
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control()),
+        false => input.chars().any(|c| c.is_whitespace() || c.is_control()),
+    };
+    if refused {
         return Err(ListingUrlError::SpaceOrControl);
     }
     let url = Url::parse(input)?;

@@ -63,7 +63,7 @@ pub struct MemoryStore {
     shards: Box<[RwLock<Shard>]>,
     receipts: Mutex<HashMap<(TenantId, IdempotencyKey), StoredReceipt>>,
     /// Which stream holds each unique key of each tenant.
-    unique: Mutex<HashMap<(TenantId, UniqueKey), StreamId>>,
+    unique: Mutex<HashMap<TenantId, HashMap<UniqueKey, StreamId>>>,
     next_seq: AtomicU64,
     shard_hasher: foldhash::fast::FixedState,
 }
@@ -161,9 +161,9 @@ impl EventLog for MemoryStore {
         commit.check()?;
         let mut shard = self.shard(commit.stream).write();
         shard.validate(&commit)?;
-        // Lock order: shard, then receipts, then unique keys. Each is checked and written
-        // under all the locks it needs, so a used key or a taken unique key refuses the
-        // whole commit, and a recorded one implies the commit.
+        // Lock order: shard, then receipts, then unique keys. Each is checked before anything
+        // is written, so a used key or a taken unique key refuses the whole commit, and a
+        // recorded one implies the commit.
         let mut receipts = match &commit.receipt {
             Some(record) => {
                 let receipts = self.receipts.lock();
@@ -174,27 +174,36 @@ impl EventLog for MemoryStore {
             }
             None => None,
         };
-        let mut unique = match commit.unique.is_empty() {
-            true => None,
-            false => {
-                let unique = self.unique.lock();
-                for key in &commit.unique.take {
-                    match unique.get(&(commit.tenant, key.clone())) {
-                        Some(holder) if *holder != commit.stream => {
-                            return Err(StoreError::UniqueKeyTaken {
-                                key: key.clone(),
-                                holder: *holder,
-                            });
-                        }
-                        _ => {}
+        // Keys are claimed before the commit is applied, under their own lock held only
+        // that long (filings of two shards do not wait on each other's apply): the shard's
+        // lock, held throughout, keeps the new holder's state from being read before it is
+        // applied, and nothing after validation refuses a commit.
+        if !commit.unique.is_empty() {
+            let mut unique = self.unique.lock();
+            let held = unique.entry(commit.tenant).or_default();
+            for key in &commit.unique.take {
+                match held.get(key) {
+                    Some(holder) if *holder != commit.stream => {
+                        return Err(StoreError::UniqueKeyTaken {
+                            key: key.clone(),
+                            holder: *holder,
+                        });
                     }
+                    _ => {}
                 }
-                Some(unique)
             }
-        };
-        let (tenant, stream) = (commit.tenant, commit.stream);
+            let stream = commit.stream;
+            for key in &commit.unique.release {
+                if held.get(key) == Some(&stream) {
+                    held.remove(key);
+                }
+            }
+            for key in std::mem::take(&mut commit.unique.take) {
+                held.insert(key, stream);
+            }
+        }
+        let tenant = commit.tenant;
         let receipt = commit.receipt.clone();
-        let keys = std::mem::take(&mut commit.unique);
         let replaced = shard.apply(commit, || self.next_seq.fetch_add(1, Ordering::Relaxed));
         if let (Some(receipts), Some(record)) = (receipts.as_mut(), receipt) {
             receipts.insert(
@@ -205,18 +214,6 @@ impl EventLog for MemoryStore {
                 },
             );
         }
-        if let Some(unique) = unique.as_mut() {
-            for key in keys.release {
-                let held = (tenant, key);
-                if unique.get(&held) == Some(&stream) {
-                    unique.remove(&held);
-                }
-            }
-            for key in keys.take {
-                unique.insert((tenant, key), stream);
-            }
-        }
-        drop(unique);
         drop(receipts);
         drop(shard);
         // Freed here, after the locks are released.

@@ -437,10 +437,21 @@ impl Complaint {
     /// may have a newer complaint by then, and a seller's counter-notice is a fact to record
     /// whatever else is open.
     pub fn unique_keys(&self) -> Vec<UniqueKey> {
-        match self.status().is_open() && self.removed_at.is_none() {
-            true => vec![UniqueKey::open_complaint_on(&self.filed.listing.key)],
+        match self.holds_unique_keys() {
+            true => self.own_unique_keys(),
             false => Vec::new(),
         }
+    }
+
+    /// Whether it holds its unique keys in this state (see [`Complaint::unique_keys`]).
+    pub fn holds_unique_keys(&self) -> bool {
+        self.status().is_open() && self.removed_at.is_none()
+    }
+
+    /// The keys it holds whenever it holds any: they follow from its listing, which a
+    /// complaint never changes.
+    pub fn own_unique_keys(&self) -> Vec<UniqueKey> {
+        vec![UniqueKey::open_complaint_on(&self.filed.listing.key)]
     }
 }
 

@@ -8,7 +8,7 @@ use crate::complaint::{Complaint, ComplaintDecider};
 use crate::decider::Decider;
 use crate::power::{Power, PowerDecider};
 use crate::right::{IpRight, RightDecider};
-use crate::store::{DomainEvent, Snapshot, StreamStatus, UniqueKey};
+use crate::store::{DomainEvent, Snapshot, StreamStatus};
 
 /// A decider whose streams the engine stores.
 pub(super) trait Aggregate: Decider<State = Option<Self::Item>> {
@@ -20,9 +20,9 @@ pub(super) trait Aggregate: Decider<State = Option<Self::Item>> {
     fn stored(event: Self::Event) -> DomainEvent;
     /// A state, as stored.
     fn snapshot(item: Self::Item) -> Snapshot;
-    /// The unique keys a stream in this state holds.
-    fn unique_keys(_item: &Self::Item) -> Vec<UniqueKey> {
-        Vec::new()
+    /// Whether a stream in this state holds its unique keys (none by default).
+    fn holds_unique_keys(_item: &Self::Item) -> bool {
+        false
     }
 }
 
@@ -50,8 +50,8 @@ impl Aggregate for ComplaintDecider {
     fn snapshot(item: Complaint) -> Snapshot {
         Snapshot::Complaint(Arc::new(item))
     }
-    fn unique_keys(item: &Complaint) -> Vec<UniqueKey> {
-        item.unique_keys()
+    fn holds_unique_keys(item: &Complaint) -> bool {
+        item.holds_unique_keys()
     }
 }
 

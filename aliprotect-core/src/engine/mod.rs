@@ -171,8 +171,8 @@ struct Decision {
     events: Vec<DomainEvent>,
     /// The state after the events.
     snapshot: Snapshot,
-    /// The unique keys the stream held at that version.
-    keys_before: Vec<UniqueKey>,
+    /// Whether the stream held its unique keys at that version.
+    held_keys_before: bool,
 }
 
 /// A decided command: its commit and the receipt it yields once committed.
@@ -584,7 +584,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         now: DateTime<Utc>,
     ) -> Result<Decided, EngineError> {
         let before = state.as_ref().map(D::status);
-        let keys_before = state.as_ref().map(D::unique_keys).unwrap_or_default();
+        let held_keys_before = state.as_ref().is_some_and(D::holds_unique_keys);
         let Some(item) = events.iter().fold(state, D::evolve) else {
             return Err(EngineError::NotFound(stream));
         };
@@ -594,7 +594,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             before,
             events: events.into_iter().map(D::stored).collect(),
             snapshot: D::snapshot(item),
-            keys_before,
+            held_keys_before,
         };
         self.prepare(request, decision, now)
     }
@@ -606,17 +606,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         decision: Decision,
         now: DateTime<Utc>,
     ) -> Result<Decided, EngineError> {
-        let fingerprint = match request.idempotency_key {
-            Some(_) => request.fingerprint()?,
-            None => RequestFingerprint::of_bytes(&[]),
-        };
         let Decision {
             stream,
             expected_version,
             before,
             events,
             snapshot,
-            keys_before,
+            held_keys_before,
         } = decision;
         let tenant = request.tenant;
         let appended = u32::try_from(events.len()).unwrap_or(u32::MAX);
@@ -643,7 +639,16 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 false => self.lease(now, Duration::zero()),
             },
         });
-        let unique = UniqueKeyChange::between(&keys_before, &snapshot.unique_keys());
+        let unique = snapshot.unique_key_change(held_keys_before);
+        // Only a keyed request is fingerprinted: the hash is of its whole command.
+        let record = match &request.idempotency_key {
+            Some(key) => Some(ReceiptRecord {
+                key: key.clone(),
+                request: request.fingerprint()?,
+                receipt,
+            }),
+            None => None,
+        };
         let commit = Commit {
             tenant,
             stream,
@@ -652,11 +657,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             timers: effects::timers_for(tenant, stream, &snapshot, &self.inner.policy),
             events,
             snapshot,
-            receipt: request.idempotency_key.clone().map(|key| ReceiptRecord {
-                key,
-                request: fingerprint,
-                receipt,
-            }),
+            receipt: record,
             metrics: None,
             work,
             status,
@@ -699,7 +700,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let open = self
             .load_complaint(request.tenant, id)
             .await?
-            .is_some_and(|complaint| !complaint.unique_keys().is_empty());
+            .is_some_and(|complaint| complaint.holds_unique_keys());
         Ok(open.then_some(id))
     }
 

@@ -66,6 +66,27 @@ impl Snapshot {
         }
     }
 
+    /// What a commit moving a stream from a state that held its keys (`held_before`) to
+    /// this one takes and releases. A stream's keys follow from what never changes in it
+    /// (a complaint's listing), so only their holding changes: nothing is allocated for
+    /// the many commits that leave it as it was.
+    pub fn unique_key_change(&self, held_before: bool) -> UniqueKeyChange {
+        let Snapshot::Complaint(complaint) = self else {
+            return UniqueKeyChange::default();
+        };
+        match (held_before, complaint.holds_unique_keys()) {
+            (false, true) => UniqueKeyChange {
+                take: complaint.own_unique_keys(),
+                release: Vec::new(),
+            },
+            (true, false) => UniqueKeyChange {
+                take: Vec::new(),
+                release: complaint.own_unique_keys(),
+            },
+            _ => UniqueKeyChange::default(),
+        }
+    }
+
     /// Whether this is the state of `stream` in `tenant`.
     pub fn belongs_to(&self, tenant: TenantId, stream: StreamId) -> bool {
         match (stream, self) {

@@ -24,8 +24,15 @@ impl UniqueKey {
     /// The key of `scope` and `value`: `scope/value`, or `scope/sha256:<hex>` when that
     /// would be longer than [`UniqueKey::MAX_LEN`].
     pub fn new(scope: &str, value: &str) -> Self {
-        let plain = format!("{scope}/{value}");
-        if plain.len() <= Self::MAX_LEN && !plain.contains('\0') {
+        if scope.len() + 1 + value.len() <= Self::MAX_LEN
+            && !scope.contains('\0')
+            && !value.contains('\0')
+        {
+            // Built in place: a key is made on every filing.
+            let mut plain = String::with_capacity(scope.len() + 1 + value.len());
+            plain.push_str(scope);
+            plain.push('/');
+            plain.push_str(value);
             return Self(plain);
         }
         Self(format!(
