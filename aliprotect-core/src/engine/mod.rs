@@ -52,7 +52,7 @@ use crate::store::{
     Commit, ComplaintRow, Count, CountBy, DomainEvent, FollowUpWork, IdempotencyKey, Lease,
     PendingWork, Receipt, ReceiptRecord, RequestFingerprint, Snapshot, StatusChange, Store,
     StoreError, StoredEvent, StoredReceipt, StreamId, StreamStatus, Timer, TimerKind, UniqueKey,
-    UniqueKeyChange, WorkId,
+    WorkId,
 };
 
 /// Tunables of the engine; the defaults suit most embedders.
@@ -1093,24 +1093,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         .into_iter()
         .filter(|t| t.kind != timer.kind)
         .collect();
-        let status = StreamStatus::of(&loaded.snapshot);
-        let commit = Commit {
-            tenant: timer.tenant,
-            stream: timer.stream,
-            expected_version: loaded.version,
-            events: Vec::new(),
-            snapshot: loaded.snapshot,
-            outbox: Vec::new(),
-            timers,
-            receipt: None,
-            metrics: None,
-            work: None,
-            status: StatusChange {
-                before: Some(status),
-                after: status,
-            },
-            unique: UniqueKeyChange::default(),
-        };
+        let commit = Commit::timers_only(timer.tenant, timer.stream, loaded, timers);
         match store.commit(commit).await {
             // A conflict means the stream moved on and its timers were replaced anyway.
             Ok(()) | Err(StoreError::Conflict { .. }) => {

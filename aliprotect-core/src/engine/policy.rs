@@ -307,24 +307,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         if timers == effects::timers_for(tenant, stream, &loaded.snapshot, old) {
             return Ok(());
         }
-        let status = StreamStatus::of(&loaded.snapshot);
-        let commit = Commit {
-            tenant,
-            stream,
-            expected_version: loaded.version,
-            events: Vec::new(),
-            snapshot: loaded.snapshot,
-            outbox: Vec::new(),
-            timers,
-            receipt: None,
-            metrics: None,
-            work: None,
-            status: StatusChange {
-                before: Some(status),
-                after: status,
-            },
-            unique: UniqueKeyChange::default(),
-        };
+        let commit = Commit::timers_only(tenant, stream, loaded, timers);
         match self.inner.store.commit(commit).await {
             Ok(()) | Err(StoreError::Conflict { .. }) => Ok(()),
             Err(other) => Err(other.into()),

@@ -204,6 +204,35 @@ pub struct Commit {
 }
 
 impl Commit {
+    /// A commit that only replaces the timers of a stream as `loaded` (no event, nothing
+    /// else moved): for timers recomputed or fired without a decision. Refused like any
+    /// commit if the stream moved on since it was loaded.
+    pub fn timers_only(
+        tenant: TenantId,
+        stream: StreamId,
+        loaded: Loaded,
+        timers: Vec<Timer>,
+    ) -> Self {
+        let status = StreamStatus::of(&loaded.snapshot);
+        Commit {
+            tenant,
+            stream,
+            expected_version: loaded.version,
+            events: Vec::new(),
+            snapshot: loaded.snapshot,
+            outbox: Vec::new(),
+            timers,
+            receipt: None,
+            metrics: None,
+            work: None,
+            status: StatusChange {
+                before: Some(status),
+                after: status,
+            },
+            unique: UniqueKeyChange::default(),
+        }
+    }
+
     /// The checks every backend makes before writing anything, shared so that no backend
     /// has to repeat them: the snapshot is of the committed stream and tenant, and the
     /// outbox messages and pending work are keyed by them (work by the version the commit
