@@ -322,18 +322,15 @@ pub(crate) fn connect(
     }
     connection.busy_timeout(busy_timeout).map_err(&fail)?;
     // Before any setting that writes to the file (WAL mode is kept in its header): another
-    // program's file is left exactly as it was.
-    // One read transaction, so that the version and the tables are of one moment (another
-    // process may be creating the file's tables meanwhile).
+    // program's file is left exactly as it was. One read transaction, so that the version
+    // and the tables are of one moment (another process may be creating them meanwhile).
     let read = connection.unchecked_transaction().map_err(&fail)?;
     let version: i64 = read
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .map_err(&fail)?;
     check_ours(&read, path, version)?;
     read.commit().map_err(&fail)?;
-    connection
-        .pragma_update(None, "journal_mode", "WAL")
-        .map_err(&fail)?;
+    set_wal(&connection, busy_timeout).map_err(&fail)?;
     let synchronous = match durability {
         Durability::Normal => "NORMAL",
         Durability::Full => "FULL",
@@ -349,6 +346,26 @@ pub(crate) fn connect(
         .pragma_update(None, "temp_store", "MEMORY")
         .map_err(&fail)?;
     Ok(connection)
+}
+
+/// Switches the file to WAL, waiting up to `patience` for other connections doing the same:
+/// the switch needs the file to itself, and SQLite answers "busy" at once, without its busy
+/// handler, to a connection that would otherwise deadlock with another (seen: six processes
+/// opening a new file at once).
+fn set_wal(connection: &Connection, patience: Duration) -> rusqlite::Result<()> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match connection.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if error.code == ErrorCode::DatabaseBusy && started.elapsed() < patience =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Brings the file's schema up to date, or refuses a file from a newer build. Each step
