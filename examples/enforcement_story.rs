@@ -5,13 +5,15 @@
 //!
 //! 1. A trademark is registered; the package check finds the missing articles of
 //!    incorporation before the first submission.
-//! 2. The platform rejects it twice (reasons kept verbatim) and approves the third try.
-//!    Listings found meanwhile are staged and filed automatically on approval.
+//! 2. The platform rejects it twice (reasons kept verbatim); each time a new scan is attached
+//!    (the same package again would be refused), and the third try is approved. Listings
+//!    found meanwhile are staged and filed automatically on approval.
 //! 3. Eight pasted URLs become one filing; the platform takes them up.
 //! 4. Outcomes: a removal, an "Unable to Process" that is refiled, a counter-notice that is
 //!    answered and lost by the seller, one accepted by the holder, silent sellers.
-//! 5. A check-back finds a removal nobody announced; the seller relists and a linked complaint
-//!    starts the next round.
+//! 5. Silent sellers' removals become expected, not recorded; a check-back finds a removal
+//!    nobody announced and records it with what it saw; the seller relists and a linked
+//!    complaint starts the next round.
 //! 6. The dashboard: complaints by status as the platform shows them, then the campaign's
 //!    metrics (every complaint here belongs to one campaign, saved once the right is approved).
 #![allow(clippy::print_stdout)]
@@ -102,11 +104,14 @@ fn evidence(kind: EvidenceKind, content: &str) -> Evidence {
     )
 }
 
-fn package(holder: RightsHolder, with_articles: bool) -> Result<SubmissionPackage, Box<dyn Error>> {
-    let mut documents = vec![evidence(
-        EvidenceKind::TrademarkCertificate,
-        "certificate scan",
-    )];
+/// The right's package: the certificate as `scan` (each new scan a new document), with or
+/// without the articles of incorporation.
+fn package(
+    holder: RightsHolder,
+    with_articles: bool,
+    scan: &str,
+) -> Result<SubmissionPackage, Box<dyn Error>> {
+    let mut documents = vec![evidence(EvidenceKind::TrademarkCertificate, scan)];
     if with_articles {
         documents.push(evidence(EvidenceKind::ArticlesOfIncorporation, "articles"));
     }
@@ -164,14 +169,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let register = RightCommand::Register {
         id: right,
         tenant,
-        package: Box::new(package(holder.clone(), false)?),
+        package: Box::new(package(holder.clone(), false, "certificate scan")?),
     };
     ctx.run(ctx.me, r(register)).await?;
     if let Err(refused) = ctx.run(ctx.me, r(RightCommand::Submit)).await {
         println!("   submission refused before it reached the platform:\n   {refused}");
     }
     let amend = RightCommand::Amend {
-        package: Box::new(package(holder, true)?),
+        package: Box::new(package(holder.clone(), true, "certificate scan")?),
     };
     ctx.run(ctx.me, r(amend)).await?;
     println!("   articles of incorporation attached");
@@ -208,6 +213,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
         ctx.run(Actor::Platform, r(reject)).await?;
         println!("   attempt {}: rejected: \"{reason}\"", attempt + 1);
         ctx.clock.advance(Duration::days(1));
+        // The same package again would be refused: it only uses up an attempt.
+        let scan = format!("certificate scan, colour, version {}", attempt + 2);
+        let amend = RightCommand::Amend {
+            package: Box::new(package(holder.clone(), true, &scan)?),
+        };
+        ctx.run(ctx.me, r(amend)).await?;
+        println!("   amended: a new colour scan of the certificate");
     }
     ctx.run(ctx.me, r(RightCommand::Submit)).await?;
     ctx.run(Actor::Platform, r(RightCommand::BeginReview))
@@ -372,7 +384,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     ctx.clock.advance(Duration::days(7));
     let report = ctx.engine.tick().await?;
     println!(
-        "   {} timers fired (silent sellers lose their listings)",
+        "   {} timers fired (silent sellers: removals expected, to be checked)",
         report.fired
     );
     ctx.clock.advance(Duration::days(10));
