@@ -113,22 +113,8 @@ fn describe(kind: TimerKind, stream: StreamId) -> (&'static str, String) {
             "aliprotect tick --probe, or look and `complaint record removed|still-listed`"
                 .to_owned(),
         ),
-        TimerKind::ExpiryReminder => (
-            "registration expires soon",
-            format!(
-                "renew it, then: aliprotect right renew {} --expires-on DATE --document \
-                 renewal-document=FILE",
-                id_of(stream)
-            ),
-        ),
-        TimerKind::Expiry => (
-            "registration expires",
-            format!(
-                "renew it, then: aliprotect right renew {} --expires-on DATE --document \
-                 renewal-document=FILE",
-                id_of(stream)
-            ),
-        ),
+        TimerKind::ExpiryReminder => ("registration expires soon", renew(stream)),
+        TimerKind::Expiry => ("registration expires", renew(stream)),
         TimerKind::ReturnWatch => (
             "watch: is the removed listing back?",
             "aliprotect tick --probe, or look and `complaint record still-listed` if it is"
@@ -137,6 +123,15 @@ fn describe(kind: TimerKind, stream: StreamId) -> (&'static str, String) {
         TimerKind::PowerExpiry => ("power of attorney expires", "renew the power".to_owned()),
         _ => ("timer", String::new()),
     }
+}
+
+/// What to do about a registration that expires: renew it, then record the renewal.
+fn renew(stream: StreamId) -> String {
+    format!(
+        "renew it, then: aliprotect right renew {} --expires-on DATE --document \
+         renewal-document=FILE",
+        id_of(stream)
+    )
 }
 
 fn id_of(stream: StreamId) -> String {

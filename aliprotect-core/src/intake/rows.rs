@@ -202,7 +202,7 @@ impl CsvOptions {
 }
 
 /// Header names (lower-case letters and digits only) of each field, most usual first.
-pub(super) const URL_NAMES: &[&str] = &[
+const URL_NAMES: &[&str] = &[
     "url",
     "producturl",
     "listingurl",
@@ -228,12 +228,41 @@ const SELLER_NAMES: &[&str] = &[
 const PRICE_NAMES: &[&str] = &["price", "unitprice"];
 const IMAGE_NAMES: &[&str] = &["imagehash", "imagesha256", "mainimagehash"];
 
-pub(super) fn header_name(header: &str) -> String {
+fn header_name(header: &str) -> String {
     header
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .flat_map(|c| c.to_lowercase())
         .collect()
+}
+
+/// A header row's names as matched (lower-case letters and digits only, as exports vary),
+/// for finding columns by their usual names.
+pub(super) struct Header(Vec<String>);
+
+impl Header {
+    pub(super) fn of(header: &[String]) -> Self {
+        Self(header.iter().map(|h| header_name(h)).collect())
+    }
+
+    /// The first column named one of `wanted`, in their order.
+    pub(super) fn find(&self, wanted: &[&str]) -> Option<usize> {
+        wanted
+            .iter()
+            .find_map(|w| self.0.iter().position(|name| name == w))
+    }
+
+    /// The column named `name` as a person wrote it.
+    pub(super) fn named(&self, name: &str) -> Option<usize> {
+        let name = header_name(name);
+        self.0.iter().position(|column| *column == name)
+    }
+
+    /// The column of listing URLs: a usual name, else any name with "url" in it.
+    pub(super) fn url(&self) -> Option<usize> {
+        self.find(URL_NAMES)
+            .or_else(|| self.0.iter().position(|name| name.contains("url")))
+    }
 }
 
 fn looks_like_url(field: &str) -> bool {
@@ -283,38 +312,28 @@ struct Columns {
 impl Columns {
     /// The columns of a header row, or why no URL column is among them.
     fn of_header(header: &[String], options: &CsvOptions) -> Result<Self, RowProblem> {
-        let names: Vec<String> = header.iter().map(|h| header_name(h)).collect();
-        let find = |wanted: &[&str]| {
-            wanted
-                .iter()
-                .find_map(|w| names.iter().position(|name| name == w))
-        };
+        let names = Header::of(header);
         let url = match &options.url_column {
-            Some(column) => names
-                .iter()
-                .position(|name| *name == header_name(column))
-                .ok_or_else(|| {
-                    RowProblem::Malformed(format!(
-                        "no column named `{column}`; the header has: {}",
-                        header.join(", ")
-                    ))
-                })?,
-            None => find(URL_NAMES)
-                .or_else(|| names.iter().position(|name| name.contains("url")))
-                .ok_or_else(|| {
-                    RowProblem::Malformed(format!(
-                        "no URL column: the header has {}; name it `url`, or say which \
+            Some(column) => names.named(column).ok_or_else(|| {
+                RowProblem::Malformed(format!(
+                    "no column named `{column}`; the header has: {}",
+                    header.join(", ")
+                ))
+            })?,
+            None => names.url().ok_or_else(|| {
+                RowProblem::Malformed(format!(
+                    "no URL column: the header has {}; name it `url`, or say which \
                          column holds the URLs",
-                        header.join(", ")
-                    ))
-                })?,
+                    header.join(", ")
+                ))
+            })?,
         };
         Ok(Self {
             url,
-            title: find(TITLE_NAMES),
-            seller: find(SELLER_NAMES),
-            price: find(PRICE_NAMES),
-            image_hash: find(IMAGE_NAMES),
+            title: names.find(TITLE_NAMES),
+            seller: names.find(SELLER_NAMES),
+            price: names.find(PRICE_NAMES),
+            image_hash: names.find(IMAGE_NAMES),
         })
     }
 

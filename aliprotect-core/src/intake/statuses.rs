@@ -11,7 +11,7 @@ use crate::listing::Listing;
 use crate::policy::StatusNames;
 use crate::text::Text;
 
-use super::rows::{RowProblem, read_records};
+use super::rows::{Header, RowProblem, read_records};
 
 /// What a row of the platform's list is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,16 +94,13 @@ pub fn read_status_rows(
         Ok(header) => header,
         Err(problem) => return vec![(header_line, Err(problem))],
     };
-    let columns: Vec<String> = header.iter().map(|h| super::rows::header_name(h)).collect();
-    let find = |wanted: &[&str]| {
-        wanted
-            .iter()
-            .find_map(|w| columns.iter().position(|name| name == w))
-    };
-    let complaint = find(COMPLAINT_NAMES);
-    let url = find(super::rows::URL_NAMES)
-        .or_else(|| columns.iter().position(|name| name.contains("url")));
-    let (Some(status), true) = (find(STATUS_NAMES), complaint.is_some() || url.is_some()) else {
+    let columns = Header::of(&header);
+    let complaint = columns.find(COMPLAINT_NAMES);
+    let url = columns.url();
+    let (Some(status), true) = (
+        columns.find(STATUS_NAMES),
+        complaint.is_some() || url.is_some(),
+    ) else {
         return vec![(
             header_line,
             Err(RowProblem::Malformed(format!(
@@ -113,7 +110,7 @@ pub fn read_status_rows(
             ))),
         )];
     };
-    let reason = find(REASON_NAMES);
+    let reason = columns.find(REASON_NAMES);
     records
         .map(|(line, record)| {
             let row = record.and_then(|record| {

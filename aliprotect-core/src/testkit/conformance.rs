@@ -236,20 +236,23 @@ impl Builder {
             .state
             .as_ref()
             .map(|c| StreamStatus::Complaint(c.status()));
-        let keys =
-            |complaint: Option<&Complaint>| complaint.map_or_else(Vec::new, Complaint::unique_keys);
-        let unique = UniqueKeyChange::between(&keys(self.state.as_ref()), &keys(Some(&state)));
+        let metrics = MetricsChange::between(self.state.as_ref(), &state);
+        let after = StreamStatus::Complaint(state.status());
+        let snapshot = Snapshot::Complaint(std::sync::Arc::new(state));
+        // The keys taken and released as the engine computes them.
+        let unique = snapshot.unique_key_change(
+            self.state
+                .as_ref()
+                .is_some_and(Complaint::holds_unique_keys),
+        );
         Commit {
             tenant: self.tenant,
             stream: self.stream(),
             expected_version: self.version,
             events: events.into_iter().map(DomainEvent::Complaint).collect(),
-            metrics: MetricsChange::between(self.state.as_ref(), &state),
-            status: StatusChange {
-                before,
-                after: StreamStatus::Complaint(state.status()),
-            },
-            snapshot: Snapshot::Complaint(std::sync::Arc::new(state)),
+            metrics,
+            status: StatusChange { before, after },
+            snapshot,
             outbox: Vec::new(),
             timers: Vec::new(),
             receipt: None,
