@@ -22,8 +22,8 @@ use aliprotect::power::Power;
 use aliprotect::right::{IpRight, RightStatus};
 use aliprotect::store::{
     Commit, DeadLetter, DomainEvent, EventLog, IdempotencyKey, Lease, Loaded, Outbox,
-    OutboxMessage, PendingWork, ReadModel, Snapshot, StoreError, StoredEvent, StoredReceipt,
-    StreamId, Timer, TimerQueue, UniqueKey, WorkId, WorkQueue,
+    OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, StoreError, StoredEvent,
+    StoredReceipt, StreamId, Timer, TimerQueue, UniqueKey, WorkId, WorkQueue,
 };
 use chrono::{DateTime, Utc};
 
@@ -261,39 +261,41 @@ impl Outbox for SimpleStore {
         Ok(true)
     }
 
-    async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError> {
-        let mut state = self.state()?;
-        let held = state.held(id, owner).map(|(seq, _)| seq);
-        Ok(held.and_then(|seq| state.outbox.remove(&seq)).is_some())
-    }
-
-    async fn release_outbox(
+    async fn settle_outbox(
         &self,
         id: &MessageId,
-        owner: WorkerId,
-        at: DateTime<Utc>,
+        settlement: Settlement,
     ) -> Result<bool, StoreError> {
         let mut state = self.state()?;
-        Ok(state
-            .held(id, owner)
-            .map(|(_, queued)| {
+        let seq = match &settlement {
+            Settlement::Delivered { owner }
+            | Settlement::Retry { owner, .. }
+            | Settlement::DeadLetter { owner, .. } => state.held(id, *owner).map(|(seq, _)| seq),
+            Settlement::Revive { .. } => (state.queued(id))
+                .filter(|(_, queued)| queued.dead.is_some())
+                .map(|(seq, _)| *seq),
+        };
+        let Some(seq) = seq else {
+            return Ok(false);
+        };
+        if let Settlement::Delivered { .. } = settlement {
+            return Ok(state.outbox.remove(&seq).is_some());
+        }
+        let Some(queued) = state.outbox.get_mut(&seq) else {
+            return Ok(false);
+        };
+        queued.owner = None;
+        match settlement {
+            Settlement::Retry { at, .. } => queued.message.available_at = at,
+            Settlement::DeadLetter { error, .. } => queued.dead = Some(error),
+            Settlement::Revive { at } => {
+                queued.dead = None;
+                queued.message.attempts = 0;
                 queued.message.available_at = at;
-                queued.owner = None;
-            })
-            .is_some())
-    }
-
-    async fn dead_letter_outbox(
-        &self,
-        id: &MessageId,
-        owner: WorkerId,
-        error: &str,
-    ) -> Result<bool, StoreError> {
-        let mut state = self.state()?;
-        Ok(state
-            .held(id, owner)
-            .map(|(_, queued)| queued.dead = Some(error.to_owned()))
-            .is_some())
+            }
+            Settlement::Delivered { .. } => {}
+        }
+        Ok(true)
     }
 
     async fn dead_letters(
@@ -310,25 +312,6 @@ impl Outbox for SimpleStore {
             _ => None,
         });
         Ok(dead.take(limit).collect())
-    }
-
-    async fn revive_dead_letter(
-        &self,
-        tenant: TenantId,
-        id: &MessageId,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let mut state = self.state()?;
-        let Some((_, queued)) = state.queued(id) else {
-            return Ok(false);
-        };
-        if id.tenant != tenant || queued.dead.take().is_none() {
-            return Ok(false);
-        }
-        queued.message.attempts = 0;
-        queued.message.available_at = at;
-        queued.owner = None;
-        Ok(true)
     }
 }
 

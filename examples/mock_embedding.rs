@@ -13,7 +13,9 @@ use aliprotect::notify::{MessageId, MockNotifier, Notification, NotificationBody
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::right::{RightCommand, RightStatus};
-use aliprotect::store::{DomainEvent, Loaded, MockStore, OutboxMessage, Snapshot, StreamId};
+use aliprotect::store::{
+    DomainEvent, Loaded, MockStore, OutboxMessage, Settlement, Snapshot, StreamId,
+};
 use aliprotect::testkit::fixtures;
 use mockall::predicate::eq;
 
@@ -111,8 +113,12 @@ async fn approval_against_mocks() -> usize {
         .times(1)
         .return_once(move |_, _, _| Ok(vec![message]));
     store
-        .expect_ack_outbox()
-        .withf(move |id, _owner| id.stream == stream && id.version == 4)
+        .expect_settle_outbox()
+        .withf(move |id, settlement| {
+            id.stream == stream
+                && id.version == 4
+                && matches!(settlement, Settlement::Delivered { .. })
+        })
         .times(1)
         .returning(|_, _| Ok(true));
 

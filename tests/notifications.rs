@@ -9,7 +9,7 @@ use std::time::Duration as StdDuration;
 
 use aliprotect::clock::ManualClock;
 use aliprotect::engine::{Command, Engine, EngineConfig, Request};
-use aliprotect::ids::{ComplaintId, RightId};
+use aliprotect::ids::{ComplaintId, RightId, TenantId};
 use aliprotect::notify::{MessageId, Notification, Notifier, NotifyError};
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store::StreamId;
@@ -209,6 +209,13 @@ async fn a_permanently_failing_receiver_ends_in_the_dead_letters() {
         fixed.clone(),
         clock.clone(),
         MarketplacePolicy::alibaba_ipp(),
+    );
+    assert!(
+        !engine_fixed
+            .retry_dead_letter(TenantId::new(), &dead[0].message.id)
+            .await
+            .unwrap(),
+        "another tenant cannot send this tenant's dead letter again"
     );
     assert!(
         engine_fixed

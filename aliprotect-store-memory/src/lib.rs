@@ -44,8 +44,8 @@ use aliprotect_core::power::Power;
 use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, StoreError, StoredEvent, StoredReceipt,
-    StreamId, Timer, TimerQueue, UniqueKey, WorkId, WorkQueue,
+    Outbox, OutboxMessage, PendingWork, ReadModel, Settlement, StoreError, StoredEvent,
+    StoredReceipt, StreamId, Timer, TimerQueue, UniqueKey, WorkId, WorkQueue,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -299,29 +299,12 @@ impl Outbox for MemoryStore {
             .enqueue_outbox(message, seq))
     }
 
-    async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError> {
-        Ok(self.shard(id.stream).write().ack_outbox(id, owner))
-    }
-
-    async fn release_outbox(
+    async fn settle_outbox(
         &self,
         id: &MessageId,
-        owner: WorkerId,
-        at: DateTime<Utc>,
+        settlement: Settlement,
     ) -> Result<bool, StoreError> {
-        Ok(self.shard(id.stream).write().release_outbox(id, owner, at))
-    }
-
-    async fn dead_letter_outbox(
-        &self,
-        id: &MessageId,
-        owner: WorkerId,
-        error: &str,
-    ) -> Result<bool, StoreError> {
-        Ok(self
-            .shard(id.stream)
-            .write()
-            .dead_letter_outbox(id, owner, error))
+        Ok(self.shard(id.stream).write().settle_outbox(id, settlement))
     }
 
     async fn dead_letters(
@@ -336,18 +319,6 @@ impl Outbox for MemoryStore {
             .collect();
         dead.sort_by_key(|(seq, _)| *seq);
         Ok(dead.into_iter().take(limit).map(|(_, d)| d).collect())
-    }
-
-    async fn revive_dead_letter(
-        &self,
-        tenant: TenantId,
-        id: &MessageId,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        Ok(self
-            .shard(id.stream)
-            .write()
-            .revive_dead_letter(tenant, id, at))
     }
 }
 

@@ -20,8 +20,8 @@ use aliprotect_core::power::Power;
 use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, DomainEvent, Lease, Loaded, OutboxMessage,
-    PendingWork, Snapshot, StoreError, StoredEvent, StreamId, StreamStatus, Timer, TimerKind,
-    WorkId,
+    PendingWork, Settlement, Snapshot, StoreError, StoredEvent, StreamId, StreamStatus, Timer,
+    TimerKind, WorkId,
 };
 use chrono::{DateTime, Utc};
 
@@ -472,16 +472,16 @@ impl Shard {
         self.outbox.remove(&seq).map(|message| (seq, message))
     }
 
-    pub(crate) fn ack_outbox(&mut self, id: &MessageId, owner: WorkerId) -> bool {
-        self.take_held(id, owner).is_some()
+    pub(crate) fn settle_outbox(&mut self, id: &MessageId, settlement: Settlement) -> bool {
+        match settlement {
+            Settlement::Delivered { owner } => self.take_held(id, owner).is_some(),
+            Settlement::Retry { owner, at } => self.release_outbox(id, owner, at),
+            Settlement::DeadLetter { owner, error } => self.dead_letter_outbox(id, owner, error),
+            Settlement::Revive { at } => self.revive_dead_letter(id, at),
+        }
     }
 
-    pub(crate) fn release_outbox(
-        &mut self,
-        id: &MessageId,
-        owner: WorkerId,
-        at: DateTime<Utc>,
-    ) -> bool {
+    fn release_outbox(&mut self, id: &MessageId, owner: WorkerId, at: DateTime<Utc>) -> bool {
         if self.outbox_owner.get(id) != Some(&owner) {
             return false;
         }
@@ -499,23 +499,12 @@ impl Shard {
         }
     }
 
-    pub(crate) fn dead_letter_outbox(
-        &mut self,
-        id: &MessageId,
-        owner: WorkerId,
-        error: &str,
-    ) -> bool {
+    fn dead_letter_outbox(&mut self, id: &MessageId, owner: WorkerId, error: String) -> bool {
         let Some((seq, message)) = self.take_held(id, owner) else {
             return false;
         };
         self.dead_seq.insert(id.clone(), seq);
-        self.dead.insert(
-            seq,
-            DeadLetter {
-                message,
-                error: error.to_owned(),
-            },
-        );
+        self.dead.insert(seq, DeadLetter { message, error });
         true
     }
 
@@ -529,19 +518,14 @@ impl Shard {
             .collect()
     }
 
-    pub(crate) fn revive_dead_letter(
-        &mut self,
-        tenant: TenantId,
-        id: &MessageId,
-        at: DateTime<Utc>,
-    ) -> bool {
+    fn revive_dead_letter(&mut self, id: &MessageId, at: DateTime<Utc>) -> bool {
         let Some(seq) = self.dead_seq.get(id).copied() else {
             return false;
         };
         if self
             .dead
             .get(&seq)
-            .is_none_or(|dead| dead.message.notification.tenant != tenant)
+            .is_none_or(|dead| dead.message.notification.tenant != id.tenant)
         {
             return false;
         }

@@ -11,8 +11,8 @@ use aliprotect_core::power::Power;
 use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded, Outbox, OutboxMessage,
-    PendingWork, ReadModel, StoreError, StoredEvent, StoredReceipt, StreamId, Timer, TimerQueue,
-    WorkId, WorkQueue,
+    PendingWork, ReadModel, Settlement, StoreError, StoredEvent, StoredReceipt, StreamId, Timer,
+    TimerQueue, WorkId, WorkQueue,
 };
 use aliprotect_core::testkit::conformance;
 use aliprotect_store_memory::MemoryStore;
@@ -28,6 +28,16 @@ async fn every_check_also_runs_on_one_shared_store() {
     // Checks use fresh tenants and ids, so they must pass on a store that is not empty.
     let store = std::sync::Arc::new(MemoryStore::new());
     aliprotect_core::testkit::conformance::run_all(|| async { store.clone() }).await;
+}
+
+#[tokio::test]
+async fn a_store_chosen_at_run_time_passes_through_a_box() {
+    // Box<dyn Store> forwards every method, the provided ones too (the memory store's
+    // indexed queries must not fall back to the defaults' scans).
+    aliprotect_core::testkit::conformance::run_all(|| async {
+        Box::new(MemoryStore::new()) as Box<dyn aliprotect_core::store::Store>
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -106,34 +116,10 @@ impl Outbox for EventLogOnly {
     async fn enqueue_outbox(&self, _: OutboxMessage) -> Result<bool, StoreError> {
         unsupported()
     }
-    async fn ack_outbox(&self, _: &MessageId, _: WorkerId) -> Result<bool, StoreError> {
-        unsupported()
-    }
-    async fn release_outbox(
-        &self,
-        _: &MessageId,
-        _: WorkerId,
-        _: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        unsupported()
-    }
-    async fn dead_letter_outbox(
-        &self,
-        _: &MessageId,
-        _: WorkerId,
-        _: &str,
-    ) -> Result<bool, StoreError> {
+    async fn settle_outbox(&self, _: &MessageId, _: Settlement) -> Result<bool, StoreError> {
         unsupported()
     }
     async fn dead_letters(&self, _: TenantId, _: usize) -> Result<Vec<DeadLetter>, StoreError> {
-        unsupported()
-    }
-    async fn revive_dead_letter(
-        &self,
-        _: TenantId,
-        _: &MessageId,
-        _: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
         unsupported()
     }
 }

@@ -7,7 +7,8 @@ use aliprotect_core::ids::{TenantId, WorkerId};
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::columns;
 use aliprotect_core::store::{
-    DeadLetter, FollowUpWork, Lease, OutboxMessage, PendingWork, StoreError, Timer, WorkId,
+    DeadLetter, FollowUpWork, Lease, OutboxMessage, PendingWork, Settlement, StoreError, Timer,
+    WorkId,
 };
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Object;
@@ -202,35 +203,30 @@ async fn on_held(
     changed(client, sql, &params).await
 }
 
-pub(crate) async fn ack_outbox(
+/// Settles a message as [`Outbox::settle_outbox`](aliprotect_core::store::Outbox) says.
+pub(crate) async fn settle_outbox(
     client: &Object,
     id: &MessageId,
-    owner: WorkerId,
+    settlement: Settlement,
 ) -> Result<bool, StoreError> {
-    let sql = format!("DELETE FROM outbox WHERE {HELD}");
-    on_held(client, &sql, id, owner, None).await
-}
-
-pub(crate) async fn release_outbox(
-    client: &Object,
-    id: &MessageId,
-    owner: WorkerId,
-    at: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let sql = format!("UPDATE outbox SET available_at = $6, lease_owner = NULL WHERE {HELD}");
-    on_held(client, &sql, id, owner, Some(&at)).await
-}
-
-pub(crate) async fn dead_letter_outbox(
-    client: &Object,
-    id: &MessageId,
-    owner: WorkerId,
-    error: &str,
-) -> Result<bool, StoreError> {
-    let sql = format!("UPDATE outbox SET dead_error = $6, lease_owner = NULL WHERE {HELD}");
-    // Text columns cannot hold NUL: keep the rest of the receiver's answer.
-    let error = error.replace('\0', "\u{FFFD}");
-    on_held(client, &sql, id, owner, Some(&error)).await
+    match settlement {
+        Settlement::Delivered { owner } => {
+            let sql = format!("DELETE FROM outbox WHERE {HELD}");
+            on_held(client, &sql, id, owner, None).await
+        }
+        Settlement::Retry { owner, at } => {
+            let sql =
+                format!("UPDATE outbox SET available_at = $6, lease_owner = NULL WHERE {HELD}");
+            on_held(client, &sql, id, owner, Some(&at)).await
+        }
+        Settlement::DeadLetter { owner, error } => {
+            let sql = format!("UPDATE outbox SET dead_error = $6, lease_owner = NULL WHERE {HELD}");
+            // Text columns cannot hold NUL: keep the rest of the receiver's answer.
+            let error = error.replace('\0', "\u{FFFD}");
+            on_held(client, &sql, id, owner, Some(&error)).await
+        }
+        Settlement::Revive { at } => revive_dead_letter(client, id, at).await,
+    }
 }
 
 pub(crate) async fn dead_letters(
@@ -262,15 +258,11 @@ pub(crate) async fn dead_letters(
         .collect()
 }
 
-pub(crate) async fn revive_dead_letter(
+async fn revive_dead_letter(
     client: &Object,
-    tenant: TenantId,
     id: &MessageId,
     at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    if id.tenant != tenant {
-        return Ok(false);
-    }
     let (tenant, kind, stream, version) = key_params(id)?;
     changed(
         client,

@@ -66,8 +66,8 @@ use aliprotect_core::relisting::RemovedListing;
 use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, SnapshotCache, StoreError, StoredEvent,
-    StoredReceipt, StreamId, Timer, TimerQueue, WorkId, WorkQueue,
+    Outbox, OutboxMessage, PendingWork, ReadModel, Settlement, SnapshotCache, StoreError,
+    StoredEvent, StoredReceipt, StreamId, Timer, TimerQueue, WorkId, WorkQueue,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -337,26 +337,12 @@ impl Outbox for PostgresStore {
         claims::enqueue_outbox(&self.client().await?, &message).await
     }
 
-    async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError> {
-        claims::ack_outbox(&self.client().await?, id, owner).await
-    }
-
-    async fn release_outbox(
+    async fn settle_outbox(
         &self,
         id: &MessageId,
-        owner: WorkerId,
-        at: DateTime<Utc>,
+        settlement: Settlement,
     ) -> Result<bool, StoreError> {
-        claims::release_outbox(&self.client().await?, id, owner, at).await
-    }
-
-    async fn dead_letter_outbox(
-        &self,
-        id: &MessageId,
-        owner: WorkerId,
-        error: &str,
-    ) -> Result<bool, StoreError> {
-        claims::dead_letter_outbox(&self.client().await?, id, owner, error).await
+        claims::settle_outbox(&self.client().await?, id, settlement).await
     }
 
     async fn dead_letters(
@@ -365,15 +351,6 @@ impl Outbox for PostgresStore {
         limit: usize,
     ) -> Result<Vec<DeadLetter>, StoreError> {
         claims::dead_letters(&self.client().await?, tenant, limit).await
-    }
-
-    async fn revive_dead_letter(
-        &self,
-        tenant: TenantId,
-        id: &MessageId,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        claims::revive_dead_letter(&self.client().await?, tenant, id, at).await
     }
 }
 

@@ -5,7 +5,8 @@
 use aliprotect_core::ids::{TenantId, WorkerId};
 use aliprotect_core::notify::{MessageId, Notification};
 use aliprotect_core::store::{
-    DeadLetter, FollowUpWork, Lease, OutboxMessage, PendingWork, StoreError, Timer, WorkId,
+    DeadLetter, FollowUpWork, Lease, OutboxMessage, PendingWork, Settlement, StoreError, Timer,
+    WorkId,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Transaction, params};
@@ -193,34 +194,29 @@ fn on_held(
 const HELD: &str =
     "tenant = ?1 AND stream = ?2 AND version = ?3 AND lease_owner = ?4 AND dead_error IS NULL";
 
-pub(crate) fn ack_outbox(
+/// Settles a message as [`Outbox::settle_outbox`](aliprotect_core::store::Outbox) says.
+pub(crate) fn settle_outbox(
     tx: &Transaction<'_>,
     id: &MessageId,
-    owner: WorkerId,
+    settlement: Settlement,
 ) -> Result<bool, StoreError> {
-    // ?5 is unused by the DELETE but keeps one parameter list for every statement here.
-    let sql = format!("DELETE FROM outbox WHERE {HELD} AND ?5 IS NULL");
-    on_held(tx, &sql, id, owner, &rusqlite::types::Null)
-}
-
-pub(crate) fn release_outbox(
-    tx: &Transaction<'_>,
-    id: &MessageId,
-    owner: WorkerId,
-    at: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let sql = format!("UPDATE outbox SET available_at = ?5, lease_owner = NULL WHERE {HELD}");
-    on_held(tx, &sql, id, owner, &codec::micros(at))
-}
-
-pub(crate) fn dead_letter_outbox(
-    tx: &Transaction<'_>,
-    id: &MessageId,
-    owner: WorkerId,
-    error: &str,
-) -> Result<bool, StoreError> {
-    let sql = format!("UPDATE outbox SET dead_error = ?5, lease_owner = NULL WHERE {HELD}");
-    on_held(tx, &sql, id, owner, &error)
+    match settlement {
+        Settlement::Delivered { owner } => {
+            // ?5 is unused by the DELETE but keeps one parameter list for every statement here.
+            let sql = format!("DELETE FROM outbox WHERE {HELD} AND ?5 IS NULL");
+            on_held(tx, &sql, id, owner, &rusqlite::types::Null)
+        }
+        Settlement::Retry { owner, at } => {
+            let sql =
+                format!("UPDATE outbox SET available_at = ?5, lease_owner = NULL WHERE {HELD}");
+            on_held(tx, &sql, id, owner, &codec::micros(at))
+        }
+        Settlement::DeadLetter { owner, error } => {
+            let sql = format!("UPDATE outbox SET dead_error = ?5, lease_owner = NULL WHERE {HELD}");
+            on_held(tx, &sql, id, owner, &error)
+        }
+        Settlement::Revive { at } => revive_dead_letter(tx, id, at),
+    }
 }
 
 pub(crate) fn dead_letters(
@@ -268,15 +264,11 @@ pub(crate) fn dead_letters(
     .collect()
 }
 
-pub(crate) fn revive_dead_letter(
+fn revive_dead_letter(
     tx: &Transaction<'_>,
-    tenant: TenantId,
     id: &MessageId,
     at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    if id.tenant != tenant {
-        return Ok(false);
-    }
     let (tenant, stream, version) = message_key(id)?;
     let changed = tx
         .prepare_cached(

@@ -63,8 +63,8 @@ use aliprotect_core::relisting::RemovedListing;
 use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, SnapshotCache, StoreError, StoredEvent,
-    StoredReceipt, StreamId, Timer, TimerQueue, WorkId, WorkQueue,
+    Outbox, OutboxMessage, PendingWork, ReadModel, Settlement, SnapshotCache, StoreError,
+    StoredEvent, StoredReceipt, StreamId, Timer, TimerQueue, WorkId, WorkQueue,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -458,31 +458,13 @@ impl Outbox for SqliteStore {
             .await
     }
 
-    async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError> {
-        let id = id.clone();
-        self.write(move |tx| claims::ack_outbox(tx, &id, owner))
-            .await
-    }
-
-    async fn release_outbox(
+    async fn settle_outbox(
         &self,
         id: &MessageId,
-        owner: WorkerId,
-        at: DateTime<Utc>,
+        settlement: Settlement,
     ) -> Result<bool, StoreError> {
         let id = id.clone();
-        self.write(move |tx| claims::release_outbox(tx, &id, owner, at))
-            .await
-    }
-
-    async fn dead_letter_outbox(
-        &self,
-        id: &MessageId,
-        owner: WorkerId,
-        error: &str,
-    ) -> Result<bool, StoreError> {
-        let (id, error) = (id.clone(), error.to_owned());
-        self.write(move |tx| claims::dead_letter_outbox(tx, &id, owner, &error))
+        self.write(move |tx| claims::settle_outbox(tx, &id, settlement))
             .await
     }
 
@@ -492,17 +474,6 @@ impl Outbox for SqliteStore {
         limit: usize,
     ) -> Result<Vec<DeadLetter>, StoreError> {
         self.read(move |connection| claims::dead_letters(connection, tenant, limit))
-            .await
-    }
-
-    async fn revive_dead_letter(
-        &self,
-        tenant: TenantId,
-        id: &MessageId,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let id = id.clone();
-        self.write(move |tx| claims::revive_dead_letter(tx, tenant, &id, at))
             .await
     }
 }

@@ -10,7 +10,7 @@ use super::{Background, Engine, EngineError};
 use crate::clock::Clock;
 use crate::ids::TenantId;
 use crate::notify::{MessageId, Notifier, NotifyError};
-use crate::store::{DeadLetter, Store};
+use crate::store::{DeadLetter, Settlement, Store};
 
 /// What one [`Engine::dispatch`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,7 +55,15 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             else {
                 // A false answer means our lease ran out and another dispatcher took the
                 // message over: it will deliver it again, and the receiver drops the repeat.
-                inner.store.ack_outbox(&message.id, inner.worker).await?;
+                inner
+                    .store
+                    .settle_outbox(
+                        &message.id,
+                        Settlement::Delivered {
+                            owner: inner.worker,
+                        },
+                    )
+                    .await?;
                 report.delivered += 1;
                 continue;
             };
@@ -65,11 +73,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             };
             if permanent || message.attempts >= config.max_delivery_attempts {
                 tracing::warn!(%error, id = %message.id, attempts = message.attempts, "dead letter");
-                let reason = error.to_string();
-                inner
-                    .store
-                    .dead_letter_outbox(&message.id, inner.worker, &reason)
-                    .await?;
+                let settlement = Settlement::DeadLetter {
+                    owner: inner.worker,
+                    error: error.to_string(),
+                };
+                inner.store.settle_outbox(&message.id, settlement).await?;
                 report.dead_lettered += 1;
             } else {
                 let hinted = hint
@@ -78,10 +86,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 let delay = self.retry_delay(&message.id, message.attempts).max(hinted);
                 let retry_at = now.checked_add_signed(delay).unwrap_or(now);
                 tracing::info!(%error, id = %message.id, %retry_at, "delivery failed; will retry");
-                inner
-                    .store
-                    .release_outbox(&message.id, inner.worker, retry_at)
-                    .await?;
+                let settlement = Settlement::Retry {
+                    owner: inner.worker,
+                    at: retry_at,
+                };
+                inner.store.settle_outbox(&message.id, settlement).await?;
                 report.failed += 1;
             }
         }
@@ -113,14 +122,22 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         Ok(self.inner.store.dead_letters(tenant, limit).await?)
     }
 
-    /// Sends a dead letter again from now, its attempts reset; returns whether it was found.
+    /// Sends a dead letter of `tenant` again from now, its attempts reset; returns whether
+    /// it was found (another tenant's message is not).
     pub async fn retry_dead_letter(
         &self,
         tenant: TenantId,
         id: &MessageId,
     ) -> Result<bool, EngineError> {
-        let now = self.inner.clock.now();
-        Ok(self.inner.store.revive_dead_letter(tenant, id, now).await?)
+        if id.tenant != tenant {
+            return Ok(false);
+        }
+        let at = self.inner.clock.now();
+        Ok(self
+            .inner
+            .store
+            .settle_outbox(id, Settlement::Revive { at })
+            .await?)
     }
 
     /// Runs the dispatcher as a background task: it delivers while messages are waiting,

@@ -68,6 +68,40 @@ pub struct DeadLetter {
     pub error: String,
 }
 
+/// What becomes of an outbox message: how [`Outbox::settle_outbox`](super::Outbox::settle_outbox)
+/// ends a delivery attempt, or puts a dead letter back into delivery. Exhaustive on purpose:
+/// a new way to settle is a change every backend must handle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    /// Delivered: the message leaves the outbox. Only for the worker holding its claim.
+    Delivered {
+        /// The worker that claimed the message.
+        owner: WorkerId,
+    },
+    /// The attempt failed and the message is tried again from `at`. Only for the worker
+    /// holding its claim.
+    Retry {
+        /// The worker that claimed the message.
+        owner: WorkerId,
+        /// When the message is available again.
+        at: DateTime<Utc>,
+    },
+    /// Delivery failed for good: the message becomes a dead letter kept with `error`, never
+    /// claimed again unless revived. Only for the worker holding its claim.
+    DeadLetter {
+        /// The worker that claimed the message.
+        owner: WorkerId,
+        /// Why, for the person who looks at it.
+        error: String,
+    },
+    /// A person sends a dead letter again: back into delivery at `at`, attempts reset.
+    /// Only for a message that is a dead letter of the tenant in its id.
+    Revive {
+        /// When the message is available again.
+        at: DateTime<Utc>,
+    },
+}
+
 /// A claim on shared work (due timers, outbox messages, pending work): while it lasts, no
 /// other worker is handed the same work. Work whose lease ran out is handed out again, so a
 /// worker that died mid-way never strands it.

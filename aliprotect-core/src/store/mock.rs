@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, StoreError, StoredEvent, StoredReceipt, Timer,
-    TimerQueue, WorkId, WorkQueue,
+    Outbox, OutboxMessage, PendingWork, ReadModel, Settlement, StoreError, StoredEvent,
+    StoredReceipt, Timer, TimerQueue, WorkId, WorkQueue,
 };
 use crate::campaign::Campaign;
 use crate::complaint::{Complaint, ComplaintStatus};
@@ -46,11 +46,8 @@ mockall::mock! {
     impl Outbox for Store {
         async fn claim_outbox(&self, now: DateTime<Utc>, lease: Lease, limit: usize) -> Result<Vec<OutboxMessage>, StoreError>;
         async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError>;
-        async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError>;
-        async fn release_outbox(&self, id: &MessageId, owner: WorkerId, at: DateTime<Utc>) -> Result<bool, StoreError>;
-        async fn dead_letter_outbox(&self, id: &MessageId, owner: WorkerId, error: &str) -> Result<bool, StoreError>;
+        async fn settle_outbox(&self, id: &MessageId, settlement: Settlement) -> Result<bool, StoreError>;
         async fn dead_letters(&self, tenant: TenantId, limit: usize) -> Result<Vec<DeadLetter>, StoreError>;
-        async fn revive_dead_letter(&self, tenant: TenantId, id: &MessageId, at: DateTime<Utc>) -> Result<bool, StoreError>;
     }
 
     #[async_trait]

@@ -16,7 +16,7 @@
 //! commit, history, receipts), [`TimerQueue`], [`Outbox`], [`WorkQueue`] and [`ReadModel`].
 //! A type implementing all five is a [`Store`], the bound the engine takes.
 //!
-//! Implementing a backend: implement the five traits (20 required methods; the read model's
+//! Implementing a backend: implement the five traits (17 required methods; the read model's
 //! other queries have defaults computed from [`ReadModel::complaints`]), then run
 //! `aliprotect_core::testkit::conformance::run_all` (feature `testkit`) against it; it checks
 //! every promise documented here.
@@ -45,7 +45,8 @@ mod unique;
 
 pub use cache::SnapshotCache;
 pub use claims::{
-    DeadLetter, FollowUpWork, Lease, OutboxMessage, PendingWork, Timer, TimerKind, WorkId,
+    DeadLetter, FollowUpWork, Lease, OutboxMessage, PendingWork, Settlement, Timer, TimerKind,
+    WorkId,
 };
 pub use commit::{Commit, Loaded, Snapshot, StatusChange, StreamStatus};
 pub use error::StoreError;

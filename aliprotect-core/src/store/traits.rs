@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     Commit, ComplaintRow, Count, CountBy, DeadLetter, GroupKey, IdempotencyKey, Lease, Loaded,
-    OutboxMessage, PendingWork, StoreError, StoredEvent, StoredReceipt, Timer, WorkId,
+    OutboxMessage, PendingWork, Settlement, StoreError, StoredEvent, StoredReceipt, Timer, WorkId,
 };
 use crate::campaign::Campaign;
 use crate::complaint::{Complaint, ComplaintStatus};
@@ -137,28 +137,15 @@ pub trait Outbox: Send + Sync + 'static {
     /// Returns whether it was added: adding the same id twice delivers it once.
     async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError>;
 
-    /// Removes a delivered message, if `owner` holds its claim (the last one handed out).
-    /// Returns whether it did: an unknown id, a second ack, or a claim taken over by
-    /// another worker changes nothing.
-    async fn ack_outbox(&self, id: &MessageId, owner: WorkerId) -> Result<bool, StoreError>;
-
-    /// Makes a message `owner` holds available again at `at` (a retry after a failed
-    /// delivery). Returns whether `owner` held it.
-    async fn release_outbox(
+    /// Ends a delivery attempt, or revives a dead letter, as `settlement` says (see
+    /// [`Settlement`]). Returns whether it applied: `Delivered`, `Retry` and `DeadLetter`
+    /// only while `owner` holds the message's claim (the last one handed out), so an unknown
+    /// id, a second settlement, or a claim taken over by another worker changes nothing;
+    /// `Revive` only for a dead letter of the tenant in `id` (another tenant's is absent).
+    async fn settle_outbox(
         &self,
         id: &MessageId,
-        owner: WorkerId,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
-
-    /// Takes a message `owner` holds out of delivery for good, keeping it with `error` for a
-    /// person to look at: it is never claimed again unless revived. Returns whether `owner`
-    /// held it.
-    async fn dead_letter_outbox(
-        &self,
-        id: &MessageId,
-        owner: WorkerId,
-        error: &str,
+        settlement: Settlement,
     ) -> Result<bool, StoreError>;
 
     /// Up to `limit` of the tenant's dead letters, oldest first.
@@ -167,15 +154,6 @@ pub trait Outbox: Send + Sync + 'static {
         tenant: TenantId,
         limit: usize,
     ) -> Result<Vec<DeadLetter>, StoreError>;
-
-    /// Puts one of the tenant's dead letters back into delivery at `at` with its attempts
-    /// reset; returns whether it was found.
-    async fn revive_dead_letter(
-        &self,
-        tenant: TenantId,
-        id: &MessageId,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
 }
 
 /// The work queue: cross-stream work written by the commits that cause it.

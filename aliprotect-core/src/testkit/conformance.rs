@@ -44,8 +44,8 @@ use crate::relisting::RemovedListing;
 use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
 use crate::store::{
     Commit, Count, CountBy, DomainEvent, GroupKey, IdempotencyKey, Lease, OutboxMessage, Receipt,
-    ReceiptRecord, RequestFingerprint, Snapshot, StatusChange, Store, StoreError, StoredReceipt,
-    StreamId, StreamStatus, Timer, TimerKind, UniqueKeyChange,
+    ReceiptRecord, RequestFingerprint, Settlement, Snapshot, StatusChange, Store, StoreError,
+    StoredReceipt, StreamId, StreamStatus, Timer, TimerKind, UniqueKeyChange,
 };
 use crate::text::Text;
 
@@ -938,25 +938,36 @@ pub async fn outbox_claim_ack_retry(store: &dyn Store) {
         version,
     };
     assert!(
-        !store.ack_outbox(&id(2), worker).await.expect("ack"),
+        !store
+            .settle_outbox(&id(2), delivered(worker))
+            .await
+            .expect("ack"),
         "a worker whose claim was taken over cannot ack"
     );
     assert!(
         !store
-            .release_outbox(&id(3), worker, after_lease)
+            .settle_outbox(&id(3), retry(worker, after_lease))
             .await
             .expect("release"),
         "nor release"
     );
-    assert!(store.ack_outbox(&id(2), taker).await.expect("ack"));
     assert!(
-        !store.ack_outbox(&id(2), taker).await.expect("ack"),
+        store
+            .settle_outbox(&id(2), delivered(taker))
+            .await
+            .expect("ack")
+    );
+    assert!(
+        !store
+            .settle_outbox(&id(2), delivered(taker))
+            .await
+            .expect("ack"),
         "a second ack is harmless and says so"
     );
     let retry_at = after_lease + Duration::seconds(10);
     assert!(
         store
-            .release_outbox(&id(3), taker, retry_at)
+            .settle_outbox(&id(3), retry(taker, retry_at))
             .await
             .expect("release")
     );
@@ -1027,20 +1038,19 @@ pub async fn dead_letters(store: &dyn Store) {
     };
     assert!(
         store
-            .dead_letter_outbox(&gone, worker, "HTTP 410 Gone")
+            .settle_outbox(&gone, dead_letter(worker, "HTTP 410 Gone"))
             .await
             .expect("dead letter")
     );
     assert!(
         !store
-            .dead_letter_outbox(
+            .settle_outbox(
                 &MessageId {
                     tenant,
                     stream,
                     version: 99,
                 },
-                worker,
-                "x",
+                dead_letter(worker, "x"),
             )
             .await
             .expect("unknown ids are ignored")
@@ -1072,19 +1082,25 @@ pub async fn dead_letters(store: &dyn Store) {
     );
     assert!(
         !store
-            .revive_dead_letter(stranger, &gone, later)
+            .settle_outbox(
+                &MessageId {
+                    tenant: stranger,
+                    ..gone.clone()
+                },
+                Settlement::Revive { at: later }
+            )
             .await
             .expect("revive")
     );
     assert!(
         store
-            .revive_dead_letter(tenant, &gone, later)
+            .settle_outbox(&gone, Settlement::Revive { at: later })
             .await
             .expect("revive")
     );
     assert!(
         !store
-            .revive_dead_letter(tenant, &gone, later)
+            .settle_outbox(&gone, Settlement::Revive { at: later })
             .await
             .expect("revive once")
     );
@@ -1570,4 +1586,19 @@ pub async fn campaigns(store: &dyn Store) {
             .expect("campaigns")
             .is_empty()
     );
+}
+
+fn delivered(owner: WorkerId) -> Settlement {
+    Settlement::Delivered { owner }
+}
+
+fn retry(owner: WorkerId, at: DateTime<Utc>) -> Settlement {
+    Settlement::Retry { owner, at }
+}
+
+fn dead_letter(owner: WorkerId, error: &str) -> Settlement {
+    Settlement::DeadLetter {
+        owner,
+        error: error.to_owned(),
+    }
 }

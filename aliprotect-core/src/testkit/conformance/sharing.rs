@@ -19,7 +19,7 @@ use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
 use crate::store::{
     CountBy, DomainEvent, FollowUpWork, IdempotencyKey, Lease, OutboxMessage, PendingWork, Receipt,
-    Snapshot, Store, StoreError, StreamId, Timer, TimerKind, WorkId,
+    Settlement, Snapshot, Store, StoreError, StreamId, Timer, TimerKind, WorkId,
 };
 use crate::testkit::fixtures;
 
@@ -122,7 +122,12 @@ pub async fn tenants_share_stream_ids(store: &dyn Store) {
             "each message keeps its own tenant's notification"
         );
     }
-    assert!(store.ack_outbox(&claimed[0].id, worker).await.expect("ack"));
+    assert!(
+        store
+            .settle_outbox(&claimed[0].id, Settlement::Delivered { owner: worker })
+            .await
+            .expect("ack")
+    );
     let later = at + Duration::seconds(120);
     let left: Vec<MessageId> = store
         .claim_outbox(later, lease_until(later), 10_000)
@@ -348,7 +353,13 @@ pub async fn enqueue_outbox_once(store: &dyn Store) {
     assert_eq!(claimed[0].notification, warning.notification);
     assert!(
         store
-            .dead_letter_outbox(&warning.id, worker, "refused")
+            .settle_outbox(
+                &warning.id,
+                Settlement::DeadLetter {
+                    owner: worker,
+                    error: "refused".to_owned()
+                }
+            )
             .await
             .expect("dead letter")
     );
