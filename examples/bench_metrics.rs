@@ -217,7 +217,7 @@ fn main() -> Result<(), Failure> {
         let mut breakdown = None;
         for _ in 0..11 {
             let start = Instant::now();
-            breakdown = Some(engine.metrics(TENANT, Some(CAMPAIGN)).await?);
+            breakdown = Some(engine.read().metrics(TENANT, Some(CAMPAIGN)).await?);
             samples.push(start.elapsed().as_secs_f64() * 1e3);
         }
         let breakdown = breakdown.ok_or("no run")?;
@@ -247,7 +247,7 @@ async fn intake_into_campaign(
     engine: &Engine<SqliteStore, DiscardNotifier, ManualClock>,
     filed: u64,
 ) -> Result<(), Failure> {
-    let campaign = engine.campaigns(TENANT).await?;
+    let campaign = engine.read().campaigns(TENANT).await?;
     let right = campaign
         .iter()
         .find(|c| c.id == CAMPAIGN)

@@ -35,7 +35,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         run(me, Command::complaint(id, command)).await?;
     }
-    let complaint = engine.complaint(tenant, id).await?.ok_or("not found")?;
+    let complaint = engine
+        .read()
+        .complaint(tenant, id)
+        .await?
+        .ok_or("not found")?;
     println!("complaint against {url}: {}", complaint.status());
     Ok(())
 }

@@ -89,7 +89,7 @@ impl Ctx {
     }
 
     async fn status(&self, id: ComplaintId) -> Result<ComplaintStatus, Box<dyn Error>> {
-        let complaint = self.engine.complaint(self.tenant, id).await?;
+        let complaint = self.engine.read().complaint(self.tenant, id).await?;
         Ok(complaint.ok_or("complaint vanished")?.status())
     }
 }
@@ -225,7 +225,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
     ctx.run(Actor::Platform, r(RightCommand::BeginReview))
         .await?;
     ctx.run(Actor::Platform, r(RightCommand::Approve)).await?;
-    let approved = ctx.engine.right(tenant, right).await?.ok_or("right")?;
+    let approved = ctx
+        .engine
+        .read()
+        .right(tenant, right)
+        .await?
+        .ok_or("right")?;
     println!(
         "   attempt {}: {:?}; staged listings now {:?}",
         approved.attempts,
@@ -269,7 +274,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         tenant,
         right,
         listings,
-        ctx.engine.policy(),
+        ctx.engine.read().policy(),
     )?;
     let mut ids = Vec::new();
     for listing in &filing.listings {
@@ -288,7 +293,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         ids.len(),
         ComplaintStatus::InProgress
             .platform_status()
-            .map(|s| ctx.engine.policy().status_names.name(s).to_owned())
+            .map(|s| ctx.engine.read().policy().status_names.name(s).to_owned())
             .unwrap_or_default()
     );
 
@@ -382,13 +387,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     println!("== 5. A week passes: deadlines and check-backs fire");
     ctx.clock.advance(Duration::days(7));
-    let report = ctx.engine.tick().await?;
+    let report = ctx.engine.jobs().tick().await?;
     println!(
         "   {} timers fired (silent sellers: removals expected, to be checked)",
         report.fired
     );
     ctx.clock.advance(Duration::days(10));
-    let report = ctx.engine.tick().await?;
+    let report = ctx.engine.jobs().tick().await?;
     println!(
         "   {} check-backs due for complaints the platform never answered",
         report.fired
@@ -418,13 +423,17 @@ async fn main() -> Result<(), Box<dyn Error>> {
     );
 
     println!("== 6. Dashboard");
-    let counts = ctx.engine.complaint_counts(tenant, CountBy::Status).await?;
+    let counts = ctx
+        .engine
+        .read()
+        .complaint_counts(tenant, CountBy::Status)
+        .await?;
     println!("   {:<18} {:>5}  platform shows", "status", "count");
     for count in counts.iter().filter(|c| c.group == GroupKey::All) {
         let shown = count
             .status
             .platform_status()
-            .map(|s| ctx.engine.policy().status_names.name(s).to_owned())
+            .map(|s| ctx.engine.read().policy().status_names.name(s).to_owned())
             .unwrap_or_else(|| "-".to_owned());
         println!(
             "   {:<18} {:>5}  {}",
@@ -438,6 +447,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     let metrics = ctx
         .engine
+        .read()
         .metrics(tenant, Some(ctx.campaign))
         .await?
         .overall;

@@ -33,7 +33,7 @@ where
         Command::right(right, RightCommand::Approve),
     );
     engine.execute(request).await.expect("approval recorded");
-    engine.dispatch().await.expect("dispatch").delivered
+    engine.jobs().dispatch().await.expect("dispatch").delivered
 }
 
 /// Mocks that expect exactly the calls recording one approval and delivering its

@@ -44,7 +44,7 @@
 //! run(me, Command::complaint(complaint, ComplaintCommand::File(Box::new(filing)))).await?;
 //! run(me, Command::complaint(complaint, ComplaintCommand::Submit)).await?;
 //!
-//! let status = engine.complaint(tenant, complaint).await?.map(|c| c.status());
+//! let status = engine.read().complaint(tenant, complaint).await?.map(|c| c.status());
 //! assert_eq!(status, Some(ComplaintStatus::Submitted));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # })?;

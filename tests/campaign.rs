@@ -217,7 +217,7 @@ async fn a_campaign_of_a_thousand_listings() {
 
     // Day 20: check-backs fall due (7 working days) and the holders' windows (15 days) close.
     clock.advance(Duration::days(18));
-    let report = engine.tick_with_probe(&probe).await.unwrap();
+    let report = engine.jobs().tick_with_probe(&probe).await.unwrap();
     assert_eq!(report.found_removed, 600, "every unannounced removal found");
     assert_eq!(
         report.found_live,
@@ -250,6 +250,7 @@ async fn a_campaign_of_a_thousand_listings() {
 
     // Metrics equal what this test did.
     let metrics = engine
+        .read()
         .metrics(tenant, Some(campaign))
         .await
         .unwrap()
@@ -266,7 +267,7 @@ async fn a_campaign_of_a_thousand_listings() {
     assert_eq!(metrics.median_hours_to_removal, Some(20 * day));
 
     for (i, id) in ids.iter().enumerate() {
-        let complaint = engine.complaint(tenant, *id).await.unwrap().unwrap();
+        let complaint = engine.read().complaint(tenant, *id).await.unwrap().unwrap();
         if silent.contains(&i) {
             assert_eq!(complaint.status(), ComplaintStatus::ListingRestored);
         } else if removed.contains(&(i as u64)) {

@@ -74,6 +74,7 @@ async fn hammer<S: Store, C: aliprotect::clock::Clock>(
     let mut events_total = 0;
     for id in &ids {
         let history = engine
+            .read()
             .history(tenant, StreamId::Complaint(*id))
             .await
             .unwrap();
@@ -88,7 +89,7 @@ async fn hammer<S: Store, C: aliprotect::clock::Clock>(
             .collect();
         events_total += events.len();
         let state = ComplaintDecider::fold(&events).unwrap();
-        let loaded = engine.complaint(tenant, *id).await.unwrap().unwrap();
+        let loaded = engine.read().complaint(tenant, *id).await.unwrap().unwrap();
         assert_eq!(state, loaded, "snapshot equals the replay");
         replayed.push(state);
     }
@@ -104,6 +105,7 @@ async fn hammer<S: Store, C: aliprotect::clock::Clock>(
         *expected.entry(complaint.status()).or_default() += 1;
     }
     let counts: BTreeMap<ComplaintStatus, u64> = engine
+        .read()
         .complaint_counts(tenant, CountBy::Status)
         .await
         .unwrap()

@@ -64,6 +64,7 @@ async fn each_side_issues_only_its_own_commands() {
     assert!(matches!(err, EngineError::Forbidden { .. }));
     let status = h
         .engine
+        .read()
         .right(h.tenant, right)
         .await
         .unwrap()
@@ -93,7 +94,12 @@ async fn representatives_act_only_within_a_power_in_force() {
         "{err}"
     );
     assert!(
-        h.engine.right(h.tenant, right).await.unwrap().is_none(),
+        h.engine
+            .read()
+            .right(h.tenant, right)
+            .await
+            .unwrap()
+            .is_none(),
         "nothing written"
     );
 
@@ -141,8 +147,14 @@ async fn representatives_act_only_within_a_power_in_force() {
         Err(EngineError::Forbidden { .. })
     ));
     // The expiry is recorded by the engine's timer, in the power's history.
-    h.engine.tick().await.unwrap();
-    let expired = h.engine.power(h.tenant, power.id).await.unwrap().unwrap();
+    h.engine.jobs().tick().await.unwrap();
+    let expired = h
+        .engine
+        .read()
+        .power(h.tenant, power.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(expired.status, PowerStatus::Expired);
     // A new power without an end: the representative acts again, until it is revoked.
     power.id = PowerOfAttorneyId::new();
@@ -168,6 +180,7 @@ async fn representatives_act_only_within_a_power_in_force() {
     ));
     let history = h
         .engine
+        .read()
         .history(h.tenant, StreamId::Power(power.id))
         .await
         .unwrap();
@@ -196,6 +209,7 @@ async fn nothing_of_one_tenant_is_visible_or_changeable_from_another() {
     assert!(matches!(err, EngineError::NotFound(StreamId::Complaint(id)) if id == complaint));
     assert!(
         h.engine
+            .read()
             .complaint(stranger, complaint)
             .await
             .unwrap()
@@ -203,6 +217,7 @@ async fn nothing_of_one_tenant_is_visible_or_changeable_from_another() {
     );
     assert!(
         h.engine
+            .read()
             .history(stranger, StreamId::Right(right))
             .await
             .unwrap()
@@ -298,14 +313,22 @@ async fn timers_fire_once_through_the_command_path() {
     let complaint = h.filed(right, 8).await;
     h.platform(Command::complaint(complaint, ComplaintCommand::Accept))
         .await;
-    assert_eq!(h.engine.tick().await.unwrap().fired, 0, "nothing due yet");
+    assert_eq!(
+        h.engine.jobs().tick().await.unwrap().fired,
+        0,
+        "nothing due yet"
+    );
     h.clock.advance(Duration::days(6));
-    let report = h.engine.tick().await.unwrap();
+    let report = h.engine.jobs().tick().await.unwrap();
     assert_eq!(
         report.fired, 2,
         "the seller deadline, and the check-back it makes due at once"
     );
-    assert_eq!(h.engine.tick().await.unwrap().fired, 0, "and only once");
+    assert_eq!(
+        h.engine.jobs().tick().await.unwrap().fired,
+        0,
+        "and only once"
+    );
     let state = h.complaint(complaint).await;
     assert_eq!(
         state.stage,
@@ -317,6 +340,7 @@ async fn timers_fire_once_through_the_command_path() {
     assert_eq!(state.check_backs, 1);
     let history = h
         .engine
+        .read()
         .history(h.tenant, StreamId::Complaint(complaint))
         .await
         .unwrap();
@@ -338,7 +362,7 @@ async fn upcoming_timers_are_what_the_ticks_fire() {
         .await;
     h.counter_notice(disputed).await;
 
-    let upcoming = h.engine.upcoming_timers(h.tenant).await.unwrap();
+    let upcoming = h.engine.read().upcoming_timers(h.tenant).await.unwrap();
     let kinds_of = |stream| {
         let mut kinds: Vec<TimerKind> = upcoming
             .iter()
@@ -364,15 +388,20 @@ async fn upcoming_timers_are_what_the_ticks_fire() {
         upcoming.windows(2).all(|w| w[0].due <= w[1].due),
         "soonest first"
     );
-    let other = h.engine.upcoming_timers(TenantId::new()).await.unwrap();
+    let other = h
+        .engine
+        .read()
+        .upcoming_timers(TenantId::new())
+        .await
+        .unwrap();
     assert!(other.is_empty(), "another tenant sees none");
 
     // Each tick at a timer's due time fires exactly the timers listed as due by then.
     let first = upcoming[0].due;
     h.clock.set(first);
     let due_now = upcoming.iter().filter(|t| t.due <= first).count();
-    assert_eq!(h.engine.tick().await.unwrap().fired, due_now);
-    let after = h.engine.upcoming_timers(h.tenant).await.unwrap();
+    assert_eq!(h.engine.jobs().tick().await.unwrap().fired, due_now);
+    let after = h.engine.read().upcoming_timers(h.tenant).await.unwrap();
     assert!(
         after.iter().all(|t| t.due > first),
         "fired timers are no longer upcoming"
@@ -386,15 +415,27 @@ async fn expiry_is_reminded_then_the_right_expires() {
     // The fixture trademark expires on 2031-05-31; the policy reminds 90 days before.
     h.clock
         .set(Utc.with_ymd_and_hms(2031, 3, 10, 0, 0, 0).unwrap());
-    assert_eq!(h.engine.tick().await.unwrap().fired, 1);
-    let state = h.engine.right(h.tenant, right).await.unwrap().unwrap();
+    assert_eq!(h.engine.jobs().tick().await.unwrap().fired, 1);
+    let state = h
+        .engine
+        .read()
+        .right(h.tenant, right)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(state.expiry_reminded_for.is_some());
     h.clock
         .set(Utc.with_ymd_and_hms(2031, 6, 1, 0, 0, 0).unwrap());
-    assert_eq!(h.engine.tick().await.unwrap().fired, 1);
-    let state = h.engine.right(h.tenant, right).await.unwrap().unwrap();
+    assert_eq!(h.engine.jobs().tick().await.unwrap().fired, 1);
+    let state = h
+        .engine
+        .read()
+        .right(h.tenant, right)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(state.status, RightStatus::Expired);
-    h.engine.dispatch().await.unwrap();
+    h.engine.jobs().dispatch().await.unwrap();
     assert!(
         h.notifier
             .bodies()
@@ -408,15 +449,15 @@ async fn failed_deliveries_are_retried_later_with_the_same_key() {
     let h = Harness::new();
     *h.notifier.fail_next.lock().unwrap() = 1;
     h.approved_right().await;
-    let first = h.engine.dispatch().await.unwrap();
+    let first = h.engine.jobs().dispatch().await.unwrap();
     assert_eq!((first.delivered, first.failed), (0, 1));
     assert_eq!(
-        h.engine.dispatch().await.unwrap().delivered,
+        h.engine.jobs().dispatch().await.unwrap().delivered,
         0,
         "not before the backoff"
     );
     h.clock.advance(Duration::seconds(3));
-    assert_eq!(h.engine.dispatch().await.unwrap().delivered, 1);
+    assert_eq!(h.engine.jobs().dispatch().await.unwrap().delivered, 1);
     let delivered = h.notifier.delivered.lock().unwrap().clone();
     assert_eq!(delivered.len(), 1);
     assert_eq!(delivered[0].1.body, NotificationBody::RightApproved);
@@ -509,18 +550,16 @@ async fn follow_ups_left_to_a_tick_are_done_by_the_next_tick() {
     use aliprotect::engine::{Engine, EngineConfig};
     let store = std::sync::Arc::new(aliprotect::store_memory::MemoryStore::new());
     let clock = aliprotect::clock::ManualClock::at(fixtures::now());
-    let config = EngineConfig {
-        carry_out_follow_ups: false,
-        ..EngineConfig::default()
-    };
+    let mut config = EngineConfig::default();
+    config.carry_out_follow_ups = false;
     let policy = aliprotect::policy::MarketplacePolicy::alibaba_ipp;
-    let commands = Engine::with_config(
+    let commands = Engine::builder(
         store.clone(),
         aliprotect::notify::DiscardNotifier,
         clock.clone(),
-        policy(),
-        config,
-    );
+    )
+    .config(config)
+    .build(policy());
     let worker = Engine::new(store, aliprotect::notify::DiscardNotifier, clock, policy());
     let tenant = fixtures::tenant();
     let right = RightId::new();
@@ -548,6 +587,7 @@ async fn follow_ups_left_to_a_tick_are_done_by_the_next_tick() {
         let engine = engine.clone();
         async move {
             engine
+                .read()
                 .complaint(tenant, staged)
                 .await
                 .unwrap()
@@ -560,9 +600,13 @@ async fn follow_ups_left_to_a_tick_are_done_by_the_next_tick() {
         ComplaintStatus::Staged,
         "not done inline"
     );
-    assert_eq!(worker.tick().await.unwrap().follow_ups, 1);
+    assert_eq!(worker.jobs().tick().await.unwrap().follow_ups, 1);
     assert_eq!(status(&worker).await, ComplaintStatus::Submitted);
-    assert_eq!(worker.tick().await.unwrap().follow_ups, 0, "done once");
+    assert_eq!(
+        worker.jobs().tick().await.unwrap().follow_ups,
+        0,
+        "done once"
+    );
 }
 
 /// A timer claimed before another engine's command replaced the stream's timers is stale:
@@ -638,7 +682,7 @@ async fn a_timer_replaced_after_its_claim_is_not_fired() {
         clock,
         MarketplacePolicy::alibaba_ipp(),
     );
-    let report = engine.tick().await.unwrap();
+    let report = engine.jobs().tick().await.unwrap();
     assert_eq!((report.fired, report.stale), (0, 1), "{report:?}");
 }
 

@@ -373,7 +373,7 @@ async fn relistings_are_linked_only_on_strong_evidence() {
             }
         );
     }
-    let records = h.engine.seller_records(h.tenant).await.unwrap();
+    let records = h.engine.read().seller_records(h.tenant).await.unwrap();
     let copyshop = records
         .get(&(Marketplace::AlibabaCom, "copyshop".to_owned()))
         .unwrap();

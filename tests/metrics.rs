@@ -81,7 +81,12 @@ async fn metrics_of_a_campaign_match_its_outcomes() {
     .await;
     // #8, #9 still in progress.
 
-    let breakdown = h.engine.metrics(h.tenant, Some(campaign)).await.unwrap();
+    let breakdown = h
+        .engine
+        .read()
+        .metrics(h.tenant, Some(campaign))
+        .await
+        .unwrap();
     let m = &breakdown.overall;
     assert_eq!(m.filed, 10);
     assert_eq!((m.removed, m.relisted), (4, 1));
@@ -96,7 +101,7 @@ async fn metrics_of_a_campaign_match_its_outcomes() {
     assert_eq!(breakdown.by_right.len(), 1);
     assert_eq!(breakdown.by_week.values().map(|w| w.filed).sum::<u64>(), 10);
 
-    let all = h.engine.metrics(h.tenant, None).await.unwrap();
+    let all = h.engine.read().metrics(h.tenant, None).await.unwrap();
     assert_eq!(
         all.overall.filed, 11,
         "the tenant-wide figures include the other complaint"
@@ -165,7 +170,7 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
     ))
     .await;
 
-    let accuracy = h.engine.filer_accuracy(h.tenant).await.unwrap();
+    let accuracy = h.engine.read().filer_accuracy(h.tenant).await.unwrap();
     assert_eq!(
         accuracy.overall.decided, 20,
         "the old complaint is outside the window"
@@ -182,7 +187,12 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
     );
 
     // The daily review warns, once a day under the same id, and a failed delivery is an error.
-    let review = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
+    let review = h
+        .engine
+        .jobs()
+        .review_filer_accuracy(h.tenant)
+        .await
+        .unwrap();
     let warning = review.warning.expect("at risk: warned");
     assert_eq!(warning.subject, StreamId::Filer(h.tenant));
     assert_eq!(
@@ -196,12 +206,16 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
     );
     // The warning goes through the outbox like every notification: a second review the
     // same day queues nothing more, and a failed delivery is retried by the dispatcher.
-    h.engine.review_filer_accuracy(h.tenant).await.unwrap();
+    h.engine
+        .jobs()
+        .review_filer_accuracy(h.tenant)
+        .await
+        .unwrap();
     *h.notifier.fail_next.lock().unwrap() = 1;
-    let first = h.engine.dispatch().await.unwrap();
+    let first = h.engine.jobs().dispatch().await.unwrap();
     assert_eq!(first.failed, 1, "the receiver was down");
     h.clock.advance(Duration::hours(2));
-    h.engine.dispatch().await.unwrap();
+    h.engine.jobs().dispatch().await.unwrap();
     let warnings: Vec<_> = h
         .notifier
         .delivered
@@ -225,10 +239,15 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
         },
     ))
     .await;
-    let accuracy = h.engine.filer_accuracy(h.tenant).await.unwrap();
+    let accuracy = h.engine.read().filer_accuracy(h.tenant).await.unwrap();
     assert_eq!(accuracy.standing, Standing::Below);
     h.clock.advance(Duration::days(1));
-    let review = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
+    let review = h
+        .engine
+        .jobs()
+        .review_filer_accuracy(h.tenant)
+        .await
+        .unwrap();
     assert!(matches!(
         review.warning.map(|w| w.body),
         Some(NotificationBody::FilerAccuracyWarning {
@@ -242,7 +261,12 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
 async fn a_filer_in_good_standing_is_not_warned() {
     let h = Harness::new();
     let right = h.approved_right().await;
-    let review = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
+    let review = h
+        .engine
+        .jobs()
+        .review_filer_accuracy(h.tenant)
+        .await
+        .unwrap();
     assert_eq!(
         review.accuracy.standing,
         aliprotect::accuracy::Standing::NotApplicable
@@ -260,7 +284,12 @@ async fn a_filer_in_good_standing_is_not_warned() {
         ))
         .await;
     }
-    let review = h.engine.review_filer_accuracy(h.tenant).await.unwrap();
+    let review = h
+        .engine
+        .jobs()
+        .review_filer_accuracy(h.tenant)
+        .await
+        .unwrap();
     assert_eq!(
         review.accuracy.standing,
         aliprotect::accuracy::Standing::Good

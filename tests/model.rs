@@ -889,7 +889,9 @@ impl Harness {
                 .expect("their right is approved");
         }
         // Its approval's notification is delivered before the model starts.
-        runtime.block_on(engine.dispatch()).expect("dispatch");
+        runtime
+            .block_on(engine.jobs().dispatch())
+            .expect("dispatch");
         let delivered_before = notifier.bodies().len();
         Self {
             runtime,
@@ -1108,12 +1110,15 @@ impl Harness {
                 Outcome::Accepted
             }
             Step::Tick => {
-                let report = self.runtime.block_on(self.engine.tick()).expect("tick");
+                let report = self
+                    .runtime
+                    .block_on(self.engine.jobs().tick())
+                    .expect("tick");
                 Outcome::Fired(report.fired)
             }
             Step::Dispatch => {
                 self.runtime
-                    .block_on(self.engine.dispatch())
+                    .block_on(self.engine.jobs().dispatch())
                     .expect("dispatch");
                 let bodies = self.notifier.bodies();
                 let mut kinds: Vec<&'static str> = bodies[self.delivered_before..]
@@ -1194,7 +1199,7 @@ impl Harness {
         let engine = &self.engine;
         let rt = &self.runtime;
         let right = rt
-            .block_on(engine.right(tenant(), right_id()))
+            .block_on(engine.read().right(tenant(), right_id()))
             .expect("right");
         assert_eq!(
             right.as_ref().map(|r| r.status),
@@ -1207,7 +1212,7 @@ impl Harness {
             "attempts"
         );
         let right_history = rt
-            .block_on(engine.history(tenant(), StreamId::Right(right_id())))
+            .block_on(engine.read().history(tenant(), StreamId::Right(right_id())))
             .expect("history");
         assert_eq!(
             right_history.len() as u64,
@@ -1220,7 +1225,7 @@ impl Harness {
         for (i, c) in model.complaints.iter().enumerate() {
             let id = complaint_id(i);
             let actual = rt
-                .block_on(engine.complaint(tenant(), id))
+                .block_on(engine.read().complaint(tenant(), id))
                 .expect("complaint")
                 .unwrap_or_else(|| panic!("complaint {i} missing"));
             assert_eq!(actual.status(), c.status, "complaint {i}'s status");
@@ -1230,7 +1235,7 @@ impl Harness {
                 "complaint {i}'s counter-notices"
             );
             let history = rt
-                .block_on(engine.history(tenant(), StreamId::Complaint(id)))
+                .block_on(engine.read().history(tenant(), StreamId::Complaint(id)))
                 .expect("history");
             assert_eq!(history.len() as u64, c.events, "complaint {i}'s history");
             assert_eq!(
@@ -1252,12 +1257,16 @@ impl Harness {
             }
         }
         let absent = rt
-            .block_on(engine.complaint(tenant(), complaint_id(model.complaints.len())))
+            .block_on(
+                engine
+                    .read()
+                    .complaint(tenant(), complaint_id(model.complaints.len())),
+            )
             .expect("complaint");
         assert!(absent.is_none(), "no complaint beyond the model's");
 
         let counts: BTreeMap<ComplaintStatus, u64> = rt
-            .block_on(engine.complaint_counts(tenant(), CountBy::Status))
+            .block_on(engine.read().complaint_counts(tenant(), CountBy::Status))
             .expect("counts")
             .into_iter()
             .filter(|c| c.group == GroupKey::All)
@@ -1266,7 +1275,7 @@ impl Harness {
         assert_eq!(counts, expected_counts, "counts by status");
 
         let metrics = rt
-            .block_on(engine.metrics(tenant(), None))
+            .block_on(engine.read().metrics(tenant(), None))
             .expect("metrics")
             .overall;
         let count = |f: &dyn Fn(&ComplaintModel) -> bool| {
@@ -1299,7 +1308,7 @@ impl Harness {
         );
 
         let mut timers: Vec<(DateTime<Utc>, StreamId, TimerKind)> = rt
-            .block_on(engine.upcoming_timers(tenant()))
+            .block_on(engine.read().upcoming_timers(tenant()))
             .expect("timers")
             .into_iter()
             .filter(|t| matches!(t.stream, StreamId::Complaint(_)))

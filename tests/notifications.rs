@@ -55,17 +55,11 @@ type TestEngine = Engine<Arc<MemoryStore>, Arc<Receiver>, ManualClock>;
 
 fn engine(receiver: Arc<Receiver>, max_attempts: u32) -> (TestEngine, ManualClock) {
     let clock = ManualClock::at(fixtures::now());
-    let config = EngineConfig {
-        max_delivery_attempts: max_attempts,
-        ..EngineConfig::default()
-    };
-    let engine = Engine::with_config(
-        Arc::new(MemoryStore::new()),
-        receiver,
-        clock.clone(),
-        MarketplacePolicy::alibaba_ipp(),
-        config,
-    );
+    let mut config = EngineConfig::default();
+    config.max_delivery_attempts = max_attempts;
+    let engine = Engine::builder(Arc::new(MemoryStore::new()), receiver, clock.clone())
+        .config(config)
+        .build(MarketplacePolicy::alibaba_ipp());
     (engine, clock)
 }
 
@@ -94,7 +88,7 @@ async fn notifications(engine: &TestEngine, complaints: usize) -> BTreeSet<Messa
     // The ids a receiver must see: the events that call for a person.
     let mut ids = BTreeSet::new();
     for stream in streams {
-        for event in engine.history(tenant, stream).await.unwrap() {
+        for event in engine.read().history(tenant, stream).await.unwrap() {
             if matches!(
                 event.event.type_name(),
                 "right.Approved" | "complaint.CounterNoticeReceived" | "complaint.ListingRemoved"
@@ -120,13 +114,13 @@ async fn a_dispatcher_killed_mid_delivery_loses_nothing() {
     let expected = notifications(&engine, 10).await;
     assert_eq!(expected.len(), 21);
 
-    let dispatcher = engine.spawn_dispatcher(StdDuration::from_millis(5));
+    let dispatcher = engine.jobs().spawn_dispatcher(StdDuration::from_millis(5));
     receiver.hung.notified().await;
     dispatcher.abort(); // killed while a delivery hangs and the rest of its batch is leased
 
     // Nothing is lost: once the leases run out, a new dispatcher delivers every message.
     clock.advance(Duration::seconds(61));
-    let dispatcher = engine.spawn_dispatcher(StdDuration::from_millis(5));
+    let dispatcher = engine.jobs().spawn_dispatcher(StdDuration::from_millis(5));
     for _ in 0..200 {
         if receiver.delivered.lock().len() >= expected.len() {
             break;
@@ -148,7 +142,7 @@ async fn a_receiver_that_drops_connections_gets_everything_with_the_same_keys() 
     let expected = notifications(&engine, 2).await;
     let mut failed = 0;
     for _ in 0..20 {
-        let report = engine.dispatch().await.unwrap();
+        let report = engine.jobs().dispatch().await.unwrap();
         failed += report.failed;
         clock.advance(Duration::minutes(5));
     }
@@ -176,11 +170,11 @@ async fn a_permanently_failing_receiver_ends_in_the_dead_letters() {
     let _ = notifications(&engine, 1).await;
     let mut rounds = 0;
     loop {
-        let report = engine.dispatch().await.unwrap();
+        let report = engine.jobs().dispatch().await.unwrap();
         if !report.handled_any() {
             // Nothing left to try, even much later: no endless loop.
             clock.advance(Duration::days(30));
-            if !engine.dispatch().await.unwrap().handled_any() {
+            if !engine.jobs().dispatch().await.unwrap().handled_any() {
                 break;
             }
         }
@@ -192,7 +186,7 @@ async fn a_permanently_failing_receiver_ends_in_the_dead_letters() {
         );
     }
     let tenant = fixtures::tenant();
-    let dead = engine.dead_letters(tenant, 100).await.unwrap();
+    let dead = engine.read().dead_letters(tenant, 100).await.unwrap();
     assert_eq!(dead.len(), 3);
     assert!(dead.iter().all(|d| d.message.attempts == 3));
     assert!(dead[0].error.contains("503"), "{}", dead[0].error);
@@ -212,6 +206,7 @@ async fn a_permanently_failing_receiver_ends_in_the_dead_letters() {
     );
     assert!(
         !engine_fixed
+            .jobs()
             .retry_dead_letter(TenantId::new(), &dead[0].message.id)
             .await
             .unwrap(),
@@ -219,12 +214,16 @@ async fn a_permanently_failing_receiver_ends_in_the_dead_letters() {
     );
     assert!(
         engine_fixed
+            .jobs()
             .retry_dead_letter(tenant, &dead[0].message.id)
             .await
             .unwrap()
     );
-    assert_eq!(engine_fixed.dispatch().await.unwrap().delivered, 1);
-    assert_eq!(engine.dead_letters(tenant, 100).await.unwrap().len(), 2);
+    assert_eq!(engine_fixed.jobs().dispatch().await.unwrap().delivered, 1);
+    assert_eq!(
+        engine.read().dead_letters(tenant, 100).await.unwrap().len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -235,7 +234,7 @@ async fn a_refusal_for_good_is_a_dead_letter_at_once() {
     });
     let (engine, _) = engine(receiver.clone(), 12);
     let _ = notifications(&engine, 0).await;
-    let report = engine.dispatch().await.unwrap();
+    let report = engine.jobs().dispatch().await.unwrap();
     assert_eq!((report.delivered, report.dead_lettered), (0, 1));
     assert_eq!(receiver.calls.load(Ordering::SeqCst), 1);
 }
@@ -270,7 +269,7 @@ async fn two_tenants_with_one_stream_id_both_get_their_notifications() {
                     .unwrap();
             }
         }
-        while engine.dispatch().await.unwrap().handled_any() {}
+        while engine.jobs().dispatch().await.unwrap().handled_any() {}
         let delivered: BTreeSet<_> = receiver
             .delivered
             .lock()

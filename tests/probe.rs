@@ -60,7 +60,7 @@ async fn check_backs_find_removals_and_escalate_listings_still_up() {
     for _ in 0..3 {
         // One complaint-review period (7 working days) later, every open complaint is due.
         h.clock.advance(Duration::days(12));
-        let report = h.engine.tick_with_probe(&probe).await.unwrap();
+        let report = h.engine.jobs().tick_with_probe(&probe).await.unwrap();
         totals.0 += report.found_removed;
         totals.1 += report.found_live;
         totals.2 += report.unknown;
@@ -88,7 +88,7 @@ async fn check_backs_find_removals_and_escalate_listings_still_up() {
         aliprotect::complaint::ComplaintStatus::Submitted
     );
 
-    h.engine.dispatch().await.unwrap();
+    h.engine.jobs().dispatch().await.unwrap();
     let bodies = h.notifier.bodies();
     assert_eq!(
         bodies

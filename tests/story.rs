@@ -116,7 +116,13 @@ async fn the_whole_enforcement_story() {
         assert_eq!(c.status(), ComplaintStatus::Staged);
     }
     h.platform(r(RightCommand::Approve)).await;
-    let approved = h.engine.right(h.tenant, right).await.unwrap().unwrap();
+    let approved = h
+        .engine
+        .read()
+        .right(h.tenant, right)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (approved.status, approved.attempts),
         (RightStatus::Approved, 3)
@@ -150,7 +156,7 @@ async fn the_whole_enforcement_story() {
         h.tenant,
         right,
         listings,
-        h.engine.policy(),
+        h.engine.read().policy(),
     )
     .unwrap();
     let mut ids = Vec::new();
@@ -261,7 +267,7 @@ async fn the_whole_enforcement_story() {
     //    due at once for each. A person looks: #4 and #5 are gone (recorded with what was
     //    seen), #6 and #7 are still up (never recorded removed; escalated).
     h.clock.advance(Duration::days(7));
-    let report = h.engine.tick().await.unwrap();
+    let report = h.engine.jobs().tick().await.unwrap();
     assert!(
         report.fired >= 8,
         "seller deadlines and check-backs fired: {report:?}"
@@ -286,7 +292,7 @@ async fn the_whole_enforcement_story() {
     }
     // The platform never reacted to a staged one: a check-back finds it gone.
     h.clock.advance(Duration::days(12));
-    h.engine.tick().await.unwrap();
+    h.engine.jobs().tick().await.unwrap();
     let checked = h.complaint(staged[0]).await;
     assert!(checked.check_backs >= 1, "a check-back fell due");
     h.holder(Command::complaint(
@@ -334,6 +340,7 @@ async fn the_whole_enforcement_story() {
     // Dashboard counts equal what the complaints say.
     let counts = h
         .engine
+        .read()
         .complaint_counts(h.tenant, CountBy::Status)
         .await
         .unwrap();
@@ -358,6 +365,7 @@ async fn the_whole_enforcement_story() {
     // Every event records its actor; the right's history keeps the platform's words.
     let history = h
         .engine
+        .read()
         .history(h.tenant, StreamId::Right(right))
         .await
         .unwrap();
@@ -382,7 +390,7 @@ async fn the_whole_enforcement_story() {
     );
 
     // Notifications: everything that needs a person was delivered.
-    h.engine.dispatch().await.unwrap();
+    h.engine.jobs().dispatch().await.unwrap();
     let bodies = h.notifier.bodies();
     let count = |pred: fn(&NotificationBody) -> bool| bodies.iter().filter(|b| pred(b)).count();
     assert_eq!(
@@ -414,7 +422,7 @@ async fn the_whole_enforcement_story() {
         "#6 and #7: expected gone, seen up"
     );
     assert_eq!(
-        h.engine.dispatch().await.unwrap().delivered,
+        h.engine.jobs().dispatch().await.unwrap().delivered,
         0,
         "each delivered once"
     );

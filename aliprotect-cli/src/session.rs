@@ -185,9 +185,10 @@ impl Session {
             return Ok(());
         }
         let engine = &self.engine;
-        let known = !engine.rights(self.tenant).await?.is_empty()
-            || !engine.campaigns(self.tenant).await?.is_empty()
+        let known = !engine.read().rights(self.tenant).await?.is_empty()
+            || !engine.read().campaigns(self.tenant).await?.is_empty()
             || !engine
+                .read()
                 .complaint_counts(self.tenant, CountBy::Status)
                 .await?
                 .is_empty();
@@ -215,7 +216,7 @@ pub(crate) async fn init(global: &Global, name: PolicyName) -> Result<bool, CliE
     let store = open_store(&location).await?;
     let policy = policy_of(name);
     let engine: CliEngine = Engine::new(store, Arc::new(DiscardNotifier), clock()?, policy);
-    match engine.stored_policy().await? {
+    match engine.read().stored_policy().await? {
         None => match engine
             .adopt_policy(operator(), reason("aliprotect init")?)
             .await
@@ -225,7 +226,7 @@ pub(crate) async fn init(global: &Global, name: PolicyName) -> Result<bool, CliE
             Err(EngineError::Policy(PolicyError::Unchanged)) => Ok(false),
             Err(other) => Err(other.into()),
         },
-        Some(stored) if *stored.policy == *engine.policy() => Ok(false),
+        Some(stored) if *stored.policy == *engine.read().policy() => Ok(false),
         Some(stored) => Err(CliError::refused(
             format!(
                 "{} already follows the `{}` rules; init changes nothing",

@@ -227,7 +227,7 @@ async fn the_engine_emails_an_approval_through_its_dispatcher() {
             .await
             .unwrap();
     }
-    assert_eq!(engine.dispatch().await.unwrap().delivered, 1);
+    assert_eq!(engine.jobs().dispatch().await.unwrap().delivered, 1);
     let received = server.received.lock().await.clone();
     let message = MessageParser::default().parse(&received[0].data).unwrap();
     assert_eq!(message.subject(), Some("[aliprotect] IP right approved"));

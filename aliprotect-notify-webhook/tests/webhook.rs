@@ -69,7 +69,7 @@ async fn the_signature_verifies_and_the_body_names_the_message() {
         .mount(&server)
         .await;
     let (engine, _) = engine_with_an_approval(&server).await;
-    assert_eq!(engine.dispatch().await.unwrap().delivered, 1);
+    assert_eq!(engine.jobs().dispatch().await.unwrap().delivered, 1);
 
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 1);
@@ -124,10 +124,10 @@ async fn a_5xx_is_retried_later_with_the_same_key() {
         .mount(&server)
         .await;
     let (engine, clock) = engine_with_an_approval(&server).await;
-    let first = engine.dispatch().await.unwrap();
+    let first = engine.jobs().dispatch().await.unwrap();
     assert_eq!((first.delivered, first.failed), (0, 1));
     clock.advance(Duration::seconds(5));
-    assert_eq!(engine.dispatch().await.unwrap().delivered, 1);
+    assert_eq!(engine.jobs().dispatch().await.unwrap().delivered, 1);
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 2);
     assert_eq!(
@@ -151,15 +151,15 @@ async fn a_429_is_retried_no_sooner_than_its_retry_after() {
         .mount(&server)
         .await;
     let (engine, clock) = engine_with_an_approval(&server).await;
-    assert_eq!(engine.dispatch().await.unwrap().failed, 1);
+    assert_eq!(engine.jobs().dispatch().await.unwrap().failed, 1);
     clock.advance(Duration::seconds(60));
     assert_eq!(
-        engine.dispatch().await.unwrap().delivered,
+        engine.jobs().dispatch().await.unwrap().delivered,
         0,
         "Retry-After honoured"
     );
     clock.advance(Duration::seconds(61));
-    assert_eq!(engine.dispatch().await.unwrap().delivered, 1);
+    assert_eq!(engine.jobs().dispatch().await.unwrap().delivered, 1);
 }
 
 #[tokio::test]
@@ -170,11 +170,15 @@ async fn a_4xx_is_a_dead_letter_without_retries() {
         .mount(&server)
         .await;
     let (engine, clock) = engine_with_an_approval(&server).await;
-    assert_eq!(engine.dispatch().await.unwrap().dead_lettered, 1);
+    assert_eq!(engine.jobs().dispatch().await.unwrap().dead_lettered, 1);
     clock.advance(Duration::days(1));
-    assert!(!engine.dispatch().await.unwrap().handled_any());
+    assert!(!engine.jobs().dispatch().await.unwrap().handled_any());
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
-    let dead = engine.dead_letters(fixtures::tenant(), 10).await.unwrap();
+    let dead = engine
+        .read()
+        .dead_letters(fixtures::tenant(), 10)
+        .await
+        .unwrap();
     assert!(dead[0].error.contains("404"), "{}", dead[0].error);
 }
 

@@ -129,20 +129,16 @@ async fn main() -> Result<(), Failure> {
 
     let store = PostgresStore::connect(url).await?;
     let wake = store.wake_ups();
-    let config = EngineConfig {
-        // Leases in the sped-up clock's time: 20 days are 20 real seconds at 86400x.
-        claim_lease: Duration::days(20),
-        outbox_lease: Duration::days(20),
-        ..EngineConfig::default()
-    };
-    let engine = Engine::with_config(
-        store,
-        receiver,
-        clock,
-        MarketplacePolicy::alibaba_ipp(),
-        config,
-    );
-    let _worker = engine.spawn_worker(StdDuration::from_millis(200), Some(wake));
+    let mut config = EngineConfig::default();
+    // Leases in the sped-up clock's time: 20 days are 20 real seconds at 86400x.
+    config.claim_lease = Duration::days(20);
+    config.outbox_lease = Duration::days(20);
+    let engine = Engine::builder(store, receiver, clock)
+        .config(config)
+        .build(MarketplacePolicy::alibaba_ipp());
+    let _worker = engine
+        .jobs()
+        .spawn_worker(StdDuration::from_millis(200), Some(wake));
 
     let holder = Actor::HolderUser {
         tenant,

@@ -204,7 +204,7 @@ impl PostgresStore {
     /// What an idle worker waits on: woken when another engine (or this one) commits work
     /// that can be taken up now. With [`WakeUps::PollOnly`] it is never woken; workers
     /// then find work at their poll interval. Give it to
-    /// [`Engine::spawn_worker`](aliprotect_core::engine::Engine::spawn_worker).
+    /// [`Jobs::spawn_worker`](aliprotect_core::engine::Jobs::spawn_worker).
     pub fn wake_ups(&self) -> Arc<Notify> {
         Arc::clone(&self.shared.wake)
     }

@@ -267,12 +267,12 @@ async fn three_processes_killed_at_random_lose_and_double_nothing() {
         policy.clone(),
     );
     loop {
-        let report = engine.tick().await.unwrap();
+        let report = engine.jobs().tick().await.unwrap();
         if report == Default::default() {
             break;
         }
     }
-    while engine.dispatch().await.unwrap().handled_any() {}
+    while engine.jobs().dispatch().await.unwrap().handled_any() {}
 
     // Every acknowledged command is in the log under its receipt.
     let acks = lines(&out, "acks-");

@@ -82,10 +82,9 @@ enum Scenario {
 }
 
 fn engine_config(carry_out: bool) -> EngineConfig {
-    EngineConfig {
-        carry_out_follow_ups: carry_out,
-        ..EngineConfig::default()
-    }
+    let mut config = EngineConfig::default();
+    config.carry_out_follow_ups = carry_out;
+    config
 }
 
 async fn child(spec: &str) -> Result<(), Failure> {
@@ -95,13 +94,9 @@ async fn child(spec: &str) -> Result<(), Failure> {
         _ => return Err(format!("bad child spec {spec}").into()),
     };
     let carry_out = matches!(scenario, Scenario::During);
-    let engine = Engine::with_config(
-        SqliteStore::open(path)?,
-        DiscardNotifier,
-        SystemClock,
-        MarketplacePolicy::alibaba_ipp(),
-        engine_config(carry_out),
-    );
+    let engine = Engine::builder(SqliteStore::open(path)?, DiscardNotifier, SystemClock)
+        .config(engine_config(carry_out))
+        .build(MarketplacePolicy::alibaba_ipp());
     let tenant = fixtures::tenant();
     let user = fixtures::holder_user();
     let run = |actor, command| engine.execute(Request::new(tenant, actor, command));
@@ -281,7 +276,11 @@ async fn recover_and_check(
         MarketplacePolicy::alibaba_ipp(),
     );
     let tenant = fixtures::tenant();
-    let approved = engine.right(tenant, right).await?.ok_or("right lost")?;
+    let approved = engine
+        .read()
+        .right(tenant, right)
+        .await?
+        .ok_or("right lost")?;
     if approved.status != aliprotect_core::right::RightStatus::Approved {
         // Killed before the approval's commit: nothing to recover, nothing released.
         let staged = engine.store().complaints(tenant, None).await?;
@@ -302,7 +301,7 @@ async fn recover_and_check(
     } else {
         Interrupted::AfterWork
     };
-    engine.tick().await?;
+    engine.jobs().tick().await?;
     let complaints = engine.store().complaints(tenant, None).await?;
     let released: Vec<_> = complaints
         .iter()
@@ -334,6 +333,7 @@ async fn recover_and_check(
         })
         .await?;
         let status = engine
+            .read()
             .complaint(tenant, removed)
             .await?
             .ok_or("lost")?
@@ -342,7 +342,7 @@ async fn recover_and_check(
             return Err(format!("predecessor marked {marks} times, now {status:?}").into());
         }
     }
-    let again = engine.tick().await?;
+    let again = engine.jobs().tick().await?;
     if again.follow_ups != 0 {
         return Err(format!("a second tick found {} follow-ups", again.follow_ups).into());
     }
@@ -357,7 +357,10 @@ async fn count(
     id: ComplaintId,
     wanted: impl Fn(&ComplaintChange) -> bool,
 ) -> Result<usize, Failure> {
-    let history = engine.history(tenant, StreamId::Complaint(id)).await?;
+    let history = engine
+        .read()
+        .history(tenant, StreamId::Complaint(id))
+        .await?;
     Ok(history
         .iter()
         .filter(|e| matches!(&e.event, DomainEvent::Complaint(event) if wanted(&event.change)))

@@ -103,6 +103,7 @@ impl Harness {
     /// The complaint's current state; panics if it does not exist.
     pub(crate) async fn complaint(&self, id: ComplaintId) -> aliprotect::complaint::Complaint {
         self.engine
+            .read()
             .complaint(self.tenant, id)
             .await
             .unwrap()

@@ -24,7 +24,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
                 .map(|r| id::<RightId>(r, "right"))
                 .collect::<Result<Vec<_>, _>>()?;
             let campaign_id = CampaignId::from_uuid(session.new_id(key, "campaign", 0));
-            let now = aliprotect::clock::Clock::now(session.engine.clock());
+            let now = aliprotect::clock::Clock::now(session.engine.read().clock());
             let campaign = Campaign::new(
                 campaign_id,
                 session.tenant,
@@ -37,7 +37,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             session
                 .run(session.me, Command::campaign(campaign_id, create), key, 0)
                 .await?;
-            let campaigns = session.engine.campaigns(session.tenant).await?;
+            let campaigns = session.engine.read().campaigns(session.tenant).await?;
             out.table(&table(campaigns.iter().filter(|c| c.id == campaign_id)))?;
             out.note(format!(
                 "File into it with `--campaign {campaign_id}`; see it with `aliprotect dashboard --campaign {campaign_id}`."
@@ -48,7 +48,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             session.require_client().await?;
             let after: Option<aliprotect::ids::CampaignId> =
                 page.after.map(|a| super::id(&a, "campaign")).transpose()?;
-            let campaigns = session.engine.campaigns(session.tenant).await?;
+            let campaigns = session.engine.read().campaigns(session.tenant).await?;
             out.table(&table(
                 campaigns
                     .iter()

@@ -170,6 +170,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             let c: ComplaintId = id(&c, "complaint")?;
             let events = session
                 .engine
+                .read()
                 .history(session.tenant, StreamId::Complaint(c))
                 .await?;
             if events.is_empty() {
@@ -213,7 +214,7 @@ async fn file(
             bad.join("\n  ")
         )));
     }
-    let per_filing = usize::try_from(session.engine.policy().listings_per_filing)
+    let per_filing = usize::try_from(session.engine.read().policy().listings_per_filing)
         .unwrap_or(usize::MAX)
         .max(1);
     let mut filed = Vec::with_capacity(listings.len());
@@ -347,6 +348,7 @@ pub(super) async fn act(
 pub(crate) async fn load(session: &Session, id: ComplaintId) -> Result<Complaint, CliError> {
     session
         .engine
+        .read()
         .complaint(session.tenant, id)
         .await?
         .ok_or_else(|| CliError::NotFound(format!("complaint {id}")))
@@ -417,7 +419,7 @@ pub(crate) fn tone(status: ComplaintStatus) -> Tone {
 
 /// What the platform shows for `status`, in the policy's exact words.
 pub(crate) fn platform_shows(session: &Session, status: ComplaintStatus) -> Cell {
-    let policy = session.engine.policy();
+    let policy = session.engine.read().policy();
     Cell::optional(
         status
             .platform_status()

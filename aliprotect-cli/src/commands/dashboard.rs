@@ -28,6 +28,7 @@ pub(crate) async fn run(
     };
     if let Some(campaign) = campaign
         && !engine
+            .read()
             .campaigns(session.tenant)
             .await?
             .iter()
@@ -35,15 +36,22 @@ pub(crate) async fn run(
     {
         return Err(CliError::NotFound(format!("campaign {campaign}")));
     }
-    let counts = engine.complaint_counts(session.tenant, by).await?;
+    let counts = engine.read().complaint_counts(session.tenant, by).await?;
     let metrics = match (right, campaign) {
         (Some(right), _) => engine
+            .read()
             .metrics(session.tenant, None)
             .await?
             .by_right
             .remove(&right)
             .unwrap_or_default(),
-        (None, campaign) => engine.metrics(session.tenant, campaign).await?.overall,
+        (None, campaign) => {
+            engine
+                .read()
+                .metrics(session.tenant, campaign)
+                .await?
+                .overall
+        }
     };
 
     let mut table = Table::new(&["section", "measure", "value", "platform_shows"]);
@@ -72,7 +80,7 @@ pub(crate) async fn run(
         .sum();
     push_metrics(&mut table, &metrics, expected);
     if right.is_none() && campaign.is_none() {
-        let accuracy = engine.filer_accuracy(session.tenant).await?;
+        let accuracy = engine.read().filer_accuracy(session.tenant).await?;
         let standing = &accuracy.standing;
         let mut row = |measure: &str, value: Cell| {
             table.push(vec![
@@ -95,7 +103,7 @@ pub(crate) async fn run(
             "counter-noticed (any outcome)",
             percent(accuracy.overall.counter_notice_rate),
         );
-        if let Some(rules) = &engine.policy().trusted_filer {
+        if let Some(rules) = &engine.read().policy().trusted_filer {
             row(
                 "takedown rate needed",
                 percent(Some(rules.min_takedown_rate)),

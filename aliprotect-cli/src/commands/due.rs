@@ -13,13 +13,13 @@ use crate::session::Session;
 pub(crate) async fn run(session: &Session, out: &Output, args: DueArgs) -> Result<(), CliError> {
     let engine = &session.engine;
     session.require_client().await?;
-    let now = engine.clock().now();
+    let now = engine.read().clock().now();
     let until = args
         .within
         .map(|days| now + Duration::days(i64::from(days)));
-    let calendar = &engine.policy().calendar;
+    let calendar = &engine.read().policy().calendar;
     let zone = FixedOffset::east_opt(calendar.utc_offset_seconds).unwrap_or(Utc.fix());
-    let timers = engine.upcoming_timers(session.tenant).await?;
+    let timers = engine.read().upcoming_timers(session.tenant).await?;
     let mut table = Table::new(&[
         "stream",
         "what",

@@ -59,6 +59,7 @@ pub(crate) async fn run(global: &Global, out: &Output, args: NotifyArgs) -> Resu
     let session = Session::open_with(global, notifier).await?;
     let worker = session
         .engine
+        .jobs()
         .spawn_worker(Duration::from_secs(args.idle.max(1)), None);
     out.note("Delivering notifications; Ctrl-C stops.");
     tokio::signal::ctrl_c()

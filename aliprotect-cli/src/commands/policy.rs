@@ -25,7 +25,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
 }
 
 async fn show(session: &Session, out: &Output) -> Result<(), CliError> {
-    let Some(stored) = session.engine.stored_policy().await? else {
+    let Some(stored) = session.engine.read().stored_policy().await? else {
         return Err(CliError::NotFound("a recorded policy".to_owned()));
     };
     let mut table = Table::new(&["field", "value"]);

@@ -33,7 +33,9 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
                 .await?;
             let state = load(session, right).await?;
             out.table(&rights_table([&state]))?;
-            let problems = state.package.check(right, session.engine.clock().now());
+            let problems = state
+                .package
+                .check(right, session.engine.read().clock().now());
             if problems.is_empty() {
                 out.note(format!("Registered. Next: aliprotect right submit {right}"));
             } else {
@@ -55,7 +57,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
                 let right_id: RightId = id(&right, "right")?;
                 (load(session, right_id).await?.package, right_id)
             };
-            check(out, &package, right_id, session.engine.clock().now())
+            check(out, &package, right_id, session.engine.read().clock().now())
         }
         Args::Amend {
             id: right,
@@ -170,7 +172,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
         Args::List { page } => {
             session.require_client().await?;
             let after: Option<RightId> = page.after.map(|a| id(&a, "right")).transpose()?;
-            let rights = session.engine.rights(session.tenant).await?;
+            let rights = session.engine.read().rights(session.tenant).await?;
             let shown = rights
                 .iter()
                 .filter(|r| after.is_none_or(|a| r.id > a))
@@ -187,6 +189,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
 async fn load(session: &Session, right: RightId) -> Result<IpRight, CliError> {
     session
         .engine
+        .read()
         .right(session.tenant, right)
         .await?
         .ok_or_else(|| CliError::NotFound(format!("right {right}")))

@@ -20,7 +20,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
         limit,
     } = args;
     session.require_client().await?;
-    let records = session.engine.seller_records(session.tenant).await?;
+    let records = session.engine.read().seller_records(session.tenant).await?;
     // Each seller's network, numbered largest first.
     let mut network_of: BTreeMap<SellerKey, (usize, usize)> = BTreeMap::new();
     if let Some(path) = contacts {

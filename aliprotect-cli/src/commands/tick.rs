@@ -21,14 +21,15 @@ use crate::session::Session;
 
 pub(crate) async fn run(session: &Session, out: &Output, args: TickArgs) -> Result<(), CliError> {
     if !args.probe {
-        let report = session.engine.tick().await?;
+        let report = session.engine.jobs().tick().await?;
         return out.table(&table(&report));
     }
     // Every page showing a removal is kept before the removal is recorded.
     let probe = http_probe(&args)?.keeping_evidence_in(session.evidence()?);
-    let now = session.engine.clock().now();
+    let now = session.engine.read().clock().now();
     let due_looks = session
         .engine
+        .read()
         .upcoming_timers(session.tenant)
         .await?
         .iter()
@@ -45,7 +46,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: TickArgs) -> Resu
         progress: progress.clone(),
         total: due_looks,
     };
-    let report = session.engine.tick_with_probe(&counted).await;
+    let report = session.engine.jobs().tick_with_probe(&counted).await;
     progress.finish();
     let report = report?;
     out.table(&table(&report))?;

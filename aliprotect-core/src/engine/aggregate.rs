@@ -13,13 +13,15 @@ use crate::store::{DomainEvent, Snapshot, StreamStatus};
 /// A decider whose streams the engine stores.
 pub(super) trait Aggregate: Decider<State = Option<Self::Item>> {
     /// The state of one stream.
-    type Item;
+    type Item: Clone;
     /// The status the read model counts.
     fn status(item: &Self::Item) -> StreamStatus;
     /// An event, as stored.
     fn stored(event: Self::Event) -> DomainEvent;
     /// A state, as stored.
     fn snapshot(item: Self::Item) -> Snapshot;
+    /// The state in a stored snapshot, if it is one of this kind.
+    fn item(snapshot: Snapshot) -> Option<Arc<Self::Item>>;
     /// Whether a stream in this state holds its unique keys (none by default).
     fn holds_unique_keys(_item: &Self::Item) -> bool {
         false
@@ -37,6 +39,12 @@ impl Aggregate for RightDecider {
     fn snapshot(item: IpRight) -> Snapshot {
         Snapshot::Right(Arc::new(item))
     }
+    fn item(snapshot: Snapshot) -> Option<Arc<IpRight>> {
+        match snapshot {
+            Snapshot::Right(item) => Some(item),
+            _ => None,
+        }
+    }
 }
 
 impl Aggregate for ComplaintDecider {
@@ -49,6 +57,12 @@ impl Aggregate for ComplaintDecider {
     }
     fn snapshot(item: Complaint) -> Snapshot {
         Snapshot::Complaint(Arc::new(item))
+    }
+    fn item(snapshot: Snapshot) -> Option<Arc<Complaint>> {
+        match snapshot {
+            Snapshot::Complaint(item) => Some(item),
+            _ => None,
+        }
     }
     fn holds_unique_keys(item: &Complaint) -> bool {
         item.holds_unique_keys()
@@ -66,6 +80,12 @@ impl Aggregate for PowerDecider {
     fn snapshot(item: Power) -> Snapshot {
         Snapshot::Power(Arc::new(item))
     }
+    fn item(snapshot: Snapshot) -> Option<Arc<Power>> {
+        match snapshot {
+            Snapshot::Power(item) => Some(item),
+            _ => None,
+        }
+    }
 }
 
 impl Aggregate for CampaignDecider {
@@ -78,5 +98,11 @@ impl Aggregate for CampaignDecider {
     }
     fn snapshot(item: Campaign) -> Snapshot {
         Snapshot::Campaign(Arc::new(item))
+    }
+    fn item(snapshot: Snapshot) -> Option<Arc<Campaign>> {
+        match snapshot {
+            Snapshot::Campaign(item) => Some(item),
+            _ => None,
+        }
     }
 }

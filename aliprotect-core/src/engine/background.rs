@@ -8,54 +8,6 @@ use std::time::Duration as StdDuration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use super::{Engine, TickReport};
-use crate::clock::Clock;
-use crate::notify::Notifier;
-use crate::store::Store;
-
-impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
-    /// Runs a worker as a background task: it fires due timers, carries out pending work
-    /// and delivers the outbox ([`Engine::tick`], then [`Engine::dispatch`]) while either
-    /// finds something, then waits `idle`, or less if `wake` is notified: a store that
-    /// learns of other engines' commits hands it out (the PostgreSQL store's `wake_ups`),
-    /// so that an idle worker takes new work up at once. Errors are logged and retried
-    /// after `idle`. Stop it with [`Background::shutdown`].
-    ///
-    /// ```
-    /// # use aliprotect_core::{engine::Engine, clock::SystemClock, notify::DiscardNotifier};
-    /// # use aliprotect_core::policy::MarketplacePolicy;
-    /// # async fn demo<S: aliprotect_core::store::Store>(store: S) {
-    /// let engine = Engine::new(store, DiscardNotifier, SystemClock, MarketplacePolicy::alibaba_ipp());
-    /// let worker = engine.spawn_worker(std::time::Duration::from_secs(5), None);
-    /// // ... serve commands ...
-    /// worker.shutdown().await;
-    /// # }
-    /// ```
-    pub fn spawn_worker(&self, idle: StdDuration, wake: Option<Arc<Notify>>) -> Background {
-        let engine = self.clone();
-        Background::spawn(idle, wake, move || {
-            let engine = engine.clone();
-            async move {
-                let ticked = match engine.tick().await {
-                    Ok(report) => report != TickReport::default(),
-                    Err(error) => {
-                        tracing::error!(%error, "tick failed");
-                        false
-                    }
-                };
-                let dispatched = match engine.dispatch().await {
-                    Ok(report) => report.handled_any(),
-                    Err(error) => {
-                        tracing::error!(%error, "dispatch failed");
-                        false
-                    }
-                };
-                ticked || dispatched
-            }
-        })
-    }
-}
-
 /// A running background loop of an engine.
 #[derive(Debug)]
 pub struct Background {

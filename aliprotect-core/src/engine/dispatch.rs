@@ -2,17 +2,15 @@
 //! attempts, and dead letters that a person can list and send again.
 
 use std::hash::{BuildHasher, RandomState};
-use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 
 use super::{Background, Engine, EngineError};
 use crate::clock::Clock;
-use crate::ids::TenantId;
 use crate::notify::{MessageId, Notifier, NotifyError};
-use crate::store::{DeadLetter, Settlement, Store};
+use crate::store::{Settlement, Store};
 
-/// What one [`Engine::dispatch`] did.
+/// What one [`Jobs::dispatch`](crate::engine::Jobs::dispatch) did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DispatchReport {
@@ -32,12 +30,7 @@ impl DispatchReport {
 }
 
 impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
-    /// Delivers the outbox messages available now, one step of the dispatcher: each is
-    /// acknowledged on success; on failure it is retried later with exponential backoff and
-    /// jitter (never sooner than the receiver's `Retry-After`), or becomes a dead letter when
-    /// the receiver refused it for good or the attempts are used up. Delivery is at least
-    /// once; every attempt of a message carries the same [`MessageId`].
-    pub async fn dispatch(&self) -> Result<DispatchReport, EngineError> {
+    pub(super) async fn dispatch(&self) -> Result<DispatchReport, EngineError> {
         let inner = &self.inner;
         let config = &inner.config;
         let now = inner.clock.now();
@@ -112,53 +105,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let millis = half.num_milliseconds().max(1);
         half + Duration::milliseconds((random % millis.unsigned_abs()) as i64)
     }
-
-    /// Up to `limit` of the tenant's dead letters, oldest first.
-    pub async fn dead_letters(
-        &self,
-        tenant: TenantId,
-        limit: usize,
-    ) -> Result<Vec<DeadLetter>, EngineError> {
-        Ok(self.inner.store.dead_letters(tenant, limit).await?)
-    }
-
-    /// Sends a dead letter of `tenant` again from now, its attempts reset; returns whether
-    /// it was found (another tenant's message is not).
-    pub async fn retry_dead_letter(
-        &self,
-        tenant: TenantId,
-        id: &MessageId,
-    ) -> Result<bool, EngineError> {
-        if id.tenant != tenant {
-            return Ok(false);
-        }
-        let at = self.inner.clock.now();
-        Ok(self
-            .inner
-            .store
-            .settle_outbox(id, Settlement::Revive { at })
-            .await?)
-    }
-
-    /// Runs the dispatcher as a background task: it delivers while messages are waiting,
-    /// then sleeps `idle` between looks. Stop it with [`Background::shutdown`]; a delivery
-    /// in flight is finished first. Errors are logged and retried after `idle`.
-    pub fn spawn_dispatcher(&self, idle: StdDuration) -> Dispatcher {
-        let engine = self.clone();
-        Background::spawn(idle, None, move || {
-            let engine = engine.clone();
-            async move {
-                match engine.dispatch().await {
-                    Ok(report) => report.handled_any(),
-                    Err(error) => {
-                        tracing::error!(%error, "dispatch failed");
-                        false
-                    }
-                }
-            }
-        })
-    }
 }
 
-/// A running background dispatcher: see [`Engine::spawn_dispatcher`].
+/// A running background dispatcher: see [`Jobs::spawn_dispatcher`](crate::engine::Jobs::spawn_dispatcher).
 pub type Dispatcher = Background;

@@ -84,13 +84,10 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             None => true,
             Some(id) => {
                 let stream = crate::store::StreamId::Campaign(id);
-                let campaign = match self.inner.store.load(request.tenant, stream).await? {
-                    Some(loaded) => match loaded.snapshot {
-                        crate::store::Snapshot::Campaign(campaign) => campaign,
-                        _ => return Err(super::wrong_snapshot(stream).into()),
-                    },
-                    None => return Err(EngineError::UnknownCampaign(id)),
-                };
+                let campaign = self
+                    .load_item::<crate::campaign::CampaignDecider>(request.tenant, stream)
+                    .await?
+                    .ok_or(EngineError::UnknownCampaign(id))?;
                 if campaign.archived {
                     return Err(EngineError::ArchivedCampaign(id));
                 }

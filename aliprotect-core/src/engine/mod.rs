@@ -10,13 +10,16 @@
 mod aggregate;
 mod background;
 mod command;
+mod config;
 mod dispatch;
 pub(crate) mod effects;
 mod error;
 mod intake;
+mod jobs;
 mod outcomes;
 mod parties;
 mod policy;
+mod read;
 mod review;
 
 use std::collections::HashMap;
@@ -26,10 +29,13 @@ use chrono::{DateTime, Duration, Utc};
 
 pub use background::Background;
 pub use command::{Command, Request};
+pub use config::{EngineBuilder, EngineConfig};
 pub use dispatch::{DispatchReport, Dispatcher};
 pub use error::{EngineError, Forbidden, PolicyError};
 pub use intake::IntakeReport;
+pub use jobs::Jobs;
 pub use outcomes::{OutcomeChanged, OutcomeConflict, OutcomeReport};
+pub use read::Reader;
 pub use review::AccuracyReview;
 
 use aggregate::Aggregate;
@@ -41,64 +47,19 @@ use crate::complaint::{
 };
 use crate::decider::Decider;
 use crate::ids::{ComplaintId, RightId, RightsHolderId, TenantId, WorkerId};
-use crate::listing::ListingKey;
 use crate::metrics::{MetricsChange, MetricsFact};
 use crate::notify::Notifier;
 use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
 use crate::probe::{ListingProbe, ProbeFinding};
-use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
+use crate::right::{IpRight, RightCommand, RightContext, RightDecider};
 use crate::store::{
-    Commit, ComplaintRow, Count, CountBy, DomainEvent, FollowUpWork, IdempotencyKey, Lease,
-    PendingWork, Receipt, ReceiptRecord, RequestFingerprint, Snapshot, StatusChange, Store,
-    StoreError, StoredEvent, StoredReceipt, StreamId, StreamStatus, Timer, TimerKind, UniqueKey,
-    WorkId,
+    Commit, DomainEvent, FollowUpWork, IdempotencyKey, Lease, PendingWork, Receipt, ReceiptRecord,
+    RequestFingerprint, Snapshot, StatusChange, Store, StoreError, StoredReceipt, StreamId,
+    StreamStatus, Timer, TimerKind, UniqueKey, WorkId,
 };
 
-/// Tunables of the engine; the defaults suit most embedders.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EngineConfig {
-    /// Times a command is decided again after a version conflict before giving up.
-    pub max_conflict_retries: u32,
-    /// Timers fired per store query in [`Engine::tick`].
-    pub timer_batch: usize,
-    /// Outbox messages leased per store query in [`Engine::dispatch`].
-    pub dispatch_batch: usize,
-    /// How long a leased message is hidden from other dispatchers.
-    pub outbox_lease: Duration,
-    /// How long a stream's due timers, or a pending work item, stay claimed by the engine
-    /// that took them before another engine may take them over.
-    pub claim_lease: Duration,
-    /// Whether [`Engine::execute`] carries out the cross-stream work a command causes
-    /// before returning (the default), or leaves it to the next [`Engine::tick`] of any
-    /// engine (for instance a separate worker process), which keeps command latency flat
-    /// when an approval releases thousands of staged complaints.
-    pub carry_out_follow_ups: bool,
-    /// Delay before the first retry of a failed delivery; doubled on each failure.
-    pub retry_base_delay: Duration,
-    /// Longest delay between retries.
-    pub retry_max_delay: Duration,
-    /// Delivery attempts of one message before it becomes a dead letter.
-    pub max_delivery_attempts: u32,
-}
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        Self {
-            max_conflict_retries: 16,
-            timer_batch: 256,
-            dispatch_batch: 256,
-            outbox_lease: Duration::seconds(60),
-            claim_lease: Duration::seconds(60),
-            carry_out_follow_ups: true,
-            retry_base_delay: Duration::seconds(2),
-            retry_max_delay: Duration::hours(1),
-            max_delivery_attempts: 12,
-        }
-    }
-}
-
-/// What one [`Engine::tick`] did.
+/// What one [`Jobs::tick`](crate::engine::Jobs::tick) did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TickReport {
@@ -206,52 +167,40 @@ enum Attempt {
 
 impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// An engine over `store`, delivering through `notifier`, reading time from `clock`,
-    /// applying `policy`.
+    /// applying `policy`, with the default [`EngineConfig`]. The first engine to use a
+    /// store records its policy there; an engine with another policy is refused (see
+    /// [`Engine::adopt_policy`] to change it).
     pub fn new(store: S, notifier: N, clock: C, policy: MarketplacePolicy) -> Self {
-        Self::with_config(store, notifier, clock, policy, EngineConfig::default())
+        Self::builder(store, notifier, clock).build(policy)
     }
 
-    /// An engine with explicit tunables.
-    pub fn with_config(
-        store: S,
-        notifier: N,
-        clock: C,
-        policy: MarketplacePolicy,
-        config: EngineConfig,
-    ) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                store,
-                notifier,
-                clock,
-                policy,
-                config,
-                worker: WorkerId::new(),
-                policy_checked: tokio::sync::OnceCell::new(),
-                policy_refused: std::sync::Mutex::new(None),
-                commands_refused: std::sync::atomic::AtomicBool::new(false),
-            }),
-        }
+    /// An engine applying the policy the store's data follows, as recorded by the engine
+    /// that first used it (see [`Engine::new`]); [`PolicyError::NotRecorded`] for a store
+    /// no engine has used yet. This is how a tool that did not create the store opens it.
+    pub async fn open(store: S, notifier: N, clock: C) -> Result<Self, EngineError> {
+        Self::builder(store, notifier, clock).open().await
     }
 
-    /// This engine's identity as the owner of the claims it takes on shared work.
-    pub fn worker(&self) -> WorkerId {
-        self.inner.worker
+    /// An engine made step by step: its tunables, then its policy or the store's.
+    ///
+    /// ```
+    /// # use aliprotect_core::{engine::{Engine, EngineConfig}, clock::SystemClock, notify::DiscardNotifier};
+    /// # use aliprotect_core::policy::MarketplacePolicy;
+    /// # fn demo<S: aliprotect_core::store::Store>(store: S) {
+    /// let mut config = EngineConfig::default();
+    /// config.carry_out_follow_ups = false; // a separate worker process carries them out
+    /// let engine = Engine::builder(store, DiscardNotifier, SystemClock)
+    ///     .config(config)
+    ///     .build(MarketplacePolicy::alibaba_ipp());
+    /// # }
+    /// ```
+    pub fn builder(store: S, notifier: N, clock: C) -> EngineBuilder<S, N, C> {
+        EngineBuilder::new(store, notifier, clock)
     }
 
-    /// The store.
+    /// The store, for what the engine does not cover (a backend's own operations).
     pub fn store(&self) -> &S {
         &self.inner.store
-    }
-
-    /// The policy.
-    pub fn policy(&self) -> &MarketplacePolicy {
-        &self.inner.policy
-    }
-
-    /// The clock.
-    pub fn clock(&self) -> &C {
-        &self.inner.clock
     }
 
     /// Runs a command. Returns what it wrote; with an idempotency key already used in the
@@ -260,7 +209,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// Work the command causes on other streams (an approval releases the right's staged
     /// complaints; a relisting marks the complaint it follows) is committed with it and
     /// carried out before this returns; should that fail, or the process die, any engine's
-    /// [`Engine::tick`] finishes it.
+    /// [`Jobs::tick`](crate::engine::Jobs::tick) finishes it.
     pub async fn execute(&self, request: Request) -> Result<Receipt, EngineError> {
         let executed = self.execute_only(&request).await?;
         if let Some(work) = executed.work
@@ -457,17 +406,26 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         }
     }
 
-    async fn load_stream(
+    /// The version and state of the stream a command is decided on, loaded as `loading`
+    /// says (`(0, None)`: a new stream).
+    async fn load_state<D: Aggregate>(
         &self,
         tenant: TenantId,
         stream: StreamId,
         loading: Loading,
-    ) -> Result<Option<crate::store::Loaded>, EngineError> {
+    ) -> Result<(u64, Option<D::Item>), EngineError> {
         let store = &self.inner.store;
-        Ok(match loading {
+        let loaded = match loading {
             Loading::AssumeNew => None,
             Loading::Cached => store.load_to_decide(tenant, stream).await?,
             Loading::Exact => store.load(tenant, stream).await?,
+        };
+        Ok(match loaded {
+            None => (0, None),
+            Some(loaded) => (
+                loaded.version,
+                Some(Arc::unwrap_or_clone(item_of::<D>(stream, loaded.snapshot)?)),
+            ),
         })
     }
 
@@ -480,13 +438,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ) -> Result<Decided, EngineError> {
         let stream = StreamId::Right(id);
         let now = self.inner.clock.now();
-        let (version, state) = match self.load_stream(request.tenant, stream, loading).await? {
-            None => (0, None),
-            Some(loaded) => (
-                loaded.version,
-                Some(Arc::unwrap_or_clone(right_of(stream, loaded.snapshot)?)),
-            ),
-        };
+        let (version, state) = self
+            .load_state::<RightDecider>(request.tenant, stream, loading)
+            .await?;
         let holder = match (&state, command) {
             (Some(right), _) => right.package.holder.id,
             (None, RightCommand::Register { package, .. }) => package.holder.id,
@@ -513,13 +467,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ) -> Result<Decided, EngineError> {
         let stream = StreamId::Complaint(id);
         let now = self.inner.clock.now();
-        let (version, state) = match self.load_stream(request.tenant, stream, loading).await? {
-            None => (0, None),
-            Some(loaded) => (
-                loaded.version,
-                Some(Arc::unwrap_or_clone(complaint_of(stream, loaded.snapshot)?)),
-            ),
-        };
+        let (version, state) = self
+            .load_state::<ComplaintDecider>(request.tenant, stream, loading)
+            .await?;
         let right_id = match (&state, command) {
             (Some(complaint), _) => complaint.filed.right,
             (None, ComplaintCommand::File(filing)) => filing.right,
@@ -908,27 +858,6 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         }
     }
 
-    /// Fires every timer due now, each through the normal command path: a timer is removed
-    /// by the same commit that carries out its command, so a crash in between fires it again
-    /// and never twice in effect. Then carries out cross-stream work that another engine
-    /// left unfinished.
-    ///
-    /// Several engines may tick one store at once: each claims the streams whose timers it
-    /// fires, and the work items it carries out, for [`EngineConfig::claim_lease`].
-    pub async fn tick(&self) -> Result<TickReport, EngineError> {
-        self.tick_probing(None).await
-    }
-
-    /// [`Engine::tick`], and for every check-back that falls due, ask `probe` whether the
-    /// listing is still up: a removal is recorded (with the probe's evidence) and notified,
-    /// a listing found up again and again is escalated to a person.
-    pub async fn tick_with_probe(
-        &self,
-        probe: &dyn ListingProbe,
-    ) -> Result<TickReport, EngineError> {
-        self.tick_probing(Some(probe)).await
-    }
-
     async fn tick_probing(
         &self,
         probe: Option<&dyn ListingProbe>,
@@ -1103,17 +1032,28 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             Err(other) => Err(other.into()),
         }
     }
+}
+
+impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
+    /// The stream's state as `D` keeps it, if it exists in the tenant: an exact load.
+    async fn load_item<D: Aggregate>(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Option<Arc<D::Item>>, EngineError> {
+        match self.inner.store.load(tenant, stream).await? {
+            None => Ok(None),
+            Some(loaded) => Ok(Some(item_of::<D>(stream, loaded.snapshot)?)),
+        }
+    }
 
     async fn load_right(
         &self,
         tenant: TenantId,
         id: RightId,
     ) -> Result<Option<Arc<IpRight>>, EngineError> {
-        let stream = StreamId::Right(id);
-        match self.inner.store.load(tenant, stream).await? {
-            None => Ok(None),
-            Some(loaded) => Ok(Some(right_of(stream, loaded.snapshot)?)),
-        }
+        self.load_item::<RightDecider>(tenant, StreamId::Right(id))
+            .await
     }
 
     async fn load_complaint(
@@ -1121,142 +1061,8 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         tenant: TenantId,
         id: ComplaintId,
     ) -> Result<Option<Arc<Complaint>>, EngineError> {
-        let stream = StreamId::Complaint(id);
-        match self.inner.store.load(tenant, stream).await? {
-            None => Ok(None),
-            Some(loaded) => Ok(Some(complaint_of(stream, loaded.snapshot)?)),
-        }
-    }
-
-    /// The right's current state, if it exists in the tenant.
-    pub async fn right(
-        &self,
-        tenant: TenantId,
-        id: RightId,
-    ) -> Result<Option<IpRight>, EngineError> {
-        Ok(self.load_right(tenant, id).await?.map(Arc::unwrap_or_clone))
-    }
-
-    /// The complaint's current state, if it exists in the tenant.
-    pub async fn complaint(
-        &self,
-        tenant: TenantId,
-        id: ComplaintId,
-    ) -> Result<Option<Complaint>, EngineError> {
-        Ok(self
-            .load_complaint(tenant, id)
-            .await?
-            .map(Arc::unwrap_or_clone))
-    }
-
-    /// Every event of a stream, oldest first, each with its actor and time.
-    pub async fn history(
-        &self,
-        tenant: TenantId,
-        stream: StreamId,
-    ) -> Result<Vec<StoredEvent>, EngineError> {
-        Ok(self.inner.store.history(tenant, stream).await?)
-    }
-
-    /// Complaint counts by status, and by right, campaign or seller.
-    pub async fn complaint_counts(
-        &self,
-        tenant: TenantId,
-        by: CountBy,
-    ) -> Result<Vec<Count>, EngineError> {
-        Ok(self.inner.store.complaint_counts(tenant, by).await?)
-    }
-
-    /// Enforcement metrics of the tenant's complaints, or of one campaign's.
-    pub async fn metrics(
-        &self,
-        tenant: TenantId,
-        campaign: Option<crate::ids::CampaignId>,
-    ) -> Result<crate::metrics::Breakdown, EngineError> {
-        let tallies = self.inner.store.metric_tallies(tenant, campaign).await?;
-        Ok(tallies.breakdown())
-    }
-
-    /// The tenant's accuracy as a filer over the policy's window, against its trusted-filer
-    /// standards: a standing of `AtRisk` is the warning to act on before falling out.
-    pub async fn filer_accuracy(
-        &self,
-        tenant: TenantId,
-    ) -> Result<crate::accuracy::Accuracy, EngineError> {
-        let complaints = self.inner.store.complaints(tenant, None).await?;
-        Ok(crate::accuracy::Accuracy::of(
-            complaints.iter().map(|c| &**c),
-            self.inner.clock.now(),
-            self.inner.policy.trusted_filer.as_ref(),
-        ))
-    }
-
-    /// Every known seller's record in the tenant's complaints, repeat infringers flagged at
-    /// the policy's threshold; feed them to [`crate::sellers::seller_networks`] with the
-    /// sellers' contact data to see who works together.
-    pub async fn seller_records(
-        &self,
-        tenant: TenantId,
-    ) -> Result<
-        std::collections::BTreeMap<crate::sellers::SellerKey, crate::sellers::SellerRecord>,
-        EngineError,
-    > {
-        let complaints = self.inner.store.complaints(tenant, None).await?;
-        Ok(crate::sellers::seller_records(
-            complaints.iter().map(|c| &**c),
-            self.inner.policy.repeat_infringer_removals,
-        ))
-    }
-
-    /// The tenant's campaigns.
-    pub async fn campaigns(
-        &self,
-        tenant: TenantId,
-    ) -> Result<Vec<crate::campaign::Campaign>, EngineError> {
-        Ok(self.inner.store.campaigns(tenant).await?)
-    }
-
-    /// The tenant's rights, in id order, in their current state.
-    pub async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, EngineError> {
-        Ok(self.inner.store.rights(tenant).await?)
-    }
-
-    /// The tenant's pending deadlines, reminders and check-backs on rights and complaints,
-    /// soonest first: what a person should know is coming. Each is what the stream's current
-    /// state schedules under this engine's policy, so it equals what the store holds for a
-    /// timer that has not fired yet. Reads every right and complaint of the tenant.
-    pub async fn upcoming_timers(&self, tenant: TenantId) -> Result<Vec<Timer>, EngineError> {
-        let policy = &self.inner.policy;
-        let mut timers = Vec::new();
-        for right in self.inner.store.rights(tenant).await? {
-            let stream = StreamId::Right(right.id);
-            let snapshot = Snapshot::Right(Arc::new(right));
-            timers.extend(effects::timers_for(tenant, stream, &snapshot, policy));
-        }
-        for complaint in self.inner.store.complaints(tenant, None).await? {
-            let stream = StreamId::Complaint(complaint.id());
-            let snapshot = Snapshot::Complaint(complaint);
-            timers.extend(effects::timers_for(tenant, stream, &snapshot, policy));
-        }
-        timers.sort_by_key(|timer| (timer.due, timer.stream, timer.kind));
-        Ok(timers)
-    }
-
-    /// Rights per status.
-    pub async fn right_counts(
-        &self,
-        tenant: TenantId,
-    ) -> Result<Vec<(RightStatus, u64)>, EngineError> {
-        Ok(self.inner.store.right_counts(tenant).await?)
-    }
-
-    /// The complaints against a listing (by its normalised key).
-    pub async fn complaints_on_listing(
-        &self,
-        tenant: TenantId,
-        key: &ListingKey,
-    ) -> Result<Vec<ComplaintRow>, EngineError> {
-        Ok(self.inner.store.complaints_on_listing(tenant, key).await?)
+        self.load_item::<ComplaintDecider>(tenant, StreamId::Complaint(id))
+            .await
     }
 }
 
@@ -1276,18 +1082,9 @@ fn replay(
     })
 }
 
-fn right_of(stream: StreamId, snapshot: Snapshot) -> Result<Arc<IpRight>, StoreError> {
-    match snapshot {
-        Snapshot::Right(right) => Ok(right),
-        _ => Err(wrong_snapshot(stream)),
-    }
-}
-
-fn complaint_of(stream: StreamId, snapshot: Snapshot) -> Result<Arc<Complaint>, StoreError> {
-    match snapshot {
-        Snapshot::Complaint(complaint) => Ok(complaint),
-        _ => Err(wrong_snapshot(stream)),
-    }
+/// The state of `D` in `snapshot`, the stored state of `stream`; another kind is corrupt.
+fn item_of<D: Aggregate>(stream: StreamId, snapshot: Snapshot) -> Result<Arc<D::Item>, StoreError> {
+    D::item(snapshot).ok_or_else(|| wrong_snapshot(stream))
 }
 
 fn wrong_snapshot(stream: StreamId) -> StoreError {

@@ -2,8 +2,6 @@
 //! complaints, so that granting, revoking, creating and archiving have a history, an
 //! idempotency key and the same authorization as every other command.
 
-use std::sync::Arc;
-
 use super::{Decided, Engine, EngineError, Forbidden, Request};
 use crate::campaign::{Campaign, CampaignCommand, CampaignContext, CampaignDecider};
 use crate::clock::Clock;
@@ -11,9 +9,9 @@ use crate::decider::Decider;
 use crate::ids::{CampaignId, PowerOfAttorneyId, RightId};
 use crate::notify::Notifier;
 use crate::party::Actor;
-use crate::power::{Power, PowerCommand, PowerContext, PowerDecider};
+use crate::power::{PowerCommand, PowerContext, PowerDecider};
 use crate::right::RightStatus;
-use crate::store::{Snapshot, Store, StreamId};
+use crate::store::{Store, StreamId};
 
 impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     pub(super) async fn decide_power(
@@ -32,13 +30,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         }
         let stream = StreamId::Power(id);
         let now = self.inner.clock.now();
-        let (version, state) = match self.load_stream(request.tenant, stream, loading).await? {
-            None => (0, None),
-            Some(loaded) => match loaded.snapshot {
-                Snapshot::Power(power) => (loaded.version, Some(Arc::unwrap_or_clone(power))),
-                _ => return Err(super::wrong_snapshot(stream).into()),
-            },
-        };
+        let (version, state) = self
+            .load_state::<PowerDecider>(request.tenant, stream, loading)
+            .await?;
         if state.is_none() && !matches!(command, PowerCommand::Grant { .. }) {
             return Err(EngineError::NotFound(stream));
         }
@@ -59,15 +53,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     ) -> Result<Decided, EngineError> {
         let stream = StreamId::Campaign(id);
         let now = self.inner.clock.now();
-        let (version, state) = match self.load_stream(request.tenant, stream, loading).await? {
-            None => (0, None),
-            Some(loaded) => match loaded.snapshot {
-                Snapshot::Campaign(campaign) => {
-                    (loaded.version, Some(Arc::unwrap_or_clone(campaign)))
-                }
-                _ => return Err(super::wrong_snapshot(stream).into()),
-            },
-        };
+        let (version, state) = self
+            .load_state::<CampaignDecider>(request.tenant, stream, loading)
+            .await?;
         if state.is_none() && !matches!(command, CampaignCommand::Create(_)) {
             return Err(EngineError::NotFound(stream));
         }
@@ -106,21 +94,5 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             }
         }
         Ok(approved)
-    }
-
-    /// The power of attorney's current state, if it exists in the tenant.
-    pub async fn power(
-        &self,
-        tenant: crate::ids::TenantId,
-        id: PowerOfAttorneyId,
-    ) -> Result<Option<Power>, EngineError> {
-        let stream = StreamId::Power(id);
-        match self.inner.store.load(tenant, stream).await? {
-            None => Ok(None),
-            Some(loaded) => match loaded.snapshot {
-                Snapshot::Power(power) => Ok(Some(Arc::unwrap_or_clone(power))),
-                _ => Err(super::wrong_snapshot(stream).into()),
-            },
-        }
     }
 }

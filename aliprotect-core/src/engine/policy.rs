@@ -24,34 +24,6 @@ use crate::text::Text;
 const RESCHEDULE_PAGE: usize = 500;
 
 impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
-    /// An engine applying the policy the store's data follows, as recorded by the engine
-    /// that first used it (see [`Engine::new`]); [`PolicyError::NotRecorded`] for a store
-    /// no engine has used yet. This is how a tool that did not create the store opens it.
-    pub async fn open(store: S, notifier: N, clock: C) -> Result<Self, EngineError> {
-        Self::open_with_config(store, notifier, clock, super::EngineConfig::default()).await
-    }
-
-    /// [`Engine::open`] with explicit tunables.
-    pub async fn open_with_config(
-        store: S,
-        notifier: N,
-        clock: C,
-        config: super::EngineConfig,
-    ) -> Result<Self, EngineError> {
-        let stored = read_policy(&store).await?.ok_or(PolicyError::NotRecorded)?;
-        let policy = MarketplacePolicy::clone(&stored.policy);
-        let engine = Self::with_config(store, notifier, clock, policy, config);
-        // Checked just now: the first command need not read it again.
-        let _ = engine.inner.policy_checked.set(());
-        Ok(engine)
-    }
-
-    /// The policy the store's data follows, with who set it, when and why; `None` before
-    /// any engine used the store.
-    pub async fn stored_policy(&self) -> Result<Option<StoredPolicy>, EngineError> {
-        read_policy(&self.inner.store).await
-    }
-
     /// Makes sure the store's data follows this engine's policy, recording it if the store
     /// has none yet; once per engine (see [`Engine::check_stored_policy`] for ticks).
     pub(super) async fn ensure_policy(&self) -> Result<(), EngineError> {
@@ -316,7 +288,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
 }
 
 /// The store's policy record, if any.
-async fn read_policy<S: Store>(store: &S) -> Result<Option<StoredPolicy>, EngineError> {
+pub(super) async fn read_policy<S: Store>(store: &S) -> Result<Option<StoredPolicy>, EngineError> {
     let (tenant, stream) = POLICY_STREAM;
     match store.load(tenant, stream).await? {
         None => Ok(None),

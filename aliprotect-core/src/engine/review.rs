@@ -9,7 +9,7 @@ use crate::notify::{MessageId, Notification, NotificationBody, Notifier};
 use crate::store::{OutboxMessage, Store, StreamId};
 
 /// What a daily review of the filer's accuracy found and did
-/// ([`Engine::review_filer_accuracy`]).
+/// ([`Jobs::review_filer_accuracy`](crate::engine::Jobs::review_filer_accuracy)).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct AccuracyReview {
@@ -20,18 +20,11 @@ pub struct AccuracyReview {
 }
 
 impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
-    /// Reviews the tenant's accuracy as a filer and, when it is at risk of falling below the
-    /// policy's trusted-filer standards or already below them, queues a warning to the holder
-    /// in the outbox ([`crate::notify::NotificationBody::FilerAccuracyWarning`] about
-    /// [`StreamId::Filer`]), delivered by [`Engine::dispatch`] like every other notification.
-    ///
-    /// Run it once a day beside [`Engine::tick`]. The warning's id is the tenant and the
-    /// day, so however many engines review the same day, the warning is queued once.
-    pub async fn review_filer_accuracy(
+    pub(super) async fn review_filer_accuracy(
         &self,
         tenant: TenantId,
     ) -> Result<AccuracyReview, EngineError> {
-        let accuracy = self.filer_accuracy(tenant).await?;
+        let accuracy = self.read().filer_accuracy(tenant).await?;
         let Some(body) = NotificationBody::filer_accuracy_warning(&accuracy) else {
             return Ok(AccuracyReview {
                 accuracy,

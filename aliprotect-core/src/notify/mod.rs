@@ -1,7 +1,7 @@
 //! Notifications for every event that needs a person, and the trait that delivers them.
 //!
 //! The engine writes notifications to the store's outbox in the same commit as the events
-//! that caused them, so a crash never loses one; [`crate::engine::Engine::dispatch`] then
+//! that caused them, so a crash never loses one; [`crate::engine::Jobs::dispatch`] then
 //! hands them to a [`Notifier`]. Delivery is at least once: each message carries a stable
 //! [`MessageId`] that receivers use to drop duplicates.
 

@@ -169,6 +169,6 @@ pub struct PendingWork {
     pub follow_up: FollowUpWork,
     /// Who holds it and until when. A commit writes it already claimed by the committing
     /// worker, which carries it out at once; if that worker dies, the lease runs out and any
-    /// other worker's [`Engine::tick`](crate::engine::Engine::tick) takes it over.
+    /// other worker's [`Jobs::tick`](crate::engine::Jobs::tick) takes it over.
     pub lease: Lease,
 }

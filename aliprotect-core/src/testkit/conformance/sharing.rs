@@ -610,13 +610,13 @@ pub async fn engines_share_work<S: Store>(store: S) {
     let (tenant, ids) = accepted_complaints(&a, 12).await;
     // Past every seller's answer window: each listing's removal is expected (and checked).
     clock.advance(Duration::days(30));
-    let (first, second) = tokio::join!(a.tick(), b.tick());
+    let (first, second) = tokio::join!(a.jobs().tick(), b.jobs().tick());
     let fired = first.expect("tick").fired + second.expect("tick").fired;
     assert!(fired >= ids.len(), "every complaint's timer fired: {fired}");
     let mut expected = BTreeSet::new();
     for id in &ids {
         let stream = StreamId::Complaint(*id);
-        let history = a.history(tenant, stream).await.expect("history");
+        let history = a.read().history(tenant, stream).await.expect("history");
         let expectations = history
             .iter()
             .filter(|e| {
@@ -635,7 +635,7 @@ pub async fn engines_share_work<S: Store>(store: S) {
         }
     }
     loop {
-        let (first, second) = tokio::join!(a.dispatch(), b.dispatch());
+        let (first, second) = tokio::join!(a.jobs().dispatch(), b.jobs().dispatch());
         let (first, second) = (first.expect("dispatch"), second.expect("dispatch"));
         if !first.handled_any() && !second.handled_any() {
             break;
@@ -695,6 +695,7 @@ pub async fn racing_idempotent_requests<S: Store>(store: S) {
         assert_eq!(receipts.len(), 1, "round {round}: one receipt for all");
     }
     let history = engine
+        .read()
         .history(tenant, StreamId::Complaint(id))
         .await
         .expect("history");
@@ -719,7 +720,7 @@ pub async fn two_engines_on_two_handles<S: Store>(first: S, second: S) {
     let id = ids[0];
     // Each engine reads the complaint, so a cache (if any) holds it.
     for engine in [&a, &b] {
-        engine.complaint(tenant, id).await.expect("load");
+        engine.read().complaint(tenant, id).await.expect("load");
     }
     let steps = [
         (
@@ -758,11 +759,12 @@ pub async fn two_engines_on_two_handles<S: Store>(first: S, second: S) {
             .unwrap_or_else(|e| panic!("{name} after the other engine's command: {e}"));
     }
     let (seen_a, seen_b) = (
-        a.complaint(tenant, id).await.expect("load"),
-        b.complaint(tenant, id).await.expect("load"),
+        a.read().complaint(tenant, id).await.expect("load"),
+        b.read().complaint(tenant, id).await.expect("load"),
     );
     assert_eq!(seen_a, seen_b, "both engines see the same state");
     let history = a
+        .read()
         .history(tenant, StreamId::Complaint(id))
         .await
         .expect("history");
@@ -831,7 +833,9 @@ pub async fn wake_ups_reach_idle_workers<S: Store>(first: S, second: S, wake: Ar
         engine(&Arc::new(first), &clock, &notifier),
         engine(&Arc::new(second), &clock, &notifier),
     );
-    let worker = a.spawn_worker(std::time::Duration::from_secs(3600), Some(wake));
+    let worker = a
+        .jobs()
+        .spawn_worker(std::time::Duration::from_secs(3600), Some(wake));
     // Let the worker's first look find nothing and go idle.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(

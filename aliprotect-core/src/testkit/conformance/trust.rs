@@ -315,6 +315,7 @@ pub async fn reused_keys_are_refused<S: Store>(store: S) {
         Err(EngineError::IdempotencyKeyReused { .. })
     ));
     let complaint = engine
+        .read()
         .complaint(tenant, id)
         .await
         .expect("load")
@@ -358,8 +359,13 @@ pub async fn policy_kept_with_the_data<S: Store>(store: S) {
         mismatch(approved_right_result(&dmca).await),
         "a command under another policy is refused"
     );
-    assert!(mismatch(dmca.tick().await.map(|_| ())), "and a tick");
-    let stored = dmca.stored_policy().await.expect("read").expect("recorded");
+    assert!(mismatch(dmca.jobs().tick().await.map(|_| ())), "and a tick");
+    let stored = dmca
+        .read()
+        .stored_policy()
+        .await
+        .expect("read")
+        .expect("recorded");
     assert_eq!(*stored.policy, MarketplacePolicy::alibaba_ipp());
     let operator = Actor::Operator {
         user: UserId::new(),
@@ -368,7 +374,12 @@ pub async fn policy_kept_with_the_data<S: Store>(store: S) {
     dmca.adopt_policy(operator, reason.clone())
         .await
         .expect("changed on purpose");
-    let stored = dmca.stored_policy().await.expect("read").expect("recorded");
+    let stored = dmca
+        .read()
+        .stored_policy()
+        .await
+        .expect("read")
+        .expect("recorded");
     assert_eq!(*stored.policy, other);
     assert_eq!((stored.revision, stored.by), (2, operator));
     assert_eq!(stored.reason, Some(reason));
@@ -378,7 +389,7 @@ pub async fn policy_kept_with_the_data<S: Store>(store: S) {
     ));
     approved_right(&dmca).await;
     assert!(
-        mismatch(alibaba.tick().await.map(|_| ())),
+        mismatch(alibaba.jobs().tick().await.map(|_| ())),
         "an engine of the old policy stops ticking"
     );
     assert!(
@@ -388,13 +399,13 @@ pub async fn policy_kept_with_the_data<S: Store>(store: S) {
     let opened = Engine::open(Arc::clone(&store), notifier, clock)
         .await
         .expect("opened with the stored policy");
-    assert_eq!(*opened.policy(), other);
+    assert_eq!(*opened.read().policy(), other);
     // Back to the policy the other checks use, for a store they share.
     alibaba
         .adopt_policy(operator, fixtures::text("Back to Alibaba IPP"))
         .await
         .expect("changed back");
-    assert!(alibaba.tick().await.is_ok());
+    assert!(alibaba.jobs().tick().await.is_ok());
     approved_right(&alibaba).await;
 }
 

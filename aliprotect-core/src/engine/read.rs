@@ -1,0 +1,230 @@
+//! Reading: every query of the engine, on the handle [`Engine::read`] returns.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{Engine, EngineError, effects};
+use crate::accuracy::Accuracy;
+use crate::campaign::Campaign;
+use crate::clock::Clock;
+use crate::complaint::Complaint;
+use crate::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId};
+use crate::listing::ListingKey;
+use crate::metrics::Breakdown;
+use crate::notify::Notifier;
+use crate::policy::{MarketplacePolicy, StoredPolicy};
+use crate::power::{Power, PowerDecider};
+use crate::right::{IpRight, RightStatus};
+use crate::sellers::{SellerKey, SellerRecord};
+use crate::store::{
+    ComplaintRow, Count, CountBy, DeadLetter, Snapshot, Store, StoredEvent, StreamId, Timer,
+};
+
+/// The engine's queries, borrowed from it by [`Engine::read`]: each reflects every command
+/// that returned before it, whichever engine or process ran it (the store's promise).
+///
+/// ```
+/// # use aliprotect_core::{engine::Engine, clock::SystemClock, notify::DiscardNotifier};
+/// # use aliprotect_core::{ids::TenantId, policy::MarketplacePolicy};
+/// # async fn demo<S: aliprotect_core::store::Store>(store: S) -> Result<(), aliprotect_core::engine::EngineError> {
+/// let engine = Engine::new(store, DiscardNotifier, SystemClock, MarketplacePolicy::alibaba_ipp());
+/// let tenant = TenantId::new();
+/// let rights = engine.read().rights(tenant).await?;
+/// assert!(rights.is_empty());
+/// # Ok(()) }
+/// ```
+pub struct Reader<'a, S, N, C> {
+    engine: &'a Engine<S, N, C>,
+}
+
+// By hand: derived impls would ask the store, notifier and clock to be `Copy` too.
+impl<S, N, C> Clone for Reader<'_, S, N, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S, N, C> Copy for Reader<'_, S, N, C> {}
+
+impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
+    /// The engine's queries.
+    pub fn read(&self) -> Reader<'_, S, N, C> {
+        Reader { engine: self }
+    }
+}
+
+impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
+    /// The right's current state, if it exists in the tenant.
+    pub async fn right(
+        self,
+        tenant: TenantId,
+        id: RightId,
+    ) -> Result<Option<IpRight>, EngineError> {
+        Ok(self
+            .engine
+            .load_right(tenant, id)
+            .await?
+            .map(Arc::unwrap_or_clone))
+    }
+
+    /// The complaint's current state, if it exists in the tenant.
+    pub async fn complaint(
+        self,
+        tenant: TenantId,
+        id: ComplaintId,
+    ) -> Result<Option<Complaint>, EngineError> {
+        Ok(self
+            .engine
+            .load_complaint(tenant, id)
+            .await?
+            .map(Arc::unwrap_or_clone))
+    }
+
+    /// Every event of a stream, oldest first, each with its actor and time.
+    pub async fn history(
+        self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Vec<StoredEvent>, EngineError> {
+        Ok(self.engine.inner.store.history(tenant, stream).await?)
+    }
+
+    /// Complaint counts by status, and by right, campaign or seller.
+    pub async fn complaint_counts(
+        self,
+        tenant: TenantId,
+        by: CountBy,
+    ) -> Result<Vec<Count>, EngineError> {
+        Ok(self.engine.inner.store.complaint_counts(tenant, by).await?)
+    }
+
+    /// Enforcement metrics of the tenant's complaints, or of one campaign's.
+    pub async fn metrics(
+        self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Breakdown, EngineError> {
+        let tallies = self
+            .engine
+            .inner
+            .store
+            .metric_tallies(tenant, campaign)
+            .await?;
+        Ok(tallies.breakdown())
+    }
+
+    /// The tenant's accuracy as a filer over the policy's window, against its trusted-filer
+    /// standards: a standing of `AtRisk` is the warning to act on before falling out.
+    pub async fn filer_accuracy(self, tenant: TenantId) -> Result<Accuracy, EngineError> {
+        let complaints = self.engine.inner.store.complaints(tenant, None).await?;
+        Ok(Accuracy::of(
+            complaints.iter().map(|c| &**c),
+            self.engine.inner.clock.now(),
+            self.engine.inner.policy.trusted_filer.as_ref(),
+        ))
+    }
+
+    /// Every known seller's record in the tenant's complaints, repeat infringers flagged at
+    /// the policy's threshold; feed them to [`crate::sellers::seller_networks`] with the
+    /// sellers' contact data to see who works together.
+    pub async fn seller_records(
+        self,
+        tenant: TenantId,
+    ) -> Result<BTreeMap<SellerKey, SellerRecord>, EngineError> {
+        let complaints = self.engine.inner.store.complaints(tenant, None).await?;
+        Ok(crate::sellers::seller_records(
+            complaints.iter().map(|c| &**c),
+            self.engine.inner.policy.repeat_infringer_removals,
+        ))
+    }
+
+    /// The tenant's campaigns.
+    pub async fn campaigns(self, tenant: TenantId) -> Result<Vec<Campaign>, EngineError> {
+        Ok(self.engine.inner.store.campaigns(tenant).await?)
+    }
+
+    /// The tenant's rights, in id order, in their current state.
+    pub async fn rights(self, tenant: TenantId) -> Result<Vec<IpRight>, EngineError> {
+        Ok(self.engine.inner.store.rights(tenant).await?)
+    }
+
+    /// The tenant's pending deadlines, reminders and check-backs on rights and complaints,
+    /// soonest first: what a person should know is coming. Each is what the stream's current
+    /// state schedules under this engine's policy, so it equals what the store holds for a
+    /// timer that has not fired yet. Reads every right and complaint of the tenant.
+    pub async fn upcoming_timers(self, tenant: TenantId) -> Result<Vec<Timer>, EngineError> {
+        let policy = &self.engine.inner.policy;
+        let mut timers = Vec::new();
+        for right in self.engine.inner.store.rights(tenant).await? {
+            let stream = StreamId::Right(right.id);
+            let snapshot = Snapshot::Right(Arc::new(right));
+            timers.extend(effects::timers_for(tenant, stream, &snapshot, policy));
+        }
+        for complaint in self.engine.inner.store.complaints(tenant, None).await? {
+            let stream = StreamId::Complaint(complaint.id());
+            let snapshot = Snapshot::Complaint(complaint);
+            timers.extend(effects::timers_for(tenant, stream, &snapshot, policy));
+        }
+        timers.sort_by_key(|timer| (timer.due, timer.stream, timer.kind));
+        Ok(timers)
+    }
+
+    /// Rights per status.
+    pub async fn right_counts(
+        self,
+        tenant: TenantId,
+    ) -> Result<Vec<(RightStatus, u64)>, EngineError> {
+        Ok(self.engine.inner.store.right_counts(tenant).await?)
+    }
+
+    /// The complaints against a listing (by its normalised key).
+    pub async fn complaints_on_listing(
+        self,
+        tenant: TenantId,
+        key: &ListingKey,
+    ) -> Result<Vec<ComplaintRow>, EngineError> {
+        Ok(self
+            .engine
+            .inner
+            .store
+            .complaints_on_listing(tenant, key)
+            .await?)
+    }
+
+    /// The power of attorney's current state, if it exists in the tenant.
+    pub async fn power(
+        self,
+        tenant: TenantId,
+        id: PowerOfAttorneyId,
+    ) -> Result<Option<Power>, EngineError> {
+        let power = self
+            .engine
+            .load_item::<PowerDecider>(tenant, StreamId::Power(id));
+        Ok(power.await?.map(Arc::unwrap_or_clone))
+    }
+
+    /// Up to `limit` of the tenant's dead letters, oldest first.
+    pub async fn dead_letters(
+        self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, EngineError> {
+        Ok(self.engine.inner.store.dead_letters(tenant, limit).await?)
+    }
+
+    /// The policy the store's data follows, with who set it, when and why; `None` before
+    /// any engine used the store.
+    pub async fn stored_policy(self) -> Result<Option<StoredPolicy>, EngineError> {
+        super::policy::read_policy(&self.engine.inner.store).await
+    }
+
+    /// The policy this engine applies.
+    pub fn policy(self) -> &'a MarketplacePolicy {
+        &self.engine.inner.policy
+    }
+
+    /// The clock this engine reads time from.
+    pub fn clock(self) -> &'a C {
+        &self.engine.inner.clock
+    }
+}
