@@ -1,0 +1,336 @@
+//! Running timers and work: due timers fired through the command path, check-backs asked of
+//! a probe, and the cross-stream work commands leave behind.
+
+use chrono::{DateTime, Utc};
+
+use super::{Command, Engine, EngineError, PolicyError, Request, effects};
+use crate::clock::Clock;
+use crate::complaint::{ComplaintCommand, ComplaintStatus, FollowUpKind, RemovalCause};
+use crate::ids::{ComplaintId, TenantId};
+use crate::notify::Notifier;
+use crate::party::Actor;
+use crate::probe::{ListingProbe, ProbeFinding};
+use crate::store::{
+    Commit, FollowUpWork, PendingWork, Store, StoreError, StreamId, Timer, TimerKind,
+};
+
+/// What one [`Jobs::tick`](crate::engine::Jobs::tick) did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TickReport {
+    /// Timers whose command was carried out.
+    pub fired: usize,
+    /// Timers dropped because their command no longer applied.
+    pub dropped: usize,
+    /// Timers left alone because a command replaced them after they were claimed (the
+    /// stream's new timers fall due on their own).
+    pub stale: usize,
+    /// Check-backs whose probe found the listing removed (recorded as such).
+    pub found_removed: usize,
+    /// Check-backs whose probe found the listing still up.
+    pub found_live: usize,
+    /// Check-backs whose probe could not tell.
+    pub unknown: usize,
+    /// Watches of removed listings whose probe found the listing up again (recorded as
+    /// reappeared, and notified).
+    pub reappeared: usize,
+    /// Pending cross-stream work items carried out (staged complaints released,
+    /// predecessors marked) that their own engine had left unfinished.
+    pub follow_ups: usize,
+}
+
+impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
+    /// Carries out cross-stream work this engine holds, then removes it. A failure is logged,
+    /// not returned, because the command that caused the work is committed either way: the
+    /// work stays in the store and, once its lease runs out, a tick finishes it.
+    pub(super) async fn carry_out(&self, work: &PendingWork) -> bool {
+        let result = match self.do_work(work).await {
+            Ok(()) => self
+                .inner
+                .store
+                .complete_work(&work.id, self.inner.worker)
+                .await
+                .map_err(EngineError::from),
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok(_) => true,
+            Err(error) => {
+                tracing::warn!(%error, work = %work.id, "follow-up failed; a tick will retry it");
+                false
+            }
+        }
+    }
+
+    /// The commands of a work item, each an ordinary command by the `System` actor. Doing it
+    /// again is harmless: a complaint already released or marked refuses the command.
+    pub(super) async fn do_work(&self, work: &PendingWork) -> Result<(), EngineError> {
+        let tenant = work.id.tenant;
+        match work.follow_up {
+            FollowUpWork::ReleaseStaged { right } => {
+                let staged = self
+                    .inner
+                    .store
+                    .complaints_of_right(tenant, right, ComplaintStatus::Staged)
+                    .await?;
+                for row in staged {
+                    let submit = Command::complaint(row.id, ComplaintCommand::SubmitStaged);
+                    self.run_as_system(tenant, submit).await?;
+                }
+            }
+            FollowUpWork::MarkPredecessor {
+                previous,
+                successor,
+                kind,
+            } => {
+                let command = match kind {
+                    FollowUpKind::Relisting => ComplaintCommand::MarkRelisted { successor },
+                    FollowUpKind::Refiling => ComplaintCommand::MarkRefiled { successor },
+                };
+                self.run_as_system(tenant, Command::complaint(previous, command))
+                    .await?;
+            }
+            FollowUpWork::FlagLapsedComplaints { right } => {
+                for status in ComplaintStatus::ALL.into_iter().filter(|s| s.is_open()) {
+                    let open = self
+                        .inner
+                        .store
+                        .complaints_of_right(tenant, right, status)
+                        .await?;
+                    for row in open {
+                        let flag = Command::complaint(row.id, ComplaintCommand::FlagRightLapsed);
+                        self.run_as_system(tenant, flag).await?;
+                    }
+                }
+            }
+            FollowUpWork::RescheduleTimers => self.reschedule_timers(work.id.version).await?,
+        }
+        Ok(())
+    }
+
+    /// Runs a command of the engine's own; a refusal means it no longer applies (already
+    /// done, or the stream moved on) and is not an error.
+    pub(super) async fn run_as_system(
+        &self,
+        tenant: TenantId,
+        command: Command,
+    ) -> Result<(), EngineError> {
+        let request = Request::new(tenant, Actor::System, command);
+        match self.execute_only(&request).await {
+            Ok(_) => Ok(()),
+            Err(EngineError::ComplaintRefused(refusal)) => {
+                tracing::debug!(%refusal, "follow-up no longer applies");
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Carries out pending work whose engine did not finish it (it failed, or died).
+    pub(super) async fn resume_work(
+        &self,
+        now: DateTime<Utc>,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
+        loop {
+            let lease = self.lease(now, self.inner.config.claim_lease);
+            let claimed = self
+                .inner
+                .store
+                .claim_work(now, lease, self.inner.config.timer_batch)
+                .await?;
+            if claimed.is_empty() {
+                return Ok(());
+            }
+            let mut done = 0;
+            for work in &claimed {
+                if self.carry_out(work).await {
+                    done += 1;
+                }
+            }
+            report.follow_ups += done;
+            if done == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    pub(super) async fn tick_probing(
+        &self,
+        probe: Option<&dyn ListingProbe>,
+    ) -> Result<TickReport, EngineError> {
+        // Timers fire under the store's policy only: a policy changed by another engine
+        // since this one checked stops this one here, its commands included.
+        if let Err(error) = self.check_stored_policy().await {
+            if let EngineError::Policy(refusal @ PolicyError::Mismatch { .. }) = &error {
+                self.refuse_commands(refusal.clone());
+            }
+            return Err(error);
+        }
+        let mut report = TickReport::default();
+        let now = self.inner.clock.now();
+        // A fired timer's commit ends the claim on its stream; should a command ever leave a
+        // timer due again at once, this tick does not fire it a second time.
+        let mut fired = std::collections::HashSet::new();
+        loop {
+            let lease = self.lease(now, self.inner.config.claim_lease);
+            let due = self
+                .inner
+                .store
+                .claim_timers(now, lease, self.inner.config.timer_batch)
+                .await?;
+            let fresh: Vec<Timer> = due
+                .into_iter()
+                .filter(|t| fired.insert(t.clone()))
+                .collect();
+            if fresh.is_empty() {
+                break;
+            }
+            for timer in fresh {
+                self.fire(&timer, probe, &mut report).await?;
+            }
+        }
+        self.resume_work(now, &mut report).await?;
+        Ok(report)
+    }
+
+    pub(super) async fn fire(
+        &self,
+        timer: &Timer,
+        probe: Option<&dyn ListingProbe>,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
+        let Some(command) = effects::timer_command(timer) else {
+            return self.drop_timer(timer, report).await;
+        };
+        let request = Request::new(timer.tenant, Actor::System, command);
+        // Another engine's command may have replaced the stream's timers since this one was
+        // claimed: fire it only while the stream still has it, at the version it was
+        // checked on, so that a timer fires once in effect and never early.
+        let Some(loaded) = self.inner.store.load(timer.tenant, timer.stream).await? else {
+            return self.drop_timer(timer, report).await;
+        };
+        let current = effects::timers_for(
+            timer.tenant,
+            timer.stream,
+            &loaded.snapshot,
+            &self.inner.policy,
+        );
+        if !current
+            .iter()
+            .any(|t| t.kind == timer.kind && t.due == timer.due)
+        {
+            report.stale += 1;
+            return Ok(());
+        }
+        match self.execute_at(&request, loaded.version).await {
+            Ok(None) => report.stale += 1,
+            Ok(Some(executed)) => {
+                if let Some(work) = executed.work
+                    && self.inner.config.carry_out_follow_ups
+                {
+                    self.carry_out(&work).await;
+                }
+                report.fired += 1;
+                if let (Some(probe), TimerKind::CheckBack | TimerKind::ReturnWatch) =
+                    (probe, timer.kind)
+                    && let StreamId::Complaint(id) = timer.stream
+                {
+                    self.look(probe, timer.tenant, id, report).await?;
+                }
+            }
+            Err(
+                EngineError::RightRefused(_)
+                | EngineError::ComplaintRefused(_)
+                | EngineError::PowerRefused(_)
+                | EngineError::CampaignRefused(_)
+                | EngineError::NotFound(_),
+            ) => self.drop_timer(timer, report).await?,
+            Err(other) => return Err(other),
+        }
+        Ok(())
+    }
+
+    /// Asks `probe` about a complaint's listing and records what it found.
+    pub(super) async fn look(
+        &self,
+        probe: &dyn ListingProbe,
+        tenant: TenantId,
+        id: ComplaintId,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
+        let Some(complaint) = self.load_complaint(tenant, id).await? else {
+            return Ok(());
+        };
+        let removed = complaint.status() == ComplaintStatus::ListingRemoved;
+        let command = match probe.probe(&complaint.filed.listing).await {
+            // Already removed: gone is what the watch expects, and nothing to record.
+            ProbeFinding::Removed { .. } if removed => return Ok(()),
+            ProbeFinding::Removed {
+                evidence: Some(evidence),
+            } => {
+                report.found_removed += 1;
+                ComplaintCommand::RecordRemoval {
+                    cause: RemovalCause::FoundByCheckBack {
+                        evidence: Some(evidence),
+                    },
+                }
+            }
+            // A removal is recorded with what was seen, or not at all.
+            ProbeFinding::Removed { evidence: None } => {
+                tracing::info!(complaint = %id, "probe found no listing but kept no evidence");
+                report.unknown += 1;
+                return Ok(());
+            }
+            ProbeFinding::Live => {
+                match removed {
+                    true => report.reappeared += 1,
+                    false => report.found_live += 1,
+                }
+                ComplaintCommand::ReportStillListed
+            }
+            ProbeFinding::Unknown { reason } => {
+                tracing::info!(complaint = %id, %reason, "check-back could not tell");
+                report.unknown += 1;
+                return Ok(());
+            }
+        };
+        let request = Request::new(tenant, Actor::System, Command::complaint(id, command));
+        match self.execute(request).await {
+            // The complaint moved on meanwhile (the platform reported first): nothing to do.
+            Ok(_) | Err(EngineError::ComplaintRefused(_)) => Ok(()),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Removes a timer whose command does not apply, keeping the stream's other timers.
+    pub(super) async fn drop_timer(
+        &self,
+        timer: &Timer,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
+        tracing::warn!(?timer, "timer does not apply to its stream; dropped");
+        let store = &self.inner.store;
+        let Some(loaded) = store.load(timer.tenant, timer.stream).await? else {
+            return Ok(());
+        };
+        let timers = effects::timers_for(
+            timer.tenant,
+            timer.stream,
+            &loaded.snapshot,
+            &self.inner.policy,
+        )
+        .into_iter()
+        .filter(|t| t.kind != timer.kind)
+        .collect();
+        let commit = Commit::timers_only(timer.tenant, timer.stream, loaded, timers);
+        match store.commit(commit).await {
+            // A conflict means the stream moved on and its timers were replaced anyway.
+            Ok(()) | Err(StoreError::Conflict { .. }) => {
+                report.dropped += 1;
+                Ok(())
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+}
