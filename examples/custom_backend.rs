@@ -5,25 +5,22 @@
 //! Run it with `cargo run --example custom_backend`. A real backend (Postgres, DynamoDB, ...)
 //! keeps the same promises with indexes and transactions; call
 //! `aliprotect::testkit::conformance::run_all` from one of its tests (feature `testkit`) the
-//! way `main` does here, and it is checked like ours. The read model's counts, listing and
-//! right lookups, tallies and removed listings are left to their defaults, computed from
-//! `complaints`; override them once tenants grow large.
+//! way `main` does here, and it is checked like ours. The read model is two generic queries
+//! over each stream's kind, status and index keys (the typed queries are built on them), and
+//! the metric tallies are left to their default, computed from every complaint.
 #![allow(clippy::print_stdout)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use aliprotect::async_trait;
-use aliprotect::campaign::Campaign;
-use aliprotect::complaint::Complaint;
-use aliprotect::ids::{CampaignId, RepresentativeId, TenantId, WorkerId};
+use aliprotect::ids::{TenantId, WorkerId};
 use aliprotect::notify::MessageId;
-use aliprotect::power::Power;
-use aliprotect::right::{IpRight, RightStatus};
 use aliprotect::store::{
-    Commit, DeadLetter, DomainEvent, EventLog, IdempotencyKey, Lease, Loaded, Outbox,
-    OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, StoreError, StoredEvent,
-    StoredReceipt, StreamId, Timer, TimerQueue, UniqueKey, WorkId, WorkQueue,
+    Commit, DeadLetter, DomainEvent, EventLog, Find, IdempotencyKey, IndexKey, IndexName, Lease,
+    Loaded, Outbox, OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, StatusCount,
+    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, StreamStatus, Timer, TimerQueue,
+    UniqueKey, WorkId, WorkQueue, columns,
 };
 use chrono::{DateTime, Utc};
 
@@ -40,6 +37,8 @@ struct Queued {
 struct State {
     streams: BTreeMap<(TenantId, StreamId), (Vec<DomainEvent>, Snapshot)>,
     receipts: HashMap<(TenantId, IdempotencyKey), StoredReceipt>,
+    /// The keys each stream is found by, as its first commit gave them.
+    index: HashMap<(TenantId, StreamId), Vec<IndexKey>>,
     /// Which stream holds each unique key of each tenant.
     unique: HashMap<(TenantId, UniqueKey), StreamId>,
     /// Each stream's timers, and the claim on them (ended by the stream's next commit).
@@ -50,13 +49,6 @@ struct State {
 }
 
 impl State {
-    fn snapshots(&self, tenant: TenantId) -> impl Iterator<Item = &Snapshot> {
-        self.streams
-            .iter()
-            .filter(move |((t, _), _)| *t == tenant)
-            .map(|(_, (_, snapshot))| snapshot)
-    }
-
     fn queued(&mut self, id: &MessageId) -> Option<(&u64, &mut Queued)> {
         self.outbox.iter_mut().find(|(_, q)| &q.message.id == id)
     }
@@ -139,6 +131,7 @@ impl EventLog for SimpleStore {
             };
             state.receipts.insert((key.0, record.key), stored);
         }
+        state.index.entry(key).or_default().extend(commit.index);
         for released in commit.unique.release {
             if state.unique.get(&(key.0, released.clone())) == Some(&key.1) {
                 state.unique.remove(&(key.0, released));
@@ -346,73 +339,56 @@ impl WorkQueue for SimpleStore {
 
 #[async_trait]
 impl ReadModel for SimpleStore {
-    async fn complaints(
+    async fn find(
         &self,
         tenant: TenantId,
-        campaign: Option<CampaignId>,
-    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
+        query: &Find,
+    ) -> Result<Vec<(StreamId, Snapshot)>, StoreError> {
         let state = self.state()?;
-        let complaints = state
-            .snapshots(tenant)
-            .filter_map(|snapshot| match snapshot {
-                Snapshot::Complaint(c) if campaign.is_none() || c.filed.campaign == campaign => {
-                    Some(Arc::clone(c))
-                }
-                _ => None,
-            });
-        Ok(complaints.collect())
+        let found = (state.streams.iter())
+            .filter(|((t, stream), (_, snapshot))| {
+                let keys = state
+                    .index
+                    .get(&(*t, *stream))
+                    .map_or(&[][..], Vec::as_slice);
+                *t == tenant && query.matches(*stream, StreamStatus::of(snapshot), keys)
+            })
+            .take(query.limit)
+            .map(|((_, stream), (_, snapshot))| (*stream, snapshot.clone()));
+        Ok(found.collect())
     }
 
-    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
+    async fn count(
+        &self,
+        tenant: TenantId,
+        kind: StreamKind,
+        by: Option<IndexName>,
+    ) -> Result<Vec<StatusCount>, StoreError> {
         let state = self.state()?;
-        let mut counts: BTreeMap<RightStatus, u64> = BTreeMap::new();
-        for snapshot in state.snapshots(tenant) {
-            if let Snapshot::Right(right) = snapshot {
-                *counts.entry(right.status).or_default() += 1;
+        let mut counts: BTreeMap<(Option<String>, i16), u64> = BTreeMap::new();
+        for ((t, stream), (_, snapshot)) in &state.streams {
+            if *t != tenant || stream.kind() != kind {
+                continue;
+            }
+            let status = columns::status_code(StreamStatus::of(snapshot));
+            let keys = state.index.get(&(*t, *stream)).into_iter().flatten();
+            match by {
+                None => *counts.entry((None, status)).or_default() += 1,
+                Some(by) => {
+                    for key in keys.filter(|key| key.name == by) {
+                        *counts.entry((Some(key.value.clone()), status)).or_default() += 1;
+                    }
+                }
             }
         }
-        Ok(counts.into_iter().collect())
-    }
-
-    async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
-        let state = self.state()?;
-        let mut rights: Vec<IpRight> = state
-            .snapshots(tenant)
-            .filter_map(|snapshot| match snapshot {
-                Snapshot::Right(right) => Some((**right).clone()),
-                _ => None,
-            })
-            .collect();
-        rights.sort_by_key(|r| r.id);
-        Ok(rights)
-    }
-
-    async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
-        let state = self.state()?;
-        let campaigns = state
-            .snapshots(tenant)
-            .filter_map(|snapshot| match snapshot {
-                Snapshot::Campaign(campaign) => Some((**campaign).clone()),
-                _ => None,
+        let counts = counts
+            .into_iter()
+            .map(|((group, status), count)| StatusCount {
+                group,
+                status,
+                count,
             });
-        Ok(campaigns.collect())
-    }
-
-    async fn powers(
-        &self,
-        tenant: TenantId,
-        representative: RepresentativeId,
-    ) -> Result<Vec<Power>, StoreError> {
-        let state = self.state()?;
-        let powers = state
-            .snapshots(tenant)
-            .filter_map(|snapshot| match snapshot {
-                Snapshot::Power(p) if p.grant.representative == representative => {
-                    Some((**p).clone())
-                }
-                _ => None,
-            });
-        Ok(powers.collect())
+        Ok(counts.collect())
     }
 }
 

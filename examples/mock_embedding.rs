@@ -14,7 +14,7 @@ use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::right::{RightCommand, RightStatus};
 use aliprotect::store::{
-    DomainEvent, Loaded, MockStore, OutboxMessage, Settlement, Snapshot, StreamId,
+    DomainEvent, Loaded, MockStore, OutboxMessage, Settlement, Snapshot, StreamId, StreamKind,
 };
 use aliprotect::testkit::fixtures;
 use mockall::predicate::eq;
@@ -86,9 +86,10 @@ async fn approval_against_mocks() -> usize {
         .returning(|_| Ok(()));
     // Approval releases staged complaints (there are none), then marks that work done.
     store
-        .expect_complaints_of_right()
+        .expect_find()
+        .withf(|_, query| query.kind == StreamKind::Complaint && query.key.is_some())
         .times(1)
-        .returning(|_, _, _| Ok(vec![]));
+        .returning(|_, _| Ok(vec![]));
     store
         .expect_complete_work()
         .times(1)

@@ -52,6 +52,7 @@ use aliprotect::party::{Actor, PowerOfAttorney, PowerScope};
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::power::PowerCommand;
 use aliprotect::right::{RightCommand, RightStatus};
+use aliprotect::store::ReadModelExt;
 use aliprotect::store::{CountBy, GroupKey, IdempotencyKey, Store, StreamId, TimerKind};
 use aliprotect::store_memory::MemoryStore;
 use aliprotect::store_sqlite::SqliteStore;

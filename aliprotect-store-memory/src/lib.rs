@@ -25,27 +25,20 @@
 //! Tenant-wide queries (counts, timers, outbox) visit the shards one after another.
 #![deny(missing_docs)]
 
-mod counts;
 mod shard;
 
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use std::sync::Arc;
-
-use aliprotect_core::campaign::Campaign;
-use aliprotect_core::complaint::{Complaint, ComplaintStatus};
-use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId, WorkerId};
-use aliprotect_core::listing::ListingKey;
+use aliprotect_core::ids::{CampaignId, TenantId, WorkerId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
-use aliprotect_core::power::Power;
-use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, Settlement, StoreError, StoredEvent,
-    StoredReceipt, StreamId, Timer, TimerQueue, UniqueKey, WorkId, WorkQueue,
+    Commit, DeadLetter, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, StatusCount, StoreError,
+    StoredEvent, StoredReceipt, StreamId, StreamKind, Timer, TimerQueue, UniqueKey, WorkId,
+    WorkQueue,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -111,21 +104,6 @@ impl MemoryStore {
             .into_iter()
             .filter_map(|(seq, index)| lease(&mut shards[index], seq))
             .collect()
-    }
-
-    /// Every shard's answer to a tenant-wide listing, as one list in `key` order.
-    fn gathered<T, K: Ord>(
-        &self,
-        per_shard: impl Fn(&Shard) -> Vec<T>,
-        key: fn(&T) -> K,
-    ) -> Vec<T> {
-        let mut all: Vec<T> = self
-            .shards
-            .iter()
-            .flat_map(|shard| per_shard(&shard.read()))
-            .collect();
-        all.sort_by_key(key);
-        all
     }
 
     /// Sums per-shard results of a tenant-wide query into one sorted list.
@@ -344,73 +322,36 @@ impl WorkQueue for MemoryStore {
 
 #[async_trait]
 impl ReadModel for MemoryStore {
-    async fn complaint_counts(
+    async fn find(
         &self,
         tenant: TenantId,
-        by: CountBy,
-    ) -> Result<Vec<Count>, StoreError> {
-        let merged = self.merged(|shard| {
-            shard
-                .complaint_counts(tenant, by)
-                .into_iter()
-                .map(|c| ((c.group, c.status), c.count))
-                .collect()
-        });
+        query: &Find,
+    ) -> Result<Vec<(StreamId, Snapshot)>, StoreError> {
+        let mut found: Vec<(StreamId, Snapshot)> = self
+            .shards
+            .iter()
+            .flat_map(|shard| shard.read().find(tenant, query))
+            .collect();
+        found.sort_unstable_by_key(|(stream, _)| *stream);
+        found.truncate(query.limit);
+        Ok(found)
+    }
+
+    async fn count(
+        &self,
+        tenant: TenantId,
+        kind: StreamKind,
+        by: Option<IndexName>,
+    ) -> Result<Vec<StatusCount>, StoreError> {
+        let merged = self.merged(|shard| shard.count(tenant, kind, by));
         Ok(merged
             .into_iter()
-            .map(|((group, status), count)| Count {
+            .map(|((group, status), count)| StatusCount {
                 group,
                 status,
                 count,
             })
             .collect())
-    }
-
-    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
-        Ok(self.merged(|shard| shard.right_counts(tenant)))
-    }
-
-    async fn complaints_on_listing(
-        &self,
-        tenant: TenantId,
-        key: &ListingKey,
-    ) -> Result<Vec<ComplaintRow>, StoreError> {
-        let mut rows: Vec<ComplaintRow> = self
-            .shards
-            .iter()
-            .flat_map(|shard| shard.read().complaints_on_listing(tenant, key))
-            .collect();
-        rows.sort_by_key(|row| (row.filed_at, row.id));
-        Ok(rows)
-    }
-
-    async fn complaints_of_right(
-        &self,
-        tenant: TenantId,
-        right: RightId,
-        status: ComplaintStatus,
-    ) -> Result<Vec<ComplaintRow>, StoreError> {
-        let mut rows: Vec<ComplaintRow> = self
-            .shards
-            .iter()
-            .flat_map(|shard| shard.read().complaints_of_right(tenant, right, status))
-            .collect();
-        rows.sort_by_key(|row| row.id);
-        Ok(rows)
-    }
-
-    async fn complaints(
-        &self,
-        tenant: TenantId,
-        campaign: Option<CampaignId>,
-    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
-        let mut complaints: Vec<Arc<Complaint>> = self
-            .shards
-            .iter()
-            .flat_map(|shard| shard.read().complaints(tenant, campaign))
-            .collect();
-        complaints.sort_by_key(|c| c.id());
-        Ok(complaints)
     }
 
     async fn metric_tallies(
@@ -423,27 +364,5 @@ impl ReadModel for MemoryStore {
             shard.read().add_tallies(tenant, campaign, &mut tallies);
         }
         Ok(tallies)
-    }
-
-    async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
-        Ok(self.gathered(|shard| shard.rights(tenant), |right| right.id))
-    }
-
-    async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
-        Ok(self.gathered(|shard| shard.campaigns(tenant), |campaign| campaign.id))
-    }
-
-    async fn powers(
-        &self,
-        tenant: TenantId,
-        representative: RepresentativeId,
-    ) -> Result<Vec<Power>, StoreError> {
-        let mut powers: Vec<Power> = self
-            .shards
-            .iter()
-            .flat_map(|shard| shard.read().powers(tenant, representative))
-            .collect();
-        powers.sort_by_key(|p| p.grant.id);
-        Ok(powers)
     }
 }

@@ -3,29 +3,19 @@
 //! shard behind its own lock and merges shards for tenant-wide queries.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 use foldhash::HashMap;
 
-use std::sync::Arc;
-
-use aliprotect_core::campaign::Campaign;
-use aliprotect_core::complaint::{Complaint, ComplaintStatus};
-use aliprotect_core::ids::{
-    CampaignId, ComplaintId, PowerOfAttorneyId, RepresentativeId, RightId, TenantId, WorkerId,
-};
-use aliprotect_core::listing::ListingKey;
+use aliprotect_core::ids::{CampaignId, TenantId, WorkerId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
-use aliprotect_core::power::Power;
-use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, DomainEvent, Lease, Loaded, OutboxMessage,
-    PendingWork, Settlement, Snapshot, StoreError, StoredEvent, StreamId, StreamStatus, Timer,
-    TimerKind, WorkId,
+    Commit, DeadLetter, DomainEvent, Find, IndexKey, IndexName, Lease, Loaded, OutboxMessage,
+    PendingWork, Settlement, Snapshot, StoreError, StoredEvent, StreamId, StreamKind, StreamStatus,
+    Timer, TimerKind, WorkId, columns,
 };
 use chrono::{DateTime, Utc};
-
-use crate::counts::Counts;
 
 #[derive(Debug)]
 struct Stream {
@@ -42,14 +32,14 @@ pub(crate) type TimerKey = (DateTime<Utc>, TenantId, StreamId, TimerKind);
 #[derive(Debug, Default)]
 pub(crate) struct Shard {
     streams: HashMap<StreamKey, Stream>,
-    counts: HashMap<TenantId, Counts>,
+    /// Each tenant's streams by kind, in stream order.
+    kinds: HashMap<(TenantId, StreamKind), BTreeSet<StreamId>>,
+    /// Each tenant's index: per name, per value, the streams with that key, in stream order.
+    index: HashMap<(TenantId, IndexName), HashMap<String, BTreeSet<StreamId>>>,
+    /// Each tenant's streams per kind and status code.
+    statuses: HashMap<(TenantId, StreamKind), HashMap<i16, u64>>,
     /// Metric tallies by tenant and campaign, kept from each commit's change.
     tallies: HashMap<(TenantId, Option<CampaignId>), Tallies>,
-    listings: HashMap<(TenantId, ListingKey), Vec<ComplaintId>>,
-    complaints_by_right: HashMap<(TenantId, RightId), BTreeSet<ComplaintId>>,
-    powers: HashMap<(TenantId, RepresentativeId), BTreeSet<PowerOfAttorneyId>>,
-    campaigns: HashMap<TenantId, BTreeSet<CampaignId>>,
-    rights: HashMap<TenantId, BTreeSet<RightId>>,
     timers: BTreeSet<TimerKey>,
     stream_timers: HashMap<StreamKey, Vec<TimerKey>>,
     /// Claims on streams' due timers; a commit to the stream ends its claim.
@@ -104,6 +94,7 @@ impl Shard {
             metrics,
             work,
             status,
+            index,
             ..
         } = commit;
         if let Some(change) = &metrics {
@@ -112,47 +103,24 @@ impl Shard {
                 .or_default()
                 .record(change);
         }
-        let counts = self.counts.entry(tenant).or_default();
-        match &snapshot {
-            Snapshot::Complaint(complaint) => {
-                let old_status = match status.before {
-                    Some(StreamStatus::Complaint(old)) => Some(old),
-                    _ => None,
-                };
-                counts.complaint_moved(old_status, complaint);
-                if status.before.is_none() {
-                    let filed = &complaint.filed;
-                    self.listings
-                        .entry((tenant, filed.listing.key.clone()))
-                        .or_default()
-                        .push(filed.id);
-                    self.complaints_by_right
-                        .entry((tenant, filed.right))
-                        .or_default()
-                        .insert(filed.id);
-                }
+        let stream = key.1;
+        let kind = stream.kind();
+        if status.before.is_none() {
+            self.kinds.entry((tenant, kind)).or_default().insert(stream);
+        }
+        for IndexKey { name, value } in index {
+            let values = self.index.entry((tenant, name)).or_default();
+            values.entry(value).or_default().insert(stream);
+        }
+        if status.moved() {
+            let counts = self.statuses.entry((tenant, kind)).or_default();
+            if let Some(before) = status.before {
+                let count = counts.entry(columns::status_code(before)).or_default();
+                *count = count.saturating_sub(1);
             }
-            Snapshot::Right(right) => {
-                let old_status = match status.before {
-                    Some(StreamStatus::Right(old)) => Some(old),
-                    _ => None,
-                };
-                counts.right_moved(old_status, right.status);
-                self.rights.entry(tenant).or_default().insert(right.id);
-            }
-            Snapshot::Power(power) => {
-                self.powers
-                    .entry((tenant, power.grant.representative))
-                    .or_default()
-                    .insert(power.grant.id);
-            }
-            Snapshot::Campaign(campaign) => {
-                self.campaigns
-                    .entry(tenant)
-                    .or_default()
-                    .insert(campaign.id);
-            }
-            Snapshot::Policy(_) => {}
+            *counts
+                .entry(columns::status_code(status.after))
+                .or_default() += 1;
         }
         let snapshot = match self.streams.get_mut(&key) {
             Some(existing) => {
@@ -238,116 +206,64 @@ impl Shard {
             .unwrap_or_default()
     }
 
-    pub(crate) fn complaint_counts(&self, tenant: TenantId, by: CountBy) -> Vec<Count> {
-        self.counts
-            .get(&tenant)
-            .map(|c| c.complaints(by))
-            .unwrap_or_default()
-    }
-
-    pub(crate) fn right_counts(&self, tenant: TenantId) -> Vec<(RightStatus, u64)> {
-        self.counts
-            .get(&tenant)
-            .map(Counts::rights)
-            .unwrap_or_default()
-    }
-
-    fn complaint_row(&self, tenant: TenantId, id: ComplaintId) -> Option<ComplaintRow> {
-        self.streams
-            .get(&(tenant, StreamId::Complaint(id)))
-            .and_then(|s| s.snapshot.complaint_row())
-    }
-
-    pub(crate) fn complaints_on_listing(
-        &self,
-        tenant: TenantId,
-        key: &ListingKey,
-    ) -> Vec<ComplaintRow> {
-        self.listings
-            .get(&(tenant, key.clone()))
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.complaint_row(tenant, *id))
-            .collect()
-    }
-
-    pub(crate) fn complaints_of_right(
-        &self,
-        tenant: TenantId,
-        right: RightId,
-        status: ComplaintStatus,
-    ) -> Vec<ComplaintRow> {
-        self.complaints_by_right
-            .get(&(tenant, right))
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.complaint_row(tenant, *id))
-            .filter(|row| row.status == status)
-            .collect()
-    }
-
-    /// This shard's powers of attorney held by `representative`, with their ids.
-    pub(crate) fn powers(&self, tenant: TenantId, representative: RepresentativeId) -> Vec<Power> {
-        let ids = self
-            .powers
-            .get(&(tenant, representative))
-            .into_iter()
-            .flatten();
-        ids.filter_map(
-            |id| match self.streams.get(&(tenant, StreamId::Power(*id))) {
-                Some(Stream {
-                    snapshot: Snapshot::Power(power),
-                    ..
-                }) => Some((**power).clone()),
-                _ => None,
-            },
-        )
-        .collect()
-    }
-
-    /// The states of the streams `ids` of the tenant in this shard, as `pick` takes them
-    /// out of each snapshot.
-    fn states<I: Copy, T: Clone>(
-        &self,
-        tenant: TenantId,
-        ids: Option<&BTreeSet<I>>,
-        stream: fn(I) -> StreamId,
-        pick: fn(Snapshot) -> Option<Arc<T>>,
-    ) -> Vec<T> {
-        ids.into_iter()
-            .flatten()
-            .filter_map(|id| self.streams.get(&(tenant, stream(*id))))
-            .filter_map(|s| pick(s.snapshot.clone()).map(|state| (*state).clone()))
-            .collect()
-    }
-
-    /// This shard's rights of the tenant.
-    pub(crate) fn rights(&self, tenant: TenantId) -> Vec<IpRight> {
-        let ids = self.rights.get(&tenant);
-        self.states(tenant, ids, StreamId::Right, Snapshot::into_right)
-    }
-
-    /// This shard's campaigns of the tenant.
-    pub(crate) fn campaigns(&self, tenant: TenantId) -> Vec<Campaign> {
-        let ids = self.campaigns.get(&tenant);
-        self.states(tenant, ids, StreamId::Campaign, Snapshot::into_campaign)
-    }
-
-    pub(crate) fn complaints(
-        &self,
-        tenant: TenantId,
-        campaign: Option<CampaignId>,
-    ) -> Vec<Arc<Complaint>> {
-        self.streams
-            .iter()
-            .filter(|((t, _), _)| *t == tenant)
-            .filter_map(|(_, stream)| match &stream.snapshot {
-                Snapshot::Complaint(c) if campaign.is_none() || c.filed.campaign == campaign => {
-                    Some(Arc::clone(c))
-                }
-                _ => None,
+    /// This shard's streams that `query` finds, in stream order, at most `query.limit`.
+    pub(crate) fn find(&self, tenant: TenantId, query: &Find) -> Vec<(StreamId, Snapshot)> {
+        let streams = match &query.key {
+            Some(key) => self
+                .index
+                .get(&(tenant, key.name))
+                .and_then(|values| values.get(key.value.as_str())),
+            None => self.kinds.get(&(tenant, query.kind)),
+        };
+        let Some(streams) = streams else {
+            return Vec::new();
+        };
+        let after = match query.after {
+            Some(after) => Bound::Excluded(after),
+            None => Bound::Unbounded,
+        };
+        streams
+            .range((after, Bound::Unbounded))
+            .filter(|stream| stream.kind() == query.kind)
+            .filter_map(|stream| {
+                let found = self.streams.get(&(tenant, *stream))?;
+                let wanted = query
+                    .status
+                    .is_none_or(|status| StreamStatus::of(&found.snapshot) == status);
+                wanted.then(|| (*stream, found.snapshot.clone()))
             })
+            .take(query.limit)
             .collect()
+    }
+
+    /// This shard's streams of the tenant and `kind` per status code, grouped by their values
+    /// under the index `by` when given.
+    pub(crate) fn count(
+        &self,
+        tenant: TenantId,
+        kind: StreamKind,
+        by: Option<IndexName>,
+    ) -> Vec<((Option<String>, i16), u64)> {
+        let Some(by) = by else {
+            return self
+                .statuses
+                .get(&(tenant, kind))
+                .into_iter()
+                .flatten()
+                .filter(|(_, count)| **count > 0)
+                .map(|(status, count)| ((None, *status), *count))
+                .collect();
+        };
+        let mut counts: HashMap<(Option<String>, i16), u64> = HashMap::default();
+        for (value, streams) in self.index.get(&(tenant, by)).into_iter().flatten() {
+            for stream in streams.iter().filter(|stream| stream.kind() == kind) {
+                if let Some(found) = self.streams.get(&(tenant, *stream)) {
+                    let status = columns::status_code(StreamStatus::of(&found.snapshot));
+                    *counts.entry((Some(value.clone()), status)).or_default() += 1;
+                }
+            }
+        }
+        counts.into_iter().collect()
     }
 
     /// Adds this shard's tallies of the tenant (of `campaign` only, when given) to `into`.

@@ -3,16 +3,12 @@
 use std::sync::Arc;
 
 use aliprotect_core::async_trait;
-use aliprotect_core::campaign::Campaign;
-use aliprotect_core::complaint::Complaint;
-use aliprotect_core::ids::{CampaignId, RepresentativeId, TenantId, WorkerId};
+use aliprotect_core::ids::{TenantId, WorkerId};
 use aliprotect_core::notify::MessageId;
-use aliprotect_core::power::Power;
-use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
-    Commit, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded, Outbox, OutboxMessage,
-    PendingWork, ReadModel, Settlement, StoreError, StoredEvent, StoredReceipt, StreamId, Timer,
-    TimerQueue, WorkId, WorkQueue,
+    Commit, DeadLetter, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, StatusCount, StoreError,
+    StoredEvent, StoredReceipt, StreamId, StreamKind, Timer, TimerQueue, WorkId, WorkQueue,
 };
 use aliprotect_core::testkit::conformance;
 use aliprotect_store_memory::MemoryStore;
@@ -141,23 +137,15 @@ impl WorkQueue for EventLogOnly {
 
 #[async_trait]
 impl ReadModel for EventLogOnly {
-    async fn complaints(
+    async fn find(&self, _: TenantId, _: &Find) -> Result<Vec<(StreamId, Snapshot)>, StoreError> {
+        unsupported()
+    }
+    async fn count(
         &self,
         _: TenantId,
-        _: Option<CampaignId>,
-    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
-        unsupported()
-    }
-    async fn right_counts(&self, _: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
-        unsupported()
-    }
-    async fn rights(&self, _: TenantId) -> Result<Vec<IpRight>, StoreError> {
-        unsupported()
-    }
-    async fn campaigns(&self, _: TenantId) -> Result<Vec<Campaign>, StoreError> {
-        unsupported()
-    }
-    async fn powers(&self, _: TenantId, _: RepresentativeId) -> Result<Vec<Power>, StoreError> {
+        _: StreamKind,
+        _: Option<IndexName>,
+    ) -> Result<Vec<StatusCount>, StoreError> {
         unsupported()
     }
 }

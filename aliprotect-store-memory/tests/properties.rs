@@ -31,6 +31,8 @@ proptest! {
                 let after = folded.clone().unwrap();
                 let keys = |c: Option<&aliprotect_core::complaint::Complaint>| c.map(|c| c.unique_keys()).unwrap_or_default();
                 let unique = UniqueKeyChange::between(&keys(before.as_ref()), &keys(Some(&after)));
+                let snapshot = Snapshot::Complaint(std::sync::Arc::new(after.clone()));
+                let index = if before.is_none() { snapshot.index_keys() } else { Vec::new() };
                 store.commit(Commit {
                     tenant,
                     stream,
@@ -41,12 +43,13 @@ proptest! {
                         before: before.as_ref().map(|c| StreamStatus::Complaint(c.status())),
                         after: StreamStatus::Complaint(after.status()),
                     },
-                    snapshot: Snapshot::Complaint(std::sync::Arc::new(after)),
+                    snapshot,
                     outbox: vec![],
                     timers: vec![],
                     receipt: None,
                     work: None,
                     unique,
+                    index,
                 }).await.unwrap();
             }
             let loaded = store.load(tenant, stream).await.unwrap().unwrap();

@@ -21,14 +21,20 @@ use crate::wake::WAKE_CHANNEL;
 static SQL: LazyLock<String> = LazyLock::new(|| {
     let written = "u.idx IN (SELECT idx FROM written)";
     format!(
-        "WITH input AS (
+        "WITH inpx AS (
+    INSERT INTO stream_index (tenant, name, value, kind, stream)
+    SELECT ok.tenant, u.name, u.value, ok.kind, ok.stream
+    FROM unnest($56::int4[], $57::text[], $58::text[]) AS u(idx, name, value)
+    JOIN ok USING (idx)
+    ON CONFLICT DO NOTHING),
+ut AS (
     SELECT * FROM unnest($1::int4[], $2::uuid[], $3::int2[], $4::uuid[], $5::int8[],
-        $6::int8[], $7::int2[], $8::text[], $9::text[], $10::timestamptz[], $11::uuid[],
-        $12::uuid[], $13::text[], $14::text[], $15::uuid[], $16::text[], $17::int8[],
-        $18::int4[], $19::text[], $20::uuid[], $21::timestamptz[], $22::bool[], $56::bytea[])
+        $6::int8[], $7::int2[], $8::text[], $9::text[], $10::timestamptz[], $11::text[],
+        $12::int8[], $13::int4[], $14::text[], $15::uuid[], $16::timestamptz[], $17::bool[],
+        $51::bytea[])
     AS i(idx, tenant, kind, stream, expected, version, status, snapshot, timers, next_due,
-        right_id, campaign, seller, listing, representative, receipt_key, receipt_version,
-        receipt_events, work, work_owner, work_until, wakes, receipt_request)),
+        receipt_key, receipt_version, receipt_events, work, work_owner, work_until, wakes,
+        receipt_request)),
 fresh AS (
     SELECT i.* FROM input i
     WHERE i.receipt_key IS NULL OR NOT EXISTS (
@@ -40,10 +46,8 @@ updated AS (
       AND streams.stream = f.stream AND streams.version = f.expected
     RETURNING f.idx),
 inserted AS (
-    INSERT INTO streams (tenant, kind, stream, version, status, snapshot, right_id, campaign,
-        seller, listing, representative)
-    SELECT tenant, kind, stream, version, status, snapshot::json, right_id, campaign, seller,
-        listing, representative
+    INSERT INTO streams (tenant, kind, stream, version, status, snapshot)
+    SELECT tenant, kind, stream, version, status, snapshot::json
     FROM fresh WHERE expected = 0
     ON CONFLICT (tenant, kind, stream) DO NOTHING
     RETURNING tenant, kind, stream),
@@ -55,14 +59,14 @@ written AS (
 ok AS (SELECT i.* FROM input i JOIN written USING (idx)),
 e AS (
     INSERT INTO events (tenant, kind, stream, version, type, schema, payload)
-    SELECT ok.tenant, ok.kind, ok.stream, u.version, u.type, $23, u.payload::json
-    FROM unnest($24::int4[], $25::int8[], $26::text[], $27::text[])
+    SELECT ok.tenant, ok.kind, ok.stream, u.version, u.type, $18, u.payload::json
+    FROM unnest($19::int4[], $20::int8[], $21::text[], $22::text[])
         AS u(idx, version, type, payload)
     JOIN ok USING (idx)),
 o AS (
     INSERT INTO outbox (tenant, kind, stream, version, message, attempts, available_at)
     SELECT ok.tenant, ok.kind, ok.stream, u.version, u.message::json, u.attempts, u.at
-    FROM unnest($28::int4[], $29::int8[], $30::text[], $31::int4[], $32::timestamptz[])
+    FROM unnest($23::int4[], $24::int8[], $25::text[], $26::int4[], $27::timestamptz[])
         AS u(idx, version, message, attempts, at)
     JOIN ok USING (idx)
     ON CONFLICT (tenant, kind, stream, version) DO UPDATE SET message = excluded.message,
@@ -87,19 +91,25 @@ r AS (
     SELECT tenant, receipt_key, kind, stream, receipt_version, receipt_events, receipt_request
     FROM ok WHERE receipt_key IS NOT NULL),
 ur AS (
-    DELETE FROM unique_keys USING ok, unnest($59::int4[], $60::text[]) AS u(idx, key)
+    DELETE FROM unique_keys USING ok, unnest($54::int4[], $55::text[]) AS u(idx, key)
     WHERE u.idx = ok.idx AND unique_keys.tenant = ok.tenant AND unique_keys.key = u.key
       AND unique_keys.kind = ok.kind AND unique_keys.stream = ok.stream),
+x AS (
+    INSERT INTO stream_index (tenant, name, value, kind, stream)
+    SELECT ok.tenant, u.name, u.value, ok.kind, ok.stream
+    FROM unnest($56::int4[], $57::text[], $58::text[]) AS u(idx, name, value)
+    JOIN ok USING (idx)
+    ON CONFLICT DO NOTHING),
 ut AS (
     INSERT INTO unique_keys (tenant, key, kind, stream)
     SELECT ok.tenant, u.key, ok.kind, ok.stream
-    FROM unnest($57::int4[], $58::text[]) AS u(idx, key) JOIN ok USING (idx)
+    FROM unnest($52::int4[], $53::text[]) AS u(idx, key) JOIN ok USING (idx)
     WHERE NOT EXISTS (SELECT 1 FROM unique_keys h WHERE h.tenant = ok.tenant
                       AND h.key = u.key AND h.kind = ok.kind AND h.stream = ok.stream)),
 c AS (
     INSERT INTO status_counts (tenant, kind, status, n)
     SELECT ok.tenant, ok.kind, u.status, sum(u.delta)::int8
-    FROM unnest($33::int4[], $34::int2[], $35::int8[]) AS u(idx, status, delta)
+    FROM unnest($28::int4[], $29::int2[], $30::int8[]) AS u(idx, status, delta)
     JOIN ok USING (idx)
     GROUP BY 1, 2, 3 HAVING sum(u.delta) <> 0 ORDER BY 1, 2, 3
     ON CONFLICT (tenant, kind, status) DO UPDATE SET n = status_counts.n + excluded.n),
@@ -107,20 +117,20 @@ g AS ({groups}),
 h AS ({hours}),
 n AS (
     SELECT pg_notify('{WAKE_CHANNEL}', '')
-    WHERE $55::bool AND EXISTS (SELECT 1 FROM ok WHERE wakes))
+    WHERE $50::bool AND EXISTS (SELECT 1 FROM ok WHERE wakes))
 SELECT i.idx, f.idx IS NOT NULL, w.idx IS NOT NULL, s.version, (SELECT count(*) FROM n)
 FROM input i
 LEFT JOIN fresh f USING (idx)
 LEFT JOIN written w USING (idx)
 LEFT JOIN streams s ON s.tenant = i.tenant AND s.kind = i.kind AND s.stream = i.stream",
-        groups = tallies::add_groups_sql(36, written),
-        hours = tallies::add_hours_sql(48, written),
+        groups = tallies::add_groups_sql(31, written),
+        hours = tallies::add_hours_sql(43, written),
     )
 });
 
-/// The parameter types: commits, events, outbox messages and counters (`$1..$35`), tallies
-/// (`$36..$54`), the wake-up (`$55`), receipts' requests (`$56`), unique keys taken and
-/// released (`$57..$60`).
+/// The parameter types: commits, events, outbox messages and counters (`$1..$30`), tallies
+/// (`$31..$49`), the wake-up (`$50`), receipts' requests (`$51`), unique keys taken and
+/// released (`$52..$55`), index keys (`$56..$58`).
 static TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
     [
         &COMMIT_TYPES[..],
@@ -133,12 +143,15 @@ static TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
             Type::TEXT_ARRAY,
             Type::INT4_ARRAY,
             Type::TEXT_ARRAY,
+            Type::INT4_ARRAY,
+            Type::TEXT_ARRAY,
+            Type::TEXT_ARRAY,
         ],
     ]
     .concat()
 });
 
-const COMMIT_TYPES: [Type; 35] = [
+const COMMIT_TYPES: [Type; 30] = [
     // Commits.
     Type::INT4_ARRAY,
     Type::UUID_ARRAY,
@@ -150,11 +163,6 @@ const COMMIT_TYPES: [Type; 35] = [
     Type::TEXT_ARRAY,
     Type::TEXT_ARRAY,
     Type::TIMESTAMPTZ_ARRAY,
-    Type::UUID_ARRAY,
-    Type::UUID_ARRAY,
-    Type::TEXT_ARRAY,
-    Type::TEXT_ARRAY,
-    Type::UUID_ARRAY,
     Type::TEXT_ARRAY,
     Type::INT8_ARRAY,
     Type::INT4_ARRAY,
@@ -193,11 +201,6 @@ struct Columns<'a> {
     snapshot: Vec<&'a str>,
     timers: Vec<Option<&'a str>>,
     next_due: Vec<Option<chrono::DateTime<chrono::Utc>>>,
-    right_id: Vec<Option<Uuid>>,
-    campaign: Vec<Option<Uuid>>,
-    seller: Vec<Option<&'a str>>,
-    listing: Vec<Option<&'a str>>,
-    representative: Vec<Option<Uuid>>,
     receipt_key: Vec<Option<&'a str>>,
     receipt_version: Vec<Option<i64>>,
     receipt_events: Vec<Option<i32>>,
@@ -223,6 +226,9 @@ struct Columns<'a> {
     take_key: Vec<&'a str>,
     release_idx: Vec<i32>,
     release_key: Vec<&'a str>,
+    index_idx: Vec<i32>,
+    index_name: Vec<&'a str>,
+    index_value: Vec<&'a str>,
 }
 
 impl<'a> Columns<'a> {
@@ -237,11 +243,6 @@ impl<'a> Columns<'a> {
         self.snapshot.push(&p.snapshot);
         self.timers.push(p.timers.as_deref());
         self.next_due.push(p.next_due);
-        self.right_id.push(p.right_id);
-        self.campaign.push(p.campaign);
-        self.seller.push(p.seller.as_deref());
-        self.listing.push(p.listing.as_deref());
-        self.representative.push(p.representative);
         self.receipt_key.push(p.receipt_key.as_deref());
         self.receipt_version.push(p.receipt_version);
         self.receipt_events.push(p.receipt_events);
@@ -257,6 +258,11 @@ impl<'a> Columns<'a> {
         for key in &p.unique_release {
             self.release_idx.push(idx);
             self.release_key.push(key);
+        }
+        for (name, value) in p.index_names.iter().zip(&p.index_values) {
+            self.index_idx.push(idx);
+            self.index_name.push(name);
+            self.index_value.push(value);
         }
         for (offset, (type_name, payload)) in
             p.event_types.iter().zip(&p.event_payloads).enumerate()
@@ -310,11 +316,6 @@ pub(crate) async fn write(
         &c.snapshot,
         &c.timers,
         &c.next_due,
-        &c.right_id,
-        &c.campaign,
-        &c.seller,
-        &c.listing,
-        &c.representative,
         &c.receipt_key,
         &c.receipt_version,
         &c.receipt_events,
@@ -345,6 +346,9 @@ pub(crate) async fn write(
         &c.take_key,
         &c.release_idx,
         &c.release_key,
+        &c.index_idx,
+        &c.index_name,
+        &c.index_value,
     ]);
     let rows = client.query(&statement, &params).await?;
     let mut outcomes: Vec<Option<Result<(), StoreError>>> =

@@ -55,19 +55,14 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
-use aliprotect_core::campaign::Campaign;
-use aliprotect_core::complaint::{Complaint, ComplaintStatus};
-use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId, WorkerId};
-use aliprotect_core::listing::ListingKey;
+use aliprotect_core::ids::{CampaignId, TenantId, WorkerId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
-use aliprotect_core::power::Power;
-use aliprotect_core::relisting::RemovedListing;
-use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, Settlement, SnapshotCache, StoreError,
-    StoredEvent, StoredReceipt, StreamId, Timer, TimerQueue, WorkId, WorkQueue,
+    Commit, DeadLetter, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, SnapshotCache, StatusCount,
+    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, Timer, TimerQueue, WorkId,
+    WorkQueue,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -372,57 +367,21 @@ impl WorkQueue for PostgresStore {
 
 #[async_trait]
 impl ReadModel for PostgresStore {
-    async fn complaints(
+    async fn find(
         &self,
         tenant: TenantId,
-        campaign: Option<CampaignId>,
-    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
-        queries::complaints(&self.client().await?, tenant, campaign).await
+        query: &Find,
+    ) -> Result<Vec<(StreamId, Snapshot)>, StoreError> {
+        queries::find(&self.client().await?, tenant, query).await
     }
 
-    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
-        queries::right_counts(&self.client().await?, tenant).await
-    }
-
-    async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
-        queries::rights(&self.client().await?, tenant).await
-    }
-
-    async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
-        queries::campaigns(&self.client().await?, tenant).await
-    }
-
-    async fn powers(
+    async fn count(
         &self,
         tenant: TenantId,
-        representative: RepresentativeId,
-    ) -> Result<Vec<Power>, StoreError> {
-        queries::powers(&self.client().await?, tenant, representative).await
-    }
-
-    async fn complaint_counts(
-        &self,
-        tenant: TenantId,
-        by: CountBy,
-    ) -> Result<Vec<Count>, StoreError> {
-        queries::complaint_counts(&self.client().await?, tenant, by).await
-    }
-
-    async fn complaints_on_listing(
-        &self,
-        tenant: TenantId,
-        key: &ListingKey,
-    ) -> Result<Vec<ComplaintRow>, StoreError> {
-        queries::complaints_on_listing(&self.client().await?, tenant, key).await
-    }
-
-    async fn complaints_of_right(
-        &self,
-        tenant: TenantId,
-        right: RightId,
-        status: ComplaintStatus,
-    ) -> Result<Vec<ComplaintRow>, StoreError> {
-        queries::complaints_of_right(&self.client().await?, tenant, right, status).await
+        kind: StreamKind,
+        by: Option<IndexName>,
+    ) -> Result<Vec<StatusCount>, StoreError> {
+        queries::count(&self.client().await?, tenant, kind, by).await
     }
 
     async fn metric_tallies(
@@ -431,13 +390,5 @@ impl ReadModel for PostgresStore {
         campaign: Option<CampaignId>,
     ) -> Result<Tallies, StoreError> {
         tallies::read(&self.client().await?, tenant, campaign).await
-    }
-
-    async fn removed_listings(
-        &self,
-        tenant: TenantId,
-        right: RightId,
-    ) -> Result<Vec<RemovedListing>, StoreError> {
-        queries::removed_listings(&self.client().await?, tenant, right).await
     }
 }

@@ -36,6 +36,8 @@ struct Shape {
     /// It takes unique keys, and releases some.
     take: bool,
     release: bool,
+    /// It adds index keys.
+    index: bool,
 }
 
 impl Shape {
@@ -53,6 +55,7 @@ impl Shape {
             wake: notify && p.wakes(),
             take: !p.unique_take.is_empty(),
             release: !p.unique_release.is_empty(),
+            index: !p.index_names.is_empty(),
         }
     }
 
@@ -73,9 +76,8 @@ impl Shape {
         parts.push(if self.new_stream {
             format!(
                 "s AS (
-    INSERT INTO streams (tenant, kind, stream, version, status, snapshot, right_id, campaign,
-        seller, listing, representative)
-    SELECT $1, $2, $3, $5, $6, $7::text::json, $23, $24, $25, $26, $27
+    INSERT INTO streams (tenant, kind, stream, version, status, snapshot)
+    SELECT $1, $2, $3, $5, $6, $7::text::json
     WHERE $4 = 0 AND {fresh}
     ON CONFLICT (tenant, kind, stream) DO NOTHING
     RETURNING 1)"
@@ -136,14 +138,23 @@ impl Shape {
             parts.push(format!(
                 "r AS (
     INSERT INTO receipts (tenant, key, kind, stream, version, events, request)
-    SELECT $1, $20::text, $2, $3, $21, $22, $49 WHERE {written})"
+    SELECT $1, $20::text, $2, $3, $21, $22, $44 WHERE {written})"
             ));
         }
         if self.release {
             parts.push(format!(
                 "ur AS (
     DELETE FROM unique_keys
-    WHERE tenant = $1 AND key = ANY($51::text[]) AND kind = $2 AND stream = $3 AND {written})"
+    WHERE tenant = $1 AND key = ANY($46::text[]) AND kind = $2 AND stream = $3 AND {written})"
+            ));
+        }
+        if self.index {
+            parts.push(format!(
+                "x AS (
+    INSERT INTO stream_index (tenant, name, value, kind, stream)
+    SELECT $1, u.n, u.v, $2, $3 FROM unnest($47::text[], $48::text[]) AS u(n, v)
+    WHERE {written}
+    ON CONFLICT DO NOTHING)"
             ));
         }
         if self.take {
@@ -153,7 +164,7 @@ impl Shape {
             parts.push(format!(
                 "ut AS (
     INSERT INTO unique_keys (tenant, key, kind, stream)
-    SELECT $1, k, $2, $3 FROM unnest($50::text[]) AS k WHERE {written}
+    SELECT $1, k, $2, $3 FROM unnest($45::text[]) AS k WHERE {written}
       AND NOT EXISTS (SELECT 1 FROM unique_keys h
                       WHERE h.tenant = $1 AND h.key = k AND h.kind = $2 AND h.stream = $3))"
             ));
@@ -162,7 +173,7 @@ impl Shape {
             parts.push(format!(
                 "c AS (
     INSERT INTO status_counts (tenant, kind, status, n)
-    SELECT $1, $2, u.st, u.d FROM unnest($28::int2[], $29::int8[]) AS u(st, d)
+    SELECT $1, $2, u.st, u.d FROM unnest($23::int2[], $24::int8[]) AS u(st, d)
     WHERE {written}
     ON CONFLICT (tenant, kind, status) DO UPDATE SET n = status_counts.n + excluded.n)"
             ));
@@ -170,13 +181,13 @@ impl Shape {
         if self.groups {
             parts.push(format!(
                 "g AS ({})",
-                tallies::add_groups_sql(30, &format!("u.idx = 0 AND {written}"))
+                tallies::add_groups_sql(25, &format!("u.idx = 0 AND {written}"))
             ));
         }
         if self.hours {
             parts.push(format!(
                 "h AS ({})",
-                tallies::add_hours_sql(42, &format!("u.idx = 0 AND {written}"))
+                tallies::add_hours_sql(37, &format!("u.idx = 0 AND {written}"))
             ));
         }
         let mut answer = format!(
@@ -194,19 +205,26 @@ impl Shape {
     }
 }
 
-/// The parameter types: the commit's (`$1..$27`), its counters (`$28..$29`), tallies
-/// (`$30..$48`), the receipt's request (`$49`), unique keys taken and released (`$50..$51`).
+/// The parameter types: the commit's (`$1..$22`), its counters (`$23..$24`), tallies
+/// (`$25..$43`), the receipt's request (`$44`), unique keys taken and released (`$45..$46`),
+/// index keys' names and values (`$47..$48`).
 static TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
     [
         &COMMIT_TYPES[..],
         &tallies::GROUP_TYPES,
         &tallies::HOUR_TYPES,
-        &[Type::BYTEA, Type::TEXT_ARRAY, Type::TEXT_ARRAY],
+        &[
+            Type::BYTEA,
+            Type::TEXT_ARRAY,
+            Type::TEXT_ARRAY,
+            Type::TEXT_ARRAY,
+            Type::TEXT_ARRAY,
+        ],
     ]
     .concat()
 });
 
-const COMMIT_TYPES: [Type; 29] = [
+const COMMIT_TYPES: [Type; 24] = [
     Type::UUID,
     Type::INT2,
     Type::UUID,
@@ -229,11 +247,6 @@ const COMMIT_TYPES: [Type; 29] = [
     Type::TEXT,
     Type::INT8,
     Type::INT4,
-    Type::UUID,
-    Type::UUID,
-    Type::TEXT,
-    Type::TEXT,
-    Type::UUID,
     // Counters.
     Type::INT2_ARRAY,
     Type::INT8_ARRAY,
@@ -278,11 +291,6 @@ pub(crate) async fn write(
         &p.receipt_key,
         &p.receipt_version,
         &p.receipt_events,
-        &p.right_id,
-        &p.campaign,
-        &p.seller,
-        &p.listing,
-        &p.representative,
         &statuses,
         &deltas,
     ];
@@ -292,6 +300,8 @@ pub(crate) async fn write(
         &p.receipt_request as &(dyn ToSql + Sync),
         &p.unique_take,
         &p.unique_release,
+        &p.index_names,
+        &p.index_values,
     ]);
     let row = client.query_one(&statement, &params).await?;
     Ok(p.outcome(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))

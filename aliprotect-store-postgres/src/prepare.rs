@@ -3,7 +3,7 @@
 
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::store::columns;
-use aliprotect_core::store::{Commit, DomainEvent, Snapshot, StoreError};
+use aliprotect_core::store::{Commit, DomainEvent, StoreError};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -20,11 +20,6 @@ pub(crate) struct Prepared {
     pub(crate) status: i16,
     pub(crate) status_before: Option<i16>,
     pub(crate) snapshot: String,
-    pub(crate) right_id: Option<Uuid>,
-    pub(crate) campaign: Option<Uuid>,
-    pub(crate) seller: Option<String>,
-    pub(crate) listing: Option<String>,
-    pub(crate) representative: Option<Uuid>,
     pub(crate) timers: Option<String>,
     pub(crate) next_due: Option<DateTime<Utc>>,
     pub(crate) event_types: Vec<&'static str>,
@@ -43,6 +38,9 @@ pub(crate) struct Prepared {
     /// Unique keys the commit takes and releases.
     pub(crate) unique_take: Vec<String>,
     pub(crate) unique_release: Vec<String>,
+    /// Index keys the commit adds: names and values, in pairs.
+    pub(crate) index_names: Vec<&'static str>,
+    pub(crate) index_values: Vec<String>,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
@@ -65,27 +63,10 @@ impl Prepared {
     pub(crate) fn new(commit: Commit) -> Result<Self, StoreError> {
         commit.check()?;
         let (kind, stream) = columns::stream_parts(commit.stream);
-        let (mut right_id, mut campaign, mut seller, mut listing, mut representative) =
-            (None, None, None, None, None);
-        match &commit.snapshot {
-            Snapshot::Right(right) => right_id = Some(right.id.as_uuid()),
-            Snapshot::Complaint(complaint) => {
-                let filed = &complaint.filed;
-                right_id = Some(filed.right.as_uuid());
-                campaign = filed.campaign.map(|c| c.as_uuid());
-                seller = filed
-                    .listing
-                    .seller_id
-                    .as_deref()
-                    .map(|s| text_column(s, "seller id"))
-                    .transpose()?;
-                listing = Some(text_column(filed.listing.key.as_str(), "listing key")?);
-            }
-            Snapshot::Power(power) => {
-                representative = Some(power.grant.representative.as_uuid());
-            }
-            Snapshot::Campaign(_) | Snapshot::Policy(_) => {}
-        }
+        let index_names = commit.index.iter().map(|key| key.name.as_str()).collect();
+        let index_values = (commit.index.iter())
+            .map(|key| text_column(&key.value, "index key"))
+            .collect::<Result<Vec<_>, _>>()?;
         let (timers, next_due) = columns::encode_timers(&commit.timers)?.unzip();
         let expected = int64(commit.expected_version, "commit")?;
         let version = int64(
@@ -136,11 +117,8 @@ impl Prepared {
             status: columns::status_code(commit.status.after),
             status_before: commit.status.before.map(columns::status_code),
             snapshot: to_json(&commit.snapshot)?,
-            right_id,
-            campaign,
-            seller,
-            listing,
-            representative,
+            index_names,
+            index_values,
             timers,
             next_due,
             event_types: commit.events.iter().map(DomainEvent::type_name).collect(),

@@ -1,20 +1,10 @@
 //! The read side: loads, history, receipts and read-model queries, each one statement.
 
-use std::sync::Arc;
-
-use aliprotect_core::campaign::Campaign;
-use aliprotect_core::complaint::{Complaint, ComplaintStatus};
-use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
-use aliprotect_core::listing::ListingKey;
-use aliprotect_core::power::Power;
-use aliprotect_core::relisting::RemovedListing;
-use aliprotect_core::right::{IpRight, RightStatus};
-use aliprotect_core::store::columns::{
-    self, KIND_CAMPAIGN, KIND_COMPLAINT, KIND_POWER, KIND_RIGHT,
-};
+use aliprotect_core::ids::TenantId;
+use aliprotect_core::store::columns;
 use aliprotect_core::store::{
-    ComplaintRow, Count, CountBy, GroupKey, IdempotencyKey, Loaded, Receipt, RequestFingerprint,
-    Snapshot, StoreError, StoredEvent, StoredReceipt, StreamId, UniqueKey,
+    Find, IdempotencyKey, IndexName, Loaded, Receipt, RequestFingerprint, Snapshot, StatusCount,
+    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, UniqueKey,
 };
 use deadpool_postgres::Object;
 use tokio_postgres::Row;
@@ -43,13 +33,6 @@ pub(crate) async fn query(
 
 fn snapshot(json: &str, location: &str) -> Result<Snapshot, StoreError> {
     serde_json::from_str(json).map_err(|e| corrupt(location, e))
-}
-
-fn complaint(json: &str) -> Result<Arc<Complaint>, StoreError> {
-    match snapshot(json, "complaint snapshot")? {
-        Snapshot::Complaint(complaint) => Ok(complaint),
-        _ => Err(corrupt("complaint row", "holds another kind of stream")),
-    }
 }
 
 /// The stream's stored version (`None` for an unknown stream).
@@ -231,247 +214,107 @@ pub(crate) async fn history(
         .collect()
 }
 
-async fn status_counts(
+/// The streams `query` finds: through the index when it names a key, else the streams' own
+/// primary key `(tenant, kind, stream)`.
+pub(crate) async fn find(
     client: &Object,
     tenant: TenantId,
-    kind: u8,
-) -> Result<Vec<(i64, u64)>, StoreError> {
-    let rows = query(
-        client,
-        "SELECT status, n FROM status_counts
-         WHERE tenant = $1 AND kind = $2 AND n > 0 ORDER BY status",
-        &[&tenant.as_uuid(), &i16::from(kind)],
-    )
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let n: i64 = get(row, 1, "status_counts")?;
-            Ok((
-                i64::from(get::<i16>(row, 0, "status_counts")?),
-                u64::try_from(n).map_err(|_| corrupt("status_counts", n))?,
-            ))
-        })
-        .collect()
-}
-
-pub(crate) async fn complaint_counts(
-    client: &Object,
-    tenant: TenantId,
-    by: CountBy,
-) -> Result<Vec<Count>, StoreError> {
-    if by == CountBy::Status {
-        return status_counts(client, tenant, KIND_COMPLAINT)
+    wanted: &Find,
+) -> Result<Vec<(StreamId, Snapshot)>, StoreError> {
+    let kind = i16::from(wanted.kind.code());
+    let after: Option<Uuid> = match wanted.after {
+        Some(after) if after.kind() == wanted.kind => Some(columns::stream_parts(after).1),
+        Some(after) if after.kind() > wanted.kind => return Ok(Vec::new()),
+        _ => None,
+    };
+    let status = wanted.status.map(columns::status_code);
+    let limit = i64::try_from(wanted.limit).unwrap_or(i64::MAX);
+    let tenant = tenant.as_uuid();
+    let rows = match &wanted.key {
+        Some(key) => {
+            query(
+                client,
+                "SELECT s.stream, s.snapshot::text FROM stream_index i
+                 JOIN streams s ON s.tenant = i.tenant AND s.kind = i.kind AND s.stream = i.stream
+                 WHERE i.tenant = $1 AND i.name = $2 AND i.value = $3 AND i.kind = $4
+                   AND ($5::uuid IS NULL OR i.stream > $5) AND ($6::int2 IS NULL OR s.status = $6)
+                 ORDER BY i.stream LIMIT $7",
+                &[
+                    &tenant,
+                    &key.name.as_str(),
+                    &key.value,
+                    &kind,
+                    &after,
+                    &status,
+                    &limit,
+                ],
+            )
             .await?
-            .into_iter()
-            .map(|(status, count)| {
-                Ok(Count {
-                    group: GroupKey::All,
-                    status: columns::complaint_status(status)?,
-                    count,
-                })
-            })
-            .collect();
-    }
-    let sql = match by {
-        CountBy::Right => {
-            "SELECT right_id, NULL::text, status, count(*) FROM streams
-             WHERE tenant = $1 AND kind = 1 GROUP BY right_id, status"
         }
-        CountBy::Campaign => {
-            "SELECT campaign, NULL::text, status, count(*) FROM streams
-             WHERE tenant = $1 AND kind = 1 GROUP BY campaign, status"
-        }
-        CountBy::Seller | CountBy::Status => {
-            "SELECT NULL::uuid, seller, status, count(*) FROM streams
-             WHERE tenant = $1 AND kind = 1 GROUP BY seller, status"
+        None => {
+            query(
+                client,
+                "SELECT stream, snapshot::text FROM streams
+                 WHERE tenant = $1 AND kind = $2 AND ($3::uuid IS NULL OR stream > $3)
+                   AND ($4::int2 IS NULL OR status = $4)
+                 ORDER BY stream LIMIT $5",
+                &[&tenant, &kind, &after, &status, &limit],
+            )
+            .await?
         }
     };
-    let rows = query(client, sql, &[&tenant.as_uuid()]).await?;
-    let mut counts = rows
-        .iter()
+    rows.iter()
         .map(|row| {
-            let id: Option<Uuid> = get(row, 0, "streams")?;
-            let group = match by {
-                CountBy::Right => GroupKey::Right(RightId::from_uuid(
-                    id.ok_or_else(|| corrupt("right_id", "missing"))?,
-                )),
-                CountBy::Campaign => GroupKey::Campaign(id.map(CampaignId::from_uuid)),
-                CountBy::Seller | CountBy::Status => GroupKey::Seller(get(row, 1, "streams")?),
-            };
-            let count: i64 = get(row, 3, "streams")?;
-            Ok(Count {
-                group,
-                status: columns::complaint_status(i64::from(get::<i16>(row, 2, "streams")?))?,
-                count: u64::try_from(count).map_err(|_| corrupt("count", count))?,
+            let stream = columns::stream_from_parts(i64::from(kind), get(row, 0, "streams")?)?;
+            let snapshot = snapshot(&get::<String>(row, 1, "streams")?, "snapshot")?;
+            if snapshot.kind() != wanted.kind {
+                return Err(corrupt("stream row", "snapshot of another kind"));
+            }
+            Ok((stream, snapshot))
+        })
+        .collect()
+}
+
+/// The tenant's streams of `kind` per status: from the counters the writers keep, or grouped
+/// by their values under the index `by` (in byte order, whatever the database's collation).
+pub(crate) async fn count(
+    client: &Object,
+    tenant: TenantId,
+    kind: StreamKind,
+    by: Option<IndexName>,
+) -> Result<Vec<StatusCount>, StoreError> {
+    let tenant = tenant.as_uuid();
+    let kind = i16::from(kind.code());
+    let rows = match by {
+        None => {
+            query(
+                client,
+                "SELECT NULL::text, status, n FROM status_counts
+                 WHERE tenant = $1 AND kind = $2 AND n > 0 ORDER BY status",
+                &[&tenant, &kind],
+            )
+            .await?
+        }
+        Some(by) => {
+            query(
+                client,
+                r#"SELECT i.value, s.status, count(*) FROM stream_index i
+                 JOIN streams s ON s.tenant = i.tenant AND s.kind = i.kind AND s.stream = i.stream
+                 WHERE i.tenant = $1 AND i.name = $2 AND i.kind = $3
+                 GROUP BY i.value, s.status ORDER BY i.value COLLATE "C", s.status"#,
+                &[&tenant, &by.as_str(), &kind],
+            )
+            .await?
+        }
+    };
+    rows.iter()
+        .map(|row| {
+            let count: i64 = get(row, 2, "status counts")?;
+            Ok(StatusCount {
+                group: get(row, 0, "status counts")?,
+                status: get(row, 1, "status counts")?,
+                count: u64::try_from(count).map_err(|_| corrupt("status counts", count))?,
             })
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    counts.sort();
-    Ok(counts)
-}
-
-pub(crate) async fn right_counts(
-    client: &Object,
-    tenant: TenantId,
-) -> Result<Vec<(RightStatus, u64)>, StoreError> {
-    status_counts(client, tenant, KIND_RIGHT)
-        .await?
-        .into_iter()
-        .map(|(status, count)| Ok((columns::right_status(status)?, count)))
-        .collect()
-}
-
-async fn complaints_where(
-    client: &Object,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<Arc<Complaint>>, StoreError> {
-    let rows = query(client, sql, params).await?;
-    rows.iter()
-        .map(|row| complaint(get(row, 0, "streams")?))
-        .collect()
-}
-
-pub(crate) async fn complaints_on_listing(
-    client: &Object,
-    tenant: TenantId,
-    key: &ListingKey,
-) -> Result<Vec<ComplaintRow>, StoreError> {
-    let complaints = complaints_where(
-        client,
-        "SELECT snapshot::text FROM streams WHERE tenant = $1 AND kind = 1 AND listing = $2",
-        &[&tenant.as_uuid(), &key.as_str()],
-    )
-    .await?;
-    let mut rows: Vec<ComplaintRow> = complaints.iter().map(|c| ComplaintRow::of(c)).collect();
-    rows.sort_by_key(|row| (row.filed_at, row.id));
-    Ok(rows)
-}
-
-async fn complaints_of_right_in(
-    client: &Object,
-    tenant: TenantId,
-    right: RightId,
-    status: ComplaintStatus,
-) -> Result<Vec<Arc<Complaint>>, StoreError> {
-    let status = columns::status_code(aliprotect_core::store::StreamStatus::Complaint(status));
-    complaints_where(
-        client,
-        "SELECT snapshot::text FROM streams
-         WHERE tenant = $1 AND kind = 1 AND right_id = $2 AND status = $3 ORDER BY stream",
-        &[&tenant.as_uuid(), &right.as_uuid(), &status],
-    )
-    .await
-}
-
-pub(crate) async fn complaints_of_right(
-    client: &Object,
-    tenant: TenantId,
-    right: RightId,
-    status: ComplaintStatus,
-) -> Result<Vec<ComplaintRow>, StoreError> {
-    let complaints = complaints_of_right_in(client, tenant, right, status).await?;
-    Ok(complaints.iter().map(|c| ComplaintRow::of(c)).collect())
-}
-
-pub(crate) async fn removed_listings(
-    client: &Object,
-    tenant: TenantId,
-    right: RightId,
-) -> Result<Vec<RemovedListing>, StoreError> {
-    let removed =
-        complaints_of_right_in(client, tenant, right, ComplaintStatus::ListingRemoved).await?;
-    Ok(removed
-        .iter()
-        .filter_map(|c| RemovedListing::of(c))
-        .collect())
-}
-
-pub(crate) async fn complaints(
-    client: &Object,
-    tenant: TenantId,
-    campaign: Option<CampaignId>,
-) -> Result<Vec<Arc<Complaint>>, StoreError> {
-    complaints_where(
-        client,
-        "SELECT snapshot::text FROM streams WHERE tenant = $1 AND kind = 1
-         AND ($2::uuid IS NULL OR campaign = $2) ORDER BY stream",
-        &[&tenant.as_uuid(), &campaign.map(|c| c.as_uuid())],
-    )
-    .await
-}
-
-/// The tenant's streams of `kind`, in id order, as the state `pick` takes out of each
-/// snapshot; a snapshot of another kind is corrupt data.
-async fn states_of_kind<T: Clone>(
-    client: &Object,
-    tenant: TenantId,
-    kind: u8,
-    pick: fn(Snapshot) -> Option<Arc<T>>,
-    what: &str,
-) -> Result<Vec<T>, StoreError> {
-    let rows = query(
-        client,
-        "SELECT snapshot::text FROM streams WHERE tenant = $1 AND kind = $2 ORDER BY stream",
-        &[&tenant.as_uuid(), &i16::from(kind)],
-    )
-    .await?;
-    rows.iter()
-        .map(|row| {
-            pick(snapshot(get(row, 0, "streams")?, what)?)
-                .map(Arc::unwrap_or_clone)
-                .ok_or_else(|| corrupt(what, "snapshot of another kind"))
-        })
-        .collect()
-}
-
-pub(crate) async fn rights(client: &Object, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
-    states_of_kind(
-        client,
-        tenant,
-        KIND_RIGHT,
-        Snapshot::into_right,
-        "right row",
-    )
-    .await
-}
-
-pub(crate) async fn campaigns(
-    client: &Object,
-    tenant: TenantId,
-) -> Result<Vec<Campaign>, StoreError> {
-    states_of_kind(
-        client,
-        tenant,
-        KIND_CAMPAIGN,
-        Snapshot::into_campaign,
-        "campaign row",
-    )
-    .await
-}
-
-pub(crate) async fn powers(
-    client: &Object,
-    tenant: TenantId,
-    representative: RepresentativeId,
-) -> Result<Vec<Power>, StoreError> {
-    let rows = query(
-        client,
-        "SELECT snapshot::text FROM streams
-         WHERE tenant = $1 AND kind = $2 AND representative = $3 ORDER BY stream",
-        &[
-            &tenant.as_uuid(),
-            &i16::from(KIND_POWER),
-            &representative.as_uuid(),
-        ],
-    )
-    .await?;
-    rows.iter()
-        .map(
-            |row| match snapshot(get(row, 0, "streams")?, "power snapshot")? {
-                Snapshot::Power(power) => Ok(Arc::unwrap_or_clone(power)),
-                _ => Err(corrupt("power row", "snapshot of another kind")),
-            },
-        )
         .collect()
 }

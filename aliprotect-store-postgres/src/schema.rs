@@ -152,10 +152,28 @@ CREATE TABLE unique_keys (
 );
 ALTER TABLE receipts ADD COLUMN request bytea;
 "#,
+    r#"
+-- 3: the read model knows no kind of stream. Each stream's index keys (what the core says
+-- it is found by: its right, campaign, seller, listing, representative) are name and value
+-- text, filled by `backfill_index` from every stream's snapshot; the columns that held them
+-- (and their indexes, dropped with them) go.
+CREATE TABLE stream_index (
+    tenant uuid NOT NULL,
+    name text NOT NULL,
+    value text NOT NULL,
+    kind smallint NOT NULL,
+    stream uuid NOT NULL,
+    PRIMARY KEY (tenant, name, value, kind, stream)
+);
+ALTER TABLE streams DROP COLUMN right_id, DROP COLUMN campaign, DROP COLUMN seller,
+    DROP COLUMN listing, DROP COLUMN representative;
+"#,
 ];
 
 /// The schema version whose migration creates the unique keys.
 const UNIQUE_KEYS: usize = 2;
+/// The schema version whose migration creates the generic index.
+const STREAM_INDEX: usize = 3;
 
 /// The newest schema version this build writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -204,6 +222,9 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<(), ConnectError> {
             .map_err(ConnectError::Migration)?;
         if index + 1 == UNIQUE_KEYS {
             backfill_unique_keys(&tx).await?;
+        }
+        if index + 1 == STREAM_INDEX {
+            backfill_index(&tx).await?;
         }
         tx.execute(
             "INSERT INTO aliprotect_schema (version) VALUES ($1)",
@@ -268,6 +289,43 @@ async fn backfill_unique_keys(tx: &Transaction<'_>) -> Result<(), ConnectError> 
                 "INSERT INTO unique_keys (tenant, key, kind, stream) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (tenant, key) DO NOTHING",
                 &[&tenant, &key.as_str(), &kind, &stream],
+            )
+            .await
+            .map_err(ConnectError::Migration)?;
+        }
+    }
+    Ok(())
+}
+
+/// Fills the index from every stream's snapshot (a row whose snapshot cannot be read keeps
+/// no key; it is reported as corrupt when read, as before).
+async fn backfill_index(tx: &Transaction<'_>) -> Result<(), ConnectError> {
+    let rows = tx
+        .query(
+            "SELECT tenant, kind, stream, snapshot::text FROM streams",
+            &[],
+        )
+        .await
+        .map_err(ConnectError::Migration)?;
+    for row in &rows {
+        let (tenant, kind, stream, json): (uuid::Uuid, i16, uuid::Uuid, String) = (
+            row.try_get(0).map_err(ConnectError::Migration)?,
+            row.try_get(1).map_err(ConnectError::Migration)?,
+            row.try_get(2).map_err(ConnectError::Migration)?,
+            row.try_get(3).map_err(ConnectError::Migration)?,
+        );
+        let keys = match serde_json::from_str::<Snapshot>(&json) {
+            Ok(snapshot) => snapshot.index_keys(),
+            Err(error) => {
+                tracing::warn!(%error, %stream, "stream row holds no readable snapshot; not indexed");
+                continue;
+            }
+        };
+        for key in keys {
+            tx.execute(
+                "INSERT INTO stream_index (tenant, name, value, kind, stream)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                &[&tenant, &key.name.as_str(), &key.value, &kind, &stream],
             )
             .await
             .map_err(ConnectError::Migration)?;

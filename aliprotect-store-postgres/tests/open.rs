@@ -96,6 +96,46 @@ async fn engines_starting_together_migrate_once() {
     assert_eq!(versions, i64::from(SCHEMA_VERSION));
 }
 
+/// A database of schema 2 (complaints' keys in columns of their rows, no index table) is
+/// migrated with its streams' index keys filled in from their snapshots.
+#[tokio::test]
+async fn a_schema_2_database_gets_its_index_filled() {
+    let url = server().create_database().await.unwrap();
+    let tenant = TenantId::new();
+    let stream;
+    let listing;
+    {
+        let store = PostgresStore::connect(&url).await.unwrap();
+        let commit =
+            aliprotect_core::testkit::fixtures::filed_commit(tenant, 7, ComplaintId::new());
+        stream = commit.stream;
+        let aliprotect_core::store::Snapshot::Complaint(complaint) = &commit.snapshot else {
+            unreachable!("a complaint's commit")
+        };
+        listing = complaint.filed.listing.key.clone();
+        store.commit(commit).await.unwrap();
+    }
+    // Back to schema 2: the index table gone, the key columns back (empty: no query of this
+    // build reads them).
+    psql(
+        &url,
+        "DROP TABLE stream_index;
+         ALTER TABLE streams ADD COLUMN right_id uuid, ADD COLUMN campaign uuid,
+             ADD COLUMN seller text, ADD COLUMN listing text, ADD COLUMN representative uuid;
+         DELETE FROM aliprotect_schema WHERE version > 2;",
+    )
+    .await;
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let rows = store.complaints_on_listing(tenant, &listing).await.unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|row| StreamId::Complaint(row.id))
+            .collect::<Vec<_>>(),
+        vec![stream],
+        "found by its listing: the index was filled from the snapshot"
+    );
+}
+
 #[tokio::test]
 async fn corrupt_rows_are_reported_as_corrupt() {
     let url = server().create_database().await.unwrap();

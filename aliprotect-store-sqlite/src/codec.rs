@@ -9,9 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-pub(crate) use aliprotect_core::store::columns::{
-    KIND_CAMPAIGN, KIND_COMPLAINT, KIND_POWER, KIND_RIGHT,
-};
+pub(crate) use aliprotect_core::store::columns::KIND_COMPLAINT;
 
 pub(crate) fn tenant_key(tenant: TenantId) -> [u8; 16] {
     tenant.as_uuid().into_bytes()
@@ -69,7 +67,7 @@ pub(crate) fn status_code(status: StreamStatus) -> i64 {
     i64::from(columns::status_code(status))
 }
 
-pub(crate) use aliprotect_core::store::columns::{complaint_status, kind_of, right_status};
+pub(crate) use aliprotect_core::store::columns::kind_of;
 
 /// Timers as stored in a stream row, and the earliest due time in microseconds.
 pub(crate) fn encode_timers(timers: &[Timer]) -> Result<(Option<String>, Option<i64>), StoreError> {

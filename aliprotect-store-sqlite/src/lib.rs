@@ -36,6 +36,7 @@
 mod checkpoint;
 mod claims;
 mod codec;
+mod index_keys;
 #[cfg(test)]
 mod migration_tests;
 mod party_streams;
@@ -52,19 +53,14 @@ use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration as StdDuration;
 
-use aliprotect_core::campaign::Campaign;
-use aliprotect_core::complaint::{Complaint, ComplaintStatus};
-use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId, WorkerId};
-use aliprotect_core::listing::ListingKey;
+use aliprotect_core::ids::{CampaignId, TenantId, WorkerId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
-use aliprotect_core::power::Power;
-use aliprotect_core::relisting::RemovedListing;
-use aliprotect_core::right::{IpRight, RightStatus};
 use aliprotect_core::store::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, Settlement, SnapshotCache, StoreError,
-    StoredEvent, StoredReceipt, StreamId, Timer, TimerQueue, WorkId, WorkQueue,
+    Commit, DeadLetter, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, SnapshotCache, StatusCount,
+    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, Timer, TimerQueue, WorkId,
+    WorkQueue,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -499,46 +495,23 @@ impl WorkQueue for SqliteStore {
 
 #[async_trait]
 impl ReadModel for SqliteStore {
-    async fn complaint_counts(
+    async fn find(
         &self,
         tenant: TenantId,
-        by: CountBy,
-    ) -> Result<Vec<Count>, StoreError> {
-        self.read(move |connection| queries::complaint_counts(connection, tenant, by))
+        query: &Find,
+    ) -> Result<Vec<(StreamId, Snapshot)>, StoreError> {
+        let query = query.clone();
+        self.read(move |connection| queries::find(connection, tenant, &query))
             .await
     }
 
-    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
-        self.read(move |connection| queries::right_counts(connection, tenant))
-            .await
-    }
-
-    async fn complaints_on_listing(
+    async fn count(
         &self,
         tenant: TenantId,
-        key: &ListingKey,
-    ) -> Result<Vec<ComplaintRow>, StoreError> {
-        let key = key.clone();
-        self.read(move |connection| queries::complaints_on_listing(connection, tenant, &key))
-            .await
-    }
-
-    async fn complaints_of_right(
-        &self,
-        tenant: TenantId,
-        right: RightId,
-        status: ComplaintStatus,
-    ) -> Result<Vec<ComplaintRow>, StoreError> {
-        self.read(move |connection| queries::complaints_of_right(connection, tenant, right, status))
-            .await
-    }
-
-    async fn complaints(
-        &self,
-        tenant: TenantId,
-        campaign: Option<CampaignId>,
-    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
-        self.read(move |connection| queries::complaints(connection, tenant, campaign))
+        kind: StreamKind,
+        by: Option<IndexName>,
+    ) -> Result<Vec<StatusCount>, StoreError> {
+        self.read(move |connection| queries::count(connection, tenant, kind, by))
             .await
     }
 
@@ -548,34 +521,6 @@ impl ReadModel for SqliteStore {
         campaign: Option<CampaignId>,
     ) -> Result<Tallies, StoreError> {
         self.read(move |connection| tallies::read(connection, tenant, campaign))
-            .await
-    }
-
-    async fn removed_listings(
-        &self,
-        tenant: TenantId,
-        right: RightId,
-    ) -> Result<Vec<RemovedListing>, StoreError> {
-        self.read(move |connection| queries::removed_listings(connection, tenant, right))
-            .await
-    }
-
-    async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
-        self.read(move |connection| queries::rights(connection, tenant))
-            .await
-    }
-
-    async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
-        self.read(move |connection| queries::campaigns(connection, tenant))
-            .await
-    }
-
-    async fn powers(
-        &self,
-        tenant: TenantId,
-        representative: RepresentativeId,
-    ) -> Result<Vec<Power>, StoreError> {
-        self.read(move |connection| queries::powers(connection, tenant, representative))
             .await
     }
 }

@@ -50,8 +50,10 @@ fn commit_of(tenant: TenantId, product: u64) -> Commit {
     let state = ComplaintDecider::fold(&events).unwrap();
     let stream = StreamId::Complaint(filing.id);
     let unique = aliprotect_core::store::UniqueKeyChange::between(&[], &state.unique_keys());
+    let snapshot = Snapshot::Complaint(Arc::new(state.clone()));
     Commit {
         unique,
+        index: snapshot.index_keys(),
         tenant,
         stream,
         expected_version: 0,
@@ -109,9 +111,9 @@ fn downgrade(from: &Path, to: &Path, version: usize) {
         "INSERT INTO events SELECT tenant, stream, version, type, schema, payload
              FROM current.events;
          INSERT INTO streams(tenant, stream, version, kind, status, prev_status, snapshot,
-             right_id, campaign, seller, listing, filed_at, timers, next_due)
-             SELECT tenant, stream, version, kind, status, prev_status, snapshot, right_id,
-             campaign, seller, listing, filed_at, timers, next_due FROM current.streams;
+             timers, next_due)
+             SELECT tenant, stream, version, kind, status, prev_status, snapshot, timers,
+             next_due FROM current.streams;
          INSERT INTO status_counts SELECT * FROM current.status_counts;
          INSERT INTO receipts SELECT tenant, key, stream, version, events FROM current.receipts;
          INSERT INTO outbox({outbox_columns}) SELECT {outbox_columns} FROM current.outbox;"
@@ -182,6 +184,15 @@ async fn old_file_opens_with_everything(version: usize, null_tenants: bool) {
         assert_eq!(
             store.metric_tallies(commit.tenant, None).await.unwrap(),
             Tallies::of([&**complaint]),
+        );
+        let on_listing = store
+            .complaints_on_listing(commit.tenant, &complaint.filed.listing.key)
+            .await
+            .unwrap();
+        assert_eq!(
+            on_listing.iter().map(|row| row.id).collect::<Vec<_>>(),
+            vec![complaint.id()],
+            "found by its listing: the index was filled from the snapshots"
         );
     }
     let far = fixtures::now() + Duration::days(30);

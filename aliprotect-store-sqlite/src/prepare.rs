@@ -1,19 +1,9 @@
 //! Turning a [`Commit`] into column values, done in the caller's task so that the single
 //! writer thread spends its time on SQLite, not on JSON.
 
-use aliprotect_core::store::{Commit, Snapshot, StoreError};
+use aliprotect_core::store::{Commit, StoreError};
 
 use crate::codec::{self, EncodedEvent};
-
-/// A stream row's columns fixed at creation (read-model keys).
-#[derive(Default)]
-pub(crate) struct RowKeys {
-    pub(crate) right_id: Option<[u8; 16]>,
-    pub(crate) campaign: Option<[u8; 16]>,
-    pub(crate) seller: Option<String>,
-    pub(crate) listing: Option<String>,
-    pub(crate) filed_at: Option<i64>,
-}
 
 /// An outbox message ready to insert.
 pub(crate) struct EncodedMessage {
@@ -41,7 +31,6 @@ pub(crate) struct Prepared {
     /// The status before the commit, as the engine decided on it (`None`: a new stream).
     pub(crate) status_before: Option<i64>,
     pub(crate) snapshot_json: String,
-    pub(crate) keys: RowKeys,
     pub(crate) events: Vec<EncodedEvent>,
     pub(crate) timers_json: Option<String>,
     pub(crate) next_due: Option<i64>,
@@ -53,23 +42,6 @@ impl Prepared {
     pub(crate) fn new(commit: Commit) -> Result<Self, StoreError> {
         commit.check()?;
         let kind = codec::kind_of(&commit.snapshot);
-        let keys = match &commit.snapshot {
-            Snapshot::Right(right) => RowKeys {
-                right_id: Some(right.id.as_uuid().into_bytes()),
-                ..RowKeys::default()
-            },
-            Snapshot::Complaint(complaint) => {
-                let filed = &complaint.filed;
-                RowKeys {
-                    right_id: Some(filed.right.as_uuid().into_bytes()),
-                    campaign: filed.campaign.map(|c| c.as_uuid().into_bytes()),
-                    seller: filed.listing.seller_id.clone(),
-                    listing: Some(filed.listing.key.as_str().to_owned()),
-                    filed_at: Some(codec::micros(complaint.filed_at)),
-                }
-            }
-            Snapshot::Power(_) | Snapshot::Campaign(_) | Snapshot::Policy(_) => RowKeys::default(),
-        };
         let (timers_json, next_due) = codec::encode_timers(&commit.timers)?;
         let events = commit
             .events
@@ -107,7 +79,6 @@ impl Prepared {
             status: codec::status_code(commit.status.after),
             status_before: commit.status.before.map(codec::status_code),
             snapshot_json: codec::to_json(&commit.snapshot)?,
-            keys,
             events,
             timers_json,
             next_due,

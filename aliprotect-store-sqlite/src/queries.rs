@@ -1,25 +1,13 @@
 //! The store's queries and small writes, each a function of a connection.
 
-use std::sync::Arc;
-
-use aliprotect_core::campaign::Campaign;
-use aliprotect_core::complaint::{Complaint, ComplaintStatus};
-use aliprotect_core::evidence::ContentHash;
-use aliprotect_core::ids::{CampaignId, RepresentativeId, RightId, TenantId};
-use aliprotect_core::listing::ListingKey;
-use aliprotect_core::marketplace::Marketplace;
-use aliprotect_core::power::Power;
-use aliprotect_core::relisting::RemovedListing;
-use aliprotect_core::right::{IpRight, RightStatus};
+use aliprotect_core::ids::TenantId;
 use aliprotect_core::store::{
-    ComplaintRow, Count, CountBy, GroupKey, IdempotencyKey, Loaded, Receipt, RequestFingerprint,
-    Snapshot, StoreError, StoredEvent, StoredReceipt, StreamId,
+    Find, IdempotencyKey, IndexName, Loaded, Receipt, RequestFingerprint, Snapshot, StatusCount,
+    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind,
 };
-use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
-use uuid::Uuid;
 
-use crate::codec::{self, KIND_COMPLAINT, KIND_RIGHT};
+use crate::codec;
 use crate::unavailable;
 
 pub(crate) fn version_of(value: i64) -> Result<u64, StoreError> {
@@ -188,339 +176,143 @@ pub(crate) fn history(
     .collect()
 }
 
-fn status_counts(
-    connection: &Connection,
-    tenant: TenantId,
-    kind: u8,
-) -> Result<Vec<(i64, u64)>, StoreError> {
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT status, n FROM status_counts
-             WHERE tenant = ?1 AND kind = ?2 AND n > 0 ORDER BY status",
-        )
-        .map_err(unavailable)?;
-    let rows = statement
-        .query_map(params![&codec::tenant_key(tenant)[..], kind], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
-        })
-        .map_err(unavailable)?;
-    rows.map(|row| {
-        let (status, n) = row.map_err(unavailable)?;
-        Ok((
-            status,
-            u64::try_from(n).map_err(|_| codec::corrupt("count", n))?,
-        ))
-    })
-    .collect()
-}
-
-fn uuid_of(bytes: Option<Vec<u8>>) -> Result<Option<Uuid>, StoreError> {
-    bytes
-        .map(|b| Uuid::from_slice(&b).map_err(|e| codec::corrupt("id column", e)))
-        .transpose()
-}
-
-pub(crate) fn complaint_counts(
-    connection: &Connection,
-    tenant: TenantId,
-    by: CountBy,
-) -> Result<Vec<Count>, StoreError> {
-    if by == CountBy::Status {
-        return status_counts(connection, tenant, KIND_COMPLAINT)?
-            .into_iter()
-            .map(|(status, count)| {
-                Ok(Count {
-                    group: GroupKey::All,
-                    status: codec::complaint_status(status)?,
-                    count,
-                })
-            })
-            .collect();
-    }
-    let sql = match by {
-        CountBy::Right => {
-            "SELECT right_id, NULL, status, count(*) FROM streams
-             WHERE tenant = ?1 AND kind = 1 GROUP BY right_id, status"
-        }
-        CountBy::Campaign => {
-            "SELECT campaign, NULL, status, count(*) FROM streams
-             WHERE tenant = ?1 AND kind = 1 GROUP BY campaign, status"
-        }
-        CountBy::Seller | CountBy::Status => {
-            "SELECT NULL, seller, status, count(*) FROM streams
-             WHERE tenant = ?1 AND kind = 1 GROUP BY seller, status"
-        }
-    };
-    let mut statement = connection.prepare_cached(sql).map_err(unavailable)?;
-    let rows = statement
-        .query_map(params![&codec::tenant_key(tenant)[..]], |row| {
-            Ok((
-                row.get::<_, Option<Vec<u8>>>(0)?,
-                row.get::<_, Option<String>>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, i64>(3)?,
-            ))
-        })
-        .map_err(unavailable)?;
-    let mut counts = Vec::new();
-    for row in rows {
-        let (id, seller, status, count) = row.map_err(unavailable)?;
-        let group = match by {
-            CountBy::Right => GroupKey::Right(RightId::from_uuid(
-                uuid_of(id)?.ok_or_else(|| codec::corrupt("right_id", "missing"))?,
-            )),
-            CountBy::Campaign => GroupKey::Campaign(uuid_of(id)?.map(CampaignId::from_uuid)),
-            CountBy::Seller | CountBy::Status => GroupKey::Seller(seller),
-        };
-        counts.push(Count {
-            group,
-            status: codec::complaint_status(status)?,
-            count: u64::try_from(count).map_err(|_| codec::corrupt("count", count))?,
-        });
-    }
-    counts.sort();
-    Ok(counts)
-}
-
-pub(crate) fn right_counts(
-    connection: &Connection,
-    tenant: TenantId,
-) -> Result<Vec<(RightStatus, u64)>, StoreError> {
-    status_counts(connection, tenant, KIND_RIGHT)?
-        .into_iter()
-        .map(|(status, count)| Ok((codec::right_status(status)?, count)))
-        .collect()
-}
-
-fn complaint_rows(
-    connection: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> Result<Vec<ComplaintRow>, StoreError> {
-    let mut statement = connection.prepare_cached(sql).map_err(unavailable)?;
-    let rows = statement
-        .query_map(params, |row| row.get::<_, String>(0))
-        .map_err(unavailable)?;
-    rows.map(|json| {
-        let json = json.map_err(unavailable)?;
-        match codec::from_json::<Snapshot>("complaint snapshot", &json)? {
-            Snapshot::Complaint(complaint) => Ok(ComplaintRow::of(&complaint)),
-            _ => Err(codec::corrupt(
-                "complaint row",
-                "holds another kind of stream",
-            )),
-        }
-    })
-    .collect()
-}
-
-pub(crate) fn complaints_on_listing(
-    connection: &Connection,
-    tenant: TenantId,
-    key: &ListingKey,
-) -> Result<Vec<ComplaintRow>, StoreError> {
-    let mut rows = complaint_rows(
-        connection,
-        "SELECT snapshot FROM streams WHERE tenant = ?1 AND kind = 1 AND listing = ?2",
-        params![&codec::tenant_key(tenant)[..], key.as_str()],
-    )?;
-    rows.sort_by_key(|row| (row.filed_at, row.id));
-    Ok(rows)
-}
-
-/// The removed listings of a right in one query: SQLite picks the few fields out of each
-/// snapshot, so no complaint is decoded whole.
-pub(crate) fn removed_listings(
-    connection: &Connection,
-    tenant: TenantId,
-    right: RightId,
-) -> Result<Vec<RemovedListing>, StoreError> {
-    type Fields = (
-        Marketplace,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<ContentHash>,
-        Option<DateTime<Utc>>,
-    );
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT stream, listing, json_extract(snapshot,
-                 '$.Complaint.filed.listing.marketplace', '$.Complaint.filed.listing.seller_id',
-                 '$.Complaint.filed.details.seller_name', '$.Complaint.filed.details.title',
-                 '$.Complaint.filed.details.image_hash', '$.Complaint.removed_at')
-             FROM streams
-             WHERE tenant = ?1 AND kind = 1 AND right_id = ?2 AND status = ?3 ORDER BY stream",
-        )
-        .map_err(unavailable)?;
-    let status = ComplaintStatus::ListingRemoved as i64;
-    let rows = statement
-        .query_map(
-            params![
-                &codec::tenant_key(tenant)[..],
-                &right.as_uuid().into_bytes()[..],
-                status
-            ],
-            |row| {
-                Ok((
-                    row.get::<_, Vec<u8>>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                ))
-            },
-        )
-        .map_err(unavailable)?;
-    rows.map(|row| {
-        let (stream, listing, fields) = row.map_err(unavailable)?;
-        let StreamId::Complaint(complaint) = codec::stream_of(&stream)? else {
-            return Err(codec::corrupt("complaint row", "holds another stream"));
-        };
-        let (marketplace, seller_id, seller_name, title, image_hash, removed_at): Fields =
-            codec::from_json("removed listing", &fields)?;
-        Ok(RemovedListing {
-            complaint,
-            marketplace,
-            listing: ListingKey::from_stored(listing),
-            seller: seller_id.or(seller_name),
-            title,
-            image_hash,
-            removed_at,
-        })
-    })
-    .collect()
-}
-
-pub(crate) fn complaints_of_right(
-    connection: &Connection,
-    tenant: TenantId,
-    right: RightId,
-    status: ComplaintStatus,
-) -> Result<Vec<ComplaintRow>, StoreError> {
-    complaint_rows(
-        connection,
-        "SELECT snapshot FROM streams
-         WHERE tenant = ?1 AND kind = 1 AND right_id = ?2 AND status = ?3 ORDER BY stream",
-        params![
-            &codec::tenant_key(tenant)[..],
-            &right.as_uuid().into_bytes()[..],
-            status as i64
-        ],
-    )
-}
-
-pub(crate) fn complaints(
-    connection: &Connection,
-    tenant: TenantId,
-    campaign: Option<CampaignId>,
-) -> Result<Vec<std::sync::Arc<Complaint>>, StoreError> {
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT snapshot FROM streams WHERE tenant = ?1 AND kind = 1
-             AND (?2 IS NULL OR campaign = ?2) ORDER BY stream",
-        )
-        .map_err(unavailable)?;
-    let campaign = campaign.map(|c| c.as_uuid().into_bytes().to_vec());
-    let rows = statement
-        .query_map(params![&codec::tenant_key(tenant)[..], campaign], |row| {
-            row.get::<_, String>(0)
-        })
-        .map_err(unavailable)?;
-    rows.map(|json| {
-        match codec::from_json::<Snapshot>("complaint snapshot", &json.map_err(unavailable)?)? {
-            Snapshot::Complaint(complaint) => Ok(complaint),
-            _ => Err(codec::corrupt(
-                "complaint row",
-                "holds another kind of stream",
-            )),
-        }
-    })
-    .collect()
-}
-
-/// The snapshots of the tenant's streams of one kind, in id order: a range of the
+/// The streams `query` finds: through the index when it names a key, else a range of the
 /// `(tenant, stream)` key, whose first byte is the kind.
-fn snapshots_of_kind(
+pub(crate) fn find(
     connection: &Connection,
     tenant: TenantId,
-    kind: u8,
-) -> Result<Vec<Snapshot>, StoreError> {
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT snapshot FROM streams
-             WHERE tenant = ?1 AND stream >= ?2 AND stream < ?3 ORDER BY stream",
-        )
-        .map_err(unavailable)?;
-    let rows = statement
-        .query_map(
-            params![&codec::tenant_key(tenant)[..], &[kind][..], &[kind + 1][..]],
-            |row| row.get::<_, String>(0),
-        )
-        .map_err(unavailable)?;
-    rows.map(|json| codec::from_json("snapshot", &json.map_err(unavailable)?))
-        .collect()
-}
-
-/// The tenant's streams of `kind`, in id order, as the state `pick` takes out of each
-/// snapshot; a snapshot of another kind is corrupt data.
-fn states_of_kind<T: Clone>(
-    connection: &Connection,
-    tenant: TenantId,
-    kind: u8,
-    pick: fn(Snapshot) -> Option<Arc<T>>,
-    what: &str,
-) -> Result<Vec<T>, StoreError> {
-    snapshots_of_kind(connection, tenant, kind)?
-        .into_iter()
-        .map(|snapshot| {
-            pick(snapshot)
-                .map(Arc::unwrap_or_clone)
-                .ok_or_else(|| codec::corrupt(what, "snapshot of another kind"))
+    query: &Find,
+) -> Result<Vec<(StreamId, Snapshot)>, StoreError> {
+    let kind = query.kind.code();
+    // A one-byte key sorts before every stream of its kind, so `stream > lower` starts at the
+    // kind's first stream or right after `query.after`.
+    let lower: Vec<u8> = match query.after {
+        Some(after) if after.kind() == query.kind => codec::stream_key(after).to_vec(),
+        Some(after) if after.kind() > query.kind => return Ok(Vec::new()),
+        _ => vec![kind],
+    };
+    let upper = [kind + 1];
+    let status = query.status.map(codec::status_code);
+    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+    let tenant = codec::tenant_key(tenant);
+    let mut rows = Vec::new();
+    let mut collect = |row: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
+        rows.push((row.get::<_, Vec<u8>>(0)?, row.get::<_, String>(1)?));
+        Ok(())
+    };
+    match &query.key {
+        Some(key) => {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT s.stream, s.snapshot FROM stream_index i
+                     JOIN streams s ON s.tenant = i.tenant AND s.stream = i.stream
+                     WHERE i.tenant = ?1 AND i.name = ?2 AND i.value = ?3
+                       AND i.stream > ?4 AND i.stream < ?5 AND (?6 IS NULL OR s.status = ?6)
+                     ORDER BY i.stream LIMIT ?7",
+                )
+                .map_err(unavailable)?;
+            let mut found = statement
+                .query(params![
+                    &tenant[..],
+                    key.name.as_str(),
+                    key.value,
+                    lower,
+                    &upper[..],
+                    status,
+                    limit
+                ])
+                .map_err(unavailable)?;
+            while let Some(row) = found.next().map_err(unavailable)? {
+                collect(row).map_err(unavailable)?;
+            }
+        }
+        None => {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT stream, snapshot FROM streams
+                     WHERE tenant = ?1 AND stream > ?2 AND stream < ?3
+                       AND (?4 IS NULL OR status = ?4)
+                     ORDER BY stream LIMIT ?5",
+                )
+                .map_err(unavailable)?;
+            let mut found = statement
+                .query(params![&tenant[..], lower, &upper[..], status, limit])
+                .map_err(unavailable)?;
+            while let Some(row) = found.next().map_err(unavailable)? {
+                collect(row).map_err(unavailable)?;
+            }
+        }
+    }
+    rows.into_iter()
+        .map(|(stream, json)| {
+            let stream = codec::stream_of(&stream)?;
+            let snapshot: Snapshot = codec::from_json("snapshot", &json)?;
+            if snapshot.kind() != stream.kind() {
+                return Err(codec::corrupt("stream row", "snapshot of another kind"));
+            }
+            Ok((stream, snapshot))
         })
         .collect()
 }
 
-pub(crate) fn rights(
+/// The tenant's streams of `kind` per status: from the counters the writer keeps, or
+/// grouped by their values under the index `by`.
+pub(crate) fn count(
     connection: &Connection,
     tenant: TenantId,
-) -> Result<Vec<IpRight>, StoreError> {
-    states_of_kind(
-        connection,
-        tenant,
-        codec::KIND_RIGHT,
-        Snapshot::into_right,
-        "right row",
-    )
-}
-
-pub(crate) fn campaigns(
-    connection: &Connection,
-    tenant: TenantId,
-) -> Result<Vec<Campaign>, StoreError> {
-    let kind = codec::KIND_CAMPAIGN;
-    states_of_kind(
-        connection,
-        tenant,
-        kind,
-        Snapshot::into_campaign,
-        "campaign row",
-    )
-}
-
-pub(crate) fn powers(
-    connection: &Connection,
-    tenant: TenantId,
-    representative: RepresentativeId,
-) -> Result<Vec<Power>, StoreError> {
-    let snapshots = snapshots_of_kind(connection, tenant, codec::KIND_POWER)?;
-    let mut powers = Vec::new();
-    for snapshot in snapshots {
-        match snapshot {
-            Snapshot::Power(power) if power.grant.representative == representative => {
-                powers.push(Arc::unwrap_or_clone(power));
+    kind: StreamKind,
+    by: Option<IndexName>,
+) -> Result<Vec<StatusCount>, StoreError> {
+    let tenant = codec::tenant_key(tenant);
+    let mut counts = Vec::new();
+    let mut collect = |row: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
+        counts.push((
+            row.get::<_, Option<String>>(0)?,
+            row.get::<_, i64>(1)?,
+            row.get::<_, i64>(2)?,
+        ));
+        Ok(())
+    };
+    match by {
+        None => {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT NULL, status, n FROM status_counts
+                     WHERE tenant = ?1 AND kind = ?2 AND n > 0 ORDER BY status",
+                )
+                .map_err(unavailable)?;
+            let mut rows = statement
+                .query(params![&tenant[..], kind.code()])
+                .map_err(unavailable)?;
+            while let Some(row) = rows.next().map_err(unavailable)? {
+                collect(row).map_err(unavailable)?;
             }
-            Snapshot::Power(_) => {}
-            _ => return Err(codec::corrupt("power row", "snapshot of another kind")),
+        }
+        Some(by) => {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT i.value, s.status, count(*) FROM stream_index i
+                     JOIN streams s ON s.tenant = i.tenant AND s.stream = i.stream
+                     WHERE i.tenant = ?1 AND i.name = ?2 AND s.kind = ?3
+                     GROUP BY i.value, s.status ORDER BY i.value, s.status",
+                )
+                .map_err(unavailable)?;
+            let mut rows = statement
+                .query(params![&tenant[..], by.as_str(), kind.code()])
+                .map_err(unavailable)?;
+            while let Some(row) = rows.next().map_err(unavailable)? {
+                collect(row).map_err(unavailable)?;
+            }
         }
     }
-    Ok(powers)
+    counts
+        .into_iter()
+        .map(|(group, status, count)| {
+            Ok(StatusCount {
+                group,
+                status: i16::try_from(status).map_err(|_| codec::corrupt("status", status))?,
+                count: u64::try_from(count).map_err(|_| codec::corrupt("count", count))?,
+            })
+        })
+        .collect()
 }

@@ -259,6 +259,28 @@ CREATE TABLE unique_keys(
 ) WITHOUT ROWID;
 ALTER TABLE receipts ADD COLUMN request BLOB;
 "#,
+    r#"
+-- 8: the read model knows no kind of stream. Each stream's index keys (what the core says it
+-- is found by: its right, campaign, seller, listing, representative) are name and value
+-- text, filled by `index_keys::backfill` from every stream's snapshot; the columns that
+-- held them for complaints only, and their indexes, go.
+CREATE TABLE stream_index(
+    tenant BLOB NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    stream BLOB NOT NULL,
+    PRIMARY KEY (tenant, name, value, stream)
+) WITHOUT ROWID;
+DROP INDEX streams_by_right;
+DROP INDEX streams_by_campaign;
+DROP INDEX streams_by_seller;
+DROP INDEX streams_by_listing;
+ALTER TABLE streams DROP COLUMN right_id;
+ALTER TABLE streams DROP COLUMN campaign;
+ALTER TABLE streams DROP COLUMN seller;
+ALTER TABLE streams DROP COLUMN listing;
+ALTER TABLE streams DROP COLUMN filed_at;
+"#,
 ];
 
 /// The schema version whose migration creates the metric tables; a file migrated to it
@@ -268,6 +290,8 @@ const METRIC_TABLES: usize = 4;
 const PARTY_STREAMS: usize = 6;
 /// The schema version whose migration creates the unique keys.
 const UNIQUE_KEYS: usize = 7;
+/// The schema version whose migration creates the generic index.
+const STREAM_INDEX: usize = 8;
 
 /// `PRAGMA application_id` of a store file: "ALPT". Files of schema 6 and before have 0.
 pub(crate) const APPLICATION_ID: i32 = 0x414C_5054;
@@ -401,6 +425,9 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Op
         }
         if index + 1 == UNIQUE_KEYS {
             crate::unique_keys::backfill(&tx).map_err(&fail)?;
+        }
+        if index + 1 == STREAM_INDEX {
+            crate::index_keys::backfill(&tx).map_err(&fail)?;
         }
         tx.pragma_update(None, "user_version", index as i64 + 1)
             .map_err(&fail)?;

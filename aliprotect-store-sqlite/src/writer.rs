@@ -220,9 +220,9 @@ fn write_one(
     let previous_status: Option<i64> = if commit.expected_version == 0 {
         let inserted = tx
             .prepare_cached(
-                "INSERT INTO streams(tenant, stream, version, kind, status, snapshot, right_id,
-                     campaign, seller, listing, filed_at, timers, next_due)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                "INSERT INTO streams(tenant, stream, version, kind, status, snapshot, timers,
+                     next_due)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT(tenant, stream) DO NOTHING",
             )?
             .execute(params![
@@ -232,11 +232,6 @@ fn write_one(
                 prepared.kind,
                 prepared.status,
                 prepared.snapshot_json,
-                prepared.keys.right_id,
-                prepared.keys.campaign,
-                prepared.keys.seller,
-                prepared.keys.listing,
-                prepared.keys.filed_at,
                 prepared.timers_json,
                 prepared.next_due,
             ])?;
@@ -277,6 +272,15 @@ fn write_one(
         *counts
             .entry((prepared.tenant, prepared.kind, prepared.status))
             .or_default() += 1;
+    }
+    if !commit.index.is_empty() {
+        let mut insert_key = tx.prepare_cached(
+            "INSERT INTO stream_index(tenant, name, value, stream) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+        )?;
+        for key in &commit.index {
+            insert_key.execute(params![tenant, key.name.as_str(), key.value, stream])?;
+        }
     }
     let mut insert_event = tx.prepare_cached(
         "INSERT INTO events(tenant, stream, version, type, schema, payload)

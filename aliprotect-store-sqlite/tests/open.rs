@@ -3,17 +3,8 @@
 //! corrupt row.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use aliprotect_core::complaint::{ComplaintCommand, ComplaintContext, ComplaintDecider};
-use aliprotect_core::decider::Decider;
-use aliprotect_core::metrics::MetricsChange;
-use aliprotect_core::party::Actor;
-use aliprotect_core::policy::MarketplacePolicy;
-use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::prelude::*;
-use aliprotect_core::store::{
-    Commit, DomainEvent, Snapshot, StatusChange, StoreError, StreamId, StreamStatus,
-    UniqueKeyChange,
-};
+use aliprotect_core::store::{Commit, StoreError};
 use aliprotect_core::testkit::fixtures;
 use aliprotect_store_sqlite::{OpenError, SCHEMA_VERSION, SqliteStore};
 
@@ -23,43 +14,7 @@ fn filed_commit() -> Commit {
 
 /// Complaint `id` filed against the listing of product `product`.
 fn filed_commit_on(product: u64, id: aliprotect_core::ids::ComplaintId) -> Commit {
-    let policy = MarketplacePolicy::alibaba_ipp();
-    let right = fixtures::right_in(RightStatus::Approved);
-    let mut filing = fixtures::complaint_filing(1, product);
-    filing.id = id;
-    let context = ComplaintContext {
-        at: fixtures::now(),
-        actor: Actor::Platform,
-        policy: &policy,
-        right: Some(&right),
-        previous: None,
-        open_on_listing: None,
-    };
-    let events = ComplaintDecider::decide(
-        &None,
-        &ComplaintCommand::File(Box::new(filing.clone())),
-        &context,
-    )
-    .unwrap();
-    let state = ComplaintDecider::fold(&events).unwrap();
-    let unique = UniqueKeyChange::between(&[], &state.unique_keys());
-    Commit {
-        tenant: fixtures::tenant(),
-        stream: StreamId::Complaint(filing.id),
-        expected_version: 0,
-        events: events.into_iter().map(DomainEvent::Complaint).collect(),
-        metrics: MetricsChange::between(None, &state),
-        status: StatusChange {
-            before: None,
-            after: StreamStatus::Complaint(state.status()),
-        },
-        snapshot: Snapshot::Complaint(std::sync::Arc::new(state)),
-        outbox: vec![],
-        timers: vec![],
-        receipt: None,
-        work: None,
-        unique,
-    }
+    fixtures::filed_commit(fixtures::tenant(), product, id)
 }
 
 #[tokio::test]

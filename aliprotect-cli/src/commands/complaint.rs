@@ -17,6 +17,7 @@ use crate::error::CliError;
 use crate::output::{Cell, Output, Table, Tone};
 use crate::right_file::{evidence_argument, keep};
 use crate::session::Session;
+use aliprotect::store::ReadModelExt;
 
 pub(crate) mod history;
 mod import;

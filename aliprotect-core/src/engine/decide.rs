@@ -235,6 +235,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             },
         });
         let unique = snapshot.unique_key_change(held_keys_before);
+        // A stream's index keys never change: handed over once, with its first commit.
+        let index = match before {
+            None => snapshot.index_keys(),
+            Some(_) => Vec::new(),
+        };
         // Only a keyed request is fingerprinted: the hash is of its whole command.
         let record = match &request.idempotency_key {
             Some(key) => Some(ReceiptRecord {
@@ -257,6 +262,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             work,
             status,
             unique,
+            index,
         };
         Ok(Decided { commit, receipt })
     }

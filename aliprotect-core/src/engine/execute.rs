@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::ids::{ComplaintId, RightId, RightsHolderId};
 use crate::notify::Notifier;
 use crate::party::Actor;
+use crate::store::ReadModelExt;
 use crate::store::{
     Commit, IdempotencyKey, Receipt, RequestFingerprint, Store, StoreError, StoredReceipt, StreamId,
 };

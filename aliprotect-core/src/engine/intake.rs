@@ -17,6 +17,7 @@ use crate::listing::ListingKey;
 use crate::listing::{Listing, ListingDetails};
 use crate::notify::Notifier;
 use crate::relisting::RemovedListings;
+use crate::store::ReadModelExt;
 use crate::store::{CountBy, Store};
 
 /// Complaints handed to [`Engine::execute_batch`] at a time, between progress reports:

@@ -13,6 +13,7 @@ use crate::ids::{ComplaintId, TenantId};
 use crate::intake::{Rejected, StatusRow, StatusTarget, read_status_rows};
 use crate::notify::Notifier;
 use crate::party::Actor;
+use crate::store::ReadModelExt;
 use crate::store::Store;
 use crate::text::Text;
 

@@ -215,6 +215,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 after: StreamStatus::Policy,
             },
             unique: UniqueKeyChange::default(),
+            index: Vec::new(),
         };
         self.inner.store.commit(commit).await?;
         let receipt = Receipt {

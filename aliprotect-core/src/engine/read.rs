@@ -16,6 +16,7 @@ use crate::policy::{MarketplacePolicy, StoredPolicy};
 use crate::power::{Power, PowerDecider};
 use crate::right::{IpRight, RightStatus};
 use crate::sellers::{SellerKey, SellerRecord};
+use crate::store::ReadModelExt;
 use crate::store::{
     ComplaintRow, Count, CountBy, DeadLetter, Snapshot, Store, StoredEvent, StreamId, Timer,
 };

@@ -10,6 +10,7 @@ use crate::ids::{ComplaintId, TenantId};
 use crate::notify::Notifier;
 use crate::party::Actor;
 use crate::probe::{ListingProbe, ProbeFinding};
+use crate::store::ReadModelExt;
 use crate::store::{
     Commit, FollowUpWork, PendingWork, Store, StoreError, StreamId, Timer, TimerKind,
 };

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ComplaintRow, DomainEvent, OutboxMessage, PendingWork, ReceiptRecord, StoreError, Timer,
-    UniqueKey, UniqueKeyChange, WorkId,
+    ComplaintRow, DomainEvent, IndexKey, OutboxMessage, PendingWork, ReceiptRecord, StoreError,
+    Timer, UniqueKey, UniqueKeyChange, WorkId,
 };
 use crate::campaign::{Campaign, CampaignStatus};
 use crate::complaint::{Complaint, ComplaintStatus};
@@ -45,6 +45,22 @@ impl Snapshot {
     pub fn into_right(self) -> Option<Arc<IpRight>> {
         match self {
             Snapshot::Right(right) => Some(right),
+            _ => None,
+        }
+    }
+
+    /// The complaint's state, if this is a complaint's snapshot.
+    pub fn into_complaint(self) -> Option<Arc<Complaint>> {
+        match self {
+            Snapshot::Complaint(complaint) => Some(complaint),
+            _ => None,
+        }
+    }
+
+    /// The power of attorney's state, if this is a power's snapshot.
+    pub fn into_power(self) -> Option<Arc<Power>> {
+        match self {
+            Snapshot::Power(power) => Some(power),
             _ => None,
         }
     }
@@ -201,6 +217,10 @@ pub struct Commit {
     pub status: StatusChange,
     /// The unique keys the stream takes and releases (see [`UniqueKey`]).
     pub unique: UniqueKeyChange,
+    /// The keys the stream is found by ([`Snapshot::index_keys`]): given with its first
+    /// commit, empty after, since they never change. A backend adds every key it is given to
+    /// its index in the commit's transaction and keeps it as long as the stream.
+    pub index: Vec<IndexKey>,
 }
 
 impl Commit {
@@ -230,6 +250,7 @@ impl Commit {
                 after: status,
             },
             unique: UniqueKeyChange::default(),
+            index: Vec::new(),
         }
     }
 
@@ -276,6 +297,13 @@ impl Commit {
             .any(|key| self.unique.release.contains(key))
         {
             return Err(corrupt("a unique key both taken and released"));
+        }
+        if self
+            .index
+            .iter()
+            .any(|key| key.value.is_empty() || key.value.len() > IndexKey::MAX_LEN)
+        {
+            return Err(corrupt("an index key that is empty or too long"));
         }
         let version = self.expected_version + self.events.len() as u64;
         if let Some(work) = &self.work {

@@ -2,25 +2,17 @@
 //! trait, so it is a [`super::Store`].
 #![allow(missing_docs)]
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, Settlement, StoreError, StoredEvent,
-    StoredReceipt, Timer, TimerQueue, WorkId, WorkQueue,
+    Commit, DeadLetter, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, StatusCount, StoreError,
+    StoredEvent, StoredReceipt, StreamKind, Timer, TimerQueue, WorkId, WorkQueue,
 };
-use crate::campaign::Campaign;
-use crate::complaint::{Complaint, ComplaintStatus};
-use crate::ids::{CampaignId, RepresentativeId, RightId, StreamId, TenantId, WorkerId};
-use crate::listing::ListingKey;
+use crate::ids::{CampaignId, StreamId, TenantId, WorkerId};
 use crate::metrics::Tallies;
 use crate::notify::MessageId;
-use crate::power::Power;
-use crate::relisting::RemovedListing;
-use crate::right::{IpRight, RightStatus};
 
 mockall::mock! {
     /// A mock of every backend trait.
@@ -58,15 +50,8 @@ mockall::mock! {
 
     #[async_trait]
     impl ReadModel for Store {
-        async fn complaints(&self, tenant: TenantId, campaign: Option<CampaignId>) -> Result<Vec<Arc<Complaint>>, StoreError>;
-        async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError>;
-        async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError>;
-        async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError>;
-        async fn powers(&self, tenant: TenantId, representative: RepresentativeId) -> Result<Vec<Power>, StoreError>;
-        async fn complaint_counts(&self, tenant: TenantId, by: CountBy) -> Result<Vec<Count>, StoreError>;
-        async fn complaints_on_listing(&self, tenant: TenantId, key: &ListingKey) -> Result<Vec<ComplaintRow>, StoreError>;
-        async fn complaints_of_right(&self, tenant: TenantId, right: RightId, status: ComplaintStatus) -> Result<Vec<ComplaintRow>, StoreError>;
+        async fn find(&self, tenant: TenantId, query: &Find) -> Result<Vec<(StreamId, Snapshot)>, StoreError>;
+        async fn count(&self, tenant: TenantId, kind: StreamKind, by: Option<IndexName>) -> Result<Vec<StatusCount>, StoreError>;
         async fn metric_tallies(&self, tenant: TenantId, campaign: Option<CampaignId>) -> Result<Tallies, StoreError>;
-        async fn removed_listings(&self, tenant: TenantId, right: RightId) -> Result<Vec<RemovedListing>, StoreError>;
     }
 }

@@ -16,13 +16,14 @@
 //! commit, history, receipts), [`TimerQueue`], [`Outbox`], [`WorkQueue`] and [`ReadModel`].
 //! A type implementing all five is a [`Store`], the bound the engine takes.
 //!
-//! Implementing a backend: implement the five traits (17 required methods; the read model's
-//! other queries have defaults computed from [`ReadModel::complaints`]), then run
+//! Implementing a backend: implement the five traits (15 required methods; the read model's
+//! typed queries, [`ReadModelExt`], are built on its two generic ones), then run
 //! `aliprotect_core::testkit::conformance::run_all` (feature `testkit`) against it; it checks
 //! every promise documented here.
 //!
-//! [`StreamId`], [`Snapshot`], [`CountBy`] and [`GroupKey`] are exhaustive on purpose: a new
-//! kind of stream is a change every backend must handle, and its compiler should say so.
+//! A backend knows no kind of stream: it keeps each stream's kind, status and index keys as
+//! the codes and text of [`columns`] and [`IndexKey`], and the core computes them for it
+//! (with the status change and unique keys) in every [`Commit`].
 //! Errors, events and timer kinds are `#[non_exhaustive]`: they grow without breaking anyone.
 //!
 //! For callers of the engine, this module also holds what its answers are made of: stream
@@ -36,6 +37,7 @@ mod commit;
 mod error;
 mod events;
 mod idempotency;
+mod index;
 #[cfg(feature = "mock")]
 mod mock;
 mod rows;
@@ -55,10 +57,11 @@ pub use idempotency::{
     IdempotencyKey, InvalidIdempotencyKey, Receipt, ReceiptRecord, RequestFingerprint,
     StoredReceipt,
 };
+pub use index::{Find, IndexKey, IndexName, StatusCount, StreamKind};
 #[cfg(feature = "mock")]
 pub use mock::MockStore;
 pub use rows::{ComplaintRow, Count, CountBy, GroupKey};
-pub use traits::{EventLog, Outbox, ReadModel, Store, TimerQueue, WorkQueue};
+pub use traits::{EventLog, Outbox, ReadModel, ReadModelExt, Store, TimerQueue, WorkQueue};
 pub use unique::{UniqueKey, UniqueKeyChange};
 
 /// Stream ids live with the other ids; re-exported here, where stores use them.
@@ -67,5 +70,5 @@ pub use crate::ids::StreamId;
 /// The backend traits, imported for their methods: `use aliprotect_core::store::prelude::*;`
 /// lets code call `load`, `commit`, `claim_outbox`, `complaints`... on any concrete store.
 pub mod prelude {
-    pub use super::{EventLog, Outbox, ReadModel, Store, TimerQueue, WorkQueue};
+    pub use super::{EventLog, Outbox, ReadModel, ReadModelExt, Store, TimerQueue, WorkQueue};
 }

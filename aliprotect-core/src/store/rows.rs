@@ -1,8 +1,11 @@
 //! The read model: complaints as dashboards list and count them.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::{StatusCount, StoreError, columns};
 use crate::complaint::{Complaint, ComplaintStatus};
 use crate::ids::{CampaignId, ComplaintId, FilingId, RightId};
 use crate::listing::ListingKey;
@@ -96,4 +99,65 @@ pub struct Count {
     pub status: ComplaintStatus,
     /// How many (never 0: empty groups are left out).
     pub count: u64,
+}
+
+/// The complaint counts grouped `by`, from the read model's counts of every complaint (`all`)
+/// and of the complaints with a key of the grouping index (`grouped`): complaints without one
+/// (no campaign, an unknown seller) are the difference.
+pub(super) fn counts_by(
+    by: CountBy,
+    all: &[StatusCount],
+    grouped: &[StatusCount],
+) -> Result<Vec<Count>, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        location: "complaint counts".to_owned(),
+        detail,
+    };
+    let mut counts: BTreeMap<(GroupKey, ComplaintStatus), u64> = BTreeMap::new();
+    let mut without: BTreeMap<ComplaintStatus, u64> = BTreeMap::new();
+    for count in all {
+        let status = columns::complaint_status(count.status.into())?;
+        match by {
+            CountBy::Status => {
+                *counts.entry((GroupKey::All, status)).or_default() += count.count;
+            }
+            _ => *without.entry(status).or_default() += count.count,
+        }
+    }
+    for count in grouped {
+        let status = columns::complaint_status(count.status.into())?;
+        let value = count.group.clone().unwrap_or_default();
+        let group = match by {
+            CountBy::Status => continue,
+            CountBy::Right => GroupKey::Right(value.parse().map_err(|e| corrupt(format!("{e}")))?),
+            CountBy::Campaign => {
+                GroupKey::Campaign(Some(value.parse().map_err(|e| corrupt(format!("{e}")))?))
+            }
+            CountBy::Seller => GroupKey::Seller(Some(value)),
+        };
+        *counts.entry((group, status)).or_default() += count.count;
+        let left = without.entry(status).or_default();
+        *left = left.saturating_sub(count.count);
+    }
+    let none = match by {
+        CountBy::Campaign => Some(GroupKey::Campaign(None)),
+        CountBy::Seller => Some(GroupKey::Seller(None)),
+        CountBy::Status | CountBy::Right => None,
+    };
+    if let Some(none) = none {
+        for (status, count) in without {
+            if count > 0 {
+                counts.insert((none.clone(), status), count);
+            }
+        }
+    }
+    Ok(counts
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|((group, status), count)| Count {
+            group,
+            status,
+            count,
+        })
+        .collect())
 }

@@ -11,19 +11,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, EventLog, IdempotencyKey, Lease, Loaded,
-    Outbox, OutboxMessage, PendingWork, ReadModel, Settlement, StoreError, StoredEvent,
-    StoredReceipt, Timer, TimerQueue, WorkId, WorkQueue,
+    Commit, DeadLetter, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, StatusCount, StoreError,
+    StoredEvent, StoredReceipt, StreamKind, Timer, TimerQueue, WorkId, WorkQueue,
 };
-use crate::campaign::Campaign;
-use crate::complaint::{Complaint, ComplaintStatus};
-use crate::ids::{CampaignId, RepresentativeId, RightId, StreamId, TenantId, WorkerId};
-use crate::listing::ListingKey;
+use crate::ids::{CampaignId, StreamId, TenantId, WorkerId};
 use crate::metrics::Tallies;
 use crate::notify::MessageId;
-use crate::power::Power;
-use crate::relisting::RemovedListing;
-use crate::right::{IpRight, RightStatus};
 
 /// Implements every backend trait for `$pointer<S>` by calling `S`'s own methods.
 macro_rules! forward_store {
@@ -140,53 +134,20 @@ macro_rules! forward_store {
         #[async_trait]
         #[deny(clippy::missing_trait_methods)]
         impl<S: ReadModel + ?Sized> ReadModel for $pointer<S> {
-            async fn complaints(
+            async fn find(
                 &self,
                 tenant: TenantId,
-                campaign: Option<CampaignId>,
-            ) -> Result<Vec<Arc<Complaint>>, StoreError> {
-                (**self).complaints(tenant, campaign).await
+                query: &Find,
+            ) -> Result<Vec<(StreamId, Snapshot)>, StoreError> {
+                (**self).find(tenant, query).await
             }
-            async fn right_counts(
+            async fn count(
                 &self,
                 tenant: TenantId,
-            ) -> Result<Vec<(RightStatus, u64)>, StoreError> {
-                (**self).right_counts(tenant).await
-            }
-            async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
-                (**self).rights(tenant).await
-            }
-            async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
-                (**self).campaigns(tenant).await
-            }
-            async fn powers(
-                &self,
-                tenant: TenantId,
-                representative: RepresentativeId,
-            ) -> Result<Vec<Power>, StoreError> {
-                (**self).powers(tenant, representative).await
-            }
-            async fn complaint_counts(
-                &self,
-                tenant: TenantId,
-                by: CountBy,
-            ) -> Result<Vec<Count>, StoreError> {
-                (**self).complaint_counts(tenant, by).await
-            }
-            async fn complaints_on_listing(
-                &self,
-                tenant: TenantId,
-                key: &ListingKey,
-            ) -> Result<Vec<ComplaintRow>, StoreError> {
-                (**self).complaints_on_listing(tenant, key).await
-            }
-            async fn complaints_of_right(
-                &self,
-                tenant: TenantId,
-                right: RightId,
-                status: ComplaintStatus,
-            ) -> Result<Vec<ComplaintRow>, StoreError> {
-                (**self).complaints_of_right(tenant, right, status).await
+                kind: StreamKind,
+                by: Option<IndexName>,
+            ) -> Result<Vec<StatusCount>, StoreError> {
+                (**self).count(tenant, kind, by).await
             }
             async fn metric_tallies(
                 &self,
@@ -194,13 +155,6 @@ macro_rules! forward_store {
                 campaign: Option<CampaignId>,
             ) -> Result<Tallies, StoreError> {
                 (**self).metric_tallies(tenant, campaign).await
-            }
-            async fn removed_listings(
-                &self,
-                tenant: TenantId,
-                right: RightId,
-            ) -> Result<Vec<RemovedListing>, StoreError> {
-                (**self).removed_listings(tenant, right).await
             }
         }
     };

@@ -5,15 +5,15 @@
 //! receipt of another tenant is invisible: reported as absent, never as an error that would
 //! reveal it exists.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, GroupKey, IdempotencyKey, Lease, Loaded,
-    OutboxMessage, PendingWork, Settlement, StoreError, StoredEvent, StoredReceipt, Timer, WorkId,
+    Commit, ComplaintRow, Count, CountBy, DeadLetter, Find, IdempotencyKey, IndexKey, IndexName,
+    Lease, Loaded, OutboxMessage, PendingWork, Settlement, Snapshot, StatusCount, StoreError,
+    StoredEvent, StoredReceipt, StreamKind, StreamStatus, Timer, WorkId, columns, rows,
 };
 use crate::campaign::Campaign;
 use crate::complaint::{Complaint, ComplaintStatus};
@@ -175,32 +175,92 @@ pub trait WorkQueue: Send + Sync + 'static {
     async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError>;
 }
 
-/// Read-model queries over the streams' latest snapshots, each reflecting every commit
-/// that returned before it.
+/// The read model: the streams' latest snapshots, found by kind and [`IndexKey`], and counted
+/// by status. Every answer reflects every commit that returned before it, and another
+/// tenant's streams are absent.
 ///
-/// Only [`ReadModel::complaints`], [`ReadModel::right_counts`], [`ReadModel::rights`],
-/// [`ReadModel::campaigns`] and [`ReadModel::powers`] are required: the other queries
-/// default to answers computed from [`ReadModel::complaints`], right but reading every
-/// complaint of the tenant. A backend for large tenants answers them from indexes, and keeps
-/// [`Tallies`] by adding each [`Commit::metrics`] in the commit's own transaction.
+/// Two methods are required, both generic: a backend keeps each stream's kind, status and
+/// index keys ([`Commit::index`]) as opaque codes and text, and never needs to know what a
+/// right or a complaint is. The typed queries the engine asks ([`ReadModelExt`]) are built
+/// on them.
 #[async_trait]
 pub trait ReadModel: Send + Sync + 'static {
+    /// The tenant's streams `query` asks for ([`Find`]: one kind; with one index key and
+    /// in one status when given), with their snapshots, in stream order ([`StreamId`]'s
+    /// `Ord`: ids by their UUID bytes) after `query.after`, at most `query.limit`: paging
+    /// with the last stream of a page as the next page's `after` visits every stream that
+    /// existed throughout the walk exactly once.
+    async fn find(
+        &self,
+        tenant: TenantId,
+        query: &Find,
+    ) -> Result<Vec<(StreamId, Snapshot)>, StoreError>;
+
+    /// How many of the tenant's streams of `kind` are in each status, sorted by group then
+    /// status code, zero counts left out: not grouped (`group: None` in every answer) when
+    /// `by` is `None`, else grouped by the stream's value under the index `by`, streams
+    /// without a key of that name left out.
+    async fn count(
+        &self,
+        tenant: TenantId,
+        kind: StreamKind,
+        by: Option<IndexName>,
+    ) -> Result<Vec<StatusCount>, StoreError>;
+
+    /// The metric tallies of the tenant's complaints (of `campaign` only, when given). The
+    /// default computes them from every complaint; a backend for large tenants keeps
+    /// [`Tallies`] by adding each [`Commit::metrics`] in the commit's own transaction.
+    async fn metric_tallies(
+        &self,
+        tenant: TenantId,
+        campaign: Option<CampaignId>,
+    ) -> Result<Tallies, StoreError> {
+        let complaints = self.complaints(tenant, campaign).await?;
+        Ok(Tallies::of(complaints.iter().map(|c| &**c)))
+    }
+}
+
+/// The typed queries of the read model, for every [`ReadModel`]: each one [`ReadModel::find`]
+/// or [`ReadModel::count`] with the snapshots decoded into rights, complaints, powers and
+/// campaigns.
+#[async_trait]
+pub trait ReadModelExt: ReadModel {
     /// The tenant's complaints (of `campaign` only, when given), in id order.
     async fn complaints(
         &self,
         tenant: TenantId,
         campaign: Option<CampaignId>,
-    ) -> Result<Vec<Arc<Complaint>>, StoreError>;
+    ) -> Result<Vec<Arc<Complaint>>, StoreError> {
+        let mut query = Find::all(StreamKind::Complaint);
+        if let Some(campaign) = campaign {
+            query = query.with_key(IndexKey::new(IndexName::CAMPAIGN, campaign.to_string()));
+        }
+        states(self, tenant, &query, Snapshot::into_complaint).await
+    }
 
     /// Rights of the tenant per status, sorted by status; zero counts left out.
-    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError>;
+    async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
+        let counts = self.count(tenant, StreamKind::Right, None).await?;
+        counts
+            .into_iter()
+            .map(|count| Ok((columns::right_status(count.status.into())?, count.count)))
+            .collect()
+    }
 
     /// The tenant's rights (withdrawn and expired ones too), in id order, in their current
     /// state.
-    async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError>;
+    async fn rights(&self, tenant: TenantId) -> Result<Vec<IpRight>, StoreError> {
+        let query = Find::all(StreamKind::Right);
+        let rights = states(self, tenant, &query, Snapshot::into_right).await?;
+        Ok(rights.into_iter().map(Arc::unwrap_or_clone).collect())
+    }
 
     /// The tenant's campaigns (archived ones too), in id order, in their current state.
-    async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError>;
+    async fn campaigns(&self, tenant: TenantId) -> Result<Vec<Campaign>, StoreError> {
+        let query = Find::all(StreamKind::Campaign);
+        let campaigns = states(self, tenant, &query, Snapshot::into_campaign).await?;
+        Ok(campaigns.into_iter().map(Arc::unwrap_or_clone).collect())
+    }
 
     /// The tenant's powers of attorney held by `representative` (revoked and expired ones
     /// too), in id order, in their current state.
@@ -208,7 +268,12 @@ pub trait ReadModel: Send + Sync + 'static {
         &self,
         tenant: TenantId,
         representative: RepresentativeId,
-    ) -> Result<Vec<Power>, StoreError>;
+    ) -> Result<Vec<Power>, StoreError> {
+        let key = IndexKey::new(IndexName::REPRESENTATIVE, representative.to_string());
+        let query = Find::all(StreamKind::Power).with_key(key);
+        let powers = states(self, tenant, &query, Snapshot::into_power).await?;
+        Ok(powers.into_iter().map(Arc::unwrap_or_clone).collect())
+    }
 
     /// Complaint counts of the tenant grouped by `by` and status. Sorted by group then
     /// status; zero counts left out.
@@ -217,21 +282,19 @@ pub trait ReadModel: Send + Sync + 'static {
         tenant: TenantId,
         by: CountBy,
     ) -> Result<Vec<Count>, StoreError> {
-        let mut counts: BTreeMap<(GroupKey, ComplaintStatus), u64> = BTreeMap::new();
-        for complaint in self.complaints(tenant, None).await? {
-            let row = ComplaintRow::of(&complaint);
-            *counts
-                .entry((GroupKey::of(&row, by), row.status))
-                .or_default() += 1;
-        }
-        Ok(counts
-            .into_iter()
-            .map(|((group, status), count)| Count {
-                group,
-                status,
-                count,
-            })
-            .collect())
+        let kind = StreamKind::Complaint;
+        let all = self.count(tenant, kind, None).await?;
+        let index = match by {
+            CountBy::Status => None,
+            CountBy::Right => Some(IndexName::RIGHT),
+            CountBy::Campaign => Some(IndexName::CAMPAIGN),
+            CountBy::Seller => Some(IndexName::SELLER),
+        };
+        let grouped = match index {
+            Some(index) => self.count(tenant, kind, Some(index)).await?,
+            None => Vec::new(),
+        };
+        rows::counts_by(by, &all, &grouped)
     }
 
     /// The tenant's complaints against the listing with `key`, oldest first (by filing
@@ -241,12 +304,10 @@ pub trait ReadModel: Send + Sync + 'static {
         tenant: TenantId,
         key: &ListingKey,
     ) -> Result<Vec<ComplaintRow>, StoreError> {
-        let complaints = self.complaints(tenant, None).await?;
-        let mut rows: Vec<ComplaintRow> = complaints
-            .iter()
-            .filter(|c| &c.filed.listing.key == key)
-            .map(|c| ComplaintRow::of(c))
-            .collect();
+        let key = IndexKey::new(IndexName::LISTING, key.as_str());
+        let query = Find::all(StreamKind::Complaint).with_key(key);
+        let complaints = states(self, tenant, &query, Snapshot::into_complaint).await?;
+        let mut rows: Vec<ComplaintRow> = complaints.iter().map(|c| ComplaintRow::of(c)).collect();
         rows.sort_by_key(|row| (row.filed_at, row.id));
         Ok(rows)
     }
@@ -258,22 +319,11 @@ pub trait ReadModel: Send + Sync + 'static {
         right: RightId,
         status: ComplaintStatus,
     ) -> Result<Vec<ComplaintRow>, StoreError> {
-        let complaints = self.complaints(tenant, None).await?;
-        Ok(complaints
-            .iter()
-            .filter(|c| c.filed.right == right && c.status() == status)
-            .map(|c| ComplaintRow::of(c))
-            .collect())
-    }
-
-    /// The metric tallies of the tenant's complaints (of `campaign` only, when given).
-    async fn metric_tallies(
-        &self,
-        tenant: TenantId,
-        campaign: Option<CampaignId>,
-    ) -> Result<Tallies, StoreError> {
-        let complaints = self.complaints(tenant, campaign).await?;
-        Ok(Tallies::of(complaints.iter().map(|c| &**c)))
+        let query = Find::all(StreamKind::Complaint)
+            .with_key(IndexKey::new(IndexName::RIGHT, right.to_string()))
+            .in_status(StreamStatus::Complaint(status));
+        let complaints = states(self, tenant, &query, Snapshot::into_complaint).await?;
+        Ok(complaints.iter().map(|c| ComplaintRow::of(c)).collect())
     }
 
     /// The tenant's listings removed under `right` (complaints in `ListingRemoved`), in
@@ -283,13 +333,37 @@ pub trait ReadModel: Send + Sync + 'static {
         tenant: TenantId,
         right: RightId,
     ) -> Result<Vec<RemovedListing>, StoreError> {
-        let complaints = self.complaints(tenant, None).await?;
+        let query = Find::all(StreamKind::Complaint)
+            .with_key(IndexKey::new(IndexName::RIGHT, right.to_string()))
+            .in_status(StreamStatus::Complaint(ComplaintStatus::ListingRemoved));
+        let complaints = states(self, tenant, &query, Snapshot::into_complaint).await?;
         Ok(complaints
             .iter()
-            .filter(|c| c.filed.right == right)
             .filter_map(|c| RemovedListing::of(c))
             .collect())
     }
+}
+
+impl<T: ReadModel + ?Sized> ReadModelExt for T {}
+
+/// The states `query` finds, as `pick` takes them out of each snapshot: a snapshot of another
+/// kind than the query's is corrupt data.
+async fn states<R: ReadModel + ?Sized, T>(
+    read: &R,
+    tenant: TenantId,
+    query: &Find,
+    pick: fn(Snapshot) -> Option<Arc<T>>,
+) -> Result<Vec<Arc<T>>, StoreError> {
+    let found = read.find(tenant, query).await?;
+    found
+        .into_iter()
+        .map(|(stream, snapshot)| {
+            pick(snapshot).ok_or_else(|| StoreError::Corrupt {
+                location: stream.to_string(),
+                detail: "snapshot of another kind than its stream".to_owned(),
+            })
+        })
+        .collect()
 }
 
 /// A complete backend: every capability the engine uses. Nothing to implement: every type

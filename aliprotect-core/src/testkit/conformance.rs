@@ -42,6 +42,7 @@ use crate::party::{Actor, PowerOfAttorney, PowerScope};
 use crate::policy::MarketplacePolicy;
 use crate::relisting::RemovedListing;
 use crate::right::{IpRight, RightCommand, RightContext, RightDecider, RightStatus};
+use crate::store::ReadModelExt;
 use crate::store::{
     Commit, Count, CountBy, DomainEvent, GroupKey, IdempotencyKey, Lease, OutboxMessage, Receipt,
     ReceiptRecord, RequestFingerprint, Settlement, Snapshot, StatusChange, Store, StoreError,
@@ -49,8 +50,11 @@ use crate::store::{
 };
 use crate::text::Text;
 
+mod index;
 mod sharing;
 mod trust;
+
+pub use index::find_and_count;
 
 pub use sharing::{
     commit_batch_members, engines_share_work, enqueue_outbox_once,
@@ -161,6 +165,7 @@ where
         pending_work(&make_store().await).await;
     }
     if declared.read_model {
+        find_and_count(&make_store().await).await;
         tenant_isolation(&make_store().await).await;
         read_model_equals_replay(&make_store().await).await;
         powers_of_attorney(&make_store().await).await;
@@ -245,6 +250,10 @@ impl Builder {
                 .as_ref()
                 .is_some_and(Complaint::holds_unique_keys),
         );
+        let index = match before {
+            None => snapshot.index_keys(),
+            Some(_) => Vec::new(),
+        };
         Commit {
             tenant: self.tenant,
             stream: self.stream(),
@@ -258,6 +267,7 @@ impl Builder {
             receipt: None,
             work: None,
             unique,
+            index,
         }
     }
 
@@ -815,6 +825,7 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
             expected_version: loaded.version,
             events: vec![],
             status: StatusChange::between(Some(&loaded.snapshot), &loaded.snapshot),
+            index: Vec::new(),
             snapshot: loaded.snapshot,
             outbox: vec![],
             timers: vec![],
@@ -1212,6 +1223,7 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
                 metrics: None,
                 work: None,
                 unique: UniqueKeyChange::default(),
+                index: Vec::new(),
             };
             version += commit.events.len() as u64;
             store.commit(commit).await.expect("right commit");
@@ -1444,6 +1456,7 @@ where
         let events = D::decide(&state, command, context).expect("story");
         state = events.iter().fold(state, D::evolve);
         let after = wrap_state(&state);
+        let after_keys = after.index_keys();
         let commit = Commit {
             tenant,
             stream,
@@ -1457,6 +1470,10 @@ where
             metrics: None,
             work: None,
             unique: UniqueKeyChange::default(),
+            index: match snapshot {
+                None => after_keys,
+                Some(_) => Vec::new(),
+            },
         };
         version += commit.events.len() as u64;
         snapshot = Some(commit.snapshot.clone());

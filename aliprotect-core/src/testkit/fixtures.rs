@@ -234,3 +234,54 @@ pub fn recorded_policy(policy: &crate::policy::MarketplacePolicy) -> crate::stor
         snapshot: crate::store::Snapshot::Policy(std::sync::Arc::new(stored)),
     }
 }
+
+/// The commit that files complaint `id` against the listing of product `product` in
+/// `tenant`, as the engine writes it (events, snapshot, status change, metrics, unique and
+/// index keys): for backend tests that need a stored complaint without an engine.
+pub fn filed_commit(tenant: TenantId, product: u64, id: ComplaintId) -> crate::store::Commit {
+    use crate::complaint::{ComplaintCommand, ComplaintContext, ComplaintDecider};
+    use crate::decider::Decider;
+    use crate::store::{
+        Commit, DomainEvent, Snapshot, StatusChange, StreamId, StreamStatus, UniqueKeyChange,
+    };
+    let policy = crate::policy::MarketplacePolicy::alibaba_ipp();
+    let mut right = right_in(RightStatus::Approved);
+    right.tenant = tenant;
+    let mut filing = complaint_filing(1, product);
+    filing.id = id;
+    filing.tenant = tenant;
+    let context = ComplaintContext {
+        at: now(),
+        actor: Actor::Platform,
+        policy: &policy,
+        right: Some(&right),
+        previous: None,
+        open_on_listing: None,
+    };
+    let command = ComplaintCommand::File(Box::new(filing));
+    let events =
+        ComplaintDecider::decide(&None, &command, &context).expect("a fixture filing is accepted");
+    let state = events
+        .iter()
+        .fold(None, ComplaintDecider::evolve)
+        .expect("a filing makes a complaint");
+    let snapshot = Snapshot::Complaint(std::sync::Arc::new(state.clone()));
+    Commit {
+        tenant,
+        stream: StreamId::Complaint(id),
+        expected_version: 0,
+        events: events.into_iter().map(DomainEvent::Complaint).collect(),
+        metrics: crate::metrics::MetricsChange::between(None, &state),
+        status: StatusChange {
+            before: None,
+            after: StreamStatus::Complaint(state.status()),
+        },
+        unique: UniqueKeyChange::between(&[], &state.unique_keys()),
+        index: snapshot.index_keys(),
+        snapshot,
+        outbox: Vec::new(),
+        timers: Vec::new(),
+        receipt: None,
+        work: None,
+    }
+}

@@ -17,6 +17,7 @@ use crate::ids::{ComplaintId, RightId, TenantId, WorkerId};
 use crate::notify::{MessageId, Notification, Notifier, NotifyError};
 use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
+use crate::store::ReadModelExt;
 use crate::store::{
     CountBy, DomainEvent, FollowUpWork, IdempotencyKey, Lease, OutboxMessage, PendingWork, Receipt,
     Settlement, Snapshot, Store, StoreError, StreamId, Timer, TimerKind, WorkId,
