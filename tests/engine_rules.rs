@@ -362,7 +362,9 @@ async fn upcoming_timers_are_what_the_ticks_fire() {
         .await;
     h.counter_notice(disputed).await;
 
-    let upcoming = h.engine.read().upcoming_timers(h.tenant).await.unwrap();
+    let all = |_: &aliprotect::store::Timer| true;
+    let upcoming = h.engine.read().upcoming_timers(h.tenant, usize::MAX, all);
+    let upcoming = upcoming.await.unwrap().soonest;
     let kinds_of = |stream| {
         let mut kinds: Vec<TimerKind> = upcoming
             .iter()
@@ -391,17 +393,27 @@ async fn upcoming_timers_are_what_the_ticks_fire() {
     let other = h
         .engine
         .read()
-        .upcoming_timers(TenantId::new())
+        .upcoming_timers(TenantId::new(), usize::MAX, all)
         .await
         .unwrap();
-    assert!(other.is_empty(), "another tenant sees none");
+    assert!(other.soonest.is_empty(), "another tenant sees none");
+    assert_eq!(other.total, 0);
+    let first_two = h.engine.read().upcoming_timers(h.tenant, 2, all);
+    let first_two = first_two.await.unwrap();
+    assert_eq!(
+        first_two.soonest,
+        upcoming[..2],
+        "a limit keeps the soonest"
+    );
+    assert_eq!(first_two.total, upcoming.len(), "and counts them all");
 
     // Each tick at a timer's due time fires exactly the timers listed as due by then.
     let first = upcoming[0].due;
     h.clock.set(first);
     let due_now = upcoming.iter().filter(|t| t.due <= first).count();
     assert_eq!(h.engine.jobs().tick().await.unwrap().fired, due_now);
-    let after = h.engine.read().upcoming_timers(h.tenant).await.unwrap();
+    let after = h.engine.read().upcoming_timers(h.tenant, usize::MAX, all);
+    let after = after.await.unwrap().soonest;
     assert!(
         after.iter().all(|t| t.due > first),
         "fired timers are no longer upcoming"

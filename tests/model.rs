@@ -1309,8 +1309,13 @@ impl Harness {
         );
 
         let mut timers: Vec<(DateTime<Utc>, StreamId, TimerKind)> = rt
-            .block_on(engine.read().upcoming_timers(tenant()))
+            .block_on(
+                engine
+                    .read()
+                    .upcoming_timers(tenant(), usize::MAX, |_| true),
+            )
             .expect("timers")
+            .soonest
             .into_iter()
             .filter(|t| matches!(t.stream, StreamId::Complaint(_)))
             .map(|t| (t.due, t.stream, t.kind))

@@ -19,7 +19,12 @@ pub(crate) async fn run(session: &Session, out: &Output, args: DueArgs) -> Resul
         .map(|days| now + Duration::days(i64::from(days)));
     let calendar = &engine.read().policy().calendar;
     let zone = FixedOffset::east_opt(calendar.utc_offset_seconds).unwrap_or(Utc.fix());
-    let timers = engine.read().upcoming_timers(session.tenant).await?;
+    let upcoming = engine
+        .read()
+        .upcoming_timers(session.tenant, args.limit, |t| {
+            until.is_none_or(|u| t.due <= u)
+        })
+        .await?;
     let mut table = Table::new(&[
         "stream",
         "what",
@@ -28,8 +33,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: DueArgs) -> Resul
         "working_days_left",
         "action",
     ]);
-    let shown = timers.iter().filter(|t| until.is_none_or(|u| t.due <= u));
-    for timer in shown.clone().take(args.limit) {
+    for timer in &upcoming.soonest {
         let (what, action) = describe(timer.kind, timer.stream);
         let left = working_days_left(calendar, zone, now, timer.due);
         let overdue = timer.due <= now;
@@ -50,14 +54,14 @@ pub(crate) async fn run(session: &Session, out: &Output, args: DueArgs) -> Resul
         ]);
     }
     out.table(&table)?;
-    let total = shown.count();
+    let total = upcoming.total;
     if total > args.limit {
         out.note(format!(
             "{} more; show them with --limit {total}, or narrow with --within DAYS.",
             total - args.limit
         ));
     }
-    if timers.iter().any(|t| t.due <= now) {
+    if upcoming.soonest.first().is_some_and(|t| t.due <= now) {
         out.note("Some are due now: `aliprotect tick` fires them.");
     }
     Ok(())

@@ -30,12 +30,11 @@ pub(crate) async fn run(session: &Session, out: &Output, args: TickArgs) -> Resu
     let due_looks = session
         .engine
         .read()
-        .upcoming_timers(session.tenant)
+        .upcoming_timers(session.tenant, 0, |t| {
+            matches!(t.kind, TimerKind::CheckBack | TimerKind::ReturnWatch) && t.due <= now
+        })
         .await?
-        .iter()
-        .filter(|t| matches!(t.kind, TimerKind::CheckBack | TimerKind::ReturnWatch))
-        .filter(|t| t.due <= now)
-        .count();
+        .total;
     let progress = Progress::start("probing", out);
     progress.update(0, due_looks);
     let counted = Counted {

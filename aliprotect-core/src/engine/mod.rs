@@ -42,7 +42,7 @@ pub use error::{EngineError, Forbidden, PolicyError};
 pub use intake::IntakeReport;
 pub use jobs::Jobs;
 pub use outcomes::{OutcomeChanged, OutcomeConflict, OutcomeReport};
-pub use read::Reader;
+pub use read::{Reader, Upcoming};
 pub use review::AccuracyReview;
 pub use timers::TickReport;
 

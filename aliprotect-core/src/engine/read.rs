@@ -1,7 +1,9 @@
 //! Reading: every query of the engine, on the handle [`Engine::read`] returns.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 use super::{Engine, EngineError, effects};
 use crate::accuracy::Accuracy;
@@ -16,10 +18,23 @@ use crate::policy::{MarketplacePolicy, StoredPolicy};
 use crate::power::{Power, PowerDecider};
 use crate::right::{IpRight, RightStatus};
 use crate::sellers::{SellerKey, SellerRecord};
-use crate::store::ReadModelExt;
 use crate::store::{
-    ComplaintRow, Count, CountBy, DeadLetter, Snapshot, Store, StoredEvent, StreamId, Timer,
+    ComplaintRow, Count, CountBy, DeadLetter, Find, ReadModelExt, Store, StoredEvent, StreamId,
+    StreamKind, Timer, TimerKind,
 };
+
+/// Streams read per query when a query walks all of a tenant's streams of a kind.
+const PAGE: usize = 1000;
+
+/// The soonest of a tenant's pending timers: [`Reader::upcoming_timers`]' answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Upcoming {
+    /// The soonest timers asked for, soonest first (by due time, then stream, then kind).
+    pub soonest: Vec<Timer>,
+    /// How many timers matched in all, the soonest included.
+    pub total: usize,
+}
 
 /// The engine's queries, borrowed from it by [`Engine::read`]: each reflects every command
 /// that returned before it, whichever engine or process ran it (the store's promise).
@@ -149,25 +164,60 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
         Ok(self.engine.inner.store.rights(tenant).await?)
     }
 
-    /// The tenant's pending deadlines, reminders and check-backs on rights and complaints,
-    /// soonest first: what a person should know is coming. Each is what the stream's current
-    /// state schedules under this engine's policy, so it equals what the store holds for a
-    /// timer that has not fired yet. Reads every right and complaint of the tenant.
-    pub async fn upcoming_timers(self, tenant: TenantId) -> Result<Vec<Timer>, EngineError> {
+    /// The soonest `limit` of the tenant's pending deadlines, reminders and check-backs on
+    /// rights and complaints that `wanted` keeps, soonest first, and how many it keeps in
+    /// all: what a person should know is coming. Each is what the stream's current state
+    /// schedules under this engine's policy, so it equals what the store holds for a timer
+    /// that has not fired yet. Reads the tenant's rights and complaints a page at a time,
+    /// so memory stays flat however many there are.
+    pub async fn upcoming_timers(
+        self,
+        tenant: TenantId,
+        limit: usize,
+        wanted: impl Fn(&Timer) -> bool + Send + Sync,
+    ) -> Result<Upcoming, EngineError> {
         let policy = &self.engine.inner.policy;
-        let mut timers = Vec::new();
-        for right in self.engine.inner.store.rights(tenant).await? {
-            let stream = StreamId::Right(right.id);
-            let snapshot = Snapshot::Right(Arc::new(right));
-            timers.extend(effects::timers_for(tenant, stream, &snapshot, policy));
+        let store = &self.engine.inner.store;
+        // The soonest `limit` so far, latest on top: a later one pushes it out.
+        let mut soonest: BinaryHeap<(DateTime<Utc>, StreamId, TimerKind)> = BinaryHeap::new();
+        let mut total = 0;
+        for kind in [StreamKind::Right, StreamKind::Complaint] {
+            let mut after = None;
+            loop {
+                let mut page = Find::all(kind).limit(PAGE);
+                if let Some(after) = after {
+                    page = page.after(after);
+                }
+                let found = store.find(tenant, &page).await?;
+                for (stream, snapshot) in &found {
+                    for timer in effects::timers_for(tenant, *stream, snapshot, policy) {
+                        if !wanted(&timer) {
+                            continue;
+                        }
+                        total += 1;
+                        soonest.push((timer.due, timer.stream, timer.kind));
+                        if soonest.len() > limit {
+                            soonest.pop();
+                        }
+                    }
+                }
+                match found.last() {
+                    Some((last, _)) if found.len() == PAGE => after = Some(*last),
+                    _ => break,
+                }
+            }
         }
-        for complaint in self.engine.inner.store.complaints(tenant, None).await? {
-            let stream = StreamId::Complaint(complaint.id());
-            let snapshot = Snapshot::Complaint(complaint);
-            timers.extend(effects::timers_for(tenant, stream, &snapshot, policy));
-        }
-        timers.sort_by_key(|timer| (timer.due, timer.stream, timer.kind));
-        Ok(timers)
+        let soonest = soonest
+            .into_sorted_vec()
+            .into_iter()
+            .map(|(due, stream, kind)| Timer {
+                tenant,
+                stream,
+                kind,
+                due,
+            })
+            .collect();
+        Ok(Upcoming { soonest, total })
     }
 
     /// Rights per status.
