@@ -25,38 +25,12 @@ awk -v rows="$ROWS" 'BEGIN {
     printf "https://seller%d.en.alibaba.com/product/%d.html,Earbuds %d,Seller %d\n", p % 500, 1600000000 + p, n, p % 500
   }
 }' > "$work/found.csv"
-printf '%%PDF certificate' > "$work/certificate.pdf"
-printf '%%PDF articles' > "$work/articles.pdf"
-cat > "$work/acme.toml" <<'END'
-kind = "trademark"
-[holder]
-name = "Acme Audio Ltd"
-kind = "company"
-[registration]
-mark_name = "ACME SOUND"
-mark_type = "combined"
-registration_number = "CN-41234567"
-jurisdiction = "CN"
-classes = [9]
-registered_on = 2021-06-01
-expires_on = 2031-05-31
-[[evidence]]
-kind = "trademark-certificate"
-file = "certificate.pdf"
-[[evidence]]
-kind = "articles-of-incorporation"
-file = "articles.pdf"
-END
+source scripts/cli-fixture.sh
 
 # A fresh database with an approved right; prints the right's id.
 fresh() {
   rm -f "$work/cli.db" "$work/cli.db-wal" "$work/cli.db-shm"
-  "$cli" init 2>/dev/null
-  local right
-  right=$("$cli" right register "$work/acme.toml" -q)
-  "$cli" right submit "$right" -q >/dev/null
-  "$cli" right review "$right" --approve -q >/dev/null
-  echo "$right"
+  approved_right "$cli"
 }
 
 # Seconds one import takes, progress drawn to $2 (or hidden when $2 is empty).

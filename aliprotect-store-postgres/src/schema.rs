@@ -259,17 +259,22 @@ async fn check_ours(tx: &Transaction<'_>) -> Result<(), ConnectError> {
     }
 }
 
-/// Fills the unique keys from the open complaints' snapshots (where two share a listing,
-/// the smaller id keeps the key).
-async fn backfill_unique_keys(tx: &Transaction<'_>) -> Result<(), ConnectError> {
+/// A stream row's tenant, kind and stream, and its snapshot.
+type StreamRow = (uuid::Uuid, i16, uuid::Uuid, Snapshot);
+
+/// The stream rows `sql` selects (tenant, kind, stream, snapshot as text) whose snapshot
+/// can be read, decoded: what a backfill computes keys from. A row whose snapshot cannot be
+/// read gets no key (it is reported as corrupt when read, as before).
+async fn readable_snapshots(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<StreamRow>, ConnectError> {
     let rows = tx
-        .query(
-            "SELECT tenant, kind, stream, snapshot::text FROM streams WHERE kind = $1
-             ORDER BY tenant, stream",
-            &[&i16::from(columns::KIND_COMPLAINT)],
-        )
+        .query(sql, params)
         .await
         .map_err(ConnectError::Migration)?;
+    let mut readable = Vec::with_capacity(rows.len());
     for row in &rows {
         let (tenant, kind, stream, json): (uuid::Uuid, i16, uuid::Uuid, String) = (
             row.try_get(0).map_err(ConnectError::Migration)?,
@@ -277,14 +282,28 @@ async fn backfill_unique_keys(tx: &Transaction<'_>) -> Result<(), ConnectError> 
             row.try_get(2).map_err(ConnectError::Migration)?,
             row.try_get(3).map_err(ConnectError::Migration)?,
         );
-        let keys = match serde_json::from_str::<Snapshot>(&json) {
-            Ok(snapshot) => snapshot.unique_keys(),
+        match serde_json::from_str::<Snapshot>(&json) {
+            Ok(snapshot) => readable.push((tenant, kind, stream, snapshot)),
             Err(error) => {
-                tracing::warn!(%error, %stream, "complaint row holds no readable snapshot; no unique key");
-                continue;
+                tracing::warn!(%error, %stream, "stream row holds no readable snapshot; no key");
             }
-        };
-        for key in keys {
+        }
+    }
+    Ok(readable)
+}
+
+/// Fills the unique keys from the open complaints' snapshots (where two share a listing,
+/// the smaller id keeps the key).
+async fn backfill_unique_keys(tx: &Transaction<'_>) -> Result<(), ConnectError> {
+    let complaints = readable_snapshots(
+        tx,
+        "SELECT tenant, kind, stream, snapshot::text FROM streams WHERE kind = $1
+         ORDER BY tenant, stream",
+        &[&i16::from(columns::KIND_COMPLAINT)],
+    )
+    .await?;
+    for (tenant, kind, stream, snapshot) in complaints {
+        for key in snapshot.unique_keys() {
             tx.execute(
                 "INSERT INTO unique_keys (tenant, key, kind, stream) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (tenant, key) DO NOTHING",
@@ -297,31 +316,16 @@ async fn backfill_unique_keys(tx: &Transaction<'_>) -> Result<(), ConnectError> 
     Ok(())
 }
 
-/// Fills the index from every stream's snapshot (a row whose snapshot cannot be read keeps
-/// no key; it is reported as corrupt when read, as before).
+/// Fills the index from every stream's snapshot.
 async fn backfill_index(tx: &Transaction<'_>) -> Result<(), ConnectError> {
-    let rows = tx
-        .query(
-            "SELECT tenant, kind, stream, snapshot::text FROM streams",
-            &[],
-        )
-        .await
-        .map_err(ConnectError::Migration)?;
-    for row in &rows {
-        let (tenant, kind, stream, json): (uuid::Uuid, i16, uuid::Uuid, String) = (
-            row.try_get(0).map_err(ConnectError::Migration)?,
-            row.try_get(1).map_err(ConnectError::Migration)?,
-            row.try_get(2).map_err(ConnectError::Migration)?,
-            row.try_get(3).map_err(ConnectError::Migration)?,
-        );
-        let keys = match serde_json::from_str::<Snapshot>(&json) {
-            Ok(snapshot) => snapshot.index_keys(),
-            Err(error) => {
-                tracing::warn!(%error, %stream, "stream row holds no readable snapshot; not indexed");
-                continue;
-            }
-        };
-        for key in keys {
+    let streams = readable_snapshots(
+        tx,
+        "SELECT tenant, kind, stream, snapshot::text FROM streams",
+        &[],
+    )
+    .await?;
+    for (tenant, kind, stream, snapshot) in streams {
+        for key in snapshot.index_keys() {
             tx.execute(
                 "INSERT INTO stream_index (tenant, name, value, kind, stream)
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",

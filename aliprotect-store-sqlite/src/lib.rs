@@ -33,10 +33,10 @@
 //!   that is not SQLite, or a path that cannot be opened is an [`OpenError`].
 #![deny(missing_docs)]
 
+mod backfill;
 mod checkpoint;
 mod claims;
 mod codec;
-mod index_keys;
 #[cfg(test)]
 mod migration_tests;
 mod party_streams;

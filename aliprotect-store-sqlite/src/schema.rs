@@ -249,7 +249,7 @@ SELECT 1;
 "#,
     r#"
 -- 7: unique keys held by streams (one open complaint per listing and tenant), enforced by
--- the writer with each commit; `unique_keys::backfill` fills them from the open complaints.
+-- the writer with each commit; `backfill::unique_keys` fills them from the open complaints.
 -- Receipts keep the fingerprint of the request that used their key.
 CREATE TABLE unique_keys(
     tenant BLOB NOT NULL,
@@ -262,7 +262,7 @@ ALTER TABLE receipts ADD COLUMN request BLOB;
     r#"
 -- 8: the read model knows no kind of stream. Each stream's index keys (what the core says it
 -- is found by: its right, campaign, seller, listing, representative) are name and value
--- text, filled by `index_keys::backfill` from every stream's snapshot; the columns that
+-- text, filled by `backfill::index` from every stream's snapshot; the columns that
 -- held them for complaints only, and their indexes, go.
 CREATE TABLE stream_index(
     tenant BLOB NOT NULL,
@@ -424,10 +424,10 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Op
             crate::party_streams::convert(&tx).map_err(&fail)?;
         }
         if index + 1 == UNIQUE_KEYS {
-            crate::unique_keys::backfill(&tx).map_err(&fail)?;
+            crate::backfill::unique_keys(&tx).map_err(&fail)?;
         }
         if index + 1 == STREAM_INDEX {
-            crate::index_keys::backfill(&tx).map_err(&fail)?;
+            crate::backfill::index(&tx).map_err(&fail)?;
         }
         tx.pragma_update(None, "user_version", index as i64 + 1)
             .map_err(&fail)?;

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `aliprotect due` on a database of ROWS complaints (default 100,000, filed by `complaint
+# import`, each with its response deadline pending): its peak memory (max RSS) and time, as a
+# user runs it (`--limit 20`, the default limit, and every row). With REV, the same for the
+# CLI built at REV, on a database that build filed itself (a newer schema would be refused).
+# Usage: scripts/bench-cli-due.sh [REV]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=${ROWS:-100000}
+rev=${1:-}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cargo build --quiet --release -p aliprotect-cli
+builds=("after=$PWD/target/release/aliprotect")
+if [ -n "$rev" ]; then
+  tree="${AB_DIR:-/tmp/aliprotect-ab}/tree-$(git rev-parse --short "$rev")"
+  [ -d "$tree" ] || git worktree add -f "$tree" "$rev" >/dev/null
+  (cd "$tree" && CARGO_TARGET_DIR="${AB_DIR:-/tmp/aliprotect-ab}/target" \
+    cargo build --quiet --release -p aliprotect-cli)
+  builds=("before=${AB_DIR:-/tmp/aliprotect-ab}/target/release/aliprotect" "${builds[@]}")
+fi
+
+awk -v rows="$ROWS" 'BEGIN {
+  print "url,title,seller"
+  for (n = 0; n < rows; n++)
+    printf "https://seller%d.en.alibaba.com/product/%d.html,Earbuds %d,Seller %d\n", n % 500, 1600000000 + n, n, n % 500
+}' > "$work/found.csv"
+source scripts/cli-fixture.sh
+
+for build in "${builds[@]}"; do
+  name=${build%%=*} cli=${build#*=}
+  export ALIPROTECT_DB="$work/$name.db"
+  right=$(approved_right "$cli")
+  "$cli" complaint import "$work/found.csv" --right "$right" --reason trademark-counterfeit \
+    --explanation "Counterfeit earbuds bearing our registered mark" -q > /dev/null
+  for limit in 20 1000 "$ROWS"; do
+    /usr/bin/time -f "%M %e" -o "$work/time" "$cli" due --limit "$limit" --format csv > "$work/out.csv"
+    read -r kib secs < "$work/time"
+    echo "build=$name rows=$ROWS limit=$limit lines=$(wc -l < "$work/out.csv") max_rss_mib=$((kib / 1024)) secs=$secs"
+  done
+done
