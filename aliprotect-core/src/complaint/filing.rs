@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::machine::ComplaintStatus;
+use super::ComplaintStatus;
 use super::status::FilingStatus;
 use crate::ids::{FilingId, RightId, TenantId};
 use crate::listing::{Listing, ListingKey};

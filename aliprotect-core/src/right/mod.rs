@@ -5,14 +5,16 @@ mod kind;
 mod machine;
 mod package;
 mod registration;
+mod state;
 
 pub use kind::IpKind;
 pub use machine::{
-    Fix, FixTarget, IpRight, RejectionRecord, RightChange, RightCommand, RightContext,
-    RightDecider, RightEvent, RightRefusal, RightRule, RightStatus, reminder_day,
+    RightChange, RightCommand, RightContext, RightDecider, RightEvent, RightRefusal, RightRule,
+    reminder_day,
 };
 pub use package::{Filer, PackageProblem, SubmissionPackage};
 pub use registration::{
     CopyrightRegistration, InvalidJurisdiction, Jurisdiction, MarkType, PatentRegistration,
     Registration, TrademarkRegistration,
 };
+pub use state::{Fix, FixTarget, IpRight, RejectionRecord, RightStatus};

@@ -16,7 +16,7 @@
 //! commit, history, receipts), [`TimerQueue`], [`Outbox`], [`WorkQueue`] and [`ReadModel`].
 //! A type implementing all five is a [`Store`], the bound the engine takes.
 //!
-//! Implementing a backend: implement the five traits (15 required methods; the read model's
+//! Implementing a backend: implement the five traits (14 required methods; the read model's
 //! typed queries, [`ReadModelExt`], are built on its two generic ones), then run
 //! `aliprotect_core::testkit::conformance::run_all` (feature `testkit`) against it; it checks
 //! every promise documented here.
