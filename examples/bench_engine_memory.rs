@@ -23,7 +23,7 @@ use aliprotect::notify::DiscardNotifier;
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store_memory::MemoryStore;
-use aliprotect::testkit::fixtures;
+use aliprotect::testkit::engines::approve_right;
 use aliprotect::text::Text;
 
 type Bench = Engine<Arc<MemoryStore>, DiscardNotifier, SystemClock>;
@@ -32,13 +32,7 @@ const COMMANDS_PER_COMPLAINT: usize = 6;
 
 async fn approved_right(engine: &Bench, tenant: TenantId) -> Result<RightId, Box<dyn Error>> {
     let right = RightId::new();
-    let mut package = fixtures::trademark_package();
-    package.holder.tenant = tenant;
-    for (actor, command) in fixtures::approval_of(right, tenant, package) {
-        engine
-            .execute(Request::new(tenant, actor, Command::right(right, command)))
-            .await?;
-    }
+    approve_right(engine, tenant, right).await?;
     Ok(right)
 }
 

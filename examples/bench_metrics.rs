@@ -31,7 +31,7 @@ use aliprotect::notify::DiscardNotifier;
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store_sqlite::SqliteStore;
-use aliprotect::testkit::fixtures;
+use aliprotect::testkit::engines::approve_right;
 use aliprotect::text::Text;
 use chrono::{Duration, TimeZone, Utc};
 
@@ -99,13 +99,7 @@ async fn build(path: &Path, complaints: u64) -> Result<(), Failure> {
         MarketplacePolicy::alibaba_ipp(),
     );
     let right = RightId::new();
-    let mut package = fixtures::trademark_package();
-    package.holder.tenant = TENANT;
-    for (actor, command) in fixtures::approval_of(right, TENANT, package) {
-        engine
-            .execute(Request::new(TENANT, actor, Command::right(right, command)))
-            .await?;
-    }
+    approve_right(&engine, TENANT, right).await?;
     let name = Text::new("Earbud counterfeits")?;
     let campaign = Campaign::new(CAMPAIGN, TENANT, name, vec![right], start_of_campaign);
     let create = Command::campaign(CAMPAIGN, CampaignCommand::Create(Box::new(campaign)));

@@ -27,6 +27,7 @@ use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store::prelude::*;
 use aliprotect::store::{CountBy, StreamId};
 use aliprotect::store_sqlite::{Durability, SqliteOptions, SqliteStore};
+use aliprotect::testkit::engines::approve_right;
 use aliprotect::testkit::fixtures;
 use aliprotect::text::Text;
 
@@ -64,13 +65,7 @@ fn user(tenant: TenantId) -> Actor {
 
 async fn approved_right(engine: &Bench, tenant: TenantId) -> Result<RightId, Failure> {
     let right = RightId::new();
-    let mut package = fixtures::trademark_package();
-    package.holder.tenant = tenant;
-    for (actor, command) in fixtures::approval_of(right, tenant, package) {
-        engine
-            .execute(Request::new(tenant, actor, Command::right(right, command)))
-            .await?;
-    }
+    approve_right(engine, tenant, right).await?;
     Ok(right)
 }
 

@@ -18,6 +18,7 @@ use aliprotect::notify::DiscardNotifier;
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store_sqlite::SqliteStore;
+use aliprotect::testkit::engines::approve_right;
 use aliprotect::testkit::fixtures::{self, text};
 use aliprotect_probe_http::{HttpProbe, HttpProbeConfig};
 use chrono::Duration;
@@ -81,12 +82,7 @@ async fn a_campaign_of_a_thousand_listings() {
     );
     let tenant = fixtures::tenant();
     let right = RightId::new();
-    for (actor, command) in fixtures::approval_of(right, tenant, fixtures::trademark_package()) {
-        engine
-            .execute(Request::new(tenant, actor, Command::right(right, command)))
-            .await
-            .unwrap();
-    }
+    approve_right(&engine, tenant, right).await.unwrap();
     let campaign = CampaignId::new();
     let created = Campaign::new(
         campaign,

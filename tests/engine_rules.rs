@@ -459,7 +459,7 @@ async fn expiry_is_reminded_then_the_right_expires() {
 #[tokio::test]
 async fn failed_deliveries_are_retried_later_with_the_same_key() {
     let h = Harness::new();
-    *h.notifier.fail_next.lock().unwrap() = 1;
+    h.notifier.fail_next(1);
     h.approved_right().await;
     let first = h.engine.jobs().dispatch().await.unwrap();
     assert_eq!((first.delivered, first.failed), (0, 1));
@@ -470,7 +470,7 @@ async fn failed_deliveries_are_retried_later_with_the_same_key() {
     );
     h.clock.advance(Duration::seconds(3));
     assert_eq!(h.engine.jobs().dispatch().await.unwrap().delivered, 1);
-    let delivered = h.notifier.delivered.lock().unwrap().clone();
+    let delivered = h.notifier.delivered();
     assert_eq!(delivered.len(), 1);
     assert_eq!(delivered[0].1.body, NotificationBody::RightApproved);
     assert_eq!(

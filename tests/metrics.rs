@@ -211,16 +211,14 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
         .review_filer_accuracy(h.tenant)
         .await
         .unwrap();
-    *h.notifier.fail_next.lock().unwrap() = 1;
+    h.notifier.fail_next(1);
     let first = h.engine.jobs().dispatch().await.unwrap();
     assert_eq!(first.failed, 1, "the receiver was down");
     h.clock.advance(Duration::hours(2));
     h.engine.jobs().dispatch().await.unwrap();
     let warnings: Vec<_> = h
         .notifier
-        .delivered
-        .lock()
-        .unwrap()
+        .delivered()
         .iter()
         .filter(|(_, n)| n.body.kind() == "filer_accuracy_warning")
         .map(|(id, _)| id.clone())

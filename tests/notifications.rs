@@ -14,6 +14,7 @@ use aliprotect::notify::{MessageId, Notification, Notifier, NotifyError};
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store::StreamId;
 use aliprotect::store_memory::MemoryStore;
+use aliprotect::testkit::engines::approve_right;
 use aliprotect::testkit::fixtures;
 use async_trait::async_trait;
 use chrono::Duration;
@@ -260,14 +261,7 @@ async fn two_tenants_with_one_stream_id_both_get_their_notifications() {
             aliprotect::ids::TenantId::new(),
         ];
         for tenant in tenants {
-            let mut package = fixtures::trademark_package();
-            package.holder.tenant = tenant;
-            for (actor, command) in fixtures::approval_of(right, tenant, package) {
-                engine
-                    .execute(Request::new(tenant, actor, Command::right(right, command)))
-                    .await
-                    .unwrap();
-            }
+            approve_right(&engine, tenant, right).await.unwrap();
         }
         while engine.jobs().dispatch().await.unwrap().handled_any() {}
         let delivered: BTreeSet<_> = receiver

@@ -6,11 +6,12 @@
 use std::sync::Arc;
 
 use aliprotect_core::clock::ManualClock;
-use aliprotect_core::engine::{Command, Engine, Request};
+use aliprotect_core::engine::Engine;
 use aliprotect_core::ids::{ComplaintId, RightId};
 use aliprotect_core::notify::{MessageId, Notification, NotificationBody, Notifier, NotifyError};
 use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::store::StreamId;
+use aliprotect_core::testkit::engines::approve_right;
 use aliprotect_core::testkit::fixtures;
 use aliprotect_notify_email::{EmailConfig, EmailNotifier, Language, Recipient, SmtpSecurity};
 use aliprotect_store_memory::MemoryStore;
@@ -221,12 +222,7 @@ async fn the_engine_emails_an_approval_through_its_dispatcher() {
     );
     let tenant = fixtures::tenant();
     let right = RightId::new();
-    for (actor, command) in fixtures::approval_of(right, tenant, fixtures::trademark_package()) {
-        engine
-            .execute(Request::new(tenant, actor, Command::right(right, command)))
-            .await
-            .unwrap();
-    }
+    approve_right(&engine, tenant, right).await.unwrap();
     assert_eq!(engine.jobs().dispatch().await.unwrap().delivered, 1);
     let received = server.received.lock().await.clone();
     let message = MessageParser::default().parse(&received[0].data).unwrap();

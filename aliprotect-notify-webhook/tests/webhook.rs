@@ -5,10 +5,11 @@
 use std::time::Duration as StdDuration;
 
 use aliprotect_core::clock::ManualClock;
-use aliprotect_core::engine::{Command, Engine, Request};
+use aliprotect_core::engine::Engine;
 use aliprotect_core::ids::RightId;
 use aliprotect_core::notify::{NotificationBody, Notifier};
 use aliprotect_core::policy::MarketplacePolicy;
+use aliprotect_core::testkit::engines::approve_right;
 use aliprotect_core::testkit::fixtures;
 use aliprotect_notify_webhook::signature::{
     ID_HEADER, SIGNATURE_HEADER, Secret, TIMESTAMP_HEADER, verify,
@@ -43,12 +44,7 @@ async fn engine_with_an_approval(server: &MockServer) -> (TestEngine, ManualCloc
     );
     let tenant = fixtures::tenant();
     let right = RightId::new();
-    for (actor, command) in fixtures::approval_of(right, tenant, fixtures::trademark_package()) {
-        engine
-            .execute(Request::new(tenant, actor, Command::right(right, command)))
-            .await
-            .unwrap();
-    }
+    approve_right(&engine, tenant, right).await.unwrap();
     (engine, clock)
 }
 

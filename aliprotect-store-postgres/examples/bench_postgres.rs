@@ -28,6 +28,7 @@ use aliprotect_core::party::Actor;
 use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::store::prelude::*;
 use aliprotect_core::store::{CountBy, StreamId};
+use aliprotect_core::testkit::engines::approve_right;
 use aliprotect_core::testkit::fixtures;
 use aliprotect_core::text::Text;
 use aliprotect_store_postgres::PostgresStore;
@@ -77,13 +78,7 @@ fn user(tenant: TenantId) -> Actor {
 
 async fn approved_right(engine: &Bench, tenant: TenantId) -> Result<RightId, Failure> {
     let right = RightId::new();
-    let mut package = fixtures::trademark_package();
-    package.holder.tenant = tenant;
-    for (actor, command) in fixtures::approval_of(right, tenant, package) {
-        engine
-            .execute(Request::new(tenant, actor, Command::right(right, command)))
-            .await?;
-    }
+    approve_right(engine, tenant, right).await?;
     Ok(right)
 }
 

@@ -38,6 +38,7 @@ use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::store::{
     CountBy, DomainEvent, IdempotencyKey, Lease, Snapshot, StreamId, prelude::*,
 };
+use aliprotect_core::testkit::engines::approve_right;
 use aliprotect_core::testkit::fixtures;
 use aliprotect_store_postgres::PostgresStore;
 use aliprotect_store_postgres::test_server::TestServer;
@@ -173,14 +174,7 @@ async fn three_processes_killed_at_random_lose_and_double_nothing() {
         policy.clone(),
     );
     let (tenant, right) = (TenantId::new(), RightId::new());
-    let mut package = fixtures::trademark_package();
-    package.holder.tenant = tenant;
-    for (actor, command) in fixtures::approval_of(right, tenant, package) {
-        engine
-            .execute(Request::new(tenant, actor, Command::right(right, command)))
-            .await
-            .unwrap();
-    }
+    approve_right(&engine, tenant, right).await.unwrap();
     let holder = Actor::HolderUser {
         tenant,
         user: UserId::from_u128(1),

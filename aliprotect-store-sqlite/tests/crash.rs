@@ -31,6 +31,7 @@ use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::right::RightDecider;
 use aliprotect_core::store::prelude::*;
 use aliprotect_core::store::{CountBy, DomainEvent, GroupKey, Snapshot, StreamId, TimerKind};
+use aliprotect_core::testkit::engines::approve_right;
 use aliprotect_core::testkit::fixtures;
 use aliprotect_store_sqlite::SqliteStore;
 use parking_lot::Mutex;
@@ -78,11 +79,7 @@ async fn child(path: &str) -> Result<(), Failure> {
     );
     let tenant = fixtures::tenant();
     let right = RightId::new();
-    for (actor, command) in fixtures::approval_of(right, tenant, fixtures::trademark_package()) {
-        engine
-            .execute(Request::new(tenant, actor, Command::right(right, command)))
-            .await?;
-    }
+    approve_right(&engine, tenant, right).await?;
     let out = Arc::new(Mutex::new(std::io::stdout()));
     let mut tasks = Vec::new();
     for _ in 0..4 {

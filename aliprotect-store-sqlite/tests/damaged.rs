@@ -15,6 +15,7 @@ use aliprotect_core::party::Actor;
 use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::store::prelude::*;
 use aliprotect_core::store::{CountBy, StreamId};
+use aliprotect_core::testkit::engines::approve_right;
 use aliprotect_core::testkit::fixtures;
 use aliprotect_core::text::Text;
 use aliprotect_store_sqlite::SqliteStore;
@@ -49,15 +50,7 @@ async fn original(path: &std::path::Path) -> Vec<u8> {
             MarketplacePolicy::alibaba_ipp(),
         );
         for ((tenant, right, complaint), mark) in tenants().into_iter().zip(MARKS) {
-            let mut package = fixtures::trademark_package();
-            package.holder.tenant = tenant;
-            for (actor, command) in fixtures::approval_of(right, tenant, package) {
-                let command = Command::right(right, command);
-                engine
-                    .execute(Request::new(tenant, actor, command))
-                    .await
-                    .unwrap();
-            }
+            approve_right(&engine, tenant, right).await.unwrap();
             let url = format!(
                 "https://www.alibaba.com/product-detail/Buds_{}.html",
                 1_600_000_000 + complaint.as_uuid().as_u128()

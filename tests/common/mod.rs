@@ -2,54 +2,19 @@
 //! and a notifier that records what it is given.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use aliprotect::clock::ManualClock;
 use aliprotect::engine::{Command, Engine, EngineError, Request};
 use aliprotect::ids::{ComplaintId, FilingId, RightId, TenantId};
-use aliprotect::notify::{MessageId, Notification, Notifier, NotifyError};
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store::Receipt;
 use aliprotect::store_memory::MemoryStore;
 use aliprotect::testkit::fixtures;
-use async_trait::async_trait;
 
-/// Records every delivery; can be told to fail the next N deliveries.
-#[derive(Default, Clone)]
-pub(crate) struct RecordingNotifier {
-    pub(crate) delivered: Arc<Mutex<Vec<(MessageId, Notification)>>>,
-    pub(crate) fail_next: Arc<Mutex<u32>>,
-}
-
-impl RecordingNotifier {
-    pub(crate) fn bodies(&self) -> Vec<aliprotect::notify::NotificationBody> {
-        self.delivered
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(_, n)| n.body.clone())
-            .collect()
-    }
-}
-
-#[async_trait]
-impl Notifier for RecordingNotifier {
-    async fn send(&self, id: &MessageId, notification: &Notification) -> Result<(), NotifyError> {
-        {
-            let mut fail = self.fail_next.lock().unwrap();
-            if *fail > 0 {
-                *fail -= 1;
-                return Err(NotifyError::temporary("receiver down"));
-            }
-        }
-        self.delivered
-            .lock()
-            .unwrap()
-            .push((id.clone(), notification.clone()));
-        Ok(())
-    }
-}
+pub(crate) use aliprotect::testkit::engines::RecordingNotifier;
+use aliprotect::testkit::engines::approve_right;
 
 pub(crate) type TestEngine = Engine<Arc<MemoryStore>, RecordingNotifier, ManualClock>;
 
@@ -125,13 +90,9 @@ impl Harness {
     /// Registers the fixture trademark and walks it to approval.
     pub(crate) async fn approved_right(&self) -> RightId {
         let id = RightId::new();
-        for (actor, command) in
-            fixtures::approval_of(id, self.tenant, fixtures::trademark_package())
-        {
-            self.run(actor, Command::right(id, command))
-                .await
-                .unwrap_or_else(|e| panic!("approval step failed: {e}"));
-        }
+        approve_right(&self.engine, self.tenant, id)
+            .await
+            .unwrap_or_else(|e| panic!("approval step failed: {e}"));
         id
     }
 

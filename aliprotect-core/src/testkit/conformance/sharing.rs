@@ -3,9 +3,8 @@
 //! visibility across handles, and racing duplicate requests.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Notify;
 
@@ -14,7 +13,7 @@ use crate::clock::ManualClock;
 use crate::complaint::{ComplaintChange, ComplaintCommand, FollowUpKind};
 use crate::engine::{Command, Engine, Request};
 use crate::ids::{ComplaintId, RightId, TenantId, WorkerId};
-use crate::notify::{MessageId, Notification, Notifier, NotifyError};
+use crate::notify::MessageId;
 use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
 use crate::store::ReadModelExt;
@@ -22,6 +21,7 @@ use crate::store::{
     CountBy, DomainEvent, FollowUpWork, IdempotencyKey, Lease, OutboxMessage, PendingWork, Receipt,
     Settlement, Snapshot, Store, StoreError, StreamId, Timer, TimerKind, WorkId,
 };
+use crate::testkit::engines::{RecordingNotifier, approve_right};
 use crate::testkit::fixtures;
 
 /// Two tenants using the same stream id keep everything apart: events, snapshots, outbox
@@ -512,29 +512,12 @@ pub async fn two_handles(first: &dyn Store, second: &dyn Store) {
     );
 }
 
-/// Records deliveries, shared by the engines of a check.
-#[derive(Clone, Default)]
-pub(super) struct Recording {
-    delivered: Arc<Mutex<Vec<MessageId>>>,
-}
-
-#[async_trait]
-impl Notifier for Recording {
-    async fn send(&self, id: &MessageId, _: &Notification) -> Result<(), NotifyError> {
-        self.delivered
-            .lock()
-            .map_err(|_| NotifyError::temporary("poisoned"))?
-            .push(id.clone());
-        Ok(())
-    }
-}
-
-pub(super) type CheckEngine<S> = Engine<Arc<S>, Recording, ManualClock>;
+pub(super) type CheckEngine<S> = Engine<Arc<S>, RecordingNotifier, ManualClock>;
 
 pub(super) fn engine<S: Store>(
     store: &Arc<S>,
     clock: &ManualClock,
-    notifier: &Recording,
+    notifier: &RecordingNotifier,
 ) -> CheckEngine<S> {
     Engine::new(
         Arc::clone(store),
@@ -546,20 +529,10 @@ pub(super) fn engine<S: Store>(
 
 /// A fresh tenant with an approved right.
 pub(super) async fn approved_right<S: Store>(engine: &CheckEngine<S>) -> (TenantId, RightId) {
-    let tenant = TenantId::new();
-    let right = RightId::new();
-    let mut package = fixtures::trademark_package();
-    package.holder.tenant = tenant;
-    for (actor, command) in fixtures::approval_of(right, tenant, package) {
-        let actor = match actor {
-            Actor::HolderUser { user, .. } => Actor::HolderUser { tenant, user },
-            other => other,
-        };
-        engine
-            .execute(Request::new(tenant, actor, Command::right(right, command)))
-            .await
-            .expect("approval story");
-    }
+    let (tenant, right) = (TenantId::new(), RightId::new());
+    approve_right(engine, tenant, right)
+        .await
+        .expect("approval story");
     (tenant, right)
 }
 
@@ -603,7 +576,7 @@ async fn accepted_complaints<S: Store>(
 pub async fn engines_share_work<S: Store>(store: S) {
     let store = Arc::new(store);
     let clock = ManualClock::at(fixtures::now());
-    let notifier = Recording::default();
+    let notifier = RecordingNotifier::default();
     let (a, b) = (
         engine(&store, &clock, &notifier),
         engine(&store, &clock, &notifier),
@@ -642,14 +615,10 @@ pub async fn engines_share_work<S: Store>(store: S) {
             break;
         }
     }
-    let delivered = notifier
-        .delivered
-        .lock()
-        .map(|d| d.clone())
-        .unwrap_or_default();
+    let delivered = notifier.delivered().into_iter().map(|(id, _)| id);
     let mut seen: BTreeMap<MessageId, usize> = BTreeMap::new();
     let ours = |id: &MessageId| id.tenant == tenant && matches!(id.stream, StreamId::Complaint(_));
-    for id in delivered.into_iter().filter(ours) {
+    for id in delivered.filter(ours) {
         *seen.entry(id).or_default() += 1;
     }
     assert!(
@@ -668,7 +637,7 @@ pub async fn engines_share_work<S: Store>(store: S) {
 pub async fn racing_idempotent_requests<S: Store>(store: S) {
     let store = Arc::new(store);
     let clock = ManualClock::at(fixtures::now());
-    let notifier = Recording::default();
+    let notifier = RecordingNotifier::default();
     let engine = engine(&store, &clock, &notifier);
     let (tenant, ids) = accepted_complaints(&engine, 1).await;
     let id = ids[0];
@@ -712,7 +681,7 @@ pub async fn racing_idempotent_requests<S: Store>(store: S) {
 /// opened twice calls it with two handles.
 pub async fn two_engines_on_two_handles<S: Store>(first: S, second: S) {
     let clock = ManualClock::at(fixtures::now());
-    let notifier = Recording::default();
+    let notifier = RecordingNotifier::default();
     let (a, b) = (
         engine(&Arc::new(first), &clock, &notifier),
         engine(&Arc::new(second), &clock, &notifier),
@@ -829,7 +798,7 @@ pub async fn inconsistent_commits_are_refused(store: &dyn Store) {
 /// through `second` at once, without waiting for its poll.
 pub async fn wake_ups_reach_idle_workers<S: Store>(first: S, second: S, wake: Arc<Notify>) {
     let clock = ManualClock::at(fixtures::now());
-    let notifier = Recording::default();
+    let notifier = RecordingNotifier::default();
     let (a, b) = (
         engine(&Arc::new(first), &clock, &notifier),
         engine(&Arc::new(second), &clock, &notifier),
@@ -839,13 +808,10 @@ pub async fn wake_ups_reach_idle_workers<S: Store>(first: S, second: S, wake: Ar
         .spawn_worker(std::time::Duration::from_secs(3600), Some(wake));
     // Let the worker's first look find nothing and go idle.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert!(
-        notifier.delivered.lock().expect("lock").is_empty(),
-        "nothing to deliver yet"
-    );
+    assert!(notifier.delivered().is_empty(), "nothing to deliver yet");
     accepted_complaints(&b, 1).await;
     let delivered = tokio::time::timeout(std::time::Duration::from_secs(30), async {
-        while notifier.delivered.lock().expect("lock").is_empty() {
+        while notifier.delivered().is_empty() {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     })

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::sharing::{CheckEngine, Recording, approved_right, engine};
+use super::sharing::{CheckEngine, approved_right, engine};
 use super::{Builder, futures_join};
 use crate::clock::ManualClock;
 use crate::complaint::{ComplaintCommand, ComplaintRule};
@@ -15,6 +15,7 @@ use crate::ids::{ComplaintId, RightId, StreamId, TenantId, UserId};
 use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
 use crate::store::{IdempotencyKey, Store, StoreError, UniqueKey, UniqueKeyChange};
+use crate::testkit::engines::RecordingNotifier;
 use crate::testkit::fixtures;
 
 /// A unique key is held by at most one stream of a tenant: a commit taking a key another
@@ -188,7 +189,7 @@ pub async fn stream_keys_walk_every_stream(store: &dyn Store) {
 /// handles of one database (processes share it the same way).
 pub async fn one_open_complaint_per_listing<S: Store>(handles: Vec<S>) {
     let clock = ManualClock::at(fixtures::now());
-    let notifier = Recording::default();
+    let notifier = RecordingNotifier::default();
     let engines: Vec<CheckEngine<S>> = handles
         .into_iter()
         .flat_map(|handle| {
@@ -278,7 +279,7 @@ fn filing(tenant: TenantId, right: RightId, id: ComplaintId, product: u64) -> Re
 pub async fn reused_keys_are_refused<S: Store>(store: S) {
     let store = Arc::new(store);
     let clock = ManualClock::at(fixtures::now());
-    let engine = engine(&store, &clock, &Recording::default());
+    let engine = engine(&store, &clock, &RecordingNotifier::default());
     let (tenant, right) = approved_right(&engine).await;
     let key = IdempotencyKey::new("batch1").expect("a key");
     let id = ComplaintId::new();
@@ -336,7 +337,7 @@ pub async fn reused_keys_are_refused<S: Store>(store: S) {
 pub async fn policy_kept_with_the_data<S: Store>(store: S) {
     let store = Arc::new(store);
     let clock = ManualClock::at(fixtures::now());
-    let notifier = Recording::default();
+    let notifier = RecordingNotifier::default();
     let alibaba = engine(&store, &clock, &notifier);
     approved_right(&alibaba).await;
     let mut other = MarketplacePolicy::dmca_style();

@@ -1,0 +1,91 @@
+//! What tests that drive an engine keep writing: a notifier that records what it is given
+//! (and fails when told to), and an approved right to file complaints on.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+
+use super::fixtures;
+use crate::clock::Clock;
+use crate::engine::{Command, Engine, EngineError, Request};
+use crate::ids::{RightId, TenantId};
+use crate::notify::{MessageId, Notification, NotificationBody, Notifier, NotifyError};
+use crate::store::Store;
+
+/// A notifier that records every delivery, and fails the next N when told to. Clones share
+/// one record, so a test keeps a clone and gives the engine another.
+///
+/// ```
+/// use aliprotect_core::notify::{Notification, Notifier};
+/// # use aliprotect_core::testkit::engines::RecordingNotifier;
+/// # async fn demo(id: aliprotect_core::notify::MessageId, notification: Notification) {
+/// let notifier = RecordingNotifier::default();
+/// notifier.fail_next(1);
+/// assert!(notifier.send(&id, &notification).await.is_err(), "told to fail once");
+/// assert!(notifier.send(&id, &notification).await.is_ok());
+/// assert_eq!(notifier.delivered().len(), 1);
+/// # }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RecordingNotifier {
+    delivered: Arc<Mutex<Vec<(MessageId, Notification)>>>,
+    failures_left: Arc<Mutex<u32>>,
+}
+
+impl RecordingNotifier {
+    /// Every delivery so far, in order, with its message id.
+    pub fn delivered(&self) -> Vec<(MessageId, Notification)> {
+        lock(&self.delivered).clone()
+    }
+
+    /// The bodies of every delivery so far, in order.
+    pub fn bodies(&self) -> Vec<NotificationBody> {
+        lock(&self.delivered)
+            .iter()
+            .map(|(_, notification)| notification.body.clone())
+            .collect()
+    }
+
+    /// Fails the next `count` deliveries with a temporary error (a receiver that is down).
+    pub fn fail_next(&self, count: u32) {
+        *lock(&self.failures_left) = count;
+    }
+}
+
+/// A poisoned lock only means another test thread panicked: the record is still whole.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[async_trait]
+impl Notifier for RecordingNotifier {
+    async fn send(&self, id: &MessageId, notification: &Notification) -> Result<(), NotifyError> {
+        {
+            let mut failures_left = lock(&self.failures_left);
+            if *failures_left > 0 {
+                *failures_left -= 1;
+                return Err(NotifyError::temporary("receiver down"));
+            }
+        }
+        lock(&self.delivered).push((id.clone(), notification.clone()));
+        Ok(())
+    }
+}
+
+/// Registers, submits and has the platform approve a trademark right `right` of `tenant`
+/// through `engine`: the steps of [`fixtures::approval_of`], the holder moved to `tenant`.
+/// The right to file complaints on, in one line.
+pub async fn approve_right<S: Store, N: Notifier, C: Clock>(
+    engine: &Engine<S, N, C>,
+    tenant: TenantId,
+    right: RightId,
+) -> Result<(), EngineError> {
+    let mut package = fixtures::trademark_package();
+    package.holder.tenant = tenant;
+    for (actor, command) in fixtures::approval_of(right, tenant, package) {
+        engine
+            .execute(Request::new(tenant, actor, Command::right(right, command)))
+            .await?;
+    }
+    Ok(())
+}
