@@ -47,26 +47,26 @@ mod read_model;
 mod sharing;
 mod timer_queue;
 mod trust;
+mod work_queue;
 
 pub use event_log::{
-    append_and_load, commit_atomicity, hostile_and_large_payloads, idempotency_keys,
-    optimistic_concurrency, stream_ordering,
+    append_and_load, commit_atomicity, commit_batch_members, hostile_and_large_payloads,
+    idempotency_keys, inconsistent_commits_are_refused, optimistic_concurrency, stream_ordering,
 };
 pub use index::find_and_count;
-pub use outbox::{dead_letters, outbox_claim_ack_retry};
+pub use outbox::{dead_letters, enqueue_outbox_once, outbox_claim_ack_retry};
 pub use read_model::{campaigns, powers_of_attorney, read_model_equals_replay, tenant_isolation};
-pub use timer_queue::timers_due_exactly_once;
+pub use timer_queue::{timer_claims, timers_due_exactly_once};
 
 pub use sharing::{
-    commit_batch_members, engines_share_work, enqueue_outbox_once,
-    inconsistent_commits_are_refused, pending_work, racing_idempotent_requests,
-    tenants_share_stream_ids, timer_claims, two_engines_on_two_handles, two_handles,
-    wake_ups_reach_idle_workers,
+    engines_share_work, racing_idempotent_requests, tenants_share_stream_ids,
+    two_engines_on_two_handles, two_handles, wake_ups_reach_idle_workers,
 };
 pub use trust::{
     one_open_complaint_per_listing, policy_kept_with_the_data, reused_keys_are_refused,
     stream_keys_walk_every_stream, unique_keys_hold_one_stream,
 };
+pub use work_queue::pending_work;
 
 /// What a backend supports beyond its event log ([`crate::store::EventLog`], always
 /// checked). A partial backend answers [`crate::store::StoreError::Unsupported`] for what it

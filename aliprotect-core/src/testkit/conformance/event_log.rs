@@ -2,21 +2,19 @@
 //! versions, idempotency keys and atomicity hold; hostile payloads round-trip.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
+use super::{Builder, futures_join, key, lease_until, message, record};
 use crate::complaint::{Complaint, ComplaintCommand, ComplaintStatus};
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::ids::{ComplaintId, TenantId};
 use crate::listing::Listing;
-use crate::store::ReadModelExt;
 use crate::store::{
-    CountBy, DomainEvent, Receipt, RequestFingerprint, Snapshot, Store, StoreError, StoredReceipt,
-    StreamId, Timer, TimerKind,
+    CountBy, DomainEvent, FollowUpWork, PendingWork, ReadModelExt, Receipt, RequestFingerprint,
+    Snapshot, Store, StoreError, StoredReceipt, StreamId, Timer, TimerKind, WorkId,
 };
 use crate::testkit::fixtures::{now, text};
 use crate::text::Text;
-
-use super::{Builder, futures_join, key, lease_until, message, record};
 
 /// A commit to a new stream is loaded back with version 1 and its snapshot; unknown streams
 /// load as `None` with an empty history.
@@ -330,4 +328,134 @@ pub async fn hostile_and_large_payloads(store: &dyn Store) {
         .await
         .expect("history");
     assert_eq!(history[0].event, commit.events[0], "event byte-exact");
+}
+
+/// In a batch, each commit stands alone: a conflicting one, a corrupt one (a snapshot of
+/// another stream) and one with a used idempotency key are refused with their own errors,
+/// and the others are written.
+pub async fn commit_batch_members(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let good = Builder::file(store, tenant).await;
+    let stale = Builder::file(store, tenant).await;
+    let corrupt = Builder::file(store, tenant).await;
+    let mut keyed = Builder::file(store, tenant).await;
+    let mut used = keyed.decide(ComplaintCommand::Submit);
+    used.receipt = Some(record(
+        key("batch-used"),
+        Receipt {
+            stream: keyed.stream(),
+            version: 2,
+            events: 1,
+        },
+    ));
+    store.commit(used.clone()).await.expect("commit");
+    keyed.applied(&used);
+    let fresh = Builder::new(tenant);
+    let fresh_filing = fresh.filing();
+
+    let first = good.decide(ComplaintCommand::Submit);
+    let mut conflicting = stale.decide(ComplaintCommand::Submit);
+    conflicting.expected_version = 5;
+    let mut wrong = corrupt.decide(ComplaintCommand::Submit);
+    wrong.snapshot = first.snapshot.clone();
+    let mut reused = keyed.decide(ComplaintCommand::Accept);
+    reused.receipt = Some(record(
+        key("batch-used"),
+        Receipt {
+            stream: keyed.stream(),
+            version: 3,
+            events: 1,
+        },
+    ));
+    let last = fresh.decide(ComplaintCommand::File(Box::new(fresh_filing)));
+    let results = store
+        .commit_batch(vec![
+            first.clone(),
+            conflicting,
+            wrong,
+            reused,
+            last.clone(),
+        ])
+        .await;
+    assert_eq!(results.len(), 5, "one result per commit, in order");
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert!(matches!(results[1], Err(StoreError::Conflict { .. })));
+    assert!(matches!(results[2], Err(StoreError::Corrupt { .. })));
+    assert!(matches!(
+        results[3],
+        Err(StoreError::DuplicateIdempotencyKey(_))
+    ));
+    assert!(results[4].is_ok(), "{:?}", results[4]);
+    let version = |stream| async move {
+        store
+            .load(tenant, stream)
+            .await
+            .expect("load")
+            .map(|l| l.version)
+    };
+    assert_eq!(version(good.stream()).await, Some(2));
+    assert_eq!(
+        version(stale.stream()).await,
+        Some(1),
+        "conflict wrote nothing"
+    );
+    assert_eq!(
+        version(corrupt.stream()).await,
+        Some(1),
+        "corrupt wrote nothing"
+    );
+    assert_eq!(
+        version(keyed.stream()).await,
+        Some(2),
+        "used key wrote nothing"
+    );
+    assert_eq!(version(fresh.stream()).await, Some(1));
+}
+
+/// A commit that does not hold together is refused as [`StoreError::Corrupt`], writing
+/// nothing: a snapshot of another tenant, a status change that does not match the snapshot,
+/// an outbox message of another tenant, pending work not keyed by the commit. Every backend
+/// refuses what [`crate::store::Commit::check`] refuses.
+pub async fn inconsistent_commits_are_refused(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let builder = Builder::file(store, tenant).await;
+    let stream = builder.stream();
+    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(9);
+    let good = builder.decide(ComplaintCommand::Submit);
+    let mut foreign_snapshot = good.clone();
+    foreign_snapshot.tenant = TenantId::new();
+    let mut wrong_status = good.clone();
+    wrong_status.status.after =
+        crate::store::StreamStatus::Complaint(crate::complaint::ComplaintStatus::ListingRemoved);
+    let mut foreign_message = good.clone();
+    foreign_message.outbox = vec![message(stream, 2, TenantId::new(), base)];
+    let mut misplaced_work = good.clone();
+    misplaced_work.work = Some(PendingWork {
+        id: WorkId {
+            tenant,
+            stream,
+            version: 7,
+        },
+        follow_up: FollowUpWork::ReleaseStaged {
+            right: builder.right.id,
+        },
+        lease: lease_until(base),
+    });
+    for (what, commit) in [
+        ("a snapshot of another tenant", foreign_snapshot),
+        ("a status change that does not match", wrong_status),
+        ("an outbox message of another tenant", foreign_message),
+        ("work not keyed by the commit", misplaced_work),
+    ] {
+        assert!(
+            matches!(store.commit(commit).await, Err(StoreError::Corrupt { .. })),
+            "{what} is refused as corrupt"
+        );
+    }
+    let loaded = store.load(tenant, stream).await.expect("load");
+    assert_eq!(loaded.map(|l| l.version), Some(1), "nothing was written");
+    store
+        .commit(good)
+        .await
+        .expect("the consistent commit goes through");
 }

@@ -4,12 +4,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::complaint::ComplaintCommand;
-use crate::ids::TenantId;
-use crate::store::{Commit, StatusChange, Store, Timer, TimerKind, UniqueKeyChange};
-use crate::testkit::fixtures::now;
-
 use super::{Builder, lease_until};
+use crate::complaint::ComplaintCommand;
+use crate::ids::{TenantId, WorkerId};
+use crate::store::{Commit, Lease, StatusChange, Store, Timer, TimerKind, UniqueKeyChange};
+use crate::testkit::fixtures::now;
 
 /// Timers are due at their time, not before; a commit replaces all of its stream's timers,
 /// so the commit that fires a timer removes it and it is never due twice.
@@ -148,4 +147,75 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
         .await
         .expect("due");
     assert!(limited.len() <= 1, "limit respected");
+}
+
+/// A stream's due timers are handed to one worker at a time: while its lease lasts nobody
+/// else gets them; when it runs out another worker takes them over; the stream's next
+/// commit ends the lease.
+pub async fn timer_claims(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let mut builder = Builder::file(store, tenant).await;
+    let stream = builder.stream();
+    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(6);
+    let mut submit = builder.decide(ComplaintCommand::Submit);
+    submit.timers = vec![Timer {
+        tenant,
+        stream,
+        kind: TimerKind::CheckBack,
+        due: base,
+    }];
+    store.commit(submit.clone()).await.expect("commit");
+    builder.applied(&submit);
+    let ours = |timers: Vec<Timer>| timers.into_iter().filter(|t| t.stream == stream).count();
+    let (first, second) = (WorkerId::new(), WorkerId::new());
+    let lease = |owner, at: DateTime<Utc>| Lease {
+        owner,
+        until: at + Duration::seconds(60),
+    };
+    let (a, b) = tokio::join!(
+        store.claim_timers(base, lease(first, base), 100),
+        store.claim_timers(base, lease(second, base), 100),
+    );
+    assert_eq!(
+        ours(a.expect("claim")) + ours(b.expect("claim")),
+        1,
+        "two workers claiming at once: exactly one gets the stream"
+    );
+    let during = base + Duration::seconds(30);
+    assert_eq!(
+        ours(
+            store
+                .claim_timers(during, lease(second, during), 100)
+                .await
+                .expect("claim")
+        ),
+        0,
+        "a live lease hides the timers"
+    );
+    let after = base + Duration::seconds(61);
+    assert_eq!(
+        ours(
+            store
+                .claim_timers(after, lease(second, after), 100)
+                .await
+                .expect("claim")
+        ),
+        1,
+        "an expired lease is taken over"
+    );
+    // The stream's next commit (keeping the timer) ends the lease at once.
+    let mut again = builder.decide(ComplaintCommand::Accept);
+    again.timers = submit.timers.clone();
+    store.commit(again.clone()).await.expect("commit");
+    builder.applied(&again);
+    assert_eq!(
+        ours(
+            store
+                .claim_timers(after, lease(first, after), 100)
+                .await
+                .expect("claim")
+        ),
+        1,
+        "a commit ends the claim on its stream"
+    );
 }
