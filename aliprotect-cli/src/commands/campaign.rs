@@ -3,16 +3,50 @@
 use aliprotect::campaign::{Campaign, CampaignCommand};
 use aliprotect::engine::Command;
 use aliprotect::ids::{CampaignId, RightId};
+use clap::Subcommand;
 
 use super::{id, text};
-use crate::cli::CampaignCommand as Args;
+use crate::cli::{PageArgs, WriteArgs};
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table};
 use crate::session::Session;
 
-pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(), CliError> {
+/// `campaign ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum CampaignSubcommand {
+    /// Start a campaign over some approved rights.
+    #[command(
+        after_help = "Examples:\n  aliprotect campaign create 'Spring sweep' --right 0193a1f4-... --auto-file-relistings"
+    )]
+    Create {
+        /// Its name.
+        name: String,
+        /// A right its complaints may rest on (repeat for several).
+        #[arg(long = "right", required = true)]
+        rights: Vec<String>,
+        /// File relistings of removed listings automatically on import.
+        #[arg(long)]
+        auto_file_relistings: bool,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// The client's campaigns.
+    #[command(
+        after_help = "Examples:\n  aliprotect campaign list\n  aliprotect campaign list --format csv"
+    )]
+    List {
+        #[command(flatten)]
+        page: PageArgs,
+    },
+}
+
+pub(crate) async fn run(
+    session: &Session,
+    out: &Output,
+    args: CampaignSubcommand,
+) -> Result<(), CliError> {
     match args {
-        Args::Create {
+        CampaignSubcommand::Create {
             name,
             rights,
             auto_file_relistings,
@@ -44,7 +78,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             ));
             Ok(())
         }
-        Args::List { page } => {
+        CampaignSubcommand::List { page } => {
             session.require_client().await?;
             let after: Option<aliprotect::ids::CampaignId> =
                 page.after.map(|a| super::id(&a, "campaign")).transpose()?;

@@ -11,18 +11,21 @@ use aliprotect::listing::Listing;
 use aliprotect::party::Actor;
 use aliprotect::store::StreamId;
 
+use self::args::ComplaintSubcommand as Args;
 use super::{id, text, words};
-use crate::cli::{ComplaintCommand as Args, FilingArgs, Reason};
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table, Tone};
 use crate::right_file::{evidence_argument, keep};
 use crate::session::Session;
 use aliprotect::store::ReadModelExt;
 
+mod args;
 pub(crate) mod history;
 mod import;
 mod record;
 mod statuses;
+
+pub(crate) use args::{ComplaintSubcommand, FilingArgs, ManyIds, Reason, RecordSubcommand};
 
 pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(), CliError> {
     match args {

@@ -4,13 +4,24 @@ use aliprotect::complaint::ComplaintStatus;
 use aliprotect::ids::{CampaignId, RightId};
 use aliprotect::metrics::Metrics;
 use aliprotect::store::{CountBy, GroupKey};
+use clap::Args;
 
 use super::complaint::{platform_shows, tone};
 use super::{id, words};
-use crate::cli::DashboardArgs;
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table, Tone};
 use crate::session::Session;
+
+/// `dashboard`.
+#[derive(Debug, Args)]
+pub(crate) struct DashboardArgs {
+    /// Only this campaign's complaints.
+    #[arg(long, conflicts_with = "right")]
+    pub(crate) campaign: Option<String>,
+    /// Only complaints resting on this right.
+    #[arg(long)]
+    pub(crate) right: Option<String>,
+}
 
 pub(crate) async fn run(
     session: &Session,

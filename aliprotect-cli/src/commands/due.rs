@@ -4,11 +4,22 @@ use aliprotect::calendar::BusinessCalendar;
 use aliprotect::clock::Clock;
 use aliprotect::store::{StreamId, TimerKind};
 use chrono::{DateTime, Duration, FixedOffset, Offset, Utc};
+use clap::Args;
 
-use crate::cli::DueArgs;
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table, Tone};
 use crate::session::Session;
+
+/// `due`.
+#[derive(Debug, Args)]
+pub(crate) struct DueArgs {
+    /// Only what falls due within this many days (default: everything pending).
+    #[arg(long, value_name = "DAYS")]
+    pub(crate) within: Option<u32>,
+    /// At most this many rows, soonest first.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub(crate) limit: usize,
+}
 
 pub(crate) async fn run(session: &Session, out: &Output, args: DueArgs) -> Result<(), CliError> {
     let engine = &session.engine;

@@ -33,7 +33,7 @@ pub(crate) fn text(value: &str, option: &str) -> Result<Text, CliError> {
 /// The ids given on the command line and in a file (one per line, `-` for standard input;
 /// blank lines and `#` comments skipped), in order, each once.
 pub(crate) fn many_ids<T: FromStr + PartialEq>(
-    ids: &crate::cli::ManyIds,
+    ids: &complaint::ManyIds,
     what: &str,
 ) -> Result<Vec<T>, CliError> {
     let mut texts: Vec<String> = ids.ids.clone();

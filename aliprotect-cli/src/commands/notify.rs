@@ -2,7 +2,7 @@
 //! until Ctrl-C, then stop cleanly (a message being sent is finished or left for next time;
 //! none is lost, and receivers drop repeats by message id).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,12 +10,25 @@ use aliprotect::notify::{CompositeNotifier, Notification, Notifier};
 use aliprotect::notify_email::{EmailConfig, EmailNotifier, Language, Recipient, SmtpSecurity};
 use aliprotect::notify_webhook::signature::Secret;
 use aliprotect::notify_webhook::{WebhookConfig, WebhookNotifier};
+use clap::Args;
 use serde::Deserialize;
 
-use crate::cli::{Global, NotifyArgs};
+use crate::cli::Global;
 use crate::error::CliError;
 use crate::output::Output;
 use crate::session::{Session, tenant_of};
+
+/// `notify`.
+#[derive(Debug, Args)]
+pub(crate) struct NotifyArgs {
+    /// The notification backends (TOML, as in the example below): any number of
+    /// `[[webhook]]` and `[[email]]` tables.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: PathBuf,
+    /// Seconds to wait between polls when nothing is pending.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub(crate) idle: u64,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

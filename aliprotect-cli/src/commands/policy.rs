@@ -1,15 +1,44 @@
 //! `aliprotect policy ...`: the platform's rules the data follows, changed only on purpose.
 
-use crate::cli::PolicyCommand as Args;
+use clap::Subcommand;
+
+use crate::cli::PolicyName;
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table};
 use crate::session::{self, Session, name_of_policy, operator};
 use crate::settings;
 
-pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(), CliError> {
+/// `policy ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PolicySubcommand {
+    /// The policy the data follows, who set it, when and why.
+    #[command(
+        after_help = "Examples:\n  aliprotect policy show\n  aliprotect policy show --format json"
+    )]
+    Show,
+    /// Change the policy of recorded data (deadlines already decided stay; check-backs,
+    /// reminders and watches are rescheduled). Recorded with who and why.
+    #[command(
+        after_help = "Examples:\n  aliprotect policy change --to dmca-style --reason 'Moved to a DMCA-style marketplace'"
+    )]
+    Change {
+        /// The new policy.
+        #[arg(long, value_enum)]
+        to: PolicyName,
+        /// Why (kept in the record).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+pub(crate) async fn run(
+    session: &Session,
+    out: &Output,
+    args: PolicySubcommand,
+) -> Result<(), CliError> {
     match args {
-        Args::Show => show(session, out).await,
-        Args::Change { to, reason } => {
+        PolicySubcommand::Show => show(session, out).await,
+        PolicySubcommand::Change { to, reason } => {
             let reason = session::reason(&reason)?;
             let target = session::engine_with(session, to)?;
             target.adopt_policy(operator(), reason).await?;

@@ -1,6 +1,6 @@
 //! `aliprotect right ...`: register, check, submit, and the platform's review.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use aliprotect::clock::Clock;
 use aliprotect::engine::Command;
@@ -8,17 +8,151 @@ use aliprotect::ids::RightId;
 use aliprotect::party::Actor;
 use aliprotect::right::{Fix, FixTarget, IpRight, RightCommand, RightStatus, SubmissionPackage};
 use chrono::{DateTime, Utc};
+use clap::Subcommand;
 
 use super::{id, text, words};
-use crate::cli::RightCommand as Args;
+use crate::cli::{PageArgs, WriteArgs};
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table, Tone};
 use crate::right_file::{evidence_argument, evidence_kind, keep, read_package};
 use crate::session::Session;
 
-pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(), CliError> {
+/// `right ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RightSubcommand {
+    /// Register a right from a TOML or JSON file (evidence hashed from disk).
+    #[command(
+        after_help = "Examples:\n  aliprotect right register acme-sound.toml\n\n\
+A right file (TOML):\n\
+  kind = \"trademark\"            # trademark | copyright | utility-patent | design-patent\n\
+  [holder]\n\
+  name = \"Acme Audio Ltd\"\n\
+  kind = \"company\"              # company | individual\n\
+  [registration]\n\
+  mark_name = \"ACME SOUND\"\n\
+  mark_type = \"combined\"        # word | figurative | combined\n\
+  registration_number = \"CN-41234567\"\n\
+  jurisdiction = \"CN\"\n\
+  registrant = \"Acme Audio Ltd\"\n\
+  classes = [9]\n\
+  registered_on = 2021-06-01\n\
+  expires_on = 2031-05-31\n\
+  [[evidence]]\n\
+  kind = \"trademark-certificate\"\n\
+  file = \"certificate.pdf\"      # relative to the right file\n\
+  [[evidence]]\n\
+  kind = \"articles-of-incorporation\"\n\
+  file = \"articles.pdf\""
+    )]
+    Register {
+        /// The right file (.toml or .json).
+        file: PathBuf,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Show every problem the platform would find in a right's package, at once.
+    #[command(
+        after_help = "Examples:\n  aliprotect right check acme-sound.toml\n  aliprotect right check 0193a1f4-..."
+    )]
+    Check {
+        /// A right file, or the id of a registered right.
+        right: String,
+    },
+    /// Replace a registered right's package with a corrected file.
+    #[command(after_help = "Examples:\n  aliprotect right amend 0193a1f4-... acme-sound.toml")]
+    Amend {
+        /// The right's id.
+        id: String,
+        /// The corrected right file.
+        file: PathBuf,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Submit a right to the platform (refused with the list of problems if incomplete).
+    #[command(after_help = "Examples:\n  aliprotect right submit 0193a1f4-...")]
+    Submit {
+        /// The right's id.
+        id: String,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Record the platform's review: approved, or rejected with its reason verbatim.
+    #[command(
+        after_help = "Examples:\n  aliprotect right review 0193a1f4-... --approve\n  \
+aliprotect right review 0193a1f4-... --reject 'The certificate scan is not legible.' \\\n      \
+--fix 'trademark-certificate: upload a colour scan'"
+    )]
+    Review {
+        /// The right's id.
+        id: String,
+        /// The platform approved the right.
+        #[arg(long, conflicts_with = "reject", required_unless_present = "reject")]
+        approve: bool,
+        /// The platform rejected it, with this reason (copied verbatim).
+        #[arg(long, value_name = "REASON")]
+        reject: Option<String>,
+        /// What the platform asks to fix: `DOCUMENT-KIND: instruction`, or an instruction
+        /// alone about the registration. Repeat for several.
+        #[arg(long, value_name = "FIX", requires = "reject")]
+        fix: Vec<String>,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Record a renewal: the new expiry date and the renewal certificate.
+    #[command(
+        after_help = "Examples:\n  aliprotect right renew 0193a1f4-... --expires-on 2041-05-31 --document renewal-document=renewal.pdf"
+    )]
+    Renew {
+        /// The right's id.
+        id: String,
+        /// The new expiry date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        expires_on: String,
+        /// The renewal certificate: `KIND=PATH` (renewal-document, or a new
+        /// registration certificate).
+        #[arg(long, value_name = "KIND=PATH")]
+        document: String,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Withdraw a right (no more complaints rest on it).
+    #[command(
+        after_help = "Examples:\n  aliprotect right withdraw 0193a1f4-... --reason 'Sold the mark'"
+    )]
+    Withdraw {
+        /// The right's id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// The client's rights with their status and submission attempts.
+    #[command(
+        after_help = "Examples:\n  aliprotect right list\n  aliprotect right list --format csv"
+    )]
+    List {
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// One right: its registration, status, attempts and the last rejection.
+    #[command(
+        after_help = "Examples:\n  aliprotect right show 0193a1f4-...\n  aliprotect right show 0193a1f4-... --format json"
+    )]
+    Show {
+        /// The right's id.
+        id: String,
+    },
+}
+
+pub(crate) async fn run(
+    session: &Session,
+    out: &Output,
+    args: RightSubcommand,
+) -> Result<(), CliError> {
     match args {
-        Args::Register { file, write } => {
+        RightSubcommand::Register { file, write } => {
             let key = write.idempotency_key.as_deref();
             let (package, documents) = read_package(&file, session.tenant)?;
             keep(session, &documents).await?;
@@ -47,7 +181,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             }
             Ok(())
         }
-        Args::Check { right } => {
+        RightSubcommand::Check { right } => {
             let (package, right_id) = if Path::new(&right).is_file() {
                 (
                     read_package(Path::new(&right), session.tenant)?.0,
@@ -59,7 +193,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             };
             check(out, &package, right_id, session.engine.read().clock().now())
         }
-        Args::Amend {
+        RightSubcommand::Amend {
             id: right,
             file,
             write,
@@ -81,7 +215,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             }
             Ok(())
         }
-        Args::Submit { id: right, write } => {
+        RightSubcommand::Submit { id: right, write } => {
             let right = id(&right, "right")?;
             let key = write.idempotency_key.as_deref();
             session
@@ -96,7 +230,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             out.note("Submitted. Record the platform's answer with `aliprotect right review`.");
             Ok(())
         }
-        Args::Review {
+        RightSubcommand::Review {
             id: right,
             approve,
             reject,
@@ -128,7 +262,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
                 .await?;
             out.table(&rights_table([&load(session, right).await?]))
         }
-        Args::Renew {
+        RightSubcommand::Renew {
             id: right,
             expires_on,
             document,
@@ -155,7 +289,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             ));
             Ok(())
         }
-        Args::Withdraw {
+        RightSubcommand::Withdraw {
             id: right,
             reason,
             write,
@@ -169,7 +303,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
                 .await?;
             out.table(&rights_table([&load(session, right).await?]))
         }
-        Args::List { page } => {
+        RightSubcommand::List { page } => {
             session.require_client().await?;
             let after: Option<RightId> = page.after.map(|a| id(&a, "right")).transpose()?;
             let rights = session.engine.read().rights(session.tenant).await?;
@@ -179,7 +313,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
                 .take(page.limit);
             out.table(&rights_table(shown))
         }
-        Args::Show { id: right } => {
+        RightSubcommand::Show { id: right } => {
             let state = load(session, id(&right, "right")?).await?;
             out.table(&details(&state))
         }

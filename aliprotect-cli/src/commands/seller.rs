@@ -2,19 +2,47 @@
 //! operation (networks, from contact data the user collected).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use aliprotect::marketplace::Marketplace;
 use aliprotect::sellers::{SellerContact, SellerKey, seller_networks};
+use clap::Subcommand;
 use serde::Deserialize;
 
-use crate::cli::SellerCommand as Args;
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table, Tone};
 use crate::session::Session;
 
-pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(), CliError> {
-    let Args::List {
+/// `seller ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SellerSubcommand {
+    /// Sellers by removals, repeat infringers flagged, with their network.
+    #[command(
+        after_help = "Examples:\n  aliprotect seller list\n  aliprotect seller list --repeat-only --format csv\n  \
+aliprotect seller list --contacts seller-contacts.csv\n\n\
+A contacts file is CSV with a header: `seller` (required), `marketplace` (default\n\
+alibaba.com), `email`, `phone`, `store_name`; one row per contact, as many per seller as\n\
+found. Sellers sharing an email, a phone or a store name form a network."
+    )]
+    List {
+        /// Only repeat infringers.
+        #[arg(long)]
+        repeat_only: bool,
+        /// Sellers' contact data (CSV): sellers sharing any of it are shown as one network.
+        #[arg(long, value_name = "FILE")]
+        contacts: Option<PathBuf>,
+        /// At most this many sellers.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        limit: usize,
+    },
+}
+
+pub(crate) async fn run(
+    session: &Session,
+    out: &Output,
+    args: SellerSubcommand,
+) -> Result<(), CliError> {
+    let SellerSubcommand::List {
         repeat_only,
         contacts,
         limit,

@@ -12,12 +12,35 @@ use aliprotect::probe::{ListingProbe, ProbeFinding};
 use aliprotect::probe_http::{HttpProbe, HttpProbeConfig};
 use aliprotect::store::TimerKind;
 use async_trait::async_trait;
+use clap::Args;
 
-use crate::cli::TickArgs;
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table};
 use crate::progress::Progress;
 use crate::session::Session;
+
+/// `tick`.
+#[derive(Debug, Args)]
+pub(crate) struct TickArgs {
+    /// Check each due listing over HTTP and record what is found.
+    #[arg(long)]
+    pub(crate) probe: bool,
+    /// Text that, found in a listing page, means it was removed (repeat for several).
+    #[arg(long, value_name = "TEXT", requires = "probe")]
+    pub(crate) removed_marker: Vec<String>,
+    /// Fetch listings through this base URL (a scraping gateway) instead of the
+    /// marketplace: a listing is fetched as URL/HOST/PATH, with its own host and path.
+    #[arg(long, value_name = "URL", requires = "probe")]
+    pub(crate) probe_via: Option<String>,
+    /// Seconds between two requests to one host.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 2.0,
+        requires = "probe"
+    )]
+    pub(crate) probe_interval: f64,
+}
 
 pub(crate) async fn run(session: &Session, out: &Output, args: TickArgs) -> Result<(), CliError> {
     if !args.probe {

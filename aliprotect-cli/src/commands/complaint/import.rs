@@ -7,8 +7,8 @@ use aliprotect::engine::IntakeReport;
 use aliprotect::intake::{CsvOptions, DuplicateOf, IntakeFormat, IntakeRequest};
 use aliprotect::marketplace::Marketplace;
 
+use super::FilingArgs;
 use super::{id, reason_of, text};
-use crate::cli::FilingArgs;
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table};
 use crate::progress::Progress;

@@ -6,8 +6,8 @@ use aliprotect::engine::Command;
 use aliprotect::ids::ComplaintId;
 use aliprotect::party::Actor;
 
+use super::{ManyIds, RecordSubcommand as RecordCommand};
 use super::{act, complaints_table, kept_evidence, load};
-use crate::cli::{ManyIds, RecordCommand};
 use crate::commands::{many_ids, text};
 use crate::error::CliError;
 use crate::output::Output;
