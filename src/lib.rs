@@ -60,6 +60,10 @@
 
 pub use aliprotect_core::*;
 
+/// The date and time types the API speaks (`chrono`), so that embedders use the same
+/// version.
+pub use chrono;
+
 /// The in-memory backend (feature `memory`).
 #[cfg(feature = "memory")]
 pub use aliprotect_store_memory as store_memory;
