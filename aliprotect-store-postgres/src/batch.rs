@@ -21,13 +21,7 @@ use crate::wake::WAKE_CHANNEL;
 static SQL: LazyLock<String> = LazyLock::new(|| {
     let written = "u.idx IN (SELECT idx FROM written)";
     format!(
-        "WITH inpx AS (
-    INSERT INTO stream_index (tenant, name, value, kind, stream)
-    SELECT ok.tenant, u.name, u.value, ok.kind, ok.stream
-    FROM unnest($56::int4[], $57::text[], $58::text[]) AS u(idx, name, value)
-    JOIN ok USING (idx)
-    ON CONFLICT DO NOTHING),
-ut AS (
+        "WITH input AS (
     SELECT * FROM unnest($1::int4[], $2::uuid[], $3::int2[], $4::uuid[], $5::int8[],
         $6::int8[], $7::int2[], $8::text[], $9::text[], $10::timestamptz[], $11::text[],
         $12::int8[], $13::int4[], $14::text[], $15::uuid[], $16::timestamptz[], $17::bool[],
@@ -291,6 +285,12 @@ impl<'a> Columns<'a> {
 }
 
 const SCHEMA: i32 = DomainEvent::SCHEMA_VERSION as i32;
+
+/// The group statement and its parameter types.
+#[cfg(test)]
+pub(crate) fn statement() -> (&'static str, &'static [Type]) {
+    (&SQL, &TYPES)
+}
 
 /// Writes `commits`, to distinct streams, with one statement; returns their outcomes in
 /// order.

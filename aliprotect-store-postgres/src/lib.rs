@@ -45,6 +45,8 @@ mod lone;
 mod prepare;
 mod queries;
 mod schema;
+#[cfg(test)]
+mod statement_tests;
 mod tallies;
 pub mod test_server;
 mod wake;

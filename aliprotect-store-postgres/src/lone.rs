@@ -254,6 +254,37 @@ const COMMIT_TYPES: [Type; 24] = [
 
 const SCHEMA: i32 = DomainEvent::SCHEMA_VERSION as i32;
 
+/// The parameter types of every lone statement.
+#[cfg(test)]
+pub(crate) fn types() -> &'static [Type] {
+    &TYPES
+}
+
+/// The statement of every shape a commit can have (all 2^13 are few enough to prepare),
+/// each with its shape for the message of a test.
+#[cfg(test)]
+pub(crate) fn every_shape() -> impl Iterator<Item = (String, String)> {
+    (0u32..1 << 13).map(|bits| {
+        let on = |bit: u32| bits & (1 << bit) != 0;
+        let shape = Shape {
+            new_stream: on(0),
+            receipt: on(1),
+            events: on(2),
+            outbox: on(3),
+            work: on(4),
+            timers: on(5),
+            counts: on(6),
+            groups: on(7),
+            hours: on(8),
+            wake: on(9),
+            take: on(10),
+            release: on(11),
+            index: on(12),
+        };
+        (format!("{shape:?}"), shape.sql())
+    })
+}
+
 /// Writes one commit.
 pub(crate) async fn write(
     client: &Object,

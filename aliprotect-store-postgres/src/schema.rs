@@ -262,19 +262,29 @@ async fn check_ours(tx: &Transaction<'_>) -> Result<(), ConnectError> {
 /// A stream row's tenant, kind and stream, and its snapshot.
 type StreamRow = (uuid::Uuid, i16, uuid::Uuid, Snapshot);
 
-/// The stream rows `sql` selects (tenant, kind, stream, snapshot as text) whose snapshot
-/// can be read, decoded: what a backfill computes keys from. A row whose snapshot cannot be
-/// read gets no key (it is reported as corrupt when read, as before).
-async fn readable_snapshots(
+/// Stream rows read per page by a backfill: a large database is never in memory at once.
+const BACKFILL_PAGE: i64 = 1_000;
+
+/// The page of stream rows (of `kind` only, when given) after `after` in key order whose
+/// snapshot can be read, decoded, and the key of the page's last row (`None`: no rows left).
+/// A row whose snapshot cannot be read gets no key (it is reported as corrupt when read, as
+/// before).
+async fn snapshot_page(
     tx: &Transaction<'_>,
-    sql: &str,
-    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-) -> Result<Vec<StreamRow>, ConnectError> {
+    kind: Option<i16>,
+    after: (uuid::Uuid, i16, uuid::Uuid),
+) -> Result<(Vec<StreamRow>, Option<(uuid::Uuid, i16, uuid::Uuid)>), ConnectError> {
     let rows = tx
-        .query(sql, params)
+        .query(
+            "SELECT tenant, kind, stream, snapshot::text FROM streams
+             WHERE (tenant, kind, stream) > ($1, $2, $3) AND ($4::int2 IS NULL OR kind = $4)
+             ORDER BY tenant, kind, stream LIMIT $5",
+            &[&after.0, &after.1, &after.2, &kind, &BACKFILL_PAGE],
+        )
         .await
         .map_err(ConnectError::Migration)?;
     let mut readable = Vec::with_capacity(rows.len());
+    let mut last = None;
     for row in &rows {
         let (tenant, kind, stream, json): (uuid::Uuid, i16, uuid::Uuid, String) = (
             row.try_get(0).map_err(ConnectError::Migration)?,
@@ -282,6 +292,7 @@ async fn readable_snapshots(
             row.try_get(2).map_err(ConnectError::Migration)?,
             row.try_get(3).map_err(ConnectError::Migration)?,
         );
+        last = Some((tenant, kind, stream));
         match serde_json::from_str::<Snapshot>(&json) {
             Ok(snapshot) => readable.push((tenant, kind, stream, snapshot)),
             Err(error) => {
@@ -289,51 +300,70 @@ async fn readable_snapshots(
             }
         }
     }
-    Ok(readable)
+    Ok((readable, last))
 }
+
+/// Before every stream key: kinds start at 0.
+const FIRST: (uuid::Uuid, i16, uuid::Uuid) = (uuid::Uuid::nil(), -1, uuid::Uuid::nil());
 
 /// Fills the unique keys from the open complaints' snapshots (where two share a listing,
-/// the smaller id keeps the key).
+/// the first in key order keeps the key), a page at a time, one statement per page.
 async fn backfill_unique_keys(tx: &Transaction<'_>) -> Result<(), ConnectError> {
-    let complaints = readable_snapshots(
-        tx,
-        "SELECT tenant, kind, stream, snapshot::text FROM streams WHERE kind = $1
-         ORDER BY tenant, stream",
-        &[&i16::from(columns::KIND_COMPLAINT)],
-    )
-    .await?;
-    for (tenant, kind, stream, snapshot) in complaints {
-        for key in snapshot.unique_keys() {
-            tx.execute(
-                "INSERT INTO unique_keys (tenant, key, kind, stream) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (tenant, key) DO NOTHING",
-                &[&tenant, &key.as_str(), &kind, &stream],
-            )
-            .await
-            .map_err(ConnectError::Migration)?;
+    let complaint = Some(i16::from(columns::KIND_COMPLAINT));
+    let mut after = FIRST;
+    loop {
+        let (page, last) = snapshot_page(tx, complaint, after).await?;
+        let Some(last) = last else {
+            return Ok(());
+        };
+        after = last;
+        let (mut tenants, mut keys, mut kinds, mut streams) = (vec![], vec![], vec![], vec![]);
+        for (tenant, kind, stream, snapshot) in page {
+            for key in snapshot.unique_keys() {
+                tenants.push(tenant);
+                keys.push(key.as_str().to_owned());
+                kinds.push(kind);
+                streams.push(stream);
+            }
         }
+        tx.execute(
+            "INSERT INTO unique_keys (tenant, key, kind, stream)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int2[], $4::uuid[])
+             ON CONFLICT (tenant, key) DO NOTHING",
+            &[&tenants, &keys, &kinds, &streams],
+        )
+        .await
+        .map_err(ConnectError::Migration)?;
     }
-    Ok(())
 }
 
-/// Fills the index from every stream's snapshot.
+/// Fills the index from every stream's snapshot, a page at a time, one statement per page.
 async fn backfill_index(tx: &Transaction<'_>) -> Result<(), ConnectError> {
-    let streams = readable_snapshots(
-        tx,
-        "SELECT tenant, kind, stream, snapshot::text FROM streams",
-        &[],
-    )
-    .await?;
-    for (tenant, kind, stream, snapshot) in streams {
-        for key in snapshot.index_keys() {
-            tx.execute(
-                "INSERT INTO stream_index (tenant, name, value, kind, stream)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                &[&tenant, &key.name.as_str(), &key.value, &kind, &stream],
-            )
-            .await
-            .map_err(ConnectError::Migration)?;
+    let mut after = FIRST;
+    loop {
+        let (page, last) = snapshot_page(tx, None, after).await?;
+        let Some(last) = last else {
+            return Ok(());
+        };
+        after = last;
+        let (mut tenants, mut names, mut values) = (vec![], vec![], vec![]);
+        let (mut kinds, mut streams) = (vec![], vec![]);
+        for (tenant, kind, stream, snapshot) in page {
+            for key in snapshot.index_keys() {
+                tenants.push(tenant);
+                names.push(key.name.as_str());
+                values.push(key.value);
+                kinds.push(kind);
+                streams.push(stream);
+            }
         }
+        tx.execute(
+            "INSERT INTO stream_index (tenant, name, value, kind, stream)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int2[], $5::uuid[])
+             ON CONFLICT DO NOTHING",
+            &[&tenants, &names, &values, &kinds, &streams],
+        )
+        .await
+        .map_err(ConnectError::Migration)?;
     }
-    Ok(())
 }

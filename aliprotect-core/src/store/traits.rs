@@ -187,9 +187,10 @@ pub trait WorkQueue: Send + Sync + 'static {
 pub trait ReadModel: Send + Sync + 'static {
     /// The tenant's streams `query` asks for ([`Find`]: one kind; with one index key and
     /// in one status when given), with their snapshots, in stream order ([`StreamId`]'s
-    /// `Ord`: ids by their UUID bytes) after `query.after`, at most `query.limit`: paging
-    /// with the last stream of a page as the next page's `after` visits every stream that
-    /// existed throughout the walk exactly once.
+    /// `Ord`: ids by their UUID bytes) after `query.after`: `query.limit` of them while that
+    /// many remain (a shorter page is the last), so paging with the last stream of a page
+    /// as the next page's `after` visits every stream that existed throughout the walk
+    /// exactly once.
     async fn find(
         &self,
         tenant: TenantId,

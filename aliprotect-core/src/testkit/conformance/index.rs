@@ -50,6 +50,10 @@ pub async fn find_and_count(store: &dyn Store) {
         }
         let found = store.find(tenant, &page).await.expect("find");
         assert!(found.len() <= 3, "a page holds at most its limit");
+        assert!(
+            found.len() == 3 || seen.len() + found.len() == expected.len(),
+            "a page short of its limit is the last one"
+        );
         let Some((last, _)) = found.last() else {
             break;
         };

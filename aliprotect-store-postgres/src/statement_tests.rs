@@ -1,0 +1,31 @@
+//! The write statements prepare against the schema: every group statement, and the lone
+//! statement of every shape a commit can have. A statement that does not prepare is not
+//! caught by the conformance suite, because a group whose statement fails is written one
+//! commit at a time (only slower), and a lone shape fails only for the commits of that shape.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::OnceLock;
+
+use crate::PostgresStore;
+use crate::test_server::TestServer;
+
+fn server() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| TestServer::start().unwrap_or_else(|e| panic!("{e}")))
+}
+
+#[tokio::test]
+async fn every_write_statement_prepares_against_the_schema() {
+    let url = server().create_database().await.unwrap();
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let client = store.client().await.unwrap();
+    let (sql, types) = crate::batch::statement();
+    if let Err(error) = client.prepare_typed(sql, types).await {
+        panic!("the group statement does not prepare: {error}");
+    }
+    for (shape, sql) in crate::lone::every_shape() {
+        if let Err(error) = client.prepare_typed(&sql, crate::lone::types()).await {
+            panic!("the lone statement of {shape} does not prepare: {error}");
+        }
+    }
+}
