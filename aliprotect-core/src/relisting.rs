@@ -155,7 +155,7 @@ impl RemovedListings {
         )
     }
 
-    /// The index of listings removed under one right, as [`crate::store::ReadModel::removed_listings`]
+    /// The index of listings removed under one right, as [`crate::store::ReadModelExt::removed_listings`]
     /// returns them.
     pub fn from_removed(removed: impl IntoIterator<Item = RemovedListing>) -> Self {
         let mut index = Self::default();
