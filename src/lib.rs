@@ -93,6 +93,44 @@ pub use aliprotect_probe_http as probe_http;
 #[cfg(feature = "evidence")]
 pub use aliprotect_evidence as evidence_stores;
 
+/// What an embedder uses in most files, in one import: the engine and its requests, the ids,
+/// the actors, the commands of rights and complaints, a listing, the policy, the store and
+/// notifier traits and their simplest implementations.
+///
+/// ```
+/// use aliprotect::prelude::*;
+///
+/// # async fn demo() -> Result<(), EngineError> {
+/// let engine = Engine::new(MemoryStore::new(), DiscardNotifier, SystemClock, MarketplacePolicy::alibaba_ipp());
+/// let tenant = TenantId::new();
+/// assert!(engine.read().rights(tenant).await?.is_empty());
+/// # Ok(()) }
+/// ```
+pub mod prelude {
+    pub use aliprotect_core::clock::{Clock, SystemClock};
+    pub use aliprotect_core::complaint::{
+        Complaint, ComplaintCommand, ComplaintFiling, ComplaintReason, ComplaintStatus,
+    };
+    pub use aliprotect_core::engine::{Command, Engine, EngineConfig, EngineError, Request};
+    pub use aliprotect_core::ids::{
+        CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId, UserId,
+    };
+    pub use aliprotect_core::listing::Listing;
+    pub use aliprotect_core::notify::{DiscardNotifier, Notifier};
+    pub use aliprotect_core::party::Actor;
+    pub use aliprotect_core::policy::MarketplacePolicy;
+    pub use aliprotect_core::right::{IpRight, RightCommand, RightStatus, SubmissionPackage};
+    pub use aliprotect_core::store::{ReadModelExt, Store};
+    pub use aliprotect_core::text::Text;
+
+    /// The in-memory backend's store (feature `memory`).
+    #[cfg(feature = "memory")]
+    pub use aliprotect_store_memory::MemoryStore;
+    /// The SQLite backend's store (feature `sqlite`).
+    #[cfg(feature = "sqlite")]
+    pub use aliprotect_store_sqlite::SqliteStore;
+}
+
 /// The README's embedding example, compiled and run as a doc test so that it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
