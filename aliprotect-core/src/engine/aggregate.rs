@@ -40,10 +40,7 @@ impl Aggregate for RightDecider {
         Snapshot::Right(Arc::new(item))
     }
     fn item(snapshot: Snapshot) -> Option<Arc<IpRight>> {
-        match snapshot {
-            Snapshot::Right(item) => Some(item),
-            _ => None,
-        }
+        snapshot.into_right()
     }
 }
 
@@ -59,10 +56,7 @@ impl Aggregate for ComplaintDecider {
         Snapshot::Complaint(Arc::new(item))
     }
     fn item(snapshot: Snapshot) -> Option<Arc<Complaint>> {
-        match snapshot {
-            Snapshot::Complaint(item) => Some(item),
-            _ => None,
-        }
+        snapshot.into_complaint()
     }
     fn holds_unique_keys(item: &Complaint) -> bool {
         item.holds_unique_keys()
@@ -81,10 +75,7 @@ impl Aggregate for PowerDecider {
         Snapshot::Power(Arc::new(item))
     }
     fn item(snapshot: Snapshot) -> Option<Arc<Power>> {
-        match snapshot {
-            Snapshot::Power(item) => Some(item),
-            _ => None,
-        }
+        snapshot.into_power()
     }
 }
 
@@ -100,9 +91,6 @@ impl Aggregate for CampaignDecider {
         Snapshot::Campaign(Arc::new(item))
     }
     fn item(snapshot: Snapshot) -> Option<Arc<Campaign>> {
-        match snapshot {
-            Snapshot::Campaign(item) => Some(item),
-            _ => None,
-        }
+        snapshot.into_campaign()
     }
 }

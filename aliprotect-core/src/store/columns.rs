@@ -5,7 +5,7 @@
 
 use uuid::Uuid;
 
-use super::{Snapshot, StoreError, StreamId, StreamStatus, Timer, TimerKind};
+use super::{Snapshot, StoreError, StreamId, StreamKind, StreamStatus, Timer, TimerKind};
 use crate::complaint::ComplaintStatus;
 use crate::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId};
 use crate::metrics::MetricsGroup;
@@ -13,17 +13,17 @@ use crate::right::RightStatus;
 use chrono::{DateTime, Utc};
 
 /// Kind code of an IP right's stream.
-pub const KIND_RIGHT: u8 = 0;
+pub const KIND_RIGHT: u8 = StreamKind::Right as u8;
 /// Kind code of a complaint's stream.
-pub const KIND_COMPLAINT: u8 = 1;
+pub const KIND_COMPLAINT: u8 = StreamKind::Complaint as u8;
 /// Kind code of a filer (the tenant itself): only in outbox keys, it has no stream row.
-pub const KIND_FILER: u8 = 2;
+pub const KIND_FILER: u8 = StreamKind::Filer as u8;
 /// Kind code of a power of attorney's stream.
-pub const KIND_POWER: u8 = 3;
+pub const KIND_POWER: u8 = StreamKind::Power as u8;
 /// Kind code of a campaign's stream.
-pub const KIND_CAMPAIGN: u8 = 4;
+pub const KIND_CAMPAIGN: u8 = StreamKind::Campaign as u8;
 /// Kind code of the store's policy stream (its UUID is nil).
-pub const KIND_POLICY: u8 = 5;
+pub const KIND_POLICY: u8 = StreamKind::Policy as u8;
 
 fn corrupt(location: &str, detail: impl ToString) -> StoreError {
     StoreError::Corrupt {
@@ -59,13 +59,7 @@ pub fn stream_from_parts(kind: i64, uuid: Uuid) -> Result<StreamId, StoreError> 
 
 /// The kind code of the stream a snapshot is the state of.
 pub fn kind_of(snapshot: &Snapshot) -> u8 {
-    match snapshot {
-        Snapshot::Right(_) => KIND_RIGHT,
-        Snapshot::Complaint(_) => KIND_COMPLAINT,
-        Snapshot::Power(_) => KIND_POWER,
-        Snapshot::Campaign(_) => KIND_CAMPAIGN,
-        Snapshot::Policy(_) => KIND_POLICY,
-    }
+    snapshot.kind().code()
 }
 
 /// A status as stored: its index in `ComplaintStatus::ALL` / `RightStatus::ALL` (the enum's

@@ -14,21 +14,23 @@ use serde::{Deserialize, Serialize};
 use super::{Snapshot, StreamId, StreamStatus};
 
 /// The kinds of stream: [`StreamId`]'s variants without their ids. A backend stores a kind as
-/// its [`StreamKind::code`] (see [`super::columns`]) and never matches on it.
+/// its [`StreamKind::code`] (see [`super::columns`]) and never matches on it. The codes are
+/// part of the stored format: written out here, they only ever grow.
+#[repr(u8)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum StreamKind {
     /// IP rights.
-    Right,
+    Right = 0,
     /// Complaints.
-    Complaint,
+    Complaint = 1,
     /// The tenant as a filer (no stream rows: only a notification subject).
-    Filer,
+    Filer = 2,
     /// Powers of attorney.
-    Power,
+    Power = 3,
     /// Campaigns.
-    Campaign,
+    Campaign = 4,
     /// The store's policy.
-    Policy,
+    Policy = 5,
 }
 
 impl StreamKind {
