@@ -373,6 +373,13 @@ fn imports_read_the_lists_people_have_and_never_merge_rows() {
     desk.write("titles.csv", "title,seller\nEarbuds,Shenzhen A\n");
     let stderr = desk.fails(2, &import_args(&right, "titles.csv", &[]));
     assert!(stderr.contains("no URL column"), "{stderr}");
+    let mut quiet = import_args(&right, "titles.csv", &[]);
+    quiet.push("-q");
+    let stderr = desk.fails(2, &quiet);
+    assert!(
+        stderr.contains("no URL column"),
+        "quiet, a script is told the same: {stderr}"
+    );
 
     // A column of another name, tab-separated.
     desk.write(

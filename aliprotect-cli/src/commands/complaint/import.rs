@@ -71,14 +71,16 @@ pub(super) async fn run(
     if let (Some(file), Some(path)) = (rejected_file.as_mut(), rejected) {
         write_rejected(file, &rows).map_err(|e| CliError::file(path, e))?;
     }
+    // Quiet: only the new complaints' ids, for a script; the verdict below is the same.
     if out.quiet() {
         let mut ids = Table::new(&["complaint"]);
         for filed in &report.filed {
             ids.push(vec![Cell::text(filed.complaint)]);
         }
-        return out.table(&ids);
+        out.table(&ids)?;
+    } else {
+        out.table(&summary(&report))?;
     }
-    out.table(&summary(&report))?;
     // Nothing filed and nothing already filed: no row was usable, which is an input error
     // (a file without a URL column, a file of search pages...).
     if report.filed.is_empty() && report.duplicates.is_empty() && report.held_relistings.is_empty()
