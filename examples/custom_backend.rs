@@ -245,15 +245,6 @@ impl Outbox for SimpleStore {
             .collect())
     }
 
-    async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError> {
-        let mut state = self.state()?;
-        if state.queued(&message.id).is_some() {
-            return Ok(false);
-        }
-        state.push(message);
-        Ok(true)
-    }
-
     async fn settle_outbox(
         &self,
         id: &MessageId,

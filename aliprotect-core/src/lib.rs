@@ -75,6 +75,7 @@ pub mod complaint;
 pub mod decider;
 pub mod engine;
 pub mod evidence;
+pub mod filer;
 pub mod ids;
 pub mod intake;
 pub mod listing;

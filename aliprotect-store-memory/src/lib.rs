@@ -269,14 +269,6 @@ impl Outbox for MemoryStore {
         ))
     }
 
-    async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError> {
-        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-        Ok(self
-            .shard(message.id.stream)
-            .write()
-            .enqueue_outbox(message, seq))
-    }
-
     async fn settle_outbox(
         &self,
         id: &MessageId,

@@ -368,16 +368,6 @@ impl Shard {
         Some(message.clone())
     }
 
-    /// Adds a message unless its id is in the outbox or the dead letters.
-    pub(crate) fn enqueue_outbox(&mut self, message: OutboxMessage, seq: u64) -> bool {
-        if self.outbox_seq.contains_key(&message.id) || self.dead_seq.contains_key(&message.id) {
-            return false;
-        }
-        self.outbox_seq.insert(message.id.clone(), seq);
-        self.outbox.insert(seq, message);
-        true
-    }
-
     /// Takes the message out of the outbox if `owner` holds it.
     fn take_held(&mut self, id: &MessageId, owner: WorkerId) -> Option<(u64, OutboxMessage)> {
         if self.outbox_owner.get(id) != Some(&owner) {

@@ -109,9 +109,6 @@ impl Outbox for EventLogOnly {
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         unsupported()
     }
-    async fn enqueue_outbox(&self, _: OutboxMessage) -> Result<bool, StoreError> {
-        unsupported()
-    }
     async fn settle_outbox(&self, _: &MessageId, _: Settlement) -> Result<bool, StoreError> {
         unsupported()
     }

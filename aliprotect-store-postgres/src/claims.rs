@@ -160,31 +160,6 @@ pub(crate) async fn claim_outbox(
     Ok(messages.into_iter().map(|(_, m)| m).collect())
 }
 
-pub(crate) async fn enqueue_outbox(
-    client: &Object,
-    message: &OutboxMessage,
-) -> Result<bool, StoreError> {
-    let (tenant, kind, stream, version) = key_params(&message.id)?;
-    let json = serde_json::to_string(&message.notification).map_err(|e| corrupt("encoding", e))?;
-    let attempts = i32::try_from(message.attempts).unwrap_or(i32::MAX);
-    changed(
-        client,
-        "INSERT INTO outbox (tenant, kind, stream, version, message, attempts, available_at)
-         VALUES ($1, $2, $3, $4, $5::text::json, $6, $7)
-         ON CONFLICT (tenant, kind, stream, version) DO NOTHING",
-        &[
-            &tenant,
-            &kind,
-            &stream,
-            &version,
-            &json,
-            &attempts,
-            &message.available_at,
-        ],
-    )
-    .await
-}
-
 /// The condition on a message `owner` holds: parameters 1-5 are its key and the owner.
 const HELD: &str = "tenant = $1 AND kind = $2 AND stream = $3 AND version = $4
     AND lease_owner = $5 AND dead_error IS NULL";

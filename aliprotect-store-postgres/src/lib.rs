@@ -330,10 +330,6 @@ impl Outbox for PostgresStore {
         claims::claim_outbox(&self.client().await?, now, lease, limit).await
     }
 
-    async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError> {
-        claims::enqueue_outbox(&self.client().await?, &message).await
-    }
-
     async fn settle_outbox(
         &self,
         id: &MessageId,

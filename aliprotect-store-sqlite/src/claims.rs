@@ -140,32 +140,6 @@ pub(crate) fn claim_outbox(
     Ok(messages.into_iter().map(|(_, m)| m).collect())
 }
 
-pub(crate) fn enqueue_outbox(
-    tx: &Transaction<'_>,
-    message: &OutboxMessage,
-) -> Result<bool, StoreError> {
-    let (tenant, stream, version) = message_key(&message.id)?;
-    let json = codec::to_json(&message.notification)?;
-    let added = tx
-        .prepare_cached(
-            "INSERT INTO outbox(tenant, stream, version, message, attempts, available_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(tenant, stream, version) DO NOTHING",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                &tenant[..],
-                &stream[..],
-                version,
-                json,
-                message.attempts,
-                codec::micros(message.available_at),
-            ])
-        })
-        .map_err(unavailable)?;
-    Ok(added > 0)
-}
-
 /// Runs `sql` on the message `owner` holds (parameters 1-4: tenant, stream, version,
 /// owner; `extra` after them); returns whether it did.
 fn on_held(

@@ -449,11 +449,6 @@ impl Outbox for SqliteStore {
             .await
     }
 
-    async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError> {
-        self.write(move |tx| claims::enqueue_outbox(tx, &message))
-            .await
-    }
-
     async fn settle_outbox(
         &self,
         id: &MessageId,

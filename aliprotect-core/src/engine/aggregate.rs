@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::campaign::{Campaign, CampaignDecider};
 use crate::complaint::{Complaint, ComplaintDecider};
 use crate::decider::Decider;
+use crate::filer::{FilerDecider, FilerRecord};
 use crate::power::{Power, PowerDecider};
 use crate::right::{IpRight, RightDecider};
 use crate::store::{DomainEvent, Snapshot, StreamStatus};
@@ -92,5 +93,21 @@ impl Aggregate for CampaignDecider {
     }
     fn item(snapshot: Snapshot) -> Option<Arc<Campaign>> {
         snapshot.into_campaign()
+    }
+}
+
+impl Aggregate for FilerDecider {
+    type Item = FilerRecord;
+    fn status(item: &FilerRecord) -> StreamStatus {
+        StreamStatus::Filer(item.status())
+    }
+    fn stored(event: Self::Event) -> DomainEvent {
+        DomainEvent::Filer(event)
+    }
+    fn snapshot(item: FilerRecord) -> Snapshot {
+        Snapshot::Filer(Arc::new(item))
+    }
+    fn item(snapshot: Snapshot) -> Option<Arc<FilerRecord>> {
+        snapshot.into_filer()
     }
 }

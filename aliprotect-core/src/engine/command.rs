@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::authority::Issuer;
 use crate::campaign::CampaignCommand;
 use crate::complaint::ComplaintCommand;
+use crate::filer::FilerCommand;
 use crate::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId};
 use crate::party::Actor;
 use crate::power::PowerCommand;
@@ -43,6 +44,11 @@ pub enum Command {
         /// The command.
         command: CampaignCommand,
     },
+    /// A command for a tenant's record as a filer (the engine's own).
+    Filer {
+        /// The command.
+        command: FilerCommand,
+    },
 }
 
 impl Command {
@@ -73,6 +79,9 @@ impl Command {
             Command::Complaint { id, .. } => StreamId::Complaint(*id),
             Command::Power { id, .. } => StreamId::Power(*id),
             Command::Campaign { id, .. } => StreamId::Campaign(*id),
+            Command::Filer {
+                command: FilerCommand::Warn { tenant, .. },
+            } => StreamId::Filer(*tenant),
         }
     }
 
@@ -83,6 +92,7 @@ impl Command {
             Command::Complaint { command, .. } => command.name(),
             Command::Power { command, .. } => command.name(),
             Command::Campaign { command, .. } => command.name(),
+            Command::Filer { command } => command.name(),
         }
     }
 
@@ -93,6 +103,7 @@ impl Command {
             Command::Complaint { command, .. } => command.issuers(),
             Command::Power { command, .. } => command.issuers(),
             Command::Campaign { command, .. } => command.issuers(),
+            Command::Filer { command } => command.issuers(),
         }
     }
 

@@ -48,6 +48,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             Command::Campaign { id, command } => {
                 self.decide_campaign(request, *id, command, loading).await
             }
+            Command::Filer { command } => self.decide_filer(request, command, loading).await,
         }
     }
 

@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::complaint::{ComplaintChange, ComplaintCommand, Stage, next_return_watch};
+use crate::filer::FilerChange;
 use crate::ids::TenantId;
 use crate::notify::{MessageId, Notification, NotificationBody};
 use crate::policy::MarketplacePolicy;
@@ -91,7 +92,7 @@ pub(crate) fn timers_for(
                 timers.push(timer(TimerKind::PowerExpiry, until));
             }
         }
-        Snapshot::Campaign(_) | Snapshot::Policy(_) => {}
+        Snapshot::Campaign(_) | Snapshot::Policy(_) | Snapshot::Filer(_) => {}
     }
     timers
 }
@@ -191,6 +192,9 @@ fn notification_body(event: &DomainEvent) -> Option<NotificationBody> {
             }
             _ => return None,
         },
+        DomainEvent::Filer(event) => match &event.change {
+            FilerChange::Warned { warning, .. } => NotificationBody::from(warning),
+        },
         DomainEvent::Power(_) | DomainEvent::Campaign(_) | DomainEvent::Policy(_) => return None,
     };
     Some(body)
@@ -214,7 +218,8 @@ pub(crate) fn work_for(stream: StreamId, events: &[DomainEvent]) -> Option<Follo
             DomainEvent::Right(_)
             | DomainEvent::Power(_)
             | DomainEvent::Campaign(_)
-            | DomainEvent::Policy(_),
+            | DomainEvent::Policy(_)
+            | DomainEvent::Filer(_),
         ) => None,
         (_, DomainEvent::Complaint(event)) => match &event.change {
             ComplaintChange::Filed { filing, .. } => {

@@ -3,6 +3,7 @@
 use crate::authority::Issuer;
 use crate::campaign::CampaignRefusal;
 use crate::complaint::ComplaintRefusal;
+use crate::filer::FilerRefusal;
 use crate::ids::RightsHolderId;
 use crate::party::Actor;
 use crate::power::PowerRefusal;
@@ -84,6 +85,9 @@ pub enum EngineError {
     /// The campaign machine refused the command.
     #[error(transparent)]
     CampaignRefused(#[from] CampaignRefusal),
+    /// The filer record's machine refused the command (a second warning the same day).
+    #[error(transparent)]
+    FilerRefused(#[from] FilerRefusal),
     /// No such stream in this tenant (it may exist in another; that is not revealed).
     #[error("{0} not found")]
     NotFound(StreamId),
@@ -148,6 +152,7 @@ impl EngineError {
                 | EngineError::ComplaintRefused(_)
                 | EngineError::PowerRefused(_)
                 | EngineError::CampaignRefused(_)
+                | EngineError::FilerRefused(_)
         )
     }
 }

@@ -151,6 +151,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         {
             return Err(forbidden(Forbidden::OtherTenant));
         }
+        if let StreamId::Filer(filer) = request.command.stream()
+            && filer != request.tenant
+        {
+            return Err(EngineError::InvalidCommand(
+                "a filer's record belongs to the request's tenant",
+            ));
+        }
         if let Some((stream, tenant)) = request.command.created_as() {
             if stream != request.command.stream() {
                 return Err(EngineError::InvalidCommand(

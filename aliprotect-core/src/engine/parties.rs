@@ -1,11 +1,12 @@
-//! Deciding commands on powers of attorney and campaigns: streams like rights and
-//! complaints, so that granting, revoking, creating and archiving have a history, an
-//! idempotency key and the same authorization as every other command.
+//! Deciding commands on powers of attorney, campaigns and filer records: streams like rights
+//! and complaints, so that granting, revoking, creating, archiving and warning have a
+//! history, an idempotency key and the same authorization as every other command.
 
 use super::{Decided, Engine, EngineError, Forbidden, Request};
 use crate::campaign::{Campaign, CampaignCommand, CampaignContext, CampaignDecider};
 use crate::clock::Clock;
 use crate::decider::Decider;
+use crate::filer::{FilerCommand, FilerContext, FilerDecider};
 use crate::ids::{CampaignId, PowerOfAttorneyId, RightId};
 use crate::notify::Notifier;
 use crate::party::Actor;
@@ -42,6 +43,25 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         };
         let events = PowerDecider::decide(&state, command, &context)?;
         self.conclude::<PowerDecider>(request, (stream, version), state, events, now)
+    }
+
+    pub(super) async fn decide_filer(
+        &self,
+        request: &Request,
+        command: &FilerCommand,
+        loading: super::Loading,
+    ) -> Result<Decided, EngineError> {
+        let stream = request.command.stream();
+        let now = self.inner.clock.now();
+        let (version, state) = self
+            .load_state::<FilerDecider>(request.tenant, stream, loading)
+            .await?;
+        let context = FilerContext {
+            at: now,
+            actor: request.actor,
+        };
+        let events = FilerDecider::decide(&state, command, &context)?;
+        self.conclude::<FilerDecider>(request, (stream, version), state, events, now)
     }
 
     pub(super) async fn decide_campaign(

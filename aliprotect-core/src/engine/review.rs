@@ -1,12 +1,15 @@
-//! The daily review of the filer's accuracy: a warning through the outbox while the filer
-//! is at risk of falling below the platform's trusted-filer standards, or below them.
+//! The daily review of the filer's accuracy: a warning, recorded on the tenant's filer record
+//! and sent through the outbox, while the filer is at risk of falling below the platform's
+//! trusted-filer standards, or below them.
 
-use super::{Engine, EngineError};
+use super::{Command, Engine, EngineError, Request};
 use crate::accuracy::Accuracy;
 use crate::clock::Clock;
+use crate::filer::{AccuracyWarning, FilerCommand};
 use crate::ids::TenantId;
-use crate::notify::{MessageId, Notification, NotificationBody, Notifier};
-use crate::store::{OutboxMessage, Store, StreamId};
+use crate::notify::{Notification, NotificationBody, Notifier};
+use crate::party::Actor;
+use crate::store::{Receipt, Store, StreamId};
 
 /// What a daily review of the filer's accuracy found and did
 /// ([`Jobs::review_filer_accuracy`](crate::engine::Jobs::review_filer_accuracy)).
@@ -15,8 +18,12 @@ use crate::store::{OutboxMessage, Store, StreamId};
 pub struct AccuracyReview {
     /// The accuracy at the time of the review.
     pub accuracy: Accuracy,
-    /// The warning queued, if the filer was at risk or below.
+    /// The warning the filer's standing calls for, if it is at risk or below.
     pub warning: Option<Notification>,
+    /// Where the warning was recorded on the filer's record: `None` when there was none to
+    /// give, or the filer had been warned earlier the same UTC day (by this engine or
+    /// another).
+    pub recorded: Option<Receipt>,
 }
 
 impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
@@ -25,40 +32,41 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         tenant: TenantId,
     ) -> Result<AccuracyReview, EngineError> {
         let accuracy = self.read().filer_accuracy(tenant).await?;
-        let Some(body) = NotificationBody::filer_accuracy_warning(&accuracy) else {
+        let Some(warning) = AccuracyWarning::of(&accuracy) else {
             return Ok(AccuracyReview {
                 accuracy,
                 warning: None,
+                recorded: None,
             });
         };
-        let now = self.inner.clock.now();
-        let subject = StreamId::Filer(tenant);
-        let day = now.timestamp().div_euclid(86_400);
-        let id = MessageId {
+        let notification = Notification {
             tenant,
-            stream: subject,
-            version: u64::try_from(day).unwrap_or(0),
+            subject: StreamId::Filer(tenant),
+            at: self.inner.clock.now(),
+            body: NotificationBody::from(&warning),
         };
-        let warning = Notification {
+        let request = Request::new(
             tenant,
-            subject,
-            at: now,
-            body,
+            Actor::System,
+            Command::Filer {
+                command: FilerCommand::Warn { tenant, warning },
+            },
+        );
+        let recorded = match self.execute(request).await {
+            Ok(receipt) => Some(receipt),
+            Err(EngineError::FilerRefused(_)) => None,
+            Err(other) => return Err(other),
         };
-        let queued = self
-            .inner
-            .store
-            .enqueue_outbox(OutboxMessage {
-                id,
-                notification: warning.clone(),
-                attempts: 0,
-                available_at: now,
-            })
-            .await?;
-        tracing::info!(%tenant, standing = ?accuracy.standing, queued, "filer accuracy warning");
+        tracing::info!(
+            %tenant,
+            standing = ?accuracy.standing,
+            recorded = recorded.is_some(),
+            "filer accuracy warning"
+        );
         Ok(AccuracyReview {
             accuracy,
-            warning: Some(warning),
+            warning: Some(notification),
+            recorded,
         })
     }
 }

@@ -245,6 +245,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 | EngineError::ComplaintRefused(_)
                 | EngineError::PowerRefused(_)
                 | EngineError::CampaignRefused(_)
+                | EngineError::FilerRefused(_)
                 | EngineError::NotFound(_),
             ) => self.drop_timer(timer, report).await?,
             Err(other) => return Err(other),

@@ -17,6 +17,7 @@ pub use composite::CompositeNotifier;
 
 use crate::accuracy::{Accuracy, Standing};
 use crate::complaint::{ComplaintReason, RemovalCause, RestorationCause};
+use crate::filer::AccuracyWarning;
 use crate::ids::StreamId;
 use crate::ids::{ComplaintId, RightId, TenantId};
 use crate::right::Fix;
@@ -200,24 +201,7 @@ impl NotificationBody {
     /// The warning to send a filer whose `accuracy` is at risk or below: overall figures,
     /// and the reasons at risk or below on their own. `None` while the standing is good.
     pub fn filer_accuracy_warning(accuracy: &Accuracy) -> Option<Self> {
-        if accuracy.standing < Standing::AtRisk {
-            return None;
-        }
-        let per_mille =
-            |rate: Option<f64>| rate.map(|r| (r * 1000.0).round().clamp(0.0, 1000.0) as u32);
-        Some(Self::FilerAccuracyWarning {
-            standing: accuracy.standing,
-            takedown_per_mille: per_mille(accuracy.overall.takedown_rate),
-            successful_counter_notice_per_mille: per_mille(
-                accuracy.overall.counter_notice_loss_rate,
-            ),
-            reasons: accuracy
-                .standing_by_reason
-                .iter()
-                .filter(|(_, standing)| **standing >= Standing::AtRisk)
-                .map(|(reason, _)| *reason)
-                .collect(),
-        })
+        AccuracyWarning::of(accuracy).as_ref().map(Self::from)
     }
 
     /// A stable name of the kind of notification, for routing and templates
@@ -247,5 +231,22 @@ impl NotificationBody {
 impl<N: Notifier + ?Sized> Notifier for std::sync::Arc<N> {
     async fn send(&self, id: &MessageId, notification: &Notification) -> Result<(), NotifyError> {
         (**self).send(id, notification).await
+    }
+}
+
+impl From<&AccuracyWarning> for NotificationBody {
+    fn from(warning: &AccuracyWarning) -> Self {
+        let AccuracyWarning {
+            standing,
+            takedown_per_mille,
+            successful_counter_notice_per_mille,
+            reasons,
+        } = warning.clone();
+        Self::FilerAccuracyWarning {
+            standing,
+            takedown_per_mille,
+            successful_counter_notice_per_mille,
+            reasons,
+        }
     }
 }

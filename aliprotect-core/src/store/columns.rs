@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 pub const KIND_RIGHT: u8 = StreamKind::Right as u8;
 /// Kind code of a complaint's stream.
 pub const KIND_COMPLAINT: u8 = StreamKind::Complaint as u8;
-/// Kind code of a filer (the tenant itself): only in outbox keys, it has no stream row.
+/// Kind code of a filer's record (the tenant itself as a filer; its UUID is the tenant's).
 pub const KIND_FILER: u8 = StreamKind::Filer as u8;
 /// Kind code of a power of attorney's stream.
 pub const KIND_POWER: u8 = StreamKind::Power as u8;
@@ -71,6 +71,7 @@ pub fn status_code(status: StreamStatus) -> i16 {
         StreamStatus::Power(status) => status as i16,
         StreamStatus::Campaign(status) => status as i16,
         StreamStatus::Policy => 0,
+        StreamStatus::Filer(status) => status as i16,
     }
 }
 

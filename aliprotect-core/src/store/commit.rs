@@ -10,6 +10,7 @@ use super::{
 };
 use crate::campaign::{Campaign, CampaignStatus};
 use crate::complaint::{Complaint, ComplaintStatus};
+use crate::filer::{FilerRecord, FilerStatus};
 use crate::ids::{StreamId, TenantId};
 use crate::metrics::MetricsChange;
 use crate::policy::StoredPolicy;
@@ -30,6 +31,8 @@ pub enum Snapshot {
     Campaign(Arc<Campaign>),
     /// The store's policy.
     Policy(Arc<StoredPolicy>),
+    /// A tenant's record as a filer.
+    Filer(Arc<FilerRecord>),
 }
 
 impl Snapshot {
@@ -61,6 +64,14 @@ impl Snapshot {
     pub fn into_power(self) -> Option<Arc<Power>> {
         match self {
             Snapshot::Power(power) => Some(power),
+            _ => None,
+        }
+    }
+
+    /// The filer's record, if this is a filer's snapshot.
+    pub fn into_filer(self) -> Option<Arc<FilerRecord>> {
+        match self {
+            Snapshot::Filer(record) => Some(record),
             _ => None,
         }
     }
@@ -119,6 +130,9 @@ impl Snapshot {
                 campaign.id == id && campaign.tenant == tenant
             }
             (StreamId::Policy, Snapshot::Policy(_)) => tenant == TenantId::STORE,
+            (StreamId::Filer(id), Snapshot::Filer(record)) => {
+                id == tenant && record.tenant == tenant
+            }
             _ => false,
         }
     }
@@ -137,6 +151,8 @@ pub enum StreamStatus {
     Campaign(CampaignStatus),
     /// The store's policy (it has one status: in force).
     Policy,
+    /// A filer's record.
+    Filer(FilerStatus),
 }
 
 impl StreamStatus {
@@ -148,6 +164,7 @@ impl StreamStatus {
             Snapshot::Power(power) => StreamStatus::Power(power.status),
             Snapshot::Campaign(campaign) => StreamStatus::Campaign(campaign.status()),
             Snapshot::Policy(_) => StreamStatus::Policy,
+            Snapshot::Filer(record) => StreamStatus::Filer(record.status()),
         }
     }
 }

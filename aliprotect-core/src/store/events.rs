@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::StoreError;
 use crate::campaign::{CampaignChange, CampaignEvent};
 use crate::complaint::ComplaintEvent;
+use crate::filer::{FilerChange, FilerEvent};
 use crate::ids::StreamId;
 use crate::policy::{PolicyChange, PolicyEvent};
 use crate::power::{PowerChange, PowerEvent};
@@ -24,6 +25,8 @@ pub enum DomainEvent {
     Campaign(CampaignEvent),
     /// The store's policy's event.
     Policy(PolicyEvent),
+    /// A filer record's event.
+    Filer(FilerEvent),
 }
 
 impl DomainEvent {
@@ -82,6 +85,9 @@ impl DomainEvent {
             DomainEvent::Policy(event) => match event.change {
                 PolicyChange::Adopted { .. } => "policy.Adopted",
                 PolicyChange::Changed { .. } => "policy.Changed",
+            },
+            DomainEvent::Filer(event) => match event.change {
+                FilerChange::Warned { .. } => "filer.Warned",
             },
         }
     }

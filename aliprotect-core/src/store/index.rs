@@ -116,6 +116,7 @@ impl Snapshot {
             Snapshot::Power(_) => StreamKind::Power,
             Snapshot::Campaign(_) => StreamKind::Campaign,
             Snapshot::Policy(_) => StreamKind::Policy,
+            Snapshot::Filer(_) => StreamKind::Filer,
         }
     }
 
@@ -143,7 +144,10 @@ impl Snapshot {
                 IndexName::REPRESENTATIVE,
                 power.grant.representative.to_string(),
             )],
-            Snapshot::Right(_) | Snapshot::Campaign(_) | Snapshot::Policy(_) => Vec::new(),
+            Snapshot::Right(_)
+            | Snapshot::Campaign(_)
+            | Snapshot::Policy(_)
+            | Snapshot::Filer(_) => Vec::new(),
         }
     }
 }

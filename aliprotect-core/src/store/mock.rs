@@ -37,7 +37,6 @@ mockall::mock! {
     #[async_trait]
     impl Outbox for Store {
         async fn claim_outbox(&self, now: DateTime<Utc>, lease: Lease, limit: usize) -> Result<Vec<OutboxMessage>, StoreError>;
-        async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError>;
         async fn settle_outbox(&self, id: &MessageId, settlement: Settlement) -> Result<bool, StoreError>;
         async fn dead_letters(&self, tenant: TenantId, limit: usize) -> Result<Vec<DeadLetter>, StoreError>;
     }

@@ -92,9 +92,6 @@ macro_rules! forward_store {
             ) -> Result<Vec<OutboxMessage>, StoreError> {
                 (**self).claim_outbox(now, lease, limit).await
             }
-            async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError> {
-                (**self).enqueue_outbox(message).await
-            }
             async fn settle_outbox(
                 &self,
                 id: &MessageId,

@@ -132,11 +132,6 @@ pub trait Outbox: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<OutboxMessage>, StoreError>;
 
-    /// Adds a message that no stream's commit carries (a notification about the tenant as a
-    /// filer), unless a message with its id is already in the outbox or its dead letters.
-    /// Returns whether it was added: adding the same id twice delivers it once.
-    async fn enqueue_outbox(&self, message: OutboxMessage) -> Result<bool, StoreError>;
-
     /// Ends a delivery attempt, or revives a dead letter, as `settlement` says (see
     /// [`Settlement`]). Returns whether it applied: `Delivered`, `Retry` and `DeadLetter`
     /// only while `owner` holds the message's claim (the last one handed out), so an unknown

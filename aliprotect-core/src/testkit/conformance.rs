@@ -41,6 +41,7 @@ use crate::store::{
 };
 
 mod event_log;
+mod filer;
 mod index;
 mod outbox;
 mod read_model;
@@ -53,8 +54,9 @@ pub use event_log::{
     append_and_load, commit_atomicity, commit_batch_members, hostile_and_large_payloads,
     idempotency_keys, inconsistent_commits_are_refused, optimistic_concurrency, stream_ordering,
 };
+pub use filer::filer_warned_once_a_day;
 pub use index::find_and_count;
-pub use outbox::{dead_letters, enqueue_outbox_once, outbox_claim_ack_retry};
+pub use outbox::{dead_letters, outbox_claim_ack_retry};
 pub use read_model::{campaigns, powers_of_attorney, read_model_equals_replay, tenant_isolation};
 pub use timer_queue::{timer_claims, timers_due_exactly_once};
 
@@ -160,7 +162,6 @@ where
     if declared.outbox {
         outbox_claim_ack_retry(&make_store().await).await;
         dead_letters(&make_store().await).await;
-        enqueue_outbox_once(&make_store().await).await;
     }
     if declared.work {
         pending_work(&make_store().await).await;
@@ -180,6 +181,7 @@ where
         one_open_complaint_per_listing(vec![make_store().await]).await;
         reused_keys_are_refused(make_store().await).await;
         policy_kept_with_the_data(make_store().await).await;
+        filer_warned_once_a_day(make_store().await).await;
     }
 }
 

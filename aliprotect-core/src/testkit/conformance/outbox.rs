@@ -8,7 +8,7 @@ use super::{Builder, message};
 use crate::complaint::ComplaintCommand;
 use crate::ids::{TenantId, WorkerId};
 use crate::notify::MessageId;
-use crate::store::{Lease, OutboxMessage, Settlement, Store, StreamId};
+use crate::store::{Lease, OutboxMessage, Settlement, Store};
 
 /// Outbox messages are leased (attempts counted, hidden until the lease ends), removed on
 /// ack, and made available again at the time given on release.
@@ -288,59 +288,4 @@ fn dead_letter(owner: WorkerId, error: &str) -> Settlement {
         owner,
         error: error.to_owned(),
     }
-}
-
-/// A message no commit carries is added once: the second enqueue of its id, even after
-/// it was delivered or dead-lettered, adds nothing.
-pub async fn enqueue_outbox_once(store: &dyn Store) {
-    let tenant = TenantId::new();
-    let subject = StreamId::Filer(tenant);
-    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(8);
-    let warning = message(subject, 20_000, tenant, base);
-    assert!(
-        store
-            .enqueue_outbox(warning.clone())
-            .await
-            .expect("enqueue")
-    );
-    assert!(
-        !store
-            .enqueue_outbox(warning.clone())
-            .await
-            .expect("enqueue"),
-        "the same id twice is one message"
-    );
-    let worker = WorkerId::new();
-    let claimed: Vec<OutboxMessage> = store
-        .claim_outbox(
-            base,
-            Lease {
-                owner: worker,
-                until: base + Duration::seconds(60),
-            },
-            10_000,
-        )
-        .await
-        .expect("claim")
-        .into_iter()
-        .filter(|m| m.id.stream == subject)
-        .collect();
-    assert_eq!(claimed.len(), 1);
-    assert_eq!(claimed[0].notification, warning.notification);
-    assert!(
-        store
-            .settle_outbox(
-                &warning.id,
-                Settlement::DeadLetter {
-                    owner: worker,
-                    error: "refused".to_owned()
-                }
-            )
-            .await
-            .expect("dead letter")
-    );
-    assert!(
-        !store.enqueue_outbox(warning).await.expect("enqueue"),
-        "a dead letter's id is still taken"
-    );
 }
