@@ -17,10 +17,10 @@ use aliprotect::async_trait;
 use aliprotect::ids::{TenantId, WorkerId};
 use aliprotect::notify::MessageId;
 use aliprotect::store::{
-    Commit, DeadLetter, DomainEvent, EventLog, Find, IdempotencyKey, IndexKey, IndexName, Lease,
-    Loaded, Outbox, OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, StatusCount,
-    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, StreamStatus, Timer, TimerQueue,
-    UniqueKey, WorkId, WorkQueue, columns,
+    Commit, DeadLetter, DomainEvent, Due, EventLog, Find, IdempotencyKey, IndexKey, IndexName,
+    Lease, Loaded, Outbox, OutboxMessage, PendingWork, ReadModel, Schedule, Settlement, Snapshot,
+    StatusCount, StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, StreamStatus, Timer,
+    UniqueKey, WorkId, columns,
 };
 use chrono::{DateTime, Utc};
 
@@ -202,24 +202,40 @@ impl EventLog for SimpleStore {
 }
 
 #[async_trait]
-impl TimerQueue for SimpleStore {
-    async fn claim_timers(
+impl Schedule for SimpleStore {
+    async fn claim_due(
         &self,
         now: DateTime<Utc>,
         lease: Lease,
         limit: usize,
-    ) -> Result<Vec<Timer>, StoreError> {
+    ) -> Result<Due, StoreError> {
         let mut state = self.state()?;
-        let mut due = Vec::new();
+        let mut due = Due::default();
         let claimable = state.timers.values_mut().filter(|(timers, held)| {
             timers.iter().any(|t| t.due <= now) && held.is_none_or(|l| l.until <= now)
         });
         for (timers, held) in claimable.take(limit) {
             *held = Some(lease);
-            due.extend(timers.iter().filter(|t| t.due <= now).cloned());
+            due.timers
+                .extend(timers.iter().filter(|t| t.due <= now).cloned());
         }
-        due.sort_by_key(|t| (t.due, t.tenant, t.stream, t.kind));
+        due.timers
+            .sort_by_key(|t| (t.due, t.tenant, t.stream, t.kind));
+        let available = state.work.values_mut().filter(|w| w.lease.until <= now);
+        for work in available.take(limit) {
+            work.lease = lease;
+            due.work.push(work.clone());
+        }
         Ok(due)
+    }
+
+    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
+        let mut state = self.state()?;
+        let before = state.work.len();
+        state
+            .work
+            .retain(|_, w| !(w.id == *id && w.lease.owner == owner));
+        Ok(state.work.len() < before)
     }
 }
 
@@ -296,35 +312,6 @@ impl Outbox for SimpleStore {
             _ => None,
         });
         Ok(dead.take(limit).collect())
-    }
-}
-
-#[async_trait]
-impl WorkQueue for SimpleStore {
-    async fn claim_work(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Vec<PendingWork>, StoreError> {
-        let mut state = self.state()?;
-        let available = state.work.values_mut().filter(|w| w.lease.until <= now);
-        Ok(available
-            .take(limit)
-            .map(|work| {
-                work.lease = lease;
-                work.clone()
-            })
-            .collect())
-    }
-
-    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
-        let mut state = self.state()?;
-        let before = state.work.len();
-        state
-            .work
-            .retain(|_, w| !(w.id == *id && w.lease.owner == owner));
-        Ok(state.work.len() < before)
     }
 }
 

@@ -13,7 +13,7 @@ use aliprotect::notify::NotificationBody;
 use aliprotect::party::{Actor, PowerOfAttorney, PowerScope};
 use aliprotect::power::{PowerCommand, PowerStatus};
 use aliprotect::right::{RightCommand, RightStatus};
-use aliprotect::store::{IdempotencyKey, StreamId};
+use aliprotect::store::{Due, IdempotencyKey, StreamId};
 use aliprotect::testkit::fixtures;
 use chrono::{Duration, TimeZone, Utc};
 use common::Harness;
@@ -648,7 +648,7 @@ async fn a_timer_replaced_after_its_claim_is_not_fired() {
     h.holder(Command::complaint(id, respond)).await;
     let stream = StreamId::Complaint(id);
     let loaded = h.store.load(h.tenant, stream).await.unwrap().unwrap();
-    let current = h.store.claim_timers(
+    let current = h.store.claim_due(
         h.clock.now() + Duration::days(400),
         aliprotect::store::Lease {
             owner: aliprotect::ids::WorkerId::new(),
@@ -656,7 +656,7 @@ async fn a_timer_replaced_after_its_claim_is_not_fired() {
         },
         10,
     );
-    let current = current.await.unwrap();
+    let current = current.await.unwrap().timers;
     assert!(current.iter().any(|t| t.kind == TimerKind::CheckBack));
     // What this engine had claimed before: the check-back as it was, due 30 hours earlier.
     let stale = Timer {
@@ -675,16 +675,18 @@ async fn a_timer_replaced_after_its_claim_is_not_fired() {
     let policy = h.store.load(policy_tenant, policy_stream).await.unwrap();
     let mut store = MockStore::new();
     let handed = std::sync::Mutex::new(Some(vec![stale]));
-    store
-        .expect_claim_timers()
-        .returning(move |_, _, _| Ok(handed.lock().unwrap().take().unwrap_or_default()));
+    store.expect_claim_due().returning(move |_, _, _| {
+        Ok(Due {
+            timers: handed.lock().unwrap().take().unwrap_or_default(),
+            work: Vec::new(),
+        })
+    });
     store
         .expect_load()
         .returning(move |_, stream| match stream {
             StreamId::Policy => Ok(policy.clone()),
             _ => Ok(Some(loaded.clone())),
         });
-    store.expect_claim_work().returning(|_, _, _| Ok(vec![]));
     // No commit is expected: firing the stale timer would commit a check-back.
     let mut clock = MockClock::new();
     clock.expect_now().return_const(now);

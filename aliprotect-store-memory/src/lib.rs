@@ -35,10 +35,9 @@ use aliprotect_core::ids::{CampaignId, TenantId, WorkerId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
-    Commit, DeadLetter, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
-    OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, StatusCount, StoreError,
-    StoredEvent, StoredReceipt, StreamId, StreamKind, Timer, TimerQueue, UniqueKey, WorkId,
-    WorkQueue,
+    Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
+    StoredReceipt, StreamId, StreamKind, Timer, UniqueKey, WorkId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -232,13 +231,31 @@ impl EventLog for MemoryStore {
 }
 
 #[async_trait]
-impl TimerQueue for MemoryStore {
-    async fn claim_timers(
+impl Schedule for MemoryStore {
+    async fn claim_due(
         &self,
         now: DateTime<Utc>,
         lease: Lease,
         limit: usize,
-    ) -> Result<Vec<Timer>, StoreError> {
+    ) -> Result<Due, StoreError> {
+        Ok(Due {
+            timers: self.claim_timers(now, lease, limit),
+            work: self.claim_oldest(
+                limit,
+                |shard| shard.available_work(now, limit),
+                |shard, seq| shard.lease_work(seq, lease),
+            ),
+        })
+    }
+
+    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
+        Ok(self.shard(id.stream).write().complete_work(id, owner))
+    }
+}
+
+impl MemoryStore {
+    /// The due timers of up to `limit` streams, earliest first, each stream leased.
+    fn claim_timers(&self, now: DateTime<Utc>, lease: Lease, limit: usize) -> Vec<Timer> {
         let mut due = Vec::new();
         let mut streams = 0;
         for shard in self.shards.iter() {
@@ -250,7 +267,7 @@ impl TimerQueue for MemoryStore {
             streams += claimed;
         }
         due.sort_by_key(|t| (t.due, t.tenant, t.stream, t.kind));
-        Ok(due)
+        due
     }
 }
 
@@ -289,26 +306,6 @@ impl Outbox for MemoryStore {
             .collect();
         dead.sort_by_key(|(seq, _)| *seq);
         Ok(dead.into_iter().take(limit).map(|(_, d)| d).collect())
-    }
-}
-
-#[async_trait]
-impl WorkQueue for MemoryStore {
-    async fn claim_work(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Vec<PendingWork>, StoreError> {
-        Ok(self.claim_oldest(
-            limit,
-            |shard| shard.available_work(now, limit),
-            |shard, seq| shard.lease_work(seq, lease),
-        ))
-    }
-
-    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
-        Ok(self.shard(id.stream).write().complete_work(id, owner))
     }
 }
 

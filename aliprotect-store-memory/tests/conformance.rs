@@ -6,9 +6,9 @@ use aliprotect_core::async_trait;
 use aliprotect_core::ids::{TenantId, WorkerId};
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
-    Commit, DeadLetter, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
-    OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, StatusCount, StoreError,
-    StoredEvent, StoredReceipt, StreamId, StreamKind, Timer, TimerQueue, WorkId, WorkQueue,
+    Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
+    StoredReceipt, StreamId, StreamKind, WorkId,
 };
 use aliprotect_core::testkit::conformance;
 use aliprotect_store_memory::MemoryStore;
@@ -88,13 +88,11 @@ impl EventLog for EventLogOnly {
 }
 
 #[async_trait]
-impl TimerQueue for EventLogOnly {
-    async fn claim_timers(
-        &self,
-        _: DateTime<Utc>,
-        _: Lease,
-        _: usize,
-    ) -> Result<Vec<Timer>, StoreError> {
+impl Schedule for EventLogOnly {
+    async fn claim_due(&self, _: DateTime<Utc>, _: Lease, _: usize) -> Result<Due, StoreError> {
+        unsupported()
+    }
+    async fn complete_work(&self, _: &WorkId, _: WorkerId) -> Result<bool, StoreError> {
         unsupported()
     }
 }
@@ -113,21 +111,6 @@ impl Outbox for EventLogOnly {
         unsupported()
     }
     async fn dead_letters(&self, _: TenantId, _: usize) -> Result<Vec<DeadLetter>, StoreError> {
-        unsupported()
-    }
-}
-
-#[async_trait]
-impl WorkQueue for EventLogOnly {
-    async fn claim_work(
-        &self,
-        _: DateTime<Utc>,
-        _: Lease,
-        _: usize,
-    ) -> Result<Vec<PendingWork>, StoreError> {
-        unsupported()
-    }
-    async fn complete_work(&self, _: &WorkId, _: WorkerId) -> Result<bool, StoreError> {
         unsupported()
     }
 }

@@ -61,10 +61,9 @@ use aliprotect_core::ids::{CampaignId, TenantId, WorkerId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
-    Commit, DeadLetter, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
-    OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, SnapshotCache, StatusCount,
-    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, Timer, TimerQueue, WorkId,
-    WorkQueue,
+    Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, SnapshotCache, StatusCount,
+    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, WorkId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -308,14 +307,22 @@ impl EventLog for PostgresStore {
 }
 
 #[async_trait]
-impl TimerQueue for PostgresStore {
-    async fn claim_timers(
+impl Schedule for PostgresStore {
+    async fn claim_due(
         &self,
         now: DateTime<Utc>,
         lease: Lease,
         limit: usize,
-    ) -> Result<Vec<Timer>, StoreError> {
-        claims::claim_timers(&self.client().await?, now, lease, limit).await
+    ) -> Result<Due, StoreError> {
+        let client = self.client().await?;
+        Ok(Due {
+            timers: claims::claim_timers(&client, now, lease, limit).await?,
+            work: claims::claim_work(&client, now, lease, limit).await?,
+        })
+    }
+
+    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
+        claims::complete_work(&self.client().await?, id, owner).await
     }
 }
 
@@ -344,22 +351,6 @@ impl Outbox for PostgresStore {
         limit: usize,
     ) -> Result<Vec<DeadLetter>, StoreError> {
         claims::dead_letters(&self.client().await?, tenant, limit).await
-    }
-}
-
-#[async_trait]
-impl WorkQueue for PostgresStore {
-    async fn claim_work(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Vec<PendingWork>, StoreError> {
-        claims::claim_work(&self.client().await?, now, lease, limit).await
-    }
-
-    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
-        claims::complete_work(&self.client().await?, id, owner).await
     }
 }
 

@@ -57,10 +57,9 @@ use aliprotect_core::ids::{CampaignId, TenantId, WorkerId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
-    Commit, DeadLetter, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
-    OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, SnapshotCache, StatusCount,
-    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, Timer, TimerQueue, WorkId,
-    WorkQueue,
+    Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, SnapshotCache, StatusCount,
+    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, WorkId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -425,14 +424,26 @@ impl EventLog for SqliteStore {
 }
 
 #[async_trait]
-impl TimerQueue for SqliteStore {
-    async fn claim_timers(
+impl Schedule for SqliteStore {
+    async fn claim_due(
         &self,
         now: DateTime<Utc>,
         lease: Lease,
         limit: usize,
-    ) -> Result<Vec<Timer>, StoreError> {
-        self.write(move |tx| claims::claim_timers(tx, now, lease, limit))
+    ) -> Result<Due, StoreError> {
+        // One write transaction for both: one lock taken per tick, not two.
+        self.write(move |tx| {
+            Ok(Due {
+                timers: claims::claim_timers(tx, now, lease, limit)?,
+                work: claims::claim_work(tx, now, lease, limit)?,
+            })
+        })
+        .await
+    }
+
+    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
+        let id = *id;
+        self.write(move |tx| claims::complete_work(tx, &id, owner))
             .await
     }
 }
@@ -465,25 +476,6 @@ impl Outbox for SqliteStore {
         limit: usize,
     ) -> Result<Vec<DeadLetter>, StoreError> {
         self.read(move |connection| claims::dead_letters(connection, tenant, limit))
-            .await
-    }
-}
-
-#[async_trait]
-impl WorkQueue for SqliteStore {
-    async fn claim_work(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Vec<PendingWork>, StoreError> {
-        self.write(move |tx| claims::claim_work(tx, now, lease, limit))
-            .await
-    }
-
-    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
-        let id = *id;
-        self.write(move |tx| claims::complete_work(tx, &id, owner))
             .await
     }
 }

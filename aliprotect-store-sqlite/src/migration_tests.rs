@@ -217,7 +217,7 @@ async fn old_file_opens_with_everything(version: usize, null_tenants: bool) {
         messages, expected,
         "pending messages kept, each with its tenant"
     );
-    let mut timers = store.claim_timers(far, lease, 100).await.unwrap();
+    let mut timers = store.claim_due(far, lease, 100).await.unwrap().timers;
     timers.sort_by_key(|t| t.tenant);
     let mut expected: Vec<Timer> = commits.iter().map(|c| c.timers[0].clone()).collect();
     expected.sort_by_key(|t| t.tenant);

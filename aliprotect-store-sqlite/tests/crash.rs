@@ -315,8 +315,9 @@ async fn verify(db: &Path, acked: &HashMap<ComplaintId, u64>) -> Result<(), Fail
         until: fixtures::now() - chrono::Duration::days(1),
     };
     let check_backs: BTreeSet<StreamId> = store
-        .claim_timers(far, lapsed, usize::MAX)
+        .claim_due(far, lapsed, usize::MAX)
         .await?
+        .timers
         .into_iter()
         .filter(|t| t.kind == TimerKind::CheckBack)
         .map(|t| t.stream)

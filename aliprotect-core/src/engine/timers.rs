@@ -1,8 +1,6 @@
 //! Running timers and work: due timers fired through the command path, check-backs asked of
 //! a probe, and the cross-stream work commands leave behind.
 
-use chrono::{DateTime, Utc};
-
 use super::{Command, Engine, EngineError, PolicyError, Request, effects};
 use crate::clock::Clock;
 use crate::complaint::{ComplaintCommand, ComplaintStatus, FollowUpKind, RemovalCause};
@@ -127,35 +125,6 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         }
     }
 
-    /// Carries out pending work whose engine did not finish it (it failed, or died).
-    pub(super) async fn resume_work(
-        &self,
-        now: DateTime<Utc>,
-        report: &mut TickReport,
-    ) -> Result<(), EngineError> {
-        loop {
-            let lease = self.lease(now, self.inner.config.claim_lease);
-            let claimed = self
-                .inner
-                .store
-                .claim_work(now, lease, self.inner.config.timer_batch)
-                .await?;
-            if claimed.is_empty() {
-                return Ok(());
-            }
-            let mut done = 0;
-            for work in &claimed {
-                if self.carry_out(work).await {
-                    done += 1;
-                }
-            }
-            report.follow_ups += done;
-            if done == 0 {
-                return Ok(());
-            }
-        }
-    }
-
     pub(super) async fn tick_probing(
         &self,
         probe: Option<&dyn ListingProbe>,
@@ -178,20 +147,29 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             let due = self
                 .inner
                 .store
-                .claim_timers(now, lease, self.inner.config.timer_batch)
+                .claim_due(now, lease, self.inner.config.timer_batch)
                 .await?;
+            // Work whose engine did not finish it (it failed, or died); a failure is left
+            // to run out its lease, so this tick does not claim it again.
+            let mut resumed = 0;
+            for work in &due.work {
+                if self.carry_out(work).await {
+                    resumed += 1;
+                }
+            }
+            report.follow_ups += resumed;
             let fresh: Vec<Timer> = due
+                .timers
                 .into_iter()
                 .filter(|t| fired.insert(t.clone()))
                 .collect();
-            if fresh.is_empty() {
+            if fresh.is_empty() && resumed == 0 {
                 break;
             }
             for timer in fresh {
                 self.fire(&timer, probe, &mut report).await?;
             }
         }
-        self.resume_work(now, &mut report).await?;
         Ok(report)
     }
 

@@ -45,6 +45,23 @@ pub struct Timer {
     pub due: DateTime<Utc>,
 }
 
+/// What [`Schedule::claim_due`](super::Schedule::claim_due) hands one worker, all leased to
+/// it: the due timers of the streams it claimed, and pending work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Due {
+    /// Due timers, earliest first.
+    pub timers: Vec<Timer>,
+    /// Pending work, oldest first.
+    pub work: Vec<PendingWork>,
+}
+
+impl Due {
+    /// Whether nothing was due.
+    pub fn is_empty(&self) -> bool {
+        self.timers.is_empty() && self.work.is_empty()
+    }
+}
+
 /// A notification waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxMessage {

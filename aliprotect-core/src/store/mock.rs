@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Commit, DeadLetter, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
-    OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, StatusCount, StoreError,
-    StoredEvent, StoredReceipt, StreamKind, Timer, TimerQueue, WorkId, WorkQueue,
+    Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
+    StoredReceipt, StreamKind, WorkId,
 };
 use crate::ids::{CampaignId, StreamId, TenantId, WorkerId};
 use crate::metrics::Tallies;
@@ -30,8 +30,9 @@ mockall::mock! {
     }
 
     #[async_trait]
-    impl TimerQueue for Store {
-        async fn claim_timers(&self, now: DateTime<Utc>, lease: Lease, limit: usize) -> Result<Vec<Timer>, StoreError>;
+    impl Schedule for Store {
+        async fn claim_due(&self, now: DateTime<Utc>, lease: Lease, limit: usize) -> Result<Due, StoreError>;
+        async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError>;
     }
 
     #[async_trait]
@@ -39,12 +40,6 @@ mockall::mock! {
         async fn claim_outbox(&self, now: DateTime<Utc>, lease: Lease, limit: usize) -> Result<Vec<OutboxMessage>, StoreError>;
         async fn settle_outbox(&self, id: &MessageId, settlement: Settlement) -> Result<bool, StoreError>;
         async fn dead_letters(&self, tenant: TenantId, limit: usize) -> Result<Vec<DeadLetter>, StoreError>;
-    }
-
-    #[async_trait]
-    impl WorkQueue for Store {
-        async fn claim_work(&self, now: DateTime<Utc>, lease: Lease, limit: usize) -> Result<Vec<PendingWork>, StoreError>;
-        async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError>;
     }
 
     #[async_trait]

@@ -13,7 +13,7 @@
 //!
 //! The backend interface is one small trait per capability, as `object_store` splits its
 //! optional capabilities and `cqrs-es` its event store from its views: [`EventLog`] (load,
-//! commit, history, receipts), [`TimerQueue`], [`Outbox`], [`WorkQueue`] and [`ReadModel`].
+//! commit, history, receipts), [`Schedule`] (timers and pending work), [`Outbox`] and [`ReadModel`].
 //! A type implementing all five is a [`Store`], the bound the engine takes.
 //!
 //! Implementing a backend: implement the five traits (14 required methods; the read model's
@@ -47,7 +47,7 @@ mod unique;
 
 pub use cache::SnapshotCache;
 pub use claims::{
-    DeadLetter, FollowUpWork, Lease, OutboxMessage, PendingWork, Settlement, Timer, TimerKind,
+    DeadLetter, Due, FollowUpWork, Lease, OutboxMessage, PendingWork, Settlement, Timer, TimerKind,
     WorkId,
 };
 pub use commit::{Commit, Loaded, Snapshot, StatusChange, StreamStatus};
@@ -61,7 +61,7 @@ pub use index::{Find, IndexKey, IndexName, StatusCount, StreamKind};
 #[cfg(feature = "mock")]
 pub use mock::MockStore;
 pub use rows::{ComplaintRow, Count, CountBy, GroupKey};
-pub use traits::{EventLog, Outbox, ReadModel, ReadModelExt, Store, TimerQueue, WorkQueue};
+pub use traits::{EventLog, Outbox, ReadModel, ReadModelExt, Schedule, Store};
 pub use unique::{UniqueKey, UniqueKeyChange};
 
 /// Stream ids live with the other ids; re-exported here, where stores use them.
@@ -70,5 +70,5 @@ pub use crate::ids::StreamId;
 /// The backend traits, imported for their methods: `use aliprotect_core::store::prelude::*;`
 /// lets code call `load`, `commit`, `claim_outbox`, `complaints`... on any concrete store.
 pub mod prelude {
-    pub use super::{EventLog, Outbox, ReadModel, ReadModelExt, Store, TimerQueue, WorkQueue};
+    pub use super::{EventLog, Outbox, ReadModel, ReadModelExt, Schedule, Store};
 }

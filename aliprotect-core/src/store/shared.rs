@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Commit, DeadLetter, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
-    OutboxMessage, PendingWork, ReadModel, Settlement, Snapshot, StatusCount, StoreError,
-    StoredEvent, StoredReceipt, StreamKind, Timer, TimerQueue, WorkId, WorkQueue,
+    Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
+    StoredReceipt, StreamKind, WorkId,
 };
 use crate::ids::{CampaignId, StreamId, TenantId, WorkerId};
 use crate::metrics::Tallies;
@@ -70,14 +70,21 @@ macro_rules! forward_store {
 
         #[async_trait]
         #[deny(clippy::missing_trait_methods)]
-        impl<S: TimerQueue + ?Sized> TimerQueue for $pointer<S> {
-            async fn claim_timers(
+        impl<S: Schedule + ?Sized> Schedule for $pointer<S> {
+            async fn claim_due(
                 &self,
                 now: DateTime<Utc>,
                 lease: Lease,
                 limit: usize,
-            ) -> Result<Vec<Timer>, StoreError> {
-                (**self).claim_timers(now, lease, limit).await
+            ) -> Result<Due, StoreError> {
+                (**self).claim_due(now, lease, limit).await
+            }
+            async fn complete_work(
+                &self,
+                id: &WorkId,
+                owner: WorkerId,
+            ) -> Result<bool, StoreError> {
+                (**self).complete_work(id, owner).await
             }
         }
 
@@ -105,26 +112,6 @@ macro_rules! forward_store {
                 limit: usize,
             ) -> Result<Vec<DeadLetter>, StoreError> {
                 (**self).dead_letters(tenant, limit).await
-            }
-        }
-
-        #[async_trait]
-        #[deny(clippy::missing_trait_methods)]
-        impl<S: WorkQueue + ?Sized> WorkQueue for $pointer<S> {
-            async fn claim_work(
-                &self,
-                now: DateTime<Utc>,
-                lease: Lease,
-                limit: usize,
-            ) -> Result<Vec<PendingWork>, StoreError> {
-                (**self).claim_work(now, lease, limit).await
-            }
-            async fn complete_work(
-                &self,
-                id: &WorkId,
-                owner: WorkerId,
-            ) -> Result<bool, StoreError> {
-                (**self).complete_work(id, owner).await
             }
         }
 

@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, Find, IdempotencyKey, IndexKey, IndexName,
-    Lease, Loaded, OutboxMessage, PendingWork, Settlement, Snapshot, StatusCount, StoreError,
-    StoredEvent, StoredReceipt, StreamKind, StreamStatus, Timer, WorkId, columns, rows,
+    Commit, ComplaintRow, Count, CountBy, DeadLetter, Due, Find, IdempotencyKey, IndexKey,
+    IndexName, Lease, Loaded, OutboxMessage, Settlement, Snapshot, StatusCount, StoreError,
+    StoredEvent, StoredReceipt, StreamKind, StreamStatus, WorkId, columns, rows,
 };
 use crate::campaign::Campaign;
 use crate::complaint::{Complaint, ComplaintStatus};
@@ -102,20 +102,30 @@ pub trait EventLog: Send + Sync + 'static {
     ) -> Result<Vec<StoredEvent>, StoreError>;
 }
 
-/// The timer queue: each stream's timers, written by its commits and claimed when due.
+/// The schedule: what falls due for the engines to run (each stream's timers, written by its
+/// commits, and the cross-stream work commits leave behind), handed out under a lease.
 #[async_trait]
-pub trait TimerQueue: Send + Sync + 'static {
-    /// Claims the due timers of up to `limit` streams of any tenant: streams with a timer
-    /// due at or before `now` and no live lease (one whose `until` is after `now`). Returns
-    /// their due timers, earliest first; each stream is then leased to `lease.owner` until
-    /// `lease.until`, so two workers claiming at once never get the same stream's timers.
-    /// The lease ends early with the stream's next commit, which replaces its timers.
-    async fn claim_timers(
+pub trait Schedule: Send + Sync + 'static {
+    /// Claims what is due at `now`, in two parts:
+    /// - [`Due::timers`]: the due timers of up to `limit` streams of any tenant (streams with
+    ///   a timer due at or before `now` and no live lease, one whose `until` is after `now`),
+    ///   earliest first. Each stream is then leased to `lease.owner` until `lease.until`; the
+    ///   lease ends early with the stream's next commit, which replaces its timers.
+    /// - [`Due::work`]: up to `limit` pending work items of any tenant whose lease has run
+    ///   out at `now`, oldest first, each leased to `lease.owner` until `lease.until`.
+    ///
+    /// Two workers claiming at once never get the same stream's timers or the same work item.
+    async fn claim_due(
         &self,
         now: DateTime<Utc>,
         lease: Lease,
         limit: usize,
-    ) -> Result<Vec<Timer>, StoreError>;
+    ) -> Result<Due, StoreError>;
+
+    /// Removes a pending work item once carried out, if `owner` holds its claim. Returns
+    /// whether it did (false for an unknown id or a claim taken over by another worker,
+    /// which will then carry it out again: harmless, since work is idempotent).
+    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError>;
 }
 
 /// The outbox: notifications written by commits, delivered at least once under a lease.
@@ -149,25 +159,6 @@ pub trait Outbox: Send + Sync + 'static {
         tenant: TenantId,
         limit: usize,
     ) -> Result<Vec<DeadLetter>, StoreError>;
-}
-
-/// The work queue: cross-stream work written by the commits that cause it.
-#[async_trait]
-pub trait WorkQueue: Send + Sync + 'static {
-    /// Claims up to `limit` pending work items of any tenant whose lease has run out at
-    /// `now`, oldest first, leasing each to `lease.owner` until `lease.until`. Two workers
-    /// claiming at once never get the same item.
-    async fn claim_work(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Vec<PendingWork>, StoreError>;
-
-    /// Removes a pending work item once carried out, if `owner` holds its claim. Returns
-    /// whether it did (false for an unknown id or a claim taken over by another worker,
-    /// which will then carry it out again: harmless, since work is idempotent).
-    async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError>;
 }
 
 /// The read model: the streams' latest snapshots, found by kind and [`IndexKey`], and counted
@@ -363,8 +354,7 @@ async fn states<R: ReadModel + ?Sized, T>(
 }
 
 /// A complete backend: every capability the engine uses. Nothing to implement: every type
-/// that implements [`EventLog`], [`TimerQueue`], [`Outbox`], [`WorkQueue`] and
-/// [`ReadModel`] is a `Store`, and `dyn Store` works wherever one is needed.
-pub trait Store: EventLog + TimerQueue + Outbox + WorkQueue + ReadModel {}
+/// that implements [`EventLog`], [`Schedule`], [`Outbox`] and [`ReadModel`] is a `Store`, and `dyn Store` works wherever one is needed.
+pub trait Store: EventLog + Schedule + Outbox + ReadModel {}
 
-impl<T: EventLog + TimerQueue + Outbox + WorkQueue + ReadModel + ?Sized> Store for T {}
+impl<T: EventLog + Schedule + Outbox + ReadModel + ?Sized> Store for T {}

@@ -13,8 +13,8 @@
 //!
 //! Each check also stands alone (`conformance::optimistic_concurrency(&store).await`), works
 //! on random tenants and ids so it never depends on an empty store, and panics with a message
-//! naming the broken promise. A backend that leaves out a capability (timers, outbox, pending
-//! work, read model) declares what it has with [`run_declared`] and [`Capabilities`]; one
+//! naming the broken promise. A backend that leaves out a capability (schedule, outbox, read
+//! model) declares what it has with [`run_declared`] and [`Capabilities`]; one
 //! whose database can be opened twice also runs [`two_handles`] and
 //! [`two_engines_on_two_handles`] with two handles.
 // Assertions are what a conformance suite is made of.
@@ -36,8 +36,9 @@ use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
 use crate::right::{IpRight, RightStatus};
 use crate::store::{
-    Commit, DomainEvent, IdempotencyKey, Lease, OutboxMessage, Receipt, ReceiptRecord,
-    RequestFingerprint, Snapshot, StatusChange, Store, StreamId, StreamStatus, UniqueKeyChange,
+    Commit, DomainEvent, IdempotencyKey, Lease, OutboxMessage, PendingWork, Receipt, ReceiptRecord,
+    RequestFingerprint, Schedule, Snapshot, StatusChange, Store, StoreError, StreamId,
+    StreamStatus, Timer, UniqueKeyChange,
 };
 
 mod event_log;
@@ -45,10 +46,9 @@ mod filer;
 mod index;
 mod outbox;
 mod read_model;
+mod schedule;
 mod sharing;
-mod timer_queue;
 mod trust;
-mod work_queue;
 
 pub use event_log::{
     append_and_load, commit_atomicity, commit_batch_members, hostile_and_large_payloads,
@@ -58,7 +58,7 @@ pub use filer::filer_warned_once_a_day;
 pub use index::find_and_count;
 pub use outbox::{dead_letters, outbox_claim_ack_retry};
 pub use read_model::{campaigns, powers_of_attorney, read_model_equals_replay, tenant_isolation};
-pub use timer_queue::{timer_claims, timers_due_exactly_once};
+pub use schedule::{pending_work, timer_claims, timers_due_exactly_once};
 
 pub use sharing::{
     engines_share_work, racing_idempotent_requests, tenants_share_stream_ids,
@@ -68,7 +68,6 @@ pub use trust::{
     one_open_complaint_per_listing, policy_kept_with_the_data, reused_keys_are_refused,
     stream_keys_walk_every_stream, unique_keys_hold_one_stream,
 };
-pub use work_queue::pending_work;
 
 /// What a backend supports beyond its event log ([`crate::store::EventLog`], always
 /// checked). A partial backend answers [`crate::store::StoreError::Unsupported`] for what it
@@ -76,44 +75,35 @@ pub use work_queue::pending_work;
 /// declared; checks that drive a whole engine need everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capabilities {
-    timers: bool,
+    schedule: bool,
     outbox: bool,
-    work: bool,
     read_model: bool,
 }
 
 impl Capabilities {
     /// Every capability: a complete [`Store`].
     pub const ALL: Self = Self {
-        timers: true,
+        schedule: true,
         outbox: true,
-        work: true,
         read_model: true,
     };
 
     /// The event log alone.
     pub const EVENT_LOG: Self = Self {
-        timers: false,
+        schedule: false,
         outbox: false,
-        work: false,
         read_model: false,
     };
 
-    /// With (or without) a [`crate::store::TimerQueue`].
-    pub const fn timers(mut self, supported: bool) -> Self {
-        self.timers = supported;
+    /// With (or without) a [`crate::store::Schedule`] (timers and pending work).
+    pub const fn schedule(mut self, supported: bool) -> Self {
+        self.schedule = supported;
         self
     }
 
     /// With (or without) an [`crate::store::Outbox`].
     pub const fn outbox(mut self, supported: bool) -> Self {
         self.outbox = supported;
-        self
-    }
-
-    /// With (or without) a [`crate::store::WorkQueue`].
-    pub const fn work(mut self, supported: bool) -> Self {
-        self.work = supported;
         self
     }
 
@@ -155,16 +145,14 @@ where
     inconsistent_commits_are_refused(&make_store().await).await;
     unique_keys_hold_one_stream(&make_store().await).await;
     stream_keys_walk_every_stream(&make_store().await).await;
-    if declared.timers {
+    if declared.schedule {
         timers_due_exactly_once(&make_store().await).await;
         timer_claims(&make_store().await).await;
+        pending_work(&make_store().await).await;
     }
     if declared.outbox {
         outbox_claim_ack_retry(&make_store().await).await;
         dead_letters(&make_store().await).await;
-    }
-    if declared.work {
-        pending_work(&make_store().await).await;
     }
     if declared.read_model {
         find_and_count(&make_store().await).await;
@@ -183,6 +171,30 @@ where
         policy_kept_with_the_data(make_store().await).await;
         filer_warned_once_a_day(make_store().await).await;
     }
+}
+
+/// The due timers a claim hands `lease.owner` (the work it claims too is left to its lease).
+async fn claim_timers<S: Schedule + ?Sized>(
+    store: &S,
+    now: DateTime<Utc>,
+    lease: Lease,
+    limit: usize,
+) -> Result<Vec<Timer>, StoreError> {
+    store
+        .claim_due(now, lease, limit)
+        .await
+        .map(|due| due.timers)
+}
+
+/// The pending work a claim hands `lease.owner` (the timers it claims too are left to their
+/// lease).
+async fn claim_work<S: Schedule + ?Sized>(
+    store: &S,
+    now: DateTime<Utc>,
+    lease: Lease,
+    limit: usize,
+) -> Result<Vec<PendingWork>, StoreError> {
+    store.claim_due(now, lease, limit).await.map(|due| due.work)
 }
 
 /// A complaint stream being built: its id, tenant, events so far and state.

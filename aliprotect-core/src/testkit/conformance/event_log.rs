@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Builder, futures_join, key, lease_until, message, record};
+use super::{Builder, claim_timers, futures_join, key, lease_until, message, record};
 use crate::complaint::{Complaint, ComplaintCommand, ComplaintStatus};
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::ids::{ComplaintId, TenantId};
@@ -199,8 +199,7 @@ pub async fn commit_atomicity(store: &dyn Store) {
             "no receipt"
         );
         let far = now() + Duration::days(3650);
-        let due = store
-            .claim_timers(far, lease_until(far), 10_000)
+        let due = claim_timers(store, far, lease_until(far), 10_000)
             .await
             .expect("timers");
         assert!(

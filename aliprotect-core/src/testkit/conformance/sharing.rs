@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Notify;
 
-use super::{Builder, key, lease_until, message, record};
+use super::{Builder, claim_timers, key, lease_until, message, record};
 use crate::clock::ManualClock;
 use crate::complaint::{ComplaintChange, ComplaintCommand};
 use crate::engine::{Command, Engine, Request};
@@ -92,8 +92,7 @@ pub async fn tenants_share_stream_ids(store: &dyn Store) {
     }
     let worker = WorkerId::new();
     let at = base + Duration::seconds(1);
-    let timers: Vec<TenantId> = store
-        .claim_timers(at, lease_until(at), 10_000)
+    let timers: Vec<TenantId> = claim_timers(store, at, lease_until(at), 10_000)
         .await
         .expect("timers")
         .into_iter()

@@ -1,13 +1,17 @@
-//! The timer queue's promises: due timers are handed out exactly once, replaced by the
-//! stream's next commit.
+//! The schedule's promises: due timers are handed out exactly once, replaced by the
+//! stream's next commit; pending work is committed with its cause, claimed under a lease and
+//! completed by its owner only.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Builder, lease_until};
-use crate::complaint::ComplaintCommand;
-use crate::ids::{TenantId, WorkerId};
-use crate::store::{Commit, Lease, StatusChange, Store, Timer, TimerKind, UniqueKeyChange};
+use super::{Builder, claim_timers, claim_work, lease_until};
+use crate::complaint::{ComplaintCommand, FollowUpKind};
+use crate::ids::{ComplaintId, TenantId, WorkerId};
+use crate::store::{
+    Commit, FollowUpWork, Lease, PendingWork, StatusChange, Store, StoreError, Timer, TimerKind,
+    UniqueKeyChange, WorkId,
+};
 use crate::testkit::fixtures::now;
 
 /// Timers are due at their time, not before; a commit replaces all of its stream's timers,
@@ -42,23 +46,23 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
             .map(|t| t.kind)
             .collect()
     };
-    let before = store
-        .claim_timers(
-            base - Duration::seconds(1),
-            lease_until(base - Duration::seconds(1)),
-            100,
-        )
-        .await
-        .expect("due");
+    let before = claim_timers(
+        store,
+        base - Duration::seconds(1),
+        lease_until(base - Duration::seconds(1)),
+        100,
+    )
+    .await
+    .expect("due");
     assert!(ours(before).is_empty(), "nothing due before its time");
-    let due = store
-        .claim_timers(
-            base + Duration::days(1),
-            lease_until(base + Duration::days(1)),
-            100,
-        )
-        .await
-        .expect("due");
+    let due = claim_timers(
+        store,
+        base + Duration::days(1),
+        lease_until(base + Duration::days(1)),
+        100,
+    )
+    .await
+    .expect("due");
     assert_eq!(
         due.first().map(|t| t.due),
         Some(base),
@@ -75,23 +79,23 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
     }];
     store.commit(fire.clone()).await.expect("commit");
     builder.applied(&fire);
-    let due = store
-        .claim_timers(
-            base + Duration::days(1),
-            lease_until(base + Duration::days(1)),
-            100,
-        )
-        .await
-        .expect("due");
+    let due = claim_timers(
+        store,
+        base + Duration::days(1),
+        lease_until(base + Duration::days(1)),
+        100,
+    )
+    .await
+    .expect("due");
     assert!(ours(due).is_empty(), "a fired timer is not due again");
-    let due = store
-        .claim_timers(
-            base + Duration::days(3),
-            lease_until(base + Duration::days(3)),
-            100,
-        )
-        .await
-        .expect("due");
+    let due = claim_timers(
+        store,
+        base + Duration::days(3),
+        lease_until(base + Duration::days(3)),
+        100,
+    )
+    .await
+    .expect("due");
     assert_eq!(ours(due), vec![TimerKind::SellerAnswerDeadline]);
     // An empty commit (no events) still replaces timers.
     let loaded = store
@@ -117,14 +121,14 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
         })
         .await
         .expect("timers-only commit");
-    let due = store
-        .claim_timers(
-            base + Duration::days(30),
-            lease_until(base + Duration::days(30)),
-            100,
-        )
-        .await
-        .expect("due");
+    let due = claim_timers(
+        store,
+        base + Duration::days(30),
+        lease_until(base + Duration::days(30)),
+        100,
+    )
+    .await
+    .expect("due");
     assert!(
         ours(due).is_empty(),
         "timers-only commit cleared the timers"
@@ -138,14 +142,14 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
         Some(loaded.version),
         "an empty commit adds no version"
     );
-    let limited = store
-        .claim_timers(
-            now() + Duration::days(36_500),
-            lease_until(now() + Duration::days(36_500)),
-            1,
-        )
-        .await
-        .expect("due");
+    let limited = claim_timers(
+        store,
+        now() + Duration::days(36_500),
+        lease_until(now() + Duration::days(36_500)),
+        1,
+    )
+    .await
+    .expect("due");
     assert!(limited.len() <= 1, "limit respected");
 }
 
@@ -173,8 +177,8 @@ pub async fn timer_claims(store: &dyn Store) {
         until: at + Duration::seconds(60),
     };
     let (a, b) = tokio::join!(
-        store.claim_timers(base, lease(first, base), 100),
-        store.claim_timers(base, lease(second, base), 100),
+        claim_timers(store, base, lease(first, base), 100),
+        claim_timers(store, base, lease(second, base), 100),
     );
     assert_eq!(
         ours(a.expect("claim")) + ours(b.expect("claim")),
@@ -184,8 +188,7 @@ pub async fn timer_claims(store: &dyn Store) {
     let during = base + Duration::seconds(30);
     assert_eq!(
         ours(
-            store
-                .claim_timers(during, lease(second, during), 100)
+            claim_timers(store, during, lease(second, during), 100)
                 .await
                 .expect("claim")
         ),
@@ -195,8 +198,7 @@ pub async fn timer_claims(store: &dyn Store) {
     let after = base + Duration::seconds(61);
     assert_eq!(
         ours(
-            store
-                .claim_timers(after, lease(second, after), 100)
+            claim_timers(store, after, lease(second, after), 100)
                 .await
                 .expect("claim")
         ),
@@ -210,12 +212,108 @@ pub async fn timer_claims(store: &dyn Store) {
     builder.applied(&again);
     assert_eq!(
         ours(
-            store
-                .claim_timers(after, lease(first, after), 100)
+            claim_timers(store, after, lease(first, after), 100)
                 .await
                 .expect("claim")
         ),
         1,
         "a commit ends the claim on its stream"
+    );
+}
+
+/// Pending work is stored with the commit that causes it (and not at all with a refused
+/// one), held by the committing worker until its lease runs out, then claimed by one
+/// worker at a time, and removed only by the worker holding it.
+pub async fn pending_work(store: &dyn Store) {
+    let tenant = TenantId::new();
+    let mut builder = Builder::file(store, tenant).await;
+    let stream = builder.stream();
+    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(7);
+    let (committer, first, second) = (WorkerId::new(), WorkerId::new(), WorkerId::new());
+    let work = |version| PendingWork {
+        id: WorkId {
+            tenant,
+            stream,
+            version,
+        },
+        follow_up: FollowUpWork::MarkPredecessor {
+            previous: ComplaintId::new(),
+            successor: builder.id,
+            kind: FollowUpKind::Relisting,
+        },
+        lease: Lease {
+            owner: committer,
+            until: base + Duration::seconds(60),
+        },
+    };
+    let ours = |items: Vec<PendingWork>| -> Vec<PendingWork> {
+        items
+            .into_iter()
+            .filter(|w| w.id.stream == stream)
+            .collect()
+    };
+    // A refused commit leaves no work behind.
+    let mut stale = builder.decide(ComplaintCommand::Submit);
+    stale.expected_version = 7;
+    stale.work = Some(work(8));
+    assert!(matches!(
+        store.commit(stale).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    let mut submit = builder.decide(ComplaintCommand::Submit);
+    let expected = work(2);
+    submit.work = Some(expected.clone());
+    store.commit(submit.clone()).await.expect("commit");
+    builder.applied(&submit);
+    let far = base + Duration::days(1);
+    let lease = |owner, at: DateTime<Utc>| Lease {
+        owner,
+        until: at + Duration::seconds(60),
+    };
+    assert!(
+        ours(
+            claim_work(store, base, lease(first, base), 100)
+                .await
+                .expect("claim")
+        )
+        .is_empty(),
+        "the committing worker holds its work until the lease runs out"
+    );
+    let (a, b) = tokio::join!(
+        claim_work(store, far, lease(first, far), 100),
+        claim_work(store, far, lease(second, far), 100),
+    );
+    let (a, b) = (ours(a.expect("claim")), ours(b.expect("claim")));
+    assert_eq!(a.len() + b.len(), 1, "one worker takes the work over");
+    let (holder, taken) = if a.is_empty() {
+        (second, b)
+    } else {
+        (first, a)
+    };
+    assert_eq!(taken[0].id, expected.id);
+    assert_eq!(taken[0].follow_up, expected.follow_up, "stored exactly");
+    assert_eq!(taken[0].lease.owner, holder);
+    assert!(
+        !store
+            .complete_work(&expected.id, committer)
+            .await
+            .expect("complete"),
+        "a worker whose claim was taken over cannot complete"
+    );
+    assert!(
+        store
+            .complete_work(&expected.id, holder)
+            .await
+            .expect("complete")
+    );
+    let much_later = far + Duration::days(1);
+    assert!(
+        ours(
+            claim_work(store, much_later, lease(first, much_later), 100)
+                .await
+                .expect("claim")
+        )
+        .is_empty(),
+        "completed work is gone"
     );
 }
