@@ -1,5 +1,5 @@
 //! The conformance suite of evidence stores: every promise of
-//! [`EvidenceStore`](crate::evidence::EvidenceStore), as an async check. An implementation's
+//! [`EvidenceStore`], as an async check. An implementation's
 //! tests call [`run_all`] with a store (fresh or shared: checks use their own bytes).
 // Assertions are what a conformance suite is made of.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
