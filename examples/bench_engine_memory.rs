@@ -54,19 +54,15 @@ async fn workload(
     for i in from..to {
         let id = ComplaintId::new();
         let url = format!("https://www.alibaba.com/product-detail/x_{i}.html");
-        let filing = ComplaintFiling {
+        let mut filing = ComplaintFiling::new(
             id,
             tenant,
-            filing: FilingId::from_u128(1),
             right,
-            listing: Listing::parse(&url)?,
-            reason: ComplaintReason::TrademarkCounterfeit,
-            explanation: explanation.clone(),
-            evidence: vec![],
-            follows: None,
-            campaign: None,
-            details: Default::default(),
-        };
+            Listing::parse(&url)?,
+            ComplaintReason::TrademarkCounterfeit,
+            explanation.clone(),
+        );
+        filing.filing = FilingId::from_u128(1);
         let steps = [
             (user, ComplaintCommand::File(Box::new(filing))),
             (user, ComplaintCommand::Submit),

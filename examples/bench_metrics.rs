@@ -56,19 +56,17 @@ fn filing(right: RightId, n: u64) -> Result<ComplaintFiling, Failure> {
         n % SELLERS,
         1_600_000_000_000 + n
     );
-    Ok(ComplaintFiling {
-        id: ComplaintId::new(),
-        tenant: TENANT,
-        filing: FilingId::from_u128(u128::from(n / 300)),
+    let mut filing = ComplaintFiling::new(
+        ComplaintId::new(),
+        TENANT,
         right,
-        listing: Listing::parse(&url)?,
-        reason: ComplaintReason::TrademarkCounterfeit,
-        explanation: Text::new("Counterfeit earbuds bearing our registered mark")?,
-        evidence: vec![],
-        follows: None,
-        campaign: Some(CAMPAIGN),
-        details: Default::default(),
-    })
+        Listing::parse(&url)?,
+        ComplaintReason::TrademarkCounterfeit,
+        Text::new("Counterfeit earbuds bearing our registered mark")?,
+    );
+    filing.filing = FilingId::from_u128(u128::from(n / 300));
+    filing.campaign = Some(CAMPAIGN);
+    Ok(filing)
 }
 
 /// Runs `commands` as one batch and fails on the first refusal.

@@ -44,10 +44,8 @@ fn fresh(path: &Path) {
 }
 
 fn engine(path: &Path, durability: Durability) -> Result<Bench, Failure> {
-    let options = SqliteOptions {
-        durability,
-        ..SqliteOptions::default()
-    };
+    let mut options = SqliteOptions::default();
+    options.durability = durability;
     Ok(Engine::new(
         SqliteStore::open_with(path, options)?,
         DiscardNotifier,
@@ -74,19 +72,16 @@ fn filing(tenant: TenantId, right: RightId, n: u64) -> Result<ComplaintFiling, F
         "https://www.alibaba.com/product-detail/Earbuds_{}.html",
         1_600_000_000_000 + n
     );
-    Ok(ComplaintFiling {
-        id: ComplaintId::new(),
+    let mut filing = ComplaintFiling::new(
+        ComplaintId::new(),
         tenant,
-        filing: FilingId::from_u128(u128::from(n / 300)),
         right,
-        listing: Listing::parse(&url)?,
-        reason: ComplaintReason::TrademarkCounterfeit,
-        explanation: Text::new("Counterfeit earbuds bearing our registered mark")?,
-        evidence: vec![],
-        follows: None,
-        campaign: None,
-        details: Default::default(),
-    })
+        Listing::parse(&url)?,
+        ComplaintReason::TrademarkCounterfeit,
+        Text::new("Counterfeit earbuds bearing our registered mark")?,
+    );
+    filing.filing = FilingId::from_u128(u128::from(n / 300));
+    Ok(filing)
 }
 
 async fn run_stories(

@@ -70,19 +70,18 @@ impl Ctx {
         follows: Option<FollowUp>,
     ) -> Result<ComplaintId, Box<dyn Error>> {
         let id = ComplaintId::new();
-        let complaint = ComplaintFiling {
+        let mut complaint = ComplaintFiling::new(
             id,
-            tenant: self.tenant,
-            filing,
+            self.tenant,
             right,
             listing,
-            reason: ComplaintReason::TrademarkCounterfeit,
-            explanation: Text::new("Counterfeit earbuds bearing the ACME SOUND mark")?,
-            evidence: vec![evidence(EvidenceKind::Screenshot, "screenshot")],
-            follows,
-            campaign: Some(self.campaign),
-            details: Default::default(),
-        };
+            ComplaintReason::TrademarkCounterfeit,
+            Text::new("Counterfeit earbuds bearing the ACME SOUND mark")?,
+        );
+        complaint.filing = filing;
+        complaint.evidence = vec![evidence(EvidenceKind::Screenshot, "screenshot")];
+        complaint.follows = follows;
+        complaint.campaign = Some(self.campaign);
         let file = ComplaintCommand::File(Box::new(complaint));
         self.run(self.me, Command::complaint(id, file)).await?;
         Ok(id)

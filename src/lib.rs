@@ -8,7 +8,7 @@
 //! use aliprotect::clock::SystemClock;
 //! use aliprotect::complaint::{ComplaintCommand, ComplaintFiling, ComplaintReason, ComplaintStatus};
 //! use aliprotect::engine::{Command, Engine, Request};
-//! use aliprotect::ids::{ComplaintId, FilingId, RightId, TenantId, UserId};
+//! use aliprotect::ids::{ComplaintId, RightId, TenantId, UserId};
 //! use aliprotect::listing::Listing;
 //! use aliprotect::notify::DiscardNotifier;
 //! use aliprotect::party::Actor;
@@ -34,13 +34,10 @@
 //!
 //! // Complain about a listing.
 //! let complaint = ComplaintId::new();
-//! let filing = ComplaintFiling {
-//!     id: complaint, tenant, filing: FilingId::new(), right,
-//!     listing: Listing::parse("https://www.alibaba.com/product-detail/Earbuds_1600123456789.html")?,
-//!     reason: ComplaintReason::TrademarkCounterfeit,
-//!     explanation: Text::new("Counterfeit earbuds bearing our mark")?,
-//!     evidence: vec![], follows: None, campaign: None, details: Default::default(),
-//! };
+//! let listing = Listing::parse("https://www.alibaba.com/product-detail/Earbuds_1600123456789.html")?;
+//! let explanation = Text::new("Counterfeit earbuds bearing our mark")?;
+//! let reason = ComplaintReason::TrademarkCounterfeit;
+//! let filing = ComplaintFiling::new(complaint, tenant, right, listing, reason, explanation);
 //! run(me, Command::complaint(complaint, ComplaintCommand::File(Box::new(filing)))).await?;
 //! run(me, Command::complaint(complaint, ComplaintCommand::Submit)).await?;
 //!

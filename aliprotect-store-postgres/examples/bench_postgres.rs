@@ -88,19 +88,16 @@ fn filing(tenant: TenantId, right: RightId, n: u64) -> Result<ComplaintFiling, F
         n % 10_000,
         1_600_000_000_000 + n
     );
-    Ok(ComplaintFiling {
-        id: ComplaintId::new(),
+    let mut filing = ComplaintFiling::new(
+        ComplaintId::new(),
         tenant,
-        filing: FilingId::from_u128(u128::from(n / 300)),
         right,
-        listing: Listing::parse(&url)?,
-        reason: ComplaintReason::TrademarkCounterfeit,
-        explanation: Text::new("Counterfeit earbuds bearing our registered mark")?,
-        evidence: vec![],
-        follows: None,
-        campaign: None,
-        details: Default::default(),
-    })
+        Listing::parse(&url)?,
+        ComplaintReason::TrademarkCounterfeit,
+        Text::new("Counterfeit earbuds bearing our registered mark")?,
+    );
+    filing.filing = FilingId::from_u128(u128::from(n / 300));
+    Ok(filing)
 }
 
 /// A complaint's whole life, command by command, for each of `numbers`.

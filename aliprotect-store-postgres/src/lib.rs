@@ -79,8 +79,10 @@ use prepare::Prepared;
 use queries::Fresh;
 use writer::{Job, WriterContext};
 
-/// Settings of a [`PostgresStore`]; the defaults suit most deployments.
+/// Settings of a [`PostgresStore`]; the defaults suit most deployments. Start from
+/// `PostgresOptions::default()` and set the fields to change (new settings may be added).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PostgresOptions {
     /// Connections in the pool (reads, claims and the writers' transactions).
     pub pool_size: usize,

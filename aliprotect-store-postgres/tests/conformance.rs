@@ -62,10 +62,8 @@ async fn an_idle_worker_is_woken_by_another_stores_commit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poll_only_mode_passes_the_conformance_suite() {
     let url = server().create_database().await.unwrap();
-    let options = PostgresOptions {
-        wake_ups: WakeUps::PollOnly,
-        ..PostgresOptions::default()
-    };
+    let mut options = PostgresOptions::default();
+    options.wake_ups = WakeUps::PollOnly;
     let store = Arc::new(PostgresStore::connect_with(&url, options).await.unwrap());
     conformance::run_all(|| async { store.clone() }).await;
 }

@@ -72,8 +72,10 @@ pub use schema::{Durability, OpenError, SCHEMA_VERSION};
 use prepare::Prepared;
 use writer::Job;
 
-/// Settings of a [`SqliteStore`]; the defaults suit most embedders.
+/// Settings of a [`SqliteStore`]; the defaults suit most embedders. Start from
+/// `SqliteOptions::default()` and set the fields to change (new settings may be added).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SqliteOptions {
     /// How hard a commit insists on reaching the disk.
     pub durability: Durability,

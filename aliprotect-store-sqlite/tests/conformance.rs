@@ -20,10 +20,8 @@ async fn a_file_store_passes_the_conformance_suite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_store_without_cache_passes_on_one_shared_file() {
     let dir = tempfile::tempdir().unwrap();
-    let options = SqliteOptions {
-        cache_capacity: 0,
-        ..SqliteOptions::default()
-    };
+    let mut options = SqliteOptions::default();
+    options.cache_capacity = 0;
     let store =
         Arc::new(SqliteStore::open_with(dir.path().join("shared.sqlite"), options).unwrap());
     conformance::run_all(|| async { store.clone() }).await;

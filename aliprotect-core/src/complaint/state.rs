@@ -287,8 +287,11 @@ pub struct CounterNoticeResponse {
     pub evidence: Vec<Evidence>,
 }
 
-/// What a complaint is filed with.
+/// What a complaint is filed with. Built with [`ComplaintFiling::new`], then the public
+/// fields of what it has besides (evidence, campaign, listing details, the complaint it
+/// follows); new fields may be added.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ComplaintFiling {
     /// The complaint's id.
     pub id: ComplaintId,
