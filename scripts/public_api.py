@@ -144,6 +144,8 @@ class Lister:
         (kind, inner), = item["inner"].items()
         name = item.get("name")
         here = f"{path}::{name}" if name else path
+        if any("non_exhaustive" in str(attr) for attr in item.get("attrs", [])):
+            self.lines.add(f"#[non_exhaustive] {here}")
         if kind == "module":
             self.lines.add(f"mod {here}")
             self.walk_module(item, here)
@@ -167,6 +169,8 @@ class Lister:
                 variant = self.item(variant_id)
                 if variant:
                     self.lines.add(f"variant {here}::{variant['name']}")
+                    if any("non_exhaustive" in str(a) for a in variant.get("attrs", [])):
+                        self.lines.add(f"#[non_exhaustive] {here}::{variant['name']}")
             self.walk_impls(inner.get("impls", []), here)
         elif kind == "union":
             self.lines.add(f"union {here}")
