@@ -126,6 +126,7 @@ class Lister:
         self.doc = doc
         self.index = doc["index"]
         self.lines = set()
+        self.seen = set()
 
     def item(self, id_):
         return self.index.get(str(id_))
@@ -150,8 +151,20 @@ class Lister:
             self.lines.add(f"mod {here}")
             self.walk_module(item, here)
         elif kind == "use":
-            target = inner["name"] if not inner["is_glob"] else "*"
-            self.lines.add(f"pub use {path}::{target} = {inner['source']}{'::*' if inner['is_glob'] else ''}")
+            target = self.item(inner["id"]) if inner.get("id") is not None else None
+            if target is None:
+                # Another crate's item: that crate's own list shows what it is.
+                glob = "::*" if inner["is_glob"] else ""
+                name = "*" if inner["is_glob"] else inner["name"]
+                self.lines.add(f"pub use {path}::{name} = {inner['source']}{glob}")
+            elif inner["is_glob"]:
+                self.walk_module(target, path)
+            elif (inner["id"], path, inner["name"]) not in self.seen:
+                # An item of this crate, re-exported (from a private module, most often):
+                # listed in full at the path users name it by.
+                self.seen.add((inner["id"], path, inner["name"]))
+                renamed = dict(target, name=inner["name"])
+                self.walk(renamed, path)
         elif kind == "struct":
             self.lines.add(f"struct {here}")
             struct_kind = inner["kind"]
