@@ -13,15 +13,15 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
-use aliprotect::async_trait;
-use aliprotect::ids::{TenantId, WorkerId};
-use aliprotect::notify::MessageId;
-use aliprotect::store::{
+use aliprotect::backend::async_trait;
+use aliprotect::backend::{
     Commit, DeadLetter, DomainEvent, Due, EventLog, Find, IdempotencyKey, IndexKey, IndexName,
     Lease, Loaded, Outbox, OutboxMessage, PendingWork, ReadModel, Schedule, Settlement, Snapshot,
     StatusCount, StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, StreamStatus, Timer,
     UniqueKey, WorkId, columns,
 };
+use aliprotect::ids::{TenantId, WorkerId};
+use aliprotect::notify::MessageId;
 use chrono::{DateTime, Utc};
 
 /// An outbox message, who holds its claim, and why it was given up on, if it was.

@@ -6,6 +6,9 @@
 //! `testkit` features for your tests). `cargo test` runs it too, as a test.
 #![allow(clippy::print_stdout, clippy::expect_used)]
 
+use aliprotect::backend::{
+    DomainEvent, Loaded, MockStore, OutboxMessage, Settlement, Snapshot, StreamId, StreamKind,
+};
 use aliprotect::clock::MockClock;
 use aliprotect::engine::{Command, Engine, Request};
 use aliprotect::ids::RightId;
@@ -13,9 +16,6 @@ use aliprotect::notify::{MessageId, MockNotifier, Notification, NotificationBody
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::right::{RightCommand, RightStatus};
-use aliprotect::store::{
-    DomainEvent, Loaded, MockStore, OutboxMessage, Settlement, Snapshot, StreamId, StreamKind,
-};
 use aliprotect::testkit::fixtures;
 use mockall::predicate::eq;
 
@@ -23,7 +23,7 @@ use mockall::predicate::eq;
 /// platform's dashboard, then pushes notifications out.
 async fn record_approval<S, N, C>(engine: &Engine<S, N, C>, right: RightId) -> usize
 where
-    S: aliprotect::store::Store,
+    S: aliprotect::backend::Store,
     N: aliprotect::notify::Notifier,
     C: aliprotect::clock::Clock,
 {

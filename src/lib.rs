@@ -48,14 +48,62 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! This crate re-exports [`aliprotect_core`] (domain, state machines, engine, traits) and, by
-//! cargo feature, the backends: `memory` and `sqlite` (both default) as `store_memory` and
-//! `store_sqlite`, `postgres` as `store_postgres`, `webhook` and `email` as `notify_webhook` and `notify_email`, `probe-http`
-//! as `probe_http`, `evidence` as `evidence_stores`. Feature `testkit` adds the backend conformance suite, fixtures and
+//! The crate's face is chosen for two readers:
+//! - **Embedders** find the domain (rights, complaints, campaigns, powers, listings, the
+//!   policy), the [`engine`], the ids and what the engine answers with, one module each, and
+//!   the everyday names in one import, [`prelude`]. [`store`] holds what an embedder's code
+//!   meets of storage: the [`Store`](store::Store) bound, its errors, stream ids, events and
+//!   receipts.
+//! - **Backend authors** find in [`backend`] everything that crosses the backend traits
+//!   (commits, snapshots, claims, index keys, the stored codes of [`backend::columns`],
+//!   upcasting, the snapshot cache); with feature `testkit`, the conformance suite is in
+//!   `testkit::conformance`.
+//!
+//! The backends come by cargo feature: `memory` and `sqlite` (both default) as `store_memory`
+//! and `store_sqlite`, `postgres` as `store_postgres`, `webhook` and `email` as
+//! `notify_webhook` and `notify_email`, `probe-http` as `probe_http`, `evidence` as
+//! `evidence_stores`. Feature `testkit` adds the backend conformance suite, fixtures and
 //! proptest strategies; `mock` adds mockall mocks of the traits.
 #![deny(missing_docs)]
 
-pub use aliprotect_core::*;
+pub use aliprotect_core::{
+    accuracy, authority, calendar, campaign, clock, complaint, decider, engine, evidence, filer,
+    ids, intake, listing, marketplace, metrics, notify, party, policy, power, probe, relisting,
+    right, sellers, text,
+};
+
+/// `testkit` (feature `testkit`): fixtures, proptest strategies, given/when/then helpers and
+/// the backend conformance suite.
+// Empty, hence unused, in a build that enables no optional module.
+#[allow(unused_imports, unreachable_pub)]
+pub use aliprotect_core::optional::*;
+
+/// What an embedder's code meets of storage: the bound the engine takes, its errors, and the
+/// values the engine answers with (stream ids, events and their history, receipts and
+/// idempotency keys, dashboard counts, timers and dead letters). Implementing a backend
+/// takes more: see [`backend`].
+pub mod store {
+    pub use aliprotect_core::store::{
+        ComplaintRow, Count, CountBy, DeadLetter, DomainEvent, GroupKey, IdempotencyKey,
+        InvalidIdempotencyKey, OutboxMessage, ReadModelExt, Receipt, Store, StoreError,
+        StoredEvent, StreamId, Timer, TimerKind, prelude,
+    };
+
+    /// A mockall mock of every backend trait (feature `mock`).
+    #[cfg(feature = "mock")]
+    pub use aliprotect_core::store::MockStore;
+}
+
+/// For backend authors: the traits to implement ([`EventLog`](backend::EventLog),
+/// [`Schedule`](backend::Schedule), [`Outbox`](backend::Outbox),
+/// [`ReadModel`](backend::ReadModel)), every value that crosses them, the stored codes of
+/// [`columns`](backend::columns), [`upcast_event`](backend::upcast_event), the
+/// [`SnapshotCache`](backend::SnapshotCache) and `async_trait` for the impls. The
+/// conformance suite every backend runs is `testkit::conformance` (feature `testkit`).
+pub mod backend {
+    pub use aliprotect_core::async_trait;
+    pub use aliprotect_core::store::*;
+}
 
 /// The date and time types the API speaks (`chrono`), so that embedders use the same
 /// version.

@@ -4,6 +4,7 @@
 
 mod common;
 
+use aliprotect::backend::Due;
 use aliprotect::complaint::ComplaintCommand;
 use aliprotect::engine::{Command, EngineError, Forbidden, Request};
 use aliprotect::ids::{
@@ -13,7 +14,7 @@ use aliprotect::notify::NotificationBody;
 use aliprotect::party::{Actor, PowerOfAttorney, PowerScope};
 use aliprotect::power::{PowerCommand, PowerStatus};
 use aliprotect::right::{RightCommand, RightStatus};
-use aliprotect::store::{Due, IdempotencyKey, StreamId};
+use aliprotect::store::{IdempotencyKey, StreamId};
 use aliprotect::testkit::fixtures;
 use chrono::{Duration, TimeZone, Utc};
 use common::Harness;
@@ -626,12 +627,13 @@ async fn follow_ups_left_to_a_tick_are_done_by_the_next_tick() {
 /// a check-back before its time. Found by the PostgreSQL several-processes test under load.
 #[tokio::test]
 async fn a_timer_replaced_after_its_claim_is_not_fired() {
+    use aliprotect::backend::MockStore;
     use aliprotect::clock::{Clock, MockClock};
     use aliprotect::engine::Engine;
     use aliprotect::notify::DiscardNotifier;
     use aliprotect::policy::MarketplacePolicy;
     use aliprotect::store::prelude::*;
-    use aliprotect::store::{MockStore, Timer, TimerKind};
+    use aliprotect::store::{Timer, TimerKind};
 
     let h = Harness::new();
     let right = h.approved_right().await;
@@ -650,7 +652,7 @@ async fn a_timer_replaced_after_its_claim_is_not_fired() {
     let loaded = h.store.load(h.tenant, stream).await.unwrap().unwrap();
     let current = h.store.claim_due(
         h.clock.now() + Duration::days(400),
-        aliprotect::store::Lease {
+        aliprotect::backend::Lease {
             owner: aliprotect::ids::WorkerId::new(),
             until: h.clock.now() + Duration::days(401),
         },

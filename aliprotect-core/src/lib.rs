@@ -95,6 +95,15 @@ pub mod text;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 
+/// The modules behind cargo features, for crates that re-export this one: a glob import of
+/// this module (`pub use aliprotect_core::optional::*;`) re-exports exactly those enabled,
+/// whichever crate of the build enabled them.
+pub mod optional {
+    /// Fixtures, strategies, helpers and the conformance suite (feature `testkit`).
+    #[cfg(any(test, feature = "testkit"))]
+    pub use crate::testkit;
+}
+
 /// The attribute the async traits ([`store::Store`], [`notify::Notifier`],
 /// [`probe::ListingProbe`]) are written with, re-exported so that an implementation uses the
 /// same version without a dependency of its own.

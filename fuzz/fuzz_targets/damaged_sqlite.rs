@@ -14,7 +14,7 @@ use aliprotect::listing::Listing;
 use aliprotect::notify::DiscardNotifier;
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
-use aliprotect::store::{CountBy, EventLog, ReadModel, ReadModelExt, StreamId};
+use aliprotect::backend::{CountBy, EventLog, ReadModel, ReadModelExt, StreamId};
 use aliprotect::store_sqlite::SqliteStore;
 use aliprotect::testkit::fixtures;
 use aliprotect::text::Text;

@@ -4,7 +4,7 @@
 //! Input: the type name, a newline, the schema version, a newline, the JSON.
 #![no_main]
 
-use aliprotect::store::{DomainEvent, Snapshot, StoreError, upcast_event};
+use aliprotect::backend::{DomainEvent, Snapshot, StoreError, upcast_event};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &[u8]| {

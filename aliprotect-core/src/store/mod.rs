@@ -13,10 +13,10 @@
 //!
 //! The backend interface is one small trait per capability, as `object_store` splits its
 //! optional capabilities and `cqrs-es` its event store from its views: [`EventLog`] (load,
-//! commit, history, receipts), [`Schedule`] (timers and pending work), [`Outbox`] and [`ReadModel`].
-//! A type implementing all five is a [`Store`], the bound the engine takes.
+//! commit, history, receipts), [`Schedule`] (timers and pending work), [`Outbox`] and
+//! [`ReadModel`]. A type implementing all four is a [`Store`], the bound the engine takes.
 //!
-//! Implementing a backend: implement the five traits (14 required methods; the read model's
+//! Implementing a backend: implement the four traits (12 required methods; the read model's
 //! typed queries, [`ReadModelExt`], are built on its two generic ones), then run
 //! `aliprotect_core::testkit::conformance::run_all` (feature `testkit`) against it; it checks
 //! every promise documented here.
