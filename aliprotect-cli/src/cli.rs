@@ -209,8 +209,22 @@ pub(crate) struct PageArgs {
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub(crate) limit: usize,
     /// Start after this id (the last of the previous page).
-    #[arg(long, value_name = "ID")]
-    pub(crate) after: Option<String>,
+    #[arg(long, value_name = "ID", value_parser = page_after)]
+    pub(crate) after: Option<uuid::Uuid>,
+}
+
+/// A calendar date as people type it: `2041-05-31`.
+pub(crate) fn date(value: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|error| format!("`{value}` is not a date (YYYY-MM-DD): {error}"))
+}
+
+/// The id a page starts after: any kind of id, so a UUID.
+fn page_after(value: &str) -> Result<uuid::Uuid, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not an id (expected a UUID)"))
 }
 
 /// `init`.

@@ -105,7 +105,7 @@ fn an_unknown_id_is_not_found_with_exit_1() {
         assert!(stderr.contains("not found"), "{args:?}: {stderr}");
     }
     let stderr = desk.fails(2, &["right", "show", "not-an-id"]);
-    assert!(stderr.contains("not a right id"), "{stderr}");
+    assert!(stderr.contains("not a valid right id"), "{stderr}");
 }
 
 #[test]

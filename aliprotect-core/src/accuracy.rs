@@ -46,6 +46,18 @@ pub enum Standing {
     Below,
 }
 
+/// The standing as people read it: `at risk`.
+impl std::fmt::Display for Standing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Standing::NotApplicable => "not applicable",
+            Standing::Good => "good",
+            Standing::AtRisk => "at risk",
+            Standing::Below => "below",
+        })
+    }
+}
+
 /// A filer's accuracy over the window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Accuracy {

@@ -11,14 +11,26 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// A string that is not a valid id.
+/// A string that is not a valid id: "`abc` is not a valid complaint id (expected a UUID)".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a valid {id_type} (expected a UUID)")]
+#[error("`{input}` is not a valid {} (expected a UUID)", words(id_type))]
 pub struct InvalidId {
     /// The id type that was being parsed.
     pub id_type: &'static str,
     /// The rejected input, truncated to 64 characters.
     pub input: String,
+}
+
+/// A type's name as people read it: `PowerOfAttorneyId` -> `power of attorney id`.
+fn words(type_name: &str) -> String {
+    let mut out = String::with_capacity(type_name.len() + 4);
+    for (i, c) in type_name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
 }
 
 macro_rules! typed_id {
@@ -198,5 +210,11 @@ mod tests {
         let err = "not-an-id".parse::<ComplaintId>().unwrap_err();
         assert_eq!(err.id_type, "ComplaintId");
         assert_eq!(err.input, "not-an-id");
+        assert_eq!(
+            err.to_string(),
+            "`not-an-id` is not a valid complaint id (expected a UUID)"
+        );
+        let err = "x".parse::<PowerOfAttorneyId>().unwrap_err();
+        assert!(err.to_string().contains("power of attorney id"), "{err}");
     }
 }

@@ -18,19 +18,9 @@
 //! let policy = MarketplacePolicy::alibaba_ipp();
 //! let right: IpRight = approved_right(); // a trademark approved by the platform
 //! let listing = Listing::parse("https://www.alibaba.com/product-detail/Earbuds_1600123456789.html?spm=x")?;
-//! let filing = ComplaintFiling {
-//!     id: ComplaintId::new(),
-//!     tenant: right.tenant,
-//!     filing: FilingId::new(),
-//!     right: right.id,
-//!     listing,
-//!     reason: ComplaintReason::TrademarkCounterfeit,
-//!     explanation: Text::new("Counterfeit goods bearing our registered mark")?,
-//!     evidence: vec![],
-//!     follows: None,
-//!     campaign: None,
-//!     details: Default::default(),
-//! };
+//! let explanation = Text::new("Counterfeit goods bearing our registered mark")?;
+//! let reason = ComplaintReason::TrademarkCounterfeit;
+//! let filing = ComplaintFiling::new(ComplaintId::new(), right.tenant, right.id, listing, reason, explanation);
 //! let context = ComplaintContext {
 //!     at: chrono::Utc::now(),
 //!     actor: Actor::System,

@@ -148,7 +148,7 @@ fn refusals_name_the_state_and_command() {
     assert_eq!(refusal.rule, RightRule::NotAllowedInState);
     assert_eq!(
         refusal.to_string(),
-        "`Approve` refused in state Draft: not allowed in this state"
+        "`Approve` refused in state draft: not allowed in this state"
     );
 }
 

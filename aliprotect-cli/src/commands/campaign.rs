@@ -5,7 +5,7 @@ use aliprotect::engine::Command;
 use aliprotect::ids::{CampaignId, RightId};
 use clap::Subcommand;
 
-use super::{id, text};
+use super::text;
 use crate::cli::{PageArgs, WriteArgs};
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table};
@@ -23,7 +23,7 @@ pub(crate) enum CampaignSubcommand {
         name: String,
         /// A right its complaints may rest on (repeat for several).
         #[arg(long = "right", required = true)]
-        rights: Vec<String>,
+        rights: Vec<RightId>,
         /// File relistings of removed listings automatically on import.
         #[arg(long)]
         auto_file_relistings: bool,
@@ -53,10 +53,6 @@ pub(crate) async fn run(
             write,
         } => {
             let key = write.idempotency_key.as_deref();
-            let rights = rights
-                .iter()
-                .map(|r| id::<RightId>(r, "right"))
-                .collect::<Result<Vec<_>, _>>()?;
             let campaign_id = CampaignId::from_uuid(session.new_id(key, "campaign", 0));
             let now = aliprotect::clock::Clock::now(session.engine.read().clock());
             let campaign = Campaign::new(
@@ -80,8 +76,7 @@ pub(crate) async fn run(
         }
         CampaignSubcommand::List { page } => {
             session.require_client().await?;
-            let after: Option<aliprotect::ids::CampaignId> =
-                page.after.map(|a| super::id(&a, "campaign")).transpose()?;
+            let after = page.after.map(CampaignId::from_uuid);
             let campaigns = session.engine.read().campaigns(session.tenant).await?;
             out.table(&table(
                 campaigns

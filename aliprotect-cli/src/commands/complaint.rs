@@ -6,13 +6,13 @@ use aliprotect::complaint::{
 };
 use aliprotect::engine::Command;
 use aliprotect::evidence::Evidence;
-use aliprotect::ids::{CampaignId, ComplaintId, FilingId, RightId};
+use aliprotect::ids::{ComplaintId, FilingId};
 use aliprotect::listing::Listing;
 use aliprotect::party::Actor;
 use aliprotect::store::StreamId;
 
 use self::args::ComplaintSubcommand as Args;
-use super::{id, text, words};
+use super::text;
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table, Tone};
 use crate::right_file::{evidence_argument, keep};
@@ -61,7 +61,6 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
         }
         Args::ImportStatuses { file } => statuses::run(session, out, &file).await,
         Args::Submit { id: c, write } => {
-            let c = id(&c, "complaint")?;
             let key = write.idempotency_key;
             act(session, out, session.me, c, ComplaintCommand::Submit, key).await
         }
@@ -77,12 +76,12 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
                 evidence: kept_evidence(session, &evidence).await?,
             };
             let key = write.idempotency_key;
-            act(session, out, session.me, id(&c, "complaint")?, respond, key).await
+            act(session, out, session.me, c, respond, key).await
         }
         Args::AcceptCounterNotice { id: c, write } => {
             let accept = ComplaintCommand::AcceptCounterNotice;
             let key = write.idempotency_key;
-            act(session, out, session.me, id(&c, "complaint")?, accept, key).await
+            act(session, out, session.me, c, accept, key).await
         }
         Args::Retract {
             id: c,
@@ -92,11 +91,14 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             let reason = reason.map(|r| text(&r, "--reason")).transpose()?;
             let retract = ComplaintCommand::Retract { reason };
             let key = write.idempotency_key;
-            act(session, out, session.me, id(&c, "complaint")?, retract, key).await
+            act(session, out, session.me, c, retract, key).await
         }
-        Args::Relisted { id: c, url, write } => {
+        Args::Relisted {
+            id: previous,
+            url,
+            write,
+        } => {
             let listing = parse_listing(&url)?;
-            let previous = id(&c, "complaint")?;
             let follows = FollowUp {
                 previous,
                 kind: FollowUpKind::Relisting,
@@ -104,11 +106,10 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             follow_up(session, out, follows, listing, None, write.idempotency_key).await
         }
         Args::Refile {
-            id: c,
+            id: previous,
             explanation,
             write,
         } => {
-            let previous: ComplaintId = id(&c, "complaint")?;
             let old = load(session, previous).await?;
             let explanation = explanation.map(|e| text(&e, "--explanation")).transpose()?;
             let follows = FollowUp {
@@ -132,10 +133,8 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             campaign,
             status,
         } => {
-            let right: Option<RightId> = right.map(|r| id(&r, "right")).transpose()?;
-            let campaign: Option<CampaignId> = campaign.map(|c| id(&c, "campaign")).transpose()?;
             let status = status.map(|s| parse_status(&s)).transpose()?;
-            let after: Option<ComplaintId> = page.after.map(|a| id(&a, "complaint")).transpose()?;
+            let after = page.after.map(ComplaintId::from_uuid);
             session.require_client().await?;
             let complaints = session
                 .engine
@@ -167,11 +166,10 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             Ok(())
         }
         Args::Show { id: c } => {
-            let complaint = load(session, id(&c, "complaint")?).await?;
+            let complaint = load(session, c).await?;
             out.table(&details(session, &complaint))
         }
         Args::History { id: c, bundle } => {
-            let c: ComplaintId = id(&c, "complaint")?;
             let events = session
                 .engine
                 .read()
@@ -199,8 +197,7 @@ async fn file(
     key: Option<String>,
 ) -> Result<(), CliError> {
     let key = key.as_deref();
-    let right: RightId = id(&args.right, "right")?;
-    let campaign: Option<CampaignId> = args.campaign.map(|c| id(&c, "campaign")).transpose()?;
+    let (right, campaign) = (args.right, args.campaign);
     let explanation = text(&args.explanation, "--explanation")?;
     let evidence = kept_evidence(session, evidence).await?;
     let mut listings = Vec::with_capacity(urls.len());
@@ -389,25 +386,17 @@ pub(crate) fn reason_of(reason: Reason) -> ComplaintReason {
 
 /// A status as typed: `in-progress`, `listing removed`, `ListingRemoved`.
 fn parse_status(value: &str) -> Result<ComplaintStatus, CliError> {
-    let wanted: String = value
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect();
-    ComplaintStatus::ALL
-        .iter()
-        .copied()
-        .find(|status| format!("{status:?}").to_lowercase() == wanted)
-        .ok_or_else(|| {
-            let known: Vec<String> = ComplaintStatus::ALL
-                .iter()
-                .map(|s| words(s).replace(' ', "-"))
-                .collect();
-            CliError::Usage(format!(
-                "--status `{value}`: expected one of {}",
-                known.join(", ")
-            ))
-        })
+    value.parse().map_err(|_| {
+        // As one would type them: no quotes needed.
+        let known: Vec<String> = ComplaintStatus::ALL
+            .iter()
+            .map(|status| status.to_string().replace(' ', "-"))
+            .collect();
+        CliError::Usage(format!(
+            "--status `{value}`: expected one of {}",
+            known.join(", ")
+        ))
+    })
 }
 
 pub(crate) fn tone(status: ComplaintStatus) -> Tone {
@@ -449,7 +438,7 @@ fn complaints_table<'a>(
         table.push(vec![
             Cell::text(complaint.id()),
             Cell::text(&complaint.filed.listing.url),
-            Cell::toned(words(status), tone(status)),
+            Cell::toned(status.to_string(), tone(status)),
             platform_shows(session, status),
             Cell::text(complaint.filed.right),
             Cell::Time(complaint.filed_at),
@@ -470,12 +459,12 @@ fn details(session: &Session, complaint: &Complaint) -> Table {
         Cell::text(complaint.filed.listing.key.as_str()),
     );
     row("right", Cell::text(complaint.filed.right));
-    row("reason", Cell::text(words(complaint.filed.reason)));
+    row("reason", Cell::text(complaint.filed.reason.to_string()));
     row(
         "explanation",
         Cell::text(complaint.filed.explanation.as_str()),
     );
-    row("status", Cell::toned(words(status), tone(status)));
+    row("status", Cell::toned(status.to_string(), tone(status)));
     row("platform_shows", platform_shows(session, status));
     row("filed_at", Cell::Time(complaint.filed_at));
     row("updated_at", Cell::Time(complaint.updated_at));
@@ -509,7 +498,7 @@ fn details(session: &Session, complaint: &Complaint) -> Table {
     if let Some(follows) = complaint.filed.follows {
         row(
             "follows",
-            Cell::text(format!("{} ({})", follows.previous, words(follows.kind))),
+            Cell::text(format!("{} ({})", follows.previous, follows.kind)),
         );
     }
     for notice in &complaint.counter_notices {

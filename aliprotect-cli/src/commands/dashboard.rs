@@ -7,20 +7,20 @@ use aliprotect::store::{CountBy, GroupKey};
 use clap::Args;
 
 use super::complaint::{platform_shows, tone};
-use super::{id, words};
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table, Tone};
 use crate::session::Session;
+use aliprotect::accuracy::Standing;
 
 /// `dashboard`.
 #[derive(Debug, Args)]
 pub(crate) struct DashboardArgs {
     /// Only this campaign's complaints.
     #[arg(long, conflicts_with = "right")]
-    pub(crate) campaign: Option<String>,
+    pub(crate) campaign: Option<CampaignId>,
     /// Only complaints resting on this right.
     #[arg(long)]
-    pub(crate) right: Option<String>,
+    pub(crate) right: Option<RightId>,
 }
 
 pub(crate) async fn run(
@@ -29,8 +29,7 @@ pub(crate) async fn run(
     args: DashboardArgs,
 ) -> Result<(), CliError> {
     let engine = &session.engine;
-    let right: Option<RightId> = args.right.map(|r| id(&r, "right")).transpose()?;
-    let campaign: Option<CampaignId> = args.campaign.map(|c| id(&c, "campaign")).transpose()?;
+    let (right, campaign) = (args.right, args.campaign);
     session.require_client().await?;
     let (by, group) = match (right, campaign) {
         (Some(right), _) => (CountBy::Right, GroupKey::Right(right)),
@@ -71,7 +70,7 @@ pub(crate) async fn run(
         total += count.count;
         table.push(vec![
             Cell::text("complaints"),
-            Cell::toned(words(count.status), tone(count.status)),
+            Cell::toned(count.status.to_string(), tone(count.status)),
             Cell::Count(count.count),
             platform_shows(session, count.status),
         ]);
@@ -103,7 +102,7 @@ pub(crate) async fn run(
         };
         row(
             "as a trusted filer",
-            Cell::toned(words(standing), tone_of(standing)),
+            Cell::toned(standing.to_string(), tone_of(standing)),
         );
         row("takedown rate", percent(accuracy.overall.takedown_rate));
         row(
@@ -127,10 +126,10 @@ pub(crate) async fn run(
         // The standards hold per reason code too: one weak reason puts the filer at risk.
         for (reason, standing) in &accuracy.standing_by_reason {
             let rates = accuracy.by_reason.get(reason);
-            let reason = words(reason);
+            let reason = reason.to_string();
             row(
                 &format!("as a trusted filer for {reason}"),
-                Cell::toned(words(standing), tone_of(standing)),
+                Cell::toned(standing.to_string(), tone_of(standing)),
             );
             row(
                 &format!("takedown rate for {reason}"),
@@ -170,12 +169,12 @@ fn push_metrics(table: &mut Table, metrics: &Metrics, expected: u64) {
 }
 
 /// Good standing reads green, at risk amber, below red.
-fn tone_of(standing: &impl std::fmt::Debug) -> Tone {
-    match words(standing).as_str() {
-        "good" => Tone::Good,
-        "at risk" => Tone::Waiting,
-        "below" => Tone::Bad,
-        _ => Tone::Plain,
+fn tone_of(standing: &Standing) -> Tone {
+    match standing {
+        Standing::Good => Tone::Good,
+        Standing::AtRisk => Tone::Waiting,
+        Standing::Below => Tone::Bad,
+        Standing::NotApplicable => Tone::Plain,
     }
 }
 

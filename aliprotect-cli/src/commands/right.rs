@@ -10,7 +10,7 @@ use aliprotect::right::{Fix, FixTarget, IpRight, RightCommand, RightStatus, Subm
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 
-use super::{id, text, words};
+use super::text;
 use crate::cli::{PageArgs, WriteArgs};
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table, Tone};
@@ -62,7 +62,7 @@ A right file (TOML):\n\
     #[command(after_help = "Examples:\n  aliprotect right amend 0193a1f4-... acme-sound.toml")]
     Amend {
         /// The right's id.
-        id: String,
+        id: RightId,
         /// The corrected right file.
         file: PathBuf,
         #[command(flatten)]
@@ -72,7 +72,7 @@ A right file (TOML):\n\
     #[command(after_help = "Examples:\n  aliprotect right submit 0193a1f4-...")]
     Submit {
         /// The right's id.
-        id: String,
+        id: RightId,
         #[command(flatten)]
         write: WriteArgs,
     },
@@ -84,7 +84,7 @@ aliprotect right review 0193a1f4-... --reject 'The certificate scan is not legib
     )]
     Review {
         /// The right's id.
-        id: String,
+        id: RightId,
         /// The platform approved the right.
         #[arg(long, conflicts_with = "reject", required_unless_present = "reject")]
         approve: bool,
@@ -104,10 +104,10 @@ aliprotect right review 0193a1f4-... --reject 'The certificate scan is not legib
     )]
     Renew {
         /// The right's id.
-        id: String,
+        id: RightId,
         /// The new expiry date (YYYY-MM-DD).
-        #[arg(long, value_name = "DATE")]
-        expires_on: String,
+        #[arg(long, value_name = "DATE", value_parser = crate::cli::date)]
+        expires_on: chrono::NaiveDate,
         /// The renewal certificate: `KIND=PATH` (renewal-document, or a new
         /// registration certificate).
         #[arg(long, value_name = "KIND=PATH")]
@@ -121,7 +121,7 @@ aliprotect right review 0193a1f4-... --reject 'The certificate scan is not legib
     )]
     Withdraw {
         /// The right's id.
-        id: String,
+        id: RightId,
         /// Why.
         #[arg(long)]
         reason: Option<String>,
@@ -142,7 +142,7 @@ aliprotect right review 0193a1f4-... --reject 'The certificate scan is not legib
     )]
     Show {
         /// The right's id.
-        id: String,
+        id: RightId,
     },
 }
 
@@ -188,7 +188,11 @@ pub(crate) async fn run(
                     RightId::new(),
                 )
             } else {
-                let right_id: RightId = id(&right, "right")?;
+                let right_id: RightId = right.trim().parse().map_err(|_| {
+                    CliError::Usage(format!(
+                        "`{right}` is neither a right file nor a right id (a UUID)"
+                    ))
+                })?;
                 (load(session, right_id).await?.package, right_id)
             };
             check(out, &package, right_id, session.engine.read().clock().now())
@@ -198,7 +202,6 @@ pub(crate) async fn run(
             file,
             write,
         } => {
-            let right = id(&right, "right")?;
             let (package, documents) = read_package(&file, session.tenant)?;
             keep(session, &documents).await?;
             let amend = RightCommand::Amend {
@@ -216,7 +219,6 @@ pub(crate) async fn run(
             Ok(())
         }
         RightSubcommand::Submit { id: right, write } => {
-            let right = id(&right, "right")?;
             let key = write.idempotency_key.as_deref();
             session
                 .run(
@@ -237,7 +239,6 @@ pub(crate) async fn run(
             fix,
             write,
         } => {
-            let right = id(&right, "right")?;
             let key = write.idempotency_key.as_deref();
             let decision = match (approve, reject) {
                 (true, _) => RightCommand::Approve,
@@ -268,11 +269,6 @@ pub(crate) async fn run(
             document,
             write,
         } => {
-            let right = id(&right, "right")?;
-            let expires_on =
-                chrono::NaiveDate::parse_from_str(&expires_on, "%Y-%m-%d").map_err(|e| {
-                    CliError::Usage(format!("--expires-on `{expires_on}`: {e} (YYYY-MM-DD)"))
-                })?;
             let document = evidence_argument(&document)?;
             keep(session, std::slice::from_ref(&document)).await?;
             let renew = RightCommand::Renew {
@@ -294,7 +290,6 @@ pub(crate) async fn run(
             reason,
             write,
         } => {
-            let right = id(&right, "right")?;
             let reason = reason.map(|r| text(&r, "--reason")).transpose()?;
             let key = write.idempotency_key.as_deref();
             let withdraw = RightCommand::Withdraw { reason };
@@ -305,7 +300,7 @@ pub(crate) async fn run(
         }
         RightSubcommand::List { page } => {
             session.require_client().await?;
-            let after: Option<RightId> = page.after.map(|a| id(&a, "right")).transpose()?;
+            let after = page.after.map(RightId::from_uuid);
             let rights = session.engine.read().rights(session.tenant).await?;
             let shown = rights
                 .iter()
@@ -314,7 +309,7 @@ pub(crate) async fn run(
             out.table(&rights_table(shown))
         }
         RightSubcommand::Show { id: right } => {
-            let state = load(session, id(&right, "right")?).await?;
+            let state = load(session, right).await?;
             out.table(&details(&state))
         }
     }
@@ -395,11 +390,11 @@ fn rights_table<'a>(rights: impl IntoIterator<Item = &'a IpRight>) -> Table {
         let registration = &right.package.registration;
         table.push(vec![
             Cell::text(right.id),
-            Cell::text(words(right.package.kind())),
+            Cell::text(right.package.kind().to_string()),
             Cell::text(name_of(right)),
             Cell::text(registration.number()),
             Cell::text(jurisdiction_of(registration)),
-            Cell::toned(words(right.status), tone(right.status)),
+            Cell::toned(right.status.to_string(), tone(right.status)),
             Cell::Count(u64::from(right.attempts)),
             Cell::optional(right.last_rejection().map(|r| r.reason.as_str().to_owned())),
         ]);
@@ -434,7 +429,7 @@ fn details(right: &IpRight) -> Table {
     let mut table = Table::new(&["field", "value"]);
     let mut row = |field: &str, value: Cell| table.push(vec![Cell::text(field), value]);
     row("id", Cell::text(right.id));
-    row("kind", Cell::text(words(right.package.kind())));
+    row("kind", Cell::text(right.package.kind().to_string()));
     row("name", Cell::text(name_of(right)));
     row("number", Cell::text(right.package.registration.number()));
     row(
@@ -444,7 +439,7 @@ fn details(right: &IpRight) -> Table {
     row("holder", Cell::text(&right.package.holder.name));
     row(
         "status",
-        Cell::toned(words(right.status), tone(right.status)),
+        Cell::toned(right.status.to_string(), tone(right.status)),
     );
     row("attempts", Cell::Count(u64::from(right.attempts)));
     row(

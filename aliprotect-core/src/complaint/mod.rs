@@ -15,6 +15,6 @@ pub use reason::ComplaintReason;
 pub use rules::ComplaintRule;
 pub use state::{
     Complaint, ComplaintFiling, ComplaintStatus, CounterNotice, CounterNoticeResponse, FollowUp,
-    FollowUpKind, RemovalCause, RestorationCause, Stage,
+    FollowUpKind, RemovalCause, RestorationCause, Stage, UnknownComplaintStatus,
 };
 pub use status::{FilingStatus, PlatformStatus, UnknownStatus};

@@ -75,9 +75,18 @@ impl ComplaintReason {
     }
 }
 
+/// The reason as people read it: `trademark counterfeit`.
 impl fmt::Display for ComplaintReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        f.write_str(match self {
+            ComplaintReason::TrademarkUnauthorisedUse => "trademark unauthorised use",
+            ComplaintReason::TrademarkCounterfeit => "trademark counterfeit",
+            ComplaintReason::CopyrightCopiedImages => "copyright copied images",
+            ComplaintReason::CopyrightCopiedText => "copyright copied text",
+            ComplaintReason::CopyrightCopiedDesign => "copyright copied design",
+            ComplaintReason::PatentInfringingProduct => "patent infringing product",
+            ComplaintReason::PatentCopiedDesign => "patent copied design",
+        })
     }
 }
 

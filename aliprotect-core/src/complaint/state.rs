@@ -234,9 +234,81 @@ impl ComplaintStatus {
     }
 }
 
+/// The status as people read it: `listing removed`.
 impl fmt::Display for ComplaintStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        f.write_str(match self {
+            ComplaintStatus::Staged => "staged",
+            ComplaintStatus::Draft => "draft",
+            ComplaintStatus::Submitted => "submitted",
+            ComplaintStatus::InProgress => "in progress",
+            ComplaintStatus::CounterNoticed => "counter-noticed",
+            ComplaintStatus::Responded => "responded",
+            ComplaintStatus::ListingRemoved => "listing removed",
+            ComplaintStatus::UnableToProcess => "unable to process",
+            ComplaintStatus::ListingRestored => "listing restored",
+            ComplaintStatus::Retracted => "retracted",
+            ComplaintStatus::Relisted => "relisted",
+            ComplaintStatus::Refiled => "refiled",
+            ComplaintStatus::RemovalExpected => "removal expected",
+        })
+    }
+}
+
+/// A status not among [`ComplaintStatus::ALL`]: what `FromStr` answers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a complaint status (one of {known})", known = ComplaintStatus::ALL.map(|s| s.to_string()).join(", "))]
+pub struct UnknownComplaintStatus(pub String);
+
+/// A status as people type it: its words (`listing removed`), with hyphens (`in-progress`),
+/// or as one word in any case (`ListingRemoved`).
+impl std::str::FromStr for ComplaintStatus {
+    type Err = UnknownComplaintStatus;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let letters = |text: &str| -> String {
+            text.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect()
+        };
+        let wanted = letters(value);
+        ComplaintStatus::ALL
+            .into_iter()
+            .find(|status| letters(&status.to_string()) == wanted)
+            .ok_or_else(|| UnknownComplaintStatus(value.chars().take(64).collect()))
+    }
+}
+
+/// The cause as people read it: `found by check-back`.
+impl fmt::Display for RemovalCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RemovalCause::PlatformReported => "reported by the platform",
+            RemovalCause::FoundByCheckBack { .. } => "found by check-back",
+            RemovalCause::SellerSilent => "the seller did not answer",
+        })
+    }
+}
+
+/// The cause as people read it: `accepted by the platform`.
+impl fmt::Display for RestorationCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RestorationCause::AcceptedByComplainant => "accepted by the complainant",
+            RestorationCause::AcceptedByPlatform => "accepted by the platform",
+            RestorationCause::HolderSilent => "the holder did not respond",
+        })
+    }
+}
+
+/// The kind as people read it: `relisting`.
+impl fmt::Display for FollowUpKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FollowUpKind::Refiling => "refiling",
+            FollowUpKind::Relisting => "relisting",
+        })
     }
 }
 

@@ -58,9 +58,19 @@ impl RightStatus {
     }
 }
 
+/// The status as people read it: `under review`.
 impl fmt::Display for RightStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        f.write_str(match self {
+            RightStatus::Draft => "draft",
+            RightStatus::Submitted => "submitted",
+            RightStatus::UnderReview => "under review",
+            RightStatus::Approved => "approved",
+            RightStatus::Rejected => "rejected",
+            RightStatus::Expired => "expired",
+            RightStatus::Withdrawn => "withdrawn",
+            RightStatus::Abandoned => "abandoned",
+        })
     }
 }
 

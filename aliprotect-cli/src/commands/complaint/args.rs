@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use aliprotect::ids::{CampaignId, ComplaintId, RightId};
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::cli::{PageArgs, WriteArgs};
@@ -70,7 +71,7 @@ complaint, or whose status the record cannot take, are listed for a person."
     #[command(after_help = "Examples:\n  aliprotect complaint submit 0193b2c5-...")]
     Submit {
         /// The complaint's id.
-        id: String,
+        id: ComplaintId,
         #[command(flatten)]
         write: WriteArgs,
     },
@@ -90,7 +91,7 @@ result, and the command exits 1 if any was refused."
     )]
     Respond {
         /// The complaint's id.
-        id: String,
+        id: ComplaintId,
         /// The answer.
         #[arg(long)]
         statement: String,
@@ -104,7 +105,7 @@ result, and the command exits 1 if any was refused."
     #[command(after_help = "Examples:\n  aliprotect complaint accept-counter-notice 0193b2c5-...")]
     AcceptCounterNotice {
         /// The complaint's id.
-        id: String,
+        id: ComplaintId,
         #[command(flatten)]
         write: WriteArgs,
     },
@@ -114,7 +115,7 @@ result, and the command exits 1 if any was refused."
     )]
     Retract {
         /// The complaint's id.
-        id: String,
+        id: ComplaintId,
         /// Why.
         #[arg(long)]
         reason: Option<String>,
@@ -127,7 +128,7 @@ result, and the command exits 1 if any was refused."
     )]
     Relisted {
         /// The complaint whose listing was removed.
-        id: String,
+        id: ComplaintId,
         /// The new listing's URL.
         url: String,
         #[command(flatten)]
@@ -139,7 +140,7 @@ result, and the command exits 1 if any was refused."
     )]
     Refile {
         /// The complaint the platform could not process.
-        id: String,
+        id: ComplaintId,
         /// A better explanation (else the old one).
         #[arg(long)]
         explanation: Option<String>,
@@ -155,10 +156,10 @@ result, and the command exits 1 if any was refused."
         page: PageArgs,
         /// Only those resting on this right.
         #[arg(long)]
-        right: Option<String>,
+        right: Option<RightId>,
         /// Only those of this campaign.
         #[arg(long)]
-        campaign: Option<String>,
+        campaign: Option<CampaignId>,
         /// Only those in this status (e.g. in-progress, listing-removed).
         #[arg(long)]
         status: Option<String>,
@@ -167,7 +168,7 @@ result, and the command exits 1 if any was refused."
     #[command(after_help = "Examples:\n  aliprotect complaint show 0193b2c5-...")]
     Show {
         /// The complaint's id.
-        id: String,
+        id: ComplaintId,
     },
     /// Everything that happened to a complaint, for litigation: times, actors, reasons,
     /// statements and evidence hashes; with --bundle, also every file the history names.
@@ -178,7 +179,7 @@ aliprotect complaint history 0193b2c5-... --bundle case.zip"
     )]
     History {
         /// The complaint's id.
-        id: String,
+        id: ComplaintId,
         /// Export a bundle: the history (CSV and JSON), every evidence file it names, and a
         /// SHA256SUMS manifest; a directory, or a .zip file.
         #[arg(long, value_name = "DIR|FILE.zip")]
@@ -191,7 +192,7 @@ aliprotect complaint history 0193b2c5-... --bundle case.zip"
 pub(crate) struct FilingArgs {
     /// The approved (or under review: then staged) right the complaints rest on.
     #[arg(long)]
-    pub(crate) right: String,
+    pub(crate) right: RightId,
     /// Why the listing infringes; it must fit the right's kind.
     #[arg(long, value_enum)]
     pub(crate) reason: Reason,
@@ -200,7 +201,7 @@ pub(crate) struct FilingArgs {
     pub(crate) explanation: String,
     /// The campaign the complaints belong to.
     #[arg(long)]
-    pub(crate) campaign: Option<String>,
+    pub(crate) campaign: Option<CampaignId>,
     /// Keep them as drafts instead of submitting them.
     #[arg(long)]
     pub(crate) draft: bool,
@@ -230,7 +231,7 @@ pub(crate) enum Reason {
 pub(crate) struct ManyIds {
     /// The complaints' ids.
     #[arg(value_name = "ID")]
-    pub(crate) ids: Vec<String>,
+    pub(crate) ids: Vec<ComplaintId>,
     /// A file of complaint ids, one per line (`-` for standard input).
     #[arg(long, value_name = "FILE")]
     pub(crate) ids_from: Option<PathBuf>,
@@ -291,7 +292,7 @@ pub(crate) enum RecordSubcommand {
     )]
     CounterNotice {
         /// The complaint's id.
-        id: String,
+        id: ComplaintId,
         /// The seller's statement, verbatim.
         #[arg(long)]
         statement: String,

@@ -11,7 +11,6 @@ use aliprotect::ids::ComplaintId;
 use aliprotect::party::Actor;
 use aliprotect::store::{DomainEvent, StoredEvent};
 
-use super::words;
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table};
 use crate::session::Session;
@@ -199,7 +198,7 @@ fn describe(change: &ComplaintChange) -> (String, Option<String>, Option<String>
     match change {
         ComplaintChange::Filed { filing, staged, .. } => (
             if *staged { "filed (staged)" } else { "filed" }.to_owned(),
-            Some(words(filing.reason)),
+            Some(filing.reason.to_string()),
             Some(format!(
                 "{} | {}",
                 filing.listing.url,
@@ -220,20 +219,15 @@ fn describe(change: &ComplaintChange) -> (String, Option<String>, Option<String>
             None,
             Vec::new(),
         ),
-        ComplaintChange::ListingRemoved { cause } => match cause {
-            RemovalCause::FoundByCheckBack { evidence } => (
-                "listing removed".to_owned(),
-                Some("found by check-back".to_owned()),
-                None,
-                evidence.iter().cloned().collect(),
-            ),
-            other => (
-                "listing removed".to_owned(),
-                Some(words(other)),
-                None,
-                Vec::new(),
-            ),
-        },
+        ComplaintChange::ListingRemoved { cause } => (
+            "listing removed".to_owned(),
+            Some(cause.to_string()),
+            None,
+            match cause {
+                RemovalCause::FoundByCheckBack { evidence } => evidence.iter().cloned().collect(),
+                _ => Vec::new(),
+            },
+        ),
         ComplaintChange::CounterNoticeReceived { notice, .. } => (
             "counter-notice received".to_owned(),
             None,
@@ -248,7 +242,7 @@ fn describe(change: &ComplaintChange) -> (String, Option<String>, Option<String>
         ),
         ComplaintChange::ListingRestored { cause } => (
             "listing restored".to_owned(),
-            Some(words(cause)),
+            Some(cause.to_string()),
             None,
             Vec::new(),
         ),

@@ -8,7 +8,7 @@ use aliprotect::intake::{CsvOptions, DuplicateOf, IntakeFormat, IntakeRequest};
 use aliprotect::marketplace::Marketplace;
 
 use super::FilingArgs;
-use super::{id, reason_of, text};
+use super::{reason_of, text};
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table};
 use crate::progress::Progress;
@@ -45,10 +45,10 @@ pub(super) async fn run(
         tenant: session.tenant,
         actor: session.me,
         marketplace,
-        right: id(&args.right, "right")?,
+        right: args.right,
         reason: reason_of(args.reason),
         explanation: text(&args.explanation, "--explanation")?,
-        campaign: args.campaign.map(|c| id(&c, "campaign")).transpose()?,
+        campaign: args.campaign,
         submit: !args.draft,
     };
     let bytes = std::fs::read(path).map_err(|e| CliError::file(path, e))?;

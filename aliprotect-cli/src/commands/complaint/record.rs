@@ -8,7 +8,7 @@ use aliprotect::party::Actor;
 
 use super::{ManyIds, RecordSubcommand as RecordCommand};
 use super::{act, complaints_table, kept_evidence, load};
-use crate::commands::{many_ids, text};
+use crate::commands::{many_complaints, text};
 use crate::error::CliError;
 use crate::output::Output;
 use crate::session::Session;
@@ -89,7 +89,7 @@ pub(super) async fn run(
             write.idempotency_key,
         ),
     };
-    let ids: Vec<ComplaintId> = many_ids(&ids, "complaint")?;
+    let ids = many_complaints(&ids)?;
     if let [one] = ids.as_slice() {
         return act(session, out, actor, *one, command, key).await;
     }

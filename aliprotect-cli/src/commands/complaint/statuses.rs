@@ -5,7 +5,6 @@ use std::path::Path;
 
 use aliprotect::engine::OutcomeReport;
 
-use super::words;
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table, Tone};
 use crate::session::Session;
@@ -55,7 +54,7 @@ fn rows(report: &OutcomeReport) -> Table {
             vec![
                 Cell::text(changed.complaint),
                 Cell::toned("changed", Tone::Good),
-                Cell::text(format!("{} -> {}", words(changed.from), words(changed.to))),
+                Cell::text(format!("{} -> {}", changed.from, changed.to)),
             ],
         ));
     }
@@ -83,8 +82,7 @@ fn rows(report: &OutcomeReport) -> Table {
                 Cell::toned("conflict", Tone::Bad),
                 Cell::text(format!(
                     "the platform shows \"{}\", the record has it {}: look at it",
-                    conflict.platform,
-                    words(conflict.ours)
+                    conflict.platform, conflict.ours
                 )),
             ],
         ));
