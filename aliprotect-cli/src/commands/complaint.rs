@@ -4,7 +4,7 @@ use aliprotect::complaint::{
     Complaint, ComplaintCommand, ComplaintFiling, ComplaintReason, ComplaintStatus, FollowUp,
     FollowUpKind, Stage,
 };
-use aliprotect::engine::Command;
+use aliprotect::engine::{Command, ComplaintQuery};
 use aliprotect::evidence::Evidence;
 use aliprotect::ids::{ComplaintId, FilingId};
 use aliprotect::listing::Listing;
@@ -17,7 +17,6 @@ use crate::error::CliError;
 use crate::output::{Cell, Output, Table, Tone};
 use crate::right_file::{evidence_argument, keep};
 use crate::session::Session;
-use aliprotect::store::ReadModelExt;
 
 mod args;
 pub(crate) mod history;
@@ -133,24 +132,18 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             campaign,
             status,
         } => {
-            let status = status.map(|s| parse_status(&s)).transpose()?;
-            let after = page.after.map(ComplaintId::from_uuid);
+            let mut query = ComplaintQuery::first(page.limit.saturating_add(1));
+            query.after = page.after.map(ComplaintId::from_uuid);
+            query.right = right;
+            query.campaign = campaign;
+            query.status = status.map(|s| parse_status(&s)).transpose()?;
             session.require_client().await?;
             let complaints = session
                 .engine
-                .store()
-                .complaints(session.tenant, campaign)
+                .read()
+                .complaints(session.tenant, &query)
                 .await?;
-            let selected: Vec<&Complaint> = complaints
-                .iter()
-                .map(|c| &**c)
-                .filter(|c| after.is_none_or(|a| c.id() > a))
-                .filter(|c| {
-                    right.is_none_or(|r| c.filed.right == r)
-                        && status.is_none_or(|s| c.status() == s)
-                })
-                .take(page.limit.saturating_add(1))
-                .collect();
+            let selected: Vec<&Complaint> = complaints.iter().map(|c| &**c).collect();
             let more = selected.len() > page.limit;
             out.table(&complaints_table(
                 session,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{Engine, EngineError, effects};
+use super::{ComplaintQuery, Engine, EngineError, effects};
 use crate::accuracy::Accuracy;
 use crate::campaign::Campaign;
 use crate::clock::Clock;
@@ -19,8 +19,8 @@ use crate::power::{Power, PowerDecider};
 use crate::right::{IpRight, RightStatus};
 use crate::sellers::{SellerKey, SellerRecord};
 use crate::store::{
-    ComplaintRow, Count, CountBy, DeadLetter, Find, ReadModelExt, Store, StoredEvent, StreamId,
-    StreamKind, Timer, TimerKind,
+    ComplaintRow, Count, CountBy, DeadLetter, Find, IndexKey, IndexName, ReadModelExt, Store,
+    StoredEvent, StreamId, StreamKind, StreamStatus, Timer, TimerKind,
 };
 
 /// Streams read per query when a query walks all of a tenant's streams of a kind.
@@ -152,6 +152,53 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
             complaints.iter().map(|c| &**c),
             self.engine.inner.policy.repeat_infringer_removals,
         ))
+    }
+
+    /// A page of the tenant's complaints, in id order: those `query` asks for, at most
+    /// `query.limit` (fewer only on the last page). Reads through the narrowest index the
+    /// query names (its campaign, else its right) and its status, a page at a time, so it
+    /// costs what it returns, not what the tenant holds.
+    pub async fn complaints(
+        self,
+        tenant: TenantId,
+        query: &ComplaintQuery,
+    ) -> Result<Vec<Arc<Complaint>>, EngineError> {
+        let mut find = Find::all(StreamKind::Complaint);
+        if let Some(campaign) = query.campaign {
+            find = find.with_key(IndexKey::new(IndexName::CAMPAIGN, campaign.to_string()));
+        } else if let Some(right) = query.right {
+            find = find.with_key(IndexKey::new(IndexName::RIGHT, right.to_string()));
+        }
+        if let Some(status) = query.status {
+            find = find.in_status(StreamStatus::Complaint(status));
+        }
+        let mut page = Vec::with_capacity(query.limit.min(PAGE));
+        let mut after = query.after.map(StreamId::Complaint);
+        while page.len() < query.limit {
+            let mut batch = find.clone().limit(query.limit.clamp(1, PAGE));
+            if let Some(after) = after {
+                batch = batch.after(after);
+            }
+            let found = self.engine.inner.store.find(tenant, &batch).await?;
+            let last_batch = found.len() < batch.limit;
+            for (stream, snapshot) in found {
+                after = Some(stream);
+                let complaint = snapshot
+                    .into_complaint()
+                    .ok_or_else(|| super::wrong_snapshot(stream))?;
+                // The index answered for one filter; the others are checked here.
+                if query.keeps(&complaint) {
+                    page.push(complaint);
+                    if page.len() == query.limit {
+                        break;
+                    }
+                }
+            }
+            if last_batch {
+                break;
+            }
+        }
+        Ok(page)
     }
 
     /// The tenant's campaigns.
