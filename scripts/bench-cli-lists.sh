@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# `aliprotect due` on a database of ROWS complaints (default 100,000, filed by `complaint
-# import`, each with its response deadline pending): its peak memory (max RSS) and time, as a
-# user runs it (`--limit 20`, the default limit, and every row). With REV, the same for the
+# `aliprotect due` and `aliprotect complaint list` on a database of ROWS complaints (default
+# 100,000, filed by `complaint import`, each with its response deadline pending): their peak
+# memory (max RSS) and time, as a user runs them (`--limit 20`, the default limit, and every
+# row; a list's first page, and one filtered by status). With REV, the same for the
 # CLI built at REV, on a database that build filed itself (a newer schema would be refused).
-# Usage: scripts/bench-cli-due.sh [REV]
+# Usage: scripts/bench-cli-lists.sh [REV]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-100000}
@@ -36,6 +37,13 @@ for build in "${builds[@]}"; do
   for limit in 20 1000 "$ROWS"; do
     /usr/bin/time -f "%M %e" -o "$work/time" "$cli" due --limit "$limit" --format csv > "$work/out.csv"
     read -r kib secs < "$work/time"
-    echo "build=$name rows=$ROWS limit=$limit lines=$(wc -l < "$work/out.csv") max_rss_mib=$((kib / 1024)) secs=$secs"
+    echo "build=$name rows=$ROWS command=due limit=$limit lines=$(wc -l < "$work/out.csv") max_rss_mib=$((kib / 1024)) secs=$secs"
+  done
+  for filter in "" "--status submitted"; do
+    # shellcheck disable=SC2086 # the filter is two words or none
+    /usr/bin/time -f "%M %e" -o "$work/time" "$cli" complaint list --limit 20 $filter \
+      --format csv > "$work/out.csv"
+    read -r kib secs < "$work/time"
+    echo "build=$name rows=$ROWS command=complaint-list${filter:+ $filter} limit=20 lines=$(wc -l < "$work/out.csv") max_rss_mib=$((kib / 1024)) secs=$secs"
   done
 done
