@@ -9,10 +9,16 @@ use super::{Builder, claim_timers, claim_work, lease_until};
 use crate::complaint::{ComplaintCommand, FollowUpKind};
 use crate::ids::{ComplaintId, TenantId, WorkerId};
 use crate::store::{
-    Commit, FollowUpWork, Lease, PendingWork, StatusChange, Store, StoreError, Timer, TimerKind,
-    UniqueKeyChange, WorkId,
+    Commit, FollowUpWork, Lease, PendingWork, Store, StoreError, Timer, TimerKind, WorkId,
 };
 use crate::testkit::fixtures::now;
+
+/// The due timers a claim at `at` hands out, leased until a minute later.
+async fn due_at(store: &dyn Store, at: DateTime<Utc>, limit: usize) -> Vec<Timer> {
+    claim_timers(store, at, lease_until(at), limit)
+        .await
+        .expect("due")
+}
 
 /// Timers are due at their time, not before; a commit replaces all of its stream's timers,
 /// so the commit that fires a timer removes it and it is never due twice.
@@ -46,23 +52,9 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
             .map(|t| t.kind)
             .collect()
     };
-    let before = claim_timers(
-        store,
-        base - Duration::seconds(1),
-        lease_until(base - Duration::seconds(1)),
-        100,
-    )
-    .await
-    .expect("due");
+    let before = due_at(store, base - Duration::seconds(1), 100).await;
     assert!(ours(before).is_empty(), "nothing due before its time");
-    let due = claim_timers(
-        store,
-        base + Duration::days(1),
-        lease_until(base + Duration::days(1)),
-        100,
-    )
-    .await
-    .expect("due");
+    let due = due_at(store, base + Duration::days(1), 100).await;
     assert_eq!(
         due.first().map(|t| t.due),
         Some(base),
@@ -79,23 +71,9 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
     }];
     store.commit(fire.clone()).await.expect("commit");
     builder.applied(&fire);
-    let due = claim_timers(
-        store,
-        base + Duration::days(1),
-        lease_until(base + Duration::days(1)),
-        100,
-    )
-    .await
-    .expect("due");
+    let due = due_at(store, base + Duration::days(1), 100).await;
     assert!(ours(due).is_empty(), "a fired timer is not due again");
-    let due = claim_timers(
-        store,
-        base + Duration::days(3),
-        lease_until(base + Duration::days(3)),
-        100,
-    )
-    .await
-    .expect("due");
+    let due = due_at(store, base + Duration::days(3), 100).await;
     assert_eq!(ours(due), vec![TimerKind::SellerAnswerDeadline]);
     // An empty commit (no events) still replaces timers.
     let loaded = store
@@ -103,32 +81,12 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
         .await
         .expect("load")
         .expect("exists");
+    let version = loaded.version;
     store
-        .commit(Commit {
-            tenant,
-            stream,
-            expected_version: loaded.version,
-            events: vec![],
-            status: StatusChange::between(Some(&loaded.snapshot), &loaded.snapshot),
-            index: Vec::new(),
-            snapshot: loaded.snapshot,
-            outbox: vec![],
-            timers: vec![],
-            receipt: None,
-            metrics: None,
-            work: None,
-            unique: UniqueKeyChange::default(),
-        })
+        .commit(Commit::timers_only(tenant, stream, loaded, vec![]))
         .await
         .expect("timers-only commit");
-    let due = claim_timers(
-        store,
-        base + Duration::days(30),
-        lease_until(base + Duration::days(30)),
-        100,
-    )
-    .await
-    .expect("due");
+    let due = due_at(store, base + Duration::days(30), 100).await;
     assert!(
         ours(due).is_empty(),
         "timers-only commit cleared the timers"
@@ -139,17 +97,10 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
             .await
             .expect("load")
             .map(|l| l.version),
-        Some(loaded.version),
+        Some(version),
         "an empty commit adds no version"
     );
-    let limited = claim_timers(
-        store,
-        now() + Duration::days(36_500),
-        lease_until(now() + Duration::days(36_500)),
-        1,
-    )
-    .await
-    .expect("due");
+    let limited = due_at(store, now() + Duration::days(36_500), 1).await;
     assert!(limited.len() <= 1, "limit respected");
 }
 
