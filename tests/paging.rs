@@ -169,3 +169,91 @@ async fn complaint_pages_equal_the_filter_on_sqlite() {
     let store = SqliteStore::open(dir.path().join("paging.sqlite")).unwrap();
     every_page_walk_equals_the_filter(engine_on(store)).await;
 }
+
+/// The filer's accuracy and the sellers' records read the complaints a page at a time: over
+/// more than one page (1,000 streams) they equal the same figures computed from all of them
+/// at once.
+#[tokio::test]
+async fn accuracy_and_seller_records_cover_every_page() {
+    use aliprotect::accuracy::Accuracy;
+    use aliprotect::clock::Clock;
+    use aliprotect::listing::Listing;
+    use aliprotect::sellers::seller_records;
+
+    let engine = engine_on(MemoryStore::new());
+    let tenant = TenantId::new();
+    let right = RightId::new();
+    approve_right(&engine, tenant, right).await.unwrap();
+    let user = fixtures::holder_user_of(tenant);
+    let mut requests = Vec::new();
+    let mut accepted = Vec::new();
+    for n in 0..1_205u64 {
+        let id = ComplaintId::new();
+        let mut filing = fixtures::complaint_filing(0, n);
+        filing.id = id;
+        filing.tenant = tenant;
+        filing.right = right;
+        filing.filing = FilingId::new();
+        let url = format!(
+            "https://seller{}.en.alibaba.com/product/{}.html",
+            n % 40,
+            1_600_000_000 + n
+        );
+        filing.listing = Listing::parse(&url).unwrap();
+        let file = ComplaintCommand::File(Box::new(filing));
+        requests.push(Request::new(tenant, user, Command::complaint(id, file)));
+        requests.push(Request::new(
+            tenant,
+            user,
+            Command::complaint(id, ComplaintCommand::Submit),
+        ));
+        if n % 3 == 0 {
+            accepted.push(Request::new(
+                tenant,
+                Actor::Platform,
+                Command::complaint(id, ComplaintCommand::Accept),
+            ));
+        }
+        if n % 6 == 0 {
+            let removal = ComplaintCommand::RecordRemoval {
+                cause: RemovalCause::PlatformReported,
+            };
+            accepted.push(Request::new(
+                tenant,
+                Actor::Platform,
+                Command::complaint(id, removal),
+            ));
+        }
+    }
+    for result in engine.execute_batch(requests).await {
+        result.unwrap();
+    }
+    for request in accepted {
+        engine.execute(request).await.unwrap();
+    }
+    let all = engine.store().complaints(tenant, None).await.unwrap();
+    assert_eq!(all.len(), 1_205);
+    let policy = engine.read().policy();
+    let expected = Accuracy::of(
+        all.iter().map(|c| &**c),
+        engine.read().clock().now(),
+        policy.trusted_filer.as_ref(),
+    );
+    let accuracy = engine.read().filer_accuracy(tenant).await.unwrap();
+    assert_eq!(accuracy, expected);
+    assert_eq!(
+        accuracy.overall.taken_up, 402,
+        "every third complaint was taken up"
+    );
+    let records = engine.read().seller_records(tenant).await.unwrap();
+    assert_eq!(
+        records,
+        seller_records(all.iter().map(|c| &**c), policy.repeat_infringer_removals)
+    );
+    assert_eq!(records.len(), 40);
+    assert_eq!(
+        records.values().map(|r| r.complaints).sum::<u64>(),
+        1_205,
+        "every complaint counted once"
+    );
+}

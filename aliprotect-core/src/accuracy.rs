@@ -136,24 +136,55 @@ impl Accuracy {
         now: DateTime<Utc>,
         rules: Option<&TrustedFilerRules>,
     ) -> Self {
+        let mut window = Window::new(now, rules);
+        for complaint in complaints {
+            window.add(complaint);
+        }
+        window.finish()
+    }
+}
+
+/// [`Accuracy::of`] one complaint at a time, for a caller that reads them a page at a time.
+pub(crate) struct Window<'r> {
+    since: DateTime<Utc>,
+    rules: Option<&'r TrustedFilerRules>,
+    overall: Rates,
+    by_reason: BTreeMap<ComplaintReason, Rates>,
+}
+
+impl<'r> Window<'r> {
+    /// The window ending at `now` under `rules` (90 days without rules).
+    pub(crate) fn new(now: DateTime<Utc>, rules: Option<&'r TrustedFilerRules>) -> Self {
         let days = rules.map_or(90, |r| r.window_days);
         let since = now
             .checked_sub_signed(Duration::days(i64::from(days)))
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let mut overall = Rates::default();
-        let mut by_reason: BTreeMap<ComplaintReason, Rates> = BTreeMap::new();
-        for complaint in complaints {
-            if complaint.filed_at < since {
-                continue;
-            }
-            overall.add(complaint);
-            by_reason
-                .entry(complaint.filed.reason)
-                .or_default()
-                .add(complaint);
+        Self {
+            since,
+            rules,
+            overall: Rates::default(),
+            by_reason: BTreeMap::new(),
         }
-        let overall = overall.finish();
-        let by_reason: BTreeMap<_, _> = by_reason
+    }
+
+    /// Counts `complaint` if it was filed within the window.
+    pub(crate) fn add(&mut self, complaint: &Complaint) {
+        if complaint.filed_at < self.since {
+            return;
+        }
+        self.overall.add(complaint);
+        self.by_reason
+            .entry(complaint.filed.reason)
+            .or_default()
+            .add(complaint);
+    }
+
+    /// The accuracy of the complaints counted.
+    pub(crate) fn finish(self) -> Accuracy {
+        let rules = self.rules;
+        let overall = self.overall.finish();
+        let by_reason: BTreeMap<_, _> = self
+            .by_reason
             .into_iter()
             .map(|(reason, rates)| (reason, rates.finish()))
             .collect();
@@ -168,8 +199,8 @@ impl Accuracy {
             .chain([overall.standing(rules)])
             .max()
             .unwrap_or(Standing::NotApplicable);
-        Self {
-            since,
+        Accuracy {
+            since: self.since,
             overall,
             standing,
             by_reason,

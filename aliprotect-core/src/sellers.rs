@@ -41,12 +41,24 @@ pub fn seller_records<'a>(
     complaints: impl IntoIterator<Item = &'a Complaint>,
     repeat_threshold: u64,
 ) -> BTreeMap<SellerKey, SellerRecord> {
-    let mut records: BTreeMap<SellerKey, SellerRecord> = BTreeMap::new();
+    let mut records = SellerRecords::default();
     for complaint in complaints {
+        records.add(complaint);
+    }
+    records.finish(repeat_threshold)
+}
+
+/// [`seller_records`] one complaint at a time, for a caller that reads them a page at a time.
+#[derive(Default)]
+pub(crate) struct SellerRecords(BTreeMap<SellerKey, SellerRecord>);
+
+impl SellerRecords {
+    /// Counts `complaint` into its seller's record, if its seller is known.
+    pub(crate) fn add(&mut self, complaint: &Complaint) {
         let Some(seller) = seller_of(complaint) else {
-            continue;
+            return;
         };
-        let record = records.entry(seller).or_default();
+        let record = self.0.entry(seller).or_default();
         record.complaints += 1;
         record.counter_notices += complaint.counter_notices.len() as u64;
         match complaint.status() {
@@ -58,10 +70,14 @@ pub fn seller_records<'a>(
             _ => {}
         }
     }
-    for record in records.values_mut() {
-        record.repeat_infringer = record.removals >= repeat_threshold;
+
+    /// The records, repeat infringers flagged at `repeat_threshold` removals.
+    pub(crate) fn finish(mut self, repeat_threshold: u64) -> BTreeMap<SellerKey, SellerRecord> {
+        for record in self.0.values_mut() {
+            record.repeat_infringer = record.removals >= repeat_threshold;
+        }
+        self.0
     }
-    records
 }
 
 /// Contact data shown for a seller account.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{ComplaintQuery, Engine, EngineError, effects};
-use crate::accuracy::Accuracy;
+use crate::accuracy::{Accuracy, Window};
 use crate::campaign::Campaign;
 use crate::clock::Clock;
 use crate::complaint::Complaint;
@@ -17,10 +17,10 @@ use crate::notify::Notifier;
 use crate::policy::{MarketplacePolicy, StoredPolicy};
 use crate::power::{Power, PowerDecider};
 use crate::right::{IpRight, RightStatus};
-use crate::sellers::{SellerKey, SellerRecord};
+use crate::sellers::{SellerKey, SellerRecord, SellerRecords};
 use crate::store::{
-    ComplaintRow, Count, CountBy, DeadLetter, Find, IndexKey, IndexName, ReadModelExt, Store,
-    StoredEvent, StreamId, StreamKind, StreamStatus, Timer, TimerKind,
+    ComplaintRow, Count, CountBy, DeadLetter, Find, IndexKey, IndexName, ReadModelExt, Snapshot,
+    Store, StoredEvent, StreamId, StreamKind, StreamStatus, Timer, TimerKind,
 };
 
 /// Streams read per query when a query walks all of a tenant's streams of a kind.
@@ -130,28 +130,69 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
     }
 
     /// The tenant's accuracy as a filer over the policy's window, against its trusted-filer
-    /// standards: a standing of `AtRisk` is the warning to act on before falling out.
+    /// standards: a standing of `AtRisk` is the warning to act on before falling out. Reads
+    /// the tenant's complaints a page at a time, so memory stays flat however many there are.
     pub async fn filer_accuracy(self, tenant: TenantId) -> Result<Accuracy, EngineError> {
-        let complaints = self.engine.inner.store.complaints(tenant, None).await?;
-        Ok(Accuracy::of(
-            complaints.iter().map(|c| &**c),
-            self.engine.inner.clock.now(),
-            self.engine.inner.policy.trusted_filer.as_ref(),
-        ))
+        let inner = &self.engine.inner;
+        let mut window = Window::new(inner.clock.now(), inner.policy.trusted_filer.as_ref());
+        self.each_complaint(tenant, |complaint| window.add(complaint))
+            .await?;
+        Ok(window.finish())
     }
 
     /// Every known seller's record in the tenant's complaints, repeat infringers flagged at
     /// the policy's threshold; feed them to [`crate::sellers::seller_networks`] with the
-    /// sellers' contact data to see who works together.
+    /// sellers' contact data to see who works together. Reads the tenant's complaints a page
+    /// at a time: memory grows with the sellers, not the complaints.
     pub async fn seller_records(
         self,
         tenant: TenantId,
     ) -> Result<BTreeMap<SellerKey, SellerRecord>, EngineError> {
-        let complaints = self.engine.inner.store.complaints(tenant, None).await?;
-        Ok(crate::sellers::seller_records(
-            complaints.iter().map(|c| &**c),
-            self.engine.inner.policy.repeat_infringer_removals,
-        ))
+        let mut records = SellerRecords::default();
+        self.each_complaint(tenant, |complaint| records.add(complaint))
+            .await?;
+        Ok(records.finish(self.engine.inner.policy.repeat_infringer_removals))
+    }
+
+    /// Hands every complaint of the tenant to `visit`, in id order, reading a page at a time.
+    async fn each_complaint(
+        self,
+        tenant: TenantId,
+        mut visit: impl FnMut(&Complaint) + Send,
+    ) -> Result<(), EngineError> {
+        self.each_stream(tenant, StreamKind::Complaint, |stream, snapshot| {
+            match snapshot {
+                Snapshot::Complaint(complaint) => visit(complaint),
+                _ => return Err(super::wrong_snapshot(stream).into()),
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Hands every stream of `kind` of the tenant to `visit` with its snapshot, in stream
+    /// order, reading [`PAGE`] at a time.
+    async fn each_stream(
+        self,
+        tenant: TenantId,
+        kind: StreamKind,
+        mut visit: impl FnMut(StreamId, &Snapshot) -> Result<(), EngineError> + Send,
+    ) -> Result<(), EngineError> {
+        let mut after = None;
+        loop {
+            let mut page = Find::all(kind).limit(PAGE);
+            if let Some(after) = after {
+                page = page.after(after);
+            }
+            let found = self.engine.inner.store.find(tenant, &page).await?;
+            for (stream, snapshot) in &found {
+                visit(*stream, snapshot)?;
+            }
+            match found.last() {
+                Some((last, _)) if found.len() == PAGE => after = Some(*last),
+                _ => return Ok(()),
+            }
+        }
     }
 
     /// A page of the tenant's complaints, in id order: those `query` asks for, at most
@@ -224,35 +265,24 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
         wanted: impl Fn(&Timer) -> bool + Send + Sync,
     ) -> Result<Upcoming, EngineError> {
         let policy = &self.engine.inner.policy;
-        let store = &self.engine.inner.store;
         // The soonest `limit` so far, latest on top: a later one pushes it out.
         let mut soonest: BinaryHeap<(DateTime<Utc>, StreamId, TimerKind)> = BinaryHeap::new();
         let mut total = 0;
         for kind in [StreamKind::Right, StreamKind::Complaint] {
-            let mut after = None;
-            loop {
-                let mut page = Find::all(kind).limit(PAGE);
-                if let Some(after) = after {
-                    page = page.after(after);
-                }
-                let found = store.find(tenant, &page).await?;
-                for (stream, snapshot) in &found {
-                    for timer in effects::timers_for(tenant, *stream, snapshot, policy) {
-                        if !wanted(&timer) {
-                            continue;
-                        }
-                        total += 1;
-                        soonest.push((timer.due, timer.stream, timer.kind));
-                        if soonest.len() > limit {
-                            soonest.pop();
-                        }
+            self.each_stream(tenant, kind, |stream, snapshot| {
+                for timer in effects::timers_for(tenant, stream, snapshot, policy) {
+                    if !wanted(&timer) {
+                        continue;
+                    }
+                    total += 1;
+                    soonest.push((timer.due, timer.stream, timer.kind));
+                    if soonest.len() > limit {
+                        soonest.pop();
                     }
                 }
-                match found.last() {
-                    Some((last, _)) if found.len() == PAGE => after = Some(*last),
-                    _ => break,
-                }
-            }
+                Ok(())
+            })
+            .await?;
         }
         let soonest = soonest
             .into_sorted_vec()
