@@ -137,8 +137,7 @@ pub enum StreamId {
     Right(RightId),
     /// A complaint.
     Complaint(ComplaintId),
-    /// The tenant as a filer: the subject of notifications about its own standing with the
-    /// platform. It has no events, and stores refuse commits to it.
+    /// The tenant's record as a filer (see [`crate::filer`]): its id is the tenant's.
     Filer(TenantId),
     /// A power of attorney.
     Power(PowerOfAttorneyId),
@@ -146,6 +145,13 @@ pub enum StreamId {
     Campaign(CampaignId),
     /// The store's policy (one per store, in [`TenantId::STORE`]).
     Policy,
+    /// A stream of a kind defined outside the core (see [`crate::store::ExtensionStream`]).
+    Extension {
+        /// Its kind.
+        kind: crate::store::ExtensionKind,
+        /// Its id within its kind.
+        id: uuid::Uuid,
+    },
 }
 
 impl StreamId {
@@ -159,6 +165,7 @@ impl StreamId {
             StreamId::Power(id) => (3, id.as_uuid().as_u128()),
             StreamId::Campaign(id) => (4, id.as_uuid().as_u128()),
             StreamId::Policy => (5, 0),
+            StreamId::Extension { kind, id } => (kind.code(), id.as_u128()),
         }
     }
 }
@@ -188,6 +195,7 @@ impl fmt::Display for StreamId {
             StreamId::Power(id) => write!(f, "power:{id}"),
             StreamId::Campaign(id) => write!(f, "campaign:{id}"),
             StreamId::Policy => f.write_str("policy"),
+            StreamId::Extension { kind, id } => write!(f, "{kind}:{id}"),
         }
     }
 }

@@ -92,7 +92,11 @@ pub(crate) fn timers_for(
                 timers.push(timer(TimerKind::PowerExpiry, until));
             }
         }
-        Snapshot::Campaign(_) | Snapshot::Policy(_) | Snapshot::Filer(_) => {}
+        // An extension's owner schedules its own work: the engine fires nothing for it.
+        Snapshot::Campaign(_)
+        | Snapshot::Policy(_)
+        | Snapshot::Filer(_)
+        | Snapshot::Extension(_) => {}
     }
     timers
 }
@@ -134,7 +138,14 @@ pub(crate) fn timer_command(timer: &Timer) -> Option<Command> {
             id,
             command: PowerCommand::Expire,
         },
-        (StreamId::Filer(_) | StreamId::Power(_) | StreamId::Campaign(_) | StreamId::Policy, _) => {
+        (
+            StreamId::Filer(_)
+            | StreamId::Power(_)
+            | StreamId::Campaign(_)
+            | StreamId::Policy
+            | StreamId::Extension { .. },
+            _,
+        ) => {
             return None;
         }
     };
@@ -195,7 +206,10 @@ fn notification_body(event: &DomainEvent) -> Option<NotificationBody> {
         DomainEvent::Filer(event) => match &event.change {
             FilerChange::Warned { warning, .. } => NotificationBody::from(warning),
         },
-        DomainEvent::Power(_) | DomainEvent::Campaign(_) | DomainEvent::Policy(_) => return None,
+        DomainEvent::Power(_)
+        | DomainEvent::Campaign(_)
+        | DomainEvent::Policy(_)
+        | DomainEvent::Extension(_) => return None,
     };
     Some(body)
 }
@@ -219,7 +233,8 @@ pub(crate) fn work_for(stream: StreamId, events: &[DomainEvent]) -> Option<Follo
             | DomainEvent::Power(_)
             | DomainEvent::Campaign(_)
             | DomainEvent::Policy(_)
-            | DomainEvent::Filer(_),
+            | DomainEvent::Filer(_)
+            | DomainEvent::Extension(_),
         ) => None,
         (_, DomainEvent::Complaint(event)) => match &event.change {
             ComplaintChange::Filed { filing, .. } => {

@@ -5,7 +5,9 @@
 
 use uuid::Uuid;
 
-use super::{Snapshot, StoreError, StreamId, StreamKind, StreamStatus, Timer, TimerKind};
+use super::{
+    ExtensionKind, Snapshot, StoreError, StreamId, StreamKind, StreamStatus, Timer, TimerKind,
+};
 use crate::complaint::ComplaintStatus;
 use crate::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId};
 use crate::metrics::MetricsGroup;
@@ -13,17 +15,17 @@ use crate::right::RightStatus;
 use chrono::{DateTime, Utc};
 
 /// Kind code of an IP right's stream.
-pub const KIND_RIGHT: u8 = StreamKind::Right as u8;
+pub const KIND_RIGHT: u8 = StreamKind::Right.code();
 /// Kind code of a complaint's stream.
-pub const KIND_COMPLAINT: u8 = StreamKind::Complaint as u8;
+pub const KIND_COMPLAINT: u8 = StreamKind::Complaint.code();
 /// Kind code of a filer's record (the tenant itself as a filer; its UUID is the tenant's).
-pub const KIND_FILER: u8 = StreamKind::Filer as u8;
+pub const KIND_FILER: u8 = StreamKind::Filer.code();
 /// Kind code of a power of attorney's stream.
-pub const KIND_POWER: u8 = StreamKind::Power as u8;
+pub const KIND_POWER: u8 = StreamKind::Power.code();
 /// Kind code of a campaign's stream.
-pub const KIND_CAMPAIGN: u8 = StreamKind::Campaign as u8;
+pub const KIND_CAMPAIGN: u8 = StreamKind::Campaign.code();
 /// Kind code of the store's policy stream (its UUID is nil).
-pub const KIND_POLICY: u8 = StreamKind::Policy as u8;
+pub const KIND_POLICY: u8 = StreamKind::Policy.code();
 
 fn corrupt(location: &str, detail: impl ToString) -> StoreError {
     StoreError::Corrupt {
@@ -41,10 +43,12 @@ pub fn stream_parts(stream: StreamId) -> (u8, Uuid) {
         StreamId::Power(id) => (KIND_POWER, id.as_uuid()),
         StreamId::Campaign(id) => (KIND_CAMPAIGN, id.as_uuid()),
         StreamId::Policy => (KIND_POLICY, Uuid::nil()),
+        StreamId::Extension { kind, id } => (kind.code(), id),
     }
 }
 
-/// The stream with this kind code and UUID; an unknown kind is corrupt data.
+/// The stream with this kind code and UUID: a core kind's, or an extension kind's from
+/// [`ExtensionKind::FIRST`] on; any other code is corrupt data.
 pub fn stream_from_parts(kind: i64, uuid: Uuid) -> Result<StreamId, StoreError> {
     match u8::try_from(kind) {
         Ok(KIND_RIGHT) => Ok(StreamId::Right(RightId::from_uuid(uuid))),
@@ -53,6 +57,9 @@ pub fn stream_from_parts(kind: i64, uuid: Uuid) -> Result<StreamId, StoreError> 
         Ok(KIND_POWER) => Ok(StreamId::Power(PowerOfAttorneyId::from_uuid(uuid))),
         Ok(KIND_CAMPAIGN) => Ok(StreamId::Campaign(CampaignId::from_uuid(uuid))),
         Ok(KIND_POLICY) if uuid.is_nil() => Ok(StreamId::Policy),
+        Ok(code) if let Some(kind) = ExtensionKind::from_code(code) => {
+            Ok(StreamId::Extension { kind, id: uuid })
+        }
         _ => Err(corrupt("stream key", format!("unknown kind {kind}"))),
     }
 }
@@ -72,6 +79,7 @@ pub fn status_code(status: StreamStatus) -> i16 {
         StreamStatus::Campaign(status) => status as i16,
         StreamStatus::Policy => 0,
         StreamStatus::Filer(status) => status as i16,
+        StreamStatus::Extension { code, .. } => i16::from(code),
     }
 }
 
@@ -172,12 +180,24 @@ mod tests {
             StreamId::Power(PowerOfAttorneyId::new()),
             StreamId::Campaign(CampaignId::new()),
             StreamId::Policy,
+            StreamId::Extension {
+                kind: ExtensionKind::new(ExtensionKind::FIRST),
+                id: Uuid::now_v7(),
+            },
         ] {
             let (kind, uuid) = stream_parts(stream);
             assert_eq!(stream_from_parts(i64::from(kind), uuid).ok(), Some(stream));
         }
         assert!(matches!(
             stream_from_parts(9, Uuid::nil()),
+            Err(StoreError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            stream_from_parts(127, Uuid::nil()),
+            Err(StoreError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            stream_from_parts(256, Uuid::nil()),
             Err(StoreError::Corrupt { .. })
         ));
         assert!(matches!(

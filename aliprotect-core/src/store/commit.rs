@@ -5,8 +5,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ComplaintRow, DomainEvent, IndexKey, OutboxMessage, PendingWork, ReceiptRecord, StoreError,
-    Timer, UniqueKey, UniqueKeyChange, WorkId,
+    ComplaintRow, DomainEvent, ExtensionKind, ExtensionState, IndexKey, OutboxMessage, PendingWork,
+    ReceiptRecord, StoreError, Timer, UniqueKey, UniqueKeyChange, WorkId,
 };
 use crate::campaign::{Campaign, CampaignStatus};
 use crate::complaint::{Complaint, ComplaintStatus};
@@ -33,6 +33,8 @@ pub enum Snapshot {
     Policy(Arc<StoredPolicy>),
     /// A tenant's record as a filer.
     Filer(Arc<FilerRecord>),
+    /// A stream of a kind defined outside the core.
+    Extension(Arc<ExtensionState>),
 }
 
 impl Snapshot {
@@ -133,6 +135,9 @@ impl Snapshot {
             (StreamId::Filer(id), Snapshot::Filer(record)) => {
                 id == tenant && record.tenant == tenant
             }
+            (StreamId::Extension { kind, id }, Snapshot::Extension(state)) => {
+                state.kind == kind && state.id == id && state.tenant == tenant
+            }
             _ => false,
         }
     }
@@ -153,6 +158,13 @@ pub enum StreamStatus {
     Policy,
     /// A filer's record.
     Filer(FilerStatus),
+    /// A stream of a kind defined outside the core: its owner's status code.
+    Extension {
+        /// The stream's kind.
+        kind: ExtensionKind,
+        /// The status, as the kind's owner numbers them.
+        code: u8,
+    },
 }
 
 impl StreamStatus {
@@ -165,6 +177,10 @@ impl StreamStatus {
             Snapshot::Campaign(campaign) => StreamStatus::Campaign(campaign.status()),
             Snapshot::Policy(_) => StreamStatus::Policy,
             Snapshot::Filer(record) => StreamStatus::Filer(record.status()),
+            Snapshot::Extension(state) => StreamStatus::Extension {
+                kind: state.kind,
+                code: state.status,
+            },
         }
     }
 }

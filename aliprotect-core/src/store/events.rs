@@ -27,6 +27,8 @@ pub enum DomainEvent {
     Policy(PolicyEvent),
     /// A filer record's event.
     Filer(FilerEvent),
+    /// An event of a stream of a kind defined outside the core.
+    Extension(super::ExtensionEvent),
 }
 
 impl DomainEvent {
@@ -89,6 +91,8 @@ impl DomainEvent {
             DomainEvent::Filer(event) => match event.change {
                 FilerChange::Warned { .. } => "filer.Warned",
             },
+            // The owner's event names live in its JSON; one stored name for them all.
+            DomainEvent::Extension(_) => "extension.Event",
         }
     }
 }

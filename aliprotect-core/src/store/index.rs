@@ -11,33 +11,42 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Snapshot, StreamId, StreamStatus};
+use super::{ExtensionKind, Snapshot, StreamId, StreamStatus};
 
 /// The kinds of stream: [`StreamId`]'s variants without their ids. A backend stores a kind as
 /// its [`StreamKind::code`] (see [`super::columns`]) and never matches on it. The codes are
 /// part of the stored format: written out here, they only ever grow.
-#[repr(u8)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum StreamKind {
     /// IP rights.
-    Right = 0,
+    Right,
     /// Complaints.
-    Complaint = 1,
-    /// The tenant as a filer (no stream rows: only a notification subject).
-    Filer = 2,
+    Complaint,
+    /// A tenant's record as a filer.
+    Filer,
     /// Powers of attorney.
-    Power = 3,
+    Power,
     /// Campaigns.
-    Campaign = 4,
+    Campaign,
     /// The store's policy.
-    Policy = 5,
+    Policy,
+    /// A kind defined outside the core (see [`super::ExtensionStream`]).
+    Extension(ExtensionKind),
 }
 
 impl StreamKind {
     /// The kind's stored code: the first byte of a stored stream key, and the order of
     /// kinds in [`StreamId`]'s order.
-    pub fn code(self) -> u8 {
-        self as u8
+    pub const fn code(self) -> u8 {
+        match self {
+            StreamKind::Right => 0,
+            StreamKind::Complaint => 1,
+            StreamKind::Filer => 2,
+            StreamKind::Power => 3,
+            StreamKind::Campaign => 4,
+            StreamKind::Policy => 5,
+            StreamKind::Extension(kind) => kind.code(),
+        }
     }
 }
 
@@ -51,6 +60,7 @@ impl StreamId {
             StreamId::Power(_) => StreamKind::Power,
             StreamId::Campaign(_) => StreamKind::Campaign,
             StreamId::Policy => StreamKind::Policy,
+            StreamId::Extension { kind, .. } => StreamKind::Extension(*kind),
         }
     }
 }
@@ -71,6 +81,13 @@ impl IndexName {
     pub const LISTING: IndexName = IndexName("listing");
     /// The representative a power of attorney is granted to (its id).
     pub const REPRESENTATIVE: IndexName = IndexName("representative");
+
+    /// An index of a stream kind defined outside the core (see
+    /// [`ExtensionStream::index_keys`](super::ExtensionStream::index_keys)): its name as
+    /// stored. Names are shared by every kind, each query asks for one kind.
+    pub const fn new(name: &'static str) -> Self {
+        Self(name)
+    }
 
     /// The name as stored.
     pub fn as_str(self) -> &'static str {
@@ -117,6 +134,7 @@ impl Snapshot {
             Snapshot::Campaign(_) => StreamKind::Campaign,
             Snapshot::Policy(_) => StreamKind::Policy,
             Snapshot::Filer(_) => StreamKind::Filer,
+            Snapshot::Extension(state) => StreamKind::Extension(state.kind),
         }
     }
 
@@ -148,6 +166,9 @@ impl Snapshot {
             | Snapshot::Campaign(_)
             | Snapshot::Policy(_)
             | Snapshot::Filer(_) => Vec::new(),
+            // Only their owner knows them: it gives them in the stream's first commit
+            // (`ExtensionStream::index_keys`).
+            Snapshot::Extension(_) => Vec::new(),
         }
     }
 }

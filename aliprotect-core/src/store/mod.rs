@@ -23,7 +23,8 @@
 //!
 //! A backend knows no kind of stream: it keeps each stream's kind, status and index keys as
 //! the codes and text of [`columns`] and [`IndexKey`], and the core computes them for it
-//! (with the status change and unique keys) in every [`Commit`].
+//! (with the status change and unique keys) in every [`Commit`]. A stream of a kind the core
+//! does not define ([`ExtensionStream`]) goes through every backend unchanged.
 //! Errors, events and timer kinds are `#[non_exhaustive]`: they grow without breaking anyone.
 //!
 //! For callers of the engine, this module also holds what its answers are made of: stream
@@ -36,6 +37,7 @@ pub mod columns;
 mod commit;
 mod error;
 mod events;
+mod extension;
 mod idempotency;
 mod index;
 #[cfg(feature = "mock")]
@@ -53,6 +55,7 @@ pub use claims::{
 pub use commit::{Commit, Loaded, Snapshot, StatusChange, StreamStatus};
 pub use error::StoreError;
 pub use events::{DomainEvent, StoredEvent, upcast_event};
+pub use extension::{ExtensionEvent, ExtensionKind, ExtensionState, ExtensionStream};
 pub use idempotency::{
     IdempotencyKey, InvalidIdempotencyKey, Receipt, ReceiptRecord, RequestFingerprint,
     StoredReceipt,

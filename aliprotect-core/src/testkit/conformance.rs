@@ -42,6 +42,7 @@ use crate::store::{
 };
 
 mod event_log;
+mod extension;
 mod filer;
 mod index;
 mod outbox;
@@ -54,6 +55,7 @@ pub use event_log::{
     append_and_load, commit_atomicity, commit_batch_members, hostile_and_large_payloads,
     idempotency_keys, inconsistent_commits_are_refused, optimistic_concurrency, stream_ordering,
 };
+pub use extension::{any_stream_kind, streams_of_unknown_kinds};
 pub use filer::filer_warned_once_a_day;
 pub use index::find_and_count;
 pub use outbox::{dead_letters, outbox_claim_ack_retry};
@@ -156,6 +158,7 @@ where
     }
     if declared.read_model {
         find_and_count(&make_store().await).await;
+        streams_of_unknown_kinds(&make_store().await).await;
         tenant_isolation(&make_store().await).await;
         read_model_equals_replay(&make_store().await).await;
         powers_of_attorney(&make_store().await).await;
