@@ -239,10 +239,8 @@ async fn intake_into_campaign(
     engine: &Engine<SqliteStore, DiscardNotifier, ManualClock>,
     filed: u64,
 ) -> Result<(), Failure> {
-    let campaign = engine.read().campaigns(TENANT).await?;
+    let campaign = engine.read().campaign(TENANT, CAMPAIGN).await?;
     let right = campaign
-        .iter()
-        .find(|c| c.id == CAMPAIGN)
         .and_then(|c| c.rights.first().copied())
         .ok_or("the campaign has no right")?;
     let mut csv = String::from("url,title,seller\n");

@@ -148,7 +148,7 @@ pub use aliprotect_evidence as evidence_stores;
 /// # async fn demo() -> Result<(), EngineError> {
 /// let engine = Engine::new(MemoryStore::new(), DiscardNotifier, SystemClock, MarketplacePolicy::alibaba_ipp());
 /// let tenant = TenantId::new();
-/// assert!(engine.read().rights(tenant).await?.is_empty());
+/// assert!(engine.read().rights(tenant, Page::first(20)).await?.is_empty());
 /// # Ok(()) }
 /// ```
 pub mod prelude {
@@ -156,7 +156,9 @@ pub mod prelude {
     pub use aliprotect_core::complaint::{
         Complaint, ComplaintCommand, ComplaintFiling, ComplaintReason, ComplaintStatus,
     };
-    pub use aliprotect_core::engine::{Command, Engine, EngineConfig, EngineError, Request};
+    pub use aliprotect_core::engine::{
+        Command, ComplaintQuery, Engine, EngineConfig, EngineError, Page, Request,
+    };
     pub use aliprotect_core::ids::{
         CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId, UserId,
     };

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use aliprotect::campaign::{Campaign, CampaignCommand};
 use aliprotect::clock::ManualClock;
 use aliprotect::complaint::{Complaint, ComplaintCommand, ComplaintStatus, RemovalCause};
-use aliprotect::engine::{Command, ComplaintQuery, Engine, Request};
+use aliprotect::engine::{Command, ComplaintQuery, Engine, Page, Request};
 use aliprotect::ids::{CampaignId, ComplaintId, FilingId, RightId, TenantId};
 use aliprotect::notify::DiscardNotifier;
 use aliprotect::party::Actor;
@@ -145,6 +145,71 @@ async fn every_page_walk_equals_the_filter<S: Store>(engine: PagingEngine<S>) {
         .await
         .unwrap();
     assert!(none.is_empty(), "a page of 0 is empty");
+
+    let all_rights: Vec<RightId> = engine
+        .store()
+        .rights(tenant)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let all_campaigns: Vec<CampaignId> = engine
+        .store()
+        .campaigns(tenant)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!((all_rights.len(), all_campaigns.len()), (2, 2));
+    for limit in [1, 2, 3] {
+        let rights = walk(limit, async |page| {
+            let found = engine.read().rights(tenant, page).await.unwrap();
+            found.iter().map(|r| r.id).collect()
+        })
+        .await;
+        assert_eq!(rights, all_rights, "rights paged by {limit}");
+        let campaigns = walk(limit, async |page| {
+            let found = engine.read().campaigns(tenant, page).await.unwrap();
+            found.iter().map(|c| c.id).collect()
+        })
+        .await;
+        assert_eq!(campaigns, all_campaigns, "campaigns paged by {limit}");
+    }
+    let shown = engine.read().campaign(tenant, campaigns[1]).await.unwrap();
+    assert_eq!(
+        shown.map(|c| c.id),
+        Some(campaigns[1]),
+        "one campaign by id"
+    );
+    assert!(
+        engine
+            .read()
+            .campaign(TenantId::new(), campaigns[1])
+            .await
+            .unwrap()
+            .is_none(),
+        "not another tenant's"
+    );
+}
+
+/// Every id `page_of` lists, a page of `limit` at a time, each page after the last id of the
+/// one before, until a short page.
+async fn walk<Id: Copy>(
+    limit: usize,
+    mut page_of: impl AsyncFnMut(Page<Id>) -> Vec<Id>,
+) -> Vec<Id> {
+    let (mut walked, mut page) = (Vec::new(), Page::first(limit));
+    loop {
+        let found = page_of(page).await;
+        assert!(found.len() <= limit, "a page holds at most its limit");
+        walked.extend(&found);
+        match found.last() {
+            Some(last) if found.len() == limit => page = page.after(*last),
+            _ => return walked,
+        }
+    }
 }
 
 fn engine_on<S: Store>(store: S) -> PagingEngine<S> {

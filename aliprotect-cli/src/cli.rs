@@ -1,6 +1,7 @@
 //! The command line's top-level grammar, declared with clap: the commands and the options
 //! every command takes. Each command's own arguments live with its run, in `commands`.
 
+use aliprotect::engine::Page;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub(crate) use crate::commands::campaign::CampaignSubcommand;
@@ -211,6 +212,17 @@ pub(crate) struct PageArgs {
     /// Start after this id (the last of the previous page).
     #[arg(long, value_name = "ID", value_parser = page_after)]
     pub(crate) after: Option<uuid::Uuid>,
+}
+
+impl PageArgs {
+    /// The library's page of ids made by `id` from a UUID.
+    pub(crate) fn of<Id>(&self, id: fn(uuid::Uuid) -> Id) -> Page<Id> {
+        let page = Page::first(self.limit);
+        match self.after {
+            Some(after) => page.after(id(after)),
+            None => page,
+        }
+    }
 }
 
 /// A calendar date as people type it: `2041-05-31`.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use aliprotect::clock::{Clock, ManualClock, SystemClock};
-use aliprotect::engine::{Command, Engine, EngineError, PolicyError, Request};
+use aliprotect::engine::{Command, Engine, EngineError, Page, PolicyError, Request};
 use aliprotect::evidence::EvidenceStore;
 use aliprotect::evidence_stores::{DirectoryEvidence, ObjectStoreEvidence};
 use aliprotect::ids::{TenantId, UserId};
@@ -185,8 +185,16 @@ impl Session {
             return Ok(());
         }
         let engine = &self.engine;
-        let known = !engine.read().rights(self.tenant).await?.is_empty()
-            || !engine.read().campaigns(self.tenant).await?.is_empty()
+        let known = !engine
+            .read()
+            .rights(self.tenant, Page::first(1))
+            .await?
+            .is_empty()
+            || !engine
+                .read()
+                .campaigns(self.tenant, Page::first(1))
+                .await?
+                .is_empty()
             || !engine
                 .read()
                 .complaint_counts(self.tenant, CountBy::Status)

@@ -67,8 +67,12 @@ pub(crate) async fn run(
             session
                 .run(session.me, Command::campaign(campaign_id, create), key, 0)
                 .await?;
-            let campaigns = session.engine.read().campaigns(session.tenant).await?;
-            out.table(&table(campaigns.iter().filter(|c| c.id == campaign_id)))?;
+            let created = session
+                .engine
+                .read()
+                .campaign(session.tenant, campaign_id)
+                .await?;
+            out.table(&table(&created))?;
             out.note(format!(
                 "File into it with `--campaign {campaign_id}`; see it with `aliprotect dashboard --campaign {campaign_id}`."
             ));
@@ -76,14 +80,12 @@ pub(crate) async fn run(
         }
         CampaignSubcommand::List { page } => {
             session.require_client().await?;
-            let after = page.after.map(CampaignId::from_uuid);
-            let campaigns = session.engine.read().campaigns(session.tenant).await?;
-            out.table(&table(
-                campaigns
-                    .iter()
-                    .filter(|c| after.is_none_or(|a| c.id > a))
-                    .take(page.limit),
-            ))
+            let campaigns = session
+                .engine
+                .read()
+                .campaigns(session.tenant, page.of(CampaignId::from_uuid))
+                .await?;
+            out.table(&table(&campaigns))
         }
     }
 }

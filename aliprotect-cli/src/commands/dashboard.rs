@@ -37,12 +37,11 @@ pub(crate) async fn run(
         (None, None) => (CountBy::Status, GroupKey::All),
     };
     if let Some(campaign) = campaign
-        && !engine
+        && engine
             .read()
-            .campaigns(session.tenant)
+            .campaign(session.tenant, campaign)
             .await?
-            .iter()
-            .any(|c| c.id == campaign)
+            .is_none()
     {
         return Err(CliError::NotFound(format!("campaign {campaign}")));
     }

@@ -300,13 +300,12 @@ pub(crate) async fn run(
         }
         RightSubcommand::List { page } => {
             session.require_client().await?;
-            let after = page.after.map(RightId::from_uuid);
-            let rights = session.engine.read().rights(session.tenant).await?;
-            let shown = rights
-                .iter()
-                .filter(|r| after.is_none_or(|a| r.id > a))
-                .take(page.limit);
-            out.table(&rights_table(shown))
+            let rights = session
+                .engine
+                .read()
+                .rights(session.tenant, page.of(RightId::from_uuid))
+                .await?;
+            out.table(&rights_table(&rights))
         }
         RightSubcommand::Show { id: right } => {
             let state = load(session, right).await?;

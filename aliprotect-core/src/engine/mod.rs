@@ -43,7 +43,7 @@ pub use error::{EngineError, Forbidden, PolicyError};
 pub use intake::IntakeReport;
 pub use jobs::Jobs;
 pub use outcomes::{OutcomeChanged, OutcomeConflict, OutcomeReport};
-pub use query::ComplaintQuery;
+pub use query::{ComplaintQuery, Page};
 pub use read::{Reader, Upcoming};
 pub use review::AccuracyReview;
 pub use timers::TickReport;

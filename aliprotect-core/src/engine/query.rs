@@ -1,4 +1,5 @@
-//! Which complaints a list shows, a page at a time: [`Reader::complaints`]'s question.
+//! Which items a list shows, a page at a time: [`Reader::complaints`]'s question, and the
+//! [`Page`] of the other lists.
 //!
 //! [`Reader::complaints`]: super::Reader::complaints
 
@@ -77,5 +78,44 @@ impl ComplaintQuery {
             && self
                 .status
                 .is_none_or(|status| complaint.status() == status)
+    }
+}
+
+/// A page of a list in id order: at most `limit` items, after `after` when given. Paging with
+/// the last id of a page as the next page's `after` visits every item that existed
+/// throughout the walk once.
+///
+/// ```
+/// use aliprotect_core::engine::Page;
+/// use aliprotect_core::ids::RightId;
+///
+/// let last_seen = RightId::new();
+/// let next: Page<RightId> = Page::first(20).after(last_seen);
+/// assert_eq!((next.limit, next.after), (20, Some(last_seen)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Page<Id> {
+    /// At most this many items.
+    pub limit: usize,
+    /// Only those after this one (in id order).
+    pub after: Option<Id>,
+}
+
+impl<Id> Page<Id> {
+    /// The first `limit` items.
+    pub fn first(limit: usize) -> Self {
+        Self { limit, after: None }
+    }
+
+    /// Every item, in one answer: for lists known to be short.
+    pub fn all() -> Self {
+        Self::first(usize::MAX)
+    }
+
+    /// The same page, starting after `id`.
+    pub fn after(mut self, id: Id) -> Self {
+        self.after = Some(id);
+        self
     }
 }

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{ComplaintQuery, Engine, EngineError, effects};
+use super::{ComplaintQuery, Engine, EngineError, Page, effects};
 use crate::accuracy::{Accuracy, Window};
-use crate::campaign::Campaign;
+use crate::campaign::{Campaign, CampaignDecider};
 use crate::clock::Clock;
 use crate::complaint::Complaint;
 use crate::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId};
@@ -41,11 +41,11 @@ pub struct Upcoming {
 ///
 /// ```
 /// # use aliprotect_core::{engine::Engine, clock::SystemClock, notify::DiscardNotifier};
-/// # use aliprotect_core::{ids::TenantId, policy::MarketplacePolicy};
+/// # use aliprotect_core::{engine::Page, ids::TenantId, policy::MarketplacePolicy};
 /// # async fn demo<S: aliprotect_core::store::Store>(store: S) -> Result<(), aliprotect_core::engine::EngineError> {
 /// let engine = Engine::new(store, DiscardNotifier, SystemClock, MarketplacePolicy::alibaba_ipp());
 /// let tenant = TenantId::new();
-/// let rights = engine.read().rights(tenant).await?;
+/// let rights = engine.read().rights(tenant, Page::first(50)).await?;
 /// assert!(rights.is_empty());
 /// # Ok(()) }
 /// ```
@@ -242,14 +242,75 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
         Ok(page)
     }
 
-    /// The tenant's campaigns.
-    pub async fn campaigns(self, tenant: TenantId) -> Result<Vec<Campaign>, EngineError> {
-        Ok(self.engine.inner.store.campaigns(tenant).await?)
+    /// A page of the tenant's campaigns (archived ones too), in id order, in their current
+    /// state.
+    pub async fn campaigns(
+        self,
+        tenant: TenantId,
+        page: Page<CampaignId>,
+    ) -> Result<Vec<Campaign>, EngineError> {
+        let after = page.after.map(StreamId::Campaign);
+        self.page_of(
+            tenant,
+            StreamKind::Campaign,
+            page.limit,
+            after,
+            Snapshot::into_campaign,
+        )
+        .await
     }
 
-    /// The tenant's rights, in id order, in their current state.
-    pub async fn rights(self, tenant: TenantId) -> Result<Vec<IpRight>, EngineError> {
-        Ok(self.engine.inner.store.rights(tenant).await?)
+    /// The campaign's current state, if it exists in the tenant.
+    pub async fn campaign(
+        self,
+        tenant: TenantId,
+        id: CampaignId,
+    ) -> Result<Option<Campaign>, EngineError> {
+        let campaign = self
+            .engine
+            .load_item::<CampaignDecider>(tenant, StreamId::Campaign(id));
+        Ok(campaign.await?.map(Arc::unwrap_or_clone))
+    }
+
+    /// A page of the tenant's rights, in id order, in their current state.
+    pub async fn rights(
+        self,
+        tenant: TenantId,
+        page: Page<RightId>,
+    ) -> Result<Vec<IpRight>, EngineError> {
+        let after = page.after.map(StreamId::Right);
+        self.page_of(
+            tenant,
+            StreamKind::Right,
+            page.limit,
+            after,
+            Snapshot::into_right,
+        )
+        .await
+    }
+
+    /// At most `limit` streams of `kind` after `after`, each state as `pick` takes it from
+    /// its snapshot: one query of the store.
+    async fn page_of<T: Clone>(
+        self,
+        tenant: TenantId,
+        kind: StreamKind,
+        limit: usize,
+        after: Option<StreamId>,
+        pick: fn(Snapshot) -> Option<Arc<T>>,
+    ) -> Result<Vec<T>, EngineError> {
+        let mut find = Find::all(kind).limit(limit);
+        if let Some(after) = after {
+            find = find.after(after);
+        }
+        let found = self.engine.inner.store.find(tenant, &find).await?;
+        found
+            .into_iter()
+            .map(|(stream, snapshot)| match pick(snapshot) {
+                Some(state) => Ok(Arc::unwrap_or_clone(state)),
+                None => Err(super::wrong_snapshot(stream).into()),
+            })
+            .collect()
     }
 
     /// The soonest `limit` of the tenant's pending deadlines, reminders and check-backs on
