@@ -1,8 +1,7 @@
 //! `aliprotect complaint ...`: file, record outcomes, answer counter-notices, list, export.
 
 use aliprotect::complaint::{
-    Complaint, ComplaintCommand, ComplaintFiling, ComplaintReason, ComplaintStatus, FollowUp,
-    FollowUpKind, Stage,
+    Complaint, ComplaintCommand, ComplaintFiling, ComplaintStatus, FollowUp, FollowUpKind, Stage,
 };
 use aliprotect::engine::{Command, ComplaintQuery};
 use aliprotect::evidence::Evidence;
@@ -24,7 +23,7 @@ mod import;
 mod record;
 mod statuses;
 
-pub(crate) use args::{ComplaintSubcommand, FilingArgs, ManyIds, Reason, RecordSubcommand};
+pub(crate) use args::{ComplaintSubcommand, FilingArgs, ManyIds, RecordSubcommand};
 
 pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(), CliError> {
     match args {
@@ -231,7 +230,7 @@ async fn file(
                 session.tenant,
                 right,
                 listing,
-                reason_of(args.reason),
+                args.reason,
                 explanation.clone(),
             );
             filing.filing = filing_id;
@@ -363,18 +362,6 @@ pub(super) async fn kept_evidence(
 
 fn parse_listing(url: &str) -> Result<Listing, CliError> {
     Listing::parse(url).map_err(|e| CliError::Usage(format!("{url}: {e}")))
-}
-
-pub(crate) fn reason_of(reason: Reason) -> ComplaintReason {
-    match reason {
-        Reason::TrademarkUnauthorisedUse => ComplaintReason::TrademarkUnauthorisedUse,
-        Reason::TrademarkCounterfeit => ComplaintReason::TrademarkCounterfeit,
-        Reason::CopyrightCopiedImages => ComplaintReason::CopyrightCopiedImages,
-        Reason::CopyrightCopiedText => ComplaintReason::CopyrightCopiedText,
-        Reason::CopyrightCopiedDesign => ComplaintReason::CopyrightCopiedDesign,
-        Reason::PatentInfringingProduct => ComplaintReason::PatentInfringingProduct,
-        Reason::PatentCopiedDesign => ComplaintReason::PatentCopiedDesign,
-    }
 }
 
 /// A status as typed: `in-progress`, `listing removed`, `ListingRemoved`.

@@ -75,18 +75,68 @@ impl ComplaintReason {
     }
 }
 
+impl ComplaintReason {
+    /// The reason's code, as a command line, a form or a file names it:
+    /// `trademark-counterfeit`.
+    pub fn code(self) -> &'static str {
+        match self {
+            ComplaintReason::TrademarkUnauthorisedUse => "trademark-unauthorised-use",
+            ComplaintReason::TrademarkCounterfeit => "trademark-counterfeit",
+            ComplaintReason::CopyrightCopiedImages => "copyright-copied-images",
+            ComplaintReason::CopyrightCopiedText => "copyright-copied-text",
+            ComplaintReason::CopyrightCopiedDesign => "copyright-copied-design",
+            ComplaintReason::PatentInfringingProduct => "patent-infringing-product",
+            ComplaintReason::PatentCopiedDesign => "patent-copied-design",
+        }
+    }
+
+    /// One line for a person choosing a reason: `Trademark: counterfeit goods`.
+    pub fn summary(self) -> &'static str {
+        match self {
+            ComplaintReason::TrademarkUnauthorisedUse => {
+                "Trademark: the mark used without authorisation"
+            }
+            ComplaintReason::TrademarkCounterfeit => "Trademark: counterfeit goods",
+            ComplaintReason::CopyrightCopiedImages => "Copyright: copied images",
+            ComplaintReason::CopyrightCopiedText => "Copyright: copied text",
+            ComplaintReason::CopyrightCopiedDesign => "Copyright: copied design",
+            ComplaintReason::PatentInfringingProduct => "Patent: an infringing product",
+            ComplaintReason::PatentCopiedDesign => "Design patent: a copied design",
+        }
+    }
+}
+
 /// The reason as people read it: `trademark counterfeit`.
 impl fmt::Display for ComplaintReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ComplaintReason::TrademarkUnauthorisedUse => "trademark unauthorised use",
-            ComplaintReason::TrademarkCounterfeit => "trademark counterfeit",
-            ComplaintReason::CopyrightCopiedImages => "copyright copied images",
-            ComplaintReason::CopyrightCopiedText => "copyright copied text",
-            ComplaintReason::CopyrightCopiedDesign => "copyright copied design",
-            ComplaintReason::PatentInfringingProduct => "patent infringing product",
-            ComplaintReason::PatentCopiedDesign => "patent copied design",
-        })
+        f.write_str(&self.code().replace('-', " "))
+    }
+}
+
+/// A reason not among [`ComplaintReason::ALL`]: what `FromStr` answers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a complaint reason (one of {known})", known = ComplaintReason::ALL.map(ComplaintReason::code).join(", "))]
+pub struct UnknownComplaintReason(pub String);
+
+/// A reason as people type it: its code (`trademark-counterfeit`), its words or its name
+/// (`TrademarkCounterfeit`), in any case.
+///
+/// ```
+/// use aliprotect_core::complaint::ComplaintReason;
+///
+/// for reason in ComplaintReason::ALL {
+///     assert_eq!(reason.code().parse(), Ok(reason));
+///     assert_eq!(reason.to_string().parse(), Ok(reason));
+/// }
+/// assert_eq!("TrademarkCounterfeit".parse(), Ok(ComplaintReason::TrademarkCounterfeit));
+/// assert!("counterfeit".parse::<ComplaintReason>().is_err());
+/// ```
+impl std::str::FromStr for ComplaintReason {
+    type Err = UnknownComplaintReason;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        super::by_words(&ComplaintReason::ALL, value)
+            .ok_or_else(|| UnknownComplaintReason(value.chars().take(64).collect()))
     }
 }
 

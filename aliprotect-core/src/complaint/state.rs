@@ -266,16 +266,7 @@ impl std::str::FromStr for ComplaintStatus {
     type Err = UnknownComplaintStatus;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        let letters = |text: &str| -> String {
-            text.chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase)
-                .collect()
-        };
-        let wanted = letters(value);
-        ComplaintStatus::ALL
-            .into_iter()
-            .find(|status| letters(&status.to_string()) == wanted)
+        super::by_words(&ComplaintStatus::ALL, value)
             .ok_or_else(|| UnknownComplaintStatus(value.chars().take(64).collect()))
     }
 }

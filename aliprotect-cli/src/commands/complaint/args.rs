@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
+use aliprotect::complaint::ComplaintReason;
 use aliprotect::ids::{CampaignId, ComplaintId, RightId};
-use clap::{Args, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Args, Subcommand};
 
 use crate::cli::{PageArgs, WriteArgs};
 
@@ -194,8 +196,8 @@ pub(crate) struct FilingArgs {
     #[arg(long)]
     pub(crate) right: RightId,
     /// Why the listing infringes; it must fit the right's kind.
-    #[arg(long, value_enum)]
-    pub(crate) reason: Reason,
+    #[arg(long, value_parser = reason())]
+    pub(crate) reason: ComplaintReason,
     /// The explanation the platform requires.
     #[arg(long)]
     pub(crate) explanation: String,
@@ -207,23 +209,11 @@ pub(crate) struct FilingArgs {
     pub(crate) draft: bool,
 }
 
-/// Complaint reasons, by the kind of right they fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Reason {
-    /// Trademark: the mark used without authorisation.
-    TrademarkUnauthorisedUse,
-    /// Trademark: counterfeit goods.
-    TrademarkCounterfeit,
-    /// Copyright: copied images.
-    CopyrightCopiedImages,
-    /// Copyright: copied text.
-    CopyrightCopiedText,
-    /// Copyright: copied design.
-    CopyrightCopiedDesign,
-    /// Patent: an infringing product.
-    PatentInfringingProduct,
-    /// Design patent: a copied design.
-    PatentCopiedDesign,
+/// Complaint reasons as clap offers them: each reason's code, with its summary.
+fn reason() -> impl TypedValueParser<Value = ComplaintReason> {
+    let codes =
+        ComplaintReason::ALL.map(|reason| PossibleValue::new(reason.code()).help(reason.summary()));
+    PossibleValuesParser::new(codes).try_map(|code| code.parse::<ComplaintReason>())
 }
 
 /// The complaints one outcome is recorded for: ids, and a file of ids.

@@ -8,7 +8,7 @@ use aliprotect::intake::{CsvOptions, DuplicateOf, IntakeFormat, IntakeRequest};
 use aliprotect::marketplace::Marketplace;
 
 use super::FilingArgs;
-use super::{reason_of, text};
+use super::text;
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table};
 use crate::progress::Progress;
@@ -46,7 +46,7 @@ pub(super) async fn run(
         actor: session.me,
         marketplace,
         right: args.right,
-        reason: reason_of(args.reason),
+        reason: args.reason,
         explanation: text(&args.explanation, "--explanation")?,
         campaign: args.campaign,
         submit: !args.draft,
