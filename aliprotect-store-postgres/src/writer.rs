@@ -123,6 +123,20 @@ impl Slot {
         prepared: None,
         result: None,
     };
+
+    /// A slot to write `item` in, or holding its error (a commit that failed to encode).
+    fn of(item: Result<Prepared, StoreError>) -> Slot {
+        match item {
+            Ok(prepared) => Slot {
+                prepared: Some(prepared),
+                ..Slot::EMPTY
+            },
+            Err(error) => Slot {
+                result: Some(Err(error)),
+                ..Slot::EMPTY
+            },
+        }
+    }
 }
 
 /// The pending slots in rounds of distinct streams: the n-th commit to a stream goes in
@@ -149,19 +163,7 @@ async fn write_all(
     context: &WriterContext,
     items: Vec<Result<Prepared, StoreError>>,
 ) -> Vec<Result<(), StoreError>> {
-    let mut slots: Vec<Slot> = items
-        .into_iter()
-        .map(|item| match item {
-            Ok(prepared) => Slot {
-                prepared: Some(prepared),
-                result: None,
-            },
-            Err(error) => Slot {
-                prepared: None,
-                result: Some(Err(error)),
-            },
-        })
-        .collect();
+    let mut slots: Vec<Slot> = items.into_iter().map(Slot::of).collect();
     // Commits to one stream go in successive rounds: each statement writes distinct streams,
     // and at most STATEMENT_BATCH of them (the planner expects arrays of a few rows).
     for round in rounds(&slots).into_iter().flat_map(|round| {

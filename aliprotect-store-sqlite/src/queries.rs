@@ -14,6 +14,26 @@ pub(crate) fn version_of(value: i64) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| codec::corrupt("version", value))
 }
 
+/// The stream's row, read by `sql` (selecting from `streams` by `?1` tenant and `?2` stream)
+/// and `row`; `None` for an unknown stream.
+fn stream_row<T>(
+    connection: &Connection,
+    sql: &str,
+    tenant: TenantId,
+    stream: StreamId,
+    row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>, StoreError> {
+    let key = (codec::tenant_key(tenant), codec::stream_key(stream));
+    connection
+        .prepare_cached(sql)
+        .and_then(|mut statement| {
+            statement
+                .query_row(params![&key.0[..], &key.1[..]], row)
+                .optional()
+        })
+        .map_err(unavailable)
+}
+
 /// The stream's stored version (`None` for an unknown stream): what a cached snapshot is
 /// checked against, since another handle or process may have committed since.
 pub(crate) fn version(
@@ -21,20 +41,8 @@ pub(crate) fn version(
     tenant: TenantId,
     stream: StreamId,
 ) -> Result<Option<u64>, StoreError> {
-    let version: Option<i64> = connection
-        .prepare_cached("SELECT version FROM streams WHERE tenant = ?1 AND stream = ?2")
-        .and_then(|mut statement| {
-            statement
-                .query_row(
-                    params![
-                        &codec::tenant_key(tenant)[..],
-                        &codec::stream_key(stream)[..]
-                    ],
-                    |row| row.get(0),
-                )
-                .optional()
-        })
-        .map_err(unavailable)?;
+    let sql = "SELECT version FROM streams WHERE tenant = ?1 AND stream = ?2";
+    let version = stream_row(connection, sql, tenant, stream, |row| row.get::<_, i64>(0))?;
     version.map(version_of).transpose()
 }
 
@@ -43,20 +51,10 @@ pub(crate) fn load(
     tenant: TenantId,
     stream: StreamId,
 ) -> Result<Option<Loaded>, StoreError> {
-    let row: Option<(i64, String)> = connection
-        .prepare_cached("SELECT version, snapshot FROM streams WHERE tenant = ?1 AND stream = ?2")
-        .and_then(|mut statement| {
-            statement
-                .query_row(
-                    params![
-                        &codec::tenant_key(tenant)[..],
-                        &codec::stream_key(stream)[..]
-                    ],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()
-        })
-        .map_err(unavailable)?;
+    let sql = "SELECT version, snapshot FROM streams WHERE tenant = ?1 AND stream = ?2";
+    let row = stream_row(connection, sql, tenant, stream, |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+    })?;
     let Some((version, json)) = row else {
         return Ok(None);
     };

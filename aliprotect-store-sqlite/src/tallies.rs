@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use aliprotect_core::ids::{CampaignId, TenantId};
 use aliprotect_core::metrics::{GroupTally, MetricsChange, MetricsGroup, Tallies};
 use aliprotect_core::store::{Snapshot, StoreError, columns};
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, Transaction, params, params_from_iter};
 
 use crate::codec;
 
@@ -65,37 +66,16 @@ impl TallyChanges {
             let campaign = campaign_key(*campaign);
             for (group, sums) in tallies.groups() {
                 let (dimension, key) = encode_group(&group);
-                let [
-                    filed,
-                    in_progress,
-                    removed,
-                    unable,
-                    countered,
-                    restored,
-                    relisted,
-                ] = sums.sums();
-                upsert_group.execute(params![
-                    &tenant[..],
-                    campaign,
-                    dimension,
-                    key,
-                    filed,
-                    in_progress,
-                    removed,
-                    unable,
-                    countered,
-                    restored,
-                    relisted,
-                ])?;
+                // The group's key, then its seven sums in the order of the columns.
+                let counts = sums.sums();
+                let group_key: [&dyn ToSql; 4] = [&&tenant[..], &campaign, &dimension, &key];
+                let values = group_key
+                    .into_iter()
+                    .chain(counts.iter().map(|n| n as &dyn ToSql));
+                upsert_group.execute(params_from_iter(values))?;
                 for (hours, n) in &sums.hours_to_removal {
-                    upsert_hours.execute(params![
-                        &tenant[..],
-                        campaign,
-                        dimension,
-                        key,
-                        hours,
-                        n
-                    ])?;
+                    let hours: [&dyn ToSql; 2] = [hours, n];
+                    upsert_hours.execute(params_from_iter(group_key.into_iter().chain(hours)))?;
                 }
             }
         }

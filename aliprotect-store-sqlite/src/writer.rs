@@ -109,16 +109,7 @@ fn commit_batch(connection: &mut Connection, batch: Batch, cache: &SnapshotCache
     let mut replies = Vec::with_capacity(batch.len());
     for (prepared, reply) in batch {
         replies.push((reply, prepared.len()));
-        items.extend(prepared.into_iter().map(|p| match p {
-            Ok(prepared) => Slot {
-                prepared: Some(prepared),
-                result: None,
-            },
-            Err(error) => Slot {
-                prepared: None,
-                result: Some(Err(error)),
-            },
-        }));
+        items.extend(prepared.into_iter().map(Slot::of));
     }
     if let Err(error) = write_all(connection, &mut items) {
         // A statement failed for a reason other than the checks (disk full, I/O): nothing of
@@ -151,6 +142,17 @@ fn commit_batch(connection: &mut Connection, batch: Batch, cache: &SnapshotCache
 struct Slot {
     prepared: Option<Prepared>,
     result: Option<Result<(), StoreError>>,
+}
+
+impl Slot {
+    /// A slot to write `item` in, or holding its error (a commit that failed to encode).
+    fn of(item: Result<Prepared, StoreError>) -> Slot {
+        let (prepared, result) = match item {
+            Ok(prepared) => (Some(prepared), None),
+            Err(error) => (None, Some(Err(error))),
+        };
+        Slot { prepared, result }
+    }
 }
 
 /// Writes every slot without a result in one transaction. On a SQL error the transaction is
