@@ -70,31 +70,17 @@ impl Rows {
         !self.hours.is_empty()
     }
 
-    /// The parameters of [`add_groups_sql`], in order.
-    pub(crate) fn group_params(&self) -> [&(dyn ToSql + Sync); 12] {
-        let [
-            filed,
-            in_progress,
-            removed,
-            unable,
-            countered,
-            restored,
-            relisted,
-        ] = &self.sums;
-        [
+    /// The parameters of [`add_groups_sql`], in order: the rows' keys, then their seven sums.
+    pub(crate) fn group_params(&self) -> impl Iterator<Item = &(dyn ToSql + Sync)> {
+        let keys: [&(dyn ToSql + Sync); 5] = [
             &self.idx,
             &self.tenant,
             &self.campaign,
             &self.dimension,
             &self.key,
-            filed,
-            in_progress,
-            removed,
-            unable,
-            countered,
-            restored,
-            relisted,
-        ]
+        ];
+        let sums = self.sums.iter().map(|column| column as &(dyn ToSql + Sync));
+        keys.into_iter().chain(sums)
     }
 
     /// The parameters of [`add_hours_sql`], in order.
