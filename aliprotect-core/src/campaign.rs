@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::authority::Issuer;
-use crate::decider::{Decider, Recorded, Refusal, StateName};
+use crate::decider::{Decider, Recorded, Refusal};
 use crate::ids::{CampaignId, RightId, TenantId};
 use crate::party::Actor;
 use crate::text::Text;
@@ -218,13 +218,8 @@ impl Decider for CampaignDecider {
         command: &CampaignCommand,
         context: &CampaignContext<'_>,
     ) -> Result<Vec<CampaignEvent>, CampaignRefusal> {
-        let refuse = |rule| Refusal {
-            state: state
-                .as_ref()
-                .map_or(StateName::Absent, |c| StateName::In(c.status())),
-            command: command.name().to_owned(),
-            rule,
-        };
+        let refuse =
+            |rule| Refusal::new(state.as_ref().map(Campaign::status), command.name(), rule);
         if let Some(right) = command
             .rights()
             .iter()

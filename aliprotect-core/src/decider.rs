@@ -75,6 +75,18 @@ pub struct Refusal<S: fmt::Display, R: fmt::Display> {
     pub rule: R,
 }
 
+impl<S: fmt::Display, R: fmt::Display> Refusal<S, R> {
+    /// The refusal by `rule` of the command named `command`, met in `state` (`None`: before
+    /// the stream exists).
+    pub fn new(state: Option<S>, command: &str, rule: R) -> Self {
+        Self {
+            state: state.map_or(StateName::Absent, StateName::In),
+            command: command.to_owned(),
+            rule,
+        }
+    }
+}
+
 /// A state name for refusals, where a stream may not exist yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StateName<S> {

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::accuracy::{Accuracy, Standing};
 use crate::authority::Issuer;
 use crate::complaint::ComplaintReason;
-use crate::decider::{Decider, Recorded, Refusal, StateName};
+use crate::decider::{Decider, Recorded, Refusal};
 use crate::ids::TenantId;
 use crate::party::Actor;
 
@@ -187,11 +187,8 @@ impl Decider for FilerDecider {
         if let Some(record) = state
             && record.last_warned_at.date_naive() == context.at.date_naive()
         {
-            return Err(Refusal {
-                state: StateName::In(record.status()),
-                command: command.name().to_owned(),
-                rule: FilerRule::WarnedToday,
-            });
+            let status = Some(record.status());
+            return Err(Refusal::new(status, command.name(), FilerRule::WarnedToday));
         }
         Ok(vec![Recorded {
             at: context.at,

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::authority::Issuer;
-use crate::decider::{Decider, Recorded, Refusal, StateName};
+use crate::decider::{Decider, Recorded, Refusal};
 use crate::ids::{RepresentativeId, RightId, RightsHolderId, TenantId};
 use crate::party::{Actor, PowerOfAttorney};
 use crate::text::Text;
@@ -187,13 +187,7 @@ impl Decider for PowerDecider {
         command: &PowerCommand,
         context: &PowerContext,
     ) -> Result<Vec<PowerEvent>, PowerRefusal> {
-        let refuse = |rule| Refusal {
-            state: state
-                .as_ref()
-                .map_or(StateName::Absent, |p| StateName::In(p.status)),
-            command: command.name().to_owned(),
-            rule,
-        };
+        let refuse = |rule| Refusal::new(state.as_ref().map(|p| p.status), command.name(), rule);
         let change = match (state, command) {
             (None, PowerCommand::Grant { tenant, power }) => {
                 if power

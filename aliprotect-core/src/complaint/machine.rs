@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::decider::{Decider, Recorded, Refusal, StateName};
+use crate::decider::{Decider, Recorded, Refusal};
 use crate::ids::{ComplaintId, RightId, TenantId};
 use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
@@ -75,13 +75,8 @@ impl Decider for ComplaintDecider {
         command: &ComplaintCommand,
         context: &ComplaintContext<'_>,
     ) -> Result<Vec<ComplaintEvent>, ComplaintRefusal> {
-        let refuse = |rule| Refusal {
-            state: state
-                .as_ref()
-                .map_or(StateName::Absent, |c| StateName::In(c.status())),
-            command: command.name().to_owned(),
-            rule,
-        };
+        let refuse =
+            |rule| Refusal::new(state.as_ref().map(Complaint::status), command.name(), rule);
         let change = match (state, command) {
             (None, ComplaintCommand::File(filing)) => decide_file(filing, context),
             (None, _) => Err(ComplaintRule::NotFiled),

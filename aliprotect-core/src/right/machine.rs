@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::package::{PackageProblem, SubmissionPackage};
-use crate::decider::{Decider, Recorded, Refusal, StateName};
+use crate::decider::{Decider, Recorded, Refusal};
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::ids::{RightId, TenantId};
 use crate::party::Actor;
@@ -257,13 +257,7 @@ impl Decider for RightDecider {
         command: &RightCommand,
         context: &RightContext<'_>,
     ) -> Result<Vec<RightEvent>, RightRefusal> {
-        let refuse = |rule| Refusal {
-            state: state
-                .as_ref()
-                .map_or(StateName::Absent, |right| StateName::In(right.status)),
-            command: command.name().to_owned(),
-            rule,
-        };
+        let refuse = |rule| Refusal::new(state.as_ref().map(|r| r.status), command.name(), rule);
         let change = match state {
             None => match command {
                 RightCommand::Register {
