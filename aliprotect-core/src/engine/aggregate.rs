@@ -29,85 +29,60 @@ pub(super) trait Aggregate: Decider<State = Option<Self::Item>> {
     }
 }
 
-impl Aggregate for RightDecider {
-    type Item = IpRight;
-    fn status(item: &IpRight) -> StreamStatus {
-        StreamStatus::Right(item.status)
-    }
-    fn stored(event: Self::Event) -> DomainEvent {
-        DomainEvent::Right(event)
-    }
-    fn snapshot(item: IpRight) -> Snapshot {
-        Snapshot::Right(Arc::new(item))
-    }
-    fn item(snapshot: Snapshot) -> Option<Arc<IpRight>> {
-        snapshot.into_right()
-    }
+/// The impl for a kind whose stream status, event and snapshot variants all bear its name
+/// (`Right`, ...): its decider, its state, that name, the status of a state, and the
+/// snapshot's `into_*` accessor; then any methods of its own.
+macro_rules! aggregate {
+    ($decider:ty, $item:ty, $variant:ident, $status:expr, $into:ident $(, $own:item)*) => {
+        impl Aggregate for $decider {
+            type Item = $item;
+            fn status(item: &$item) -> StreamStatus {
+                let status: fn(&$item) -> _ = $status;
+                StreamStatus::$variant(status(item))
+            }
+            fn stored(event: Self::Event) -> DomainEvent {
+                DomainEvent::$variant(event)
+            }
+            fn snapshot(item: $item) -> Snapshot {
+                Snapshot::$variant(Arc::new(item))
+            }
+            fn item(snapshot: Snapshot) -> Option<Arc<$item>> {
+                snapshot.$into()
+            }
+            $($own)*
+        }
+    };
 }
 
-impl Aggregate for ComplaintDecider {
-    type Item = Complaint;
-    fn status(item: &Complaint) -> StreamStatus {
-        StreamStatus::Complaint(item.status())
-    }
-    fn stored(event: Self::Event) -> DomainEvent {
-        DomainEvent::Complaint(event)
-    }
-    fn snapshot(item: Complaint) -> Snapshot {
-        Snapshot::Complaint(Arc::new(item))
-    }
-    fn item(snapshot: Snapshot) -> Option<Arc<Complaint>> {
-        snapshot.into_complaint()
-    }
+aggregate!(
+    RightDecider,
+    IpRight,
+    Right,
+    |right| right.status,
+    into_right
+);
+aggregate!(PowerDecider, Power, Power, |power| power.status, into_power);
+aggregate!(
+    CampaignDecider,
+    Campaign,
+    Campaign,
+    Campaign::status,
+    into_campaign
+);
+aggregate!(
+    FilerDecider,
+    FilerRecord,
+    Filer,
+    FilerRecord::status,
+    into_filer
+);
+aggregate!(
+    ComplaintDecider,
+    Complaint,
+    Complaint,
+    Complaint::status,
+    into_complaint,
     fn holds_unique_keys(item: &Complaint) -> bool {
         item.holds_unique_keys()
     }
-}
-
-impl Aggregate for PowerDecider {
-    type Item = Power;
-    fn status(item: &Power) -> StreamStatus {
-        StreamStatus::Power(item.status)
-    }
-    fn stored(event: Self::Event) -> DomainEvent {
-        DomainEvent::Power(event)
-    }
-    fn snapshot(item: Power) -> Snapshot {
-        Snapshot::Power(Arc::new(item))
-    }
-    fn item(snapshot: Snapshot) -> Option<Arc<Power>> {
-        snapshot.into_power()
-    }
-}
-
-impl Aggregate for CampaignDecider {
-    type Item = Campaign;
-    fn status(item: &Campaign) -> StreamStatus {
-        StreamStatus::Campaign(item.status())
-    }
-    fn stored(event: Self::Event) -> DomainEvent {
-        DomainEvent::Campaign(event)
-    }
-    fn snapshot(item: Campaign) -> Snapshot {
-        Snapshot::Campaign(Arc::new(item))
-    }
-    fn item(snapshot: Snapshot) -> Option<Arc<Campaign>> {
-        snapshot.into_campaign()
-    }
-}
-
-impl Aggregate for FilerDecider {
-    type Item = FilerRecord;
-    fn status(item: &FilerRecord) -> StreamStatus {
-        StreamStatus::Filer(item.status())
-    }
-    fn stored(event: Self::Event) -> DomainEvent {
-        DomainEvent::Filer(event)
-    }
-    fn snapshot(item: FilerRecord) -> Snapshot {
-        Snapshot::Filer(Arc::new(item))
-    }
-    fn item(snapshot: Snapshot) -> Option<Arc<FilerRecord>> {
-        snapshot.into_filer()
-    }
-}
+);
