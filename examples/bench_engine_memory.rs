@@ -23,18 +23,12 @@ use aliprotect::notify::DiscardNotifier;
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store_memory::MemoryStore;
-use aliprotect::testkit::engines::approve_right;
+use aliprotect::testkit::engines::approved_right;
 use aliprotect::text::Text;
 
 type Bench = Engine<Arc<MemoryStore>, DiscardNotifier, SystemClock>;
 
 const COMMANDS_PER_COMPLAINT: usize = 6;
-
-async fn approved_right(engine: &Bench, tenant: TenantId) -> Result<RightId, Box<dyn Error>> {
-    let right = RightId::new();
-    approve_right(engine, tenant, right).await?;
-    Ok(right)
-}
 
 /// Runs the six commands for complaints `from..to`.
 async fn workload(
@@ -44,10 +38,7 @@ async fn workload(
     from: usize,
     to: usize,
 ) -> Result<(), Box<dyn Error + Send + Sync>> {
-    let user = Actor::HolderUser {
-        tenant,
-        user: aliprotect::ids::UserId::from_u128(1),
-    };
+    let user = aliprotect::testkit::fixtures::holder_user_of(tenant);
     let explanation = Text::new("Counterfeit earbuds bearing our mark")?;
     let counter = Text::new("we own this design")?;
     let answer = Text::new("registration 123")?;
@@ -118,9 +109,7 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     let secs = runtime.block_on(async {
         let engine = engine();
         let tenant = TenantId::new();
-        let right = approved_right(&engine, tenant)
-            .await
-            .map_err(|e| e.to_string())?;
+        let right = approved_right(&engine, tenant).await?;
         let start = Instant::now();
         workload(engine, tenant, right, 0, complaints).await?;
         Ok::<f64, Box<dyn Error + Send + Sync>>(start.elapsed().as_secs_f64())
@@ -137,9 +126,7 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     let secs = runtime.block_on(async {
         let engine = engine();
         let tenant = TenantId::new();
-        let right = approved_right(&engine, tenant)
-            .await
-            .map_err(|e| e.to_string())?;
+        let right = approved_right(&engine, tenant).await?;
         let start = Instant::now();
         let half = complaints / 2;
         let a = tokio::spawn(workload(engine.clone(), tenant, right, 0, half));

@@ -24,14 +24,14 @@ use aliprotect::campaign::{Campaign, CampaignCommand};
 use aliprotect::clock::ManualClock;
 use aliprotect::complaint::{ComplaintCommand, ComplaintFiling, ComplaintReason, RemovalCause};
 use aliprotect::engine::{Command, Engine, Request};
-use aliprotect::ids::{CampaignId, ComplaintId, FilingId, RightId, TenantId, UserId};
+use aliprotect::ids::{CampaignId, ComplaintId, RightId, TenantId};
 use aliprotect::intake::{IntakeFormat, IntakeRequest};
-use aliprotect::listing::Listing;
 use aliprotect::notify::DiscardNotifier;
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store_sqlite::SqliteStore;
-use aliprotect::testkit::engines::approve_right;
+use aliprotect::testkit::engines::approved_right;
+use aliprotect::testkit::fixtures;
 use aliprotect::text::Text;
 use chrono::{Duration, TimeZone, Utc};
 
@@ -44,29 +44,19 @@ const TENANT: TenantId = TenantId::from_u128(11);
 const CAMPAIGN: CampaignId = CampaignId::from_u128(12);
 
 fn holder() -> Actor {
-    Actor::HolderUser {
-        tenant: TENANT,
-        user: UserId::from_u128(1),
-    }
+    fixtures::holder_user_of(TENANT)
 }
 
-fn filing(right: RightId, n: u64) -> Result<ComplaintFiling, Failure> {
+/// Complaint `n` of the campaign, against a listing of its own at one of the sellers.
+fn filing(right: RightId, n: u64) -> ComplaintFiling {
     let url = format!(
         "https://seller{}.en.alibaba.com/product/{}.html",
         n % SELLERS,
         1_600_000_000_000 + n
     );
-    let mut filing = ComplaintFiling::new(
-        ComplaintId::new(),
-        TENANT,
-        right,
-        Listing::parse(&url)?,
-        ComplaintReason::TrademarkCounterfeit,
-        Text::new("Counterfeit earbuds bearing our registered mark")?,
-    );
-    filing.filing = FilingId::from_u128(u128::from(n / 300));
+    let mut filing = fixtures::bulk_filing(TENANT, right, &url, n);
     filing.campaign = Some(CAMPAIGN);
-    Ok(filing)
+    filing
 }
 
 /// Runs `commands` as one batch and fails on the first refusal.
@@ -96,8 +86,7 @@ async fn build(path: &Path, complaints: u64) -> Result<(), Failure> {
         clock.clone(),
         MarketplacePolicy::alibaba_ipp(),
     );
-    let right = RightId::new();
-    approve_right(&engine, TENANT, right).await?;
+    let right = approved_right(&engine, TENANT).await?;
     let name = Text::new("Earbud counterfeits")?;
     let campaign = Campaign::new(CAMPAIGN, TENANT, name, vec![right], start_of_campaign);
     let create = Command::campaign(CAMPAIGN, CampaignCommand::Create(Box::new(campaign)));
@@ -108,10 +97,7 @@ async fn build(path: &Path, complaints: u64) -> Result<(), Failure> {
     while day * PER_DAY < complaints {
         clock.set(start_of_campaign + Duration::days(day as i64));
         let range = day * PER_DAY..((day + 1) * PER_DAY).min(complaints);
-        let filings = range
-            .clone()
-            .map(|n| filing(right, n))
-            .collect::<Result<Vec<_>, _>>()?;
+        let filings: Vec<ComplaintFiling> = range.clone().map(|n| filing(right, n)).collect();
         let ids: Vec<ComplaintId> = filings.iter().map(|f| f.id).collect();
         batch(
             &engine,

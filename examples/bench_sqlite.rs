@@ -19,16 +19,14 @@ use std::time::Instant;
 use aliprotect::clock::SystemClock;
 use aliprotect::complaint::{ComplaintCommand, ComplaintFiling, ComplaintReason};
 use aliprotect::engine::{Command, Engine, Request};
-use aliprotect::ids::{ComplaintId, FilingId, RightId, TenantId, UserId};
-use aliprotect::listing::Listing;
+use aliprotect::ids::{ComplaintId, RightId, TenantId};
 use aliprotect::notify::DiscardNotifier;
-use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store::prelude::*;
 use aliprotect::store::{CountBy, StreamId};
 use aliprotect::store_sqlite::{Durability, SqliteOptions, SqliteStore};
-use aliprotect::testkit::engines::approve_right;
-use aliprotect::testkit::fixtures;
+use aliprotect::testkit::engines::{approved_right, live_through};
+use aliprotect::testkit::fixtures::{self, holder_user_of};
 use aliprotect::text::Text;
 
 type Failure = Box<dyn Error + Send + Sync>;
@@ -54,34 +52,13 @@ fn engine(path: &Path, durability: Durability) -> Result<Bench, Failure> {
     ))
 }
 
-fn user(tenant: TenantId) -> Actor {
-    Actor::HolderUser {
-        tenant,
-        user: UserId::from_u128(1),
-    }
-}
-
-async fn approved_right(engine: &Bench, tenant: TenantId) -> Result<RightId, Failure> {
-    let right = RightId::new();
-    approve_right(engine, tenant, right).await?;
-    Ok(right)
-}
-
-fn filing(tenant: TenantId, right: RightId, n: u64) -> Result<ComplaintFiling, Failure> {
+/// Complaint `n` of the run, against a listing of its own.
+fn filing(tenant: TenantId, right: RightId, n: u64) -> ComplaintFiling {
     let url = format!(
         "https://www.alibaba.com/product-detail/Earbuds_{}.html",
         1_600_000_000_000 + n
     );
-    let mut filing = ComplaintFiling::new(
-        ComplaintId::new(),
-        tenant,
-        right,
-        Listing::parse(&url)?,
-        ComplaintReason::TrademarkCounterfeit,
-        Text::new("Counterfeit earbuds bearing our registered mark")?,
-    );
-    filing.filing = FilingId::from_u128(u128::from(n / 300));
-    Ok(filing)
+    fixtures::bulk_filing(tenant, right, &url, n)
 }
 
 async fn run_stories(
@@ -92,13 +69,7 @@ async fn run_stories(
     to: u64,
 ) -> Result<(), Failure> {
     for n in from..to {
-        let filing = filing(tenant, right, n)?;
-        let id = filing.id;
-        for (actor, command) in fixtures::life_of_a_complaint(filing) {
-            engine
-                .execute(Request::new(tenant, actor, Command::complaint(id, command)))
-                .await?;
-        }
+        live_through(&engine, tenant, filing(tenant, right, n)).await?;
     }
     Ok(())
 }
@@ -171,7 +142,7 @@ async fn file_in_bulk(
         let end = (n + 10_000).min(complaints);
         let mut requests = Vec::with_capacity((end - n) as usize);
         for i in n..end {
-            let filing = filing(tenant, right, i)?;
+            let filing = filing(tenant, right, i);
             let id = filing.id;
             if i % 5_000 == 0 {
                 sample.push(id);
@@ -179,7 +150,7 @@ async fn file_in_bulk(
             let file = ComplaintCommand::File(Box::new(filing));
             requests.push(Request::new(
                 tenant,
-                user(tenant),
+                holder_user_of(tenant),
                 Command::complaint(id, file),
             ));
         }
@@ -226,7 +197,7 @@ async fn intake(path: &Path, rows: u64) -> Result<(), Failure> {
     }
     let request = IntakeRequest {
         tenant,
-        actor: user(tenant),
+        actor: holder_user_of(tenant),
         marketplace: aliprotect::marketplace::Marketplace::AlibabaCom,
         right,
         reason: ComplaintReason::TrademarkCounterfeit,

@@ -298,16 +298,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     println!("== 4. Outcomes");
     let c = |i: usize, command| Command::complaint(ids[i], command);
-    ctx.run(
-        Actor::Platform,
-        c(
-            0,
-            ComplaintCommand::RecordRemoval {
-                cause: RemovalCause::PlatformReported,
-            },
-        ),
-    )
-    .await?;
+    let removed = ComplaintCommand::RecordRemoval {
+        cause: RemovalCause::PlatformReported,
+    };
+    ctx.run(Actor::Platform, c(0, removed.clone())).await?;
     ctx.run(
         Actor::Platform,
         c(
@@ -357,16 +351,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         ),
     )
     .await?;
-    ctx.run(
-        Actor::Platform,
-        c(
-            2,
-            ComplaintCommand::RecordRemoval {
-                cause: RemovalCause::PlatformReported,
-            },
-        ),
-    )
-    .await?;
+    ctx.run(Actor::Platform, c(2, removed)).await?;
     ctx.run(
         Actor::Seller,
         c(

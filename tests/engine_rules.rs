@@ -19,22 +19,19 @@ use aliprotect::testkit::fixtures;
 use chrono::{Duration, TimeZone, Utc};
 use common::Harness;
 
-fn register(h: &Harness, id: RightId) -> Command {
-    Command::right(
-        id,
-        RightCommand::Register {
-            id,
-            tenant: h.tenant,
-            package: Box::new(fixtures::trademark_package()),
-        },
-    )
+/// Why the engine forbade a command, if `err` is that refusal.
+fn forbidden(err: &EngineError) -> Option<&Forbidden> {
+    match err {
+        EngineError::Forbidden { reason, .. } => Some(reason),
+        _ => None,
+    }
 }
 
 #[tokio::test]
 async fn each_side_issues_only_its_own_commands() {
     let h = Harness::new();
     let right = RightId::new();
-    h.holder(register(&h, right)).await;
+    h.holder(h.register(right)).await;
     h.holder(Command::right(right, RightCommand::Submit)).await;
     h.platform(Command::right(right, RightCommand::BeginReview))
         .await;
@@ -46,13 +43,7 @@ async fn each_side_issues_only_its_own_commands() {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            err,
-            EngineError::Forbidden {
-                reason: Forbidden::WrongSide { .. },
-                ..
-            }
-        ),
+        matches!(forbidden(&err), Some(Forbidden::WrongSide { .. })),
         "{err}"
     );
     let err = h
@@ -63,14 +54,7 @@ async fn each_side_issues_only_its_own_commands() {
         .await
         .unwrap_err();
     assert!(matches!(err, EngineError::Forbidden { .. }));
-    let status = h
-        .engine
-        .read()
-        .right(h.tenant, right)
-        .await
-        .unwrap()
-        .unwrap()
-        .status;
+    let status = h.right(right).await.status;
     assert_eq!(status, RightStatus::UnderReview, "nothing written");
 }
 
@@ -83,15 +67,9 @@ async fn representatives_act_only_within_a_power_in_force() {
         representative: rep,
     };
     let right = RightId::new();
-    let err = h.run(actor, register(&h, right)).await.unwrap_err();
+    let err = h.run(actor, h.register(right)).await.unwrap_err();
     assert!(
-        matches!(
-            err,
-            EngineError::Forbidden {
-                reason: Forbidden::NoPowerOfAttorney { .. },
-                ..
-            }
-        ),
+        matches!(forbidden(&err), Some(Forbidden::NoPowerOfAttorney { .. })),
         "{err}"
     );
     assert!(
@@ -132,12 +110,12 @@ async fn representatives_act_only_within_a_power_in_force() {
         "a representative cannot empower itself"
     );
     h.holder(grant(&power)).await;
-    h.run(actor, register(&h, right)).await.unwrap();
+    h.run(actor, h.register(right)).await.unwrap();
 
     // Out of scope: another right of the same holder.
     let other = RightId::new();
     assert!(matches!(
-        h.run(actor, register(&h, other)).await,
+        h.run(actor, h.register(other)).await,
         Err(EngineError::Forbidden { .. })
     ));
     // Expired: the power ends, the representative can no longer act.
@@ -179,12 +157,7 @@ async fn representatives_act_only_within_a_power_in_force() {
         .await,
         Err(EngineError::Forbidden { .. })
     ));
-    let history = h
-        .engine
-        .read()
-        .history(h.tenant, StreamId::Power(power.id))
-        .await
-        .unwrap();
+    let history = h.history(StreamId::Power(power.id)).await;
     assert_eq!(history.len(), 2, "granted, revoked");
 }
 
@@ -232,13 +205,10 @@ async fn nothing_of_one_tenant_is_visible_or_changeable_from_another() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(
-        err,
-        EngineError::Forbidden {
-            reason: Forbidden::OtherTenant,
-            ..
-        }
-    ));
+    assert!(
+        matches!(forbidden(&err), Some(Forbidden::OtherTenant)),
+        "{err}"
+    );
     // A complaint cannot rest on another tenant's right.
     let mut filing = fixtures::complaint_filing(0, 43);
     filing.id = ComplaintId::new();
@@ -289,8 +259,7 @@ async fn a_repeated_idempotency_key_returns_the_first_receipt_and_writes_nothing
     let h = Harness::new();
     let right = h.approved_right().await;
     let complaint = h.filed(right, 7).await;
-    h.platform(Command::complaint(complaint, ComplaintCommand::Accept))
-        .await;
+    h.accept(complaint).await;
     let key = IdempotencyKey::new("check-back-2026-03-02").unwrap();
     let request = Request::new(
         h.tenant,
@@ -312,8 +281,7 @@ async fn timers_fire_once_through_the_command_path() {
     let h = Harness::new();
     let right = h.approved_right().await;
     let complaint = h.filed(right, 8).await;
-    h.platform(Command::complaint(complaint, ComplaintCommand::Accept))
-        .await;
+    h.accept(complaint).await;
     assert_eq!(
         h.engine.jobs().tick().await.unwrap().fired,
         0,
@@ -339,12 +307,7 @@ async fn timers_fire_once_through_the_command_path() {
         "expected, not recorded: nobody has seen it"
     );
     assert_eq!(state.check_backs, 1);
-    let history = h
-        .engine
-        .read()
-        .history(h.tenant, StreamId::Complaint(complaint))
-        .await
-        .unwrap();
+    let history = h.history(StreamId::Complaint(complaint)).await;
     assert_eq!(history.last().unwrap().version, 5);
     assert!(!history.iter().any(|e| matches!(
         &e.event,
@@ -359,8 +322,7 @@ async fn upcoming_timers_are_what_the_ticks_fire() {
     let h = Harness::new();
     let right = h.approved_right().await;
     let (quiet, disputed) = (h.filed(right, 21).await, h.filed(right, 22).await);
-    h.platform(Command::complaint(disputed, ComplaintCommand::Accept))
-        .await;
+    h.accept(disputed).await;
     h.counter_notice(disputed).await;
 
     let all = |_: &aliprotect::store::Timer| true;
@@ -429,24 +391,12 @@ async fn expiry_is_reminded_then_the_right_expires() {
     h.clock
         .set(Utc.with_ymd_and_hms(2031, 3, 10, 0, 0, 0).unwrap());
     assert_eq!(h.engine.jobs().tick().await.unwrap().fired, 1);
-    let state = h
-        .engine
-        .read()
-        .right(h.tenant, right)
-        .await
-        .unwrap()
-        .unwrap();
+    let state = h.right(right).await;
     assert!(state.expiry_reminded_for.is_some());
     h.clock
         .set(Utc.with_ymd_and_hms(2031, 6, 1, 0, 0, 0).unwrap());
     assert_eq!(h.engine.jobs().tick().await.unwrap().fired, 1);
-    let state = h
-        .engine
-        .read()
-        .right(h.tenant, right)
-        .await
-        .unwrap()
-        .unwrap();
+    let state = h.right(right).await;
     assert_eq!(state.status, RightStatus::Expired);
     h.engine.jobs().dispatch().await.unwrap();
     assert!(
@@ -638,8 +588,7 @@ async fn a_timer_replaced_after_its_claim_is_not_fired() {
     let h = Harness::new();
     let right = h.approved_right().await;
     let id = h.filed(right, 77).await;
-    h.platform(Command::complaint(id, ComplaintCommand::Accept))
-        .await;
+    h.accept(id).await;
     // Another engine's command: the complaint's check-back is now due later.
     h.clock.advance(Duration::hours(30));
     h.counter_notice(id).await;

@@ -8,6 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use aliprotect::complaint::{ComplaintReason, ComplaintStatus};
+use aliprotect::engine::IntakeReport;
 use aliprotect::intake::{DuplicateOf, IntakeFormat, IntakeRequest, RowProblem};
 use aliprotect::listing::ListingUrlError;
 use aliprotect::marketplace::Marketplace;
@@ -25,6 +26,19 @@ fn request(h: &Harness, right: aliprotect::ids::RightId, submit: bool) -> Intake
         campaign: None,
         submit,
     }
+}
+
+/// Imports `rows`, which must not fail as a whole, without looking at the progress reports.
+async fn import(
+    h: &Harness,
+    request: &IntakeRequest,
+    format: IntakeFormat,
+    rows: &str,
+) -> IntakeReport {
+    h.engine
+        .intake(request, format, rows.as_bytes(), |_| {})
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -183,16 +197,7 @@ async fn a_small_import_into_a_large_campaign_finds_its_duplicates_listing_by_li
         https://www.alibaba.com/product-detail/X_2000100.html\n\
         https://www.alibaba.com/product-detail/X_2000200.html\n\
         https://m.alibaba.com/product-detail/Y_2000039.html?spm=1\n";
-    let report = h
-        .engine
-        .intake(
-            &request(&h, right, false),
-            IntakeFormat::Csv,
-            csv.as_bytes(),
-            |_| {},
-        )
-        .await
-        .unwrap();
+    let report = import(&h, &request(&h, right, false), IntakeFormat::Csv, csv).await;
     let duplicates: Vec<(usize, DuplicateOf)> = report
         .duplicates
         .iter()
@@ -218,16 +223,13 @@ async fn json_lines_filed_and_submitted_or_staged_as_the_right_allows() {
                  \n\
                  {\"url\": 42}\n\
                  {\"url\":\"https://www.alibaba.com/product-detail/X_502.html\"}\n";
-    let report = h
-        .engine
-        .intake(
-            &request(&h, right, true),
-            IntakeFormat::JsonLines,
-            jsonl.as_bytes(),
-            |_| {},
-        )
-        .await
-        .unwrap();
+    let report = import(
+        &h,
+        &request(&h, right, true),
+        IntakeFormat::JsonLines,
+        jsonl,
+    )
+    .await;
     assert_eq!(report.filed.len(), 2);
     assert_eq!(report.rejected.len(), 1);
     assert_eq!(report.rejected[0].line, 3);
@@ -238,30 +240,17 @@ async fn json_lines_filed_and_submitted_or_staged_as_the_right_allows() {
 
     // A right still under review: the rows are staged, to be filed on approval.
     let pending = aliprotect::ids::RightId::new();
-    h.holder(aliprotect::engine::Command::right(
-        pending,
-        aliprotect::right::RightCommand::Register {
-            id: pending,
-            tenant: h.tenant,
-            package: Box::new(fixtures::trademark_package()),
-        },
-    ))
+    h.holder(h.register(pending)).await;
+    let submit = aliprotect::right::RightCommand::Submit;
+    h.holder(aliprotect::engine::Command::right(pending, submit))
+        .await;
+    let report = import(
+        &h,
+        &request(&h, pending, true),
+        IntakeFormat::JsonLines,
+        "{\"url\":\"https://www.alibaba.com/product-detail/X_601.html\"}",
+    )
     .await;
-    h.holder(aliprotect::engine::Command::right(
-        pending,
-        aliprotect::right::RightCommand::Submit,
-    ))
-    .await;
-    let report = h
-        .engine
-        .intake(
-            &request(&h, pending, true),
-            IntakeFormat::JsonLines,
-            "{\"url\":\"https://www.alibaba.com/product-detail/X_601.html\"}".as_bytes(),
-            |_| {},
-        )
-        .await
-        .unwrap();
     assert_eq!(report.filed.len(), 1);
     let staged = h.complaint(report.filed[0].complaint).await;
     assert_eq!(staged.status(), ComplaintStatus::Staged);
@@ -273,16 +262,9 @@ async fn rows_on_a_right_that_cannot_carry_them_are_refused_one_by_one() {
     let right = h.approved_right().await;
     let mut wrong = request(&h, right, false);
     wrong.reason = ComplaintReason::PatentCopiedDesign; // does not fit a trademark
-    let report = h
-        .engine
-        .intake(
-            &wrong,
-            IntakeFormat::JsonLines,
-            "{\"url\":\"https://www.alibaba.com/product-detail/X_701.html\"}\n{\"url\":\"https://www.alibaba.com/product-detail/X_702.html\"}".as_bytes(),
-            |_| {},
-        )
-        .await
-        .unwrap();
+    let rows = "{\"url\":\"https://www.alibaba.com/product-detail/X_701.html\"}\n\
+                {\"url\":\"https://www.alibaba.com/product-detail/X_702.html\"}";
+    let report = import(&h, &wrong, IntakeFormat::JsonLines, rows).await;
     assert!(report.filed.is_empty());
     assert_eq!(report.refused.len(), 2);
     assert_eq!(report.refused[1].0, 2);
@@ -290,8 +272,7 @@ async fn rows_on_a_right_that_cannot_carry_them_are_refused_one_by_one() {
 
 #[tokio::test]
 async fn relistings_are_linked_only_on_strong_evidence() {
-    use aliprotect::complaint::{ComplaintCommand, RemovalCause, Stage};
-    use aliprotect::engine::Command;
+    use aliprotect::complaint::Stage;
     use aliprotect::relisting::MatchedBy;
     let h = Harness::new();
     let right = h.approved_right().await;
@@ -303,30 +284,11 @@ async fn relistings_are_linked_only_on_strong_evidence() {
          https://copyshop.en.alibaba.com/product/3.html,Earbuds Pro X,{hash}\n\
          https://copyshop.en.alibaba.com/product/4.html,Wireless Charging Case Z,\n"
     );
-    let report = h
-        .engine
-        .intake(
-            &request(&h, right, true),
-            IntakeFormat::Csv,
-            first.as_bytes(),
-            |_| {},
-        )
-        .await
-        .unwrap();
+    let report = import(&h, &request(&h, right, true), IntakeFormat::Csv, &first).await;
     assert_eq!(report.filed.len(), 3);
     for filed in &report.filed {
-        h.platform(Command::complaint(
-            filed.complaint,
-            ComplaintCommand::Accept,
-        ))
-        .await;
-        h.platform(Command::complaint(
-            filed.complaint,
-            ComplaintCommand::RecordRemoval {
-                cause: RemovalCause::PlatformReported,
-            },
-        ))
-        .await;
+        h.accept(filed.complaint).await;
+        h.removed(filed.complaint).await;
     }
     let removed: Vec<_> = report.filed.iter().map(|f| f.complaint).collect();
 
@@ -339,16 +301,7 @@ async fn relistings_are_linked_only_on_strong_evidence() {
          https://copyshop.en.alibaba.com/product/15.html,Unrelated title,\n\
          https://www.alibaba.com/product-detail/Other_16.html,Earbuds Pro X,{hash}\n"
     );
-    let report = h
-        .engine
-        .intake(
-            &request(&h, right, false),
-            IntakeFormat::Csv,
-            second.as_bytes(),
-            |_| {},
-        )
-        .await
-        .unwrap();
+    let report = import(&h, &request(&h, right, false), IntakeFormat::Csv, &second).await;
     assert_eq!(report.filed.len(), 5, "relistings are filed too");
     let found: Vec<_> = report
         .relistings
@@ -390,7 +343,6 @@ async fn relistings_are_linked_only_on_strong_evidence() {
 #[tokio::test]
 async fn a_campaign_decides_whether_relistings_are_filed_or_held() {
     use aliprotect::campaign::{Campaign, CampaignCommand, CampaignRule};
-    use aliprotect::complaint::{ComplaintCommand, RemovalCause};
     use aliprotect::engine::{Command, EngineError};
     use aliprotect::ids::CampaignId;
     let h = Harness::new();
@@ -407,38 +359,13 @@ async fn a_campaign_decides_whether_relistings_are_filed_or_held() {
     let mut with_campaign = request(&h, right, true);
     with_campaign.campaign = Some(careful);
     let first = "{\"url\":\"https://shopx.en.alibaba.com/product/1.html\"}";
-    let report = h
-        .engine
-        .intake(
-            &with_campaign,
-            IntakeFormat::JsonLines,
-            first.as_bytes(),
-            |_| {},
-        )
-        .await
-        .unwrap();
+    let report = import(&h, &with_campaign, IntakeFormat::JsonLines, first).await;
     let earlier = report.filed[0].complaint;
-    h.platform(Command::complaint(earlier, ComplaintCommand::Accept))
-        .await;
-    h.platform(Command::complaint(
-        earlier,
-        ComplaintCommand::RecordRemoval {
-            cause: RemovalCause::PlatformReported,
-        },
-    ))
-    .await;
+    h.accept(earlier).await;
+    h.removed(earlier).await;
     // The removed product is back (its mobile URL).
     let again = "{\"url\":\"https://m.alibaba.com/product/1/Earbuds.html\"}";
-    let report = h
-        .engine
-        .intake(
-            &with_campaign,
-            IntakeFormat::JsonLines,
-            again.as_bytes(),
-            |_| {},
-        )
-        .await
-        .unwrap();
+    let report = import(&h, &with_campaign, IntakeFormat::JsonLines, again).await;
     assert!(report.filed.is_empty(), "held for a person");
     assert_eq!(report.held_relistings.len(), 1);
     assert_eq!(report.held_relistings[0].1.previous, earlier);

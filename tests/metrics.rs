@@ -5,14 +5,22 @@
 mod common;
 
 use aliprotect::complaint::{ComplaintCommand, RemovalCause};
-use aliprotect::engine::Command;
+use aliprotect::engine::{AccuracyReview, Command};
 use aliprotect::ids::{CampaignId, ComplaintId};
 use aliprotect::notify::NotificationBody;
 use aliprotect::party::Actor;
 use aliprotect::store::StreamId;
-use aliprotect::testkit::fixtures::{self, text};
 use chrono::Duration;
 use common::Harness;
+
+/// The daily review of the filer's accuracy, which may warn the filer.
+async fn daily_review(h: &Harness) -> AccuracyReview {
+    h.engine
+        .jobs()
+        .review_filer_accuracy(h.tenant)
+        .await
+        .unwrap()
+}
 
 #[tokio::test]
 async fn metrics_of_a_campaign_match_its_outcomes() {
@@ -21,20 +29,10 @@ async fn metrics_of_a_campaign_match_its_outcomes() {
     let campaign = CampaignId::new();
     let mut ids = Vec::new();
     for n in 0..10u64 {
-        let id = ComplaintId::new();
-        let mut filing = fixtures::complaint_filing(0, 800 + n);
-        filing.id = id;
-        filing.right = right;
-        filing.campaign = Some(campaign);
-        h.holder(Command::complaint(
-            id,
-            ComplaintCommand::File(Box::new(filing)),
-        ))
-        .await;
-        h.holder(Command::complaint(id, ComplaintCommand::Submit))
+        let id = h
+            .filed_with(right, 800 + n, |filing| filing.campaign = Some(campaign))
             .await;
-        h.platform(Command::complaint(id, ComplaintCommand::Accept))
-            .await;
+        h.accept(id).await;
         ids.push(id);
     }
     // Outside the campaign: must not count.
@@ -62,23 +60,13 @@ async fn metrics_of_a_campaign_match_its_outcomes() {
     .unwrap();
     // #4, #5 unable to process.
     for id in &ids[4..6] {
-        h.platform(Command::complaint(
-            *id,
-            ComplaintCommand::ReportUnableToProcess {
-                reason: text("unclear"),
-            },
-        ))
-        .await;
+        h.unable_to_process(*id, "unclear").await;
     }
     // #6 counter-noticed and restored; #7 counter-noticed and still open.
     for id in &ids[6..8] {
         h.counter_notice(*id).await;
     }
-    h.holder(Command::complaint(
-        ids[6],
-        ComplaintCommand::AcceptCounterNotice,
-    ))
-    .await;
+    h.accept_counter_notice(ids[6]).await;
     // #8, #9 still in progress.
 
     let breakdown = h
@@ -128,47 +116,23 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
     let right = h.approved_right().await;
     // Filed four months ago: outside the 90-day window, must not count.
     let old = h.filed(right, 1).await;
-    h.platform(Command::complaint(old, ComplaintCommand::Accept))
-        .await;
-    h.platform(Command::complaint(
-        old,
-        ComplaintCommand::ReportUnableToProcess {
-            reason: text("old"),
-        },
-    ))
-    .await;
+    h.accept(old).await;
+    h.unable_to_process(old, "old").await;
     h.clock.advance(Duration::days(120));
 
     // 20 complaints: 18 taken down, 1 unable to process, 1 lost to a counter-notice.
     let mut ids = Vec::new();
     for n in 0..20u64 {
         let id = h.filed(right, 100 + n).await;
-        h.platform(Command::complaint(id, ComplaintCommand::Accept))
-            .await;
+        h.accept(id).await;
         ids.push(id);
     }
     for id in &ids[..18] {
-        h.platform(Command::complaint(
-            *id,
-            ComplaintCommand::RecordRemoval {
-                cause: RemovalCause::PlatformReported,
-            },
-        ))
-        .await;
+        h.removed(*id).await;
     }
-    h.platform(Command::complaint(
-        ids[18],
-        ComplaintCommand::ReportUnableToProcess {
-            reason: text("no proof"),
-        },
-    ))
-    .await;
+    h.unable_to_process(ids[18], "no proof").await;
     h.counter_notice(ids[19]).await;
-    h.holder(Command::complaint(
-        ids[19],
-        ComplaintCommand::AcceptCounterNotice,
-    ))
-    .await;
+    h.accept_counter_notice(ids[19]).await;
 
     let accuracy = h.engine.read().filer_accuracy(h.tenant).await.unwrap();
     assert_eq!(
@@ -187,12 +151,7 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
     );
 
     // The daily review warns, once a day under the same id, and a failed delivery is an error.
-    let review = h
-        .engine
-        .jobs()
-        .review_filer_accuracy(h.tenant)
-        .await
-        .unwrap();
+    let review = daily_review(&h).await;
     let warning = review.warning.expect("at risk: warned");
     assert_eq!(warning.subject, StreamId::Filer(h.tenant));
     assert_eq!(
@@ -206,11 +165,7 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
     );
     // The warning goes through the outbox like every notification: a second review the
     // same day queues nothing more, and a failed delivery is retried by the dispatcher.
-    h.engine
-        .jobs()
-        .review_filer_accuracy(h.tenant)
-        .await
-        .unwrap();
+    daily_review(&h).await;
     h.notifier.fail_next(1);
     let first = h.engine.jobs().dispatch().await.unwrap();
     assert_eq!(first.failed, 1, "the receiver was down");
@@ -228,24 +183,12 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
 
     // One more refusal and the filer is below the takedown standard.
     let more = h.filed(right, 500).await;
-    h.platform(Command::complaint(more, ComplaintCommand::Accept))
-        .await;
-    h.platform(Command::complaint(
-        more,
-        ComplaintCommand::ReportUnableToProcess {
-            reason: text("no proof"),
-        },
-    ))
-    .await;
+    h.accept(more).await;
+    h.unable_to_process(more, "no proof").await;
     let accuracy = h.engine.read().filer_accuracy(h.tenant).await.unwrap();
     assert_eq!(accuracy.standing, Standing::Below);
     h.clock.advance(Duration::days(1));
-    let review = h
-        .engine
-        .jobs()
-        .review_filer_accuracy(h.tenant)
-        .await
-        .unwrap();
+    let review = daily_review(&h).await;
     assert!(matches!(
         review.warning.map(|w| w.body),
         Some(NotificationBody::FilerAccuracyWarning {
@@ -259,12 +202,7 @@ async fn filer_accuracy_warns_before_the_trusted_filer_standards_are_missed() {
 async fn a_filer_in_good_standing_is_not_warned() {
     let h = Harness::new();
     let right = h.approved_right().await;
-    let review = h
-        .engine
-        .jobs()
-        .review_filer_accuracy(h.tenant)
-        .await
-        .unwrap();
+    let review = daily_review(&h).await;
     assert_eq!(
         review.accuracy.standing,
         aliprotect::accuracy::Standing::NotApplicable
@@ -272,22 +210,10 @@ async fn a_filer_in_good_standing_is_not_warned() {
     assert!(review.warning.is_none(), "nothing decided yet");
     for n in 0..10 {
         let id = h.filed(right, n).await;
-        h.platform(Command::complaint(id, ComplaintCommand::Accept))
-            .await;
-        h.platform(Command::complaint(
-            id,
-            ComplaintCommand::RecordRemoval {
-                cause: RemovalCause::PlatformReported,
-            },
-        ))
-        .await;
+        h.accept(id).await;
+        h.removed(id).await;
     }
-    let review = h
-        .engine
-        .jobs()
-        .review_filer_accuracy(h.tenant)
-        .await
-        .unwrap();
+    let review = daily_review(&h).await;
     assert_eq!(
         review.accuracy.standing,
         aliprotect::accuracy::Standing::Good

@@ -4,8 +4,7 @@
 
 mod common;
 
-use aliprotect::complaint::{ComplaintCommand, ComplaintStatus, PlatformStatus, Stage};
-use aliprotect::engine::Command;
+use aliprotect::complaint::{ComplaintStatus, PlatformStatus, Stage};
 use common::Harness;
 
 #[tokio::test]
@@ -15,15 +14,10 @@ async fn the_platforms_list_brings_each_complaint_to_what_it_shows() {
     // Filed and submitted: 501..505; 503 and 505 accepted, 504 restored after a dispute.
     let ids: Vec<_> = futures_for(&h, right, 501..=505).await;
     for i in [2, 3, 4] {
-        h.platform(Command::complaint(ids[i], ComplaintCommand::Accept))
-            .await;
+        h.accept(ids[i]).await;
     }
     h.counter_notice(ids[3]).await;
-    h.holder(Command::complaint(
-        ids[3],
-        ComplaintCommand::AcceptCounterNotice,
-    ))
-    .await;
+    h.accept_counter_notice(ids[3]).await;
     let list = format!(
         "Complaint No.,Product URL,Status,Reason\n\
          ,https://m.alibaba.com/product/501/Earbuds.html,Listing Removed,\n\

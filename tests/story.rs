@@ -116,13 +116,7 @@ async fn the_whole_enforcement_story() {
         assert_eq!(c.status(), ComplaintStatus::Staged);
     }
     h.platform(r(RightCommand::Approve)).await;
-    let approved = h
-        .engine
-        .read()
-        .right(h.tenant, right)
-        .await
-        .unwrap()
-        .unwrap();
+    let approved = h.right(right).await;
     assert_eq!(
         (approved.status, approved.attempts),
         (RightStatus::Approved, 3)
@@ -161,18 +155,11 @@ async fn the_whole_enforcement_story() {
     .unwrap();
     let mut ids = Vec::new();
     for listing in &filing.listings {
-        let id = ComplaintId::new();
-        let mut complaint = fixtures::complaint_filing(0, 0);
-        complaint.id = id;
-        complaint.right = right;
-        complaint.filing = filing.id;
-        complaint.listing = listing.clone();
-        h.holder(Command::complaint(
-            id,
-            ComplaintCommand::File(Box::new(complaint)),
-        ))
-        .await;
-        h.holder(Command::complaint(id, ComplaintCommand::Submit))
+        let id = h
+            .filed_with(right, 0, |complaint| {
+                complaint.filing = filing.id;
+                complaint.listing = listing.clone();
+            })
             .await;
         ids.push(id);
     }
@@ -181,14 +168,19 @@ async fn the_whole_enforcement_story() {
         FilingStatus::Received
     );
     for id in &ids {
-        h.platform(Command::complaint(*id, ComplaintCommand::Accept))
-            .await;
+        h.accept(*id).await;
     }
     assert_eq!(
         Filing::status(statuses(&h, ids.clone()).await),
         FilingStatus::InProcess
     );
     let c = |i: usize, command| Command::complaint(ids[i], command);
+    // A draft complaint on product `product` that follows complaint `previous`.
+    let follow_up = async |product, previous, kind| {
+        let follows = Some(FollowUp { previous, kind });
+        h.draft(right, product, |filing| filing.follows = follows)
+            .await
+    };
 
     // 4. Outcomes. #0 removed by the platform.
     h.platform(c(
@@ -199,26 +191,8 @@ async fn the_whole_enforcement_story() {
     ))
     .await;
     // #1 unable to process, refiled as a new complaint linked to it.
-    h.platform(c(
-        1,
-        ComplaintCommand::ReportUnableToProcess {
-            reason: text("Link cannot be opened"),
-        },
-    ))
-    .await;
-    let refiled = ComplaintId::new();
-    let mut refiling = fixtures::complaint_filing(0, 1_001);
-    refiling.id = refiled;
-    refiling.right = right;
-    refiling.follows = Some(FollowUp {
-        previous: ids[1],
-        kind: FollowUpKind::Refiling,
-    });
-    h.holder(Command::complaint(
-        refiled,
-        ComplaintCommand::File(Box::new(refiling)),
-    ))
-    .await;
+    h.unable_to_process(ids[1], "Link cannot be opened").await;
+    let refiled = follow_up(1_001, ids[1], FollowUpKind::Refiling).await;
     // #2 counter-noticed, answered, then removed.
     h.run(
         Actor::Seller,
@@ -306,19 +280,7 @@ async fn the_whole_enforcement_story() {
     .await;
 
     // 6. Whack-a-mole: the seller of #0 relists; the new complaint is linked to the first.
-    let relisting = ComplaintId::new();
-    let mut relisted = fixtures::complaint_filing(0, 2_000);
-    relisted.id = relisting;
-    relisted.right = right;
-    relisted.follows = Some(FollowUp {
-        previous: ids[0],
-        kind: FollowUpKind::Relisting,
-    });
-    h.holder(Command::complaint(
-        relisting,
-        ComplaintCommand::File(Box::new(relisted)),
-    ))
-    .await;
+    let relisting = follow_up(2_000, ids[0], FollowUpKind::Relisting).await;
     let first = h.complaint(ids[0]).await;
     assert_eq!(
         first.stage,
@@ -363,12 +325,7 @@ async fn the_whole_enforcement_story() {
     );
 
     // Every event records its actor; the right's history keeps the platform's words.
-    let history = h
-        .engine
-        .read()
-        .history(h.tenant, StreamId::Right(right))
-        .await
-        .unwrap();
+    let history = h.history(StreamId::Right(right)).await;
     let rejections: Vec<_> = history
         .iter()
         .filter_map(|e| match &e.event {

@@ -19,17 +19,15 @@ use std::time::Instant;
 
 use aliprotect_core::campaign::{Campaign, CampaignCommand};
 use aliprotect_core::clock::SystemClock;
-use aliprotect_core::complaint::{ComplaintCommand, ComplaintFiling, ComplaintReason};
+use aliprotect_core::complaint::{ComplaintCommand, ComplaintFiling};
 use aliprotect_core::engine::{Command, Engine, Request};
-use aliprotect_core::ids::{CampaignId, ComplaintId, FilingId, RightId, TenantId, UserId};
-use aliprotect_core::listing::Listing;
+use aliprotect_core::ids::{CampaignId, RightId, TenantId};
 use aliprotect_core::notify::DiscardNotifier;
-use aliprotect_core::party::Actor;
 use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::store::prelude::*;
 use aliprotect_core::store::{CountBy, StreamId};
-use aliprotect_core::testkit::engines::approve_right;
-use aliprotect_core::testkit::fixtures;
+use aliprotect_core::testkit::engines::{approved_right, live_through};
+use aliprotect_core::testkit::fixtures::{self, holder_user_of};
 use aliprotect_core::text::Text;
 use aliprotect_store_postgres::PostgresStore;
 
@@ -69,35 +67,14 @@ async fn engine(url: &str) -> Result<Bench, Failure> {
     ))
 }
 
-fn user(tenant: TenantId) -> Actor {
-    Actor::HolderUser {
-        tenant,
-        user: UserId::from_u128(1),
-    }
-}
-
-async fn approved_right(engine: &Bench, tenant: TenantId) -> Result<RightId, Failure> {
-    let right = RightId::new();
-    approve_right(engine, tenant, right).await?;
-    Ok(right)
-}
-
-fn filing(tenant: TenantId, right: RightId, n: u64) -> Result<ComplaintFiling, Failure> {
+/// Complaint `n` of the run, against a listing of its own.
+fn filing(tenant: TenantId, right: RightId, n: u64) -> ComplaintFiling {
     let url = format!(
         "https://seller{}.en.alibaba.com/product/{}.html",
         n % 10_000,
         1_600_000_000_000 + n
     );
-    let mut filing = ComplaintFiling::new(
-        ComplaintId::new(),
-        tenant,
-        right,
-        Listing::parse(&url)?,
-        ComplaintReason::TrademarkCounterfeit,
-        Text::new("Counterfeit earbuds bearing our registered mark")?,
-    );
-    filing.filing = FilingId::from_u128(u128::from(n / 300));
-    Ok(filing)
+    fixtures::bulk_filing(tenant, right, &url, n)
 }
 
 /// A complaint's whole life, command by command, for each of `numbers`.
@@ -108,13 +85,7 @@ async fn run_stories(
     numbers: impl Iterator<Item = u64>,
 ) -> Result<(), Failure> {
     for n in numbers {
-        let filing = filing(tenant, right, n)?;
-        let id = filing.id;
-        for (actor, command) in fixtures::life_of_a_complaint(filing) {
-            engine
-                .execute(Request::new(tenant, actor, Command::complaint(id, command)))
-                .await?;
-        }
+        live_through(&engine, tenant, filing(tenant, right, n)).await?;
     }
     Ok(())
 }
@@ -170,7 +141,7 @@ async fn large(complaints: u64) -> Result<(), Failure> {
     engine
         .execute(Request::new(
             tenant,
-            user(tenant),
+            holder_user_of(tenant),
             Command::campaign(
                 campaign,
                 CampaignCommand::Create(Box::new(Campaign::new(
@@ -190,7 +161,7 @@ async fn large(complaints: u64) -> Result<(), Failure> {
         let end = (n + 10_000).min(complaints);
         let mut requests = Vec::new();
         for i in n..end {
-            let mut filing = filing(tenant, right, i)?;
+            let mut filing = filing(tenant, right, i);
             filing.campaign = Some(campaign);
             if i % 10_000 == 0 {
                 sample.push(filing.id);
@@ -198,7 +169,7 @@ async fn large(complaints: u64) -> Result<(), Failure> {
             let id = filing.id;
             requests.push(Request::new(
                 tenant,
-                user(tenant),
+                holder_user_of(tenant),
                 Command::complaint(id, ComplaintCommand::File(Box::new(filing))),
             ));
         }

@@ -37,7 +37,7 @@ use crate::policy::MarketplacePolicy;
 use crate::right::{IpRight, RightStatus};
 use crate::store::{
     Commit, DomainEvent, IdempotencyKey, Lease, OutboxMessage, PendingWork, Receipt, ReceiptRecord,
-    RequestFingerprint, Schedule, Snapshot, StatusChange, Store, StoreError, StreamId,
+    RequestFingerprint, Schedule, Snapshot, StatusChange, StatusCount, Store, StoreError, StreamId,
     StreamStatus, Timer, UniqueKeyChange,
 };
 
@@ -299,13 +299,38 @@ impl Builder {
     }
 
     async fn run(&mut self, store: &dyn Store, command: ComplaintCommand) -> Commit {
-        let commit = self.decide(command);
+        self.run_with(store, command, |_| {}).await
+    }
+
+    /// Decides, stores and applies `command` like [`Builder::run`], after `adjust` has added
+    /// to the commit what the engine would (timers, outbox messages, pending work).
+    async fn run_with(
+        &mut self,
+        store: &dyn Store,
+        command: ComplaintCommand,
+        adjust: impl FnOnce(&mut Commit),
+    ) -> Commit {
+        let mut commit = self.decide(command);
+        adjust(&mut commit);
         store
             .commit(commit.clone())
             .await
             .unwrap_or_else(|e| panic!("commit of version {} failed: {e}", self.version + 1));
         self.applied(&commit);
         commit
+    }
+
+    /// Submits the complaint with its receipt recorded under the idempotency key `key_text`.
+    async fn submit_keyed(&mut self, store: &dyn Store, key_text: &str) -> Commit {
+        let receipt = Receipt {
+            stream: self.stream(),
+            version: self.version + 1,
+            events: 1,
+        };
+        self.run_with(store, ComplaintCommand::Submit, |submit| {
+            submit.receipt = Some(record(key(key_text), receipt));
+        })
+        .await
     }
 
     async fn file(store: &dyn Store, tenant: TenantId) -> Self {
@@ -336,12 +361,53 @@ fn message(stream: StreamId, version: u64, tenant: TenantId, at: DateTime<Utc>) 
     }
 }
 
+/// How long the claims of the schedule and outbox checks hold what they are handed.
+const LEASE: Duration = Duration::seconds(60);
+
+/// A claim by `owner` at `at`, for [`LEASE`].
+fn lease_of(owner: WorkerId, at: DateTime<Utc>) -> Lease {
+    Lease {
+        owner,
+        until: at + LEASE,
+    }
+}
+
 /// A claim by a fresh worker that lapses one second after `at`.
 fn lease_until(at: DateTime<Utc>) -> Lease {
     Lease {
         owner: WorkerId::new(),
         until: at + Duration::seconds(1),
     }
+}
+
+/// The counts an ungrouped [`crate::store::Index::count`] answers for `by_status` (a
+/// status code and how many streams have it), in status order.
+fn ungrouped_counts(by_status: std::collections::BTreeMap<i16, u64>) -> Vec<StatusCount> {
+    by_status
+        .into_iter()
+        .map(|(status, count)| StatusCount {
+            group: None,
+            status,
+            count,
+        })
+        .collect()
+}
+
+/// The version `stream` of `tenant` is at, if it exists.
+async fn version_of(store: &dyn Store, tenant: TenantId, stream: StreamId) -> Option<u64> {
+    let loaded = store.load(tenant, stream).await.expect("load");
+    loaded.map(|l| l.version)
+}
+
+/// How many events `stream` of `tenant` has.
+async fn event_count(store: &dyn Store, tenant: TenantId, stream: StreamId) -> usize {
+    store.history(tenant, stream).await.expect("history").len()
+}
+
+/// Asserts that a read succeeded and found nothing; `what` names the read in the message.
+fn assert_nothing<T: std::fmt::Debug>(read: Result<Vec<T>, StoreError>, what: &str) {
+    let found = read.unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(found.is_empty(), "{what}: found {found:?}");
 }
 
 /// The receipt record of `receipt` under `key`, with a fingerprint of the key's text as its

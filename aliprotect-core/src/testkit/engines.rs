@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use super::fixtures;
 use crate::clock::Clock;
+use crate::complaint::ComplaintFiling;
 use crate::engine::{Command, Engine, EngineError, Request};
 use crate::ids::{RightId, TenantId};
 use crate::notify::{MessageId, Notification, NotificationBody, Notifier, NotifyError};
@@ -86,6 +87,30 @@ pub async fn approve_right<S: Store, N: Notifier, C: Clock>(
         engine
             .execute(Request::new(tenant, actor, Command::right(right, command)))
             .await?;
+    }
+    Ok(())
+}
+
+/// A new right of `tenant`, walked to approval through `engine` by [`approve_right`].
+pub async fn approved_right<S: Store, N: Notifier, C: Clock>(
+    engine: &Engine<S, N, C>,
+    tenant: TenantId,
+) -> Result<RightId, EngineError> {
+    let right = RightId::new();
+    approve_right(engine, tenant, right).await?;
+    Ok(right)
+}
+
+/// Runs [`fixtures::life_of_a_complaint`] of `filing` through `engine`, command by command.
+pub async fn live_through<S: Store, N: Notifier, C: Clock>(
+    engine: &Engine<S, N, C>,
+    tenant: TenantId,
+    filing: ComplaintFiling,
+) -> Result<(), EngineError> {
+    let id = filing.id;
+    for (actor, command) in fixtures::life_of_a_complaint(filing) {
+        let request = Request::new(tenant, actor, Command::complaint(id, command));
+        engine.execute(request).await?;
     }
     Ok(())
 }

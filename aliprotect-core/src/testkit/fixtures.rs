@@ -149,6 +149,22 @@ pub fn complaint_filing(id: u128, product: u64) -> ComplaintFiling {
     }
 }
 
+/// Complaint `n` of a bulk run (benchmarks, load tests): a new counterfeit complaint of
+/// `tenant` on `right` against the listing at `url`, filed 300 to a filing (the most one
+/// filing holds under the Alibaba IPP policy). Panics if `url` is no marketplace listing.
+pub fn bulk_filing(tenant: TenantId, right: RightId, url: &str, n: u64) -> ComplaintFiling {
+    let mut filing = ComplaintFiling::new(
+        ComplaintId::new(),
+        tenant,
+        right,
+        Listing::parse(url).expect("valid listing URL"),
+        ComplaintReason::TrademarkCounterfeit,
+        text("Counterfeit earbuds bearing our registered mark"),
+    );
+    filing.filing = FilingId::from_u128(u128::from(n / 300));
+    filing
+}
+
 /// `Text` from a literal known to be valid.
 pub fn text(s: &str) -> Text {
     Text::new(s).expect("valid fixture text")

@@ -4,7 +4,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Builder, claim_timers, futures_join, key, lease_until, message, record};
+use super::{
+    Builder, assert_nothing, claim_timers, event_count, futures_join, key, lease_until, message,
+    record,
+};
 use crate::complaint::{Complaint, ComplaintCommand, ComplaintStatus};
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::ids::{ComplaintId, TenantId};
@@ -34,13 +37,7 @@ pub async fn append_and_load(store: &dyn Store) {
     );
     let unknown = StreamId::Complaint(ComplaintId::new());
     assert!(store.load(tenant, unknown).await.expect("load").is_none());
-    assert!(
-        store
-            .history(tenant, unknown)
-            .await
-            .expect("history")
-            .is_empty()
-    );
+    assert_nothing(store.history(tenant, unknown).await, "history");
 }
 
 /// Events come back in commit order with consecutive versions from 1.
@@ -174,11 +171,7 @@ pub async fn commit_atomicity(store: &dyn Store) {
             "snapshot unchanged"
         );
         assert_eq!(
-            store
-                .history(tenant, builder.stream())
-                .await
-                .expect("history")
-                .len(),
+            event_count(store, tenant, builder.stream()).await,
             1,
             "no event written"
         );
@@ -218,17 +211,7 @@ pub async fn commit_atomicity(store: &dyn Store) {
     unchanged().await;
 
     // Now a commit at the right version whose key is already used: refused as a whole.
-    let mut first = builder.decide(ComplaintCommand::Submit);
-    first.receipt = Some(record(
-        key("atomicity-used"),
-        Receipt {
-            stream: builder.stream(),
-            version: 2,
-            events: 1,
-        },
-    ));
-    store.commit(first.clone()).await.expect("first commit");
-    builder.applied(&first);
+    let first = builder.submit_keyed(store, "atomicity-used").await;
     let mut reused = builder.decide(ComplaintCommand::Accept);
     reused.receipt = first.receipt.clone();
     reused.outbox = vec![message(builder.stream(), 3, tenant, now())];
@@ -237,11 +220,7 @@ pub async fn commit_atomicity(store: &dyn Store) {
         other => panic!("reused key must be refused, got {other:?}"),
     }
     assert_eq!(
-        store
-            .history(tenant, builder.stream())
-            .await
-            .expect("history")
-            .len(),
+        event_count(store, tenant, builder.stream()).await,
         2,
         "the refused commit wrote no event"
     );
@@ -338,17 +317,7 @@ pub async fn commit_batch_members(store: &dyn Store) {
     let stale = Builder::file(store, tenant).await;
     let corrupt = Builder::file(store, tenant).await;
     let mut keyed = Builder::file(store, tenant).await;
-    let mut used = keyed.decide(ComplaintCommand::Submit);
-    used.receipt = Some(record(
-        key("batch-used"),
-        Receipt {
-            stream: keyed.stream(),
-            version: 2,
-            events: 1,
-        },
-    ));
-    store.commit(used.clone()).await.expect("commit");
-    keyed.applied(&used);
+    keyed.submit_keyed(store, "batch-used").await;
     let fresh = Builder::new(tenant);
     let fresh_filing = fresh.filing();
 

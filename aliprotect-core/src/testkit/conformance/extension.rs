@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::{assert_nothing, ungrouped_counts};
 use crate::ids::TenantId;
 use crate::store::{
     Commit, DomainEvent, ExtensionKind, ExtensionStream, Find, IndexKey, IndexName, Loaded,
@@ -177,13 +178,9 @@ pub async fn any_stream_kind<K: ExtensionStream>(
         assert_eq!(found, in_status, "the streams in status {status}");
     }
     for other_kind in [StreamKind::Right, StreamKind::Complaint, StreamKind::Power] {
-        assert!(
-            store
-                .find(tenant, &Find::all(other_kind))
-                .await
-                .expect("find")
-                .is_empty(),
-            "a query of {other_kind:?} finds none of them"
+        assert_nothing(
+            store.find(tenant, &Find::all(other_kind)).await,
+            "a query of {other_kind:?} finds none of them",
         );
     }
     let found = store.find(stranger, &Find::all(kind)).await.expect("find");
@@ -194,15 +191,7 @@ pub async fn any_stream_kind<K: ExtensionStream>(
     );
 
     let counts = store.count(tenant, kind, None).await.expect("count");
-    let expected: Vec<StatusCount> = by_status
-        .into_iter()
-        .map(|(status, count)| StatusCount {
-            group: None,
-            status,
-            count,
-        })
-        .collect();
-    assert_eq!(counts, expected, "counts per status");
+    assert_eq!(counts, ungrouped_counts(by_status), "counts per status");
     let names: Vec<IndexName> = {
         let mut names: Vec<IndexName> = by_index.keys().map(|(name, ..)| *name).collect();
         names.dedup();

@@ -3,21 +3,17 @@
 //! and no tenant writes another's record.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
-use std::sync::Arc;
-
 use chrono::Duration;
 
-use super::sharing::engine;
+use super::sharing::{engine, surroundings};
 use crate::accuracy::Standing;
-use crate::clock::{Clock, ManualClock};
+use crate::clock::Clock;
 use crate::engine::{Command, EngineError, Request};
 use crate::filer::{AccuracyWarning, FilerCommand};
 use crate::ids::TenantId;
 use crate::notify::NotificationBody;
 use crate::party::Actor;
 use crate::store::{Store, StreamId};
-use crate::testkit::engines::RecordingNotifier;
-use crate::testkit::fixtures;
 
 fn warn(tenant: TenantId, filer: TenantId) -> Request {
     let warning = AccuracyWarning {
@@ -42,9 +38,7 @@ fn warn(tenant: TenantId, filer: TenantId) -> Request {
 /// the filer; the next day records a second. A request naming another tenant's record is
 /// refused and writes nothing.
 pub async fn filer_warned_once_a_day<S: Store>(store: S) {
-    let store = Arc::new(store);
-    let clock = ManualClock::at(fixtures::now());
-    let notifier = RecordingNotifier::default();
+    let (store, clock, notifier) = surroundings(store);
     let engine = engine(&store, &clock, &notifier);
     let tenant = TenantId::new();
     let stream = StreamId::Filer(tenant);

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Builder;
+use super::{Builder, assert_nothing, ungrouped_counts};
 use crate::complaint::ComplaintCommand;
 use crate::ids::{ComplaintId, RightId, StreamId, TenantId};
 use crate::right::RightStatus;
@@ -118,13 +118,9 @@ pub async fn find_and_count(store: &dyn Store) {
         .await
         .expect("a page by key");
     assert_eq!(second_page.len(), 2, "a keyed query pages too");
-    assert!(
-        store
-            .find(tenant, &Find::all(StreamKind::Power))
-            .await
-            .expect("find powers")
-            .is_empty(),
-        "only streams of the kind asked"
+    assert_nothing(
+        store.find(tenant, &Find::all(StreamKind::Power)).await,
+        "only streams of the kind asked",
     );
     let after_earlier_kind = Find::all(StreamKind::Complaint).after(StreamId::Right(shared.id));
     assert_eq!(
@@ -138,13 +134,9 @@ pub async fn find_and_count(store: &dyn Store) {
     );
     let after_later_kind =
         Find::all(StreamKind::Complaint).after(StreamId::Campaign(crate::ids::CampaignId::new()));
-    assert!(
-        store
-            .find(tenant, &after_later_kind)
-            .await
-            .expect("find")
-            .is_empty(),
-        "after a stream of a later kind: nothing"
+    assert_nothing(
+        store.find(tenant, &after_later_kind).await,
+        "after a stream of a later kind: nothing",
     );
     assert_eq!(
         store
@@ -173,15 +165,7 @@ pub async fn find_and_count(store: &dyn Store) {
         .count(tenant, StreamKind::Complaint, None)
         .await
         .expect("count");
-    let expected: Vec<StatusCount> = by_status
-        .into_iter()
-        .map(|(status, count)| StatusCount {
-            group: None,
-            status,
-            count,
-        })
-        .collect();
-    assert_eq!(counts, expected, "counts per status");
+    assert_eq!(counts, ungrouped_counts(by_status), "counts per status");
     let grouped = store
         .count(tenant, StreamKind::Complaint, Some(IndexName::RIGHT))
         .await

@@ -4,144 +4,62 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Builder, message};
+use super::{Builder, LEASE, assert_nothing, lease_of, message};
 use crate::complaint::ComplaintCommand;
 use crate::ids::{TenantId, WorkerId};
 use crate::notify::MessageId;
-use crate::store::{Lease, OutboxMessage, Settlement, Store};
+use crate::store::{Commit, OutboxMessage, Settlement, Store, StreamId};
 
 /// Outbox messages are leased (attempts counted, hidden until the lease ends), removed on
 /// ack, and made available again at the time given on release.
 pub async fn outbox_claim_ack_retry(store: &dyn Store) {
-    let tenant = TenantId::new();
-    let mut builder = Builder::file(store, tenant).await;
-    let stream = builder.stream();
-    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(2);
-    let mut submit = builder.decide(ComplaintCommand::Submit);
-    submit.outbox = vec![message(stream, 2, tenant, base), {
-        let mut m = message(stream, 2, tenant, base);
-        m.id.version = 3;
-        m
-    }];
-    store.commit(submit.clone()).await.expect("commit");
-    builder.applied(&submit);
-    let ours = |messages: Vec<OutboxMessage>| -> Vec<(u64, u32)> {
-        messages
-            .into_iter()
-            .filter(|m| m.id.stream == stream)
-            .map(|m| (m.id.version, m.attempts))
-            .collect()
-    };
+    let queued = Queued::submit(store, 2).await;
+    let base = queued.base;
     let worker = WorkerId::new();
-    let lease_len = Duration::seconds(60);
-    let lease = |at: DateTime<Utc>| Lease {
-        owner: worker,
-        until: at + lease_len,
-    };
-    let first = store
-        .claim_outbox(base, lease(base), 1000)
-        .await
-        .expect("claim");
-    let claimed: Vec<OutboxMessage> = first
-        .iter()
-        .filter(|m| m.id.stream == stream)
-        .cloned()
-        .collect();
+    let claimed = queued.claim(store, worker, base).await;
     assert_eq!(claimed.len(), 2, "both available");
     assert_eq!(
-        claimed[0].notification, submit.outbox[0].notification,
+        claimed[0].notification, queued.commit.outbox[0].notification,
         "stored exactly"
     );
     assert_eq!(
-        ours(first),
+        tries(&claimed),
         vec![(2, 1), (3, 1)],
         "oldest first, attempts counted"
     );
     assert!(
-        ours(
-            store
-                .claim_outbox(base, lease(base), 1000)
-                .await
-                .expect("claim")
-        )
-        .is_empty(),
+        queued.claim(store, worker, base).await.is_empty(),
         "leased messages are hidden"
     );
-    let after_lease = base + lease_len + Duration::seconds(1);
+    let after_lease = base + LEASE + Duration::seconds(1);
     let taker = WorkerId::new();
-    let taken = store
-        .claim_outbox(
-            after_lease,
-            Lease {
-                owner: taker,
-                until: after_lease + lease_len,
-            },
-            1000,
-        )
-        .await
-        .expect("claim");
     assert_eq!(
-        ours(taken),
+        tries(&queued.claim(store, taker, after_lease).await),
         vec![(2, 2), (3, 2)],
         "an expired lease hands the message out again"
     );
-    let id = |version| MessageId {
-        tenant,
-        stream,
-        version,
-    };
     assert!(
-        !store
-            .settle_outbox(&id(2), delivered(worker))
-            .await
-            .expect("ack"),
+        !queued.settle(store, 2, delivered(worker)).await,
         "a worker whose claim was taken over cannot ack"
     );
     assert!(
-        !store
-            .settle_outbox(&id(3), retry(worker, after_lease))
-            .await
-            .expect("release"),
+        !queued.settle(store, 3, retry(worker, after_lease)).await,
         "nor release"
     );
+    assert!(queued.settle(store, 2, delivered(taker)).await);
     assert!(
-        store
-            .settle_outbox(&id(2), delivered(taker))
-            .await
-            .expect("ack")
-    );
-    assert!(
-        !store
-            .settle_outbox(&id(2), delivered(taker))
-            .await
-            .expect("ack"),
+        !queued.settle(store, 2, delivered(taker)).await,
         "a second ack is harmless and says so"
     );
     let retry_at = after_lease + Duration::seconds(10);
-    assert!(
-        store
-            .settle_outbox(&id(3), retry(taker, retry_at))
-            .await
-            .expect("release")
-    );
+    assert!(queued.settle(store, 3, retry(taker, retry_at)).await);
     let early = retry_at - Duration::seconds(1);
     assert!(
-        ours(
-            store
-                .claim_outbox(early, lease(early), 1000)
-                .await
-                .expect("claim")
-        )
-        .is_empty(),
+        queued.claim(store, worker, early).await.is_empty(),
         "not before the retry time"
     );
     assert_eq!(
-        ours(
-            store
-                .claim_outbox(retry_at, lease(retry_at), 1000)
-                .await
-                .expect("claim")
-        ),
+        tries(&queued.claim(store, worker, retry_at).await),
         vec![(3, 3)],
         "acked message gone, released one back"
     );
@@ -150,72 +68,26 @@ pub async fn outbox_claim_ack_retry(store: &dyn Store) {
 /// A dead-lettered message is never claimed again, is listed for its own tenant only, and
 /// goes back into delivery, attempts reset, when revived.
 pub async fn dead_letters(store: &dyn Store) {
-    let tenant = TenantId::new();
-    let mut builder = Builder::file(store, tenant).await;
-    let stream = builder.stream();
-    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(3);
-    let mut submit = builder.decide(ComplaintCommand::Submit);
-    submit.outbox = vec![message(stream, 2, tenant, base), {
-        let mut m = message(stream, 2, tenant, base);
-        m.id.version = 3;
-        m
-    }];
-    store.commit(submit.clone()).await.expect("commit");
-    builder.applied(&submit);
-    let ours = |messages: Vec<OutboxMessage>| -> Vec<u64> {
-        messages
-            .into_iter()
-            .filter(|m| m.id.stream == stream)
-            .map(|m| m.id.version)
-            .collect()
-    };
+    let queued = Queued::submit(store, 3).await;
+    let (tenant, base) = (queued.tenant, queued.base);
     let worker = WorkerId::new();
-    let lease_len = Duration::seconds(60);
-    let lease = |at: DateTime<Utc>| Lease {
-        owner: worker,
-        until: at + lease_len,
-    };
     assert_eq!(
-        ours(
-            store
-                .claim_outbox(base, lease(base), 1000)
-                .await
-                .expect("claim")
-        ),
+        versions(&queued.claim(store, worker, base).await),
         vec![2, 3]
     );
-    let gone = MessageId {
-        tenant,
-        stream,
-        version: 2,
-    };
+    let gone = queued.id(2);
     assert!(
-        store
-            .settle_outbox(&gone, dead_letter(worker, "HTTP 410 Gone"))
+        queued
+            .settle(store, 2, dead_letter(worker, "HTTP 410 Gone"))
             .await
-            .expect("dead letter")
     );
     assert!(
-        !store
-            .settle_outbox(
-                &MessageId {
-                    tenant,
-                    stream,
-                    version: 99,
-                },
-                dead_letter(worker, "x"),
-            )
-            .await
-            .expect("unknown ids are ignored")
+        !queued.settle(store, 99, dead_letter(worker, "x")).await,
+        "unknown ids are ignored"
     );
     let later = base + Duration::days(1);
     assert_eq!(
-        ours(
-            store
-                .claim_outbox(later, lease(later), 1000)
-                .await
-                .expect("claim")
-        ),
+        versions(&queued.claim(store, worker, later).await),
         vec![3],
         "a dead letter is not claimed"
     );
@@ -223,56 +95,115 @@ pub async fn dead_letters(store: &dyn Store) {
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].message.id, gone);
     assert_eq!(dead[0].message.attempts, 1);
-    assert_eq!(dead[0].message.notification, submit.outbox[0].notification);
+    assert_eq!(
+        dead[0].message.notification,
+        queued.commit.outbox[0].notification
+    );
     assert_eq!(dead[0].error, "HTTP 410 Gone");
     let stranger = TenantId::new();
-    assert!(
-        store
-            .dead_letters(stranger, 100)
-            .await
-            .expect("dead letters")
-            .is_empty()
-    );
+    assert_nothing(store.dead_letters(stranger, 100).await, "dead letters");
+    let revive = || Settlement::Revive { at: later };
+    let strangers_id = MessageId {
+        tenant: stranger,
+        ..gone.clone()
+    };
     assert!(
         !store
-            .settle_outbox(
-                &MessageId {
-                    tenant: stranger,
-                    ..gone.clone()
-                },
-                Settlement::Revive { at: later }
-            )
+            .settle_outbox(&strangers_id, revive())
             .await
             .expect("revive")
     );
-    assert!(
-        store
-            .settle_outbox(&gone, Settlement::Revive { at: later })
-            .await
-            .expect("revive")
-    );
-    assert!(
-        !store
-            .settle_outbox(&gone, Settlement::Revive { at: later })
-            .await
-            .expect("revive once")
-    );
-    assert!(
-        store
-            .dead_letters(tenant, 100)
-            .await
-            .expect("dead letters")
-            .is_empty()
-    );
-    let revived: Vec<OutboxMessage> = store
-        .claim_outbox(later, lease(later), 1000)
+    assert!(queued.settle(store, 2, revive()).await);
+    assert!(!queued.settle(store, 2, revive()).await, "revive once");
+    assert_nothing(store.dead_letters(tenant, 100).await, "dead letters");
+    let revived: Vec<OutboxMessage> = queued
+        .claim(store, worker, later)
         .await
-        .expect("claim")
         .into_iter()
         .filter(|m| m.id == gone)
         .collect();
     assert_eq!(revived.len(), 1, "revived message is delivered again");
     assert_eq!(revived[0].attempts, 1, "attempts were reset");
+}
+
+/// A filed complaint of a fresh tenant whose submission queued two messages, versions 2
+/// and 3, both available at `base`.
+struct Queued {
+    tenant: TenantId,
+    stream: StreamId,
+    base: DateTime<Utc>,
+    /// The submission's commit, with the two messages as they were queued.
+    commit: Commit,
+}
+
+impl Queued {
+    /// Files and submits a complaint; its messages are available `days` after the epoch.
+    async fn submit(store: &dyn Store, days: i64) -> Self {
+        let tenant = TenantId::new();
+        let mut builder = Builder::file(store, tenant).await;
+        let stream = builder.stream();
+        let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(days);
+        let mut second = message(stream, 2, tenant, base);
+        second.id.version = 3;
+        let commit = builder
+            .run_with(store, ComplaintCommand::Submit, |commit| {
+                commit.outbox = vec![message(stream, 2, tenant, base), second];
+            })
+            .await;
+        Self {
+            tenant,
+            stream,
+            base,
+            commit,
+        }
+    }
+
+    /// The id of this stream's message `version`.
+    fn id(&self, version: u64) -> MessageId {
+        MessageId {
+            tenant: self.tenant,
+            stream: self.stream,
+            version,
+        }
+    }
+
+    /// This stream's messages that a claim by `owner` at `at` hands out (other tests' messages
+    /// in a shared store are left out).
+    async fn claim(
+        &self,
+        store: &dyn Store,
+        owner: WorkerId,
+        at: DateTime<Utc>,
+    ) -> Vec<OutboxMessage> {
+        let claimed = store
+            .claim_outbox(at, lease_of(owner, at), 1000)
+            .await
+            .expect("claim");
+        claimed
+            .into_iter()
+            .filter(|m| m.id.stream == self.stream)
+            .collect()
+    }
+
+    /// Whether `settlement` of message `version` took effect.
+    async fn settle(&self, store: &dyn Store, version: u64, settlement: Settlement) -> bool {
+        store
+            .settle_outbox(&self.id(version), settlement)
+            .await
+            .expect("settle")
+    }
+}
+
+/// Each message's version and delivery attempts so far.
+fn tries(messages: &[OutboxMessage]) -> Vec<(u64, u32)> {
+    messages
+        .iter()
+        .map(|m| (m.id.version, m.attempts))
+        .collect()
+}
+
+fn versions(messages: &[OutboxMessage]) -> Vec<u64> {
+    messages.iter().map(|m| m.id.version).collect()
 }
 
 fn delivered(owner: WorkerId) -> Settlement {

@@ -23,37 +23,20 @@ use crate::store::{
 };
 use crate::testkit::fixtures::{self, now, text};
 
-use super::{Builder, commit_story, key, record};
+use super::{Builder, assert_nothing, commit_story, key, record};
 
 /// Nothing of one tenant is visible from another.
 pub async fn tenant_isolation(store: &dyn Store) {
     let owner = TenantId::new();
     let other = TenantId::new();
     let mut builder = Builder::file(store, owner).await;
-    let mut submit = builder.decide(ComplaintCommand::Submit);
-    submit.receipt = Some(record(
-        key("isolation"),
-        Receipt {
-            stream: builder.stream(),
-            version: 2,
-            events: 1,
-        },
-    ));
-    store.commit(submit.clone()).await.expect("commit");
-    builder.applied(&submit);
+    builder.submit_keyed(store, "isolation").await;
     let stream = builder.stream();
     assert!(
         store.load(other, stream).await.expect("load").is_none(),
         "load"
     );
-    assert!(
-        store
-            .history(other, stream)
-            .await
-            .expect("history")
-            .is_empty(),
-        "history"
-    );
+    assert_nothing(store.history(other, stream).await, "history");
     assert!(
         store
             .receipt(other, &key("isolation"))
@@ -62,22 +45,14 @@ pub async fn tenant_isolation(store: &dyn Store) {
             .is_none(),
         "receipt"
     );
-    assert!(
-        store
-            .complaint_counts(other, CountBy::Status)
-            .await
-            .expect("counts")
-            .is_empty(),
-        "counts"
+    assert_nothing(
+        store.complaint_counts(other, CountBy::Status).await,
+        "counts",
     );
     let listing = &builder.state.as_ref().expect("filed").filed.listing.key;
-    assert!(
-        store
-            .complaints_on_listing(other, listing)
-            .await
-            .expect("listing")
-            .is_empty(),
-        "listing lookup"
+    assert_nothing(
+        store.complaints_on_listing(other, listing).await,
+        "listing lookup",
     );
     assert_eq!(
         store
@@ -88,13 +63,11 @@ pub async fn tenant_isolation(store: &dyn Store) {
         1,
         "the owner finds its listing"
     );
-    assert!(
+    assert_nothing(
         store
             .complaints_of_right(other, builder.right.id, ComplaintStatus::Submitted)
-            .await
-            .expect("by right")
-            .is_empty(),
-        "complaints of right"
+            .await,
+        "complaints of right",
     );
     // The other tenant may use the same idempotency key.
     let elsewhere = Builder::new(other);
@@ -214,13 +187,9 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
         rights,
         "rights in id order, in their current state"
     );
-    assert!(
-        store
-            .rights(TenantId::new())
-            .await
-            .expect("rights")
-            .is_empty(),
-        "another tenant's rights are not listed"
+    assert_nothing(
+        store.rights(TenantId::new()).await,
+        "another tenant's rights are not listed",
     );
 
     // Replay every complaint from its history.
@@ -311,13 +280,7 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
             .iter()
             .all(|c| c.filed.campaign == Some(campaign))
     );
-    assert!(
-        store
-            .complaints(TenantId::new(), None)
-            .await
-            .expect("complaints")
-            .is_empty()
-    );
+    assert_nothing(store.complaints(TenantId::new(), None).await, "complaints");
     assert_eq!(
         store.metric_tallies(tenant, None).await.expect("tallies"),
         Tallies::of(&replayed),
@@ -347,12 +310,9 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
         expected_removed,
         "removed listings of a right, in complaint id order"
     );
-    assert!(
-        store
-            .removed_listings(TenantId::new(), shared_right)
-            .await
-            .expect("removed listings")
-            .is_empty()
+    assert_nothing(
+        store.removed_listings(TenantId::new(), shared_right).await,
+        "removed listings",
     );
     assert!(
         store
@@ -424,19 +384,13 @@ pub async fn powers_of_attorney(store: &dyn Store) {
         expected,
         "every power of the representative, in id order, in its current state"
     );
-    assert!(
-        store
-            .powers(TenantId::new(), representative)
-            .await
-            .expect("powers")
-            .is_empty()
+    assert_nothing(
+        store.powers(TenantId::new(), representative).await,
+        "powers",
     );
-    assert!(
-        store
-            .powers(tenant, RepresentativeId::new())
-            .await
-            .expect("powers")
-            .is_empty()
+    assert_nothing(
+        store.powers(tenant, RepresentativeId::new()).await,
+        "powers",
     );
 }
 
@@ -485,11 +439,5 @@ pub async fn campaigns(store: &dyn Store) {
         expected,
         "in id order, in their current state"
     );
-    assert!(
-        store
-            .campaigns(TenantId::new())
-            .await
-            .expect("campaigns")
-            .is_empty()
-    );
+    assert_nothing(store.campaigns(TenantId::new()).await, "campaigns");
 }

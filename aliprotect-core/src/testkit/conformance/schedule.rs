@@ -5,11 +5,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Builder, claim_timers, claim_work, lease_until};
+use super::{Builder, LEASE, claim_timers, claim_work, lease_of, lease_until, version_of};
 use crate::complaint::{ComplaintCommand, FollowUpKind};
 use crate::ids::{ComplaintId, TenantId, WorkerId};
 use crate::store::{
-    Commit, FollowUpWork, Lease, PendingWork, Store, StoreError, Timer, TimerKind, WorkId,
+    Commit, FollowUpWork, PendingWork, Store, StoreError, Timer, TimerKind, WorkId,
 };
 use crate::testkit::fixtures::now;
 
@@ -28,23 +28,21 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
     let stream = builder.stream();
     // Far in the past so that timers of other checks on a shared store come after ours.
     let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(1);
-    let mut submit = builder.decide(ComplaintCommand::Submit);
-    submit.timers = vec![
-        Timer {
-            tenant,
-            stream,
-            kind: TimerKind::CheckBack,
-            due: base,
-        },
-        Timer {
-            tenant,
-            stream,
-            kind: TimerKind::SellerAnswerDeadline,
-            due: base + Duration::days(2),
-        },
-    ];
-    store.commit(submit.clone()).await.expect("commit");
-    builder.applied(&submit);
+    let timer = |kind, due| Timer {
+        tenant,
+        stream,
+        kind,
+        due,
+    };
+    let deadline = base + Duration::days(2);
+    builder
+        .run_with(store, ComplaintCommand::Submit, |submit| {
+            submit.timers = vec![
+                timer(TimerKind::CheckBack, base),
+                timer(TimerKind::SellerAnswerDeadline, deadline),
+            ];
+        })
+        .await;
     let ours = |timers: Vec<Timer>| -> Vec<TimerKind> {
         timers
             .into_iter()
@@ -62,15 +60,11 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
     );
     assert_eq!(ours(due), vec![TimerKind::CheckBack]);
     // Firing the check-back: the commit keeps only the seller deadline.
-    let mut fire = builder.decide(ComplaintCommand::CheckBackDue);
-    fire.timers = vec![Timer {
-        tenant,
-        stream,
-        kind: TimerKind::SellerAnswerDeadline,
-        due: base + Duration::days(2),
-    }];
-    store.commit(fire.clone()).await.expect("commit");
-    builder.applied(&fire);
+    builder
+        .run_with(store, ComplaintCommand::CheckBackDue, |fire| {
+            fire.timers = vec![timer(TimerKind::SellerAnswerDeadline, deadline)];
+        })
+        .await;
     let due = due_at(store, base + Duration::days(1), 100).await;
     assert!(ours(due).is_empty(), "a fired timer is not due again");
     let due = due_at(store, base + Duration::days(3), 100).await;
@@ -92,11 +86,7 @@ pub async fn timers_due_exactly_once(store: &dyn Store) {
         "timers-only commit cleared the timers"
     );
     assert_eq!(
-        store
-            .load(tenant, stream)
-            .await
-            .expect("load")
-            .map(|l| l.version),
+        version_of(store, tenant, stream).await,
         Some(version),
         "an empty commit adds no version"
     );
@@ -112,61 +102,50 @@ pub async fn timer_claims(store: &dyn Store) {
     let mut builder = Builder::file(store, tenant).await;
     let stream = builder.stream();
     let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(6);
-    let mut submit = builder.decide(ComplaintCommand::Submit);
-    submit.timers = vec![Timer {
+    let check_back = vec![Timer {
         tenant,
         stream,
         kind: TimerKind::CheckBack,
         due: base,
     }];
-    store.commit(submit.clone()).await.expect("commit");
-    builder.applied(&submit);
+    builder
+        .run_with(store, ComplaintCommand::Submit, |submit| {
+            submit.timers = check_back.clone();
+        })
+        .await;
     let ours = |timers: Vec<Timer>| timers.into_iter().filter(|t| t.stream == stream).count();
-    let (first, second) = (WorkerId::new(), WorkerId::new());
-    let lease = |owner, at: DateTime<Utc>| Lease {
-        owner,
-        until: at + Duration::seconds(60),
+    // How many of this stream's timers `owner` is handed by a claim at `at`.
+    let claimed = async |owner, at| {
+        let timers = claim_timers(store, at, lease_of(owner, at), 100).await;
+        ours(timers.expect("claim"))
     };
-    let (a, b) = tokio::join!(
-        claim_timers(store, base, lease(first, base), 100),
-        claim_timers(store, base, lease(second, base), 100),
-    );
+    let (first, second) = (WorkerId::new(), WorkerId::new());
+    let (a, b) = tokio::join!(claimed(first, base), claimed(second, base));
     assert_eq!(
-        ours(a.expect("claim")) + ours(b.expect("claim")),
+        a + b,
         1,
         "two workers claiming at once: exactly one gets the stream"
     );
     let during = base + Duration::seconds(30);
     assert_eq!(
-        ours(
-            claim_timers(store, during, lease(second, during), 100)
-                .await
-                .expect("claim")
-        ),
+        claimed(second, during).await,
         0,
         "a live lease hides the timers"
     );
-    let after = base + Duration::seconds(61);
+    let after = base + LEASE + Duration::seconds(1);
     assert_eq!(
-        ours(
-            claim_timers(store, after, lease(second, after), 100)
-                .await
-                .expect("claim")
-        ),
+        claimed(second, after).await,
         1,
         "an expired lease is taken over"
     );
     // The stream's next commit (keeping the timer) ends the lease at once.
-    let mut again = builder.decide(ComplaintCommand::Accept);
-    again.timers = submit.timers.clone();
-    store.commit(again.clone()).await.expect("commit");
-    builder.applied(&again);
+    builder
+        .run_with(store, ComplaintCommand::Accept, |again| {
+            again.timers = check_back;
+        })
+        .await;
     assert_eq!(
-        ours(
-            claim_timers(store, after, lease(first, after), 100)
-                .await
-                .expect("claim")
-        ),
+        claimed(first, after).await,
         1,
         "a commit ends the claim on its stream"
     );
@@ -181,6 +160,7 @@ pub async fn pending_work(store: &dyn Store) {
     let stream = builder.stream();
     let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(7);
     let (committer, first, second) = (WorkerId::new(), WorkerId::new(), WorkerId::new());
+    let successor = builder.id;
     let work = |version| PendingWork {
         id: WorkId {
             tenant,
@@ -189,13 +169,10 @@ pub async fn pending_work(store: &dyn Store) {
         },
         follow_up: FollowUpWork::MarkPredecessor {
             previous: ComplaintId::new(),
-            successor: builder.id,
+            successor,
             kind: FollowUpKind::Relisting,
         },
-        lease: Lease {
-            owner: committer,
-            until: base + Duration::seconds(60),
-        },
+        lease: lease_of(committer, base),
     };
     let ours = |items: Vec<PendingWork>| -> Vec<PendingWork> {
         items
@@ -211,30 +188,23 @@ pub async fn pending_work(store: &dyn Store) {
         store.commit(stale).await,
         Err(StoreError::Conflict { .. })
     ));
-    let mut submit = builder.decide(ComplaintCommand::Submit);
     let expected = work(2);
-    submit.work = Some(expected.clone());
-    store.commit(submit.clone()).await.expect("commit");
-    builder.applied(&submit);
+    builder
+        .run_with(store, ComplaintCommand::Submit, |submit| {
+            submit.work = Some(expected.clone());
+        })
+        .await;
     let far = base + Duration::days(1);
-    let lease = |owner, at: DateTime<Utc>| Lease {
-        owner,
-        until: at + Duration::seconds(60),
+    // This stream's work that `owner` is handed by a claim at `at`.
+    let claimed = async |owner, at| {
+        let work = claim_work(store, at, lease_of(owner, at), 100).await;
+        ours(work.expect("claim"))
     };
     assert!(
-        ours(
-            claim_work(store, base, lease(first, base), 100)
-                .await
-                .expect("claim")
-        )
-        .is_empty(),
+        claimed(first, base).await.is_empty(),
         "the committing worker holds its work until the lease runs out"
     );
-    let (a, b) = tokio::join!(
-        claim_work(store, far, lease(first, far), 100),
-        claim_work(store, far, lease(second, far), 100),
-    );
-    let (a, b) = (ours(a.expect("claim")), ours(b.expect("claim")));
+    let (a, b) = tokio::join!(claimed(first, far), claimed(second, far));
     assert_eq!(a.len() + b.len(), 1, "one worker takes the work over");
     let (holder, taken) = if a.is_empty() {
         (second, b)
@@ -259,12 +229,7 @@ pub async fn pending_work(store: &dyn Store) {
     );
     let much_later = far + Duration::days(1);
     assert!(
-        ours(
-            claim_work(store, much_later, lease(first, much_later), 100)
-                .await
-                .expect("claim")
-        )
-        .is_empty(),
+        claimed(first, much_later).await.is_empty(),
         "completed work is gone"
     );
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::Notify;
 
-use super::{Builder, claim_timers, key, lease_until, message, record};
+use super::{Builder, claim_timers, key, lease_until, message, record, version_of};
 use crate::clock::ManualClock;
 use crate::complaint::{ComplaintChange, ComplaintCommand};
 use crate::engine::{Command, Engine, Request};
@@ -156,14 +156,7 @@ pub async fn two_handles(first: &dyn Store, second: &dyn Store) {
     let stream = builder.stream();
     // Warm both handles' caches, if they keep any.
     for handle in [first, second] {
-        assert_eq!(
-            handle
-                .load(tenant, stream)
-                .await
-                .expect("load")
-                .map(|l| l.version),
-            Some(1)
-        );
+        assert_eq!(version_of(handle, tenant, stream).await, Some(1));
     }
     builder.run(second, ComplaintCommand::Submit).await;
     let seen = first
@@ -182,11 +175,7 @@ pub async fn two_handles(first: &dyn Store, second: &dyn Store) {
     );
     builder.run(first, ComplaintCommand::Accept).await;
     assert_eq!(
-        second
-            .load(tenant, stream)
-            .await
-            .expect("load")
-            .map(|l| l.version),
+        version_of(second, tenant, stream).await,
         Some(3),
         "and the other way round"
     );
@@ -205,6 +194,16 @@ pub async fn two_handles(first: &dyn Store, second: &dyn Store) {
 }
 
 pub(super) type CheckEngine<S> = Engine<Arc<S>, RecordingNotifier, ManualClock>;
+
+/// What the checks that drive engines put around a store: the store shared, a manual clock at
+/// the fixtures' now and a recording notifier, for [`engine`] to build engines on.
+pub(super) fn surroundings<S: Store>(store: S) -> (Arc<S>, ManualClock, RecordingNotifier) {
+    (
+        Arc::new(store),
+        ManualClock::at(fixtures::now()),
+        RecordingNotifier::default(),
+    )
+}
 
 pub(super) fn engine<S: Store>(
     store: &Arc<S>,
@@ -266,9 +265,7 @@ async fn accepted_complaints<S: Store>(
 /// in effect (one event per timer, never two), and every notification is delivered once
 /// (both engines share the receiver, and no lease runs out meanwhile).
 pub async fn engines_share_work<S: Store>(store: S) {
-    let store = Arc::new(store);
-    let clock = ManualClock::at(fixtures::now());
-    let notifier = RecordingNotifier::default();
+    let (store, clock, notifier) = surroundings(store);
     let (a, b) = (
         engine(&store, &clock, &notifier),
         engine(&store, &clock, &notifier),
@@ -327,9 +324,7 @@ pub async fn engines_share_work<S: Store>(store: S) {
 /// Racing runs of the same request with the same idempotency key all answer with the first
 /// run's receipt, and the command is carried out once.
 pub async fn racing_idempotent_requests<S: Store>(store: S) {
-    let store = Arc::new(store);
-    let clock = ManualClock::at(fixtures::now());
-    let notifier = RecordingNotifier::default();
+    let (store, clock, notifier) = surroundings(store);
     let engine = engine(&store, &clock, &notifier);
     let (tenant, ids) = accepted_complaints(&engine, 1).await;
     let id = ids[0];

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::sharing::{CheckEngine, approved_right, engine};
+use super::sharing::{CheckEngine, approved_right, engine, surroundings};
 use super::{Builder, futures_join};
 use crate::clock::ManualClock;
 use crate::complaint::{ComplaintCommand, ComplaintRule};
@@ -277,9 +277,8 @@ fn filing(tenant: TenantId, right: RightId, id: ComplaintId, product: u64) -> Re
 /// [`EngineError::IdempotencyKeyReused`] and writes nothing, and the receipt comes back
 /// with its request's fingerprint.
 pub async fn reused_keys_are_refused<S: Store>(store: S) {
-    let store = Arc::new(store);
-    let clock = ManualClock::at(fixtures::now());
-    let engine = engine(&store, &clock, &RecordingNotifier::default());
+    let (store, clock, notifier) = surroundings(store);
+    let engine = engine(&store, &clock, &notifier);
     let (tenant, right) = approved_right(&engine).await;
     let key = IdempotencyKey::new("batch1").expect("a key");
     let id = ComplaintId::new();
@@ -335,9 +334,7 @@ pub async fn reused_keys_are_refused<S: Store>(store: S) {
 /// found the change), and [`Engine::open`] follows the stored one. The check leaves the
 /// store with the Alibaba IPP policy it found.
 pub async fn policy_kept_with_the_data<S: Store>(store: S) {
-    let store = Arc::new(store);
-    let clock = ManualClock::at(fixtures::now());
-    let notifier = RecordingNotifier::default();
+    let (store, clock, notifier) = surroundings(store);
     let alibaba = engine(&store, &clock, &notifier);
     approved_right(&alibaba).await;
     let mut other = MarketplacePolicy::dmca_style();
@@ -361,12 +358,11 @@ pub async fn policy_kept_with_the_data<S: Store>(store: S) {
         "a command under another policy is refused"
     );
     assert!(mismatch(dmca.jobs().tick().await.map(|_| ())), "and a tick");
-    let stored = dmca
-        .read()
-        .stored_policy()
-        .await
-        .expect("read")
-        .expect("recorded");
+    let stored_policy = async || {
+        let stored = dmca.read().stored_policy().await.expect("read");
+        stored.expect("recorded")
+    };
+    let stored = stored_policy().await;
     assert_eq!(*stored.policy, MarketplacePolicy::alibaba_ipp());
     let operator = Actor::Operator {
         user: UserId::new(),
@@ -375,12 +371,7 @@ pub async fn policy_kept_with_the_data<S: Store>(store: S) {
     dmca.adopt_policy(operator, reason.clone())
         .await
         .expect("changed on purpose");
-    let stored = dmca
-        .read()
-        .stored_policy()
-        .await
-        .expect("read")
-        .expect("recorded");
+    let stored = stored_policy().await;
     assert_eq!(*stored.policy, other);
     assert_eq!((stored.revision, stored.by), (2, operator));
     assert_eq!(stored.reason, Some(reason));
