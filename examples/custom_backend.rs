@@ -15,14 +15,13 @@ use std::sync::{Mutex, MutexGuard};
 
 use aliprotect::backend::async_trait;
 use aliprotect::backend::{
-    Commit, DeadLetter, DomainEvent, Due, EventLog, Find, IdempotencyKey, IndexKey, IndexName,
-    Lease, Loaded, Outbox, OutboxMessage, PendingWork, ReadModel, Schedule, Settlement, Snapshot,
-    StatusCount, StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, StreamStatus, Timer,
-    UniqueKey, WorkId, columns,
+    Claim, Commit, DeadLetter, DomainEvent, Due, EventLog, Find, IdempotencyKey, IndexKey,
+    IndexName, Lease, Loaded, Outbox, OutboxMessage, PendingWork, ReadModel, Schedule, Settlement,
+    Snapshot, StatusCount, StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind,
+    StreamStatus, Timer, UniqueKey, WorkId, columns,
 };
 use aliprotect::ids::{TenantId, WorkerId};
 use aliprotect::notify::MessageId;
-use chrono::{DateTime, Utc};
 
 /// An outbox message, who holds its claim, and why it was given up on, if it was.
 struct Queued {
@@ -203,12 +202,8 @@ impl EventLog for SimpleStore {
 
 #[async_trait]
 impl Schedule for SimpleStore {
-    async fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Due, StoreError> {
+    async fn claim_due(&self, claim: Claim) -> Result<Due, StoreError> {
+        let Claim { now, lease, limit } = claim;
         let mut state = self.state()?;
         let mut due = Due::default();
         let claimable = state.timers.values_mut().filter(|(timers, held)| {
@@ -241,12 +236,8 @@ impl Schedule for SimpleStore {
 
 #[async_trait]
 impl Outbox for SimpleStore {
-    async fn claim_outbox(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
+    async fn claim_outbox(&self, claim: Claim) -> Result<Vec<OutboxMessage>, StoreError> {
+        let Claim { now, lease, limit } = claim;
         let mut state = self.state()?;
         let available = (state.outbox.values_mut())
             .filter(|q| q.dead.is_none() && q.message.available_at <= now);

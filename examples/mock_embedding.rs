@@ -112,7 +112,7 @@ async fn approval_against_mocks() -> usize {
     store
         .expect_claim_outbox()
         .times(1)
-        .return_once(move |_, _, _| Ok(vec![message]));
+        .return_once(move |_| Ok(vec![message]));
     store
         .expect_settle_outbox()
         .withf(move |id, settlement| {

@@ -599,14 +599,14 @@ async fn a_timer_replaced_after_its_claim_is_not_fired() {
     h.holder(Command::complaint(id, respond)).await;
     let stream = StreamId::Complaint(id);
     let loaded = h.store.load(h.tenant, stream).await.unwrap().unwrap();
-    let current = h.store.claim_due(
-        h.clock.now() + Duration::days(400),
-        aliprotect::backend::Lease {
+    let current = h.store.claim_due(aliprotect::backend::Claim {
+        now: h.clock.now() + Duration::days(400),
+        lease: aliprotect::backend::Lease {
             owner: aliprotect::ids::WorkerId::new(),
             until: h.clock.now() + Duration::days(401),
         },
-        10,
-    );
+        limit: 10,
+    });
     let current = current.await.unwrap().timers;
     assert!(current.iter().any(|t| t.kind == TimerKind::CheckBack));
     // What this engine had claimed before: the check-back as it was, due 30 hours earlier.
@@ -626,7 +626,7 @@ async fn a_timer_replaced_after_its_claim_is_not_fired() {
     let policy = h.store.load(policy_tenant, policy_stream).await.unwrap();
     let mut store = MockStore::new();
     let handed = std::sync::Mutex::new(Some(vec![stale]));
-    store.expect_claim_due().returning(move |_, _, _| {
+    store.expect_claim_due().returning(move |_| {
         Ok(Due {
             timers: handed.lock().unwrap().take().unwrap_or_default(),
             work: Vec::new(),

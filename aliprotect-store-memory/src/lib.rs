@@ -35,12 +35,11 @@ use aliprotect_core::ids::{CampaignId, TenantId, WorkerId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
-    Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
     StoredReceipt, StreamId, StreamKind, Timer, UniqueKey, WorkId,
 };
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use foldhash::HashMap;
 use parking_lot::{Mutex, RwLock};
 
@@ -232,14 +231,10 @@ impl EventLog for MemoryStore {
 
 #[async_trait]
 impl Schedule for MemoryStore {
-    async fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Due, StoreError> {
+    async fn claim_due(&self, claim: Claim) -> Result<Due, StoreError> {
+        let Claim { now, lease, limit } = claim;
         Ok(Due {
-            timers: self.claim_timers(now, lease, limit),
+            timers: self.claim_timers(claim),
             work: self.claim_oldest(
                 limit,
                 |shard| shard.available_work(now, limit),
@@ -255,14 +250,18 @@ impl Schedule for MemoryStore {
 
 impl MemoryStore {
     /// The due timers of up to `limit` streams, earliest first, each stream leased.
-    fn claim_timers(&self, now: DateTime<Utc>, lease: Lease, limit: usize) -> Vec<Timer> {
+    fn claim_timers(&self, claim: Claim) -> Vec<Timer> {
         let mut due = Vec::new();
         let mut streams = 0;
         for shard in self.shards.iter() {
-            if streams >= limit {
+            if streams >= claim.limit {
                 break;
             }
-            let (timers, claimed) = shard.write().claim_timers(now, lease, limit - streams);
+            let rest = Claim {
+                limit: claim.limit - streams,
+                ..claim
+            };
+            let (timers, claimed) = shard.write().claim_timers(rest);
             due.extend(timers);
             streams += claimed;
         }
@@ -273,12 +272,8 @@ impl MemoryStore {
 
 #[async_trait]
 impl Outbox for MemoryStore {
-    async fn claim_outbox(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
+    async fn claim_outbox(&self, claim: Claim) -> Result<Vec<OutboxMessage>, StoreError> {
+        let Claim { now, lease, limit } = claim;
         Ok(self.claim_oldest(
             limit,
             |shard| shard.available_outbox(now, limit),

@@ -11,9 +11,9 @@ use aliprotect_core::ids::{CampaignId, TenantId, WorkerId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
-    Commit, DeadLetter, DomainEvent, Find, IndexKey, IndexName, Lease, Loaded, OutboxMessage,
-    PendingWork, Settlement, Snapshot, StoreError, StoredEvent, StreamId, StreamKind, StreamStatus,
-    Timer, TimerKind, WorkId, columns,
+    Claim, Commit, DeadLetter, DomainEvent, Find, IndexKey, IndexName, Lease, Loaded,
+    OutboxMessage, PendingWork, Settlement, Snapshot, StoreError, StoredEvent, StreamId,
+    StreamKind, StreamStatus, Timer, TimerKind, WorkId, columns,
 };
 use chrono::{DateTime, Utc};
 
@@ -289,12 +289,8 @@ impl Shard {
 
     /// Claims the due timers of up to `limit` streams without a live lease; returns them
     /// and how many streams were claimed.
-    pub(crate) fn claim_timers(
-        &mut self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> (Vec<Timer>, usize) {
+    pub(crate) fn claim_timers(&mut self, claim: Claim) -> (Vec<Timer>, usize) {
+        let Claim { now, lease, limit } = claim;
         let mut claimed: foldhash::HashSet<StreamKey> = foldhash::HashSet::default();
         let mut due = Vec::new();
         for &(at, tenant, stream, kind) in self.timers.iter().take_while(|(at, ..)| *at <= now) {

@@ -6,13 +6,12 @@ use aliprotect_core::async_trait;
 use aliprotect_core::ids::{TenantId, WorkerId};
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
-    Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
     StoredReceipt, StreamId, StreamKind, WorkId,
 };
 use aliprotect_core::testkit::conformance;
 use aliprotect_store_memory::MemoryStore;
-use chrono::{DateTime, Utc};
 
 #[tokio::test]
 async fn memory_store_passes_the_conformance_suite() {
@@ -89,7 +88,7 @@ impl EventLog for EventLogOnly {
 
 #[async_trait]
 impl Schedule for EventLogOnly {
-    async fn claim_due(&self, _: DateTime<Utc>, _: Lease, _: usize) -> Result<Due, StoreError> {
+    async fn claim_due(&self, _: Claim) -> Result<Due, StoreError> {
         unsupported()
     }
     async fn complete_work(&self, _: &WorkId, _: WorkerId) -> Result<bool, StoreError> {
@@ -99,12 +98,7 @@ impl Schedule for EventLogOnly {
 
 #[async_trait]
 impl Outbox for EventLogOnly {
-    async fn claim_outbox(
-        &self,
-        _: DateTime<Utc>,
-        _: Lease,
-        _: usize,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
+    async fn claim_outbox(&self, _: Claim) -> Result<Vec<OutboxMessage>, StoreError> {
         unsupported()
     }
     async fn settle_outbox(&self, _: &MessageId, _: Settlement) -> Result<bool, StoreError> {

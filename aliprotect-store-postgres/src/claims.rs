@@ -7,7 +7,7 @@ use aliprotect_core::ids::{TenantId, WorkerId};
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::columns;
 use aliprotect_core::store::{
-    DeadLetter, FollowUpWork, Lease, OutboxMessage, PendingWork, Settlement, StoreError, Timer,
+    Claim, DeadLetter, FollowUpWork, OutboxMessage, PendingWork, Settlement, StoreError, Timer,
     WorkId,
 };
 use chrono::{DateTime, Utc};
@@ -69,12 +69,8 @@ async fn changed(
     Ok(count > 0)
 }
 
-pub(crate) async fn claim_timers(
-    client: &Object,
-    now: DateTime<Utc>,
-    lease: Lease,
-    limit: usize,
-) -> Result<Vec<Timer>, StoreError> {
+pub(crate) async fn claim_timers(client: &Object, claim: Claim) -> Result<Vec<Timer>, StoreError> {
+    let Claim { now, lease, limit } = claim;
     let rows = query(
         client,
         "UPDATE timers SET lease_owner = $1, lease_until = $2
@@ -119,10 +115,9 @@ fn key_of_stream(row: &Row) -> Result<(TenantId, aliprotect_core::store::StreamI
 
 pub(crate) async fn claim_outbox(
     client: &Object,
-    now: DateTime<Utc>,
-    lease: Lease,
-    limit: usize,
+    claim: Claim,
 ) -> Result<Vec<OutboxMessage>, StoreError> {
+    let Claim { now, lease, limit } = claim;
     let rows = query(
         client,
         "UPDATE outbox SET attempts = outbox.attempts + 1, available_at = $2, lease_owner = $3
@@ -251,10 +246,9 @@ async fn revive_dead_letter(
 
 pub(crate) async fn claim_work(
     client: &Object,
-    now: DateTime<Utc>,
-    lease: Lease,
-    limit: usize,
+    claim: Claim,
 ) -> Result<Vec<PendingWork>, StoreError> {
+    let Claim { now, lease, limit } = claim;
     let rows = query(
         client,
         "UPDATE work SET lease_owner = $1, lease_until = $2

@@ -61,12 +61,11 @@ use aliprotect_core::ids::{CampaignId, TenantId, WorkerId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
-    Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, SnapshotCache, StatusCount,
     StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, WorkId,
 };
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 
@@ -310,16 +309,11 @@ impl EventLog for PostgresStore {
 
 #[async_trait]
 impl Schedule for PostgresStore {
-    async fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Due, StoreError> {
+    async fn claim_due(&self, claim: Claim) -> Result<Due, StoreError> {
         let client = self.client().await?;
         Ok(Due {
-            timers: claims::claim_timers(&client, now, lease, limit).await?,
-            work: claims::claim_work(&client, now, lease, limit).await?,
+            timers: claims::claim_timers(&client, claim).await?,
+            work: claims::claim_work(&client, claim).await?,
         })
     }
 
@@ -330,13 +324,8 @@ impl Schedule for PostgresStore {
 
 #[async_trait]
 impl Outbox for PostgresStore {
-    async fn claim_outbox(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
-        claims::claim_outbox(&self.client().await?, now, lease, limit).await
+    async fn claim_outbox(&self, claim: Claim) -> Result<Vec<OutboxMessage>, StoreError> {
+        claims::claim_outbox(&self.client().await?, claim).await
     }
 
     async fn settle_outbox(

@@ -36,7 +36,7 @@ use aliprotect_core::notify::{MessageId, Notification, Notifier, NotifyError};
 use aliprotect_core::party::Actor;
 use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::store::{
-    CountBy, DomainEvent, IdempotencyKey, Lease, Snapshot, StreamId, prelude::*,
+    Claim, CountBy, DomainEvent, IdempotencyKey, Lease, Snapshot, StreamId, prelude::*,
 };
 use aliprotect_core::testkit::engines::approve_right;
 use aliprotect_core::testkit::fixtures;
@@ -354,12 +354,16 @@ async fn three_processes_killed_at_random_lose_and_double_nothing() {
     );
 
     // No timer or work left due; nothing left in the outbox; nothing dead.
-    let lease = Lease {
-        owner: WorkerId::new(),
-        until: end + Duration::days(1),
+    let claim = Claim {
+        now: end,
+        lease: Lease {
+            owner: WorkerId::new(),
+            until: end + Duration::days(1),
+        },
+        limit: 1_000,
     };
-    assert!(store.claim_due(end, lease, 1_000).await.unwrap().is_empty());
-    assert_eq!(store.claim_outbox(end, lease, 1_000).await.unwrap(), vec![]);
+    assert!(store.claim_due(claim).await.unwrap().is_empty());
+    assert_eq!(store.claim_outbox(claim).await.unwrap(), vec![]);
     assert_eq!(store.dead_letters(tenant, 10).await.unwrap(), vec![]);
 
     // Every notification put in the outbox was delivered at least once.

@@ -5,7 +5,7 @@
 use aliprotect_core::ids::{TenantId, WorkerId};
 use aliprotect_core::notify::{MessageId, Notification};
 use aliprotect_core::store::{
-    DeadLetter, FollowUpWork, Lease, OutboxMessage, PendingWork, Settlement, StoreError, Timer,
+    Claim, DeadLetter, FollowUpWork, OutboxMessage, PendingWork, Settlement, StoreError, Timer,
     WorkId,
 };
 use chrono::{DateTime, Utc};
@@ -34,12 +34,8 @@ fn message_key(id: &MessageId) -> Result<([u8; 16], [u8; 17], i64), StoreError> 
     ))
 }
 
-pub(crate) fn claim_timers(
-    tx: &Transaction<'_>,
-    now: DateTime<Utc>,
-    lease: Lease,
-    limit: usize,
-) -> Result<Vec<Timer>, StoreError> {
+pub(crate) fn claim_timers(tx: &Transaction<'_>, claim: Claim) -> Result<Vec<Timer>, StoreError> {
+    let Claim { now, lease, limit } = claim;
     let now_sql = codec::micros(now);
     let mut statement = tx
         .prepare_cached(
@@ -85,10 +81,9 @@ pub(crate) fn claim_timers(
 
 pub(crate) fn claim_outbox(
     tx: &Transaction<'_>,
-    now: DateTime<Utc>,
-    lease: Lease,
-    limit: usize,
+    claim: Claim,
 ) -> Result<Vec<OutboxMessage>, StoreError> {
+    let Claim { now, lease, limit } = claim;
     let until = codec::micros(lease.until);
     let mut statement = tx
         .prepare_cached(
@@ -264,10 +259,9 @@ fn revive_dead_letter(
 
 pub(crate) fn claim_work(
     tx: &Transaction<'_>,
-    now: DateTime<Utc>,
-    lease: Lease,
-    limit: usize,
+    claim: Claim,
 ) -> Result<Vec<PendingWork>, StoreError> {
+    let Claim { now, lease, limit } = claim;
     let mut statement = tx
         .prepare_cached(
             "UPDATE work SET lease_owner = ?1, lease_until = ?2

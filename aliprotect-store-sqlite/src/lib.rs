@@ -57,12 +57,11 @@ use aliprotect_core::ids::{CampaignId, TenantId, WorkerId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
-    Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, SnapshotCache, StatusCount,
     StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, WorkId,
 };
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -427,17 +426,12 @@ impl EventLog for SqliteStore {
 
 #[async_trait]
 impl Schedule for SqliteStore {
-    async fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Due, StoreError> {
+    async fn claim_due(&self, claim: Claim) -> Result<Due, StoreError> {
         // One write transaction for both: one lock taken per tick, not two.
         self.write(move |tx| {
             Ok(Due {
-                timers: claims::claim_timers(tx, now, lease, limit)?,
-                work: claims::claim_work(tx, now, lease, limit)?,
+                timers: claims::claim_timers(tx, claim)?,
+                work: claims::claim_work(tx, claim)?,
             })
         })
         .await
@@ -452,14 +446,8 @@ impl Schedule for SqliteStore {
 
 #[async_trait]
 impl Outbox for SqliteStore {
-    async fn claim_outbox(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
-        self.write(move |tx| claims::claim_outbox(tx, now, lease, limit))
-            .await
+    async fn claim_outbox(&self, claim: Claim) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.write(move |tx| claims::claim_outbox(tx, claim)).await
     }
 
     async fn settle_outbox(

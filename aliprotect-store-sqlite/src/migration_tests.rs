@@ -18,8 +18,8 @@ use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::power::PowerStatus;
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    Commit, DomainEvent, Lease, OutboxMessage, Snapshot, StatusChange, StreamId, StreamStatus,
-    Timer, TimerKind,
+    Claim, Commit, DomainEvent, Lease, OutboxMessage, Snapshot, StatusChange, StreamId,
+    StreamStatus, Timer, TimerKind,
 };
 use aliprotect_core::testkit::fixtures;
 use chrono::Duration;
@@ -196,12 +196,16 @@ async fn old_file_opens_with_everything(version: usize, null_tenants: bool) {
         );
     }
     let far = fixtures::now() + Duration::days(30);
-    let lease = Lease {
-        owner: WorkerId::new(),
-        until: far + Duration::seconds(60),
+    let claim = Claim {
+        now: far,
+        lease: Lease {
+            owner: WorkerId::new(),
+            until: far + Duration::seconds(60),
+        },
+        limit: 100,
     };
     let mut messages: Vec<(MessageId, TenantId)> = store
-        .claim_outbox(far, lease, 100)
+        .claim_outbox(claim)
         .await
         .unwrap()
         .into_iter()
@@ -217,7 +221,7 @@ async fn old_file_opens_with_everything(version: usize, null_tenants: bool) {
         messages, expected,
         "pending messages kept, each with its tenant"
     );
-    let mut timers = store.claim_due(far, lease, 100).await.unwrap().timers;
+    let mut timers = store.claim_due(claim).await.unwrap().timers;
     timers.sort_by_key(|t| t.tenant);
     let mut expected: Vec<Timer> = commits.iter().map(|c| c.timers[0].clone()).collect();
     expected.sort_by_key(|t| t.tenant);

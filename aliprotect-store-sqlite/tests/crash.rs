@@ -314,8 +314,13 @@ async fn verify(db: &Path, acked: &HashMap<ComplaintId, u64>) -> Result<(), Fail
         owner: aliprotect_core::ids::WorkerId::new(),
         until: fixtures::now() - chrono::Duration::days(1),
     };
+    let claim = aliprotect_core::store::Claim {
+        now: far,
+        lease: lapsed,
+        limit: usize::MAX,
+    };
     let check_backs: BTreeSet<StreamId> = store
-        .claim_due(far, lapsed, usize::MAX)
+        .claim_due(claim)
         .await?
         .timers
         .into_iter()

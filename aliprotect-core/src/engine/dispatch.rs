@@ -8,7 +8,7 @@ use chrono::Duration;
 use super::{Background, Engine, EngineError};
 use crate::clock::Clock;
 use crate::notify::{MessageId, Notifier, NotifyError};
-use crate::store::{Settlement, Store};
+use crate::store::{Claim, Settlement, Store};
 
 /// What one [`Jobs::dispatch`](crate::engine::Jobs::dispatch) did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -35,11 +35,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let config = &inner.config;
         let now = inner.clock.now();
         let mut report = DispatchReport::default();
-        let lease = self.lease(now, config.outbox_lease);
-        let messages = inner
-            .store
-            .claim_outbox(now, lease, config.dispatch_batch)
-            .await?;
+        let claim = Claim {
+            now,
+            lease: self.lease(now, config.outbox_lease),
+            limit: config.dispatch_batch,
+        };
+        let messages = inner.store.claim_outbox(claim).await?;
         for message in messages {
             let Err(error) = inner
                 .notifier

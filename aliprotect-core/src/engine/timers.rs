@@ -10,7 +10,7 @@ use crate::party::Actor;
 use crate::probe::{ListingProbe, ProbeFinding};
 use crate::store::ReadModelExt;
 use crate::store::{
-    Commit, FollowUpWork, PendingWork, Store, StoreError, StreamId, Timer, TimerKind,
+    Claim, Commit, FollowUpWork, PendingWork, Store, StoreError, StreamId, Timer, TimerKind,
 };
 
 /// What one [`Jobs::tick`](crate::engine::Jobs::tick) did.
@@ -143,12 +143,12 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         // timer due again at once, this tick does not fire it a second time.
         let mut fired = std::collections::HashSet::new();
         loop {
-            let lease = self.lease(now, self.inner.config.claim_lease);
-            let due = self
-                .inner
-                .store
-                .claim_due(now, lease, self.inner.config.timer_batch)
-                .await?;
+            let claim = Claim {
+                now,
+                lease: self.lease(now, self.inner.config.claim_lease),
+                limit: self.inner.config.timer_batch,
+            };
+            let due = self.inner.store.claim_due(claim).await?;
             // Work whose engine did not finish it (it failed, or died); a failure is left
             // to run out its lease, so this tick does not claim it again.
             let mut resumed = 0;

@@ -45,6 +45,19 @@ pub struct Timer {
     pub due: DateTime<Utc>,
 }
 
+/// A worker's request for shared work ([`Schedule::claim_due`](super::Schedule::claim_due),
+/// [`Outbox::claim_outbox`](super::Outbox::claim_outbox)): what is available at `now`, at
+/// most `limit` items of each part, leased as `lease` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    /// The time the claim is made at: what is due or free then is handed out.
+    pub now: DateTime<Utc>,
+    /// Who gets it, and until when no one else does.
+    pub lease: Lease,
+    /// At most this many items of each part.
+    pub limit: usize,
+}
+
 /// What [`Schedule::claim_due`](super::Schedule::claim_due) hands one worker, all leased to
 /// it: the due timers of the streams it claimed, and pending work.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

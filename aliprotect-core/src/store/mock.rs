@@ -3,10 +3,9 @@
 #![allow(missing_docs)]
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 
 use super::{
-    Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
     StoredReceipt, StreamKind, WorkId,
 };
@@ -31,13 +30,13 @@ mockall::mock! {
 
     #[async_trait]
     impl Schedule for Store {
-        async fn claim_due(&self, now: DateTime<Utc>, lease: Lease, limit: usize) -> Result<Due, StoreError>;
+        async fn claim_due(&self, claim: Claim) -> Result<Due, StoreError>;
         async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError>;
     }
 
     #[async_trait]
     impl Outbox for Store {
-        async fn claim_outbox(&self, now: DateTime<Utc>, lease: Lease, limit: usize) -> Result<Vec<OutboxMessage>, StoreError>;
+        async fn claim_outbox(&self, claim: Claim) -> Result<Vec<OutboxMessage>, StoreError>;
         async fn settle_outbox(&self, id: &MessageId, settlement: Settlement) -> Result<bool, StoreError>;
         async fn dead_letters(&self, tenant: TenantId, limit: usize) -> Result<Vec<DeadLetter>, StoreError>;
     }

@@ -49,8 +49,8 @@ mod unique;
 
 pub use cache::SnapshotCache;
 pub use claims::{
-    DeadLetter, Due, FollowUpWork, Lease, OutboxMessage, PendingWork, Settlement, Timer, TimerKind,
-    WorkId,
+    Claim, DeadLetter, Due, FollowUpWork, Lease, OutboxMessage, PendingWork, Settlement, Timer,
+    TimerKind, WorkId,
 };
 pub use commit::{Commit, Loaded, Snapshot, StatusChange, StreamStatus};
 pub use error::StoreError;

@@ -8,10 +8,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 
 use super::{
-    Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Lease, Loaded, Outbox,
+    Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
     StoredReceipt, StreamKind, WorkId,
 };
@@ -71,13 +70,8 @@ macro_rules! forward_store {
         #[async_trait]
         #[deny(clippy::missing_trait_methods)]
         impl<S: Schedule + ?Sized> Schedule for $pointer<S> {
-            async fn claim_due(
-                &self,
-                now: DateTime<Utc>,
-                lease: Lease,
-                limit: usize,
-            ) -> Result<Due, StoreError> {
-                (**self).claim_due(now, lease, limit).await
+            async fn claim_due(&self, claim: Claim) -> Result<Due, StoreError> {
+                (**self).claim_due(claim).await
             }
             async fn complete_work(
                 &self,
@@ -91,13 +85,8 @@ macro_rules! forward_store {
         #[async_trait]
         #[deny(clippy::missing_trait_methods)]
         impl<S: Outbox + ?Sized> Outbox for $pointer<S> {
-            async fn claim_outbox(
-                &self,
-                now: DateTime<Utc>,
-                lease: Lease,
-                limit: usize,
-            ) -> Result<Vec<OutboxMessage>, StoreError> {
-                (**self).claim_outbox(now, lease, limit).await
+            async fn claim_outbox(&self, claim: Claim) -> Result<Vec<OutboxMessage>, StoreError> {
+                (**self).claim_outbox(claim).await
             }
             async fn settle_outbox(
                 &self,

@@ -8,12 +8,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 
 use super::{
-    Commit, ComplaintRow, Count, CountBy, DeadLetter, Due, Find, IdempotencyKey, IndexKey,
-    IndexName, Lease, Loaded, OutboxMessage, Settlement, Snapshot, StatusCount, StoreError,
-    StoredEvent, StoredReceipt, StreamKind, StreamStatus, WorkId, columns, rows,
+    Claim, Commit, ComplaintRow, Count, CountBy, DeadLetter, Due, Find, IdempotencyKey, IndexKey,
+    IndexName, Loaded, OutboxMessage, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
+    StoredReceipt, StreamKind, StreamStatus, WorkId, columns, rows,
 };
 use crate::campaign::Campaign;
 use crate::complaint::{Complaint, ComplaintStatus};
@@ -106,21 +105,17 @@ pub trait EventLog: Send + Sync + 'static {
 /// commits, and the cross-stream work commits leave behind), handed out under a lease.
 #[async_trait]
 pub trait Schedule: Send + Sync + 'static {
-    /// Claims what is due at `now`, in two parts:
-    /// - [`Due::timers`]: the due timers of up to `limit` streams of any tenant (streams with
-    ///   a timer due at or before `now` and no live lease, one whose `until` is after `now`),
-    ///   earliest first. Each stream is then leased to `lease.owner` until `lease.until`; the
-    ///   lease ends early with the stream's next commit, which replaces its timers.
-    /// - [`Due::work`]: up to `limit` pending work items of any tenant whose lease has run
-    ///   out at `now`, oldest first, each leased to `lease.owner` until `lease.until`.
+    /// Claims what is due at `claim.now`, in two parts:
+    /// - [`Due::timers`]: the due timers of up to `claim.limit` streams of any tenant
+    ///   (streams with a timer due at or before `now` and no live lease, one whose `until`
+    ///   is after `now`), earliest first. Each stream is then leased to `claim.lease.owner`
+    ///   until `claim.lease.until`; the lease ends early with the stream's next commit, which
+    ///   replaces its timers.
+    /// - [`Due::work`]: up to `claim.limit` pending work items of any tenant whose lease has
+    ///   run out at `now`, oldest first, each leased as `claim.lease` says.
     ///
     /// Two workers claiming at once never get the same stream's timers or the same work item.
-    async fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Due, StoreError>;
+    async fn claim_due(&self, claim: Claim) -> Result<Due, StoreError>;
 
     /// Removes a pending work item once carried out, if `owner` holds its claim. Returns
     /// whether it did (false for an unknown id or a claim taken over by another worker,
@@ -131,16 +126,11 @@ pub trait Schedule: Send + Sync + 'static {
 /// The outbox: notifications written by commits, delivered at least once under a lease.
 #[async_trait]
 pub trait Outbox: Send + Sync + 'static {
-    /// Claims up to `limit` outbox messages available at `now` (never claimed, lease run
-    /// out, or released for a retry at or before `now`), oldest first: each is returned with
-    /// its attempts counted up and leased to `lease.owner` until `lease.until`. Two workers
+    /// Claims up to `claim.limit` outbox messages available at `claim.now` (never claimed,
+    /// lease run out, or released for a retry at or before `now`), oldest first: each is
+    /// returned with its attempts counted up and leased as `claim.lease` says. Two workers
     /// claiming at once never get the same message.
-    async fn claim_outbox(
-        &self,
-        now: DateTime<Utc>,
-        lease: Lease,
-        limit: usize,
-    ) -> Result<Vec<OutboxMessage>, StoreError>;
+    async fn claim_outbox(&self, claim: Claim) -> Result<Vec<OutboxMessage>, StoreError>;
 
     /// Ends a delivery attempt, or revives a dead letter, as `settlement` says (see
     /// [`Settlement`]). Returns whether it applied: `Delivered`, `Retry` and `DeadLetter`

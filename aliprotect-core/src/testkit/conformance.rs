@@ -36,9 +36,9 @@ use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
 use crate::right::{IpRight, RightStatus};
 use crate::store::{
-    Commit, DomainEvent, IdempotencyKey, Lease, OutboxMessage, PendingWork, Receipt, ReceiptRecord,
-    RequestFingerprint, Schedule, Snapshot, StatusChange, StatusCount, Store, StoreError, StreamId,
-    StreamStatus, Timer, UniqueKeyChange,
+    Claim, Commit, DomainEvent, IdempotencyKey, Lease, OutboxMessage, PendingWork, Receipt,
+    ReceiptRecord, RequestFingerprint, Schedule, Snapshot, StatusChange, StatusCount, Store,
+    StoreError, StreamId, StreamStatus, Timer, UniqueKeyChange,
 };
 
 mod event_log;
@@ -184,7 +184,7 @@ async fn claim_timers<S: Schedule + ?Sized>(
     limit: usize,
 ) -> Result<Vec<Timer>, StoreError> {
     store
-        .claim_due(now, lease, limit)
+        .claim_due(Claim { now, lease, limit })
         .await
         .map(|due| due.timers)
 }
@@ -197,7 +197,8 @@ async fn claim_work<S: Schedule + ?Sized>(
     lease: Lease,
     limit: usize,
 ) -> Result<Vec<PendingWork>, StoreError> {
-    store.claim_due(now, lease, limit).await.map(|due| due.work)
+    let claim = Claim { now, lease, limit };
+    store.claim_due(claim).await.map(|due| due.work)
 }
 
 /// A complaint stream being built: its id, tenant, events so far and state.

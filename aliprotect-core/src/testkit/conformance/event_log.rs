@@ -13,8 +13,9 @@ use crate::evidence::{Evidence, EvidenceKind};
 use crate::ids::{ComplaintId, TenantId};
 use crate::listing::Listing;
 use crate::store::{
-    CountBy, DomainEvent, FollowUpWork, PendingWork, ReadModelExt, Receipt, RequestFingerprint,
-    Snapshot, Store, StoreError, StoredReceipt, StreamId, Timer, TimerKind, WorkId,
+    Claim, CountBy, DomainEvent, FollowUpWork, PendingWork, ReadModelExt, Receipt,
+    RequestFingerprint, Snapshot, Store, StoreError, StoredReceipt, StreamId, Timer, TimerKind,
+    WorkId,
 };
 use crate::testkit::fixtures::{now, text};
 use crate::text::Text;
@@ -200,7 +201,11 @@ pub async fn commit_atomicity(store: &dyn Store) {
             "no timer written"
         );
         let claimed = store
-            .claim_outbox(far, lease_until(far), 10_000)
+            .claim_outbox(Claim {
+                now: far,
+                lease: lease_until(far),
+                limit: 10_000,
+            })
             .await
             .expect("claim");
         assert!(

@@ -8,7 +8,7 @@ use super::{Builder, LEASE, assert_nothing, lease_of, message};
 use crate::complaint::ComplaintCommand;
 use crate::ids::{TenantId, WorkerId};
 use crate::notify::MessageId;
-use crate::store::{Commit, OutboxMessage, Settlement, Store, StreamId};
+use crate::store::{Claim, Commit, OutboxMessage, Settlement, Store, StreamId};
 
 /// Outbox messages are leased (attempts counted, hidden until the lease ends), removed on
 /// ack, and made available again at the time given on release.
@@ -176,7 +176,11 @@ impl Queued {
         at: DateTime<Utc>,
     ) -> Vec<OutboxMessage> {
         let claimed = store
-            .claim_outbox(at, lease_of(owner, at), 1000)
+            .claim_outbox(Claim {
+                now: at,
+                lease: lease_of(owner, at),
+                limit: 1000,
+            })
             .await
             .expect("claim");
         claimed

@@ -18,8 +18,8 @@ use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
 use crate::store::ReadModelExt;
 use crate::store::{
-    CountBy, DomainEvent, IdempotencyKey, Lease, OutboxMessage, Receipt, Settlement, Snapshot,
-    Store, StoreError, StreamId, Timer, TimerKind,
+    Claim, CountBy, DomainEvent, IdempotencyKey, Lease, OutboxMessage, Receipt, Settlement,
+    Snapshot, Store, StoreError, StreamId, Timer, TimerKind,
 };
 use crate::testkit::engines::{RecordingNotifier, approve_right};
 use crate::testkit::fixtures;
@@ -109,7 +109,11 @@ pub async fn tenants_share_stream_ids(store: &dyn Store) {
         until: at + Duration::seconds(60),
     };
     let claimed: Vec<OutboxMessage> = store
-        .claim_outbox(at, lease, 10_000)
+        .claim_outbox(Claim {
+            now: at,
+            lease,
+            limit: 10_000,
+        })
         .await
         .expect("claim")
         .into_iter()
@@ -130,7 +134,11 @@ pub async fn tenants_share_stream_ids(store: &dyn Store) {
     );
     let later = at + Duration::seconds(120);
     let left: Vec<MessageId> = store
-        .claim_outbox(later, lease_until(later), 10_000)
+        .claim_outbox(Claim {
+            now: later,
+            lease: lease_until(later),
+            limit: 10_000,
+        })
         .await
         .expect("claim")
         .into_iter()
