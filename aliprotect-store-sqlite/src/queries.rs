@@ -189,7 +189,12 @@ pub(crate) fn find(
         Some(after) if after.kind() > query.kind => return Ok(Vec::new()),
         _ => vec![kind],
     };
-    let upper = [kind + 1];
+    // Above every stream of the kind: the next kind's one-byte key, or for the last code a
+    // key longer than any stream key and of 0xFF bytes only.
+    let upper: Vec<u8> = match kind.checked_add(1) {
+        Some(next) => vec![next],
+        None => vec![u8::MAX; codec::stream_key(StreamId::Policy).len() + 1],
+    };
     let status = query.status.map(codec::status_code);
     let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
     let tenant = codec::tenant_key(tenant);

@@ -255,7 +255,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 return Ok(());
             };
             for (tenant, stream) in page {
-                if matches!(stream, StreamId::Policy | StreamId::Filer(_)) {
+                // Streams without timers the policy schedules.
+                if matches!(
+                    stream,
+                    StreamId::Policy | StreamId::Filer(_) | StreamId::Extension { .. }
+                ) {
                     continue;
                 }
                 self.reschedule(tenant, stream, &old, &new).await?;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     ComplaintRow, DomainEvent, ExtensionKind, ExtensionState, IndexKey, OutboxMessage, PendingWork,
-    ReceiptRecord, StoreError, Timer, UniqueKey, UniqueKeyChange, WorkId,
+    ReceiptRecord, StoreError, StreamKind, Timer, UniqueKey, UniqueKeyChange, WorkId,
 };
 use crate::campaign::{Campaign, CampaignStatus};
 use crate::complaint::{Complaint, ComplaintStatus};
@@ -168,6 +168,19 @@ pub enum StreamStatus {
 }
 
 impl StreamStatus {
+    /// The kind of stream this is a status of.
+    pub fn kind(&self) -> StreamKind {
+        match self {
+            StreamStatus::Right(_) => StreamKind::Right,
+            StreamStatus::Complaint(_) => StreamKind::Complaint,
+            StreamStatus::Power(_) => StreamKind::Power,
+            StreamStatus::Campaign(_) => StreamKind::Campaign,
+            StreamStatus::Policy => StreamKind::Policy,
+            StreamStatus::Filer(_) => StreamKind::Filer,
+            StreamStatus::Extension { kind, .. } => StreamKind::Extension(*kind),
+        }
+    }
+
     /// The status of the stream in `snapshot`.
     pub fn of(snapshot: &Snapshot) -> Self {
         match snapshot {
@@ -301,11 +314,8 @@ impl Commit {
                 "the snapshot is not of the committed stream and tenant",
             ));
         }
-        let same_kind = |status: StreamStatus| {
-            std::mem::discriminant(&status) == std::mem::discriminant(&self.status.after)
-        };
         if self.status.after != StreamStatus::of(&self.snapshot)
-            || self.status.before.is_some_and(|before| !same_kind(before))
+            || (self.status.before).is_some_and(|before| before.kind() != self.stream.kind())
         {
             return Err(corrupt("the status change does not match the snapshot"));
         }
@@ -337,6 +347,16 @@ impl Commit {
             .any(|key| key.value.is_empty() || key.value.len() > IndexKey::MAX_LEN)
         {
             return Err(corrupt("an index key that is empty or too long"));
+        }
+        if self.index.iter().any(|key| !key.name.is_valid()) {
+            return Err(corrupt(
+                "an index name that is empty, too long or not printable",
+            ));
+        }
+        // The engine fires the timers of the core's kinds only: one on a stream of another
+        // kind would be claimed by every tick and dropped as not applying to its stream.
+        if matches!(self.stream, StreamId::Extension { .. }) && !self.timers.is_empty() {
+            return Err(corrupt("timers on a stream of an extension kind"));
         }
         let version = self.expected_version + self.events.len() as u64;
         if let Some(work) = &self.work {

@@ -6,6 +6,10 @@
 //! state and events as JSON, the status as a small code, the index keys in the commit. No
 //! backend changes for a new kind, since a backend only ever sees codes, keys and JSON.
 //!
+//! The engine runs no command and fires no timer on such a stream: its owner commits to it
+//! through the store (such a commit carries no timers; [`super::Commit::check`] refuses
+//! them), and the engine's reads (`history`) and the store's queries see it like any other.
+//!
 //! [`ExtensionStream`] types the JSON for the program that owns the kind.
 //!
 //! ```
@@ -58,11 +62,13 @@ impl ExtensionKind {
     /// below it.
     pub const FIRST: u8 = 128;
 
-    /// The kind with stored code `code`, at least [`ExtensionKind::FIRST`].
+    /// The kind with stored code `code`, at least [`ExtensionKind::FIRST`]: for naming a kind
+    /// once, as a constant, where a wrong code fails the build. Read codes from data with
+    /// [`ExtensionKind::from_code`].
     ///
     /// # Panics
-    /// At compile time, in a `const`, for a code below [`ExtensionKind::FIRST`]: a kind is
-    /// named once, as a constant; [`ExtensionKind::from_code`] reads one from data.
+    /// For a code below [`ExtensionKind::FIRST`]: at compile time when evaluated in a
+    /// `const`, as the examples do, else at run time.
     pub const fn new(code: u8) -> Self {
         assert!(
             code >= Self::FIRST,
@@ -102,7 +108,7 @@ impl From<ExtensionKind> for u8 {
 
 impl fmt::Display for ExtensionKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "extension {}", self.0)
+        write!(f, "extension-{}", self.0)
     }
 }
 

@@ -84,9 +84,19 @@ impl IndexName {
 
     /// An index of a stream kind defined outside the core (see
     /// [`ExtensionStream::index_keys`](super::ExtensionStream::index_keys)): its name as
-    /// stored. Names are shared by every kind, each query asks for one kind.
+    /// stored. Names are shared by every kind, each query asks for one kind. A commit with a
+    /// name that is not [valid](IndexName::is_valid) is refused.
     pub const fn new(name: &'static str) -> Self {
         Self(name)
+    }
+
+    /// The longest name, in bytes.
+    pub const MAX_LEN: usize = 64;
+
+    /// Whether a backend may store the name: not empty, at most [`IndexName::MAX_LEN`]
+    /// bytes, no control characters ([`Commit::check`](super::Commit::check) refuses others).
+    pub fn is_valid(self) -> bool {
+        !self.0.is_empty() && self.0.len() <= Self::MAX_LEN && !self.0.chars().any(char::is_control)
     }
 
     /// The name as stored.

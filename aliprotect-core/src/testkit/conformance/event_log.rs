@@ -12,10 +12,11 @@ use crate::complaint::{Complaint, ComplaintCommand, ComplaintStatus};
 use crate::evidence::{Evidence, EvidenceKind};
 use crate::ids::{ComplaintId, TenantId};
 use crate::listing::Listing;
+use crate::right::RightStatus;
 use crate::store::{
-    Claim, CountBy, DomainEvent, FollowUpWork, PendingWork, ReadModelExt, Receipt,
-    RequestFingerprint, Snapshot, Store, StoreError, StoredReceipt, StreamId, Timer, TimerKind,
-    WorkId,
+    Claim, CountBy, DomainEvent, FollowUpWork, IndexKey, IndexName, PendingWork, ReadModelExt,
+    Receipt, RequestFingerprint, Snapshot, Store, StoreError, StoredReceipt, StreamId, Timer,
+    TimerKind, WorkId,
 };
 use crate::testkit::fixtures::{now, text};
 use crate::text::Text;
@@ -414,11 +415,17 @@ pub async fn inconsistent_commits_are_refused(store: &dyn Store) {
         },
         lease: lease_until(base),
     });
+    let mut wrong_kind_before = good.clone();
+    wrong_kind_before.status.before = Some(crate::store::StreamStatus::Right(RightStatus::Draft));
+    let mut unnamed_index = good.clone();
+    unnamed_index.index = vec![IndexKey::new(IndexName::new(""), "x")];
     for (what, commit) in [
         ("a snapshot of another tenant", foreign_snapshot),
         ("a status change that does not match", wrong_status),
+        ("a status before of another kind", wrong_kind_before),
         ("an outbox message of another tenant", foreign_message),
         ("work not keyed by the commit", misplaced_work),
+        ("an index key without a name", unnamed_index),
     ] {
         assert!(
             matches!(store.commit(commit).await, Err(StoreError::Corrupt { .. })),

@@ -16,7 +16,7 @@ use crate::store::{
 };
 
 /// A note filed under a topic: the kind [`run_declared`](super::run_declared) checks every
-/// backend with.
+/// backend with, at the lowest extension code (its [`Shadow`] takes the highest).
 struct Note;
 
 #[derive(Serialize, Deserialize)]
@@ -26,7 +26,7 @@ struct NoteState {
 }
 
 impl ExtensionStream for Note {
-    const KIND: ExtensionKind = ExtensionKind::new(250);
+    const KIND: ExtensionKind = ExtensionKind::new(ExtensionKind::FIRST);
     type State = NoteState;
 
     fn status(state: &NoteState) -> u8 {
@@ -51,6 +51,28 @@ pub async fn streams_of_unknown_kinds(store: &dyn Store) {
     any_stream_kind::<Note>(store, note).await;
 }
 
+/// Another kind with the states of `K`: its streams take the ids of `K`'s, so that a backend
+/// that told kinds apart by id alone, or lumped extension kinds together, shows it. Its code
+/// is the highest there is (the one below for a `K` that has it).
+struct Shadow<K>(std::marker::PhantomData<K>);
+
+impl<K: ExtensionStream> ExtensionStream for Shadow<K> {
+    const KIND: ExtensionKind = if K::KIND.code() == u8::MAX {
+        ExtensionKind::new(u8::MAX - 1)
+    } else {
+        ExtensionKind::new(u8::MAX)
+    };
+    type State = K::State;
+
+    fn status(state: &K::State) -> u8 {
+        K::status(state)
+    }
+
+    fn index_keys(state: &K::State) -> Vec<IndexKey> {
+        K::index_keys(state)
+    }
+}
+
 /// A stream as the check committed it: its id, version, state as JSON and keys.
 struct Written {
     stream: StreamId,
@@ -65,8 +87,8 @@ struct Written {
 /// `store` like the core's own: each of seven streams of one tenant (states `sample(0..7)`,
 /// then `sample(7..14)`) and one of another tenant loads as committed, with its events in
 /// order; a stale commit is refused; `find` pages them in stream order, by every key and
-/// status, and no query of another kind or tenant sees them; `count` agrees per status and
-/// per index.
+/// status, and no query of another kind or tenant sees them, not even of another extension
+/// kind whose streams have the same ids; `count` agrees per status and per index.
 pub async fn any_stream_kind<K: ExtensionStream>(
     store: &dyn Store,
     sample: impl Fn(u32) -> K::State,
@@ -75,13 +97,19 @@ pub async fn any_stream_kind<K: ExtensionStream>(
     let stranger = TenantId::new();
     let mut written = Vec::new();
     for n in 0..7 {
-        written.push(write::<K>(store, tenant, None, &sample(n), n).await);
+        written.push(write::<K>(store, tenant, Err(Uuid::new_v4()), &sample(n), n).await);
     }
+    let mut shadows = Vec::new();
     for (n, stream) in (7..).zip(written.iter_mut()) {
-        let next = write::<K>(store, tenant, Some(&*stream), &sample(n), n).await;
+        let next = write::<K>(store, tenant, Ok(&*stream), &sample(n), n).await;
         *stream = next;
+        let StreamId::Extension { id, .. } = stream.stream else {
+            panic!("{} is not of an extension kind", stream.stream);
+        };
+        let shadow = write::<Shadow<K>>(store, tenant, Err(id), &sample(n + 7), n + 7).await;
+        shadows.push(shadow.stream);
     }
-    let theirs = write::<K>(store, stranger, None, &sample(0), 0).await;
+    let theirs = write::<K>(store, stranger, Err(Uuid::new_v4()), &sample(0), 0).await;
 
     for stream in &written {
         let loaded = store.load(tenant, stream.stream).await.expect("load");
@@ -120,6 +148,18 @@ pub async fn any_stream_kind<K: ExtensionStream>(
     match store.commit(stale).await {
         Err(StoreError::Conflict { .. }) => {}
         other => panic!("a stale commit to a stream of an unknown kind: {other:?}"),
+    }
+    // The engine fires only the core's timers: a timer here would be claimed and dropped.
+    let mut timed = commit::<K>(tenant, first.stream, first.version, &sample(21), 21, false);
+    timed.timers = vec![crate::store::Timer {
+        tenant,
+        stream: first.stream,
+        kind: crate::store::TimerKind::CheckBack,
+        due: crate::testkit::fixtures::now(),
+    }];
+    match store.commit(timed).await {
+        Err(StoreError::Corrupt { .. }) => {}
+        other => panic!("a timer on a stream of an unknown kind: {other:?}"),
     }
 
     let kind = StreamKind::Extension(K::KIND);
@@ -180,9 +220,18 @@ pub async fn any_stream_kind<K: ExtensionStream>(
     for other_kind in [StreamKind::Right, StreamKind::Complaint, StreamKind::Power] {
         assert_nothing(
             store.find(tenant, &Find::all(other_kind)).await,
-            "a query of {other_kind:?} finds none of them",
+            &format!("a query of {other_kind:?} finds none of them"),
         );
     }
+    let shadow_kind = StreamKind::Extension(Shadow::<K>::KIND);
+    let found = store.find(tenant, &Find::all(shadow_kind)).await;
+    let mut found: Vec<StreamId> = found.expect("find").into_iter().map(|(s, _)| s).collect();
+    shadows.sort();
+    found.sort();
+    assert_eq!(
+        found, shadows,
+        "another extension kind finds its own streams only"
+    );
     let found = store.find(stranger, &Find::all(kind)).await.expect("find");
     assert_eq!(
         found.into_iter().map(|(s, _)| s).collect::<Vec<_>>(),
@@ -262,25 +311,25 @@ fn commit<K: ExtensionStream>(
     }
 }
 
-/// Commits `state` to a new stream of `K` (`previous` none) or after `previous`.
+/// Commits `state` after `previous` (`Ok`), or to a new stream of `K` with id `Err(id)`.
 async fn write<K: ExtensionStream>(
     store: &dyn Store,
     tenant: TenantId,
-    previous: Option<&Written>,
+    previous: Result<&Written, Uuid>,
     state: &K::State,
     step: u32,
 ) -> Written {
     let (stream, version) = match previous {
-        Some(previous) => (previous.stream, previous.version),
-        None => (K::stream(Uuid::now_v7()), 0),
+        Ok(previous) => (previous.stream, previous.version),
+        Err(id) => (K::stream(id), 0),
     };
-    let mut commit = commit::<K>(tenant, stream, version, state, step, previous.is_none());
-    if let Some(previous) = previous {
+    let mut commit = commit::<K>(tenant, stream, version, state, step, previous.is_err());
+    if let Ok(previous) = previous {
         commit.status.before = Some(status_of::<K>(previous.status));
     }
     let (keys, mut steps) = match previous {
-        Some(previous) => (previous.keys.clone(), previous.steps.clone()),
-        None => (commit.index.clone(), Vec::new()),
+        Ok(previous) => (previous.keys.clone(), previous.steps.clone()),
+        Err(_) => (commit.index.clone(), Vec::new()),
     };
     steps.push(step);
     store.commit(commit).await.expect("commit");
