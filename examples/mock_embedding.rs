@@ -12,7 +12,7 @@ use aliprotect::backend::{
 use aliprotect::clock::MockClock;
 use aliprotect::engine::{Command, Engine, Request};
 use aliprotect::ids::RightId;
-use aliprotect::notify::{MessageId, MockNotifier, Notification, NotificationBody};
+use aliprotect::notify::{MessageId, MockNotifier, NotificationBody};
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::right::{RightCommand, RightStatus};
@@ -94,21 +94,13 @@ async fn approval_against_mocks() -> usize {
         .expect_complete_work()
         .times(1)
         .returning(|_, _| Ok(true));
-    let message = OutboxMessage {
-        id: MessageId {
-            tenant: fixtures::tenant(),
-            stream,
-            version: 4,
-        },
-        notification: Notification {
-            tenant: fixtures::tenant(),
-            subject: stream,
-            at: fixtures::now(),
-            body: NotificationBody::RightApproved,
-        },
-        attempts: 1,
-        available_at: fixtures::now(),
+    let id = MessageId {
+        tenant: fixtures::tenant(),
+        stream,
+        version: 4,
     };
+    let mut message = OutboxMessage::new(id, fixtures::now(), NotificationBody::RightApproved);
+    message.attempts = 1;
     store
         .expect_claim_outbox()
         .times(1)

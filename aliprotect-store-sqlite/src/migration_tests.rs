@@ -11,7 +11,7 @@ use aliprotect_core::complaint::{ComplaintCommand, ComplaintContext, ComplaintDe
 use aliprotect_core::decider::Decider;
 use aliprotect_core::ids::{CampaignId, PowerOfAttorneyId, RepresentativeId, TenantId, WorkerId};
 use aliprotect_core::metrics::{MetricsChange, Tallies};
-use aliprotect_core::notify::{MessageId, Notification, NotificationBody};
+use aliprotect_core::notify::{MessageId, NotificationBody};
 use aliprotect_core::party::Actor;
 use aliprotect_core::party::{PowerOfAttorney, PowerScope};
 use aliprotect_core::policy::MarketplacePolicy;
@@ -64,21 +64,15 @@ fn commit_of(tenant: TenantId, product: u64) -> Commit {
             after: StreamStatus::Complaint(state.status()),
         },
         snapshot: Snapshot::Complaint(Arc::new(state)),
-        outbox: vec![OutboxMessage {
-            id: MessageId {
+        outbox: vec![OutboxMessage::new(
+            MessageId {
                 tenant,
                 stream,
                 version: 1,
             },
-            notification: Notification {
-                tenant,
-                subject: stream,
-                at: fixtures::now(),
-                body: NotificationBody::CheckBackDue { number: 1 },
-            },
-            attempts: 0,
-            available_at: fixtures::now(),
-        }],
+            fixtures::now(),
+            NotificationBody::CheckBackDue { number: 1 },
+        )],
         timers: vec![Timer {
             tenant,
             stream,

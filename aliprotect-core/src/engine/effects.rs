@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::complaint::{ComplaintChange, ComplaintCommand, Stage, next_return_watch};
 use crate::filer::FilerChange;
 use crate::ids::TenantId;
-use crate::notify::{MessageId, Notification, NotificationBody};
+use crate::notify::{MessageId, NotificationBody};
 use crate::policy::MarketplacePolicy;
 use crate::power::{PowerCommand, PowerStatus};
 use crate::right::{RightChange, RightCommand, RightStatus, reminder_day};
@@ -262,21 +262,12 @@ pub(crate) fn outbox_for(
         .zip(first_version..)
         .filter_map(|(event, version)| {
             let body = notification_body(event)?;
-            Some(OutboxMessage {
-                id: MessageId {
-                    tenant,
-                    stream,
-                    version,
-                },
-                notification: Notification {
-                    tenant,
-                    subject: stream,
-                    at,
-                    body,
-                },
-                attempts: 0,
-                available_at: at,
-            })
+            let id = MessageId {
+                tenant,
+                stream,
+                version,
+            };
+            Some(OutboxMessage::new(id, at, body))
         })
         .collect()
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::complaint::FollowUpKind;
 use crate::ids::{ComplaintId, RightId, StreamId, TenantId, WorkerId};
-use crate::notify::{MessageId, Notification};
+use crate::notify::{MessageId, Notification, NotificationBody};
 
 /// What a timer does when it falls due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -86,6 +86,24 @@ pub struct OutboxMessage {
     pub attempts: u32,
     /// Not handed out again before this instant.
     pub available_at: DateTime<Utc>,
+}
+
+impl OutboxMessage {
+    /// A message never tried yet, to be delivered from `at`: the notification `body` about
+    /// the stream and for the tenant of `id`, made at `at`.
+    pub fn new(id: MessageId, at: DateTime<Utc>, body: NotificationBody) -> Self {
+        Self {
+            notification: Notification {
+                tenant: id.tenant,
+                subject: id.stream,
+                at,
+                body,
+            },
+            id,
+            attempts: 0,
+            available_at: at,
+        }
+    }
 }
 
 /// A message taken out of delivery (refused for good, or failing too often), kept for a

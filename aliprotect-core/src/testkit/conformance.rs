@@ -31,7 +31,7 @@ use crate::complaint::{
 use crate::decider::Decider;
 use crate::ids::{ComplaintId, RightId, TenantId, WorkerId};
 use crate::metrics::MetricsChange;
-use crate::notify::{MessageId, Notification, NotificationBody};
+use crate::notify::{MessageId, NotificationBody};
 use crate::party::Actor;
 use crate::policy::MarketplacePolicy;
 use crate::right::{IpRight, RightStatus};
@@ -345,21 +345,12 @@ impl Builder {
 }
 
 fn message(stream: StreamId, version: u64, tenant: TenantId, at: DateTime<Utc>) -> OutboxMessage {
-    OutboxMessage {
-        id: MessageId {
-            tenant,
-            stream,
-            version,
-        },
-        notification: Notification {
-            tenant,
-            subject: stream,
-            at,
-            body: NotificationBody::CheckBackDue { number: 1 },
-        },
-        attempts: 0,
-        available_at: at,
-    }
+    let id = MessageId {
+        tenant,
+        stream,
+        version,
+    };
+    OutboxMessage::new(id, at, NotificationBody::CheckBackDue { number: 1 })
 }
 
 /// How long the claims of the schedule and outbox checks hold what they are handed.
