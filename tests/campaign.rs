@@ -153,33 +153,24 @@ async fn a_campaign_of_a_thousand_listings() {
     // Day 2: 30 sellers counter-notice; the holder answers 20 and lets 10 go by.
     clock.advance(Duration::days(1));
     let disputed: Vec<usize> = (0..ids.len()).filter(|i| i % 33 == 5).take(30).collect();
+    let on_complaint = async |actor, id: ComplaintId, command| {
+        engine
+            .execute(Request::new(tenant, actor, Command::complaint(id, command)))
+            .await
+            .unwrap();
+    };
     for (k, i) in disputed.iter().enumerate() {
-        let id = &ids[*i];
         let counter = ComplaintCommand::ReceiveCounterNotice {
             statement: text("We are an authorised reseller"),
             evidence: vec![],
         };
-        engine
-            .execute(Request::new(
-                tenant,
-                Actor::Seller,
-                Command::complaint(*id, counter),
-            ))
-            .await
-            .unwrap();
+        on_complaint(Actor::Seller, ids[*i], counter).await;
         if k % 3 != 2 {
             let respond = ComplaintCommand::Respond {
                 statement: text("No licence was ever granted"),
                 evidence: vec![],
             };
-            engine
-                .execute(Request::new(
-                    tenant,
-                    fixtures::holder_user(),
-                    Command::complaint(*id, respond),
-                ))
-                .await
-                .unwrap();
+            on_complaint(fixtures::holder_user(), ids[*i], respond).await;
         }
     }
     let counter_noticed: BTreeSet<usize> = disputed.iter().copied().collect();

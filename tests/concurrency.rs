@@ -15,8 +15,9 @@ use aliprotect::ids::{ComplaintId, TenantId};
 use aliprotect::notify::DiscardNotifier;
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
-use aliprotect::store::{CountBy, DomainEvent, GroupKey, Store, StreamId};
+use aliprotect::store::{CountBy, GroupKey, Store, StreamId};
 use aliprotect::store_sqlite::SqliteStore;
+use aliprotect::testkit::engines::approved_right;
 use aliprotect::testkit::fixtures;
 
 const ROUNDS: usize = 60;
@@ -80,13 +81,7 @@ async fn hammer<S: Store, C: aliprotect::clock::Clock>(
             .unwrap();
         let versions: Vec<u64> = history.iter().map(|e| e.version).collect();
         assert_eq!(versions, (1..=history.len() as u64).collect::<Vec<_>>());
-        let events: Vec<_> = history
-            .into_iter()
-            .filter_map(|e| match e.event {
-                DomainEvent::Complaint(e) => Some(e),
-                _ => None,
-            })
-            .collect();
+        let events = fixtures::complaint_events(history);
         events_total += events.len();
         let state = ComplaintDecider::fold(&events).unwrap();
         let loaded = engine.read().complaint(tenant, *id).await.unwrap().unwrap();
@@ -120,33 +115,16 @@ async fn prepared<S: Store, C: aliprotect::clock::Clock>(
     engine: &Engine<S, DiscardNotifier, C>,
 ) -> Vec<ComplaintId> {
     let tenant = fixtures::tenant();
-    let user = fixtures::holder_user();
-    let right = aliprotect::ids::RightId::new();
-    let run = |actor, command| engine.execute(Request::new(tenant, actor, command));
-    for (actor, command) in fixtures::approval_of(right, tenant, fixtures::trademark_package()) {
-        run(actor, Command::right(right, command)).await.unwrap();
-    }
+    let right = approved_right(engine, tenant).await.unwrap();
     let mut ids = Vec::new();
     for i in 0..COMPLAINTS {
         let id = ComplaintId::new();
-        let mut filing = fixtures::complaint_filing(0, 5_000 + i as u64);
-        filing.id = id;
-        filing.right = right;
-        run(
-            user,
-            Command::complaint(id, ComplaintCommand::File(Box::new(filing))),
-        )
-        .await
-        .unwrap();
-        run(user, Command::complaint(id, ComplaintCommand::Submit))
-            .await
-            .unwrap();
-        run(
-            Actor::Platform,
-            Command::complaint(id, ComplaintCommand::Accept),
-        )
-        .await
-        .unwrap();
+        let filing = fixtures::complaint_filing_on(tenant, right, id, 5_000 + i as u64);
+        // Filed, submitted and accepted: the first three steps of a disputed complaint's life.
+        for (actor, command) in fixtures::life_of_a_complaint(filing).into_iter().take(3) {
+            let request = Request::new(tenant, actor, Command::complaint(id, command));
+            engine.execute(request).await.unwrap();
+        }
         ids.push(id);
     }
     ids

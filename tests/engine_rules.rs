@@ -210,10 +210,7 @@ async fn nothing_of_one_tenant_is_visible_or_changeable_from_another() {
         "{err}"
     );
     // A complaint cannot rest on another tenant's right.
-    let mut filing = fixtures::complaint_filing(0, 43);
-    filing.id = ComplaintId::new();
-    filing.tenant = stranger;
-    filing.right = right;
+    let filing = fixtures::complaint_filing_on(stranger, right, ComplaintId::new(), 43);
     let err = h
         .engine
         .execute(Request::new(
@@ -449,9 +446,7 @@ async fn a_batch_gives_each_request_its_own_result() {
     let h = Harness::new();
     let right = h.approved_right().await;
     let file = |id: ComplaintId, product: u64| {
-        let mut filing = fixtures::complaint_filing(0, product);
-        filing.id = id;
-        filing.right = right;
+        let filing = fixtures::complaint_filing_on(fixtures::tenant(), right, id, product);
         Request::new(
             h.tenant,
             fixtures::holder_user(),
@@ -533,9 +528,7 @@ async fn follow_ups_left_to_a_tick_are_done_by_the_next_tick() {
         commands.execute(request).await.unwrap();
     }
     let staged = ComplaintId::new();
-    let mut filing = fixtures::complaint_filing(0, 31);
-    filing.id = staged;
-    filing.right = right;
+    let filing = fixtures::complaint_filing_on(tenant, right, staged, 31);
     let file = Command::complaint(staged, ComplaintCommand::File(Box::new(filing)));
     commands
         .execute(Request::new(tenant, fixtures::holder_user(), file))
@@ -666,9 +659,7 @@ async fn filing_an_existing_complaint_again_is_refused_and_writes_nothing() {
         .history(h.tenant, StreamId::Complaint(id))
         .await
         .unwrap();
-    let mut filing = fixtures::complaint_filing(0, 92);
-    filing.id = id;
-    filing.right = right;
+    let filing = fixtures::complaint_filing_on(fixtures::tenant(), right, id, 92);
     let again = h
         .run(
             fixtures::holder_user(),

@@ -912,10 +912,8 @@ impl Harness {
 
     fn request(&mut self, step: Step) -> Request {
         let file = |actor: Actor, index: usize, product: u64, tenant: TenantId| {
-            let mut filing = fixtures::complaint_filing(0, product);
-            filing.id = complaint_id(index);
-            filing.tenant = tenant;
-            filing.right = right_id();
+            let filing =
+                fixtures::complaint_filing_on(tenant, right_id(), complaint_id(index), product);
             (
                 actor,
                 Command::complaint(filing.id, ComplaintCommand::File(Box::new(filing))),
@@ -999,10 +997,12 @@ impl Harness {
                 };
                 // The other tenant files against our listings, under complaint ids of its
                 // own: one open complaint per listing holds within a tenant, not across.
-                let mut filing = fixtures::complaint_filing(0, 1_600_000_000 + index as u64);
-                filing.id = ComplaintId::from_u128(0xD0 + index as u128);
-                filing.tenant = other_tenant();
-                filing.right = their_right();
+                let filing = fixtures::complaint_filing_on(
+                    other_tenant(),
+                    their_right(),
+                    ComplaintId::from_u128(0xD0 + index as u128),
+                    1_600_000_000 + index as u64,
+                );
                 (
                     other_tenant(),
                     (

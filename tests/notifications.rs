@@ -14,7 +14,7 @@ use aliprotect::notify::{MessageId, Notification, Notifier, NotifyError};
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store::StreamId;
 use aliprotect::store_memory::MemoryStore;
-use aliprotect::testkit::engines::approve_right;
+use aliprotect::testkit::engines::{approve_right, approved_right};
 use aliprotect::testkit::fixtures;
 use async_trait::async_trait;
 use chrono::Duration;
@@ -68,18 +68,13 @@ fn engine(receiver: Arc<Receiver>, max_attempts: u32) -> (TestEngine, ManualCloc
 /// 1 + 2 x complaints notifications. Returns their ids.
 async fn notifications(engine: &TestEngine, complaints: usize) -> BTreeSet<MessageId> {
     let tenant = fixtures::tenant();
-    let right = RightId::new();
+    let right = approved_right(engine, tenant).await.unwrap();
     let run = |actor, command| engine.execute(Request::new(tenant, actor, command));
-    for (actor, command) in fixtures::approval_of(right, tenant, fixtures::trademark_package()) {
-        run(actor, Command::right(right, command)).await.unwrap();
-    }
     let mut complaint_ids = Vec::new();
     for n in 0..complaints {
         let id = ComplaintId::new();
         complaint_ids.push(id);
-        let mut filing = fixtures::complaint_filing(0, 9_000 + n as u64);
-        filing.id = id;
-        filing.right = right;
+        let filing = fixtures::complaint_filing_on(tenant, right, id, 9_000 + n as u64);
         for (actor, command) in fixtures::life_of_a_complaint(filing) {
             run(actor, Command::complaint(id, command)).await.unwrap();
         }

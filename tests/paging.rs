@@ -79,10 +79,7 @@ async fn tenant_with_complaints<S: Store>(
     let other = TenantId::new();
     approve_right(engine, other, rights[0]).await.unwrap();
     let id = ComplaintId::new();
-    let mut filing = fixtures::complaint_filing(0, 1_700_000_000_000);
-    filing.id = id;
-    filing.tenant = other;
-    filing.right = rights[0];
+    let filing = fixtures::complaint_filing_on(other, rights[0], id, 1_700_000_000_000);
     let file = ComplaintCommand::File(Box::new(filing));
     engine
         .execute(Request::new(
@@ -254,10 +251,7 @@ async fn accuracy_and_seller_records_cover_every_page() {
     let mut accepted = Vec::new();
     for n in 0..1_205u64 {
         let id = ComplaintId::new();
-        let mut filing = fixtures::complaint_filing(0, n);
-        filing.id = id;
-        filing.tenant = tenant;
-        filing.right = right;
+        let mut filing = fixtures::complaint_filing_on(tenant, right, id, n);
         filing.filing = FilingId::new();
         let url = format!(
             "https://seller{}.en.alibaba.com/product/{}.html",

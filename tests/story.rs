@@ -80,9 +80,7 @@ async fn the_whole_enforcement_story() {
         if attempt == 2 {
             for product in [9_001, 9_002] {
                 let id = ComplaintId::new();
-                let mut filing = fixtures::complaint_filing(0, product);
-                filing.id = id;
-                filing.right = right;
+                let filing = fixtures::complaint_filing_on(fixtures::tenant(), right, id, product);
                 h.holder(Command::complaint(
                     id,
                     ComplaintCommand::File(Box::new(filing)),

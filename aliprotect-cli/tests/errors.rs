@@ -42,20 +42,9 @@ fn a_refused_command_says_why_exits_1_and_writes_nothing() {
     assert_eq!(history_len(&desk, &complaint), before, "nothing written");
 
     // A reason that does not fit the right: refused before anything is filed.
-    let stderr = desk.fails(
-        1,
-        &[
-            "complaint",
-            "file",
-            "--right",
-            &right,
-            "--reason",
-            "patent-infringing-product",
-            "--explanation",
-            "x",
-            "https://www.alibaba.com/product-detail/Other_1600123456780.html",
-        ],
-    );
+    let mut filing = Desk::complaint_args("file", &right, "patent-infringing-product", "x");
+    filing.push("https://www.alibaba.com/product-detail/Other_1600123456780.html");
+    let stderr = desk.fails(1, &filing);
     readable(&stderr);
     assert!(stderr.contains("does not fit a trademark"), "{stderr}");
     let listed = desk.ok(&["complaint", "list", "-q"]);
@@ -66,22 +55,13 @@ fn a_refused_command_says_why_exits_1_and_writes_nothing() {
 fn bad_urls_are_all_reported_and_nothing_is_filed() {
     let desk = Desk::new();
     let right = desk.approved_right();
-    let stderr = desk.fails(
-        2,
-        &[
-            "complaint",
-            "file",
-            "--right",
-            &right,
-            "--reason",
-            "trademark-counterfeit",
-            "--explanation",
-            "x",
-            "https://www.alibaba.com/product-detail/Good_1600123456789.html",
-            "ftp://www.alibaba.com/x",
-            "https://www.example.com/product/1.html",
-        ],
-    );
+    let mut filing = Desk::complaint_args("file", &right, "trademark-counterfeit", "x");
+    filing.extend([
+        "https://www.alibaba.com/product-detail/Good_1600123456789.html",
+        "ftp://www.alibaba.com/x",
+        "https://www.example.com/product/1.html",
+    ]);
+    let stderr = desk.fails(2, &filing);
     readable(&stderr);
     assert!(stderr.contains("2 URL(s) are not listings"), "{stderr}");
     assert!(desk.ok(&["complaint", "list", "-q"]).is_empty());
@@ -157,20 +137,14 @@ fn malformed_and_missing_files_are_input_errors() {
         stderr.contains("articles.pdf"),
         "the missing evidence file: {stderr}"
     );
-    let stderr = desk.fails(
-        2,
-        &[
-            "complaint",
-            "import",
-            "nowhere.csv",
-            "--right",
-            "0193a1f4-0000-7000-8000-000000000000",
-            "--reason",
-            "trademark-counterfeit",
-            "--explanation",
-            "x",
-        ],
+    let mut import = Desk::complaint_args(
+        "import",
+        "0193a1f4-0000-7000-8000-000000000000",
+        "trademark-counterfeit",
+        "x",
     );
+    import.push("nowhere.csv");
+    let stderr = desk.fails(2, &import);
     assert!(stderr.contains("nowhere.csv"), "{stderr}");
     assert!(
         desk.ok(&["right", "list", "-q"]).is_empty(),

@@ -9,11 +9,7 @@ use std::net::TcpListener;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::Desk;
-
-fn url(product: u64) -> String {
-    format!("https://www.alibaba.com/product-detail/Earbuds_{product}.html")
-}
+use common::{Desk, url};
 
 #[test]
 fn a_campaign_is_measured_on_its_own_and_sellers_are_ranked() {
@@ -43,26 +39,12 @@ fn a_campaign_is_measured_on_its_own_and_sellers_are_ranked() {
         csv.push_str(&format!("{},{seller}\n", url(1_600_300_000 + n)));
     }
     desk.write("sweep.csv", &csv);
-    let base = [
-        "--right",
-        right.as_str(),
-        "--reason",
-        "trademark-counterfeit",
-        "--explanation",
-        "Counterfeit",
-    ];
-    desk.ok(&[
-        &["complaint", "import", "sweep.csv", "--campaign", &campaign][..],
-        &base,
-    ]
-    .concat());
+    desk.ok(&Desk::import_args(
+        &right,
+        &["sweep.csv", "--campaign", &campaign],
+    ));
     // One complaint outside the campaign.
-    desk.ok(&[
-        &["complaint", "file"][..],
-        &base,
-        &[url(1_600_399_999).as_str()],
-    ]
-    .concat());
+    desk.ok(&Desk::file_args(&right, &[&url(1_600_399_999)]));
 
     let in_campaign = desk.ok(&["complaint", "list", "--campaign", &campaign, "-q"]);
     assert_eq!(in_campaign.lines().count(), 6);
@@ -182,15 +164,7 @@ fn notify_delivers_until_ctrl_c_then_stops_cleanly() {
     let right = desk.approved_right();
     let listing = url(1_600_400_000);
     let complaint = desk.id(&Desk::file_args(&right, &[&listing]));
-    desk.ok(&["complaint", "record", "accepted", &complaint]);
-    desk.ok(&[
-        "complaint",
-        "record",
-        "counter-notice",
-        &complaint,
-        "--statement",
-        "Genuine goods.",
-    ]);
+    desk.contest(&complaint, "Genuine goods.", &[]);
     let (address, bodies) = receiver();
     desk.write(
         "notify.toml",

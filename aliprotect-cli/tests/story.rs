@@ -7,11 +7,9 @@
 mod common;
 
 use common::shop::Shop;
-use common::{Desk, sha256_hex};
+use common::{Desk, sha256_hex, url};
 
-fn url(product: u64) -> String {
-    format!("https://www.alibaba.com/product-detail/Earbuds_{product}.html")
-}
+const EXPLANATION: &str = "Counterfeit earbuds bearing the ACME SOUND mark";
 
 #[test]
 fn the_whole_story_from_the_command_line() {
@@ -41,49 +39,23 @@ fn the_whole_story_from_the_command_line() {
         "Registrant on certificate inconsistent with account holder information.",
     ];
     for (attempt, reason) in reasons.iter().enumerate() {
-        desk.ok(&["right", "submit", &right]);
-        desk.ok(&[
-            "right",
-            "review",
-            &right,
-            "--reject",
-            reason,
-            "--fix",
-            "trademark-certificate: upload a colour scan",
-        ]);
-        // The same package again would only use up an attempt: refused until amended.
-        let unchanged = desk.fails(1, &["right", "submit", &right]);
-        assert!(unchanged.contains("nothing changed"), "{unchanged}");
-        desk.write("certificate.pdf", &format!("%PDF colour scan {attempt}"));
-        desk.ok(&["right", "amend", &right, "acme-sound.toml"]);
+        desk.submit_and_reject(&right, reason);
+        desk.amend_certificate(&right, &format!("%PDF colour scan {attempt}"));
     }
     desk.ok(&["right", "submit", &right]);
-    let filing = [
-        "complaint",
-        "file",
-        "--right",
-        &right,
-        "--reason",
-        "trademark-counterfeit",
-        "--explanation",
-        "Counterfeit earbuds bearing the ACME SOUND mark",
-    ];
     let staged_url = url(1_600_900_001);
-    let staged = desk.id(&[&filing[..], &[staged_url.as_str()]].concat());
+    let mut filing = Desk::complaint_args("file", &right, "trademark-counterfeit", EXPLANATION);
+    filing.push(&staged_url);
+    let staged = desk.id(&filing);
     assert!(
         desk.ok(&["complaint", "show", &staged])
             .contains("| staged")
     );
     desk.ok(&["right", "review", &right, "--approve"]);
-    let shown = desk.ok(&["right", "show", &right]);
+    let shown = desk.assert_approved_after(&right, 3);
     for reason in reasons {
         assert!(shown.contains(reason), "reason kept verbatim: {shown}");
     }
-    let attempts = shown.lines().find(|l| l.starts_with("| attempts")).unwrap();
-    assert!(
-        shown.contains("| approved") && attempts.ends_with(" 3 |"),
-        "{shown}"
-    );
     assert!(
         desk.ok(&["complaint", "show", &staged])
             .contains("| submitted")
@@ -106,21 +78,9 @@ fn the_whole_story_from_the_command_line() {
         }
     }
     desk.write("found.csv", &csv);
-    let summary = desk.ok(&[
-        "complaint",
-        "import",
-        "found.csv",
-        "--right",
-        &right,
-        "--reason",
-        "trademark-counterfeit",
-        "--explanation",
-        "Counterfeit earbuds bearing the ACME SOUND mark",
-        "--rejected",
-        "rejected.csv",
-        "--format",
-        "csv",
-    ]);
+    let mut import = Desk::complaint_args("import", &right, "trademark-counterfeit", EXPLANATION);
+    import.extend(["found.csv", "--rejected", "rejected.csv", "--format", "csv"]);
+    let summary = desk.ok(&import);
     assert!(summary.contains("filed,985"), "{summary}");
     assert!(summary.contains("duplicates,5"), "{summary}");
     assert!(
@@ -141,32 +101,19 @@ fn the_whole_story_from_the_command_line() {
 
     // 4. Outcomes on three of them: a counter-notice answered then removed; "Unable to
     //    Process"; one taken up and left "In Progress".
-    let by_url = |product: u64| {
-        let listed = desk.ok(&["complaint", "list", "--format", "csv"]);
-        let line = listed
-            .lines()
-            .find(|l| l.contains(&url(product)))
-            .unwrap_or_else(|| panic!("{} not listed", url(product)));
-        line.split(',').next().unwrap().to_owned()
-    };
+    let by_url = |product: u64| desk.complaint_on(&url(product));
     let (disputed, unable, pending, gone) = (
         by_url(1_600_100_000),
         by_url(1_600_100_001),
         by_url(1_600_100_002),
         by_url(1_600_100_003),
     );
-    desk.ok(&["complaint", "record", "accepted", &disputed]);
     desk.write("invoice.pdf", "%PDF invoice from a distributor");
-    desk.ok(&[
-        "complaint",
-        "record",
-        "counter-notice",
+    desk.contest(
         &disputed,
-        "--statement",
         "We purchased these from an authorised distributor.",
-        "--evidence",
-        "screenshot=invoice.pdf",
-    ]);
+        &["--evidence", "screenshot=invoice.pdf"],
+    );
     desk.write("test-buy.pdf", "%PDF test buy receipt");
     desk.ok(&[
         "complaint",
@@ -186,15 +133,7 @@ fn the_whole_story_from_the_command_line() {
         "--reason",
         "The product link provided is invalid.",
     ]);
-    desk.ok(&["complaint", "record", "accepted", &pending]);
-    desk.ok(&[
-        "complaint",
-        "record",
-        "counter-notice",
-        &pending,
-        "--statement",
-        "Our own design.",
-    ]);
+    desk.contest(&pending, "Our own design.", &[]);
     let due = desk.ok(&["due", "--format", "csv"]);
     assert!(
         due.contains("deadline to answer a counter-notice") && due.contains(&pending),
@@ -205,16 +144,7 @@ fn the_whole_story_from_the_command_line() {
     //    besides the disputed one, which a watch finds still down.
     let shop = Shop::open(&["Earbuds_1600100003", "Earbuds_1600100000"]);
     desk.now = "2026-04-01T09:00:00Z".to_owned();
-    let ticked = desk.ok(&[
-        "tick",
-        "--probe",
-        "--probe-via",
-        &shop.address,
-        "--probe-interval",
-        "0",
-        "--format",
-        "csv",
-    ]);
+    let ticked = desk.ok(&Desk::probe_args(&shop.address, &["--format", "csv"]));
     assert!(ticked.contains("found removed by check-back,1"), "{ticked}");
     let found = desk.ok(&["complaint", "show", &gone]);
     assert!(found.contains("| listing removed"), "{found}");
@@ -236,18 +166,8 @@ fn the_whole_story_from_the_command_line() {
     for shown in ["In Progress", "Unable to Process", "Listing Removed"] {
         assert!(dashboard.contains(shown), "{shown} missing: {dashboard}");
     }
-    let json: serde_json::Value =
-        serde_json::from_str(&desk.ok(&["dashboard", "--format", "json"])).unwrap();
-    let total = json
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|row| row["measure"] == "total")
-        .unwrap();
-    assert_eq!(
-        total["value"], 987,
-        "1 staged + 985 imported + 1 relisting: {json}"
-    );
+    let total = desk.dashboard_total();
+    assert_eq!(total, 987, "1 staged + 985 imported + 1 relisting: {total}");
 
     // 8. The history for litigation: statements verbatim and evidence by hash.
     let history = desk.ok(&["complaint", "history", &disputed, "--format", "csv"]);

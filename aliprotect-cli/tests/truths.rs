@@ -4,12 +4,10 @@
 
 mod common;
 
-use common::Desk;
-use serde_json::Value;
+use std::process::{Output, Stdio};
 
-fn url(product: u64) -> String {
-    format!("https://www.alibaba.com/product-detail/Earbuds_{product}.html")
-}
+use common::{Desk, json_rows, url};
+use serde_json::Value;
 
 fn count(desk: &Desk) -> usize {
     desk.ok(&["complaint", "list", "-q", "--limit", "100000"])
@@ -28,11 +26,35 @@ fn summary_rows(summary: &str, outcome: &str) -> usize {
 }
 
 fn import_args<'a>(right: &'a str, file: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = Desk::file_args(right, &["--format", "csv"]);
-    args[1] = "import";
-    args.push(file);
+    let mut args = Desk::import_args(right, &["--format", "csv", file]);
     args.extend_from_slice(extra);
     args
+}
+
+/// Starts `processes` copies of the binary with `args` together, waits for them all and
+/// checks that each succeeded: their outputs.
+fn all_at_once(desk: &Desk, processes: usize, args: &[&str]) -> Vec<Output> {
+    let runs: Vec<_> = (0..processes)
+        .map(|_| {
+            desk.process(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    runs.into_iter()
+        .map(|run| {
+            let output = run.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "{args:?}: {}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            output
+        })
+        .collect()
 }
 
 #[test]
@@ -48,25 +70,9 @@ fn four_imports_of_one_file_at_once_file_each_listing_once() {
         ));
     }
     desk.write("found.csv", &csv);
-    let args = import_args(&right, "found.csv", &[]);
-    let runs: Vec<_> = (0..4)
-        .map(|_| {
-            desk.process(&args)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
     let (mut filed, mut duplicates) = (0, 0);
-    for run in runs {
-        let output = run.wait_with_output().unwrap();
+    for output in all_at_once(&desk, 4, &import_args(&right, "found.csv", &[])) {
         let stdout = String::from_utf8(output.stdout).unwrap();
-        assert!(
-            output.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
         filed += summary_rows(&stdout, "filed");
         duplicates += summary_rows(&stdout, "duplicates");
     }
@@ -77,34 +83,10 @@ fn four_imports_of_one_file_at_once_file_each_listing_once() {
 #[test]
 fn four_inits_at_once_all_succeed_and_record_the_policy_once() {
     let desk = Desk::new();
-    let runs: Vec<_> = (0..4)
-        .map(|_| {
-            desk.process(&["init"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for run in runs {
-        let output = run.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let shown: Value =
-        serde_json::from_str(&desk.ok(&["policy", "show", "--format", "json"])).unwrap();
-    let field = |name: &str| {
-        shown
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|row| row["field"] == name)
-            .unwrap()["value"]
-            .clone()
-    };
+    all_at_once(&desk, 4, &["init"]);
+    let shown = json_rows(&desk.ok(&["policy", "show", "--format", "json"]));
+    let field =
+        |name: &str| shown.iter().find(|row| row["field"] == name).unwrap()["value"].clone();
     assert_eq!(field("name"), "alibaba-ipp");
     assert_eq!(field("revision"), 1, "recorded once");
 }
@@ -253,16 +235,8 @@ fn seller_text_reaches_neither_a_terminal_nor_a_spreadsheet_as_commands() {
     let desk = Desk::new();
     let right = desk.approved_right();
     let complaint = desk.id(&Desk::file_args(&right, &[&url(1_600_800_001)]));
-    desk.ok(&["complaint", "record", "accepted", &complaint]);
     let statement = "=HYPERLINK(\"http://evil.example\")\u{1b}]0;pwned\u{7}\u{1b}[2J";
-    desk.ok(&[
-        "complaint",
-        "record",
-        "counter-notice",
-        &complaint,
-        "--statement",
-        statement,
-    ]);
+    desk.contest(&complaint, statement, &[]);
     let table = desk.ok(&["complaint", "history", &complaint]);
     assert!(
         !table.contains('\u{1b}') && !table.contains('\u{7}'),
@@ -334,17 +308,7 @@ fn a_probe_without_a_network_exits_3_with_the_reason_and_no_log_lines() {
     let complaint = desk.id(&Desk::file_args(&right, &[&url(1_600_900_001)]));
     desk.ok(&["complaint", "record", "accepted", &complaint]);
     desk.now = "2026-03-20T09:00:00Z".to_owned();
-    let stderr = desk.fails(
-        3,
-        &[
-            "tick",
-            "--probe",
-            "--probe-via",
-            "http://127.0.0.1:1",
-            "--probe-interval",
-            "0",
-        ],
-    );
+    let stderr = desk.fails(3, &Desk::probe_args("http://127.0.0.1:1", &[]));
     assert!(stderr.contains("could be looked at"), "{stderr}");
     assert!(stderr.contains("127.0.0.1:1"), "the reason: {stderr}");
     for line in stderr.lines() {
@@ -428,11 +392,7 @@ fn lists_page_and_json_keeps_numbers_and_times() {
     let page = |extra: &[&str]| -> Vec<Value> {
         let mut args = vec!["complaint", "list", "--format", "json", "--limit", "2"];
         args.extend_from_slice(extra);
-        serde_json::from_str::<Value>(&desk.ok(&args))
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone()
+        json_rows(&desk.ok(&args))
     };
     let first = page(&[]);
     assert_eq!(first.len(), 2);
@@ -446,13 +406,9 @@ fn lists_page_and_json_keeps_numbers_and_times() {
     let filed_at = first[0]["filed_at"].as_str().unwrap();
     assert_eq!(filed_at, "2026-03-02T09:00:00Z", "RFC 3339");
 
-    let dashboard: Value =
-        serde_json::from_str(&desk.ok(&["dashboard", "--format", "json"])).unwrap();
-    let total = dashboard
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|row| row["measure"] == "total")
-        .unwrap();
-    assert_eq!(total["value"], Value::from(5), "a number, not a string");
+    assert_eq!(
+        desk.dashboard_total(),
+        Value::from(5),
+        "a number, not a string"
+    );
 }

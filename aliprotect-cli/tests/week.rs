@@ -13,30 +13,18 @@ use std::io::Read;
 use std::path::Path;
 
 use common::shop::Shop;
-use common::{Desk, sha256_hex};
+// `www`: the desktop form of a listing URL, beside the `mobile` one below.
+use common::{Desk, json_rows, sha256_hex, url as www};
 use serde_json::Value;
-
-fn www(product: u64) -> String {
-    format!("https://www.alibaba.com/product-detail/Earbuds_{product}.html")
-}
 
 /// The mobile form people paste from their phones: the id before the title.
 fn mobile(product: u64) -> String {
     format!("https://m.alibaba.com/product/{product}/wireless-earbuds.html")
 }
 
-/// A JSON array printed with `--format json`.
-fn rows(printed: &str) -> Vec<Value> {
-    serde_json::from_str::<Value>(printed)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {printed}"))
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 /// Each complaint's status by its listing URL.
 fn statuses(desk: &Desk) -> BTreeMap<String, String> {
-    rows(&desk.ok(&["complaint", "list", "--format", "json"]))
+    json_rows(&desk.ok(&["complaint", "list", "--format", "json"]))
         .into_iter()
         .map(|row| {
             (
@@ -47,20 +35,9 @@ fn statuses(desk: &Desk) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// A complaint's id by its listing URL.
-fn id_of(desk: &Desk, listing: &str) -> String {
-    rows(&desk.ok(&["complaint", "list", "--format", "json"]))
-        .into_iter()
-        .find(|row| row["listing"] == listing)
-        .unwrap_or_else(|| panic!("no complaint on {listing}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// The changes of a complaint's history, in order.
 fn changes(desk: &Desk, complaint: &str) -> Vec<String> {
-    rows(&desk.ok(&["complaint", "history", complaint, "--format", "json"]))
+    json_rows(&desk.ok(&["complaint", "history", complaint, "--format", "json"]))
         .into_iter()
         .map(|row| row["change"].as_str().unwrap().to_owned())
         .collect()
@@ -68,7 +45,7 @@ fn changes(desk: &Desk, complaint: &str) -> Vec<String> {
 
 /// `key -> value` of a two-column table printed as JSON.
 fn measures(printed: &str, key: &str, value: &str) -> BTreeMap<String, Value> {
-    rows(printed)
+    json_rows(printed)
         .into_iter()
         .map(|row| (row[key].as_str().unwrap().to_owned(), row[value].clone()))
         .collect()
@@ -77,7 +54,7 @@ fn measures(printed: &str, key: &str, value: &str) -> BTreeMap<String, Value> {
 /// How many rows of an `import-statuses` report have each result.
 fn results(printed: &str) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
-    for row in rows(printed) {
+    for row in json_rows(printed) {
         *counts
             .entry(row["result"].as_str().unwrap().to_owned())
             .or_default() += 1;
@@ -103,36 +80,18 @@ fn sha256sum_check(dir: &Path) -> String {
 #[test]
 fn a_firms_week_on_one_database() {
     let mut desk = Desk::new();
-    desk.ok(&["init"]);
 
     // Monday. The right is rejected; the same package again is refused until amended.
-    desk.right_file(true);
-    let right = desk.id(&["right", "register", "acme-sound.toml"]);
-    desk.ok(&["right", "submit", &right]);
-    desk.ok(&[
-        "right",
-        "review",
-        &right,
-        "--reject",
-        "The certificate scan is not legible.",
-        "--fix",
-        "trademark-certificate: upload a colour scan",
-    ]);
-    let unchanged = desk.fails(1, &["right", "submit", &right]);
+    let right = desk.registered_right();
+    let unchanged = desk.submit_and_reject(&right, "The certificate scan is not legible.");
     assert!(
-        unchanged.contains("nothing changed") && unchanged.contains("upload a colour scan"),
+        unchanged.contains("upload a colour scan"),
         "says what the rejection asked to fix: {unchanged}"
     );
-    desk.write("certificate.pdf", "%PDF certificate, colour scan");
-    desk.ok(&["right", "amend", &right, "acme-sound.toml"]);
+    desk.amend_certificate(&right, "%PDF certificate, colour scan");
     desk.ok(&["right", "submit", &right]);
     desk.ok(&["right", "review", &right, "--approve"]);
-    let shown = desk.ok(&["right", "show", &right]);
-    let attempts = shown.lines().find(|l| l.starts_with("| attempts")).unwrap();
-    assert!(
-        shown.contains("| approved") && attempts.ends_with(" 2 |"),
-        "{shown}"
-    );
+    desk.assert_approved_after(&right, 2);
 
     // A pasted URL is filed; the same listing pasted from a phone is refused, naming it.
     let first = desk.id(&Desk::file_args(&right, &[&www(1_600_300_001)]));
@@ -159,9 +118,16 @@ fn a_firms_week_on_one_database() {
     found.push_str("https://shenzhena.en.alibaba.com/;Store;Shenzhen A\n");
     found.push_str("https://www.alibaba.com/trade/search?SearchText=earbuds;Search;\n");
     desk.write("found.csv", &found);
-    let mut import = Desk::file_args(&right, &["--rejected", "rejected.csv"]);
-    import[1] = "import";
-    import.extend(["found.csv", "--format", "json"]);
+    let import = Desk::import_args(
+        &right,
+        &[
+            "--rejected",
+            "rejected.csv",
+            "found.csv",
+            "--format",
+            "json",
+        ],
+    );
     let summary = measures(&desk.ok(&import), "outcome", "rows");
     assert_eq!(summary["filed"], 20, "{summary:?}");
     assert_eq!(summary["duplicates"], 4, "{summary:?}");
@@ -253,16 +219,7 @@ fn a_firms_week_on_one_database() {
     ]);
     desk.now = "2026-03-18T09:00:00Z".to_owned();
     let ticked = measures(
-        &desk.ok(&[
-            "tick",
-            "--probe",
-            "--probe-via",
-            &shop.address,
-            "--probe-interval",
-            "0",
-            "--format",
-            "json",
-        ]),
+        &desk.ok(&Desk::probe_args(&shop.address, &["--format", "json"])),
         "outcome",
         "count",
     );
@@ -276,7 +233,7 @@ fn a_firms_week_on_one_database() {
     );
     let now = statuses(&desk);
     assert_eq!(now[&www(1_600_300_001)], "listing removed");
-    let live = id_of(&desk, &www(1_600_300_020));
+    let live = desk.complaint_on(&www(1_600_300_020));
     assert_ne!(now[&www(1_600_300_020)], "listing removed");
     assert!(
         !changes(&desk, &live).iter().any(|c| c.contains("removed")),

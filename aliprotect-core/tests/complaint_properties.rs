@@ -22,6 +22,10 @@ use proptest::strategy::Union;
 use proptest::test_runner::Config;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 
+mod support;
+
+use support::{Stream, assert_json_round_trip};
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Step {
     File {
@@ -351,8 +355,7 @@ struct Sut {
     policy: MarketplacePolicy,
     right: IpRight,
     day: i64,
-    state: Option<Complaint>,
-    events: Vec<ComplaintEvent>,
+    stream: Stream<ComplaintDecider>,
 }
 
 fn command(step: Step) -> Option<ComplaintCommand> {
@@ -419,7 +422,7 @@ impl Sut {
             previous: None,
             open_on_listing: None,
         };
-        ComplaintDecider::decide(&self.state, command, &context)
+        ComplaintDecider::decide(&self.stream.state, command, &context)
     }
 }
 
@@ -437,8 +440,7 @@ impl StateMachineTest for Sut {
             policy: policy_for(model.rules),
             right: fixtures::right_in(status),
             day: 0,
-            state: None,
-            events: Vec::new(),
+            stream: Stream::new(),
         }
     }
 
@@ -448,26 +450,26 @@ impl StateMachineTest for Sut {
             Step::ApproveRight => sut.right.status = RightStatus::Approved,
             _ => {}
         }
-        if let Some(command) = command(step)
-            && let Ok(events) = sut.decide(&command)
-        {
-            for event in &events {
-                sut.state = ComplaintDecider::evolve(sut.state.take(), event);
-            }
-            sut.events.extend(events);
+        if let Some(command) = command(step) {
+            let decided = sut.decide(&command);
+            sut.stream.record(decided);
         }
-        let status = sut.state.as_ref().map(Complaint::status);
+        let status = sut.stream.state.as_ref().map(Complaint::status);
         assert_eq!(status, model.status, "status after {step:?}");
-        let notices = sut.state.as_ref().map_or(0, |c| c.counter_notices.len());
+        let notices = sut
+            .stream
+            .state
+            .as_ref()
+            .map_or(0, |c| c.counter_notices.len());
         assert_eq!(
             notices,
             usize::from(model.counter_notices),
             "after {step:?}"
         );
         assert!(notices <= usize::from(sut.policy.counter_notices_allowed));
-        let check_backs = sut.state.as_ref().map_or(0, |c| c.check_backs);
+        let check_backs = sut.stream.state.as_ref().map_or(0, |c| c.check_backs);
         assert_eq!(check_backs, model.check_backs, "check-backs after {step:?}");
-        let complaint = sut.state.as_ref();
+        let complaint = sut.stream.state.as_ref();
         assert_eq!(
             complaint
                 .and_then(|c| c.removed_at)
@@ -498,7 +500,7 @@ impl StateMachineTest for Sut {
             };
             assert_eq!(next_watch, expected, "the next watch after {step:?}");
         }
-        let reminded = sut.state.as_ref().is_some_and(|c| {
+        let reminded = sut.stream.state.as_ref().is_some_and(|c| {
             matches!(c.stage, Stage::CounterNoticed { response_due: Some(due) } if c.deadline_reminded == Some(due))
         });
         assert_eq!(
@@ -510,20 +512,9 @@ impl StateMachineTest for Sut {
     }
 
     fn check_invariants(sut: &Self, _: &Model) {
-        assert_eq!(&ComplaintDecider::fold(&sut.events), &sut.state, "refold");
-        for event in &sut.events {
-            let json = serde_json::to_string(event).unwrap();
-            assert_eq!(
-                &serde_json::from_str::<ComplaintEvent>(&json).unwrap(),
-                event
-            );
-        }
-        let json = serde_json::to_string(&sut.state).unwrap();
-        assert_eq!(
-            serde_json::from_str::<Option<Complaint>>(&json).unwrap(),
-            sut.state
-        );
-        if let Some(complaint) = &sut.state
+        sut.stream.assert_replayable();
+        assert_json_round_trip(&sut.stream.state);
+        if let Some(complaint) = &sut.stream.state
             && complaint.status().is_terminal()
         {
             for step in ALL_STEPS {

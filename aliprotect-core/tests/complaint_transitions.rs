@@ -3,6 +3,7 @@
 
 use aliprotect_core::complaint::*;
 use aliprotect_core::decider::Decider;
+use aliprotect_core::evidence::EvidenceKind;
 use aliprotect_core::ids::{ComplaintId, RightId, TenantId};
 use aliprotect_core::listing::Listing;
 use aliprotect_core::party::Actor;
@@ -64,6 +65,19 @@ impl World {
             Ok(events) => panic!("expected a refusal, got {events:?}"),
             Err(refusal) => refusal.rule,
         }
+    }
+
+    /// Records a removal a check-back found, with a page of `kind` as what it saw; checks
+    /// that the complaint keeps that evidence as the removal's cause.
+    fn found_removed_by_check_back(self, kind: EvidenceKind) -> Self {
+        let cause = RemovalCause::FoundByCheckBack {
+            evidence: Some(fixtures::evidence(kind)),
+        };
+        let world = self.does(ComplaintCommand::RecordRemoval {
+            cause: cause.clone(),
+        });
+        assert_eq!(world.complaint().stage, Stage::ListingRemoved { cause });
+        world
     }
 
     fn clone_state(&self) -> Self {
@@ -311,22 +325,9 @@ fn removal_reported_by_the_platform_or_found_by_check_back() {
         world.status().platform_status(),
         Some(PlatformStatus::ListingRemoved)
     );
-    let evidence = fixtures::evidence(aliprotect_core::evidence::EvidenceKind::Screenshot);
-    let world = World::new()
+    World::new()
         .submitted()
-        .does(ComplaintCommand::RecordRemoval {
-            cause: RemovalCause::FoundByCheckBack {
-                evidence: Some(evidence.clone()),
-            },
-        });
-    assert_eq!(
-        world.complaint().stage,
-        Stage::ListingRemoved {
-            cause: RemovalCause::FoundByCheckBack {
-                evidence: Some(evidence)
-            }
-        }
-    );
+        .found_removed_by_check_back(EvidenceKind::Screenshot);
     assert_eq!(
         World::new()
             .filed()
@@ -379,23 +380,9 @@ fn an_expected_removal_is_recorded_only_when_seen() {
         );
     }
     // A check-back falls due and finds the listing gone, with what it saw.
-    let page = fixtures::evidence(aliprotect_core::evidence::EvidenceKind::SavedPage);
-    let seen =
-        expected
-            .does(ComplaintCommand::CheckBackDue)
-            .does(ComplaintCommand::RecordRemoval {
-                cause: RemovalCause::FoundByCheckBack {
-                    evidence: Some(page.clone()),
-                },
-            });
-    assert_eq!(
-        seen.complaint().stage,
-        Stage::ListingRemoved {
-            cause: RemovalCause::FoundByCheckBack {
-                evidence: Some(page)
-            }
-        }
-    );
+    let seen = expected
+        .does(ComplaintCommand::CheckBackDue)
+        .found_removed_by_check_back(EvidenceKind::SavedPage);
     assert_eq!(seen.complaint().removed_at, Some(seen.at));
 }
 

@@ -14,6 +14,10 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 
+mod support;
+
+use support::Stream;
+
 const TENANT: TenantId = TenantId::from_u128(7);
 
 fn warning(per_mille: u32) -> AccuracyWarning {
@@ -130,8 +134,7 @@ impl ReferenceStateMachine for FilerModel {
 }
 
 struct FilerSut {
-    state: Option<FilerRecord>,
-    events: Vec<FilerEvent>,
+    stream: Stream<FilerDecider>,
     clock: DateTime<Utc>,
 }
 
@@ -141,22 +144,17 @@ impl StateMachineTest for FilerSut {
 
     fn init_test(_: &Model) -> Self {
         FilerSut {
-            state: None,
-            events: Vec::new(),
+            stream: Stream::new(),
             clock: now(),
         }
     }
 
     fn apply(mut sut: Self, model: &Model, step: Step) -> Self {
         sut.clock += Duration::hours(step.after_hours);
-        if let Ok(events) = FilerDecider::decide(&sut.state, &warn(step.per_mille), &at(sut.clock))
-        {
-            for event in &events {
-                sut.state = FilerDecider::evolve(sut.state.take(), event);
-            }
-            sut.events.extend(events);
-        }
-        let seen = sut.state.as_ref().map_or((0, None), |record| {
+        let decided =
+            FilerDecider::decide(&sut.stream.state, &warn(step.per_mille), &at(sut.clock));
+        sut.stream.record(decided);
+        let seen = sut.stream.state.as_ref().map_or((0, None), |record| {
             (
                 record.warnings,
                 Some((
@@ -170,12 +168,7 @@ impl StateMachineTest for FilerSut {
     }
 
     fn check_invariants(sut: &Self, _: &Model) {
-        assert_eq!(FilerDecider::fold(&sut.events), sut.state, "refold");
-        let json = serde_json::to_string(&sut.events).unwrap();
-        assert_eq!(
-            serde_json::from_str::<Vec<FilerEvent>>(&json).unwrap(),
-            sut.events
-        );
+        sut.stream.assert_replayable();
     }
 }
 

@@ -15,6 +15,10 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 
+mod support;
+
+use support::Stream;
+
 // ---------------------------------------------------------------- powers of attorney
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -113,8 +117,7 @@ fn power_command(step: PowerStep) -> (PowerCommand, DateTime<Utc>) {
 }
 
 struct PowerSut {
-    state: Option<Power>,
-    events: Vec<PowerEvent>,
+    stream: Stream<PowerDecider>,
 }
 
 impl StateMachineTest for PowerSut {
@@ -123,8 +126,7 @@ impl StateMachineTest for PowerSut {
 
     fn init_test(_: &Option<PowerStatus>) -> Self {
         PowerSut {
-            state: None,
-            events: Vec::new(),
+            stream: Stream::new(),
         }
     }
 
@@ -134,14 +136,10 @@ impl StateMachineTest for PowerSut {
             at,
             actor: fixtures::holder_user(),
         };
-        if let Ok(events) = PowerDecider::decide(&sut.state, &command, &context) {
-            for event in &events {
-                sut.state = PowerDecider::evolve(sut.state.take(), event);
-            }
-            sut.events.extend(events);
-        }
+        let decided = PowerDecider::decide(&sut.stream.state, &command, &context);
+        sut.stream.record(decided);
         assert_eq!(
-            sut.state.as_ref().map(|p| p.status),
+            sut.stream.state.as_ref().map(|p| p.status),
             *model,
             "status after {step:?}"
         );
@@ -149,13 +147,8 @@ impl StateMachineTest for PowerSut {
     }
 
     fn check_invariants(sut: &Self, _: &Option<PowerStatus>) {
-        assert_eq!(PowerDecider::fold(&sut.events), sut.state, "refold");
-        let json = serde_json::to_string(&sut.events).unwrap();
-        assert_eq!(
-            serde_json::from_str::<Vec<PowerEvent>>(&json).unwrap(),
-            sut.events
-        );
-        if let Some(power) = &sut.state {
+        sut.stream.assert_replayable();
+        if let Some(power) = &sut.stream.state {
             let representative = power.grant.representative;
             let authorises = power.authorises(
                 representative,
@@ -314,8 +307,7 @@ fn campaign_command(step: CampaignStep) -> CampaignCommand {
 }
 
 struct CampaignSut {
-    state: Option<Campaign>,
-    events: Vec<CampaignEvent>,
+    stream: Stream<CampaignDecider>,
 }
 
 impl StateMachineTest for CampaignSut {
@@ -324,8 +316,7 @@ impl StateMachineTest for CampaignSut {
 
     fn init_test(_: &Option<CampaignFacts>) -> Self {
         CampaignSut {
-            state: None,
-            events: Vec::new(),
+            stream: Stream::new(),
         }
     }
 
@@ -336,13 +327,9 @@ impl StateMachineTest for CampaignSut {
             approved_rights: &[APPROVED, ALSO_APPROVED],
         };
         let command = campaign_command(step);
-        if let Ok(events) = CampaignDecider::decide(&sut.state, &command, &context) {
-            for event in &events {
-                sut.state = CampaignDecider::evolve(sut.state.take(), event);
-            }
-            sut.events.extend(events);
-        }
-        let facts = sut.state.as_ref().map(|c| CampaignFacts {
+        let decided = CampaignDecider::decide(&sut.stream.state, &command, &context);
+        sut.stream.record(decided);
+        let facts = sut.stream.state.as_ref().map(|c| CampaignFacts {
             archived: c.archived,
             name: c.name.as_str().to_owned(),
             rights: c.rights.clone(),
@@ -353,12 +340,7 @@ impl StateMachineTest for CampaignSut {
     }
 
     fn check_invariants(sut: &Self, _: &Option<CampaignFacts>) {
-        assert_eq!(CampaignDecider::fold(&sut.events), sut.state, "refold");
-        let json = serde_json::to_string(&sut.events).unwrap();
-        assert_eq!(
-            serde_json::from_str::<Vec<CampaignEvent>>(&json).unwrap(),
-            sut.events
-        );
+        sut.stream.assert_replayable();
     }
 }
 

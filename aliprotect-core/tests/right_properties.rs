@@ -7,7 +7,7 @@
 //! nothing is refused); an approved right is renewed to a later expiry.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-use aliprotect_core::decider::{Decider, Recorded};
+use aliprotect_core::decider::Decider;
 use aliprotect_core::evidence::EvidenceKind;
 use aliprotect_core::ids::RightId;
 use aliprotect_core::policy::MarketplacePolicy;
@@ -18,6 +18,10 @@ use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest::test_runner::Config;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+
+mod support;
+
+use support::{Stream, assert_json_round_trip};
 
 const SUBMISSION_LIMIT: u32 = 3;
 
@@ -199,8 +203,7 @@ fn model_transition(model: &Model, step: Step) -> Option<Model> {
 
 struct Sut {
     policy: MarketplacePolicy,
-    state: Option<IpRight>,
-    events: Vec<Recorded<RightChange>>,
+    stream: Stream<RightDecider>,
     /// The model as the last step left it: what the next command is made from.
     model: Model,
 }
@@ -273,8 +276,7 @@ impl StateMachineTest for Sut {
         policy.max_right_submissions = Some(SUBMISSION_LIMIT);
         Sut {
             policy,
-            state: None,
-            events: Vec::new(),
+            stream: Stream::new(),
             model: model.clone(),
         }
     }
@@ -287,25 +289,20 @@ impl StateMachineTest for Sut {
             actor: fixtures::holder_user(),
             policy: &sut.policy,
         };
-        let result = RightDecider::decide(&sut.state, &command(step, &before), &context);
-        let attempts_before = sut.state.as_ref().map_or(0, |r| r.attempts);
-        if let Ok(events) = result {
-            for event in &events {
-                sut.state = RightDecider::evolve(sut.state.take(), event);
-            }
-            sut.events.extend(events);
-        }
-        let status = sut.state.as_ref().map(|r| r.status);
-        let attempts = sut.state.as_ref().map_or(0, |r| r.attempts);
+        let result = RightDecider::decide(&sut.stream.state, &command(step, &before), &context);
+        let attempts_before = sut.stream.state.as_ref().map_or(0, |r| r.attempts);
+        sut.stream.record(result);
+        let status = sut.stream.state.as_ref().map(|r| r.status);
+        let attempts = sut.stream.state.as_ref().map_or(0, |r| r.attempts);
         assert_eq!(status, model.status, "status after {step:?}");
         assert_eq!(attempts, model.attempts, "attempts after {step:?}");
-        let reminded = sut.state.as_ref().is_some_and(|r| {
+        let reminded = sut.stream.state.as_ref().is_some_and(|r| {
             r.expiry_reminded_for.is_some()
                 && r.expiry_reminded_for == r.package.registration.expires_on()
         });
         assert_eq!(reminded, model.reminded, "reminder after {step:?}");
         assert!(attempts >= attempts_before, "attempt counter decreased");
-        if let Some(right) = &sut.state {
+        if let Some(right) = &sut.stream.state {
             assert_eq!(
                 right.package.registration.expires_on(),
                 Some(expiry(model.renewals)),
@@ -317,20 +314,13 @@ impl StateMachineTest for Sut {
     }
 
     fn check_invariants(sut: &Self, _: &Model) {
-        assert_eq!(&RightDecider::fold(&sut.events), &sut.state, "refold");
-        for event in &sut.events {
-            let json = serde_json::to_string(event).unwrap();
-            assert_eq!(&serde_json::from_str::<RightEvent>(&json).unwrap(), event);
-        }
-        let json = serde_json::to_string(&sut.state).unwrap();
-        assert_eq!(
-            serde_json::from_str::<Option<IpRight>>(&json).unwrap(),
-            sut.state
-        );
-        if let Some(right) = &sut.state {
+        sut.stream.assert_replayable();
+        assert_json_round_trip(&sut.stream.state);
+        if let Some(right) = &sut.stream.state {
             assert_eq!(
                 right.rejections.len(),
-                sut.events
+                sut.stream
+                    .events
                     .iter()
                     .filter(|e| matches!(e.change, RightChange::Rejected { .. }))
                     .count()
@@ -344,7 +334,7 @@ impl StateMachineTest for Sut {
                     };
                     let command = command(step, &sut.model);
                     assert!(
-                        RightDecider::decide(&sut.state, &command, &context).is_err(),
+                        RightDecider::decide(&sut.stream.state, &command, &context).is_err(),
                         "terminal {} accepted {step:?}",
                         right.status
                     );

@@ -40,6 +40,24 @@ fn after(commands: &[RightCommand], policy: &MarketplacePolicy) -> Option<IpRigh
     })
 }
 
+/// The right after `commands`, then `command` decided at `at`, under the Alibaba IPP
+/// policy; `None` if it was refused.
+fn after_then_at(
+    commands: &[RightCommand],
+    command: RightCommand,
+    at: DateTime<Utc>,
+) -> Option<IpRight> {
+    let policy = MarketplacePolicy::alibaba_ipp();
+    Given::<RightDecider>::state(after(commands, &policy))
+        .when(&command, &context(at, &policy))
+        .then_state()
+}
+
+/// When the fixtures' trademark registration expires.
+fn registration_expiry() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2031, 5, 31).unwrap()
+}
+
 fn context(at: DateTime<Utc>, policy: &MarketplacePolicy) -> RightContext<'_> {
     RightContext {
         at,
@@ -335,7 +353,7 @@ fn an_approved_right_is_renewed_with_a_later_expiry_and_its_document() {
             expires_on: Some(renewed_on)
         }
     );
-    let current = NaiveDate::from_ymd_opt(2031, 5, 31).unwrap();
+    let current = registration_expiry();
     assert_eq!(
         refused(
             &approved_path(),
@@ -368,19 +386,14 @@ fn an_approved_right_is_renewed_with_a_later_expiry_and_its_document() {
 
 #[test]
 fn expiry_only_on_or_after_the_registration_expiry_date() {
-    let policy = MarketplacePolicy::alibaba_ipp();
-    let expires_on = NaiveDate::from_ymd_opt(2031, 5, 31).unwrap();
     assert_eq!(
         refused(&approved_path(), RightCommand::Expire),
         RightRule::NotExpired {
-            expires_on: Some(expires_on)
+            expires_on: Some(registration_expiry())
         }
     );
     let later = Utc.with_ymd_and_hms(2031, 5, 31, 0, 0, 0).unwrap();
-    let right = Given::<RightDecider>::state(after(&approved_path(), &policy))
-        .when(&RightCommand::Expire, &context(later, &policy))
-        .then_state()
-        .unwrap();
+    let right = after_then_at(&approved_path(), RightCommand::Expire, later).unwrap();
     assert_eq!(right.status, RightStatus::Expired);
 }
 
@@ -516,7 +529,7 @@ fn evolve_ignores_events_that_do_not_fit_instead_of_panicking() {
 #[test]
 fn an_expiry_reminder_is_due_once_inside_the_policy_lead() {
     let policy = MarketplacePolicy::alibaba_ipp();
-    let expires_on = NaiveDate::from_ymd_opt(2031, 5, 31).unwrap();
+    let expires_on = registration_expiry();
     assert_eq!(
         refused(&approved_path(), RightCommand::RemindExpiry),
         RightRule::NotExpiringSoon {
@@ -524,9 +537,7 @@ fn an_expiry_reminder_is_due_once_inside_the_policy_lead() {
         }
     );
     let in_lead = Utc.with_ymd_and_hms(2031, 3, 2, 0, 0, 0).unwrap();
-    let right = Given::<RightDecider>::state(after(&approved_path(), &policy))
-        .when(&RightCommand::RemindExpiry, &context(in_lead, &policy))
-        .then_state();
+    let right = after_then_at(&approved_path(), RightCommand::RemindExpiry, in_lead);
     assert_eq!(
         right.as_ref().and_then(|r| r.expiry_reminded_for),
         Some(expires_on)

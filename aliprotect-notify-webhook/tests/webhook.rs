@@ -48,6 +48,21 @@ async fn engine_with_an_approval(server: &MockServer) -> (TestEngine, ManualCloc
     (engine, clock)
 }
 
+/// The receiver at `server` answers the first delivery with `first`, every later one 200.
+async fn answer_first_then_ok(server: &MockServer, first: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .respond_with(first)
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
 fn header<'a>(request: &'a wiremock::Request, name: &str) -> &'a str {
     request
         .headers
@@ -108,17 +123,7 @@ async fn the_signature_verifies_and_the_body_names_the_message() {
 #[tokio::test]
 async fn a_5xx_is_retried_later_with_the_same_key() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    answer_first_then_ok(&server, ResponseTemplate::new(503)).await;
     let (engine, clock) = engine_with_an_approval(&server).await;
     let first = engine.jobs().dispatch().await.unwrap();
     assert_eq!((first.delivered, first.failed), (0, 1));
@@ -135,17 +140,11 @@ async fn a_5xx_is_retried_later_with_the_same_key() {
 #[tokio::test]
 async fn a_429_is_retried_no_sooner_than_its_retry_after() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "120"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    answer_first_then_ok(
+        &server,
+        ResponseTemplate::new(429).insert_header("retry-after", "120"),
+    )
+    .await;
     let (engine, clock) = engine_with_an_approval(&server).await;
     assert_eq!(engine.jobs().dispatch().await.unwrap().failed, 1);
     clock.advance(Duration::seconds(60));

@@ -49,6 +49,13 @@ fn listing() -> Listing {
     Listing::parse("https://www.alibaba.com/product-detail/Earbuds_1600123456789.html").unwrap()
 }
 
+/// What a probe through `via` with `timeout` finds of the listing, and how long it took.
+async fn probe_listing(via: &str, timeout: Duration) -> (ProbeFinding, Duration) {
+    let started = Instant::now();
+    let finding = probe(via, timeout).probe(&listing()).await;
+    (finding, started.elapsed())
+}
+
 #[tokio::test]
 async fn an_endless_page_is_read_up_to_the_limit_only() {
     let via = server(|mut stream| async move {
@@ -60,13 +67,11 @@ async fn an_endless_page_is_read_up_to_the_limit_only() {
         while stream.write_all(&chunk).await.is_ok() {}
     })
     .await;
-    let started = Instant::now();
-    let finding = probe(&via, Duration::from_secs(20)).probe(&listing()).await;
+    let (finding, took) = probe_listing(&via, Duration::from_secs(20)).await;
     assert_eq!(finding, ProbeFinding::Live, "the page's beginning decides");
     assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "stopped at the limit, not at the timeout: {:?}",
-        started.elapsed()
+        took < Duration::from_secs(5),
+        "stopped at the limit, not at the timeout: {took:?}"
     );
 }
 
@@ -78,7 +83,7 @@ async fn an_endless_missing_page_is_removed_with_the_beginning_as_evidence() {
         while stream.write_all(&chunk).await.is_ok() {}
     })
     .await;
-    let finding = probe(&via, Duration::from_secs(20)).probe(&listing()).await;
+    let (finding, _) = probe_listing(&via, Duration::from_secs(20)).await;
     let ProbeFinding::Removed {
         evidence: Some(evidence),
     } = finding
@@ -99,13 +104,12 @@ async fn a_redirect_loop_cannot_tell() {
             .await;
     })
     .await;
-    let started = Instant::now();
-    let finding = probe(&via, Duration::from_secs(10)).probe(&listing()).await;
+    let (finding, took) = probe_listing(&via, Duration::from_secs(10)).await;
     assert!(
         matches!(finding, ProbeFinding::Unknown { .. }),
         "{finding:?}"
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(took < Duration::from_secs(5));
 }
 
 #[tokio::test]
@@ -122,19 +126,12 @@ async fn a_server_dripping_bytes_is_cut_off_at_the_timeout() {
         }
     })
     .await;
-    let started = Instant::now();
-    let finding = probe(&via, Duration::from_millis(800))
-        .probe(&listing())
-        .await;
+    let (finding, took) = probe_listing(&via, Duration::from_millis(800)).await;
     assert!(
         matches!(finding, ProbeFinding::Unknown { .. }),
         "{finding:?}"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(took < Duration::from_secs(3), "{took:?}");
 }
 
 #[tokio::test]
@@ -146,7 +143,7 @@ async fn a_page_that_is_not_utf8_is_still_read_for_the_marker() {
         let _ = stream.write_all(&page).await;
     })
     .await;
-    let finding = probe(&via, Duration::from_secs(5)).probe(&listing()).await;
+    let (finding, _) = probe_listing(&via, Duration::from_secs(5)).await;
     assert!(
         matches!(finding, ProbeFinding::Removed { .. }),
         "{finding:?}"

@@ -19,6 +19,15 @@ async fn fresh_store() -> PostgresStore {
     PostgresStore::connect(&url).await.unwrap()
 }
 
+/// Two stores connected to one new database, as two processes would connect, each with its
+/// own snapshot cache.
+async fn two_handles_on_a_fresh_database() -> (PostgresStore, PostgresStore) {
+    let url = server().create_database().await.unwrap();
+    let first = PostgresStore::connect(&url).await.unwrap();
+    let second = PostgresStore::connect(&url).await.unwrap();
+    (first, second)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_database_per_check_passes_the_conformance_suite() {
     conformance::run_all(fresh_store).await;
@@ -33,26 +42,20 @@ async fn one_shared_database_passes_the_conformance_suite() {
 /// Two stores on one database, as two processes would connect, each with its own cache.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_handles_on_one_database_see_each_others_commits() {
-    let url = server().create_database().await.unwrap();
-    let first = PostgresStore::connect(&url).await.unwrap();
-    let second = PostgresStore::connect(&url).await.unwrap();
+    let (first, second) = two_handles_on_a_fresh_database().await;
     conformance::two_handles(&first, &second).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_engines_on_two_handles_decide_on_current_state() {
-    let url = server().create_database().await.unwrap();
-    let first = PostgresStore::connect(&url).await.unwrap();
-    let second = PostgresStore::connect(&url).await.unwrap();
+    let (first, second) = two_handles_on_a_fresh_database().await;
     conformance::two_engines_on_two_handles(first, second).await;
 }
 
 /// LISTEN/NOTIFY: an idle worker on one store is woken by a commit through another.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_worker_is_woken_by_another_stores_commit() {
-    let url = server().create_database().await.unwrap();
-    let first = PostgresStore::connect(&url).await.unwrap();
-    let second = PostgresStore::connect(&url).await.unwrap();
+    let (first, second) = two_handles_on_a_fresh_database().await;
     let wake = first.wake_ups();
     conformance::wake_ups_reach_idle_workers(first, second, wake).await;
 }
@@ -72,8 +75,6 @@ async fn poll_only_mode_passes_the_conformance_suite() {
 /// listings at once: each listing ends with one open complaint.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn engines_on_two_handles_leave_one_open_complaint_per_listing() {
-    let url = server().create_database().await.unwrap();
-    let first = PostgresStore::connect(&url).await.unwrap();
-    let second = PostgresStore::connect(&url).await.unwrap();
+    let (first, second) = two_handles_on_a_fresh_database().await;
     conformance::one_open_complaint_per_listing(vec![first, second]).await;
 }

@@ -182,10 +182,7 @@ async fn three_processes_killed_at_random_lose_and_double_nothing() {
     let mut shared = Vec::new();
     for i in 0..SHARED_COMPLAINTS {
         let id = ComplaintId::new();
-        let mut filing = fixtures::complaint_filing(0, 500 + i as u64);
-        filing.id = id;
-        filing.tenant = tenant;
-        filing.right = right;
+        let filing = fixtures::complaint_filing_on(tenant, right, id, 500 + i as u64);
         for (actor, command) in [
             (holder, ComplaintCommand::File(Box::new(filing))),
             (holder, ComplaintCommand::Submit),

@@ -27,6 +27,16 @@ async fn a_file_store_without_cache_passes_on_one_shared_file() {
     conformance::run_all(|| async { store.clone() }).await;
 }
 
+/// Two handles on a new file `name`, as two processes would open it, each with its own
+/// snapshot cache (the file's directory lives as long as the returned guard).
+fn two_handles_on_a_new_file(name: &str) -> (tempfile::TempDir, SqliteStore, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    let first = SqliteStore::open(&path).unwrap();
+    let second = SqliteStore::open(&path).unwrap();
+    (dir, first, second)
+}
+
 #[tokio::test]
 async fn an_in_memory_store_passes_the_conformance_suite() {
     conformance::run_all(|| async { SqliteStore::in_memory().unwrap() }).await;
@@ -36,10 +46,7 @@ async fn an_in_memory_store_passes_the_conformance_suite() {
 /// cache: a load through either reflects every commit that returned before it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_handles_on_one_file_see_each_others_commits() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("two-handles.sqlite");
-    let first = SqliteStore::open(&path).unwrap();
-    let second = SqliteStore::open(&path).unwrap();
+    let (_dir, first, second) = two_handles_on_a_new_file("two-handles.sqlite");
     conformance::two_handles(&first, &second).await;
 }
 
@@ -47,10 +54,7 @@ async fn two_handles_on_one_file_see_each_others_commits() {
 /// snapshot its cache kept from before the other's commit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_engines_on_two_handles_of_one_file_decide_on_current_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("two-engines.sqlite");
-    let first = SqliteStore::open(&path).unwrap();
-    let second = SqliteStore::open(&path).unwrap();
+    let (_dir, first, second) = two_handles_on_a_new_file("two-engines.sqlite");
     conformance::two_engines_on_two_handles(first, second).await;
 }
 
@@ -59,9 +63,6 @@ async fn two_engines_on_two_handles_of_one_file_decide_on_current_state() {
 /// the file, not in either handle.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn engines_on_two_handles_of_one_file_leave_one_open_complaint_per_listing() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("one-open.sqlite");
-    let first = SqliteStore::open(&path).unwrap();
-    let second = SqliteStore::open(&path).unwrap();
+    let (_dir, first, second) = two_handles_on_a_new_file("one-open.sqlite");
     conformance::one_open_complaint_per_listing(vec![first, second]).await;
 }

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,20 +27,22 @@ use aliprotect_core::decider::Decider;
 use aliprotect_core::engine::{Command, Engine, Request};
 use aliprotect_core::ids::{ComplaintId, RightId};
 use aliprotect_core::notify::DiscardNotifier;
-use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::right::RightDecider;
 use aliprotect_core::store::prelude::*;
-use aliprotect_core::store::{CountBy, DomainEvent, GroupKey, Snapshot, StreamId, TimerKind};
+use aliprotect_core::store::{CountBy, GroupKey, Snapshot, StreamId, TimerKind};
 use aliprotect_core::testkit::engines::approve_right;
 use aliprotect_core::testkit::fixtures;
 use aliprotect_store_sqlite::SqliteStore;
 use parking_lot::Mutex;
 
+mod support;
+
+use support::{Failure, engine_on, report, spawn_self};
+
 const CHILD_ENV: &str = "ALIPROTECT_CRASH_CHILD";
 const KILLS: usize = 20;
 
 type ChildEngine = Engine<SqliteStore, DiscardNotifier, SystemClock>;
-type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> ExitCode {
     if let Ok(path) = std::env::var(CHILD_ENV) {
@@ -56,27 +58,14 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    match parent() {
-        Ok(acked) => {
-            println!("crash: {KILLS} kills, {acked} acknowledged commands all found intact");
-            println!("1 passed, 0 failed");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            println!("crash test failed: {error}");
-            println!("0 passed, 1 failed");
-            ExitCode::FAILURE
-        }
-    }
+    let outcome = parent().map(|acked| {
+        format!("crash: {KILLS} kills, {acked} acknowledged commands all found intact")
+    });
+    report("crash", outcome)
 }
 
 async fn child(path: &str) -> Result<(), Failure> {
-    let engine = Engine::new(
-        SqliteStore::open(path)?,
-        DiscardNotifier,
-        SystemClock,
-        MarketplacePolicy::alibaba_ipp(),
-    );
+    let engine = engine_on(path, SystemClock)?;
     let tenant = fixtures::tenant();
     let right = RightId::new();
     approve_right(&engine, tenant, right).await?;
@@ -102,9 +91,7 @@ async fn work(
         // A listing of its own (from the id's random bits): a child restarted after a kill
         // files against new listings, never one whose complaint the last run left open.
         let product = (id.as_uuid().as_u128() % 1_000_000_000_000_000) as u64;
-        let mut filing = fixtures::complaint_filing(0, product);
-        filing.id = id;
-        filing.right = right;
+        let filing = fixtures::complaint_filing_on(tenant, right, id, product);
         for (actor, command) in fixtures::life_of_a_complaint(filing) {
             let receipt = engine
                 .execute(Request::new(tenant, actor, Command::complaint(id, command)))
@@ -142,11 +129,7 @@ fn parent() -> Result<usize, Failure> {
         .enable_all()
         .build()?;
     for kill in 1..=KILLS {
-        let mut child = std::process::Command::new(std::env::current_exe()?)
-            .env(CHILD_ENV, &db)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?;
+        let mut child = spawn_self(CHILD_ENV, &db)?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let reader = std::thread::spawn(move || {
             BufReader::new(stdout)
@@ -236,13 +219,7 @@ async fn verify(db: &Path, acked: &HashMap<ComplaintId, u64>) -> Result<(), Fail
         }
         match &loaded.snapshot {
             Snapshot::Complaint(snapshot) => {
-                let events: Vec<_> = history
-                    .into_iter()
-                    .filter_map(|e| match e.event {
-                        DomainEvent::Complaint(e) => Some(e),
-                        _ => None,
-                    })
-                    .collect();
+                let events = fixtures::complaint_events(history);
                 let replayed = ComplaintDecider::fold(&events).ok_or("empty complaint")?;
                 if replayed != **snapshot {
                     return Err(format!("{stream}: snapshot differs from its replay").into());
@@ -258,13 +235,7 @@ async fn verify(db: &Path, acked: &HashMap<ComplaintId, u64>) -> Result<(), Fail
                 }
             }
             Snapshot::Right(snapshot) => {
-                let events: Vec<_> = history
-                    .into_iter()
-                    .filter_map(|e| match e.event {
-                        DomainEvent::Right(e) => Some(e),
-                        _ => None,
-                    })
-                    .collect();
+                let events = fixtures::right_events(history);
                 if RightDecider::fold(&events).as_ref() != Some(&**snapshot) {
                     return Err(format!("{stream}: snapshot differs from its replay").into());
                 }

@@ -18,7 +18,7 @@
 )]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, ExitCode, Stdio};
+use std::process::{Child, ExitCode};
 use std::time::Duration as StdDuration;
 
 use aliprotect_core::clock::{ManualClock, SystemClock};
@@ -32,15 +32,18 @@ use aliprotect_core::party::Actor;
 use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::right::RightCommand;
 use aliprotect_core::store::{DomainEvent, StreamId, prelude::*};
+use aliprotect_core::testkit::engines::approved_right;
 use aliprotect_core::testkit::fixtures;
 use aliprotect_store_sqlite::SqliteStore;
 use chrono::{Duration, Utc};
 
+mod support;
+
+use support::{Failure, engine_on, report, spawn_self};
+
 const CHILD_ENV: &str = "ALIPROTECT_FOLLOW_UP_CHILD";
 const STAGED: usize = 120;
 const RANDOM_KILLS: usize = 10;
-
-type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> ExitCode {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -54,20 +57,10 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    match runtime.block_on(parent()) {
-        Ok(()) => {
-            println!(
-                "follow-up crash: 1 gap kill and {RANDOM_KILLS} random kills, all work done once"
-            );
-            println!("1 passed, 0 failed");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            println!("follow-up crash test failed: {error}");
-            println!("0 passed, 1 failed");
-            ExitCode::FAILURE
-        }
-    }
+    let outcome = runtime.block_on(parent()).map(|()| {
+        format!("follow-up crash: 1 gap kill and {RANDOM_KILLS} random kills, all work done once")
+    });
+    report("follow-up crash", outcome)
 }
 
 /// What the child does, after setting up a right under review with staged complaints and
@@ -102,16 +95,9 @@ async fn child(spec: &str) -> Result<(), Failure> {
     let run = |actor, command| engine.execute(Request::new(tenant, actor, command));
 
     // An approved right with a complaint whose listing came down: the relisting's predecessor.
-    let first_right = RightId::new();
-    for (actor, command) in
-        fixtures::approval_of(first_right, tenant, fixtures::trademark_package())
-    {
-        run(actor, Command::right(first_right, command)).await?;
-    }
+    let first_right = approved_right(&engine, tenant).await?;
     let removed = ComplaintId::new();
-    let mut filing = fixtures::complaint_filing(0, 1);
-    filing.id = removed;
-    filing.right = first_right;
+    let filing = fixtures::complaint_filing_on(tenant, first_right, removed, 1);
     let life = [
         (user, ComplaintCommand::File(Box::new(filing))),
         (user, ComplaintCommand::Submit),
@@ -136,9 +122,7 @@ async fn child(spec: &str) -> Result<(), Failure> {
     }
     for n in 0..STAGED {
         let id = ComplaintId::new();
-        let mut filing = fixtures::complaint_filing(0, 10_000 + n as u64);
-        filing.id = id;
-        filing.right = right;
+        let filing = fixtures::complaint_filing_on(tenant, right, id, 10_000 + n as u64);
         run(
             user,
             Command::complaint(id, ComplaintCommand::File(Box::new(filing))),
@@ -151,9 +135,7 @@ async fn child(spec: &str) -> Result<(), Failure> {
         Scenario::Gap => {
             run(approve.0, Command::right(right, approve.1.clone())).await?;
             let relisting = ComplaintId::new();
-            let mut filing = fixtures::complaint_filing(0, 2);
-            filing.id = relisting;
-            filing.right = first_right;
+            let mut filing = fixtures::complaint_filing_on(tenant, first_right, relisting, 2);
             filing.filing = FilingId::new();
             filing.follows = Some(FollowUp {
                 previous: removed,
@@ -179,11 +161,7 @@ async fn child(spec: &str) -> Result<(), Failure> {
 }
 
 fn spawn_child(db: &std::path::Path, scenario: &str) -> Result<Child, Failure> {
-    Ok(std::process::Command::new(std::env::current_exe()?)
-        .env(CHILD_ENV, format!("{}|{scenario}", db.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()?)
+    spawn_self(CHILD_ENV, format!("{}|{scenario}", db.display()))
 }
 
 /// Reads the child's lines until one starts with `word`; returns the `ready` line's fields
@@ -269,12 +247,7 @@ async fn recover_and_check(
     removed: Option<ComplaintId>,
 ) -> Result<Interrupted, Failure> {
     let clock = ManualClock::at(Utc::now() + Duration::minutes(5));
-    let engine = Engine::new(
-        SqliteStore::open(db)?,
-        DiscardNotifier,
-        clock,
-        MarketplacePolicy::alibaba_ipp(),
-    );
+    let engine = engine_on(db, clock)?;
     let tenant = fixtures::tenant();
     let approved = engine
         .read()

@@ -3,6 +3,8 @@
 //! corrupt row.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::path::PathBuf;
+
 use aliprotect_core::store::prelude::*;
 use aliprotect_core::store::{Commit, StoreError};
 use aliprotect_core::testkit::fixtures;
@@ -17,15 +19,21 @@ fn filed_commit_on(product: u64, id: aliprotect_core::ids::ComplaintId) -> Commi
     fixtures::filed_commit(fixtures::tenant(), product, id)
 }
 
+/// A new store file `name` (in a directory that lives as long as the returned guard),
+/// closed again after `commit` was committed to it.
+async fn closed_file_holding(name: &str, commit: &Commit) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    let store = SqliteStore::open(&path).unwrap();
+    store.commit(commit.clone()).await.unwrap();
+    drop(store);
+    (dir, path)
+}
+
 #[tokio::test]
 async fn commits_survive_closing_and_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.sqlite");
     let commit = filed_commit();
-    {
-        let store = SqliteStore::open(&path).unwrap();
-        store.commit(commit.clone()).await.unwrap();
-    }
+    let (_dir, path) = closed_file_holding("store.sqlite", &commit).await;
     let store = SqliteStore::open(&path).unwrap();
     let loaded = store
         .load(commit.tenant, commit.stream)
@@ -198,13 +206,8 @@ fn a_read_only_file_is_a_clear_error() {
 
 #[tokio::test]
 async fn a_corrupt_row_is_a_typed_error_not_a_panic() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("corrupt.sqlite");
     let commit = filed_commit();
-    {
-        let store = SqliteStore::open(&path).unwrap();
-        store.commit(commit.clone()).await.unwrap();
-    }
+    let (_dir, path) = closed_file_holding("corrupt.sqlite", &commit).await;
     let connection = rusqlite::Connection::open(&path).unwrap();
     connection
         .execute("UPDATE streams SET snapshot = '{\"Complaint\": 42'", [])

@@ -127,9 +127,7 @@ impl Harness {
         adjust: impl FnOnce(&mut ComplaintFiling),
     ) -> ComplaintId {
         let id = ComplaintId::new();
-        let mut filing = fixtures::complaint_filing(0, product);
-        filing.id = id;
-        filing.right = right;
+        let mut filing = fixtures::complaint_filing_on(self.tenant, right, id, product);
         filing.filing = FilingId::new();
         adjust(&mut filing);
         self.holder(Command::complaint(

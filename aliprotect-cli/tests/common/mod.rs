@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
+use serde_json::Value;
 
 pub(crate) mod shop;
 
@@ -96,17 +97,51 @@ impl Desk {
         ids[0].to_owned()
     }
 
-    /// `complaint file` on `right` for counterfeits, with `extra` options and the URLs last.
-    pub(crate) fn file_args<'a>(right: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-        let mut args = vec![
+    /// `complaint <verb>` (`file` or `import`) on `right` for `reason`, explained by
+    /// `explanation`: the part every filing command starts with; URLs or a file follow.
+    pub(crate) fn complaint_args<'a>(
+        verb: &'a str,
+        right: &'a str,
+        reason: &'a str,
+        explanation: &'a str,
+    ) -> Vec<&'a str> {
+        vec![
             "complaint",
-            "file",
+            verb,
             "--right",
             right,
             "--reason",
-            "trademark-counterfeit",
+            reason,
             "--explanation",
-            "Counterfeit",
+            explanation,
+        ]
+    }
+
+    /// `complaint file` on `right` for counterfeits, with `extra` options and the URLs last.
+    pub(crate) fn file_args<'a>(right: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = Self::complaint_args("file", right, "trademark-counterfeit", "Counterfeit");
+        args.extend_from_slice(extra);
+        args
+    }
+
+    /// `complaint import` on `right` for counterfeits, with `extra` options and the file.
+    pub(crate) fn import_args<'a>(right: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args =
+            Self::complaint_args("import", right, "trademark-counterfeit", "Counterfeit");
+        args.extend_from_slice(extra);
+        args
+    }
+
+    /// `tick` probing every due listing through the marketplace stand-in at `via`, without
+    /// pausing between requests, with `extra` options.
+    pub(crate) fn probe_args<'a>(via: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec![
+            "tick",
+            "--probe",
+            "--probe-via",
+            via,
+            "--probe-interval",
+            "0",
         ];
         args.extend_from_slice(extra);
         args
@@ -152,15 +187,107 @@ captured_at = 2026-02-01
         self.write("acme-sound.toml", &toml)
     }
 
-    /// An approved right's id.
-    pub(crate) fn approved_right(&self) -> String {
+    /// A complete right registered (in draft) on a new database: its id.
+    pub(crate) fn registered_right(&self) -> String {
         self.ok(&["init"]);
         self.right_file(true);
-        let right = self.id(&["right", "register", "acme-sound.toml"]);
+        self.id(&["right", "register", "acme-sound.toml"])
+    }
+
+    /// An approved right's id.
+    pub(crate) fn approved_right(&self) -> String {
+        let right = self.registered_right();
         self.ok(&["right", "submit", &right]);
         self.ok(&["right", "review", &right, "--approve"]);
         right
     }
+
+    /// Submits `right` and has the platform reject it for `reason`, asking for a colour scan
+    /// of the certificate. The same package again would only use up an attempt: checks that
+    /// it is refused until amended, and returns that refusal.
+    pub(crate) fn submit_and_reject(&self, right: &str, reason: &str) -> String {
+        self.ok(&["right", "submit", right]);
+        self.ok(&[
+            "right",
+            "review",
+            right,
+            "--reject",
+            reason,
+            "--fix",
+            "trademark-certificate: upload a colour scan",
+        ]);
+        let unchanged = self.fails(1, &["right", "submit", right]);
+        assert!(unchanged.contains("nothing changed"), "{unchanged}");
+        unchanged
+    }
+
+    /// Amends `right` with a new certificate scan holding `scan`.
+    pub(crate) fn amend_certificate(&self, right: &str, scan: &str) {
+        self.write("certificate.pdf", scan);
+        self.ok(&["right", "amend", right, "acme-sound.toml"]);
+    }
+
+    /// Checks that `right` shows as approved on its `attempts`-th submission; returns what
+    /// `right show` printed.
+    pub(crate) fn assert_approved_after(&self, right: &str, attempts: u32) -> String {
+        let shown = self.ok(&["right", "show", right]);
+        let counted = shown.lines().find(|l| l.starts_with("| attempts")).unwrap();
+        assert!(
+            shown.contains("| approved") && counted.ends_with(&format!(" {attempts} |")),
+            "{shown}"
+        );
+        shown
+    }
+
+    /// The platform takes `complaint` up and the seller answers with a counter-notice
+    /// saying `statement`, with `extra` options (evidence).
+    pub(crate) fn contest(&self, complaint: &str, statement: &str, extra: &[&str]) {
+        self.ok(&["complaint", "record", "accepted", complaint]);
+        let mut args = vec![
+            "complaint",
+            "record",
+            "counter-notice",
+            complaint,
+            "--statement",
+            statement,
+        ];
+        args.extend_from_slice(extra);
+        self.ok(&args);
+    }
+
+    /// The id of the complaint on `listing` (a URL as filed).
+    pub(crate) fn complaint_on(&self, listing: &str) -> String {
+        json_rows(&self.ok(&["complaint", "list", "--format", "json"]))
+            .into_iter()
+            .find(|row| row["listing"] == listing)
+            .unwrap_or_else(|| panic!("no complaint on {listing}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The dashboard's `total` measure, as the JSON output gives it.
+    pub(crate) fn dashboard_total(&self) -> Value {
+        json_rows(&self.ok(&["dashboard", "--format", "json"]))
+            .into_iter()
+            .find(|row| row["measure"] == "total")
+            .unwrap_or_else(|| panic!("no total on the dashboard"))["value"]
+            .clone()
+    }
+}
+
+/// The Alibaba.com listing of earbuds with product id `product`.
+pub(crate) fn url(product: u64) -> String {
+    format!("https://www.alibaba.com/product-detail/Earbuds_{product}.html")
+}
+
+/// The rows of a JSON array printed with `--format json`.
+pub(crate) fn json_rows(printed: &str) -> Vec<Value> {
+    serde_json::from_str::<Value>(printed)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {printed}"))
+        .as_array()
+        .unwrap_or_else(|| panic!("not a JSON array: {printed}"))
+        .clone()
 }
 
 pub(crate) fn sha256_hex(path: &Path) -> String {

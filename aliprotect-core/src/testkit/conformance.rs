@@ -231,12 +231,12 @@ impl Builder {
     }
 
     fn filing(&self) -> ComplaintFiling {
-        let mut filing =
-            fixtures::complaint_filing(0, u64::from(self.id.as_uuid().as_u128() as u32));
-        filing.id = self.id;
-        filing.tenant = self.tenant;
-        filing.right = self.right.id;
-        filing
+        fixtures::complaint_filing_on(
+            self.tenant,
+            self.right.id,
+            self.id,
+            u64::from(self.id.as_uuid().as_u128() as u32),
+        )
     }
 
     /// Decides `command` on the current state; returns the commit without applying it.

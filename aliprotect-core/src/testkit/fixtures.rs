@@ -149,6 +149,49 @@ pub fn complaint_filing(id: u128, product: u64) -> ComplaintFiling {
     }
 }
 
+/// [`complaint_filing`] as complaint `id` of `tenant` on `right`, against the listing with
+/// product id `product`: the filing of a test that walks its own right through an engine.
+pub fn complaint_filing_on(
+    tenant: TenantId,
+    right: RightId,
+    id: ComplaintId,
+    product: u64,
+) -> ComplaintFiling {
+    let mut filing = complaint_filing(0, product);
+    filing.id = id;
+    filing.tenant = tenant;
+    filing.right = right;
+    filing
+}
+
+/// The complaint events of `history` (a stream's events as a store reads them back), in
+/// order: what [`crate::complaint::ComplaintDecider`] folds into the complaint.
+pub fn complaint_events(
+    history: impl IntoIterator<Item = crate::store::StoredEvent>,
+) -> Vec<crate::complaint::ComplaintEvent> {
+    history
+        .into_iter()
+        .filter_map(|stored| match stored.event {
+            crate::store::DomainEvent::Complaint(event) => Some(event),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The right events of `history`, in order: what [`crate::right::RightDecider`] folds into
+/// the right.
+pub fn right_events(
+    history: impl IntoIterator<Item = crate::store::StoredEvent>,
+) -> Vec<crate::right::RightEvent> {
+    history
+        .into_iter()
+        .filter_map(|stored| match stored.event {
+            crate::store::DomainEvent::Right(event) => Some(event),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Complaint `n` of a bulk run (benchmarks, load tests): a new counterfeit complaint of
 /// `tenant` on `right` against the listing at `url`, filed 300 to a filing (the most one
 /// filing holds under the Alibaba IPP policy). Panics if `url` is no marketplace listing.

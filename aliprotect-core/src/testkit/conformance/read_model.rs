@@ -195,16 +195,8 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
     // Replay every complaint from its history.
     let mut replayed = Vec::new();
     for stream in &streams {
-        let events: Vec<_> = store
-            .history(tenant, *stream)
-            .await
-            .expect("history")
-            .into_iter()
-            .filter_map(|e| match e.event {
-                DomainEvent::Complaint(e) => Some(e),
-                _ => None,
-            })
-            .collect();
+        let events =
+            fixtures::complaint_events(store.history(tenant, *stream).await.expect("history"));
         replayed.push(ComplaintDecider::fold(&events).expect("replayed"));
     }
     for by in [

@@ -243,23 +243,12 @@ async fn accepted_complaints<S: Store>(
 ) -> (TenantId, Vec<ComplaintId>) {
     let (tenant, right) = approved_right(engine).await;
     let run = |actor, command| engine.execute(Request::new(tenant, actor, command));
-    let user = Actor::HolderUser {
-        tenant,
-        user: crate::ids::UserId::from_u128(1),
-    };
     let mut ids = Vec::new();
     for i in 0..count {
         let id = ComplaintId::new();
-        let mut filing = fixtures::complaint_filing(0, 7_000 + i as u64);
-        filing.id = id;
-        filing.tenant = tenant;
-        filing.right = right;
-        let steps = [
-            (user, ComplaintCommand::File(Box::new(filing))),
-            (user, ComplaintCommand::Submit),
-            (Actor::Platform, ComplaintCommand::Accept),
-        ];
-        for (actor, command) in steps {
+        let filing = fixtures::complaint_filing_on(tenant, right, id, 7_000 + i as u64);
+        // Filed, submitted and accepted: the first three steps of a disputed complaint's life.
+        for (actor, command) in fixtures::life_of_a_complaint(filing).into_iter().take(3) {
             run(actor, Command::complaint(id, command))
                 .await
                 .expect("complaint story");

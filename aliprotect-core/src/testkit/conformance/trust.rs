@@ -261,10 +261,7 @@ pub async fn one_open_complaint_per_listing<S: Store>(handles: Vec<S>) {
 }
 
 fn filing(tenant: TenantId, right: RightId, id: ComplaintId, product: u64) -> Request {
-    let mut filing = fixtures::complaint_filing(0, 8_800_000 + product);
-    filing.id = id;
-    filing.tenant = tenant;
-    filing.right = right;
+    let filing = fixtures::complaint_filing_on(tenant, right, id, 8_800_000 + product);
     Request::new(
         tenant,
         fixtures::holder_user_of(tenant),
