@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::aggregate::Aggregate;
 use super::{ComplaintQuery, Engine, EngineError, Page, effects};
 use crate::accuracy::{Accuracy, Window};
 use crate::campaign::{Campaign, CampaignDecider};
@@ -16,7 +17,7 @@ use crate::metrics::Breakdown;
 use crate::notify::Notifier;
 use crate::policy::{MarketplacePolicy, StoredPolicy};
 use crate::power::{Power, PowerDecider};
-use crate::right::{IpRight, RightStatus};
+use crate::right::{IpRight, RightDecider, RightStatus};
 use crate::sellers::{SellerKey, SellerRecord, SellerRecords};
 use crate::store::{
     ComplaintRow, Count, CountBy, DeadLetter, Find, IndexKey, IndexName, ReadModelExt, Snapshot,
@@ -250,14 +251,8 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
         page: Page<CampaignId>,
     ) -> Result<Vec<Campaign>, EngineError> {
         let after = page.after.map(StreamId::Campaign);
-        self.page_of(
-            tenant,
-            StreamKind::Campaign,
-            page.limit,
-            after,
-            Snapshot::into_campaign,
-        )
-        .await
+        self.page_of::<CampaignDecider>(tenant, StreamKind::Campaign, page.limit, after)
+            .await
     }
 
     /// The campaign's current state, if it exists in the tenant.
@@ -279,26 +274,19 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
         page: Page<RightId>,
     ) -> Result<Vec<IpRight>, EngineError> {
         let after = page.after.map(StreamId::Right);
-        self.page_of(
-            tenant,
-            StreamKind::Right,
-            page.limit,
-            after,
-            Snapshot::into_right,
-        )
-        .await
+        self.page_of::<RightDecider>(tenant, StreamKind::Right, page.limit, after)
+            .await
     }
 
-    /// At most `limit` streams of `kind` after `after`, each state as `pick` takes it from
-    /// its snapshot: one query of the store.
-    async fn page_of<T: Clone>(
+    /// At most `limit` streams of `kind` after `after`, each in the state `D` keeps: one
+    /// query of the store.
+    async fn page_of<D: Aggregate>(
         self,
         tenant: TenantId,
         kind: StreamKind,
         limit: usize,
         after: Option<StreamId>,
-        pick: fn(Snapshot) -> Option<Arc<T>>,
-    ) -> Result<Vec<T>, EngineError> {
+    ) -> Result<Vec<D::Item>, EngineError> {
         let mut find = Find::all(kind).limit(limit);
         if let Some(after) = after {
             find = find.after(after);
@@ -306,7 +294,7 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
         let found = self.engine.inner.store.find(tenant, &find).await?;
         found
             .into_iter()
-            .map(|(stream, snapshot)| match pick(snapshot) {
+            .map(|(stream, snapshot)| match D::item(snapshot) {
                 Some(state) => Ok(Arc::unwrap_or_clone(state)),
                 None => Err(super::wrong_snapshot(stream).into()),
             })
