@@ -232,11 +232,11 @@ async fn complaint_pages_equal_the_filter_on_sqlite() {
     every_page_walk_equals_the_filter(engine_on(store)).await;
 }
 
-/// The filer's accuracy and the sellers' records read the complaints a page at a time: over
-/// more than one page (1,000 streams) they equal the same figures computed from all of them
-/// at once.
+/// The filer's accuracy and the sellers' records read the store's tallies, not the
+/// complaints: over more complaints than a page of them (1,000) they equal the same figures
+/// computed from all of them at once.
 #[tokio::test]
-async fn accuracy_and_seller_records_cover_every_page() {
+async fn accuracy_and_seller_records_from_the_tallies_equal_the_whole_set() {
     use aliprotect::accuracy::Accuracy;
     use aliprotect::clock::Clock;
     use aliprotect::listing::Listing;

@@ -1,14 +1,19 @@
 //! The filer's own accuracy, as a platform judges trusted filers: over a rolling window, the
 //! share of decided complaints that ended in a takedown and the share of complaints taken up
 //! that met a counter-notice, overall and per reason, held against the policy's standards
-//! with a warning margin, so a filer hears it is at risk before it falls out.
+//! with a warning margin, so a filer hears it is at risk before it falls out. Computed from
+//! the metric tallies' day-and-reason groups, so it reads a row per day and reason, not
+//! every complaint.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::complaint::{Complaint, ComplaintReason, ComplaintStatus};
+use crate::complaint::{Complaint, ComplaintReason};
+#[cfg(doc)]
+use crate::metrics::MetricsGroup;
+use crate::metrics::{GroupTally, Tallies};
 use crate::policy::TrustedFilerRules;
 
 /// Counts and rates of one group of complaints.
@@ -61,7 +66,8 @@ impl std::fmt::Display for Standing {
 /// A filer's accuracy over the window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Accuracy {
-    /// Complaints filed from this instant on are counted.
+    /// Complaints filed from this instant on are counted: the midnight (UTC) that begins the
+    /// window's first day.
     pub since: DateTime<Utc>,
     /// All reasons.
     pub overall: Rates,
@@ -78,27 +84,17 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
 }
 
 impl Rates {
-    fn add(&mut self, complaint: &Complaint) {
-        let status = complaint.status();
-        if !status.is_taken_up() || status == ComplaintStatus::Retracted {
-            return;
-        }
-        self.taken_up += 1;
-        if !complaint.counter_notices.is_empty() {
-            self.counter_noticed += 1;
-        }
-        match status {
-            ComplaintStatus::ListingRemoved | ComplaintStatus::Relisted => {
-                self.decided += 1;
-                self.taken_down += 1;
-            }
-            ComplaintStatus::UnableToProcess | ComplaintStatus::Refiled => self.decided += 1,
-            ComplaintStatus::ListingRestored => {
-                self.decided += 1;
-                self.lost_to_counter_notice += 1;
-            }
-            _ => {}
-        }
+    /// The counts of a taken-up group's sums (see [`MetricsGroup::TakenUp`]): every
+    /// complaint in it was taken up and not retracted.
+    fn add(&mut self, sums: &GroupTally) {
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        let removed = count(sums.removed);
+        let restored = count(sums.restored);
+        self.taken_up += count(sums.filed);
+        self.decided += removed + count(sums.unable_to_process) + restored;
+        self.taken_down += removed;
+        self.counter_noticed += count(sums.counter_noticed);
+        self.lost_to_counter_notice += restored;
     }
 
     fn finish(mut self) -> Self {
@@ -136,55 +132,30 @@ impl Accuracy {
         now: DateTime<Utc>,
         rules: Option<&TrustedFilerRules>,
     ) -> Self {
-        let mut window = Window::new(now, rules);
-        for complaint in complaints {
-            window.add(complaint);
-        }
-        window.finish()
+        Self::from_tallies(&Tallies::of(complaints), now, rules)
     }
-}
 
-/// [`Accuracy::of`] one complaint at a time, for a caller that reads them a page at a time.
-pub(crate) struct Window<'r> {
-    since: DateTime<Utc>,
-    rules: Option<&'r TrustedFilerRules>,
-    overall: Rates,
-    by_reason: BTreeMap<ComplaintReason, Rates>,
-}
-
-impl<'r> Window<'r> {
-    /// The window ending at `now` under `rules` (90 days without rules).
-    pub(crate) fn new(now: DateTime<Utc>, rules: Option<&'r TrustedFilerRules>) -> Self {
+    /// The accuracy at `now` under `rules` of the complaints `tallies` count (window: 90
+    /// days without rules). The window is whole days in UTC: it starts at the midnight that
+    /// begins the day `window_days` before `now`'s.
+    pub fn from_tallies(
+        tallies: &Tallies,
+        now: DateTime<Utc>,
+        rules: Option<&TrustedFilerRules>,
+    ) -> Self {
         let days = rules.map_or(90, |r| r.window_days);
-        let since = now
-            .checked_sub_signed(Duration::days(i64::from(days)))
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        Self {
-            since,
-            rules,
-            overall: Rates::default(),
-            by_reason: BTreeMap::new(),
+        let first_day = now
+            .date_naive()
+            .checked_sub_days(Days::new(u64::from(days)))
+            .unwrap_or(NaiveDate::MIN);
+        let mut overall = Rates::default();
+        let mut by_reason: BTreeMap<ComplaintReason, Rates> = BTreeMap::new();
+        for (_, reason, sums) in tallies.taken_up_since(first_day) {
+            overall.add(sums);
+            by_reason.entry(reason).or_default().add(sums);
         }
-    }
-
-    /// Counts `complaint` if it was filed within the window.
-    pub(crate) fn add(&mut self, complaint: &Complaint) {
-        if complaint.filed_at < self.since {
-            return;
-        }
-        self.overall.add(complaint);
-        self.by_reason
-            .entry(complaint.filed.reason)
-            .or_default()
-            .add(complaint);
-    }
-
-    /// The accuracy of the complaints counted.
-    pub(crate) fn finish(self) -> Accuracy {
-        let rules = self.rules;
-        let overall = self.overall.finish();
-        let by_reason: BTreeMap<_, _> = self
-            .by_reason
+        let overall = overall.finish();
+        let by_reason: BTreeMap<_, _> = by_reason
             .into_iter()
             .map(|(reason, rates)| (reason, rates.finish()))
             .collect();
@@ -200,11 +171,136 @@ impl<'r> Window<'r> {
             .max()
             .unwrap_or(Standing::NotApplicable);
         Accuracy {
-            since: self.since,
+            since: first_day.and_time(NaiveTime::MIN).and_utc(),
             overall,
             standing,
             by_reason,
             standing_by_reason,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::complaint::ComplaintCommand;
+    use crate::policy::MarketplacePolicy;
+    use crate::testkit::fixtures;
+
+    /// A complaint filed at `at` for `reason`, then taken through `commands`.
+    fn complaint(
+        at: DateTime<Utc>,
+        reason: ComplaintReason,
+        commands: &[ComplaintCommand],
+    ) -> Complaint {
+        let mut filing = fixtures::complaint_filing(1, 7);
+        filing.reason = reason;
+        fixtures::complaint_after(filing, at, commands)
+    }
+
+    fn counter_notice() -> ComplaintCommand {
+        ComplaintCommand::ReceiveCounterNotice {
+            statement: fixtures::text("We are an authorised reseller."),
+            evidence: vec![],
+        }
+    }
+
+    #[test]
+    fn only_complaints_taken_up_and_not_retracted_count() {
+        use ComplaintCommand::{Accept, RecordRemoval, Retract, Submit};
+        let at = fixtures::now();
+        let reason = ComplaintReason::TrademarkCounterfeit;
+        let respond = ComplaintCommand::Respond {
+            statement: fixtures::text("No licence."),
+            evidence: vec![],
+        };
+        let removal = RecordRemoval {
+            cause: crate::complaint::RemovalCause::PlatformReported,
+        };
+        let complaints = [
+            // Counter-noticed twice: one complaint that met a counter-notice.
+            complaint(
+                at,
+                reason,
+                &[Submit, Accept, counter_notice(), respond, counter_notice()],
+            ),
+            complaint(at, reason, &[Submit, Accept, removal]),
+            // Sent, not taken up; staged; retracted: none of them count.
+            complaint(at, reason, &[Submit]),
+            complaint(at, reason, &[]),
+            complaint(at, reason, &[Retract { reason: None }]),
+        ];
+        let accuracy = Accuracy::of(&complaints, at, None);
+        let rates = &accuracy.overall;
+        assert_eq!((rates.taken_up, rates.decided, rates.taken_down), (2, 1, 1));
+        assert_eq!(rates.counter_noticed, 1);
+        assert_eq!(rates.counter_notice_rate, Some(0.5));
+        assert_eq!(rates.takedown_rate, Some(1.0));
+        assert_eq!(accuracy.by_reason.get(&reason), Some(rates));
+    }
+
+    #[test]
+    fn the_window_is_whole_days_in_utc() {
+        use ComplaintCommand::{Accept, Submit};
+        let now = Utc.with_ymd_and_hms(2026, 3, 31, 15, 0, 0).unwrap();
+        let first = Utc.with_ymd_and_hms(2025, 12, 31, 0, 0, 0).unwrap();
+        let taken_up = |at| complaint(at, ComplaintReason::TrademarkCounterfeit, &[Submit, Accept]);
+        let complaints = [
+            taken_up(first),
+            taken_up(first - Duration::minutes(1)),
+            taken_up(now),
+        ];
+        // 90 days without rules: from the midnight that begins 2025-12-31.
+        let accuracy = Accuracy::of(&complaints, now, None);
+        assert_eq!(accuracy.since, first);
+        assert_eq!(accuracy.overall.taken_up, 2, "the day before is out");
+    }
+
+    #[test]
+    fn each_reason_has_its_own_rates_and_standing() {
+        use ComplaintCommand::{Accept, ReportUnableToProcess, Submit};
+        let at = fixtures::now();
+        let refused = ReportUnableToProcess {
+            reason: fixtures::text("no proof"),
+        };
+        let removal = ComplaintCommand::RecordRemoval {
+            cause: crate::complaint::RemovalCause::PlatformReported,
+        };
+        let complaints = [
+            complaint(
+                at,
+                ComplaintReason::TrademarkCounterfeit,
+                &[Submit, Accept, removal],
+            ),
+            complaint(
+                at,
+                ComplaintReason::TrademarkUnauthorisedUse,
+                &[Submit, refused],
+            ),
+        ];
+        let rules = MarketplacePolicy::alibaba_ipp().trusted_filer;
+        let accuracy = Accuracy::of(&complaints, at, rules.as_ref());
+        let rate = |reason| {
+            accuracy
+                .by_reason
+                .get(&reason)
+                .and_then(|r| r.takedown_rate)
+        };
+        assert_eq!(rate(ComplaintReason::TrademarkCounterfeit), Some(1.0));
+        assert_eq!(rate(ComplaintReason::TrademarkUnauthorisedUse), Some(0.0));
+        assert_eq!(
+            accuracy
+                .standing_by_reason
+                .get(&ComplaintReason::TrademarkUnauthorisedUse),
+            Some(&Standing::Below)
+        );
+        assert_eq!(
+            accuracy.standing,
+            Standing::Below,
+            "one reason below: below"
+        );
+        assert_eq!(accuracy.overall.takedown_rate, Some(0.5));
     }
 }

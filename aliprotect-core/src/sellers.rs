@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::complaint::{Complaint, ComplaintStatus};
+use crate::complaint::Complaint;
 use crate::marketplace::Marketplace;
+use crate::metrics::Tallies;
 
 /// A seller account: its marketplace and its store id (or, lacking one, its name as shown).
 pub type SellerKey = (Marketplace, String);
@@ -41,43 +42,31 @@ pub fn seller_records<'a>(
     complaints: impl IntoIterator<Item = &'a Complaint>,
     repeat_threshold: u64,
 ) -> BTreeMap<SellerKey, SellerRecord> {
-    let mut records = SellerRecords::default();
-    for complaint in complaints {
-        records.add(complaint);
-    }
-    records.finish(repeat_threshold)
+    records_from_tallies(&Tallies::of(complaints), repeat_threshold)
 }
 
-/// [`seller_records`] one complaint at a time, for a caller that reads them a page at a time.
-#[derive(Default)]
-pub(crate) struct SellerRecords(BTreeMap<SellerKey, SellerRecord>);
-
-impl SellerRecords {
-    /// Counts `complaint` into its seller's record, if its seller is known.
-    pub(crate) fn add(&mut self, complaint: &Complaint) {
-        let Some(seller) = seller_of(complaint) else {
-            return;
-        };
-        let record = self.0.entry(seller).or_default();
-        record.complaints += 1;
-        record.counter_notices += complaint.counter_notices.len() as u64;
-        match complaint.status() {
-            ComplaintStatus::ListingRemoved => record.removals += 1,
-            ComplaintStatus::Relisted => {
-                record.removals += 1;
-                record.relistings += 1;
-            }
-            _ => {}
-        }
-    }
-
-    /// The records, repeat infringers flagged at `repeat_threshold` removals.
-    pub(crate) fn finish(mut self, repeat_threshold: u64) -> BTreeMap<SellerKey, SellerRecord> {
-        for record in self.0.values_mut() {
-            record.repeat_infringer = record.removals >= repeat_threshold;
-        }
-        self.0
-    }
+/// Every known seller's record from the metric tallies of its complaints (their seller
+/// groups: a row per seller, not a complaint), repeat infringers flagged at
+/// `repeat_threshold` removals.
+pub fn records_from_tallies(
+    tallies: &Tallies,
+    repeat_threshold: u64,
+) -> BTreeMap<SellerKey, SellerRecord> {
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    tallies
+        .sellers()
+        .map(|(marketplace, seller, sums)| {
+            let removals = count(sums.removed);
+            let record = SellerRecord {
+                complaints: count(sums.filed),
+                removals,
+                counter_notices: count(sums.counter_notices),
+                relistings: count(sums.relisted),
+                repeat_infringer: removals >= repeat_threshold,
+            };
+            ((marketplace, seller.to_owned()), record)
+        })
+        .collect()
 }
 
 /// Contact data shown for a seller account.
@@ -210,6 +199,81 @@ pub fn seller_networks(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::complaint::{ComplaintCommand, RemovalCause};
+    use crate::metrics::Tallies;
+    use crate::testkit::fixtures;
+
+    /// A complaint against `seller` (by name, `None`: not shown) on `marketplace`, taken
+    /// through `commands`.
+    fn against(
+        marketplace: Marketplace,
+        seller: Option<&str>,
+        commands: &[ComplaintCommand],
+    ) -> Complaint {
+        let mut filing = fixtures::complaint_filing(1, 7);
+        filing.listing.marketplace = marketplace;
+        filing.details.seller_name = seller.map(str::to_owned);
+        fixtures::complaint_after(filing, fixtures::now(), commands)
+    }
+
+    #[test]
+    fn records_count_each_account_on_its_marketplace_and_every_counter_notice() {
+        use ComplaintCommand::{Accept, MarkRelisted, RecordRemoval, Submit};
+        let notice = || ComplaintCommand::ReceiveCounterNotice {
+            statement: fixtures::text("Authorised reseller."),
+            evidence: vec![],
+        };
+        let respond = ComplaintCommand::Respond {
+            statement: fixtures::text("No licence."),
+            evidence: vec![],
+        };
+        let removal = || RecordRemoval {
+            cause: RemovalCause::PlatformReported,
+        };
+        let relisted = MarkRelisted {
+            successor: crate::ids::ComplaintId::new(),
+        };
+        let ali = Marketplace::AlibabaCom;
+        let complaints = [
+            against(
+                ali,
+                Some("copycat"),
+                &[Submit, Accept, notice(), respond, notice()],
+            ),
+            against(ali, Some("copycat"), &[Submit, Accept, removal()]),
+            against(ali, Some("copycat"), &[Submit, Accept, removal(), relisted]),
+            // The same name elsewhere is another account; no name, no record.
+            against(
+                Marketplace::AliExpress,
+                Some("copycat"),
+                &[Submit, Accept, removal()],
+            ),
+            against(ali, None, &[Submit, Accept, removal()]),
+        ];
+        let records = seller_records(&complaints, 2);
+        let copycat = &records[&(ali, "copycat".to_owned())];
+        assert_eq!(
+            copycat,
+            &SellerRecord {
+                complaints: 3,
+                removals: 2,
+                counter_notices: 2,
+                relistings: 1,
+                repeat_infringer: true,
+            }
+        );
+        let elsewhere = &records[&(Marketplace::AliExpress, "copycat".to_owned())];
+        assert_eq!((elsewhere.removals, elsewhere.repeat_infringer), (1, false));
+        assert_eq!(
+            records.len(),
+            2,
+            "the listing without a seller has no record"
+        );
+        // The metrics still count the unknown seller, and one name across marketplaces.
+        let by_seller = Tallies::of(&complaints).breakdown().by_seller;
+        assert_eq!(by_seller["copycat"].filed, 4);
+        assert_eq!(by_seller["unknown"].filed, 1);
+    }
 
     fn contact(
         market: Marketplace,

@@ -25,7 +25,7 @@ static SQL: LazyLock<String> = LazyLock::new(|| {
     SELECT * FROM unnest($1::int4[], $2::uuid[], $3::int2[], $4::uuid[], $5::int8[],
         $6::int8[], $7::int2[], $8::text[], $9::text[], $10::timestamptz[], $11::text[],
         $12::int8[], $13::int4[], $14::text[], $15::uuid[], $16::timestamptz[], $17::bool[],
-        $51::bytea[])
+        $52::bytea[])
     AS i(idx, tenant, kind, stream, expected, version, status, snapshot, timers, next_due,
         receipt_key, receipt_version, receipt_events, work, work_owner, work_until, wakes,
         receipt_request)),
@@ -85,19 +85,19 @@ r AS (
     SELECT tenant, receipt_key, kind, stream, receipt_version, receipt_events, receipt_request
     FROM ok WHERE receipt_key IS NOT NULL),
 ur AS (
-    DELETE FROM unique_keys USING ok, unnest($54::int4[], $55::text[]) AS u(idx, key)
+    DELETE FROM unique_keys USING ok, unnest($55::int4[], $56::text[]) AS u(idx, key)
     WHERE u.idx = ok.idx AND unique_keys.tenant = ok.tenant AND unique_keys.key = u.key
       AND unique_keys.kind = ok.kind AND unique_keys.stream = ok.stream),
 x AS (
     INSERT INTO stream_index (tenant, name, value, kind, stream)
     SELECT ok.tenant, u.name, u.value, ok.kind, ok.stream
-    FROM unnest($56::int4[], $57::text[], $58::text[]) AS u(idx, name, value)
+    FROM unnest($57::int4[], $58::text[], $59::text[]) AS u(idx, name, value)
     JOIN ok USING (idx)
     ON CONFLICT DO NOTHING),
 ut AS (
     INSERT INTO unique_keys (tenant, key, kind, stream)
     SELECT ok.tenant, u.key, ok.kind, ok.stream
-    FROM unnest($52::int4[], $53::text[]) AS u(idx, key) JOIN ok USING (idx)
+    FROM unnest($53::int4[], $54::text[]) AS u(idx, key) JOIN ok USING (idx)
     WHERE NOT EXISTS (SELECT 1 FROM unique_keys h WHERE h.tenant = ok.tenant
                       AND h.key = u.key AND h.kind = ok.kind AND h.stream = ok.stream)),
 c AS (
@@ -111,20 +111,20 @@ g AS ({groups}),
 h AS ({hours}),
 n AS (
     SELECT pg_notify('{WAKE_CHANNEL}', '')
-    WHERE $50::bool AND EXISTS (SELECT 1 FROM ok WHERE wakes))
+    WHERE $51::bool AND EXISTS (SELECT 1 FROM ok WHERE wakes))
 SELECT i.idx, f.idx IS NOT NULL, w.idx IS NOT NULL, s.version, (SELECT count(*) FROM n)
 FROM input i
 LEFT JOIN fresh f USING (idx)
 LEFT JOIN written w USING (idx)
 LEFT JOIN streams s ON s.tenant = i.tenant AND s.kind = i.kind AND s.stream = i.stream",
         groups = tallies::add_groups_sql(31, written),
-        hours = tallies::add_hours_sql(43, written),
+        hours = tallies::add_hours_sql(44, written),
     )
 });
 
 /// The parameter types: commits, events, outbox messages and counters (`$1..$30`), tallies
-/// (`$31..$49`), the wake-up (`$50`), receipts' requests (`$51`), unique keys taken and
-/// released (`$52..$55`), index keys (`$56..$58`).
+/// (`$31..$50`), the wake-up (`$51`), receipts' requests (`$52`), unique keys taken and
+/// released (`$53..$56`), index keys (`$57..$59`).
 static TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
     [
         &COMMIT_TYPES[..],

@@ -138,21 +138,21 @@ impl Shape {
             parts.push(format!(
                 "r AS (
     INSERT INTO receipts (tenant, key, kind, stream, version, events, request)
-    SELECT $1, $20::text, $2, $3, $21, $22, $44 WHERE {written})"
+    SELECT $1, $20::text, $2, $3, $21, $22, $45 WHERE {written})"
             ));
         }
         if self.release {
             parts.push(format!(
                 "ur AS (
     DELETE FROM unique_keys
-    WHERE tenant = $1 AND key = ANY($46::text[]) AND kind = $2 AND stream = $3 AND {written})"
+    WHERE tenant = $1 AND key = ANY($47::text[]) AND kind = $2 AND stream = $3 AND {written})"
             ));
         }
         if self.index {
             parts.push(format!(
                 "x AS (
     INSERT INTO stream_index (tenant, name, value, kind, stream)
-    SELECT $1, u.n, u.v, $2, $3 FROM unnest($47::text[], $48::text[]) AS u(n, v)
+    SELECT $1, u.n, u.v, $2, $3 FROM unnest($48::text[], $49::text[]) AS u(n, v)
     WHERE {written}
     ON CONFLICT DO NOTHING)"
             ));
@@ -164,7 +164,7 @@ impl Shape {
             parts.push(format!(
                 "ut AS (
     INSERT INTO unique_keys (tenant, key, kind, stream)
-    SELECT $1, k, $2, $3 FROM unnest($45::text[]) AS k WHERE {written}
+    SELECT $1, k, $2, $3 FROM unnest($46::text[]) AS k WHERE {written}
       AND NOT EXISTS (SELECT 1 FROM unique_keys h
                       WHERE h.tenant = $1 AND h.key = k AND h.kind = $2 AND h.stream = $3))"
             ));
@@ -187,7 +187,7 @@ impl Shape {
         if self.hours {
             parts.push(format!(
                 "h AS ({})",
-                tallies::add_hours_sql(37, &format!("u.idx = 0 AND {written}"))
+                tallies::add_hours_sql(38, &format!("u.idx = 0 AND {written}"))
             ));
         }
         let mut answer = format!(
@@ -206,8 +206,8 @@ impl Shape {
 }
 
 /// The parameter types: the commit's (`$1..$22`), its counters (`$23..$24`), tallies
-/// (`$25..$43`), the receipt's request (`$44`), unique keys taken and released (`$45..$46`),
-/// index keys' names and values (`$47..$48`).
+/// (`$25..$44`), the receipt's request (`$45`), unique keys taken and released (`$46..$47`),
+/// index keys' names and values (`$48..$49`).
 static TYPES: LazyLock<Vec<Type>> = LazyLock::new(|| {
     [
         &COMMIT_TYPES[..],

@@ -4,6 +4,9 @@
 //! leak through a connection pooler). A database whose version is above the newest script
 //! was migrated by a newer build and is refused, never altered.
 
+use std::collections::HashMap;
+
+use aliprotect_core::metrics::{MetricsChange, Tallies};
 use aliprotect_core::store::{Snapshot, columns};
 use tokio_postgres::{Client, Transaction};
 
@@ -168,12 +171,22 @@ CREATE TABLE stream_index (
 ALTER TABLE streams DROP COLUMN right_id, DROP COLUMN campaign, DROP COLUMN seller,
     DROP COLUMN listing, DROP COLUMN representative;
 "#,
+    r#"
+-- 4: the tallies count each seller per marketplace, complaints taken up per day and reason
+-- (what the filer's accuracy reads), and counter-notices: `backfill_tallies` counts every
+-- complaint again.
+ALTER TABLE metric_groups ADD COLUMN counter_notices bigint NOT NULL DEFAULT 0;
+DELETE FROM metric_groups;
+DELETE FROM removal_hours;
+"#,
 ];
 
 /// The schema version whose migration creates the unique keys.
 const UNIQUE_KEYS: usize = 2;
 /// The schema version whose migration creates the generic index.
 const STREAM_INDEX: usize = 3;
+/// The schema version whose migration gives the tallies their present groups and sums.
+const TALLIES: usize = 4;
 
 /// The newest schema version this build writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -225,6 +238,9 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<(), ConnectError> {
         }
         if index + 1 == STREAM_INDEX {
             backfill_index(&tx).await?;
+        }
+        if index + 1 == TALLIES {
+            backfill_tallies(&tx).await?;
         }
         tx.execute(
             "INSERT INTO aliprotect_schema (version) VALUES ($1)",
@@ -365,5 +381,48 @@ async fn backfill_index(tx: &Transaction<'_>) -> Result<(), ConnectError> {
         )
         .await
         .map_err(ConnectError::Migration)?;
+    }
+}
+
+/// Counts every complaint into the emptied tallies, a page at a time: each page's sums are
+/// added with one statement per table, so memory holds a page's groups, not the database's.
+async fn backfill_tallies(tx: &Transaction<'_>) -> Result<(), ConnectError> {
+    let complaint = Some(i16::from(columns::KIND_COMPLAINT));
+    let mut after = FIRST;
+    loop {
+        let (page, last) = snapshot_page(tx, complaint, after).await?;
+        let Some(last) = last else {
+            return Ok(());
+        };
+        after = last;
+        let mut sums: HashMap<(uuid::Uuid, uuid::Uuid), Tallies> = HashMap::new();
+        for (tenant, _, _, snapshot) in page {
+            let Snapshot::Complaint(complaint) = snapshot else {
+                continue;
+            };
+            if let Some(change) = MetricsChange::between(None, &complaint) {
+                let campaign = complaint.filed.campaign;
+                let campaign = campaign.map_or(uuid::Uuid::nil(), |c| c.as_uuid());
+                sums.entry((tenant, campaign)).or_default().record(&change);
+            }
+        }
+        let mut rows = crate::tallies::Rows::default();
+        for ((tenant, campaign), tallies) in &sums {
+            rows.add(0, *tenant, *campaign, tallies);
+        }
+        if !rows.is_empty() {
+            let groups: Vec<_> = rows.group_params().collect();
+            tx.execute(&crate::tallies::add_groups_sql(1, "true"), &groups)
+                .await
+                .map_err(ConnectError::Migration)?;
+        }
+        if rows.has_hours() {
+            tx.execute(
+                &crate::tallies::add_hours_sql(1, "true"),
+                &rows.hour_params(),
+            )
+            .await
+            .map_err(ConnectError::Migration)?;
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! Metric tallies in two tables, so that the metrics of a million complaints read one row
-//! per right, week and seller. A statement adds the changes of the commits it wrote, summed
+//! Metric tallies in two tables, so that the metrics, the filer's accuracy and the sellers'
+//! records of a million complaints read one row per right, week, seller and day. A statement adds the changes of the commits it wrote, summed
 //! per row and upserted in key order; readers add the rows back into [`Tallies`].
 
 use std::collections::HashMap;
@@ -24,7 +24,7 @@ pub(crate) struct Rows {
     campaign: Vec<Uuid>,
     dimension: Vec<i16>,
     key: Vec<String>,
-    sums: [Vec<i64>; 7],
+    sums: [Vec<i64>; GroupTally::SUMS],
     hours_idx: Vec<i32>,
     hours_tenant: Vec<Uuid>,
     hours_campaign: Vec<Uuid>,
@@ -70,7 +70,7 @@ impl Rows {
         !self.hours.is_empty()
     }
 
-    /// The parameters of [`add_groups_sql`], in order: the rows' keys, then their seven sums.
+    /// The parameters of [`add_groups_sql`], in order: the rows' keys, then their sums.
     pub(crate) fn group_params(&self) -> impl Iterator<Item = &(dyn ToSql + Sync)> {
         let keys: [&(dyn ToSql + Sync); 5] = [
             &self.idx,
@@ -98,12 +98,13 @@ impl Rows {
 }
 
 /// The types of [`Rows::group_params`].
-pub(crate) const GROUP_TYPES: [Type; 12] = [
+pub(crate) const GROUP_TYPES: [Type; 5 + GroupTally::SUMS] = [
     Type::INT4_ARRAY,
     Type::UUID_ARRAY,
     Type::UUID_ARRAY,
     Type::INT2_ARRAY,
     Type::TEXT_ARRAY,
+    Type::INT8_ARRAY,
     Type::INT8_ARRAY,
     Type::INT8_ARRAY,
     Type::INT8_ARRAY,
@@ -133,7 +134,7 @@ fn unnest(first: usize, types: &[&str]) -> String {
         .join(", ")
 }
 
-/// The upsert of `metric_groups` from the 12 array parameters from `$first` on (see
+/// The upsert of `metric_groups` from the 13 array parameters from `$first` on (see
 /// [`Rows::group_params`]): the rows whose commit index `u.idx` satisfies `written`,
 /// summed per group, in key order.
 pub(crate) fn add_groups_sql(first: usize, written: &str) -> String {
@@ -141,17 +142,18 @@ pub(crate) fn add_groups_sql(first: usize, written: &str) -> String {
         first,
         &[
             "int4", "uuid", "uuid", "int2", "text", "int8", "int8", "int8", "int8", "int8", "int8",
-            "int8",
+            "int8", "int8",
         ],
     );
     format!(
         "INSERT INTO metric_groups (tenant, campaign, dimension, key, filed, in_progress,
-             removed, unable_to_process, counter_noticed, restored, relisted)
+             removed, unable_to_process, counter_noticed, restored, relisted, counter_notices)
          SELECT u.tenant, u.campaign, u.dimension, u.key, sum(u.filed)::int8,
              sum(u.in_progress)::int8, sum(u.removed)::int8, sum(u.unable)::int8,
-             sum(u.countered)::int8, sum(u.restored)::int8, sum(u.relisted)::int8
+             sum(u.countered)::int8, sum(u.restored)::int8, sum(u.relisted)::int8,
+             sum(u.notices)::int8
          FROM unnest({arrays}) AS u(idx, tenant, campaign, dimension, key, filed,
-             in_progress, removed, unable, countered, restored, relisted)
+             in_progress, removed, unable, countered, restored, relisted, notices)
          WHERE {written}
          GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
          ON CONFLICT (tenant, campaign, dimension, key) DO UPDATE SET
@@ -161,7 +163,8 @@ pub(crate) fn add_groups_sql(first: usize, written: &str) -> String {
              unable_to_process = metric_groups.unable_to_process + excluded.unable_to_process,
              counter_noticed = metric_groups.counter_noticed + excluded.counter_noticed,
              restored = metric_groups.restored + excluded.restored,
-             relisted = metric_groups.relisted + excluded.relisted"
+             relisted = metric_groups.relisted + excluded.relisted,
+             counter_notices = metric_groups.counter_notices + excluded.counter_notices"
     )
 }
 
@@ -198,7 +201,7 @@ pub(crate) async fn read(
     let groups = client
         .prepare_cached(
             "SELECT dimension, key, filed, in_progress, removed, unable_to_process,
-                 counter_noticed, restored, relisted
+                 counter_noticed, restored, relisted, counter_notices
              FROM metric_groups WHERE tenant = $1 AND campaign BETWEEN $2 AND $3",
         )
         .await
@@ -217,20 +220,13 @@ pub(crate) async fn read(
     );
     let mut sums: HashMap<(i16, String), GroupTally> = HashMap::new();
     for row in group_rows.map_err(unavailable)? {
-        let get = |i: usize| {
-            row.try_get::<_, i64>(i)
-                .map_err(|e| corrupt("metric_groups", e))
-        };
-        let tally = GroupTally {
-            filed: get(2)?,
-            in_progress: get(3)?,
-            removed: get(4)?,
-            unable_to_process: get(5)?,
-            counter_noticed: get(6)?,
-            restored: get(7)?,
-            relisted: get(8)?,
-            hours_to_removal: Default::default(),
-        };
+        let mut values = [0; GroupTally::SUMS];
+        for (i, value) in values.iter_mut().enumerate() {
+            *value = row
+                .try_get::<_, i64>(i + 2)
+                .map_err(|e| corrupt("metric_groups", e))?;
+        }
+        let tally = GroupTally::from_sums(values);
         let group = (
             row.try_get(0).map_err(|e| corrupt("metric_groups", e))?,
             row.try_get(1).map_err(|e| corrupt("metric_groups", e))?,

@@ -5,6 +5,7 @@
 use std::sync::OnceLock;
 
 use aliprotect_core::ids::{ComplaintId, TenantId};
+use aliprotect_core::metrics::Tallies;
 use aliprotect_core::store::{StoreError, StreamId, prelude::*};
 use aliprotect_store_postgres::test_server::TestServer;
 use aliprotect_store_postgres::{ConnectError, PostgresStore, SCHEMA_VERSION};
@@ -122,6 +123,7 @@ async fn a_schema_2_database_gets_its_index_filled() {
         "DROP TABLE stream_index;
          ALTER TABLE streams ADD COLUMN right_id uuid, ADD COLUMN campaign uuid,
              ADD COLUMN seller text, ADD COLUMN listing text, ADD COLUMN representative uuid;
+         ALTER TABLE metric_groups DROP COLUMN counter_notices;
          DELETE FROM aliprotect_schema WHERE version > 2;",
     )
     .await;
@@ -133,6 +135,46 @@ async fn a_schema_2_database_gets_its_index_filled() {
             .collect::<Vec<_>>(),
         vec![stream],
         "found by its listing: the index was filled from the snapshot"
+    );
+}
+
+/// A database of schema 3 (sellers' tallies by name alone, no days, no counter-notices) is
+/// migrated with every complaint counted again, once.
+#[tokio::test]
+async fn a_schema_3_database_counts_its_complaints_again() {
+    let url = server().create_database().await.unwrap();
+    let tenant = TenantId::new();
+    let mut complaints = Vec::new();
+    {
+        let store = PostgresStore::connect(&url).await.unwrap();
+        for product in 1..=3 {
+            let commit = aliprotect_core::testkit::fixtures::filed_commit(
+                tenant,
+                product,
+                ComplaintId::new(),
+            );
+            let aliprotect_core::store::Snapshot::Complaint(complaint) = &commit.snapshot else {
+                unreachable!("a complaint's commit")
+            };
+            complaints.push(complaint.clone());
+            store.commit(commit).await.unwrap();
+        }
+    }
+    // Back to schema 3: no counter-notices column, and a seller's row by name alone that
+    // the migration must not count on top.
+    psql(
+        &url,
+        "ALTER TABLE metric_groups DROP COLUMN counter_notices;
+         INSERT INTO metric_groups
+             SELECT tenant, campaign, 2, 'shop', 1, 1, 0, 0, 0, 0, 0 FROM metric_groups
+             WHERE dimension = 0;
+         DELETE FROM aliprotect_schema WHERE version > 3;",
+    )
+    .await;
+    let store = PostgresStore::connect(&url).await.unwrap();
+    assert_eq!(
+        store.metric_tallies(tenant, None).await.unwrap(),
+        Tallies::of(complaints.iter().map(|c| &**c)),
     );
 }
 

@@ -170,7 +170,7 @@ CREATE TABLE campaigns(
 "#,
     r#"
 -- 4: metric tallies, summed by the writer from each commit's change; campaign is x'' for
--- complaints without one. Filled from the existing complaints by `tallies::backfill`.
+-- complaints without one. Filled from the existing complaints at version 9.
 CREATE TABLE metric_groups(
     tenant BLOB NOT NULL,
     campaign BLOB NOT NULL,
@@ -281,17 +281,26 @@ ALTER TABLE streams DROP COLUMN seller;
 ALTER TABLE streams DROP COLUMN listing;
 ALTER TABLE streams DROP COLUMN filed_at;
 "#,
+    r#"
+-- 9: the tallies count each seller per marketplace, complaints taken up per day and reason
+-- (what the filer's accuracy reads), and counter-notices: `tallies::backfill` counts every
+-- complaint again.
+ALTER TABLE metric_groups ADD COLUMN counter_notices INTEGER NOT NULL DEFAULT 0;
+DELETE FROM metric_groups;
+DELETE FROM removal_hours;
+"#,
 ];
 
-/// The schema version whose migration creates the metric tables; a file migrated to it
-/// has its existing complaints counted.
-const METRIC_TABLES: usize = 4;
 /// The schema version whose migration turns powers and campaigns into streams.
 const PARTY_STREAMS: usize = 6;
 /// The schema version whose migration creates the unique keys.
 const UNIQUE_KEYS: usize = 7;
 /// The schema version whose migration creates the generic index.
 const STREAM_INDEX: usize = 8;
+/// The schema version whose migration gives the tallies their present groups and sums; a
+/// file migrated to it has its existing complaints counted (the tables of version 4 stay
+/// empty until then).
+const TALLIES: usize = 9;
 
 /// `PRAGMA application_id` of a store file: "ALPT". Files of schema 6 and before have 0.
 pub(crate) const APPLICATION_ID: i32 = 0x414C_5054;
@@ -417,9 +426,6 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Op
             break;
         };
         tx.execute_batch(script).map_err(&fail)?;
-        if index + 1 == METRIC_TABLES {
-            crate::tallies::backfill(&tx).map_err(&fail)?;
-        }
         if index + 1 == PARTY_STREAMS {
             crate::party_streams::convert(&tx).map_err(&fail)?;
         }
@@ -428,6 +434,9 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), Op
         }
         if index + 1 == STREAM_INDEX {
             crate::backfill::index(&tx).map_err(&fail)?;
+        }
+        if index + 1 == TALLIES {
+            crate::tallies::backfill(&tx).map_err(&fail)?;
         }
         tx.pragma_update(None, "user_version", index as i64 + 1)
             .map_err(&fail)?;

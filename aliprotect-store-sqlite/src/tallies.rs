@@ -1,5 +1,6 @@
-//! Metric tallies kept in two tables, so that metrics over a million complaints read one
-//! row per right, week and seller instead of every snapshot.
+//! Metric tallies kept in two tables, so that metrics, the filer's accuracy and the
+//! sellers' records over a million complaints read one row per right, week, seller and day
+//! instead of every snapshot.
 //!
 //! The writer sums the changes of a transaction's commits per tenant and campaign
 //! ([`TallyChanges`]) and adds them with one upsert per group row at the end; readers merge
@@ -46,8 +47,8 @@ impl TallyChanges {
     pub(crate) fn write(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
         let mut upsert_group = tx.prepare_cached(
             "INSERT INTO metric_groups(tenant, campaign, dimension, key, filed, in_progress,
-                 removed, unable_to_process, counter_noticed, restored, relisted)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 removed, unable_to_process, counter_noticed, restored, relisted, counter_notices)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT(tenant, campaign, dimension, key) DO UPDATE SET
                  filed = filed + excluded.filed,
                  in_progress = in_progress + excluded.in_progress,
@@ -55,7 +56,8 @@ impl TallyChanges {
                  unable_to_process = unable_to_process + excluded.unable_to_process,
                  counter_noticed = counter_noticed + excluded.counter_noticed,
                  restored = restored + excluded.restored,
-                 relisted = relisted + excluded.relisted",
+                 relisted = relisted + excluded.relisted,
+                 counter_notices = counter_notices + excluded.counter_notices",
         )?;
         let mut upsert_hours = tx.prepare_cached(
             "INSERT INTO removal_hours(tenant, campaign, dimension, key, hours, n)
@@ -66,7 +68,7 @@ impl TallyChanges {
             let campaign = campaign_key(*campaign);
             for (group, sums) in tallies.groups() {
                 let (dimension, key) = encode_group(&group);
-                // The group's key, then its seven sums in the order of the columns.
+                // The group's key, then its sums in the order of the columns.
                 let counts = sums.sums();
                 let group_key: [&dyn ToSql; 4] = [&&tenant[..], &campaign, &dimension, &key];
                 let values = group_key
@@ -96,7 +98,7 @@ pub(crate) fn read(
     let mut statement = connection
         .prepare_cached(
             "SELECT dimension, key, filed, in_progress, removed, unable_to_process,
-                 counter_noticed, restored, relisted
+                 counter_noticed, restored, relisted, counter_notices
              FROM metric_groups WHERE tenant = ?1 AND (?2 IS NULL OR campaign = ?2)",
         )
         .map_err(unavailable)?;
@@ -104,16 +106,11 @@ pub(crate) fn read(
         .query(params![&tenant[..], campaign])
         .map_err(unavailable)?;
     while let Some(row) = rows.next().map_err(unavailable)? {
-        let sums = GroupTally {
-            filed: row.get(2).map_err(unavailable)?,
-            in_progress: row.get(3).map_err(unavailable)?,
-            removed: row.get(4).map_err(unavailable)?,
-            unable_to_process: row.get(5).map_err(unavailable)?,
-            counter_noticed: row.get(6).map_err(unavailable)?,
-            restored: row.get(7).map_err(unavailable)?,
-            relisted: row.get(8).map_err(unavailable)?,
-            hours_to_removal: Default::default(),
-        };
+        let mut sums = [0; GroupTally::SUMS];
+        for (i, sum) in sums.iter_mut().enumerate() {
+            *sum = row.get(i + 2).map_err(unavailable)?;
+        }
+        let sums = GroupTally::from_sums(sums);
         let group = (
             row.get(0).map_err(unavailable)?,
             row.get(1).map_err(unavailable)?,
@@ -145,8 +142,8 @@ pub(crate) fn read(
     Ok(tallies)
 }
 
-/// Counts every complaint already in the file: run once, by the migration that creates
-/// the tables. A row that cannot be decoded is left out with a warning (reading it still
+/// Counts every complaint already in the file into the empty tables: run once, by the
+/// migration that gives the tallies their present groups. A row that cannot be decoded is left out with a warning (reading it still
 /// reports it as corrupt) rather than making the whole file unopenable.
 pub(crate) fn backfill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     let mut changes = TallyChanges::default();

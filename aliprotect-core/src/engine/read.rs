@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::aggregate::Aggregate;
 use super::{ComplaintQuery, Engine, EngineError, Page, effects};
-use crate::accuracy::{Accuracy, Window};
+use crate::accuracy::Accuracy;
 use crate::campaign::{Campaign, CampaignDecider};
 use crate::clock::Clock;
 use crate::complaint::Complaint;
@@ -18,7 +18,7 @@ use crate::notify::Notifier;
 use crate::policy::{MarketplacePolicy, StoredPolicy};
 use crate::power::{Power, PowerDecider};
 use crate::right::{IpRight, RightDecider, RightStatus};
-use crate::sellers::{SellerKey, SellerRecord, SellerRecords};
+use crate::sellers::{SellerKey, SellerRecord, records_from_tallies};
 use crate::store::{
     ComplaintRow, Count, CountBy, DeadLetter, Find, IndexKey, IndexName, ReadModelExt, Snapshot,
     Store, StoredEvent, StreamId, StreamKind, StreamStatus, Timer, TimerKind,
@@ -132,43 +132,29 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
 
     /// The tenant's accuracy as a filer over the policy's window, against its trusted-filer
     /// standards: a standing of `AtRisk` is the warning to act on before falling out. Reads
-    /// the tenant's complaints a page at a time, so memory stays flat however many there are.
+    /// the tenant's metric tallies (a row per day, reason, right, week and seller), not its
+    /// complaints.
     pub async fn filer_accuracy(self, tenant: TenantId) -> Result<Accuracy, EngineError> {
         let inner = &self.engine.inner;
-        let mut window = Window::new(inner.clock.now(), inner.policy.trusted_filer.as_ref());
-        self.each_complaint(tenant, |complaint| window.add(complaint))
-            .await?;
-        Ok(window.finish())
+        let tallies = inner.store.metric_tallies(tenant, None).await?;
+        let rules = inner.policy.trusted_filer.as_ref();
+        Ok(Accuracy::from_tallies(&tallies, inner.clock.now(), rules))
     }
 
     /// Every known seller's record in the tenant's complaints, repeat infringers flagged at
     /// the policy's threshold; feed them to [`crate::sellers::seller_networks`] with the
-    /// sellers' contact data to see who works together. Reads the tenant's complaints a page
-    /// at a time: memory grows with the sellers, not the complaints.
+    /// sellers' contact data to see who works together. Reads the tenant's metric tallies
+    /// (a row per seller, right, week and day), not its complaints.
     pub async fn seller_records(
         self,
         tenant: TenantId,
     ) -> Result<BTreeMap<SellerKey, SellerRecord>, EngineError> {
-        let mut records = SellerRecords::default();
-        self.each_complaint(tenant, |complaint| records.add(complaint))
-            .await?;
-        Ok(records.finish(self.engine.inner.policy.repeat_infringer_removals))
-    }
-
-    /// Hands every complaint of the tenant to `visit`, in id order, reading a page at a time.
-    async fn each_complaint(
-        self,
-        tenant: TenantId,
-        mut visit: impl FnMut(&Complaint) + Send,
-    ) -> Result<(), EngineError> {
-        self.each_stream(tenant, StreamKind::Complaint, |stream, snapshot| {
-            match snapshot {
-                Snapshot::Complaint(complaint) => visit(complaint),
-                _ => return Err(super::wrong_snapshot(stream).into()),
-            }
-            Ok(())
-        })
-        .await
+        let inner = &self.engine.inner;
+        let tallies = inner.store.metric_tallies(tenant, None).await?;
+        Ok(records_from_tallies(
+            &tallies,
+            inner.policy.repeat_infringer_removals,
+        ))
     }
 
     /// Hands every stream of `kind` of the tenant to `visit` with its snapshot, in stream

@@ -1,6 +1,7 @@
 //! Metrics as running tallies a store can keep up to date on every commit, so that a
 //! dashboard over a million complaints reads a few thousand group rows instead of a million
-//! snapshots.
+//! snapshots. The same rows answer the filer's accuracy ([`crate::accuracy`]) and the
+//! sellers' records ([`crate::sellers`]).
 //!
 //! Each complaint is reduced to a [`MetricsFact`]; a commit that changes it carries a
 //! [`MetricsChange`] (the fact before and after); a store adds the change to its [`Tallies`]
@@ -20,19 +21,24 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Breakdown, Metrics};
-use crate::complaint::{Complaint, ComplaintFiling, ComplaintStatus};
+use crate::complaint::{Complaint, ComplaintFiling, ComplaintReason, ComplaintStatus};
 use crate::ids::{CampaignId, RightId};
+use crate::marketplace::Marketplace;
 
 /// Where a complaint stands, as metrics count it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Outcome {
     /// Staged, draft or retracted: counted as filed, nothing more.
     NotPending,
-    /// With the platform: submitted, in progress, counter-noticed or responded.
+    /// Sent, and not yet taken up by the platform: in progress to the metrics, not yet
+    /// counted by the filer's accuracy.
+    Submitted,
+    /// Taken up by the platform: in progress, counter-noticed, responded, or a removal
+    /// expected but not yet seen.
     InProgress,
     /// "Listing Removed".
     Removed,
@@ -47,8 +53,8 @@ pub enum Outcome {
 impl Outcome {
     fn of(status: ComplaintStatus) -> Self {
         match status {
-            ComplaintStatus::Submitted
-            | ComplaintStatus::InProgress
+            ComplaintStatus::Submitted => Outcome::Submitted,
+            ComplaintStatus::InProgress
             | ComplaintStatus::CounterNoticed
             | ComplaintStatus::Responded
             // Expected, not seen: not a removal until a check-back sees it.
@@ -65,6 +71,12 @@ impl Outcome {
 
     fn is_removal(self) -> bool {
         matches!(self, Outcome::Removed | Outcome::Relisted)
+    }
+
+    /// Whether the platform has taken the complaint up (and it was not retracted): what the
+    /// filer's accuracy counts.
+    fn is_taken_up(self) -> bool {
+        !matches!(self, Outcome::NotPending | Outcome::Submitted)
     }
 }
 
@@ -122,10 +134,14 @@ pub struct MetricsFact {
     pub filing: Arc<ComplaintFiling>,
     /// ISO week of filing.
     pub week: Week,
+    /// Day of filing, in UTC.
+    pub filed_on: NaiveDate,
     /// Where it stands.
     pub outcome: Outcome,
     /// Whether it met at least one counter-notice.
     pub counter_noticed: bool,
+    /// How many counter-notices it met.
+    pub counter_notices: u32,
     /// Whole hours from filing to removal, for removed listings.
     pub hours_to_removal: Option<u32>,
 }
@@ -145,8 +161,10 @@ impl MetricsFact {
         Self {
             filing: Arc::clone(&complaint.filed),
             week: Week::of(complaint.filed_at),
+            filed_on: complaint.filed_at.date_naive(),
             outcome,
             counter_noticed: !complaint.counter_notices.is_empty(),
+            counter_notices: u32::try_from(complaint.counter_notices.len()).unwrap_or(u32::MAX),
             hours_to_removal,
         }
     }
@@ -163,10 +181,28 @@ impl MetricsFact {
 
     /// The seller: store id, or seller name, or `unknown`.
     pub fn seller(&self) -> &str {
+        self.known_seller().unwrap_or(UNKNOWN_SELLER)
+    }
+
+    /// The seller's store id, or its name, when the listing shows either.
+    fn known_seller(&self) -> Option<&str> {
         let filing = &self.filing;
-        filing.listing.seller(&filing.details).unwrap_or("unknown")
+        filing.listing.seller(&filing.details)
+    }
+
+    /// The marketplace of the listing.
+    pub fn marketplace(&self) -> Marketplace {
+        self.filing.listing.marketplace
+    }
+
+    /// The reason complained for.
+    pub fn reason(&self) -> ComplaintReason {
+        self.filing.reason
     }
 }
+
+/// How [`Breakdown::by_seller`] names the group of listings that show no seller.
+const UNKNOWN_SELLER: &str = "unknown";
 
 /// How one commit changes the metrics: the complaint's fact before and after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,8 +233,12 @@ pub enum MetricsGroup {
     Right(RightId),
     /// One ISO week of filing.
     Week(Week),
-    /// One seller.
-    Seller(String),
+    /// One seller account: its marketplace and store id or name (`None`: listings of the
+    /// marketplace that show no seller).
+    Seller(Marketplace, Option<String>),
+    /// The complaints filed on one day (UTC) for one reason that the platform took up (and
+    /// that were not retracted): what the filer's accuracy counts over its window.
+    TakenUp(NaiveDate, ComplaintReason),
 }
 
 /// The running sums of one group. Signed, so that the same type holds a change.
@@ -218,14 +258,20 @@ pub struct GroupTally {
     pub restored: i64,
     /// Relisted after removal.
     pub relisted: i64,
+    /// Counter-notices met (a complaint may meet several).
+    pub counter_notices: i64,
     /// How many removals took each number of whole hours.
     pub hours_to_removal: BTreeMap<u32, i64>,
 }
 
 impl GroupTally {
-    /// The seven sums in a fixed order (filed, in progress, removed, unable to process,
-    /// counter-noticed, restored, relisted): the columns a store keeps them in.
-    pub fn sums(&self) -> [i64; 7] {
+    /// How many sums [`GroupTally::sums`] gives.
+    pub const SUMS: usize = 8;
+
+    /// The sums in a fixed order (filed, in progress, removed, unable to process,
+    /// counter-noticed, restored, relisted, counter-notices): the columns a store keeps them
+    /// in.
+    pub fn sums(&self) -> [i64; Self::SUMS] {
         [
             self.filed,
             self.in_progress,
@@ -234,7 +280,33 @@ impl GroupTally {
             self.counter_noticed,
             self.restored,
             self.relisted,
+            self.counter_notices,
         ]
+    }
+
+    /// The tally whose [`GroupTally::sums`] are `sums`, with no removal times.
+    pub fn from_sums(sums: [i64; Self::SUMS]) -> Self {
+        let [
+            filed,
+            in_progress,
+            removed,
+            unable_to_process,
+            counter_noticed,
+            restored,
+            relisted,
+            counter_notices,
+        ] = sums;
+        Self {
+            filed,
+            in_progress,
+            removed,
+            unable_to_process,
+            counter_noticed,
+            restored,
+            relisted,
+            counter_notices,
+            hours_to_removal: BTreeMap::new(),
+        }
     }
 
     /// Adds `sign` (1 or -1) times `fact`.
@@ -242,7 +314,7 @@ impl GroupTally {
         self.filed += sign;
         match fact.outcome {
             Outcome::NotPending => {}
-            Outcome::InProgress => self.in_progress += sign,
+            Outcome::Submitted | Outcome::InProgress => self.in_progress += sign,
             Outcome::Removed => self.removed += sign,
             Outcome::Relisted => {
                 self.removed += sign;
@@ -254,6 +326,7 @@ impl GroupTally {
         if fact.counter_noticed {
             self.counter_noticed += sign;
         }
+        self.counter_notices += sign * i64::from(fact.counter_notices);
         if keep_times && let Some(hours) = fact.hours_to_removal {
             self.add_removal_times(hours, sign);
         }
@@ -277,6 +350,7 @@ impl GroupTally {
         self.counter_noticed += other.counter_noticed;
         self.restored += other.restored;
         self.relisted += other.relisted;
+        self.counter_notices += other.counter_notices;
         for (hours, n) in &other.hours_to_removal {
             self.add_removal_times(*hours, *n);
         }
@@ -334,8 +408,12 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
 pub struct Tallies {
     by_right: BTreeMap<RightId, GroupTally>,
     by_week: BTreeMap<Week, GroupTally>,
-    by_seller: BTreeMap<String, GroupTally>,
+    by_seller: BTreeMap<SellerGroup, GroupTally>,
+    taken_up: BTreeMap<(NaiveDate, ComplaintReason), GroupTally>,
 }
+
+/// A seller account's group: [`MetricsGroup::Seller`]'s fields.
+type SellerGroup = (Marketplace, Option<String>);
 
 /// Adds `sign` times `fact` to the group under `key`, dropping the group if it empties.
 /// Looks up by a borrowed key, so counting into an existing group allocates nothing.
@@ -402,11 +480,16 @@ impl Tallies {
     }
 
     /// Adds `sign` (1 or -1) times `fact` to each of its groups; removal times are kept for
-    /// rights and weeks, not sellers (see [`Breakdown::by_seller`]).
+    /// rights and weeks, not sellers (see [`Breakdown::by_seller`]) nor days.
     fn count(&mut self, fact: &MetricsFact, sign: i64) {
         count_into(&mut self.by_right, &fact.right(), fact, sign, true);
         count_into(&mut self.by_week, &fact.week, fact, sign, true);
-        count_into(&mut self.by_seller, fact.seller(), fact, sign, false);
+        let seller = (fact.marketplace(), fact.known_seller().map(str::to_owned));
+        count_into(&mut self.by_seller, &seller, fact, sign, false);
+        if fact.outcome.is_taken_up() {
+            let day = (fact.filed_on, fact.reason());
+            count_into(&mut self.taken_up, &day, fact, sign, false);
+        }
     }
 
     /// Adds `tally` to `group` (a stored row, another campaign's group).
@@ -414,7 +497,12 @@ impl Tallies {
         match group {
             MetricsGroup::Right(right) => add_into(&mut self.by_right, right, tally),
             MetricsGroup::Week(week) => add_into(&mut self.by_week, week, tally),
-            MetricsGroup::Seller(seller) => add_into(&mut self.by_seller, seller, tally),
+            MetricsGroup::Seller(marketplace, seller) => {
+                add_into(&mut self.by_seller, (marketplace, seller), tally);
+            }
+            MetricsGroup::TakenUp(day, reason) => {
+                add_into(&mut self.taken_up, (day, reason), tally);
+            }
         }
     }
 
@@ -425,7 +513,7 @@ impl Tallies {
         }
     }
 
-    /// The groups and their sums: rights, then weeks, then sellers.
+    /// The groups and their sums: rights, then weeks, then sellers, then days taken up.
     pub fn groups(&self) -> impl Iterator<Item = (MetricsGroup, &GroupTally)> {
         let rights = self
             .by_right
@@ -435,16 +523,42 @@ impl Tallies {
             .by_week
             .iter()
             .map(|(week, sums)| (MetricsGroup::Week(*week), sums));
-        let sellers = self
-            .by_seller
+        let sellers = self.by_seller.iter().map(|((marketplace, seller), sums)| {
+            (MetricsGroup::Seller(*marketplace, seller.clone()), sums)
+        });
+        let days = self
+            .taken_up
             .iter()
-            .map(|(seller, sums)| (MetricsGroup::Seller(seller.clone()), sums));
-        rights.chain(weeks).chain(sellers)
+            .map(|((day, reason), sums)| (MetricsGroup::TakenUp(*day, *reason), sums));
+        rights.chain(weeks).chain(sellers).chain(days)
     }
 
     /// Whether no complaint is counted.
     pub fn is_empty(&self) -> bool {
         self.by_right.is_empty() && self.by_week.is_empty() && self.by_seller.is_empty()
+    }
+
+    /// The sums of every seller account whose listings show one: its marketplace, its store
+    /// id or name, and its sums.
+    pub fn sellers(&self) -> impl Iterator<Item = (Marketplace, &str, &GroupTally)> {
+        self.by_seller
+            .iter()
+            .filter_map(|((marketplace, seller), sums)| {
+                Some((*marketplace, seller.as_deref()?, sums))
+            })
+    }
+
+    /// The sums of the complaints taken up (and not retracted) that were filed on `since` or
+    /// later, per day and reason, oldest day first.
+    pub fn taken_up_since(
+        &self,
+        since: NaiveDate,
+    ) -> impl Iterator<Item = (NaiveDate, ComplaintReason, &GroupTally)> {
+        // Ordered by day first.
+        self.taken_up
+            .iter()
+            .skip_while(move |((day, _), _)| *day < since)
+            .map(|((day, reason), sums)| (*day, *reason, sums))
     }
 
     /// The metrics overall and per group. Every complaint has exactly one right, so the
@@ -462,9 +576,9 @@ impl Tallies {
                 .map(|(right, sums)| (*right, sums.metrics()))
                 .collect(),
             by_seller: self
-                .by_seller
+                .by_seller_name()
                 .iter()
-                .map(|(seller, sums)| (seller.clone(), sums.metrics()))
+                .map(|(seller, sums)| (seller.to_string(), sums.metrics()))
                 .collect(),
             by_week: self
                 .by_week
@@ -472,6 +586,19 @@ impl Tallies {
                 .map(|(week, sums)| (week.to_string(), sums.metrics()))
                 .collect(),
         }
+    }
+}
+
+impl Tallies {
+    /// The sellers' sums by name alone: accounts of the same name on two marketplaces in
+    /// one group, listings that show no seller in `unknown`.
+    fn by_seller_name(&self) -> BTreeMap<&str, GroupTally> {
+        let mut named: BTreeMap<&str, GroupTally> = BTreeMap::new();
+        for ((_, seller), sums) in &self.by_seller {
+            let name = seller.as_deref().unwrap_or(UNKNOWN_SELLER);
+            named.entry(name).or_default().merge(sums);
+        }
+        named
     }
 }
 

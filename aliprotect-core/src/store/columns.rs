@@ -8,11 +8,12 @@ use uuid::Uuid;
 use super::{
     ExtensionKind, Snapshot, StoreError, StreamId, StreamKind, StreamStatus, Timer, TimerKind,
 };
-use crate::complaint::ComplaintStatus;
+use crate::complaint::{ComplaintReason, ComplaintStatus};
 use crate::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId};
+use crate::marketplace::Marketplace;
 use crate::metrics::MetricsGroup;
 use crate::right::RightStatus;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// Kind code of an IP right's stream.
 pub const KIND_RIGHT: u8 = StreamKind::Right.code();
@@ -101,29 +102,50 @@ pub fn right_status(code: i64) -> Result<RightStatus, StoreError> {
 
 const GROUP_RIGHT: i16 = 0;
 const GROUP_WEEK: i16 = 1;
-const GROUP_SELLER: i16 = 2;
+// 2 held sellers by name alone, before the tallies kept their marketplace: retired.
+const GROUP_SELLER: i16 = 3;
+const GROUP_TAKEN_UP: i16 = 4;
 
-/// A metrics group as stored: a dimension code and a text key.
+/// A metrics group as stored: a dimension code and a text key. A seller's key is its
+/// marketplace, then `/` and its id or name when the listing shows one; a taken-up day's is
+/// the date, a space and the reason's code.
 pub fn metrics_group_parts(group: &MetricsGroup) -> (i16, String) {
     match group {
         MetricsGroup::Right(right) => (GROUP_RIGHT, right.to_string()),
         MetricsGroup::Week(week) => (GROUP_WEEK, week.to_string()),
-        MetricsGroup::Seller(seller) => (GROUP_SELLER, seller.clone()),
+        MetricsGroup::Seller(marketplace, None) => (GROUP_SELLER, marketplace.code().to_owned()),
+        MetricsGroup::Seller(marketplace, Some(seller)) => {
+            (GROUP_SELLER, format!("{}/{seller}", marketplace.code()))
+        }
+        MetricsGroup::TakenUp(day, reason) => (GROUP_TAKEN_UP, format!("{day} {}", reason.code())),
     }
 }
 
 /// The metrics group stored as `dimension` and `key`.
 pub fn metrics_group_from_parts(dimension: i64, key: String) -> Result<MetricsGroup, StoreError> {
+    let bad = |error: &dyn std::fmt::Display| corrupt("metrics group", format!("`{key}`: {error}"));
     match i16::try_from(dimension) {
         Ok(GROUP_RIGHT) => key
             .parse::<RightId>()
             .map(MetricsGroup::Right)
-            .map_err(|e| corrupt("metrics group", e)),
-        Ok(GROUP_WEEK) => key
-            .parse()
-            .map(MetricsGroup::Week)
-            .map_err(|e| corrupt("metrics group", e)),
-        Ok(GROUP_SELLER) => Ok(MetricsGroup::Seller(key)),
+            .map_err(|e| bad(&e)),
+        Ok(GROUP_WEEK) => key.parse().map(MetricsGroup::Week).map_err(|e| bad(&e)),
+        Ok(GROUP_SELLER) => {
+            let (marketplace, seller) = match key.split_once('/') {
+                Some((marketplace, seller)) => (marketplace, Some(seller.to_owned())),
+                None => (key.as_str(), None),
+            };
+            let marketplace = marketplace.parse::<Marketplace>().map_err(|e| bad(&e))?;
+            Ok(MetricsGroup::Seller(marketplace, seller))
+        }
+        Ok(GROUP_TAKEN_UP) => {
+            let (day, reason) = key
+                .split_once(' ')
+                .ok_or_else(|| bad(&"no day and reason"))?;
+            let day = day.parse::<NaiveDate>().map_err(|e| bad(&e))?;
+            let reason = reason.parse::<ComplaintReason>().map_err(|e| bad(&e))?;
+            Ok(MetricsGroup::TakenUp(day, reason))
+        }
         _ => Err(corrupt(
             "metrics group",
             format!("unknown dimension {dimension}"),
@@ -223,18 +245,41 @@ mod tests {
     #[test]
     fn metrics_groups_round_trip() {
         let week = "2026-W05".parse().expect("week");
-        for group in [
+        let day = NaiveDate::from_ymd_opt(2026, 2, 1).expect("day");
+        let mut groups = vec![
             MetricsGroup::Right(RightId::new()),
             MetricsGroup::Week(week),
-            MetricsGroup::Seller("shop 1".to_owned()),
-        ] {
+            MetricsGroup::Seller(Marketplace::AlibabaCom, None),
+            // A name may hold the separators.
+            MetricsGroup::Seller(Marketplace::Amazon, Some("shop/1 2".to_owned())),
+        ];
+        groups.extend(
+            ComplaintReason::ALL
+                .into_iter()
+                .map(|reason| MetricsGroup::TakenUp(day, reason)),
+        );
+        for group in groups {
             let (dimension, key) = metrics_group_parts(&group);
             assert_eq!(
                 metrics_group_from_parts(i64::from(dimension), key).ok(),
                 Some(group)
             );
         }
-        assert!(metrics_group_from_parts(7, String::new()).is_err());
+        for (dimension, key) in [
+            (7, ""),
+            // Sellers by name alone: retired with the tallies that kept no marketplace.
+            (2, "shop 1"),
+            (3, "nowhere/shop"),
+            (4, "2026-02-01"),
+            (4, "2026-02-31 trademark-counterfeit"),
+            (4, "2026-02-01 no-such-reason"),
+        ] {
+            let found = metrics_group_from_parts(dimension, key.to_owned());
+            assert!(
+                matches!(found, Err(StoreError::Corrupt { .. })),
+                "{key}: {found:?}"
+            );
+        }
     }
 
     #[test]

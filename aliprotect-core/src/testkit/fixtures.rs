@@ -277,6 +277,41 @@ pub fn life_of_a_complaint(
     ]
 }
 
+/// The complaint `filing` files at `at` on `right_in(Approved)`'s right, then taken through
+/// `commands` at the same instant by the platform under the Alibaba IPP policy: a complaint
+/// in any state for a test of what is computed from it.
+///
+/// # Panics
+/// If the decider refuses a command: the test's story is wrong.
+pub fn complaint_after(
+    filing: ComplaintFiling,
+    at: DateTime<Utc>,
+    commands: &[crate::complaint::ComplaintCommand],
+) -> crate::complaint::Complaint {
+    use crate::complaint::{ComplaintCommand, ComplaintContext, ComplaintDecider};
+    use crate::decider::Decider;
+    let policy = crate::policy::MarketplacePolicy::alibaba_ipp();
+    let mut right = right_in(RightStatus::Approved);
+    right.id = filing.right;
+    right.tenant = filing.tenant;
+    let file = ComplaintCommand::File(Box::new(filing));
+    let mut state = None;
+    for command in std::iter::once(&file).chain(commands) {
+        let context = ComplaintContext {
+            at,
+            actor: Actor::Platform,
+            policy: &policy,
+            right: Some(&right),
+            previous: None,
+            open_on_listing: None,
+        };
+        let events = ComplaintDecider::decide(&state, command, &context)
+            .expect("the story's commands are allowed");
+        state = events.iter().fold(state, ComplaintDecider::evolve);
+    }
+    state.expect("filed")
+}
+
 /// The store's policy stream as a store loads it after an engine recorded `policy`: what a
 /// mocked store returns for the engine's first look at the policy (see
 /// [`crate::policy::POLICY_STREAM`]).

@@ -90,7 +90,11 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
     let tenant = TenantId::new();
     let campaign = CampaignId::new();
     let mut streams = Vec::new();
-    let stories: [&[ComplaintCommand]; 6] = [
+    let counter_notice = || ComplaintCommand::ReceiveCounterNotice {
+        statement: text("We are an authorised reseller."),
+        evidence: vec![],
+    };
+    let stories: [&[ComplaintCommand]; 7] = [
         &[],
         &[ComplaintCommand::Submit],
         &[ComplaintCommand::Submit, ComplaintCommand::Accept],
@@ -108,6 +112,19 @@ pub async fn read_model_equals_replay(store: &dyn Store) {
             },
         ],
         &[ComplaintCommand::Retract { reason: None }],
+        // Two counter-notices, then the listing stays up: what seller records and the
+        // filer's accuracy count.
+        &[
+            ComplaintCommand::Submit,
+            ComplaintCommand::Accept,
+            counter_notice(),
+            ComplaintCommand::Respond {
+                statement: text("The reseller holds no licence."),
+                evidence: vec![],
+            },
+            counter_notice(),
+            ComplaintCommand::PlatformRestores,
+        ],
     ];
     let shared_right = RightId::new();
     for (i, story) in stories.iter().cycle().take(18).enumerate() {
