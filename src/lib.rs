@@ -157,7 +157,7 @@ pub mod prelude {
         Complaint, ComplaintCommand, ComplaintFiling, ComplaintReason, ComplaintStatus,
     };
     pub use aliprotect_core::engine::{
-        Command, ComplaintQuery, Engine, EngineConfig, EngineError, Page, Request,
+        Command, ComplaintQuery, Engine, EngineConfig, EngineError, Page, Request, TimerQuery,
     };
     pub use aliprotect_core::ids::{
         CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId, UserId,

@@ -315,6 +315,7 @@ async fn timers_fire_once_through_the_command_path() {
 
 #[tokio::test]
 async fn upcoming_timers_are_what_the_ticks_fire() {
+    use aliprotect::engine::TimerQuery;
     use aliprotect::store::TimerKind;
     let h = Harness::new();
     let right = h.approved_right().await;
@@ -322,8 +323,8 @@ async fn upcoming_timers_are_what_the_ticks_fire() {
     h.accept(disputed).await;
     h.counter_notice(disputed).await;
 
-    let all = |_: &aliprotect::store::Timer| true;
-    let upcoming = h.engine.read().upcoming_timers(h.tenant, usize::MAX, all);
+    let all = TimerQuery::soonest(usize::MAX);
+    let upcoming = h.engine.read().upcoming_timers(h.tenant, &all);
     let upcoming = upcoming.await.unwrap().soonest;
     let kinds_of = |stream| {
         let mut kinds: Vec<TimerKind> = upcoming
@@ -350,34 +351,118 @@ async fn upcoming_timers_are_what_the_ticks_fire() {
         upcoming.windows(2).all(|w| w[0].due <= w[1].due),
         "soonest first"
     );
+    assert_eq!(
+        computed_without_a_timer_index(&h).await,
+        upcoming,
+        "a store that keeps no timer order: the same, from the snapshots"
+    );
     let other = h
         .engine
         .read()
-        .upcoming_timers(TenantId::new(), usize::MAX, all)
+        .upcoming_timers(TenantId::new(), &all)
         .await
         .unwrap();
     assert!(other.soonest.is_empty(), "another tenant sees none");
     assert_eq!(other.total, 0);
-    let first_two = h.engine.read().upcoming_timers(h.tenant, 2, all);
-    let first_two = first_two.await.unwrap();
+    let first_two = h
+        .engine
+        .read()
+        .upcoming_timers(h.tenant, &TimerQuery::soonest(2))
+        .await
+        .unwrap();
     assert_eq!(
         first_two.soonest,
         upcoming[..2],
         "a limit keeps the soonest"
     );
     assert_eq!(first_two.total, upcoming.len(), "and counts them all");
+    let until = upcoming[1].due;
+    let by_then = h
+        .engine
+        .read()
+        .upcoming_timers(h.tenant, &TimerQuery::soonest(usize::MAX).until(until))
+        .await
+        .unwrap();
+    let expected: Vec<_> = upcoming
+        .iter()
+        .filter(|t| t.due <= until)
+        .cloned()
+        .collect();
+    assert_eq!(by_then.soonest, expected, "only those due by then");
+    assert_eq!(by_then.total, expected.len());
+    let deadlines = h
+        .engine
+        .read()
+        .upcoming_timers(
+            h.tenant,
+            &TimerQuery::soonest(usize::MAX).of_kinds([TimerKind::ResponseDeadline]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        deadlines
+            .soonest
+            .iter()
+            .map(|t| t.stream)
+            .collect::<Vec<_>>(),
+        [StreamId::Complaint(disputed)],
+        "only the kinds asked for"
+    );
 
     // Each tick at a timer's due time fires exactly the timers listed as due by then.
     let first = upcoming[0].due;
     h.clock.set(first);
     let due_now = upcoming.iter().filter(|t| t.due <= first).count();
     assert_eq!(h.engine.jobs().tick().await.unwrap().fired, due_now);
-    let after = h.engine.read().upcoming_timers(h.tenant, usize::MAX, all);
+    let after = h.engine.read().upcoming_timers(h.tenant, &all);
     let after = after.await.unwrap().soonest;
     assert!(
         after.iter().all(|t| t.due > first),
         "fired timers are no longer upcoming"
     );
+}
+
+/// What an engine on a store that keeps no timer order (`Schedule::pending_timers` left to
+/// its default) answers for `h`'s tenant's upcoming timers: computed from the snapshots of
+/// `h`'s store.
+async fn computed_without_a_timer_index(h: &Harness) -> Vec<aliprotect::store::Timer> {
+    use aliprotect::backend::{Find, MockStore, StreamKind};
+    use aliprotect::clock::{Clock, MockClock};
+    use aliprotect::engine::{Engine, TimerQuery};
+    use aliprotect::notify::DiscardNotifier;
+    use aliprotect::policy::MarketplacePolicy;
+    use aliprotect::store::prelude::*;
+
+    let mut snapshots = std::collections::HashMap::new();
+    for kind in [StreamKind::Right, StreamKind::Complaint, StreamKind::Power] {
+        let found = h.store.find(h.tenant, &Find::all(kind)).await.unwrap();
+        snapshots.insert(kind, found);
+    }
+    let (policy_tenant, policy_stream) = aliprotect::policy::POLICY_STREAM;
+    let policy = h.store.load(policy_tenant, policy_stream).await.unwrap();
+    let mut store = MockStore::new();
+    store
+        .expect_load()
+        .returning(move |_, _| Ok(policy.clone()));
+    let tenant = h.tenant;
+    store.expect_find().returning(move |of, query| {
+        assert_eq!(of, tenant);
+        Ok(snapshots.get(&query.kind).cloned().unwrap_or_default())
+    });
+    let mut clock = MockClock::new();
+    clock.expect_now().return_const(h.clock.now());
+    let engine = Engine::new(
+        store,
+        DiscardNotifier,
+        clock,
+        MarketplacePolicy::alibaba_ipp(),
+    );
+    engine
+        .read()
+        .upcoming_timers(h.tenant, &TimerQuery::soonest(usize::MAX))
+        .await
+        .unwrap()
+        .soonest
 }
 
 #[tokio::test]

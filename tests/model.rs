@@ -43,7 +43,7 @@ use std::sync::Arc;
 use aliprotect::calendar::{BusinessCalendar, Window};
 use aliprotect::clock::ManualClock;
 use aliprotect::complaint::{ComplaintCommand, ComplaintStatus, RemovalCause};
-use aliprotect::engine::{Command, Engine, EngineError, Request};
+use aliprotect::engine::{Command, Engine, EngineError, Request, TimerQuery};
 use aliprotect::evidence::EvidenceKind;
 use aliprotect::ids::{
     ComplaintId, PowerOfAttorneyId, RepresentativeId, RightId, TenantId, UserId,
@@ -1312,7 +1312,7 @@ impl Harness {
             .block_on(
                 engine
                     .read()
-                    .upcoming_timers(tenant(), usize::MAX, |_| true),
+                    .upcoming_timers(tenant(), &TimerQuery::soonest(usize::MAX)),
             )
             .expect("timers")
             .soonest

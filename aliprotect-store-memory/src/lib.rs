@@ -37,7 +37,7 @@ use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
     Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
-    StoredReceipt, StreamId, StreamKind, Timer, UniqueKey, WorkId,
+    StoredReceipt, StreamId, StreamKind, Timer, TimerPage, UniqueKey, WorkId,
 };
 use async_trait::async_trait;
 use foldhash::HashMap;
@@ -245,6 +245,26 @@ impl Schedule for MemoryStore {
 
     async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
         Ok(self.shard(id.stream).write().complete_work(id, owner))
+    }
+
+    async fn pending_timers(
+        &self,
+        tenant: TenantId,
+        page: &TimerPage,
+    ) -> Result<Option<Vec<Timer>>, StoreError> {
+        let mut streams: Vec<_> = self
+            .shards
+            .iter()
+            .flat_map(|shard| shard.read().pending_timers(tenant, page))
+            .collect();
+        streams.sort_unstable_by_key(|(soonest, stream, _)| (*soonest, *stream));
+        streams.truncate(page.limit);
+        Ok(Some(
+            streams
+                .into_iter()
+                .flat_map(|(_, _, timers)| timers)
+                .collect(),
+        ))
     }
 }
 

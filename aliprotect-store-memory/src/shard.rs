@@ -13,7 +13,7 @@ use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
     Claim, Commit, DeadLetter, DomainEvent, Find, IndexKey, IndexName, Lease, Loaded,
     OutboxMessage, PendingWork, Settlement, Snapshot, StoreError, StoredEvent, StreamId,
-    StreamKind, StreamStatus, Timer, TimerKind, WorkId, columns,
+    StreamKind, StreamStatus, Timer, TimerKind, TimerPage, WorkId, columns, order_stream_timers,
 };
 use chrono::{DateTime, Utc};
 
@@ -285,6 +285,51 @@ impl Shard {
                 .filter(|((t, _), _)| *t == tenant)
                 .for_each(|(_, tallies)| into.merge(tallies)),
         }
+    }
+
+    /// Up to `page.limit` of the tenant's streams with timers that `page` admits, in the
+    /// order of their soonest timer, then stream: each with that soonest due time and all
+    /// its timers, ordered.
+    pub(crate) fn pending_timers(
+        &self,
+        tenant: TenantId,
+        page: &TimerPage,
+    ) -> Vec<(DateTime<Utc>, StreamId, Vec<Timer>)> {
+        let from = page.after.map(|(due, _)| due);
+        let mut found = Vec::new();
+        // In due order, a stream comes first at its soonest timer.
+        for &(due, of, stream, _) in self
+            .timers
+            .iter()
+            .skip_while(|(due, ..)| from.is_some_and(|from| *due < from))
+        {
+            if found.len() >= page.limit || page.until.is_some_and(|until| due > until) {
+                break;
+            }
+            let Some(keys) = self.stream_timers.get(&(of, stream)) else {
+                continue;
+            };
+            let soonest = keys.iter().map(|(due, ..)| *due).min();
+            if of != tenant || soonest != Some(due) || !page.admits(due, stream) {
+                continue;
+            }
+            if found.last().is_some_and(|(_, last, _)| *last == stream) {
+                // Two timers of the stream due at once.
+                continue;
+            }
+            let mut timers: Vec<Timer> = keys
+                .iter()
+                .map(|&(due, tenant, stream, kind)| Timer {
+                    tenant,
+                    stream,
+                    kind,
+                    due,
+                })
+                .collect();
+            order_stream_timers(&mut timers);
+            found.push((due, stream, timers));
+        }
+        found
     }
 
     /// Claims the due timers of up to `limit` streams without a live lease; returns them

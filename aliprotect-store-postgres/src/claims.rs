@@ -8,7 +8,7 @@ use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::columns;
 use aliprotect_core::store::{
     Claim, DeadLetter, FollowUpWork, OutboxMessage, PendingWork, Settlement, StoreError, Timer,
-    WorkId,
+    TimerPage, WorkId, order_stream_timers,
 };
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Object;
@@ -100,6 +100,41 @@ pub(crate) async fn claim_timers(client: &Object, claim: Claim) -> Result<Vec<Ti
     }
     due.sort_by_key(|t| (t.due, t.tenant, t.stream, t.kind));
     Ok(due)
+}
+
+/// A page of the tenant's pending timers (see `Schedule::pending_timers`), through the
+/// index of timer rows by tenant and soonest due time.
+pub(crate) async fn pending_timers(
+    client: &Object,
+    tenant: TenantId,
+    page: &TimerPage,
+) -> Result<Vec<Timer>, StoreError> {
+    let after_due = page.after.map(|(due, _)| due);
+    let after_stream = page.after.map(|(_, stream)| columns::stream_parts(stream));
+    let rows = query(
+        client,
+        "SELECT tenant, kind, stream, timers::text FROM timers
+         WHERE tenant = $1 AND ($2::timestamptz IS NULL OR next_due <= $2)
+           AND ($3::timestamptz IS NULL OR (next_due, kind, stream) > ($3, $4::int2, $5::uuid))
+         ORDER BY next_due, kind, stream LIMIT $6",
+        &[
+            &tenant.as_uuid(),
+            &page.until,
+            &after_due,
+            &after_stream.map(|(kind, _)| i16::from(kind)),
+            &after_stream.map(|(_, stream)| stream),
+            &limit_sql(page.limit),
+        ],
+    )
+    .await?;
+    let mut timers = Vec::new();
+    for row in &rows {
+        let (tenant, stream) = key_of_stream(row)?;
+        let mut of_stream = columns::decode_timers(tenant, stream, text(row, 3, "timers")?)?;
+        order_stream_timers(&mut of_stream);
+        timers.append(&mut of_stream);
+    }
+    Ok(timers)
 }
 
 fn key_of_stream(row: &Row) -> Result<(TenantId, aliprotect_core::store::StreamId), StoreError> {

@@ -63,7 +63,7 @@ use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
     Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, SnapshotCache, StatusCount,
-    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, WorkId,
+    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, Timer, TimerPage, WorkId,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -319,6 +319,16 @@ impl Schedule for PostgresStore {
 
     async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError> {
         claims::complete_work(&self.client().await?, id, owner).await
+    }
+
+    async fn pending_timers(
+        &self,
+        tenant: TenantId,
+        page: &TimerPage,
+    ) -> Result<Option<Vec<Timer>>, StoreError> {
+        claims::pending_timers(&self.client().await?, tenant, page)
+            .await
+            .map(Some)
     }
 }
 

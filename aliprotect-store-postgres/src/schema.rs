@@ -174,10 +174,12 @@ ALTER TABLE streams DROP COLUMN right_id, DROP COLUMN campaign, DROP COLUMN sell
     r#"
 -- 4: the tallies count each seller per marketplace, complaints taken up per day and reason
 -- (what the filer's accuracy reads), and counter-notices: `backfill_tallies` counts every
--- complaint again.
+-- complaint again. Timer rows get an index by tenant and soonest due time.
 ALTER TABLE metric_groups ADD COLUMN counter_notices bigint NOT NULL DEFAULT 0;
 DELETE FROM metric_groups;
 DELETE FROM removal_hours;
+-- A tenant's timer rows in the order they fall due: what is coming, for people.
+CREATE INDEX timers_by_tenant_due ON timers (tenant, next_due, kind, stream);
 "#,
 ];
 

@@ -124,6 +124,7 @@ async fn a_schema_2_database_gets_its_index_filled() {
          ALTER TABLE streams ADD COLUMN right_id uuid, ADD COLUMN campaign uuid,
              ADD COLUMN seller text, ADD COLUMN listing text, ADD COLUMN representative uuid;
          ALTER TABLE metric_groups DROP COLUMN counter_notices;
+         DROP INDEX timers_by_tenant_due;
          DELETE FROM aliprotect_schema WHERE version > 2;",
     )
     .await;
@@ -160,11 +161,12 @@ async fn a_schema_3_database_counts_its_complaints_again() {
             store.commit(commit).await.unwrap();
         }
     }
-    // Back to schema 3: no counter-notices column, and a seller's row by name alone that
-    // the migration must not count on top.
+    // Back to schema 3: no counter-notices column, no index of timers by tenant, and a
+    // seller's row by name alone that the migration must not count on top.
     psql(
         &url,
         "ALTER TABLE metric_groups DROP COLUMN counter_notices;
+         DROP INDEX timers_by_tenant_due;
          INSERT INTO metric_groups
              SELECT tenant, campaign, 2, 'shop', 1, 1, 0, 0, 0, 0, 0 FROM metric_groups
              WHERE dimension = 0;

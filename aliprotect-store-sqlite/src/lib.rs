@@ -59,7 +59,7 @@ use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
     Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, SnapshotCache, StatusCount,
-    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, WorkId,
+    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, Timer, TimerPage, WorkId,
 };
 use async_trait::async_trait;
 use parking_lot::Mutex;
@@ -441,6 +441,17 @@ impl Schedule for SqliteStore {
         let id = *id;
         self.write(move |tx| claims::complete_work(tx, &id, owner))
             .await
+    }
+
+    async fn pending_timers(
+        &self,
+        tenant: TenantId,
+        page: &TimerPage,
+    ) -> Result<Option<Vec<Timer>>, StoreError> {
+        let page = *page;
+        self.read(move |connection| queries::pending_timers(connection, tenant, &page))
+            .await
+            .map(Some)
     }
 }
 

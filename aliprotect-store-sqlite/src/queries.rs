@@ -3,7 +3,8 @@
 use aliprotect_core::ids::TenantId;
 use aliprotect_core::store::{
     Find, IdempotencyKey, IndexName, Loaded, Receipt, RequestFingerprint, Snapshot, StatusCount,
-    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind,
+    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, Timer, TimerPage,
+    order_stream_timers,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -318,4 +319,45 @@ pub(crate) fn count(
             })
         })
         .collect()
+}
+
+/// A page of the tenant's pending timers (see `Schedule::pending_timers`), through the
+/// index of streams by tenant and soonest due time.
+pub(crate) fn pending_timers(
+    connection: &Connection,
+    tenant: TenantId,
+    page: &TimerPage,
+) -> Result<Vec<Timer>, StoreError> {
+    let until = page.until.map_or(i64::MAX, codec::micros);
+    let (after_due, after_stream) = match page.after {
+        Some((due, stream)) => (codec::micros(due), codec::stream_key(stream).to_vec()),
+        None => (i64::MIN, Vec::new()),
+    };
+    let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT stream, timers FROM streams
+             WHERE tenant = ?1 AND next_due IS NOT NULL AND next_due <= ?2
+               AND (next_due > ?3 OR (next_due = ?3 AND stream > ?4))
+             ORDER BY next_due, stream LIMIT ?5",
+        )
+        .map_err(unavailable)?;
+    let mut rows = statement
+        .query(params![
+            &codec::tenant_key(tenant)[..],
+            until,
+            after_due,
+            after_stream,
+            limit
+        ])
+        .map_err(unavailable)?;
+    let mut timers = Vec::new();
+    while let Some(row) = rows.next().map_err(unavailable)? {
+        let stream: Vec<u8> = row.get(0).map_err(unavailable)?;
+        let json: String = row.get(1).map_err(unavailable)?;
+        let mut of_stream = codec::decode_timers(tenant, codec::stream_of(&stream)?, &json)?;
+        order_stream_timers(&mut of_stream);
+        timers.append(&mut of_stream);
+    }
+    Ok(timers)
 }

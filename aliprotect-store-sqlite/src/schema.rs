@@ -284,10 +284,13 @@ ALTER TABLE streams DROP COLUMN filed_at;
     r#"
 -- 9: the tallies count each seller per marketplace, complaints taken up per day and reason
 -- (what the filer's accuracy reads), and counter-notices: `tallies::backfill` counts every
--- complaint again.
+-- complaint again. Streams get an index by tenant and soonest timer.
 ALTER TABLE metric_groups ADD COLUMN counter_notices INTEGER NOT NULL DEFAULT 0;
 DELETE FROM metric_groups;
 DELETE FROM removal_hours;
+-- A tenant's streams in the order their timers fall due: what is coming, for people.
+CREATE INDEX streams_by_tenant_due ON streams(tenant, next_due, stream)
+    WHERE next_due IS NOT NULL;
 "#,
 ];
 

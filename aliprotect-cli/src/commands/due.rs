@@ -2,6 +2,7 @@
 
 use aliprotect::calendar::BusinessCalendar;
 use aliprotect::clock::Clock;
+use aliprotect::engine::TimerQuery;
 use aliprotect::store::{StreamId, TimerKind};
 use chrono::{DateTime, Duration, FixedOffset, Offset, Utc};
 use clap::Args;
@@ -30,11 +31,13 @@ pub(crate) async fn run(session: &Session, out: &Output, args: DueArgs) -> Resul
         .map(|days| now + Duration::days(i64::from(days)));
     let calendar = &engine.read().policy().calendar;
     let zone = FixedOffset::east_opt(calendar.utc_offset_seconds).unwrap_or(Utc.fix());
+    let mut query = TimerQuery::soonest(args.limit);
+    if let Some(until) = until {
+        query = query.until(until);
+    }
     let upcoming = engine
         .read()
-        .upcoming_timers(session.tenant, args.limit, |t| {
-            until.is_none_or(|u| t.due <= u)
-        })
+        .upcoming_timers(session.tenant, &query)
         .await?;
     let mut table = Table::new(&[
         "stream",

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aliprotect::clock::Clock;
-use aliprotect::engine::TickReport;
+use aliprotect::engine::{TickReport, TimerQuery};
 use aliprotect::listing::Listing;
 use aliprotect::marketplace::Marketplace;
 use aliprotect::probe::{ListingProbe, ProbeFinding};
@@ -53,9 +53,12 @@ pub(crate) async fn run(session: &Session, out: &Output, args: TickArgs) -> Resu
     let due_looks = session
         .engine
         .read()
-        .upcoming_timers(session.tenant, 0, |t| {
-            matches!(t.kind, TimerKind::CheckBack | TimerKind::ReturnWatch) && t.due <= now
-        })
+        .upcoming_timers(
+            session.tenant,
+            &TimerQuery::soonest(0)
+                .until(now)
+                .of_kinds([TimerKind::CheckBack, TimerKind::ReturnWatch]),
+        )
         .await?
         .total;
     let progress = Progress::start("probing", out);

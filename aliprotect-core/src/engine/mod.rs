@@ -29,6 +29,7 @@ mod query;
 mod read;
 mod review;
 mod timers;
+mod upcoming;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,9 +45,10 @@ pub use intake::IntakeReport;
 pub use jobs::Jobs;
 pub use outcomes::{OutcomeChanged, OutcomeConflict, OutcomeReport};
 pub use query::{ComplaintQuery, Page};
-pub use read::{Reader, Upcoming};
+pub use read::Reader;
 pub use review::AccuracyReview;
 pub use timers::TickReport;
+pub use upcoming::{TimerQuery, Upcoming};
 
 use crate::clock::Clock;
 use crate::ids::{RightId, WorkerId};

@@ -1,12 +1,10 @@
 //! Reading: every query of the engine, on the handle [`Engine::read`] returns.
 
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
 use super::aggregate::Aggregate;
-use super::{ComplaintQuery, Engine, EngineError, Page, effects};
+use super::{ComplaintQuery, Engine, EngineError, Page};
 use crate::accuracy::Accuracy;
 use crate::campaign::{Campaign, CampaignDecider};
 use crate::clock::Clock;
@@ -21,21 +19,11 @@ use crate::right::{IpRight, RightDecider, RightStatus};
 use crate::sellers::{SellerKey, SellerRecord, records_from_tallies};
 use crate::store::{
     ComplaintRow, Count, CountBy, DeadLetter, Find, IndexKey, IndexName, ReadModelExt, Snapshot,
-    Store, StoredEvent, StreamId, StreamKind, StreamStatus, Timer, TimerKind,
+    Store, StoredEvent, StreamId, StreamKind, StreamStatus,
 };
 
 /// Streams read per query when a query walks all of a tenant's streams of a kind.
 const PAGE: usize = 1000;
-
-/// The soonest of a tenant's pending timers: [`Reader::upcoming_timers`]' answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Upcoming {
-    /// The soonest timers asked for, soonest first (by due time, then stream, then kind).
-    pub soonest: Vec<Timer>,
-    /// How many timers matched in all, the soonest included.
-    pub total: usize,
-}
 
 /// The engine's queries, borrowed from it by [`Engine::read`]: each reflects every command
 /// that returned before it, whichever engine or process ran it (the store's promise).
@@ -62,6 +50,13 @@ impl<S, N, C> Clone for Reader<'_, S, N, C> {
 }
 
 impl<S, N, C> Copy for Reader<'_, S, N, C> {}
+
+impl<'a, S, N, C> Reader<'a, S, N, C> {
+    /// The engine the queries read.
+    pub(super) fn engine(self) -> &'a Engine<S, N, C> {
+        self.engine
+    }
+}
 
 impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     /// The engine's queries.
@@ -159,7 +154,7 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
 
     /// Hands every stream of `kind` of the tenant to `visit` with its snapshot, in stream
     /// order, reading [`PAGE`] at a time.
-    async fn each_stream(
+    pub(super) async fn each_stream(
         self,
         tenant: TenantId,
         kind: StreamKind,
@@ -285,51 +280,6 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
                 None => Err(super::wrong_snapshot(stream).into()),
             })
             .collect()
-    }
-
-    /// The soonest `limit` of the tenant's pending deadlines, reminders and check-backs on
-    /// rights and complaints that `wanted` keeps, soonest first, and how many it keeps in
-    /// all: what a person should know is coming. Each is what the stream's current state
-    /// schedules under this engine's policy, so it equals what the store holds for a timer
-    /// that has not fired yet. Reads the tenant's rights and complaints a page at a time,
-    /// so memory stays flat however many there are.
-    pub async fn upcoming_timers(
-        self,
-        tenant: TenantId,
-        limit: usize,
-        wanted: impl Fn(&Timer) -> bool + Send + Sync,
-    ) -> Result<Upcoming, EngineError> {
-        let policy = &self.engine.inner.policy;
-        // The soonest `limit` so far, latest on top: a later one pushes it out.
-        let mut soonest: BinaryHeap<(DateTime<Utc>, StreamId, TimerKind)> = BinaryHeap::new();
-        let mut total = 0;
-        for kind in [StreamKind::Right, StreamKind::Complaint] {
-            self.each_stream(tenant, kind, |stream, snapshot| {
-                for timer in effects::timers_for(tenant, stream, snapshot, policy) {
-                    if !wanted(&timer) {
-                        continue;
-                    }
-                    total += 1;
-                    soonest.push((timer.due, timer.stream, timer.kind));
-                    if soonest.len() > limit {
-                        soonest.pop();
-                    }
-                }
-                Ok(())
-            })
-            .await?;
-        }
-        let soonest = soonest
-            .into_sorted_vec()
-            .into_iter()
-            .map(|(due, stream, kind)| Timer {
-                tenant,
-                stream,
-                kind,
-                due,
-            })
-            .collect();
-        Ok(Upcoming { soonest, total })
     }
 
     /// Rights per status.

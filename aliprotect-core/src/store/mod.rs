@@ -42,6 +42,7 @@ mod idempotency;
 mod index;
 #[cfg(feature = "mock")]
 mod mock;
+mod pending;
 mod rows;
 mod shared;
 mod traits;
@@ -63,6 +64,7 @@ pub use idempotency::{
 pub use index::{Find, IndexKey, IndexName, StatusCount, StreamKind};
 #[cfg(feature = "mock")]
 pub use mock::MockStore;
+pub use pending::{TimerPage, order_stream_timers};
 pub use rows::{ComplaintRow, Count, CountBy, GroupKey};
 pub use traits::{EventLog, Outbox, ReadModel, ReadModelExt, Schedule, Store};
 pub use unique::{UniqueKey, UniqueKeyChange};

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use super::{
     Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
-    StoredReceipt, StreamKind, WorkId,
+    StoredReceipt, StreamKind, Timer, TimerPage, WorkId,
 };
 use crate::ids::{CampaignId, StreamId, TenantId, WorkerId};
 use crate::metrics::Tallies;
@@ -79,6 +79,13 @@ macro_rules! forward_store {
                 owner: WorkerId,
             ) -> Result<bool, StoreError> {
                 (**self).complete_work(id, owner).await
+            }
+            async fn pending_timers(
+                &self,
+                tenant: TenantId,
+                page: &TimerPage,
+            ) -> Result<Option<Vec<Timer>>, StoreError> {
+                (**self).pending_timers(tenant, page).await
             }
         }
 

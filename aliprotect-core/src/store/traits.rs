@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use super::{
     Claim, Commit, ComplaintRow, Count, CountBy, DeadLetter, Due, Find, IdempotencyKey, IndexKey,
     IndexName, Loaded, OutboxMessage, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
-    StoredReceipt, StreamKind, StreamStatus, WorkId, columns, rows,
+    StoredReceipt, StreamKind, StreamStatus, Timer, TimerPage, WorkId, columns, rows,
 };
 use crate::campaign::Campaign;
 use crate::complaint::{Complaint, ComplaintStatus};
@@ -121,6 +121,28 @@ pub trait Schedule: Send + Sync + 'static {
     /// whether it did (false for an unknown id or a claim taken over by another worker,
     /// which will then carry it out again: harmless, since work is idempotent).
     async fn complete_work(&self, id: &WorkId, owner: WorkerId) -> Result<bool, StoreError>;
+
+    /// A page of the tenant's pending timers as the streams' last commits set them (claimed
+    /// ones too, until the stream's next commit replaces them): every timer of the streams
+    /// `page` admits ([`TimerPage`]: up to `page.limit` streams whose soonest timer is due at
+    /// or before `page.until`, after `page.after`), ordered by each stream's soonest due time,
+    /// then stream ([`StreamId`]'s `Ord`), each stream's timers together, soonest first, then
+    /// by kind ([`order_stream_timers`](super::order_stream_timers)). Paging with the last
+    /// stream of a page as the next page's `after` visits every stream whose timers did not
+    /// change during the walk exactly once. Another tenant's timers are absent.
+    ///
+    /// `Ok(None)`, the default: the backend keeps its timers in no such order, and the
+    /// engine computes what is coming from the streams' snapshots instead (a read of every
+    /// right, complaint and power of the tenant). A backend with an index by tenant and due
+    /// time answers from it.
+    async fn pending_timers(
+        &self,
+        tenant: TenantId,
+        page: &TimerPage,
+    ) -> Result<Option<Vec<Timer>>, StoreError> {
+        let _ = (tenant, page);
+        Ok(None)
+    }
 }
 
 /// The outbox: notifications written by commits, delivered at least once under a lease.

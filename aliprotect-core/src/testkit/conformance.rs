@@ -60,7 +60,9 @@ pub use filer::filer_warned_once_a_day;
 pub use index::find_and_count;
 pub use outbox::{dead_letters, outbox_claim_ack_retry};
 pub use read_model::{campaigns, powers_of_attorney, read_model_equals_replay, tenant_isolation};
-pub use schedule::{pending_work, timer_claims, timers_due_exactly_once};
+pub use schedule::{
+    pending_timers_in_due_order, pending_work, timer_claims, timers_due_exactly_once,
+};
 
 pub use sharing::{
     engines_share_work, racing_idempotent_requests, tenants_share_stream_ids,
@@ -151,6 +153,7 @@ where
         timers_due_exactly_once(&make_store().await).await;
         timer_claims(&make_store().await).await;
         pending_work(&make_store().await).await;
+        pending_timers_in_due_order(&make_store().await).await;
     }
     if declared.outbox {
         outbox_claim_ack_retry(&make_store().await).await;

@@ -9,7 +9,8 @@ use super::{Builder, LEASE, claim_timers, claim_work, lease_of, lease_until, ver
 use crate::complaint::{ComplaintCommand, FollowUpKind};
 use crate::ids::{ComplaintId, TenantId, WorkerId};
 use crate::store::{
-    Commit, FollowUpWork, PendingWork, Store, StoreError, Timer, TimerKind, WorkId,
+    Commit, FollowUpWork, PendingWork, Store, StoreError, StreamId, Timer, TimerKind, TimerPage,
+    WorkId, order_stream_timers,
 };
 use crate::testkit::fixtures::now;
 
@@ -232,4 +233,184 @@ pub async fn pending_work(store: &dyn Store) {
         claimed(first, much_later).await.is_empty(),
         "completed work is gone"
     );
+}
+
+/// A tenant's pending timers page in the order of each stream's soonest timer, then stream,
+/// each stream's timers together and ordered; a page stops at `until`; claimed timers stay
+/// listed until the stream's next commit replaces them; another tenant's are absent. A
+/// backend that keeps no such order (`Ok(None)`) is not checked further.
+pub async fn pending_timers_in_due_order(store: &dyn Store) {
+    let (tenant, other) = (TenantId::new(), TenantId::new());
+    let base = DateTime::<Utc>::UNIX_EPOCH + Duration::days(9);
+    let mut builders = Vec::new();
+    let mut committed: Vec<Timer> = Vec::new();
+    for i in 0..7_i64 {
+        let mut builder = Builder::file(store, tenant).await;
+        let stream = builder.stream();
+        // Streams 0, 3 and 6 share their soonest time: their ids decide.
+        let timers = vec![
+            Timer {
+                tenant,
+                stream,
+                kind: TimerKind::SellerAnswerDeadline,
+                due: base + Duration::hours(10 - i),
+            },
+            Timer {
+                tenant,
+                stream,
+                kind: TimerKind::CheckBack,
+                due: base + Duration::hours(i % 3),
+            },
+        ];
+        committed.extend(timers.iter().cloned());
+        builder
+            .run_with(store, ComplaintCommand::Submit, |submit| {
+                submit.timers = timers;
+            })
+            .await;
+        builders.push(builder);
+    }
+    let mut elsewhere = Builder::file(store, other).await;
+    let foreign = elsewhere.stream();
+    elsewhere
+        .run_with(store, ComplaintCommand::Submit, |submit| {
+            submit.timers = vec![Timer {
+                tenant: other,
+                stream: foreign,
+                kind: TimerKind::CheckBack,
+                due: base,
+            }];
+        })
+        .await;
+    let Some(all) = store
+        .pending_timers(tenant, &TimerPage::first(100))
+        .await
+        .expect("pending timers")
+    else {
+        return;
+    };
+    let expected = in_page_order(&committed);
+    assert_eq!(
+        all, expected,
+        "by soonest timer, then stream; ordered within"
+    );
+
+    // Two streams a page: every stream once, in the same order.
+    let mut walked = Vec::new();
+    let mut page = TimerPage::first(2);
+    loop {
+        let found = store
+            .pending_timers(tenant, &page)
+            .await
+            .expect("page")
+            .expect("kept");
+        let Some(last) = found.last().map(|t| t.stream) else {
+            break;
+        };
+        let soonest = found
+            .iter()
+            .filter(|t| t.stream == last)
+            .map(|t| t.due)
+            .min()
+            .expect("the last stream's timers");
+        walked.extend(found);
+        page = page.after(soonest, last);
+    }
+    assert_eq!(walked, expected, "paging visits every stream once");
+
+    let until = base + Duration::hours(1);
+    let soon = store
+        .pending_timers(tenant, &TimerPage::first(100).until(until))
+        .await
+        .expect("until")
+        .expect("kept");
+    let soon_streams: Vec<_> = committed
+        .iter()
+        .filter(|t| t.due <= until)
+        .map(|t| t.stream)
+        .collect();
+    assert_eq!(
+        soon,
+        in_page_order(
+            &committed
+                .iter()
+                .filter(|t| soon_streams.contains(&t.stream))
+                .cloned()
+                .collect::<Vec<_>>()
+        ),
+        "only the streams whose soonest timer is due by `until`, with all their timers"
+    );
+
+    // Claimed timers stay listed; the stream's next commit replaces them.
+    let far = base + Duration::days(30);
+    assert!(!due_at(store, far, 100).await.is_empty(), "claimed");
+    let listed = store
+        .pending_timers(tenant, &TimerPage::first(100))
+        .await
+        .expect("after the claim")
+        .expect("kept");
+    assert_eq!(listed, expected, "claimed timers are still pending");
+    let mut first = builders.remove(0);
+    first
+        .run_with(store, ComplaintCommand::Accept, |accept| {
+            accept.timers = Vec::new();
+        })
+        .await;
+    let rest: Vec<Timer> = committed
+        .iter()
+        .filter(|t| t.stream != first.stream())
+        .cloned()
+        .collect();
+    assert_eq!(
+        store
+            .pending_timers(tenant, &TimerPage::first(100))
+            .await
+            .expect("after a commit")
+            .expect("kept"),
+        in_page_order(&rest),
+        "a commit without timers takes its stream off the list"
+    );
+    assert_eq!(
+        store
+            .pending_timers(TenantId::new(), &TimerPage::first(100))
+            .await
+            .expect("a tenant without timers"),
+        Some(Vec::new())
+    );
+    assert!(
+        store
+            .pending_timers(tenant, &TimerPage::first(0))
+            .await
+            .expect("no streams")
+            .is_some_and(|timers| timers.is_empty())
+    );
+}
+
+/// `timers` in the order of [`Schedule::pending_timers`](crate::store::Schedule::pending_timers).
+fn in_page_order(timers: &[Timer]) -> Vec<Timer> {
+    let mut streams: Vec<(DateTime<Utc>, StreamId)> = Vec::new();
+    for timer in timers {
+        let soonest = timers
+            .iter()
+            .filter(|t| t.stream == timer.stream)
+            .map(|t| t.due)
+            .min()
+            .unwrap_or(timer.due);
+        if !streams.contains(&(soonest, timer.stream)) {
+            streams.push((soonest, timer.stream));
+        }
+    }
+    streams.sort();
+    streams
+        .into_iter()
+        .flat_map(|(_, stream)| {
+            let mut of_stream: Vec<Timer> = timers
+                .iter()
+                .filter(|t| t.stream == stream)
+                .cloned()
+                .collect();
+            order_stream_timers(&mut of_stream);
+            of_stream
+        })
+        .collect()
 }

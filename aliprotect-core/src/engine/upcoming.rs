@@ -1,0 +1,189 @@
+//! What is coming: the soonest of a tenant's pending deadlines, reminders and check-backs,
+//! read from the store's timers in due order when it keeps them so
+//! ([`Schedule::pending_timers`](crate::store::Schedule::pending_timers)), else computed from the streams' snapshots.
+
+use std::collections::BinaryHeap;
+
+use chrono::{DateTime, Utc};
+
+use super::{EngineError, Reader, effects};
+use crate::clock::Clock;
+use crate::ids::TenantId;
+use crate::notify::Notifier;
+use crate::store::{Store, StreamId, StreamKind, Timer, TimerKind, TimerPage};
+
+/// Streams read per page.
+const PAGE: usize = 1000;
+
+/// Which of a tenant's pending timers [`Reader::upcoming_timers`] looks for: the soonest
+/// `limit`, of some kinds only or all, due by an instant or whenever.
+///
+/// ```
+/// use aliprotect_core::engine::TimerQuery;
+/// use aliprotect_core::store::TimerKind;
+/// let due_looks = TimerQuery::soonest(0).of_kinds([TimerKind::CheckBack]);
+/// assert_eq!(due_looks.limit, 0);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TimerQuery {
+    /// How many timers to return, soonest first (0: only count them).
+    pub limit: usize,
+    /// Only timers due at or before this, when given.
+    pub until: Option<DateTime<Utc>>,
+    /// Only timers of these kinds, when given.
+    pub kinds: Option<Vec<TimerKind>>,
+}
+
+impl TimerQuery {
+    /// The soonest `limit` timers of every kind, due whenever.
+    pub fn soonest(limit: usize) -> Self {
+        Self {
+            limit,
+            until: None,
+            kinds: None,
+        }
+    }
+
+    /// Only timers due at or before `until`.
+    pub fn until(mut self, until: DateTime<Utc>) -> Self {
+        self.until = Some(until);
+        self
+    }
+
+    /// Only timers of `kinds`.
+    pub fn of_kinds(mut self, kinds: impl IntoIterator<Item = TimerKind>) -> Self {
+        self.kinds = Some(kinds.into_iter().collect());
+        self
+    }
+
+    /// Whether `timer` is one the query looks for.
+    pub fn keeps(&self, timer: &Timer) -> bool {
+        self.until.is_none_or(|until| timer.due <= until)
+            && self
+                .kinds
+                .as_ref()
+                .is_none_or(|kinds| kinds.contains(&timer.kind))
+    }
+}
+
+/// The soonest of a tenant's pending timers: [`Reader::upcoming_timers`]' answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Upcoming {
+    /// The soonest timers asked for, soonest first (by due time, then stream, then kind).
+    pub soonest: Vec<Timer>,
+    /// How many timers matched in all, the soonest included.
+    pub total: usize,
+}
+
+/// The soonest `limit` timers seen so far, and how many were seen.
+struct Soonest {
+    limit: usize,
+    /// Latest on top: a sooner one pushes it out.
+    heap: BinaryHeap<(DateTime<Utc>, StreamId, TimerKind)>,
+    total: usize,
+}
+
+impl Soonest {
+    fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            heap: BinaryHeap::new(),
+            total: 0,
+        }
+    }
+
+    fn add(&mut self, timer: &Timer) {
+        self.total += 1;
+        self.heap.push((timer.due, timer.stream, timer.kind));
+        if self.heap.len() > self.limit {
+            self.heap.pop();
+        }
+    }
+
+    fn finish(self, tenant: TenantId) -> Upcoming {
+        let soonest = self
+            .heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|(due, stream, kind)| Timer {
+                tenant,
+                stream,
+                kind,
+                due,
+            })
+            .collect();
+        Upcoming {
+            soonest,
+            total: self.total,
+        }
+    }
+}
+
+impl<S: Store, N: Notifier, C: Clock> Reader<'_, S, N, C> {
+    /// The soonest `query.limit` of the tenant's pending deadlines, reminders, check-backs
+    /// and expiries that `query` keeps, soonest first, and how many it keeps in all: what a
+    /// person should know is coming. Each is a timer the store holds and a tick will fire
+    /// (or, for a backend that keeps no timer order, what the stream's current state
+    /// schedules under this engine's policy: the same). Reads the store's timers in due
+    /// order, only as far as `query.until`, a page at a time: memory stays flat however many
+    /// there are.
+    pub async fn upcoming_timers(
+        self,
+        tenant: TenantId,
+        query: &TimerQuery,
+    ) -> Result<Upcoming, EngineError> {
+        let mut soonest = Soonest::new(query.limit);
+        let mut page = TimerPage::first(PAGE);
+        if let Some(until) = query.until {
+            page = page.until(until);
+        }
+        loop {
+            let store = &self.engine().inner.store;
+            let Some(timers) = store.pending_timers(tenant, &page).await? else {
+                return self.computed_timers(tenant, query).await;
+            };
+            // Each stream's timers come together, soonest first: the first of the last
+            // stream's is where the next page starts.
+            let mut streams = 0;
+            let mut last = None;
+            for timer in &timers {
+                if last.is_none_or(|(_, stream)| stream != timer.stream) {
+                    streams += 1;
+                    last = Some((timer.due, timer.stream));
+                }
+                if query.keeps(timer) {
+                    soonest.add(timer);
+                }
+            }
+            match last {
+                Some((due, stream)) if streams >= PAGE => page = page.after(due, stream),
+                _ => return Ok(soonest.finish(tenant)),
+            }
+        }
+    }
+
+    /// [`Reader::upcoming_timers`] for a store that keeps no timer order: the timers the
+    /// current state of each of the tenant's rights, complaints and powers schedules.
+    async fn computed_timers(
+        self,
+        tenant: TenantId,
+        query: &TimerQuery,
+    ) -> Result<Upcoming, EngineError> {
+        let policy = &self.engine().inner.policy;
+        let mut soonest = Soonest::new(query.limit);
+        for kind in [StreamKind::Right, StreamKind::Complaint, StreamKind::Power] {
+            self.each_stream(tenant, kind, |stream, snapshot| {
+                for timer in effects::timers_for(tenant, stream, snapshot, policy) {
+                    if query.keeps(&timer) {
+                        soonest.add(&timer);
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(soonest.finish(tenant))
+    }
+}
