@@ -9,6 +9,7 @@
 //! assert_eq!(breakdown.overall.removal_rate, None);
 //! ```
 
+mod fact;
 mod tally;
 
 use std::collections::BTreeMap;
@@ -16,9 +17,8 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-pub use tally::{
-    GroupTally, InvalidWeek, MetricsChange, MetricsFact, MetricsGroup, Outcome, Tallies, Week,
-};
+pub use fact::{InvalidWeek, MetricsChange, MetricsFact, Outcome, Week};
+pub use tally::{GroupTally, MetricsGroup, Tallies};
 
 use crate::complaint::Complaint;
 use crate::ids::RightId;
