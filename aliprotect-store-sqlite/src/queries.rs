@@ -322,7 +322,8 @@ pub(crate) fn count(
 }
 
 /// A page of the tenant's pending timers (see `Schedule::pending_timers`), through the
-/// index of streams by tenant and soonest due time.
+/// index of streams by soonest due time, then tenant and stream: it walks every tenant's
+/// entries from the page's start, reading only this tenant's rows.
 pub(crate) fn pending_timers(
     connection: &Connection,
     tenant: TenantId,
@@ -336,10 +337,10 @@ pub(crate) fn pending_timers(
     let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
     let mut statement = connection
         .prepare_cached(
-            "SELECT stream, timers FROM streams
-             WHERE tenant = ?1 AND next_due IS NOT NULL AND next_due <= ?2
-               AND (next_due > ?3 OR (next_due = ?3 AND stream > ?4))
-             ORDER BY next_due, stream LIMIT ?5",
+            "SELECT stream, timers FROM streams INDEXED BY streams_by_due
+             WHERE next_due IS NOT NULL AND next_due >= ?3 AND next_due <= ?2 AND tenant = ?1
+               AND (next_due > ?3 OR stream > ?4)
+             ORDER BY next_due, tenant, stream LIMIT ?5",
         )
         .map_err(unavailable)?;
     let mut rows = statement
