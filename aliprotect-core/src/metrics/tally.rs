@@ -209,12 +209,13 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
 pub struct Tallies {
     by_right: BTreeMap<RightId, GroupTally>,
     by_week: BTreeMap<Week, GroupTally>,
-    by_seller: BTreeMap<SellerGroup, GroupTally>,
+    /// Per marketplace, its sellers by id or name: looked up by `&str`, so counting into an
+    /// existing seller allocates nothing. A marketplace without sellers has no entry.
+    by_seller: BTreeMap<Marketplace, BTreeMap<String, GroupTally>>,
+    /// Per marketplace, its listings that show no seller.
+    unknown_seller: BTreeMap<Marketplace, GroupTally>,
     taken_up: BTreeMap<(NaiveDate, ComplaintReason), GroupTally>,
 }
-
-/// A seller account's group: [`MetricsGroup::Seller`]'s fields.
-type SellerGroup = (Marketplace, Option<String>);
 
 /// Adds `sign` times `fact` to the group under `key`, dropping the group if it empties.
 /// Looks up by a borrowed key, so counting into an existing group allocates nothing.
@@ -285,8 +286,17 @@ impl Tallies {
     fn count(&mut self, fact: &MetricsFact, sign: i64) {
         count_into(&mut self.by_right, &fact.right(), fact, sign, true);
         count_into(&mut self.by_week, &fact.week, fact, sign, true);
-        let seller = (fact.marketplace(), fact.known_seller().map(str::to_owned));
-        count_into(&mut self.by_seller, &seller, fact, sign, false);
+        let marketplace = fact.marketplace();
+        match fact.known_seller() {
+            Some(seller) => {
+                let sellers = self.by_seller.entry(marketplace).or_default();
+                count_into(sellers, seller, fact, sign, false);
+                if sellers.is_empty() {
+                    self.by_seller.remove(&marketplace);
+                }
+            }
+            None => count_into(&mut self.unknown_seller, &marketplace, fact, sign, false),
+        }
         if fact.outcome.is_taken_up() {
             let day = (fact.filed_on, fact.reason());
             count_into(&mut self.taken_up, &day, fact, sign, false);
@@ -298,8 +308,15 @@ impl Tallies {
         match group {
             MetricsGroup::Right(right) => add_into(&mut self.by_right, right, tally),
             MetricsGroup::Week(week) => add_into(&mut self.by_week, week, tally),
-            MetricsGroup::Seller(marketplace, seller) => {
-                add_into(&mut self.by_seller, (marketplace, seller), tally);
+            MetricsGroup::Seller(marketplace, Some(seller)) => {
+                let sellers = self.by_seller.entry(marketplace).or_default();
+                add_into(sellers, seller, tally);
+                if sellers.is_empty() {
+                    self.by_seller.remove(&marketplace);
+                }
+            }
+            MetricsGroup::Seller(marketplace, None) => {
+                add_into(&mut self.unknown_seller, marketplace, tally);
             }
             MetricsGroup::TakenUp(day, reason) => {
                 add_into(&mut self.taken_up, (day, reason), tally);
@@ -314,7 +331,8 @@ impl Tallies {
         }
     }
 
-    /// The groups and their sums: rights, then weeks, then sellers, then days taken up.
+    /// The groups and their sums: rights, then weeks, then sellers (those of listings that
+    /// show none first), then days taken up.
     pub fn groups(&self) -> impl Iterator<Item = (MetricsGroup, &GroupTally)> {
         let rights = self
             .by_right
@@ -324,29 +342,44 @@ impl Tallies {
             .by_week
             .iter()
             .map(|(week, sums)| (MetricsGroup::Week(*week), sums));
-        let sellers = self.by_seller.iter().map(|((marketplace, seller), sums)| {
-            (MetricsGroup::Seller(*marketplace, seller.clone()), sums)
+        let unknown = self
+            .unknown_seller
+            .iter()
+            .map(|(marketplace, sums)| (MetricsGroup::Seller(*marketplace, None), sums));
+        let sellers = self.sellers().map(|(marketplace, seller, sums)| {
+            (
+                MetricsGroup::Seller(marketplace, Some(seller.to_owned())),
+                sums,
+            )
         });
         let days = self
             .taken_up
             .iter()
             .map(|((day, reason), sums)| (MetricsGroup::TakenUp(*day, *reason), sums));
-        rights.chain(weeks).chain(sellers).chain(days)
+        rights
+            .chain(weeks)
+            .chain(unknown)
+            .chain(sellers)
+            .chain(days)
     }
 
     /// Whether no complaint is counted.
     pub fn is_empty(&self) -> bool {
-        self.by_right.is_empty() && self.by_week.is_empty() && self.by_seller.is_empty()
+        self.by_right.is_empty()
+            && self.by_week.is_empty()
+            && self.by_seller.is_empty()
+            && self.unknown_seller.is_empty()
+            && self.taken_up.is_empty()
     }
 
     /// The sums of every seller account whose listings show one: its marketplace, its store
     /// id or name, and its sums.
     pub fn sellers(&self) -> impl Iterator<Item = (Marketplace, &str, &GroupTally)> {
-        self.by_seller
-            .iter()
-            .filter_map(|((marketplace, seller), sums)| {
-                Some((*marketplace, seller.as_deref()?, sums))
-            })
+        self.by_seller.iter().flat_map(|(marketplace, sellers)| {
+            sellers
+                .iter()
+                .map(|(seller, sums)| (*marketplace, seller.as_str(), sums))
+        })
     }
 
     /// The sums of the complaints taken up (and not retracted) that were filed on `since` or
@@ -395,9 +428,11 @@ impl Tallies {
     /// one group, listings that show no seller in `unknown`.
     fn by_seller_name(&self) -> BTreeMap<&str, GroupTally> {
         let mut named: BTreeMap<&str, GroupTally> = BTreeMap::new();
-        for ((_, seller), sums) in &self.by_seller {
-            let name = seller.as_deref().unwrap_or(UNKNOWN_SELLER);
-            named.entry(name).or_default().merge(sums);
+        for (_, seller, sums) in self.sellers() {
+            named.entry(seller).or_default().merge(sums);
+        }
+        for sums in self.unknown_seller.values() {
+            named.entry(UNKNOWN_SELLER).or_default().merge(sums);
         }
         named
     }
