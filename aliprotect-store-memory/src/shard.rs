@@ -295,14 +295,14 @@ impl Shard {
         tenant: TenantId,
         page: &TimerPage,
     ) -> Vec<(DateTime<Utc>, StreamId, Vec<Timer>)> {
-        let from = page.after.map(|(due, _)| due);
+        // From the previous page's last stream on: any kind will do, since the entries of
+        // that stream that it skips are not on this page either.
+        let from = page.after.map_or(Bound::Unbounded, |(due, stream)| {
+            Bound::Included((due, tenant, stream, TimerKind::CheckBack))
+        });
         let mut found = Vec::new();
         // In due order, a stream comes first at its soonest timer.
-        for &(due, of, stream, _) in self
-            .timers
-            .iter()
-            .skip_while(|(due, ..)| from.is_some_and(|from| *due < from))
-        {
+        for &(due, of, stream, _) in self.timers.range((from, Bound::Unbounded)) {
             if found.len() >= page.limit || page.until.is_some_and(|until| due > until) {
                 break;
             }

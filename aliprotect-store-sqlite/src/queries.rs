@@ -330,24 +330,34 @@ pub(crate) fn pending_timers(
     page: &TimerPage,
 ) -> Result<Vec<Timer>, StoreError> {
     let until = page.until.map_or(i64::MAX, codec::micros);
-    let (after_due, after_stream) = match page.after {
-        Some((due, stream)) => (codec::micros(due), codec::stream_key(stream).to_vec()),
-        None => (i64::MIN, Vec::new()),
+    let tenant_key = codec::tenant_key(tenant);
+    // The index entry to start after: the previous page's last stream, else before all.
+    let (after_due, after_tenant, after_stream) = match page.after {
+        Some((due, stream)) => (
+            codec::micros(due),
+            tenant_key.to_vec(),
+            codec::stream_key(stream).to_vec(),
+        ),
+        None => (i64::MIN, Vec::new(), Vec::new()),
     };
     let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+    // `+tenant`: a filter on the index entry, not a constraint, so that SQLite reads the
+    // index in its own order (due, tenant, stream) and sorts nothing, however many streams
+    // share a due time; it skips other tenants' entries without reading their rows.
     let mut statement = connection
         .prepare_cached(
             "SELECT stream, timers FROM streams INDEXED BY streams_by_due
-             WHERE next_due IS NOT NULL AND next_due >= ?3 AND next_due <= ?2 AND tenant = ?1
-               AND (next_due > ?3 OR stream > ?4)
-             ORDER BY next_due, tenant, stream LIMIT ?5",
+             WHERE next_due IS NOT NULL AND (next_due, tenant, stream) > (?3, ?4, ?5)
+               AND next_due <= ?2 AND +tenant = ?1
+             ORDER BY next_due, tenant, stream LIMIT ?6",
         )
         .map_err(unavailable)?;
     let mut rows = statement
         .query(params![
-            &codec::tenant_key(tenant)[..],
+            &tenant_key[..],
             until,
             after_due,
+            after_tenant,
             after_stream,
             limit
         ])
