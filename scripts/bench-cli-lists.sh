@@ -2,7 +2,8 @@
 # `aliprotect due` and `aliprotect complaint list` on a database of ROWS complaints (default
 # 100,000, filed by `complaint import`, each with its response deadline pending): their peak
 # memory (max RSS) and time, as a user runs them (`--limit 20`, the default limit, and every
-# row; a list's first page, and one filtered by status). With REV, the same for the
+# row; a list's first page, and one filtered by status; the sellers' records and the
+# dashboard). With REV, the same for the
 # CLI built at REV, on a database that build filed itself (a newer schema would be refused).
 # Usage: scripts/bench-cli-lists.sh [REV]
 set -euo pipefail
@@ -45,5 +46,12 @@ for build in "${builds[@]}"; do
       --format csv > "$work/out.csv"
     read -r kib secs < "$work/time"
     echo "build=$name rows=$ROWS command=complaint-list${filter:+ $filter} limit=20 lines=$(wc -l < "$work/out.csv") max_rss_mib=$((kib / 1024)) secs=$secs"
+  done
+  # The sellers' records and the dashboard (metrics and the filer's accuracy).
+  for command in "seller list" "dashboard"; do
+    # shellcheck disable=SC2086 # the command is two words or one
+    /usr/bin/time -f "%M %e" -o "$work/time" "$cli" $command --format csv > "$work/out.csv"
+    read -r kib secs < "$work/time"
+    echo "build=$name rows=$ROWS command=${command// /-} lines=$(wc -l < "$work/out.csv") max_rss_mib=$((kib / 1024)) secs=$secs"
   done
 done

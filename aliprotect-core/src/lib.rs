@@ -21,14 +21,7 @@
 //! let explanation = Text::new("Counterfeit goods bearing our registered mark")?;
 //! let reason = ComplaintReason::TrademarkCounterfeit;
 //! let filing = ComplaintFiling::new(ComplaintId::new(), right.tenant, right.id, listing, reason, explanation);
-//! let context = ComplaintContext {
-//!     at: chrono::Utc::now(),
-//!     actor: Actor::System,
-//!     policy: &policy,
-//!     right: Some(&right),
-//!     previous: None,
-//!     open_on_listing: None,
-//! };
+//! let context = ComplaintContext::new(chrono::Utc::now(), Actor::System, &policy, Some(&right));
 //! let events = ComplaintDecider::decide(&None, &ComplaintCommand::File(Box::new(filing)), &context)?;
 //! let complaint = ComplaintDecider::fold(&events).expect("filed");
 //! assert_eq!(complaint.status(), ComplaintStatus::Draft);

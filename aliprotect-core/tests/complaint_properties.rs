@@ -414,14 +414,8 @@ fn command(step: Step) -> Option<ComplaintCommand> {
 
 impl Sut {
     fn decide(&self, command: &ComplaintCommand) -> Result<Vec<ComplaintEvent>, ComplaintRefusal> {
-        let context = ComplaintContext {
-            at: now() + Duration::days(self.day),
-            actor: Actor::Platform,
-            policy: &self.policy,
-            right: Some(&self.right),
-            previous: None,
-            open_on_listing: None,
-        };
+        let at = now() + Duration::days(self.day);
+        let context = ComplaintContext::new(at, Actor::Platform, &self.policy, Some(&self.right));
         ComplaintDecider::decide(&self.stream.state, command, &context)
     }
 }

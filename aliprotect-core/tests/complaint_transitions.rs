@@ -38,12 +38,8 @@ impl World {
 
     fn context(&self) -> ComplaintContext<'_> {
         ComplaintContext {
-            at: self.at,
-            actor: Actor::Platform,
-            policy: &self.policy,
-            right: Some(&self.right),
             previous: self.previous.as_ref(),
-            open_on_listing: None,
+            ..ComplaintContext::new(self.at, Actor::Platform, &self.policy, Some(&self.right))
         }
     }
 

@@ -324,17 +324,29 @@ async fn snapshot_page(
 /// Before every stream key: kinds start at 0.
 const FIRST: (uuid::Uuid, i16, uuid::Uuid) = (uuid::Uuid::nil(), -1, uuid::Uuid::nil());
 
-/// Fills the unique keys from the open complaints' snapshots (where two share a listing,
-/// the first in key order keeps the key), a page at a time, one statement per page.
-async fn backfill_unique_keys(tx: &Transaction<'_>) -> Result<(), ConnectError> {
-    let complaint = Some(i16::from(columns::KIND_COMPLAINT));
+/// Hands every readable stream row (of `kind` only, when given) to `each`, a page of
+/// [`BACKFILL_PAGE`] rows at a time, in key order: what every backfill walks.
+async fn each_page(
+    tx: &Transaction<'_>,
+    kind: Option<u8>,
+    mut each: impl AsyncFnMut(Vec<StreamRow>) -> Result<(), ConnectError>,
+) -> Result<(), ConnectError> {
+    let kind = kind.map(i16::from);
     let mut after = FIRST;
     loop {
-        let (page, last) = snapshot_page(tx, complaint, after).await?;
+        let (page, last) = snapshot_page(tx, kind, after).await?;
         let Some(last) = last else {
             return Ok(());
         };
         after = last;
+        each(page).await?;
+    }
+}
+
+/// Fills the unique keys from the open complaints' snapshots (where two share a listing,
+/// the first in key order keeps the key), one statement per page.
+async fn backfill_unique_keys(tx: &Transaction<'_>) -> Result<(), ConnectError> {
+    each_page(tx, Some(columns::KIND_COMPLAINT), async |page| {
         let (mut tenants, mut keys, mut kinds, mut streams) = (vec![], vec![], vec![], vec![]);
         for (tenant, kind, stream, snapshot) in page {
             for key in snapshot.unique_keys() {
@@ -352,18 +364,14 @@ async fn backfill_unique_keys(tx: &Transaction<'_>) -> Result<(), ConnectError> 
         )
         .await
         .map_err(ConnectError::Migration)?;
-    }
+        Ok(())
+    })
+    .await
 }
 
-/// Fills the index from every stream's snapshot, a page at a time, one statement per page.
+/// Fills the index from every stream's snapshot, one statement per page.
 async fn backfill_index(tx: &Transaction<'_>) -> Result<(), ConnectError> {
-    let mut after = FIRST;
-    loop {
-        let (page, last) = snapshot_page(tx, None, after).await?;
-        let Some(last) = last else {
-            return Ok(());
-        };
-        after = last;
+    each_page(tx, None, async |page| {
         let (mut tenants, mut names, mut values) = (vec![], vec![], vec![]);
         let (mut kinds, mut streams) = (vec![], vec![]);
         for (tenant, kind, stream, snapshot) in page {
@@ -383,20 +391,15 @@ async fn backfill_index(tx: &Transaction<'_>) -> Result<(), ConnectError> {
         )
         .await
         .map_err(ConnectError::Migration)?;
-    }
+        Ok(())
+    })
+    .await
 }
 
-/// Counts every complaint into the emptied tallies, a page at a time: each page's sums are
-/// added with one statement per table, so memory holds a page's groups, not the database's.
+/// Counts every complaint into the emptied tallies: each page's sums are added with one
+/// statement per table, so memory holds a page's groups, not the database's.
 async fn backfill_tallies(tx: &Transaction<'_>) -> Result<(), ConnectError> {
-    let complaint = Some(i16::from(columns::KIND_COMPLAINT));
-    let mut after = FIRST;
-    loop {
-        let (page, last) = snapshot_page(tx, complaint, after).await?;
-        let Some(last) = last else {
-            return Ok(());
-        };
-        after = last;
+    each_page(tx, Some(columns::KIND_COMPLAINT), async |page| {
         let mut sums: HashMap<(uuid::Uuid, uuid::Uuid), Tallies> = HashMap::new();
         for (tenant, _, _, snapshot) in page {
             let Snapshot::Complaint(complaint) = snapshot else {
@@ -419,12 +422,12 @@ async fn backfill_tallies(tx: &Transaction<'_>) -> Result<(), ConnectError> {
                 .map_err(ConnectError::Migration)?;
         }
         if rows.has_hours() {
-            tx.execute(
-                &crate::tallies::add_hours_sql(1, "true"),
-                &rows.hour_params(),
-            )
-            .await
-            .map_err(ConnectError::Migration)?;
+            let hours = rows.hour_params();
+            tx.execute(&crate::tallies::add_hours_sql(1, "true"), &hours)
+                .await
+                .map_err(ConnectError::Migration)?;
         }
-    }
+        Ok(())
+    })
+    .await
 }

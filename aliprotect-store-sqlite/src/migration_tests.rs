@@ -4,22 +4,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::sync::Arc;
 
 use aliprotect_core::campaign::Campaign;
-use aliprotect_core::complaint::{ComplaintCommand, ComplaintContext, ComplaintDecider};
-use aliprotect_core::decider::Decider;
-use aliprotect_core::ids::{CampaignId, PowerOfAttorneyId, RepresentativeId, TenantId, WorkerId};
-use aliprotect_core::metrics::{MetricsChange, Tallies};
+use aliprotect_core::ids::{
+    CampaignId, ComplaintId, PowerOfAttorneyId, RepresentativeId, TenantId, WorkerId,
+};
+use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::{MessageId, NotificationBody};
-use aliprotect_core::party::Actor;
 use aliprotect_core::party::{PowerOfAttorney, PowerScope};
-use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::power::PowerStatus;
-use aliprotect_core::right::RightStatus;
 use aliprotect_core::store::{
-    Claim, Commit, DomainEvent, Lease, OutboxMessage, Snapshot, StatusChange, StreamId,
-    StreamStatus, Timer, TimerKind,
+    Claim, Commit, Lease, OutboxMessage, Snapshot, StreamId, Timer, TimerKind,
 };
 use aliprotect_core::testkit::fixtures;
 use chrono::Duration;
@@ -31,58 +26,24 @@ use aliprotect_core::store::prelude::*;
 
 /// A filed complaint of `tenant` against a named seller, with a pending message and a timer.
 fn commit_of(tenant: TenantId, product: u64) -> Commit {
-    let policy = MarketplacePolicy::alibaba_ipp();
-    let mut right = fixtures::right_in(RightStatus::Approved);
-    right.tenant = tenant;
-    let mut filing = fixtures::complaint_filing(0, product);
-    filing.id = aliprotect_core::ids::ComplaintId::new();
-    filing.tenant = tenant;
-    filing.details.seller_name = Some(format!("shop {product}"));
-    let context = ComplaintContext {
-        at: fixtures::now(),
-        actor: Actor::Platform,
-        policy: &policy,
-        right: Some(&right),
-        previous: None,
-        open_on_listing: None,
-    };
-    let command = ComplaintCommand::File(Box::new(filing.clone()));
-    let events = ComplaintDecider::decide(&None, &command, &context).unwrap();
-    let state = ComplaintDecider::fold(&events).unwrap();
-    let stream = StreamId::Complaint(filing.id);
-    let unique = aliprotect_core::store::UniqueKeyChange::between(&[], &state.unique_keys());
-    let snapshot = Snapshot::Complaint(Arc::new(state.clone()));
-    Commit {
-        unique,
-        index: snapshot.index_keys(),
-        tenant,
-        stream,
-        expected_version: 0,
-        events: events.into_iter().map(DomainEvent::Complaint).collect(),
-        metrics: MetricsChange::between(None, &state),
-        status: StatusChange {
-            before: None,
-            after: StreamStatus::Complaint(state.status()),
-        },
-        snapshot: Snapshot::Complaint(Arc::new(state)),
-        outbox: vec![OutboxMessage::new(
-            MessageId {
-                tenant,
-                stream,
-                version: 1,
-            },
-            fixtures::now(),
-            NotificationBody::CheckBackDue { number: 1 },
-        )],
-        timers: vec![Timer {
+    let mut commit = fixtures::filed_commit(tenant, product, ComplaintId::new());
+    let stream = commit.stream;
+    commit.outbox = vec![OutboxMessage::new(
+        MessageId {
             tenant,
             stream,
-            kind: TimerKind::CheckBack,
-            due: fixtures::now() + Duration::days(3),
-        }],
-        receipt: None,
-        work: None,
-    }
+            version: 1,
+        },
+        fixtures::now(),
+        NotificationBody::CheckBackDue { number: 1 },
+    )];
+    commit.timers = vec![Timer {
+        tenant,
+        stream,
+        kind: TimerKind::CheckBack,
+        due: fixtures::now() + Duration::days(3),
+    }];
+    commit
 }
 
 /// Copies the rows of the current file `from` into a new file at `to` of schema `version`.

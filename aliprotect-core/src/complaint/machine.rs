@@ -55,6 +55,28 @@ pub struct ComplaintContext<'a> {
     pub open_on_listing: Option<ComplaintId>,
 }
 
+impl<'a> ComplaintContext<'a> {
+    /// The context of a command `actor` issues at `at` under `policy`, on a complaint that
+    /// rests on `right`: no complaint it follows, no open complaint known on its listing
+    /// (set [`ComplaintContext::previous`] or [`ComplaintContext::open_on_listing`] for
+    /// those).
+    pub fn new(
+        at: DateTime<Utc>,
+        actor: Actor,
+        policy: &'a MarketplacePolicy,
+        right: Option<&'a IpRight>,
+    ) -> Self {
+        Self {
+            at,
+            actor,
+            policy,
+            right,
+            previous: None,
+            open_on_listing: None,
+        }
+    }
+}
+
 /// The complaint state machine.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ComplaintDecider;

@@ -73,41 +73,34 @@ impl GroupTally {
     /// counter-noticed, restored, relisted, counter-notices): the columns a store keeps them
     /// in.
     pub fn sums(&self) -> [i64; Self::SUMS] {
+        let mut copy = Self {
+            hours_to_removal: BTreeMap::new(),
+            ..*self
+        };
+        copy.sums_mut().map(|sum| *sum)
+    }
+
+    /// The sums, in [`GroupTally::sums`]' order, to change: the one place that lists them.
+    fn sums_mut(&mut self) -> [&mut i64; Self::SUMS] {
         [
-            self.filed,
-            self.in_progress,
-            self.removed,
-            self.unable_to_process,
-            self.counter_noticed,
-            self.restored,
-            self.relisted,
-            self.counter_notices,
+            &mut self.filed,
+            &mut self.in_progress,
+            &mut self.removed,
+            &mut self.unable_to_process,
+            &mut self.counter_noticed,
+            &mut self.restored,
+            &mut self.relisted,
+            &mut self.counter_notices,
         ]
     }
 
     /// The tally whose [`GroupTally::sums`] are `sums`, with no removal times.
     pub fn from_sums(sums: [i64; Self::SUMS]) -> Self {
-        let [
-            filed,
-            in_progress,
-            removed,
-            unable_to_process,
-            counter_noticed,
-            restored,
-            relisted,
-            counter_notices,
-        ] = sums;
-        Self {
-            filed,
-            in_progress,
-            removed,
-            unable_to_process,
-            counter_noticed,
-            restored,
-            relisted,
-            counter_notices,
-            hours_to_removal: BTreeMap::new(),
+        let mut tally = Self::default();
+        for (sum, value) in tally.sums_mut().into_iter().zip(sums) {
+            *sum = value;
         }
+        tally
     }
 
     /// Adds `sign` (1 or -1) times `fact`.
@@ -144,14 +137,9 @@ impl GroupTally {
 
     /// Adds another tally of the same group (a change, or another campaign's).
     pub fn merge(&mut self, other: &GroupTally) {
-        self.filed += other.filed;
-        self.in_progress += other.in_progress;
-        self.removed += other.removed;
-        self.unable_to_process += other.unable_to_process;
-        self.counter_noticed += other.counter_noticed;
-        self.restored += other.restored;
-        self.relisted += other.relisted;
-        self.counter_notices += other.counter_notices;
+        for (sum, add) in self.sums_mut().into_iter().zip(other.sums()) {
+            *sum += add;
+        }
         for (hours, n) in &other.hours_to_removal {
             self.add_removal_times(*hours, *n);
         }

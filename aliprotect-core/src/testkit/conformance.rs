@@ -245,14 +245,7 @@ impl Builder {
     /// Decides `command` on the current state; returns the commit without applying it.
     fn decide(&self, command: ComplaintCommand) -> Commit {
         let policy = MarketplacePolicy::alibaba_ipp();
-        let context = ComplaintContext {
-            at: self.at,
-            actor: Actor::Platform,
-            policy: &policy,
-            right: Some(&self.right),
-            previous: None,
-            open_on_listing: None,
-        };
+        let context = ComplaintContext::new(self.at, Actor::Platform, &policy, Some(&self.right));
         let events = ComplaintDecider::decide(&self.state, &command, &context)
             .unwrap_or_else(|r| panic!("test story refused: {r}"));
         let state = events

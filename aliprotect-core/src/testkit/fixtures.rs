@@ -296,15 +296,8 @@ pub fn complaint_after(
     right.tenant = filing.tenant;
     let file = ComplaintCommand::File(Box::new(filing));
     let mut state = None;
+    let context = ComplaintContext::new(at, Actor::Platform, &policy, Some(&right));
     for command in std::iter::once(&file).chain(commands) {
-        let context = ComplaintContext {
-            at,
-            actor: Actor::Platform,
-            policy: &policy,
-            right: Some(&right),
-            previous: None,
-            open_on_listing: None,
-        };
         let events = ComplaintDecider::decide(&state, command, &context)
             .expect("the story's commands are allowed");
         state = events.iter().fold(state, ComplaintDecider::evolve);
@@ -329,8 +322,8 @@ pub fn recorded_policy(policy: &crate::policy::MarketplacePolicy) -> crate::stor
     }
 }
 
-/// The commit that files complaint `id` against the listing of product `product` in
-/// `tenant`, as the engine writes it (events, snapshot, status change, metrics, unique and
+/// The commit that files complaint `id` against the listing of product `product` (sold by
+/// `Seller {product}`) in `tenant`, as the engine writes it (events, snapshot, status change, metrics, unique and
 /// index keys): for backend tests that need a stored complaint without an engine.
 pub fn filed_commit(tenant: TenantId, product: u64, id: ComplaintId) -> crate::store::Commit {
     use crate::complaint::{ComplaintCommand, ComplaintContext, ComplaintDecider};
@@ -344,14 +337,8 @@ pub fn filed_commit(tenant: TenantId, product: u64, id: ComplaintId) -> crate::s
     let mut filing = complaint_filing(1, product);
     filing.id = id;
     filing.tenant = tenant;
-    let context = ComplaintContext {
-        at: now(),
-        actor: Actor::Platform,
-        policy: &policy,
-        right: Some(&right),
-        previous: None,
-        open_on_listing: None,
-    };
+    filing.details.seller_name = Some(format!("Seller {product}"));
+    let context = ComplaintContext::new(now(), Actor::Platform, &policy, Some(&right));
     let command = ComplaintCommand::File(Box::new(filing));
     let events =
         ComplaintDecider::decide(&None, &command, &context).expect("a fixture filing is accepted");

@@ -140,14 +140,7 @@ pub fn complaint_history_in(
             let mut at = fixtures::now();
             let file = ComplaintCommand::File(Box::new(filing));
             for command in std::iter::once(file).chain(commands) {
-                let context = ComplaintContext {
-                    at,
-                    actor: Actor::Platform,
-                    policy: &policy,
-                    right: Some(&right),
-                    previous: None,
-                    open_on_listing: None,
-                };
+                let context = ComplaintContext::new(at, Actor::Platform, &policy, Some(&right));
                 if let Ok(new) = ComplaintDecider::decide(&state, &command, &context) {
                     state = new.iter().fold(state, ComplaintDecider::evolve);
                     events.extend(new);
