@@ -15,10 +15,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use aliprotect::backend::async_trait;
 use aliprotect::backend::{
-    Claim, Commit, DeadLetter, DomainEvent, Due, EventLog, Find, IdempotencyKey, IndexKey,
-    IndexName, Lease, Loaded, Outbox, OutboxMessage, PendingWork, ReadModel, Schedule, Settlement,
-    Snapshot, StatusCount, StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind,
-    StreamStatus, Timer, UniqueKey, WorkId, columns,
+    Claim, Commit, CountQuery, DeadLetter, DomainEvent, Due, EventLog, Find, IdempotencyKey,
+    IndexKey, Lease, Loaded, Outbox, OutboxMessage, PendingWork, ReadModel, Schedule, Settlement,
+    Snapshot, StatusCount, StoreError, StoredEvent, StoredReceipt, StreamId, StreamStatus, Timer,
+    UniqueKey, WorkId, columns,
 };
 use aliprotect::ids::{TenantId, WorkerId};
 use aliprotect::notify::MessageId;
@@ -330,9 +330,9 @@ impl ReadModel for SimpleStore {
     async fn count(
         &self,
         tenant: TenantId,
-        kind: StreamKind,
-        by: Option<IndexName>,
+        query: &CountQuery,
     ) -> Result<Vec<StatusCount>, StoreError> {
+        let CountQuery { kind, by, .. } = *query;
         let state = self.state()?;
         let mut counts: BTreeMap<(Option<String>, i16), u64> = BTreeMap::new();
         for ((t, stream), (_, snapshot)) in &state.streams {

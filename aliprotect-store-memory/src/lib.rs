@@ -35,9 +35,9 @@ use aliprotect_core::ids::{CampaignId, TenantId, WorkerId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
-    Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
+    Claim, Commit, CountQuery, DeadLetter, Due, EventLog, Find, IdempotencyKey, Loaded, Outbox,
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
-    StoredReceipt, StreamId, StreamKind, Timer, TimerPage, UniqueKey, WorkId,
+    StoredReceipt, StreamId, Timer, TimerPage, UniqueKey, WorkId,
 };
 use async_trait::async_trait;
 use foldhash::HashMap;
@@ -344,10 +344,9 @@ impl ReadModel for MemoryStore {
     async fn count(
         &self,
         tenant: TenantId,
-        kind: StreamKind,
-        by: Option<IndexName>,
+        query: &CountQuery,
     ) -> Result<Vec<StatusCount>, StoreError> {
-        let merged = self.merged(|shard| shard.count(tenant, kind, by));
+        let merged = self.merged(|shard| shard.count(tenant, query.kind, query.by));
         Ok(merged
             .into_iter()
             .map(|((group, status), count)| StatusCount {

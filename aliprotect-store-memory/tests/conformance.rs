@@ -6,9 +6,9 @@ use aliprotect_core::async_trait;
 use aliprotect_core::ids::{TenantId, WorkerId};
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
-    Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
+    Claim, Commit, CountQuery, DeadLetter, Due, EventLog, Find, IdempotencyKey, Loaded, Outbox,
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
-    StoredReceipt, StreamId, StreamKind, WorkId,
+    StoredReceipt, StreamId, WorkId,
 };
 use aliprotect_core::testkit::conformance;
 use aliprotect_store_memory::MemoryStore;
@@ -114,12 +114,7 @@ impl ReadModel for EventLogOnly {
     async fn find(&self, _: TenantId, _: &Find) -> Result<Vec<(StreamId, Snapshot)>, StoreError> {
         unsupported()
     }
-    async fn count(
-        &self,
-        _: TenantId,
-        _: StreamKind,
-        _: Option<IndexName>,
-    ) -> Result<Vec<StatusCount>, StoreError> {
+    async fn count(&self, _: TenantId, _: &CountQuery) -> Result<Vec<StatusCount>, StoreError> {
         unsupported()
     }
 }

@@ -61,9 +61,9 @@ use aliprotect_core::ids::{CampaignId, TenantId, WorkerId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
-    Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
+    Claim, Commit, CountQuery, DeadLetter, Due, EventLog, Find, IdempotencyKey, Loaded, Outbox,
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, SnapshotCache, StatusCount,
-    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, Timer, TimerPage, WorkId,
+    StoreError, StoredEvent, StoredReceipt, StreamId, Timer, TimerPage, WorkId,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -368,10 +368,9 @@ impl ReadModel for PostgresStore {
     async fn count(
         &self,
         tenant: TenantId,
-        kind: StreamKind,
-        by: Option<IndexName>,
+        query: &CountQuery,
     ) -> Result<Vec<StatusCount>, StoreError> {
-        queries::count(&self.client().await?, tenant, kind, by).await
+        queries::count(&self.client().await?, tenant, query.kind, query.by).await
     }
 
     async fn metric_tallies(

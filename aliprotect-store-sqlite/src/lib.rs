@@ -57,9 +57,9 @@ use aliprotect_core::ids::{CampaignId, TenantId, WorkerId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
-    Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
+    Claim, Commit, CountQuery, DeadLetter, Due, EventLog, Find, IdempotencyKey, Loaded, Outbox,
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, SnapshotCache, StatusCount,
-    StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, Timer, TimerPage, WorkId,
+    StoreError, StoredEvent, StoredReceipt, StreamId, Timer, TimerPage, WorkId,
 };
 use async_trait::async_trait;
 use parking_lot::Mutex;
@@ -496,9 +496,9 @@ impl ReadModel for SqliteStore {
     async fn count(
         &self,
         tenant: TenantId,
-        kind: StreamKind,
-        by: Option<IndexName>,
+        query: &CountQuery,
     ) -> Result<Vec<StatusCount>, StoreError> {
+        let (kind, by) = (query.kind, query.by);
         self.read(move |connection| queries::count(connection, tenant, kind, by))
             .await
     }

@@ -247,6 +247,36 @@ impl Find {
     }
 }
 
+/// A count of a tenant's streams of one kind per status ([`ReadModel::count`](super::ReadModel::count)):
+/// in all, or grouped by the streams' values under one index.
+///
+/// ```
+/// use aliprotect_core::store::{CountQuery, IndexName, StreamKind};
+/// let per_right = CountQuery::of(StreamKind::Complaint).by(IndexName::RIGHT);
+/// assert_eq!(per_right.by, Some(IndexName::RIGHT));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CountQuery {
+    /// The kind of stream.
+    pub kind: StreamKind,
+    /// Grouped by the streams' values under this index, when given.
+    pub by: Option<IndexName>,
+}
+
+impl CountQuery {
+    /// The streams of `kind` per status, not grouped.
+    pub fn of(kind: StreamKind) -> Self {
+        Self { kind, by: None }
+    }
+
+    /// Grouped by the streams' values under `index`.
+    pub fn by(mut self, index: IndexName) -> Self {
+        self.by = Some(index);
+        self
+    }
+}
+
 /// How many streams of one group are in one status: an answer of
 /// [`ReadModel::count`](super::ReadModel::count).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

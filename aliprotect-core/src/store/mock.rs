@@ -2,12 +2,13 @@
 //! trait, so it is a [`super::Store`].
 #![allow(missing_docs)]
 
+use super::CountQuery;
 use async_trait::async_trait;
 
 use super::{
-    Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
-    OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
-    StoredReceipt, StreamKind, WorkId,
+    Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, Loaded, Outbox, OutboxMessage,
+    ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent, StoredReceipt,
+    WorkId,
 };
 use crate::ids::{CampaignId, StreamId, TenantId, WorkerId};
 use crate::metrics::Tallies;
@@ -44,7 +45,7 @@ mockall::mock! {
     #[async_trait]
     impl ReadModel for Store {
         async fn find(&self, tenant: TenantId, query: &Find) -> Result<Vec<(StreamId, Snapshot)>, StoreError>;
-        async fn count(&self, tenant: TenantId, kind: StreamKind, by: Option<IndexName>) -> Result<Vec<StatusCount>, StoreError>;
+        async fn count(&self, tenant: TenantId, query: &CountQuery) -> Result<Vec<StatusCount>, StoreError>;
         async fn metric_tallies(&self, tenant: TenantId, campaign: Option<CampaignId>) -> Result<Tallies, StoreError>;
     }
 }

@@ -61,7 +61,7 @@ pub use idempotency::{
     IdempotencyKey, InvalidIdempotencyKey, Receipt, ReceiptRecord, RequestFingerprint,
     StoredReceipt,
 };
-pub use index::{Find, IndexKey, IndexName, StatusCount, StreamKind};
+pub use index::{CountQuery, Find, IndexKey, IndexName, StatusCount, StreamKind};
 #[cfg(feature = "mock")]
 pub use mock::MockStore;
 pub use pending::{TimerPage, order_stream_timers};

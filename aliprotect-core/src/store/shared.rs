@@ -5,14 +5,15 @@
 //! cache, an index, a large transaction) is never replaced by a trait default on the way.
 //! `clippy::missing_trait_methods` turns a method left out here into a build error.
 
+use super::CountQuery;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use super::{
-    Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, IndexName, Loaded, Outbox,
-    OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
-    StoredReceipt, StreamKind, Timer, TimerPage, WorkId,
+    Claim, Commit, DeadLetter, Due, EventLog, Find, IdempotencyKey, Loaded, Outbox, OutboxMessage,
+    ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent, StoredReceipt,
+    Timer, TimerPage, WorkId,
 };
 use crate::ids::{CampaignId, StreamId, TenantId, WorkerId};
 use crate::metrics::Tallies;
@@ -124,10 +125,9 @@ macro_rules! forward_store {
             async fn count(
                 &self,
                 tenant: TenantId,
-                kind: StreamKind,
-                by: Option<IndexName>,
+                query: &CountQuery,
             ) -> Result<Vec<StatusCount>, StoreError> {
-                (**self).count(tenant, kind, by).await
+                (**self).count(tenant, query).await
             }
             async fn metric_tallies(
                 &self,

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    Claim, Commit, ComplaintRow, Count, CountBy, DeadLetter, Due, Find, IdempotencyKey, IndexKey,
-    IndexName, Loaded, OutboxMessage, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
-    StoredReceipt, StreamKind, StreamStatus, Timer, TimerPage, WorkId, columns, rows,
+    Claim, Commit, ComplaintRow, Count, CountBy, CountQuery, DeadLetter, Due, Find, IdempotencyKey,
+    IndexKey, IndexName, Loaded, OutboxMessage, Settlement, Snapshot, StatusCount, StoreError,
+    StoredEvent, StoredReceipt, StreamKind, StreamStatus, Timer, TimerPage, WorkId, columns, rows,
 };
 use crate::campaign::Campaign;
 use crate::complaint::{Complaint, ComplaintStatus};
@@ -195,15 +195,14 @@ pub trait ReadModel: Send + Sync + 'static {
         query: &Find,
     ) -> Result<Vec<(StreamId, Snapshot)>, StoreError>;
 
-    /// How many of the tenant's streams of `kind` are in each status, sorted by group then
-    /// status code, zero counts left out: not grouped (`group: None` in every answer) when
-    /// `by` is `None`, else grouped by the stream's value under the index `by`, streams
-    /// without a key of that name left out.
+    /// How many of the tenant's streams of `query.kind` are in each status, sorted by group
+    /// then status code, zero counts left out: not grouped (`group: None` in every answer)
+    /// when `query.by` is `None`, else grouped by the stream's value under that index,
+    /// streams without a key of that name left out.
     async fn count(
         &self,
         tenant: TenantId,
-        kind: StreamKind,
-        by: Option<IndexName>,
+        query: &CountQuery,
     ) -> Result<Vec<StatusCount>, StoreError>;
 
     /// The metric tallies of the tenant's complaints (of `campaign` only, when given). The
@@ -239,7 +238,9 @@ pub trait ReadModelExt: ReadModel {
 
     /// Rights of the tenant per status, sorted by status; zero counts left out.
     async fn right_counts(&self, tenant: TenantId) -> Result<Vec<(RightStatus, u64)>, StoreError> {
-        let counts = self.count(tenant, StreamKind::Right, None).await?;
+        let counts = self
+            .count(tenant, &CountQuery::of(StreamKind::Right))
+            .await?;
         counts
             .into_iter()
             .map(|count| Ok((columns::right_status(count.status.into())?, count.count)))
@@ -281,8 +282,8 @@ pub trait ReadModelExt: ReadModel {
         tenant: TenantId,
         by: CountBy,
     ) -> Result<Vec<Count>, StoreError> {
-        let kind = StreamKind::Complaint;
-        let all = self.count(tenant, kind, None).await?;
+        let all = CountQuery::of(StreamKind::Complaint);
+        let counts = self.count(tenant, &all).await?;
         let index = match by {
             CountBy::Status => None,
             CountBy::Right => Some(IndexName::RIGHT),
@@ -290,10 +291,10 @@ pub trait ReadModelExt: ReadModel {
             CountBy::Seller => Some(IndexName::SELLER),
         };
         let grouped = match index {
-            Some(index) => self.count(tenant, kind, Some(index)).await?,
+            Some(index) => self.count(tenant, &all.by(index)).await?,
             None => Vec::new(),
         };
-        rows::counts_by(by, &all, &grouped)
+        rows::counts_by(by, &counts, &grouped)
     }
 
     /// The tenant's complaints against the listing with `key`, oldest first (by filing

@@ -1,6 +1,7 @@
 //! Streams of a kind the core does not define: a backend keeps, finds and counts them like
 //! the core's own, since it only ever sees codes, keys and JSON.
 
+use crate::store::CountQuery;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -239,7 +240,10 @@ pub async fn any_stream_kind<K: ExtensionStream>(
         "another tenant sees its own stream only"
     );
 
-    let counts = store.count(tenant, kind, None).await.expect("count");
+    let counts = store
+        .count(tenant, &CountQuery::of(kind))
+        .await
+        .expect("count");
     assert_eq!(counts, ungrouped_counts(by_status), "counts per status");
     let names: Vec<IndexName> = {
         let mut names: Vec<IndexName> = by_index.keys().map(|(name, ..)| *name).collect();
@@ -247,7 +251,8 @@ pub async fn any_stream_kind<K: ExtensionStream>(
         names
     };
     for name in names {
-        let grouped = store.count(tenant, kind, Some(name)).await.expect("count");
+        let all = CountQuery::of(kind);
+        let grouped = store.count(tenant, &all.by(name)).await.expect("count");
         let expected: Vec<StatusCount> = by_index
             .iter()
             .filter(|((n, ..), _)| *n == name)

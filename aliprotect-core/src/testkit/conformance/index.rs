@@ -4,6 +4,7 @@
 //! [`ReadModel::find`]: crate::store::ReadModel::find
 //! [`ReadModel::count`]: crate::store::ReadModel::count
 
+use crate::store::CountQuery;
 use std::collections::BTreeMap;
 
 use super::{Builder, assert_nothing, ungrouped_counts};
@@ -162,12 +163,15 @@ pub async fn find_and_count(store: &dyn Store) {
             .or_default() += 1;
     }
     let counts = store
-        .count(tenant, StreamKind::Complaint, None)
+        .count(tenant, &CountQuery::of(StreamKind::Complaint))
         .await
         .expect("count");
     assert_eq!(counts, ungrouped_counts(by_status), "counts per status");
     let grouped = store
-        .count(tenant, StreamKind::Complaint, Some(IndexName::RIGHT))
+        .count(
+            tenant,
+            &CountQuery::of(StreamKind::Complaint).by(IndexName::RIGHT),
+        )
         .await
         .expect("count by right");
     let expected: Vec<StatusCount> = by_right
@@ -186,8 +190,7 @@ pub async fn find_and_count(store: &dyn Store) {
         store
             .count(
                 tenant,
-                StreamKind::Complaint,
-                Some(IndexName::REPRESENTATIVE)
+                &CountQuery::of(StreamKind::Complaint).by(IndexName::REPRESENTATIVE)
             )
             .await
             .expect("count")
