@@ -2,8 +2,8 @@
 //! share of decided complaints that ended in a takedown and the share of complaints taken up
 //! that met a counter-notice, overall and per reason, held against the policy's standards
 //! with a warning margin, so a filer hears it is at risk before it falls out. Computed from
-//! the metric tallies' day-and-reason groups, so it reads a row per day and reason, not
-//! every complaint.
+//! the metric tallies' day-and-reason groups: it reads the tenant's tally rows (a few per
+//! right, week, seller and day of each campaign), not its complaints.
 
 use std::collections::BTreeMap;
 

@@ -46,7 +46,7 @@ pub fn seller_records<'a>(
 }
 
 /// Every known seller's record from the metric tallies of its complaints (their seller
-/// groups: a row per seller, not a complaint), repeat infringers flagged at
+/// groups: a group per seller, not a complaint), repeat infringers flagged at
 /// `repeat_threshold` removals.
 pub fn records_from_tallies(
     tallies: &Tallies,

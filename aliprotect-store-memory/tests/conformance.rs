@@ -129,3 +129,13 @@ async fn a_partial_backend_passes_the_checks_it_declares_and_fails_the_others() 
         "the whole suite fails on a backend without timers, outbox, work or read model"
     );
 }
+
+/// The suite checks pending timers only where a store keeps them: this one must.
+#[tokio::test]
+async fn keeps_its_timers_in_due_order() {
+    use aliprotect_core::store::{Schedule, TimerPage};
+    let store = MemoryStore::new();
+    let first = TimerPage::first(1);
+    let page = store.pending_timers(aliprotect_core::ids::TenantId::new(), &first);
+    assert_eq!(page.await.unwrap(), Some(Vec::new()));
+}

@@ -245,10 +245,9 @@ pub(crate) async fn read(
     }
     let mut tallies = Tallies::default();
     for ((dimension, key), sums) in sums {
-        tallies.add(
-            columns::metrics_group_from_parts(i64::from(dimension), key)?,
-            &sums,
-        );
+        if let Some(group) = columns::metrics_group_from_parts(i64::from(dimension), key)? {
+            tallies.add(group, &sums);
+        }
     }
     Ok(tallies)
 }

@@ -137,7 +137,9 @@ pub(crate) fn read(
     }
     let mut tallies = Tallies::default();
     for ((dimension, key), sums) in groups {
-        tallies.add(columns::metrics_group_from_parts(dimension, key)?, &sums);
+        if let Some(group) = columns::metrics_group_from_parts(dimension, key)? {
+            tallies.add(group, &sums);
+        }
     }
     Ok(tallies)
 }

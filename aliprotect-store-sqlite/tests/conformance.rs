@@ -66,3 +66,13 @@ async fn engines_on_two_handles_of_one_file_leave_one_open_complaint_per_listing
     let (_dir, first, second) = two_handles_on_a_new_file("one-open.sqlite");
     conformance::one_open_complaint_per_listing(vec![first, second]).await;
 }
+
+/// The suite checks pending timers only where a store keeps them: this one must.
+#[tokio::test]
+async fn keeps_its_timers_in_due_order() {
+    use aliprotect_core::store::{Schedule, TimerPage};
+    let store = SqliteStore::in_memory().unwrap();
+    let first = TimerPage::first(1);
+    let page = store.pending_timers(aliprotect_core::ids::TenantId::new(), &first);
+    assert_eq!(page.await.unwrap(), Some(Vec::new()));
+}

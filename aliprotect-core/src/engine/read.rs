@@ -127,7 +127,7 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
 
     /// The tenant's accuracy as a filer over the policy's window, against its trusted-filer
     /// standards: a standing of `AtRisk` is the warning to act on before falling out. Reads
-    /// the tenant's metric tallies (a row per day, reason, right, week and seller), not its
+    /// the tenant's metric tallies (a few rows per right, week, seller and day), not its
     /// complaints.
     pub async fn filer_accuracy(self, tenant: TenantId) -> Result<Accuracy, EngineError> {
         let inner = &self.engine.inner;
@@ -139,7 +139,7 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
     /// Every known seller's record in the tenant's complaints, repeat infringers flagged at
     /// the policy's threshold; feed them to [`crate::sellers::seller_networks`] with the
     /// sellers' contact data to see who works together. Reads the tenant's metric tallies
-    /// (a row per seller, right, week and day), not its complaints.
+    /// (a few rows per right, week, seller and day), not its complaints.
     pub async fn seller_records(
         self,
         tenant: TenantId,

@@ -66,7 +66,7 @@ pub use index::{CountQuery, Find, IndexKey, IndexName, StatusCount, StreamKind};
 pub use mock::MockStore;
 pub use pending::{TimerPage, order_stream_timers};
 pub use rows::{ComplaintRow, Count, CountBy, GroupKey};
-pub use traits::{EventLog, Outbox, ReadModel, ReadModelExt, Schedule, Store};
+pub use traits::{EventLog, Outbox, ReadModel, ReadModelExt, Schedule, Store, TALLY_PAGE};
 pub use unique::{UniqueKey, UniqueKeyChange};
 
 /// Stream ids live with the other ids; re-exported here, where stores use them.

@@ -206,17 +206,42 @@ pub trait ReadModel: Send + Sync + 'static {
     ) -> Result<Vec<StatusCount>, StoreError>;
 
     /// The metric tallies of the tenant's complaints (of `campaign` only, when given). The
-    /// default computes them from every complaint; a backend for large tenants keeps
+    /// default counts every complaint, reading [`TALLY_PAGE`] snapshots at a time (memory
+    /// grows with the groups, not the complaints); a backend for large tenants keeps
     /// [`Tallies`] by adding each [`Commit::metrics`] in the commit's own transaction.
     async fn metric_tallies(
         &self,
         tenant: TenantId,
         campaign: Option<CampaignId>,
     ) -> Result<Tallies, StoreError> {
-        let complaints = self.complaints(tenant, campaign).await?;
-        Ok(Tallies::of(complaints.iter().map(|c| &**c)))
+        let mut query = Find::all(StreamKind::Complaint).limit(TALLY_PAGE);
+        if let Some(campaign) = campaign {
+            query = query.with_key(IndexKey::new(IndexName::CAMPAIGN, campaign.to_string()));
+        }
+        let mut tallies = Tallies::default();
+        loop {
+            let page = self.find(tenant, &query).await?;
+            for (stream, snapshot) in &page {
+                let Snapshot::Complaint(complaint) = snapshot else {
+                    return Err(StoreError::Corrupt {
+                        location: format!("{stream}"),
+                        detail: "a complaint's stream holds another kind of snapshot".into(),
+                    });
+                };
+                if let Some(change) = crate::metrics::MetricsChange::between(None, complaint) {
+                    tallies.record(&change);
+                }
+            }
+            match page.last() {
+                Some((last, _)) if page.len() == TALLY_PAGE => query = query.after(*last),
+                _ => return Ok(tallies),
+            }
+        }
     }
 }
+
+/// Complaints read per page by the default [`ReadModel::metric_tallies`].
+pub const TALLY_PAGE: usize = 1000;
 
 /// The typed queries of the read model, for every [`ReadModel`]: each one [`ReadModel::find`]
 /// or [`ReadModel::count`] with the snapshots decoded into rights, complaints, powers and

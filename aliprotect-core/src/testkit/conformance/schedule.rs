@@ -248,7 +248,7 @@ pub async fn pending_timers_in_due_order(store: &dyn Store) {
         let mut builder = Builder::file(store, tenant).await;
         let stream = builder.stream();
         // Streams 0, 3 and 6 share their soonest time: their ids decide.
-        let timers = vec![
+        let mut timers = vec![
             Timer {
                 tenant,
                 stream,
@@ -262,6 +262,15 @@ pub async fn pending_timers_in_due_order(store: &dyn Store) {
                 due: base + Duration::hours(i % 3),
             },
         ];
+        if i == 0 {
+            // Two timers of one stream at its soonest instant: listed once, by kind.
+            timers.push(Timer {
+                tenant,
+                stream,
+                kind: TimerKind::ResponseDeadlineReminder,
+                due: base,
+            });
+        }
         committed.extend(timers.iter().cloned());
         builder
             .run_with(store, ComplaintCommand::Submit, |submit| {
