@@ -1,13 +1,18 @@
 //! A kind of stream that exists only in this file goes through the three stores and the
 //! conformance suite: no store crate knows it, so none had to change for it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)]
 
 use aliprotect::backend::{ExtensionKind, ExtensionStream, IndexKey, IndexName};
 use aliprotect::store_memory::MemoryStore;
 use aliprotect::store_sqlite::SqliteStore;
 use aliprotect::testkit::conformance::any_stream_kind;
 use aliprotect_store_postgres::PostgresStore;
-use aliprotect_store_postgres::test_server::{TestServer, TestServerError};
+use aliprotect_store_postgres::test_server::TestServer;
 use serde::{Deserialize, Serialize};
 
 /// A saved keyword search on a marketplace: what a sweep of the whack-a-mole issue might
@@ -83,13 +88,10 @@ async fn a_kind_unknown_to_the_sqlite_store() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kind_unknown_to_the_postgres_store() {
-    let server = match TestServer::start() {
-        Ok(server) => server,
-        Err(TestServerError::NoBinaries) if std::env::var("CI").as_deref() != Ok("true") => {
-            eprintln!("skipped: no PostgreSQL server binaries on this machine");
-            return;
-        }
-        Err(e) => panic!("no PostgreSQL to test on: {e}"),
+    let server = TestServer::start_unless_missing();
+    let Some(server) = server.unwrap_or_else(|e| panic!("no PostgreSQL to test on: {e}")) else {
+        eprintln!("skipped: no PostgreSQL server binaries on this machine");
+        return;
     };
     let url = server.create_database().await.unwrap();
     let store = PostgresStore::connect(&url).await.unwrap();

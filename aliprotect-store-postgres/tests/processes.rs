@@ -154,7 +154,10 @@ fn lines(dir: &Path, prefix: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_processes_killed_at_random_lose_and_double_nothing() {
-    let server = TestServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let Some(server) = TestServer::start_unless_missing().unwrap_or_else(|e| panic!("{e}")) else {
+        eprintln!("skipped: no PostgreSQL server binaries on this machine");
+        return;
+    };
     let url = server.create_database().await.unwrap();
     let store = Arc::new(PostgresStore::connect(&url).await.unwrap());
     let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
