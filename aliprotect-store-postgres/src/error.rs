@@ -12,10 +12,10 @@ pub enum ConnectError {
     #[error("invalid PostgreSQL URL: {0}")]
     InvalidUrl(#[source] tokio_postgres::Error),
     /// The server has no database of that name.
-    #[error("the database does not exist: {0}")]
+    #[error("the database does not exist: {}", ServerSaid(.0))]
     MissingDatabase(#[source] tokio_postgres::Error),
     /// The server refused the user or password.
-    #[error("the server refused the credentials: {0}")]
+    #[error("the server refused the credentials: {}", ServerSaid(.0))]
     BadCredentials(#[source] tokio_postgres::Error),
     /// The server cannot be reached (wrong host or port, server down, timeout).
     #[error("cannot reach the server: {0}")]
@@ -35,8 +35,62 @@ pub enum ConnectError {
         supported: i32,
     },
     /// Creating or migrating the schema failed.
-    #[error("cannot migrate the schema: {0}")]
+    #[error("cannot migrate the schema: {}", ServerSaid(.0))]
     Migration(#[source] tokio_postgres::Error),
+}
+
+/// A driver error as the server told it: severity, SQLSTATE and message, then the detail,
+/// hint and object named when the server gave them (the driver's own text is a bare "db
+/// error"); an error that did not come from the server, as the driver tells it.
+struct ServerSaid<'a>(&'a tokio_postgres::Error);
+
+impl std::fmt::Display for ServerSaid<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some(db) = self.0.as_db_error() else {
+            return write!(f, "{}", self.0);
+        };
+        write!(
+            f,
+            "{} {}: {}",
+            db.severity(),
+            db.code().code(),
+            db.message()
+        )?;
+        let named = [
+            ("schema", db.schema()),
+            ("table", db.table()),
+            ("column", db.column()),
+            ("constraint", db.constraint()),
+        ];
+        for (what, name) in named {
+            if let Some(name) = name {
+                write!(f, " ({what} {name})")?;
+            }
+        }
+        if let Some(detail) = db.detail() {
+            write!(f, "; detail: {detail}")?;
+        }
+        if let Some(hint) = db.hint() {
+            write!(f, "; hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A driver error that displays as [`ServerSaid`] and keeps the driver's error as its source.
+#[derive(Debug)]
+struct DriverError(tokio_postgres::Error);
+
+impl std::fmt::Display for DriverError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        ServerSaid(&self.0).fmt(f)
+    }
+}
+
+impl std::error::Error for DriverError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
 }
 
 impl ConnectError {
@@ -75,8 +129,13 @@ pub(crate) fn unique_violation(error: &tokio_postgres::Error) -> Option<&str> {
     (db.code() == &SqlState::UNIQUE_VIOLATION).then(|| db.constraint().unwrap_or(""))
 }
 
+/// The store cannot answer because of `error`; a driver error says what the server said.
 pub(crate) fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Unavailable(Box::new(error))
+    let error: Box<dyn std::error::Error + Send + Sync> = Box::new(error);
+    match error.downcast::<tokio_postgres::Error>() {
+        Ok(driver) => StoreError::Unavailable(Box::new(DriverError(*driver))),
+        Err(other) => StoreError::Unavailable(other),
+    }
 }
 
 pub(crate) fn corrupt(location: &str, detail: impl ToString) -> StoreError {

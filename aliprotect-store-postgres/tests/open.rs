@@ -204,6 +204,28 @@ async fn a_schema_3_database_counts_its_complaints_again() {
     );
 }
 
+/// A statement the server refuses is `Unavailable` with what the server said: its SQLSTATE,
+/// its message and the object it names, not the driver's bare "db error".
+#[tokio::test]
+async fn a_server_error_says_what_the_server_said() {
+    let Some(_) = installed() else { return };
+    let url = server().create_database().await.unwrap();
+    let store = PostgresStore::connect(&url).await.unwrap();
+    psql(&url, "DROP TABLE stream_index").await;
+    let query =
+        aliprotect_core::store::Find::all(aliprotect_core::store::StreamKind::Complaint).with_key(
+            aliprotect_core::store::IndexKey::new(aliprotect_core::store::IndexName::RIGHT, "any"),
+        );
+    let error = store.find(TenantId::new(), &query).await.unwrap_err();
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+    let said = error.to_string();
+    assert!(said.contains("42P01"), "the SQLSTATE: {said}");
+    assert!(
+        said.contains("relation \"stream_index\" does not exist"),
+        "the server's message: {said}"
+    );
+}
+
 #[tokio::test]
 async fn corrupt_rows_are_reported_as_corrupt() {
     let Some(_) = installed() else { return };
