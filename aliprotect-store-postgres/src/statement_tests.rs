@@ -9,28 +9,12 @@
     clippy::print_stderr
 )]
 
-use std::sync::OnceLock;
-
 use crate::PostgresStore;
 use crate::test_server::TestServer;
 
-/// One server for the tests of this file, started on first use; `None` (said in one line)
-/// where this machine has no PostgreSQL server binaries outside CI: the test then skips.
-fn installed() -> Option<&'static TestServer> {
-    static SERVER: OnceLock<Option<TestServer>> = OnceLock::new();
-    let server = SERVER
-        .get_or_init(|| TestServer::start_unless_missing().unwrap_or_else(|e| panic!("{e}")))
-        .as_ref();
-    if server.is_none() {
-        eprintln!("skipped: no PostgreSQL server binaries on this machine");
-    }
-    server
-}
-
-/// The server of [`installed`], for a test that found it there.
-fn server() -> &'static TestServer {
-    installed().expect("the test checked that a server is installed")
-}
+#[path = "../tests/support/mod.rs"]
+mod support;
+use support::{installed, server};
 
 #[tokio::test]
 async fn every_write_statement_prepares_against_the_schema() {

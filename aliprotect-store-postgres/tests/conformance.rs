@@ -7,29 +7,14 @@
     clippy::print_stderr
 )]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use aliprotect_core::testkit::conformance;
 use aliprotect_store_postgres::test_server::TestServer;
 use aliprotect_store_postgres::{PostgresOptions, PostgresStore, WakeUps};
 
-/// One server for the tests of this file, started on first use; `None` (said in one line)
-/// where this machine has no PostgreSQL server binaries outside CI: the test then skips.
-fn installed() -> Option<&'static TestServer> {
-    static SERVER: OnceLock<Option<TestServer>> = OnceLock::new();
-    let server = SERVER
-        .get_or_init(|| TestServer::start_unless_missing().unwrap_or_else(|e| panic!("{e}")))
-        .as_ref();
-    if server.is_none() {
-        eprintln!("skipped: no PostgreSQL server binaries on this machine");
-    }
-    server
-}
-
-/// The server of [`installed`], for a test that found it there.
-fn server() -> &'static TestServer {
-    installed().expect("the test checked that a server is installed")
-}
+mod support;
+use support::{installed, server};
 
 async fn fresh_store() -> PostgresStore {
     let url = server().create_database().await.unwrap();

@@ -7,31 +7,14 @@
     clippy::print_stderr
 )]
 
-use std::sync::OnceLock;
-
 use aliprotect_core::ids::{ComplaintId, TenantId};
 use aliprotect_core::metrics::Tallies;
 use aliprotect_core::store::{StoreError, StreamId, prelude::*};
 use aliprotect_store_postgres::test_server::TestServer;
 use aliprotect_store_postgres::{ConnectError, PostgresStore, SCHEMA_VERSION};
 
-/// One server for the tests of this file, started on first use; `None` (said in one line)
-/// where this machine has no PostgreSQL server binaries outside CI: the test then skips.
-fn installed() -> Option<&'static TestServer> {
-    static SERVER: OnceLock<Option<TestServer>> = OnceLock::new();
-    let server = SERVER
-        .get_or_init(|| TestServer::start_unless_missing().unwrap_or_else(|e| panic!("{e}")))
-        .as_ref();
-    if server.is_none() {
-        eprintln!("skipped: no PostgreSQL server binaries on this machine");
-    }
-    server
-}
-
-/// The server of [`installed`], for a test that found it there.
-fn server() -> &'static TestServer {
-    installed().expect("the test checked that a server is installed")
-}
+mod support;
+use support::{installed, server};
 
 async fn psql(url: &str, sql: &str) {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
