@@ -92,7 +92,8 @@ pub struct PostgresOptions {
     pub cache_capacity: usize,
     /// Times a transaction is run again after a serialization failure or a deadlock.
     pub max_retries: u32,
-    /// How long connecting, or waiting for a free connection, may take.
+    /// How long connecting to one host (unless the URL's `connect_timeout` says otherwise), or
+    /// waiting for a free connection, may take.
     pub connect_timeout: Duration,
     /// How idle engines learn of new work.
     pub wake_ups: WakeUps,
@@ -148,7 +149,9 @@ impl PostgresStore {
     /// Connects to the database at `url` with `options`.
     pub async fn connect_with(url: &str, options: PostgresOptions) -> Result<Self, ConnectError> {
         let mut config = tokio_postgres::Config::from_str(url).map_err(ConnectError::InvalidUrl)?;
-        config.connect_timeout(options.connect_timeout);
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(options.connect_timeout);
+        }
         if config.get_application_name().is_none() {
             config.application_name("aliprotect");
         }

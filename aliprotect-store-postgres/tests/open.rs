@@ -187,6 +187,33 @@ async fn a_schema_3_database_counts_its_complaints_again() {
     );
 }
 
+/// A URL naming several hosts is served by the first that answers and takes writes (as
+/// libpq reads `host1:port1,host2:port2` and `target_session_attrs`): a dead first host does
+/// not stop the store from opening.
+#[tokio::test]
+async fn a_url_naming_a_dead_host_first_connects_to_the_next() {
+    let Some(server) = installed() else { return };
+    if !server.is_throwaway() {
+        // The URL of a server of one's own may be written any way: only ours is rewritten.
+        return;
+    }
+    let url = server.create_database().await.unwrap();
+    let with_dead_first = format!(
+        "{}?target_session_attrs=read-write&connect_timeout=2",
+        url.replacen("@127.0.0.1:", "@127.0.0.1:1,127.0.0.1:", 1)
+    );
+    assert_ne!(
+        with_dead_first, url,
+        "the throwaway server's URL names 127.0.0.1"
+    );
+    let store = PostgresStore::connect(&with_dead_first).await.unwrap();
+    let tenant = TenantId::new();
+    let commit = aliprotect_core::testkit::fixtures::filed_commit(tenant, 3, ComplaintId::new());
+    let stream = commit.stream;
+    store.commit(commit).await.unwrap();
+    assert!(store.load(tenant, stream).await.unwrap().is_some());
+}
+
 /// A statement the server refuses is `Unavailable` with what the server said: its SQLSTATE,
 /// its message and the object it names, not the driver's bare "db error".
 #[tokio::test]
