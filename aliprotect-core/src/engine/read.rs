@@ -8,7 +8,7 @@ use super::{ComplaintQuery, Engine, EngineError, Page};
 use crate::accuracy::Accuracy;
 use crate::campaign::{Campaign, CampaignDecider};
 use crate::clock::Clock;
-use crate::complaint::Complaint;
+use crate::complaint::{Complaint, ComplaintDecider};
 use crate::ids::{CampaignId, ComplaintId, PowerOfAttorneyId, RightId, TenantId};
 use crate::listing::ListingKey;
 use crate::metrics::Breakdown;
@@ -72,11 +72,8 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
         tenant: TenantId,
         id: RightId,
     ) -> Result<Option<IpRight>, EngineError> {
-        Ok(self
-            .engine
-            .load_right(tenant, id)
-            .await?
-            .map(Arc::unwrap_or_clone))
+        self.current::<RightDecider>(tenant, StreamId::Right(id))
+            .await
     }
 
     /// The complaint's current state, if it exists in the tenant.
@@ -85,11 +82,18 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
         tenant: TenantId,
         id: ComplaintId,
     ) -> Result<Option<Complaint>, EngineError> {
-        Ok(self
-            .engine
-            .load_complaint(tenant, id)
-            .await?
-            .map(Arc::unwrap_or_clone))
+        self.current::<ComplaintDecider>(tenant, StreamId::Complaint(id))
+            .await
+    }
+
+    /// The current state of `stream`, kept as `D` keeps it, if it exists in the tenant.
+    async fn current<D: Aggregate>(
+        self,
+        tenant: TenantId,
+        stream: StreamId,
+    ) -> Result<Option<D::Item>, EngineError> {
+        let item = self.engine.load_item::<D>(tenant, stream).await?;
+        Ok(item.map(Arc::unwrap_or_clone))
     }
 
     /// Every event of a stream, oldest first, each with its actor and time.
@@ -242,10 +246,8 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
         tenant: TenantId,
         id: CampaignId,
     ) -> Result<Option<Campaign>, EngineError> {
-        let campaign = self
-            .engine
-            .load_item::<CampaignDecider>(tenant, StreamId::Campaign(id));
-        Ok(campaign.await?.map(Arc::unwrap_or_clone))
+        self.current::<CampaignDecider>(tenant, StreamId::Campaign(id))
+            .await
     }
 
     /// A page of the tenant's rights, in id order, in their current state.
@@ -310,10 +312,8 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
         tenant: TenantId,
         id: PowerOfAttorneyId,
     ) -> Result<Option<Power>, EngineError> {
-        let power = self
-            .engine
-            .load_item::<PowerDecider>(tenant, StreamId::Power(id));
-        Ok(power.await?.map(Arc::unwrap_or_clone))
+        self.current::<PowerDecider>(tenant, StreamId::Power(id))
+            .await
     }
 
     /// Up to `limit` of the tenant's dead letters, oldest first.
