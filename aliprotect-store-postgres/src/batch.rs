@@ -10,11 +10,11 @@
 use std::sync::LazyLock;
 
 use aliprotect_core::store::{DomainEvent, StoreError};
-use deadpool_postgres::Object;
 use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
 use crate::prepare::Prepared;
+use crate::statements::{Conn, typed};
 use crate::tallies;
 use crate::wake::WAKE_CHANNEL;
 
@@ -295,11 +295,10 @@ pub(crate) fn statement() -> (&'static str, &'static [Type]) {
 /// Writes `commits`, to distinct streams, with one statement; returns their outcomes in
 /// order.
 pub(crate) async fn write(
-    client: &Object,
+    client: &Conn,
     commits: &[&Prepared],
     notify: bool,
 ) -> Result<Vec<Result<(), StoreError>>, tokio_postgres::Error> {
-    let statement = client.prepare_typed_cached(&SQL, &TYPES).await?;
     let mut columns = Columns::default();
     for (idx, p) in commits.iter().enumerate() {
         columns.push(i32::try_from(idx).unwrap_or(i32::MAX), p);
@@ -350,7 +349,7 @@ pub(crate) async fn write(
         &c.index_name,
         &c.index_value,
     ]);
-    let rows = client.query(&statement, &params).await?;
+    let rows = client.query(&SQL, &typed(&params, &TYPES)).await?;
     let mut outcomes: Vec<Option<Result<(), StoreError>>> =
         (0..commits.len()).map(|_| None).collect();
     for row in &rows {

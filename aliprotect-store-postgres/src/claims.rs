@@ -11,13 +11,13 @@ use aliprotect_core::store::{
     TimerPage, WorkId, order_stream_timers,
 };
 use chrono::{DateTime, Utc};
-use deadpool_postgres::Object;
 use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::Type;
 use uuid::Uuid;
 
 use crate::error::{corrupt, unavailable};
 use crate::queries::{query, version_of};
+use crate::statements::{Conn, Param};
 
 fn limit_sql(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
@@ -56,20 +56,12 @@ fn key_params(id: &MessageId) -> Result<(Uuid, i16, Uuid, i64), StoreError> {
     Ok((id.tenant.as_uuid(), i16::from(kind), stream, version))
 }
 
-async fn changed(
-    client: &Object,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<bool, StoreError> {
-    let statement = client.prepare_cached(sql).await.map_err(unavailable)?;
-    let count = client
-        .execute(&statement, params)
-        .await
-        .map_err(unavailable)?;
+async fn changed(client: &Conn, sql: &str, params: &[Param<'_>]) -> Result<bool, StoreError> {
+    let count = client.execute(sql, params).await.map_err(unavailable)?;
     Ok(count > 0)
 }
 
-pub(crate) async fn claim_timers(client: &Object, claim: Claim) -> Result<Vec<Timer>, StoreError> {
+pub(crate) async fn claim_timers(client: &Conn, claim: Claim) -> Result<Vec<Timer>, StoreError> {
     let Claim { now, lease, limit } = claim;
     let rows = query(
         client,
@@ -81,10 +73,10 @@ pub(crate) async fn claim_timers(client: &Object, claim: Claim) -> Result<Vec<Ti
            AND timers.stream = due.stream
          RETURNING timers.tenant, timers.kind, timers.stream, timers.timers::text",
         &[
-            &lease.owner.as_uuid(),
-            &lease.until,
-            &now,
-            &limit_sql(limit),
+            (&lease.owner.as_uuid(), Type::UUID),
+            (&lease.until, Type::TIMESTAMPTZ),
+            (&now, Type::TIMESTAMPTZ),
+            (&limit_sql(limit), Type::INT8),
         ],
     )
     .await?;
@@ -105,7 +97,7 @@ pub(crate) async fn claim_timers(client: &Object, claim: Claim) -> Result<Vec<Ti
 /// A page of the tenant's pending timers (see `Schedule::pending_timers`), through the
 /// index of timer rows by tenant and soonest due time.
 pub(crate) async fn pending_timers(
-    client: &Object,
+    client: &Conn,
     tenant: TenantId,
     page: &TimerPage,
 ) -> Result<Vec<Timer>, StoreError> {
@@ -122,12 +114,12 @@ pub(crate) async fn pending_timers(
                coalesce($4::int2, -1::int2), coalesce($5::uuid, '00000000-0000-0000-0000-000000000000'))
          ORDER BY next_due, kind, stream LIMIT $6",
         &[
-            &tenant.as_uuid(),
-            &page.until,
-            &after_due,
-            &after_stream.map(|(kind, _)| i16::from(kind)),
-            &after_stream.map(|(_, stream)| stream),
-            &limit_sql(page.limit),
+            (&tenant.as_uuid(), Type::UUID),
+            (&page.until, Type::TIMESTAMPTZ),
+            (&after_due, Type::TIMESTAMPTZ),
+            (&after_stream.map(|(kind, _)| i16::from(kind)), Type::INT2),
+            (&after_stream.map(|(_, stream)| stream), Type::UUID),
+            (&limit_sql(page.limit), Type::INT8),
         ],
     )
     .await?;
@@ -153,7 +145,7 @@ fn key_of_stream(row: &Row) -> Result<(TenantId, aliprotect_core::store::StreamI
 }
 
 pub(crate) async fn claim_outbox(
-    client: &Object,
+    client: &Conn,
     claim: Claim,
 ) -> Result<Vec<OutboxMessage>, StoreError> {
     let Claim { now, lease, limit } = claim;
@@ -166,10 +158,10 @@ pub(crate) async fn claim_outbox(
          RETURNING outbox.seq, outbox.tenant, outbox.kind, outbox.stream, outbox.version,
              outbox.message::text, outbox.attempts",
         &[
-            &now,
-            &lease.until,
-            &lease.owner.as_uuid(),
-            &limit_sql(limit),
+            (&now, Type::TIMESTAMPTZ),
+            (&lease.until, Type::TIMESTAMPTZ),
+            (&lease.owner.as_uuid(), Type::UUID),
+            (&limit_sql(limit), Type::INT8),
         ],
     )
     .await?;
@@ -199,22 +191,28 @@ const HELD: &str = "tenant = $1 AND kind = $2 AND stream = $3 AND version = $4
     AND lease_owner = $5 AND dead_error IS NULL";
 
 async fn on_held(
-    client: &Object,
+    client: &Conn,
     sql: &str,
     id: &MessageId,
     owner: WorkerId,
-    extra: Option<&(dyn ToSql + Sync)>,
+    extra: Option<Param<'_>>,
 ) -> Result<bool, StoreError> {
     let (tenant, kind, stream, version) = key_params(id)?;
     let owner = owner.as_uuid();
-    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&tenant, &kind, &stream, &version, &owner];
+    let mut params: Vec<Param<'_>> = vec![
+        (&tenant, Type::UUID),
+        (&kind, Type::INT2),
+        (&stream, Type::UUID),
+        (&version, Type::INT8),
+        (&owner, Type::UUID),
+    ];
     params.extend(extra);
     changed(client, sql, &params).await
 }
 
 /// Settles a message as [`Outbox::settle_outbox`](aliprotect_core::store::Outbox) says.
 pub(crate) async fn settle_outbox(
-    client: &Object,
+    client: &Conn,
     id: &MessageId,
     settlement: Settlement,
 ) -> Result<bool, StoreError> {
@@ -226,20 +224,20 @@ pub(crate) async fn settle_outbox(
         Settlement::Retry { owner, at } => {
             let sql =
                 format!("UPDATE outbox SET available_at = $6, lease_owner = NULL WHERE {HELD}");
-            on_held(client, &sql, id, owner, Some(&at)).await
+            on_held(client, &sql, id, owner, Some((&at, Type::TIMESTAMPTZ))).await
         }
         Settlement::DeadLetter { owner, error } => {
             let sql = format!("UPDATE outbox SET dead_error = $6, lease_owner = NULL WHERE {HELD}");
             // Text columns cannot hold NUL: keep the rest of the receiver's answer.
             let error = error.replace('\0', "\u{FFFD}");
-            on_held(client, &sql, id, owner, Some(&error)).await
+            on_held(client, &sql, id, owner, Some((&error, Type::TEXT))).await
         }
         Settlement::Revive { at } => revive_dead_letter(client, id, at).await,
     }
 }
 
 pub(crate) async fn dead_letters(
-    client: &Object,
+    client: &Conn,
     tenant: TenantId,
     limit: usize,
 ) -> Result<Vec<DeadLetter>, StoreError> {
@@ -247,7 +245,10 @@ pub(crate) async fn dead_letters(
         client,
         "SELECT tenant, kind, stream, version, message::text, attempts, available_at, dead_error
          FROM outbox WHERE tenant = $1 AND dead_error IS NOT NULL ORDER BY seq LIMIT $2",
-        &[&tenant.as_uuid(), &limit_sql(limit)],
+        &[
+            (&tenant.as_uuid(), Type::UUID),
+            (&limit_sql(limit), Type::INT8),
+        ],
     )
     .await?;
     rows.iter()
@@ -268,7 +269,7 @@ pub(crate) async fn dead_letters(
 }
 
 async fn revive_dead_letter(
-    client: &Object,
+    client: &Conn,
     id: &MessageId,
     at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
@@ -278,13 +279,19 @@ async fn revive_dead_letter(
         "UPDATE outbox SET dead_error = NULL, attempts = 0, available_at = $5, lease_owner = NULL
          WHERE tenant = $1 AND kind = $2 AND stream = $3 AND version = $4
            AND dead_error IS NOT NULL",
-        &[&tenant, &kind, &stream, &version, &at],
+        &[
+            (&tenant, Type::UUID),
+            (&kind, Type::INT2),
+            (&stream, Type::UUID),
+            (&version, Type::INT8),
+            (&at, Type::TIMESTAMPTZ),
+        ],
     )
     .await
 }
 
 pub(crate) async fn claim_work(
-    client: &Object,
+    client: &Conn,
     claim: Claim,
 ) -> Result<Vec<PendingWork>, StoreError> {
     let Claim { now, lease, limit } = claim;
@@ -296,10 +303,10 @@ pub(crate) async fn claim_work(
          WHERE work.seq = free.seq
          RETURNING work.seq, work.tenant, work.kind, work.stream, work.version, work.work::text",
         &[
-            &lease.owner.as_uuid(),
-            &lease.until,
-            &now,
-            &limit_sql(limit),
+            (&lease.owner.as_uuid(), Type::UUID),
+            (&lease.until, Type::TIMESTAMPTZ),
+            (&now, Type::TIMESTAMPTZ),
+            (&limit_sql(limit), Type::INT8),
         ],
     )
     .await?;
@@ -328,7 +335,7 @@ pub(crate) async fn claim_work(
 }
 
 pub(crate) async fn complete_work(
-    client: &Object,
+    client: &Conn,
     id: &WorkId,
     owner: WorkerId,
 ) -> Result<bool, StoreError> {
@@ -339,11 +346,11 @@ pub(crate) async fn complete_work(
         "DELETE FROM work
          WHERE tenant = $1 AND kind = $2 AND stream = $3 AND version = $4 AND lease_owner = $5",
         &[
-            &id.tenant.as_uuid(),
-            &i16::from(kind),
-            &stream,
-            &version,
-            &owner.as_uuid(),
+            (&id.tenant.as_uuid(), Type::UUID),
+            (&i16::from(kind), Type::INT2),
+            (&stream, Type::UUID),
+            (&version, Type::INT8),
+            (&owner.as_uuid(), Type::UUID),
         ],
     )
     .await

@@ -11,6 +11,20 @@ pub enum ConnectError {
     /// The connection string cannot be parsed.
     #[error("invalid PostgreSQL URL: {0}")]
     InvalidUrl(#[source] tokio_postgres::Error),
+    /// A parameter of the connection URL that this store reads has a value it cannot use.
+    #[error("invalid PostgreSQL URL: {parameter}: {expected}")]
+    InvalidParameter {
+        /// The parameter (`sslmode`, `sslcert`, `pooler`...).
+        parameter: &'static str,
+        /// What it may be.
+        expected: &'static str,
+    },
+    /// TLS cannot be set up as the URL asks (a certificate file unreadable, no roots).
+    #[error("cannot set up TLS: {reason}")]
+    Tls {
+        /// What is wrong.
+        reason: String,
+    },
     /// The server has no database of that name.
     #[error("the database does not exist: {}", ServerSaid(.0))]
     MissingDatabase(#[source] tokio_postgres::Error),

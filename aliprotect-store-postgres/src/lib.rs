@@ -40,6 +40,7 @@
 
 mod batch;
 mod claims;
+mod connection_url;
 mod error;
 mod lone;
 mod prepare;
@@ -47,12 +48,13 @@ mod queries;
 mod schema;
 #[cfg(test)]
 mod statement_tests;
+mod statements;
 mod tallies;
 pub mod test_server;
+mod tls;
 mod wake;
 mod writer;
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
@@ -66,16 +68,19 @@ use aliprotect_core::store::{
     StoreError, StoredEvent, StoredReceipt, StreamId, Timer, TimerPage, WorkId,
 };
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 
 pub use error::ConnectError;
 pub use schema::SCHEMA_VERSION;
+pub use statements::Pooler;
 pub use wake::WakeUps;
 
+use connection_url::ConnectionUrl;
 use error::unavailable;
 use prepare::Prepared;
 use queries::Fresh;
+use statements::{Conn, Connections};
 use writer::{Job, WriterContext};
 
 /// Settings of a [`PostgresStore`]; the defaults suit most deployments. Start from
@@ -95,8 +100,11 @@ pub struct PostgresOptions {
     /// How long connecting to one host (unless the URL's `connect_timeout` says otherwise), or
     /// waiting for a free connection, may take.
     pub connect_timeout: Duration,
-    /// How idle engines learn of new work.
+    /// How idle engines learn of new work. Behind a pooler in transaction mode it is
+    /// [`WakeUps::PollOnly`] whatever it says here.
     pub wake_ups: WakeUps,
+    /// What sits between the store and the server; the URL's `pooler=transaction` sets it.
+    pub pooler: Pooler,
 }
 
 impl Default for PostgresOptions {
@@ -108,12 +116,13 @@ impl Default for PostgresOptions {
             max_retries: 8,
             connect_timeout: Duration::from_secs(10),
             wake_ups: WakeUps::Listen,
+            pooler: Pooler::None,
         }
     }
 }
 
 struct Shared {
-    pool: Pool,
+    connections: Connections,
     cache: Arc<SnapshotCache>,
     writers: Arc<WriterContext>,
     jobs: mpsc::UnboundedSender<Job>,
@@ -129,7 +138,7 @@ pub struct PostgresStore {
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresStore")
-            .field("pool", &self.shared.pool.status())
+            .field("pool", &self.shared.connections.pool.status())
             .finish_non_exhaustive()
     }
 }
@@ -139,16 +148,36 @@ fn writers_gone() -> StoreError {
 }
 
 impl PostgresStore {
-    /// Connects to the database at `url` (`postgresql://user:password@host:port/database`)
-    /// with default options, creating or migrating the schema. Must run inside a tokio
-    /// runtime, whose tasks then run the writers and the wake-up listener.
+    /// Connects to the database at `url` with default options, creating or migrating the
+    /// schema. Must run inside a tokio runtime, whose tasks then run the writers and the
+    /// wake-up listener.
+    ///
+    /// The URL is libpq's: `postgresql://user:password@host:port/database?parameters`,
+    /// with several hosts as `host1:5432,host2:5432` (tried in turn; add
+    /// `target_session_attrs=read-write` to skip a standby), and parameters such as
+    /// `connect_timeout`, `application_name` and `options=-c%20statement_timeout%3D5s`.
+    /// TLS: `sslmode` (`disable`, `prefer` (the default), `require`, `verify-ca`,
+    /// `verify-full`), `sslrootcert` (a PEM file, or `system`; the platform's roots when
+    /// absent), `sslcert` and `sslkey` (a client certificate). Behind a pooler in
+    /// transaction mode (PgBouncer's `pool_mode = transaction`) add `pooler=transaction`,
+    /// a parameter of ours that `psql` does not know: see [`Pooler::Transaction`].
     pub async fn connect(url: &str) -> Result<Self, ConnectError> {
         Self::connect_with(url, PostgresOptions::default()).await
     }
 
     /// Connects to the database at `url` with `options`.
     pub async fn connect_with(url: &str, options: PostgresOptions) -> Result<Self, ConnectError> {
-        let mut config = tokio_postgres::Config::from_str(url).map_err(ConnectError::InvalidUrl)?;
+        let ConnectionUrl {
+            mut config,
+            tls,
+            pooler,
+        } = url.parse()?;
+        let pooler = pooler.unwrap_or(options.pooler);
+        let wake_ups = match pooler {
+            Pooler::None => options.wake_ups,
+            Pooler::Transaction => WakeUps::PollOnly,
+        };
+        let tls = tls::connector(&tls)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(options.connect_timeout);
         }
@@ -157,7 +186,7 @@ impl PostgresStore {
         }
         let manager = Manager::from_config(
             config.clone(),
-            tokio_postgres::NoTls,
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -176,23 +205,24 @@ impl PostgresStore {
         let cache = Arc::new(SnapshotCache::new(options.cache_capacity));
         let (jobs, receiver) = mpsc::unbounded_channel();
         let receiver = Arc::new(Mutex::new(receiver));
+        let connections = Connections { pool, pooler };
         let context = Arc::new(WriterContext {
-            pool: pool.clone(),
+            connections: connections.clone(),
             cache: Arc::clone(&cache),
             max_retries: options.max_retries,
-            notify: options.wake_ups == WakeUps::Listen,
+            notify: wake_ups == WakeUps::Listen,
             busy: AtomicUsize::new(0),
         });
         for _ in 0..options.writers.max(1) {
             tokio::spawn(writer::run(Arc::clone(&receiver), Arc::clone(&context)));
         }
         let wake = Arc::new(Notify::new());
-        if options.wake_ups == WakeUps::Listen {
-            wake::spawn_listener(config, Arc::clone(&wake));
+        if wake_ups == WakeUps::Listen {
+            wake::spawn_listener(config, tls, Arc::clone(&wake));
         }
         Ok(Self {
             shared: Arc::new(Shared {
-                pool,
+                connections,
                 cache,
                 writers: context,
                 jobs,
@@ -209,8 +239,8 @@ impl PostgresStore {
         Arc::clone(&self.shared.wake)
     }
 
-    async fn client(&self) -> Result<Object, StoreError> {
-        self.shared.pool.get().await.map_err(unavailable)
+    async fn client(&self) -> Result<Conn, StoreError> {
+        self.shared.connections.get().await.map_err(unavailable)
     }
 }
 

@@ -8,10 +8,10 @@
 use std::sync::LazyLock;
 
 use aliprotect_core::store::{DomainEvent, StoreError};
-use deadpool_postgres::Object;
 use tokio_postgres::types::{ToSql, Type};
 
 use crate::prepare::Prepared;
+use crate::statements::{Conn, typed};
 use crate::tallies;
 use crate::wake::WAKE_CHANNEL;
 
@@ -287,7 +287,7 @@ pub(crate) fn every_shape() -> impl Iterator<Item = (String, String)> {
 
 /// Writes one commit.
 pub(crate) async fn write(
-    client: &Object,
+    client: &Conn,
     p: &Prepared,
     notify: bool,
 ) -> Result<Result<(), StoreError>, tokio_postgres::Error> {
@@ -298,7 +298,6 @@ pub(crate) async fn write(
         rows.add(0, p.tenant, campaign, &tallies);
     }
     let shape = Shape::of(p, !statuses.is_empty(), &rows, notify);
-    let statement = client.prepare_typed_cached(&shape.sql(), &TYPES).await?;
     let mut params: Vec<&(dyn ToSql + Sync)> = vec![
         &p.tenant,
         &p.kind,
@@ -334,6 +333,8 @@ pub(crate) async fn write(
         &p.index_names,
         &p.index_values,
     ]);
-    let row = client.query_one(&statement, &params).await?;
+    let row = client
+        .query_one(&shape.sql(), &typed(&params, &TYPES))
+        .await?;
     Ok(p.outcome(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
 }

@@ -6,12 +6,12 @@ use aliprotect_core::store::{
     Find, IdempotencyKey, IndexName, Loaded, Receipt, RequestFingerprint, Snapshot, StatusCount,
     StoreError, StoredEvent, StoredReceipt, StreamId, StreamKind, UniqueKey,
 };
-use deadpool_postgres::Object;
 use tokio_postgres::Row;
-use tokio_postgres::types::{FromSql, ToSql};
+use tokio_postgres::types::{FromSql, Type};
 use uuid::Uuid;
 
 use crate::error::{corrupt, unavailable};
+use crate::statements::{Conn, Param};
 
 fn get<'a, T: FromSql<'a>>(row: &'a Row, index: usize, location: &str) -> Result<T, StoreError> {
     row.try_get(index).map_err(|e| corrupt(location, e))
@@ -21,14 +21,13 @@ pub(crate) fn version_of(value: i64) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| corrupt("version", value))
 }
 
-/// Runs `sql` as a statement cached on the connection; a driver error is `Unavailable`.
+/// Runs `sql`; a driver error is `Unavailable`.
 pub(crate) async fn query(
-    client: &Object,
+    client: &Conn,
     sql: &str,
-    params: &[&(dyn ToSql + Sync)],
+    params: &[Param<'_>],
 ) -> Result<Vec<Row>, StoreError> {
-    let statement = client.prepare_cached(sql).await.map_err(unavailable)?;
-    client.query(&statement, params).await.map_err(unavailable)
+    client.query(sql, params).await.map_err(unavailable)
 }
 
 fn snapshot(json: &str, location: &str) -> Result<Snapshot, StoreError> {
@@ -37,7 +36,7 @@ fn snapshot(json: &str, location: &str) -> Result<Snapshot, StoreError> {
 
 /// The stream's stored version (`None` for an unknown stream).
 pub(crate) async fn version(
-    client: &Object,
+    client: &Conn,
     tenant: Uuid,
     kind: i16,
     stream: Uuid,
@@ -45,7 +44,11 @@ pub(crate) async fn version(
     let rows = query(
         client,
         "SELECT version FROM streams WHERE tenant = $1 AND kind = $2 AND stream = $3",
-        &[&tenant, &kind, &stream],
+        &[
+            (&tenant, Type::UUID),
+            (&kind, Type::INT2),
+            (&stream, Type::UUID),
+        ],
     )
     .await?;
     rows.first()
@@ -62,7 +65,7 @@ pub(crate) enum Fresh {
 
 /// Loads the stream, sending its snapshot only if its version is not `cached`.
 pub(crate) async fn load(
-    client: &Object,
+    client: &Conn,
     tenant: TenantId,
     stream: StreamId,
     cached: Option<u64>,
@@ -73,7 +76,12 @@ pub(crate) async fn load(
         client,
         "SELECT version, CASE WHEN version = $4 THEN NULL ELSE snapshot::text END
          FROM streams WHERE tenant = $1 AND kind = $2 AND stream = $3",
-        &[&tenant.as_uuid(), &i16::from(kind), &id, &cached],
+        &[
+            (&tenant.as_uuid(), Type::UUID),
+            (&i16::from(kind), Type::INT2),
+            (&id, Type::UUID),
+            (&cached, Type::INT8),
+        ],
     )
     .await?;
     let Some(row) = rows.first() else {
@@ -91,7 +99,7 @@ pub(crate) async fn load(
 }
 
 pub(crate) async fn receipt(
-    client: &Object,
+    client: &Conn,
     tenant: TenantId,
     key: &IdempotencyKey,
 ) -> Result<Option<StoredReceipt>, StoreError> {
@@ -99,7 +107,7 @@ pub(crate) async fn receipt(
         client,
         "SELECT kind, stream, version, events, request FROM receipts
          WHERE tenant = $1 AND key = $2",
-        &[&tenant.as_uuid(), &key.as_str()],
+        &[(&tenant.as_uuid(), Type::UUID), (&key.as_str(), Type::TEXT)],
     )
     .await?;
     let Some(row) = rows.first() else {
@@ -127,7 +135,7 @@ pub(crate) async fn receipt(
 
 /// A page of every tenant's stream keys, in key order (the streams' primary key).
 pub(crate) async fn stream_keys(
-    client: &Object,
+    client: &Conn,
     after: Option<(TenantId, StreamId)>,
     limit: usize,
 ) -> Result<Vec<(TenantId, StreamId)>, StoreError> {
@@ -144,7 +152,12 @@ pub(crate) async fn stream_keys(
         client,
         "SELECT tenant, kind, stream FROM streams WHERE (tenant, kind, stream) > ($1, $2, $3)
          ORDER BY tenant, kind, stream LIMIT $4",
-        &[&tenant, &kind, &stream, &limit],
+        &[
+            (&tenant, Type::UUID),
+            (&kind, Type::INT2),
+            (&stream, Type::UUID),
+            (&limit, Type::INT8),
+        ],
     )
     .await?;
     rows.iter()
@@ -161,7 +174,7 @@ pub(crate) async fn stream_keys(
 
 /// The stream of the tenant holding one of `keys`, other than `(kind, stream)`.
 pub(crate) async fn unique_key_holder(
-    client: &Object,
+    client: &Conn,
     tenant: TenantId,
     keys: &[String],
     (kind, stream): (i16, Uuid),
@@ -170,7 +183,12 @@ pub(crate) async fn unique_key_holder(
         client,
         "SELECT key, kind, stream FROM unique_keys
          WHERE tenant = $1 AND key = ANY($2) AND (kind, stream) <> ($3, $4) LIMIT 1",
-        &[&tenant.as_uuid(), &keys, &kind, &stream],
+        &[
+            (&tenant.as_uuid(), Type::UUID),
+            (&keys, Type::TEXT_ARRAY),
+            (&kind, Type::INT2),
+            (&stream, Type::UUID),
+        ],
     )
     .await?;
     let Some(row) = rows.first() else {
@@ -185,7 +203,7 @@ pub(crate) async fn unique_key_holder(
 }
 
 pub(crate) async fn history(
-    client: &Object,
+    client: &Conn,
     tenant: TenantId,
     stream: StreamId,
 ) -> Result<Vec<StoredEvent>, StoreError> {
@@ -194,7 +212,11 @@ pub(crate) async fn history(
         client,
         "SELECT version, type, schema, payload::text FROM events
          WHERE tenant = $1 AND kind = $2 AND stream = $3 ORDER BY version",
-        &[&tenant.as_uuid(), &i16::from(kind), &id],
+        &[
+            (&tenant.as_uuid(), Type::UUID),
+            (&i16::from(kind), Type::INT2),
+            (&id, Type::UUID),
+        ],
     )
     .await?;
     rows.iter()
@@ -217,7 +239,7 @@ pub(crate) async fn history(
 /// The streams `query` finds: through the index when it names a key, else the streams' own
 /// primary key `(tenant, kind, stream)`.
 pub(crate) async fn find(
-    client: &Object,
+    client: &Conn,
     tenant: TenantId,
     wanted: &Find,
 ) -> Result<Vec<(StreamId, Snapshot)>, StoreError> {
@@ -240,13 +262,13 @@ pub(crate) async fn find(
                    AND ($5::uuid IS NULL OR i.stream > $5) AND ($6::int2 IS NULL OR s.status = $6)
                  ORDER BY i.stream LIMIT $7",
                 &[
-                    &tenant,
-                    &key.name.as_str(),
-                    &key.value,
-                    &kind,
-                    &after,
-                    &status,
-                    &limit,
+                    (&tenant, Type::UUID),
+                    (&key.name.as_str(), Type::TEXT),
+                    (&key.value, Type::TEXT),
+                    (&kind, Type::INT2),
+                    (&after, Type::UUID),
+                    (&status, Type::INT2),
+                    (&limit, Type::INT8),
                 ],
             )
             .await?
@@ -258,7 +280,13 @@ pub(crate) async fn find(
                  WHERE tenant = $1 AND kind = $2 AND ($3::uuid IS NULL OR stream > $3)
                    AND ($4::int2 IS NULL OR status = $4)
                  ORDER BY stream LIMIT $5",
-                &[&tenant, &kind, &after, &status, &limit],
+                &[
+                    (&tenant, Type::UUID),
+                    (&kind, Type::INT2),
+                    (&after, Type::UUID),
+                    (&status, Type::INT2),
+                    (&limit, Type::INT8),
+                ],
             )
             .await?
         }
@@ -278,7 +306,7 @@ pub(crate) async fn find(
 /// The tenant's streams of `kind` per status: from the counters the writers keep, or grouped
 /// by their values under the index `by` (in byte order, whatever the database's collation).
 pub(crate) async fn count(
-    client: &Object,
+    client: &Conn,
     tenant: TenantId,
     kind: StreamKind,
     by: Option<IndexName>,
@@ -291,7 +319,7 @@ pub(crate) async fn count(
                 client,
                 "SELECT NULL::text, status, n FROM status_counts
                  WHERE tenant = $1 AND kind = $2 AND n > 0 ORDER BY status",
-                &[&tenant, &kind],
+                &[(&tenant, Type::UUID), (&kind, Type::INT2)],
             )
             .await?
         }
@@ -302,7 +330,11 @@ pub(crate) async fn count(
                  JOIN streams s ON s.tenant = i.tenant AND s.kind = i.kind AND s.stream = i.stream
                  WHERE i.tenant = $1 AND i.name = $2 AND i.kind = $3
                  GROUP BY i.value, s.status ORDER BY i.value COLLATE "C", s.status"#,
-                &[&tenant, &by.as_str(), &kind],
+                &[
+                    (&tenant, Type::UUID),
+                    (&by.as_str(), Type::TEXT),
+                    (&kind, Type::INT2),
+                ],
             )
             .await?
         }

@@ -23,11 +23,15 @@ async fn every_write_statement_prepares_against_the_schema() {
     let store = PostgresStore::connect(&url).await.unwrap();
     let client = store.client().await.unwrap();
     let (sql, types) = crate::batch::statement();
-    if let Err(error) = client.prepare_typed(sql, types).await {
+    if let Err(error) = client.client().prepare_typed(sql, types).await {
         panic!("the group statement does not prepare: {error}");
     }
     for (shape, sql) in crate::lone::every_shape() {
-        if let Err(error) = client.prepare_typed(&sql, crate::lone::types()).await {
+        if let Err(error) = client
+            .client()
+            .prepare_typed(&sql, crate::lone::types())
+            .await
+        {
             panic!("the lone statement of {shape} does not prepare: {error}");
         }
     }

@@ -8,11 +8,11 @@ use aliprotect_core::ids::{CampaignId, TenantId};
 use aliprotect_core::metrics::{GroupTally, Tallies};
 use aliprotect_core::store::StoreError;
 use aliprotect_core::store::columns;
-use deadpool_postgres::Object;
 use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
 use crate::error::{corrupt, unavailable};
+use crate::statements::{Conn, Param};
 
 /// Tally changes of commits as columns for `unnest`. Each row carries the index of its
 /// commit in the statement, so that the statement keeps only the rows of the commits it
@@ -188,7 +188,7 @@ pub(crate) fn add_hours_sql(first: usize, written: &str) -> String {
 
 /// The tallies of the tenant's complaints (of `campaign` only, when given).
 pub(crate) async fn read(
-    client: &Object,
+    client: &Conn,
     tenant: TenantId,
     campaign: Option<CampaignId>,
 ) -> Result<Tallies, StoreError> {
@@ -198,25 +198,23 @@ pub(crate) async fn read(
         None => (Uuid::nil(), Uuid::max()),
     };
     let tenant = tenant.as_uuid();
-    let groups = client
-        .prepare_cached(
+    let params: [Param<'_>; 3] = [
+        (&tenant, Type::UUID),
+        (&first, Type::UUID),
+        (&last, Type::UUID),
+    ];
+    let (group_rows, hour_rows) = tokio::join!(
+        client.query(
             "SELECT dimension, key, filed, in_progress, removed, unable_to_process,
                  counter_noticed, restored, relisted, counter_notices
              FROM metric_groups WHERE tenant = $1 AND campaign BETWEEN $2 AND $3",
-        )
-        .await
-        .map_err(unavailable)?;
-    let hours = client
-        .prepare_cached(
+            &params,
+        ),
+        client.query(
             "SELECT dimension, key, hours, n FROM removal_hours
              WHERE tenant = $1 AND campaign BETWEEN $2 AND $3",
+            &params,
         )
-        .await
-        .map_err(unavailable)?;
-    let params: [&(dyn ToSql + Sync); 3] = [&tenant, &first, &last];
-    let (group_rows, hour_rows) = tokio::join!(
-        client.query(&groups, &params),
-        client.query(&hours, &params)
     );
     let mut sums: HashMap<(i16, String), GroupTally> = HashMap::new();
     for row in group_rows.map_err(unavailable)? {

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::sync::Notify;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// The channel wake-ups are sent on.
 pub(crate) const WAKE_CHANNEL: &str = "aliprotect_wake";
@@ -30,7 +31,11 @@ pub enum WakeUps {
 /// Spawns the listener: it keeps a connection that LISTENs, reconnecting after a failure,
 /// and wakes `notify`'s waiters on every notification (and once after each reconnection,
 /// since notifications sent meanwhile were lost). It stops when `notify` has no other owner.
-pub(crate) fn spawn_listener(config: tokio_postgres::Config, notify: Arc<Notify>) {
+pub(crate) fn spawn_listener(
+    config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
+    notify: Arc<Notify>,
+) {
     let notify = Arc::downgrade(&notify);
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
@@ -38,7 +43,7 @@ pub(crate) fn spawn_listener(config: tokio_postgres::Config, notify: Arc<Notify>
             if notify.strong_count() == 0 {
                 return;
             }
-            match listen(&config, &notify).await {
+            match listen(&config, &tls, &notify).await {
                 Ok(()) => return,
                 Err(error) => {
                     tracing::warn!(%error, "wake-up listener lost its connection; reconnecting");
@@ -53,9 +58,10 @@ pub(crate) fn spawn_listener(config: tokio_postgres::Config, notify: Arc<Notify>
 /// Listens until the connection fails (an error) or the store is gone (`Ok`).
 async fn listen(
     config: &tokio_postgres::Config,
+    tls: &MakeRustlsConnect,
     notify: &std::sync::Weak<Notify>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let (client, mut connection) = config.connect(NoTls).await?;
+    let (client, mut connection) = config.connect(tls.clone()).await?;
     let (sender, mut messages) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
         let mut stream = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));

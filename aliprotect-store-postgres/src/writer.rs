@@ -9,12 +9,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aliprotect_core::store::{SnapshotCache, StoreError};
-use deadpool_postgres::Pool;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::error::{is_transient, unavailable, unique_violation};
 use crate::prepare::Prepared;
+use crate::statements::Connections;
 use crate::{batch, lone};
 
 /// Commits of one caller, and where their results go.
@@ -31,7 +31,7 @@ const MAX_BATCH: usize = 2_000;
 
 /// What a writer needs.
 pub(crate) struct WriterContext {
-    pub(crate) pool: Pool,
+    pub(crate) connections: Connections,
     pub(crate) cache: Arc<SnapshotCache>,
     pub(crate) max_retries: u32,
     pub(crate) notify: bool,
@@ -256,7 +256,7 @@ async fn attempt(context: &WriterContext, slots: &mut [Slot]) -> Result<(), Fail
     let mut tries = 0;
     loop {
         let client = context
-            .pool
+            .connections
             .get()
             .await
             .map_err(|e| Failure::Store(unavailable(e)))?;
@@ -324,7 +324,7 @@ async fn taken(context: &WriterContext, slots: &[Slot]) -> Result<(), StoreError
     else {
         return Ok(());
     };
-    let client = context.pool.get().await.map_err(unavailable)?;
+    let client = context.connections.get().await.map_err(unavailable)?;
     let tenant = prepared.commit.tenant;
     let own = (prepared.kind, prepared.stream);
     match crate::queries::unique_key_holder(&client, tenant, &prepared.unique_take, own).await? {
@@ -336,7 +336,7 @@ async fn taken(context: &WriterContext, slots: &[Slot]) -> Result<(), StoreError
 /// The conflict of `prepared` with the stream's stored version, read now (after the winner
 /// committed); the stored version could not be read, an `Unavailable`.
 async fn lost_to(context: &WriterContext, prepared: &Prepared) -> StoreError {
-    let client = match context.pool.get().await {
+    let client = match context.connections.get().await {
         Ok(client) => client,
         Err(error) => return unavailable(error),
     };
