@@ -25,6 +25,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod pooler;
+
+pub use pooler::TestPooler;
+
 /// Why a test server could not be started or used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -37,6 +41,12 @@ pub enum TestServerError {
          to a server of your own"
     )]
     NoBinaries,
+    /// No PgBouncer binary was found (for a [`TestPooler`]).
+    #[error(
+        "no PgBouncer found (looked in ALIPROTECT_PGBOUNCER, the PATH and /usr/sbin): \
+         install it (Debian/Ubuntu: `apt-get install pgbouncer`)"
+    )]
+    NoPgBouncer,
     /// A command of the cluster's set-up failed.
     #[error("`{command}` failed: {detail}")]
     Command {
@@ -56,6 +66,14 @@ pub struct TestServer {
     url: String,
     cluster: Option<Cluster>,
     databases: AtomicUsize,
+}
+
+/// The PEM texts of a cluster that takes TLS.
+#[derive(Clone, Copy)]
+struct TlsFiles<'a> {
+    cert: &'a str,
+    key: &'a str,
+    client_ca: &'a str,
 }
 
 #[derive(Debug)]
@@ -93,6 +111,27 @@ impl TestServer {
 
     /// A throwaway cluster, whatever the environment says.
     pub fn throwaway() -> Result<Self, TestServerError> {
+        Self::cluster(None)
+    }
+
+    /// A throwaway cluster whose TCP port takes TLS connections only, with the certificate
+    /// chain `cert_pem` and its key `key_pem` (made by the caller): its [`url`](Self::url)
+    /// names `localhost`, and takes `sslmode` and `sslrootcert` as the caller sees fit.
+    /// Members of the role `certified` must also show a client certificate signed by
+    /// `client_ca_pem` whose common name is their role's name.
+    pub fn throwaway_with_tls(
+        cert_pem: &str,
+        key_pem: &str,
+        client_ca_pem: &str,
+    ) -> Result<Self, TestServerError> {
+        Self::cluster(Some(TlsFiles {
+            cert: cert_pem,
+            key: key_pem,
+            client_ca: client_ca_pem,
+        }))
+    }
+
+    fn cluster(tls: Option<TlsFiles<'_>>) -> Result<Self, TestServerError> {
         let bin = binaries().ok_or(TestServerError::NoBinaries)?;
         let dir = std::env::temp_dir().join(format!(
             "aliprotect-pg-{}-{}",
@@ -116,11 +155,19 @@ impl TestServer {
             "--no-instructions",
         ]))?;
         let port = free_port()?;
-        let settings = format!(
+        let mut settings = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 \
              -c shared_buffers=256MB",
             cluster.dir.display()
         );
+        let host = if tls.is_some() {
+            "localhost"
+        } else {
+            "127.0.0.1"
+        };
+        if let Some(tls) = tls {
+            settings.push_str(&cluster.take_tls_only(tls)?);
+        }
         run(cluster
             .command("pg_ctl")
             .arg("-D")
@@ -130,7 +177,7 @@ impl TestServer {
             .args(["-w", "-o", &settings, "start"]))?;
         cluster.watch(std::process::id())?;
         Ok(Self {
-            url: format!("postgresql://postgres@127.0.0.1:{port}/postgres"),
+            url: format!("postgresql://postgres@{host}:{port}/postgres"),
             cluster: Some(cluster),
             databases: AtomicUsize::new(0),
         })
@@ -146,6 +193,27 @@ impl TestServer {
         &self.url
     }
 
+    /// A connection string to `database` as the superuser, which needs no TLS (the
+    /// cluster's socket, on a throwaway cluster).
+    pub fn admin_url(&self, database: &str) -> String {
+        match &self.cluster {
+            Some(cluster) => format!(
+                "host={} port={} user=postgres dbname={database}",
+                cluster.dir.display(),
+                self.port().unwrap_or(5432)
+            ),
+            None => match self.url.rsplit_once('/') {
+                Some((server, _)) => format!("{server}/{database}"),
+                None => self.url.clone(),
+            },
+        }
+    }
+
+    fn port(&self) -> Option<u16> {
+        let authority = self.url.split_once('@')?.1.split('/').next()?;
+        authority.rsplit_once(':')?.1.parse().ok()
+    }
+
     /// Creates a fresh, empty database and returns its URL.
     pub async fn create_database(&self) -> Result<String, TestServerError> {
         let name = format!(
@@ -154,9 +222,10 @@ impl TestServer {
             self.databases.fetch_add(1, Ordering::Relaxed),
             uuid::Uuid::new_v4().simple()
         );
-        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
-            .await
-            .map_err(TestServerError::CreateDatabase)?;
+        let (client, connection) =
+            tokio_postgres::connect(&self.admin_url("postgres"), tokio_postgres::NoTls)
+                .await
+                .map_err(TestServerError::CreateDatabase)?;
         let driver = tokio::spawn(connection);
         let created = client
             .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -173,6 +242,36 @@ impl TestServer {
 }
 
 impl Cluster {
+    /// Writes the server's certificate and key, and lets TCP connections in with TLS only;
+    /// returns the server's settings for them.
+    fn take_tls_only(&self, tls: TlsFiles<'_>) -> Result<String, TestServerError> {
+        let write = |name: &str, text: &str| -> Result<PathBuf, TestServerError> {
+            let path = self.dir.join(name);
+            std::fs::write(&path, text).map_err(|e| failed("write", e))?;
+            if running_as_root() {
+                run(Command::new("chown").arg("postgres").arg(&path))?;
+            }
+            run(Command::new("chmod").arg("600").arg(&path))?;
+            Ok(path)
+        };
+        let cert = write("server.crt", tls.cert)?;
+        let key = write("server.key", tls.key)?;
+        let client_ca = write("client-ca.crt", tls.client_ca)?;
+        let hba = write(
+            "pg_hba.conf",
+            "local all all trust\n\
+             hostssl all +certified 127.0.0.1/32 cert\n\
+             hostssl all all 127.0.0.1/32 trust\n",
+        )?;
+        Ok(format!(
+            " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={} -c ssl_ca_file={} -c hba_file={}",
+            cert.display(),
+            key.display(),
+            client_ca.display(),
+            hba.display()
+        ))
+    }
+
     fn command(&self, program: &str) -> Command {
         let path = self.bin.join(program);
         if running_as_root() {

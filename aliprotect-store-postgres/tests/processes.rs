@@ -41,9 +41,12 @@ use aliprotect_core::store::{
 use aliprotect_core::testkit::engines::approve_right;
 use aliprotect_core::testkit::fixtures;
 use aliprotect_store_postgres::PostgresStore;
-use aliprotect_store_postgres::test_server::TestServer;
+use aliprotect_store_postgres::test_server::{TestPooler, TestServer};
+
+mod support;
 use async_trait::async_trait;
 use chrono::Duration;
+use support::installed;
 
 const PROCESSES: usize = 3;
 const SHARED_COMPLAINTS: usize = 40;
@@ -154,10 +157,28 @@ fn lines(dir: &Path, prefix: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_processes_killed_at_random_lose_and_double_nothing() {
-    let Some(server) = TestServer::start_unless_missing().unwrap_or_else(|e| panic!("{e}")) else {
-        eprintln!("skipped: no PostgreSQL server binaries on this machine");
+    let Some(server) = installed() else { return };
+    three_processes_killed_at_random(server, str::to_owned).await;
+}
+
+/// The same, with the engines behind PgBouncer in transaction mode (the test's own checks
+/// connect directly).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_behind_pgbouncer_lose_and_double_nothing() {
+    let Some(server) = installed() else { return };
+    let Some(pooler) = TestPooler::start_unless_missing(server, &["postgres"]).unwrap() else {
+        eprintln!("skipped: no PgBouncer on this machine");
         return;
     };
+    three_processes_killed_at_random(server, |url| pooler.url_of(url)).await;
+}
+
+/// Runs the fleet on a fresh database of `server`, the engines connecting through the URL
+/// `engines_url` makes of the database's.
+async fn three_processes_killed_at_random(
+    server: &TestServer,
+    engines_url: impl Fn(&str) -> String,
+) {
     let url = server.create_database().await.unwrap();
     let store = Arc::new(PostgresStore::connect(&url).await.unwrap());
     let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
@@ -209,7 +230,7 @@ async fn three_processes_killed_at_random_lose_and_double_nothing() {
     let mut fleet = Fleet {
         binary: example_binary(),
         args: vec![
-            url.clone(),
+            engines_url(&url),
             tenant.to_string(),
             right.to_string(),
             complaints_file.display().to_string(),

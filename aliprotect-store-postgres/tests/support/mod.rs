@@ -19,6 +19,7 @@ pub(crate) fn installed() -> Option<&'static TestServer> {
 }
 
 /// The server of [`installed`], for a test that found it there.
+#[allow(dead_code)] // a test binary that takes the server from `installed` has no use for it
 pub(crate) fn server() -> &'static TestServer {
     installed().expect("the test checked that a server is installed")
 }
