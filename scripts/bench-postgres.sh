@@ -4,7 +4,8 @@
 # (../shared/bench/cqrs-es-postgres-peer), all on one throwaway durable cluster (fsync on,
 # synchronous_commit on) in the same run, each of our figures printed with its ratio.
 # Then one engine process against three on one tenant. LARGE=1 also files 1,000,000
-# complaints in a campaign and times dashboard counts, campaign metrics and loads.
+# complaints in a campaign and times dashboard counts, campaign metrics and loads. POOLER=1
+# also measures the engines behind PgBouncer in transaction mode.
 # SECS (default 15) is pgbench's time per case.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +59,42 @@ three=$(cat "$dir"/shared-*.out | awk '{ for (i = 1; i <= NF; i++) { split($i, k
   if (kv[1] == "commands") c += kv[2]; if (kv[1] == "secs" && kv[2] > s) s = kv[2] } }
   END { printf "case=three-processes commands=%d secs=%.3f cps=%.0f", c, s, c / s }')
 ratio "$three" "$one" "one process" ">= 1"
+
+# What a pooler in transaction mode costs: statements sent unnamed (parsed and planned on
+# every run), straight to the server and then through PgBouncer, against the cached
+# statements measured above.
+if [ "${POOLER:-0}" = 1 ]; then
+  pgbouncer=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+  bouncer_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  printf '"postgres" ""\n' > "$dir/users.txt"
+  cat > "$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$port
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bouncer_port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/users.txt
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 64
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  [ "$(id -u)" = 0 ] && chown postgres "$dir"/users.txt "$dir"/pgbouncer.ini
+  as_pg "$pgbouncer" -d "$dir/pgbouncer.ini"
+  trap 'kill $(cat "$dir/pgbouncer.pid") 2>/dev/null; as_pg "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+  sleep 1
+  for route in "unnamed|postgresql://postgres@127.0.0.1:$port/{db}?pooler=transaction" \
+               "pgbouncer|postgresql://postgres@127.0.0.1:$bouncer_port/{db}?pooler=transaction"; do
+    name=${route%%|*}
+    one=$(BENCH_ENGINE_URL=${route#*|} "$bench" single 30000)
+    ratio "$one  route=$name" "$single" "cached statements, 1 task" "what is given up"
+    many=$(BENCH_ENGINE_URL=${route#*|} "$bench" concurrent 120000)
+    ratio "$many  route=$name" "$concurrent" "cached statements, 64 tasks" "what is given up"
+  done
+fi
 
 if [ "${LARGE:-0}" = 1 ]; then
   "$bench" large 1000000

@@ -42,8 +42,18 @@ fn env(name: &str) -> Result<String, Failure> {
     std::env::var(name).map_err(|_| format!("set {name}").into())
 }
 
-/// The URL of a fresh database on the server of `PGURL` (or of `BENCH_DATABASE`).
+/// The URL of a fresh database on the server of `PGURL` (or of `BENCH_DATABASE`), as the
+/// engines reach it: `BENCH_ENGINE_URL`, where `{db}` stands for the database's name, routes
+/// them another way (through a pooler, with other URL parameters).
 async fn database() -> Result<String, Failure> {
+    let url = fresh_database().await?;
+    Ok(match std::env::var("BENCH_ENGINE_URL") {
+        Ok(template) => template.replace("{db}", url.rsplit_once('/').map_or("", |(_, db)| db)),
+        Err(_) => url,
+    })
+}
+
+async fn fresh_database() -> Result<String, Failure> {
     if let Ok(url) = std::env::var("BENCH_DATABASE") {
         return Ok(url);
     }

@@ -214,6 +214,22 @@ mod tests {
     }
 
     #[test]
+    fn server_settings_in_options_reach_the_driver_decoded() {
+        let url = parse(
+            "postgresql://db/e?options=-c%20statement_timeout%3D30s%20-c%20lock_timeout%3D5s\
+             &target_session_attrs=read-write",
+        );
+        assert_eq!(
+            url.config.get_options(),
+            Some("-c statement_timeout=30s -c lock_timeout=5s")
+        );
+        assert_eq!(
+            url.config.get_target_session_attrs(),
+            tokio_postgres::config::TargetSessionAttrs::ReadWrite
+        );
+    }
+
+    #[test]
     fn sslrootcert_system_means_the_platforms_roots() {
         let url = parse("postgres://db/e?sslmode=verify-ca&sslrootcert=system");
         assert_eq!(url.tls.root_cert, Some(Roots::Platform));

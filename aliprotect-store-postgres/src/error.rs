@@ -9,7 +9,7 @@ use tokio_postgres::error::SqlState;
 #[non_exhaustive]
 pub enum ConnectError {
     /// The connection string cannot be parsed.
-    #[error("invalid PostgreSQL URL: {0}")]
+    #[error("invalid PostgreSQL URL: {}", WithCauses(.0))]
     InvalidUrl(#[source] tokio_postgres::Error),
     /// A parameter of the connection URL that this store reads has a value it cannot use.
     #[error("invalid PostgreSQL URL: {parameter}: {expected}")]
@@ -32,7 +32,7 @@ pub enum ConnectError {
     #[error("the server refused the credentials: {}", ServerSaid(.0))]
     BadCredentials(#[source] tokio_postgres::Error),
     /// The server cannot be reached (wrong host or port, server down, timeout).
-    #[error("cannot reach the server: {0}")]
+    #[error("cannot reach the server: {}", WithCauses(.0.as_ref()))]
     Unreachable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The database's schema holds tables of another program under our tables' names.
     #[error("the database holds tables of another program ({tables}); refusing to use it")]
@@ -61,7 +61,7 @@ struct ServerSaid<'a>(&'a tokio_postgres::Error);
 impl std::fmt::Display for ServerSaid<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let Some(db) = self.0.as_db_error() else {
-            return write!(f, "{}", self.0);
+            return WithCauses(self.0).fmt(f);
         };
         write!(
             f,
@@ -86,6 +86,46 @@ impl std::fmt::Display for ServerSaid<'_> {
         }
         if let Some(hint) = db.hint() {
             write!(f, "; hint: {hint}")?;
+        }
+        // PgBouncer's words for the URL's `options`, which it does not pass on.
+        if db.code() == &SqlState::PROTOCOL_VIOLATION && db.message().contains("startup parameter")
+        {
+            write!(
+                f,
+                "; a pooler passes no such parameter on: set it for the role instead \
+                 (ALTER ROLE ... SET)"
+            )?;
+        }
+        // What a connection's named statements meet behind a pooler in transaction mode.
+        if [
+            SqlState::DUPLICATE_PSTATEMENT,
+            SqlState::INVALID_SQL_STATEMENT_NAME,
+        ]
+        .contains(db.code())
+        {
+            write!(
+                f,
+                "; behind a pooler in transaction mode (PgBouncer), add pooler=transaction to the URL"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// An error followed by its causes (`error performing TLS handshake: invalid peer
+/// certificate: UnknownIssuer`): the driver's own text names only the kind of failure.
+struct WithCauses<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for WithCauses<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        if self.0.is::<DriverError>() {
+            return Ok(()); // It said all the server said.
+        }
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
         }
         Ok(())
     }
@@ -114,6 +154,11 @@ impl ConnectError {
             Some(&SqlState::INVALID_CATALOG_NAME) => Self::MissingDatabase(error),
             Some(&SqlState::INVALID_PASSWORD | &SqlState::INVALID_AUTHORIZATION_SPECIFICATION) => {
                 Self::BadCredentials(error)
+            }
+            // A connection exception (a pooler refusing a startup parameter, too many
+            // connections at the server's door) is about reaching it, not about the schema.
+            Some(code) if code.code().starts_with("08") => {
+                Self::Unreachable(Box::new(DriverError(error)))
             }
             Some(_) => Self::Migration(error),
             None => Self::Unreachable(Box::new(error)),

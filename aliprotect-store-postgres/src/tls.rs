@@ -7,11 +7,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::client::{WebPkiServerVerifier, verify_server_name};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
@@ -31,14 +32,10 @@ pub(crate) fn connector(settings: &TlsSettings) -> Result<MakeRustlsConnect, Con
     let verifier: Arc<dyn ServerCertVerifier> = match checked {
         None => Arc::new(Unchecked(provider.signature_verification_algorithms)),
         Some((roots, names_host)) => {
-            let roots = Arc::new(root_store(roots.as_ref().unwrap_or(&Roots::Platform))?);
-            let webpki = WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&provider))
-                .build()
-                .map_err(|e| tls_error(format!("cannot check certificates: {e}")))?;
-            match names_host {
-                true => webpki,
-                false => Arc::new(AnyHostName(webpki)),
-            }
+            let roots = roots.as_ref().unwrap_or(&Roots::Platform);
+            let certs = root_certs(roots)?;
+            let pinned = matches!(roots, Roots::File(_));
+            Arc::new(Checked::new(&provider, certs, pinned, names_host)?)
         }
     };
     let builder = ClientConfig::builder_with_provider(provider)
@@ -62,27 +59,21 @@ pub(crate) fn connector(settings: &TlsSettings) -> Result<MakeRustlsConnect, Con
     Ok(MakeRustlsConnect::new(config))
 }
 
-fn root_store(roots: &Roots) -> Result<RootCertStore, ConnectError> {
-    let mut store = RootCertStore::empty();
-    match roots {
-        Roots::File(path) => {
-            let certs = CertificateDer::pem_file_iter(path)
-                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| unreadable("sslrootcert", path, e))?;
-            let (_, ignored) = store.add_parsable_certificates(certs);
-            if ignored > 0 {
-                tracing::warn!(ignored, path = %path.display(), "sslrootcert holds unusable certificates");
-            }
-        }
+/// The certificates of `roots`; none is an error.
+fn root_certs(roots: &Roots) -> Result<Vec<CertificateDer<'static>>, ConnectError> {
+    let certs = match roots {
+        Roots::File(path) => CertificateDer::pem_file_iter(path)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| unreadable("sslrootcert", path, e))?,
         Roots::Platform => {
             let found = rustls_native_certs::load_native_certs();
             for error in &found.errors {
                 tracing::warn!(%error, "a platform root certificate could not be read");
             }
-            store.add_parsable_certificates(found.certs);
+            found.certs
         }
-    }
-    if store.is_empty() {
+    };
+    if certs.is_empty() {
         return Err(tls_error(match roots {
             Roots::File(path) => format!("sslrootcert {} holds no certificate", path.display()),
             Roots::Platform => "the platform has no trusted root certificates; \
@@ -90,7 +81,7 @@ fn root_store(roots: &Roots) -> Result<RootCertStore, ConnectError> {
                 .to_owned(),
         }));
     }
-    Ok(store)
+    Ok(certs)
 }
 
 fn unreadable(parameter: &str, path: &Path, error: impl std::fmt::Display) -> ConnectError {
@@ -104,11 +95,44 @@ fn tls_error(reason: String) -> ConnectError {
     ConnectError::Tls { reason }
 }
 
-/// `verify-ca`: the roots must have signed the certificate, whatever host it names.
+/// `verify-ca` and `verify-full`: trusted roots must have signed the certificate (or it is
+/// one of the roots itself: a self-signed server certificate named by `sslrootcert`, which
+/// libpq takes and webpki alone would refuse as a CA used as an end entity); with
+/// `names_host`, it must also name the host.
 #[derive(Debug)]
-struct AnyHostName(Arc<WebPkiServerVerifier>);
+struct Checked {
+    webpki: Arc<WebPkiServerVerifier>,
+    /// The certificates of the `sslrootcert` file.
+    pinned: Vec<CertificateDer<'static>>,
+    names_host: bool,
+}
 
-impl ServerCertVerifier for AnyHostName {
+impl Checked {
+    /// Checks against `roots`, which, when `pinned`, the server's certificate may also be.
+    fn new(
+        provider: &Arc<CryptoProvider>,
+        roots: Vec<CertificateDer<'static>>,
+        pinned: bool,
+        names_host: bool,
+    ) -> Result<Self, ConnectError> {
+        let mut store = RootCertStore::empty();
+        let (_, ignored) = store.add_parsable_certificates(roots.iter().cloned());
+        if ignored > 0 {
+            tracing::warn!(ignored, "unusable root certificates were left out");
+        }
+        let webpki =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(store), Arc::clone(provider))
+                .build()
+                .map_err(|e| tls_error(format!("cannot check certificates: {e}")))?;
+        Ok(Self {
+            webpki,
+            pinned: if pinned { roots } else { Vec::new() },
+            names_host,
+        })
+    }
+}
+
+impl ServerCertVerifier for Checked {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -117,13 +141,23 @@ impl ServerCertVerifier for AnyHostName {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verified =
-            self.0
-                .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
+        if self.pinned.iter().any(|root| root == end_entity) {
+            if self.names_host {
+                verify_server_name(&ParsedCertificate::try_from(end_entity)?, server_name)?;
+            }
+            return Ok(ServerCertVerified::assertion());
+        }
+        let verified = self.webpki.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
         match verified {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
+            )) if !self.names_host => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -134,7 +168,7 @@ impl ServerCertVerifier for AnyHostName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        self.webpki.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -143,11 +177,11 @@ impl ServerCertVerifier for AnyHostName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        self.webpki.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.webpki.supported_verify_schemes()
     }
 }
 
@@ -188,5 +222,56 @@ impl ServerCertVerifier for Unchecked {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+
+    use super::*;
+
+    /// A self-signed certificate for `localhost` that says it is a CA, as `openssl req
+    /// -x509` makes by default.
+    fn self_signed_ca_for_localhost() -> CertificateDer<'static> {
+        let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .self_signed(&KeyPair::generate().unwrap())
+            .unwrap()
+            .der()
+            .clone()
+    }
+
+    fn check(verifier: &Checked, cert: &CertificateDer<'_>, host: &str) -> bool {
+        let name = ServerName::try_from(host.to_owned()).unwrap();
+        verifier
+            .verify_server_cert(cert, &[], &name, &[], UnixTime::now())
+            .is_ok()
+    }
+
+    #[test]
+    fn a_self_signed_server_certificate_named_as_the_root_is_trusted_for_its_names() {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let cert = self_signed_ca_for_localhost();
+        let other = self_signed_ca_for_localhost();
+        let full = Checked::new(&provider, vec![cert.clone()], true, true).unwrap();
+        assert!(check(&full, &cert, "localhost"));
+        assert!(
+            !check(&full, &cert, "db.internal"),
+            "verify-full checks the name"
+        );
+        assert!(
+            !check(&full, &other, "localhost"),
+            "another certificate is not trusted"
+        );
+        let ca = Checked::new(&provider, vec![cert.clone()], true, false).unwrap();
+        assert!(
+            check(&ca, &cert, "db.internal"),
+            "verify-ca does not check the name"
+        );
+        // From the platform's roots, nothing is pinned: webpki refuses a CA as the server.
+        let platform = Checked::new(&provider, vec![cert.clone()], false, true).unwrap();
+        assert!(!check(&platform, &cert, "localhost"));
     }
 }

@@ -22,9 +22,9 @@ pub enum WakeUps {
     /// once. Needs a session that lasts (a direct connection, or a pooler in session mode).
     #[default]
     Listen,
-    /// No LISTEN, no NOTIFY: workers find work by polling alone. For a pooler in
-    /// transaction mode (PgBouncer) and for Postgres-compatible databases without LISTEN
-    /// (CockroachDB, YugabyteDB).
+    /// No LISTEN, no NOTIFY: workers find work by polling alone. For Postgres-compatible
+    /// databases without LISTEN (CockroachDB, YugabyteDB); behind a pooler in transaction
+    /// mode, [`Pooler::Transaction`](crate::Pooler::Transaction) implies it.
     PollOnly,
 }
 

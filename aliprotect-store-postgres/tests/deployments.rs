@@ -13,6 +13,8 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use aliprotect_core::ids::ComplaintId;
+use aliprotect_core::store::{CountQuery, EventLog, Find, Outbox, ReadModel, StreamId, StreamKind};
 use aliprotect_core::testkit::conformance;
 use aliprotect_store_postgres::test_server::{TestPooler, TestServer, TestServerError};
 use aliprotect_store_postgres::{ConnectError, PostgresStore};
@@ -222,6 +224,61 @@ async fn the_conformance_suite_passes_through_pgbouncer_in_transaction_mode() {
         PostgresStore::connect(&url).await.unwrap()
     })
     .await;
+}
+
+/// Forgetting `pooler=transaction`, or asking PgBouncer for `options`, ends in an error that
+/// says what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pooler_url_without_what_pgbouncer_needs_says_what_to_change() {
+    let Some(server) = installed() else { return };
+    let Some(pooler) = pooler(server) else { return };
+    let url = pooler.url_of(&server.create_database().await.unwrap());
+    let with_options = format!("{url}&options=-c%20statement_timeout%3D5s");
+    let error = PostgresStore::connect(&with_options).await.unwrap_err();
+    assert!(matches!(error, ConnectError::Unreachable(_)), "{error:?}");
+    assert!(error.to_string().contains("ALTER ROLE"), "{error}");
+
+    let without = url.replace("?pooler=transaction", "");
+    assert_ne!(without, url);
+    let tenant = aliprotect_core::ids::TenantId::new();
+    let mut said = None;
+    // Named statements collide once two stores share PgBouncer's server connections.
+    for _ in 0..20 {
+        let first = PostgresStore::connect(&without).await;
+        let second = PostgresStore::connect(&without).await;
+        let (Ok(first), Ok(second)) = (first, second) else {
+            said = Some("connect failed".to_owned());
+            break;
+        };
+        // The same statements in the same order: each store's connection names them alike.
+        let mut failed = None;
+        for store in [&first, &second, &first, &second] {
+            let stream = StreamId::Complaint(ComplaintId::new());
+            let asked = async {
+                store
+                    .find(tenant, &Find::all(StreamKind::Complaint))
+                    .await?;
+                store
+                    .count(tenant, &CountQuery::of(StreamKind::Right))
+                    .await?;
+                store.load(tenant, stream).await?;
+                store.history(tenant, stream).await?;
+                store.stream_keys(None, 5).await?;
+                store.dead_letters(tenant, 5).await?;
+                store.metric_tallies(tenant, None).await.map(drop)
+            };
+            if let Err(error) = asked.await {
+                failed = Some(error.to_string());
+                break;
+            }
+        }
+        if let Some(error) = failed {
+            said = Some(error);
+            break;
+        }
+    }
+    let said = said.expect("named statements behind PgBouncer in transaction mode failed");
+    assert!(said.contains("pooler=transaction"), "{said}");
 }
 
 fn pooler(server: &TestServer) -> Option<TestPooler> {
