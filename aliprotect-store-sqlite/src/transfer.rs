@@ -18,7 +18,7 @@ use aliprotect_core::notify::{MessageId, Notification};
 use aliprotect_core::store::{
     DeadLetter, FollowUpWork, IdempotencyKey, ImportReport, IndexKey, IndexName, Lease,
     OutboxMessage, PendingWork, Receipt, ReceiptExport, RequestFingerprint, Snapshot, StoreError,
-    StoredReceipt, StreamExport, StreamId, Transfer, UniqueKey, WorkId,
+    StoredReceipt, StreamExport, StreamId, Transfer, UniqueKey, WorkId, possible_keys,
 };
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -58,6 +58,15 @@ fn export(
     let mut unique = connection
         .prepare_cached("SELECT key FROM unique_keys WHERE tenant = ?1 AND stream = ?2")
         .map_err(unavailable)?;
+    let mut index_point = connection
+        .prepare_cached(
+            "SELECT 1 FROM stream_index WHERE tenant = ?1 AND name = ?2 AND value = ?3
+                 AND stream = ?4",
+        )
+        .map_err(unavailable)?;
+    let mut unique_point = connection
+        .prepare_cached("SELECT stream FROM unique_keys WHERE tenant = ?1 AND key = ?2")
+        .map_err(unavailable)?;
     let mut outbox = connection
         .prepare_cached(
             "SELECT version, message, attempts, available_at, dead_error, lease_owner IS NOT NULL
@@ -88,23 +97,53 @@ fn export(
             Some(json) => codec::decode_timers(tenant, stream, &json)?,
             None => Vec::new(),
         };
-        let mut keys = Vec::new();
-        let mut rows = index.query(params![&t[..], &s[..]]).map_err(unavailable)?;
-        while let Some(row) = rows.next().map_err(unavailable)? {
-            let (name, value): (String, String) = (
-                row.get(0).map_err(unavailable)?,
-                row.get(1).map_err(unavailable)?,
-            );
-            let name = IndexName::stored(&name)
-                .ok_or_else(|| codec::corrupt("stream_index", format!("name {name:?}")))?;
-            keys.push(IndexKey::new(name, value));
-        }
-        let mut held = Vec::new();
-        let mut rows = unique.query(params![&t[..], &s[..]]).map_err(unavailable)?;
-        while let Some(row) = rows.next().map_err(unavailable)? {
-            let key: String = row.get(0).map_err(unavailable)?;
-            held.push(UniqueKey::from_stored(key));
-        }
+        let (keys, held) = match possible_keys(&snapshot) {
+            // Point lookups of the keys the stream may have: the tables have no index by
+            // stream.
+            Some((candidates, unique_candidates)) => {
+                let mut keys = Vec::with_capacity(candidates.len());
+                for key in candidates {
+                    let found = index_point
+                        .exists(params![&t[..], key.name.as_str(), key.value, &s[..]])
+                        .map_err(unavailable)?;
+                    if found {
+                        keys.push(key);
+                    }
+                }
+                let mut held = Vec::new();
+                for key in unique_candidates {
+                    let holder: Option<Vec<u8>> = unique_point
+                        .query_row(params![&t[..], key.as_str()], |row| row.get(0))
+                        .optional()
+                        .map_err(unavailable)?;
+                    if holder.is_some_and(|holder| holder[..] == s[..]) {
+                        held.push(key);
+                    }
+                }
+                (keys, held)
+            }
+            // An extension kind's keys: only a scan of the tenant's keys finds them.
+            None => {
+                let mut keys = Vec::new();
+                let mut rows = index.query(params![&t[..], &s[..]]).map_err(unavailable)?;
+                while let Some(row) = rows.next().map_err(unavailable)? {
+                    let (name, value): (String, String) = (
+                        row.get(0).map_err(unavailable)?,
+                        row.get(1).map_err(unavailable)?,
+                    );
+                    let name = IndexName::stored(&name)
+                        .ok_or_else(|| codec::corrupt("stream_index", format!("name {name:?}")))?;
+                    keys.push(IndexKey::new(name, value));
+                }
+                let mut held = Vec::new();
+                let mut rows = unique.query(params![&t[..], &s[..]]).map_err(unavailable)?;
+                while let Some(row) = rows.next().map_err(unavailable)? {
+                    let key: String = row.get(0).map_err(unavailable)?;
+                    held.push(UniqueKey::from_stored(key));
+                }
+                (keys, held)
+            }
+        };
         let (mut messages, mut claimed, mut dead) = (Vec::new(), Vec::new(), Vec::new());
         let mut rows = outbox.query(params![&t[..], &s[..]]).map_err(unavailable)?;
         while let Some(row) = rows.next().map_err(unavailable)? {

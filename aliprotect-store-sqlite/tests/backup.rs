@@ -77,7 +77,10 @@ async fn a_backup_taken_during_writes_opens_and_equals_a_replay() {
         .await
         .unwrap();
     assert!(check.is_ok(), "{:?}", check.problems);
-    assert!(count_streams(&backup).await.unwrap() > kept, "the right and the complaints");
+    assert!(
+        count_streams(&backup).await.unwrap() > kept,
+        "the right and the complaints"
+    );
 
     // Never over a file, never from memory.
     let again = store.backup_to(&path).await;

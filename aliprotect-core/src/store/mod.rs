@@ -70,7 +70,7 @@ pub use rows::{ComplaintRow, Count, CountBy, GroupKey};
 pub use traits::{EventLog, Outbox, ReadModel, ReadModelExt, Schedule, Store, TALLY_PAGE};
 pub use transfer::{
     CopyOptions, CopyProgress, CopyReport, ImportReport, ReceiptExport, StreamExport, TenantCounts,
-    Transfer, Verification, copy_store, count_streams, replay, verify_copy,
+    Transfer, Verification, copy_store, count_streams, possible_keys, replay, verify_copy,
 };
 pub use unique::{UniqueKey, UniqueKeyChange};
 

@@ -206,6 +206,21 @@ impl StreamExport {
     }
 }
 
+/// The index and unique keys a stream of one of the core's kinds in state `snapshot` may
+/// have: its index keys are always these ([`Snapshot::index_keys`]), and it holds at most
+/// these unique keys (a complaint's, while it is open). A backend without an index by
+/// stream confirms each against its tables with point lookups when it exports. `None` for
+/// an extension kind, whose keys only its owner knows: the backend reads them by stream.
+pub fn possible_keys(snapshot: &Snapshot) -> Option<(Vec<IndexKey>, Vec<UniqueKey>)> {
+    match snapshot {
+        Snapshot::Extension(_) => None,
+        Snapshot::Complaint(complaint) => {
+            Some((snapshot.index_keys(), complaint.own_unique_keys()))
+        }
+        _ => Some((snapshot.index_keys(), Vec::new())),
+    }
+}
+
 /// An idempotency receipt with its key: what [`Transfer::export_receipts`] reads and
 /// [`Transfer::import_receipts`] writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
