@@ -49,6 +49,7 @@ mod schema;
 mod statement_tests;
 mod tallies;
 pub mod test_server;
+mod transfer;
 mod wake;
 mod writer;
 

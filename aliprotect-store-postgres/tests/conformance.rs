@@ -98,3 +98,15 @@ async fn keeps_its_timers_in_due_order() {
     let page = store.pending_timers(aliprotect_core::ids::TenantId::new(), &first);
     assert_eq!(page.await.unwrap(), Some(Vec::new()));
 }
+
+/// A database copied into another keeps every kind of row (the copy's checks), and the
+/// copy goes between PostgreSQL and memory both ways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_copies_into_another_and_to_and_from_memory() {
+    let Some(_) = installed() else { return };
+    conformance::transfer_round_trip(&fresh_store().await, &fresh_store().await).await;
+    let memory = aliprotect_store_memory::MemoryStore::new();
+    conformance::transfer_round_trip(&memory, &fresh_store().await).await;
+    let memory = aliprotect_store_memory::MemoryStore::new();
+    conformance::transfer_round_trip(&fresh_store().await, &memory).await;
+}
