@@ -105,6 +105,18 @@ fn a_file_is_copied_to_postgres_and_back() {
     };
     let desk = Desk::new();
     let right = desk.approved_right();
+    // Enough streams that the server sorts rather than walks an index (a copy once read a
+    // stream's events in the order the sort left them).
+    let mut csv = String::from("url,title,seller\n");
+    for i in 0..3000 {
+        csv.push_str(&format!(
+            "https://www.alibaba.com/product-detail/Earbuds_{}.html,Earbuds,Seller {}\n",
+            1_600_100_000 + i,
+            i % 9
+        ));
+    }
+    desk.write("found.csv", &csv);
+    desk.ok(&Desk::import_args(&right, &["found.csv", "-q"]));
     let listing = "https://www.alibaba.com/product-detail/Earbuds_1600123456789.html";
     let complaint = desk.id(&Desk::file_args(&right, &[listing]));
     desk.ok(&["complaint", "record", "accepted", &complaint]);

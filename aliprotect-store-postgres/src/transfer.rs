@@ -105,16 +105,18 @@ impl Keys {
     }
 }
 
-/// The rows of the tables in the key range `lo..=hi`, by key.
+/// The rows of `table` in the key range `lo..=hi`, by key, then by `then` (a stream's rows
+/// in their order: events by version).
 async fn in_range(
     client: &impl GenericClient,
     select: &str,
     table: &str,
+    then: &str,
     (lo, hi): (Key, Key),
 ) -> Result<Vec<Row>, StoreError> {
     let sql = format!(
         "{select} FROM {table} WHERE (tenant, kind, stream) >= ($1, $2, $3)
-             AND (tenant, kind, stream) <= ($4, $5, $6) ORDER BY tenant, kind, stream"
+             AND (tenant, kind, stream) <= ($4, $5, $6) ORDER BY tenant, kind, stream{then}"
     );
     query(
         client,
@@ -189,7 +191,7 @@ async fn export(
         Ok(position.get(&key_in(row, table)?).copied())
     };
     let select = "SELECT tenant, kind, stream, version, type, schema, payload::text";
-    for row in in_range(client, select, "events", range).await? {
+    for row in in_range(client, select, "events", ", version", range).await? {
         if let Some(i) = at(&row, "events")? {
             let export = &mut exports[i].1;
             let schema: i32 = get(&row, 5, "events")?;
@@ -203,7 +205,7 @@ async fn export(
         }
     }
     let select = "SELECT tenant, kind, stream, timers::text";
-    for row in in_range(client, select, "timers", range).await? {
+    for row in in_range(client, select, "timers", "", range).await? {
         if let Some(i) = at(&row, "timers")? {
             let export = &mut exports[i].1;
             let json: &str = get(&row, 3, "timers")?;
@@ -212,7 +214,7 @@ async fn export(
     }
     let select = "SELECT tenant, kind, stream, version, message::text, attempts, available_at,
                       dead_error, lease_owner IS NOT NULL";
-    for row in in_range(client, select, "outbox", range).await? {
+    for row in in_range(client, select, "outbox", ", version", range).await? {
         if let Some(i) = at(&row, "outbox")? {
             let export = &mut exports[i].1;
             let version = version_of("outbox", get(&row, 3, "outbox")?)?;
@@ -241,7 +243,7 @@ async fn export(
         }
     }
     let select = "SELECT tenant, kind, stream, version, work::text, lease_owner, lease_until";
-    for row in in_range(client, select, "work", range).await? {
+    for row in in_range(client, select, "work", ", version", range).await? {
         if let Some(i) = at(&row, "work")? {
             let export = &mut exports[i].1;
             let follow_up: FollowUpWork = serde_json::from_str(get(&row, 4, "work")?)
