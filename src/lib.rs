@@ -88,6 +88,12 @@ pub mod store {
         InvalidIdempotencyKey, OutboxMessage, ReadModelExt, Receipt, Store, StoreError,
         StoredEvent, StreamId, Timer, TimerKind, prelude,
     };
+    /// Moving a whole store into another (a SQLite file into PostgreSQL, and back), and
+    /// checking the copy: see [`copy_store`].
+    pub use aliprotect_core::store::{
+        CopyOptions, CopyProgress, CopyReport, ImportReport, TenantCounts, Transfer, Verification,
+        copy_store, count_streams, verify_copy,
+    };
 
     /// A mockall mock of every backend trait (feature `mock`).
     #[cfg(feature = "mock")]

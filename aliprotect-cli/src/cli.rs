@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub(crate) use crate::commands::campaign::CampaignSubcommand;
 pub(crate) use crate::commands::complaint::ComplaintSubcommand;
 pub(crate) use crate::commands::dashboard::DashboardArgs;
+pub(crate) use crate::commands::db::DbSubcommand;
 pub(crate) use crate::commands::due::DueArgs;
 pub(crate) use crate::commands::notify::NotifyArgs;
 pub(crate) use crate::commands::policy::PolicySubcommand;
@@ -174,6 +175,13 @@ aliprotect policy change --to dmca-style --reason 'The client moved to a DMCA-st
         after_help = "Examples:\n  aliprotect dashboard\n  aliprotect dashboard --campaign 0193a1f4-...\n  aliprotect dashboard --format csv > dashboard.csv"
     )]
     Dashboard(DashboardArgs),
+    /// The database as a whole: copy it into another, back it up.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aliprotect db copy --to postgresql://aliprotect@db.internal/enforcement\n  \
+aliprotect db backup --to backups/enforcement.db"
+    )]
+    Db(DbSubcommand),
     /// Deliver notifications (webhook, email) until Ctrl-C.
     #[command(after_help = "Examples:\n  aliprotect notify --config notify.toml\n\n\
 A config file (TOML): any number of [[webhook]] and [[email]] tables; `client` limits one\n\

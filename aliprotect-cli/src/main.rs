@@ -74,6 +74,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Notify(args) => commands::notify::run(global, &out, args).await,
+        Command::Db(args) => commands::db::run(global, &out, args).await,
         command => {
             let session = Session::open(global).await?;
             match command {
@@ -85,7 +86,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 Command::Tick(args) => commands::tick::run(&session, &out, args).await,
                 Command::Dashboard(args) => commands::dashboard::run(&session, &out, args).await,
                 Command::Policy(args) => commands::policy::run(&session, &out, args).await,
-                Command::Init(_) | Command::Completions { .. } | Command::Notify(_) => Ok(()),
+                Command::Init(_)
+                | Command::Completions { .. }
+                | Command::Notify(_)
+                | Command::Db(_) => Ok(()),
             }
         }
     }

@@ -266,7 +266,7 @@ async fn open_store(location: &Location) -> Result<Arc<dyn Store>, CliError> {
     })
 }
 
-fn open_sqlite(path: &Path) -> Result<SqliteStore, CliError> {
+pub(crate) fn open_sqlite(path: &Path) -> Result<SqliteStore, CliError> {
     SqliteStore::open(path).map_err(|error| match error {
         OpenError::SchemaTooNew { .. } => CliError::Database(format!(
             "{error}: it was written by a newer aliprotect; upgrade this tool to use it"
@@ -281,7 +281,7 @@ fn open_sqlite(path: &Path) -> Result<SqliteStore, CliError> {
     })
 }
 
-async fn connect_postgres(url: &str) -> Result<PostgresStore, CliError> {
+pub(crate) async fn connect_postgres(url: &str) -> Result<PostgresStore, CliError> {
     PostgresStore::connect(url)
         .await
         .map_err(|error| match error {

@@ -95,3 +95,54 @@ fn a_bad_url_is_a_usage_error_and_an_unreachable_server_a_database_error() {
     );
     assert!(stderr.starts_with("error: "), "{stderr}");
 }
+
+/// A desk outgrows its file: `db copy` takes it to PostgreSQL, where the same commands show
+/// the same thing and go on, and back into a new file.
+#[test]
+fn a_file_is_copied_to_postgres_and_back() {
+    let Some((_server, url)) = database() else {
+        return;
+    };
+    let desk = Desk::new();
+    let right = desk.approved_right();
+    // Enough streams that the server sorts rather than walks an index (a copy once read a
+    // stream's events in the order the sort left them).
+    let mut csv = String::from("url,title,seller\n");
+    for i in 0..3000 {
+        csv.push_str(&format!(
+            "https://www.alibaba.com/product-detail/Earbuds_{}.html,Earbuds,Seller {}\n",
+            1_600_100_000 + i,
+            i % 9
+        ));
+    }
+    desk.write("found.csv", &csv);
+    desk.ok(&Desk::import_args(&right, &["found.csv", "-q"]));
+    let listing = "https://www.alibaba.com/product-detail/Earbuds_1600123456789.html";
+    let complaint = desk.id(&Desk::file_args(&right, &[listing]));
+    desk.ok(&["complaint", "record", "accepted", &complaint]);
+    let out = desk.ok(&["db", "copy", "--to", &url, "--format", "json"]);
+    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        summary
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["equal"] == "yes")
+    );
+    let view = ["dashboard", "--format", "csv"];
+    assert_eq!(
+        desk.ok(&["--db", &url, view[0], view[1], view[2]]),
+        desk.ok(&view)
+    );
+    desk.ok(&["--db", &url, "complaint", "record", "removed", &complaint]);
+    desk.ok(&["db", "copy", "--from", &url, "--to", "back.db"]);
+    let history = ["complaint", "history", &complaint, "--format", "csv"];
+    let mut on_back = vec!["--db", "back.db"];
+    on_back.extend_from_slice(&history);
+    let mut on_url = vec!["--db", url.as_str()];
+    on_url.extend_from_slice(&history);
+    assert_eq!(desk.ok(&on_back), desk.ok(&on_url));
+    // The file, which did not see the removal, now differs from the database: refused.
+    let said = desk.fails(2, &["db", "copy", "--to", &url]);
+    assert!(said.contains("already holds other data"), "{said}");
+}

@@ -39,6 +39,7 @@ use aliprotect_core::store::{
     OutboxMessage, ReadModel, Schedule, Settlement, Snapshot, StatusCount, StoreError, StoredEvent,
     StoredReceipt, StreamId, Timer, TimerPage, UniqueKey, WorkId,
 };
+use aliprotect_core::store::{ImportReport, ReceiptExport, StreamExport, Transfer};
 use async_trait::async_trait;
 use foldhash::HashMap;
 use parking_lot::{Mutex, RwLock};
@@ -78,7 +79,11 @@ impl MemoryStore {
     }
 
     fn shard(&self, stream: StreamId) -> &RwLock<Shard> {
-        &self.shards[self.shard_hasher.hash_one(stream) as usize % SHARDS]
+        &self.shards[self.shard_index(stream)]
+    }
+
+    fn shard_index(&self, stream: StreamId) -> usize {
+        self.shard_hasher.hash_one(stream) as usize % SHARDS
     }
 
     /// Claims the `limit` oldest items (by store-wide sequence number) that `available`
@@ -367,5 +372,132 @@ impl ReadModel for MemoryStore {
             shard.read().add_tallies(tenant, campaign, &mut tallies);
         }
         Ok(tallies)
+    }
+}
+
+#[async_trait]
+impl Transfer for MemoryStore {
+    async fn export_streams(
+        &self,
+        after: Option<(TenantId, StreamId)>,
+        limit: usize,
+    ) -> Result<Vec<StreamExport>, StoreError> {
+        let keys = self.stream_keys(after, limit).await?;
+        let mut exports: Vec<StreamExport> = self
+            .shards
+            .iter()
+            .flat_map(|shard| shard.read().export(&keys))
+            .collect();
+        exports.sort_unstable_by_key(|e| (e.tenant, e.stream));
+        let unique = self.unique.lock();
+        for export in &mut exports {
+            export.unique = unique
+                .get(&export.tenant)
+                .into_iter()
+                .flatten()
+                .filter(|(_, holder)| **holder == export.stream)
+                .map(|(key, _)| key.clone())
+                .collect();
+        }
+        drop(unique);
+        Ok(exports.into_iter().map(StreamExport::canonical).collect())
+    }
+
+    async fn export_receipts(
+        &self,
+        after: Option<(TenantId, IdempotencyKey)>,
+        limit: usize,
+    ) -> Result<Vec<ReceiptExport>, StoreError> {
+        let mut receipts: Vec<ReceiptExport> = self
+            .receipts
+            .lock()
+            .iter()
+            .filter(|(key, _)| after.as_ref().is_none_or(|after| *key > after))
+            .map(|((tenant, key), receipt)| ReceiptExport {
+                tenant: *tenant,
+                key: key.clone(),
+                receipt: *receipt,
+            })
+            .collect();
+        receipts.sort_unstable_by(|a, b| (a.tenant, &a.key).cmp(&(b.tenant, &b.key)));
+        receipts.truncate(limit);
+        Ok(receipts)
+    }
+
+    async fn import_streams(&self, streams: &[StreamExport]) -> Result<ImportReport, StoreError> {
+        for export in streams {
+            export.check()?;
+        }
+        // Every shard, then the unique keys, locked in that order (as a commit takes
+        // them): the page is checked whole before anything is written.
+        let mut shards: Vec<_> = self.shards.iter().map(|shard| shard.write()).collect();
+        let mut unique = self.unique.lock();
+        let mut report = ImportReport::default();
+        let mut fresh = Vec::with_capacity(streams.len());
+        for export in streams {
+            let index = self.shard_index(export.stream);
+            match shards[index].present(export.tenant, export.stream) {
+                Some((version, _)) if version != export.version => {
+                    return Err(StoreError::Conflict {
+                        stream: export.stream,
+                        expected: export.version,
+                        actual: version,
+                    });
+                }
+                Some((_, snapshot)) if *snapshot != export.snapshot => {
+                    return Err(StoreError::ImportMismatch {
+                        stream: export.stream,
+                        detail: "its snapshot differs".to_owned(),
+                    });
+                }
+                Some(_) => report.skipped += 1,
+                None => {
+                    let held = unique.get(&export.tenant);
+                    for key in &export.unique {
+                        if let Some(holder) = held.and_then(|held| held.get(key))
+                            && *holder != export.stream
+                        {
+                            return Err(StoreError::UniqueKeyTaken {
+                                key: key.clone(),
+                                holder: *holder,
+                            });
+                        }
+                    }
+                    fresh.push((index, export));
+                }
+            }
+        }
+        for (index, export) in fresh {
+            let held = unique.entry(export.tenant).or_default();
+            for key in &export.unique {
+                held.insert(key.clone(), export.stream);
+            }
+            shards[index].import(export, || self.next_seq.fetch_add(1, Ordering::Relaxed));
+            report.imported += 1;
+            report.events += export.version;
+        }
+        Ok(report)
+    }
+
+    async fn import_receipts(
+        &self,
+        receipts: &[ReceiptExport],
+    ) -> Result<ImportReport, StoreError> {
+        let mut stored = self.receipts.lock();
+        let mut report = ImportReport::default();
+        for receipt in receipts {
+            match stored.get(&(receipt.tenant, receipt.key.clone())) {
+                Some(present) if *present == receipt.receipt => report.skipped += 1,
+                Some(_) => return Err(StoreError::DuplicateIdempotencyKey(receipt.key.clone())),
+                None => {}
+            }
+        }
+        for receipt in receipts {
+            let key = (receipt.tenant, receipt.key.clone());
+            if stored.insert(key, receipt.receipt).is_none() {
+                report.imported += 1;
+            }
+        }
+        Ok(report)
     }
 }

@@ -12,8 +12,9 @@ use aliprotect_core::metrics::Tallies;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::store::{
     Claim, Commit, DeadLetter, DomainEvent, Find, IndexKey, IndexName, Lease, Loaded,
-    OutboxMessage, PendingWork, Settlement, Snapshot, StoreError, StoredEvent, StreamId,
-    StreamKind, StreamStatus, Timer, TimerKind, TimerPage, WorkId, columns, order_stream_timers,
+    OutboxMessage, PendingWork, Settlement, Snapshot, StoreError, StoredEvent, StreamExport,
+    StreamId, StreamKind, StreamStatus, Timer, TimerKind, TimerPage, WorkId, columns,
+    order_stream_timers,
 };
 use chrono::{DateTime, Utc};
 
@@ -21,6 +22,8 @@ use chrono::{DateTime, Utc};
 struct Stream {
     events: Vec<DomainEvent>,
     snapshot: Snapshot,
+    /// Its index keys, as its first commit gave them (what a copy of the store exports).
+    index: Vec<IndexKey>,
 }
 
 type StreamKey = (TenantId, StreamId);
@@ -108,9 +111,9 @@ impl Shard {
         if status.before.is_none() {
             self.kinds.entry((tenant, kind)).or_default().insert(stream);
         }
-        for IndexKey { name, value } in index {
-            let values = self.index.entry((tenant, name)).or_default();
-            values.entry(value).or_default().insert(stream);
+        for IndexKey { name, value } in &index {
+            let values = self.index.entry((tenant, *name)).or_default();
+            values.entry(value.clone()).or_default().insert(stream);
         }
         if status.moved() {
             let counts = self.statuses.entry((tenant, kind)).or_default();
@@ -125,6 +128,7 @@ impl Shard {
         let snapshot = match self.streams.get_mut(&key) {
             Some(existing) => {
                 existing.events.extend(events);
+                existing.index.extend(index);
                 Some(std::mem::replace(&mut existing.snapshot, snapshot))
             }
             None => {
@@ -135,6 +139,7 @@ impl Shard {
                     Stream {
                         events: all,
                         snapshot,
+                        index,
                     },
                 );
                 None
@@ -485,5 +490,124 @@ impl Shard {
         self.outbox_seq.insert(id.clone(), seq);
         self.outbox.insert(seq, message);
         true
+    }
+}
+
+/// A stream's rows as this shard keeps them, for a copy of the store (its unique keys and
+/// receipts are the store's, not the shard's).
+impl Shard {
+    /// The version and snapshot of the stream, if present.
+    pub(crate) fn present(&self, tenant: TenantId, stream: StreamId) -> Option<(u64, &Snapshot)> {
+        self.streams
+            .get(&(tenant, stream))
+            .map(|s| (s.events.len() as u64, &s.snapshot))
+    }
+
+    /// Everything kept under each of `keys` that this shard holds, without unique keys.
+    pub(crate) fn export(&self, keys: &[StreamKey]) -> Vec<StreamExport> {
+        let mut exports: HashMap<StreamKey, StreamExport> = HashMap::default();
+        for key in keys {
+            let Some(found) = self.streams.get(key) else {
+                continue;
+            };
+            let timers = self
+                .stream_timers
+                .get(key)
+                .into_iter()
+                .flatten()
+                .map(|(due, tenant, stream, kind)| Timer {
+                    tenant: *tenant,
+                    stream: *stream,
+                    kind: *kind,
+                    due: *due,
+                })
+                .collect();
+            exports.insert(
+                *key,
+                StreamExport {
+                    tenant: key.0,
+                    stream: key.1,
+                    version: found.events.len() as u64,
+                    snapshot: found.snapshot.clone(),
+                    events: self.history(key.0, key.1),
+                    index: found.index.clone(),
+                    unique: Vec::new(),
+                    timers,
+                    outbox: Vec::new(),
+                    claimed: Vec::new(),
+                    dead_letters: Vec::new(),
+                    work: Vec::new(),
+                },
+            );
+        }
+        for message in self.outbox.values() {
+            if let Some(export) = exports.get_mut(&(message.id.tenant, message.id.stream)) {
+                export.outbox.push(message.clone());
+                if self.outbox_owner.contains_key(&message.id) {
+                    export.claimed.push(message.id.version);
+                }
+            }
+        }
+        for dead in self.dead.values() {
+            let id = &dead.message.id;
+            if let Some(export) = exports.get_mut(&(id.tenant, id.stream)) {
+                export.dead_letters.push(dead.clone());
+            }
+        }
+        for work in self.work.values() {
+            if let Some(export) = exports.get_mut(&(work.id.tenant, work.id.stream)) {
+                export.work.push(work.clone());
+            }
+        }
+        exports.into_values().collect()
+    }
+
+    /// Writes a stream that is not here, as exported: its status counter and tallies move
+    /// as for a new stream. `next_seq` numbers outbox messages and work store-wide.
+    pub(crate) fn import(&mut self, export: &StreamExport, next_seq: impl Fn() -> u64) {
+        let (tenant, stream) = (export.tenant, export.stream);
+        let key = (tenant, stream);
+        let kind = stream.kind();
+        self.kinds.entry((tenant, kind)).or_default().insert(stream);
+        for IndexKey { name, value } in &export.index {
+            let values = self.index.entry((tenant, *name)).or_default();
+            values.entry(value.clone()).or_default().insert(stream);
+        }
+        *self
+            .statuses
+            .entry((tenant, kind))
+            .or_default()
+            .entry(columns::status_code(export.status()))
+            .or_default() += 1;
+        if let Some(change) = export.metrics() {
+            self.tallies
+                .entry((tenant, change.after.campaign()))
+                .or_default()
+                .record(&change);
+        }
+        self.streams.insert(
+            key,
+            Stream {
+                events: export.events.iter().map(|e| e.event.clone()).collect(),
+                snapshot: export.snapshot.clone(),
+                index: export.index.clone(),
+            },
+        );
+        self.replace_timers(key, export.timers.clone());
+        for message in &export.outbox {
+            let seq = next_seq();
+            self.outbox_seq.insert(message.id.clone(), seq);
+            self.outbox.insert(seq, message.clone());
+        }
+        for dead in &export.dead_letters {
+            let seq = next_seq();
+            self.dead_seq.insert(dead.message.id.clone(), seq);
+            self.dead.insert(seq, dead.clone());
+        }
+        for work in &export.work {
+            let seq = next_seq();
+            self.work_seq.insert(work.id, seq);
+            self.work.insert(seq, work.clone());
+        }
     }
 }

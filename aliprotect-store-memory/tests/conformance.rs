@@ -139,3 +139,9 @@ async fn keeps_its_timers_in_due_order() {
     let page = store.pending_timers(aliprotect_core::ids::TenantId::new(), &first);
     assert_eq!(page.await.unwrap(), Some(Vec::new()));
 }
+
+/// A memory store copied into another keeps every kind of row (the copy's checks).
+#[tokio::test]
+async fn memory_store_copies_into_another() {
+    conformance::transfer_round_trip(&MemoryStore::new(), &MemoryStore::new()).await;
+}

@@ -52,6 +52,7 @@ mod statements;
 mod tallies;
 pub mod test_server;
 mod tls;
+mod transfer;
 mod wake;
 mod writer;
 

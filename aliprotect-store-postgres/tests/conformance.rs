@@ -98,3 +98,81 @@ async fn keeps_its_timers_in_due_order() {
     let page = store.pending_timers(aliprotect_core::ids::TenantId::new(), &first);
     assert_eq!(page.await.unwrap(), Some(Vec::new()));
 }
+
+/// A database copied into another keeps every kind of row (the copy's checks), and the
+/// copy goes between PostgreSQL and memory both ways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_copies_into_another_and_to_and_from_memory() {
+    let Some(_) = installed() else { return };
+    conformance::transfer_round_trip(&fresh_store().await, &fresh_store().await).await;
+    let memory = aliprotect_store_memory::MemoryStore::new();
+    conformance::transfer_round_trip(&memory, &fresh_store().await).await;
+    let memory = aliprotect_store_memory::MemoryStore::new();
+    conformance::transfer_round_trip(&fresh_store().await, &memory).await;
+}
+
+/// Streams whose events the server reads back by a sort rather than an index (many of
+/// them, two commits each, the table analysed) are exported with their events in version
+/// order: a copy once took them in the order the sort left them, and the copy was refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_reads_each_streams_events_in_order_however_the_server_scans() {
+    use std::ops::ControlFlow;
+
+    use aliprotect_core::clock::SystemClock;
+    use aliprotect_core::complaint::ComplaintCommand;
+    use aliprotect_core::engine::{Command, Engine, Request};
+    use aliprotect_core::ids::{ComplaintId, TenantId};
+    use aliprotect_core::notify::DiscardNotifier;
+    use aliprotect_core::policy::MarketplacePolicy;
+    use aliprotect_core::store::{CopyOptions, copy_store, verify_copy};
+    use aliprotect_core::testkit::{engines, fixtures};
+
+    let Some(_) = installed() else { return };
+    let url = server().create_database().await.unwrap();
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let engine = Engine::new(
+        store.clone(),
+        DiscardNotifier,
+        SystemClock,
+        MarketplacePolicy::alibaba_ipp(),
+    );
+    let tenant = TenantId::new();
+    let right = engines::approved_right(&engine, tenant).await.unwrap();
+    let user = fixtures::holder_user_of(tenant);
+    let ids: Vec<ComplaintId> = (0..1500).map(|_| ComplaintId::new()).collect();
+    let files = ids.iter().zip(0u64..).map(|(id, n)| {
+        let filing = fixtures::complaint_filing_on(tenant, right, *id, 7_000 + n);
+        let command = Command::complaint(*id, ComplaintCommand::File(Box::new(filing)));
+        Request::new(tenant, user, command)
+    });
+    for result in engine.execute_batch(files.collect()).await {
+        result.unwrap();
+    }
+    let submits = ids.iter().map(|id| {
+        Request::new(
+            tenant,
+            user,
+            Command::complaint(*id, ComplaintCommand::Submit),
+        )
+    });
+    for result in engine.execute_batch(submits.collect()).await {
+        result.unwrap();
+    }
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client.batch_execute("ANALYZE").await.unwrap();
+    let copy = aliprotect_store_memory::MemoryStore::new();
+    let options = CopyOptions::default();
+    let copied = copy_store(&store, &copy, &options, &mut |_| ControlFlow::Continue(()))
+        .await
+        .unwrap();
+    assert!(copied.finished);
+    assert_eq!(
+        copied.progress.imported.imported, 1502,
+        "the right, the complaints and the policy"
+    );
+    let check = verify_copy(&store, &copy, &options).await.unwrap();
+    assert!(check.is_ok(), "{:?}", check.problems);
+}

@@ -44,6 +44,7 @@ mod prepare;
 mod queries;
 mod schema;
 mod tallies;
+mod transfer;
 mod unique_keys;
 mod writer;
 
@@ -67,6 +68,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 pub use schema::{Durability, OpenError, SCHEMA_VERSION};
+pub use transfer::BackupError;
 
 use prepare::Prepared;
 use writer::Job;

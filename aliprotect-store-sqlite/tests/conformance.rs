@@ -76,3 +76,23 @@ async fn keeps_its_timers_in_due_order() {
     let page = store.pending_timers(aliprotect_core::ids::TenantId::new(), &first);
     assert_eq!(page.await.unwrap(), Some(Vec::new()));
 }
+
+/// A file copied into another file keeps every kind of row (the copy's checks).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_store_copies_into_another_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = SqliteStore::open(dir.path().join("from.sqlite")).unwrap();
+    let to = SqliteStore::open(dir.path().join("to.sqlite")).unwrap();
+    conformance::transfer_round_trip(&from, &to).await;
+}
+
+/// From memory into a file and from a file into memory: the backends agree on what a copy
+/// is (the same checks, each way).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_go_between_memory_and_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = SqliteStore::open(dir.path().join("to.sqlite")).unwrap();
+    conformance::transfer_round_trip(&aliprotect_store_memory::MemoryStore::new(), &file).await;
+    let file = SqliteStore::open(dir.path().join("from.sqlite")).unwrap();
+    conformance::transfer_round_trip(&file, &SqliteStore::in_memory().unwrap()).await;
+}

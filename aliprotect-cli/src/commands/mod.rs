@@ -3,6 +3,7 @@
 pub(crate) mod campaign;
 pub(crate) mod complaint;
 pub(crate) mod dashboard;
+pub(crate) mod db;
 pub(crate) mod due;
 pub(crate) mod notify;
 pub(crate) mod policy;

@@ -38,6 +38,15 @@ pub enum StoreError {
         /// What is wrong.
         detail: String,
     },
+    /// An imported stream (or receipt) is already present at the same version, but not as
+    /// the import has it: it is left as it is, and nothing of the import is written.
+    #[error("{stream} is present, differently, in the store imported into: {detail}")]
+    ImportMismatch {
+        /// The stream (the receipt's stream, for a receipt).
+        stream: StreamId,
+        /// What differs.
+        detail: String,
+    },
     /// The backend cannot do this.
     #[error("not supported by this store: {0}")]
     Unsupported(&'static str),

@@ -93,6 +93,39 @@ impl IndexName {
     /// The longest name, in bytes.
     pub const MAX_LEN: usize = 64;
 
+    /// The name stored as `name`, as read back from a database (a copy of a store reads
+    /// every stream's keys): one of the core's names, or an extension kind's, kept for the
+    /// life of the process (each distinct name once). `None` for a name that is not
+    /// [valid](IndexName::is_valid).
+    pub fn stored(name: &str) -> Option<Self> {
+        use std::collections::HashSet;
+        use std::sync::{Mutex, OnceLock};
+        const CORE: [IndexName; 5] = [
+            IndexName::RIGHT,
+            IndexName::CAMPAIGN,
+            IndexName::SELLER,
+            IndexName::LISTING,
+            IndexName::REPRESENTATIVE,
+        ];
+        if let Some(known) = CORE.into_iter().find(|known| known.0 == name) {
+            return Some(known);
+        }
+        static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+        if name.is_empty() || name.len() > Self::MAX_LEN || name.chars().any(char::is_control) {
+            return None;
+        }
+        let mut names = NAMES
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(kept) = names.get(name) {
+            return Some(IndexName(kept));
+        }
+        let kept: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        names.insert(kept);
+        Some(IndexName(kept))
+    }
+
     /// Whether a backend may store the name: not empty, at most [`IndexName::MAX_LEN`]
     /// bytes, no control characters ([`Commit::check`](super::Commit::check) refuses others).
     pub fn is_valid(self) -> bool {

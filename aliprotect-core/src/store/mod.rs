@@ -46,6 +46,7 @@ mod pending;
 mod rows;
 mod shared;
 mod traits;
+mod transfer;
 mod unique;
 
 pub use cache::SnapshotCache;
@@ -67,6 +68,10 @@ pub use mock::MockStore;
 pub use pending::{TimerPage, order_stream_timers};
 pub use rows::{ComplaintRow, Count, CountBy, GroupKey};
 pub use traits::{EventLog, Outbox, ReadModel, ReadModelExt, Schedule, Store, TALLY_PAGE};
+pub use transfer::{
+    CopyOptions, CopyProgress, CopyReport, ImportReport, ReceiptExport, StreamExport, TenantCounts,
+    Transfer, Verification, copy_store, count_streams, possible_keys, replay, verify_copy,
+};
 pub use unique::{UniqueKey, UniqueKeyChange};
 
 /// Stream ids live with the other ids; re-exported here, where stores use them.
@@ -75,5 +80,5 @@ pub use crate::ids::StreamId;
 /// The backend traits, imported for their methods: `use aliprotect_core::store::prelude::*;`
 /// lets code call `load`, `commit`, `claim_outbox`, `complaints`... on any concrete store.
 pub mod prelude {
-    pub use super::{EventLog, Outbox, ReadModel, ReadModelExt, Schedule, Store};
+    pub use super::{EventLog, Outbox, ReadModel, ReadModelExt, Schedule, Store, Transfer};
 }

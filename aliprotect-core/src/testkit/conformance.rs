@@ -49,6 +49,7 @@ mod outbox;
 mod read_model;
 mod schedule;
 mod sharing;
+mod transfer;
 mod trust;
 
 pub use event_log::{
@@ -68,6 +69,7 @@ pub use sharing::{
     engines_share_work, racing_idempotent_requests, tenants_share_stream_ids,
     two_engines_on_two_handles, two_handles, wake_ups_reach_idle_workers,
 };
+pub use transfer::transfer_round_trip;
 pub use trust::{
     one_open_complaint_per_listing, policy_kept_with_the_data, reused_keys_are_refused,
     stream_keys_walk_every_stream, unique_keys_hold_one_stream,
