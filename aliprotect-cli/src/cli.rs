@@ -27,8 +27,10 @@ Examples:
   aliprotect dashboard --format csv > status.csv
 
 The database is a SQLite file (--db, or ALIPROTECT_DB; default ./aliprotect.db), or a
-PostgreSQL database given by URL (postgresql://...). Firms acting for several clients keep
-each apart with --client NAME.
+PostgreSQL database given by URL, with libpq's parameters (postgresql://user@host/db?
+sslmode=verify-full; add pooler=transaction behind PgBouncer in transaction mode). `db copy`
+moves a file's history into it. Firms acting for several clients keep each apart with
+--client NAME.
 
 Exit codes: 0 done; 1 refused by the rules, or not found; 2 usage or input error (bad
 option, malformed or missing file); 3 database or network error.";
@@ -48,7 +50,8 @@ pub(crate) struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub(crate) struct Global {
-    /// The database: a SQLite file path, or a postgresql:// URL.
+    /// The database: a SQLite file path, or a postgresql:// URL (libpq's parameters, such as
+    /// sslmode=verify-full, and pooler=transaction behind PgBouncer in transaction mode).
     #[arg(
         long,
         env = "ALIPROTECT_DB",

@@ -28,7 +28,7 @@ use clap::{CommandFactory, Parser};
 use crate::cli::{Cli, Command};
 use crate::error::CliError;
 use crate::output::Output;
-use crate::session::Session;
+use crate::session::{Location, Session};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -59,10 +59,13 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let created = session::init(global, args.policy).await?;
             let policy = settings::name_of(args.policy);
             match created {
-                true => out.note(format!("Ready: {} ({policy} rules).", global.db)),
+                true => out.note(format!(
+                    "Ready: {} ({policy} rules).",
+                    Location::of(&global.db)
+                )),
                 false => out.note(format!(
                     "{} is already set up with the {policy} rules.",
-                    global.db
+                    Location::of(&global.db)
                 )),
             }
             Ok(())

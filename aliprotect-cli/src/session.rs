@@ -1,6 +1,7 @@
 //! One command's connection to the database: the store, the client's tenant, who acts, the
 //! clock, the platform's rules (as the data records them) and where evidence is kept.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -48,6 +49,46 @@ impl Location {
             Location::Sqlite(PathBuf::from(db))
         }
     }
+}
+
+/// The database as printed: a URL's password (`user:password@`, `?password=`) replaced by
+/// `***`, since what a command prints ends up in terminals' scrollback, logs and tickets.
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Sqlite(path) => write!(f, "{}", path.display()),
+            Location::Postgres(url) => f.write_str(&without_password(url)),
+        }
+    }
+}
+
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, hosts)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{hosts}"),
+            None => format!("{userinfo}@{hosts}"),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|param| match param.split_once('=') {
+                    Some(("password", _)) => "password=***".to_owned(),
+                    _ => param.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", params.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 /// A command's session.
@@ -238,7 +279,8 @@ pub(crate) async fn init(global: &Global, name: PolicyName) -> Result<bool, CliE
         Some(stored) => Err(CliError::refused(
             format!(
                 "{} already follows the `{}` rules; init changes nothing",
-                global.db, stored.policy.name
+                Location::of(&global.db),
+                stored.policy.name
             ),
             vec![format!(
                 "To change the rules of recorded data on purpose: aliprotect policy change \
@@ -356,5 +398,28 @@ fn clock() -> Result<Arc<dyn Clock>, CliError> {
             Ok(Arc::new(ManualClock::at(at.with_timezone(&Utc))))
         }
         Err(_) => Ok(Arc::new(SystemClock)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_printed_url_hides_its_password_and_keeps_the_rest() {
+        let shown = |db: &str| Location::of(db).to_string();
+        assert_eq!(
+            shown("postgresql://firm:s3cr%40t@db1:5432,db2/enforcement?sslmode=require"),
+            "postgresql://firm:***@db1:5432,db2/enforcement?sslmode=require"
+        );
+        assert_eq!(
+            shown("postgres://firm@db/enforcement?password=s3cret&pooler=transaction"),
+            "postgres://firm@db/enforcement?password=***&pooler=transaction"
+        );
+        assert_eq!(
+            shown("postgresql://db/enforcement"),
+            "postgresql://db/enforcement"
+        );
+        assert_eq!(shown("desk/aliprotect.db"), "desk/aliprotect.db");
     }
 }

@@ -98,6 +98,7 @@ async fn open(db: &str, source: bool) -> Result<Arc<dyn Transfer>, CliError> {
 
 /// What a store error during a copy means for the person running it.
 fn copy_error(error: StoreError, to: &str) -> CliError {
+    let to = Location::of(to);
     match error {
         StoreError::Conflict { .. }
         | StoreError::ImportMismatch { .. }
@@ -114,7 +115,8 @@ async fn copy(global: &Global, out: &Output, args: CopyArgs) -> Result<(), CliEr
     let from_name = args.from.clone().unwrap_or_else(|| global.db.clone());
     if same_database(&from_name, &args.to) {
         return Err(CliError::Usage(format!(
-            "--to names the database copied from ({from_name})"
+            "--to names the database copied from ({})",
+            Location::of(&from_name)
         )));
     }
     let from = open(&from_name, true).await?;
@@ -156,7 +158,7 @@ async fn copy(global: &Global, out: &Output, args: CopyArgs) -> Result<(), CliEr
         }
         return Err(CliError::Database(format!(
             "the copy in {} differs from its source in {} ways:\n  {}",
-            args.to,
+            Location::of(&args.to),
             check.problem_count,
             hints.join("\n  ")
         )));
