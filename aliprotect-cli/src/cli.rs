@@ -27,10 +27,10 @@ Examples:
   aliprotect dashboard --format csv > status.csv
 
 The database is a SQLite file (--db, or ALIPROTECT_DB; default ./aliprotect.db), or a
-PostgreSQL database given by URL, with libpq's parameters (postgresql://user@host/db?
-sslmode=verify-full; add pooler=transaction behind PgBouncer in transaction mode). `db copy`
-moves a file's history into it. Firms acting for several clients keep each apart with
---client NAME.
+PostgreSQL database given by a URL with libpq's parameters, such as
+  postgresql://firm@db.internal/enforcement?sslmode=verify-full
+(add pooler=transaction behind PgBouncer in transaction mode); `db copy` moves a file's
+history into one. Firms acting for several clients keep each apart with --client NAME.
 
 Exit codes: 0 done; 1 refused by the rules, or not found; 2 usage or input error (bad
 option, malformed or missing file); 3 database or network error.";
