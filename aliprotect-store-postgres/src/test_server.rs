@@ -287,19 +287,7 @@ impl Cluster {
     /// gone, so that a test process killed (or ending with the server in a `static`) leaves
     /// nothing running.
     fn watch(&self, parent: u32) -> Result<(), TestServerError> {
-        let stop = self.stop_command_line();
-        let script = format!(
-            "while [ -d /proc/{parent} ]; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf '{}'",
-            self.dir.display()
-        );
-        Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map(drop)
-            .map_err(|e| failed("sh (watchdog)", e))
+        watchdog(parent, &self.stop_command_line(), &self.dir)
     }
 
     fn stop_command_line(&self) -> String {
@@ -389,4 +377,20 @@ fn run(command: &mut Command) -> Result<(), TestServerError> {
     } else {
         Err(failed(&line, String::from_utf8_lossy(&out.stderr).trim()))
     }
+}
+
+/// Runs `stop` and removes `dir` once process `parent` is gone.
+fn watchdog(parent: u32, stop: &str, dir: &Path) -> Result<(), TestServerError> {
+    let script = format!(
+        "while [ -d /proc/{parent} ]; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf '{}'",
+        dir.display()
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(drop)
+        .map_err(|e| failed("sh (watchdog)", e))
 }

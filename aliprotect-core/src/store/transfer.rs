@@ -534,8 +534,8 @@ pub async fn verify_copy(
     let page = options.page.max(1);
     let expired = DateTime::<Utc>::UNIX_EPOCH;
     let mut found = Verification::default();
-    let mut source = Walk::new(from, page);
-    let mut target = Walk::new(to, page);
+    let mut source = Walk::<StreamExport>::new(from, page);
+    let mut target = Walk::<StreamExport>::new(to, page);
     let mut replay = TenantReplay::default();
     loop {
         let (left, right) = (source.peek().await?, target.peek().await?);
@@ -638,8 +638,8 @@ async fn verify_receipts(
     page: usize,
     found: &mut Verification,
 ) -> Result<(), StoreError> {
-    let mut source = ReceiptWalk::new(from, page);
-    let mut target = ReceiptWalk::new(to, page);
+    let mut source = Walk::<ReceiptExport>::new(from, page);
+    let mut target = Walk::<ReceiptExport>::new(to, page);
     loop {
         let key = |r: &ReceiptExport| (r.tenant, r.key.clone());
         let order = match (source.peek().await?, target.peek().await?) {
@@ -683,16 +683,61 @@ async fn verify_receipts(
     }
 }
 
-/// One store's receipts a page at a time, one at a time.
-struct ReceiptWalk<'a> {
+/// What a store exports a page at a time, in the order of its key.
+trait Exported: Sized {
+    type Key: Clone;
+
+    fn key(&self) -> Self::Key;
+
+    async fn page(
+        store: &dyn Transfer,
+        after: Option<Self::Key>,
+        limit: usize,
+    ) -> Result<Vec<Self>, StoreError>;
+}
+
+impl Exported for StreamExport {
+    type Key = (TenantId, StreamId);
+
+    fn key(&self) -> Self::Key {
+        (self.tenant, self.stream)
+    }
+
+    async fn page(
+        store: &dyn Transfer,
+        after: Option<Self::Key>,
+        limit: usize,
+    ) -> Result<Vec<Self>, StoreError> {
+        store.export_streams(after, limit).await
+    }
+}
+
+impl Exported for ReceiptExport {
+    type Key = (TenantId, IdempotencyKey);
+
+    fn key(&self) -> Self::Key {
+        (self.tenant, self.key.clone())
+    }
+
+    async fn page(
+        store: &dyn Transfer,
+        after: Option<Self::Key>,
+        limit: usize,
+    ) -> Result<Vec<Self>, StoreError> {
+        store.export_receipts(after, limit).await
+    }
+}
+
+/// One store's streams or receipts a page at a time, one at a time.
+struct Walk<'a, T: Exported> {
     store: &'a dyn Transfer,
     page: usize,
-    buffered: VecDeque<ReceiptExport>,
-    after: Option<(TenantId, IdempotencyKey)>,
+    buffered: VecDeque<T>,
+    after: Option<T::Key>,
     done: bool,
 }
 
-impl<'a> ReceiptWalk<'a> {
+impl<'a, T: Exported> Walk<'a, T> {
     fn new(store: &'a dyn Transfer, page: usize) -> Self {
         Self {
             store,
@@ -703,59 +748,19 @@ impl<'a> ReceiptWalk<'a> {
         }
     }
 
-    async fn peek(&mut self) -> Result<Option<&ReceiptExport>, StoreError> {
+    async fn peek(&mut self) -> Result<Option<&T>, StoreError> {
         if self.buffered.is_empty() && !self.done {
-            let page = self
-                .store
-                .export_receipts(self.after.clone(), self.page)
-                .await?;
+            let page = T::page(self.store, self.after.clone(), self.page).await?;
             self.done = page.len() < self.page;
             if let Some(last) = page.last() {
-                self.after = Some((last.tenant, last.key.clone()));
+                self.after = Some(last.key());
             }
             self.buffered.extend(page);
         }
         Ok(self.buffered.front())
     }
 
-    fn next(&mut self) -> Option<ReceiptExport> {
-        self.buffered.pop_front()
-    }
-}
-
-/// One store's streams a page at a time, one stream at a time.
-struct Walk<'a> {
-    store: &'a dyn Transfer,
-    page: usize,
-    buffered: VecDeque<StreamExport>,
-    after: Option<(TenantId, StreamId)>,
-    done: bool,
-}
-
-impl<'a> Walk<'a> {
-    fn new(store: &'a dyn Transfer, page: usize) -> Self {
-        Self {
-            store,
-            page,
-            buffered: VecDeque::new(),
-            after: None,
-            done: false,
-        }
-    }
-
-    async fn peek(&mut self) -> Result<Option<&StreamExport>, StoreError> {
-        if self.buffered.is_empty() && !self.done {
-            let page = self.store.export_streams(self.after, self.page).await?;
-            self.done = page.len() < self.page;
-            if let Some(last) = page.last() {
-                self.after = Some((last.tenant, last.stream));
-            }
-            self.buffered.extend(page);
-        }
-        Ok(self.buffered.front())
-    }
-
-    fn next(&mut self) -> Option<StreamExport> {
+    fn next(&mut self) -> Option<T> {
         self.buffered.pop_front()
     }
 }

@@ -120,19 +120,7 @@ impl TestPooler {
 
     /// Stops PgBouncer and removes its directory once `parent` is gone.
     fn watch(&self, parent: u32) -> Result<(), TestServerError> {
-        let script = format!(
-            "while [ -d /proc/{parent} ]; do sleep 1; done; {} >/dev/null 2>&1; rm -rf '{}'",
-            self.stop_command_line(),
-            self.dir.display()
-        );
-        Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map(drop)
-            .map_err(|e| failed("sh (watchdog)", e))
+        super::watchdog(parent, &self.stop_command_line(), &self.dir)
     }
 
     fn wait_for_port(&self) -> Result<(), TestServerError> {
