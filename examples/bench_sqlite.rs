@@ -9,14 +9,17 @@
 //! cargo run --release --example bench_sqlite -- bulk        [complaints]  execute_batch, 10,000 per call
 //! cargo run --release --example bench_sqlite -- large       [complaints]  dashboard, load, reopen, memory
 //! cargo run --release --example bench_sqlite -- intake      [rows]        CSV intake with dedupe
+//! cargo run --release --example bench_sqlite -- tick        [complaints]  one tick firing a check-back per complaint
 //! ```
 #![allow(clippy::print_stdout)]
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
-use aliprotect::clock::SystemClock;
+use aliprotect::chrono::{Duration, Utc};
+use aliprotect::clock::{Clock, ManualClock, SystemClock};
 use aliprotect::complaint::{ComplaintCommand, ComplaintFiling, ComplaintReason};
 use aliprotect::engine::{Command, Engine, Request};
 use aliprotect::ids::{ComplaintId, RightId, TenantId};
@@ -130,8 +133,8 @@ async fn concurrent(path: &Path, commands: usize, durability: Durability) -> Res
 
 /// Files `complaints` complaints through `execute_batch`, 10,000 per call; returns the id
 /// of every 5,000th.
-async fn file_in_bulk(
-    engine: &Bench,
+async fn file_in_bulk<C: Clock>(
+    engine: &Engine<SqliteStore, DiscardNotifier, C>,
     tenant: TenantId,
     right: RightId,
     complaints: u64,
@@ -174,6 +177,59 @@ async fn bulk(path: &Path, complaints: u64) -> Result<(), Failure> {
         "normal",
         complaints as usize,
         start.elapsed().as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// `complaints` filed in bulk, then one tick a month later, when each complaint's check-back
+/// is due: timers fired per second.
+async fn tick(path: &Path, complaints: u64) -> Result<(), Failure> {
+    fresh(path);
+    let clock = Arc::new(ManualClock::at(Utc::now()));
+    let engine = Engine::new(
+        SqliteStore::open(path)?,
+        DiscardNotifier,
+        clock.clone(),
+        MarketplacePolicy::alibaba_ipp(),
+    );
+    let tenant = TenantId::new();
+    let right = approved_right(&engine, tenant).await?;
+    let user = holder_user_of(tenant);
+    let mut n = 0;
+    while n < complaints {
+        let end = (n + 10_000).min(complaints);
+        let filings: Vec<ComplaintFiling> = (n..end).map(|i| filing(tenant, right, i)).collect();
+        let ids: Vec<ComplaintId> = filings.iter().map(|f| f.id).collect();
+        let files = filings.into_iter().map(|filing| {
+            let id = filing.id;
+            let file = ComplaintCommand::File(Box::new(filing));
+            Request::new(tenant, user, Command::complaint(id, file))
+        });
+        let submits = ids.iter().map(|id| {
+            Request::new(
+                tenant,
+                user,
+                Command::complaint(*id, ComplaintCommand::Submit),
+            )
+        });
+        for requests in [files.collect(), submits.collect()] {
+            for result in engine.execute_batch(requests).await {
+                result?;
+            }
+        }
+        n = end;
+    }
+    clock.advance(Duration::days(30));
+    let start = Instant::now();
+    let ticked = engine.jobs().tick().await?;
+    let secs = start.elapsed().as_secs_f64();
+    if (ticked.fired as u64) < complaints {
+        return Err(format!("{complaints} check-backs due, {} fired", ticked.fired).into());
+    }
+    println!(
+        "case=tick fired={} secs={secs:.3} timers_per_sec={:.0}",
+        ticked.fired,
+        ticked.fired as f64 / secs
     );
     Ok(())
 }
@@ -336,6 +392,10 @@ fn main() -> Result<(), Failure> {
             "intake" => {
                 let path = dir.join("aliprotect-bench-intake.sqlite");
                 intake(&path, number(100_000)? as u64).await
+            }
+            "tick" => {
+                let path = dir.join("aliprotect-bench-tick.sqlite");
+                tick(&path, number(100_000)? as u64).await
             }
             other => Err(format!("unknown case {other}").into()),
         }

@@ -57,29 +57,6 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         }
     }
 
-    /// Decides `request` on the stream at `version` exactly and commits it; `None` if the
-    /// stream is no longer at `version` (no second decision on a newer state).
-    pub(super) async fn execute_at(
-        &self,
-        request: &Request,
-        version: u64,
-    ) -> Result<Option<Executed>, EngineError> {
-        self.check_request(request)?;
-        // The caller has just loaded the stream exactly, which a cache keeps: deciding on it
-        // needs no second read, and a newer version means the stream moved on.
-        let decided = self.decide(request, Loading::Cached, None, None).await?;
-        if decided.commit.expected_version != version {
-            return Ok(None);
-        }
-        match self.commit(decided).await? {
-            Attempt::Done(executed) => Ok(Some(executed)),
-            Attempt::Conflict => Ok(None),
-            Attempt::Taken { key, holder } => {
-                Err(StoreError::UniqueKeyTaken { key, holder }.into())
-            }
-        }
-    }
-
     /// Decides and commits, deciding again after each version conflict, a bounded number of
     /// times.
     pub(super) async fn decide_and_commit(

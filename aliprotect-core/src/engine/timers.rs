@@ -1,7 +1,11 @@
 //! Running timers and work: due timers fired through the command path, check-backs asked of
 //! a probe, and the cross-stream work commands leave behind.
 
-use super::{Command, Engine, EngineError, PolicyError, Request, effects};
+use std::collections::HashSet;
+
+use super::{
+    Command, Decided, Engine, EngineError, Loading, PolicyError, Request, RightMemo, effects,
+};
 use crate::clock::Clock;
 use crate::complaint::{ComplaintCommand, ComplaintStatus, FollowUpKind, RemovalCause};
 use crate::ids::{ComplaintId, TenantId};
@@ -141,7 +145,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         let now = self.inner.clock.now();
         // A fired timer's commit ends the claim on its stream; should a command ever leave a
         // timer due again at once, this tick does not fire it a second time.
-        let mut fired = std::collections::HashSet::new();
+        let mut fired = HashSet::new();
         loop {
             let claim = Claim {
                 now,
@@ -166,28 +170,83 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             if fresh.is_empty() && resumed == 0 {
                 break;
             }
-            for timer in fresh {
-                self.fire(&timer, probe, &mut report).await?;
-            }
+            self.fire_all(fresh, probe, &mut report).await?;
         }
         Ok(report)
     }
 
-    pub(super) async fn fire(
+    /// Fires `timers` with one store call for the commits of a round: a stream's first
+    /// timer in each round, since a second timer of the stream is decided on what the first
+    /// one's commit leaves. An error is returned once every commit of its round has been
+    /// seen to, so that no committed timer's follow-up or check-back is skipped.
+    pub(super) async fn fire_all(
         &self,
-        timer: &Timer,
+        mut timers: Vec<Timer>,
         probe: Option<&dyn ListingProbe>,
         report: &mut TickReport,
     ) -> Result<(), EngineError> {
+        while !timers.is_empty() {
+            let mut streams = HashSet::new();
+            let (round, later): (Vec<Timer>, Vec<Timer>) = timers
+                .into_iter()
+                .partition(|t| streams.insert((t.tenant, t.stream)));
+            timers = later;
+            let mut rights = RightMemo::default();
+            let mut decided = Vec::with_capacity(round.len());
+            for timer in round {
+                match self.decide_timer(&timer, &mut rights).await? {
+                    TimerDecision::Fire(decision) => decided.push((timer, *decision)),
+                    TimerDecision::Stale => report.stale += 1,
+                    TimerDecision::Drop => self.drop_timer(&timer, report).await?,
+                }
+            }
+            if decided.is_empty() {
+                continue;
+            }
+            let (round, decisions): (Vec<Timer>, Vec<Decided>) = decided.into_iter().unzip();
+            let works: Vec<Option<PendingWork>> =
+                decisions.iter().map(|d| d.commit.work.clone()).collect();
+            let commits = decisions.into_iter().map(|d| d.commit).collect();
+            let outcomes = self.inner.store.commit_batch(commits).await;
+            let mut first_error = None;
+            for ((timer, work), outcome) in round.iter().zip(works).zip(outcomes) {
+                match outcome {
+                    Ok(()) => {
+                        if let Err(error) = self.fired(timer, work, probe, report).await {
+                            first_error.get_or_insert(error);
+                        }
+                    }
+                    // The stream moved on since it was loaded: its new timers fall due on
+                    // their own.
+                    Err(StoreError::Conflict { .. }) => report.stale += 1,
+                    Err(other) => {
+                        first_error.get_or_insert(other.into());
+                    }
+                }
+            }
+            if let Some(error) = first_error {
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+
+    /// What a claimed timer comes to on its stream as it stands.
+    async fn decide_timer(
+        &self,
+        timer: &Timer,
+        rights: &mut RightMemo,
+    ) -> Result<TimerDecision, EngineError> {
         let Some(command) = effects::timer_command(timer) else {
-            return self.drop_timer(timer, report).await;
+            return Ok(TimerDecision::Drop);
         };
         let request = Request::new(timer.tenant, Actor::System, command);
+        self.check_request(&request)?;
         // Another engine's command may have replaced the stream's timers since this one was
         // claimed: fire it only while the stream still has it, at the version it was
         // checked on, so that a timer fires once in effect and never early.
         let Some(loaded) = self.inner.store.load(timer.tenant, timer.stream).await? else {
-            return self.drop_timer(timer, report).await;
+            return Ok(TimerDecision::Drop);
         };
         let current = effects::timers_for(
             timer.tenant,
@@ -199,34 +258,44 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             .iter()
             .any(|t| t.kind == timer.kind && t.due == timer.due)
         {
-            report.stale += 1;
-            return Ok(());
+            return Ok(TimerDecision::Stale);
         }
-        match self.execute_at(&request, loaded.version).await {
-            Ok(None) => report.stale += 1,
-            Ok(Some(executed)) => {
-                if let Some(work) = executed.work
-                    && self.inner.config.carry_out_follow_ups
-                {
-                    self.carry_out(&work).await;
-                }
-                report.fired += 1;
-                if let (Some(probe), TimerKind::CheckBack | TimerKind::ReturnWatch) =
-                    (probe, timer.kind)
-                    && let StreamId::Complaint(id) = timer.stream
-                {
-                    self.look(probe, timer.tenant, id, report).await?;
-                }
+        // The stream was just loaded exactly, which the cache keeps: deciding on it needs no
+        // second read, and a newer version means the stream moved on.
+        match self
+            .decide(&request, Loading::Cached, Some(rights), None)
+            .await
+        {
+            Ok(decided) if decided.commit.expected_version == loaded.version => {
+                Ok(TimerDecision::Fire(Box::new(decided)))
             }
-            Err(
-                EngineError::RightRefused(_)
-                | EngineError::ComplaintRefused(_)
-                | EngineError::PowerRefused(_)
-                | EngineError::CampaignRefused(_)
-                | EngineError::FilerRefused(_)
-                | EngineError::NotFound(_),
-            ) => self.drop_timer(timer, report).await?,
-            Err(other) => return Err(other),
+            Ok(_) => Ok(TimerDecision::Stale),
+            Err(error) if error.is_refusal() || matches!(error, EngineError::NotFound(_)) => {
+                Ok(TimerDecision::Drop)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// What follows a timer's committed command: its cross-stream work, and for a
+    /// check-back or a watch, a look at the listing.
+    async fn fired(
+        &self,
+        timer: &Timer,
+        work: Option<PendingWork>,
+        probe: Option<&dyn ListingProbe>,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
+        if let Some(work) = work
+            && self.inner.config.carry_out_follow_ups
+        {
+            self.carry_out(&work).await;
+        }
+        report.fired += 1;
+        if let (Some(probe), TimerKind::CheckBack | TimerKind::ReturnWatch) = (probe, timer.kind)
+            && let StreamId::Complaint(id) = timer.stream
+        {
+            self.look(probe, timer.tenant, id, report).await?;
         }
         Ok(())
     }
@@ -313,4 +382,15 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             Err(other) => Err(other.into()),
         }
     }
+}
+
+/// What a claimed timer comes to.
+enum TimerDecision {
+    /// Its command, decided on the stream's current version, ready to commit.
+    Fire(Box<Decided>),
+    /// A command replaced it after it was claimed: the stream's new timers fall due on
+    /// their own.
+    Stale,
+    /// Its command no longer applies to the stream (or the stream is gone).
+    Drop,
 }
