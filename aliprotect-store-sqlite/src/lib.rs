@@ -343,6 +343,48 @@ impl EventLog for SqliteStore {
         Ok(loaded)
     }
 
+    async fn load_many(
+        &self,
+        keys: &[(TenantId, StreamId)],
+    ) -> Result<Vec<Option<Loaded>>, StoreError> {
+        let wanted: Vec<((TenantId, StreamId), Option<Loaded>)> = keys
+            .iter()
+            .map(|&(tenant, stream)| ((tenant, stream), self.shared.cache.get(tenant, stream)))
+            .collect();
+        // One read transaction on one reader: a cached snapshot costs a version lookup,
+        // and the rest one row each, all of one moment.
+        let loaded = self
+            .read(move |connection| {
+                let read = match connection.is_autocommit() {
+                    true => Some(connection.unchecked_transaction().map_err(unavailable)?),
+                    false => None,
+                };
+                let mut loaded = Vec::with_capacity(wanted.len());
+                for ((tenant, stream), cached) in wanted {
+                    loaded.push(match cached {
+                        Some(cached)
+                            if queries::version(connection, tenant, stream)?
+                                == Some(cached.version) =>
+                        {
+                            Some(cached)
+                        }
+                        _ => queries::load(connection, tenant, stream)?,
+                    });
+                }
+                drop(read);
+                Ok(loaded)
+            })
+            .await?;
+        for (&(tenant, stream), loaded) in keys.iter().zip(&loaded) {
+            if let Some(loaded) = loaded {
+                self.shared
+                    .cache
+                    .put(tenant, stream, loaded.version, loaded.snapshot.clone());
+            }
+        }
+        Ok(loaded)
+    }
+
     async fn load_to_decide(
         &self,
         tenant: TenantId,

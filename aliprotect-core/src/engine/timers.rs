@@ -14,7 +14,7 @@ use crate::party::Actor;
 use crate::probe::{ListingProbe, ProbeFinding};
 use crate::store::ReadModelExt;
 use crate::store::{
-    Claim, Commit, FollowUpWork, PendingWork, Store, StoreError, StreamId, Timer, TimerKind,
+    Claim, Commit, FollowUpWork, Loaded, PendingWork, Store, StoreError, StreamId, Timer, TimerKind,
 };
 
 /// What one [`Jobs::tick`](crate::engine::Jobs::tick) did.
@@ -191,10 +191,16 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 .into_iter()
                 .partition(|t| streams.insert((t.tenant, t.stream)));
             timers = later;
+            // Another engine's command may have replaced a stream's timers since they were
+            // claimed: each fires only while its stream still has it, at the version loaded
+            // here, so that a timer fires once in effect and never early.
+            let keys: Vec<(TenantId, StreamId)> =
+                round.iter().map(|t| (t.tenant, t.stream)).collect();
+            let streams = self.inner.store.load_many(&keys).await?;
             let mut rights = RightMemo::default();
             let mut decided = Vec::with_capacity(round.len());
-            for timer in round {
-                match self.decide_timer(&timer, &mut rights).await? {
+            for (timer, loaded) in round.into_iter().zip(streams) {
+                match self.decide_timer(&timer, loaded, &mut rights).await? {
                     TimerDecision::Fire(decision) => decided.push((timer, *decision)),
                     TimerDecision::Stale => report.stale += 1,
                     TimerDecision::Drop => self.drop_timer(&timer, report).await?,
@@ -231,10 +237,11 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         Ok(())
     }
 
-    /// What a claimed timer comes to on its stream as it stands.
+    /// What a claimed timer comes to on its stream as just `loaded`.
     async fn decide_timer(
         &self,
         timer: &Timer,
+        loaded: Option<Loaded>,
         rights: &mut RightMemo,
     ) -> Result<TimerDecision, EngineError> {
         let Some(command) = effects::timer_command(timer) else {
@@ -242,10 +249,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         };
         let request = Request::new(timer.tenant, Actor::System, command);
         self.check_request(&request)?;
-        // Another engine's command may have replaced the stream's timers since this one was
-        // claimed: fire it only while the stream still has it, at the version it was
-        // checked on, so that a timer fires once in effect and never early.
-        let Some(loaded) = self.inner.store.load(timer.tenant, timer.stream).await? else {
+        let Some(loaded) = loaded else {
             return Ok(TimerDecision::Drop);
         };
         let current = effects::timers_for(

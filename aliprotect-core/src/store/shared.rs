@@ -39,6 +39,12 @@ macro_rules! forward_store {
             ) -> Result<Option<Loaded>, StoreError> {
                 (**self).load_to_decide(tenant, stream).await
             }
+            async fn load_many(
+                &self,
+                keys: &[(TenantId, StreamId)],
+            ) -> Result<Vec<Option<Loaded>>, StoreError> {
+                (**self).load_many(keys).await
+            }
             async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
                 (**self).commit(commit).await
             }

@@ -33,6 +33,22 @@ pub trait EventLog: Send + Sync + 'static {
     /// or process of the same database made it. A cache is a hint to check, not an answer.
     async fn load(&self, tenant: TenantId, stream: StreamId) -> Result<Option<Loaded>, StoreError>;
 
+    /// Many streams at once, each as [`EventLog::load`] returns it (with its visibility
+    /// promise), in the order of `keys`: `None` for a stream with no events in its tenant.
+    /// An error fails the whole call. The default loads one after another; a backend
+    /// overrides it to read them together (the engine's tick loads a claimed batch of
+    /// timers' streams with it).
+    async fn load_many(
+        &self,
+        keys: &[(TenantId, StreamId)],
+    ) -> Result<Vec<Option<Loaded>>, StoreError> {
+        let mut loaded = Vec::with_capacity(keys.len());
+        for (tenant, stream) in keys {
+            loaded.push(self.load(*tenant, *stream).await?);
+        }
+        Ok(loaded)
+    }
+
     /// The stream as a command may be decided on: like [`EventLog::load`], except that a
     /// backend may answer from a cache it has not checked against the database, since the
     /// commit that follows is checked against the stored version anyway (a stale answer

@@ -54,7 +54,8 @@ mod trust;
 
 pub use event_log::{
     append_and_load, commit_atomicity, commit_batch_members, hostile_and_large_payloads,
-    idempotency_keys, inconsistent_commits_are_refused, optimistic_concurrency, stream_ordering,
+    idempotency_keys, inconsistent_commits_are_refused, load_many_as_load, optimistic_concurrency,
+    stream_ordering,
 };
 pub use extension::{any_stream_kind, streams_of_unknown_kinds};
 pub use filer::filer_warned_once_a_day;
@@ -143,6 +144,7 @@ where
     Fut: Future<Output = S>,
 {
     append_and_load(&make_store().await).await;
+    load_many_as_load(&make_store().await).await;
     stream_ordering(&make_store().await).await;
     optimistic_concurrency(&make_store().await).await;
     idempotency_keys(&make_store().await).await;

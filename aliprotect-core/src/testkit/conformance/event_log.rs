@@ -92,6 +92,48 @@ async fn history_streams_match(store: &dyn Store, tenant: TenantId, stream: Stre
         .all(|e| e.stream == stream)
 }
 
+/// `load_many` answers each key as `load` does, in the order asked: streams of two tenants,
+/// one asked twice, an unknown one, and one asked in the wrong tenant (`None`); after a
+/// commit it answers the new version, not what an earlier load left in a cache.
+pub async fn load_many_as_load(store: &dyn Store) {
+    let (first, second) = (TenantId::new(), TenantId::new());
+    let mut ours = Builder::file(store, first).await;
+    let theirs = Builder::file(store, second).await;
+    let unknown = StreamId::Complaint(ComplaintId::new());
+    let keys = [
+        (second, theirs.stream()),
+        (first, ours.stream()),
+        (first, unknown),
+        (second, ours.stream()),
+        (first, ours.stream()),
+    ];
+    let mut expected = Vec::new();
+    for (tenant, stream) in keys {
+        expected.push(store.load(tenant, stream).await.expect("load"));
+    }
+    let loaded = store.load_many(&keys).await.expect("load_many");
+    assert_eq!(loaded, expected, "each key as load answers it, in order");
+    assert_eq!(
+        loaded
+            .iter()
+            .map(|l| l.as_ref().map(|l| l.version))
+            .collect::<Vec<_>>(),
+        [Some(1), Some(1), None, None, Some(1)],
+        "unknown and wrong-tenant streams are None"
+    );
+    ours.run(store, ComplaintCommand::Submit).await;
+    let loaded = store
+        .load_many(&[(first, ours.stream())])
+        .await
+        .expect("load_many");
+    assert_eq!(
+        loaded.first().cloned().flatten().map(|l| l.version),
+        Some(2),
+        "a commit is seen at once"
+    );
+    assert!(store.load_many(&[]).await.expect("load_many").is_empty());
+}
+
 /// Two writers decide on the same version: one commits, the other gets a conflict with the
 /// versions, and nothing of the loser is written; deciding again on the new version succeeds.
 pub async fn optimistic_concurrency(store: &dyn Store) {

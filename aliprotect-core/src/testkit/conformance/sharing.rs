@@ -173,6 +173,7 @@ pub async fn two_handles(first: &dyn Store, second: &dyn Store) {
         .expect("load")
         .expect("exists");
     assert_eq!(seen.version, 2, "the other handle's commit is seen at once");
+
     assert_eq!(
         Some(seen.snapshot),
         builder
@@ -182,6 +183,15 @@ pub async fn two_handles(first: &dyn Store, second: &dyn Store) {
         "with its state"
     );
     builder.run(first, ComplaintCommand::Accept).await;
+    let many = second
+        .load_many(&[(tenant, stream)])
+        .await
+        .expect("load_many");
+    assert_eq!(
+        many.first().cloned().flatten().map(|l| l.version),
+        Some(3),
+        "by load_many too, whatever the handle's cache holds"
+    );
     assert_eq!(
         version_of(second, tenant, stream).await,
         Some(3),
