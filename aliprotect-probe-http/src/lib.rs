@@ -1,8 +1,10 @@
 //! # aliprotect-probe-http
 //!
 //! A [`ListingProbe`] that fetches listing pages over HTTP, politely: a clear user agent,
-//! a timeout per request, a limit on requests in flight, and a minimum interval between
-//! requests to the same host.
+//! a timeout per request, limits on requests in flight (over all hosts, and to each host), and
+//! a minimum interval between requests to the same host. Listings of different hosts never
+//! wait for each other's interval, so looks asked at once (as a tick asks them) proceed on
+//! every host together.
 //!
 //! ```
 //! use aliprotect_core::marketplace::Marketplace;
@@ -34,7 +36,7 @@ use aliprotect_core::marketplace::Marketplace;
 use aliprotect_core::probe::{ListingProbe, ProbeFinding};
 use async_trait::async_trait;
 use reqwest::StatusCode;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use url::Url;
 
@@ -45,9 +47,11 @@ pub struct HttpProbeConfig {
     pub user_agent: String,
     /// Longest wait for one page.
     pub timeout: Duration,
-    /// Requests in flight at most, over all hosts.
+    /// Requests in flight at most, over all hosts (at least 1).
     pub max_in_flight: usize,
-    /// Shortest gap between two requests to the same host.
+    /// Requests in flight at most to one host (at least 1).
+    pub per_host_in_flight: usize,
+    /// Shortest gap between the starts of two requests to the same host.
     pub per_host_interval: Duration,
     /// Text that, found in a page (case-insensitive), means the listing was removed.
     pub removed_markers: HashMap<Marketplace, Vec<String>>,
@@ -72,7 +76,8 @@ impl Default for HttpProbeConfig {
             )
             .to_owned(),
             timeout: Duration::from_secs(15),
-            max_in_flight: 4,
+            max_in_flight: 16,
+            per_host_in_flight: 1,
             per_host_interval: Duration::from_secs(2),
             removed_markers: HashMap::new(),
             via: None,
@@ -92,7 +97,7 @@ pub struct HttpProbe {
     client: reqwest::Client,
     config: Arc<HttpProbeConfig>,
     in_flight: Arc<Semaphore>,
-    next_slot: Arc<Mutex<HashMap<String, Instant>>>,
+    hosts: Arc<std::sync::Mutex<HashMap<String, Arc<HostGate>>>>,
     evidence: Option<Arc<dyn EvidenceStore>>,
 }
 
@@ -116,7 +121,7 @@ impl HttpProbe {
             client,
             in_flight: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
             config: Arc::new(config),
-            next_slot: Arc::default(),
+            hosts: Arc::default(),
             evidence: None,
         })
     }
@@ -159,16 +164,40 @@ impl HttpProbe {
         }
     }
 
-    /// Waits for this host's next free slot and books the one after it.
-    async fn wait_for_host(&self, host: &str) {
-        let wait_until = {
-            let mut slots = self.next_slot.lock().await;
-            let now = Instant::now();
-            let slot = slots.get(host).copied().filter(|t| *t > now).unwrap_or(now);
-            slots.insert(host.to_owned(), slot + self.config.per_host_interval);
-            slot
-        };
-        tokio::time::sleep_until(wait_until).await;
+    /// The gate of `host`, made on its first request.
+    fn gate(&self, host: &str) -> Arc<HostGate> {
+        // The map is only read and extended, so a panic elsewhere cannot leave it half
+        // written: a poisoned lock is still sound to use.
+        let mut hosts = self
+            .hosts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        hosts
+            .entry(host.to_owned())
+            .or_insert_with(|| {
+                Arc::new(HostGate {
+                    in_flight: Arc::new(Semaphore::new(self.config.per_host_in_flight.max(1))),
+                    next_start: Mutex::new(Instant::now()),
+                })
+            })
+            .clone()
+    }
+
+    /// Waits for `host`'s turn, then for room over all hosts. The host's turn is taken
+    /// first, so that a request waiting out its host's interval holds no room another
+    /// host's request could use.
+    async fn admit(&self, host: &str) -> Option<Admission> {
+        let gate = self.gate(host);
+        let host_permit = gate.in_flight.clone().acquire_owned().await.ok()?;
+        let mut next_start = gate.next_start.lock().await;
+        tokio::time::sleep_until(*next_start).await;
+        let permit = self.in_flight.clone().acquire_owned().await.ok()?;
+        // The interval runs from when the request may start, not from when it was booked.
+        *next_start = Instant::now() + self.config.per_host_interval;
+        Some(Admission {
+            _host: host_permit,
+            _all: permit,
+        })
     }
 
     fn removed_by_marker(&self, marketplace: Marketplace, page: &str) -> bool {
@@ -178,6 +207,18 @@ impl HttpProbe {
             .get(&marketplace)
             .is_some_and(|markers| markers.iter().any(|m| page.contains(&m.to_lowercase())))
     }
+}
+
+/// One host's limits: requests in flight to it, and when the next may start.
+struct HostGate {
+    in_flight: Arc<Semaphore>,
+    next_start: Mutex<Instant>,
+}
+
+/// Leave to send one request, held until its page is read.
+struct Admission {
+    _host: OwnedSemaphorePermit,
+    _all: OwnedSemaphorePermit,
 }
 
 /// The page's first `limit` bytes at most: an endless or huge body is cut, not buffered.
@@ -209,14 +250,12 @@ fn saved_page(body: &[u8], media_type: &str) -> Evidence {
 impl ListingProbe for HttpProbe {
     async fn probe(&self, listing: &Listing) -> ProbeFinding {
         let target = self.target(listing);
-        let Ok(_permit) = self.in_flight.acquire().await else {
+        // The marketplace's host is the one to spare, also through a gateway.
+        let Some(_admission) = self.admit(listing.url.host_str().unwrap_or_default()).await else {
             return ProbeFinding::Unknown {
                 reason: "probe shut down".to_owned(),
             };
         };
-        // The marketplace's host is the one to spare, also through a gateway.
-        self.wait_for_host(listing.url.host_str().unwrap_or_default())
-            .await;
         let response = match self.client.get(target.clone()).send().await {
             Ok(response) => response,
             Err(error) => {

@@ -128,6 +128,50 @@ async fn requests_say_who_they_are_and_keep_their_distance() {
     assert_eq!(server.received_requests().await.unwrap().len(), 4);
 }
 
+#[tokio::test]
+async fn a_host_waiting_out_its_interval_never_holds_up_another_host() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let interval = Duration::from_millis(300);
+    let config = HttpProbeConfig {
+        per_host_interval: interval,
+        // One request in flight over all hosts: the tightest case.
+        max_in_flight: 1,
+        via: Some(server.uri().parse().unwrap()),
+        ..HttpProbeConfig::default()
+    };
+    let probe = HttpProbe::new(config).unwrap();
+    let alibaba = (1..=3).map(|i| listing(&format!("Live_{i}.html")));
+    let lazada = Listing::parse("https://www.lazada.sg/products/earbuds-i123-s4.html").unwrap();
+    let looks = alibaba.chain([lazada]).map(|listing| {
+        let probe = probe.clone();
+        async move { probe.probe(&listing).await }
+    });
+    let findings = futures_join_all(looks).await;
+    assert!(
+        findings.iter().all(|f| *f == ProbeFinding::Live),
+        "{findings:?}"
+    );
+    let arrived: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|request| request.url.path().to_owned())
+        .collect();
+    // Asked last, the other host's listing is fetched while the first host waits out its
+    // interval, not after all three of its listings.
+    let lazada_at = arrived
+        .iter()
+        .position(|path| path.starts_with("/www.lazada.sg/"))
+        .unwrap();
+    assert!(lazada_at <= 1, "{arrived:?}");
+    assert_eq!(arrived.len(), 4);
+}
+
 /// Runs futures concurrently on the current task (no extra dependency).
 async fn futures_join_all<F: std::future::Future>(
     futures: impl Iterator<Item = F>,
