@@ -6,12 +6,14 @@
 mod common;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aliprotect::complaint::{ComplaintCommand, RemovalCause, Stage};
-use aliprotect::engine::Command;
+use aliprotect::engine::{Command, Engine, EngineConfig};
 use aliprotect::evidence::EvidenceKind;
 use aliprotect::listing::{Listing, ListingKey};
 use aliprotect::notify::NotificationBody;
+use aliprotect::policy::MarketplacePolicy;
 use aliprotect::probe::{ListingProbe, ProbeFinding};
 use aliprotect::testkit::fixtures;
 use async_trait::async_trait;
@@ -117,4 +119,47 @@ async fn check_backs_find_removals_and_escalate_listings_still_up() {
         )
         .await;
     assert!(late.is_err(), "already removed");
+}
+
+/// Finds every listing live, slowly, keeping count of the looks in progress at once.
+#[derive(Default)]
+struct CountingProbe {
+    in_progress: AtomicUsize,
+    most_at_once: AtomicUsize,
+}
+
+#[async_trait]
+impl ListingProbe for CountingProbe {
+    async fn probe(&self, _listing: &Listing) -> ProbeFinding {
+        let now = self.in_progress.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_at_once.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        self.in_progress.fetch_sub(1, Ordering::SeqCst);
+        ProbeFinding::Live
+    }
+}
+
+#[tokio::test]
+async fn a_tick_looks_at_many_listings_at_once_up_to_its_limit() {
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    for product in 0..12 {
+        h.filed(right, 100 + product).await;
+    }
+    h.clock.advance(Duration::days(12));
+    let mut config = EngineConfig::default();
+    config.probe_concurrency = 4;
+    let engine = Engine::builder(h.store.clone(), h.notifier.clone(), h.clock.clone())
+        .config(config)
+        .build(MarketplacePolicy::alibaba_ipp());
+    let probe = CountingProbe::default();
+
+    let report = engine.jobs().tick_with_probe(&probe).await.unwrap();
+
+    assert_eq!((report.fired, report.found_live), (12, 12));
+    assert_eq!(
+        probe.most_at_once.load(Ordering::SeqCst),
+        4,
+        "twelve looks, four at a time"
+    );
 }

@@ -20,6 +20,11 @@ pub struct EngineConfig {
     pub max_conflict_retries: u32,
     /// Timers fired per store query in [`Jobs::tick`](super::Jobs::tick).
     pub timer_batch: usize,
+    /// Check-backs looked at at once in [`Jobs::tick_with_probe`](super::Jobs::tick_with_probe)
+    /// (at least 1). The probe keeps its own politeness (the HTTP probe spaces the requests
+    /// to each host and limits those in flight), so this bounds only the looks waiting on
+    /// it: set it to 1 to look at one listing at a time, as before.
+    pub probe_concurrency: usize,
     /// Outbox messages leased per store query in [`Jobs::dispatch`](super::Jobs::dispatch).
     pub dispatch_batch: usize,
     /// How long a leased message is hidden from other dispatchers.
@@ -45,6 +50,7 @@ impl Default for EngineConfig {
         Self {
             max_conflict_retries: 16,
             timer_batch: 256,
+            probe_concurrency: 256,
             dispatch_batch: 256,
             outbox_lease: Duration::seconds(60),
             claim_lease: Duration::seconds(60),

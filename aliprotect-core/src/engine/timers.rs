@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use futures_util::{StreamExt, stream};
+
 use super::{
     Command, Decided, Engine, EngineError, Loading, PolicyError, Request, RightMemo, effects,
 };
@@ -142,6 +144,26 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             return Err(error);
         }
         let mut report = TickReport::default();
+        // The looks wait until every due timer has fired, so that they run all at once
+        // rather than a batch at a time: a batch of looks lasts as long as its busiest
+        // host's, while the others idle.
+        let mut looks = Vec::new();
+        let firing = self.fire_due(&mut report, &mut looks).await;
+        let looking = match probe {
+            Some(probe) => self.look_all(probe, looks, &mut report).await,
+            None => Ok(()),
+        };
+        firing.and(looking)?;
+        Ok(report)
+    }
+
+    /// Claims and fires due timers until none is left, and carries out the work found
+    /// unfinished; the check-backs and watches that fired are added to `looks`.
+    async fn fire_due(
+        &self,
+        report: &mut TickReport,
+        looks: &mut Vec<(TenantId, ComplaintId)>,
+    ) -> Result<(), EngineError> {
         let now = self.inner.clock.now();
         // A fired timer's commit ends the claim on its stream; should a command ever leave a
         // timer due again at once, this tick does not fire it a second time.
@@ -170,20 +192,20 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             if fresh.is_empty() && resumed == 0 {
                 break;
             }
-            self.fire_all(fresh, probe, &mut report).await?;
+            self.fire_all(fresh, report, looks).await?;
         }
-        Ok(report)
+        Ok(())
     }
 
     /// Fires `timers` with one store call for the commits of a round: a stream's first
     /// timer in each round, since a second timer of the stream is decided on what the first
     /// one's commit leaves. An error is returned once every commit of its round has been
     /// seen to, so that no committed timer's follow-up or check-back is skipped.
-    pub(super) async fn fire_all(
+    async fn fire_all(
         &self,
         mut timers: Vec<Timer>,
-        probe: Option<&dyn ListingProbe>,
         report: &mut TickReport,
+        looks: &mut Vec<(TenantId, ComplaintId)>,
     ) -> Result<(), EngineError> {
         while !timers.is_empty() {
             let mut streams = HashSet::new();
@@ -218,8 +240,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             for ((timer, work), outcome) in round.iter().zip(works).zip(outcomes) {
                 match outcome {
                     Ok(()) => {
-                        if let Err(error) = self.fired(timer, work, probe, report).await {
-                            first_error.get_or_insert(error);
+                        self.fired(work, report).await;
+                        if let (
+                            TimerKind::CheckBack | TimerKind::ReturnWatch,
+                            StreamId::Complaint(id),
+                        ) = (timer.kind, timer.stream)
+                        {
+                            looks.push((timer.tenant, id));
                         }
                     }
                     // The stream moved on since it was loaded: its new timers fall due on
@@ -235,6 +262,34 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             }
         }
         Ok(())
+    }
+
+    /// Looks at the listings of `complaints` at once, [`EngineConfig::probe_concurrency`] at
+    /// most, and records what each look found: the probe keeps its own limits per host, so
+    /// one slow or distant marketplace does not hold up the others. An error is returned once
+    /// every look has ended.
+    ///
+    /// [`EngineConfig::probe_concurrency`]: super::EngineConfig::probe_concurrency
+    async fn look_all(
+        &self,
+        probe: &dyn ListingProbe,
+        complaints: Vec<(TenantId, ComplaintId)>,
+        report: &mut TickReport,
+    ) -> Result<(), EngineError> {
+        let limit = self.inner.config.probe_concurrency.max(1);
+        let mut looks = stream::iter(complaints)
+            .map(|(tenant, id)| self.look(probe, tenant, id))
+            .buffer_unordered(limit);
+        let mut first_error = None;
+        while let Some(looked) = looks.next().await {
+            match looked {
+                Ok(looked) => report.count(looked),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// What a claimed timer comes to on its stream as just `loaded`.
@@ -281,77 +336,62 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         }
     }
 
-    /// What follows a timer's committed command: its cross-stream work, and for a
-    /// check-back or a watch, a look at the listing.
-    async fn fired(
-        &self,
-        timer: &Timer,
-        work: Option<PendingWork>,
-        probe: Option<&dyn ListingProbe>,
-        report: &mut TickReport,
-    ) -> Result<(), EngineError> {
+    /// What follows a timer's committed command: its cross-stream work.
+    async fn fired(&self, work: Option<PendingWork>, report: &mut TickReport) {
         if let Some(work) = work
             && self.inner.config.carry_out_follow_ups
         {
             self.carry_out(&work).await;
         }
         report.fired += 1;
-        if let (Some(probe), TimerKind::CheckBack | TimerKind::ReturnWatch) = (probe, timer.kind)
-            && let StreamId::Complaint(id) = timer.stream
-        {
-            self.look(probe, timer.tenant, id, report).await?;
-        }
-        Ok(())
     }
 
     /// Asks `probe` about a complaint's listing and records what it found.
-    pub(super) async fn look(
+    async fn look(
         &self,
         probe: &dyn ListingProbe,
         tenant: TenantId,
         id: ComplaintId,
-        report: &mut TickReport,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Looked, EngineError> {
         let Some(complaint) = self.load_complaint(tenant, id).await? else {
-            return Ok(());
+            return Ok(Looked::AsExpected);
         };
         let removed = complaint.status() == ComplaintStatus::ListingRemoved;
-        let command = match probe.probe(&complaint.filed.listing).await {
+        let (command, looked) = match probe.probe(&complaint.filed.listing).await {
             // Already removed: gone is what the watch expects, and nothing to record.
-            ProbeFinding::Removed { .. } if removed => return Ok(()),
+            ProbeFinding::Removed { .. } if removed => return Ok(Looked::AsExpected),
             ProbeFinding::Removed {
                 evidence: Some(evidence),
-            } => {
-                report.found_removed += 1;
+            } => (
                 ComplaintCommand::RecordRemoval {
                     cause: RemovalCause::FoundByCheckBack {
                         evidence: Some(evidence),
                     },
-                }
-            }
+                },
+                Looked::FoundRemoved,
+            ),
             // A removal is recorded with what was seen, or not at all.
             ProbeFinding::Removed { evidence: None } => {
                 tracing::info!(complaint = %id, "probe found no listing but kept no evidence");
-                report.unknown += 1;
-                return Ok(());
+                return Ok(Looked::Unknown);
             }
-            ProbeFinding::Live => {
+            ProbeFinding::Live => (
+                ComplaintCommand::ReportStillListed,
                 match removed {
-                    true => report.reappeared += 1,
-                    false => report.found_live += 1,
-                }
-                ComplaintCommand::ReportStillListed
-            }
+                    true => Looked::Reappeared,
+                    false => Looked::FoundLive,
+                },
+            ),
             ProbeFinding::Unknown { reason } => {
                 tracing::info!(complaint = %id, %reason, "check-back could not tell");
-                report.unknown += 1;
-                return Ok(());
+                return Ok(Looked::Unknown);
             }
         };
         let request = Request::new(tenant, Actor::System, Command::complaint(id, command));
         match self.execute(request).await {
-            // The complaint moved on meanwhile (the platform reported first): nothing to do.
-            Ok(_) | Err(EngineError::ComplaintRefused(_)) => Ok(()),
+            // The complaint moved on meanwhile (the platform reported first): what was seen
+            // is counted, and there is nothing to record.
+            Ok(_) | Err(EngineError::ComplaintRefused(_)) => Ok(looked),
             Err(other) => Err(other),
         }
     }
@@ -384,6 +424,29 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 Ok(())
             }
             Err(other) => Err(other.into()),
+        }
+    }
+}
+
+/// What a look at a complaint's listing found, as a tick counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Looked {
+    FoundRemoved,
+    FoundLive,
+    Reappeared,
+    Unknown,
+    /// Nothing to count: the complaint is gone, or its removed listing is still gone.
+    AsExpected,
+}
+
+impl TickReport {
+    fn count(&mut self, looked: Looked) {
+        match looked {
+            Looked::FoundRemoved => self.found_removed += 1,
+            Looked::FoundLive => self.found_live += 1,
+            Looked::Reappeared => self.reappeared += 1,
+            Looked::Unknown => self.unknown += 1,
+            Looked::AsExpected => {}
         }
     }
 }
