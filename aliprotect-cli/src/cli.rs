@@ -170,7 +170,8 @@ aliprotect policy change --to dmca-style --reason 'The client moved to a DMCA-st
     Due(DueArgs),
     /// Fire due deadlines and check-backs (run it on a schedule, e.g. hourly from cron).
     #[command(
-        after_help = "Examples:\n  aliprotect tick\n  aliprotect tick --probe --removed-marker 'no longer available'"
+        after_help = "Examples:\n  aliprotect tick\n  aliprotect tick --probe --removed-marker 'no longer available'\n  \
+aliprotect tick --probe --probe-interval 5 --probe-in-flight 8"
     )]
     Tick(TickArgs),
     /// Complaints by status as the platform shows them, and the enforcement metrics.

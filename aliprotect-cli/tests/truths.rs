@@ -322,6 +322,18 @@ fn a_probe_without_a_network_exits_3_with_the_reason_and_no_log_lines() {
 }
 
 #[test]
+fn a_probe_interval_that_is_no_length_of_time_is_a_usage_error() {
+    let desk = Desk::new();
+    for interval in ["nan", "inf", "3601", "soon"] {
+        let mut args = Desk::probe_args("http://127.0.0.1:1", &[]);
+        let at = args.iter().position(|a| *a == "0").unwrap();
+        args[at] = interval;
+        let stderr = desk.fails(2, &args);
+        assert!(stderr.contains("--probe-interval"), "{interval}: {stderr}");
+    }
+}
+
+#[test]
 fn imports_read_the_lists_people_have_and_never_merge_rows() {
     let desk = Desk::new();
     let right = desk.approved_right();

@@ -1,5 +1,6 @@
 //! `aliprotect tick`: fire what is due; with `--probe`, look at each listing due a
-//! check-back over HTTP and record what is found.
+//! check-back over HTTP and record what is found, many hosts at once and each host's
+//! listings `--probe-interval` apart.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -32,14 +33,19 @@ pub(crate) struct TickArgs {
     /// marketplace: a listing is fetched as URL/HOST/PATH, with its own host and path.
     #[arg(long, value_name = "URL", requires = "probe")]
     pub(crate) probe_via: Option<String>,
-    /// Seconds between two requests to one host.
+    /// Seconds between two requests to one host (0 to 3600).
     #[arg(
         long,
         value_name = "SECONDS",
-        default_value_t = 2.0,
-        requires = "probe"
+        default_value = "2",
+        requires = "probe",
+        value_parser = interval_seconds
     )]
-    pub(crate) probe_interval: f64,
+    pub(crate) probe_interval: Duration,
+    /// Requests in flight at most, over all hosts (one at a time to each host).
+    #[arg(long, value_name = "N", default_value_t = 16, requires = "probe",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) probe_in_flight: u16,
 }
 
 pub(crate) async fn run(session: &Session, out: &Output, args: TickArgs) -> Result<(), CliError> {
@@ -93,7 +99,8 @@ pub(crate) async fn run(session: &Session, out: &Output, args: TickArgs) -> Resu
 
 fn http_probe(args: &TickArgs) -> Result<HttpProbe, CliError> {
     let mut config = HttpProbeConfig {
-        per_host_interval: Duration::from_secs_f64(args.probe_interval.clamp(0.0, 3600.0)),
+        per_host_interval: args.probe_interval,
+        max_in_flight: usize::from(args.probe_in_flight),
         ..HttpProbeConfig::default()
     };
     if !args.removed_marker.is_empty() {
@@ -110,6 +117,17 @@ fn http_probe(args: &TickArgs) -> Result<HttpProbe, CliError> {
         );
     }
     HttpProbe::new(config).map_err(|e| CliError::Environment(e.to_string()))
+}
+
+/// `--probe-interval`: a number of seconds from 0 to an hour, fractions allowed.
+fn interval_seconds(value: &str) -> Result<Duration, String> {
+    let seconds: f64 = value
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number of seconds"))?;
+    if !(0.0..=3600.0).contains(&seconds) {
+        return Err(format!("{value} is not between 0 and 3600 seconds"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// A probe that moves the progress bar as listings are checked.
