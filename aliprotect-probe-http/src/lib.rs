@@ -4,7 +4,9 @@
 //! a timeout per request, limits on requests in flight (over all hosts, and to each host), and
 //! a minimum interval between requests to the same host. Listings of different hosts never
 //! wait for each other's interval, so looks asked at once (as a tick asks them) proceed on
-//! every host together.
+//! every host together. A host, for these limits, is the marketplace domain the listing's
+//! host belongs to: `acme.en.alibaba.com` and `www.alibaba.com` are one (`alibaba.com`, whose
+//! sellers' shops share its servers), `www.amazon.de` and `www.amazon.com` two.
 //!
 //! ```
 //! use aliprotect_core::marketplace::Marketplace;
@@ -250,8 +252,11 @@ fn saved_page(body: &[u8], media_type: &str) -> Evidence {
 impl ListingProbe for HttpProbe {
     async fn probe(&self, listing: &Listing) -> ProbeFinding {
         let target = self.target(listing);
-        // The marketplace's host is the one to spare, also through a gateway.
-        let Some(_admission) = self.admit(listing.url.host_str().unwrap_or_default()).await else {
+        // The marketplace's servers are the ones to spare, also through a gateway: a
+        // seller's shop on its own subdomain is spared with the rest of its marketplace.
+        let host = listing.url.host_str().unwrap_or_default();
+        let site = listing.marketplace.domain_of(host).unwrap_or(host);
+        let Some(_admission) = self.admit(site).await else {
             return ProbeFinding::Unknown {
                 reason: "probe shut down".to_owned(),
             };

@@ -172,6 +172,36 @@ async fn a_host_waiting_out_its_interval_never_holds_up_another_host() {
     assert_eq!(arrived.len(), 4);
 }
 
+#[tokio::test]
+async fn sellers_shops_on_subdomains_are_spared_with_their_marketplace() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let interval = Duration::from_millis(300);
+    let probe = probe(&server, interval);
+    let shops = ["acme", "bolt", "cove"].map(|shop| {
+        Listing::parse(&format!(
+            "https://{shop}.en.alibaba.com/product/16000001.html"
+        ))
+        .unwrap()
+    });
+    let start = Instant::now();
+    let looks = shops.iter().map(|listing| {
+        let probe = probe.clone();
+        async move { probe.probe(listing).await }
+    });
+    let findings = futures_join_all(looks).await;
+    assert!(
+        findings.iter().all(|f| *f == ProbeFinding::Live),
+        "{findings:?}"
+    );
+    // Three hosts of one marketplace: one after another, an interval apart.
+    assert!(start.elapsed() >= interval * 2, "{:?}", start.elapsed());
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
 /// Runs futures concurrently on the current task (no extra dependency).
 async fn futures_join_all<F: std::future::Future>(
     futures: impl Iterator<Item = F>,
