@@ -321,6 +321,13 @@ pub(crate) fn count(
         .collect()
 }
 
+/// The query of [`pending_timers`]: it reads the index of streams by soonest timer alone,
+/// which holds each stream's timers, never the rows beside their snapshots.
+const PENDING_TIMERS: &str = "SELECT stream, timers FROM streams INDEXED BY streams_by_due
+     WHERE next_due IS NOT NULL AND (next_due, tenant, stream) > (?3, ?4, ?5)
+       AND next_due <= ?2 AND +tenant = ?1
+     ORDER BY next_due, tenant, stream LIMIT ?6";
+
 /// A page of the tenant's pending timers (see `Schedule::pending_timers`), through the
 /// index of streams by soonest due time, then tenant and stream: it walks every tenant's
 /// entries from the page's start, reading only this tenant's rows.
@@ -345,12 +352,7 @@ pub(crate) fn pending_timers(
     // index in its own order (due, tenant, stream) and sorts nothing, however many streams
     // share a due time; it skips other tenants' entries without reading their rows.
     let mut statement = connection
-        .prepare_cached(
-            "SELECT stream, timers FROM streams INDEXED BY streams_by_due
-             WHERE next_due IS NOT NULL AND (next_due, tenant, stream) > (?3, ?4, ?5)
-               AND next_due <= ?2 AND +tenant = ?1
-             ORDER BY next_due, tenant, stream LIMIT ?6",
-        )
+        .prepare_cached(PENDING_TIMERS)
         .map_err(unavailable)?;
     let mut rows = statement
         .query(params![
@@ -364,11 +366,49 @@ pub(crate) fn pending_timers(
         .map_err(unavailable)?;
     let mut timers = Vec::new();
     while let Some(row) = rows.next().map_err(unavailable)? {
-        let stream: Vec<u8> = row.get(0).map_err(unavailable)?;
-        let json: String = row.get(1).map_err(unavailable)?;
-        let mut of_stream = codec::decode_timers(tenant, codec::stream_of(&stream)?, &json)?;
+        // Borrowed from the row: a long walk allocates nothing per stream to read it.
+        let stream = row.get_ref(0).map_err(unavailable)?;
+        let stream = stream
+            .as_blob()
+            .map_err(|e| codec::corrupt("stream key", e))?;
+        let json = row.get_ref(1).map_err(unavailable)?;
+        let json = json.as_str().map_err(|e| codec::corrupt("timers", e))?;
+        let mut of_stream = codec::decode_timers(tenant, codec::stream_of(stream)?, json)?;
         order_stream_timers(&mut of_stream);
         timers.append(&mut of_stream);
     }
     Ok(timers)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::schema::{self, Durability};
+
+    /// Reading what is coming must not read each stream's row (a snapshot of kilobytes):
+    /// on 100,000 complaints that was most of `aliprotect due`'s time.
+    #[test]
+    fn what_is_coming_is_read_from_the_index_alone() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("plan.db");
+        let mut connection =
+            schema::connect(&path, Durability::Normal, Duration::from_secs(1), 1024)
+                .expect("connect");
+        schema::migrate(&mut connection, &path).expect("migrate");
+        let plan: Vec<String> = connection
+            .prepare(&format!("EXPLAIN QUERY PLAN {PENDING_TIMERS}"))
+            .and_then(|mut statement| {
+                statement
+                    .query_map([rusqlite::types::Null; 6], |row| row.get::<_, String>(3))?
+                    .collect()
+            })
+            .expect("plan");
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("COVERING INDEX streams_by_due")),
+            "{plan:?}"
+        );
+    }
 }

@@ -293,6 +293,13 @@ DELETE FROM removal_hours;
 DROP INDEX streams_by_due;
 CREATE INDEX streams_by_due ON streams(next_due, tenant, stream) WHERE next_due IS NOT NULL;
 "#,
+    r#"
+-- 10: the index of streams by soonest timer holds their timers too, so that reading what is
+-- coming for a tenant reads the index alone, not each stream's row beside its snapshot.
+DROP INDEX streams_by_due;
+CREATE INDEX streams_by_due ON streams(next_due, tenant, stream, timers)
+    WHERE next_due IS NOT NULL;
+"#,
 ];
 
 /// The schema version whose migration turns powers and campaigns into streams.

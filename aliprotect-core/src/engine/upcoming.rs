@@ -13,7 +13,7 @@ use crate::notify::Notifier;
 use crate::store::{Store, StreamId, StreamKind, Timer, TimerKind, TimerPage};
 
 /// Streams read per page.
-const PAGE: usize = 1000;
+const PAGE: usize = 4096;
 
 /// Which of a tenant's pending timers [`Reader::upcoming_timers`] looks for: the soonest
 /// `limit`, of some kinds only or all, due by an instant or whenever.
@@ -96,7 +96,13 @@ impl Soonest {
 
     fn add(&mut self, timer: &Timer) {
         self.total += 1;
-        self.heap.push((timer.due, timer.stream, timer.kind));
+        let entry = (timer.due, timer.stream, timer.kind);
+        // Most timers of a long walk come after the soonest `limit`: compared with the
+        // latest kept, they never touch the heap.
+        if self.heap.len() == self.limit && self.heap.peek().is_none_or(|latest| entry >= *latest) {
+            return;
+        }
+        self.heap.push(entry);
         if self.heap.len() > self.limit {
             self.heap.pop();
         }
@@ -185,5 +191,45 @@ impl<S: Store, N: Notifier, C: Clock> Reader<'_, S, N, C> {
             .await?;
         }
         Ok(soonest.finish(tenant))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::ids::ComplaintId;
+
+    proptest! {
+        /// Whatever order timers come in (a backend without a due-time order hands them
+        /// over as its streams come), the soonest `limit` are kept and all are counted.
+        #[test]
+        fn soonest_keeps_the_first_of_any_order_and_counts_all(
+            dues in prop::collection::vec(0i64..50, 0..60),
+            limit in 0usize..8,
+        ) {
+            let tenant = TenantId::new();
+            let timers: Vec<Timer> = dues
+                .iter()
+                .map(|&hours| Timer {
+                    tenant,
+                    stream: StreamId::Complaint(ComplaintId::new()),
+                    kind: TimerKind::CheckBack,
+                    due: Utc.timestamp_opt(hours * 3600, 0).single().unwrap_or_default(),
+                })
+                .collect();
+            let mut soonest = Soonest::new(limit);
+            for timer in &timers {
+                soonest.add(timer);
+            }
+            let upcoming = soonest.finish(tenant);
+            let mut expected = timers.clone();
+            expected.sort_by_key(|t| (t.due, t.stream, t.kind));
+            expected.truncate(limit);
+            prop_assert_eq!(upcoming.soonest, expected);
+            prop_assert_eq!(upcoming.total, timers.len());
+        }
     }
 }
