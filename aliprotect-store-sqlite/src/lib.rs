@@ -515,6 +515,23 @@ impl Outbox for SqliteStore {
             .await
     }
 
+    /// One write transaction for the whole batch.
+    async fn settle_outbox_batch(
+        &self,
+        settlements: Vec<(MessageId, Settlement)>,
+    ) -> Result<Vec<bool>, StoreError> {
+        if settlements.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(move |tx| {
+            settlements
+                .into_iter()
+                .map(|(id, settlement)| claims::settle_outbox(tx, &id, settlement))
+                .collect()
+        })
+        .await
+    }
+
     async fn dead_letters(
         &self,
         tenant: TenantId,

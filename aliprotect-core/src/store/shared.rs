@@ -109,6 +109,12 @@ macro_rules! forward_store {
             ) -> Result<bool, StoreError> {
                 (**self).settle_outbox(id, settlement).await
             }
+            async fn settle_outbox_batch(
+                &self,
+                settlements: Vec<(MessageId, Settlement)>,
+            ) -> Result<Vec<bool>, StoreError> {
+                (**self).settle_outbox_batch(settlements).await
+            }
             async fn dead_letters(
                 &self,
                 tenant: TenantId,

@@ -181,6 +181,23 @@ pub trait Outbox: Send + Sync + 'static {
         settlement: Settlement,
     ) -> Result<bool, StoreError>;
 
+    /// Ends several delivery attempts: each settlement applies exactly as
+    /// [`Outbox::settle_outbox`] would apply it alone, in the order given, and the answers
+    /// come back in that order. An error fails the whole call, and settlements already
+    /// applied may stay (each is safe to repeat: a second one answers false). The default
+    /// settles one after another; a backend overrides it to settle them in one write (the
+    /// engine's dispatcher settles what it delivered together).
+    async fn settle_outbox_batch(
+        &self,
+        settlements: Vec<(MessageId, Settlement)>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut applied = Vec::with_capacity(settlements.len());
+        for (id, settlement) in settlements {
+            applied.push(self.settle_outbox(&id, settlement).await?);
+        }
+        Ok(applied)
+    }
+
     /// Up to `limit` of the tenant's dead letters, oldest first.
     async fn dead_letters(
         &self,

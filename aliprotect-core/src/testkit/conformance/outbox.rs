@@ -65,6 +65,50 @@ pub async fn outbox_claim_ack_retry(store: &dyn Store) {
     );
 }
 
+/// Settlements in a batch apply as they would one by one, in order: the owner's count,
+/// a second one, an unknown id's and a stranger's do not, and each answer says which.
+pub async fn outbox_batch_settlement(store: &dyn Store) {
+    let queued = Queued::submit(store, 4).await;
+    let base = queued.base;
+    let (worker, stranger) = (WorkerId::new(), WorkerId::new());
+    assert_eq!(versions(&queued.claim(store, worker, base).await), [2, 3]);
+    let retry_at = base + Duration::seconds(30);
+    let applied = store
+        .settle_outbox_batch(vec![
+            (queued.id(2), delivered(stranger)),
+            (queued.id(2), delivered(worker)),
+            (queued.id(2), delivered(worker)),
+            (queued.id(99), delivered(worker)),
+            (queued.id(3), retry(worker, retry_at)),
+        ])
+        .await
+        .expect("settle a batch");
+    assert_eq!(
+        applied,
+        [false, true, false, false, true],
+        "a stranger's, a second and an unknown id's settlement change nothing"
+    );
+    assert!(
+        store
+            .settle_outbox_batch(Vec::new())
+            .await
+            .expect("settle nothing")
+            .is_empty()
+    );
+    assert!(
+        queued
+            .claim(store, worker, retry_at - Duration::seconds(1))
+            .await
+            .is_empty(),
+        "the delivered message is gone, the released one waits for its time"
+    );
+    assert_eq!(
+        tries(&queued.claim(store, worker, retry_at).await),
+        vec![(3, 2)],
+        "then comes back"
+    );
+}
+
 /// A dead-lettered message is never claimed again, is listed for its own tenant only, and
 /// goes back into delivery, attempts reset, when revived.
 pub async fn dead_letters(store: &dyn Store) {
