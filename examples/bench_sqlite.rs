@@ -10,6 +10,7 @@
 //! cargo run --release --example bench_sqlite -- large       [complaints]  dashboard, load, reopen, memory
 //! cargo run --release --example bench_sqlite -- intake      [rows]        CSV intake with dedupe
 //! cargo run --release --example bench_sqlite -- tick        [complaints]  one tick firing a check-back per complaint
+//! cargo run --release --example bench_sqlite -- dispatch    [complaints]  delivering the notifications such a tick queues
 //! ```
 #![allow(clippy::print_stdout)]
 
@@ -183,7 +184,12 @@ async fn bulk(path: &Path, complaints: u64) -> Result<(), Failure> {
 
 /// `complaints` filed in bulk, then one tick a month later, when each complaint's check-back
 /// is due: timers fired per second.
-async fn tick(path: &Path, complaints: u64) -> Result<(), Failure> {
+/// An engine on a fresh file whose `complaints` complaints, filed and submitted in bulk on a
+/// manual clock, are each due a check-back: the clock is moved 30 days on.
+async fn due_check_backs(
+    path: &Path,
+    complaints: u64,
+) -> Result<Engine<SqliteStore, DiscardNotifier, Arc<ManualClock>>, Failure> {
     fresh(path);
     let clock = Arc::new(ManualClock::at(Utc::now()));
     let engine = Engine::new(
@@ -220,6 +226,12 @@ async fn tick(path: &Path, complaints: u64) -> Result<(), Failure> {
         n = end;
     }
     clock.advance(Duration::days(30));
+    Ok(engine)
+}
+
+/// One tick firing `complaints` due check-backs.
+async fn tick(path: &Path, complaints: u64) -> Result<(), Failure> {
+    let engine = due_check_backs(path, complaints).await?;
     let start = Instant::now();
     let ticked = engine.jobs().tick().await?;
     let secs = start.elapsed().as_secs_f64();
@@ -230,6 +242,31 @@ async fn tick(path: &Path, complaints: u64) -> Result<(), Failure> {
         "case=tick fired={} secs={secs:.3} timers_per_sec={:.0}",
         ticked.fired,
         ticked.fired as f64 / secs
+    );
+    Ok(())
+}
+
+/// Delivering the `complaints` notifications ("a check-back is due") that one tick queued,
+/// to a notifier that accepts each at once: what the dispatcher itself costs.
+async fn dispatch(path: &Path, complaints: u64) -> Result<(), Failure> {
+    let engine = due_check_backs(path, complaints).await?;
+    engine.jobs().tick().await?;
+    let start = Instant::now();
+    let mut delivered = 0;
+    loop {
+        let report = engine.jobs().dispatch().await?;
+        if !report.handled_any() {
+            break;
+        }
+        delivered += report.delivered;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    if (delivered as u64) < complaints {
+        return Err(format!("{complaints} messages queued, {delivered} delivered").into());
+    }
+    println!(
+        "case=dispatch delivered={delivered} secs={secs:.3} messages_per_sec={:.0}",
+        delivered as f64 / secs
     );
     Ok(())
 }
@@ -396,6 +433,10 @@ fn main() -> Result<(), Failure> {
             "tick" => {
                 let path = dir.join("aliprotect-bench-tick.sqlite");
                 tick(&path, number(100_000)? as u64).await
+            }
+            "dispatch" => {
+                let path = dir.join("aliprotect-bench-dispatch.sqlite");
+                dispatch(&path, number(100_000)? as u64).await
             }
             other => Err(format!("unknown case {other}").into()),
         }

@@ -31,12 +31,22 @@ struct Receiver {
     hung: Notify,
     fail_first: usize,
     refuse: Option<NotifyError>,
+    /// How long each delivery takes, when it should take time.
+    pause: Option<StdDuration>,
+    in_flight: AtomicUsize,
+    most_at_once: AtomicUsize,
 }
 
 #[async_trait]
 impl Notifier for Receiver {
     async fn send(&self, id: &MessageId, _: &Notification) -> Result<(), NotifyError> {
         let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_at_once.fetch_max(now, Ordering::SeqCst);
+        if let Some(pause) = self.pause {
+            tokio::time::sleep(pause).await;
+        }
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
         if self.hang_first && call == 0 {
             self.hung.notify_one();
             std::future::pending::<()>().await;
@@ -55,9 +65,13 @@ impl Notifier for Receiver {
 type TestEngine = Engine<Arc<MemoryStore>, Arc<Receiver>, ManualClock>;
 
 fn engine(receiver: Arc<Receiver>, max_attempts: u32) -> (TestEngine, ManualClock) {
-    let clock = ManualClock::at(fixtures::now());
     let mut config = EngineConfig::default();
     config.max_delivery_attempts = max_attempts;
+    engine_with(receiver, config)
+}
+
+fn engine_with(receiver: Arc<Receiver>, config: EngineConfig) -> (TestEngine, ManualClock) {
+    let clock = ManualClock::at(fixtures::now());
     let engine = Engine::builder(Arc::new(MemoryStore::new()), receiver, clock.clone())
         .config(config)
         .build(MarketplacePolicy::alibaba_ipp());
@@ -126,6 +140,34 @@ async fn a_dispatcher_killed_mid_delivery_loses_nothing() {
     dispatcher.shutdown().await;
     let delivered: BTreeSet<MessageId> = receiver.delivered.lock().iter().cloned().collect();
     assert_eq!(delivered, expected, "every notification arrived");
+}
+
+#[tokio::test]
+async fn a_dispatch_sends_many_messages_at_once_up_to_its_limit() {
+    let receiver = Arc::new(Receiver {
+        pause: Some(StdDuration::from_millis(20)),
+        ..Receiver::default()
+    });
+    let mut config = EngineConfig::default();
+    config.dispatch_concurrency = 4;
+    let (engine, clock) = engine_with(receiver.clone(), config);
+    let expected = notifications(&engine, 10).await;
+
+    let report = engine.jobs().dispatch().await.unwrap();
+
+    assert_eq!(report.delivered, expected.len());
+    assert_eq!(
+        receiver.most_at_once.load(Ordering::SeqCst),
+        4,
+        "21 deliveries, four at a time"
+    );
+    let delivered: BTreeSet<MessageId> = receiver.delivered.lock().iter().cloned().collect();
+    assert_eq!(delivered, expected);
+    clock.advance(Duration::seconds(61));
+    assert!(
+        !engine.jobs().dispatch().await.unwrap().handled_any(),
+        "each was settled: none is sent again once the leases run out"
+    );
 }
 
 #[tokio::test]

@@ -27,6 +27,11 @@ pub struct EngineConfig {
     pub probe_concurrency: usize,
     /// Outbox messages leased per store query in [`Jobs::dispatch`](super::Jobs::dispatch).
     pub dispatch_batch: usize,
+    /// Outbox messages sent at once in [`Jobs::dispatch`](super::Jobs::dispatch) (at least 1;
+    /// 1 sends them one at a time, oldest first). What was sent is settled together as the
+    /// answers come in. Delivery promises no order across messages: each is sent at least
+    /// once and a receiver drops repeats by the message id.
+    pub dispatch_concurrency: usize,
     /// How long a leased message is hidden from other dispatchers.
     pub outbox_lease: Duration,
     /// How long a stream's due timers, or a pending work item, stay claimed by the engine
@@ -52,6 +57,7 @@ impl Default for EngineConfig {
             timer_batch: 256,
             probe_concurrency: 256,
             dispatch_batch: 256,
+            dispatch_concurrency: 16,
             outbox_lease: Duration::seconds(60),
             claim_lease: Duration::seconds(60),
             carry_out_follow_ups: true,

@@ -3,12 +3,13 @@
 
 use std::hash::{BuildHasher, RandomState};
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
+use futures_util::{StreamExt, stream};
 
 use super::{Background, Engine, EngineError};
 use crate::clock::Clock;
 use crate::notify::{MessageId, Notifier, NotifyError};
-use crate::store::{Claim, Settlement, Store};
+use crate::store::{Claim, OutboxMessage, Settlement, Store};
 
 /// What one [`Jobs::dispatch`](crate::engine::Jobs::dispatch) did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,6 +31,11 @@ impl DispatchReport {
 }
 
 impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
+    /// Sends the messages claimed now, [`EngineConfig::dispatch_concurrency`] at once, and
+    /// settles what was sent in batches as the answers come in (a slow receiver holds back
+    /// no other message's settlement for longer than its own send).
+    ///
+    /// [`EngineConfig::dispatch_concurrency`]: super::EngineConfig::dispatch_concurrency
     pub(super) async fn dispatch(&self) -> Result<DispatchReport, EngineError> {
         let inner = &self.inner;
         let config = &inner.config;
@@ -41,54 +47,68 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             limit: config.dispatch_batch,
         };
         let messages = inner.store.claim_outbox(claim).await?;
-        for message in messages {
-            let Err(error) = inner
-                .notifier
-                .send(&message.id, &message.notification)
-                .await
-            else {
-                // A false answer means our lease ran out and another dispatcher took the
-                // message over: it will deliver it again, and the receiver drops the repeat.
-                inner
-                    .store
-                    .settle_outbox(
-                        &message.id,
-                        Settlement::Delivered {
-                            owner: inner.worker,
-                        },
-                    )
-                    .await?;
-                report.delivered += 1;
-                continue;
-            };
-            let (permanent, hint) = match &error {
-                NotifyError::Permanent { .. } => (true, None),
-                NotifyError::Temporary { retry_after, .. } => (false, *retry_after),
-            };
-            if permanent || message.attempts >= config.max_delivery_attempts {
-                tracing::warn!(%error, id = %message.id, attempts = message.attempts, "dead letter");
-                let settlement = Settlement::DeadLetter {
-                    owner: inner.worker,
-                    error: error.to_string(),
-                };
-                inner.store.settle_outbox(&message.id, settlement).await?;
-                report.dead_lettered += 1;
-            } else {
-                let hinted = hint
-                    .and_then(|d| Duration::from_std(d).ok())
-                    .unwrap_or(Duration::zero());
-                let delay = self.retry_delay(&message.id, message.attempts).max(hinted);
-                let retry_at = now.checked_add_signed(delay).unwrap_or(now);
-                tracing::info!(%error, id = %message.id, %retry_at, "delivery failed; will retry");
-                let settlement = Settlement::Retry {
-                    owner: inner.worker,
-                    at: retry_at,
-                };
-                inner.store.settle_outbox(&message.id, settlement).await?;
-                report.failed += 1;
-            }
+        let sent = stream::iter(messages)
+            .map(|message| async move {
+                let result = inner
+                    .notifier
+                    .send(&message.id, &message.notification)
+                    .await;
+                (message, result)
+            })
+            .buffer_unordered(config.dispatch_concurrency.max(1));
+        let mut answers = sent.ready_chunks(config.dispatch_batch.max(1));
+        while let Some(answers) = answers.next().await {
+            let settlements = answers
+                .into_iter()
+                .map(|(message, result)| {
+                    let settlement = self.settlement(now, &message, result, &mut report);
+                    (message.id, settlement)
+                })
+                .collect();
+            // A false answer means our lease ran out and another dispatcher took the
+            // message over: it will deliver it again, and the receiver drops the repeat.
+            inner.store.settle_outbox_batch(settlements).await?;
         }
         Ok(report)
+    }
+
+    /// What becomes of `message` after a send that ended in `result`, counted in `report`.
+    fn settlement(
+        &self,
+        now: DateTime<Utc>,
+        message: &OutboxMessage,
+        result: Result<(), NotifyError>,
+        report: &mut DispatchReport,
+    ) -> Settlement {
+        let config = &self.inner.config;
+        let owner = self.inner.worker;
+        let Err(error) = result else {
+            report.delivered += 1;
+            return Settlement::Delivered { owner };
+        };
+        let (permanent, hint) = match &error {
+            NotifyError::Permanent { .. } => (true, None),
+            NotifyError::Temporary { retry_after, .. } => (false, *retry_after),
+        };
+        if permanent || message.attempts >= config.max_delivery_attempts {
+            tracing::warn!(%error, id = %message.id, attempts = message.attempts, "dead letter");
+            report.dead_lettered += 1;
+            return Settlement::DeadLetter {
+                owner,
+                error: error.to_string(),
+            };
+        }
+        let hinted = hint
+            .and_then(|d| Duration::from_std(d).ok())
+            .unwrap_or(Duration::zero());
+        let delay = self.retry_delay(&message.id, message.attempts).max(hinted);
+        let retry_at = now.checked_add_signed(delay).unwrap_or(now);
+        tracing::info!(%error, id = %message.id, %retry_at, "delivery failed; will retry");
+        report.failed += 1;
+        Settlement::Retry {
+            owner,
+            at: retry_at,
+        }
     }
 
     /// Backoff before attempt `attempts + 1`: base x 2^(attempts-1), capped, then "equal
