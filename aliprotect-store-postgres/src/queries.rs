@@ -98,6 +98,58 @@ pub(crate) async fn load(
     }
 }
 
+/// [`load`] for each of `keys` (a stream and the version of its cached snapshot), in one
+/// statement: one snapshot of the database for them all, one round trip.
+pub(crate) async fn load_many(
+    client: &Conn,
+    keys: &[(TenantId, StreamId, Option<u64>)],
+) -> Result<Vec<Fresh>, StoreError> {
+    let mut tenants = Vec::with_capacity(keys.len());
+    let mut kinds = Vec::with_capacity(keys.len());
+    let mut ids = Vec::with_capacity(keys.len());
+    let mut cached = Vec::with_capacity(keys.len());
+    for (tenant, stream, version) in keys {
+        let (kind, id) = columns::stream_parts(*stream);
+        tenants.push(tenant.as_uuid());
+        kinds.push(i16::from(kind));
+        ids.push(id);
+        cached.push(version.and_then(|v| i64::try_from(v).ok()).unwrap_or(-1));
+    }
+    let rows = query(
+        client,
+        "SELECT k.at, s.version, CASE WHEN s.version = k.cached THEN NULL ELSE s.snapshot::text END
+         FROM unnest($1::uuid[], $2::int2[], $3::uuid[], $4::int8[])
+              WITH ORDINALITY AS k(tenant, kind, stream, cached, at)
+         JOIN streams s ON s.tenant = k.tenant AND s.kind = k.kind AND s.stream = k.stream",
+        &[
+            (&tenants, Type::UUID_ARRAY),
+            (&kinds, Type::INT2_ARRAY),
+            (&ids, Type::UUID_ARRAY),
+            (&cached, Type::INT8_ARRAY),
+        ],
+    )
+    .await?;
+    let mut found: Vec<Fresh> = keys.iter().map(|_| Fresh::Missing).collect();
+    for row in &rows {
+        // WITH ORDINALITY counts from 1.
+        let at: i64 = get(row, 0, "streams")?;
+        let (slot, (_, stream, _)) = usize::try_from(at - 1)
+            .ok()
+            .and_then(|at| Some((found.get_mut(at)?, keys.get(at)?)))
+            .ok_or_else(|| corrupt("streams", format!("a load answered for key {at}")))?;
+        let location = format!("snapshot of {stream}");
+        let version = version_of(get(row, 1, &location)?)?;
+        *slot = match get::<Option<&str>>(row, 2, &location)? {
+            None => Fresh::Current,
+            Some(json) => Fresh::Newer(Loaded {
+                version,
+                snapshot: snapshot(json, &location)?,
+            }),
+        };
+    }
+    Ok(found)
+}
+
 pub(crate) async fn receipt(
     client: &Conn,
     tenant: TenantId,
