@@ -11,14 +11,17 @@
 //! PGURL=postgresql://... bench_postgres setup                   prints BENCH_DATABASE, BENCH_TENANT, BENCH_RIGHT
 //! PGURL=postgresql://... bench_postgres shared     [commands]   64 tasks on the set-up tenant (run it in 3 processes)
 //! PGURL=postgresql://... bench_postgres large      [complaints] dashboard counts, campaign metrics, loads
+//! PGURL=postgresql://... bench_postgres tick       [complaints] one tick firing a check-back per complaint, then
+//!                                                               delivering the notifications it queued
 //! ```
 #![allow(clippy::print_stdout)]
 
 use std::error::Error;
+use std::sync::Arc;
 use std::time::Instant;
 
 use aliprotect_core::campaign::{Campaign, CampaignCommand};
-use aliprotect_core::clock::SystemClock;
+use aliprotect_core::clock::{ManualClock, SystemClock};
 use aliprotect_core::complaint::{ComplaintCommand, ComplaintFiling};
 use aliprotect_core::engine::{Command, Engine, Request};
 use aliprotect_core::ids::{CampaignId, RightId, TenantId};
@@ -225,6 +228,70 @@ async fn large(complaints: u64) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `complaints` complaints filed and submitted in bulk on a manual clock, moved 30 days on
+/// so that each is due a check-back; then one tick fires them all, and the dispatcher
+/// delivers the notifications they queued to a notifier that accepts each at once.
+async fn tick(complaints: u64) -> Result<(), Failure> {
+    let clock = Arc::new(ManualClock::at(chrono::Utc::now()));
+    let engine = Engine::new(
+        PostgresStore::connect(&database().await?).await?,
+        DiscardNotifier,
+        clock.clone(),
+        MarketplacePolicy::alibaba_ipp(),
+    );
+    let tenant = TenantId::new();
+    let right = approved_right(&engine, tenant).await?;
+    let user = holder_user_of(tenant);
+    let mut n = 0;
+    while n < complaints {
+        let end = (n + 10_000).min(complaints);
+        let filings: Vec<ComplaintFiling> = (n..end).map(|i| filing(tenant, right, i)).collect();
+        let ids: Vec<_> = filings.iter().map(|f| f.id).collect();
+        let files = filings.into_iter().map(|filing| {
+            let id = filing.id;
+            let file = ComplaintCommand::File(Box::new(filing));
+            Request::new(tenant, user, Command::complaint(id, file))
+        });
+        let submits = ids.iter().map(|id| {
+            Request::new(
+                tenant,
+                user,
+                Command::complaint(*id, ComplaintCommand::Submit),
+            )
+        });
+        for requests in [files.collect(), submits.collect()] {
+            for result in engine.execute_batch(requests).await {
+                result?;
+            }
+        }
+        n = end;
+    }
+    clock.advance(chrono::Duration::days(30));
+    let start = Instant::now();
+    let ticked = engine.jobs().tick().await?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "case=tick fired={} secs={secs:.3} timers_per_sec={:.0}",
+        ticked.fired,
+        ticked.fired as f64 / secs
+    );
+    let start = Instant::now();
+    let mut delivered = 0;
+    loop {
+        let report = engine.jobs().dispatch().await?;
+        if !report.handled_any() {
+            break;
+        }
+        delivered += report.delivered;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "case=dispatch delivered={delivered} secs={secs:.3} messages_per_sec={:.0}",
+        delivered as f64 / secs
+    );
+    Ok(())
+}
+
 fn main() -> Result<(), Failure> {
     let runtime = if std::env::var("BENCH_ONE_THREAD").is_ok() {
         tokio::runtime::Builder::new_current_thread()
@@ -271,6 +338,7 @@ async fn run() -> Result<(), Failure> {
             throughput(case, engine, tenant, right, number(60_000)?, TASKS).await
         }
         "large" => large(number(1_000_000)?).await,
+        "tick" => tick(number(100_000)?).await,
         other => Err(format!("unknown case {other}").into()),
     }
 }

@@ -10,6 +10,8 @@ use aliprotect_core::store::{
     Claim, DeadLetter, FollowUpWork, OutboxMessage, PendingWork, Settlement, StoreError, Timer,
     TimerPage, WorkId, order_stream_timers,
 };
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use tokio_postgres::Row;
 use tokio_postgres::types::Type;
@@ -234,6 +236,70 @@ pub(crate) async fn settle_outbox(
         }
         Settlement::Revive { at } => revive_dead_letter(client, id, at).await,
     }
+}
+
+/// Settles messages as [`Outbox::settle_outbox_batch`](aliprotect_core::store::Outbox)
+/// says. When no message appears twice, the order between settlements cannot change an
+/// answer (each touches its own row): the deliveries, what a dispatcher mostly settles, go
+/// in one statement and the rest one by one. Otherwise each in turn, as alone.
+pub(crate) async fn settle_outbox_batch(
+    client: &Conn,
+    settlements: Vec<(MessageId, Settlement)>,
+) -> Result<Vec<bool>, StoreError> {
+    let distinct: HashSet<&MessageId> = settlements.iter().map(|(id, _)| id).collect();
+    let mut applied = vec![false; settlements.len()];
+    if distinct.len() < settlements.len() {
+        for ((id, settlement), applied) in settlements.into_iter().zip(&mut applied) {
+            *applied = settle_outbox(client, &id, settlement).await?;
+        }
+        return Ok(applied);
+    }
+    let mut delivered = Vec::new();
+    for (at, (id, settlement)) in settlements.into_iter().enumerate() {
+        match settlement {
+            Settlement::Delivered { owner } => delivered.push((at, id, owner)),
+            other => applied[at] = settle_outbox(client, &id, other).await?,
+        }
+    }
+    if delivered.is_empty() {
+        return Ok(applied);
+    }
+    let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (_, id, owner) in &delivered {
+        let (tenant, kind, stream, version) = key_params(id)?;
+        columns.0.push(tenant);
+        columns.1.push(kind);
+        columns.2.push(stream);
+        columns.3.push(version);
+        columns.4.push(owner.as_uuid());
+    }
+    let rows = query(
+        client,
+        "DELETE FROM outbox o
+         USING unnest($1::uuid[], $2::int2[], $3::uuid[], $4::int8[], $5::uuid[])
+               WITH ORDINALITY AS k(tenant, kind, stream, version, owner, at)
+         WHERE o.tenant = k.tenant AND o.kind = k.kind AND o.stream = k.stream
+           AND o.version = k.version AND o.lease_owner = k.owner AND o.dead_error IS NULL
+         RETURNING k.at",
+        &[
+            (&columns.0, Type::UUID_ARRAY),
+            (&columns.1, Type::INT2_ARRAY),
+            (&columns.2, Type::UUID_ARRAY),
+            (&columns.3, Type::INT8_ARRAY),
+            (&columns.4, Type::UUID_ARRAY),
+        ],
+    )
+    .await?;
+    for row in &rows {
+        // WITH ORDINALITY counts from 1.
+        let at: i64 = row.try_get(0).map_err(|e| corrupt("outbox", e))?;
+        let (at, _, _) = usize::try_from(at - 1)
+            .ok()
+            .and_then(|at| delivered.get(at))
+            .ok_or_else(|| corrupt("outbox", format!("a settlement answered for key {at}")))?;
+        applied[*at] = true;
+    }
+    Ok(applied)
 }
 
 pub(crate) async fn dead_letters(

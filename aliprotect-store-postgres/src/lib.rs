@@ -264,6 +264,46 @@ impl EventLog for PostgresStore {
         })
     }
 
+    /// One statement for them all; cached snapshots still current are not sent again.
+    async fn load_many(
+        &self,
+        keys: &[(TenantId, StreamId)],
+    ) -> Result<Vec<Option<Loaded>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cached: Vec<Option<Loaded>> = keys
+            .iter()
+            .map(|(tenant, stream)| self.shared.cache.get(*tenant, *stream))
+            .collect();
+        let asked: Vec<(TenantId, StreamId, Option<u64>)> = keys
+            .iter()
+            .zip(&cached)
+            .map(|((tenant, stream), cached)| {
+                (*tenant, *stream, cached.as_ref().map(|c| c.version))
+            })
+            .collect();
+        let fresh = queries::load_many(&self.client().await?, &asked).await?;
+        Ok(fresh
+            .into_iter()
+            .zip(cached)
+            .zip(keys)
+            .map(|((fresh, cached), (tenant, stream))| match fresh {
+                Fresh::Missing => None,
+                Fresh::Current => cached,
+                Fresh::Newer(loaded) => {
+                    self.shared.cache.put(
+                        *tenant,
+                        *stream,
+                        loaded.version,
+                        loaded.snapshot.clone(),
+                    );
+                    Some(loaded)
+                }
+            })
+            .collect())
+    }
+
     async fn load_to_decide(
         &self,
         tenant: TenantId,
@@ -378,6 +418,17 @@ impl Outbox for PostgresStore {
         settlement: Settlement,
     ) -> Result<bool, StoreError> {
         claims::settle_outbox(&self.client().await?, id, settlement).await
+    }
+
+    /// The deliveries of distinct messages in one statement (see `claims::settle_outbox_batch`).
+    async fn settle_outbox_batch(
+        &self,
+        settlements: Vec<(MessageId, Settlement)>,
+    ) -> Result<Vec<bool>, StoreError> {
+        if settlements.is_empty() {
+            return Ok(Vec::new());
+        }
+        claims::settle_outbox_batch(&self.client().await?, settlements).await
     }
 
     async fn dead_letters(

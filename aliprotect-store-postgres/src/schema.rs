@@ -181,6 +181,13 @@ DELETE FROM removal_hours;
 -- A tenant's timer rows in the order they fall due: what is coming, for people.
 CREATE INDEX timers_by_tenant_due ON timers (tenant, next_due, kind, stream);
 "#,
+    r#"
+-- 5: the outbox's queue in its own order. A claim takes the oldest available messages: read
+-- by availability, every available message was read and sorted by seq for each claim (18 ms
+-- a claim with 100,000 waiting); read in seq order, it stops after the batch.
+DROP INDEX outbox_available;
+CREATE INDEX outbox_queue ON outbox (seq) WHERE dead_error IS NULL;
+"#,
 ];
 
 /// The schema version whose migration creates the unique keys.

@@ -131,6 +131,8 @@ async fn a_schema_2_database_gets_its_index_filled() {
              ADD COLUMN seller text, ADD COLUMN listing text, ADD COLUMN representative uuid;
          ALTER TABLE metric_groups DROP COLUMN counter_notices;
          DROP INDEX timers_by_tenant_due;
+         DROP INDEX outbox_queue;
+         CREATE INDEX outbox_available ON outbox (available_at, seq) WHERE dead_error IS NULL;
          DELETE FROM aliprotect_schema WHERE version > 2;",
     )
     .await;
@@ -168,12 +170,15 @@ async fn a_schema_3_database_counts_its_complaints_again() {
             store.commit(commit).await.unwrap();
         }
     }
-    // Back to schema 3: no counter-notices column, no index of timers by tenant, and a
+    // Back to schema 3: no counter-notices column, no index of timers by tenant, the outbox
+    // by availability, and a
     // seller's row by name alone that the migration must not count on top.
     psql(
         &url,
         "ALTER TABLE metric_groups DROP COLUMN counter_notices;
          DROP INDEX timers_by_tenant_due;
+         DROP INDEX outbox_queue;
+         CREATE INDEX outbox_available ON outbox (available_at, seq) WHERE dead_error IS NULL;
          INSERT INTO metric_groups
              SELECT tenant, campaign, 2, 'shop', 1, 1, 0, 0, 0, 0, 0 FROM metric_groups
              WHERE dimension = 0;

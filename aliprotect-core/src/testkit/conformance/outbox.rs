@@ -107,6 +107,27 @@ pub async fn outbox_batch_settlement(store: &dyn Store) {
         vec![(3, 2)],
         "then comes back"
     );
+
+    // Distinct messages only (what a dispatcher settles), which a backend may settle
+    // together: the same answers.
+    let queued = Queued::submit(store, 5).await;
+    let base = queued.base;
+    assert_eq!(versions(&queued.claim(store, worker, base).await), [2, 3]);
+    let applied = store
+        .settle_outbox_batch(vec![
+            (queued.id(2), delivered(stranger)),
+            (queued.id(99), delivered(worker)),
+            (queued.id(3), delivered(worker)),
+        ])
+        .await
+        .expect("settle a batch");
+    assert_eq!(applied, [false, false, true]);
+    let after_lease = base + LEASE + Duration::seconds(1);
+    assert_eq!(
+        tries(&queued.claim(store, worker, after_lease).await),
+        vec![(2, 2)],
+        "the stranger's delivery left its message to be sent again"
+    );
 }
 
 /// A dead-lettered message is never claimed again, is listed for its own tenant only, and
