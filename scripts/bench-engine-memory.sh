@@ -23,4 +23,4 @@ done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 p=$(median "${peer[@]}"); o=$(median "${one[@]}"); t=$(median "${two[@]}")
 awk -v p="$p" -v o="$o" -v t="$t" 'BEGIN {
-  printf "median cps: peer %d, aliprotect 1 task %d (%.2fx), 2 tasks %d (%.2fx)\n", p, o, o/p, t, t/p }'
+  printf "median cps: peer %d, aliprotect 1 task %d (%.2fx, target 1.5x), 2 tasks %d (%.2fx)\n", p, o, o/p, t, t/p }'
