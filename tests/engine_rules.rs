@@ -313,6 +313,38 @@ async fn timers_fire_once_through_the_command_path() {
     )));
 }
 
+/// More streams than one page of the store's timers: the soonest few are read from the first
+/// page, and the store's count gives how many there are in all; asking for more than a
+/// page holds reads on.
+#[tokio::test]
+async fn the_soonest_few_of_many_timers_come_with_the_count_of_all() {
+    use aliprotect::engine::TimerQuery;
+    let h = Harness::new();
+    let right = h.approved_right().await;
+    for product in 0..4_200 {
+        h.filed(right, 50_000 + product).await;
+    }
+    let upcoming = async |limit| {
+        let query = TimerQuery::soonest(limit);
+        h.engine
+            .read()
+            .upcoming_timers(h.tenant, &query)
+            .await
+            .unwrap()
+    };
+    let all = upcoming(usize::MAX).await;
+    assert!(all.total > 4_200, "a check-back each, the right's too");
+    for limit in [0, 3, 4_500] {
+        let some = upcoming(limit).await;
+        assert_eq!(
+            some.soonest,
+            all.soonest[..limit.min(all.total)],
+            "limit {limit}"
+        );
+        assert_eq!(some.total, all.total, "limit {limit}");
+    }
+}
+
 #[tokio::test]
 async fn upcoming_timers_are_what_the_ticks_fire() {
     use aliprotect::engine::TimerQuery;

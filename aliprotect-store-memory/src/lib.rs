@@ -252,6 +252,15 @@ impl Schedule for MemoryStore {
         Ok(self.shard(id.stream).write().complete_work(id, owner))
     }
 
+    async fn count_pending_timers(&self, tenant: TenantId) -> Result<Option<u64>, StoreError> {
+        Ok(Some(
+            self.shards
+                .iter()
+                .map(|shard| shard.read().count_pending_timers(tenant))
+                .sum(),
+        ))
+    }
+
     async fn pending_timers(
         &self,
         tenant: TenantId,

@@ -292,6 +292,15 @@ impl Shard {
         }
     }
 
+    /// How many timers the tenant's streams of this shard have.
+    pub(crate) fn count_pending_timers(&self, tenant: TenantId) -> u64 {
+        self.stream_timers
+            .iter()
+            .filter(|((of, _), _)| *of == tenant)
+            .map(|(_, keys)| keys.len() as u64)
+            .sum()
+    }
+
     /// Up to `page.limit` of the tenant's streams with timers that `page` admits, in the
     /// order of their soonest timer, then stream: each with that soonest due time and all
     /// its timers, ordered.

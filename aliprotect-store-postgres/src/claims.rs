@@ -135,6 +135,26 @@ pub(crate) async fn pending_timers(
     Ok(timers)
 }
 
+/// How many pending timers the tenant has (see `Schedule::count_pending_timers`), from its
+/// timer rows.
+pub(crate) async fn count_pending_timers(
+    client: &Conn,
+    tenant: TenantId,
+) -> Result<u64, StoreError> {
+    let rows = query(
+        client,
+        "SELECT coalesce(sum(json_array_length(timers)), 0)::int8 FROM timers WHERE tenant = $1",
+        &[(&tenant.as_uuid(), Type::UUID)],
+    )
+    .await?;
+    let count: i64 = rows
+        .first()
+        .ok_or_else(|| corrupt("timers", "no count"))?
+        .try_get(0)
+        .map_err(|e| corrupt("timers", e))?;
+    u64::try_from(count).map_err(|_| corrupt("count of timers", count))
+}
+
 fn key_of_stream(row: &Row) -> Result<(TenantId, aliprotect_core::store::StreamId), StoreError> {
     let get_err = |e| corrupt("timers", e);
     let tenant: Uuid = row.try_get(0).map_err(get_err)?;

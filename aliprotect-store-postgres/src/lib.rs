@@ -404,6 +404,12 @@ impl Schedule for PostgresStore {
             .await
             .map(Some)
     }
+
+    async fn count_pending_timers(&self, tenant: TenantId) -> Result<Option<u64>, StoreError> {
+        claims::count_pending_timers(&self.client().await?, tenant)
+            .await
+            .map(Some)
+    }
 }
 
 #[async_trait]

@@ -497,6 +497,12 @@ impl Schedule for SqliteStore {
             .await
             .map(Some)
     }
+
+    async fn count_pending_timers(&self, tenant: TenantId) -> Result<Option<u64>, StoreError> {
+        self.read(move |connection| queries::count_pending_timers(connection, tenant))
+            .await
+            .map(Some)
+    }
 }
 
 #[async_trait]

@@ -380,6 +380,25 @@ pub(crate) fn pending_timers(
     Ok(timers)
 }
 
+/// How many pending timers the tenant has (see `Schedule::count_pending_timers`): the
+/// lengths of its streams' timer lists, summed over the index of streams by soonest timer,
+/// which holds them, in the order of [`PENDING_TIMERS`] (the tenant a filter, not a bound).
+pub(crate) fn count_pending_timers(
+    connection: &Connection,
+    tenant: TenantId,
+) -> Result<u64, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT coalesce(sum(json_array_length(timers)), 0) FROM streams
+             INDEXED BY streams_by_due WHERE next_due IS NOT NULL AND +tenant = ?1",
+        )
+        .map_err(unavailable)?;
+    let count: i64 = statement
+        .query_row(params![&codec::tenant_key(tenant)[..]], |row| row.get(0))
+        .map_err(unavailable)?;
+    u64::try_from(count).map_err(|_| codec::corrupt("count of timers", count))
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

@@ -108,6 +108,17 @@ impl Soonest {
         }
     }
 
+    /// Whether no timer of a stream after `stream` (due first at `due`, in the order of
+    /// [`Schedule::pending_timers`](crate::store::Schedule::pending_timers)' pages) can be
+    /// among the soonest kept: all `limit` are kept, and the latest of them comes no later.
+    fn settled_before(&self, due: DateTime<Utc>, stream: StreamId) -> bool {
+        self.heap.len() == self.limit
+            && self
+                .heap
+                .peek()
+                .is_none_or(|&(latest, of, _)| (latest, of) <= (due, stream))
+    }
+
     fn finish(self, tenant: TenantId) -> Upcoming {
         let soonest = self
             .heap
@@ -134,7 +145,10 @@ impl<S: Store, N: Notifier, C: Clock> Reader<'_, S, N, C> {
     /// (or, for a backend that keeps no timer order, what the stream's current state
     /// schedules under this engine's policy: the same). Reads the store's timers in due
     /// order, only as far as `query.until`, a page at a time: memory stays flat however many
-    /// there are.
+    /// there are. A query that keeps every timer reads only as far as its soonest `limit`
+    /// when the store counts the rest ([`Schedule::count_pending_timers`]).
+    ///
+    /// [`Schedule::count_pending_timers`]: crate::store::Schedule::count_pending_timers
     pub async fn upcoming_timers(
         self,
         tenant: TenantId,
@@ -145,6 +159,9 @@ impl<S: Store, N: Notifier, C: Clock> Reader<'_, S, N, C> {
         if let Some(until) = query.until {
             page = page.until(until);
         }
+        // Whether the store may be asked to count what the query keeps (every timer), until
+        // it says it cannot.
+        let mut countable = query.until.is_none() && query.kinds.is_none();
         loop {
             let store = &self.engine().inner.store;
             let Some(timers) = store.pending_timers(tenant, &page).await? else {
@@ -163,10 +180,23 @@ impl<S: Store, N: Notifier, C: Clock> Reader<'_, S, N, C> {
                     soonest.add(timer);
                 }
             }
-            match last {
-                Some((due, stream)) if streams >= PAGE => page = page.after(due, stream),
-                _ => return Ok(soonest.finish(tenant)),
+            let Some((due, stream)) = last.filter(|_| streams >= PAGE) else {
+                return Ok(soonest.finish(tenant));
+            };
+            // The soonest are known: when every timer counts and the store can count
+            // them, the rest need not be read (count and pages are read apart, so a commit
+            // in between may show in one and not the other, as between two pages).
+            if countable && soonest.settled_before(due, stream) {
+                match store.count_pending_timers(tenant).await? {
+                    Some(total) => {
+                        let mut upcoming = soonest.finish(tenant);
+                        upcoming.total = usize::try_from(total).unwrap_or(usize::MAX);
+                        return Ok(upcoming);
+                    }
+                    None => countable = false,
+                }
             }
+            page = page.after(due, stream);
         }
     }
 
@@ -201,6 +231,53 @@ mod tests {
 
     use super::*;
     use crate::ids::ComplaintId;
+
+    #[test]
+    fn the_soonest_are_settled_once_all_are_kept_and_none_comes_after_the_page() {
+        let tenant = TenantId::new();
+        let at = |hours: i64| {
+            Utc.timestamp_opt(hours * 3600, 0)
+                .single()
+                .unwrap_or_default()
+        };
+        let streams: Vec<StreamId> = {
+            let mut ids: Vec<StreamId> = (0..3)
+                .map(|_| StreamId::Complaint(ComplaintId::new()))
+                .collect();
+            ids.sort();
+            ids
+        };
+        let timer = |stream, hours| Timer {
+            tenant,
+            stream,
+            kind: TimerKind::CheckBack,
+            due: at(hours),
+        };
+        let mut soonest = Soonest::new(2);
+        soonest.add(&timer(streams[0], 1));
+        assert!(
+            !soonest.settled_before(at(9), streams[2]),
+            "one of two kept"
+        );
+        soonest.add(&timer(streams[1], 5));
+        assert!(
+            soonest.settled_before(at(5), streams[1]),
+            "the page ended at the latest kept"
+        );
+        assert!(soonest.settled_before(at(6), streams[0]));
+        assert!(
+            !soonest.settled_before(at(4), streams[2]),
+            "a later page may hold a stream due at 4 h"
+        );
+        assert!(
+            !soonest.settled_before(at(5), streams[0]),
+            "or a stream due at 5 h that comes before the latest kept"
+        );
+        assert!(
+            Soonest::new(0).settled_before(at(0), streams[0]),
+            "none asked for"
+        );
+    }
 
     proptest! {
         /// Whatever order timers come in (a backend without a due-time order hands them

@@ -94,6 +94,12 @@ macro_rules! forward_store {
             ) -> Result<Option<Vec<Timer>>, StoreError> {
                 (**self).pending_timers(tenant, page).await
             }
+            async fn count_pending_timers(
+                &self,
+                tenant: TenantId,
+            ) -> Result<Option<u64>, StoreError> {
+                (**self).count_pending_timers(tenant).await
+            }
         }
 
         #[async_trait]

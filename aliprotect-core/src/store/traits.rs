@@ -159,6 +159,18 @@ pub trait Schedule: Send + Sync + 'static {
         let _ = (tenant, page);
         Ok(None)
     }
+
+    /// How many pending timers the tenant has: every timer that a walk of
+    /// [`Schedule::pending_timers`] from the first page, with no `until`, would list
+    /// (claimed ones too). Another tenant's are not counted.
+    ///
+    /// `Ok(None)`, the default: the backend cannot count them without handing them over,
+    /// and the engine counts them on its walk. A backend that can count from its index of
+    /// timers answers, and a person asking for the soonest few is spared the walk.
+    async fn count_pending_timers(&self, tenant: TenantId) -> Result<Option<u64>, StoreError> {
+        let _ = tenant;
+        Ok(None)
+    }
 }
 
 /// The outbox: notifications written by commits, delivered at least once under a lease.

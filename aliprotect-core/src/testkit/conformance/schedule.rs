@@ -326,6 +326,23 @@ pub async fn pending_timers_in_due_order(store: &dyn Store) {
         page = page.after(soonest, last);
     }
     assert_eq!(walked, expected, "paging visits every stream once");
+    if let Some(count) = store
+        .count_pending_timers(tenant)
+        .await
+        .expect("count pending timers")
+    {
+        assert_eq!(
+            count,
+            expected.len() as u64,
+            "a count says what a walk lists"
+        );
+        let stranger = TenantId::new();
+        assert_eq!(
+            store.count_pending_timers(stranger).await.expect("count"),
+            Some(0),
+            "another tenant has none"
+        );
+    }
 
     let until = base + Duration::hours(1);
     let soon = store
