@@ -424,3 +424,31 @@ fn lists_page_and_json_keeps_numbers_and_times() {
         "a number, not a string"
     );
 }
+
+#[test]
+fn an_import_reads_rows_of_the_policys_marketplace_unless_told_otherwise() {
+    let desk = Desk::new();
+    let right = desk.approved_right();
+    desk.ok(&[
+        "policy",
+        "change",
+        "--to",
+        "dmca-style",
+        "--reason",
+        "The client's listings moved to a US marketplace",
+    ]);
+    desk.write("found.txt", "https://www.amazon.com/dp/B0C7654321\n");
+
+    let summary = desk.ok(&import_args(&right, "found.txt", &[]));
+    assert_eq!(summary_rows(&summary, "filed"), 1, "{summary}");
+
+    let stderr = desk.fails(
+        2,
+        &import_args(&right, "found.txt", &["--marketplace", "alibaba.com"]),
+    );
+    assert!(
+        stderr.contains("amazon, ebay"),
+        "names what the policy covers: {stderr}"
+    );
+    assert_eq!(count(&desk), 1, "nothing more filed");
+}

@@ -52,7 +52,7 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
         } => {
             let options = import::Options {
                 rejected: rejected.as_deref(),
-                marketplace: &marketplace,
+                marketplace: marketplace.as_deref(),
                 url_column,
             };
             import::run(session, out, &file, filing, options).await

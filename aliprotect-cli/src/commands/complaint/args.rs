@@ -51,9 +51,10 @@ are reported as duplicates. Exits 2 when no row could be read."
         /// Where to write the rows not filed, with their line numbers and reasons (CSV).
         #[arg(long, value_name = "PATH")]
         rejected: Option<PathBuf>,
-        /// The marketplace every row must belong to.
-        #[arg(long, default_value = "alibaba.com")]
-        marketplace: String,
+        /// The marketplace every row must belong to, one the policy covers [default: the
+        /// policy's first: alibaba.com under alibaba-ipp, amazon under dmca-style].
+        #[arg(long, value_name = "NAME")]
+        marketplace: Option<String>,
     },
     /// Apply the platform's own complaint list (its dashboard exported as CSV): each row's
     /// status, exactly as the platform prints it, recorded for its complaint.

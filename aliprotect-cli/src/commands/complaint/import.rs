@@ -18,10 +18,32 @@ use crate::session::Session;
 pub(super) struct Options<'a> {
     /// Where the rows not filed go.
     pub(super) rejected: Option<&'a Path>,
-    /// The marketplace every row must belong to.
-    pub(super) marketplace: &'a str,
+    /// The marketplace every row must belong to (the policy's first when not given).
+    pub(super) marketplace: Option<&'a str>,
     /// The URL column's header, when it has an unusual name.
     pub(super) url_column: Option<String>,
+}
+
+/// The marketplace named, which the policy must cover, or the policy's first.
+fn marketplace_of(session: &Session, named: Option<&str>) -> Result<Marketplace, CliError> {
+    let policy = session.engine.read().policy();
+    let Some(named) = named else {
+        return policy.marketplaces.first().copied().ok_or_else(|| {
+            CliError::Usage(format!("the policy {} covers no marketplace", policy.name))
+        });
+    };
+    let marketplace: Marketplace = named
+        .parse()
+        .map_err(|e| CliError::Usage(format!("--marketplace: {e}")))?;
+    if !policy.covers(marketplace) {
+        let covered: Vec<&str> = policy.marketplaces.iter().map(|m| m.code()).collect();
+        return Err(CliError::Usage(format!(
+            "--marketplace {marketplace}: the policy {} covers {}",
+            policy.name,
+            covered.join(", ")
+        )));
+    }
+    Ok(marketplace)
 }
 
 pub(super) async fn run(
@@ -38,9 +60,7 @@ pub(super) async fn run(
     } = options;
     let format = format_of(path)?;
     let csv = url_column.map_or_else(CsvOptions::default, CsvOptions::url_column);
-    let marketplace: Marketplace = marketplace
-        .parse()
-        .map_err(|e| CliError::Usage(format!("--marketplace: {e}")))?;
+    let marketplace = marketplace_of(session, marketplace)?;
     let request = IntakeRequest {
         tenant: session.tenant,
         actor: session.me,
