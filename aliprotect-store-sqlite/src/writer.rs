@@ -1,12 +1,16 @@
 //! The single writer: one connection on its own thread, committing whatever arrived while
 //! the previous transaction ran as the next transaction (group commit). Each commit is still
-//! checked against its own expected version and gets its own result.
+//! checked against its own expected version and gets its own result. A caller may borrow the
+//! connection to commit in place while the writer has nothing to do ([`commit_now`]).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::Duration;
 
 use aliprotect_core::store::{Receipt, SnapshotCache, StoreError};
 use foldhash::HashMap;
+use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
@@ -32,10 +36,11 @@ pub(crate) const MAX_BATCH: usize = 20_000;
 /// Runs the writer until every sender of `jobs` is gone, signalling `wrote` (if there is a
 /// background checkpointer) after each transaction of commits.
 pub(crate) fn run(
-    mut connection: Connection,
+    connection: Arc<Mutex<Connection>>,
     jobs: Receiver<Job>,
+    queued: Arc<AtomicUsize>,
     cache: Arc<SnapshotCache>,
-    wrote: Option<Wrote>,
+    wrote: Option<Arc<Wrote>>,
 ) {
     let mut waiting: Option<Job> = None;
     // Lone commits in a row: a sign that one caller at a time is waiting on the writer.
@@ -49,14 +54,16 @@ pub(crate) fn run(
                 None => return,
             },
         };
+        queued.fetch_sub(1, Ordering::SeqCst);
         match job {
-            Job::Run(work) => work(&mut connection),
+            Job::Run(work) => work(&mut connection.lock()),
             Job::Commit { items, reply } => {
                 let mut batch = vec![(items, reply)];
                 let mut count = batch[0].0.len();
                 while count < MAX_BATCH {
                     match jobs.try_recv() {
                         Ok(Job::Commit { items, reply }) => {
+                            queued.fetch_sub(1, Ordering::SeqCst);
                             count += items.len();
                             batch.push((items, reply));
                         }
@@ -72,7 +79,7 @@ pub(crate) fn run(
                 } else {
                     0
                 };
-                commit_batch(&mut connection, batch, &cache);
+                commit_batch(&mut connection.lock(), batch, &cache);
                 if let Some(wrote) = &wrote {
                     wrote.signal();
                 }
@@ -99,10 +106,44 @@ fn next_job(jobs: &Receiver<Job>, spin: bool) -> Option<Job> {
     jobs.recv().ok()
 }
 
+/// Commits ready to write, or why one could not be encoded.
+pub(crate) type Items = Vec<Result<Prepared, StoreError>>;
+/// Each commit's result, in order.
+pub(crate) type Results = Vec<Result<(), StoreError>>;
+
 type Batch = Vec<(
     Vec<Result<Prepared, StoreError>>,
     oneshot::Sender<Vec<Result<(), StoreError>>>,
 )>;
+
+/// Commits `items` in one transaction on `connection`, which the caller holds, if the
+/// database's write lock is free at once: their results. Otherwise (another connection, of
+/// another process, holds the lock, or a statement failed) nothing of them is written and
+/// they come back, for the writer thread to commit: it may wait for the lock, and a caller's
+/// thread must not.
+pub(crate) fn commit_now(
+    connection: &mut Connection,
+    items: Items,
+    cache: &SnapshotCache,
+    patience: Duration,
+) -> Result<Results, Items> {
+    let mut slots: Vec<Slot> = items.into_iter().map(Slot::of).collect();
+    let written = connection
+        .busy_timeout(Duration::ZERO)
+        .and_then(|()| write_all(connection, &mut slots));
+    if let Err(error) = connection.busy_timeout(patience) {
+        tracing::warn!(%error, "cannot restore the writer's busy timeout");
+    }
+    if written.is_err() {
+        return Err(slots.into_iter().map(Slot::into_item).collect());
+    }
+    for slot in &slots {
+        if let (Some(prepared), Some(result)) = (&slot.prepared, &slot.result) {
+            cache.after_commit(&prepared.commit, result);
+        }
+    }
+    Ok(slots.into_iter().map(Slot::into_result).collect())
+}
 
 fn commit_batch(connection: &mut Connection, batch: Batch, cache: &SnapshotCache) {
     let mut items: Vec<Slot> = Vec::new();
@@ -128,15 +169,16 @@ fn commit_batch(connection: &mut Connection, batch: Batch, cache: &SnapshotCache
             cache.after_commit(&prepared.commit, result);
         }
     }
-    let mut results = items.into_iter().map(|slot| {
-        slot.result
-            .unwrap_or_else(|| Err(StoreError::Unsupported("commit was not attempted")))
-    });
+    let mut results = items.into_iter().map(Slot::into_result);
     for (reply, count) in replies {
         let mine: Vec<_> = results.by_ref().take(count).collect();
         // A caller that stopped waiting does not need its result.
         let _ = reply.send(mine);
     }
+}
+
+fn not_attempted() -> StoreError {
+    StoreError::Unsupported("commit was not attempted")
 }
 
 struct Slot {
@@ -145,6 +187,19 @@ struct Slot {
 }
 
 impl Slot {
+    /// The commit to write again (its earlier result dropped), or why it could not be.
+    fn into_item(self) -> Result<Prepared, StoreError> {
+        match (self.prepared, self.result) {
+            (Some(prepared), _) => Ok(prepared),
+            (None, Some(Err(error))) => Err(error),
+            (None, _) => Err(not_attempted()),
+        }
+    }
+
+    fn into_result(self) -> Result<(), StoreError> {
+        self.result.unwrap_or_else(|| Err(not_attempted()))
+    }
+
     /// A slot to write `item` in, or holding its error (a commit that failed to encode).
     fn of(item: Result<Prepared, StoreError>) -> Slot {
         let (prepared, result) = match item {
