@@ -338,7 +338,10 @@ fn setup(path: &Path) -> impl Fn(rusqlite::Error) -> OpenError + '_ {
 }
 
 /// Page cache of the writer connection, in KiB: it touches every index on every commit.
-pub(crate) const WRITER_CACHE_KIB: i64 = 32 * 1024;
+/// Not larger: at the end of each transaction SQLite walks the cache's hash table
+/// (`pcache1Truncate`), so 32 MiB cost 64 tasks 10-15 % of their commits, and filing
+/// 1,000,000 complaints was no faster with it (BENCHMARKS.md).
+pub(crate) const WRITER_CACHE_KIB: i64 = 8 * 1024;
 /// Page cache of each reader connection, in KiB.
 pub(crate) const READER_CACHE_KIB: i64 = 4 * 1024;
 
