@@ -29,7 +29,7 @@ use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store::prelude::*;
 use aliprotect::store::{CountBy, StreamId};
 use aliprotect::store_sqlite::{Durability, SqliteOptions, SqliteStore};
-use aliprotect::testkit::engines::{approved_right, live_through};
+use aliprotect::testkit::engines::{approved_right, live_through, submitted_in_bulk};
 use aliprotect::testkit::fixtures::{self, holder_user_of};
 use aliprotect::text::Text;
 
@@ -200,31 +200,8 @@ async fn due_check_backs(
     );
     let tenant = TenantId::new();
     let right = approved_right(&engine, tenant).await?;
-    let user = holder_user_of(tenant);
-    let mut n = 0;
-    while n < complaints {
-        let end = (n + 10_000).min(complaints);
-        let filings: Vec<ComplaintFiling> = (n..end).map(|i| filing(tenant, right, i)).collect();
-        let ids: Vec<ComplaintId> = filings.iter().map(|f| f.id).collect();
-        let files = filings.into_iter().map(|filing| {
-            let id = filing.id;
-            let file = ComplaintCommand::File(Box::new(filing));
-            Request::new(tenant, user, Command::complaint(id, file))
-        });
-        let submits = ids.iter().map(|id| {
-            Request::new(
-                tenant,
-                user,
-                Command::complaint(*id, ComplaintCommand::Submit),
-            )
-        });
-        for requests in [files.collect(), submits.collect()] {
-            for result in engine.execute_batch(requests).await {
-                result?;
-            }
-        }
-        n = end;
-    }
+    let filings = (0..complaints).map(|n| filing(tenant, right, n));
+    submitted_in_bulk(&engine, tenant, filings).await?;
     clock.advance(Duration::days(30));
     Ok(engine)
 }

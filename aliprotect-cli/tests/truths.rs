@@ -25,6 +25,18 @@ fn summary_rows(summary: &str, outcome: &str) -> usize {
         .unwrap()
 }
 
+/// Changes the database's rules to the dmca-style policy, with a reason.
+fn move_to_dmca_style(desk: &Desk) {
+    desk.ok(&[
+        "policy",
+        "change",
+        "--to",
+        "dmca-style",
+        "--reason",
+        "The client's listings moved to a US marketplace",
+    ]);
+}
+
 fn import_args<'a>(right: &'a str, file: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = Desk::import_args(right, &["--format", "csv", file]);
     args.extend_from_slice(extra);
@@ -195,14 +207,7 @@ fn the_rules_stay_with_the_data_and_other_files_are_left_alone() {
     );
     assert!(desk.ok(&["policy", "show"]).contains("alibaba-ipp"));
 
-    desk.ok(&[
-        "policy",
-        "change",
-        "--to",
-        "dmca-style",
-        "--reason",
-        "The client's listings moved to a US marketplace",
-    ]);
+    move_to_dmca_style(&desk);
     let shown = desk.ok(&["policy", "show"]);
     assert!(
         shown.contains("dmca-style") && shown.contains("moved to a US marketplace"),
@@ -429,14 +434,7 @@ fn lists_page_and_json_keeps_numbers_and_times() {
 fn an_import_reads_rows_of_the_policys_marketplace_unless_told_otherwise() {
     let desk = Desk::new();
     let right = desk.approved_right();
-    desk.ok(&[
-        "policy",
-        "change",
-        "--to",
-        "dmca-style",
-        "--reason",
-        "The client's listings moved to a US marketplace",
-    ]);
+    move_to_dmca_style(&desk);
     desk.write("found.txt", "https://www.amazon.com/dp/B0C7654321\n");
 
     let summary = desk.ok(&import_args(&right, "found.txt", &[]));

@@ -29,7 +29,7 @@ use aliprotect_core::notify::DiscardNotifier;
 use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::store::prelude::*;
 use aliprotect_core::store::{CountBy, StreamId};
-use aliprotect_core::testkit::engines::{approved_right, live_through};
+use aliprotect_core::testkit::engines::{approved_right, live_through, submitted_in_bulk};
 use aliprotect_core::testkit::fixtures::{self, holder_user_of};
 use aliprotect_core::text::Text;
 use aliprotect_store_postgres::PostgresStore;
@@ -241,31 +241,8 @@ async fn tick(complaints: u64) -> Result<(), Failure> {
     );
     let tenant = TenantId::new();
     let right = approved_right(&engine, tenant).await?;
-    let user = holder_user_of(tenant);
-    let mut n = 0;
-    while n < complaints {
-        let end = (n + 10_000).min(complaints);
-        let filings: Vec<ComplaintFiling> = (n..end).map(|i| filing(tenant, right, i)).collect();
-        let ids: Vec<_> = filings.iter().map(|f| f.id).collect();
-        let files = filings.into_iter().map(|filing| {
-            let id = filing.id;
-            let file = ComplaintCommand::File(Box::new(filing));
-            Request::new(tenant, user, Command::complaint(id, file))
-        });
-        let submits = ids.iter().map(|id| {
-            Request::new(
-                tenant,
-                user,
-                Command::complaint(*id, ComplaintCommand::Submit),
-            )
-        });
-        for requests in [files.collect(), submits.collect()] {
-            for result in engine.execute_batch(requests).await {
-                result?;
-            }
-        }
-        n = end;
-    }
+    let filings = (0..complaints).map(|n| filing(tenant, right, n));
+    submitted_in_bulk(&engine, tenant, filings).await?;
     clock.advance(chrono::Duration::days(30));
     let start = Instant::now();
     let ticked = engine.jobs().tick().await?;

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::fixtures;
 use crate::clock::Clock;
-use crate::complaint::ComplaintFiling;
+use crate::complaint::{ComplaintCommand, ComplaintFiling};
 use crate::engine::{Command, Engine, EngineError, Request};
 use crate::ids::{RightId, TenantId};
 use crate::notify::{MessageId, Notification, NotificationBody, Notifier, NotifyError};
@@ -111,6 +111,40 @@ pub async fn live_through<S: Store, N: Notifier, C: Clock>(
     for (actor, command) in fixtures::life_of_a_complaint(filing) {
         let request = Request::new(tenant, actor, Command::complaint(id, command));
         engine.execute(request).await?;
+    }
+    Ok(())
+}
+
+/// Files and submits the complaints `filings` makes, on behalf of the tenant's holder, in
+/// batches of 10,000 through [`Engine::execute_batch`]: many complaints pending at once, as
+/// benchmarks of the jobs (ticks, deliveries) start from.
+pub async fn submitted_in_bulk<S: Store, N: Notifier, C: Clock>(
+    engine: &Engine<S, N, C>,
+    tenant: TenantId,
+    filings: impl IntoIterator<Item = ComplaintFiling>,
+) -> Result<(), EngineError> {
+    let user = fixtures::holder_user_of(tenant);
+    let mut filings = filings.into_iter().peekable();
+    while filings.peek().is_some() {
+        let batch: Vec<ComplaintFiling> = filings.by_ref().take(10_000).collect();
+        let ids: Vec<_> = batch.iter().map(|filing| filing.id).collect();
+        let files = batch.into_iter().map(|filing| {
+            let id = filing.id;
+            let file = ComplaintCommand::File(Box::new(filing));
+            Request::new(tenant, user, Command::complaint(id, file))
+        });
+        let submits = ids.iter().map(|id| {
+            Request::new(
+                tenant,
+                user,
+                Command::complaint(*id, ComplaintCommand::Submit),
+            )
+        });
+        for requests in [files.collect(), submits.collect()] {
+            for result in engine.execute_batch(requests).await {
+                result?;
+            }
+        }
     }
     Ok(())
 }
