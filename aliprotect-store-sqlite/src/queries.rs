@@ -395,7 +395,11 @@ pub(crate) fn count_pending_timers(
         .map_err(unavailable)?;
     let count: i64 = statement
         .query_row(params![&codec::tenant_key(tenant)[..]], |row| row.get(0))
-        .map_err(unavailable)?;
+        .map_err(|error| match error.to_string().contains("malformed JSON") {
+            // A row's timers that are no JSON: the row is damaged, not the database away.
+            true => codec::corrupt("timers", error),
+            false => unavailable(error),
+        })?;
     u64::try_from(count).map_err(|_| codec::corrupt("count of timers", count))
 }
 
@@ -405,6 +409,30 @@ mod tests {
 
     use super::*;
     use crate::schema::{self, Durability};
+
+    #[test]
+    fn timers_that_are_no_json_are_a_corrupt_row_when_counted() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("damaged.db");
+        let mut connection =
+            schema::connect(&path, Durability::Normal, Duration::from_secs(1), 1024)
+                .expect("connect");
+        schema::migrate(&mut connection, &path).expect("migrate");
+        let tenant = TenantId::new();
+        connection
+            .execute(
+                "INSERT INTO streams(tenant, stream, version, kind, status, snapshot, timers,
+                                     next_due)
+                 VALUES (?1, x'01', 1, 1, 0, '{}', '[[\"CheckBack\", 1', 5)",
+                params![&codec::tenant_key(tenant)[..]],
+            )
+            .expect("a damaged row");
+        let counted = count_pending_timers(&connection, tenant);
+        assert!(
+            matches!(&counted, Err(StoreError::Corrupt { location, .. }) if location == "timers"),
+            "{counted:?}"
+        );
+    }
 
     /// Reading what is coming must not read each stream's row (a snapshot of kilobytes):
     /// on 100,000 complaints that was most of `aliprotect due`'s time.
