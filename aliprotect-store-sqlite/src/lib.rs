@@ -24,7 +24,9 @@
 //! - One writer connection on its own thread. Commits that arrive while a transaction runs
 //!   are committed together in the next one (group commit), each checked against its own
 //!   expected version and answered with its own result; [`EventLog::commit_batch`] sends
-//!   thousands at once for bulk filing.
+//!   thousands at once for bulk filing. When the writer is idle and durability is NORMAL, a
+//!   commit of a few streams is made on the caller's thread instead (tens of microseconds of
+//!   WAL writes, never a wait: a write lock held by another process sends it to the writer).
 //! - Reads run on a small pool of reader connections through `spawn_blocking`, so the tokio
 //!   runtime is never blocked; recently committed snapshots are served from memory.
 //! - One row per stream holds its snapshot, read-model columns and timers; dashboard counts
