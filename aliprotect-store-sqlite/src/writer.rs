@@ -106,6 +106,28 @@ fn next_job(jobs: &Receiver<Job>, spin: bool) -> Option<Job> {
     jobs.recv().ok()
 }
 
+/// The writer's connection with no busy timeout for as long as this lives; the timeout is
+/// `patience` again when it is dropped, even by a panic, so that the writer thread still
+/// waits for another process's lock.
+struct Impatient<'a>(&'a mut Connection, Duration);
+
+impl<'a> Impatient<'a> {
+    fn new(connection: &'a mut Connection, patience: Duration) -> rusqlite::Result<Self> {
+        // Restored by `drop` even when this fails halfway.
+        let impatient = Self(connection, patience);
+        impatient.0.busy_timeout(Duration::ZERO)?;
+        Ok(impatient)
+    }
+}
+
+impl Drop for Impatient<'_> {
+    fn drop(&mut self) {
+        if let Err(error) = self.0.busy_timeout(self.1) {
+            tracing::warn!(%error, "cannot restore the writer's busy timeout");
+        }
+    }
+}
+
 /// Commits ready to write, or why one could not be encoded.
 pub(crate) type Items = Vec<Result<Prepared, StoreError>>;
 /// Each commit's result, in order.
@@ -128,12 +150,8 @@ pub(crate) fn commit_now(
     patience: Duration,
 ) -> Result<Results, Items> {
     let mut slots: Vec<Slot> = items.into_iter().map(Slot::of).collect();
-    let written = connection
-        .busy_timeout(Duration::ZERO)
-        .and_then(|()| write_all(connection, &mut slots));
-    if let Err(error) = connection.busy_timeout(patience) {
-        tracing::warn!(%error, "cannot restore the writer's busy timeout");
-    }
+    let written = Impatient::new(connection, patience)
+        .and_then(|impatient| write_all(impatient.0, &mut slots));
     if written.is_err() {
         return Err(slots.into_iter().map(Slot::into_item).collect());
     }

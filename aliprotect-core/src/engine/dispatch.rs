@@ -47,6 +47,9 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             limit: config.dispatch_batch,
         };
         let messages = inner.store.claim_outbox(claim).await?;
+        // A chunk of answers holds at most the claimed batch (`ready_chunks` reserves its
+        // whole size for every chunk, however few answers are ready).
+        let most = messages.len().max(1);
         let sent = stream::iter(messages)
             .map(|message| async move {
                 let result = inner
@@ -56,7 +59,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 (message, result)
             })
             .buffer_unordered(config.dispatch_concurrency.max(1));
-        let mut answers = sent.ready_chunks(config.dispatch_batch.max(1));
+        let mut answers = sent.ready_chunks(most);
         while let Some(answers) = answers.next().await {
             let settlements = answers
                 .into_iter()
