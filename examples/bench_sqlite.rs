@@ -29,7 +29,9 @@ use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store::prelude::*;
 use aliprotect::store::{CountBy, StreamId};
 use aliprotect::store_sqlite::{Durability, SqliteOptions, SqliteStore};
-use aliprotect::testkit::engines::{approved_right, live_through, submitted_in_bulk};
+use aliprotect::testkit::engines::{
+    approved_right, dispatch_everything, live_through, submitted_in_bulk,
+};
 use aliprotect::testkit::fixtures::{self, holder_user_of};
 use aliprotect::text::Text;
 
@@ -229,14 +231,7 @@ async fn dispatch(path: &Path, complaints: u64) -> Result<(), Failure> {
     let engine = due_check_backs(path, complaints).await?;
     engine.jobs().tick().await?;
     let start = Instant::now();
-    let mut delivered = 0;
-    loop {
-        let report = engine.jobs().dispatch().await?;
-        if !report.handled_any() {
-            break;
-        }
-        delivered += report.delivered;
-    }
+    let delivered = dispatch_everything(&engine).await?;
     let secs = start.elapsed().as_secs_f64();
     if (delivered as u64) < complaints {
         return Err(format!("{complaints} messages queued, {delivered} delivered").into());

@@ -29,7 +29,9 @@ use aliprotect_core::notify::DiscardNotifier;
 use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::store::prelude::*;
 use aliprotect_core::store::{CountBy, StreamId};
-use aliprotect_core::testkit::engines::{approved_right, live_through, submitted_in_bulk};
+use aliprotect_core::testkit::engines::{
+    approved_right, dispatch_everything, live_through, submitted_in_bulk,
+};
 use aliprotect_core::testkit::fixtures::{self, holder_user_of};
 use aliprotect_core::text::Text;
 use aliprotect_store_postgres::PostgresStore;
@@ -253,14 +255,7 @@ async fn tick(complaints: u64) -> Result<(), Failure> {
         ticked.fired as f64 / secs
     );
     let start = Instant::now();
-    let mut delivered = 0;
-    loop {
-        let report = engine.jobs().dispatch().await?;
-        if !report.handled_any() {
-            break;
-        }
-        delivered += report.delivered;
-    }
+    let delivered = dispatch_everything(&engine).await?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "case=dispatch delivered={delivered} secs={secs:.3} messages_per_sec={:.0}",

@@ -410,14 +410,21 @@ mod tests {
     use super::*;
     use crate::schema::{self, Durability};
 
-    #[test]
-    fn timers_that_are_no_json_are_a_corrupt_row_when_counted() {
+    /// A connection to a new store file at the present schema (in a directory that lives
+    /// as long as the guard).
+    fn fresh_file() -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("damaged.db");
+        let path = dir.path().join("store.db");
         let mut connection =
             schema::connect(&path, Durability::Normal, Duration::from_secs(1), 1024)
                 .expect("connect");
         schema::migrate(&mut connection, &path).expect("migrate");
+        (dir, connection)
+    }
+
+    #[test]
+    fn timers_that_are_no_json_are_a_corrupt_row_when_counted() {
+        let (_dir, connection) = fresh_file();
         let tenant = TenantId::new();
         connection
             .execute(
@@ -438,12 +445,7 @@ mod tests {
     /// on 100,000 complaints that was most of `aliprotect due`'s time.
     #[test]
     fn what_is_coming_is_read_from_the_index_alone() {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("plan.db");
-        let mut connection =
-            schema::connect(&path, Durability::Normal, Duration::from_secs(1), 1024)
-                .expect("connect");
-        schema::migrate(&mut connection, &path).expect("migrate");
+        let (_dir, connection) = fresh_file();
         let plan: Vec<String> = connection
             .prepare(&format!("EXPLAIN QUERY PLAN {PENDING_TIMERS}"))
             .and_then(|mut statement| {

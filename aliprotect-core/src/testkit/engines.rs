@@ -148,3 +148,18 @@ pub async fn submitted_in_bulk<S: Store, N: Notifier, C: Clock>(
     }
     Ok(())
 }
+
+/// Runs [`Jobs::dispatch`](crate::engine::Jobs::dispatch) until it finds nothing to handle:
+/// how many messages were delivered.
+pub async fn dispatch_everything<S: Store, N: Notifier, C: Clock>(
+    engine: &Engine<S, N, C>,
+) -> Result<usize, EngineError> {
+    let mut delivered = 0;
+    loop {
+        let report = engine.jobs().dispatch().await?;
+        if !report.handled_any() {
+            return Ok(delivered);
+        }
+        delivered += report.delivered;
+    }
+}
