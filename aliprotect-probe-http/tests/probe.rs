@@ -9,6 +9,7 @@ use aliprotect_core::listing::Listing;
 use aliprotect_core::marketplace::Marketplace;
 use aliprotect_core::probe::{ListingProbe, ProbeFinding};
 use aliprotect_probe_http::{HttpProbe, HttpProbeConfig};
+use futures_util::future::join_all;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -45,6 +46,16 @@ async fn marketplace() -> MockServer {
     )
     .mount(&server)
     .await;
+    server
+}
+
+/// A server that answers every page with a live one.
+async fn serving_every_page() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
     server
 }
 
@@ -114,15 +125,7 @@ async fn requests_say_who_they_are_and_keep_their_distance() {
     let interval = Duration::from_millis(150);
     let probe = probe(&server, interval);
     let start = Instant::now();
-    let looks = (1..=4).map(|i| {
-        let probe = probe.clone();
-        async move { probe.probe(&listing(&format!("Live_{i}.html"))).await }
-    });
-    let findings = futures_join_all(looks).await;
-    assert!(
-        findings.iter().all(|f| *f == ProbeFinding::Live),
-        "{findings:?}"
-    );
+    all_live(&probe, (1..=4).map(|i| listing(&format!("Live_{i}.html")))).await;
     // Four requests to one host, at least `interval` apart.
     assert!(start.elapsed() >= interval * 3, "{:?}", start.elapsed());
     assert_eq!(server.received_requests().await.unwrap().len(), 4);
@@ -130,11 +133,7 @@ async fn requests_say_who_they_are_and_keep_their_distance() {
 
 #[tokio::test]
 async fn a_host_waiting_out_its_interval_never_holds_up_another_host() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
+    let server = serving_every_page().await;
     let interval = Duration::from_millis(300);
     let config = HttpProbeConfig {
         per_host_interval: interval,
@@ -146,15 +145,7 @@ async fn a_host_waiting_out_its_interval_never_holds_up_another_host() {
     let probe = HttpProbe::new(config).unwrap();
     let alibaba = (1..=3).map(|i| listing(&format!("Live_{i}.html")));
     let lazada = Listing::parse("https://www.lazada.sg/products/earbuds-i123-s4.html").unwrap();
-    let looks = alibaba.chain([lazada]).map(|listing| {
-        let probe = probe.clone();
-        async move { probe.probe(&listing).await }
-    });
-    let findings = futures_join_all(looks).await;
-    assert!(
-        findings.iter().all(|f| *f == ProbeFinding::Live),
-        "{findings:?}"
-    );
+    all_live(&probe, alibaba.chain([lazada])).await;
     let arrived: Vec<String> = server
         .received_requests()
         .await
@@ -174,11 +165,7 @@ async fn a_host_waiting_out_its_interval_never_holds_up_another_host() {
 
 #[tokio::test]
 async fn sellers_shops_on_subdomains_are_spared_with_their_marketplace() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
+    let server = serving_every_page().await;
     let interval = Duration::from_millis(300);
     let probe = probe(&server, interval);
     let shops = ["acme", "bolt", "cove"].map(|shop| {
@@ -188,45 +175,23 @@ async fn sellers_shops_on_subdomains_are_spared_with_their_marketplace() {
         .unwrap()
     });
     let start = Instant::now();
-    let looks = shops.iter().map(|listing| {
-        let probe = probe.clone();
-        async move { probe.probe(listing).await }
-    });
-    let findings = futures_join_all(looks).await;
-    assert!(
-        findings.iter().all(|f| *f == ProbeFinding::Live),
-        "{findings:?}"
-    );
+    all_live(&probe, shops).await;
     // Three hosts of one marketplace: one after another, an interval apart.
     assert!(start.elapsed() >= interval * 2, "{:?}", start.elapsed());
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 }
 
-/// Runs futures concurrently on the current task (no extra dependency).
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output> {
-    let handles: Vec<_> = futures.map(|f| Box::pin(f)).collect();
-    let mut outputs: Vec<Option<F::Output>> = handles.iter().map(|_| None).collect();
-    let mut handles = handles;
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (handle, output) in handles.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                match handle.as_mut().poll(cx) {
-                    std::task::Poll::Ready(value) => *output = Some(value),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().map(|o| o.expect("all ready")).collect()
+/// Looks at every listing at once through `probe` and checks each was found live.
+async fn all_live(probe: &HttpProbe, listings: impl IntoIterator<Item = Listing>) {
+    let looks = listings.into_iter().map(|listing| {
+        let probe = probe.clone();
+        async move { probe.probe(&listing).await }
+    });
+    let findings = join_all(looks).await;
+    assert!(
+        findings.iter().all(|f| *f == ProbeFinding::Live),
+        "{findings:?}"
+    );
 }
 
 /// Evidence kept in memory, or refused.
