@@ -79,42 +79,100 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
         format: IntakeFormat,
         options: &CsvOptions,
         input: impl Read,
+        progress: impl FnMut(IntakeProgress),
+    ) -> Result<IntakeReport, EngineError> {
+        let auto_file_relistings = self.auto_file_relistings(request).await?;
+        let mut report = IntakeReport::default();
+        let mut rows = 0;
+        let mut listings = Vec::new();
+        for (line, row) in read_rows_with(format, options, input) {
+            rows += 1;
+            match row.and_then(|row| row.normalise(request.marketplace)) {
+                Ok((listing, details)) => listings.push((line, listing, details)),
+                Err(problem) => report.rejected.push(Rejected { line, problem }),
+            }
+        }
+        self.file_listings(
+            request,
+            auto_file_relistings,
+            rows,
+            listings,
+            report,
+            progress,
+        )
+        .await
+    }
+
+    /// Files a complaint for every listing of `listings` as [`Engine::intake`] files rows:
+    /// duplicates within the list or of an open complaint reported, relistings linked (or
+    /// held, as the campaign says), in filings of at most the policy's listings. The report
+    /// numbers the listings from 1, in the order given, as its lines: what a search or a
+    /// review queue confirms, without a file in between.
+    pub async fn intake_listings(
+        &self,
+        request: &IntakeRequest,
+        listings: Vec<(Listing, ListingDetails)>,
+        progress: impl FnMut(IntakeProgress),
+    ) -> Result<IntakeReport, EngineError> {
+        let auto_file_relistings = self.auto_file_relistings(request).await?;
+        let rows = listings.len();
+        let numbered = listings
+            .into_iter()
+            .enumerate()
+            .map(|(i, (listing, details))| (i + 1, listing, details))
+            .collect();
+        self.file_listings(
+            request,
+            auto_file_relistings,
+            rows,
+            numbered,
+            IntakeReport::default(),
+            progress,
+        )
+        .await
+    }
+
+    /// Whether the request's campaign files relistings at once (yes without a campaign),
+    /// after checking that the campaign exists, is not archived and includes the right.
+    async fn auto_file_relistings(&self, request: &IntakeRequest) -> Result<bool, EngineError> {
+        let Some(id) = request.campaign else {
+            return Ok(true);
+        };
+        let stream = crate::store::StreamId::Campaign(id);
+        let campaign = self
+            .load_item::<crate::campaign::CampaignDecider>(request.tenant, stream)
+            .await?
+            .ok_or(EngineError::UnknownCampaign(id))?;
+        if campaign.archived {
+            return Err(EngineError::ArchivedCampaign(id));
+        }
+        if !campaign.rights.contains(&request.right) {
+            return Err(EngineError::UnusableRight {
+                right: request.right,
+                why: "not one of the campaign's rights",
+            });
+        }
+        Ok(campaign.auto_file_relistings)
+    }
+
+    /// The filing half of an intake: `listings` are the `rows` read that normalised, by
+    /// line; `report` holds what reading rejected.
+    async fn file_listings(
+        &self,
+        request: &IntakeRequest,
+        auto_file_relistings: bool,
+        rows: usize,
+        listings: Vec<(usize, Listing, ListingDetails)>,
+        mut report: IntakeReport,
         mut progress: impl FnMut(IntakeProgress),
     ) -> Result<IntakeReport, EngineError> {
-        let auto_file_relistings = match request.campaign {
-            None => true,
-            Some(id) => {
-                let stream = crate::store::StreamId::Campaign(id);
-                let campaign = self
-                    .load_item::<crate::campaign::CampaignDecider>(request.tenant, stream)
-                    .await?
-                    .ok_or(EngineError::UnknownCampaign(id))?;
-                if campaign.archived {
-                    return Err(EngineError::ArchivedCampaign(id));
-                }
-                if !campaign.rights.contains(&request.right) {
-                    return Err(EngineError::UnusableRight {
-                        right: request.right,
-                        why: "not one of the campaign's rights",
-                    });
-                }
-                campaign.auto_file_relistings
-            }
+        let mut state = IntakeProgress {
+            rows,
+            ..IntakeProgress::default()
         };
-        let mut report = IntakeReport::default();
-        let mut state = IntakeProgress::default();
         let mut first_seen = HashMap::new();
         let mut candidates: Vec<(usize, Listing, ListingDetails)> = Vec::new();
-        for (line, row) in read_rows_with(format, options, input) {
-            state.rows += 1;
-            let normalised = row.and_then(|row| row.normalise(request.marketplace));
-            let (listing, details) = match normalised {
-                Ok(ok) => ok,
-                Err(problem) => {
-                    report.rejected.push(Rejected { line, problem });
-                    continue;
-                }
-            };
+        for (line, listing, details) in listings {
             if let Some(first) = first_seen.get(&listing.key) {
                 report.duplicates.push(Duplicate {
                     line,

@@ -1,0 +1,681 @@
+//! [`Sweeps`]: sweeps, candidates and authorised sellers, run through an engine's store.
+
+use std::collections::{BTreeMap, HashSet};
+
+use aliprotect_core::clock::Clock;
+use aliprotect_core::decider::Recorded;
+use aliprotect_core::engine::Engine;
+use aliprotect_core::ids::{ComplaintId, RightId, TenantId};
+use aliprotect_core::intake::{DuplicateOf, IntakeRequest};
+use aliprotect_core::listing::{Listing, ListingDetails};
+use aliprotect_core::notify::Notifier;
+use aliprotect_core::party::Actor;
+use aliprotect_core::relisting::RemovedListings;
+use aliprotect_core::store::{
+    ExtensionStream, Find, IndexKey, ReadModelExt, Store, StoreError, StreamId, StreamStatus,
+};
+use aliprotect_core::text::Text;
+
+use crate::SweepError;
+use crate::allowed::{AuthorisedSellers, AuthorisedSellersCommand, AuthorisedSellersStream};
+use crate::candidate::{
+    BY_SWEEP, Candidate, CandidateCommand, CandidateId, CandidateStream, Finding, Found,
+};
+use crate::search::{ListingSearch, SearchQuery};
+use crate::stream::{self, Stamp};
+use crate::sweep::{Sweep, SweepChange, SweepCommand, SweepId, SweepRun, SweepSpec, SweepStream};
+
+/// Candidates committed together while a run records what it found.
+const FOUND_PER_BATCH: usize = 500;
+
+/// Which candidates to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CandidateQuery {
+    /// Only those found by this sweep.
+    pub sweep: Option<SweepId>,
+    /// Only those in this status ([`CandidateStatus::code`]).
+    pub status: Option<u8>,
+    /// Only those after this one, in id order (the last of the previous page).
+    pub after: Option<CandidateId>,
+    /// At most this many (0: no limit).
+    pub limit: usize,
+}
+
+impl CandidateQuery {
+    /// Every candidate.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Only those found by `sweep`.
+    pub fn of_sweep(mut self, sweep: SweepId) -> Self {
+        self.sweep = Some(sweep);
+        self
+    }
+
+    /// Only those in the status with code `code` (see [`crate::CandidateStatus::code_of`]).
+    pub fn in_status(mut self, code: u8) -> Self {
+        self.status = Some(code);
+        self
+    }
+
+    /// Only those after `candidate`.
+    pub fn after(mut self, candidate: CandidateId) -> Self {
+        self.after = Some(candidate);
+        self
+    }
+
+    /// At most `limit`.
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+}
+
+/// Sweeps, their candidates and the rights' authorised sellers, kept in an engine's store
+/// as streams of kinds the core does not know. Cheap: it borrows the engine.
+///
+/// Every operation is on the record: a sweep added, paused or run; a candidate found,
+/// confirmed or dismissed; a seller authorised. What holds across processes rests on the
+/// store's version check, never on a read before the write: a listing found twice (by two
+/// runs, or two processes) is one candidate, since a candidate's id follows from its
+/// tenant, right and listing and only one commit can create a stream.
+pub struct Sweeps<'e, S, N, C> {
+    engine: &'e Engine<S, N, C>,
+}
+
+impl<S, N, C> std::fmt::Debug for Sweeps<'_, S, N, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sweeps").finish_non_exhaustive()
+    }
+}
+
+impl<S, N, C> Clone for Sweeps<'_, S, N, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S, N, C> Copy for Sweeps<'_, S, N, C> {}
+
+impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
+    /// Sweeps kept through `engine`.
+    pub fn new(engine: &'e Engine<S, N, C>) -> Self {
+        Self { engine }
+    }
+
+    fn store(&self) -> &S {
+        self.engine.store()
+    }
+
+    /// The stamp of a command by `actor` in `tenant`, now; refused for an actor acting for
+    /// another tenant (the engine itself, `Actor::System`, acts in every tenant).
+    fn stamp(&self, tenant: TenantId, actor: Actor) -> Result<Stamp, SweepError> {
+        if actor != Actor::System && actor.tenant() != Some(tenant) {
+            return Err(SweepError::Forbidden(tenant));
+        }
+        Ok(Stamp {
+            at: self.engine.read().clock().now(),
+            actor,
+        })
+    }
+
+    /// Adds a sweep: its right must exist in the tenant, and its reason fit the right's
+    /// kind. It is due at once.
+    pub async fn add(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+        spec: SweepSpec,
+    ) -> Result<Sweep, SweepError> {
+        let stamp = self.stamp(tenant, actor)?;
+        let right = self
+            .engine
+            .read()
+            .right(tenant, spec.right)
+            .await?
+            .ok_or(SweepError::UnknownRight(spec.right))?;
+        let kind = right.package.kind();
+        if !spec.reason.fits(kind) {
+            return Err(SweepError::ReasonDoesNotFit {
+                reason: spec.reason.code().to_owned(),
+                kind: kind.to_string(),
+            });
+        }
+        let id = SweepId::new();
+        let command = SweepCommand::Create { id, tenant, spec };
+        stream::execute::<SweepStream, S>(self.store(), tenant, id.as_uuid(), &command, stamp).await
+    }
+
+    /// The sweep `id`.
+    pub async fn sweep(&self, tenant: TenantId, id: SweepId) -> Result<Sweep, SweepError> {
+        stream::load::<SweepStream, S>(self.store(), tenant, id.as_uuid())
+            .await?
+            .map(|(_, sweep)| sweep)
+            .ok_or(SweepError::UnknownSweep(id))
+    }
+
+    /// Every sweep of the tenant, oldest first.
+    pub async fn sweeps(&self, tenant: TenantId) -> Result<Vec<Sweep>, SweepError> {
+        let query = Find::all(aliprotect_core::store::StreamKind::Extension(
+            SweepStream::KIND,
+        ));
+        self.store()
+            .find(tenant, &query)
+            .await?
+            .iter()
+            .map(|(_, snapshot)| Ok(SweepStream::state(snapshot)?))
+            .collect()
+    }
+
+    /// What happened to the sweep, oldest first: added, runs, pauses.
+    pub async fn history(
+        &self,
+        tenant: TenantId,
+        id: SweepId,
+    ) -> Result<Vec<Recorded<SweepChange>>, SweepError> {
+        stream::history::<SweepStream, S>(self.store(), tenant, id.as_uuid()).await
+    }
+
+    /// Stops running the sweep on schedule.
+    pub async fn pause(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+        id: SweepId,
+    ) -> Result<Sweep, SweepError> {
+        self.on_sweep(tenant, actor, id, SweepCommand::Pause).await
+    }
+
+    /// Runs the sweep on schedule again.
+    pub async fn resume(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+        id: SweepId,
+    ) -> Result<Sweep, SweepError> {
+        self.on_sweep(tenant, actor, id, SweepCommand::Resume).await
+    }
+
+    async fn on_sweep(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+        id: SweepId,
+        command: SweepCommand,
+    ) -> Result<Sweep, SweepError> {
+        let stamp = self.stamp(tenant, actor)?;
+        // An unknown sweep is "not found", not a refusal.
+        self.sweep(tenant, id).await?;
+        stream::execute::<SweepStream, S>(self.store(), tenant, id.as_uuid(), &command, stamp).await
+    }
+
+    /// Runs every active sweep of the tenant that is due, one after another, through
+    /// `search`: each sweep's result, in the order they were added.
+    pub async fn run_due(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+        search: &dyn ListingSearch,
+    ) -> Result<Vec<(SweepId, Result<SweepRun, SweepError>)>, SweepError> {
+        let now = self.stamp(tenant, actor)?.at;
+        let mut results = Vec::new();
+        for sweep in self.sweeps(tenant).await? {
+            if sweep.is_due(now) {
+                results.push((sweep.id, self.run(tenant, actor, sweep.id, search).await));
+            }
+        }
+        Ok(results)
+    }
+
+    /// Runs the sweep now: reads up to its page budget of results per keyword through
+    /// `search`, records each listing not seen before as a candidate, files the relistings
+    /// found at once when the sweep's campaign says so (or it has none), and records the
+    /// run on the sweep.
+    ///
+    /// A listing already complained about (under any right), or already a candidate of
+    /// this right, is nothing new. A listing repeating a removed one (the same product, or
+    /// the same seller with the same image or title) is proposed as a relisting. A listing
+    /// of an authorised seller is allowed, and never shown to a person. A search that
+    /// fails stops its keyword: its error is in [`SweepRun::stopped`], verbatim, and what
+    /// was read before it stands.
+    pub async fn run(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+        id: SweepId,
+        search: &dyn ListingSearch,
+    ) -> Result<SweepRun, SweepError> {
+        let stamp = self.stamp(tenant, actor)?;
+        let sweep = self.sweep(tenant, id).await?;
+        let spec = &sweep.spec;
+        let mut run = SweepRun {
+            started: stamp.at,
+            ..SweepRun::default()
+        };
+        let found = read_results(spec, search, &mut run).await;
+        run.found = count(found.len());
+
+        let allowed = self.authorised_sellers(tenant, spec.right).await?;
+        let mut removed =
+            RemovedListings::from_removed(self.store().removed_listings(tenant, spec.right).await?);
+        let mut new = Vec::new();
+        for (keyword, listing, details) in found {
+            let finding = if let Some(relisting) = removed.find(&listing, &details) {
+                removed.remove(relisting.previous);
+                Finding::Relisting {
+                    previous: relisting.previous,
+                }
+            } else if !self
+                .store()
+                .complaints_on_listing(tenant, &listing.key)
+                .await?
+                .is_empty()
+            {
+                run.known += 1;
+                continue;
+            } else if let Some(seller) = allowed
+                .as_ref()
+                .and_then(|list| list.seller_of(&listing, &details))
+            {
+                Finding::Allowed {
+                    seller: seller.to_owned(),
+                }
+            } else {
+                Finding::ToReview
+            };
+            new.push(Found {
+                tenant,
+                sweep: id,
+                right: spec.right,
+                keyword,
+                listing,
+                details,
+                finding,
+            });
+        }
+
+        let mut relistings = Vec::new();
+        for batch in new.chunks(FOUND_PER_BATCH) {
+            let mut commits = Vec::with_capacity(batch.len());
+            for found in batch {
+                let candidate = CandidateId::of(tenant, spec.right, &found.listing.key);
+                let command = CandidateCommand::Find(Box::new(found.clone()));
+                let (commit, _) = stream::decide::<CandidateStream>(
+                    tenant,
+                    candidate.as_uuid(),
+                    0,
+                    None,
+                    &command,
+                    stamp,
+                )?;
+                commits.push(commit);
+            }
+            let results = self.store().commit_batch(commits).await;
+            for (found, result) in batch.iter().zip(results) {
+                match result {
+                    Ok(()) => match &found.finding {
+                        Finding::ToReview => run.to_review += 1,
+                        Finding::Relisting { .. } => {
+                            run.relistings += 1;
+                            relistings.push(CandidateId::of(
+                                tenant,
+                                spec.right,
+                                &found.listing.key,
+                            ));
+                        }
+                        Finding::Allowed { .. } => run.allowed += 1,
+                    },
+                    // The stream exists: found before, by this sweep or another run.
+                    Err(StoreError::Conflict { .. }) => run.known += 1,
+                    Err(error) => return Err(error.into()),
+                }
+            }
+        }
+
+        if !relistings.is_empty() && self.files_relistings_at_once(tenant, spec).await? {
+            let confirmed = self.confirm(tenant, actor, &relistings).await?;
+            run.filed = count(
+                confirmed
+                    .iter()
+                    .filter(|(_, result)| result.is_ok())
+                    .count(),
+            );
+        }
+        let command = SweepCommand::RecordRun(run.clone());
+        stream::execute::<SweepStream, S>(self.store(), tenant, id.as_uuid(), &command, stamp)
+            .await?;
+        tracing::info!(sweep = %id, found = run.found, to_review = run.to_review, "sweep ran");
+        Ok(run)
+    }
+
+    /// Whether the sweep's campaign files relistings without a person (yes without one, as
+    /// an intake does).
+    async fn files_relistings_at_once(
+        &self,
+        tenant: TenantId,
+        spec: &SweepSpec,
+    ) -> Result<bool, SweepError> {
+        let Some(campaign) = spec.campaign else {
+            return Ok(true);
+        };
+        Ok(self
+            .engine
+            .read()
+            .campaign(tenant, campaign)
+            .await?
+            .is_some_and(|campaign| campaign.auto_file_relistings))
+    }
+
+    /// The candidate `id`.
+    pub async fn candidate(
+        &self,
+        tenant: TenantId,
+        id: CandidateId,
+    ) -> Result<Candidate, SweepError> {
+        stream::load::<CandidateStream, S>(self.store(), tenant, id.as_uuid())
+            .await?
+            .map(|(_, candidate)| candidate)
+            .ok_or(SweepError::UnknownCandidate(id))
+    }
+
+    /// The candidates `query` asks for, in id order.
+    pub async fn candidates(
+        &self,
+        tenant: TenantId,
+        query: &CandidateQuery,
+    ) -> Result<Vec<Candidate>, SweepError> {
+        let mut find = Find::all(aliprotect_core::store::StreamKind::Extension(
+            CandidateStream::KIND,
+        ));
+        if let Some(sweep) = query.sweep {
+            find = find.with_key(IndexKey::new(BY_SWEEP, sweep.to_string()));
+        }
+        if let Some(code) = query.status {
+            find = find.in_status(StreamStatus::Extension {
+                kind: CandidateStream::KIND,
+                code,
+            });
+        }
+        if let Some(after) = query.after {
+            find = find.after(CandidateStream::stream(after.as_uuid()));
+        }
+        if query.limit > 0 {
+            find = find.limit(query.limit);
+        }
+        self.store()
+            .find(tenant, &find)
+            .await?
+            .iter()
+            .map(|(_, snapshot)| Ok(CandidateStream::state(snapshot)?))
+            .collect()
+    }
+
+    /// Files the candidates `ids` (a person confirmed them), each under its sweep's right,
+    /// reason, explanation and campaign, submitted at once (or staged while the right is
+    /// under review), and records each as confirmed with its complaint. A relisting is
+    /// filed as a follow-up of the complaint whose listing was removed, whatever the
+    /// campaign says, since a person asked for it.
+    ///
+    /// Each id's result, in the order given: the complaint, or why not (unknown, decided
+    /// already, refused by the engine). A listing someone complained about meanwhile is
+    /// confirmed with that complaint, so a confirmation cut short (a crash between the
+    /// filing and its record) is finished by confirming again.
+    pub async fn confirm(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+        ids: &[CandidateId],
+    ) -> Result<Vec<(CandidateId, Result<ComplaintId, SweepError>)>, SweepError> {
+        let stamp = self.stamp(tenant, actor)?;
+        let mut results: BTreeMap<usize, Result<ComplaintId, SweepError>> = BTreeMap::new();
+        // Open candidates by sweep, with their place in `ids`.
+        let mut by_sweep: BTreeMap<SweepId, Vec<(usize, Candidate)>> = BTreeMap::new();
+        let keys: Vec<(TenantId, StreamId)> = ids
+            .iter()
+            .map(|id| (tenant, CandidateStream::stream(id.as_uuid())))
+            .collect();
+        let loaded = self.store().load_many(&keys).await?;
+        let mut seen = HashSet::new();
+        for (place, (id, loaded)) in ids.iter().zip(loaded).enumerate() {
+            let Some(loaded) = loaded else {
+                results.insert(place, Err(SweepError::UnknownCandidate(*id)));
+                continue;
+            };
+            let candidate = CandidateStream::state(&loaded.snapshot)?;
+            if !seen.insert(*id) {
+                results.insert(place, Err(SweepError::Repeated(*id)));
+                continue;
+            }
+            if !candidate.status.is_open() {
+                let refusal = aliprotect_core::decider::Refusal::new(
+                    Some(candidate.status.name()),
+                    "confirm",
+                    crate::candidate::CandidateRule::Decided,
+                );
+                results.insert(place, Err(SweepError::CandidateRefused(refusal)));
+                continue;
+            }
+            by_sweep
+                .entry(candidate.sweep)
+                .or_default()
+                .push((place, candidate));
+        }
+        for (sweep, candidates) in by_sweep {
+            let spec = self.sweep(tenant, sweep).await?.spec;
+            let request = IntakeRequest {
+                tenant,
+                actor,
+                marketplace: spec.marketplace,
+                right: spec.right,
+                reason: spec.reason,
+                explanation: spec.explanation.clone(),
+                campaign: spec.campaign,
+                submit: true,
+            };
+            let listings: Vec<(Listing, ListingDetails)> = candidates
+                .iter()
+                .map(|(_, candidate)| (candidate.listing.clone(), candidate.details.clone()))
+                .collect();
+            let report = match self
+                .engine
+                .intake_listings(&request, listings, |_| {})
+                .await
+            {
+                Ok(report) => report,
+                Err(error) => {
+                    // The request as a whole was refused (an archived campaign, say): every
+                    // candidate of the sweep stays open, with the reason.
+                    let message = error.to_string();
+                    for (place, _) in &candidates {
+                        results.insert(*place, Err(SweepError::NotFiled(message.clone())));
+                    }
+                    continue;
+                }
+            };
+            // The report numbers the listings from 1, in the order given.
+            let mut complaint_of: BTreeMap<usize, Result<ComplaintId, SweepError>> =
+                BTreeMap::new();
+            for filed in &report.filed {
+                complaint_of.insert(filed.line, Ok(filed.complaint));
+            }
+            for duplicate in &report.duplicates {
+                if let DuplicateOf::OpenComplaint(complaint) = duplicate.of {
+                    complaint_of.insert(duplicate.line, Ok(complaint));
+                }
+            }
+            for (line, error) in report.refused {
+                complaint_of.insert(line, Err(SweepError::Engine(error)));
+            }
+            for (line, (place, candidate)) in candidates.iter().enumerate() {
+                let result = match complaint_of.remove(&(line + 1)) {
+                    Some(Ok(complaint)) => {
+                        let command = CandidateCommand::Confirm { complaint };
+                        stream::execute::<CandidateStream, S>(
+                            self.store(),
+                            tenant,
+                            candidate.id.as_uuid(),
+                            &command,
+                            stamp,
+                        )
+                        .await
+                        .map(|_| complaint)
+                    }
+                    Some(Err(error)) => Err(error),
+                    None => Err(SweepError::NotFiled(
+                        "the intake neither filed the listing nor found its complaint".to_owned(),
+                    )),
+                };
+                results.insert(*place, result);
+            }
+        }
+        Ok(ids.iter().copied().zip(results.into_values()).collect())
+    }
+
+    /// Records that a person dismissed each of the candidates `ids`, for `reason`: each
+    /// id's result, in the order given.
+    pub async fn dismiss(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+        ids: &[CandidateId],
+        reason: &Text,
+    ) -> Result<Vec<(CandidateId, Result<(), SweepError>)>, SweepError> {
+        let stamp = self.stamp(tenant, actor)?;
+        let mut results = Vec::with_capacity(ids.len());
+        for id in ids {
+            let result = match self.candidate(tenant, *id).await {
+                Ok(_) => {
+                    let command = CandidateCommand::Dismiss {
+                        reason: reason.clone(),
+                    };
+                    stream::execute::<CandidateStream, S>(
+                        self.store(),
+                        tenant,
+                        id.as_uuid(),
+                        &command,
+                        stamp,
+                    )
+                    .await
+                    .map(|_| ())
+                }
+                Err(error) => Err(error),
+            };
+            results.push((*id, result));
+        }
+        Ok(results)
+    }
+
+    /// The right's authorised sellers, if any were ever authorised.
+    pub async fn authorised_sellers(
+        &self,
+        tenant: TenantId,
+        right: RightId,
+    ) -> Result<Option<AuthorisedSellers>, SweepError> {
+        Ok(
+            stream::load::<AuthorisedSellersStream, S>(self.store(), tenant, right.as_uuid())
+                .await?
+                .map(|(_, list)| list),
+        )
+    }
+
+    /// Authorises `seller` (a store id or the name listings show) for the right: sweeps
+    /// allow its listings from now on.
+    pub async fn authorise_seller(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+        right: RightId,
+        seller: &str,
+        note: Option<&str>,
+    ) -> Result<AuthorisedSellers, SweepError> {
+        let stamp = self.stamp(tenant, actor)?;
+        if self.engine.read().right(tenant, right).await?.is_none() {
+            return Err(SweepError::UnknownRight(right));
+        }
+        let command = AuthorisedSellersCommand::Authorise {
+            tenant,
+            right,
+            seller: seller.to_owned(),
+            note: note.map(str::to_owned),
+        };
+        stream::execute::<AuthorisedSellersStream, S>(
+            self.store(),
+            tenant,
+            right.as_uuid(),
+            &command,
+            stamp,
+        )
+        .await
+    }
+
+    /// Withdraws the authorisation of `seller` for the right.
+    pub async fn withdraw_seller(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+        right: RightId,
+        seller: &str,
+    ) -> Result<AuthorisedSellers, SweepError> {
+        let stamp = self.stamp(tenant, actor)?;
+        let command = AuthorisedSellersCommand::Withdraw {
+            seller: seller.to_owned(),
+        };
+        stream::execute::<AuthorisedSellersStream, S>(
+            self.store(),
+            tenant,
+            right.as_uuid(),
+            &command,
+            stamp,
+        )
+        .await
+    }
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The listings of the sweep's searches, each once, with the keyword that found it first:
+/// up to the page budget per keyword, a failed search stopping its keyword.
+async fn read_results(
+    spec: &SweepSpec,
+    search: &dyn ListingSearch,
+    run: &mut SweepRun,
+) -> Vec<(String, Listing, ListingDetails)> {
+    let mut seen = HashSet::new();
+    let mut found = Vec::new();
+    for keyword in &spec.keywords {
+        let query = SearchQuery {
+            marketplace: spec.marketplace,
+            keyword: keyword.clone(),
+        };
+        for page in 1..=spec.page_budget {
+            let results = match search.page(&query, page).await {
+                Ok(results) => results,
+                Err(error) => {
+                    tracing::warn!(%keyword, page, %error, "search stopped");
+                    run.stopped.push(format!("{keyword}, page {page}: {error}"));
+                    break;
+                }
+            };
+            run.pages += 1;
+            run.unusable = run.unusable.saturating_add(results.unreadable);
+            for row in results.listings {
+                match row.normalise(spec.marketplace) {
+                    Ok((listing, details)) => {
+                        if seen.insert(listing.key.clone()) {
+                            found.push((keyword.clone(), listing, details));
+                        }
+                    }
+                    Err(_) => run.unusable += 1,
+                }
+            }
+            if !results.more {
+                break;
+            }
+        }
+    }
+    found
+}
