@@ -62,8 +62,9 @@
 //! The backends come by cargo feature: `memory` and `sqlite` (both default) as `store_memory`
 //! and `store_sqlite`, `postgres` as `store_postgres`, `webhook` and `email` as
 //! `notify_webhook` and `notify_email`, `probe-http` as `probe_http`, `evidence` as
-//! `evidence_stores`. Feature `testkit` adds the backend conformance suite, fixtures and
-//! proptest strategies; `mock` adds mockall mocks of the traits.
+//! `evidence_stores`; keyword sweeps and their review queue with `sweep` as `sweep`, and
+//! `search-http` as `search_http`. Feature `testkit` adds the backend conformance suite,
+//! fixtures and proptest strategies; `mock` adds mockall mocks of the traits.
 #![deny(missing_docs)]
 
 pub use aliprotect_core::{
@@ -143,6 +144,15 @@ pub use aliprotect_probe_http as probe_http;
 /// Evidence stores: a directory, or an object store such as S3 (feature `evidence`).
 #[cfg(feature = "evidence")]
 pub use aliprotect_evidence as evidence_stores;
+
+/// Keyword sweeps, the review queue of what they find, and rights' authorised sellers
+/// (feature `sweep`).
+#[cfg(feature = "sweep")]
+pub use aliprotect_sweep as sweep;
+
+/// A marketplace's search result pages read over HTTP, for sweeps (feature `search-http`).
+#[cfg(feature = "search-http")]
+pub use aliprotect_search_http as search_http;
 
 /// What an embedder uses in most files, in one import: the engine and its requests, the ids,
 /// the actors, the commands of rights and complaints, a listing, the policy, the store and

@@ -13,6 +13,7 @@ pub(crate) use crate::commands::notify::NotifyArgs;
 pub(crate) use crate::commands::policy::PolicySubcommand;
 pub(crate) use crate::commands::right::RightSubcommand;
 pub(crate) use crate::commands::seller::SellerSubcommand;
+pub(crate) use crate::commands::sweep::{CandidateSubcommand, SweepSubcommand};
 pub(crate) use crate::commands::tick::TickArgs;
 
 /// Where the examples of the top-level help come from: one short session.
@@ -156,6 +157,22 @@ aliprotect complaint history 0193b2c5-... --bundle case-0193b2c5.zip"
         after_help = "Examples:\n  aliprotect seller list --repeat-only\n  aliprotect seller list --contacts seller-contacts.csv"
     )]
     Seller(SellerSubcommand),
+    /// Saved keyword searches on a marketplace, run on a schedule: what they find waits
+    /// for a person as candidates.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aliprotect sweep add 'Earbuds' --keyword 'acme earbuds' --right 0193a1f4-... \\\n      \
+--reason trademark-counterfeit --explanation 'Counterfeit earbuds bearing our mark'\n  \
+aliprotect sweep run --due --search search.toml\n  aliprotect sweep list"
+    )]
+    Sweep(SweepSubcommand),
+    /// Listings sweeps found: confirm them (filed) or dismiss them, many at once.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aliprotect candidate list\n  aliprotect candidate confirm --ids-from to-confirm.txt\n  \
+aliprotect candidate dismiss 5b1f... --reason 'Our own product, resold'"
+    )]
+    Candidate(CandidateSubcommand),
     /// The platform's rules the data follows: show them, or change them on purpose.
     #[command(
         subcommand,

@@ -85,6 +85,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 Command::Complaint(args) => commands::complaint::run(&session, &out, args).await,
                 Command::Campaign(args) => commands::campaign::run(&session, &out, args).await,
                 Command::Seller(args) => commands::seller::run(&session, &out, args).await,
+                Command::Sweep(args) => commands::sweep::run_sweep(&session, &out, args).await,
+                Command::Candidate(args) => {
+                    commands::sweep::run_candidate(&session, &out, args).await
+                }
                 Command::Due(args) => commands::due::run(&session, &out, args).await,
                 Command::Tick(args) => commands::tick::run(&session, &out, args).await,
                 Command::Dashboard(args) => commands::dashboard::run(&session, &out, args).await,

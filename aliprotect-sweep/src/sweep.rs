@@ -182,7 +182,7 @@ pub enum SweepCommand {
         /// What it searches for.
         spec: SweepSpec,
     },
-    /// Records a run.
+    /// Records a run (a paused sweep's too: one started before the pause).
     RecordRun(SweepRun),
     /// Stops running it on schedule.
     Pause,
@@ -249,7 +249,7 @@ pub enum SweepRule {
     /// A page budget of 0 or above [`SweepSpec::MAX_PAGE_BUDGET`].
     #[error("the page budget is 1 to {}", SweepSpec::MAX_PAGE_BUDGET)]
     BadPageBudget,
-    /// The sweep is paused: it neither runs nor pauses again.
+    /// The sweep is paused: it does not start a run, nor pause again.
     #[error("the sweep is paused")]
     Paused,
     /// The sweep is not paused.
@@ -312,12 +312,9 @@ impl Decider for SweepDecider {
             }
             (Some(_), SweepCommand::Create { .. }) => return Err(refuse(SweepRule::AlreadyExists)),
             (None, _) => return Err(refuse(SweepRule::Unknown)),
-            (Some(sweep), SweepCommand::RecordRun(run)) => {
-                if sweep.status == SweepStatus::Paused {
-                    return Err(refuse(SweepRule::Paused));
-                }
-                SweepChange::Ran(run.clone())
-            }
+            // A run that started before a pause still happened: it is recorded, as what
+            // it found is.
+            (Some(_), SweepCommand::RecordRun(run)) => SweepChange::Ran(run.clone()),
             (Some(sweep), SweepCommand::Pause) => {
                 if sweep.status == SweepStatus::Paused {
                     return Err(refuse(SweepRule::Paused));
@@ -352,7 +349,11 @@ impl Decider for SweepDecider {
             }),
             (Some(mut sweep), SweepChange::Ran(run)) => {
                 sweep.runs = sweep.runs.saturating_add(1);
-                sweep.next_run = run.started + Duration::hours(i64::from(sweep.spec.every_hours));
+                // Saturates: a period of up to u32::MAX hours is valid, and overflows a date.
+                sweep.next_run = run
+                    .started
+                    .checked_add_signed(Duration::hours(i64::from(sweep.spec.every_hours)))
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC);
                 sweep.last_run = Some(run.clone());
                 Some(sweep)
             }

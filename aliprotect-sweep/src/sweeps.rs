@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use aliprotect_core::clock::Clock;
-use aliprotect_core::decider::Recorded;
+use aliprotect_core::decider::{Recorded, Refusal};
 use aliprotect_core::engine::Engine;
 use aliprotect_core::ids::{ComplaintId, RightId, TenantId};
 use aliprotect_core::intake::{DuplicateOf, IntakeRequest};
@@ -23,7 +23,10 @@ use crate::candidate::{
 };
 use crate::search::{ListingSearch, SearchQuery};
 use crate::stream::{self, Stamp};
-use crate::sweep::{Sweep, SweepChange, SweepCommand, SweepId, SweepRun, SweepSpec, SweepStream};
+use crate::sweep::{
+    Sweep, SweepChange, SweepCommand, SweepId, SweepRule, SweepRun, SweepSpec, SweepStatus,
+    SweepStream,
+};
 
 /// Candidates committed together while a run records what it found.
 const FOUND_PER_BATCH: usize = 500;
@@ -229,7 +232,7 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         Ok(results)
     }
 
-    /// Runs the sweep now: reads up to its page budget of results per keyword through
+    /// Runs the sweep now (refused for a paused one): reads up to its page budget of results per keyword through
     /// `search`, records each listing not seen before as a candidate, files the relistings
     /// found at once when the sweep's campaign says so (or it has none), and records the
     /// run on the sweep.
@@ -247,14 +250,31 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         id: SweepId,
         search: &dyn ListingSearch,
     ) -> Result<SweepRun, SweepError> {
+        self.run_reporting(tenant, actor, id, search, |_| {}).await
+    }
+
+    /// [`Sweeps::run`], calling `progress` with the run so far after each page read and
+    /// each batch of candidates recorded: for a progress bar over a long sweep.
+    pub async fn run_reporting(
+        &self,
+        tenant: TenantId,
+        actor: Actor,
+        id: SweepId,
+        search: &dyn ListingSearch,
+        mut progress: impl FnMut(&SweepRun) + Send,
+    ) -> Result<SweepRun, SweepError> {
         let stamp = self.stamp(tenant, actor)?;
         let sweep = self.sweep(tenant, id).await?;
+        if sweep.status == SweepStatus::Paused {
+            let refusal = Refusal::new(Some(sweep.status), "run", SweepRule::Paused);
+            return Err(SweepError::SweepRefused(refusal));
+        }
         let spec = &sweep.spec;
         let mut run = SweepRun {
             started: stamp.at,
             ..SweepRun::default()
         };
-        let found = read_results(spec, search, &mut run).await;
+        let found = read_results(spec, search, &mut run, &mut progress).await;
         run.found = count(found.len());
 
         let allowed = self.authorised_sellers(tenant, spec.right).await?;
@@ -332,6 +352,7 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
                     Err(error) => return Err(error.into()),
                 }
             }
+            progress(&run);
         }
 
         if !relistings.is_empty() && self.files_relistings_at_once(tenant, spec).await? {
@@ -643,6 +664,7 @@ async fn read_results(
     spec: &SweepSpec,
     search: &dyn ListingSearch,
     run: &mut SweepRun,
+    progress: &mut (impl FnMut(&SweepRun) + Send),
 ) -> Vec<(String, Listing, ListingDetails)> {
     let mut seen = HashSet::new();
     let mut found = Vec::new();
@@ -672,6 +694,8 @@ async fn read_results(
                     Err(_) => run.unusable += 1,
                 }
             }
+            run.found = count(found.len());
+            progress(run);
             if !results.more {
                 break;
             }

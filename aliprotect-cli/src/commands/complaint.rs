@@ -23,7 +23,8 @@ mod import;
 mod record;
 mod statuses;
 
-pub(crate) use args::{ComplaintSubcommand, FilingArgs, ManyIds, RecordSubcommand};
+pub(crate) use args::{ComplaintSubcommand, FilingArgs, ManyIds, RecordSubcommand, reason};
+pub(crate) use import::{format_of, marketplace_of};
 
 pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(), CliError> {
     match args {

@@ -9,6 +9,7 @@ pub(crate) mod notify;
 pub(crate) mod policy;
 pub(crate) mod right;
 pub(crate) mod seller;
+pub(crate) mod sweep;
 pub(crate) mod tick;
 
 use std::collections::HashSet;

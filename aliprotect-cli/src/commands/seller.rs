@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use aliprotect::ids::RightId;
 use aliprotect::marketplace::Marketplace;
 use aliprotect::sellers::{SellerContact, SellerKey, seller_networks};
+use aliprotect::sweep::{AuthorisedSellers, Sweeps};
 use clap::Subcommand;
 use serde::Deserialize;
 
@@ -35,6 +37,41 @@ found. Sellers sharing an email, a phone or a store name form a network."
         #[arg(long, value_name = "N", default_value_t = 1000)]
         limit: usize,
     },
+    /// Authorise a seller for a right: sweeps allow its listings, no one reviews them.
+    #[command(
+        after_help = "Examples:\n  aliprotect seller authorise 'ACME Official Store' --right 0193a1f4-... --note 'Distributor, contract 2024-17'\n  \
+aliprotect seller authorise acmeofficial --right 0193a1f4-...\n\n\
+A seller is its store id (as in its shop's URL) or the name its listings show; case and\n\
+surrounding spaces do not matter."
+    )]
+    Authorise {
+        /// The seller.
+        seller: String,
+        /// The right.
+        #[arg(long)]
+        right: RightId,
+        /// Why (a licence, a distribution contract).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Withdraw a seller's authorisation for a right.
+    #[command(
+        after_help = "Examples:\n  aliprotect seller withdraw 'ACME Official Store' --right 0193a1f4-..."
+    )]
+    Withdraw {
+        /// The seller.
+        seller: String,
+        /// The right.
+        #[arg(long)]
+        right: RightId,
+    },
+    /// A right's authorised sellers.
+    #[command(after_help = "Examples:\n  aliprotect seller authorised --right 0193a1f4-...")]
+    Authorised {
+        /// The right.
+        #[arg(long)]
+        right: RightId,
+    },
 }
 
 pub(crate) async fn run(
@@ -42,11 +79,55 @@ pub(crate) async fn run(
     out: &Output,
     args: SellerSubcommand,
 ) -> Result<(), CliError> {
-    let SellerSubcommand::List {
-        repeat_only,
-        contacts,
-        limit,
-    } = args;
+    let sweeps = Sweeps::new(&session.engine);
+    let (tenant, me) = (session.tenant, session.me);
+    match args {
+        SellerSubcommand::List {
+            repeat_only,
+            contacts,
+            limit,
+        } => list(session, out, repeat_only, contacts, limit).await,
+        SellerSubcommand::Authorise {
+            seller,
+            right,
+            note,
+        } => {
+            let list = sweeps
+                .authorise_seller(tenant, me, right, &seller, note.as_deref())
+                .await?;
+            out.table(&authorised_table(Some(&list)))
+        }
+        SellerSubcommand::Withdraw { seller, right } => {
+            let list = sweeps.withdraw_seller(tenant, me, right, &seller).await?;
+            out.table(&authorised_table(Some(&list)))
+        }
+        SellerSubcommand::Authorised { right } => {
+            session.require_client().await?;
+            let list = sweeps.authorised_sellers(tenant, right).await?;
+            out.table(&authorised_table(list.as_ref()))
+        }
+    }
+}
+
+fn authorised_table(list: Option<&AuthorisedSellers>) -> Table {
+    let mut table = Table::new(&["seller", "since", "note"]);
+    for seller in list.iter().flat_map(|list| list.sellers.values()) {
+        table.push(vec![
+            Cell::text(&seller.seller),
+            Cell::Time(seller.since),
+            Cell::optional(seller.note.as_ref()),
+        ]);
+    }
+    table
+}
+
+async fn list(
+    session: &Session,
+    out: &Output,
+    repeat_only: bool,
+    contacts: Option<PathBuf>,
+    limit: usize,
+) -> Result<(), CliError> {
     session.require_client().await?;
     let records = session.engine.read().seller_records(session.tenant).await?;
     // Each seller's network, numbered largest first.

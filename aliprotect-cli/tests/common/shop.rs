@@ -1,5 +1,6 @@
 //! A marketplace stand-in on a local port: listings whose path contains one of `gone` answer
-//! 404, the rest a live product page. Every request path is kept, to see what was fetched.
+//! 404, the rest a live product page; or any pages a test gives. Every request path is kept,
+//! to see what was fetched.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -15,6 +16,23 @@ pub(crate) struct Shop {
 impl Shop {
     pub(crate) fn open(gone: &[&str]) -> Self {
         let gone: Vec<String> = gone.iter().map(|g| (*g).to_owned()).collect();
+        Self::answering(move |path| {
+            if gone.iter().any(|g| path.contains(g.as_str())) {
+                (
+                    "404 Not Found",
+                    "<html>This product is no longer available.</html>".to_owned(),
+                )
+            } else {
+                ("200 OK", "<html>Wireless earbuds, 5 USD</html>".to_owned())
+            }
+        })
+    }
+
+    /// A stand-in answering each request path (with its query) with `page`'s status line
+    /// and HTML body.
+    pub(crate) fn answering(
+        page: impl Fn(&str) -> (&'static str, String) + Send + 'static,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         let requested = Arc::new(Mutex::new(Vec::new()));
@@ -34,14 +52,7 @@ impl Shop {
                 }
                 let path = request_line.split_whitespace().nth(1).unwrap_or("/");
                 log.lock().unwrap().push(path.to_owned());
-                let (status, body) = if gone.iter().any(|g| path.contains(g.as_str())) {
-                    (
-                        "404 Not Found",
-                        "<html>This product is no longer available.</html>",
-                    )
-                } else {
-                    ("200 OK", "<html>Wireless earbuds, 5 USD</html>")
-                };
+                let (status, body) = page(path);
                 let _ = write!(
                     stream,
                     "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

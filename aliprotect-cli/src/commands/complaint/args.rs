@@ -211,7 +211,7 @@ pub(crate) struct FilingArgs {
 }
 
 /// Complaint reasons as clap offers them: each reason's code, with its summary.
-fn reason() -> impl TypedValueParser<Value = ComplaintReason> {
+pub(crate) fn reason() -> impl TypedValueParser<Value = ComplaintReason> {
     let codes =
         ComplaintReason::ALL.map(|reason| PossibleValue::new(reason.code()).help(reason.summary()));
     PossibleValuesParser::new(codes).try_map(|code| code.parse::<ComplaintReason>())

@@ -25,7 +25,10 @@ pub(super) struct Options<'a> {
 }
 
 /// The marketplace named, which the policy must cover, or the policy's first.
-fn marketplace_of(session: &Session, named: Option<&str>) -> Result<Marketplace, CliError> {
+pub(crate) fn marketplace_of(
+    session: &Session,
+    named: Option<&str>,
+) -> Result<Marketplace, CliError> {
     let policy = session.engine.read().policy();
     let Some(named) = named else {
         return policy.marketplaces.first().copied().ok_or_else(|| {
@@ -130,7 +133,7 @@ pub(super) async fn run(
     Ok(())
 }
 
-fn format_of(path: &Path) -> Result<IntakeFormat, CliError> {
+pub(crate) fn format_of(path: &Path) -> Result<IntakeFormat, CliError> {
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
