@@ -130,8 +130,10 @@ pub type AuthorisedSellersRefusal = Refusal<&'static str, AuthorisedSellersRule>
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AuthorisedSellersDecider;
 
+/// Whether `text`, trimmed as it is kept, is 1 to [`AuthorisedSellers::MAX_CHARS`] long.
 fn fits(text: &str) -> bool {
-    !text.trim().is_empty() && text.chars().count() <= AuthorisedSellers::MAX_CHARS
+    let text = text.trim();
+    !text.is_empty() && text.chars().count() <= AuthorisedSellers::MAX_CHARS
 }
 
 impl Decider for AuthorisedSellersDecider {
@@ -173,7 +175,7 @@ impl Decider for AuthorisedSellersDecider {
                     tenant: *tenant,
                     right: *right,
                     seller: seller.trim().to_owned(),
-                    note: note.clone(),
+                    note: note.as_deref().map(str::trim).map(str::to_owned),
                 }
             }
             AuthorisedSellersCommand::Withdraw { seller } => {
@@ -181,7 +183,7 @@ impl Decider for AuthorisedSellersDecider {
                     return Err(refuse(AuthorisedSellersRule::NotAuthorised));
                 }
                 AuthorisedSellersChange::Withdrawn {
-                    seller: seller.clone(),
+                    seller: seller.trim().to_owned(),
                 }
             }
         };

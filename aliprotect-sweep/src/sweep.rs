@@ -89,6 +89,8 @@ impl SweepSpec {
     pub const MAX_CHARS: usize = 200;
     /// The most pages per keyword and run.
     pub const MAX_PAGE_BUDGET: u32 = 1_000;
+    /// The most hours between runs: a leap year.
+    pub const MAX_EVERY_HOURS: u32 = 366 * 24;
 }
 
 /// A sweep's status.
@@ -157,7 +159,7 @@ pub struct Sweep {
     pub created_at: DateTime<Utc>,
     /// Runs recorded.
     pub runs: u32,
-    /// The latest run, if any.
+    /// The run that started last, if any.
     pub last_run: Option<SweepRun>,
     /// When it is next due.
     pub next_run: DateTime<Utc>,
@@ -246,6 +248,9 @@ pub enum SweepRule {
     /// Runs less than an hour apart.
     #[error("a sweep runs at most once an hour")]
     TooOften,
+    /// Runs more than [`SweepSpec::MAX_EVERY_HOURS`] apart.
+    #[error("a sweep runs at least once a year")]
+    TooRarely,
     /// A page budget of 0 or above [`SweepSpec::MAX_PAGE_BUDGET`].
     #[error("the page budget is 1 to {}", SweepSpec::MAX_PAGE_BUDGET)]
     BadPageBudget,
@@ -277,6 +282,9 @@ fn check(spec: &SweepSpec) -> Result<(), SweepRule> {
     }
     if spec.every_hours == 0 {
         return Err(SweepRule::TooOften);
+    }
+    if spec.every_hours > SweepSpec::MAX_EVERY_HOURS {
+        return Err(SweepRule::TooRarely);
     }
     if spec.page_budget == 0 || spec.page_budget > SweepSpec::MAX_PAGE_BUDGET {
         return Err(SweepRule::BadPageBudget);
@@ -349,12 +357,21 @@ impl Decider for SweepDecider {
             }),
             (Some(mut sweep), SweepChange::Ran(run)) => {
                 sweep.runs = sweep.runs.saturating_add(1);
-                // Saturates: a period of up to u32::MAX hours is valid, and overflows a date.
-                sweep.next_run = run
+                // Saturates: a stored sweep's period is not checked again, and a date
+                // overflows. A run recorded late (another engine's, started earlier) never
+                // brings the next one forward.
+                let after = run
                     .started
                     .checked_add_signed(Duration::hours(i64::from(sweep.spec.every_hours)))
                     .unwrap_or(DateTime::<Utc>::MAX_UTC);
-                sweep.last_run = Some(run.clone());
+                sweep.next_run = sweep.next_run.max(after);
+                if sweep
+                    .last_run
+                    .as_ref()
+                    .is_none_or(|last| last.started <= run.started)
+                {
+                    sweep.last_run = Some(run.clone());
+                }
                 Some(sweep)
             }
             (Some(mut sweep), SweepChange::Paused) => {

@@ -43,7 +43,7 @@ fn sweep(n: u32) -> Sweep {
             every_hours: 24,
             page_budget: 5,
         },
-        status: if n % 2 == 0 {
+        status: if n.is_multiple_of(2) {
             SweepStatus::Active
         } else {
             SweepStatus::Paused
