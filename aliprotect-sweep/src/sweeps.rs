@@ -452,7 +452,7 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         let stamp = self.stamp(tenant, actor)?;
         let mut results: BTreeMap<usize, Result<ComplaintId, SweepError>> = BTreeMap::new();
         // Open candidates by sweep, with their place in `ids`.
-        let mut by_sweep: BTreeMap<SweepId, Vec<(usize, Candidate)>> = BTreeMap::new();
+        let mut by_sweep: BTreeMap<SweepId, Vec<(usize, u64, Candidate)>> = BTreeMap::new();
         let keys: Vec<(TenantId, StreamId)> = ids
             .iter()
             .map(|id| (tenant, CandidateStream::stream(id.as_uuid())))
@@ -481,7 +481,7 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
             by_sweep
                 .entry(candidate.sweep)
                 .or_default()
-                .push((place, candidate));
+                .push((place, loaded.version, candidate));
         }
         for (sweep, candidates) in by_sweep {
             let spec = self.sweep(tenant, sweep).await?.spec;
@@ -497,7 +497,7 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
             };
             let listings: Vec<(Listing, ListingDetails)> = candidates
                 .iter()
-                .map(|(_, candidate)| (candidate.listing.clone(), candidate.details.clone()))
+                .map(|(_, _, candidate)| (candidate.listing.clone(), candidate.details.clone()))
                 .collect();
             let report = match self
                 .engine
@@ -509,7 +509,7 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
                     // The request as a whole was refused (an archived campaign, say): every
                     // candidate of the sweep stays open, with the reason.
                     let message = error.to_string();
-                    for (place, _) in &candidates {
+                    for (place, _, _) in &candidates {
                         results.insert(*place, Err(SweepError::NotFiled(message.clone())));
                     }
                     continue;
@@ -529,9 +529,42 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
             for (line, error) in report.refused {
                 complaint_of.insert(line, Err(SweepError::Engine(error)));
             }
-            for (line, (place, candidate)) in candidates.iter().enumerate() {
-                let result = match complaint_of.remove(&(line + 1)) {
-                    Some(Ok(complaint)) => {
+            // Each filed candidate recorded confirmed, all in one batch, each on the
+            // version it was loaded at; one that moved meanwhile is decided again alone.
+            let mut confirming = Vec::new();
+            for (line, (place, version, candidate)) in candidates.into_iter().enumerate() {
+                match complaint_of.remove(&(line + 1)) {
+                    Some(Ok(complaint)) => confirming.push((place, version, candidate, complaint)),
+                    Some(Err(error)) => {
+                        results.insert(place, Err(error));
+                    }
+                    None => {
+                        let why = "the intake neither filed the listing nor found its complaint";
+                        results.insert(place, Err(SweepError::NotFiled(why.to_owned())));
+                    }
+                }
+            }
+            let mut commits = Vec::with_capacity(confirming.len());
+            for (_, version, candidate, complaint) in &confirming {
+                let command = CandidateCommand::Confirm {
+                    complaint: *complaint,
+                };
+                let (commit, _) = stream::decide::<CandidateStream>(
+                    tenant,
+                    candidate.id.as_uuid(),
+                    *version,
+                    Some(candidate.clone()),
+                    &command,
+                    stamp,
+                )?;
+                commits.push(commit);
+            }
+            let committed = self.store().commit_batch(commits).await;
+            for ((place, _, candidate, complaint), result) in confirming.into_iter().zip(committed)
+            {
+                let result = match result {
+                    Ok(()) => Ok(complaint),
+                    Err(StoreError::Conflict { .. }) => {
                         let command = CandidateCommand::Confirm { complaint };
                         stream::execute::<CandidateStream, S>(
                             self.store(),
@@ -543,12 +576,9 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
                         .await
                         .map(|_| complaint)
                     }
-                    Some(Err(error)) => Err(error),
-                    None => Err(SweepError::NotFiled(
-                        "the intake neither filed the listing nor found its complaint".to_owned(),
-                    )),
+                    Err(error) => Err(error.into()),
                 };
-                results.insert(*place, result);
+                results.insert(place, result);
             }
         }
         Ok(ids.iter().copied().zip(results.into_values()).collect())
