@@ -264,6 +264,21 @@ impl HttpSearch {
         })
     }
 
+    /// The results `html` shows, read as `marketplace`'s page fetched from `url` (links
+    /// resolved against it): what a search does with each page it fetches, without the
+    /// fetch. For tests and for pages saved by hand.
+    pub fn read_page(
+        &self,
+        marketplace: Marketplace,
+        url: &Url,
+        html: &str,
+    ) -> Result<SearchPage, SearchError> {
+        self.shapes
+            .get(&marketplace)
+            .ok_or(SearchError::UnsupportedMarketplace(marketplace))?
+            .read(url, html)
+    }
+
     /// Waits for `host`'s turn: its previous request started at least the interval ago.
     async fn wait_for(&self, host: &str) {
         let start = {
