@@ -52,6 +52,8 @@ fn the_readme_session_runs_as_written() {
         "Unable to Process",
         "In Progress",
         "check-back: is the listing still up?",
+        "Earbuds-Pro_1600100009.html",
+        "| filed",
     ] {
         assert!(
             stdout.contains(promised),
