@@ -11,7 +11,7 @@ use aliprotect_core::store::{ExtensionKind, ExtensionStream, IndexKey};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::stream::{DecidedStream, Stamp};
+use aliprotect_core::store::decided::{DecidedStream, Stamp};
 
 /// A seller as compared: trimmed and lower-cased, so that "ACME Trading " is "acme trading".
 pub fn seller_key(seller: &str) -> String {

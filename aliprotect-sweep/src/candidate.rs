@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::stream::{DecidedStream, Stamp};
 use crate::sweep::{BY_RIGHT, SweepId};
+use aliprotect_core::store::decided::{DecidedStream, Stamp};
 
 /// The namespace of candidates' ids (UUID v5).
 const NAMESPACE: Uuid = Uuid::from_u128(0x6b1f_2f0e_7a51_4c1b_9a53_8f47_0c2d_5e11);

@@ -3,6 +3,7 @@
 use aliprotect_core::engine::EngineError;
 use aliprotect_core::ids::{RightId, TenantId};
 use aliprotect_core::store::StoreError;
+use aliprotect_core::store::decided::DecidedError;
 
 use crate::allowed::AuthorisedSellersRefusal;
 use crate::candidate::{CandidateId, CandidateRefusal};
@@ -57,4 +58,14 @@ pub enum SweepError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl<R: Into<SweepError>> From<DecidedError<R>> for SweepError {
+    fn from(error: DecidedError<R>) -> Self {
+        match error {
+            DecidedError::Refused(refusal) => refusal.into(),
+            DecidedError::Store(error) => SweepError::Store(error),
+            DecidedError::Contended => SweepError::Contended,
+        }
+    }
 }

@@ -70,10 +70,10 @@ mod allowed;
 mod candidate;
 mod error;
 mod search;
-mod stream;
 mod sweep;
 mod sweeps;
 
+pub use aliprotect_core::store::decided::Stamp;
 pub use allowed::{
     AuthorisedSeller, AuthorisedSellers, AuthorisedSellersChange, AuthorisedSellersCommand,
     AuthorisedSellersDecider, AuthorisedSellersRefusal, AuthorisedSellersRule,
@@ -85,7 +85,6 @@ pub use candidate::{
 };
 pub use error::SweepError;
 pub use search::{FileSearch, ListingSearch, SearchError, SearchPage, SearchQuery};
-pub use stream::Stamp;
 pub use sweep::{
     BY_RIGHT, Sweep, SweepChange, SweepCommand, SweepDecider, SweepEvent, SweepId, SweepRefusal,
     SweepRule, SweepRun, SweepSpec, SweepStatus, SweepStream,

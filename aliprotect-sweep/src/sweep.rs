@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::stream::{DecidedStream, Stamp};
+use aliprotect_core::store::decided::{DecidedStream, Stamp};
 
 /// A sweep's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -22,11 +22,11 @@ use crate::candidate::{
     BY_SWEEP, Candidate, CandidateCommand, CandidateId, CandidateStream, Finding, Found,
 };
 use crate::search::{ListingSearch, SearchQuery};
-use crate::stream::{self, Stamp};
 use crate::sweep::{
     Sweep, SweepChange, SweepCommand, SweepId, SweepRule, SweepRun, SweepSpec, SweepStatus,
     SweepStream,
 };
+use aliprotect_core::store::decided::{self as stream, Stamp};
 
 /// Candidates committed together while a run records what it found.
 const FOUND_PER_BATCH: usize = 500;
@@ -148,13 +148,16 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         }
         let id = SweepId::new();
         let command = SweepCommand::Create { id, tenant, spec };
-        stream::execute::<SweepStream, S>(self.store(), tenant, id.as_uuid(), &command, stamp).await
+        stream::execute::<SweepStream, S>(self.store(), tenant, id.as_uuid(), &command, stamp)
+            .await
+            .map_err(SweepError::from)
     }
 
     /// The sweep `id`.
     pub async fn sweep(&self, tenant: TenantId, id: SweepId) -> Result<Sweep, SweepError> {
         stream::load::<SweepStream, S>(self.store(), tenant, id.as_uuid())
-            .await?
+            .await
+            .map_err(SweepError::from)?
             .map(|(_, sweep)| sweep)
             .ok_or(SweepError::UnknownSweep(id))
     }
@@ -178,7 +181,9 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         tenant: TenantId,
         id: SweepId,
     ) -> Result<Vec<Recorded<SweepChange>>, SweepError> {
-        stream::history::<SweepStream, S>(self.store(), tenant, id.as_uuid()).await
+        stream::history::<SweepStream, S>(self.store(), tenant, id.as_uuid())
+            .await
+            .map_err(SweepError::from)
     }
 
     /// Stops running the sweep on schedule.
@@ -211,7 +216,9 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         let stamp = self.stamp(tenant, actor)?;
         // An unknown sweep is "not found", not a refusal.
         self.sweep(tenant, id).await?;
-        stream::execute::<SweepStream, S>(self.store(), tenant, id.as_uuid(), &command, stamp).await
+        stream::execute::<SweepStream, S>(self.store(), tenant, id.as_uuid(), &command, stamp)
+            .await
+            .map_err(SweepError::from)
     }
 
     /// Runs every active sweep of the tenant that is due, one after another, through
@@ -366,7 +373,8 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         }
         let command = SweepCommand::RecordRun(run.clone());
         stream::execute::<SweepStream, S>(self.store(), tenant, id.as_uuid(), &command, stamp)
-            .await?;
+            .await
+            .map_err(SweepError::from)?;
         tracing::info!(sweep = %id, found = run.found, to_review = run.to_review, "sweep ran");
         Ok(run)
     }
@@ -396,7 +404,8 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         id: CandidateId,
     ) -> Result<Candidate, SweepError> {
         stream::load::<CandidateStream, S>(self.store(), tenant, id.as_uuid())
-            .await?
+            .await
+            .map_err(SweepError::from)?
             .map(|(_, candidate)| candidate)
             .ok_or(SweepError::UnknownCandidate(id))
     }
@@ -574,6 +583,7 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
                             stamp,
                         )
                         .await
+                        .map_err(SweepError::from)
                         .map(|_| complaint)
                     }
                     Err(error) => Err(error.into()),
@@ -609,6 +619,7 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
                         stamp,
                     )
                     .await
+                    .map_err(SweepError::from)
                     .map(|_| ())
                 }
                 Err(error) => Err(error),
@@ -626,7 +637,8 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
     ) -> Result<Option<AuthorisedSellers>, SweepError> {
         Ok(
             stream::load::<AuthorisedSellersStream, S>(self.store(), tenant, right.as_uuid())
-                .await?
+                .await
+                .map_err(SweepError::from)?
                 .map(|(_, list)| list),
         )
     }
@@ -659,6 +671,7 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
             stamp,
         )
         .await
+        .map_err(SweepError::from)
     }
 
     /// Withdraws the authorisation of `seller` for the right.
@@ -681,6 +694,7 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
             stamp,
         )
         .await
+        .map_err(SweepError::from)
     }
 }
 

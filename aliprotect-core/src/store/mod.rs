@@ -35,6 +35,7 @@ mod cache;
 mod claims;
 pub mod columns;
 mod commit;
+pub mod decided;
 mod error;
 mod events;
 mod extension;
