@@ -46,11 +46,14 @@ pub enum EvidenceKind {
     SavedPage,
     /// Record of a test buy.
     TestBuy,
+    /// An email as it was received (its RFC 5322 bytes): a platform's notice, a seller's
+    /// counter-notice.
+    Email,
 }
 
 impl EvidenceKind {
     /// Every kind.
-    pub const ALL: [EvidenceKind; 14] = [
+    pub const ALL: [EvidenceKind; 15] = [
         EvidenceKind::TrademarkCertificate,
         EvidenceKind::CopyrightCertificate,
         EvidenceKind::UtilityPatentCertificate,
@@ -65,6 +68,7 @@ impl EvidenceKind {
         EvidenceKind::Screenshot,
         EvidenceKind::SavedPage,
         EvidenceKind::TestBuy,
+        EvidenceKind::Email,
     ];
 
     /// The name people write in files and on command lines: `articles-of-incorporation`.
@@ -84,6 +88,7 @@ impl EvidenceKind {
             EvidenceKind::Screenshot => "screenshot",
             EvidenceKind::SavedPage => "saved-page",
             EvidenceKind::TestBuy => "test-buy",
+            EvidenceKind::Email => "email",
         }
     }
 
