@@ -11,16 +11,19 @@
 
 mod email;
 mod error;
+mod imap;
 mod inboxes;
 mod read;
 mod rules;
 mod source;
+pub mod test_server;
 
 pub use email::{
     Email, EmailChange, EmailCommand, EmailDecider, EmailId, EmailRefusal, EmailRule, EmailStatus,
     EmailStream, Received,
 };
 pub use error::ReadError;
+pub use imap::ImapInbox;
 pub use inboxes::{InboxReport, Inboxes};
 pub use read::{EmailError, ReadEmail};
 pub use rules::{EmailRules, NoticeKind, References, references};

@@ -94,6 +94,7 @@ impl MailFiles {
         })
     }
 
+    /// The emails: an mbox's in the file's order, a directory's by path.
     fn read(&self) -> Result<Vec<RawEmail>, InboxError> {
         let mut emails = match self {
             MailFiles::Maildir(path) => {
@@ -125,7 +126,7 @@ impl MailFiles {
                         bytes: message.unwrap_contents(),
                     });
                 }
-                emails
+                return Ok(emails);
             }
             MailFiles::EmlDirectory(path) => {
                 let mut emails = Vec::new();
