@@ -62,8 +62,8 @@
 //! The backends come by cargo feature: `memory` and `sqlite` (both default) as `store_memory`
 //! and `store_sqlite`, `postgres` as `store_postgres`, `webhook` and `email` as
 //! `notify_webhook` and `notify_email`, `probe-http` as `probe_http`, `evidence` as
-//! `evidence_stores`; keyword sweeps and their review queue with `sweep` as `sweep`, and
-//! `search-http` as `search_http`. Feature `testkit` adds the backend conformance suite,
+//! `evidence_stores`; keyword sweeps and their review queue with `sweep` as `sweep`,
+//! `search-http` as `search_http`, and the platform's emails with `inbox` as `inbox`. Feature `testkit` adds the backend conformance suite,
 //! fixtures and proptest strategies; `mock` adds mockall mocks of the traits.
 #![deny(missing_docs)]
 
@@ -153,6 +153,10 @@ pub use aliprotect_sweep as sweep;
 /// A marketplace's search result pages read over HTTP, for sweeps (feature `search-http`).
 #[cfg(feature = "search-http")]
 pub use aliprotect_search_http as search_http;
+
+/// The platform's emails read into the record (feature `inbox`).
+#[cfg(feature = "inbox")]
+pub use aliprotect_inbox as inbox;
 
 /// What an embedder uses in most files, in one import: the engine and its requests, the ids,
 /// the actors, the commands of rights and complaints, a listing, the policy, the store and

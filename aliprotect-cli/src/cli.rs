@@ -9,6 +9,7 @@ pub(crate) use crate::commands::complaint::ComplaintSubcommand;
 pub(crate) use crate::commands::dashboard::DashboardArgs;
 pub(crate) use crate::commands::db::DbSubcommand;
 pub(crate) use crate::commands::due::DueArgs;
+pub(crate) use crate::commands::inbox::InboxSubcommand;
 pub(crate) use crate::commands::notify::NotifyArgs;
 pub(crate) use crate::commands::policy::PolicySubcommand;
 pub(crate) use crate::commands::right::RightSubcommand;
@@ -157,8 +158,7 @@ aliprotect complaint history 0193b2c5-... --bundle case-0193b2c5.zip"
         after_help = "Examples:\n  aliprotect seller list --repeat-only\n  aliprotect seller list --contacts seller-contacts.csv"
     )]
     Seller(SellerSubcommand),
-    /// Saved keyword searches on a marketplace, run on a schedule: what they find waits
-    /// for a person as candidates.
+    /// Saved keyword searches, run on a schedule: what they find waits for a person.
     #[command(
         subcommand,
         after_help = "Examples:\n  aliprotect sweep add 'Earbuds' --keyword 'acme earbuds' --right 0193a1f4-... \\\n      \
@@ -173,6 +173,13 @@ aliprotect sweep run --due --search search.toml\n  aliprotect sweep list"
 aliprotect candidate dismiss 5b1f... --reason 'Our own product, resold'"
     )]
     Candidate(CandidateSubcommand),
+    /// Read the platform's emails into the record: rejections, "Unable to Process",
+    /// counter-notices.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aliprotect inbox read --maildir ~/Maildir/.IPP\n  aliprotect inbox list"
+    )]
+    Inbox(InboxSubcommand),
     /// The platform's rules the data follows: show them, or change them on purpose.
     #[command(
         subcommand,

@@ -89,6 +89,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 Command::Candidate(args) => {
                     commands::sweep::run_candidate(&session, &out, args).await
                 }
+                Command::Inbox(args) => commands::inbox::run(&session, &out, args).await,
                 Command::Due(args) => commands::due::run(&session, &out, args).await,
                 Command::Tick(args) => commands::tick::run(&session, &out, args).await,
                 Command::Dashboard(args) => commands::dashboard::run(&session, &out, args).await,

@@ -5,6 +5,7 @@ pub(crate) mod complaint;
 pub(crate) mod dashboard;
 pub(crate) mod db;
 pub(crate) mod due;
+pub(crate) mod inbox;
 pub(crate) mod notify;
 pub(crate) mod policy;
 pub(crate) mod right;
