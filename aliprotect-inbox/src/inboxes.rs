@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use aliprotect_core::clock::Clock;
 use aliprotect_core::complaint::{ComplaintCommand, ComplaintStatus};
 use aliprotect_core::engine::{Command, Engine, EngineError, Page, Request};
-use aliprotect_core::evidence::{Evidence, EvidenceKind, EvidenceStore};
+use aliprotect_core::evidence::{ContentHash, Evidence, EvidenceKind, EvidenceStore};
 use aliprotect_core::ids::{ComplaintId, RightId, StreamId, TenantId};
 use aliprotect_core::notify::Notifier;
 use aliprotect_core::party::Actor;
@@ -58,6 +58,32 @@ impl<S, N, C> std::fmt::Debug for Inboxes<'_, S, N, C> {
     }
 }
 
+/// Emails taken up at a time: their records looked up together, their bytes kept at once.
+const AT_ONCE: usize = 64;
+
+/// An email opened: read (or not, when it is no email), and known by its Message-ID (or its
+/// bytes' digest).
+struct Opened {
+    raw: RawEmail,
+    read: Result<ReadEmail, crate::read::EmailError>,
+    message_id: String,
+    id: EmailId,
+}
+
+fn open(tenant: TenantId, raw: RawEmail) -> Opened {
+    let read = ReadEmail::parse(&raw.bytes);
+    let message_id = match &read {
+        Ok(email) => email.message_id.clone(),
+        Err(_) => format!("sha256:{}", hex::encode(Sha256::digest(&raw.bytes))),
+    };
+    Opened {
+        id: EmailId::of(tenant, &message_id),
+        raw,
+        read,
+        message_id,
+    }
+}
+
 /// What an email turned out to be about.
 enum Placed {
     Right(RightId),
@@ -89,7 +115,7 @@ impl<'e, S: Store, N: Notifier, C: Clock> Inboxes<'e, S, N, C> {
     }
 
     /// Reads every email of `inbox` for `tenant`, keeping each in `evidence` first, and
-    /// calls `progress` with the report so far after each. Reading again applies nothing
+    /// calls `progress` with the report so far every few dozen emails. Reading again applies nothing
     /// twice; an email whose reading was cut short (its effect not yet recorded) is taken
     /// up again.
     pub async fn read(
@@ -106,41 +132,70 @@ impl<'e, S: Store, N: Notifier, C: Clock> Inboxes<'e, S, N, C> {
             read: emails.len(),
             ..InboxReport::default()
         };
-        for raw in emails {
-            self.take(tenant, stamp, raw, evidence, &mut report).await?;
+        let store = self.engine.store();
+        let mut emails = emails.into_iter().peekable();
+        while emails.peek().is_some() {
+            let chunk: Vec<Opened> = emails
+                .by_ref()
+                .take(AT_ONCE)
+                .map(|raw| open(tenant, raw))
+                .collect();
+            // Settled before: nothing to do. (Only a hint that saves work: the record's
+            // version check is what keeps a second reader from applying one again.)
+            let keys: Vec<_> = chunk
+                .iter()
+                .map(|opened| (tenant, EmailStream::stream(opened.id.as_uuid())))
+                .collect();
+            let known = store.load_many(&keys).await?;
+            let mut new = Vec::with_capacity(chunk.len());
+            for (opened, known) in chunk.into_iter().zip(known) {
+                let settled = match known {
+                    Some(loaded) => {
+                        EmailStream::state(&loaded.snapshot)?.status != EmailStatus::Received
+                    }
+                    None => false,
+                };
+                if settled {
+                    report.seen_before += 1;
+                } else {
+                    new.push(opened);
+                }
+            }
+            // Each email is kept before anything records it; many are kept at once, as
+            // keeping one waits on the disk.
+            let kept = futures_util::future::join_all(
+                new.iter()
+                    .map(|opened| evidence.put(opened.raw.bytes.clone())),
+            )
+            .await;
+            for (opened, hash) in new.into_iter().zip(kept) {
+                self.take(tenant, stamp, opened, hash?, &mut report).await?;
+            }
             progress(&report);
         }
         Ok(report)
     }
 
-    /// Reads one email into the record.
+    /// Records one email, kept as `hash`, and applies it.
     async fn take(
         &self,
         tenant: TenantId,
         stamp: Stamp,
-        raw: RawEmail,
-        evidence: &dyn EvidenceStore,
+        opened: Opened,
+        hash: ContentHash,
         report: &mut InboxReport,
     ) -> Result<(), ReadError> {
-        let read = ReadEmail::parse(&raw.bytes);
-        let message_id = match &read {
-            Ok(email) => email.message_id.clone(),
-            Err(_) => format!("sha256:{}", hex::encode(Sha256::digest(&raw.bytes))),
-        };
-        let id = EmailId::of(tenant, &message_id);
+        let Opened {
+            raw,
+            read,
+            message_id,
+            id,
+        } = opened;
         let store = self.engine.store();
-        // Settled before: nothing to do. (Only a hint that saves work: the record's
-        // version check below is what keeps a second reader from applying it again.)
-        let known = decided::load::<EmailStream, S>(store, tenant, id.as_uuid()).await?;
-        if known.is_some_and(|(_, email)| email.status != EmailStatus::Received) {
-            report.seen_before += 1;
-            return Ok(());
-        }
         let (notice, placed) = match &read {
             Ok(email) => self.place(tenant, email).await?,
             Err(error) => (None, Placed::Nowhere(format!("{error}"))),
         };
-        let hash = evidence.put(raw.bytes.clone()).await?;
         let received = Received {
             tenant,
             message_id: message_id.clone(),
