@@ -54,6 +54,7 @@ fn the_readme_session_runs_as_written() {
         "check-back: is the listing still up?",
         "Earbuds-Pro_1600100009.html",
         "| filed",
+        "| applied               |      1 |",
     ] {
         assert!(
             stdout.contains(promised),
