@@ -104,17 +104,21 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     }
 
     /// Files a complaint for every listing of `listings` as [`Engine::intake`] files rows:
-    /// duplicates within the list or of an open complaint reported, relistings linked (or
-    /// held, as the campaign says), in filings of at most the policy's listings. The report
-    /// numbers the listings from 1, in the order given, as its lines: what a search or a
-    /// review queue confirms, without a file in between.
+    /// duplicates within the list or of an open complaint reported, in filings of at most
+    /// the policy's listings. The listings are ones a person (or a rule) confirmed, as a
+    /// review queue hands them over: a relisting among them is filed as a follow-up of the
+    /// removed listing's complaint even when the campaign holds relistings of an import for
+    /// a person. The report numbers the listings from 1, in the order given, as its lines.
     pub async fn intake_listings(
         &self,
         request: &IntakeRequest,
         listings: Vec<(Listing, ListingDetails)>,
         progress: impl FnMut(IntakeProgress),
     ) -> Result<IntakeReport, EngineError> {
-        let auto_file_relistings = self.auto_file_relistings(request).await?;
+        // The campaign is checked (it exists, is active, holds the right); its choice for
+        // relistings is the review's, already made.
+        self.auto_file_relistings(request).await?;
+        let auto_file_relistings = true;
         let rows = listings.len();
         let numbered = listings
             .into_iter()

@@ -1,0 +1,171 @@
+//! The review queue's two choices the policy makes: a listing confirmed while its right is
+//! under review is staged, not refused; a relisting under a campaign that holds relistings
+//! waits for a person, and a person's confirmation files it as a follow-up.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use aliprotect_core::campaign::{Campaign, CampaignCommand};
+use aliprotect_core::clock::SystemClock;
+use aliprotect_core::complaint::{ComplaintReason, ComplaintStatus, FollowUpKind};
+use aliprotect_core::engine::{Command, Engine, Request};
+use aliprotect_core::ids::{CampaignId, ComplaintId, RightId, TenantId};
+use aliprotect_core::intake::IntakeFormat;
+use aliprotect_core::listing::{Listing, ListingDetails};
+use aliprotect_core::marketplace::Marketplace;
+use aliprotect_core::policy::MarketplacePolicy;
+use aliprotect_core::testkit::engines::{self, RecordingNotifier};
+use aliprotect_core::testkit::fixtures;
+use aliprotect_store_memory::MemoryStore;
+use aliprotect_sweep::{CandidateQuery, CandidateStatus, FileSearch, SweepSpec, Sweeps};
+
+type TestEngine = Engine<MemoryStore, RecordingNotifier, SystemClock>;
+
+fn engine() -> TestEngine {
+    Engine::new(
+        MemoryStore::new(),
+        RecordingNotifier::default(),
+        SystemClock,
+        MarketplacePolicy::alibaba_ipp(),
+    )
+}
+
+fn url(n: u64) -> String {
+    format!(
+        "https://www.alibaba.com/product-detail/Earbuds_{}.html",
+        1_600_000_000 + n
+    )
+}
+
+fn spec(right: RightId, campaign: Option<CampaignId>) -> SweepSpec {
+    SweepSpec {
+        name: "queue".into(),
+        keywords: vec!["earbuds".into()],
+        marketplace: Marketplace::AlibabaCom,
+        right,
+        campaign,
+        reason: ComplaintReason::TrademarkCounterfeit,
+        explanation: fixtures::text("Counterfeit"),
+        every_hours: 24,
+        page_budget: 3,
+    }
+}
+
+/// A right of `tenant` walked to "under review" (not approved).
+async fn right_under_review(engine: &TestEngine, tenant: TenantId) -> RightId {
+    let right = RightId::new();
+    let mut package = fixtures::trademark_package();
+    package.holder.tenant = tenant;
+    let mut steps = fixtures::approval_of(right, tenant, package);
+    steps.pop();
+    for (actor, command) in steps {
+        engine
+            .execute(Request::new(tenant, actor, Command::right(right, command)))
+            .await
+            .unwrap();
+    }
+    right
+}
+
+#[tokio::test]
+async fn a_listing_confirmed_while_its_right_is_under_review_is_staged() {
+    let engine = engine();
+    let tenant = fixtures::tenant();
+    let holder = fixtures::holder_user_of(tenant);
+    let right = right_under_review(&engine, tenant).await;
+    let sweeps = Sweeps::new(&engine);
+    let sweep = sweeps.add(tenant, holder, spec(right, None)).await.unwrap();
+    let export = format!("url\n{}\n", url(1));
+    let search = FileSearch::read(IntakeFormat::Csv, export.as_bytes());
+    sweeps.run(tenant, holder, sweep.id, &search).await.unwrap();
+    let ids: Vec<_> = sweeps
+        .candidates(tenant, &CandidateQuery::all())
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let confirmed = sweeps.confirm(tenant, holder, &ids).await.unwrap();
+    let complaint = *confirmed[0].1.as_ref().unwrap();
+    let filed = engine
+        .read()
+        .complaint(tenant, complaint)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(filed.status(), ComplaintStatus::Staged);
+}
+
+#[tokio::test]
+async fn a_campaign_that_holds_relistings_leaves_them_to_a_person() {
+    let engine = engine();
+    let tenant = fixtures::tenant();
+    let holder = fixtures::holder_user_of(tenant);
+    let right = engines::approved_right(&engine, tenant).await.unwrap();
+    let campaign = CampaignId::new();
+    let created = Campaign::new(
+        campaign,
+        tenant,
+        fixtures::text("Spring"),
+        vec![right],
+        fixtures::now(),
+    )
+    .auto_file_relistings(false);
+    engine
+        .execute(Request::new(
+            tenant,
+            holder,
+            Command::campaign(campaign, CampaignCommand::Create(Box::new(created))),
+        ))
+        .await
+        .unwrap();
+    // A removed listing of Repeat Co's: its product comes back under another id.
+    let removed = ComplaintId::new();
+    let mut filing = fixtures::complaint_filing_on(tenant, right, removed, 1);
+    filing.listing = Listing::parse(&url(1)).unwrap();
+    filing.details = ListingDetails {
+        title: Some("ACME TWS Earbuds Pro".into()),
+        seller_name: Some("Repeat Co".into()),
+        ..ListingDetails::default()
+    };
+    engines::live_through(&engine, tenant, filing)
+        .await
+        .unwrap();
+
+    let sweeps = Sweeps::new(&engine);
+    let sweep = sweeps
+        .add(tenant, holder, spec(right, Some(campaign)))
+        .await
+        .unwrap();
+    let export = format!(
+        "url,title,seller\n{},ACME TWS Earbuds-Pro!,Repeat Co\n",
+        url(2)
+    );
+    let search = FileSearch::read(IntakeFormat::Csv, export.as_bytes());
+    let run = sweeps.run(tenant, holder, sweep.id, &search).await.unwrap();
+    assert_eq!((run.relistings, run.filed), (1, 0), "{run:?}");
+    let queue = sweeps
+        .candidates(tenant, &CandidateQuery::all())
+        .await
+        .unwrap();
+    assert_eq!(
+        queue[0].status,
+        CandidateStatus::Relisting { previous: removed }
+    );
+
+    let confirmed = sweeps
+        .confirm(tenant, holder, &[queue[0].id])
+        .await
+        .unwrap();
+    let complaint = *confirmed[0].1.as_ref().unwrap();
+    let filed = engine
+        .read()
+        .complaint(tenant, complaint)
+        .await
+        .unwrap()
+        .unwrap();
+    let follows = filed.filed.follows.unwrap();
+    assert_eq!(
+        (follows.previous, follows.kind),
+        (removed, FollowUpKind::Relisting)
+    );
+    assert_eq!(filed.filed.campaign, Some(campaign));
+}
