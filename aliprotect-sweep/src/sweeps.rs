@@ -37,7 +37,7 @@ const FOUND_PER_BATCH: usize = 500;
 pub struct CandidateQuery {
     /// Only those found by this sweep.
     pub sweep: Option<SweepId>,
-    /// Only those in this status ([`CandidateStatus::code`]).
+    /// Only those in this status ([`crate::CandidateStatus::code`]).
     pub status: Option<u8>,
     /// Only those after this one, in id order (the last of the previous page).
     pub after: Option<CandidateId>,

@@ -66,8 +66,9 @@ pub(crate) struct ReadArgs {
     /// A directory of .eml files (searched through).
     #[arg(long, value_name = "DIR")]
     eml: Option<PathBuf>,
-    /// An IMAP mailbox: imaps://USER@HOST[:PORT]/MAILBOX (imap:// for a server on this
-    /// machine); the password comes from ALIPROTECT_IMAP_PASSWORD.
+    /// An IMAP mailbox: imaps://USER@HOST/MAILBOX, a port after the host if not 993
+    /// (imap:// for a server on this machine); the password comes from
+    /// ALIPROTECT_IMAP_PASSWORD.
     #[arg(long, value_name = "URL")]
     imap: Option<String>,
 }
