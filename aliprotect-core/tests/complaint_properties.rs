@@ -22,9 +22,7 @@ use proptest::strategy::Union;
 use proptest::test_runner::Config;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 
-mod support;
-
-use support::{Stream, assert_json_round_trip};
+use aliprotect_core::testkit::given::{Driven, assert_json_round_trip};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Step {
@@ -355,7 +353,7 @@ struct Sut {
     policy: MarketplacePolicy,
     right: IpRight,
     day: i64,
-    stream: Stream<ComplaintDecider>,
+    stream: Driven<ComplaintDecider>,
 }
 
 fn command(step: Step) -> Option<ComplaintCommand> {
@@ -434,7 +432,7 @@ impl StateMachineTest for Sut {
             policy: policy_for(model.rules),
             right: fixtures::right_in(status),
             day: 0,
-            stream: Stream::new(),
+            stream: Driven::new(),
         }
     }
 

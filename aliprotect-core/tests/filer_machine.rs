@@ -14,9 +14,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 
-mod support;
-
-use support::Stream;
+use aliprotect_core::testkit::given::Driven;
 
 const TENANT: TenantId = TenantId::from_u128(7);
 
@@ -134,7 +132,7 @@ impl ReferenceStateMachine for FilerModel {
 }
 
 struct FilerSut {
-    stream: Stream<FilerDecider>,
+    stream: Driven<FilerDecider>,
     clock: DateTime<Utc>,
 }
 
@@ -144,7 +142,7 @@ impl StateMachineTest for FilerSut {
 
     fn init_test(_: &Model) -> Self {
         FilerSut {
-            stream: Stream::new(),
+            stream: Driven::new(),
             clock: now(),
         }
     }

@@ -15,9 +15,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 
-mod support;
-
-use support::Stream;
+use aliprotect_core::testkit::given::Driven;
 
 // ---------------------------------------------------------------- powers of attorney
 
@@ -117,7 +115,7 @@ fn power_command(step: PowerStep) -> (PowerCommand, DateTime<Utc>) {
 }
 
 struct PowerSut {
-    stream: Stream<PowerDecider>,
+    stream: Driven<PowerDecider>,
 }
 
 impl StateMachineTest for PowerSut {
@@ -126,7 +124,7 @@ impl StateMachineTest for PowerSut {
 
     fn init_test(_: &Option<PowerStatus>) -> Self {
         PowerSut {
-            stream: Stream::new(),
+            stream: Driven::new(),
         }
     }
 
@@ -307,7 +305,7 @@ fn campaign_command(step: CampaignStep) -> CampaignCommand {
 }
 
 struct CampaignSut {
-    stream: Stream<CampaignDecider>,
+    stream: Driven<CampaignDecider>,
 }
 
 impl StateMachineTest for CampaignSut {
@@ -316,7 +314,7 @@ impl StateMachineTest for CampaignSut {
 
     fn init_test(_: &Option<CampaignFacts>) -> Self {
         CampaignSut {
-            stream: Stream::new(),
+            stream: Driven::new(),
         }
     }
 

@@ -19,9 +19,7 @@ use proptest::strategy::Union;
 use proptest::test_runner::Config;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 
-mod support;
-
-use support::{Stream, assert_json_round_trip};
+use aliprotect_core::testkit::given::{Driven, assert_json_round_trip};
 
 const SUBMISSION_LIMIT: u32 = 3;
 
@@ -203,7 +201,7 @@ fn model_transition(model: &Model, step: Step) -> Option<Model> {
 
 struct Sut {
     policy: MarketplacePolicy,
-    stream: Stream<RightDecider>,
+    stream: Driven<RightDecider>,
     /// The model as the last step left it: what the next command is made from.
     model: Model,
 }
@@ -276,7 +274,7 @@ impl StateMachineTest for Sut {
         policy.max_right_submissions = Some(SUBMISSION_LIMIT);
         Sut {
             policy,
-            stream: Stream::new(),
+            stream: Driven::new(),
             model: model.clone(),
         }
     }

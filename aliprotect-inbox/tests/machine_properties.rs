@@ -20,9 +20,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 
-mod machine;
-
-use machine::{Stream, assert_json_round_trip};
+use aliprotect_core::testkit::given::{Driven, assert_json_round_trip};
 
 fn minutes(m: u16) -> DateTime<Utc> {
     now() + Duration::minutes(i64::from(m))
@@ -313,7 +311,7 @@ fn status_of(status: ModelStatus) -> EmailStatus {
 // ---------------------------------------------------------------- the decider against it
 
 struct EmailSut {
-    stream: Stream<EmailDecider>,
+    stream: Driven<EmailDecider>,
 }
 
 impl StateMachineTest for EmailSut {
@@ -322,7 +320,7 @@ impl StateMachineTest for EmailSut {
 
     fn init_test(_: &ModelState) -> Self {
         EmailSut {
-            stream: Stream::new(),
+            stream: Driven::new(),
         }
     }
 

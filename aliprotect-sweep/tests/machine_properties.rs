@@ -21,9 +21,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 
-mod support;
-
-use support::Stream;
+use aliprotect_core::testkit::given::Driven;
 
 /// A model's state: the facts it keeps (`None` before the stream exists), and how it
 /// judged the latest step: accepted, or refused by a rule.
@@ -359,7 +357,7 @@ fn sweep_facts(sweep: &Sweep) -> SweepFacts {
 }
 
 struct SweepSut {
-    stream: Stream<SweepDecider>,
+    stream: Driven<SweepDecider>,
 }
 
 impl StateMachineTest for SweepSut {
@@ -368,7 +366,7 @@ impl StateMachineTest for SweepSut {
 
     fn init_test(_: &SweepModelState) -> Self {
         SweepSut {
-            stream: Stream::new(),
+            stream: Driven::new(),
         }
     }
 
@@ -618,7 +616,7 @@ fn status_of(status: ModelStatus) -> CandidateStatus {
 }
 
 struct CandidateSut {
-    stream: Stream<CandidateDecider>,
+    stream: Driven<CandidateDecider>,
 }
 
 impl StateMachineTest for CandidateSut {
@@ -627,7 +625,7 @@ impl StateMachineTest for CandidateSut {
 
     fn init_test(_: &CandidateModelState) -> Self {
         CandidateSut {
-            stream: Stream::new(),
+            stream: Driven::new(),
         }
     }
 
@@ -852,7 +850,7 @@ fn expected_sellers(facts: &SellerFacts) -> BTreeMap<String, Entry> {
 }
 
 struct SellerSut {
-    stream: Stream<AuthorisedSellersDecider>,
+    stream: Driven<AuthorisedSellersDecider>,
 }
 
 impl StateMachineTest for SellerSut {
@@ -861,7 +859,7 @@ impl StateMachineTest for SellerSut {
 
     fn init_test(_: &SellerModelState) -> Self {
         SellerSut {
-            stream: Stream::new(),
+            stream: Driven::new(),
         }
     }
 

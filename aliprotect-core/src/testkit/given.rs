@@ -92,3 +92,82 @@ where
         }
     }
 }
+
+/// A stream as a property test drives it through decider `D`: the state its accepted
+/// commands left, and every event they produced. After any sequence of commands,
+/// [`Driven::assert_replayable`] checks what every stream must satisfy.
+///
+/// ```
+/// use aliprotect_core::power::{PowerCommand, PowerContext, PowerDecider};
+/// use aliprotect_core::decider::Decider;
+/// use aliprotect_core::testkit::{fixtures, given::Driven};
+///
+/// let mut stream = Driven::<PowerDecider>::new();
+/// let context = PowerContext { at: fixtures::now(), actor: fixtures::holder_user() };
+/// stream.record(PowerDecider::decide(&stream.state, &PowerCommand::Expire, &context));
+/// assert!(stream.events.is_empty(), "a refused command changes nothing");
+/// stream.assert_replayable();
+/// ```
+pub struct Driven<D: Decider> {
+    /// The state the accepted commands left.
+    pub state: D::State,
+    /// Every event they produced, in order.
+    pub events: Vec<D::Event>,
+}
+
+impl<D: Decider> Driven<D>
+where
+    D::State: Default,
+{
+    /// A stream with no events.
+    pub fn new() -> Self {
+        Self {
+            state: D::initial_state(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Folds the events of an accepted command into the state and keeps them; a refused
+    /// command changes nothing.
+    pub fn record(&mut self, decided: Result<Vec<D::Event>, D::Refusal>) {
+        if let Ok(events) = decided {
+            for event in &events {
+                self.state = D::evolve(std::mem::take(&mut self.state), event);
+            }
+            self.events.extend(events);
+        }
+    }
+
+    /// Panics unless the events fold back into the state and each survives a JSON round
+    /// trip: what a store keeps is enough to rebuild the stream.
+    pub fn assert_replayable(&self)
+    where
+        D::State: PartialEq + std::fmt::Debug,
+        D::Event: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        assert_eq!(D::fold(&self.events), self.state, "refold");
+        for event in &self.events {
+            assert_json_round_trip(event);
+        }
+    }
+}
+
+impl<D: Decider> Default for Driven<D>
+where
+    D::State: Default,
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Panics unless `value` reads back from its JSON as itself.
+#[allow(clippy::expect_used)]
+pub fn assert_json_round_trip<T>(value: &T)
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let json = serde_json::to_string(value).expect("a value that serialises");
+    let back: T = serde_json::from_str(&json).expect("its JSON reads back");
+    assert_eq!(&back, value, "{json}");
+}
