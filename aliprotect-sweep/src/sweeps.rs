@@ -26,7 +26,8 @@ use crate::sweep::{
     Sweep, SweepChange, SweepCommand, SweepId, SweepRule, SweepRun, SweepSpec, SweepStatus,
     SweepStream,
 };
-use aliprotect_core::store::decided::{self as stream, Stamp};
+use aliprotect_core::store::decided::{self as stream, CommandOf, DecidedStream, RefusalOf, Stamp};
+use uuid::Uuid;
 
 /// Candidates committed together while a run records what it found.
 const FOUND_PER_BATCH: usize = 500;
@@ -112,6 +113,30 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         self.engine.store()
     }
 
+    /// Decides `command` on the stream `id` of kind `K` and commits it.
+    async fn execute<K>(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        command: &CommandOf<K>,
+        stamp: Stamp,
+    ) -> Result<K::State, SweepError>
+    where
+        K: DecidedStream,
+        RefusalOf<K>: Into<SweepError>,
+    {
+        Ok(stream::execute::<K, S>(self.store(), tenant, id, command, stamp).await?)
+    }
+
+    /// The stream `id` of kind `K`: its version and state, if it exists.
+    async fn load<K: DecidedStream>(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> Result<Option<(u64, K::State)>, SweepError> {
+        Ok(stream::load::<K, S>(self.store(), tenant, id).await?)
+    }
+
     /// The stamp of a command by `actor` in `tenant`, now; refused for an actor acting for
     /// another tenant (the engine itself, `Actor::System`, acts in every tenant).
     fn stamp(&self, tenant: TenantId, actor: Actor) -> Result<Stamp, SweepError> {
@@ -148,16 +173,14 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         }
         let id = SweepId::new();
         let command = SweepCommand::Create { id, tenant, spec };
-        stream::execute::<SweepStream, S>(self.store(), tenant, id.as_uuid(), &command, stamp)
+        self.execute::<SweepStream>(tenant, id.as_uuid(), &command, stamp)
             .await
-            .map_err(SweepError::from)
     }
 
     /// The sweep `id`.
     pub async fn sweep(&self, tenant: TenantId, id: SweepId) -> Result<Sweep, SweepError> {
-        stream::load::<SweepStream, S>(self.store(), tenant, id.as_uuid())
-            .await
-            .map_err(SweepError::from)?
+        self.load::<SweepStream>(tenant, id.as_uuid())
+            .await?
             .map(|(_, sweep)| sweep)
             .ok_or(SweepError::UnknownSweep(id))
     }
@@ -216,9 +239,8 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         let stamp = self.stamp(tenant, actor)?;
         // An unknown sweep is "not found", not a refusal.
         self.sweep(tenant, id).await?;
-        stream::execute::<SweepStream, S>(self.store(), tenant, id.as_uuid(), &command, stamp)
+        self.execute::<SweepStream>(tenant, id.as_uuid(), &command, stamp)
             .await
-            .map_err(SweepError::from)
     }
 
     /// Runs every active sweep of the tenant that is due, one after another, through
@@ -372,9 +394,8 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
             );
         }
         let command = SweepCommand::RecordRun(run.clone());
-        stream::execute::<SweepStream, S>(self.store(), tenant, id.as_uuid(), &command, stamp)
-            .await
-            .map_err(SweepError::from)?;
+        self.execute::<SweepStream>(tenant, id.as_uuid(), &command, stamp)
+            .await?;
         tracing::info!(sweep = %id, found = run.found, to_review = run.to_review, "sweep ran");
         Ok(run)
     }
@@ -403,9 +424,8 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         tenant: TenantId,
         id: CandidateId,
     ) -> Result<Candidate, SweepError> {
-        stream::load::<CandidateStream, S>(self.store(), tenant, id.as_uuid())
-            .await
-            .map_err(SweepError::from)?
+        self.load::<CandidateStream>(tenant, id.as_uuid())
+            .await?
             .map(|(_, candidate)| candidate)
             .ok_or(SweepError::UnknownCandidate(id))
     }
@@ -575,15 +595,13 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
                     Ok(()) => Ok(complaint),
                     Err(StoreError::Conflict { .. }) => {
                         let command = CandidateCommand::Confirm { complaint };
-                        stream::execute::<CandidateStream, S>(
-                            self.store(),
+                        self.execute::<CandidateStream>(
                             tenant,
                             candidate.id.as_uuid(),
                             &command,
                             stamp,
                         )
                         .await
-                        .map_err(SweepError::from)
                         .map(|_| complaint)
                     }
                     Err(error) => Err(error.into()),
@@ -611,16 +629,9 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
                     let command = CandidateCommand::Dismiss {
                         reason: reason.clone(),
                     };
-                    stream::execute::<CandidateStream, S>(
-                        self.store(),
-                        tenant,
-                        id.as_uuid(),
-                        &command,
-                        stamp,
-                    )
-                    .await
-                    .map_err(SweepError::from)
-                    .map(|_| ())
+                    self.execute::<CandidateStream>(tenant, id.as_uuid(), &command, stamp)
+                        .await
+                        .map(|_| ())
                 }
                 Err(error) => Err(error),
             };
@@ -635,12 +646,10 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         tenant: TenantId,
         right: RightId,
     ) -> Result<Option<AuthorisedSellers>, SweepError> {
-        Ok(
-            stream::load::<AuthorisedSellersStream, S>(self.store(), tenant, right.as_uuid())
-                .await
-                .map_err(SweepError::from)?
-                .map(|(_, list)| list),
-        )
+        let list = self
+            .load::<AuthorisedSellersStream>(tenant, right.as_uuid())
+            .await?;
+        Ok(list.map(|(_, list)| list))
     }
 
     /// Authorises `seller` (a store id or the name listings show) for the right: sweeps
@@ -663,15 +672,8 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
             seller: seller.to_owned(),
             note: note.map(str::to_owned),
         };
-        stream::execute::<AuthorisedSellersStream, S>(
-            self.store(),
-            tenant,
-            right.as_uuid(),
-            &command,
-            stamp,
-        )
-        .await
-        .map_err(SweepError::from)
+        self.execute::<AuthorisedSellersStream>(tenant, right.as_uuid(), &command, stamp)
+            .await
     }
 
     /// Withdraws the authorisation of `seller` for the right.
@@ -686,15 +688,8 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         let command = AuthorisedSellersCommand::Withdraw {
             seller: seller.to_owned(),
         };
-        stream::execute::<AuthorisedSellersStream, S>(
-            self.store(),
-            tenant,
-            right.as_uuid(),
-            &command,
-            stamp,
-        )
-        .await
-        .map_err(SweepError::from)
+        self.execute::<AuthorisedSellersStream>(tenant, right.as_uuid(), &command, stamp)
+            .await
     }
 }
 

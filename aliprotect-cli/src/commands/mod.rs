@@ -39,8 +39,21 @@ pub(crate) fn text(value: &str, option: &str) -> Result<Text, CliError> {
 /// The complaints given on the command line and in a file (one id per line, `-` for standard
 /// input; blank lines and `#` comments skipped), in order, each once.
 pub(crate) fn many_complaints(ids: &complaint::ManyIds) -> Result<Vec<ComplaintId>, CliError> {
-    let mut listed = ids.ids.clone();
-    if let Some(path) = &ids.ids_from {
+    many_ids(ids.ids.clone(), ids.ids_from.as_deref(), "complaint")
+}
+
+/// The ids given on the command line (`listed`) and in the file `from` (one per line, `-`
+/// for standard input; blank lines and `#` comments skipped), in order, each once; an error
+/// naming `what` when there are none.
+pub(crate) fn many_ids<T>(
+    mut listed: Vec<T>,
+    from: Option<&std::path::Path>,
+    what: &str,
+) -> Result<Vec<T>, CliError>
+where
+    T: FromStr<Err: fmt::Display> + std::hash::Hash + Eq + Copy,
+{
+    if let Some(path) = from {
         let content = if path.as_os_str() == "-" {
             std::io::read_to_string(std::io::stdin()).map_err(|e| CliError::file(path, e))?
         } else {
@@ -58,9 +71,9 @@ pub(crate) fn many_complaints(ids: &complaint::ManyIds) -> Result<Vec<ComplaintI
         }
     }
     if listed.is_empty() {
-        return Err(CliError::Usage(
-            "no complaint given: pass ids, or --ids-from FILE".to_owned(),
-        ));
+        return Err(CliError::Usage(format!(
+            "no {what} given: pass ids, or --ids-from FILE"
+        )));
     }
     let mut seen = HashSet::with_capacity(listed.len());
     listed.retain(|id| seen.insert(*id));

@@ -16,7 +16,7 @@ use clap::{Args, Subcommand};
 use serde::Deserialize;
 
 use super::complaint::{format_of, marketplace_of, reason};
-use super::{id, text};
+use super::text;
 use crate::error::CliError;
 use crate::output::{Cell, Output, Table, Tone};
 use crate::progress::Progress;
@@ -578,31 +578,7 @@ fn batch_verdict(
 
 /// The candidates given on the command line and in a file, in order, each once.
 fn many(ids: &ManyCandidates) -> Result<Vec<CandidateId>, CliError> {
-    let mut listed = ids.ids.clone();
-    if let Some(path) = &ids.ids_from {
-        let content = if path.as_os_str() == "-" {
-            std::io::read_to_string(std::io::stdin()).map_err(|e| CliError::file(path, e))?
-        } else {
-            std::fs::read_to_string(path).map_err(|e| CliError::file(path, e))?
-        };
-        for (number, line) in content.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            listed.push(id(line).map_err(|error| {
-                CliError::Usage(format!("{} line {}: {error}", path.display(), number + 1))
-            })?);
-        }
-    }
-    if listed.is_empty() {
-        return Err(CliError::Usage(
-            "no candidate given: pass ids, or --ids-from FILE".to_owned(),
-        ));
-    }
-    let mut seen = HashSet::with_capacity(listed.len());
-    listed.retain(|id| seen.insert(*id));
-    Ok(listed)
+    super::many_ids(ids.ids.clone(), ids.ids_from.as_deref(), "candidate")
 }
 
 fn candidate_table(candidates: &[Candidate]) -> Table {
