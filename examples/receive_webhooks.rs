@@ -1,10 +1,14 @@
 //! Receiving the signed webhooks: what your HTTP endpoint does with each request the
 //! `aliprotect-notify-webhook` notifier sends (feature `webhook` of `aliprotect`).
 //!
-//! The endpoint checks the HMAC signature and the timestamp before trusting anything, then
-//! drops repeats by the idempotency key: deliveries are at least once, and a retry carries
-//! the same key. Here a local mock server stands in for your web framework; the handler,
-//! [`receive`], needs only three headers and the body, whatever the framework.
+//! The endpoint checks the signature over the id, the timestamp and the body before
+//! trusting anything, then drops repeats by the idempotency key: deliveries are at least
+//! once, and a retry carries the same key. The headers are Standard Webhooks' (`webhook-id`,
+//! `webhook-timestamp`, `webhook-signature`), so a receiver in another language verifies
+//! them with its Standard Webhooks library and the secret's `whsec_` form, for instance in
+//! Python: `standardwebhooks.Webhook(whsec).verify(body, headers)`. Here a local mock server
+//! stands in for your web framework; the handler, [`receive`], needs only the three headers
+//! and the body, whatever the framework.
 //! Run: `cargo run --example receive_webhooks`.
 #![allow(clippy::print_stdout)]
 
@@ -58,6 +62,7 @@ fn receive(
     body: &[u8],
     seen: &mut HashSet<String>,
 ) -> Result<Received, Refused> {
+    let id = header(signature::ID_HEADER).ok_or(Refused::MissingHeader(signature::ID_HEADER))?;
     let timestamp = header(signature::TIMESTAMP_HEADER)
         .ok_or(Refused::MissingHeader(signature::TIMESTAMP_HEADER))?
         .parse::<i64>()
@@ -65,7 +70,7 @@ fn receive(
     let signed = header(signature::SIGNATURE_HEADER)
         .ok_or(Refused::MissingHeader(signature::SIGNATURE_HEADER))?;
     let now = Utc::now().timestamp();
-    signature::verify(secret, timestamp, &signed, body, now, TOLERANCE_SECS)?;
+    signature::verify(secret, &id, timestamp, &signed, body, now, TOLERANCE_SECS)?;
     let delivery: Delivery = serde_json::from_slice(body)?;
     // Keep the ids in your database in real life, beside what the notification changes.
     if !seen.insert(delivery.id.clone()) {

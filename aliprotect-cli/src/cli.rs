@@ -216,7 +216,9 @@ A config file (TOML): any number of [[webhook]] and [[email]] tables; `client` l
 to a client's notifications.\n\
   [[webhook]]\n\
   url = \"https://hooks.example.com/aliprotect\"\n\
-  secret_env = \"WEBHOOK_SECRET\"      # or: secret = \"a long random string\"\n\
+  secret_env = \"WEBHOOK_SECRET\"      # or: secret = \"whsec_...\"\n\
+  # Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature); a receiver\n\
+  # verifies with the whsec_ secret (a plain secret's whsec_ form: whsec_ + its base64).\n\
   client = \"acme\"                    # optional\n\
 \n\
   [[email]]\n\

@@ -18,9 +18,11 @@
 //!
 //! Each request carries:
 //! - the body `{"id": "<tenant>/<stream>@<version>", "kind": "<kind>", "notification": {...}}`;
-//! - `X-Aliprotect-Id`: the idempotency key, the same on every retry of a message;
-//! - `X-Aliprotect-Timestamp` and `X-Aliprotect-Signature: v1=<hex>`, HMAC-SHA256 over
-//!   `<timestamp>.<body>`; receivers check both with [`signature::verify`].
+//! - the [Standard Webhooks](https://www.standardwebhooks.com/) headers: `webhook-id`, the
+//!   idempotency key, the same on every retry of a message; `webhook-timestamp`; and
+//!   `webhook-signature: v1,<base64>`, HMAC-SHA256 over `<id>.<timestamp>.<body>`. Receivers
+//!   check them with [`signature::verify`], or with any Standard Webhooks library, configured
+//!   with the secret's [`to_whsec`](signature::Secret::to_whsec).
 //!
 //! Outcomes, as the dispatcher sees them: 2xx delivered; 5xx, timeouts and connection errors
 //! retried later; 429 retried no sooner than its `Retry-After`; any other 4xx refused for good
@@ -130,12 +132,13 @@ impl Notifier for WebhookNotifier {
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        let signature = signature::sign(&self.config.secret, timestamp, &body);
+        let id = id.to_string();
+        let signature = signature::sign(&self.config.secret, &id, timestamp, &body);
         let sent = self
             .client
             .post(self.config.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(ID_HEADER, id.to_string())
+            .header(ID_HEADER, &id)
             .header(TIMESTAMP_HEADER, timestamp.to_string())
             .header(SIGNATURE_HEADER, signature)
             .body(body)

@@ -87,8 +87,10 @@ async fn the_signature_verifies_and_the_body_names_the_message() {
     let request = &requests[0];
     let timestamp: i64 = header(request, TIMESTAMP_HEADER).parse().unwrap();
     let now = chrono::Utc::now().timestamp();
+    let id = header(request, ID_HEADER);
     verify(
         &Secret::new(SECRET),
+        id,
         timestamp,
         header(request, SIGNATURE_HEADER),
         &request.body,
@@ -99,6 +101,7 @@ async fn the_signature_verifies_and_the_body_names_the_message() {
     assert!(
         verify(
             &Secret::new("wrong"),
+            id,
             timestamp,
             header(request, SIGNATURE_HEADER),
             &request.body,

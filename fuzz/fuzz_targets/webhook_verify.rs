@@ -21,18 +21,18 @@ fuzz_target!(|input: &[u8]| {
     let header = header.as_str();
     let secret = Secret::new(b"fuzz secret".to_vec());
     let tolerance = i64::from(tolerance);
-    let verdict = verify(&secret, timestamp, header, body, now, tolerance);
-    let genuine = sign(&secret, timestamp, body);
+    let id = "msg_fuzz";
+    let verdict = verify(&secret, id, timestamp, header, body, now, tolerance);
+    let genuine = sign(&secret, id, timestamp, body);
     if verdict.is_ok() {
-        assert_eq!(
-            header.to_ascii_lowercase(),
-            genuine.to_ascii_lowercase(),
+        assert!(
+            header.split(' ').any(|signature| signature == genuine),
             "only a genuine signature"
         );
     }
     let fresh = i128::from(now).abs_diff(i128::from(timestamp)) <= tolerance as u128;
     assert_eq!(
-        verify(&secret, timestamp, &genuine, body, now, tolerance).is_ok(),
+        verify(&secret, id, timestamp, &genuine, body, now, tolerance).is_ok(),
         fresh,
         "a genuine signature is accepted exactly when fresh"
     );

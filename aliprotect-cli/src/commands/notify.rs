@@ -133,7 +133,9 @@ fn webhook_notifier(path: &Path, webhook: WebhookFile) -> Result<WebhookNotifier
             ));
         }
     };
-    WebhookNotifier::new(WebhookConfig::new(url, Secret::new(secret)))
+    let secret = Secret::from_config(&secret)
+        .map_err(|e| CliError::file(path, format!("webhook secret: {e}")))?;
+    WebhookNotifier::new(WebhookConfig::new(url, secret))
         .map_err(|e| CliError::file(path, format!("webhook: {e}")))
 }
 
