@@ -268,6 +268,9 @@ impl<'e, S: Store, N: Notifier, C: Clock> Inboxes<'e, S, N, C> {
         tenant: TenantId,
         email: &ReadEmail,
     ) -> Result<(Option<NoticeKind>, Placed), ReadError> {
+        if let Some(why) = self.rules.distrust(email) {
+            return Ok((None, Placed::Nowhere(why)));
+        }
         let text = email.subject_and_text();
         let kinds = self.rules.kinds(&text);
         let kind = match kinds.as_slice() {
@@ -315,8 +318,10 @@ impl<'e, S: Store, N: Notifier, C: Clock> Inboxes<'e, S, N, C> {
                     _ => None,
                 };
                 if ids.contains(&right.id.as_uuid())
-                    || (number.chars().count() >= 4 && lower.contains(&number))
-                    || mark.is_some_and(|mark| mark.chars().count() >= 3 && lower.contains(&mark))
+                    || (number.chars().count() >= 4 && contains_word(&lower, &number))
+                    || mark.is_some_and(|mark| {
+                        mark.chars().count() >= 3 && contains_word(&lower, &mark)
+                    })
                 {
                     named.insert(right.id);
                 }
@@ -452,9 +457,8 @@ impl<'e, S: Store, N: Notifier, C: Clock> Inboxes<'e, S, N, C> {
                     kind: EvidenceKind::Email,
                     sha256: received.evidence,
                     media_type: "message/rfc822".to_owned(),
-                    captured_at: email
-                        .sent_at
-                        .unwrap_or_else(|| self.engine.read().clock().now()),
+                    // When it was read: its Date header is the sender's word.
+                    captured_at: self.engine.read().clock().now(),
                 };
                 if current.as_ref().is_some_and(|c| {
                     c.counter_notices
@@ -555,6 +559,17 @@ fn held_or_failed(error: EngineError) -> Result<EmailCommand, ReadError> {
             why: format!("the record refused it: {refused}"),
         }),
     }
+}
+
+/// Whether `needle` occurs in `haystack` as a whole word: not inside a longer word or
+/// number ("SOL" is not in "solution", a registration number not in a phone number).
+fn contains_word(haystack: &str, needle: &str) -> bool {
+    let is_word = |c: char| c.is_alphanumeric();
+    haystack.match_indices(needle).any(|(at, _)| {
+        let before = haystack[..at].chars().next_back();
+        let after = haystack[at + needle.len()..].chars().next();
+        !before.is_some_and(is_word) && !after.is_some_and(is_word)
+    })
 }
 
 fn join<T: std::fmt::Display>(items: &BTreeSet<T>) -> String {

@@ -20,6 +20,9 @@ pub struct ReadEmail {
     /// Its text: every text part, HTML parts as text, with quoted lines (`> `) unquoted, so
     /// that a reply or a forward shows the platform's words.
     pub text: String,
+    /// Its `Authentication-Results` headers (RFC 8601), as the receiving servers wrote
+    /// them: what says whether the sender is who the From header claims.
+    pub authentication: Vec<String>,
 }
 
 /// Why an email could not be read.
@@ -87,6 +90,12 @@ impl ReadEmail {
                 .date()
                 .and_then(|date| DateTime::from_timestamp(date.to_timestamp(), 0)),
             text: unquote(&text),
+            authentication: message
+                .headers()
+                .iter()
+                .filter(|header| header.name().eq_ignore_ascii_case("authentication-results"))
+                .filter_map(|header| header.value().as_text().map(str::to_owned))
+                .collect(),
         })
     }
 

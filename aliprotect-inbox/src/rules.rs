@@ -49,6 +49,15 @@ pub struct EmailRules {
     pub reason_labels: Vec<String>,
     /// Labels after which a seller's statement follows (`Statement:`).
     pub statement_labels: Vec<String>,
+    /// Domains whose emails may be applied as the platform's: the policy's marketplaces'
+    /// domains, and any a firm adds (its own, for colleagues' forwards). An email from any
+    /// other sender waits for a person: a seller can write "Unable to Process" too.
+    pub trusted_senders: Vec<String>,
+    /// The authserv-id of the firm's receiving mail server. When set, an email is applied
+    /// only if an `Authentication-Results` header of that server says `dmarc=pass` or
+    /// `dkim=pass` for a trusted domain: the From header alone is easy to forge. Without
+    /// it the rules trust the From header, which only a server's checks make safe.
+    pub authenticated_by: Option<String>,
 }
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -110,6 +119,13 @@ impl EmailRules {
                 "驳回原因",
                 "原因",
             ]),
+            trusted_senders: policy
+                .marketplaces
+                .iter()
+                .flat_map(|marketplace| marketplace.domains().iter())
+                .map(|domain| (*domain).to_owned())
+                .collect(),
+            authenticated_by: None,
             statement_labels: strings(&[
                 "seller's statement",
                 "sellers statement",
@@ -120,6 +136,65 @@ impl EmailRules {
                 "申诉内容",
             ]),
         }
+    }
+
+    /// Why the rules do not trust `email` to speak for the platform, if they do not: a
+    /// sender outside [`EmailRules::trusted_senders`], or no passing authentication by
+    /// [`EmailRules::authenticated_by`] when that is set.
+    pub fn distrust(&self, email: &crate::ReadEmail) -> Option<String> {
+        let Some(from) = email.from.as_deref() else {
+            return Some("it names no sender".to_owned());
+        };
+        let domain = from
+            .rsplit_once('@')
+            .map_or("", |(_, domain)| domain)
+            .to_lowercase();
+        if !self.trusts(&domain) {
+            return Some(format!("it is from {from}, not a sender the rules trust"));
+        }
+        let Some(server) = &self.authenticated_by else {
+            return None;
+        };
+        let passed = email
+            .authentication
+            .iter()
+            .any(|results| self.authenticates(server, results));
+        (!passed).then(|| format!("{server} did not authenticate {from} (no dkim or dmarc pass)"))
+    }
+
+    /// Whether `domain` is a trusted sender's, or under one.
+    fn trusts(&self, domain: &str) -> bool {
+        self.trusted_senders.iter().any(|trusted| {
+            let trusted = trusted.to_lowercase();
+            domain == trusted || domain.ends_with(&format!(".{trusted}"))
+        })
+    }
+
+    /// Whether the `Authentication-Results` value `results` is `server`'s and says that a
+    /// trusted domain passed DMARC or DKIM.
+    fn authenticates(&self, server: &str, results: &str) -> bool {
+        let mut parts = results.split(';');
+        let authserv = parts.next().unwrap_or_default().split_whitespace().next();
+        if !authserv.is_some_and(|id| id.eq_ignore_ascii_case(server)) {
+            return false;
+        }
+        parts.any(|result| {
+            let result = result.to_lowercase();
+            let mut words = result.split_whitespace();
+            let passed = words
+                .next()
+                .is_some_and(|method| method == "dmarc=pass" || method == "dkim=pass");
+            passed
+                && words.any(|property| {
+                    ["header.from=", "header.d=", "header.i="]
+                        .iter()
+                        .filter_map(|prefix| property.strip_prefix(prefix))
+                        .any(|value| {
+                            let domain = value.rsplit_once('@').map_or(value, |(_, d)| d);
+                            self.trusts(domain)
+                        })
+                })
+        })
     }
 
     /// Every kind of notice `text` reads as (none, one, or several).
@@ -311,4 +386,55 @@ pub fn references(text: &str) -> References {
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ReadEmail;
+
+    fn email(from: &str, authentication: &[&str]) -> ReadEmail {
+        ReadEmail {
+            message_id: "1@x".into(),
+            from: Some(from.into()),
+            subject: None,
+            sent_at: None,
+            text: String::new(),
+            authentication: authentication.iter().map(|a| (*a).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn only_the_platforms_domains_speak_for_it() {
+        let rules = EmailRules::for_policy(&MarketplacePolicy::alibaba_ipp());
+        assert_eq!(rules.distrust(&email("ipp@service.alibaba.com", &[])), None);
+        assert_eq!(rules.distrust(&email("IPP@Alibaba.com", &[])), None);
+        assert!(rules.distrust(&email("seller@evil.example", &[])).is_some());
+        assert!(
+            rules
+                .distrust(&email("ipp@alibaba.com.evil.example", &[]))
+                .is_some()
+        );
+        assert!(rules.distrust(&email("ipp@notalibaba.com", &[])).is_some());
+    }
+
+    #[test]
+    fn with_a_server_named_only_its_passing_results_count() {
+        let mut rules = EmailRules::for_policy(&MarketplacePolicy::alibaba_ipp());
+        rules.authenticated_by = Some("mx.firm.example".into());
+        let from = "ipp@service.alibaba.com";
+        let pass = "mx.firm.example; dkim=pass header.d=service.alibaba.com header.s=s1; dmarc=pass header.from=alibaba.com";
+        assert_eq!(rules.distrust(&email(from, &[pass])), None);
+        for refused in [
+            "mx.firm.example; dkim=fail header.d=alibaba.com; dmarc=fail header.from=alibaba.com",
+            "mx.evil.example; dmarc=pass header.from=alibaba.com",
+            "mx.firm.example; dkim=pass header.d=evil.example",
+        ] {
+            assert!(
+                rules.distrust(&email(from, &[refused])).is_some(),
+                "{refused}"
+            );
+        }
+        assert!(rules.distrust(&email(from, &[])).is_some());
+    }
 }

@@ -1,6 +1,6 @@
-//! Thirty-two platform-like emails (plain, quoted-printable, base64, HTML only, GBK and
+//! Thirty-three platform-like emails (plain, quoted-printable, base64, HTML only, GBK and
 //! GB2312 bodies, broken English, forwarded and replied to by a colleague, two about one
-//! complaint, some about nothing known) read from a maildir: each lands where it should,
+//! complaint, some about nothing known, one from a look-alike sender) read from a maildir: each lands where it should,
 //! or with a person; reading them again applies nothing twice.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

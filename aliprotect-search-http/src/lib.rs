@@ -78,7 +78,8 @@ pub struct HttpSearchConfig {
     pub timeout: Duration,
     /// Shortest gap between the starts of two requests to the same host.
     pub per_host_interval: Duration,
-    /// The most of a page read, in bytes; the rest is ignored.
+    /// The longest page read, in bytes: a longer one is an error (a page cut short would
+    /// lose its end, and with it the link to the next page).
     pub max_page_bytes: usize,
     /// The marketplaces searched, each with its pages' shape.
     pub marketplaces: HashMap<Marketplace, ResultPage>,
@@ -285,7 +286,11 @@ impl HttpSearch {
             let mut next_start = self.next_start.lock().await;
             let now = Instant::now();
             let start = next_start.get(host).copied().unwrap_or(now).max(now);
-            next_start.insert(host.to_owned(), start + self.config.per_host_interval);
+            // A configured interval too long for the clock waits for ever, not a panic.
+            let next = start
+                .checked_add(self.config.per_host_interval)
+                .unwrap_or(start + Duration::from_secs(u64::from(u32::MAX)));
+            next_start.insert(host.to_owned(), next);
             start
         };
         tokio::time::sleep_until(start).await;
@@ -315,10 +320,15 @@ impl HttpSearch {
             .map_err(|error| unavailable(error.to_string()))?
         {
             let room = self.config.max_page_bytes.saturating_sub(body.len());
-            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            if body.len() >= self.config.max_page_bytes {
-                break;
+            if chunk.len() > room {
+                // A page cut short reads as a page without its end, and its next-page link
+                // is usually at the end: an error, not fewer results.
+                return Err(unavailable(format!(
+                    "the page is longer than {} bytes",
+                    self.config.max_page_bytes
+                )));
             }
+            body.extend_from_slice(&chunk);
         }
         Ok(String::from_utf8_lossy(&body).into_owned())
     }

@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use aliprotect::inbox::{
-    Email, EmailId, EmailStatus, ImapInbox, Inbox, InboxError, Inboxes, MailFiles, ReadError,
+    Email, EmailId, EmailRules, EmailStatus, ImapInbox, Inbox, InboxError, Inboxes, MailFiles,
+    ReadError,
 };
 use clap::{ArgGroup, Args, Subcommand};
 
@@ -25,7 +26,8 @@ aliprotect inbox read --mbox exported.mbox\n  aliprotect inbox read --eml saved-
 ALIPROTECT_IMAP_PASSWORD=... aliprotect inbox read --imap imaps://ip@mail.firm.example/IPP\n\n\
 What an email reads as: a right rejected (the reason verbatim, the fixes found in it), a\n\
 complaint \"Unable to Process\" (its reason), a counter-notice (its statement, the email as\n\
-evidence). It is matched by the complaint ids, listing URLs, registration numbers and mark\n\
+evidence). Only emails from the policy's marketplaces' domains (and --trust-sender) are\n\
+applied. It is matched by the complaint ids, listing URLs, registration numbers and mark\n\
 names it holds; one that matches nothing, or more than one thing, is never guessed: see\n\
 `aliprotect inbox list`. Reading again applies nothing twice.\n\n\
 Exit codes: 0 read; 2 the mailbox cannot be read (a missing directory, a bad URL); 3 the\n\
@@ -71,6 +73,15 @@ pub(crate) struct ReadArgs {
     /// ALIPROTECT_IMAP_PASSWORD.
     #[arg(long, value_name = "URL")]
     imap: Option<String>,
+    /// Also trust emails from this domain (repeat for several): the firm's own, for
+    /// colleagues' forwards. The policy's marketplaces' domains are always trusted; any
+    /// other sender's email waits for a person.
+    #[arg(long = "trust-sender", value_name = "DOMAIN")]
+    trust_senders: Vec<String>,
+    /// Apply only emails your mail server authenticated: its authserv-id, as in its
+    /// Authentication-Results headers (dkim=pass or dmarc=pass for a trusted domain).
+    #[arg(long, value_name = "SERVER")]
+    authenticated_by: Option<String>,
 }
 
 impl From<ReadError> for CliError {
@@ -99,6 +110,12 @@ pub(crate) async fn run(
     match args {
         InboxSubcommand::Read(args) => {
             let inbox = mailbox(&args)?;
+            let mut rules = EmailRules::for_policy(session.engine.read().policy());
+            rules
+                .trusted_senders
+                .extend(args.trust_senders.iter().cloned());
+            rules.authenticated_by = args.authenticated_by.clone();
+            let inboxes = inboxes.with_rules(rules);
             let evidence = session.evidence()?;
             let progress = Progress::start("reading", out);
             let report = inboxes

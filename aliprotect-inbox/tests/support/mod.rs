@@ -352,6 +352,16 @@ pub(crate) fn corpus(client: &Client) -> Vec<(String, Vec<u8>, Lands)> {
             Body::Plain("Your IP right registration CN-41234567 has been rejected.\n\nReason: Another reason entirely.\n").to_owned_body(),
             WithAPerson,
         ),
+        (
+            "e33", "Complaint result",
+            EmailBody::Raw(format!(
+                "From: Alibaba IPP <ipp-noreply@alibaba-ipp-support.example>\r\nSubject: Complaint result\r\n\
+                 Message-ID: <e33.{}@ipp.alibaba.example>\r\n\r\n{}",
+                client.tenant,
+                unable(12, "Withdrawn by the rights holder.").replace('\n', "\r\n")
+            ).into_bytes()),
+            WithAPerson,
+        ),
     ];
     emails
         .drain(..)
