@@ -114,13 +114,15 @@ impl ImapInbox {
                 .try_collect()
                 .await
                 .map_err(server)?;
+            let mut too_large = Vec::new();
             for fetch in &sizes {
                 let size = u64::from(fetch.size.unwrap_or(0));
                 if size > MAX_EMAIL_BYTES {
-                    return Err(InboxError::TooLarge {
-                        location: self.location(fetch.uid),
-                        bytes: size,
-                        max: MAX_EMAIL_BYTES,
+                    too_large.push(fetch.message);
+                    emails.push(RawEmail {
+                        source: self.location(fetch.uid),
+                        bytes: Vec::new(),
+                        too_large: Some(size),
                     });
                 }
             }
@@ -132,12 +134,13 @@ impl ImapInbox {
                 .await
                 .map_err(server)?;
             for fetch in fetched {
-                if let Some(body) = fetch.body() {
-                    emails.push(RawEmail {
-                        source: self.location(fetch.uid),
-                        bytes: body.to_vec(),
-                    });
+                if too_large.contains(&fetch.message) {
+                    continue;
                 }
+                // A message the server sends without a body is an empty email: it is
+                // recorded, and left for a person, rather than dropped unseen.
+                let body = fetch.body().unwrap_or_default().to_vec();
+                emails.push(RawEmail::new(self.location(fetch.uid), body));
             }
         }
         if let Err(error) = session.logout().await {

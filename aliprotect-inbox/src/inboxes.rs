@@ -37,6 +37,9 @@ pub struct InboxReport {
     pub already_recorded: usize,
     /// Emails left for a person, with why.
     pub for_a_person: Vec<(EmailId, String)>,
+    /// Emails too large to read (where they are, and their size): not recorded, reported
+    /// on every read until a person deals with them.
+    pub too_large: Vec<(String, u64)>,
 }
 
 /// Reads inboxes into an engine's record: each email kept as evidence, recorded once by its
@@ -133,6 +136,12 @@ impl<'e, S: Store, N: Notifier, C: Clock> Inboxes<'e, S, N, C> {
             ..InboxReport::default()
         };
         let store = self.engine.store();
+        let (too_large, emails): (Vec<RawEmail>, Vec<RawEmail>) =
+            emails.into_iter().partition(|raw| raw.too_large.is_some());
+        report.too_large = too_large
+            .into_iter()
+            .map(|raw| (raw.source, raw.too_large.unwrap_or_default()))
+            .collect();
         let mut emails = emails.into_iter().peekable();
         while emails.peek().is_some() {
             let chunk: Vec<Opened> = emails

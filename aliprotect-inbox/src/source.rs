@@ -11,8 +11,39 @@ use async_trait::async_trait;
 pub struct RawEmail {
     /// Where it was found.
     pub source: String,
-    /// Its bytes, as received.
+    /// Its bytes, as received (none when it is too large to read).
     pub bytes: Vec<u8>,
+    /// Its size, when it is larger than [`MAX_EMAIL_BYTES`] and so was not read: a reader
+    /// reports it for a person, and goes on with the others.
+    pub too_large: Option<u64>,
+}
+
+impl RawEmail {
+    /// The email `bytes` found at `source`.
+    pub fn new(source: impl Into<String>, bytes: Vec<u8>) -> Self {
+        Self {
+            source: source.into(),
+            bytes,
+            too_large: None,
+        }
+    }
+
+    /// The email at `source` of `size` bytes: itself if it may be read (`read` gives its
+    /// bytes), else a note that it is too large.
+    fn of_size(
+        source: String,
+        size: u64,
+        read: impl FnOnce() -> Result<Vec<u8>, InboxError>,
+    ) -> Result<Self, InboxError> {
+        if size > MAX_EMAIL_BYTES {
+            return Ok(Self {
+                source,
+                bytes: Vec::new(),
+                too_large: Some(size),
+            });
+        }
+        Ok(Self::new(source, read()?))
+    }
 }
 
 /// Why an inbox could not be read.
@@ -30,20 +61,10 @@ pub enum InboxError {
     /// The mail server could not be reached, refused the login, or failed.
     #[error("the mail server: {0}")]
     Server(String),
-    /// An email larger than [`MAX_EMAIL_BYTES`]: not read, so that a hostile inbox cannot
-    /// exhaust memory.
-    #[error("{location} has {bytes} bytes, more than the {max} an email may have here")]
-    TooLarge {
-        /// Where it was found.
-        location: String,
-        /// Its size.
-        bytes: u64,
-        /// The limit.
-        max: u64,
-    },
 }
 
-/// The largest email read: 25 MiB, what common mail servers accept.
+/// The largest email read: 25 MiB, what common mail servers accept. A larger one is not
+/// read (a hostile inbox cannot exhaust memory), and is reported for a person.
 pub const MAX_EMAIL_BYTES: u64 = 25 * 1024 * 1024;
 
 /// A mailbox to read: every email it holds now, in a stable order. Reading twice reads the
@@ -104,11 +125,10 @@ impl MailFiles {
                 for message in messages {
                     let message = message.map_err(|e| file_error(path, e))?;
                     let source = message.path().display().to_string();
-                    check_size(&source, message.contents().len() as u64)?;
-                    emails.push(RawEmail {
-                        source,
-                        bytes: message.unwrap_contents(),
-                    });
+                    let size = message.contents().len() as u64;
+                    emails.push(RawEmail::of_size(source, size, || {
+                        Ok(message.unwrap_contents())
+                    })?);
                 }
                 emails
             }
@@ -120,11 +140,10 @@ impl MailFiles {
                 for (n, message) in messages.enumerate() {
                     let message = message.map_err(|e| file_error(path, e))?;
                     let source = format!("{} #{}", path.display(), n + 1);
-                    check_size(&source, message.contents().len() as u64)?;
-                    emails.push(RawEmail {
-                        source,
-                        bytes: message.unwrap_contents(),
-                    });
+                    let size = message.contents().len() as u64;
+                    emails.push(RawEmail::of_size(source, size, || {
+                        Ok(message.unwrap_contents())
+                    })?);
                 }
                 return Ok(emails);
             }
@@ -156,23 +175,15 @@ fn file_error(path: &Path, error: impl ToString) -> InboxError {
     }
 }
 
-fn check_size(source: &str, bytes: u64) -> Result<(), InboxError> {
-    if bytes > MAX_EMAIL_BYTES {
-        return Err(InboxError::TooLarge {
-            location: source.to_owned(),
-            bytes,
-            max: MAX_EMAIL_BYTES,
-        });
-    }
-    Ok(())
-}
-
 /// The `.eml` files under `dir`, depth first.
 fn eml_files(dir: &Path, emails: &mut Vec<RawEmail>) -> Result<(), InboxError> {
     let entries = std::fs::read_dir(dir).map_err(|e| file_error(dir, e))?;
     for entry in entries {
-        let path = entry.map_err(|e| file_error(dir, e))?.path();
-        if path.is_dir() {
+        let entry = entry.map_err(|e| file_error(dir, e))?;
+        let path = entry.path();
+        // Not through symbolic links: a link to a parent would loop for ever.
+        let is_link = entry.file_type().is_ok_and(|kind| kind.is_symlink());
+        if path.is_dir() && !is_link {
             eml_files(&path, emails)?;
         } else if path
             .extension()
@@ -182,9 +193,9 @@ fn eml_files(dir: &Path, emails: &mut Vec<RawEmail>) -> Result<(), InboxError> {
             let size = std::fs::metadata(&path)
                 .map_err(|e| file_error(&path, e))?
                 .len();
-            check_size(&source, size)?;
-            let bytes = std::fs::read(&path).map_err(|e| file_error(&path, e))?;
-            emails.push(RawEmail { source, bytes });
+            emails.push(RawEmail::of_size(source, size, || {
+                std::fs::read(&path).map_err(|e| file_error(&path, e))
+            })?);
         }
     }
     Ok(())

@@ -147,3 +147,34 @@ async fn from_a_directory_of_eml_files() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_email_too_large_to_read_is_reported_and_the_others_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(SqliteStore::open(dir.path().join("store.db")).unwrap());
+    let client = Client::on(&engine).await;
+    let holder = aliprotect_core::testkit::fixtures::holder_user_of(client.tenant);
+    let emails = corpus(&client);
+    let mail = dir.path().join("mail");
+    std::fs::create_dir_all(&mail).unwrap();
+    let (name, bytes, _) = &emails[5];
+    std::fs::write(mail.join(format!("{name}.eml")), bytes).unwrap();
+    // Sparse: 26 MiB on paper, nothing on disk.
+    let huge = std::fs::File::create(mail.join("huge.eml")).unwrap();
+    huge.set_len(aliprotect_inbox::MAX_EMAIL_BYTES + 1).unwrap();
+    let evidence = DirectoryEvidence::open(dir.path().join("evidence")).unwrap();
+    let report = Inboxes::new(&engine)
+        .read(
+            client.tenant,
+            holder,
+            &MailFiles::open(&mail).unwrap(),
+            &evidence,
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.applied, 1, "{report:?}");
+    assert_eq!(report.too_large.len(), 1);
+    assert!(report.too_large[0].0.ends_with("huge.eml"));
+    assert_eq!(report.too_large[0].1, aliprotect_inbox::MAX_EMAIL_BYTES + 1);
+}

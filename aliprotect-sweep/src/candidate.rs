@@ -175,6 +175,17 @@ pub struct Candidate {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Candidate {
+    /// The id of the complaint confirming this candidate files: the same every time, so
+    /// that a confirmation repeated after a crash meets the complaint filed the first time.
+    pub fn complaint_id(&self) -> ComplaintId {
+        ComplaintId::from_uuid(Uuid::new_v5(&COMPLAINTS, self.id.as_uuid().as_bytes()))
+    }
+}
+
+/// The namespace of the complaints confirmed candidates file (UUID v5).
+const COMPLAINTS: Uuid = Uuid::from_u128(0x9e4b_7c1d_0f2a_4d5e_a6b8_31c2_7d40_e915);
+
 /// What can be asked of a candidate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CandidateCommand {

@@ -3,10 +3,12 @@
 use std::collections::{BTreeMap, HashSet};
 
 use aliprotect_core::clock::Clock;
+use aliprotect_core::complaint::ComplaintRule;
 use aliprotect_core::decider::{Recorded, Refusal};
 use aliprotect_core::engine::Engine;
+use aliprotect_core::engine::EngineError;
 use aliprotect_core::ids::{ComplaintId, RightId, TenantId};
-use aliprotect_core::intake::{DuplicateOf, IntakeRequest};
+use aliprotect_core::intake::{DuplicateOf, IntakeRequest, ListingToFile};
 use aliprotect_core::listing::{Listing, ListingDetails};
 use aliprotect_core::notify::Notifier;
 use aliprotect_core::party::Actor;
@@ -524,9 +526,13 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
                 campaign: spec.campaign,
                 submit: true,
             };
-            let listings: Vec<(Listing, ListingDetails)> = candidates
+            let listings: Vec<ListingToFile> = candidates
                 .iter()
-                .map(|(_, _, candidate)| (candidate.listing.clone(), candidate.details.clone()))
+                .map(|(_, _, candidate)| ListingToFile {
+                    complaint: candidate.complaint_id(),
+                    listing: candidate.listing.clone(),
+                    details: candidate.details.clone(),
+                })
                 .collect();
             let report = match self
                 .engine
@@ -556,7 +562,18 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
                 }
             }
             for (line, error) in report.refused {
-                complaint_of.insert(line, Err(SweepError::Engine(error)));
+                // Filed already, as this candidate's complaint: a confirmation cut short
+                // between the filing and its record, finished now.
+                let filed_before = matches!(
+                    &error,
+                    EngineError::ComplaintRefused(refusal)
+                        if refusal.rule == ComplaintRule::AlreadyFiled
+                );
+                let result = match candidates.get(line.wrapping_sub(1)) {
+                    Some((_, _, candidate)) if filed_before => Ok(candidate.complaint_id()),
+                    _ => Err(SweepError::Engine(error)),
+                };
+                complaint_of.insert(line, result);
             }
             // Each filed candidate recorded confirmed, all in one batch, each on the
             // version it was loaded at; one that moved meanwhile is decided again alone.

@@ -169,3 +169,79 @@ async fn a_campaign_that_holds_relistings_leaves_them_to_a_person() {
     );
     assert_eq!(filed.filed.campaign, Some(campaign));
 }
+
+#[tokio::test]
+async fn a_confirmation_cut_short_after_the_filing_files_nothing_twice() {
+    use aliprotect_core::complaint::{ComplaintCommand, RemovalCause};
+    use aliprotect_core::engine::ComplaintQuery;
+    use aliprotect_core::intake::{IntakeRequest, ListingToFile};
+    use aliprotect_core::party::Actor;
+
+    let engine = engine();
+    let tenant = fixtures::tenant();
+    let holder = fixtures::holder_user_of(tenant);
+    let right = engines::approved_right(&engine, tenant).await.unwrap();
+    let sweeps = Sweeps::new(&engine);
+    let sweep = sweeps.add(tenant, holder, spec(right, None)).await.unwrap();
+    let export = format!("url,title,seller\n{},Earbuds,Copy Co\n", url(7));
+    let search = FileSearch::read(IntakeFormat::Csv, export.as_bytes());
+    sweeps.run(tenant, holder, sweep.id, &search).await.unwrap();
+    let candidate = sweeps
+        .candidates(tenant, &CandidateQuery::all())
+        .await
+        .unwrap()
+        .remove(0);
+
+    // The first confirmation filed the complaint, then the process died before recording
+    // the candidate confirmed; meanwhile the listing was removed, closing the complaint.
+    let request = IntakeRequest {
+        tenant,
+        actor: holder,
+        marketplace: Marketplace::AlibabaCom,
+        right,
+        reason: ComplaintReason::TrademarkCounterfeit,
+        explanation: fixtures::text("Counterfeit"),
+        campaign: None,
+        submit: true,
+    };
+    let to_file = ListingToFile {
+        complaint: candidate.complaint_id(),
+        listing: candidate.listing.clone(),
+        details: candidate.details.clone(),
+    };
+    engine
+        .intake_listings(&request, vec![to_file], |_| {})
+        .await
+        .unwrap();
+    for command in [
+        ComplaintCommand::Accept,
+        ComplaintCommand::RecordRemoval {
+            cause: RemovalCause::PlatformReported,
+        },
+    ] {
+        engine
+            .execute(Request::new(
+                tenant,
+                Actor::Platform,
+                Command::complaint(candidate.complaint_id(), command),
+            ))
+            .await
+            .unwrap();
+    }
+
+    let confirmed = sweeps
+        .confirm(tenant, holder, &[candidate.id])
+        .await
+        .unwrap();
+    assert_eq!(confirmed[0].1.as_ref().unwrap(), &candidate.complaint_id());
+    let all = engine
+        .read()
+        .complaints(tenant, &ComplaintQuery::first(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        all.len(),
+        1,
+        "one complaint, not a second one as a relisting"
+    );
+}

@@ -142,10 +142,17 @@ pub(crate) async fn run(
                 ("already on the record", report.already_recorded),
                 ("left for a person", report.for_a_person.len()),
                 ("read before", report.seen_before),
+                ("too large to read", report.too_large.len()),
             ] {
                 table.push(vec![Cell::text(outcome), Cell::Count(count as u64)]);
             }
             out.table(&table)?;
+            for (source, bytes) in &report.too_large {
+                out.note(format!(
+                    "{source}: {bytes} bytes, too large to read (at most {}): see to it by hand.",
+                    aliprotect::inbox::MAX_EMAIL_BYTES
+                ));
+            }
             if !report.for_a_person.is_empty() {
                 out.note(format!(
                     "{} email(s) need a person: `aliprotect inbox list`.",

@@ -11,7 +11,7 @@ use crate::complaint::{
 use crate::ids::{ComplaintId, FilingId};
 use crate::intake::{
     CsvOptions, Duplicate, DuplicateOf, Filed, IntakeFormat, IntakeProgress, IntakeRequest,
-    Rejected, read_rows_with,
+    ListingToFile, Rejected, read_rows_with,
 };
 use crate::listing::ListingKey;
 use crate::listing::{Listing, ListingDetails};
@@ -97,6 +97,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             auto_file_relistings,
             rows,
             listings,
+            &HashMap::new(),
             report,
             progress,
         )
@@ -105,31 +106,37 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
 
     /// Files a complaint for every listing of `listings` as [`Engine::intake`] files rows:
     /// duplicates within the list or of an open complaint reported, in filings of at most
-    /// the policy's listings. The listings are ones a person (or a rule) confirmed, as a
-    /// review queue hands them over: a relisting among them is filed as a follow-up of the
+    /// the policy's listings, each as the complaint id it comes with (so that confirming
+    /// again after a crash meets the complaint filed the first time, refused as filed
+    /// already, instead of filing a second). The listings are ones a person (or a rule)
+    /// confirmed, as a review queue hands them over: a relisting among them is filed as a follow-up of the
     /// removed listing's complaint even when the campaign holds relistings of an import for
     /// a person. The report numbers the listings from 1, in the order given, as its lines.
     pub async fn intake_listings(
         &self,
         request: &IntakeRequest,
-        listings: Vec<(Listing, ListingDetails)>,
+        listings: Vec<ListingToFile>,
         progress: impl FnMut(IntakeProgress),
     ) -> Result<IntakeReport, EngineError> {
         // The campaign is checked (it exists, is active, holds the right); its choice for
         // relistings is the review's, already made.
         self.auto_file_relistings(request).await?;
-        let auto_file_relistings = true;
         let rows = listings.len();
+        let mut ids = HashMap::with_capacity(rows);
         let numbered = listings
             .into_iter()
             .enumerate()
-            .map(|(i, (listing, details))| (i + 1, listing, details))
+            .map(|(i, to_file)| {
+                ids.insert(i + 1, to_file.complaint);
+                (i + 1, to_file.listing, to_file.details)
+            })
             .collect();
         self.file_listings(
             request,
-            auto_file_relistings,
+            true,
             rows,
             numbered,
+            &ids,
             IntakeReport::default(),
             progress,
         )
@@ -160,13 +167,15 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
     }
 
     /// The filing half of an intake: `listings` are the `rows` read that normalised, by
-    /// line; `report` holds what reading rejected.
+    /// line, filed as the complaint `ids` gives for their line (a new id for the others);
+    /// `report` holds what reading rejected.
     async fn file_listings(
         &self,
         request: &IntakeRequest,
         auto_file_relistings: bool,
         rows: usize,
         listings: Vec<(usize, Listing, ListingDetails)>,
+        ids: &HashMap<usize, ComplaintId>,
         mut report: IntakeReport,
         mut progress: impl FnMut(IntakeProgress),
     ) -> Result<IntakeReport, EngineError> {
@@ -247,7 +256,7 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
                 planned.push((
                     *line,
                     filing,
-                    ComplaintId::new(),
+                    ids.get(line).copied().unwrap_or_else(ComplaintId::new),
                     listing.clone(),
                     details.clone(),
                 ));

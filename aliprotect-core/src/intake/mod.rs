@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::complaint::ComplaintReason;
 use crate::ids::{CampaignId, ComplaintId, FilingId, RightId, TenantId};
-use crate::listing::ListingKey;
+use crate::listing::{Listing, ListingDetails, ListingKey};
 use crate::marketplace::Marketplace;
 use crate::party::Actor;
 use crate::text::Text;
@@ -43,6 +43,18 @@ pub struct IntakeRequest {
     /// Whether to submit the complaints to the platform right away (else they stay drafts,
     /// or staged while the right is under review).
     pub submit: bool,
+}
+
+/// A listing confirmed for filing, with the id its complaint is to have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingToFile {
+    /// The complaint's id: derived from what was confirmed, so that confirming twice files
+    /// one complaint.
+    pub complaint: ComplaintId,
+    /// The listing.
+    pub listing: Listing,
+    /// What the listing showed.
+    pub details: ListingDetails,
 }
 
 /// A row filed.
