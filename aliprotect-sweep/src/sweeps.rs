@@ -268,10 +268,10 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
     /// found at once when the sweep's campaign says so (or it has none), and records the
     /// run on the sweep.
     ///
-    /// A listing already complained about (under any right), or already a candidate of
-    /// this right, is nothing new. A listing repeating a removed one (the same product, or
-    /// the same seller with the same image or title) is proposed as a relisting. A listing
-    /// of an authorised seller is allowed, and never shown to a person. A search that
+    /// A listing of an authorised seller is allowed, and never shown to a person. A
+    /// listing repeating a removed one (the same product, or the same seller with the same
+    /// image or title) is proposed as a relisting. A listing already complained about
+    /// (under any right), or already a candidate of this right, is nothing new. A search that
     /// fails stops its keyword: its error is in [`SweepRun::stopped`], verbatim, and what
     /// was read before it stands.
     pub async fn run(
@@ -313,7 +313,16 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
             RemovedListings::from_removed(self.store().removed_listings(tenant, spec.right).await?);
         let mut new = Vec::new();
         for (keyword, listing, details) in found {
-            let finding = if let Some(relisting) = removed.find(&listing, &details) {
+            // An authorised seller's listing is allowed before anything else: it is never
+            // filed without a person, not even as a relisting.
+            let finding = if let Some(seller) = allowed
+                .as_ref()
+                .and_then(|list| list.seller_of(&listing, &details))
+            {
+                Finding::Allowed {
+                    seller: seller.to_owned(),
+                }
+            } else if let Some(relisting) = removed.find(&listing, &details) {
                 removed.remove(relisting.previous);
                 Finding::Relisting {
                     previous: relisting.previous,
@@ -326,13 +335,6 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
             {
                 run.known += 1;
                 continue;
-            } else if let Some(seller) = allowed
-                .as_ref()
-                .and_then(|list| list.seller_of(&listing, &details))
-            {
-                Finding::Allowed {
-                    seller: seller.to_owned(),
-                }
             } else {
                 Finding::ToReview
             };

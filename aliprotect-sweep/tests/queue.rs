@@ -245,3 +245,45 @@ async fn a_confirmation_cut_short_after_the_filing_files_nothing_twice() {
         "one complaint, not a second one as a relisting"
     );
 }
+
+#[tokio::test]
+async fn an_authorised_sellers_listing_is_allowed_even_when_it_looks_like_a_relisting() {
+    let engine = engine();
+    let tenant = fixtures::tenant();
+    let holder = fixtures::holder_user_of(tenant);
+    let right = engines::approved_right(&engine, tenant).await.unwrap();
+    let removed = ComplaintId::new();
+    let mut filing = fixtures::complaint_filing_on(tenant, right, removed, 1);
+    filing.listing = Listing::parse(&url(1)).unwrap();
+    filing.details = ListingDetails {
+        title: Some("ACME TWS Earbuds Pro".into()),
+        seller_name: Some("Now Licensed Co".into()),
+        ..ListingDetails::default()
+    };
+    engines::live_through(&engine, tenant, filing)
+        .await
+        .unwrap();
+    let sweeps = Sweeps::new(&engine);
+    sweeps
+        .authorise_seller(
+            tenant,
+            holder,
+            right,
+            "Now Licensed Co",
+            Some("Licensed since"),
+        )
+        .await
+        .unwrap();
+    let sweep = sweeps.add(tenant, holder, spec(right, None)).await.unwrap();
+    let export = format!(
+        "url,title,seller\n{},ACME TWS Earbuds Pro,Now Licensed Co\n",
+        url(2)
+    );
+    let search = FileSearch::read(IntakeFormat::Csv, export.as_bytes());
+    let run = sweeps.run(tenant, holder, sweep.id, &search).await.unwrap();
+    assert_eq!(
+        (run.allowed, run.relistings, run.filed),
+        (1, 0, 0),
+        "{run:?}"
+    );
+}
