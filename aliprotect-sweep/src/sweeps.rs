@@ -389,13 +389,19 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
         }
 
         if !relistings.is_empty() && self.files_relistings_at_once(tenant, spec).await? {
-            let confirmed = self.confirm(tenant, actor, &relistings).await?;
-            run.filed = count(
-                confirmed
-                    .iter()
-                    .filter(|(_, result)| result.is_ok())
-                    .count(),
-            );
+            // The run is recorded whatever filing them did: its candidates exist, and a
+            // relisting not filed waits in the queue.
+            match self.confirm(tenant, actor, &relistings).await {
+                Ok(confirmed) => {
+                    run.filed = count(
+                        confirmed
+                            .iter()
+                            .filter(|(_, result)| result.is_ok())
+                            .count(),
+                    );
+                }
+                Err(error) => run.stopped.push(format!("filing the relistings: {error}")),
+            }
         }
         let command = SweepCommand::RecordRun(run.clone());
         self.execute::<SweepStream>(tenant, id.as_uuid(), &command, stamp)
