@@ -49,6 +49,26 @@ fn spec(right: RightId, campaign: Option<CampaignId>) -> SweepSpec {
     }
 }
 
+/// A complaint on listing 1 ("ACME TWS Earbuds Pro" by `seller`) walked to the listing's
+/// removal: what a later listing may relist.
+async fn removed_listing(
+    engine: &TestEngine,
+    tenant: TenantId,
+    right: RightId,
+    seller: &str,
+) -> ComplaintId {
+    let removed = ComplaintId::new();
+    let mut filing = fixtures::complaint_filing_on(tenant, right, removed, 1);
+    filing.listing = Listing::parse(&url(1)).unwrap();
+    filing.details = ListingDetails {
+        title: Some("ACME TWS Earbuds Pro".into()),
+        seller_name: Some(seller.into()),
+        ..ListingDetails::default()
+    };
+    engines::live_through(engine, tenant, filing).await.unwrap();
+    removed
+}
+
 /// A right of `tenant` walked to "under review" (not approved).
 async fn right_under_review(engine: &TestEngine, tenant: TenantId) -> RightId {
     let right = RightId::new();
@@ -118,17 +138,7 @@ async fn a_campaign_that_holds_relistings_leaves_them_to_a_person() {
         .await
         .unwrap();
     // A removed listing of Repeat Co's: its product comes back under another id.
-    let removed = ComplaintId::new();
-    let mut filing = fixtures::complaint_filing_on(tenant, right, removed, 1);
-    filing.listing = Listing::parse(&url(1)).unwrap();
-    filing.details = ListingDetails {
-        title: Some("ACME TWS Earbuds Pro".into()),
-        seller_name: Some("Repeat Co".into()),
-        ..ListingDetails::default()
-    };
-    engines::live_through(&engine, tenant, filing)
-        .await
-        .unwrap();
+    let removed = removed_listing(&engine, tenant, right, "Repeat Co").await;
 
     let sweeps = Sweeps::new(&engine);
     let sweep = sweeps
@@ -252,17 +262,7 @@ async fn an_authorised_sellers_listing_is_allowed_even_when_it_looks_like_a_reli
     let tenant = fixtures::tenant();
     let holder = fixtures::holder_user_of(tenant);
     let right = engines::approved_right(&engine, tenant).await.unwrap();
-    let removed = ComplaintId::new();
-    let mut filing = fixtures::complaint_filing_on(tenant, right, removed, 1);
-    filing.listing = Listing::parse(&url(1)).unwrap();
-    filing.details = ListingDetails {
-        title: Some("ACME TWS Earbuds Pro".into()),
-        seller_name: Some("Now Licensed Co".into()),
-        ..ListingDetails::default()
-    };
-    engines::live_through(&engine, tenant, filing)
-        .await
-        .unwrap();
+    let removed = removed_listing(&engine, tenant, right, "Now Licensed Co").await;
     let sweeps = Sweeps::new(&engine);
     sweeps
         .authorise_seller(
