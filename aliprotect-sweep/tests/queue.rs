@@ -262,7 +262,7 @@ async fn an_authorised_sellers_listing_is_allowed_even_when_it_looks_like_a_reli
     let tenant = fixtures::tenant();
     let holder = fixtures::holder_user_of(tenant);
     let right = engines::approved_right(&engine, tenant).await.unwrap();
-    let removed = removed_listing(&engine, tenant, right, "Now Licensed Co").await;
+    removed_listing(&engine, tenant, right, "Now Licensed Co").await;
     let sweeps = Sweeps::new(&engine);
     sweeps
         .authorise_seller(
