@@ -215,8 +215,10 @@ impl<'e, S: Store, N: Notifier, C: Clock> Inboxes<'e, S, N, C> {
             evidence: hash,
             notice,
         };
-        // The record of the email comes first: a second reader of the same email (another
-        // process) is refused here, and a crash after it is finished by the next read.
+        // The record of the email comes first, and a crash after it is finished by the next
+        // read. A second reader of the same email (another process) is refused here and
+        // goes on only if the first has not settled it: both then send the same command
+        // under the same idempotency key, which the engine applies once.
         match decided::execute::<EmailStream, S>(
             store,
             tenant,

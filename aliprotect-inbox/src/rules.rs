@@ -34,8 +34,8 @@ impl NoticeKind {
     }
 }
 
-/// The phrases the rules look for, compared without case. Each list is tried in the order
-/// of [`EmailRules::kinds`]' answer: an email that fits two kinds goes to a person.
+/// The phrases the rules look for, compared without case, and whose emails they trust. An
+/// email that reads as two kinds of notice goes to a person (see [`EmailRules::kinds`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailRules {
     /// Phrases saying a right was rejected.
