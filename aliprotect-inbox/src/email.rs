@@ -131,7 +131,13 @@ impl EmailStatus {
 
     /// Its name.
     pub fn name(&self) -> &'static str {
-        Self::NAMES[usize::from(self.code())]
+        match self {
+            EmailStatus::Received => "received",
+            EmailStatus::Applied { .. } => "applied",
+            EmailStatus::AlreadyRecorded { .. } => "already-recorded",
+            EmailStatus::ForAPerson { .. } => "for-a-person",
+            EmailStatus::Dismissed { .. } => "dismissed",
+        }
     }
 
     /// The code of the status named `name`.

@@ -67,6 +67,12 @@ pub enum CandidateStatus {
         /// The complaint whose listing was removed.
         previous: ComplaintId,
     },
+    /// Being filed as `complaint`: a person confirmed it, the filing is under way (or was
+    /// cut short, and confirming again finishes it). No longer dismissed.
+    Confirming {
+        /// The complaint being filed.
+        complaint: ComplaintId,
+    },
     /// Filed as `complaint` (submitted, or staged while the right is under review).
     Confirmed {
         /// The complaint.
@@ -93,21 +99,30 @@ impl CandidateStatus {
             CandidateStatus::Confirmed { .. } => 2,
             CandidateStatus::Dismissed { .. } => 3,
             CandidateStatus::Allowed { .. } => 4,
+            CandidateStatus::Confirming { .. } => 5,
         }
     }
 
     /// Its name, as shown and as [`CandidateStatus::code_of`] reads it.
     pub fn name(&self) -> &'static str {
-        Self::NAMES[usize::from(self.code())]
+        match self {
+            CandidateStatus::ToReview => "to-review",
+            CandidateStatus::Relisting { .. } => "relisting",
+            CandidateStatus::Confirmed { .. } => "confirmed",
+            CandidateStatus::Dismissed { .. } => "dismissed",
+            CandidateStatus::Allowed { .. } => "allowed",
+            CandidateStatus::Confirming { .. } => "confirming",
+        }
     }
 
     /// Every status's name, by code.
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 6] = [
         "to-review",
         "relisting",
         "confirmed",
         "dismissed",
         "allowed",
+        "confirming",
     ];
 
     /// The code of the status named `name`.
@@ -191,6 +206,12 @@ const COMPLAINTS: Uuid = Uuid::from_u128(0x9e4b_7c1d_0f2a_4d5e_a6b8_31c2_7d40_e9
 pub enum CandidateCommand {
     /// Records a listing found.
     Find(Box<Found>),
+    /// Records that a person confirmed it and that it is being filed as `complaint`: from
+    /// then on it is not dismissed, whoever tries.
+    BeginConfirming {
+        /// The complaint to be filed.
+        complaint: ComplaintId,
+    },
     /// Records that it was filed as `complaint`.
     Confirm {
         /// The complaint.
@@ -207,6 +228,7 @@ impl CandidateCommand {
     fn name(&self) -> &'static str {
         match self {
             CandidateCommand::Find(_) => "find",
+            CandidateCommand::BeginConfirming { .. } => "begin-confirming",
             CandidateCommand::Confirm { .. } => "confirm",
             CandidateCommand::Dismiss { .. } => "dismiss",
         }
@@ -237,6 +259,11 @@ pub struct Found {
 pub enum CandidateChange {
     /// Found.
     Found(Box<Found>),
+    /// Being filed.
+    ConfirmingBegun {
+        /// The complaint to be filed.
+        complaint: ComplaintId,
+    },
     /// Filed.
     Confirmed {
         /// The complaint.
@@ -303,8 +330,23 @@ impl Decider for CandidateDecider {
                 return Err(refuse(CandidateRule::AlreadyFound));
             }
             (None, _) => return Err(refuse(CandidateRule::Unknown)),
+            // A filing under way is finished by confirming it, and nothing else.
+            (
+                Some(Candidate {
+                    status: CandidateStatus::Confirming { complaint: begun },
+                    ..
+                }),
+                CandidateCommand::Confirm { complaint },
+            ) if begun == complaint => CandidateChange::Confirmed {
+                complaint: *complaint,
+            },
             (Some(candidate), _) if !candidate.status.is_open() => {
                 return Err(refuse(CandidateRule::Decided));
+            }
+            (Some(_), CandidateCommand::BeginConfirming { complaint }) => {
+                CandidateChange::ConfirmingBegun {
+                    complaint: *complaint,
+                }
             }
             (Some(_), CandidateCommand::Confirm { complaint }) => CandidateChange::Confirmed {
                 complaint: *complaint,
@@ -342,8 +384,21 @@ impl Decider for CandidateDecider {
                 },
                 updated_at: event.at,
             }),
-            (Some(mut candidate), CandidateChange::Confirmed { complaint })
+            (Some(mut candidate), CandidateChange::ConfirmingBegun { complaint })
                 if candidate.status.is_open() =>
+            {
+                candidate.status = CandidateStatus::Confirming {
+                    complaint: *complaint,
+                };
+                candidate.updated_at = event.at;
+                Some(candidate)
+            }
+            (Some(mut candidate), CandidateChange::Confirmed { complaint })
+                if candidate.status.is_open()
+                    || candidate.status
+                        == (CandidateStatus::Confirming {
+                            complaint: *complaint,
+                        }) =>
             {
                 candidate.status = CandidateStatus::Confirmed {
                     complaint: *complaint,

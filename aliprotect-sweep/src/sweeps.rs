@@ -21,7 +21,8 @@ use aliprotect_core::text::Text;
 use crate::SweepError;
 use crate::allowed::{AuthorisedSellers, AuthorisedSellersCommand, AuthorisedSellersStream};
 use crate::candidate::{
-    BY_SWEEP, Candidate, CandidateCommand, CandidateId, CandidateStream, Finding, Found,
+    BY_SWEEP, Candidate, CandidateCommand, CandidateId, CandidateStatus, CandidateStream, Finding,
+    Found,
 };
 use crate::search::{ListingSearch, SearchQuery};
 use crate::sweep::{
@@ -478,10 +479,12 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
     /// filed as a follow-up of the complaint whose listing was removed, whatever the
     /// campaign says, since a person asked for it.
     ///
-    /// Each id's result, in the order given: the complaint, or why not (unknown, decided
-    /// already, refused by the engine). A listing someone complained about meanwhile is
-    /// confirmed with that complaint, so a confirmation cut short (a crash between the
-    /// filing and its record) is finished by confirming again.
+    /// Each candidate is first marked as being filed (so that a dismissal racing the filing
+    /// is refused, not followed by a complaint), then filed as the complaint whose id
+    /// follows from it, then recorded confirmed. Each id's result, in the order given: the
+    /// complaint, or why not (unknown, decided already, refused by the engine). A
+    /// confirmation cut short at any step is finished by confirming again: the complaint
+    /// filed the first time is met, not filed twice.
     pub async fn confirm(
         &self,
         tenant: TenantId,
@@ -508,7 +511,8 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
                 results.insert(place, Err(SweepError::Repeated(*id)));
                 continue;
             }
-            if !candidate.status.is_open() {
+            let resumed = matches!(candidate.status, CandidateStatus::Confirming { .. });
+            if !candidate.status.is_open() && !resumed {
                 let refusal = aliprotect_core::decider::Refusal::new(
                     Some(candidate.status.name()),
                     "confirm",
@@ -534,6 +538,21 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
                 campaign: spec.campaign,
                 submit: true,
             };
+            // A request refused as a whole (an archived campaign, say) is refused before any
+            // candidate is marked as being filed: they stay open, for a person to dismiss.
+            if let Err(error) = self.engine.check_intake(&request).await {
+                let message = error.to_string();
+                for (place, _, _) in &candidates {
+                    results.insert(*place, Err(SweepError::NotFiled(message.clone())));
+                }
+                continue;
+            }
+            let candidates = self
+                .begin_confirming(tenant, stamp, candidates, &mut results)
+                .await?;
+            if candidates.is_empty() {
+                continue;
+            }
             let listings: Vec<ListingToFile> = candidates
                 .iter()
                 .map(|(_, _, candidate)| ListingToFile {
@@ -549,8 +568,8 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
             {
                 Ok(report) => report,
                 Err(error) => {
-                    // The request as a whole was refused (an archived campaign, say): every
-                    // candidate of the sweep stays open, with the reason.
+                    // Failed after the check (the store, say): the candidates stay marked
+                    // as being filed, and confirming them again finishes the filing.
                     let message = error.to_string();
                     for (place, _, _) in &candidates {
                         results.insert(*place, Err(SweepError::NotFiled(message.clone())));
@@ -635,6 +654,62 @@ impl<'e, S: Store, N: Notifier, C: Clock> Sweeps<'e, S, N, C> {
             }
         }
         Ok(ids.iter().copied().zip(results.into_values()).collect())
+    }
+
+    /// Marks each open candidate of `candidates` as being filed, before anything is filed:
+    /// from then on a dismissal is refused, so no complaint is filed for a candidate a
+    /// person dismissed meanwhile. A candidate dismissed (or confirmed) first gets its
+    /// refusal in `results` and is left out; one being filed already is kept as it is.
+    async fn begin_confirming(
+        &self,
+        tenant: TenantId,
+        stamp: Stamp,
+        candidates: Vec<(usize, u64, Candidate)>,
+        results: &mut BTreeMap<usize, Result<ComplaintId, SweepError>>,
+    ) -> Result<Vec<(usize, u64, Candidate)>, SweepError> {
+        let (resumed, open): (Vec<_>, Vec<_>) =
+            candidates.into_iter().partition(|(_, _, candidate)| {
+                matches!(candidate.status, CandidateStatus::Confirming { .. })
+            });
+        let mut commits = Vec::with_capacity(open.len());
+        let mut marked = Vec::with_capacity(open.len());
+        for (place, version, candidate) in open {
+            let command = CandidateCommand::BeginConfirming {
+                complaint: candidate.complaint_id(),
+            };
+            let (commit, after) = stream::decide::<CandidateStream>(
+                tenant,
+                candidate.id.as_uuid(),
+                version,
+                Some(candidate),
+                &command,
+                stamp,
+            )?;
+            commits.push(commit);
+            marked.push((place, version, after, command));
+        }
+        let committed = self.store().commit_batch(commits).await;
+        let mut ready = resumed;
+        for ((place, version, after, command), result) in marked.into_iter().zip(committed) {
+            match result {
+                Ok(()) => ready.push((place, version + 1, after)),
+                // Moved meanwhile: decided again on what it is now. Its version is not
+                // known here, so its confirmation is decided again too.
+                Err(StoreError::Conflict { .. }) => {
+                    match self
+                        .execute::<CandidateStream>(tenant, after.id.as_uuid(), &command, stamp)
+                        .await
+                    {
+                        Ok(now) => ready.push((place, 0, now)),
+                        Err(error) => {
+                            results.insert(place, Err(error));
+                        }
+                    }
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(ready)
     }
 
     /// Records that a person dismissed each of the candidates `ids`, for `reason`: each

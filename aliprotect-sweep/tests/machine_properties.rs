@@ -430,6 +430,7 @@ enum FindAs {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum CandidateStep {
     Find { finding: FindAs, n: u8, at: u16 },
+    BeginConfirming { n: u8, at: u16 },
     Confirm { n: u8, at: u16 },
     Dismiss { n: u8, at: u16 },
 }
@@ -443,6 +444,7 @@ fn candidate_steps() -> impl Strategy<Value = CandidateStep> {
             n,
             at
         }),
+        (0u8..8, instants()).prop_map(|(n, at)| CandidateStep::BeginConfirming { n, at }),
         (0u8..8, instants()).prop_map(|(n, at)| CandidateStep::Confirm { n, at }),
         (0u8..8, instants()).prop_map(|(n, at)| CandidateStep::Dismiss { n, at }),
     ]
@@ -452,6 +454,7 @@ fn candidate_steps() -> impl Strategy<Value = CandidateStep> {
 enum ModelStatus {
     ToReview,
     Relisting { previous: u8 },
+    Confirming { complaint: u8 },
     Confirmed { complaint: u8 },
     Dismissed { reason: u8 },
     Allowed { seller: u8 },
@@ -462,6 +465,7 @@ impl ModelStatus {
         match self {
             ModelStatus::ToReview => "to-review",
             ModelStatus::Relisting { .. } => "relisting",
+            ModelStatus::Confirming { .. } => "confirming",
             ModelStatus::Confirmed { .. } => "confirmed",
             ModelStatus::Dismissed { .. } => "dismissed",
             ModelStatus::Allowed { .. } => "allowed",
@@ -497,13 +501,31 @@ fn candidate_table(
         }),
         (Some(_), CandidateStep::Find { .. }) => Err(CandidateRule::AlreadyFound),
         (None, _) => Err(CandidateRule::Unknown),
+        (Some(facts), CandidateStep::BeginConfirming { n, at }) => match facts.status {
+            ToReview | Relisting { .. } => Ok(CandidateFacts {
+                status: Confirming { complaint: n },
+                updated_at: minutes(at),
+                ..facts.clone()
+            }),
+            Confirming { .. } | Confirmed { .. } | Dismissed { .. } | Allowed { .. } => {
+                Err(CandidateRule::Decided)
+            }
+        },
+        // A filing under way is finished by its own complaint, and by nothing else.
         (Some(facts), CandidateStep::Confirm { n, at }) => match facts.status {
             ToReview | Relisting { .. } => Ok(CandidateFacts {
                 status: Confirmed { complaint: n },
                 updated_at: minutes(at),
                 ..facts.clone()
             }),
-            Confirmed { .. } | Dismissed { .. } | Allowed { .. } => Err(CandidateRule::Decided),
+            Confirming { complaint } if complaint == n => Ok(CandidateFacts {
+                status: Confirmed { complaint: n },
+                updated_at: minutes(at),
+                ..facts.clone()
+            }),
+            Confirming { .. } | Confirmed { .. } | Dismissed { .. } | Allowed { .. } => {
+                Err(CandidateRule::Decided)
+            }
         },
         (Some(facts), CandidateStep::Dismiss { n, at }) => match facts.status {
             ToReview | Relisting { .. } => Ok(CandidateFacts {
@@ -511,7 +533,9 @@ fn candidate_table(
                 updated_at: minutes(at),
                 ..facts.clone()
             }),
-            Confirmed { .. } | Dismissed { .. } | Allowed { .. } => Err(CandidateRule::Decided),
+            Confirming { .. } | Confirmed { .. } | Dismissed { .. } | Allowed { .. } => {
+                Err(CandidateRule::Decided)
+            }
         },
     }
 }
@@ -597,6 +621,12 @@ fn candidate_command(step: CandidateStep) -> (CandidateCommand, Stamp) {
             CandidateCommand::Dismiss { reason: reason(n) },
             stamp_at(at),
         ),
+        CandidateStep::BeginConfirming { n, at } => (
+            CandidateCommand::BeginConfirming {
+                complaint: complaint(n),
+            },
+            stamp_at(at),
+        ),
     }
 }
 
@@ -606,6 +636,9 @@ fn status_of(status: ModelStatus) -> CandidateStatus {
         ModelStatus::ToReview => CandidateStatus::ToReview,
         ModelStatus::Relisting { previous: n } => CandidateStatus::Relisting {
             previous: previous(n),
+        },
+        ModelStatus::Confirming { complaint: n } => CandidateStatus::Confirming {
+            complaint: complaint(n),
         },
         ModelStatus::Confirmed { complaint: n } => CandidateStatus::Confirmed {
             complaint: complaint(n),

@@ -287,3 +287,132 @@ async fn an_authorised_sellers_listing_is_allowed_even_when_it_looks_like_a_reli
         "{run:?}"
     );
 }
+
+#[tokio::test]
+async fn a_candidate_being_filed_is_not_dismissed_and_confirming_again_finishes_it() {
+    use aliprotect_core::store::decided::{self, Stamp};
+    use aliprotect_sweep::CandidateStream;
+
+    let engine = engine();
+    let tenant = fixtures::tenant();
+    let holder = fixtures::holder_user_of(tenant);
+    let right = engines::approved_right(&engine, tenant).await.unwrap();
+    let sweeps = Sweeps::new(&engine);
+    let sweep = sweeps.add(tenant, holder, spec(right, None)).await.unwrap();
+    let export = format!("url\n{}\n", url(9));
+    let search = FileSearch::read(IntakeFormat::Csv, export.as_bytes());
+    sweeps.run(tenant, holder, sweep.id, &search).await.unwrap();
+    let candidate = sweeps
+        .candidates(tenant, &CandidateQuery::all())
+        .await
+        .unwrap()
+        .remove(0);
+
+    // A confirmation marked it as being filed, then stopped (a crash, or still filing).
+    let stamp = Stamp {
+        at: fixtures::now(),
+        actor: holder,
+    };
+    let begin = aliprotect_sweep::CandidateCommand::BeginConfirming {
+        complaint: candidate.complaint_id(),
+    };
+    decided::execute::<CandidateStream, _>(
+        engine.store(),
+        tenant,
+        candidate.id.as_uuid(),
+        &begin,
+        stamp,
+    )
+    .await
+    .unwrap();
+    let dismissed = sweeps
+        .dismiss(tenant, holder, &[candidate.id], &fixtures::text("not ours"))
+        .await
+        .unwrap();
+    assert!(
+        dismissed[0].1.is_err(),
+        "a person cannot dismiss what is being filed"
+    );
+
+    let confirmed = sweeps
+        .confirm(tenant, holder, &[candidate.id])
+        .await
+        .unwrap();
+    assert_eq!(confirmed[0].1.as_ref().unwrap(), &candidate.complaint_id());
+    let now = sweeps.candidate(tenant, candidate.id).await.unwrap();
+    assert_eq!(
+        now.status,
+        CandidateStatus::Confirmed {
+            complaint: candidate.complaint_id()
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_request_refused_as_a_whole_leaves_the_candidates_open() {
+    use aliprotect_core::campaign::CampaignCommand as Campaigns;
+
+    let engine = engine();
+    let tenant = fixtures::tenant();
+    let holder = fixtures::holder_user_of(tenant);
+    let right = engines::approved_right(&engine, tenant).await.unwrap();
+    let campaign = CampaignId::new();
+    let created = Campaign::new(
+        campaign,
+        tenant,
+        fixtures::text("Old"),
+        vec![right],
+        fixtures::now(),
+    );
+    let create = Campaigns::Create(Box::new(created));
+    engine
+        .execute(Request::new(
+            tenant,
+            holder,
+            Command::campaign(campaign, create),
+        ))
+        .await
+        .unwrap();
+    let sweeps = Sweeps::new(&engine);
+    let sweep = sweeps
+        .add(tenant, holder, spec(right, Some(campaign)))
+        .await
+        .unwrap();
+    let export = format!("url\n{}\n", url(3));
+    let search = FileSearch::read(IntakeFormat::Csv, export.as_bytes());
+    sweeps.run(tenant, holder, sweep.id, &search).await.unwrap();
+    let archive = Campaigns::Archive {
+        reason: Some(fixtures::text("over")),
+    };
+    engine
+        .execute(Request::new(
+            tenant,
+            holder,
+            Command::campaign(campaign, archive),
+        ))
+        .await
+        .unwrap();
+    let candidate = sweeps
+        .candidates(tenant, &CandidateQuery::all())
+        .await
+        .unwrap()
+        .remove(0);
+
+    let confirmed = sweeps
+        .confirm(tenant, holder, &[candidate.id])
+        .await
+        .unwrap();
+    assert!(confirmed[0].1.is_err(), "{confirmed:?}");
+    let still = sweeps.candidate(tenant, candidate.id).await.unwrap();
+    assert_eq!(still.status, CandidateStatus::ToReview);
+    let dismissed = sweeps
+        .dismiss(
+            tenant,
+            holder,
+            &[candidate.id],
+            &fixtures::text("campaign over"),
+        )
+        .await
+        .unwrap();
+    assert!(dismissed[0].1.is_ok());
+}

@@ -810,3 +810,58 @@ fn a_listing_is_of_an_authorised_seller_by_its_store_id_or_its_sellers_name() {
     assert_eq!(list.seller_of(&by_store, &details()), Some("ACME Trading"));
     assert_eq!(list.seller_of(&listing(), &details()), None);
 }
+
+fn begin_confirming(complaint: u128) -> CandidateCommand {
+    CandidateCommand::BeginConfirming {
+        complaint: ComplaintId::from_u128(complaint),
+    }
+}
+
+#[test]
+fn a_candidate_being_filed_is_no_longer_dismissed() {
+    let then = Given::<CandidateDecider>::state(candidate(Finding::ToReview))
+        .when(&begin_confirming(42), &later());
+    assert_eq!(
+        then.then_events()[0].change,
+        CandidateChange::ConfirmingBegun {
+            complaint: ComplaintId::from_u128(42)
+        }
+    );
+    let being_filed = then.then_state();
+    let status = being_filed.as_ref().map(|c| c.status.clone());
+    assert_eq!(
+        status,
+        Some(CandidateStatus::Confirming {
+            complaint: ComplaintId::from_u128(42)
+        })
+    );
+    assert!(!status.unwrap().is_open());
+    let dismissed =
+        Given::<CandidateDecider>::state(being_filed.clone()).when(&dismiss(), &later());
+    assert_eq!(dismissed.then_refused().rule, CandidateRule::Decided);
+    assert_eq!(dismissed.then_refused().state, StateName::In("confirming"));
+    let again = Given::<CandidateDecider>::state(being_filed).when(&begin_confirming(42), &later());
+    assert_eq!(again.then_refused().rule, CandidateRule::Decided);
+}
+
+#[test]
+fn a_filing_under_way_is_finished_by_its_own_complaint_only() {
+    let being_filed = Given::<CandidateDecider>::state(candidate(relisting()))
+        .when(&begin_confirming(42), &later())
+        .then_state();
+    let confirmed = Given::<CandidateDecider>::state(being_filed.clone())
+        .when(&confirm(), &later())
+        .then_state()
+        .unwrap();
+    assert_eq!(
+        confirmed.status,
+        CandidateStatus::Confirmed {
+            complaint: ComplaintId::from_u128(42)
+        }
+    );
+    let other = CandidateCommand::Confirm {
+        complaint: ComplaintId::from_u128(7),
+    };
+    let refused = Given::<CandidateDecider>::state(being_filed).when(&other, &later());
+    assert_eq!(refused.then_refused().rule, CandidateRule::Decided);
+}

@@ -144,8 +144,8 @@ aliprotect candidate list --quiet > to-confirm.txt")]
         /// Only those found by this sweep.
         #[arg(long)]
         sweep: Option<SweepId>,
-        /// Which: open (to-review and relisting), all, or one status (to-review, relisting,
-        /// confirmed, dismissed, allowed).
+        /// Which: open (to review, relistings, and filings cut short), all, or one status
+        /// (to-review, relisting, confirming, confirmed, dismissed, allowed).
         #[arg(long, default_value = "open")]
         status: String,
         /// At most this many.
@@ -476,7 +476,7 @@ pub(crate) async fn run_candidate(
             session.require_client().await?;
             let statuses: Vec<Option<u8>> = match status.as_str() {
                 "all" => vec![None],
-                "open" => ["to-review", "relisting"]
+                "open" => ["to-review", "relisting", "confirming"]
                     .iter()
                     .map(|name| CandidateStatus::code_of(name))
                     .collect(),
@@ -591,6 +591,10 @@ fn candidate_table(candidates: &[Candidate]) -> Table {
             CandidateStatus::Relisting { previous } => (
                 Tone::Waiting,
                 format!("relists the listing removed after {previous}"),
+            ),
+            CandidateStatus::Confirming { complaint } => (
+                Tone::Waiting,
+                format!("being filed as {complaint}: confirm it again to finish"),
             ),
             CandidateStatus::Confirmed { complaint } => {
                 (Tone::Good, format!("complaint {complaint}"))

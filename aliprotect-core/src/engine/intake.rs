@@ -145,6 +145,13 @@ impl<S: Store, N: Notifier, C: Clock> Engine<S, N, C> {
             .await
     }
 
+    /// Whether an intake of `request` may file at all (its campaign exists, is active and
+    /// holds the right): what a caller checks before it commits to filing, as a review
+    /// queue does before it marks candidates as being filed.
+    pub async fn check_intake(&self, request: &IntakeRequest) -> Result<(), EngineError> {
+        self.auto_file_relistings(request).await.map(|_| ())
+    }
+
     /// Whether the request's campaign files relistings at once (yes without a campaign),
     /// after checking that the campaign exists, is not archived and includes the right.
     async fn auto_file_relistings(&self, request: &IntakeRequest) -> Result<bool, EngineError> {
