@@ -330,14 +330,16 @@ impl Decider for CandidateDecider {
                 return Err(refuse(CandidateRule::AlreadyFound));
             }
             (None, _) => return Err(refuse(CandidateRule::Unknown)),
-            // A filing under way is finished by confirming it, and nothing else.
+            // A filing under way is finished by confirming it, and by nothing else: with its
+            // own complaint, or the one the filing met on the listing (filed meanwhile by
+            // another import).
             (
                 Some(Candidate {
-                    status: CandidateStatus::Confirming { complaint: begun },
+                    status: CandidateStatus::Confirming { .. },
                     ..
                 }),
                 CandidateCommand::Confirm { complaint },
-            ) if begun == complaint => CandidateChange::Confirmed {
+            ) => CandidateChange::Confirmed {
                 complaint: *complaint,
             },
             (Some(candidate), _) if !candidate.status.is_open() => {
@@ -395,10 +397,7 @@ impl Decider for CandidateDecider {
             }
             (Some(mut candidate), CandidateChange::Confirmed { complaint })
                 if candidate.status.is_open()
-                    || candidate.status
-                        == (CandidateStatus::Confirming {
-                            complaint: *complaint,
-                        }) =>
+                    || matches!(candidate.status, CandidateStatus::Confirming { .. }) =>
             {
                 candidate.status = CandidateStatus::Confirmed {
                     complaint: *complaint,

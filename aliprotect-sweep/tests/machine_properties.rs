@@ -511,21 +511,20 @@ fn candidate_table(
                 Err(CandidateRule::Decided)
             }
         },
-        // A filing under way is finished by its own complaint, and by nothing else.
+        // A filing under way is finished by confirming it (with whichever complaint the
+        // filing met), and by nothing else.
         (Some(facts), CandidateStep::Confirm { n, at }) => match facts.status {
             ToReview | Relisting { .. } => Ok(CandidateFacts {
                 status: Confirmed { complaint: n },
                 updated_at: minutes(at),
                 ..facts.clone()
             }),
-            Confirming { complaint } if complaint == n => Ok(CandidateFacts {
+            Confirming { .. } => Ok(CandidateFacts {
                 status: Confirmed { complaint: n },
                 updated_at: minutes(at),
                 ..facts.clone()
             }),
-            Confirming { .. } | Confirmed { .. } | Dismissed { .. } | Allowed { .. } => {
-                Err(CandidateRule::Decided)
-            }
+            Confirmed { .. } | Dismissed { .. } | Allowed { .. } => Err(CandidateRule::Decided),
         },
         (Some(facts), CandidateStep::Dismiss { n, at }) => match facts.status {
             ToReview | Relisting { .. } => Ok(CandidateFacts {

@@ -416,3 +416,46 @@ async fn a_request_refused_as_a_whole_leaves_the_candidates_open() {
         .unwrap();
     assert!(dismissed[0].1.is_ok());
 }
+
+#[tokio::test]
+async fn a_listing_complained_about_meanwhile_is_confirmed_with_that_complaint() {
+    let engine = engine();
+    let tenant = fixtures::tenant();
+    let holder = fixtures::holder_user_of(tenant);
+    let right = engines::approved_right(&engine, tenant).await.unwrap();
+    let sweeps = Sweeps::new(&engine);
+    let sweep = sweeps.add(tenant, holder, spec(right, None)).await.unwrap();
+    let export = format!("url\n{}\n", url(11));
+    let search = FileSearch::read(IntakeFormat::Csv, export.as_bytes());
+    sweeps.run(tenant, holder, sweep.id, &search).await.unwrap();
+    let candidate = sweeps
+        .candidates(tenant, &CandidateQuery::all())
+        .await
+        .unwrap()
+        .remove(0);
+
+    // Someone files against the listing by hand before the queue is reviewed.
+    let by_hand = ComplaintId::new();
+    let mut filing = fixtures::complaint_filing_on(tenant, right, by_hand, 11);
+    filing.listing = Listing::parse(&url(11)).unwrap();
+    let file = aliprotect_core::complaint::ComplaintCommand::File(Box::new(filing));
+    engine
+        .execute(Request::new(
+            tenant,
+            holder,
+            Command::complaint(by_hand, file),
+        ))
+        .await
+        .unwrap();
+
+    let confirmed = sweeps
+        .confirm(tenant, holder, &[candidate.id])
+        .await
+        .unwrap();
+    assert_eq!(confirmed[0].1.as_ref().unwrap(), &by_hand);
+    let now = sweeps.candidate(tenant, candidate.id).await.unwrap();
+    assert_eq!(
+        now.status,
+        CandidateStatus::Confirmed { complaint: by_hand }
+    );
+}

@@ -845,7 +845,7 @@ fn a_candidate_being_filed_is_no_longer_dismissed() {
 }
 
 #[test]
-fn a_filing_under_way_is_finished_by_its_own_complaint_only() {
+fn a_filing_under_way_is_finished_by_the_complaint_it_met() {
     let being_filed = Given::<CandidateDecider>::state(candidate(relisting()))
         .when(&begin_confirming(42), &later())
         .then_state();
@@ -859,9 +859,20 @@ fn a_filing_under_way_is_finished_by_its_own_complaint_only() {
             complaint: ComplaintId::from_u128(42)
         }
     );
+    // The listing had a complaint already, filed meanwhile: that one is its complaint.
     let other = CandidateCommand::Confirm {
         complaint: ComplaintId::from_u128(7),
     };
-    let refused = Given::<CandidateDecider>::state(being_filed).when(&other, &later());
-    assert_eq!(refused.then_refused().rule, CandidateRule::Decided);
+    let met = Given::<CandidateDecider>::state(being_filed)
+        .when(&other, &later())
+        .then_state()
+        .unwrap();
+    assert_eq!(
+        met.status,
+        CandidateStatus::Confirmed {
+            complaint: ComplaintId::from_u128(7)
+        }
+    );
+    let done = Given::<CandidateDecider>::state(Some(met)).when(&confirm(), &later());
+    assert_eq!(done.then_refused().rule, CandidateRule::Decided);
 }
