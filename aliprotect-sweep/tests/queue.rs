@@ -15,7 +15,7 @@ use aliprotect_core::policy::MarketplacePolicy;
 use aliprotect_core::testkit::engines::{self, RecordingNotifier};
 use aliprotect_core::testkit::fixtures;
 use aliprotect_store_memory::MemoryStore;
-use aliprotect_sweep::{CandidateQuery, CandidateStatus, FileSearch, SweepSpec, Sweeps};
+use aliprotect_sweep::{Candidate, CandidateQuery, CandidateStatus, FileSearch, SweepSpec, Sweeps};
 
 type TestEngine = Engine<MemoryStore, RecordingNotifier, SystemClock>;
 
@@ -69,6 +69,27 @@ async fn removed_listing(
     removed
 }
 
+/// The one candidate a new sweep on `right` finds in an export of listing `n`, run by the
+/// tenant's holder.
+async fn the_candidate(
+    sweeps: &Sweeps<'_, MemoryStore, RecordingNotifier, SystemClock>,
+    tenant: TenantId,
+    right: RightId,
+    n: u64,
+) -> Candidate {
+    let holder = fixtures::holder_user_of(tenant);
+    let sweep = sweeps.add(tenant, holder, spec(right, None)).await.unwrap();
+    let export = format!("url,title,seller\n{},Earbuds,Copy Co\n", url(n));
+    let search = FileSearch::read(IntakeFormat::Csv, export.as_bytes());
+    sweeps.run(tenant, holder, sweep.id, &search).await.unwrap();
+    let mut found = sweeps
+        .candidates(tenant, &CandidateQuery::all())
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found.remove(0)
+}
+
 /// A right of `tenant` walked to "under review" (not approved).
 async fn right_under_review(engine: &TestEngine, tenant: TenantId) -> RightId {
     let right = RightId::new();
@@ -92,18 +113,11 @@ async fn a_listing_confirmed_while_its_right_is_under_review_is_staged() {
     let holder = fixtures::holder_user_of(tenant);
     let right = right_under_review(&engine, tenant).await;
     let sweeps = Sweeps::new(&engine);
-    let sweep = sweeps.add(tenant, holder, spec(right, None)).await.unwrap();
-    let export = format!("url\n{}\n", url(1));
-    let search = FileSearch::read(IntakeFormat::Csv, export.as_bytes());
-    sweeps.run(tenant, holder, sweep.id, &search).await.unwrap();
-    let ids: Vec<_> = sweeps
-        .candidates(tenant, &CandidateQuery::all())
+    let candidate = the_candidate(&sweeps, tenant, right, 1).await;
+    let confirmed = sweeps
+        .confirm(tenant, holder, &[candidate.id])
         .await
-        .unwrap()
-        .iter()
-        .map(|c| c.id)
-        .collect();
-    let confirmed = sweeps.confirm(tenant, holder, &ids).await.unwrap();
+        .unwrap();
     let complaint = *confirmed[0].1.as_ref().unwrap();
     let filed = engine
         .read()
@@ -192,15 +206,7 @@ async fn a_confirmation_cut_short_after_the_filing_files_nothing_twice() {
     let holder = fixtures::holder_user_of(tenant);
     let right = engines::approved_right(&engine, tenant).await.unwrap();
     let sweeps = Sweeps::new(&engine);
-    let sweep = sweeps.add(tenant, holder, spec(right, None)).await.unwrap();
-    let export = format!("url,title,seller\n{},Earbuds,Copy Co\n", url(7));
-    let search = FileSearch::read(IntakeFormat::Csv, export.as_bytes());
-    sweeps.run(tenant, holder, sweep.id, &search).await.unwrap();
-    let candidate = sweeps
-        .candidates(tenant, &CandidateQuery::all())
-        .await
-        .unwrap()
-        .remove(0);
+    let candidate = the_candidate(&sweeps, tenant, right, 7).await;
 
     // The first confirmation filed the complaint, then the process died before recording
     // the candidate confirmed; meanwhile the listing was removed, closing the complaint.
@@ -298,15 +304,7 @@ async fn a_candidate_being_filed_is_not_dismissed_and_confirming_again_finishes_
     let holder = fixtures::holder_user_of(tenant);
     let right = engines::approved_right(&engine, tenant).await.unwrap();
     let sweeps = Sweeps::new(&engine);
-    let sweep = sweeps.add(tenant, holder, spec(right, None)).await.unwrap();
-    let export = format!("url\n{}\n", url(9));
-    let search = FileSearch::read(IntakeFormat::Csv, export.as_bytes());
-    sweeps.run(tenant, holder, sweep.id, &search).await.unwrap();
-    let candidate = sweeps
-        .candidates(tenant, &CandidateQuery::all())
-        .await
-        .unwrap()
-        .remove(0);
+    let candidate = the_candidate(&sweeps, tenant, right, 9).await;
 
     // A confirmation marked it as being filed, then stopped (a crash, or still filing).
     let stamp = Stamp {
@@ -424,15 +422,7 @@ async fn a_listing_complained_about_meanwhile_is_confirmed_with_that_complaint()
     let holder = fixtures::holder_user_of(tenant);
     let right = engines::approved_right(&engine, tenant).await.unwrap();
     let sweeps = Sweeps::new(&engine);
-    let sweep = sweeps.add(tenant, holder, spec(right, None)).await.unwrap();
-    let export = format!("url\n{}\n", url(11));
-    let search = FileSearch::read(IntakeFormat::Csv, export.as_bytes());
-    sweeps.run(tenant, holder, sweep.id, &search).await.unwrap();
-    let candidate = sweeps
-        .candidates(tenant, &CandidateQuery::all())
-        .await
-        .unwrap()
-        .remove(0);
+    let candidate = the_candidate(&sweeps, tenant, right, 11).await;
 
     // Someone files against the listing by hand before the queue is reviewed.
     let by_hand = ComplaintId::new();
