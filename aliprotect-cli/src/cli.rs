@@ -14,8 +14,10 @@ pub(crate) use crate::commands::notify::NotifyArgs;
 pub(crate) use crate::commands::policy::PolicySubcommand;
 pub(crate) use crate::commands::right::RightSubcommand;
 pub(crate) use crate::commands::seller::SellerSubcommand;
+pub(crate) use crate::commands::serve::ServeArgs;
 pub(crate) use crate::commands::sweep::{CandidateSubcommand, SweepSubcommand};
 pub(crate) use crate::commands::tick::TickArgs;
+pub(crate) use crate::commands::user::UserSubcommand;
 
 /// Where the examples of the top-level help come from: one short session.
 const EXAMPLES: &str = "\
@@ -231,6 +233,19 @@ to a client's notifications.\n\
   to = [\"paralegal@example.com\"]\n\
   language = \"en\"                    # en | zh")]
     Notify(NotifyArgs),
+    /// The web dashboard and the HTTP API, until Ctrl-C.
+    #[command(after_help = "Examples:\n  aliprotect serve\n  \
+aliprotect --db postgresql://aliprotect@db.internal/enforcement serve --listen 0.0.0.0:8080 --public-url https://enforcement.firm.example\n\n\
+People sign in with accounts from `aliprotect user add`; programs use API tokens issued\n\
+on the account page (Authorization: Bearer ...). The API's OpenAPI document is /api/openapi.json.")]
+    Serve(ServeArgs),
+    /// The people who sign in to `serve`, and their role for each client.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  ALIPROTECT_PASSWORD='correct horse battery' aliprotect --client acme user add ana@firm.example --name 'Ana Lima' --role firm-admin\n  \
+aliprotect --client acme user grant ben@firm.example --role paralegal\n  aliprotect user list"
+    )]
+    User(UserSubcommand),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  aliprotect completions bash > ~/.local/share/bash-completion/completions/aliprotect"

@@ -94,6 +94,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 Command::Tick(args) => commands::tick::run(&session, &out, args).await,
                 Command::Dashboard(args) => commands::dashboard::run(&session, &out, args).await,
                 Command::Policy(args) => commands::policy::run(&session, &out, args).await,
+                Command::Serve(args) => commands::serve::run(&session, &out, args).await,
+                Command::User(args) => commands::user::run(&session, &out, args).await,
                 Command::Init(_)
                 | Command::Completions { .. }
                 | Command::Notify(_)

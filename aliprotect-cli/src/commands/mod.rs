@@ -10,8 +10,10 @@ pub(crate) mod notify;
 pub(crate) mod policy;
 pub(crate) mod right;
 pub(crate) mod seller;
+pub(crate) mod serve;
 pub(crate) mod sweep;
 pub(crate) mod tick;
+pub(crate) mod user;
 
 use std::collections::HashSet;
 use std::fmt;

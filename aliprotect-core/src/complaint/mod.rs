@@ -7,6 +7,7 @@ mod reason;
 mod rules;
 mod state;
 mod status;
+mod timeline;
 
 pub use commands::{ComplaintChange, ComplaintCommand, ComplaintEvent};
 pub use filing::{Filing, FilingError};
@@ -18,6 +19,7 @@ pub use state::{
     FollowUpKind, RemovalCause, RestorationCause, Stage, UnknownComplaintStatus,
 };
 pub use status::{FilingStatus, PlatformStatus, UnknownStatus};
+pub use timeline::TimelineEntry;
 
 /// The one of `all` whose words `typed` spells, however typed: with spaces
 /// (`listing removed`), hyphens (`in-progress`) or as one word in any case (`ListingRemoved`).

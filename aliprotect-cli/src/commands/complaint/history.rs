@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use aliprotect::complaint::{ComplaintChange, RemovalCause};
+use aliprotect::complaint::TimelineEntry;
 use aliprotect::evidence::{ContentHash, Evidence};
 use aliprotect::ids::ComplaintId;
 use aliprotect::party::Actor;
@@ -34,7 +34,7 @@ pub(super) async fn bundle(
     let mut named: Vec<Evidence> = Vec::new();
     for stored in events {
         if let DomainEvent::Complaint(event) = &stored.event {
-            for evidence in describe(&event.change).3 {
+            for evidence in TimelineEntry::of(&event.change).evidence {
                 if !named.iter().any(|e| e.sha256 == evidence.sha256) {
                     named.push(evidence);
                 }
@@ -174,7 +174,13 @@ pub(super) fn table(events: &[StoredEvent]) -> Table {
         let DomainEvent::Complaint(event) = &stored.event else {
             continue;
         };
-        let (change, reason, statement, evidence) = describe(&event.change);
+        let TimelineEntry {
+            change,
+            reason,
+            statement,
+            evidence,
+            ..
+        } = TimelineEntry::of(&event.change);
         let evidence: Vec<String> = evidence
             .iter()
             .map(|e| format!("{} sha256:{}", e.kind, e.sha256))
@@ -190,97 +196,6 @@ pub(super) fn table(events: &[StoredEvent]) -> Table {
         ]);
     }
     table
-}
-
-/// An event's name, reason, statement and evidence.
-fn describe(change: &ComplaintChange) -> (String, Option<String>, Option<String>, Vec<Evidence>) {
-    let none = |name: &str| (name.to_owned(), None, None, Vec::new());
-    match change {
-        ComplaintChange::Filed { filing, staged, .. } => (
-            if *staged { "filed (staged)" } else { "filed" }.to_owned(),
-            Some(filing.reason.to_string()),
-            Some(format!(
-                "{} | {}",
-                filing.listing.url,
-                filing.explanation.as_str()
-            )),
-            filing.evidence.clone(),
-        ),
-        ComplaintChange::Submitted => none("submitted"),
-        ComplaintChange::Accepted { seller_answer_due } => (
-            "accepted".to_owned(),
-            None,
-            seller_answer_due.map(|due| format!("seller answer due {due}")),
-            Vec::new(),
-        ),
-        ComplaintChange::UnableToProcess { reason } => (
-            "unable to process".to_owned(),
-            Some(reason.as_str().to_owned()),
-            None,
-            Vec::new(),
-        ),
-        ComplaintChange::ListingRemoved { cause } => (
-            "listing removed".to_owned(),
-            Some(cause.to_string()),
-            None,
-            match cause {
-                RemovalCause::FoundByCheckBack { evidence } => evidence.iter().cloned().collect(),
-                _ => Vec::new(),
-            },
-        ),
-        ComplaintChange::CounterNoticeReceived { notice, .. } => (
-            "counter-notice received".to_owned(),
-            None,
-            Some(notice.statement.as_str().to_owned()),
-            notice.evidence.clone(),
-        ),
-        ComplaintChange::Responded { response } => (
-            "responded".to_owned(),
-            None,
-            Some(response.statement.as_str().to_owned()),
-            response.evidence.clone(),
-        ),
-        ComplaintChange::ListingRestored { cause } => (
-            "listing restored".to_owned(),
-            Some(cause.to_string()),
-            None,
-            Vec::new(),
-        ),
-        ComplaintChange::CheckBackDue { number } => none(&format!("check-back {number} due")),
-        ComplaintChange::StillListed { checks, escalate } => none(&format!(
-            "still listed after {checks} check(s){}",
-            if *escalate { ", escalated" } else { "" }
-        )),
-        ComplaintChange::ResponseDeadlineReminded { due } => {
-            none(&format!("reminded of the response deadline {due}"))
-        }
-        ComplaintChange::Retracted { reason } => (
-            "retracted".to_owned(),
-            reason.as_ref().map(|r| r.as_str().to_owned()),
-            None,
-            Vec::new(),
-        ),
-        ComplaintChange::Relisted { successor } => none(&format!("relisted (see {successor})")),
-        ComplaintChange::RemovalExpected => (
-            "removal expected".to_owned(),
-            Some("the seller's answer window passed in silence; not yet seen".to_owned()),
-            None,
-            Vec::new(),
-        ),
-        ComplaintChange::ReturnWatched { number } => {
-            none(&format!("watch {number} for the listing's return due"))
-        }
-        ComplaintChange::Reappeared => none("removed listing seen up again"),
-        ComplaintChange::RightLapsed { right } => (
-            "right lapsed".to_owned(),
-            Some(format!(
-                "right {right} expired while the complaint was open"
-            )),
-            None,
-            Vec::new(),
-        ),
-        ComplaintChange::Refiled { successor } => none(&format!("refiled as {successor}")),
-    }
 }
 
 pub(crate) fn actor_name(actor: &Actor) -> String {

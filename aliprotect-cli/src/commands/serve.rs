@@ -1,0 +1,57 @@
+//! `aliprotect serve`: the web dashboard and the HTTP API on the database, until Ctrl-C.
+
+use std::net::SocketAddr;
+
+use aliprotect_web::{Web, WebConfig};
+use clap::Args;
+
+use crate::error::CliError;
+use crate::output::Output;
+use crate::session::{Session, tenant_of};
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
+    pub(crate) listen: SocketAddr,
+    /// The address people reach the server at (behind a TLS proxy: its https:// URL).
+    /// Cookies are marked Secure unless it is plain http://. Default: http://<listen>.
+    #[arg(long, value_name = "URL")]
+    pub(crate) public_url: Option<String>,
+}
+
+pub(crate) async fn run(session: &Session, out: &Output, args: ServeArgs) -> Result<(), CliError> {
+    let public_url = args
+        .public_url
+        .unwrap_or_else(|| format!("http://{}", args.listen));
+    if !args.listen.ip().is_loopback() && public_url.starts_with("http://") {
+        out.note(
+            "Warning: listening beyond this machine over plain HTTP: passwords and sessions \
+             cross the network readable. Put the server behind TLS and give --public-url https://...",
+        );
+    }
+    let web = Web::new(
+        session.engine.clone(),
+        tenant_of,
+        WebConfig::for_public_url(&public_url),
+    );
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| CliError::Environment(format!("cannot listen on {}: {e}", args.listen)))?;
+    out.note(format!(
+        "Serving on {public_url} (API: {public_url}/api/openapi.json); Ctrl-C stops. \
+         Sign in with an account from `aliprotect user add`."
+    ));
+    axum::serve(listener, web.router())
+        .with_graceful_shutdown(async {
+            // Without a signal handler the server runs until killed: the same for a server.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await
+        .map_err(|e| CliError::Environment(format!("the server failed: {e}")))?;
+    out.note("Stopped.");
+    Ok(())
+}

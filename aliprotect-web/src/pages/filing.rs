@@ -1,0 +1,243 @@
+//! Filing from a pasted list of listing URLs (one per line, or a CSV with a `url` column):
+//! each becomes a complaint on the chosen right, for the chosen reason; duplicates of
+//! complaints already open and lines that are not listings are reported, not filed.
+
+use std::time::Instant;
+
+use aliprotect_core::complaint::ComplaintReason;
+use aliprotect_core::engine::{IntakeReport, Page};
+use aliprotect_core::ids::{CampaignId, RightId};
+use aliprotect_core::intake::{IntakeFormat, IntakeRequest};
+use aliprotect_core::right::RightStatus;
+use aliprotect_core::text::Text;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::rights::parse_id;
+use super::{Nav, render};
+use crate::app::{App, AppState};
+use crate::auth::{Person, Scope};
+use crate::error::WebError;
+use crate::{telemetry, views};
+
+/// The most listings one pasted list may hold; a bigger import is the CLI's or the API's.
+const MAX_LISTINGS: usize = 5_000;
+
+#[derive(Template)]
+#[template(path = "file.html")]
+struct FilePage {
+    title: &'static str,
+    nav: Nav,
+    rights: Vec<(String, String)>,
+    reasons: Vec<(String, String)>,
+    campaigns: Vec<(String, String)>,
+    report: Option<ReportView>,
+    error: Option<String>,
+}
+
+struct ReportView {
+    filed: usize,
+    duplicates: Vec<String>,
+    rejected: Vec<String>,
+    refused: Vec<String>,
+    list_link: String,
+}
+
+async fn choices(
+    app: &App,
+    scope: &Scope,
+) -> Result<(Vec<(String, String)>, Vec<(String, String)>), WebError> {
+    let read = app.engine.read();
+    let rights = read
+        .rights(scope.tenant, Page::all())
+        .await?
+        .into_iter()
+        .filter(|right| {
+            !matches!(
+                right.status,
+                RightStatus::Withdrawn | RightStatus::Abandoned
+            )
+        })
+        .map(|right| {
+            (
+                right.id.to_string(),
+                format!(
+                    "{} ({}, {})",
+                    views::right_name(&right),
+                    right.package.kind(),
+                    right.status
+                ),
+            )
+        })
+        .collect();
+    let campaigns = read
+        .campaigns(scope.tenant, Page::all())
+        .await?
+        .into_iter()
+        .filter(|campaign| !campaign.archived)
+        .map(|campaign| (campaign.id.to_string(), campaign.name.as_str().to_owned()))
+        .collect();
+    Ok((rights, campaigns))
+}
+
+fn reasons() -> Vec<(String, String)> {
+    ComplaintReason::ALL
+        .iter()
+        .map(|reason| (reason.to_string(), reason.to_string()))
+        .collect()
+}
+
+/// `GET /c/{client}/file`.
+pub(crate) async fn form(
+    State(app): State<AppState>,
+    person: Person,
+    Path(client): Path<String>,
+) -> Result<Response, WebError> {
+    let scope = Scope::of(&app, &person.account, &client)?;
+    scope.must_act()?;
+    let (rights, campaigns) = choices(&app, &scope).await?;
+    render(&FilePage {
+        title: "File complaints",
+        nav: Nav::in_scope(&person, &scope),
+        rights,
+        reasons: reasons(),
+        campaigns,
+        report: None,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Filing {
+    csrf: String,
+    right: String,
+    reason: String,
+    explanation: String,
+    #[serde(default)]
+    campaign: String,
+    listings: String,
+    #[serde(default)]
+    submit: Option<String>,
+}
+
+/// `POST /c/{client}/file`.
+pub(crate) async fn submit(
+    State(app): State<AppState>,
+    person: Person,
+    Path(client): Path<String>,
+    Form(filing): Form<Filing>,
+) -> Result<Response, WebError> {
+    person.check_form(&filing.csrf)?;
+    let scope = Scope::of(&app, &person.account, &client)?;
+    scope.must_act()?;
+    let nav = Nav::in_scope(&person, &scope);
+    let (rights, campaigns) = choices(&app, &scope).await?;
+    let outcome = file(&app, &scope, &filing).await;
+    let (report, error) = match outcome {
+        Ok(report) => (
+            Some(ReportView {
+                filed: report.filed.len(),
+                duplicates: report
+                    .duplicates
+                    .iter()
+                    .map(|d| {
+                        format!(
+                            "line {}: {} is already complained about",
+                            d.line,
+                            d.listing.as_str()
+                        )
+                    })
+                    .collect(),
+                rejected: report
+                    .rejected
+                    .iter()
+                    .map(|r| format!("line {}: {}", r.line, r.problem))
+                    .collect(),
+                refused: report
+                    .refused
+                    .iter()
+                    .map(|(line, error)| format!("line {line}: {error}"))
+                    .collect(),
+                list_link: format!("{}/complaints", nav.base()),
+            }),
+            None,
+        ),
+        Err(WebError::BadRequest(message) | WebError::Refused(message)) => (None, Some(message)),
+        Err(other) => return Err(other),
+    };
+    render(&FilePage {
+        title: "File complaints",
+        nav,
+        rights,
+        reasons: reasons(),
+        campaigns,
+        report,
+        error,
+    })
+}
+
+async fn file(app: &App, scope: &Scope, filing: &Filing) -> Result<IntakeReport, WebError> {
+    let right: RightId = parse_id(&filing.right, "right")?;
+    let reason: ComplaintReason = filing
+        .reason
+        .parse()
+        .map_err(|_| WebError::BadRequest(format!("no reason {:?}", filing.reason)))?;
+    let explanation = Text::new(&filing.explanation)
+        .map_err(|e| WebError::BadRequest(format!("explanation: {e}")))?;
+    let campaign = match filing.campaign.trim() {
+        "" => None,
+        id => Some(parse_id::<CampaignId>(id, "campaign")?),
+    };
+    let lines = filing
+        .listings
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    if lines == 0 {
+        return Err(WebError::BadRequest(
+            "paste at least one listing URL".to_owned(),
+        ));
+    }
+    if lines > MAX_LISTINGS {
+        return Err(WebError::BadRequest(format!(
+            "{lines} lines: at most {MAX_LISTINGS} at once here (the API and `aliprotect complaint import` take more)"
+        )));
+    }
+    let marketplace = app
+        .engine
+        .read()
+        .policy()
+        .marketplaces
+        .first()
+        .copied()
+        .ok_or_else(|| WebError::Refused("the policy covers no marketplace".to_owned()))?;
+    let request = IntakeRequest {
+        tenant: scope.tenant,
+        actor: scope.actor,
+        marketplace,
+        right,
+        reason,
+        explanation,
+        campaign,
+        submit: filing.submit.is_some(),
+    };
+    let started = Instant::now();
+    let report = app
+        .engine
+        .intake(
+            &request,
+            IntakeFormat::Csv,
+            filing.listings.as_bytes(),
+            |_| {},
+        )
+        .await;
+    telemetry::command_ran(
+        "intake",
+        if report.is_ok() { "ok" } else { "refused" },
+        started,
+    );
+    Ok(report?)
+}

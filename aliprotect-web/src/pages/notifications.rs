@@ -1,0 +1,94 @@
+//! A client's notifications that could not be delivered (dead letters), and reviving them:
+//! sent again from now, their attempts reset.
+
+use aliprotect_core::notify::MessageId;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{Nav, render};
+use crate::app::AppState;
+use crate::auth::{Person, Scope};
+use crate::error::WebError;
+use crate::views;
+
+/// Dead letters shown.
+const SHOWN: usize = 200;
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    title: &'static str,
+    nav: Nav,
+    dead: Vec<DeadView>,
+}
+
+struct DeadView {
+    message: String,
+    subject: String,
+    made: String,
+    attempts: u32,
+    error: String,
+}
+
+/// `GET /c/{client}/notifications`.
+pub(crate) async fn list(
+    State(app): State<AppState>,
+    person: Person,
+    Path(client): Path<String>,
+) -> Result<Response, WebError> {
+    let scope = Scope::of(&app, &person.account, &client)?;
+    scope.must_administer()?;
+    let dead = app
+        .engine
+        .read()
+        .dead_letters(scope.tenant, SHOWN)
+        .await?
+        .into_iter()
+        .map(|letter| DeadView {
+            message: serde_json::to_string(&letter.message.id).unwrap_or_default(),
+            subject: letter.message.notification.subject.to_string(),
+            made: views::time(letter.message.notification.at),
+            attempts: letter.message.attempts,
+            error: letter.error,
+        })
+        .collect();
+    render(&NotificationsPage {
+        title: "Notifications",
+        nav: Nav::in_scope(&person, &scope),
+        dead,
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Revive {
+    csrf: String,
+    message: String,
+}
+
+/// `POST /c/{client}/notifications/revive`.
+pub(crate) async fn revive(
+    State(app): State<AppState>,
+    person: Person,
+    Path(client): Path<String>,
+    Form(form): Form<Revive>,
+) -> Result<Response, WebError> {
+    person.check_form(&form.csrf)?;
+    let scope = Scope::of(&app, &person.account, &client)?;
+    scope.must_administer()?;
+    let id: MessageId = serde_json::from_str(&form.message)
+        .map_err(|e| WebError::BadRequest(format!("not a message id: {e}")))?;
+    // Another client's message is not found: the engine checks the tenant.
+    if !app
+        .engine
+        .jobs()
+        .retry_dead_letter(scope.tenant, &id)
+        .await?
+    {
+        return Err(WebError::NotFound("dead letter".to_owned()));
+    }
+    let nav = Nav::in_scope(&person, &scope);
+    Ok(Redirect::to(&format!("{}/notifications", nav.base())).into_response())
+}
