@@ -11,7 +11,7 @@ target=target/public-api
 crates=(aliprotect aliprotect-core aliprotect-store-memory aliprotect-store-sqlite
         aliprotect-store-postgres aliprotect-notify-webhook aliprotect-notify-email
         aliprotect-probe-http aliprotect-evidence aliprotect-sweep aliprotect-search-http
-        aliprotect-inbox)
+        aliprotect-inbox aliprotect-web)
 packages=()
 for crate in "${crates[@]}"; do packages+=(-p "$crate"); done
 RUSTC_BOOTSTRAP=1 RUSTDOCFLAGS="-Z unstable-options --output-format json" \

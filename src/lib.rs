@@ -63,7 +63,7 @@
 //! and `store_sqlite`, `postgres` as `store_postgres`, `webhook` and `email` as
 //! `notify_webhook` and `notify_email`, `probe-http` as `probe_http`, `evidence` as
 //! `evidence_stores`; keyword sweeps and their review queue with `sweep` as `sweep`,
-//! `search-http` as `search_http`, and the platform's emails with `inbox` as `inbox`. Feature `testkit` adds the backend conformance suite,
+//! `search-http` as `search_http`, the platform's emails with `inbox` as `inbox`, and the web dashboard and HTTP API with `web` as `web`. Feature `testkit` adds the backend conformance suite,
 //! fixtures and proptest strategies; `mock` adds mockall mocks of the traits.
 #![deny(missing_docs)]
 
@@ -157,6 +157,11 @@ pub use aliprotect_search_http as search_http;
 /// The platform's emails read into the record (feature `inbox`).
 #[cfg(feature = "inbox")]
 pub use aliprotect_inbox as inbox;
+
+/// The web dashboard and JSON API for a firm and its clients, with accounts, roles, API
+/// tokens and Prometheus metrics (feature `web`).
+#[cfg(feature = "web")]
+pub use aliprotect_web as web;
 
 /// What an embedder uses in most files, in one import: the engine and its requests, the ids,
 /// the actors, the commands of rights and complaints, a listing, the policy, the store and

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use aliprotect_web::{Web, WebConfig};
+use aliprotect::web::{Web, WebConfig};
 use clap::Args;
 
 use crate::error::CliError;
@@ -13,7 +13,12 @@ use crate::session::{Session, tenant_of};
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
     /// The address to listen on.
-    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        env = "ALIPROTECT_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
     pub(crate) listen: SocketAddr,
     /// The address people reach the server at (behind a TLS proxy: its https:// URL).
     /// Cookies are marked Secure unless it is plain http://. Default: http://<listen>.
@@ -22,10 +27,15 @@ pub(crate) struct ServeArgs {
 }
 
 pub(crate) async fn run(session: &Session, out: &Output, args: ServeArgs) -> Result<(), CliError> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| CliError::Environment(format!("cannot listen on {}: {e}", args.listen)))?;
+    // The address bound, which says the port when port 0 asked for any free one.
+    let listening = listener.local_addr().unwrap_or(args.listen);
     let public_url = args
         .public_url
-        .unwrap_or_else(|| format!("http://{}", args.listen));
-    if !args.listen.ip().is_loopback() && public_url.starts_with("http://") {
+        .unwrap_or_else(|| format!("http://{listening}"));
+    if !listening.ip().is_loopback() && public_url.starts_with("http://") {
         out.note(
             "Warning: listening beyond this machine over plain HTTP: passwords and sessions \
              cross the network readable. Put the server behind TLS and give --public-url https://...",
@@ -36,9 +46,6 @@ pub(crate) async fn run(session: &Session, out: &Output, args: ServeArgs) -> Res
         tenant_of,
         WebConfig::for_public_url(&public_url),
     );
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| CliError::Environment(format!("cannot listen on {}: {e}", args.listen)))?;
     out.note(format!(
         "Serving on {public_url} (API: {public_url}/api/openapi.json); Ctrl-C stops. \
          Sign in with an account from `aliprotect user add`."

@@ -3,8 +3,8 @@
 
 use std::io::BufRead;
 
-use aliprotect_web::accounts::{AccountError, Accounts};
-use aliprotect_web::{Account, Role};
+use aliprotect::web::accounts::{AccountError, Accounts};
+use aliprotect::web::{Account, Role};
 use clap::{Subcommand, ValueEnum};
 
 use crate::error::CliError;
