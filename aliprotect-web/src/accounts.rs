@@ -270,15 +270,17 @@ impl Decider for AccountDecider {
                     password_hash,
                 },
             ) => {
-                if !is_email(email) {
+                // Checked as kept: lower-casing can lengthen a string ('İ' becomes two).
+                let email = normal_email(email);
+                if !is_email(&email) {
                     return Err(refuse(AccountRule::BadEmail));
                 }
                 if !fits(name) {
                     return Err(refuse(AccountRule::BadText));
                 }
                 AccountChange::Opened {
-                    id: account_id(email),
-                    email: normal_email(email),
+                    id: account_id(&email),
+                    email,
                     name: name.trim().to_owned(),
                     password_hash: password_hash.clone(),
                 }

@@ -283,7 +283,8 @@ impl Tokens {
         Ok((format!("{PREFIX}{}_{secret}", id.simple()), token))
     }
 
-    /// Revokes `account`'s token `id`; refused (as missing) for another account's token.
+    /// Revokes `account`'s token `id`; another account's token is [`TokenError::Invalid`], as
+    /// an unknown one is.
     pub async fn revoke(&self, account: &Account, id: Uuid) -> Result<ApiToken, TokenError> {
         match self.get(id).await? {
             Some(token) if token.account == account.id => {}
