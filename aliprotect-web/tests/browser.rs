@@ -8,6 +8,8 @@
 //! (`CI=true`), where it fails. `UPDATE_SCREENSHOTS=1` writes the main pages' screenshots to
 //! `docs/screenshots/` (the README shows them).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::net::TcpListener;
@@ -207,6 +209,10 @@ async fn a_firm_and_its_client_work_in_the_browser() {
     fill(&client, "#listings", &pasted).await;
     click(&client, "#file").await;
     assert_eq!(text_of(&client, "#filed-count").await, "2");
+    assert!(
+        text_of(&client, "#progress").await.contains("2 of 2 filed"),
+        "the filing's progress, sent as it went"
+    );
     assert!(text_of(&client, "#duplicates").await.contains("line 3"));
     assert!(text_of(&client, "#rejected").await.contains("line 4"));
     screenshot(&client, "file").await;

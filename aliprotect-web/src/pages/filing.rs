@@ -13,7 +13,8 @@ use aliprotect_core::text::Text;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::rights::parse_id;
@@ -36,6 +37,8 @@ struct FilePage {
     campaigns: Vec<(String, String)>,
     report: Option<ReportView>,
     error: Option<String>,
+    /// Whether the page is sent as the filing goes (with the progress marker).
+    progress: bool,
 }
 
 struct ReportView {
@@ -107,6 +110,7 @@ pub(crate) async fn form(
         campaigns,
         report: None,
         error: None,
+        progress: false,
     })
 }
 
@@ -123,7 +127,11 @@ pub(crate) struct Filing {
     submit: Option<String>,
 }
 
-/// `POST /c/{client}/file`.
+/// Where the progress lines go in the page: the page is sent in two halves around them.
+const PROGRESS: &str = "<!-- progress -->";
+
+/// `POST /c/{client}/file`: the page is sent as the filing goes, a line per batch filed,
+/// then the report: a long list shows its progress without any script.
 pub(crate) async fn submit(
     State(app): State<AppState>,
     person: Person,
@@ -135,51 +143,103 @@ pub(crate) async fn submit(
     scope.must_act()?;
     let nav = Nav::in_scope(&person, &scope);
     let (rights, campaigns) = choices(&app, &scope).await?;
-    let outcome = file(&app, &scope, &filing).await;
-    let (report, error) = match outcome {
-        Ok(report) => (
-            Some(ReportView {
-                filed: report.filed.len(),
-                duplicates: report
-                    .duplicates
-                    .iter()
-                    .map(|d| {
-                        format!(
-                            "line {}: {} is already complained about",
-                            d.line,
-                            d.listing.as_str()
-                        )
-                    })
-                    .collect(),
-                rejected: report
-                    .rejected
-                    .iter()
-                    .map(|r| format!("line {}: {}", r.line, r.problem))
-                    .collect(),
-                refused: report
-                    .refused
-                    .iter()
-                    .map(|(line, error)| format!("line {line}: {error}"))
-                    .collect(),
-                list_link: format!("{}/complaints", nav.base()),
-            }),
-            None,
-        ),
-        Err(WebError::BadRequest(message) | WebError::Refused(message)) => (None, Some(message)),
-        Err(other) => return Err(other),
-    };
-    render(&FilePage {
+    let list_link = format!("{}/complaints", nav.base());
+    // Owned, for the half of the page sent once the filing is done.
+    let page = move |report, error, progress| FilePage {
         title: "File complaints",
-        nav,
-        rights,
+        nav: nav.clone(),
+        rights: rights.clone(),
         reasons: reasons(),
-        campaigns,
+        campaigns: campaigns.clone(),
         report,
         error,
-    })
+        progress,
+    };
+    let request = match request_of(&app, &scope, &filing) {
+        Ok(request) => request,
+        Err(WebError::BadRequest(message) | WebError::Refused(message)) => {
+            return render(&page(None, Some(message), false));
+        }
+        Err(other) => return Err(other),
+    };
+    let head = page(None, None, true).render()?;
+    let head = head.split(PROGRESS).next().unwrap_or_default().to_owned();
+    let (lines, mut progress) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let listings = filing.listings;
+    let engine = app.engine.clone();
+    // Filed to the end even if the browser goes away: nothing is left half done.
+    let filed = tokio::spawn(async move {
+        let started = Instant::now();
+        let report = engine
+            .intake(&request, IntakeFormat::Csv, listings.as_bytes(), |p| {
+                let line = format!(
+                    "<p class=\"progress\">{} of {} filed; {} not new, {} failed</p>\n",
+                    p.filed, p.to_file, p.duplicates, p.failed
+                );
+                let _ = lines.send(line);
+            })
+            .await;
+        telemetry::command_ran(
+            "intake",
+            if report.is_ok() { "ok" } else { "refused" },
+            started,
+        );
+        report
+    });
+    let tail = async move {
+        let (report, error) = match filed.await {
+            Ok(Ok(report)) => (Some(report_view(&report, list_link)), None),
+            Ok(Err(error)) => (None, Some(WebError::from(error).to_string())),
+            Err(error) => (None, Some(WebError::internal(error).to_string())),
+        };
+        match page(report, error, true).render() {
+            Ok(html) => html.split(PROGRESS).nth(1).unwrap_or_default().to_owned(),
+            Err(error) => WebError::internal(error).to_string(),
+        }
+    };
+    let body = futures_util::stream::once(async move { head })
+        .chain(futures_util::stream::poll_fn(move |cx| {
+            progress.poll_recv(cx)
+        }))
+        .chain(futures_util::stream::once(tail))
+        .map(Ok::<_, std::convert::Infallible>);
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response())
 }
 
-async fn file(app: &App, scope: &Scope, filing: &Filing) -> Result<IntakeReport, WebError> {
+fn report_view(report: &IntakeReport, list_link: String) -> ReportView {
+    ReportView {
+        filed: report.filed.len(),
+        duplicates: report
+            .duplicates
+            .iter()
+            .map(|d| {
+                format!(
+                    "line {}: {} is already complained about",
+                    d.line,
+                    d.listing.as_str()
+                )
+            })
+            .collect(),
+        rejected: report
+            .rejected
+            .iter()
+            .map(|r| format!("line {}: {}", r.line, r.problem))
+            .collect(),
+        refused: report
+            .refused
+            .iter()
+            .map(|(line, error)| format!("line {line}: {error}"))
+            .collect(),
+        list_link,
+    }
+}
+
+/// The intake `filing` asks for, checked.
+fn request_of(app: &App, scope: &Scope, filing: &Filing) -> Result<IntakeRequest, WebError> {
     let right: RightId = parse_id(&filing.right, "right")?;
     let reason: ComplaintReason = filing
         .reason
@@ -214,7 +274,7 @@ async fn file(app: &App, scope: &Scope, filing: &Filing) -> Result<IntakeReport,
         .first()
         .copied()
         .ok_or_else(|| WebError::Refused("the policy covers no marketplace".to_owned()))?;
-    let request = IntakeRequest {
+    Ok(IntakeRequest {
         tenant: scope.tenant,
         actor: scope.actor,
         marketplace,
@@ -223,21 +283,5 @@ async fn file(app: &App, scope: &Scope, filing: &Filing) -> Result<IntakeReport,
         explanation,
         campaign,
         submit: filing.submit.is_some(),
-    };
-    let started = Instant::now();
-    let report = app
-        .engine
-        .intake(
-            &request,
-            IntakeFormat::Csv,
-            filing.listings.as_bytes(),
-            |_| {},
-        )
-        .await;
-    telemetry::command_ran(
-        "intake",
-        if report.is_ok() { "ok" } else { "refused" },
-        started,
-    );
-    Ok(report?)
+    })
 }

@@ -3,6 +3,7 @@
 
 mod account;
 mod campaigns;
+mod candidates;
 mod complaints;
 mod filing;
 mod home;
@@ -48,12 +49,17 @@ pub(crate) fn routes() -> Router<AppState> {
             "/c/{client}/notifications/revive",
             post(notifications::revive),
         )
+        .route(
+            "/c/{client}/candidates",
+            get(candidates::list).post(candidates::decide),
+        )
         .route("/c/{client}/campaigns", get(campaigns::list))
         .route("/c/{client}/campaigns/{id}/report", get(campaigns::report))
 }
 
 /// The header every page shows: who is signed in, the client's sections, the form token of
 /// the sign-out button.
+#[derive(Clone)]
 pub(crate) struct Nav {
     pub(crate) person: Option<String>,
     pub(crate) client: Option<String>,
