@@ -16,143 +16,22 @@
 //! against the campaign's open and removed complaints.
 #![allow(clippy::print_stdout)]
 
-use std::error::Error;
-use std::path::{Path, PathBuf};
+#[path = "support/campaign.rs"]
+mod campaign;
+
 use std::time::Instant;
 
-use aliprotect::campaign::{Campaign, CampaignCommand};
 use aliprotect::clock::ManualClock;
-use aliprotect::complaint::{ComplaintCommand, ComplaintFiling, ComplaintReason, RemovalCause};
-use aliprotect::engine::{Command, Engine, Request};
-use aliprotect::ids::{CampaignId, ComplaintId, RightId, TenantId};
+use aliprotect::complaint::ComplaintReason;
+use aliprotect::engine::Engine;
 use aliprotect::intake::{IntakeFormat, IntakeRequest};
 use aliprotect::notify::DiscardNotifier;
-use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
 use aliprotect::store_sqlite::SqliteStore;
-use aliprotect::testkit::engines::approved_right;
-use aliprotect::testkit::fixtures;
 use aliprotect::text::Text;
-use chrono::{Duration, TimeZone, Utc};
+use chrono::Utc;
 
-type Failure = Box<dyn Error + Send + Sync>;
-type Bench = Engine<SqliteStore, DiscardNotifier, ManualClock>;
-
-const PER_DAY: u64 = 10_000;
-const SELLERS: u64 = 10_000;
-const TENANT: TenantId = TenantId::from_u128(11);
-const CAMPAIGN: CampaignId = CampaignId::from_u128(12);
-
-fn holder() -> Actor {
-    fixtures::holder_user_of(TENANT)
-}
-
-/// Complaint `n` of the campaign, against a listing of its own at one of the sellers.
-fn filing(right: RightId, n: u64) -> ComplaintFiling {
-    let url = format!(
-        "https://seller{}.en.alibaba.com/product/{}.html",
-        n % SELLERS,
-        1_600_000_000_000 + n
-    );
-    let mut filing = fixtures::bulk_filing(TENANT, right, &url, n);
-    filing.campaign = Some(CAMPAIGN);
-    filing
-}
-
-/// Runs `commands` as one batch and fails on the first refusal.
-async fn batch(
-    engine: &Bench,
-    commands: impl IntoIterator<Item = (Actor, ComplaintId, ComplaintCommand)>,
-) -> Result<(), Failure> {
-    let requests = commands
-        .into_iter()
-        .map(|(actor, id, command)| Request::new(TENANT, actor, Command::complaint(id, command)))
-        .collect();
-    for result in engine.execute_batch(requests).await {
-        result?;
-    }
-    Ok(())
-}
-
-async fn build(path: &Path, complaints: u64) -> Result<(), Failure> {
-    let start_of_campaign = Utc
-        .with_ymd_and_hms(2026, 1, 5, 9, 0, 0)
-        .single()
-        .ok_or("bad date")?;
-    let clock = ManualClock::at(start_of_campaign);
-    let engine = Engine::new(
-        SqliteStore::open(path)?,
-        DiscardNotifier,
-        clock.clone(),
-        MarketplacePolicy::alibaba_ipp(),
-    );
-    let right = approved_right(&engine, TENANT).await?;
-    let name = Text::new("Earbud counterfeits")?;
-    let campaign = Campaign::new(CAMPAIGN, TENANT, name, vec![right], start_of_campaign);
-    let create = Command::campaign(CAMPAIGN, CampaignCommand::Create(Box::new(campaign)));
-    engine
-        .execute(Request::new(TENANT, holder(), create))
-        .await?;
-    let mut day = 0;
-    while day * PER_DAY < complaints {
-        clock.set(start_of_campaign + Duration::days(day as i64));
-        let range = day * PER_DAY..((day + 1) * PER_DAY).min(complaints);
-        let filings: Vec<ComplaintFiling> = range.clone().map(|n| filing(right, n)).collect();
-        let ids: Vec<ComplaintId> = filings.iter().map(|f| f.id).collect();
-        batch(
-            &engine,
-            filings
-                .into_iter()
-                .map(|f| (holder(), f.id, ComplaintCommand::File(Box::new(f)))),
-        )
-        .await?;
-        batch(
-            &engine,
-            ids.iter()
-                .map(|id| (holder(), *id, ComplaintCommand::Submit)),
-        )
-        .await?;
-        batch(
-            &engine,
-            ids.iter()
-                .map(|id| (Actor::Platform, *id, ComplaintCommand::Accept)),
-        )
-        .await?;
-        // Removals spread over the next three days, one batch per hour of delay.
-        for hours in 1..=72_u64 {
-            clock.advance(Duration::hours(1));
-            let removed = range
-                .clone()
-                .zip(&ids)
-                .filter(|(n, _)| n % 10 < 6 && n % 72 + 1 == hours)
-                .map(|(_, id)| {
-                    let cause = RemovalCause::PlatformReported;
-                    (
-                        Actor::Platform,
-                        *id,
-                        ComplaintCommand::RecordRemoval { cause },
-                    )
-                });
-            batch(&engine, removed).await?;
-        }
-        let reason = Text::new("Insufficient proof")?;
-        let refused = range.clone().zip(&ids).filter(|(n, _)| n % 10 == 6);
-        batch(
-            &engine,
-            refused.map(|(_, id)| {
-                let reason = reason.clone();
-                (
-                    Actor::Platform,
-                    *id,
-                    ComplaintCommand::ReportUnableToProcess { reason },
-                )
-            }),
-        )
-        .await?;
-        day += 1;
-    }
-    Ok(())
-}
+use campaign::{CAMPAIGN, Failure, TENANT, holder};
 
 fn median_ms(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
@@ -165,26 +44,11 @@ fn main() -> Result<(), Failure> {
         None => 1_000_000,
     };
     let with_intake = std::env::args().nth(2).as_deref() == Some("intake");
-    let dir = PathBuf::from(std::env::var("BENCH_DIR").unwrap_or_else(|_| "/tmp".to_owned()));
-    let path = dir.join(format!("aliprotect-bench-metrics-{complaints}.sqlite"));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        // The marker is written last, so an interrupted build is started again.
-        let built = path.with_extension("built");
-        if !built.exists() {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-            }
-            let start = Instant::now();
-            build(&path, complaints).await?;
-            std::fs::write(&built, "")?;
-            println!(
-                "built {complaints} complaints in {:.0} s",
-                start.elapsed().as_secs_f64()
-            );
-        }
+        let path = campaign::campaign_file(complaints).await?;
         let engine = Engine::new(
             SqliteStore::open(&path)?,
             DiscardNotifier,
