@@ -7,6 +7,9 @@
 //! cargo run --release --example bench_web -- [complaints] [requests per client per page]
 //! ```
 //!
+//! `FIGURES_TTL_SECS=5` keeps the trusted-filer standing and the campaign's metrics for 5
+//! seconds (the default keeps them only for the requests that arrive while they are read).
+//!
 //! The campaign is `bench_metrics`' (built once, about three minutes for a million, kept in
 //! `$BENCH_DIR`, default `/tmp`). Server and load generator share this process and the
 //! machine's cores, so the figures include the generator's own work.
@@ -19,12 +22,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aliprotect::clock::{Clock, SystemClock};
-use aliprotect::engine::{ComplaintQuery, Engine};
+use aliprotect::engine::{ComplaintQuery, Engine, TimerQuery};
 use aliprotect::ids::{ComplaintId, TenantId, UserId};
 use aliprotect::notify::{DiscardNotifier, Notifier};
 use aliprotect::party::Actor;
 use aliprotect::policy::MarketplacePolicy;
-use aliprotect::store::Store;
+use aliprotect::store::{CountBy, Store};
 use aliprotect::store_sqlite::SqliteStore;
 use aliprotect_web::accounts::AccountError;
 use aliprotect_web::{Role, Web, WebConfig};
@@ -85,11 +88,15 @@ fn main() -> Result<(), Failure> {
             Arc::new(SystemClock) as Arc<dyn Clock>,
             MarketplacePolicy::alibaba_ipp(),
         );
-        let web = Web::new(
-            engine.clone(),
-            tenant_of,
-            WebConfig::for_public_url("http://127.0.0.1"),
-        );
+        let mut config = WebConfig::for_public_url("http://127.0.0.1");
+        // Every client signs in as the one bench account, within the same second.
+        config.sign_ins_per_minute = std::num::NonZeroU32::new(1000).ok_or("zero")?;
+        // FIGURES_TTL_SECS=5: the standing and a campaign's metrics kept 5 seconds.
+        if let Ok(secs) = std::env::var("FIGURES_TTL_SECS") {
+            config.figures_ttl = Duration::from_secs(secs.parse()?);
+        }
+        println!("figures kept {:?}", config.figures_ttl);
+        let web = Web::new(engine.clone(), tenant_of, config);
         let operator = Actor::Operator {
             user: UserId::new(),
         };
@@ -111,6 +118,51 @@ fn main() -> Result<(), Failure> {
             deep.len(),
             started.elapsed().as_secs_f64()
         );
+
+        // What the pages read, timed alone: where a slow page's time goes.
+        let read = engine.read();
+        let now = read.clock().now();
+        let timed = [
+            ("upcoming timers (soonest 50)", {
+                let t = Instant::now();
+                read.upcoming_timers(TENANT, &TimerQuery::soonest(50))
+                    .await?;
+                t.elapsed()
+            }),
+            ("upcoming timers (soonest 50, uncounted)", {
+                let t = Instant::now();
+                read.upcoming_timers(TENANT, &TimerQuery::soonest(50).uncounted())
+                    .await?;
+                t.elapsed()
+            }),
+            ("upcoming timers (soonest 50 within 14 days)", {
+                let t = Instant::now();
+                read.upcoming_timers(
+                    TENANT,
+                    &TimerQuery::soonest(50).until(now + chrono::Duration::days(14)),
+                )
+                .await?;
+                t.elapsed()
+            }),
+            ("complaint counts by status", {
+                let t = Instant::now();
+                read.complaint_counts(TENANT, CountBy::Status).await?;
+                t.elapsed()
+            }),
+            ("trusted-filer accuracy", {
+                let t = Instant::now();
+                read.filer_accuracy(TENANT).await?;
+                t.elapsed()
+            }),
+            ("campaign metrics", {
+                let t = Instant::now();
+                read.metrics(TENANT, Some(CAMPAIGN)).await?;
+                t.elapsed()
+            }),
+        ];
+        for (what, took) in timed {
+            println!("read alone: {what}: {:.1} ms", took.as_secs_f64() * 1e3);
+        }
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}/c/bench", listener.local_addr()?);

@@ -342,6 +342,32 @@ async fn the_soonest_few_of_many_timers_come_with_the_count_of_all() {
             "limit {limit}"
         );
         assert_eq!(some.total, all.total, "limit {limit}");
+        assert!(some.counted, "limit {limit}");
+    }
+    // Uncounted: the same soonest, read from a page or two, the rest not counted.
+    for limit in [3, 50, 4_500] {
+        let query = TimerQuery::soonest(limit).uncounted();
+        let some = h
+            .engine
+            .read()
+            .upcoming_timers(h.tenant, &query)
+            .await
+            .unwrap();
+        assert_eq!(
+            some.soonest,
+            all.soonest[..limit.min(all.total)],
+            "uncounted, limit {limit}"
+        );
+        match limit < all.total {
+            true => {
+                assert!(!some.counted, "limit {limit}: stopped early");
+                assert!(
+                    some.total < all.total && some.total >= limit,
+                    "limit {limit}"
+                );
+            }
+            false => assert_eq!((some.counted, some.total), (true, all.total)),
+        }
     }
 }
 

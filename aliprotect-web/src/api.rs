@@ -8,7 +8,6 @@
 
 use std::time::Instant;
 
-use aliprotect_core::clock::Clock;
 use aliprotect_core::complaint::{ComplaintReason, ComplaintStatus};
 use aliprotect_core::engine::{Command, ComplaintQuery, Page, Request, TimerQuery};
 use aliprotect_core::ids::{CampaignId, ComplaintId, RightId};
@@ -22,7 +21,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -63,6 +62,39 @@ impl IntoResponse for ApiError {
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// A JSON body, refused as a typed `bad_request` when it is not one.
+struct Body<T>(T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(rejection) => Err(WebError::BadRequest(rejection.body_text()).into()),
+        }
+    }
+}
+
+/// A query string, refused as a typed `bad_request` when it does not fit.
+struct Params<T>(T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for Params<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Params(value)),
+            Err(rejection) => Err(WebError::BadRequest(rejection.body_text()).into()),
+        }
+    }
+}
 
 /// The API's routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -155,11 +187,13 @@ impl Paging {
 /// What is due for a client.
 #[derive(Serialize, ToSchema)]
 struct TodayAnswer {
-    /// Deadlines, reminders, check-backs and expiries due within 14 days, soonest first
-    /// (at most 100).
+    /// The soonest 100 pending deadlines, reminders, check-backs and expiries, overdue
+    /// ones first.
     due: Vec<DueTimer>,
-    /// How many are due within 14 days in all.
+    /// How many are pending: all of them when `due_counted`, else at least this many.
     due_total: usize,
+    /// Whether `due_total` counts every pending timer.
+    due_counted: bool,
     /// Complaints by status.
     #[schema(value_type = Object)]
     counts: Value,
@@ -189,15 +223,11 @@ async fn today(
 ) -> ApiResult<TodayAnswer> {
     let scope = scope(&app, &caller, &client)?;
     let read = app.engine.read();
-    let now = read.clock().now();
     let upcoming = read
-        .upcoming_timers(
-            scope.tenant,
-            &TimerQuery::soonest(100).until(now + Duration::days(14)),
-        )
+        .upcoming_timers(scope.tenant, &TimerQuery::soonest(100).uncounted())
         .await?;
     let counts = read.complaint_counts(scope.tenant, CountBy::Status).await?;
-    let accuracy = read.filer_accuracy(scope.tenant).await?;
+    let accuracy = app.figures.accuracy(&app.engine, scope.tenant).await?;
     Ok(Json(TodayAnswer {
         due: upcoming
             .soonest
@@ -209,13 +239,14 @@ async fn today(
             })
             .collect(),
         due_total: upcoming.total,
+        due_counted: upcoming.counted,
         counts: to_json(
             &counts
                 .iter()
                 .map(|c| (c.status.to_string(), c.count))
                 .collect::<std::collections::BTreeMap<_, _>>(),
         )?,
-        accuracy: to_json(&accuracy)?,
+        accuracy: to_json(&accuracy.0)?,
     }))
 }
 
@@ -226,7 +257,7 @@ async fn rights(
     State(app): State<AppState>,
     caller: Caller,
     Path(client): Path<String>,
-    Query(paging): Query<Paging>,
+    Params(paging): Params<Paging>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
     let mut page = Page::first(paging.limit());
@@ -278,7 +309,7 @@ async fn complaints(
     State(app): State<AppState>,
     caller: Caller,
     Path(client): Path<String>,
-    Query(filter): Query<ComplaintFilter>,
+    Params(filter): Params<ComplaintFilter>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
     let mut query = ComplaintQuery::first(filter.limit.unwrap_or(100).clamp(1, MAX_LIMIT));
@@ -352,7 +383,7 @@ async fn listing(
     State(app): State<AppState>,
     caller: Caller,
     Path(client): Path<String>,
-    Query(query): Query<ListingQuery>,
+    Params(query): Params<ListingQuery>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
     let listing = Listing::parse(query.url.trim())
@@ -372,7 +403,7 @@ async fn campaigns(
     State(app): State<AppState>,
     caller: Caller,
     Path(client): Path<String>,
-    Query(paging): Query<Paging>,
+    Params(paging): Params<Paging>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
     let mut page = Page::first(paging.limit());
@@ -397,8 +428,11 @@ async fn campaign_metrics(
     if read.campaign(scope.tenant, id).await?.is_none() {
         return Err(WebError::NotFound(format!("campaign {id}")).into());
     }
-    let breakdown = read.metrics(scope.tenant, Some(id)).await?;
-    Ok(Json(to_json(&breakdown)?))
+    let breakdown = app
+        .figures
+        .metrics(&app.engine, scope.tenant, Some(id))
+        .await?;
+    Ok(Json(to_json(&breakdown.0)?))
 }
 
 /// Who a command is recorded as coming from.
@@ -435,7 +469,7 @@ async fn command(
     State(app): State<AppState>,
     caller: Caller,
     Path(client): Path<String>,
-    Json(body): Json<CommandBody>,
+    Body(body): Body<CommandBody>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
     scope.must_act()?;
@@ -498,7 +532,7 @@ async fn intake(
     State(app): State<AppState>,
     caller: Caller,
     Path(client): Path<String>,
-    Json(body): Json<IntakeBody>,
+    Body(body): Body<IntakeBody>,
 ) -> ApiResult<IntakeAnswer> {
     let scope = scope(&app, &caller, &client)?;
     scope.must_act()?;
@@ -607,7 +641,7 @@ async fn revive(
     State(app): State<AppState>,
     caller: Caller,
     Path(client): Path<String>,
-    Json(body): Json<ReviveBody>,
+    Body(body): Body<ReviveBody>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
     scope.must_administer()?;

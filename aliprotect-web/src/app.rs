@@ -38,6 +38,11 @@ pub struct WebConfig {
     pub sign_ins_per_minute: NonZeroU32,
     /// The largest request body, in bytes (a pasted list of URLs, a counter-notice answer).
     pub max_body_bytes: usize,
+    /// How long the aggregates that read many rows (the trusted-filer standing, a
+    /// campaign's metrics) are kept before being read again; pages say when they were read.
+    /// Zero (the default) keeps none: only requests arriving while they are being read
+    /// share that reading.
+    pub figures_ttl: std::time::Duration,
 }
 
 impl Default for WebConfig {
@@ -47,6 +52,7 @@ impl Default for WebConfig {
             idle_minutes: 8 * 60,
             sign_ins_per_minute: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
             max_body_bytes: 2 * 1024 * 1024,
+            figures_ttl: std::time::Duration::ZERO,
         }
     }
 }
@@ -70,6 +76,7 @@ pub(crate) struct App {
     tenant_of: fn(&str) -> TenantId,
     pub(crate) sign_ins: DefaultKeyedRateLimiter<String>,
     pub(crate) metrics: telemetry::Metrics,
+    pub(crate) figures: crate::figures::Figures,
 }
 
 impl App {
@@ -108,6 +115,7 @@ impl Web {
             tenant_of,
             sign_ins: RateLimiter::keyed(Quota::per_minute(config.sign_ins_per_minute)),
             metrics: telemetry::Metrics::install(),
+            figures: crate::figures::Figures::new(config.figures_ttl),
         };
         Self {
             app: Arc::new(app),

@@ -47,6 +47,7 @@ mod api;
 mod app;
 mod auth;
 mod error;
+mod figures;
 mod guard;
 mod pages;
 pub mod sessions;

@@ -33,6 +33,11 @@ pub struct TimerQuery {
     pub until: Option<DateTime<Utc>>,
     /// Only timers of these kinds, when given.
     pub kinds: Option<Vec<TimerKind>>,
+    /// Whether [`Upcoming::total`] counts every timer the query keeps (the default). Off,
+    /// the walk stops as soon as the soonest `limit` are known, however many follow: what a
+    /// page showing the next few deadlines needs, at the cost of a few pages whatever the
+    /// tenant holds.
+    pub count: bool,
 }
 
 impl TimerQuery {
@@ -42,7 +47,15 @@ impl TimerQuery {
             limit,
             until: None,
             kinds: None,
+            count: true,
         }
+    }
+
+    /// The same query, not counting what follows the soonest: [`Upcoming::total`] is then
+    /// a lower bound, and [`Upcoming::counted`] says whether it is the whole count.
+    pub fn uncounted(mut self) -> Self {
+        self.count = false;
+        self
     }
 
     /// Only timers due at or before `until`.
@@ -73,8 +86,12 @@ impl TimerQuery {
 pub struct Upcoming {
     /// The soonest timers asked for, soonest first (by due time, then stream, then kind).
     pub soonest: Vec<Timer>,
-    /// How many timers matched in all, the soonest included.
+    /// How many timers matched in all, the soonest included; for an
+    /// [`uncounted`](TimerQuery::uncounted) query, how many matched among those read.
     pub total: usize,
+    /// Whether `total` counts every timer the query keeps: false only when an uncounted
+    /// query stopped before the end.
+    pub counted: bool,
 }
 
 /// The soonest `limit` timers seen so far, and how many were seen.
@@ -134,6 +151,7 @@ impl Soonest {
         Upcoming {
             soonest,
             total: self.total,
+            counted: true,
         }
     }
 }
@@ -155,7 +173,12 @@ impl<S: Store, N: Notifier, C: Clock> Reader<'_, S, N, C> {
         query: &TimerQuery,
     ) -> Result<Upcoming, EngineError> {
         let mut soonest = Soonest::new(query.limit);
-        let mut page = TimerPage::first(PAGE);
+        // An uncounted query starts with a page about the size of what it returns.
+        let first = match query.count {
+            true => PAGE,
+            false => query.limit.saturating_mul(2).clamp(64, PAGE),
+        };
+        let mut page = TimerPage::first(first);
         if let Some(until) = query.until {
             page = page.until(until);
         }
@@ -180,9 +203,14 @@ impl<S: Store, N: Notifier, C: Clock> Reader<'_, S, N, C> {
                     soonest.add(timer);
                 }
             }
-            let Some((due, stream)) = last.filter(|_| streams >= PAGE) else {
+            let Some((due, stream)) = last.filter(|_| streams >= page.limit) else {
                 return Ok(soonest.finish(tenant));
             };
+            if !query.count && soonest.settled_before(due, stream) {
+                let mut upcoming = soonest.finish(tenant);
+                upcoming.counted = false;
+                return Ok(upcoming);
+            }
             // The soonest are known: when every timer counts and the store can count
             // them, the rest need not be read (count and pages are read apart, so a commit
             // in between may show in one and not the other, as between two pages).
@@ -197,6 +225,7 @@ impl<S: Store, N: Notifier, C: Clock> Reader<'_, S, N, C> {
                 }
             }
             page = page.after(due, stream);
+            page.limit = PAGE;
         }
     }
 

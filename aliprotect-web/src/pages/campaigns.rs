@@ -67,6 +67,7 @@ struct ReportPage {
     overall: FiguresView,
     weeks: Vec<(String, FiguresView)>,
     chart: Chart,
+    figures_at: String,
 }
 
 struct FiguresView {
@@ -193,7 +194,11 @@ pub(crate) async fn report(
             today.with_day(1).unwrap_or(today)
         }
     };
-    let breakdown = read.metrics(scope.tenant, Some(id)).await?;
+    let figures = app
+        .figures
+        .metrics(&app.engine, scope.tenant, Some(id))
+        .await?;
+    let (breakdown, figures_at) = (&figures.0, figures.1);
     let in_month = weeks_of(first_day);
     let weeks: Vec<(String, &Metrics)> = breakdown
         .by_week
@@ -209,6 +214,7 @@ pub(crate) async fn report(
         month: first_day.format("%B %Y").to_string(),
         overall: FiguresView::from(&breakdown.overall),
         chart: chart(&weeks),
+        figures_at: views::time(figures_at),
         weeks: weeks
             .iter()
             .map(|(week, metrics)| (week.clone(), FiguresView::from(*metrics)))

@@ -31,7 +31,14 @@ pub(crate) struct Next {
 /// Only a path of this site is followed after signing in (no open redirect).
 fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        // Not `//host` nor `/\host`, nor one hiding either behind a tab or a newline (which
+        // browsers drop from URLs).
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control) =>
+        {
             path.to_owned()
         }
         _ => "/".to_owned(),
@@ -75,7 +82,16 @@ pub(crate) async fn submit(
         })
         .map(|page| (axum::http::StatusCode::UNAUTHORIZED, page).into_response())
     };
-    if app.sign_ins.check_key(&email).is_err() {
+    // The limiter keeps a cell per address tried: forget the quiet ones now and then, so
+    // that made-up addresses cannot fill the memory.
+    if app.sign_ins.len() > 10_000 {
+        app.sign_ins.retain_recent();
+    }
+    let key: String = email
+        .chars()
+        .take(crate::accounts::Account::MAX_CHARS)
+        .collect();
+    if app.sign_ins.check_key(&key).is_err() {
         tracing::warn!("sign-in attempts over the limit");
         let page = refused(WebError::TooManyAttempts.to_string())?;
         return Ok((axum::http::StatusCode::TOO_MANY_REQUESTS, page).into_response());

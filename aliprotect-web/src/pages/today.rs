@@ -8,7 +8,6 @@ use aliprotect_core::store::{CountBy, StreamId, TimerKind};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use chrono::Duration;
 
 use super::{Nav, render};
 use crate::app::AppState;
@@ -16,9 +15,8 @@ use crate::auth::{Person, Scope};
 use crate::error::WebError;
 use crate::views;
 
-/// Deadlines shown: this many, within this many days.
+/// Deadlines shown: the soonest this many, overdue ones first.
 const SHOWN: usize = 50;
-const WITHIN_DAYS: i64 = 14;
 
 #[derive(Template)]
 #[template(path = "today.html")]
@@ -26,12 +24,15 @@ struct TodayPage {
     title: &'static str,
     nav: Nav,
     due: Vec<DueRow>,
+    /// How many are pending, at least (`more` says whether there may be more).
     due_total: usize,
+    more: bool,
     overdue: usize,
     check_backs: usize,
     counts: Vec<(String, u64, &'static str)>,
     standing: StandingView,
     by_reason: Vec<(String, StandingView)>,
+    figures_at: String,
 }
 
 struct DueRow {
@@ -95,11 +96,10 @@ pub(crate) async fn show(
     let scope = Scope::of(&app, &person.account, &client)?;
     let read = app.engine.read();
     let now = read.clock().now();
+    // The soonest only: counting every pending timer of a big client costs more than the
+    // whole page may.
     let upcoming = read
-        .upcoming_timers(
-            scope.tenant,
-            &TimerQuery::soonest(SHOWN).until(now + Duration::days(WITHIN_DAYS)),
-        )
+        .upcoming_timers(scope.tenant, &TimerQuery::soonest(SHOWN).uncounted())
         .await?;
     let base = Nav::in_scope(&person, &scope).base();
     let due: Vec<DueRow> = upcoming
@@ -138,7 +138,8 @@ pub(crate) async fn show(
             )
         })
         .collect();
-    let accuracy = read.filer_accuracy(scope.tenant).await?;
+    let figures = app.figures.accuracy(&app.engine, scope.tenant).await?;
+    let (accuracy, figures_at) = (&figures.0, figures.1);
     let min = read
         .policy()
         .trusted_filer
@@ -160,11 +161,13 @@ pub(crate) async fn show(
         title: "Today",
         nav: Nav::in_scope(&person, &scope),
         due_total: upcoming.total,
+        more: !upcoming.counted,
         overdue,
         check_backs,
         due,
         counts,
         standing: standing_view(&accuracy.overall, accuracy.standing, min),
         by_reason,
+        figures_at: views::time_of_day(figures_at),
     })
 }
