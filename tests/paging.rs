@@ -49,6 +49,15 @@ async fn tenant_with_complaints<S: Store>(
         filing.tenant = tenant;
         filing.filing = FilingId::new();
         filing.right = rights[(n % 2) as usize];
+        // Every fourth listing in a seller's own shop, where its store id shows.
+        if n % 4 == 0 {
+            let url = format!(
+                "https://shop{}.en.alibaba.com/product/{}.html",
+                n % 3,
+                1_600_000_000_000 + n
+            );
+            filing.listing = aliprotect::listing::Listing::parse(&url).unwrap();
+        }
         filing.campaign = match n % 3 {
             0 => None,
             k => Some(campaigns[(k - 1) as usize]),
@@ -105,12 +114,16 @@ async fn every_page_walk_equals_the_filter<S: Store>(engine: PagingEngine<S>) {
     let mut walks = 0;
     for right in [None, Some(rights[0]), Some(rights[1])] {
         for campaign in [None, Some(campaigns[0]), Some(campaigns[1])] {
-            for status in statuses {
+            for (status, seller) in statuses
+                .into_iter()
+                .flat_map(|status| [(status, None), (status, Some("shop1"))])
+            {
                 for limit in [1, 3, 7, 100] {
                     let mut query = ComplaintQuery::first(limit);
                     query.right = right;
                     query.campaign = campaign;
                     query.status = status;
+                    query.seller = seller.map(str::to_owned);
                     let expected: Vec<ComplaintId> = all
                         .iter()
                         .filter(|c| query.keeps(c))
@@ -128,14 +141,15 @@ async fn every_page_walk_equals_the_filter<S: Store>(engine: PagingEngine<S>) {
                     }
                     assert_eq!(
                         walked, expected,
-                        "right {right:?}, campaign {campaign:?}, status {status:?}, limit {limit}"
+                        "right {right:?}, campaign {campaign:?}, status {status:?}, \
+                         seller {seller:?}, limit {limit}"
                     );
                     walks += 1;
                 }
             }
         }
     }
-    assert_eq!(walks, 3 * 3 * 4 * 4);
+    assert_eq!(walks, 3 * 3 * 4 * 2 * 4);
     let none = engine
         .read()
         .complaints(tenant, &ComplaintQuery::first(0))

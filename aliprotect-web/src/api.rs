@@ -296,6 +296,8 @@ struct ComplaintFilter {
     campaign: Option<String>,
     /// Only resting on this right.
     right: Option<String>,
+    /// Only against listings of this seller (its store id, as in its shop's URL).
+    seller: Option<String>,
     /// At most this many (1 to 1000; 100 when not given).
     limit: Option<usize>,
     /// Only those after this complaint id.
@@ -321,6 +323,14 @@ async fn complaints(
     }
     if let Some(right) = &filter.right {
         query = query.of_right(parse::<RightId>(right, "right id")?);
+    }
+    if let Some(seller) = filter
+        .seller
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        query = query.of_seller(seller);
     }
     if let Some(after) = &filter.after {
         query = query.after(parse::<ComplaintId>(after, "complaint id")?);

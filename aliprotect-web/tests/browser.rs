@@ -81,10 +81,9 @@ async fn browser(driver: &Driver) -> Client {
             ],
         }),
     );
-    // WebDriver over plain HTTP on 127.0.0.1; the client still wants a TLS provider.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    ClientBuilder::rustls()
-        .expect("a TLS config")
+    // WebDriver over plain HTTP on 127.0.0.1.
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
         .capabilities(capabilities)
         .connect(&driver.url)
         .await

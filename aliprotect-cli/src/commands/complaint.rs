@@ -131,8 +131,10 @@ pub(crate) async fn run(session: &Session, out: &Output, args: Args) -> Result<(
             right,
             campaign,
             status,
+            seller,
         } => {
             let mut query = ComplaintQuery::first(page.limit.saturating_add(1));
+            query.seller = seller;
             query.after = page.after.map(ComplaintId::from_uuid);
             query.right = right;
             query.campaign = campaign;

@@ -7,7 +7,7 @@ use crate::complaint::{Complaint, ComplaintStatus};
 use crate::ids::{CampaignId, ComplaintId, RightId};
 
 /// A page of a tenant's complaints: at most `limit`, in id order, after `after`, those of one
-/// right, one campaign and one status where given. Paging with the last id of a page as the
+/// right, one campaign, one seller and one status where given. Paging with the last id of a page as the
 /// next page's `after` visits every complaint that existed throughout the walk once.
 ///
 /// ```
@@ -17,7 +17,7 @@ use crate::ids::{CampaignId, ComplaintId, RightId};
 /// let removed = ComplaintQuery::first(50).in_status(ComplaintStatus::ListingRemoved);
 /// assert_eq!(removed.limit, 50);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ComplaintQuery {
     /// At most this many complaints.
@@ -30,6 +30,8 @@ pub struct ComplaintQuery {
     pub campaign: Option<CampaignId>,
     /// Only those in this status.
     pub status: Option<ComplaintStatus>,
+    /// Only those against listings of this seller (its store id, as in its shop's URL).
+    pub seller: Option<String>,
 }
 
 impl ComplaintQuery {
@@ -41,6 +43,7 @@ impl ComplaintQuery {
             right: None,
             campaign: None,
             status: None,
+            seller: None,
         }
     }
 
@@ -62,6 +65,12 @@ impl ComplaintQuery {
         self
     }
 
+    /// Only complaints against listings of the seller whose store id is `seller`.
+    pub fn of_seller(mut self, seller: impl Into<String>) -> Self {
+        self.seller = Some(seller.into());
+        self
+    }
+
     /// Only complaints in `status`.
     pub fn in_status(mut self, status: ComplaintStatus) -> Self {
         self.status = Some(status);
@@ -78,6 +87,10 @@ impl ComplaintQuery {
             && self
                 .status
                 .is_none_or(|status| complaint.status() == status)
+            && self
+                .seller
+                .as_ref()
+                .is_none_or(|seller| complaint.filed.listing.seller_id.as_ref() == Some(seller))
     }
 }
 

@@ -183,7 +183,7 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
 
     /// A page of the tenant's complaints, in id order: those `query` asks for, at most
     /// `query.limit` (fewer only on the last page). Reads through the narrowest index the
-    /// query names (its campaign, else its right) and its status, a page at a time, so it
+    /// query names (its seller, else its campaign, else its right) and its status, a page at a time, so it
     /// costs what it returns, not what the tenant holds.
     pub async fn complaints(
         self,
@@ -191,7 +191,9 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
         query: &ComplaintQuery,
     ) -> Result<Vec<Arc<Complaint>>, EngineError> {
         let mut find = Find::all(StreamKind::Complaint);
-        if let Some(campaign) = query.campaign {
+        if let Some(seller) = &query.seller {
+            find = find.with_key(IndexKey::new(IndexName::SELLER, seller.clone()));
+        } else if let Some(campaign) = query.campaign {
             find = find.with_key(IndexKey::new(IndexName::CAMPAIGN, campaign.to_string()));
         } else if let Some(right) = query.right {
             find = find.with_key(IndexKey::new(IndexName::RIGHT, right.to_string()));

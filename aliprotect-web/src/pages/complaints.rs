@@ -57,6 +57,8 @@ pub(crate) struct Filter {
     #[serde(default)]
     right: String,
     #[serde(default)]
+    seller: String,
+    #[serde(default)]
     url: String,
     #[serde(default)]
     after: String,
@@ -78,6 +80,9 @@ impl Filter {
         if !self.right.trim().is_empty() {
             query = query.of_right(parse_id::<RightId>(&self.right, "right")?);
         }
+        if !self.seller.trim().is_empty() {
+            query = query.of_seller(self.seller.trim());
+        }
         if !self.after.trim().is_empty() {
             query = query.after(parse_id::<ComplaintId>(&self.after, "complaint")?);
         }
@@ -90,6 +95,7 @@ impl Filter {
             ("status", self.status.as_str()),
             ("campaign", self.campaign.trim()),
             ("right", self.right.trim()),
+            ("seller", self.seller.trim()),
         ];
         let mut query: Vec<String> = pairs
             .iter()

@@ -166,6 +166,10 @@ result, and the command exits 1 if any was refused."
         /// Only those in this status (e.g. in-progress, listing-removed).
         #[arg(long)]
         status: Option<String>,
+        /// Only those against listings of this seller (its store id, as in its shop's URL:
+        /// acme-trading for acme-trading.en.alibaba.com).
+        #[arg(long, value_name = "STORE_ID")]
+        seller: Option<String>,
     },
     /// One complaint: listing, status, counter-notices and responses.
     #[command(after_help = "Examples:\n  aliprotect complaint show 0193b2c5-...")]
