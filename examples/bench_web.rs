@@ -89,8 +89,7 @@ fn main() -> Result<(), Failure> {
             MarketplacePolicy::alibaba_ipp(),
         );
         let mut config = WebConfig::for_public_url("http://127.0.0.1");
-        // Every client signs in as the one bench account, within the same second.
-        config.sign_ins_per_minute = std::num::NonZeroU32::new(1000).ok_or("zero")?;
+
         // FIGURES_TTL_SECS=5: the standing and a campaign's metrics kept 5 seconds.
         if let Ok(secs) = std::env::var("FIGURES_TTL_SECS") {
             config.figures_ttl = Duration::from_secs(secs.parse()?);
@@ -167,7 +166,8 @@ fn main() -> Result<(), Failure> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}/c/bench", listener.local_addr()?);
         let router = web.router();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
 
         let pages: Vec<PageKind> = vec![
             (

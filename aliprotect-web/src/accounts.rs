@@ -109,6 +109,12 @@ impl Account {
     }
 }
 
+/// Whether `client` can be a client's name in a grant: 1 to [`Account::MAX_CHARS`]
+/// characters once trimmed.
+pub fn is_client_name(client: &str) -> bool {
+    fits(client)
+}
+
 /// The id of the account signing in with `email` (trimmed, lower-cased).
 pub fn account_id(email: &str) -> UserId {
     UserId::from_uuid(Uuid::new_v5(&ACCOUNT_IDS, normal_email(email).as_bytes()))
@@ -403,6 +409,9 @@ pub enum AccountError {
     /// Hashing failed (the machine, not the input).
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    /// Passwords can no longer be checked (the server is shutting down).
+    #[error("the server is not checking passwords any more")]
+    Busy,
 }
 
 impl From<DecidedError<AccountRefusal>> for AccountError {
@@ -438,6 +447,9 @@ impl From<DecidedError<AccountRefusal>> for AccountError {
 #[derive(Clone)]
 pub struct Accounts {
     store: std::sync::Arc<dyn Store>,
+    /// Hashes computed at once: each takes about 19 MiB and a core for a while, so
+    /// requests beyond them wait their turn.
+    hashing: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -488,19 +500,35 @@ fn check_strength(password: &str) -> Result<(), AccountError> {
     }
 }
 
-/// Runs the costly hashing off the async threads.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AccountError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| AccountError::Hashing(e.to_string()))
-}
-
 impl Accounts {
     /// The accounts kept in `store`.
     pub fn new(store: std::sync::Arc<dyn Store>) -> Self {
-        Self { store }
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self {
+            store,
+            hashing: std::sync::Arc::new(tokio::sync::Semaphore::new(cores.clamp(1, 8))),
+        }
+    }
+
+    /// Runs the costly hashing off the async threads, a few at a time.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AccountError> {
+        // Waiting in line costs a task, not a hash's memory.
+        let permit = self
+            .hashing
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| AccountError::Busy)?;
+        tokio::task::spawn_blocking(move || {
+            let result = work();
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|e| AccountError::Hashing(e.to_string()))
     }
 
     async fn execute(
@@ -530,7 +558,7 @@ impl Accounts {
     ) -> Result<Account, AccountError> {
         check_strength(password)?;
         let password = password.to_owned();
-        let password_hash = blocking(move || hash_password(&password)).await??;
+        let password_hash = self.blocking(move || hash_password(&password)).await??;
         let command = AccountCommand::Open {
             email: email.to_owned(),
             name: name.to_owned(),
@@ -578,7 +606,7 @@ impl Accounts {
     ) -> Result<Account, AccountError> {
         check_strength(password)?;
         let password = password.to_owned();
-        let password_hash = blocking(move || hash_password(&password)).await??;
+        let password_hash = self.blocking(move || hash_password(&password)).await??;
         self.execute(
             email,
             AccountCommand::ChangePassword { password_hash },
@@ -621,7 +649,9 @@ impl Accounts {
             None => DECOY_HASH.clone().unwrap_or_default(),
         };
         let password = password.to_owned();
-        let matches = blocking(move || verify_password(&password, &phc)).await?;
+        let matches = self
+            .blocking(move || verify_password(&password, &phc))
+            .await?;
         match account {
             Some(account) if matches => Ok(account),
             _ => Err(AccountError::WrongCredentials),

@@ -72,6 +72,28 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(Body(value)),
+            Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(WebError::TooLarge.into())
+            }
+            Err(rejection) => Err(WebError::BadRequest(rejection.body_text()).into()),
+        }
+    }
+}
+
+/// Path segments, refused as a typed `bad_request` when they are not text (`%FF`).
+struct Segments<T>(T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for Segments<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Segments(value)),
             Err(rejection) => Err(WebError::BadRequest(rejection.body_text()).into()),
         }
     }
@@ -219,7 +241,7 @@ struct DueTimer {
 async fn today(
     State(app): State<AppState>,
     caller: Caller,
-    Path(client): Path<String>,
+    Segments(client): Segments<String>,
 ) -> ApiResult<TodayAnswer> {
     let scope = scope(&app, &caller, &client)?;
     let read = app.engine.read();
@@ -256,7 +278,7 @@ async fn today(
 async fn rights(
     State(app): State<AppState>,
     caller: Caller,
-    Path(client): Path<String>,
+    Segments(client): Segments<String>,
     Params(paging): Params<Paging>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
@@ -274,7 +296,7 @@ async fn rights(
 async fn right(
     State(app): State<AppState>,
     caller: Caller,
-    Path((client, id)): Path<(String, String)>,
+    Segments((client, id)): Segments<(String, String)>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
     let id: RightId = parse(&id, "right id")?;
@@ -310,7 +332,7 @@ struct ComplaintFilter {
 async fn complaints(
     State(app): State<AppState>,
     caller: Caller,
-    Path(client): Path<String>,
+    Segments(client): Segments<String>,
     Params(filter): Params<ComplaintFilter>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
@@ -345,7 +367,7 @@ async fn complaints(
 async fn complaint(
     State(app): State<AppState>,
     caller: Caller,
-    Path((client, id)): Path<(String, String)>,
+    Segments((client, id)): Segments<(String, String)>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
     let id: ComplaintId = parse(&id, "complaint id")?;
@@ -364,7 +386,7 @@ async fn complaint(
 async fn history(
     State(app): State<AppState>,
     caller: Caller,
-    Path((client, id)): Path<(String, String)>,
+    Segments((client, id)): Segments<(String, String)>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
     let id: ComplaintId = parse(&id, "complaint id")?;
@@ -392,7 +414,7 @@ struct ListingQuery {
 async fn listing(
     State(app): State<AppState>,
     caller: Caller,
-    Path(client): Path<String>,
+    Segments(client): Segments<String>,
     Params(query): Params<ListingQuery>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
@@ -412,7 +434,7 @@ async fn listing(
 async fn campaigns(
     State(app): State<AppState>,
     caller: Caller,
-    Path(client): Path<String>,
+    Segments(client): Segments<String>,
     Params(paging): Params<Paging>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
@@ -430,7 +452,7 @@ async fn campaigns(
 async fn campaign_metrics(
     State(app): State<AppState>,
     caller: Caller,
-    Path((client, id)): Path<(String, String)>,
+    Segments((client, id)): Segments<(String, String)>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
     let id: CampaignId = parse(&id, "campaign id")?;
@@ -446,7 +468,7 @@ async fn campaign_metrics(
 }
 
 /// Who a command is recorded as coming from.
-#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum ActingAs {
     /// The token's person (the default).
@@ -460,6 +482,7 @@ enum ActingAs {
 
 /// Any engine command, as JSON.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct CommandBody {
     /// The command, in the engine's JSON form (`{"Complaint": {"id": ..., "command": ...}}`).
     #[schema(value_type = Object)]
@@ -478,7 +501,7 @@ struct CommandBody {
 async fn command(
     State(app): State<AppState>,
     caller: Caller,
-    Path(client): Path<String>,
+    Segments(client): Segments<String>,
     Body(body): Body<CommandBody>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
@@ -488,6 +511,16 @@ async fn command(
         ActingAs::Platform => Actor::Platform,
         ActingAs::Seller => Actor::Seller,
     };
+    if !matches!(body.acting_as, ActingAs::Me) {
+        // The event names the platform or the seller; who transcribed it is logged here.
+        tracing::info!(
+            account = %caller.account.id,
+            email = %caller.account.email,
+            client = %scope.client,
+            acting_as = ?body.acting_as,
+            "a command recorded on another's behalf"
+        );
+    }
     let mut request = Request::new(scope.tenant, actor, body.command);
     if let Some(key) = &body.idempotency_key {
         let key = IdempotencyKey::new(format!("api/{}/{key}", caller.account.id))
@@ -506,6 +539,7 @@ async fn command(
 
 /// Listings to file.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct IntakeBody {
     /// The right every complaint rests on.
     right: String,
@@ -541,7 +575,7 @@ struct IntakeAnswer {
 async fn intake(
     State(app): State<AppState>,
     caller: Caller,
-    Path(client): Path<String>,
+    Segments(client): Segments<String>,
     Body(body): Body<IntakeBody>,
 ) -> ApiResult<IntakeAnswer> {
     let scope = scope(&app, &caller, &client)?;
@@ -613,7 +647,7 @@ async fn intake(
 async fn dead_letters(
     State(app): State<AppState>,
     caller: Caller,
-    Path(client): Path<String>,
+    Segments(client): Segments<String>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
     scope.must_administer()?;
@@ -650,7 +684,7 @@ struct ReviveBody {
 async fn revive(
     State(app): State<AppState>,
     caller: Caller,
-    Path(client): Path<String>,
+    Segments(client): Segments<String>,
     Body(body): Body<ReviveBody>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;

@@ -12,7 +12,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
@@ -31,11 +30,11 @@ pub struct WebConfig {
     /// Whether session cookies are marked `Secure` (sent over HTTPS only). On by default;
     /// off only for a server reached over plain HTTP on the loopback interface.
     pub secure_cookies: bool,
-    /// How long a session lasts without a request, in minutes.
-    pub idle_minutes: i64,
-    /// Sign-in attempts allowed per address per minute (a burst of as many, then one per
-    /// `60 / n` seconds).
-    pub sign_ins_per_minute: NonZeroU32,
+    /// How long a session lasts from signing in, in minutes (a working day by default).
+    pub session_minutes: u32,
+    /// Failed sign-ins allowed per address and client IP per minute; beyond them, attempts
+    /// are refused before any password is checked. Successes do not count.
+    pub sign_in_failures_per_minute: NonZeroU32,
     /// The largest request body, in bytes (a pasted list of URLs, a counter-notice answer).
     pub max_body_bytes: usize,
     /// How long the aggregates that read many rows (the trusted-filer standing, a
@@ -49,8 +48,8 @@ impl Default for WebConfig {
     fn default() -> Self {
         Self {
             secure_cookies: true,
-            idle_minutes: 8 * 60,
-            sign_ins_per_minute: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
+            session_minutes: 8 * 60,
+            sign_in_failures_per_minute: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
             max_body_bytes: 2 * 1024 * 1024,
             figures_ttl: std::time::Duration::ZERO,
         }
@@ -74,9 +73,12 @@ pub(crate) struct App {
     pub(crate) accounts: Accounts,
     pub(crate) tokens: Tokens,
     tenant_of: fn(&str) -> TenantId,
-    pub(crate) sign_ins: DefaultKeyedRateLimiter<String>,
+    pub(crate) sign_ins: crate::attempts::Attempts,
     pub(crate) metrics: telemetry::Metrics,
     pub(crate) figures: crate::figures::Figures,
+    /// When `/metrics` last read the state of the work (at most every few seconds,
+    /// however often it is scraped).
+    pub(crate) gauged: tokio::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl App {
@@ -113,9 +115,13 @@ impl Web {
             tokens: Tokens::new(store),
             engine,
             tenant_of,
-            sign_ins: RateLimiter::keyed(Quota::per_minute(config.sign_ins_per_minute)),
+            sign_ins: crate::attempts::Attempts::new(
+                config.sign_in_failures_per_minute.get() as usize,
+                std::time::Duration::from_secs(60),
+            ),
             metrics: telemetry::Metrics::install(),
             figures: crate::figures::Figures::new(config.figures_ttl),
+            gauged: tokio::sync::Mutex::new(None),
         };
         Self {
             app: Arc::new(app),
@@ -136,9 +142,10 @@ impl Web {
                 .with_secure(self.config.secure_cookies)
                 .with_http_only(true)
                 .with_same_site(SameSite::Lax)
-                .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
-                    self.config.idle_minutes,
-                )));
+                // Saved only when it changes (signing in): it lasts this long from then.
+                .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(
+                    self.config.session_minutes,
+                ))));
         let pages = pages::routes()
             .layer(sessions)
             .layer(SetResponseHeaderLayer::overriding(
@@ -151,10 +158,21 @@ impl Web {
             .layer(SetResponseHeaderLayer::overriding(
                 header::X_FRAME_OPTIONS,
                 HeaderValue::from_static("DENY"),
+            ))
+            // A client's data (and a token shown once) stays out of every cache.
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
             ));
         Router::new()
             .merge(pages)
-            .nest("/api", api::routes())
+            .nest(
+                "/api",
+                api::routes().layer(SetResponseHeaderLayer::overriding(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-store"),
+                )),
+            )
             .route("/healthz", get(telemetry::healthz))
             .route("/metrics", get(telemetry::metrics))
             .route("/static/app.css", get(pages::stylesheet))

@@ -58,7 +58,8 @@ impl Person {
         if equal(token.as_bytes(), self.csrf.as_bytes()) {
             Ok(())
         } else {
-            Err(WebError::CrossSite)
+            tracing::warn!(account = %self.account.id, "a form without this session's token");
+            Err(WebError::StaleForm)
         }
     }
 }
@@ -152,9 +153,14 @@ pub(crate) struct Caller {
 
 impl Caller {
     async fn from_token(app: &App, token: &str) -> Result<Self, WebError> {
-        let id = app.tokens.authenticate(token).await?;
-        let account = app.accounts.get(id).await?.ok_or(WebError::SignIn)?;
-        Ok(Caller { account })
+        let token = app.tokens.authenticate(token).await?;
+        match app.accounts.get(token.account).await? {
+            Some(account) if account.password_epoch == token.password_epoch => {
+                Ok(Caller { account })
+            }
+            // Issued before the password last changed: over, like the sessions of then.
+            _ => Err(WebError::BadToken),
+        }
     }
 }
 
@@ -165,12 +171,32 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         app: &AppState,
     ) -> Result<Self, crate::api::ApiError> {
+        // The scheme's name is case-insensitive (RFC 9110).
         let token = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or(WebError::SignIn)?;
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
+            .ok_or(WebError::BadToken)?;
         Ok(Caller::from_token(app, token.trim()).await?)
+    }
+}
+
+/// The client's IP address, when the server was started with
+/// `into_make_service_with_connect_info::<SocketAddr>()` (as `aliprotect serve` is).
+pub(crate) struct ClientIp(pub(crate) Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
     }
 }

@@ -15,9 +15,21 @@ pub enum WebError {
     /// Nobody is signed in (or the session ended).
     #[error("sign in first")]
     SignIn,
+    /// No API token, or one that is unknown, revoked, tampered with, or older than the
+    /// account's last password change.
+    #[error("missing or invalid API token")]
+    BadToken,
+    /// A form without this session's token: opened before signing in again, or made by
+    /// another site.
+    #[error("this form has expired: reload the page and try again")]
+    StaleForm,
     /// The caller may not do this for this client (a client viewer acting, say).
     #[error("your role for this client does not allow this")]
     Forbidden,
+    /// The engine refused the command from this side (a holder recording what only the
+    /// platform decides, say).
+    #[error("{0}")]
+    ForbiddenCommand(String),
     /// No such thing for this caller: an unknown id, or another client's (which is not
     /// told apart, so that ids of other clients cannot be probed).
     #[error("{0} not found")]
@@ -25,6 +37,9 @@ pub enum WebError {
     /// The request is malformed: a bad id, URL, or field.
     #[error("{0}")]
     BadRequest(String),
+    /// The request's body is larger than the server takes.
+    #[error("the request is too large")]
+    TooLarge,
     /// The engine refused the command: the rule it broke.
     #[error("{0}")]
     Refused(String),
@@ -37,6 +52,9 @@ pub enum WebError {
     /// Another site's request to change something.
     #[error("a request from another site is refused")]
     CrossSite,
+    /// The server is busy (checking passwords); try again shortly.
+    #[error("{0}")]
+    Unavailable(String),
     /// The server failed; the log says why.
     #[error("the server failed; the log has the details")]
     Internal(String),
@@ -46,13 +64,18 @@ impl WebError {
     /// The HTTP status the failure answers with.
     pub fn status(&self) -> StatusCode {
         match self {
-            WebError::SignIn => StatusCode::UNAUTHORIZED,
-            WebError::Forbidden | WebError::CrossSite => StatusCode::FORBIDDEN,
+            WebError::SignIn | WebError::BadToken => StatusCode::UNAUTHORIZED,
+            WebError::StaleForm => StatusCode::FORBIDDEN,
+            WebError::Forbidden | WebError::CrossSite | WebError::ForbiddenCommand(_) => {
+                StatusCode::FORBIDDEN
+            }
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -60,14 +83,17 @@ impl WebError {
     /// A short machine-readable name of the failure, for the API's `error` field.
     pub fn code(&self) -> &'static str {
         match self {
-            WebError::SignIn => "unauthenticated",
-            WebError::Forbidden => "forbidden",
+            WebError::SignIn | WebError::BadToken => "unauthenticated",
+            WebError::StaleForm => "stale_form",
+            WebError::Forbidden | WebError::ForbiddenCommand(_) => "forbidden",
             WebError::CrossSite => "cross_site",
             WebError::NotFound(_) => "not_found",
             WebError::BadRequest(_) => "bad_request",
+            WebError::TooLarge => "too_large",
             WebError::Refused(_) => "refused",
             WebError::Conflict(_) => "conflict",
             WebError::TooManyAttempts => "too_many_attempts",
+            WebError::Unavailable(_) => "unavailable",
             WebError::Internal(_) => "internal",
         }
     }
@@ -88,6 +114,10 @@ impl From<EngineError> for WebError {
             }
             EngineError::Store(_) => WebError::internal(error),
             EngineError::Policy(_) => WebError::internal(error),
+            // Said without the actor's inner ids: the command and why.
+            EngineError::Forbidden {
+                command, reason, ..
+            } => WebError::ForbiddenCommand(format!("`{command}` is not yours to issue: {reason}")),
             other => WebError::Refused(other.to_string()),
         }
     }
@@ -106,6 +136,7 @@ impl From<AccountError> for WebError {
             AccountError::WeakPassword => WebError::BadRequest(error.to_string()),
             AccountError::WrongCredentials => WebError::BadRequest(error.to_string()),
             AccountError::Contended => WebError::Conflict(error.to_string()),
+            AccountError::Busy => WebError::Unavailable(error.to_string()),
             other => WebError::internal(other),
         }
     }
@@ -115,7 +146,7 @@ impl From<TokenError> for WebError {
     fn from(error: TokenError) -> Self {
         match error {
             TokenError::Refused(refusal) => WebError::Refused(refusal.to_string()),
-            TokenError::Invalid => WebError::SignIn,
+            TokenError::Invalid => WebError::BadToken,
             TokenError::Contended => WebError::Conflict(error.to_string()),
             other => WebError::internal(other),
         }

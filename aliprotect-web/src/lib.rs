@@ -26,7 +26,9 @@
 //! }
 //! let web = Web::new(engine, tenant_of, WebConfig::default());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(listener, web.router()).await?;
+//! // With the client's address, sign-in failures are limited per address and IP.
+//! let app = web.router().into_make_service_with_connect_info::<std::net::SocketAddr>();
+//! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -45,6 +47,7 @@
 pub mod accounts;
 mod api;
 mod app;
+mod attempts;
 mod auth;
 mod error;
 mod figures;

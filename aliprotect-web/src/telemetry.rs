@@ -19,6 +19,9 @@ use tracing::Instrument;
 
 use crate::app::AppState;
 
+/// How often, at most, `/metrics` reads the state of the work.
+const GAUGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The process's metrics recorder, installed once however many servers it runs.
 #[derive(Clone)]
 pub(crate) struct Metrics {
@@ -69,8 +72,16 @@ pub(crate) fn command_ran(kind: &'static str, outcome: &'static str, started: In
 
 /// `GET /metrics`.
 pub(crate) async fn metrics(State(app): State<AppState>) -> Response {
-    if let Err(error) = gauge_work(&app).await {
-        tracing::warn!(%error, "metrics: reading the state of the work failed");
+    // One reading at a time, and none within a few seconds of the last: a scrape (or
+    // anyone reaching the port) costs the store little however often it comes.
+    {
+        let mut gauged = app.gauged.lock().await;
+        if gauged.is_none_or(|at| at.elapsed() >= GAUGE_EVERY) {
+            if let Err(error) = gauge_work(&app).await {
+                tracing::warn!(%error, "metrics: reading the state of the work failed");
+            }
+            *gauged = Some(Instant::now());
+        }
     }
     match &app.metrics.handle {
         Some(handle) => (

@@ -32,6 +32,10 @@ pub struct ApiToken {
     pub name: String,
     /// SHA-256 of the token's secret part, hex.
     secret_sha256: String,
+    /// The account's password epoch when it was issued: a later password change ends it,
+    /// as it ends the account's sessions.
+    #[serde(default)]
+    pub password_epoch: u32,
     /// When it was issued.
     pub issued_at: DateTime<Utc>,
     /// When it was revoked, if it was.
@@ -51,6 +55,8 @@ pub enum TokenCommand {
         name: String,
         /// SHA-256 of its secret, hex.
         secret_sha256: String,
+        /// The account's password epoch.
+        password_epoch: u32,
     },
     /// Revokes it.
     Revoke,
@@ -69,6 +75,9 @@ pub enum TokenChange {
         name: String,
         /// SHA-256 of its secret, hex.
         secret_sha256: String,
+        /// The account's password epoch.
+        #[serde(default)]
+        password_epoch: u32,
     },
     /// Revoked.
     Revoked,
@@ -131,6 +140,7 @@ impl Decider for TokenDecider {
                     account,
                     name,
                     secret_sha256,
+                    password_epoch,
                 },
             ) => {
                 let name = name.trim();
@@ -142,6 +152,7 @@ impl Decider for TokenDecider {
                     account: *account,
                     name: name.to_owned(),
                     secret_sha256: secret_sha256.clone(),
+                    password_epoch: *password_epoch,
                 }
             }
             (None, TokenCommand::Revoke) => return Err(refuse("revoke", TokenRule::Missing)),
@@ -166,12 +177,14 @@ impl Decider for TokenDecider {
                     account,
                     name,
                     secret_sha256,
+                    password_epoch,
                 },
             ) => Some(ApiToken {
                 id: *id,
                 account: *account,
                 name: name.clone(),
                 secret_sha256: secret_sha256.clone(),
+                password_epoch: *password_epoch,
                 issued_at: event.at,
                 revoked_at: None,
             }),
@@ -276,6 +289,7 @@ impl Tokens {
             account: account.id,
             name: name.to_owned(),
             secret_sha256: sha256_hex(&secret),
+            password_epoch: account.password_epoch,
         };
         let token = self
             .execute(id, command, account.actor_in(FIRM_TENANT))
@@ -318,8 +332,11 @@ impl Tokens {
         )
     }
 
-    /// The account a presented token acts as, if it is a valid, unrevoked token.
-    pub async fn authenticate(&self, presented: &str) -> Result<UserId, TokenError> {
+    /// The token presented, if it is a valid, unrevoked token: the account it acts as is
+    /// [`ApiToken::account`], and it is good only while that account's password epoch is
+    /// still [`ApiToken::password_epoch`] (a password change ends every token, as it ends
+    /// every session).
+    pub async fn authenticate(&self, presented: &str) -> Result<ApiToken, TokenError> {
         let (id, secret) = presented
             .strip_prefix(PREFIX)
             .and_then(|rest| rest.split_once('_'))
@@ -330,7 +347,7 @@ impl Tokens {
         if token.revoked_at.is_some() || token.secret_sha256 != sha256_hex(secret) {
             return Err(TokenError::Invalid);
         }
-        Ok(token.account)
+        Ok(token)
     }
 
     /// `account`'s tokens, revoked ones too.

@@ -90,17 +90,42 @@ async fn browser(driver: &Driver) -> Client {
         .expect("a browser session")
 }
 
+/// The text of the first element `css` finds, waiting for it; read again when a click's
+/// navigation replaced the page between finding the element and reading it.
 async fn text_of(client: &Client, css: &str) -> String {
-    let url = client.current_url().await.map(|u| u.to_string());
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css} on {url:?}: {e}"))
-        .text()
-        .await
-        .expect("text")
+    for _ in 0..50 {
+        let element = client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await;
+        let url = client.current_url().await.map(|u| u.to_string());
+        let element = element.unwrap_or_else(|e| panic!("no {css} on {url:?}: {e}"));
+        match element.text().await {
+            Ok(text) => return text,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(other) => panic!("reading {css}: {other}"),
+        }
+    }
+    panic!("{css} kept being replaced")
+}
+
+/// Waits until the element `css` holds `expected` (a click's navigation may not have
+/// replaced the page yet): its text then.
+async fn text_becomes(client: &Client, css: &str, expected: &str) -> String {
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = text_of(client, css).await;
+        if text.contains(expected) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never held {expected:?}: {text:?}")
 }
 
 async fn fill(client: &Client, css: &str, value: &str) {
@@ -127,8 +152,13 @@ async fn sign_in(client: &Client, site: &Site, email: &str) {
     fill(client, "#email", email).await;
     fill(client, "#password", PASSWORD).await;
     click(client, "#sign-in").await;
-    text_of(client, "h1").await;
-    assert_eq!(client.current_url().await.expect("url").path(), "/");
+    let home = url::Url::parse(&format!("{}/", site.url)).expect("url");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(&home)
+        .await
+        .expect("signed in, at the start page");
 }
 
 /// Whether any script of a page ran: the payloads retitle the document.
@@ -272,7 +302,7 @@ async fn a_firm_and_its_client_work_in_the_browser() {
     .await;
     screenshot(&client, "complaint").await;
     click(&client, "#send-response").await;
-    assert_eq!(text_of(&client, "#status").await, "responded");
+    text_becomes(&client, "#status", "responded").await;
     assert!(
         text_of(&client, "#timeline")
             .await
@@ -298,19 +328,25 @@ async fn a_firm_and_its_client_work_in_the_browser() {
     assert!(dead > 0, "the site made dead letters");
     screenshot(&client, "notifications").await;
     click(&client, "button.revive").await;
-    text_of(&client, "h1").await;
-    let left = client
-        .find_all(Locator::Css("#dead-letters tbody tr"))
-        .await
-        .expect("rows")
-        .len();
+    // The page comes back with one row fewer (when it has come back).
+    let mut left = dead;
+    for _ in 0..100 {
+        left = client
+            .find_all(Locator::Css("#dead-letters tbody tr"))
+            .await
+            .map_or(dead, |rows| rows.len());
+        if left < dead {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(left, dead - 1, "one dead letter sent again");
     let pending = site.engine.jobs().dispatch().await.expect("dispatch");
     assert_eq!(pending.delivered, 1, "the revived letter is delivered");
 
     // Sign out; the client's viewer opens the campaign report.
     click(&client, "#sign-out").await;
-    text_of(&client, "#sign-in").await;
+    text_becomes(&client, "h1", "Sign in").await;
     sign_in(&client, &site, "viewer@acme.example").await;
     client
         .goto(&format!("{base}/campaigns"))

@@ -465,6 +465,7 @@ impl TokenStep {
                 account: token_account(account),
                 name: token_name(name).0,
                 secret_sha256: digest(secret),
+                password_epoch: 0,
             },
             TokenStep::Revoke { .. } => TokenCommand::Revoke,
         }
@@ -965,12 +966,14 @@ proptest! {
             account: token_account(0),
             name: name.clone(),
             secret_sha256: secret,
+            password_epoch: 0,
         };
         let first = TokenCommand::Issue {
             id: token_id(1),
             account: token_account(1),
             name: "ci".to_owned(),
             secret_sha256: digest(1),
+            password_epoch: 0,
         };
         let state = if issued {
             let events = TokenDecider::decide(&None, &first, &stamp_at(0)).unwrap();

@@ -689,3 +689,43 @@ async fn health_metrics_and_the_openapi_document() {
         "the API wants a token"
     );
 }
+
+#[tokio::test]
+async fn a_password_change_ends_the_accounts_tokens_too() {
+    let site = Site::start().await;
+    let email = "paralegal@firm.example";
+    let token = token_of(&site, email).await;
+    let api = reqwest::Client::new();
+    let get = || {
+        api.get(format!("{}/api/clients/acme/rights", site.url))
+            .header("authorization", format!("bearer {token}"))
+    };
+    assert_eq!(
+        get().send().await.unwrap().status(),
+        StatusCode::OK,
+        "the scheme in any case"
+    );
+    let browser = sign_in(&site, email).await;
+    let (_, account) = page(&browser, format!("{}/account", site.url)).await;
+    let new_password = "an entirely new passphrase";
+    let response = browser
+        .post(format!("{}/account/password", site.url))
+        .form(&[
+            ("csrf", csrf(&account).as_str()),
+            ("current", PASSWORD),
+            ("new", new_password),
+            ("repeat", new_password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = get().send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "issued before the change"
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["message"], "missing or invalid API token");
+}

@@ -251,7 +251,7 @@ async fn an_issued_token_authenticates_as_its_account_until_revoked() {
         !kept_json.contains(secret),
         "the token's secret is never kept"
     );
-    assert_eq!(tokens.authenticate(&token).await.unwrap(), ana.id);
+    assert_eq!(tokens.authenticate(&token).await.unwrap().account, ana.id);
 
     let revoked = tokens.revoke(&ana, kept.id).await.unwrap();
     assert!(revoked.revoked_at.is_some());
@@ -303,7 +303,7 @@ async fn anything_but_a_valid_token_is_invalid() {
         );
     }
     // The genuine token still works: nothing above disturbed it.
-    assert_eq!(tokens.authenticate(&token).await.unwrap(), ana.id);
+    assert_eq!(tokens.authenticate(&token).await.unwrap().account, ana.id);
 }
 
 #[tokio::test]
@@ -322,7 +322,7 @@ async fn only_its_account_revokes_a_token_and_each_lists_its_own() {
     let refused = tokens.revoke(&bob, ana_ci_kept.id).await;
     assert!(matches!(refused, Err(TokenError::Invalid)), "{refused:?}");
     assert_eq!(
-        tokens.authenticate(&ana_ci).await.unwrap(),
+        tokens.authenticate(&ana_ci).await.unwrap().account,
         ana.id,
         "still valid"
     );
@@ -346,7 +346,10 @@ async fn only_its_account_revokes_a_token_and_each_lists_its_own() {
     );
     let of_bob = tokens.of(&bob).await.unwrap();
     assert_eq!(of_bob, vec![bob_kept]);
-    assert_eq!(tokens.authenticate(&bob_token).await.unwrap(), bob.id);
+    assert_eq!(
+        tokens.authenticate(&bob_token).await.unwrap().account,
+        bob.id
+    );
 }
 
 #[tokio::test]

@@ -545,6 +545,7 @@ fn issue_named(name: &str) -> TokenCommand {
         account: owner(),
         name: name.to_owned(),
         secret_sha256: SECRET_SHA256.to_owned(),
+        password_epoch: 0,
     }
 }
 
@@ -573,6 +574,7 @@ fn issuing_a_token_records_whose_it_is_and_its_digest() {
                 account: owner(),
                 name: "ci deploys".to_owned(),
                 secret_sha256: SECRET_SHA256.to_owned(),
+                password_epoch: 0,
             },
         }]
     );
@@ -671,6 +673,7 @@ fn a_token_event_that_does_not_fit_changes_nothing() {
             account: UserId::from_u128(7),
             name: "other".to_owned(),
             secret_sha256: "00".repeat(32),
+            password_epoch: 0,
         },
     };
     assert_eq!(TokenDecider::evolve(issued(), &reissue), issued());
@@ -689,6 +692,7 @@ fn token_events_commands_and_states_survive_json() {
             account: owner(),
             name: "ci \"deploys\" <b>".to_owned(),
             secret_sha256: SECRET_SHA256.to_owned(),
+            password_epoch: 0,
         }),
         at(TokenChange::Revoked),
     ] {

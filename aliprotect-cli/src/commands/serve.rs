@@ -50,15 +50,38 @@ pub(crate) async fn run(session: &Session, out: &Output, args: ServeArgs) -> Res
         "Serving on {public_url} (API: {public_url}/api/openapi.json); Ctrl-C stops. \
          Sign in with an account from `aliprotect user add`."
     ));
-    axum::serve(listener, web.router())
-        .with_graceful_shutdown(async {
-            // Without a signal handler the server runs until killed: the same for a server.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
+    let app = web
+        .router()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop_signal())
         .await
         .map_err(|e| CliError::Environment(format!("the server failed: {e}")))?;
     out.note("Stopped.");
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what service managers send): requests under way are finished first.
+async fn stop_signal() {
+    let ctrl_c = async {
+        // Without a handler the server runs until killed, as a server without one would.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
 }

@@ -128,6 +128,13 @@ pub(crate) async fn run(
     let client = session.client.as_str();
     let shown = match args {
         UserSubcommand::Add { email, name, role } => {
+            // Checked before the account is opened, so that a bad --client leaves nothing.
+            if !aliprotect::web::accounts::is_client_name(client) {
+                return Err(CliError::Usage(format!(
+                    "--client: a client's name is 1 to {} characters",
+                    Account::MAX_CHARS
+                )));
+            }
             let password = password()?;
             accounts
                 .open(&email, &name, &password, me)

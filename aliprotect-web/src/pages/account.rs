@@ -2,16 +2,16 @@
 //! session) and the API tokens they issued.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Nav, render};
+use super::{Nav, PageForm, render};
 use crate::accounts::AccountError;
 use crate::app::AppState;
-use crate::auth::Person;
+use crate::attempts::Attempts;
+use crate::auth::{ClientIp, Person};
 use crate::error::WebError;
 use crate::views;
 
@@ -84,10 +84,23 @@ pub(crate) struct PasswordChange {
 /// person signs in again with the new password.
 pub(crate) async fn change_password(
     State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
     person: Person,
-    Form(form): Form<PasswordChange>,
+    PageForm(form): PageForm<PasswordChange>,
 ) -> Result<Response, WebError> {
     person.check_form(&form.csrf)?;
+    // The current password is a sign-in of its own: limited the same way.
+    let key = Attempts::key(ip, &person.account.email);
+    if app.sign_ins.blocked(&key) {
+        return page(
+            &app,
+            &person,
+            None,
+            None,
+            Some(WebError::TooManyAttempts.to_string()),
+        )
+        .await;
+    }
     if form.new != form.repeat {
         return page(
             &app,
@@ -109,7 +122,10 @@ pub(crate) async fn change_password(
         }
         Err(error @ (AccountError::WrongCredentials | AccountError::WeakPassword)) => {
             let message = match error {
-                AccountError::WrongCredentials => "the current password is wrong".to_owned(),
+                AccountError::WrongCredentials => {
+                    app.sign_ins.failed(&key);
+                    "the current password is wrong".to_owned()
+                }
                 other => other.to_string(),
             };
             page(&app, &person, None, None, Some(message)).await
@@ -128,7 +144,7 @@ pub(crate) struct NewToken {
 pub(crate) async fn issue_token(
     State(app): State<AppState>,
     person: Person,
-    Form(form): Form<NewToken>,
+    PageForm(form): PageForm<NewToken>,
 ) -> Result<Response, WebError> {
     person.check_form(&form.csrf)?;
     let (token, _) = app.tokens.issue(&person.account, &form.name).await?;
@@ -152,7 +168,7 @@ pub(crate) struct RevokeToken {
 pub(crate) async fn revoke_token(
     State(app): State<AppState>,
     person: Person,
-    Form(form): Form<RevokeToken>,
+    PageForm(form): PageForm<RevokeToken>,
 ) -> Result<Response, WebError> {
     person.check_form(&form.csrf)?;
     let id = Uuid::try_parse(form.id.trim())

@@ -59,7 +59,8 @@ async fn page(
     }
     // Open candidates of both kinds: new listings and relistings, in id order.
     let mut found = Vec::new();
-    for status in [CandidateStatus::ToReview.code(), 1] {
+    let relisting = CandidateStatus::code_of("relisting").unwrap_or(1);
+    for status in [CandidateStatus::ToReview.code(), relisting] {
         found.extend(
             sweeps
                 .candidates(scope.tenant, &query.clone().in_status(status))

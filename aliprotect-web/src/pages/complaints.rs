@@ -10,13 +10,12 @@ use aliprotect_core::listing::Listing;
 use aliprotect_core::store::{DomainEvent, StreamId};
 use aliprotect_core::text::Text;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::rights::parse_id;
-use super::{Nav, render, segment};
+use super::{Nav, PageForm, render, segment};
 use crate::app::{App, AppState};
 use crate::auth::{Person, Scope};
 use crate::error::WebError;
@@ -288,7 +287,7 @@ pub(crate) async fn respond(
     State(app): State<AppState>,
     person: Person,
     Path((client, id)): Path<(String, String)>,
-    Form(form): Form<Answer>,
+    PageForm(form): PageForm<Answer>,
 ) -> Result<Response, WebError> {
     person.check_form(&form.csrf)?;
     let scope = Scope::of(&app, &person.account, &client)?;

@@ -11,14 +11,13 @@ use aliprotect_core::intake::{IntakeFormat, IntakeRequest};
 use aliprotect_core::right::RightStatus;
 use aliprotect_core::text::Text;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::rights::parse_id;
-use super::{Nav, render};
+use super::{Nav, PageForm, render};
 use crate::app::{App, AppState};
 use crate::auth::{Person, Scope};
 use crate::error::WebError;
@@ -39,6 +38,19 @@ struct FilePage {
     error: Option<String>,
     /// Whether the page is sent as the filing goes (with the progress marker).
     progress: bool,
+    /// What the form held when it was refused: shown again, so that nothing typed or
+    /// pasted is lost.
+    kept: Kept,
+}
+
+/// The form's values, kept across a refusal.
+#[derive(Clone, Default)]
+struct Kept {
+    right: String,
+    reason: String,
+    campaign: String,
+    explanation: String,
+    listings: String,
 }
 
 struct ReportView {
@@ -111,6 +123,7 @@ pub(crate) async fn form(
         report: None,
         error: None,
         progress: false,
+        kept: Kept::default(),
     })
 }
 
@@ -136,7 +149,7 @@ pub(crate) async fn submit(
     State(app): State<AppState>,
     person: Person,
     Path(client): Path<String>,
-    Form(filing): Form<Filing>,
+    PageForm(filing): PageForm<Filing>,
 ) -> Result<Response, WebError> {
     person.check_form(&filing.csrf)?;
     let scope = Scope::of(&app, &person.account, &client)?;
@@ -145,7 +158,7 @@ pub(crate) async fn submit(
     let (rights, campaigns) = choices(&app, &scope).await?;
     let list_link = format!("{}/complaints", nav.base());
     // Owned, for the half of the page sent once the filing is done.
-    let page = move |report, error, progress| FilePage {
+    let page = move |report, error, progress, kept| FilePage {
         title: "File complaints",
         nav: nav.clone(),
         rights: rights.clone(),
@@ -154,15 +167,24 @@ pub(crate) async fn submit(
         report,
         error,
         progress,
+        kept,
     };
     let request = match request_of(&app, &scope, &filing) {
         Ok(request) => request,
         Err(WebError::BadRequest(message) | WebError::Refused(message)) => {
-            return render(&page(None, Some(message), false));
+            let kept = Kept {
+                right: filing.right.clone(),
+                reason: filing.reason.clone(),
+                campaign: filing.campaign.clone(),
+                explanation: filing.explanation.clone(),
+                listings: filing.listings.clone(),
+            };
+            let page = render(&page(None, Some(message), false, kept))?;
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
         Err(other) => return Err(other),
     };
-    let head = page(None, None, true).render()?;
+    let head = page(None, None, true, Kept::default()).render()?;
     let head = head.split(PROGRESS).next().unwrap_or_default().to_owned();
     let (lines, mut progress) = tokio::sync::mpsc::unbounded_channel::<String>();
     let listings = filing.listings;
@@ -192,7 +214,7 @@ pub(crate) async fn submit(
             Ok(Err(error)) => (None, Some(WebError::from(error).to_string())),
             Err(error) => (None, Some(WebError::internal(error).to_string())),
         };
-        match page(report, error, true).render() {
+        match page(report, error, true, Kept::default()).render() {
             Ok(html) => html.split(PROGRESS).nth(1).unwrap_or_default().to_owned(),
             Err(error) => WebError::internal(error).to_string(),
         }

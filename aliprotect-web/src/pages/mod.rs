@@ -107,6 +107,24 @@ impl Nav {
     }
 }
 
+/// A posted form, refused with the error page (not the framework's plain text) when a
+/// field is missing or malformed.
+pub(crate) struct PageForm<T>(pub(crate) T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for PageForm<T> {
+    type Rejection = WebError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, WebError> {
+        match axum::Form::<T>::from_request(request, state).await {
+            Ok(axum::Form(value)) => Ok(PageForm(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(WebError::TooLarge)
+            }
+            Err(rejection) => Err(WebError::BadRequest(rejection.body_text())),
+        }
+    }
+}
+
 /// A rendered page, or the error page.
 pub(crate) fn render(page: &impl Template) -> Result<Response, WebError> {
     Ok(Html(page.render()?).into_response())

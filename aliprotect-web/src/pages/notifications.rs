@@ -3,12 +3,11 @@
 
 use aliprotect_core::notify::MessageId;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{Nav, render};
+use super::{Nav, PageForm, render};
 use crate::app::AppState;
 use crate::auth::{Person, Scope};
 use crate::error::WebError;
@@ -73,7 +72,7 @@ pub(crate) async fn revive(
     State(app): State<AppState>,
     person: Person,
     Path(client): Path<String>,
-    Form(form): Form<Revive>,
+    PageForm(form): PageForm<Revive>,
 ) -> Result<Response, WebError> {
     person.check_form(&form.csrf)?;
     let scope = Scope::of(&app, &person.account, &client)?;

@@ -1,16 +1,16 @@
 //! Signing in and out.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{Nav, render};
+use super::{Nav, PageForm, render};
 use crate::accounts::AccountError;
 use crate::app::AppState;
-use crate::auth::Person;
+use crate::attempts::Attempts;
+use crate::auth::{ClientIp, Person};
 use crate::error::WebError;
 
 #[derive(Template)]
@@ -67,8 +67,9 @@ pub(crate) struct Credentials {
 /// address as for a wrong password; a few tries a minute per address.
 pub(crate) async fn submit(
     State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
     session: Session,
-    Form(credentials): Form<Credentials>,
+    PageForm(credentials): PageForm<Credentials>,
 ) -> Result<Response, WebError> {
     let email = credentials.email.trim().to_lowercase();
     let next = local_path(credentials.next.as_deref());
@@ -82,27 +83,24 @@ pub(crate) async fn submit(
         })
         .map(|page| (axum::http::StatusCode::UNAUTHORIZED, page).into_response())
     };
-    // The limiter keeps a cell per address tried: forget the quiet ones now and then, so
-    // that made-up addresses cannot fill the memory.
-    if app.sign_ins.len() > 10_000 {
-        app.sign_ins.retain_recent();
-    }
-    let key: String = email
-        .chars()
-        .take(crate::accounts::Account::MAX_CHARS)
-        .collect();
-    if app.sign_ins.check_key(&key).is_err() {
-        tracing::warn!("sign-in attempts over the limit");
+    let key = Attempts::key(ip, &email);
+    if app.sign_ins.blocked(&key) {
+        tracing::warn!(?email, "sign-in refused: too many failures");
         let page = refused(WebError::TooManyAttempts.to_string())?;
         return Ok((axum::http::StatusCode::TOO_MANY_REQUESTS, page).into_response());
     }
     match app.accounts.sign_in(&email, &credentials.password).await {
         Ok(account) => {
+            app.sign_ins.succeeded(&key);
             Person::sign_in(&session, &account).await?;
             tracing::info!(account = %account.id, "signed in");
             Ok(Redirect::to(&next).into_response())
         }
-        Err(AccountError::WrongCredentials) => refused(AccountError::WrongCredentials.to_string()),
+        Err(AccountError::WrongCredentials) => {
+            app.sign_ins.failed(&key);
+            tracing::info!(?email, "sign-in failed");
+            refused(AccountError::WrongCredentials.to_string())
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -115,7 +113,7 @@ pub(crate) struct Posted {
 /// `POST /logout`: the session ends in every process.
 pub(crate) async fn sign_out(
     person: Person,
-    Form(form): Form<Posted>,
+    PageForm(form): PageForm<Posted>,
 ) -> Result<Response, WebError> {
     person.check_form(&form.csrf)?;
     person.sign_out().await?;

@@ -274,7 +274,8 @@ impl Site {
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let router = web.router();
         let server = tokio::spawn(async move {
-            axum::serve(listener, router).await.expect("server");
+            let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, app).await.expect("server");
         });
         Site {
             url,
