@@ -43,11 +43,6 @@ pub(crate) fn time(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// A time of day, to the second, in UTC: when figures were read.
-pub(crate) fn time_of_day(at: DateTime<Utc>) -> String {
-    at.format("%H:%M:%S UTC").to_string()
-}
-
 /// An optional time, or a dash.
 pub(crate) fn maybe_time(at: Option<DateTime<Utc>>) -> String {
     at.map_or_else(|| "—".to_owned(), time)

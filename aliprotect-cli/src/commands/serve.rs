@@ -21,7 +21,8 @@ pub(crate) struct ServeArgs {
     )]
     pub(crate) listen: SocketAddr,
     /// The address people reach the server at (behind a TLS proxy: its https:// URL).
-    /// Cookies are marked Secure unless it is plain http://. Default: http://<listen>.
+    /// Cookies are marked Secure unless it is plain http://. Default: http:// and the address
+    /// listened on.
     #[arg(long, value_name = "URL")]
     pub(crate) public_url: Option<String>,
 }

@@ -168,6 +168,6 @@ pub(crate) async fn show(
         counts,
         standing: standing_view(&accuracy.overall, accuracy.standing, min),
         by_reason,
-        figures_at: views::time_of_day(figures_at),
+        figures_at: views::time(figures_at),
     })
 }
