@@ -336,6 +336,22 @@ impl Outbox for MemoryStore {
         dead.sort_by_key(|(seq, _)| *seq);
         Ok(dead.into_iter().take(limit).map(|(_, d)| d).collect())
     }
+
+    async fn pending_outbox(
+        &self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Option<Vec<OutboxMessage>>, StoreError> {
+        let mut pending: Vec<(u64, OutboxMessage)> = self
+            .shards
+            .iter()
+            .flat_map(|shard| shard.read().pending_outbox(tenant, limit))
+            .collect();
+        pending.sort_by_key(|(seq, _)| *seq);
+        Ok(Some(
+            pending.into_iter().take(limit).map(|(_, m)| m).collect(),
+        ))
+    }
 }
 
 #[async_trait]

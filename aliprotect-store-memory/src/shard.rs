@@ -479,6 +479,20 @@ impl Shard {
             .collect()
     }
 
+    /// The tenant's messages still to deliver with their sequence numbers, oldest first.
+    pub(crate) fn pending_outbox(
+        &self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Vec<(u64, OutboxMessage)> {
+        self.outbox
+            .iter()
+            .filter(|(_, message)| message.notification.tenant == tenant)
+            .take(limit)
+            .map(|(seq, message)| (*seq, message.clone()))
+            .collect()
+    }
+
     fn revive_dead_letter(&mut self, id: &MessageId, at: DateTime<Utc>) -> bool {
         let Some(seq) = self.dead_seq.get(id).copied() else {
             return false;

@@ -354,6 +354,36 @@ pub(crate) async fn dead_letters(
         .collect()
 }
 
+/// The tenant's messages still to deliver, oldest first.
+pub(crate) async fn pending_outbox(
+    client: &Conn,
+    tenant: TenantId,
+    limit: usize,
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let rows = query(
+        client,
+        "SELECT tenant, kind, stream, version, message::text, attempts, available_at
+         FROM outbox WHERE tenant = $1 AND dead_error IS NULL ORDER BY seq LIMIT $2",
+        &[
+            (&tenant.as_uuid(), Type::UUID),
+            (&limit_sql(limit), Type::INT8),
+        ],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let get_err = |e| corrupt("outbox message", e);
+            let attempts: i32 = row.try_get(5).map_err(get_err)?;
+            Ok(OutboxMessage {
+                id: key_of(row, 0, "outbox message")?,
+                notification: json(row, 4, "outbox message")?,
+                attempts: u32::try_from(attempts).unwrap_or(0),
+                available_at: row.try_get(6).map_err(get_err)?,
+            })
+        })
+        .collect()
+}
+
 async fn revive_dead_letter(
     client: &Conn,
     id: &MessageId,

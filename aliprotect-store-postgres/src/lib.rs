@@ -444,6 +444,16 @@ impl Outbox for PostgresStore {
     ) -> Result<Vec<DeadLetter>, StoreError> {
         claims::dead_letters(&self.client().await?, tenant, limit).await
     }
+
+    async fn pending_outbox(
+        &self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Option<Vec<OutboxMessage>>, StoreError> {
+        claims::pending_outbox(&self.client().await?, tenant, limit)
+            .await
+            .map(Some)
+    }
 }
 
 #[async_trait]

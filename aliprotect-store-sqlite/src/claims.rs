@@ -233,6 +233,48 @@ pub(crate) fn dead_letters(
     .collect()
 }
 
+/// The tenant's messages still to deliver, oldest first.
+pub(crate) fn pending_outbox(
+    connection: &Connection,
+    tenant: TenantId,
+    limit: usize,
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT stream, version, message, attempts, available_at FROM outbox
+             WHERE tenant = ?1 AND dead_error IS NULL ORDER BY seq LIMIT ?2",
+        )
+        .map_err(unavailable)?;
+    let rows = statement
+        .query_map(
+            params![&codec::tenant_key(tenant)[..], limit_sql(limit)],
+            |row| {
+                Ok((
+                    row.get::<_, Vec<u8>>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, i64>(3)?,
+                    row.get::<_, i64>(4)?,
+                ))
+            },
+        )
+        .map_err(unavailable)?;
+    rows.map(|row| {
+        let (stream, version, json, attempts, available_at) = row.map_err(unavailable)?;
+        Ok(OutboxMessage {
+            id: MessageId {
+                tenant,
+                stream: codec::stream_of(&stream)?,
+                version: version_of(version)?,
+            },
+            notification: codec::from_json("outbox message", &json)?,
+            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            available_at: codec::instant(available_at)?,
+        })
+    })
+    .collect()
+}
+
 fn revive_dead_letter(
     tx: &Transaction<'_>,
     id: &MessageId,

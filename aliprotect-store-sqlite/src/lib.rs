@@ -609,6 +609,16 @@ impl Outbox for SqliteStore {
         self.read(move |connection| claims::dead_letters(connection, tenant, limit))
             .await
     }
+
+    async fn pending_outbox(
+        &self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Option<Vec<OutboxMessage>>, StoreError> {
+        self.read(move |connection| claims::pending_outbox(connection, tenant, limit))
+            .await
+            .map(Some)
+    }
 }
 
 #[async_trait]

@@ -341,6 +341,10 @@ async fn a_firm_and_its_client_work_in_the_browser() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(left, dead - 1, "one dead letter sent again");
+    assert!(
+        text_of(&client, "#pending").await.contains("queued"),
+        "it waits to be sent, as a new message"
+    );
     let pending = site.engine.jobs().dispatch().await.expect("dispatch");
     assert_eq!(pending.delivered, 1, "the revived letter is delivered");
 

@@ -18,8 +18,8 @@ use crate::power::{Power, PowerDecider};
 use crate::right::{IpRight, RightDecider, RightStatus};
 use crate::sellers::{SellerKey, SellerRecord, records_from_tallies};
 use crate::store::{
-    ComplaintRow, Count, CountBy, DeadLetter, Find, IndexKey, IndexName, ReadModelExt, Snapshot,
-    Store, StoredEvent, StreamId, StreamKind, StreamStatus,
+    ComplaintRow, Count, CountBy, DeadLetter, Find, IndexKey, IndexName, OutboxMessage,
+    ReadModelExt, Snapshot, Store, StoredEvent, StreamId, StreamKind, StreamStatus,
 };
 
 /// Streams read per query when a query walks all of a tenant's streams of a kind.
@@ -325,6 +325,22 @@ impl<'a, S: Store, N: Notifier, C: Clock> Reader<'a, S, N, C> {
         limit: usize,
     ) -> Result<Vec<DeadLetter>, EngineError> {
         Ok(self.engine.inner.store.dead_letters(tenant, limit).await?)
+    }
+
+    /// Up to `limit` of the tenant's notifications still to be sent, oldest first, with
+    /// their attempts and next try (attempts above zero: being retried); `None` when the
+    /// store cannot list them.
+    pub async fn pending_notifications(
+        self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Option<Vec<OutboxMessage>>, EngineError> {
+        Ok(self
+            .engine
+            .inner
+            .store
+            .pending_outbox(tenant, limit)
+            .await?)
     }
 
     /// The policy the store's data follows, with who set it, when and why; `None` before

@@ -40,6 +40,7 @@ mockall::mock! {
         async fn claim_outbox(&self, claim: Claim) -> Result<Vec<OutboxMessage>, StoreError>;
         async fn settle_outbox(&self, id: &MessageId, settlement: Settlement) -> Result<bool, StoreError>;
         async fn dead_letters(&self, tenant: TenantId, limit: usize) -> Result<Vec<DeadLetter>, StoreError>;
+        async fn pending_outbox(&self, tenant: TenantId, limit: usize) -> Result<Option<Vec<OutboxMessage>>, StoreError>;
     }
 
     #[async_trait]

@@ -128,6 +128,13 @@ macro_rules! forward_store {
             ) -> Result<Vec<DeadLetter>, StoreError> {
                 (**self).dead_letters(tenant, limit).await
             }
+            async fn pending_outbox(
+                &self,
+                tenant: TenantId,
+                limit: usize,
+            ) -> Result<Option<Vec<OutboxMessage>>, StoreError> {
+                (**self).pending_outbox(tenant, limit).await
+            }
         }
 
         #[async_trait]

@@ -216,6 +216,20 @@ pub trait Outbox: Send + Sync + 'static {
         tenant: TenantId,
         limit: usize,
     ) -> Result<Vec<DeadLetter>, StoreError>;
+
+    /// Up to `limit` of the tenant's messages still to be delivered (dead letters not
+    /// among them), oldest first, each with its attempts so far and when it is next
+    /// available: one tried before (attempts above zero) is being retried. Another tenant's
+    /// are absent; a delivered message is gone. `None` from a store that cannot list them
+    /// (the default), for which nothing more is promised: a page then says so.
+    async fn pending_outbox(
+        &self,
+        tenant: TenantId,
+        limit: usize,
+    ) -> Result<Option<Vec<OutboxMessage>>, StoreError> {
+        let _ = (tenant, limit);
+        Ok(None)
+    }
 }
 
 /// The read model: the streams' latest snapshots, found by kind and [`IndexKey`], and counted

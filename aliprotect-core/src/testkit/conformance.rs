@@ -60,7 +60,7 @@ pub use event_log::{
 pub use extension::{any_stream_kind, streams_of_unknown_kinds};
 pub use filer::filer_warned_once_a_day;
 pub use index::find_and_count;
-pub use outbox::{dead_letters, outbox_batch_settlement, outbox_claim_ack_retry};
+pub use outbox::{dead_letters, outbox_batch_settlement, outbox_claim_ack_retry, pending_outbox};
 pub use read_model::{campaigns, powers_of_attorney, read_model_equals_replay, tenant_isolation};
 pub use schedule::{
     pending_timers_in_due_order, pending_work, timer_claims, timers_due_exactly_once,
@@ -163,6 +163,7 @@ where
         outbox_claim_ack_retry(&make_store().await).await;
         outbox_batch_settlement(&make_store().await).await;
         dead_letters(&make_store().await).await;
+        pending_outbox(&make_store().await).await;
     }
     if declared.read_model {
         find_and_count(&make_store().await).await;

@@ -22,6 +22,16 @@ struct NotificationsPage {
     title: &'static str,
     nav: Nav,
     dead: Vec<DeadView>,
+    /// Still to be sent; `None` when the store cannot list them.
+    pending: Option<Vec<PendingView>>,
+}
+
+struct PendingView {
+    subject: String,
+    made: String,
+    state: &'static str,
+    attempts: u32,
+    next_try: String,
 }
 
 struct DeadView {
@@ -54,10 +64,32 @@ pub(crate) async fn list(
             error: letter.error,
         })
         .collect();
+    let pending = app
+        .engine
+        .read()
+        .pending_notifications(scope.tenant, SHOWN)
+        .await?
+        .map(|messages| {
+            messages
+                .into_iter()
+                .map(|message| PendingView {
+                    subject: message.notification.subject.to_string(),
+                    made: views::time(message.notification.at),
+                    state: if message.attempts == 0 {
+                        "queued"
+                    } else {
+                        "retrying"
+                    },
+                    attempts: message.attempts,
+                    next_try: views::time(message.available_at),
+                })
+                .collect()
+        });
     render(&NotificationsPage {
         title: "Notifications",
         nav: Nav::in_scope(&person, &scope),
         dead,
+        pending,
     })
 }
 

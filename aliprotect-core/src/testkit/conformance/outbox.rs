@@ -191,6 +191,58 @@ pub async fn dead_letters(store: &dyn Store) {
     assert_eq!(revived[0].attempts, 1, "attempts were reset");
 }
 
+/// A store that lists the messages still to deliver lists its own tenant's only, oldest
+/// first, with their attempts and next try, as far as asked; a delivered message and a dead
+/// letter are not among them. (A store that cannot list them answers `None`.)
+pub async fn pending_outbox(store: &dyn Store) {
+    let queued = Queued::submit(store, 3).await;
+    let (tenant, base) = (queued.tenant, queued.base);
+    let Some(pending) = store.pending_outbox(tenant, 100).await.expect("pending") else {
+        return;
+    };
+    assert_eq!(
+        tries(&pending),
+        vec![(2, 0), (3, 0)],
+        "both queued, untried"
+    );
+    assert!(pending.iter().all(|m| m.available_at == base));
+    let listed = |limit| async move {
+        store
+            .pending_outbox(tenant, limit)
+            .await
+            .expect("pending")
+            .expect("listed before")
+    };
+    assert_eq!(versions(&listed(1).await), vec![2], "as far as asked");
+    let stranger = store
+        .pending_outbox(TenantId::new(), 100)
+        .await
+        .expect("pending");
+    assert_eq!(stranger, Some(Vec::new()), "another tenant's are absent");
+
+    let worker = WorkerId::new();
+    assert_eq!(
+        versions(&queued.claim(store, worker, base).await),
+        vec![2, 3]
+    );
+    let next_try = base + Duration::hours(1);
+    assert!(queued.settle(store, 2, delivered(worker)).await);
+    assert!(queued.settle(store, 3, retry(worker, next_try)).await);
+    let retrying = listed(100).await;
+    assert_eq!(tries(&retrying), vec![(3, 1)], "the delivered one is gone");
+    assert_eq!(retrying[0].available_at, next_try, "with its next try");
+    assert_eq!(
+        versions(&queued.claim(store, worker, next_try).await),
+        vec![3]
+    );
+    assert!(
+        queued
+            .settle(store, 3, dead_letter(worker, "HTTP 410 Gone"))
+            .await
+    );
+    assert!(listed(100).await.is_empty(), "a dead letter is not pending");
+}
+
 /// A filed complaint of a fresh tenant whose submission queued two messages, versions 2
 /// and 3, both available at `base`.
 struct Queued {
