@@ -7,6 +7,7 @@ use aliprotect_core::complaint::{Complaint, ComplaintCommand, ComplaintStatus, T
 use aliprotect_core::engine::{Command, ComplaintQuery, Request};
 use aliprotect_core::ids::{CampaignId, ComplaintId, RightId};
 use aliprotect_core::listing::Listing;
+use aliprotect_core::party::Actor;
 use aliprotect_core::store::{DomainEvent, StreamId};
 use aliprotect_core::text::Text;
 use askama::Template;
@@ -223,13 +224,18 @@ pub(crate) async fn show(
         .await?
         .ok_or_else(|| WebError::NotFound(format!("complaint {id}")))?;
     let history = read.history(scope.tenant, StreamId::Complaint(id)).await?;
-    let accounts = app.accounts.list().await?;
-    let names = |user| {
-        accounts
-            .iter()
-            .find(|account| account.id == user)
-            .map(|account| account.name.clone())
-    };
+    // The names of the people the history names: their accounts only, each read once.
+    let mut people = std::collections::BTreeMap::new();
+    for stored in &history {
+        if let DomainEvent::Complaint(event) = &stored.event
+            && let Actor::HolderUser { user, .. } | Actor::Operator { user } = event.actor
+            && !people.contains_key(&user)
+        {
+            let name = app.accounts.get(user).await?.map(|account| account.name);
+            people.insert(user, name);
+        }
+    }
+    let names = |user| people.get(&user).cloned().flatten();
     let timeline = history
         .iter()
         .filter_map(|stored| match &stored.event {
