@@ -339,16 +339,9 @@ pub(crate) async fn dead_letters(
     .await?;
     rows.iter()
         .map(|row| {
-            let get_err = |e| corrupt("dead letter", e);
-            let attempts: i32 = row.try_get(5).map_err(get_err)?;
             Ok(DeadLetter {
-                message: OutboxMessage {
-                    id: key_of(row, 0, "dead letter")?,
-                    notification: json(row, 4, "dead letter")?,
-                    attempts: u32::try_from(attempts).unwrap_or(0),
-                    available_at: row.try_get(6).map_err(get_err)?,
-                },
-                error: row.try_get(7).map_err(get_err)?,
+                message: message_of(row, "dead letter")?,
+                error: row.try_get(7).map_err(|e| corrupt("dead letter", e))?,
             })
         })
         .collect()
@@ -371,17 +364,19 @@ pub(crate) async fn pending_outbox(
     )
     .await?;
     rows.iter()
-        .map(|row| {
-            let get_err = |e| corrupt("outbox message", e);
-            let attempts: i32 = row.try_get(5).map_err(get_err)?;
-            Ok(OutboxMessage {
-                id: key_of(row, 0, "outbox message")?,
-                notification: json(row, 4, "outbox message")?,
-                attempts: u32::try_from(attempts).unwrap_or(0),
-                available_at: row.try_get(6).map_err(get_err)?,
-            })
-        })
+        .map(|row| message_of(row, "outbox message"))
         .collect()
+}
+
+/// An outbox row (tenant, kind, stream, version, message, attempts, available at) as read.
+fn message_of(row: &Row, what: &str) -> Result<OutboxMessage, StoreError> {
+    let attempts: i32 = row.try_get(5).map_err(|e| corrupt(what, e))?;
+    Ok(OutboxMessage {
+        id: key_of(row, 0, what)?,
+        notification: json(row, 4, what)?,
+        attempts: u32::try_from(attempts).unwrap_or(0),
+        available_at: row.try_get(6).map_err(|e| corrupt(what, e))?,
+    })
 }
 
 async fn revive_dead_letter(

@@ -216,19 +216,8 @@ pub(crate) fn dead_letters(
         .map_err(unavailable)?;
     rows.map(|row| {
         let (stream, version, json, attempts, available_at, error) = row.map_err(unavailable)?;
-        Ok(DeadLetter {
-            message: OutboxMessage {
-                id: MessageId {
-                    tenant,
-                    stream: codec::stream_of(&stream)?,
-                    version: version_of(version)?,
-                },
-                notification: codec::from_json("dead letter", &json)?,
-                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                available_at: codec::instant(available_at)?,
-            },
-            error,
-        })
+        let message = message_of(tenant, (stream, version, json, attempts, available_at))?;
+        Ok(DeadLetter { message, error })
     })
     .collect()
 }
@@ -259,20 +248,25 @@ pub(crate) fn pending_outbox(
             },
         )
         .map_err(unavailable)?;
-    rows.map(|row| {
-        let (stream, version, json, attempts, available_at) = row.map_err(unavailable)?;
-        Ok(OutboxMessage {
-            id: MessageId {
-                tenant,
-                stream: codec::stream_of(&stream)?,
-                version: version_of(version)?,
-            },
-            notification: codec::from_json("outbox message", &json)?,
-            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-            available_at: codec::instant(available_at)?,
-        })
+    rows.map(|row| message_of(tenant, row.map_err(unavailable)?))
+        .collect()
+}
+
+/// An outbox row of `tenant` (stream, version, message, attempts, available at) as read.
+fn message_of(
+    tenant: TenantId,
+    (stream, version, json, attempts, available_at): (Vec<u8>, i64, String, i64, i64),
+) -> Result<OutboxMessage, StoreError> {
+    Ok(OutboxMessage {
+        id: MessageId {
+            tenant,
+            stream: codec::stream_of(&stream)?,
+            version: version_of(version)?,
+        },
+        notification: codec::from_json("outbox message", &json)?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        available_at: codec::instant(available_at)?,
     })
-    .collect()
 }
 
 fn revive_dead_letter(
