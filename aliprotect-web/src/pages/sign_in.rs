@@ -64,7 +64,7 @@ pub(crate) struct Credentials {
 }
 
 /// `POST /login`: a new session for the right password; the same answer for an unknown
-/// address as for a wrong password; a few tries a minute per address.
+/// address as for a wrong password; a few failures a minute per address and client IP.
 pub(crate) async fn submit(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
