@@ -8,15 +8,13 @@
 
 use std::time::Instant;
 
-use aliprotect_core::complaint::{ComplaintReason, ComplaintStatus};
+use aliprotect_core::complaint::ComplaintStatus;
 use aliprotect_core::engine::{Command, ComplaintQuery, Page, Request, TimerQuery};
 use aliprotect_core::ids::{CampaignId, ComplaintId, RightId};
-use aliprotect_core::intake::{IntakeFormat, IntakeRequest};
 use aliprotect_core::listing::Listing;
 use aliprotect_core::notify::MessageId;
 use aliprotect_core::party::Actor;
 use aliprotect_core::store::{CountBy, IdempotencyKey, StreamId};
-use aliprotect_core::text::Text;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,6 +27,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::app::{App, AppState};
 use crate::auth::{Caller, Scope};
 use crate::error::WebError;
+use crate::input::{FilingAsked, intake_request, parse_id};
 use crate::telemetry;
 
 /// A failure as the API answers it.
@@ -179,9 +178,7 @@ fn scope(app: &App, caller: &Caller, client: &str) -> Result<Scope, ApiError> {
 }
 
 fn parse<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, ApiError> {
-    text.trim()
-        .parse()
-        .map_err(|_| ApiError(WebError::BadRequest(format!("not a {what}: {text:?}"))))
+    Ok(parse_id(text, what)?)
 }
 
 fn to_json(value: &impl Serialize) -> Result<Value, ApiError> {
@@ -580,47 +577,15 @@ async fn intake(
 ) -> ApiResult<IntakeAnswer> {
     let scope = scope(&app, &caller, &client)?;
     scope.must_act()?;
-    let reason: ComplaintReason = parse(&body.reason, "reason")?;
-    let explanation = Text::new(&body.explanation)
-        .map_err(|e| WebError::BadRequest(format!("explanation: {e}")))?;
-    let campaign = match body.campaign.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(id) => Some(parse::<CampaignId>(id, "campaign id")?),
-    };
-    let marketplace = app
-        .engine
-        .read()
-        .policy()
-        .marketplaces
-        .first()
-        .copied()
-        .ok_or_else(|| WebError::Refused("the policy covers no marketplace".to_owned()))?;
-    let request = IntakeRequest {
-        tenant: scope.tenant,
-        actor: scope.actor,
-        marketplace,
-        right: parse(&body.right, "right id")?,
-        reason,
-        explanation,
-        campaign,
+    let asked = FilingAsked {
+        right: &body.right,
+        reason: &body.reason,
+        explanation: &body.explanation,
+        campaign: body.campaign.as_deref().unwrap_or_default(),
         submit: body.submit,
     };
-    let started = Instant::now();
-    let report = app
-        .engine
-        .intake(
-            &request,
-            IntakeFormat::Csv,
-            body.listings.as_bytes(),
-            |_| {},
-        )
-        .await;
-    telemetry::command_ran(
-        "intake",
-        if report.is_ok() { "ok" } else { "refused" },
-        started,
-    );
-    let report = report?;
+    let request = intake_request(&app, &scope, &asked)?;
+    let report = crate::input::intake(&app.engine, &request, &body.listings, |_| {}).await?;
     Ok(Json(IntakeAnswer {
         filed: report
             .filed

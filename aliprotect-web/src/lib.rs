@@ -52,6 +52,7 @@ mod auth;
 mod error;
 mod figures;
 mod guard;
+mod input;
 mod pages;
 pub mod sessions;
 mod telemetry;

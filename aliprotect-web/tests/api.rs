@@ -7,43 +7,7 @@ mod support;
 use aliprotect_core::complaint::ComplaintStatus;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{PASSWORD, Site};
-
-/// A token of `email`, issued on the account page.
-async fn token(site: &Site, email: &str) -> String {
-    let browser = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    browser
-        .post(format!("{}/login", site.url))
-        .form(&[("email", email), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let account = browser
-        .get(format!("{}/account", site.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let at = account.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
-    let csrf = &account[at..at + account[at..].find('"').unwrap()];
-    let page = browser
-        .post(format!("{}/account/tokens", site.url))
-        .form(&[("csrf", csrf), ("name", "api tests")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let at = page.find("id=\"new-token\">").unwrap() + "id=\"new-token\">".len();
-    page[at..at + page[at..].find('<').unwrap()].to_owned()
-}
+use support::Site;
 
 struct Api {
     http: reqwest::Client,
@@ -56,7 +20,7 @@ impl Api {
         Api {
             http: reqwest::Client::new(),
             base: format!("{}/api/clients/acme", site.url),
-            bearer: format!("Bearer {}", token(site, email).await),
+            bearer: format!("Bearer {}", support::token_of(site, email).await),
         }
     }
 

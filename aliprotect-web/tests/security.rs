@@ -11,60 +11,7 @@ use aliprotect_core::complaint::ComplaintStatus;
 use aliprotect_core::store::StreamId;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
-use support::{PASSWORD, PEOPLE, Site};
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-async fn sign_in(site: &Site, email: &str) -> reqwest::Client {
-    let client = browser();
-    let response = client
-        .post(format!("{}/login", site.url))
-        .form(&[("email", email), ("password", PASSWORD), ("next", "/")])
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{email} signs in");
-    client
-}
-
-/// The form token on a page.
-fn csrf(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .expect("a form token on the page");
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').expect("end of the token")].to_owned()
-}
-
-async fn page(client: &reqwest::Client, url: String) -> (StatusCode, String) {
-    let response = client.get(url).send().await.expect("request");
-    let status = response.status();
-    (status, response.text().await.expect("body"))
-}
-
-async fn token_of(site: &Site, email: &str) -> String {
-    let client = sign_in(site, email).await;
-    let (_, account) = page(&client, format!("{}/account", site.url)).await;
-    let response = client
-        .post(format!("{}/account/tokens", site.url))
-        .form(&[("csrf", csrf(&account).as_str()), ("name", "tests")])
-        .send()
-        .await
-        .expect("issue a token");
-    assert_eq!(response.status(), StatusCode::OK);
-    let html = response.text().await.expect("body");
-    let at = html
-        .find("id=\"new-token\">")
-        .expect("the new token shown once");
-    let rest = &html[at + "id=\"new-token\">".len()..];
-    rest[..rest.find('<').expect("end")].to_owned()
-}
+use support::{PASSWORD, PEOPLE, Site, browser, csrf, page, sign_in, token_of};
 
 async fn status_of(
     site: &Site,

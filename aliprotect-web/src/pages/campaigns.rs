@@ -11,11 +11,11 @@ use axum::response::Response;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
-use super::rights::parse_id;
 use super::{Nav, render};
 use crate::app::AppState;
 use crate::auth::{Person, Scope};
 use crate::error::WebError;
+use crate::input::parse_id;
 use crate::views;
 
 #[derive(Template)]
@@ -180,7 +180,7 @@ pub(crate) async fn report(
     Query(month): Query<Month>,
 ) -> Result<Response, WebError> {
     let scope = Scope::of(&app, &person.account, &client)?;
-    let id: CampaignId = parse_id(&id, "campaign")?;
+    let id: CampaignId = parse_id(&id, "campaign id")?;
     let read = app.engine.read();
     let campaign = read
         .campaign(scope.tenant, id)

@@ -9,11 +9,11 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::rights::parse_id;
 use super::{Nav, render};
 use crate::app::{App, AppState};
 use crate::auth::{Person, Scope};
 use crate::error::WebError;
+use crate::input::parse_id;
 use crate::views;
 
 /// Candidates per page.
@@ -117,7 +117,7 @@ pub(crate) async fn list(
 ) -> Result<Response, WebError> {
     let scope = Scope::of(&app, &person.account, &client)?;
     let after = match after.after.as_deref().filter(|a| !a.is_empty()) {
-        Some(after) => Some(parse_id::<CandidateId>(after, "candidate")?),
+        Some(after) => Some(parse_id::<CandidateId>(after, "candidate id")?),
         None => None,
     };
     page(&app, &person, &scope, after, Vec::new()).await
@@ -139,7 +139,7 @@ pub(crate) async fn decide(
             "csrf" => csrf = value.into_owned(),
             "action" => action = value.into_owned(),
             "reason" => reason = value.into_owned(),
-            "id" => ids.push(parse_id::<CandidateId>(&value, "candidate")?),
+            "id" => ids.push(parse_id::<CandidateId>(&value, "candidate id")?),
             _ => {}
         }
     }

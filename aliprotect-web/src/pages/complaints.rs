@@ -15,11 +15,11 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::rights::parse_id;
 use super::{Nav, PageForm, render, segment};
 use crate::app::{App, AppState};
 use crate::auth::{Person, Scope};
 use crate::error::WebError;
+use crate::input::parse_id;
 use crate::{telemetry, views};
 
 /// Complaints per page.
@@ -75,16 +75,16 @@ impl Filter {
             query = query.in_status(status);
         }
         if !self.campaign.trim().is_empty() {
-            query = query.of_campaign(parse_id::<CampaignId>(&self.campaign, "campaign")?);
+            query = query.of_campaign(parse_id::<CampaignId>(&self.campaign, "campaign id")?);
         }
         if !self.right.trim().is_empty() {
-            query = query.of_right(parse_id::<RightId>(&self.right, "right")?);
+            query = query.of_right(parse_id::<RightId>(&self.right, "right id")?);
         }
         if !self.seller.trim().is_empty() {
             query = query.of_seller(self.seller.trim());
         }
         if !self.after.trim().is_empty() {
-            query = query.after(parse_id::<ComplaintId>(&self.after, "complaint")?);
+            query = query.after(parse_id::<ComplaintId>(&self.after, "complaint id")?);
         }
         Ok(query)
     }
@@ -217,7 +217,7 @@ pub(crate) async fn show(
     Path((client, id)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let scope = Scope::of(&app, &person.account, &client)?;
-    let id: ComplaintId = parse_id(&id, "complaint")?;
+    let id: ComplaintId = parse_id(&id, "complaint id")?;
     let read = app.engine.read();
     let complaint = read
         .complaint(scope.tenant, id)
@@ -298,7 +298,7 @@ pub(crate) async fn respond(
     person.check_form(&form.csrf)?;
     let scope = Scope::of(&app, &person.account, &client)?;
     scope.must_act()?;
-    let id: ComplaintId = parse_id(&id, "complaint")?;
+    let id: ComplaintId = parse_id(&id, "complaint id")?;
     let statement =
         Text::new(&form.statement).map_err(|e| WebError::BadRequest(format!("statement: {e}")))?;
     let command = Command::complaint(

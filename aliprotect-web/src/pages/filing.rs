@@ -2,26 +2,22 @@
 //! each becomes a complaint on the chosen right, for the chosen reason; duplicates of
 //! complaints already open and lines that are not listings are reported, not filed.
 
-use std::time::Instant;
-
 use aliprotect_core::complaint::ComplaintReason;
 use aliprotect_core::engine::{IntakeReport, Page};
-use aliprotect_core::ids::{CampaignId, RightId};
-use aliprotect_core::intake::{IntakeFormat, IntakeRequest};
+use aliprotect_core::intake::IntakeRequest;
 use aliprotect_core::right::RightStatus;
-use aliprotect_core::text::Text;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-use super::rights::parse_id;
 use super::{Nav, PageForm, render};
 use crate::app::{App, AppState};
 use crate::auth::{Person, Scope};
 use crate::error::WebError;
-use crate::{telemetry, views};
+use crate::input::{FilingAsked, intake_request};
+use crate::views;
 
 /// The most listings one pasted list may hold; a bigger import is the CLI's or the API's.
 const MAX_LISTINGS: usize = 5_000;
@@ -191,27 +187,19 @@ pub(crate) async fn submit(
     let engine = app.engine.clone();
     // Filed to the end even if the browser goes away: nothing is left half done.
     let filed = tokio::spawn(async move {
-        let started = Instant::now();
-        let report = engine
-            .intake(&request, IntakeFormat::Csv, listings.as_bytes(), |p| {
-                let line = format!(
-                    "<p class=\"progress\">{} of {} filed; {} not new, {} failed</p>\n",
-                    p.filed, p.to_file, p.duplicates, p.failed
-                );
-                let _ = lines.send(line);
-            })
-            .await;
-        telemetry::command_ran(
-            "intake",
-            if report.is_ok() { "ok" } else { "refused" },
-            started,
-        );
-        report
+        crate::input::intake(&engine, &request, &listings, |p| {
+            let line = format!(
+                "<p class=\"progress\">{} of {} filed; {} not new, {} failed</p>\n",
+                p.filed, p.to_file, p.duplicates, p.failed
+            );
+            let _ = lines.send(line);
+        })
+        .await
     });
     let tail = async move {
         let (report, error) = match filed.await {
             Ok(Ok(report)) => (Some(report_view(&report, list_link)), None),
-            Ok(Err(error)) => (None, Some(WebError::from(error).to_string())),
+            Ok(Err(error)) => (None, Some(error.to_string())),
             Err(error) => (None, Some(WebError::internal(error).to_string())),
         };
         match page(report, error, true, Kept::default()).render() {
@@ -260,19 +248,8 @@ fn report_view(report: &IntakeReport, list_link: String) -> ReportView {
     }
 }
 
-/// The intake `filing` asks for, checked.
+/// The intake `filing` asks for, checked; a list longer than this page takes is refused.
 fn request_of(app: &App, scope: &Scope, filing: &Filing) -> Result<IntakeRequest, WebError> {
-    let right: RightId = parse_id(&filing.right, "right")?;
-    let reason: ComplaintReason = filing
-        .reason
-        .parse()
-        .map_err(|_| WebError::BadRequest(format!("no reason {:?}", filing.reason)))?;
-    let explanation = Text::new(&filing.explanation)
-        .map_err(|e| WebError::BadRequest(format!("explanation: {e}")))?;
-    let campaign = match filing.campaign.trim() {
-        "" => None,
-        id => Some(parse_id::<CampaignId>(id, "campaign")?),
-    };
     let lines = filing
         .listings
         .lines()
@@ -288,22 +265,12 @@ fn request_of(app: &App, scope: &Scope, filing: &Filing) -> Result<IntakeRequest
             "{lines} lines: at most {MAX_LISTINGS} at once here (the API and `aliprotect complaint import` take more)"
         )));
     }
-    let marketplace = app
-        .engine
-        .read()
-        .policy()
-        .marketplaces
-        .first()
-        .copied()
-        .ok_or_else(|| WebError::Refused("the policy covers no marketplace".to_owned()))?;
-    Ok(IntakeRequest {
-        tenant: scope.tenant,
-        actor: scope.actor,
-        marketplace,
-        right,
-        reason,
-        explanation,
-        campaign,
+    let asked = FilingAsked {
+        right: &filing.right,
+        reason: &filing.reason,
+        explanation: &filing.explanation,
+        campaign: &filing.campaign,
         submit: filing.submit.is_some(),
-    })
+    };
+    intake_request(app, scope, &asked)
 }

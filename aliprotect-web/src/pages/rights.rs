@@ -12,6 +12,7 @@ use super::{Nav, render};
 use crate::app::AppState;
 use crate::auth::{Person, Scope};
 use crate::error::WebError;
+use crate::input::parse_id;
 use crate::views;
 
 /// Rights per page.
@@ -42,12 +43,6 @@ pub(crate) struct After {
     after: Option<String>,
 }
 
-pub(crate) fn parse_id<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, WebError> {
-    text.trim()
-        .parse()
-        .map_err(|_| WebError::BadRequest(format!("not a {what} id: {text:?}")))
-}
-
 /// `GET /c/{client}/rights`.
 pub(crate) async fn list(
     State(app): State<AppState>,
@@ -59,7 +54,7 @@ pub(crate) async fn list(
     let nav = Nav::in_scope(&person, &scope);
     let mut page = Page::first(PAGE);
     if let Some(after) = after.after.as_deref().filter(|a| !a.is_empty()) {
-        page = page.after(parse_id::<RightId>(after, "right")?);
+        page = page.after(parse_id::<RightId>(after, "right id")?);
     }
     let rights = app.engine.read().rights(scope.tenant, page).await?;
     let next = (rights.len() == PAGE)
@@ -128,7 +123,7 @@ pub(crate) async fn show(
     Path((client, id)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let scope = Scope::of(&app, &person.account, &client)?;
-    let id: RightId = parse_id(&id, "right")?;
+    let id: RightId = parse_id(&id, "right id")?;
     let right = app
         .engine
         .read()

@@ -101,7 +101,8 @@ pub(crate) async fn show(
     let upcoming = read
         .upcoming_timers(scope.tenant, &TimerQuery::soonest(SHOWN).uncounted())
         .await?;
-    let base = Nav::in_scope(&person, &scope).base();
+    let nav = Nav::in_scope(&person, &scope);
+    let base = nav.base();
     let due: Vec<DueRow> = upcoming
         .soonest
         .iter()
@@ -159,7 +160,7 @@ pub(crate) async fn show(
         .collect();
     render(&TodayPage {
         title: "Today",
-        nav: Nav::in_scope(&person, &scope),
+        nav,
         due_total: upcoming.total,
         more: !upcoming.counted,
         overdue,

@@ -20,6 +20,7 @@ use aliprotect_core::testkit::fixtures;
 use aliprotect_core::text::Text;
 use aliprotect_web::{Role, Web, WebConfig, WebEngine};
 use chrono::Duration;
+use reqwest::StatusCode;
 
 /// Every test account's password.
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
@@ -297,4 +298,58 @@ impl Site {
         }
         self.notifier.refuse.store(false, Ordering::SeqCst);
     }
+}
+
+/// A client that keeps cookies and shows redirects, as a browser's form posts see them.
+pub(crate) fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+pub(crate) async fn sign_in(site: &Site, email: &str) -> reqwest::Client {
+    let client = browser();
+    let response = client
+        .post(format!("{}/login", site.url))
+        .form(&[("email", email), ("password", PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{email} signs in");
+    client
+}
+
+/// The form token on a page.
+pub(crate) fn csrf(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form token on the page");
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').expect("end of the token")].to_owned()
+}
+
+pub(crate) async fn page(client: &reqwest::Client, url: String) -> (StatusCode, String) {
+    let response = client.get(url).send().await.expect("request");
+    let status = response.status();
+    (status, response.text().await.expect("body"))
+}
+
+pub(crate) async fn token_of(site: &Site, email: &str) -> String {
+    let client = sign_in(site, email).await;
+    let (_, account) = page(&client, format!("{}/account", site.url)).await;
+    let response = client
+        .post(format!("{}/account/tokens", site.url))
+        .form(&[("csrf", csrf(&account).as_str()), ("name", "tests")])
+        .send()
+        .await
+        .expect("issue a token");
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.expect("body");
+    let at = html
+        .find("id=\"new-token\">")
+        .expect("the new token shown once");
+    let rest = &html[at + "id=\"new-token\">".len()..];
+    rest[..rest.find('<').expect("end")].to_owned()
 }
