@@ -235,7 +235,8 @@ to a client's notifications.\n\
     Notify(NotifyArgs),
     /// The web dashboard and the HTTP API, until Ctrl-C.
     #[command(after_help = "Examples:\n  aliprotect serve\n  \
-aliprotect --db postgresql://aliprotect@db.internal/enforcement serve --listen 0.0.0.0:8080 --public-url https://enforcement.firm.example\n\n\
+aliprotect --db postgresql://aliprotect@db.internal/enforcement serve --listen 0.0.0.0:8080 --public-url https://enforcement.firm.example\n  \
+aliprotect serve --work --work-every 300 --probe --removed-marker 'no longer available'\n\n\
 People sign in with accounts from `aliprotect user add`; programs use API tokens issued\n\
 on the account page (Authorization: Bearer ...). The API's OpenAPI document is /api/openapi.json.")]
     Serve(ServeArgs),

@@ -222,3 +222,106 @@ fn notify_delivers_until_ctrl_c_then_stops_cleanly() {
     let stderr = desk.fails(2, &["notify", "--config", "empty.toml"]);
     assert!(stderr.contains("no backend configured"), "{stderr}");
 }
+
+#[test]
+fn serve_works_when_asked_and_its_metrics_count_what_the_check_backs_found() {
+    let mut desk = Desk::new();
+    let right = desk.approved_right();
+    let gone = url(1_600_500_001);
+    let live = url(1_600_500_002);
+    desk.ok(&Desk::file_args(&right, &[&gone, &live]));
+    let ids = desk.ok(&["complaint", "list", "-q"]);
+    desk.write("ids.txt", &ids);
+    desk.ok(&["complaint", "record", "accepted", "--ids-from", "ids.txt"]);
+    // The sellers never answer: both removals are expected, and their check-backs fall due.
+    desk.now = "2026-03-06T09:00:00Z".to_owned();
+    desk.ok(&["tick"]);
+    desk.now = "2026-03-18T09:00:00Z".to_owned();
+    let shop = common::shop::Shop::open(&["Earbuds_1600500001."]);
+
+    let stderr = desk.fails(
+        2,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--probe",
+            "--probe-via",
+            &shop.address,
+        ],
+    );
+    assert!(stderr.contains("give --work too"), "{stderr}");
+
+    let mut child = desk
+        .process(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--work",
+            "--work-every",
+            "1",
+            "--probe",
+            "--probe-via",
+            &shop.address,
+            "--probe-interval",
+            "0",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _stop_on_failure = KillOnDrop(child.id());
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("serve ended before serving").unwrap();
+        if let Some(rest) = line.strip_prefix("Serving on http://") {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let metrics = loop {
+        let metrics = http_get(&address, "/metrics");
+        if metrics.contains("aliprotect_work_rounds_total{outcome=\"done\"}") {
+            break metrics;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no round of work counted:\n{metrics}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for counted in [
+        "aliprotect_check_backs_total{finding=\"removed\"} 1",
+        "aliprotect_check_backs_total{finding=\"live\"} 1",
+        "aliprotect_check_backs_total{finding=\"unknown\"} 0",
+    ] {
+        assert!(metrics.contains(counted), "`{counted}` not in:\n{metrics}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let listed = common::json_rows(&desk.ok(&["complaint", "list", "--format", "json"]));
+    let status_of = |listing: &str| {
+        listed
+            .iter()
+            .find(|row| row["listing"] == listing)
+            .unwrap_or_else(|| panic!("no complaint on {listing}"))["status"]
+            .clone()
+    };
+    assert_eq!(status_of(&gone), "listing removed", "{listed:?}");
+    assert_eq!(status_of(&live), "removal expected", "{listed:?}");
+}
+
+/// The body of `GET path` at `address`, or the error met.
+fn http_get(address: &str, path: &str) -> String {
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else {
+        return "cannot connect".to_owned();
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    );
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}

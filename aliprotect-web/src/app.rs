@@ -93,7 +93,7 @@ pub(crate) type AppState = Arc<App>;
 
 /// The web server: pages, API, metrics.
 pub struct Web {
-    app: AppState,
+    pub(crate) app: AppState,
     config: WebConfig,
 }
 

@@ -58,6 +58,7 @@ pub mod sessions;
 mod telemetry;
 pub mod tokens;
 mod views;
+mod work;
 
 pub use accounts::{Account, Accounts, Role};
 pub use app::{Web, WebConfig, WebEngine};

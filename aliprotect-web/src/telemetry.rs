@@ -1,15 +1,17 @@
 //! What an operator watches: `/metrics` in Prometheus' format, `/healthz`, and a tracing
 //! span per request.
 //!
-//! Request and command figures are counted as they happen; the state of the work (timers
-//! due and their lag, dead letters) is read at each scrape, summed over every client an
-//! account names, and shown without client names: `/metrics` is read without signing in.
+//! Request and command figures, and what each round of background work found (timers
+//! fired, check-backs by finding), are counted as they happen; the state of the work
+//! (timers due and their lag, notifications waiting and dead letters, each up to 10,000 a
+//! client) is read at a scrape, at most every 10 s, summed over every client an account
+//! names, and shown without client names: `/metrics` is read without signing in.
 
 use std::sync::OnceLock;
 use std::time::Instant;
 
 use aliprotect_core::clock::Clock;
-use aliprotect_core::engine::TimerQuery;
+use aliprotect_core::engine::{TickReport, TimerQuery};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -70,6 +72,27 @@ pub(crate) fn command_ran(kind: &'static str, outcome: &'static str, started: In
         .record(started.elapsed().as_secs_f64());
 }
 
+/// Counts what a round of background work did.
+pub(crate) fn work_done(report: &TickReport) {
+    metrics::counter!("aliprotect_work_rounds_total", "outcome" => "done").increment(1);
+    metrics::counter!("aliprotect_timers_fired_total").increment(report.fired as u64);
+    metrics::counter!("aliprotect_follow_ups_total").increment(report.follow_ups as u64);
+    for (finding, count) in [
+        ("removed", report.found_removed),
+        ("live", report.found_live),
+        ("reappeared", report.reappeared),
+        ("unknown", report.unknown),
+    ] {
+        metrics::counter!("aliprotect_check_backs_total", "finding" => finding)
+            .increment(count as u64);
+    }
+}
+
+/// Counts a round of background work that failed.
+pub(crate) fn work_failed() {
+    metrics::counter!("aliprotect_work_rounds_total", "outcome" => "failed").increment(1);
+}
+
 /// `GET /metrics`.
 pub(crate) async fn metrics(State(app): State<AppState>) -> Response {
     // One reading at a time, and none within a few seconds of the last: a scrape (or
@@ -100,7 +123,8 @@ pub(crate) async fn metrics(State(app): State<AppState>) -> Response {
     }
 }
 
-/// Timers due, the lag of the oldest, and dead letters, over every client an account names.
+/// Timers due, the lag of the oldest, notifications waiting and dead letters, over every
+/// client an account names.
 async fn gauge_work(app: &AppState) -> Result<(), crate::error::WebError> {
     let mut clients: Vec<String> = app
         .accounts
@@ -113,6 +137,7 @@ async fn gauge_work(app: &AppState) -> Result<(), crate::error::WebError> {
     clients.dedup();
     let now = app.engine.read().clock().now();
     let (mut due, mut lag, mut dead) = (0usize, 0f64, 0usize);
+    let mut pending: Option<usize> = None;
     for client in &clients {
         let tenant = app.tenant_of(client);
         let upcoming = app
@@ -125,10 +150,22 @@ async fn gauge_work(app: &AppState) -> Result<(), crate::error::WebError> {
             lag = lag.max((now - oldest.due).num_milliseconds() as f64 / 1000.0);
         }
         dead += app.engine.read().dead_letters(tenant, 10_000).await?.len();
+        // A store that cannot list its waiting messages leaves the gauge out.
+        if let Some(waiting) = app
+            .engine
+            .read()
+            .pending_notifications(tenant, 10_000)
+            .await?
+        {
+            *pending.get_or_insert(0) += waiting.len();
+        }
     }
     metrics::gauge!("aliprotect_timers_due").set(due as f64);
     metrics::gauge!("aliprotect_timer_lag_seconds").set(lag);
     metrics::gauge!("aliprotect_dead_letters").set(dead as f64);
+    if let Some(pending) = pending {
+        metrics::gauge!("aliprotect_outbox_pending").set(pending as f64);
+    }
     metrics::gauge!("aliprotect_clients").set(clients.len() as f64);
     Ok(())
 }

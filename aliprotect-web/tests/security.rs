@@ -603,6 +603,26 @@ async fn health_metrics_and_the_openapi_document() {
         "{metrics}"
     );
     assert!(metrics.contains("aliprotect_timers_due"), "{metrics}");
+    // The gauges are the process's: no other test of this binary reads /metrics.
+    let mut waiting = 0;
+    for tenant in [site.acme.tenant, site.globex.tenant] {
+        waiting += site
+            .engine
+            .read()
+            .pending_notifications(tenant, 10_000)
+            .await
+            .expect("read")
+            .expect("the memory store lists them")
+            .len();
+    }
+    assert!(
+        waiting > 0,
+        "the site's commands left notifications to send"
+    );
+    assert!(
+        metrics.contains(&format!("aliprotect_outbox_pending {waiting}\n")),
+        "{waiting} waiting: {metrics}"
+    );
     assert!(
         !metrics.contains("acme"),
         "no client names on an unauthenticated page"

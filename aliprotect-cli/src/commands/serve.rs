@@ -1,10 +1,15 @@
-//! `aliprotect serve`: the web dashboard and the HTTP API on the database, until Ctrl-C.
+//! `aliprotect serve`: the web dashboard and the HTTP API on the database, until Ctrl-C;
+//! with `--work`, also the rounds of `aliprotect tick`.
 
 use std::net::SocketAddr;
+use std::time::Duration;
+
+use aliprotect::probe::ListingProbe;
 
 use aliprotect::web::{Web, WebConfig};
 use clap::Args;
 
+use crate::commands::tick::ProbeArgs;
 use crate::error::CliError;
 use crate::output::Output;
 use crate::session::{Session, tenant_of};
@@ -25,9 +30,26 @@ pub(crate) struct ServeArgs {
     /// listened on.
     #[arg(long, value_name = "URL")]
     pub(crate) public_url: Option<String>,
+    /// Also do what `aliprotect tick` does, every --work-every seconds, so that no other
+    /// process (cron) has to; /metrics then counts timers fired and check-backs by finding.
+    #[arg(long)]
+    pub(crate) work: bool,
+    /// Seconds between two rounds of work (1 to 86400).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, requires = "work",
+          value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub(crate) work_every: u32,
+    #[command(flatten)]
+    pub(crate) probe: ProbeArgs,
 }
 
 pub(crate) async fn run(session: &Session, out: &Output, args: ServeArgs) -> Result<(), CliError> {
+    if args.probe.probe && !args.work {
+        return Err(CliError::Usage(
+            "--probe looks at listings during the work: give --work too".to_owned(),
+        ));
+    }
+    // Built before listening, so that a bad probe option stops the server from starting.
+    let probe = args.probe.build(session)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| CliError::Environment(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -54,10 +76,19 @@ pub(crate) async fn run(session: &Session, out: &Output, args: ServeArgs) -> Res
     let app = web
         .router()
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop_signal())
-        .await
-        .map_err(|e| CliError::Environment(format!("the server failed: {e}")))?;
+    let served = axum::serve(listener, app).with_graceful_shutdown(stop_signal());
+    let served = if args.work {
+        let every = Duration::from_secs(u64::from(args.work_every));
+        let probe = probe.as_ref().map(|probe| probe as &dyn ListingProbe);
+        // The work stops with the server; a round cut short is finished by the next one.
+        tokio::select! {
+            served = served => served,
+            never = web.work(every, probe) => match never {},
+        }
+    } else {
+        served.await
+    };
+    served.map_err(|e| CliError::Environment(format!("the server failed: {e}")))?;
     out.note("Stopped.");
     Ok(())
 }

@@ -23,6 +23,13 @@ use crate::session::Session;
 /// `tick`.
 #[derive(Debug, Args)]
 pub(crate) struct TickArgs {
+    #[command(flatten)]
+    pub(crate) probe: ProbeArgs,
+}
+
+/// How check-backs look at listings (`tick`, `serve --work`).
+#[derive(Debug, Args)]
+pub(crate) struct ProbeArgs {
     /// Check each due listing over HTTP and record what is found.
     #[arg(long)]
     pub(crate) probe: bool,
@@ -49,12 +56,10 @@ pub(crate) struct TickArgs {
 }
 
 pub(crate) async fn run(session: &Session, out: &Output, args: TickArgs) -> Result<(), CliError> {
-    if !args.probe {
+    let Some(probe) = args.probe.build(session)? else {
         let report = session.engine.jobs().tick().await?;
         return out.table(&table(&report));
-    }
-    // Every page showing a removal is kept before the removal is recorded.
-    let probe = http_probe(&args)?.keeping_evidence_in(session.evidence()?);
+    };
     let now = session.engine.read().clock().now();
     let due_looks = session
         .engine
@@ -97,7 +102,20 @@ pub(crate) async fn run(session: &Session, out: &Output, args: TickArgs) -> Resu
     Ok(())
 }
 
-fn http_probe(args: &TickArgs) -> Result<HttpProbe, CliError> {
+impl ProbeArgs {
+    /// The probe asked for, keeping every page that shows a removal before the removal is
+    /// recorded; `None` without `--probe`.
+    pub(crate) fn build(&self, session: &Session) -> Result<Option<HttpProbe>, CliError> {
+        if !self.probe {
+            return Ok(None);
+        }
+        Ok(Some(
+            http_probe(self)?.keeping_evidence_in(session.evidence()?),
+        ))
+    }
+}
+
+fn http_probe(args: &ProbeArgs) -> Result<HttpProbe, CliError> {
     let mut config = HttpProbeConfig {
         per_host_interval: args.probe_interval,
         max_in_flight: usize::from(args.probe_in_flight),
