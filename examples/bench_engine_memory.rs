@@ -111,8 +111,12 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         let tenant = TenantId::new();
         let right = approved_right(&engine, tenant).await?;
         let start = Instant::now();
-        workload(engine, tenant, right, 0, complaints).await?;
-        Ok::<f64, Box<dyn Error + Send + Sync>>(start.elapsed().as_secs_f64())
+        // A clone: the store, freed with the engine's last handle, is freed after timing
+        // (as the peer's is), not as the last command's work.
+        workload(engine.clone(), tenant, right, 0, complaints).await?;
+        let secs = start.elapsed().as_secs_f64();
+        drop(engine);
+        Ok::<f64, Box<dyn Error + Send + Sync>>(secs)
     })?;
     println!(
         "engine=aliprotect-memory tasks=1 commands={commands} secs={secs:.3} cps={:.0}",
@@ -130,10 +134,12 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         let start = Instant::now();
         let half = complaints / 2;
         let a = tokio::spawn(workload(engine.clone(), tenant, right, 0, half));
-        let b = tokio::spawn(workload(engine, tenant, right, half, complaints));
+        let b = tokio::spawn(workload(engine.clone(), tenant, right, half, complaints));
         a.await??;
         b.await??;
-        Ok::<f64, Box<dyn Error + Send + Sync>>(start.elapsed().as_secs_f64())
+        let secs = start.elapsed().as_secs_f64();
+        drop(engine);
+        Ok::<f64, Box<dyn Error + Send + Sync>>(secs)
     })?;
     println!(
         "engine=aliprotect-memory tasks=2 commands={commands} secs={secs:.3} cps={:.0}",
