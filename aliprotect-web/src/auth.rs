@@ -7,7 +7,9 @@
 use aliprotect_core::ids::{TenantId, UserId};
 use aliprotect_core::party::Actor;
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
 use rand::RngCore;
 use tower_sessions::Session;
 
@@ -72,9 +74,26 @@ mod subtle_compare {
 }
 
 impl FromRequestParts<AppState> for Person {
-    type Rejection = WebError;
+    /// The error page; without a session, the sign-in page, which leads back to the page
+    /// asked for (a link followed after the session ended lands where it pointed).
+    type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, WebError> {
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Response> {
+        Self::of_session(parts, app).await.map_err(|error| {
+            match (&error, &parts.method, parts.uri.path_and_query()) {
+                (WebError::SignIn, &Method::GET, Some(wanted)) if wanted.as_str() != "/" => {
+                    let next: String =
+                        url::form_urlencoded::byte_serialize(wanted.as_str().as_bytes()).collect();
+                    Redirect::to(&format!("/login?next={next}")).into_response()
+                }
+                _ => error.into_response(),
+            }
+        })
+    }
+}
+
+impl Person {
+    async fn of_session(parts: &mut Parts, app: &AppState) -> Result<Self, WebError> {
         let session = Session::from_request_parts(parts, app)
             .await
             .map_err(|(_, why)| WebError::internal(why))?;

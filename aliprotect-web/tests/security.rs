@@ -10,7 +10,7 @@ mod support;
 use aliprotect_core::complaint::ComplaintStatus;
 use aliprotect_core::store::StreamId;
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use support::{PASSWORD, PEOPLE, Site, browser, csrf, page, sign_in, token_of};
 
 async fn status_of(
@@ -486,6 +486,60 @@ async fn sessions_end_on_sign_out_and_on_a_password_change() {
         .await
         .expect("login");
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "the new one does");
+}
+
+#[tokio::test]
+async fn a_link_followed_after_the_session_ended_leads_back_after_signing_in() {
+    let site = Site::start().await;
+    let wanted = "/c/acme/complaints?status=filed";
+    let client = browser();
+    let response = client
+        .get(format!("{}{wanted}", site.url))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[LOCATION]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(
+        location,
+        "/login?next=%2Fc%2Facme%2Fcomplaints%3Fstatus%3Dfiled"
+    );
+    let (_, form) = page(&client, format!("{}{location}", site.url)).await;
+    assert!(
+        form.contains(r#"value="/c/acme/complaints?status=filed""#),
+        "the form carries the page asked for: {form}"
+    );
+    let response = client
+        .post(format!("{}/login", site.url))
+        .form(&[
+            ("email", "paralegal@firm.example"),
+            ("password", PASSWORD),
+            ("next", wanted),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[LOCATION], wanted);
+
+    // Only this site's pages: a path naming another host leads to the start page.
+    let response = client
+        .post(format!("{}/login", site.url))
+        .form(&[
+            ("email", "paralegal@firm.example"),
+            ("password", PASSWORD),
+            ("next", "//evil.example/phish"),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(response.headers()[LOCATION], "/");
+    // The start page itself leads to sign in as it did.
+    let response = browser().get(&site.url).send().await.expect("get");
+    assert_eq!(response.headers()[LOCATION], "/login");
 }
 
 #[tokio::test]
