@@ -290,14 +290,22 @@ fn serve_works_when_asked_and_its_metrics_count_what_the_check_backs_found() {
         std::thread::sleep(Duration::from_millis(200));
     };
     for counted in [
-        "aliprotect_check_backs_total{finding=\"removed\"} 1",
-        "aliprotect_check_backs_total{finding=\"live\"} 1",
-        "aliprotect_check_backs_total{finding=\"unknown\"} 0",
+        "aliprotect_check_backs_total{finding=\"removed\"} 1\n",
+        "aliprotect_check_backs_total{finding=\"live\"} 1\n",
+        "aliprotect_check_backs_total{finding=\"unknown\"} 0\n",
     ] {
         assert!(metrics.contains(counted), "`{counted}` not in:\n{metrics}");
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    // A stop ends the server and the work between rounds, cleanly.
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}: {rest:?}");
+    assert!(rest.iter().any(|line| line == "Stopped."), "{rest:?}");
 
     let listed = common::json_rows(&desk.ok(&["complaint", "list", "--format", "json"]));
     let status_of = |listing: &str| {

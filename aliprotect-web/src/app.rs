@@ -91,7 +91,8 @@ impl App {
 /// The state handlers take.
 pub(crate) type AppState = Arc<App>;
 
-/// The web server: pages, API, metrics.
+/// The web server: pages, API, metrics. Cheap to clone: clones share one state.
+#[derive(Clone)]
 pub struct Web {
     pub(crate) app: AppState,
     config: WebConfig,

@@ -74,7 +74,6 @@ pub(crate) fn command_ran(kind: &'static str, outcome: &'static str, started: In
 
 /// Counts what a round of background work did.
 pub(crate) fn work_done(report: &TickReport) {
-    metrics::counter!("aliprotect_work_rounds_total", "outcome" => "done").increment(1);
     metrics::counter!("aliprotect_timers_fired_total").increment(report.fired as u64);
     metrics::counter!("aliprotect_follow_ups_total").increment(report.follow_ups as u64);
     for (finding, count) in [
@@ -86,6 +85,8 @@ pub(crate) fn work_done(report: &TickReport) {
         metrics::counter!("aliprotect_check_backs_total", "finding" => finding)
             .increment(count as u64);
     }
+    // Last: a scrape that sees the round counted sees its findings too.
+    metrics::counter!("aliprotect_work_rounds_total", "outcome" => "done").increment(1);
 }
 
 /// Counts a round of background work that failed.

@@ -2,6 +2,7 @@
 //! with `--work`, also the rounds of `aliprotect tick`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aliprotect::probe::ListingProbe;
@@ -32,6 +33,7 @@ pub(crate) struct ServeArgs {
     pub(crate) public_url: Option<String>,
     /// Also do what `aliprotect tick` does, every --work-every seconds, so that no other
     /// process (cron) has to; /metrics then counts timers fired and check-backs by finding.
+    /// On a stop, the round under way is finished first (at most 60 s).
     #[arg(long)]
     pub(crate) work: bool,
     /// Seconds between two rounds of work (1 to 86400).
@@ -76,21 +78,54 @@ pub(crate) async fn run(session: &Session, out: &Output, args: ServeArgs) -> Res
     let app = web
         .router()
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(stop_signal());
-    let served = if args.work {
+    // One signal stops both: the server after the requests under way, the work after its
+    // round under way (or when the server fails and drops the sender).
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let work = args.work.then(|| {
+        let worker = web.clone();
         let every = Duration::from_secs(u64::from(args.work_every));
-        let probe = probe.as_ref().map(|probe| probe as &dyn ListingProbe);
-        // The work stops with the server; a round cut short is finished by the next one.
-        tokio::select! {
-            served = served => served,
-            never = web.work(every, probe) => match never {},
-        }
-    } else {
-        served.await
+        let probe: Option<Arc<dyn ListingProbe>> = probe.map(|probe| Arc::new(probe) as _);
+        let mut stopped = stopped;
+        tokio::spawn(async move {
+            let stop = async move {
+                // Err: the sender is gone, which is a stop too.
+                let _ = stopped.wait_for(|stop| *stop).await;
+            };
+            worker.work(every, probe.as_deref(), stop).await;
+        })
+    });
+    let shutdown = async move {
+        stop_signal().await;
+        let _ = stop.send(true);
     };
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    if let Some(work) = work {
+        finish_work(out, work).await;
+    }
     served.map_err(|e| CliError::Environment(format!("the server failed: {e}")))?;
     out.note("Stopped.");
     Ok(())
+}
+
+/// How long a stop waits for the round of work under way: less than the 90 s a service
+/// manager (systemd) gives before it kills.
+const WORK_GRACE: Duration = Duration::from_secs(60);
+
+/// Waits for the work's round under way, at most [`WORK_GRACE`]; then cuts it short.
+async fn finish_work(out: &Output, mut work: tokio::task::JoinHandle<()>) {
+    match tokio::time::timeout(WORK_GRACE, &mut work).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::error!(%error, "the background work ended abnormally"),
+        Err(_) => {
+            work.abort();
+            out.note(
+                "The round of work under way was cut short: listings it had not looked at yet \
+                 wait for their next check-back.",
+            );
+        }
+    }
 }
 
 /// Ctrl-C, or SIGTERM (what service managers send): requests under way are finished first.
