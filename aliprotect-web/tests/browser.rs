@@ -103,15 +103,25 @@ async fn text_of(client: &Client, css: &str) -> String {
         let element = element.unwrap_or_else(|e| panic!("no {css} on {url:?}: {e}"));
         match element.text().await {
             Ok(text) => return text,
-            Err(fantoccini::error::CmdError::Standard(e))
-                if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
-            {
+            Err(error) if replaced(&error) => {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Err(other) => panic!("reading {css}: {other}"),
         }
     }
     panic!("{css} kept being replaced")
+}
+
+/// Whether `error` says the element was replaced by a navigation: a stale reference, or
+/// (Chromium 156 reports it so when the page changes mid-read) a node of a document gone.
+fn replaced(error: &fantoccini::error::CmdError) -> bool {
+    match error {
+        fantoccini::error::CmdError::Standard(e) => {
+            e.error == fantoccini::error::ErrorStatus::StaleElementReference
+                || e.message.contains("does not belong to the document")
+        }
+        _ => false,
+    }
 }
 
 /// Waits until the element `css` holds `expected` (a click's navigation may not have
