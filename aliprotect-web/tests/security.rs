@@ -488,6 +488,25 @@ async fn sessions_end_on_sign_out_and_on_a_password_change() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "the new one does");
 }
 
+/// Signs the paralegal in, asking to go to `next` then: where the answer leads.
+async fn signed_in_to(client: &reqwest::Client, site: &Site, next: &str) -> String {
+    let response = client
+        .post(format!("{}/login", site.url))
+        .form(&[
+            ("email", "paralegal@firm.example"),
+            ("password", PASSWORD),
+            ("next", next),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "signed in");
+    response.headers()[LOCATION]
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
+
 #[tokio::test]
 async fn a_link_followed_after_the_session_ended_leads_back_after_signing_in() {
     let site = Site::start().await;
@@ -512,31 +531,13 @@ async fn a_link_followed_after_the_session_ended_leads_back_after_signing_in() {
         form.contains(r#"value="/c/acme/complaints?status=filed""#),
         "the form carries the page asked for: {form}"
     );
-    let response = client
-        .post(format!("{}/login", site.url))
-        .form(&[
-            ("email", "paralegal@firm.example"),
-            ("password", PASSWORD),
-            ("next", wanted),
-        ])
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(response.headers()[LOCATION], wanted);
+    assert_eq!(signed_in_to(&client, &site, wanted).await, wanted);
 
     // Only this site's pages: a path naming another host leads to the start page.
-    let response = client
-        .post(format!("{}/login", site.url))
-        .form(&[
-            ("email", "paralegal@firm.example"),
-            ("password", PASSWORD),
-            ("next", "//evil.example/phish"),
-        ])
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(response.headers()[LOCATION], "/");
+    assert_eq!(
+        signed_in_to(&client, &site, "//evil.example/phish").await,
+        "/"
+    );
     // The start page itself leads to sign in as it did.
     let response = browser().get(&site.url).send().await.expect("get");
     assert_eq!(response.headers()[LOCATION], "/login");
