@@ -8,8 +8,7 @@
 
 use std::time::Instant;
 
-use aliprotect_core::complaint::ComplaintStatus;
-use aliprotect_core::engine::{Command, ComplaintQuery, Page, Request, TimerQuery};
+use aliprotect_core::engine::{Command, Page, Request, TimerQuery};
 use aliprotect_core::ids::{CampaignId, ComplaintId, RightId};
 use aliprotect_core::listing::Listing;
 use aliprotect_core::notify::MessageId;
@@ -27,7 +26,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::app::{App, AppState};
 use crate::auth::{Caller, Scope};
 use crate::error::WebError;
-use crate::input::{FilingAsked, intake_request, parse_id};
+use crate::input::{ComplaintFilterAsked, FilingAsked, intake_request, parse_id};
 use crate::telemetry;
 
 /// A failure as the API answers it.
@@ -333,27 +332,14 @@ async fn complaints(
     Params(filter): Params<ComplaintFilter>,
 ) -> ApiResult<Value> {
     let scope = scope(&app, &caller, &client)?;
-    let mut query = ComplaintQuery::first(filter.limit.unwrap_or(100).clamp(1, MAX_LIMIT));
-    if let Some(status) = &filter.status {
-        query = query.in_status(parse::<ComplaintStatus>(status, "status")?);
+    let query = ComplaintFilterAsked {
+        status: filter.status.as_deref().unwrap_or_default(),
+        campaign: filter.campaign.as_deref().unwrap_or_default(),
+        right: filter.right.as_deref().unwrap_or_default(),
+        seller: filter.seller.as_deref().unwrap_or_default(),
+        after: filter.after.as_deref().unwrap_or_default(),
     }
-    if let Some(campaign) = &filter.campaign {
-        query = query.of_campaign(parse::<CampaignId>(campaign, "campaign id")?);
-    }
-    if let Some(right) = &filter.right {
-        query = query.of_right(parse::<RightId>(right, "right id")?);
-    }
-    if let Some(seller) = filter
-        .seller
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        query = query.of_seller(seller);
-    }
-    if let Some(after) = &filter.after {
-        query = query.after(parse::<ComplaintId>(after, "complaint id")?);
-    }
+    .query(filter.limit.unwrap_or(100).clamp(1, MAX_LIMIT))?;
     let page = app.engine.read().complaints(scope.tenant, &query).await?;
     Ok(Json(to_json(&page)?))
 }

@@ -3,9 +3,9 @@
 
 use std::time::Instant;
 
-use aliprotect_core::complaint::ComplaintReason;
-use aliprotect_core::engine::IntakeReport;
-use aliprotect_core::ids::{CampaignId, RightId};
+use aliprotect_core::complaint::{ComplaintReason, ComplaintStatus};
+use aliprotect_core::engine::{ComplaintQuery, IntakeReport};
+use aliprotect_core::ids::{CampaignId, ComplaintId, RightId};
 use aliprotect_core::intake::{IntakeFormat, IntakeProgress, IntakeRequest};
 use aliprotect_core::text::Text;
 
@@ -19,6 +19,45 @@ pub(crate) fn parse_id<T: std::str::FromStr>(text: &str, what: &str) -> Result<T
     text.trim()
         .parse()
         .map_err(|_| WebError::BadRequest(format!("not a {what}: {text:?}")))
+}
+
+/// A complaint list's filters as a query string gives them; a blank one filters nothing.
+pub(crate) struct ComplaintFilterAsked<'a> {
+    pub(crate) status: &'a str,
+    pub(crate) campaign: &'a str,
+    pub(crate) right: &'a str,
+    /// A seller's store id, as in its shop's URL.
+    pub(crate) seller: &'a str,
+    /// The last complaint of the page before.
+    pub(crate) after: &'a str,
+}
+
+impl ComplaintFilterAsked<'_> {
+    /// The engine's query for at most `limit` of them, or which filter is not one.
+    pub(crate) fn query(&self, limit: usize) -> Result<ComplaintQuery, WebError> {
+        let mut query = ComplaintQuery::first(limit);
+        if let Some(status) = given(self.status) {
+            query = query.in_status(parse_id::<ComplaintStatus>(status, "status")?);
+        }
+        if let Some(campaign) = given(self.campaign) {
+            query = query.of_campaign(parse_id::<CampaignId>(campaign, "campaign id")?);
+        }
+        if let Some(right) = given(self.right) {
+            query = query.of_right(parse_id::<RightId>(right, "right id")?);
+        }
+        if let Some(seller) = given(self.seller) {
+            query = query.of_seller(seller);
+        }
+        if let Some(after) = given(self.after) {
+            query = query.after(parse_id::<ComplaintId>(after, "complaint id")?);
+        }
+        Ok(query)
+    }
+}
+
+/// `text` trimmed, unless blank.
+fn given(text: &str) -> Option<&str> {
+    Some(text.trim()).filter(|text| !text.is_empty())
 }
 
 /// A filing as a form or an API body gives it, before it is checked.
@@ -41,10 +80,9 @@ pub(crate) fn intake_request(
     let reason: ComplaintReason = parse_id(asked.reason, "reason")?;
     let explanation = Text::new(asked.explanation)
         .map_err(|e| WebError::BadRequest(format!("explanation: {e}")))?;
-    let campaign = match asked.campaign.trim() {
-        "" => None,
-        id => Some(parse_id::<CampaignId>(id, "campaign id")?),
-    };
+    let campaign = given(asked.campaign)
+        .map(|id| parse_id::<CampaignId>(id, "campaign id"))
+        .transpose()?;
     let marketplace = app
         .engine
         .read()

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use aliprotect_core::complaint::{Complaint, ComplaintCommand, ComplaintStatus, TimelineEntry};
 use aliprotect_core::engine::{Command, ComplaintQuery, Request};
-use aliprotect_core::ids::{CampaignId, ComplaintId, RightId};
+use aliprotect_core::ids::ComplaintId;
 use aliprotect_core::listing::Listing;
 use aliprotect_core::party::Actor;
 use aliprotect_core::store::{DomainEvent, StreamId};
@@ -19,7 +19,7 @@ use super::{Nav, PageForm, render, segment};
 use crate::app::{App, AppState};
 use crate::auth::{Person, Scope};
 use crate::error::WebError;
-use crate::input::parse_id;
+use crate::input::{ComplaintFilterAsked, parse_id};
 use crate::{telemetry, views};
 
 /// Complaints per page.
@@ -66,27 +66,14 @@ pub(crate) struct Filter {
 
 impl Filter {
     fn query(&self) -> Result<ComplaintQuery, WebError> {
-        let mut query = ComplaintQuery::first(PAGE);
-        if !self.status.is_empty() {
-            let status: ComplaintStatus = self
-                .status
-                .parse()
-                .map_err(|_| WebError::BadRequest(format!("no status {:?}", self.status)))?;
-            query = query.in_status(status);
+        ComplaintFilterAsked {
+            status: &self.status,
+            campaign: &self.campaign,
+            right: &self.right,
+            seller: &self.seller,
+            after: &self.after,
         }
-        if !self.campaign.trim().is_empty() {
-            query = query.of_campaign(parse_id::<CampaignId>(&self.campaign, "campaign id")?);
-        }
-        if !self.right.trim().is_empty() {
-            query = query.of_right(parse_id::<RightId>(&self.right, "right id")?);
-        }
-        if !self.seller.trim().is_empty() {
-            query = query.of_seller(self.seller.trim());
-        }
-        if !self.after.trim().is_empty() {
-            query = query.after(parse_id::<ComplaintId>(&self.after, "complaint id")?);
-        }
-        Ok(query)
+        .query(PAGE)
     }
 
     /// The query string of the page after `last`.
