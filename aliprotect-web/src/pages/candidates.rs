@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Nav, render};
+use super::{Nav, next_page, render};
 use crate::app::{App, AppState};
 use crate::auth::{Person, Scope};
 use crate::error::WebError;
@@ -71,13 +71,9 @@ async fn page(
     found.sort_by_key(|candidate| candidate.id);
     found.truncate(PAGE);
     let nav = Nav::in_scope(person, scope);
-    let next = (found.len() == PAGE)
-        .then(|| {
-            found
-                .last()
-                .map(|c| format!("{}/candidates?after={}", nav.base(), c.id))
-        })
-        .flatten();
+    let next = next_page(&found, PAGE, |c| {
+        format!("{}/candidates?after={}", nav.base(), c.id)
+    });
     let candidates = found
         .iter()
         .map(|candidate| CandidateRow {

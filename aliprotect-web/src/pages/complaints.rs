@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{Nav, PageForm, render, segment};
+use super::{Nav, PageForm, next_page, render, segment};
 use crate::app::{App, AppState};
 use crate::auth::{Person, Scope};
 use crate::error::WebError;
@@ -130,12 +130,9 @@ pub(crate) async fn list(
     let (complaints, next, searched) = if filter.url.trim().is_empty() {
         let query = filter.query()?;
         let page = read.complaints(scope.tenant, &query).await?;
-        let next = (page.len() == PAGE)
-            .then(|| {
-                page.last()
-                    .map(|c| format!("{base}/complaints?{}", filter.next_after(c.id())))
-            })
-            .flatten();
+        let next = next_page(&page, PAGE, |c| {
+            format!("{base}/complaints?{}", filter.next_after(c.id()))
+        });
         let rows = page.iter().map(|c| row(&app, &base, c)).collect();
         (rows, next, false)
     } else {

@@ -125,6 +125,16 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
     }
 }
 
+/// The link to the page after `items` when they fill a page of `size` (keyset paging: the
+/// next page starts after the last item), made by `link_after`.
+pub(crate) fn next_page<T>(
+    items: &[T],
+    size: usize,
+    link_after: impl FnOnce(&T) -> String,
+) -> Option<String> {
+    items.last().filter(|_| items.len() == size).map(link_after)
+}
+
 /// A rendered page, or the error page.
 pub(crate) fn render(page: &impl Template) -> Result<Response, WebError> {
     Ok(Html(page.render()?).into_response())
@@ -190,4 +200,17 @@ pub(crate) fn segment(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_page;
+
+    #[test]
+    fn only_a_full_page_links_to_the_next_one_after_its_last_item() {
+        let link = |last: &u32| format!("?after={last}");
+        assert_eq!(next_page(&[1, 2, 3], 3, link), Some("?after=3".to_owned()));
+        assert_eq!(next_page(&[1, 2], 3, link), None);
+        assert_eq!(next_page(&[] as &[u32], 0, link), None);
+    }
 }

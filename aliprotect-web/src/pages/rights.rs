@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Nav, render};
+use super::{Nav, next_page, render};
 use crate::app::AppState;
 use crate::auth::{Person, Scope};
 use crate::error::WebError;
@@ -57,13 +57,9 @@ pub(crate) async fn list(
         page = page.after(parse_id::<RightId>(after, "right id")?);
     }
     let rights = app.engine.read().rights(scope.tenant, page).await?;
-    let next = (rights.len() == PAGE)
-        .then(|| {
-            rights
-                .last()
-                .map(|r| format!("{}/rights?after={}", nav.base(), r.id))
-        })
-        .flatten();
+    let next = next_page(&rights, PAGE, |r| {
+        format!("{}/rights?after={}", nav.base(), r.id)
+    });
     let rows = rights
         .iter()
         .map(|right| RightRow {
